@@ -1,0 +1,117 @@
+"""Wiring in one place: build the Application and register every handler, in order."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import HTTPXRequest
+
+from bot import workflow
+from bot.config import Config
+from bot.context import BotContext
+from bot.processor import PerChatUpdateProcessor
+from bot.services import Clock, Services, system_clock
+from handlers import access, approval, errors, oversight, registration, scan, start
+from storage.db import Storage
+
+log = logging.getLogger(__name__)
+
+EXPIRY_SWEEP = timedelta(minutes=1)
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+def build_application(
+    config: Config, *, clock: Clock = system_clock, rate_limit: bool = True
+) -> Application:  # type: ignore[type-arg]
+    """The bot, ready for run_polling() or for a test's initialize()/start()."""
+    builder = (
+        ApplicationBuilder()
+        .token(config.token)
+        .context_types(ContextTypes(context=BotContext, bot_data=Services))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.timezone))
+        .concurrent_updates(PerChatUpdateProcessor(64))
+        # Several chats are served at once, so the pool must hold more than one request.
+        .request(HTTPXRequest(connection_pool_size=32, read_timeout=10, write_timeout=20))
+        .get_updates_request(HTTPXRequest(read_timeout=30))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if config.base_url:
+        builder = builder.base_url(config.base_url)
+    if config.base_file_url:
+        builder = builder.base_file_url(config.base_file_url)
+    if rate_limit:
+        # Stays under Telegram's flood limits and retries a 429 after its retry_after.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = builder.build()
+    services: Services = app.bot_data
+    services.config = config
+    services.clock = clock
+    _register(app, services)
+    return app
+
+
+def _register(app: Application, services: Services) -> None:  # type: ignore[type-arg]
+    # Group -1 runs before everything: strangers stop here (ApplicationHandlerStop).
+    app.add_handler(access.build(), group=-1)
+    # Group 0, first match wins, so order matters:
+    # 1. a pending deny reason beats the officer's conversation (one person may hold both roles);
+    app.add_handlers(approval.build(services.deny_pending))
+    # 2. /start and /bantuan; /start <token> is a scan and lives in scan.build();
+    app.add_handlers(start.build_first())
+    # 3. the registration conversation claims the officer's messages while it is active;
+    app.add_handler(registration.build())
+    # 4. scans, manual codes and entry/exit taps; a photo outside the conversation is a badge;
+    app.add_handlers(scan.build())
+    app.add_handlers(oversight.build())
+    # 5. catch-alls last.
+    app.add_handlers(start.build_last())
+    app.add_error_handler(errors.on_error)
+
+
+async def start_polling(app: Application, *, poll_timeout: int = 10) -> None:  # type: ignore[type-arg]
+    """What run_polling() does before it blocks, for callers that own the event loop."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(
+        poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
+    )
+
+
+async def stop_polling(app: Application) -> None:  # type: ignore[type-arg]
+    """What run_polling() does on the way out."""
+    assert app.updater is not None
+    if app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    services: Services = app.bot_data
+    services.storage = await Storage.open(services.config.database_path)
+    services.bot_username = app.bot.username
+    await start.publish_commands(services, app.bot)
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(_expiry_sweep, interval=EXPIRY_SWEEP, first=1)
+    log.info("bot @%s ready, database %s", services.bot_username, services.config.database_path)
+
+
+async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    services: Services = app.bot_data
+    if getattr(services, "storage", None) is not None:
+        await services.storage.close()
+
+
+async def _expiry_sweep(context: BotContext) -> None:
+    """Badges past their window die even if nobody scans them (deadline kept in SQLite)."""
+    await workflow.expire_overdue(context.services, context.bot)

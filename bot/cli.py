@@ -1,0 +1,48 @@
+"""Command line: ``python -m bot run|demo``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, load_config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the bot against Telegram (or telegram.base_url)")
+    run.add_argument("--config", type=Path, default=Path("config.toml"))
+    demo = sub.add_parser("demo", help="run the whole procedure locally, no token, no network")
+    demo.add_argument("--script", action="store_true", help="play the scripted walkthrough")
+    demo.add_argument(
+        "--dir", type=Path, default=Path("demo-data"), help="where the demo keeps its files"
+    )
+    args = parser.parse_args(argv)
+    # PTB 22 reports retry_after as a timedelta only with this set; otherwise it warns.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL, and URLs carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.command == "run":
+        return _run(args.config)
+    from bot.demo import run_demo
+
+    return run_demo(args.dir, script=args.script)
+
+
+def _run(path: Path) -> int:
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    build_application(config).run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0

@@ -1,0 +1,203 @@
+"""Configuration: config.toml into frozen dataclasses, validated once at start.
+
+Secrets may come from the environment instead of the file: ``BOT_TOKEN`` and
+``AKSES_SIGNING_SECRET`` override the file's values.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ROLES = ("officer", "approver", "escort", "admin")
+TOKEN_ENV = "BOT_TOKEN"
+SECRET_ENV = "AKSES_SIGNING_SECRET"
+MIN_SECRET_LEN = 32
+
+
+class ConfigError(Exception):
+    """A missing or invalid setting; the message names the key."""
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    user_id: int
+    name: str
+    roles: frozenset[str]
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True)
+class TimeStandards:
+    """The SOP's mutu baku, in minutes (SOP.md steps 1, 2, 3, 4-5, 6)."""
+
+    form: int = 10
+    recording: int = 5
+    handover: int = 5
+    decision: int = 10
+    visit: int = 15
+
+
+@dataclass(frozen=True)
+class Config:
+    token: str
+    signing_secret: bytes
+    data_dir: Path
+    staff: tuple[StaffMember, ...]
+    base_url: str | None = None
+    base_file_url: str | None = None
+    office_name: str = "Dinas Komunikasi dan Informatika Kabupaten Lumajang"
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Jakarta"))
+    entry_window_minutes: int = 60
+    standards: TimeStandards = field(default_factory=TimeStandards)
+    source: Path | None = None
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "akses.sqlite3"
+
+    def member(self, user_id: int | None) -> StaffMember | None:
+        for member in self.staff:
+            if member.user_id == user_id:
+                return member
+        return None
+
+    def with_role(self, role: str) -> list[StaffMember]:
+        return [m for m in self.staff if m.has(role)]
+
+
+def load_config(path: Path | str, env: dict[str, str] | None = None) -> Config:
+    """Read and validate a config file; raise ConfigError naming the bad key."""
+    path = Path(path)
+    env = dict(os.environ) if env is None else env
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file not found: {path} (copy config.example.toml to config.toml)"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(raw, env, base_dir=path.parent, source=path)
+
+
+def parse_config(
+    raw: dict[str, Any], env: dict[str, str], base_dir: Path, source: Path | None = None
+) -> Config:
+    telegram = _table(raw, "telegram")
+    token = env.get(TOKEN_ENV) or _str(telegram, "telegram.token", "token", required=False)
+    if not token:
+        raise ConfigError(f"telegram.token is empty (or set the {TOKEN_ENV} environment variable)")
+    if ":" not in token:
+        raise ConfigError("telegram.token does not look like a bot token (expected 123456:ABC...)")
+    base_url = _str(telegram, "telegram.base_url", "base_url", required=False) or None
+    base_file_url = _str(telegram, "telegram.base_file_url", "base_file_url", required=False)
+
+    security = _table(raw, "security")
+    secret = env.get(SECRET_ENV) or _str(
+        security, "security.signing_secret", "signing_secret", required=False
+    )
+    if len(secret) < MIN_SECRET_LEN:
+        raise ConfigError(
+            f"security.signing_secret must be at least {MIN_SECRET_LEN} characters "
+            f"(or set {SECRET_ENV}); generate one with: python -c "
+            "'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+
+    storage = _table(raw, "storage")
+    data_dir = Path(_str(storage, "storage.data_dir", "data_dir", required=False) or "data")
+    if not data_dir.is_absolute():
+        data_dir = base_dir / data_dir
+
+    office = _table(raw, "office")
+    tz_name = _str(office, "office.timezone", "timezone", required=False) or "Asia/Jakarta"
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"office.timezone: unknown time zone {tz_name!r}") from None
+
+    badge = _table(raw, "badge")
+    std = _table(raw, "standards")
+    standards = TimeStandards(
+        **{
+            name: _minutes(std, f"standards.{name}", name, default)
+            for name, default in vars(TimeStandards()).items()
+        }
+    )
+    return Config(
+        token=token,
+        signing_secret=secret.encode(),
+        data_dir=data_dir,
+        staff=_staff(raw),
+        base_url=base_url,
+        base_file_url=base_file_url or None,
+        office_name=_str(office, "office.name", "name", required=False) or Config.office_name,
+        timezone=tz,
+        entry_window_minutes=_minutes(
+            badge, "badge.entry_window_minutes", "entry_window_minutes", 60
+        ),
+        standards=standards,
+        source=source,
+    )
+
+
+def _staff(raw: dict[str, Any]) -> tuple[StaffMember, ...]:
+    entries = raw.get("staff")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError("staff: add at least one [[staff]] entry (id, name, roles)")
+    members: list[StaffMember] = []
+    seen: set[int] = set()
+    for i, entry in enumerate(entries):
+        key = f"staff[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{key}: must be a table with id, name and roles")
+        user_id = entry.get("id")
+        if not isinstance(user_id, int) or isinstance(user_id, bool) or user_id <= 0:
+            raise ConfigError(f"{key}.id must be the person's numeric Telegram user id")
+        if user_id in seen:
+            raise ConfigError(f"{key}.id {user_id} appears twice")
+        seen.add(user_id)
+        name = _str(entry, f"{key}.name", "name", required=True)
+        roles = entry.get("roles")
+        if not isinstance(roles, list) or not roles:
+            raise ConfigError(f"{key}.roles must list at least one of {', '.join(ROLES)}")
+        unknown = [r for r in roles if r not in ROLES]
+        if unknown:
+            raise ConfigError(f"{key}.roles: unknown role {unknown[0]!r} (use {', '.join(ROLES)})")
+        members.append(StaffMember(user_id, name, frozenset(roles)))
+    if not any(m.has("approver") for m in members):
+        raise ConfigError("staff: nobody has the 'approver' role, so no request could be decided")
+    return tuple(members)
+
+
+def _table(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key} must be a table ([{key}])")
+    return value
+
+
+def _str(table: dict[str, Any], full_key: str, key: str, *, required: bool) -> str:
+    value = table.get(key)
+    if value is None:
+        if required:
+            raise ConfigError(f"{full_key} is missing")
+        return ""
+    if not isinstance(value, str):
+        raise ConfigError(f"{full_key} must be a string")
+    if required and not value.strip():
+        raise ConfigError(f"{full_key} is empty")
+    return value.strip()
+
+
+def _minutes(table: dict[str, Any], full_key: str, key: str, default: int) -> int:
+    value = table.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 24 * 60:
+        raise ConfigError(f"{full_key} must be a whole number of minutes between 1 and 1440")
+    return value

@@ -1,0 +1,66 @@
+"""Cleaning what the officer types: length limits, phone numbers, durations."""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+
+NAME_MAX = 100
+ORGANISATION_MAX = 120
+PURPOSE_MAX = 150
+EQUIPMENT_MAX = 200
+REASON_MAX = 300
+DURATION_MIN, DURATION_MAX = 5, 480
+
+_SPACES = re.compile(r"\s+")
+_PHONE = re.compile(r"^\+?[0-9]{9,15}$")
+
+
+class FieldProblem(enum.Enum):
+    EMPTY = "empty"
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+
+
+class FieldError(ValueError):
+    def __init__(self, problem: FieldProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+def clean_text(raw: str, max_len: int, min_len: int = 1) -> str:
+    """Drop control and format characters, collapse whitespace, enforce the length."""
+    kept = "".join(
+        ch if unicodedata.category(ch)[0] != "C" else " "
+        for ch in unicodedata.normalize("NFC", raw)
+    )
+    text = _SPACES.sub(" ", kept).strip()
+    if not text:
+        raise FieldError(FieldProblem.EMPTY)
+    if len(text) > max_len:
+        raise FieldError(FieldProblem.TOO_LONG)
+    if len(text) < min_len:
+        raise FieldError(FieldProblem.TOO_SHORT)
+    return text
+
+
+def normalise_phone(raw: str) -> str | None:
+    """Indonesian mobile numbers as typed (0812-3456-789, +62 812 ...) to one form, or None."""
+    compact = re.sub(r"[\s().-]", "", raw)
+    if not _PHONE.match(compact):
+        return None
+    if compact.startswith("+62"):
+        compact = "0" + compact[3:]
+    elif compact.startswith("62") and len(compact) >= 11:
+        compact = "0" + compact[2:]
+    return compact if 9 <= len(compact.lstrip("+")) <= 15 else None
+
+
+def parse_duration(raw: str) -> int | None:
+    """Minutes typed by hand ("45", "45 menit"), within the SOP's sensible range."""
+    match = re.fullmatch(r"\s*(\d{1,4})\s*(menit|mnt|m)?\s*", raw, flags=re.IGNORECASE)
+    if not match:
+        return None
+    minutes = int(match.group(1))
+    return minutes if DURATION_MIN <= minutes <= DURATION_MAX else None

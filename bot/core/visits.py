@@ -1,0 +1,124 @@
+"""The visit lifecycle (DESIGN.md, "The domain"): states, transitions, durations."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+class VisitStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+    INSIDE = "inside"
+    DONE = "done"
+    EXPIRED = "expired"
+
+
+class Action(enum.StrEnum):
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    DENY = "deny"
+    CANCEL = "cancel"
+    ENTER = "enter"
+    EXIT = "exit"
+    EXPIRE = "expire"
+
+
+# (action) -> (from, to); the draft lives in the officer's conversation, so SUBMIT starts at None.
+TRANSITIONS: dict[Action, tuple[VisitStatus | None, VisitStatus]] = {
+    Action.SUBMIT: (None, VisitStatus.PENDING),
+    Action.APPROVE: (VisitStatus.PENDING, VisitStatus.APPROVED),
+    Action.DENY: (VisitStatus.PENDING, VisitStatus.DENIED),
+    Action.CANCEL: (VisitStatus.PENDING, VisitStatus.CANCELLED),
+    Action.ENTER: (VisitStatus.APPROVED, VisitStatus.INSIDE),
+    Action.EXIT: (VisitStatus.INSIDE, VisitStatus.DONE),
+    Action.EXPIRE: (VisitStatus.APPROVED, VisitStatus.EXPIRED),
+}
+
+FINAL_STATES = frozenset(
+    {VisitStatus.DENIED, VisitStatus.CANCELLED, VisitStatus.DONE, VisitStatus.EXPIRED}
+)
+
+
+class InvalidTransition(Exception):
+    """The visit is not in the state the action needs (a stale button, a double tap)."""
+
+
+def transition(action: Action, current: VisitStatus | None) -> VisitStatus:
+    """Return the state after ``action``, or raise InvalidTransition."""
+    source, target = TRANSITIONS[action]
+    if current != source:
+        raise InvalidTransition(f"{action} needs {source}, visit is {current}")
+    return target
+
+
+@dataclass(frozen=True)
+class VisitDraft:
+    """What the officer's conversation collects before submitting (SOP steps 1-2)."""
+
+    nik: str
+    name: str
+    organisation: str
+    phone: str
+    purpose: str
+    duration_minutes: int
+    equipment: str
+    ktp_file_id: str
+
+
+@dataclass(frozen=True)
+class Visit:
+    id: int
+    status: VisitStatus
+    visitor_id: int
+    nik: str
+    name: str
+    organisation: str
+    phone: str
+    purpose: str
+    duration_minutes: int
+    equipment: str
+    ktp_file_id: str
+    officer_id: int
+    started_at: datetime
+    submitted_at: datetime
+    decided_at: datetime | None = None
+    decided_by: int | None = None
+    deny_reason: str | None = None
+    valid_until: datetime | None = None
+    entered_at: datetime | None = None
+    entry_escort_id: int | None = None
+    exited_at: datetime | None = None
+    exit_escort_id: int | None = None
+
+    @property
+    def reference(self) -> str:
+        return visit_reference(self.id, self.submitted_at)
+
+    @property
+    def planned_end(self) -> datetime | None:
+        if self.entered_at is None:
+            return None
+        return self.entered_at + timedelta(minutes=self.duration_minutes)
+
+    def time_inside(self, now: datetime) -> timedelta | None:
+        if self.entered_at is None:
+            return None
+        return (self.exited_at or now) - self.entered_at
+
+    def overstayed(self, now: datetime) -> bool:
+        end = self.planned_end
+        return self.status == VisitStatus.INSIDE and end is not None and now > end
+
+
+def visit_reference(visit_id: int, submitted_at: datetime) -> str:
+    """The reference printed on the badge and in the log, e.g. KRS-2026-00042."""
+    return f"KRS-{submitted_at.year}-{visit_id:05d}"
+
+
+def badge_valid_until(approved_at: datetime, entry_window_minutes: int, duration: int) -> datetime:
+    """The badge admits entry until the approved window closes (PCI DSS 9.3.2: it expires)."""
+    return approved_at + timedelta(minutes=entry_window_minutes + duration)

@@ -1,0 +1,406 @@
+"""Every user-facing text, in Bahasa Indonesia, in one place.
+
+Functions take raw values and escape them here, so user input can never become
+HTML markup (messages are sent with parse_mode=HTML).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+from html import escape
+
+from bot.core.nik import NikProblem, mask_nik
+from bot.core.visits import Visit, VisitStatus
+
+ROLE_NAMES = {
+    "officer": "Petugas",
+    "approver": "Kepala Seksi",
+    "escort": "Pendamping",
+    "admin": "Admin",
+}
+
+# (command, description) per role, for setMyCommands and the welcome message.
+COMMANDS = {
+    "officer": [("daftar", "Daftarkan pengunjung baru"), ("batal", "Batalkan pendaftaran")],
+    "approver": [("menunggu", "Permintaan yang menunggu keputusan")],
+    "escort": [("kode", "Masukkan kode manual badge")],
+    "all": [
+        ("aktif", "Siapa yang sedang di ruang server"),
+        ("menunggu", "Permintaan yang menunggu keputusan"),
+        ("bantuan", "Petunjuk penggunaan"),
+    ],
+}
+
+STATUS_NAMES = {
+    VisitStatus.PENDING: "Menunggu keputusan",
+    VisitStatus.APPROVED: "Disetujui, belum masuk",
+    VisitStatus.DENIED: "Ditolak",
+    VisitStatus.CANCELLED: "Dibatalkan",
+    VisitStatus.INSIDE: "Di dalam ruang server",
+    VisitStatus.DONE: "Selesai",
+    VisitStatus.EXPIRED: "Badge kedaluwarsa",
+}
+
+PURPOSES = [
+    "Pemeliharaan server",
+    "Instalasi perangkat",
+    "Perbaikan jaringan",
+    "Audit / pemeriksaan",
+    "Pengambilan / penyerahan perangkat",
+]
+DURATIONS = [15, 30, 60, 90, 120]
+
+NIK_PROBLEMS = {
+    NikProblem.NOT_16_DIGITS: "NIK harus tepat 16 angka.",
+    NikProblem.UNKNOWN_PROVINCE: "Dua angka pertama NIK bukan kode provinsi yang berlaku.",
+    NikProblem.BAD_BIRTH_DATE: (
+        "Angka ke-7 s.d. 12 NIK (tanggal lahir) tidak membentuk tanggal yang benar."
+    ),
+    NikProblem.FUTURE_BIRTH_DATE: "Tanggal lahir pada NIK ada di masa depan.",
+    NikProblem.BAD_SERIAL: "Empat angka terakhir NIK tidak boleh 0000.",
+}
+
+# --- buttons -------------------------------------------------------------------------------
+BTN_BACK = "« Kembali"
+BTN_CANCEL = "✖ Batal"
+BTN_APPROVE = "✅ Setujui"
+BTN_DENY = "❌ Tolak"
+BTN_DENY_ABORT = "↩ Batal menolak"
+BTN_ENTER = "✅ Catat MASUK"
+BTN_EXIT = "🚪 Catat KELUAR"
+BTN_SUBMIT = "📨 Kirim ke Kepala Seksi"
+BTN_REUSE = "✅ Pakai data ini"
+BTN_FRESH = "✏️ Isi ulang"
+BTN_NO_EQUIPMENT = "Tidak membawa perangkat"
+EDIT_BUTTONS = {
+    "ktp": "📷 Foto KTP",
+    "nik": "NIK",
+    "name": "Nama",
+    "organisation": "Instansi",
+    "phone": "No. HP",
+    "purpose": "Keperluan",
+    "duration": "Durasi",
+    "equipment": "Perangkat",
+}
+
+# --- general -------------------------------------------------------------------------------
+ERROR = "⚠️ Maaf, terjadi kesalahan di sistem. Silakan coba lagi."
+STALE_BUTTON = "Tombol ini sudah tidak berlaku."
+NOT_ALLOWED = "Maaf, Anda tidak berwenang untuk tindakan ini."
+ONLY_OFFICER = "Perintah ini khusus untuk Petugas."
+ONLY_APPROVER = "Hanya Kepala Seksi yang dapat memutuskan permintaan."
+ONLY_ESCORT = "Hanya Pendamping yang dapat mencatat masuk/keluar."
+UNKNOWN_COMMAND = "Perintah tidak dikenal. Ketik /bantuan untuk daftar perintah."
+HELP = (
+    "<b>Cara kerja</b>\n"
+    "1. Petugas: /daftar, isi data pengunjung dan foto KTP, lalu kirim.\n"
+    "2. Kepala Seksi menekan <b>Setujui</b> atau <b>Tolak</b>.\n"
+    "3. Petugas menerima badge QR dan memberikannya kepada pengunjung.\n"
+    "4. Pendamping memindai QR badge dengan kamera HP saat masuk dan saat keluar "
+    "(atau kirim foto badge, atau ketik /kode KODE).\n\n"
+    "/aktif — siapa di dalam ruang server\n/menunggu — permintaan yang menunggu"
+)
+
+
+def stranger(user_id: int) -> str:
+    return (
+        "Maaf, bot ini hanya untuk petugas Diskominfo yang terdaftar.\n\n"
+        f"ID Telegram Anda: <code>{user_id}</code>\n"
+        "Jika Anda petugas, sampaikan ID ini kepada admin agar didaftarkan."
+    )
+
+
+def welcome(name: str, roles: frozenset[str]) -> str:
+    role_text = ", ".join(ROLE_NAMES[r] for r in ROLE_NAMES if r in roles)
+    lines = [f"Selamat datang, <b>{escape(name)}</b>.", f"Peran Anda: {role_text}.", ""]
+    for command, description in commands_for(roles):
+        lines.append(f"/{command} — {escape(description)}")
+    return "\n".join(lines)
+
+
+def commands_for(roles: frozenset[str]) -> list[tuple[str, str]]:
+    """Commands one person sees in the menu, in a stable order, without repeats."""
+    result: list[tuple[str, str]] = []
+    for role in [*ROLE_NAMES, "all"]:
+        if role in roles or role == "all":
+            for command in COMMANDS.get(role, []):
+                if command[0] not in {c for c, _ in result}:
+                    result.append(command)
+    return result
+
+
+def when(moment: datetime | None, tz: tzinfo) -> str:
+    """Date and time in the office's zone, e.g. 28-11-2026 14:05 WIB."""
+    return "-" if moment is None else moment.astimezone(tz).strftime("%d-%m-%Y %H:%M %Z")
+
+
+def clock(moment: datetime | None, tz: tzinfo) -> str:
+    return "-" if moment is None else moment.astimezone(tz).strftime("%H:%M %Z")
+
+
+def duration(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours} jam {minutes} menit"
+    return f"{hours} jam" if hours else f"{minutes} menit"
+
+
+# --- registration --------------------------------------------------------------------------
+ASK_KTP = (
+    "📝 <b>Pendaftaran pengunjung</b> (langkah 1/8)\n\n"
+    "Kirim <b>foto KTP</b> pengunjung. Pastikan NIK dan nama terbaca jelas."
+)
+ASK_NIK = "Langkah 2/8 — Ketik <b>NIK</b> (16 angka) sesuai KTP."
+ASK_NAME = "Langkah 3/8 — Ketik <b>nama lengkap</b> sesuai KTP."
+ASK_ORGANISATION = "Langkah 4/8 — Ketik <b>instansi / perusahaan</b> pengunjung."
+ASK_PHONE = "Langkah 5/8 — Ketik <b>nomor HP</b> pengunjung (mis. 0812xxxxxxx)."
+ASK_PURPOSE = "Langkah 6/8 — Pilih <b>keperluan</b> kunjungan, atau ketik sendiri."
+ASK_DURATION = "Langkah 7/8 — Berapa lama rencana kunjungan? Pilih, atau ketik jumlah menit."
+ASK_EQUIPMENT = (
+    "Langkah 8/8 — Perangkat yang dibawa masuk (laptop, hard disk, alat ukur, ...)? "
+    "Ketik daftarnya, atau tekan tombol jika tidak ada."
+)
+WANT_PHOTO = (
+    "Yang dibutuhkan di langkah ini adalah <b>foto KTP</b>. "
+    "Kirim sebagai foto (ikon kamera / galeri), bukan teks."
+)
+WANT_PHOTO_NOT_FILE = (
+    "File ini bukan foto yang bisa dipakai. Kirim foto KTP sebagai <b>Foto</b> "
+    "(bukan sebagai File/Dokumen)."
+)
+WANT_TEXT = "Langkah ini meminta <b>teks</b>, bukan foto atau file. Silakan ketik jawabannya."
+USE_BUTTONS = "Silakan pilih dengan menekan salah satu tombol di bawah pertanyaan."
+CANCELLED = "Pendaftaran dibatalkan. Tidak ada data yang disimpan. Mulai lagi dengan /daftar."
+NOTHING_TO_CANCEL = "Tidak ada pendaftaran yang sedang berjalan."
+BAD_PHONE = "Nomor HP tidak valid. Gunakan 9–15 angka, boleh diawali +62 atau 0."
+BAD_DURATION = "Durasi harus berupa angka menit antara 5 dan 480."
+
+
+def too_long(field: str, limit: int) -> str:
+    return f"{field} terlalu panjang (maksimal {limit} karakter). Silakan ketik lebih singkat."
+
+
+def too_short(field: str) -> str:
+    return f"{field} terlalu pendek. Silakan ketik dengan lengkap."
+
+
+def bad_nik(problem: NikProblem) -> str:
+    return f"❗ {NIK_PROBLEMS[problem]} Periksa KTP dan ketik ulang NIK."
+
+
+def returning_visitor(name: str, organisation: str, phone: str) -> str:
+    return (
+        "Pengunjung ini pernah terdaftar:\n"
+        f"Nama: <b>{escape(name)}</b>\nInstansi: {escape(organisation)}\nHP: {escape(phone)}\n\n"
+        "Pakai data ini, atau isi ulang?"
+    )
+
+
+def summary(fields: dict[str, str], duration_minutes: int) -> str:
+    """The officer's summary before submitting: full NIK, to compare with the card."""
+    return (
+        "<b>Periksa data pengunjung</b>\n\n"
+        f"NIK: <code>{escape(fields['nik'])}</code>\n"
+        f"Nama: <b>{escape(fields['name'])}</b>\n"
+        f"Instansi: {escape(fields['organisation'])}\n"
+        f"HP: {escape(fields['phone'])}\n"
+        f"Keperluan: {escape(fields['purpose'])}\n"
+        f"Durasi: {duration_minutes} menit\n"
+        f"Perangkat: {escape(fields['equipment'] or '-')}\n"
+        "Foto KTP: ✅ terlampir\n\n"
+        "Tekan nama kolom untuk mengubah, atau kirim ke Kepala Seksi."
+    )
+
+
+def submitted(reference: str, approvers: int) -> str:
+    return (
+        f"📨 Permintaan <b>{reference}</b> terkirim ke {approvers} Kepala Seksi.\n"
+        "Anda akan diberi tahu begitu ada keputusan."
+    )
+
+
+NO_APPROVER_REACHED = (
+    "⚠️ Permintaan tersimpan, tetapi belum ada Kepala Seksi yang bisa dihubungi bot. "
+    "Minta Kepala Seksi membuka bot dan menekan /start."
+)
+
+
+# --- approval ------------------------------------------------------------------------------
+def visit_details(visit: Visit, *, full_nik: bool = False) -> str:
+    nik = visit.nik if full_nik else mask_nik(visit.nik)
+    return (
+        f"Ref: <b>{visit.reference}</b>\n"
+        f"Nama: <b>{escape(visit.name)}</b>\n"
+        f"NIK: <code>{nik}</code>\n"
+        f"Instansi: {escape(visit.organisation)}\n"
+        f"HP: {escape(visit.phone)}\n"
+        f"Keperluan: {escape(visit.purpose)}\n"
+        f"Durasi rencana: {visit.duration_minutes} menit\n"
+        f"Perangkat: {escape(visit.equipment or '-')}"
+    )
+
+
+def approval_card(visit: Visit, officer: str, tz: tzinfo) -> str:
+    return (
+        "🔔 <b>Permintaan akses ruang server</b>\n\n"
+        f"{visit_details(visit)}\n"
+        f"Petugas: {escape(officer)}\nDiajukan: {clock(visit.submitted_at, tz)}"
+    )
+
+
+def card_decided(visit: Visit, officer: str, decider: str, tz: tzinfo) -> str:
+    base = approval_card(visit, officer, tz)
+    if visit.status == VisitStatus.DENIED:
+        reason = escape(visit.deny_reason or "-")
+        decided = f"{escape(decider)}, {clock(visit.decided_at, tz)}"
+        return f"{base}\n\n❌ <b>DITOLAK</b> oleh {decided}\nAlasan: {reason}"
+    if visit.status == VisitStatus.CANCELLED:
+        return f"{base}\n\n✖ <b>DIBATALKAN</b> oleh petugas"
+    return f"{base}\n\n✅ <b>DISETUJUI</b> oleh {escape(decider)}, {clock(visit.decided_at, tz)}"
+
+
+def already_decided(visit: Visit) -> str:
+    return f"Permintaan ini sudah diputuskan: {STATUS_NAMES[visit.status]}."
+
+
+APPROVED_TOAST = "Disetujui. Badge dikirim ke petugas."
+DENIED_TOAST = "Permintaan ditolak."
+
+
+def ask_deny_reason(reference: str) -> str:
+    return f"Tulis <b>alasan penolakan</b> untuk {reference} (akan diteruskan ke petugas):"
+
+
+DENY_ABORTED = "Penolakan dibatalkan. Permintaan masih menunggu keputusan."
+DENY_REASON_TOO_LONG = (
+    "Alasan terlalu panjang (maksimal 300 karakter). Silakan ketik lebih singkat."
+)
+DENY_REASON_TEXT = "Alasan penolakan harus berupa teks. Silakan ketik alasannya."
+
+
+def officer_approved(visit: Visit, decider: str, tz: tzinfo) -> str:
+    return (
+        f"✅ Permintaan <b>{visit.reference}</b> ({escape(visit.name)}) <b>disetujui</b> oleh "
+        f"{escape(decider)}.\nBerikan badge di bawah kepada pengunjung; badge wajib dipakai "
+        f"selama di ruang server. Berlaku s.d. {when(visit.valid_until, tz)}."
+    )
+
+
+def badge_caption(visit: Visit, code: str, tz: tzinfo) -> str:
+    return (
+        f"🪪 Badge {visit.reference} — {escape(visit.name)}\n"
+        f"Berlaku s.d. {when(visit.valid_until, tz)}\nKode manual: <code>{code}</code>"
+    )
+
+
+def officer_denied(visit: Visit, decider: str) -> str:
+    return (
+        f"❌ Permintaan <b>{visit.reference}</b> ({escape(visit.name)}) <b>ditolak</b> oleh "
+        f"{escape(decider)}.\nAlasan: {escape(visit.deny_reason or '-')}\n"
+        "Pengunjung tidak dapat masuk ruang server."
+    )
+
+
+# --- entry and exit ------------------------------------------------------------------------
+BADGE_UNKNOWN = (
+    "❌ Badge tidak dikenal atau palsu. Jangan izinkan masuk; laporkan ke Kepala Seksi."
+)
+BADGE_FINISHED = "❌ Badge ini sudah tidak berlaku: kunjungannya sudah selesai (check-out)."
+BADGE_EXPIRED = "❌ Badge ini sudah kedaluwarsa. Pengunjung harus mendaftar ulang."
+CODE_FORMAT = (
+    "Format kode salah. Kode manual terdiri dari 8 huruf/angka, mis. <code>ABCD-EFGH</code>."
+)
+CODE_USAGE = "Ketik kode yang tercetak di bawah QR badge, mis. <code>/kode ABCD-EFGH</code>."
+NO_QR_IN_PHOTO = (
+    "Tidak ada QR badge yang terbaca di foto ini. Foto lebih dekat dan tegak lurus, "
+    "atau ketik kode manual: <code>/kode ABCD-EFGH</code>."
+)
+PHOTO_TOO_LARGE = "Foto terlalu besar untuk diproses. Kirim foto biasa (bukan file asli)."
+
+
+def badge_expired_notice(visit: Visit) -> str:
+    return (
+        f"⌛ Badge {visit.reference} ({escape(visit.name)}) kedaluwarsa sebelum dipakai masuk. "
+        "Jika pengunjung masih perlu masuk, daftarkan ulang dengan /daftar."
+    )
+
+
+def scan_view(visit: Visit, tz: tzinfo, *, can_act: bool) -> str:
+    status = STATUS_NAMES[visit.status]
+    lines = [f"🪪 <b>Badge pengunjung</b>\n\n{visit_details(visit)}", f"Status: <b>{status}</b>"]
+    if visit.status == VisitStatus.APPROVED:
+        lines.append(f"Berlaku s.d. {when(visit.valid_until, tz)}")
+    if visit.status == VisitStatus.INSIDE:
+        lines.append(f"Masuk: {clock(visit.entered_at, tz)}")
+    if not can_act:
+        lines.append(f"\n{ONLY_ESCORT}")
+    return "\n".join(lines)
+
+
+def entered(visit: Visit, escort: str, tz: tzinfo) -> str:
+    return (
+        f"✅ <b>MASUK</b> tercatat {clock(visit.entered_at, tz)} — {escape(visit.name)} "
+        f"({visit.reference}), didampingi {escape(escort)}.\n"
+        "Pindai badge lagi saat pengunjung keluar."
+    )
+
+
+def exited(visit: Visit, escort: str, tz: tzinfo) -> str:
+    return (
+        f"🚪 <b>KELUAR</b> tercatat {clock(visit.exited_at, tz)} — {escape(visit.name)} "
+        f"({visit.reference}). Badge dinonaktifkan."
+    )
+
+
+def officer_entered(visit: Visit, escort: str, tz: tzinfo) -> str:
+    return (
+        f"🔓 {escape(visit.name)} ({visit.reference}) masuk ruang server "
+        f"{clock(visit.entered_at, tz)}, didampingi {escape(escort)}."
+    )
+
+
+def exit_summary(visit: Visit, escort: str, tz: tzinfo) -> str:
+    assert visit.entered_at is not None and visit.exited_at is not None
+    spent = visit.exited_at - visit.entered_at
+    over = spent > timedelta(minutes=visit.duration_minutes)
+    note = " ⚠️ melebihi rencana" if over else ""
+    return (
+        f"🏁 <b>Kunjungan selesai</b> — {visit.reference}\n"
+        f"Nama: {escape(visit.name)}\nInstansi: {escape(visit.organisation)}\n"
+        f"Masuk: {clock(visit.entered_at, tz)}\nKeluar: {clock(visit.exited_at, tz)}\n"
+        f"Lama: {duration(spent)} (rencana {visit.duration_minutes} menit){note}\n"
+        f"Pendamping: {escape(escort)}"
+    )
+
+
+# --- oversight -----------------------------------------------------------------------------
+NOBODY_INSIDE = "Tidak ada pengunjung di dalam ruang server saat ini."
+NOTHING_PENDING = "Tidak ada permintaan yang menunggu keputusan."
+
+
+def inside_list(visits: list[Visit], now: datetime, names: dict[int, str], tz: tzinfo) -> str:
+    lines = [f"🔓 <b>Di dalam ruang server: {len(visits)}</b>"]
+    for visit in visits:
+        spent = visit.time_inside(now) or timedelta()
+        flag = " ⚠️ <b>melewati rencana</b>" if visit.overstayed(now) else ""
+        escort = escape(names.get(visit.entry_escort_id or 0, "-"))
+        lines.append(
+            f"\n• <b>{escape(visit.name)}</b> ({escape(visit.organisation)}) — {visit.reference}\n"
+            f"  masuk {clock(visit.entered_at, tz)}, {duration(spent)} dari "
+            f"{visit.duration_minutes} menit{flag}\n  pendamping: {escort}"
+        )
+    return "\n".join(lines)
+
+
+def pending_list(visits: list[Visit], now: datetime, standard: int, tz: tzinfo) -> str:
+    lines = [f"⏳ <b>Menunggu keputusan: {len(visits)}</b>"]
+    for visit in visits:
+        waited = now - visit.submitted_at
+        flag = " ⚠️ <b>melewati standar</b>" if waited > timedelta(minutes=standard) else ""
+        lines.append(
+            f"\n• <b>{escape(visit.name)}</b> ({escape(visit.organisation)}) — {visit.reference}\n"
+            f"  diajukan {clock(visit.submitted_at, tz)}, menunggu {duration(waited)} "
+            f"(standar {standard} menit){flag}"
+        )
+    return "\n".join(lines)

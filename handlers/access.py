@@ -1,0 +1,35 @@
+"""The gate: anyone who is not staff is refused here, before any other handler runs."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, TypeHandler
+
+from bot import texts
+from bot.context import BotContext
+
+log = logging.getLogger(__name__)
+
+
+async def refuse_strangers(update: Update, context: BotContext) -> None:
+    """Staff pass through; a stranger gets their numeric id for the admin, and is logged."""
+    user = update.effective_user
+    if user is not None and context.services.member(user.id) is not None:
+        return
+    if user is None:
+        raise ApplicationHandlerStop
+    # Only the numeric id is logged: what a stranger typed may be personal data.
+    log.info("refused update from non-staff user %s", user.id)
+    services = context.services
+    await services.storage.record_event(services.now(), user.id, "stranger_refused")
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.NOT_ALLOWED, show_alert=True)
+    elif update.effective_chat is not None and update.effective_chat.type == "private":
+        await update.effective_chat.send_message(texts.stranger(user.id))
+    raise ApplicationHandlerStop
+
+
+def build() -> TypeHandler:  # type: ignore[type-arg]
+    return TypeHandler(Update, refuse_strangers)

@@ -1,0 +1,43 @@
+"""/aktif and /menunggu: who is inside now, and what is waiting for a decision."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CommandHandler
+
+from bot import texts
+from bot.context import BotContext
+from bot.core.visits import VisitStatus
+
+
+async def inside(update: Update, context: BotContext) -> None:
+    """/aktif: every visitor inside the server room, with overstays flagged."""
+    assert update.effective_message is not None
+    services = context.services
+    visits = await services.storage.visits_with_status(VisitStatus.INSIDE)
+    if not visits:
+        await update.effective_message.reply_text(texts.NOBODY_INSIDE)
+        return
+    names = {m.user_id: m.name for m in services.config.staff}
+    await update.effective_message.reply_text(
+        texts.inside_list(visits, services.now(), names, services.config.timezone)
+    )
+
+
+async def pending(update: Update, context: BotContext) -> None:
+    """/menunggu: requests waiting for the section head, against the decision standard."""
+    assert update.effective_message is not None
+    services = context.services
+    visits = await services.storage.visits_with_status(VisitStatus.PENDING)
+    if not visits:
+        await update.effective_message.reply_text(texts.NOTHING_PENDING)
+        return
+    await update.effective_message.reply_text(
+        texts.pending_list(
+            visits, services.now(), services.config.standards.decision, services.config.timezone
+        )
+    )
+
+
+def build() -> list:  # type: ignore[type-arg]
+    return [CommandHandler("aktif", inside), CommandHandler("menunggu", pending)]

@@ -1,0 +1,144 @@
+"""Entry and exit at the door (SOP step 6 and the end): deep link, badge photo, manual code."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import texts, workflow
+from bot.config import StaffMember
+from bot.context import BotContext
+from bot.core import callbacks
+from bot.core.qr import decode_badge_token
+from bot.core.tokens import looks_like_token, normalise_code
+from bot.core.visits import VisitStatus
+
+log = logging.getLogger(__name__)
+
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+
+
+async def show_badge(
+    update: Update, context: BotContext, member: StaffMember, *, token: str = "", code: str = ""
+) -> None:
+    """What a scan shows staff: the visit and the one button its state allows."""
+    assert update.effective_chat is not None
+    services = context.services
+    lookup = await workflow.find_badge(services, context.bot, token=token, code=code)
+    if lookup.problem is not None or lookup.visit is None:
+        kind = lookup.problem.value if lookup.problem else "unknown"
+        await services.storage.record_event(
+            services.now(),
+            member.user_id,
+            f"badge_{kind}",
+            lookup.visit.id if lookup.visit else None,
+        )
+        message = {
+            workflow.BadgeProblem.EXPIRED: texts.BADGE_EXPIRED,
+            workflow.BadgeProblem.FINISHED: texts.BADGE_FINISHED,
+        }.get(lookup.problem, texts.BADGE_UNKNOWN)  # type: ignore[arg-type]
+        await update.effective_chat.send_message(message)
+        return
+    visit = lookup.visit
+    can_act = member.has("escort")
+    markup = None
+    if can_act and visit.status == VisitStatus.APPROVED:
+        markup = _one_button(texts.BTN_ENTER, callbacks.ENTER, visit.id)
+    elif can_act and visit.status == VisitStatus.INSIDE:
+        markup = _one_button(texts.BTN_EXIT, callbacks.EXIT, visit.id)
+    await update.effective_chat.send_message(
+        texts.scan_view(visit, services.config.timezone, can_act=can_act), reply_markup=markup
+    )
+
+
+def _one_button(label: str, action: str, visit_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=callbacks.pack(action, visit_id))]]
+    )
+
+
+async def badge_photo(update: Update, context: BotContext) -> None:
+    """A photo of a badge: decode its QR and handle it like a camera scan."""
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    member = context.services.member(update.effective_user.id)
+    assert member is not None  # strangers never get this far (see handlers.access)
+    photo = message.photo[-1]
+    if photo.file_size and photo.file_size > MAX_PHOTO_BYTES:
+        await message.reply_text(texts.PHOTO_TOO_LARGE)
+        return
+    data = bytes(await (await photo.get_file()).download_as_bytearray())
+    token = await asyncio.to_thread(decode_badge_token, data, context.services.bot_username)
+    if token is None:
+        await message.reply_text(texts.NO_QR_IN_PHOTO)
+        return
+    await show_badge(update, context, member, token=token)
+
+
+async def manual_code(update: Update, context: BotContext) -> None:
+    """/kode ABCD-EFGH (also /keluar): the code printed under the QR, typed by hand."""
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    member = context.services.member(update.effective_user.id)
+    assert member is not None
+    if not context.args:
+        await message.reply_text(texts.CODE_USAGE)
+        return
+    code = normalise_code("".join(context.args))
+    if code is None:
+        await message.reply_text(texts.CODE_FORMAT)
+        return
+    await show_badge(update, context, member, code=code)
+
+
+async def start_with_token(update: Update, context: BotContext) -> None:
+    """/start <token>: what a phone camera opens when it reads the badge's QR."""
+    assert update.effective_user is not None and update.effective_message is not None
+    member = context.services.member(update.effective_user.id)
+    assert member is not None
+    payload = context.args[0] if context.args else ""
+    if not looks_like_token(payload):
+        await context.services.storage.record_event(
+            context.services.now(), member.user_id, "badge_unknown"
+        )
+        await update.effective_message.reply_text(texts.BADGE_UNKNOWN)
+        return
+    await show_badge(update, context, member, token=payload)
+
+
+async def record(update: Update, context: BotContext) -> None:
+    """The escort's one tap: MASUK or KELUAR, checked against role and state again."""
+    query = update.callback_query
+    assert query is not None
+    data = callbacks.parse(query.data)
+    escort = context.services.member(query.from_user.id)
+    if escort is None or not escort.has("escort"):
+        await query.answer(texts.ONLY_ESCORT, show_alert=True)
+        return
+    if data is None or data.visit_id is None:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    step = workflow.enter if data.action == callbacks.ENTER else workflow.exit_
+    result = await step(context.services, context.bot, data.visit_id, escort)
+    tz = context.services.config.timezone
+    if result.outcome != workflow.Outcome.DONE or result.visit is None:
+        status = texts.STATUS_NAMES[result.visit.status] if result.visit else "-"
+        await query.answer(f"{texts.STALE_BUTTON} Status: {status}", show_alert=True)
+        await query.edit_message_reply_markup(None)
+        return
+    await query.answer()
+    render = texts.entered if data.action == callbacks.ENTER else texts.exited
+    await query.edit_message_text(render(result.visit, escort.name, tz))
+
+
+def build() -> list:  # type: ignore[type-arg]
+    return [
+        CommandHandler("start", start_with_token, has_args=True),
+        CommandHandler(["kode", "keluar"], manual_code),
+        CallbackQueryHandler(record, pattern=callbacks.pattern(callbacks.ENTER)),
+        CallbackQueryHandler(record, pattern=callbacks.pattern(callbacks.EXIT)),
+        MessageHandler(filters.PHOTO, badge_photo),
+    ]

@@ -1,0 +1,66 @@
+"""/start without a badge, /bantuan, and the per-person command menu."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import texts
+from bot.context import BotContext
+from bot.core import callbacks
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """A role-aware welcome listing the commands this person can use."""
+    assert update.effective_user is not None and update.effective_message is not None
+    member = context.services.member(update.effective_user.id)
+    assert member is not None
+    await update.effective_message.reply_text(texts.welcome(member.name, member.roles))
+
+
+async def help_(update: Update, context: BotContext) -> None:
+    """/bantuan: how the procedure works in the bot."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(texts.HELP)
+
+
+async def unknown(update: Update, context: BotContext) -> None:
+    """Staff typed something no flow expects."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(texts.UNKNOWN_COMMAND)
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """A button from a finished conversation or an older bot version."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
+
+
+async def publish_commands(services: Services, bot: object) -> None:
+    """setMyCommands per staff chat, so each person's menu shows only their commands."""
+    for member in services.config.staff:
+        commands = [BotCommand(c, d) for c, d in texts.commands_for(member.roles)]
+        try:
+            await bot.set_my_commands(commands, scope=BotCommandScopeChat(member.user_id))  # type: ignore[attr-defined]
+        except TelegramError as exc:
+            # A person who never opened the bot has no chat yet; their menu comes later.
+            log.info("command menu for %s not set: %s", member.user_id, exc)
+
+
+def build_first() -> list:  # type: ignore[type-arg]
+    return [CommandHandler("start", start, has_args=False), CommandHandler("bantuan", help_)]
+
+
+def build_last() -> list:  # type: ignore[type-arg]
+    """Catch-alls: registered after every flow."""
+    return [
+        CallbackQueryHandler(stale_button, pattern=callbacks.pattern(callbacks.REGISTRATION)),
+        CallbackQueryHandler(stale_button),
+        MessageHandler(filters.ALL, unknown),
+    ]

@@ -1,0 +1,385 @@
+"""The access log in SQLite (WAL) through aiosqlite. Every SQL statement lives here."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.core.visits import TRANSITIONS, Action, Visit, VisitDraft, VisitStatus, transition
+from storage.migrations import migrate
+
+GENESIS_HASH = "0" * 64
+
+_VISIT_SELECT = """
+    SELECT v.id, v.status, v.visitor_id, p.nik, p.name, p.organisation, p.phone, v.purpose,
+           v.duration_minutes, v.equipment, v.ktp_file_id, v.officer_id, v.started_at,
+           v.submitted_at, v.decided_at, v.decided_by, v.deny_reason, v.valid_until,
+           v.entered_at, v.entry_escort_id, v.exited_at, v.exit_escort_id
+    FROM visits v JOIN visitors p ON p.id = v.visitor_id
+"""
+
+
+@dataclass(frozen=True)
+class Visitor:
+    id: int
+    nik: str
+    name: str
+    organisation: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    visit_id: int | None
+    from_status: str | None
+    to_status: str | None
+    detail: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class Card:
+    visit_id: int
+    chat_id: int
+    message_id: int
+
+
+def _ts(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+def _visit(row: aiosqlite.Row) -> Visit:
+    return Visit(
+        id=row[0],
+        status=VisitStatus(row[1]),
+        visitor_id=row[2],
+        nik=row[3],
+        name=row[4],
+        organisation=row[5],
+        phone=row[6],
+        purpose=row[7],
+        duration_minutes=row[8],
+        equipment=row[9],
+        ktp_file_id=row[10],
+        officer_id=row[11],
+        started_at=datetime.fromisoformat(row[12]),
+        submitted_at=datetime.fromisoformat(row[13]),
+        decided_at=_dt(row[14]),
+        decided_by=row[15],
+        deny_reason=row[16],
+        valid_until=_dt(row[17]),
+        entered_at=_dt(row[18]),
+        entry_escort_id=row[19],
+        exited_at=_dt(row[20]),
+        exit_escort_id=row[21],
+    )
+
+
+def audit_hash(prev_hash: str, fields: tuple[Any, ...]) -> str:
+    """Chain link: sha256 over the previous hash and this event's fields."""
+    payload = "\x1f".join([prev_hash, *("" if f is None else str(f) for f in fields)])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class Storage:
+    """One connection; writes are serialised so each transaction stays atomic."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Storage:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path, isolation_level=None)
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=NORMAL")
+        await db.execute("PRAGMA foreign_keys=ON")
+        await db.execute("PRAGMA busy_timeout=5000")
+        await migrate(db)
+        return cls(db)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write_lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def _audit(
+        self,
+        db: aiosqlite.Connection,
+        at: datetime,
+        actor_id: int | None,
+        action: str,
+        visit_id: int | None = None,
+        from_status: str | None = None,
+        to_status: str | None = None,
+        detail: str = "",
+    ) -> None:
+        async with db.execute("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1") as cur:
+            row = await cur.fetchone()
+        prev = row[0] if row else GENESIS_HASH
+        fields = (_ts(at), actor_id, action, visit_id, from_status, to_status, detail)
+        await db.execute(
+            "INSERT INTO audit_events (at, actor_id, action, visit_id, from_status, to_status,"
+            " detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*fields, prev, audit_hash(prev, fields)),
+        )
+
+    # --- visitors ---------------------------------------------------------------------------
+
+    async def find_visitor(self, nik: str) -> Visitor | None:
+        async with self._db.execute(
+            "SELECT id, nik, name, organisation, phone FROM visitors WHERE nik = ?", (nik,)
+        ) as cur:
+            row = await cur.fetchone()
+        return Visitor(*row) if row else None
+
+    # --- visits -----------------------------------------------------------------------------
+
+    async def submit_visit(
+        self, draft: VisitDraft, officer_id: int, started_at: datetime, now: datetime
+    ) -> Visit:
+        """Store the visitor (updating a returning one) and a PENDING visit, audited."""
+        status = transition(Action.SUBMIT, None)
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO visitors (nik, name, organisation, phone, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(nik) DO UPDATE SET name = excluded.name,"
+                " organisation = excluded.organisation, phone = excluded.phone,"
+                " updated_at = excluded.updated_at",
+                (draft.nik, draft.name, draft.organisation, draft.phone, _ts(now), _ts(now)),
+            )
+            async with db.execute("SELECT id FROM visitors WHERE nik = ?", (draft.nik,)) as cur:
+                row = await cur.fetchone()
+            assert row is not None
+            cur2 = await db.execute(
+                "INSERT INTO visits (visitor_id, status, purpose, duration_minutes, equipment,"
+                " ktp_file_id, officer_id, started_at, submitted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row[0],
+                    status.value,
+                    draft.purpose,
+                    draft.duration_minutes,
+                    draft.equipment,
+                    draft.ktp_file_id,
+                    officer_id,
+                    _ts(started_at),
+                    _ts(now),
+                ),
+            )
+            visit_id = cur2.lastrowid
+            assert visit_id is not None
+            await self._audit(db, now, officer_id, Action.SUBMIT, visit_id, None, status)
+        visit = await self.get_visit(visit_id)
+        assert visit is not None
+        return visit
+
+    async def get_visit(self, visit_id: int) -> Visit | None:
+        async with self._db.execute(_VISIT_SELECT + " WHERE v.id = ?", (visit_id,)) as cur:
+            row = await cur.fetchone()
+        return _visit(row) if row else None
+
+    async def visits_with_status(self, status: VisitStatus) -> list[Visit]:
+        async with self._db.execute(
+            _VISIT_SELECT + " WHERE v.status = ? ORDER BY v.id", (status.value,)
+        ) as cur:
+            return [_visit(row) for row in await cur.fetchall()]
+
+    async def _guarded(
+        self,
+        db: aiosqlite.Connection,
+        visit_id: int,
+        action: Action,
+        actor_id: int,
+        now: datetime,
+        assignments: dict[str, Any],
+        detail: str = "",
+    ) -> bool:
+        """One guarded transition: UPDATE ... WHERE id=? AND status=?, plus its audit event."""
+        source, target = _edge(action)
+        columns = ", ".join(f"{name} = ?" for name in assignments)
+        sql = f"UPDATE visits SET status = ?{', ' if columns else ''}{columns}"
+        cur = await db.execute(
+            sql + " WHERE id = ? AND status = ?",
+            (target.value, *assignments.values(), visit_id, source.value),
+        )
+        if cur.rowcount != 1:
+            return False
+        await self._audit(db, now, actor_id, action, visit_id, source, target, detail)
+        return True
+
+    async def approve(
+        self,
+        visit_id: int,
+        approver_id: int,
+        now: datetime,
+        valid_until: datetime,
+        token_hash: str,
+        code_hash: str,
+    ) -> bool:
+        """First decision wins: False when someone decided already."""
+        async with self._transaction() as db:
+            done = await self._guarded(
+                db,
+                visit_id,
+                Action.APPROVE,
+                approver_id,
+                now,
+                {
+                    "decided_at": _ts(now),
+                    "decided_by": approver_id,
+                    "valid_until": _ts(valid_until),
+                },
+            )
+            if done:
+                await db.execute(
+                    "INSERT INTO badges (visit_id, token_hash, code_hash, issued_at, expires_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (visit_id, token_hash, code_hash, _ts(now), _ts(valid_until)),
+                )
+        return done
+
+    async def deny(self, visit_id: int, approver_id: int, now: datetime, reason: str) -> bool:
+        async with self._transaction() as db:
+            return await self._guarded(
+                db,
+                visit_id,
+                Action.DENY,
+                approver_id,
+                now,
+                {"decided_at": _ts(now), "decided_by": approver_id, "deny_reason": reason},
+            )
+
+    async def cancel(self, visit_id: int, officer_id: int, now: datetime) -> bool:
+        async with self._transaction() as db:
+            return await self._guarded(db, visit_id, Action.CANCEL, officer_id, now, {})
+
+    async def enter(self, visit_id: int, escort_id: int, now: datetime) -> bool:
+        async with self._transaction() as db:
+            return await self._guarded(
+                db,
+                visit_id,
+                Action.ENTER,
+                escort_id,
+                now,
+                {"entered_at": _ts(now), "entry_escort_id": escort_id},
+            )
+
+    async def exit(self, visit_id: int, escort_id: int, now: datetime) -> bool:
+        """Check-out: the visit is DONE and its badge dies in the same transaction."""
+        async with self._transaction() as db:
+            done = await self._guarded(
+                db,
+                visit_id,
+                Action.EXIT,
+                escort_id,
+                now,
+                {"exited_at": _ts(now), "exit_escort_id": escort_id},
+            )
+            if done:
+                await db.execute(
+                    "UPDATE badges SET revoked_at = ? WHERE visit_id = ?", (_ts(now), visit_id)
+                )
+        return done
+
+    async def expire(self, visit_id: int, now: datetime) -> bool:
+        async with self._transaction() as db:
+            done = await self._guarded(db, visit_id, Action.EXPIRE, 0, now, {})
+            if done:
+                await db.execute(
+                    "UPDATE badges SET revoked_at = ? WHERE visit_id = ?", (_ts(now), visit_id)
+                )
+        return done
+
+    # --- badges -----------------------------------------------------------------------------
+
+    async def badge_visit(self, column: str, value_hash: str) -> int | None:
+        """The visit id for a token or code hash; column is 'token' or 'code'."""
+        if column not in ("token", "code"):
+            raise ValueError(column)
+        async with self._db.execute(
+            f"SELECT visit_id FROM badges WHERE {column}_hash = ?", (value_hash,)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else None
+
+    # --- approval cards ---------------------------------------------------------------------
+
+    async def add_card(self, visit_id: int, chat_id: int, message_id: int) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT OR REPLACE INTO approval_cards (visit_id, chat_id, message_id)"
+                " VALUES (?, ?, ?)",
+                (visit_id, chat_id, message_id),
+            )
+
+    async def cards(self, visit_id: int) -> list[Card]:
+        async with self._db.execute(
+            "SELECT visit_id, chat_id, message_id FROM approval_cards WHERE visit_id = ?",
+            (visit_id,),
+        ) as cur:
+            return [Card(*row) for row in await cur.fetchall()]
+
+    # --- audit ------------------------------------------------------------------------------
+
+    async def record_event(
+        self,
+        now: datetime,
+        actor_id: int | None,
+        action: str,
+        visit_id: int | None = None,
+        detail: str = "",
+    ) -> None:
+        """An audit event that is not a transition (a refused stranger, a forged badge)."""
+        async with self._transaction() as db:
+            await self._audit(db, now, actor_id, action, visit_id, detail=detail)
+
+    async def audit_events(self, visit_id: int | None = None) -> list[AuditEvent]:
+        sql = (
+            "SELECT id, at, actor_id, action, visit_id, from_status, to_status, detail,"
+            " prev_hash, hash FROM audit_events"
+        )
+        params: tuple[Any, ...] = ()
+        if visit_id is not None:
+            sql += " WHERE visit_id = ?"
+            params = (visit_id,)
+        async with self._db.execute(sql + " ORDER BY id", params) as cur:
+            rows = await cur.fetchall()
+        return [
+            AuditEvent(r[0], datetime.fromisoformat(r[1]), *r[2:])
+            for r in rows  # type: ignore[arg-type]
+        ]
+
+
+def _edge(action: Action) -> tuple[VisitStatus, VisitStatus]:
+    source, target = TRANSITIONS[action]
+    assert source is not None
+    return source, target

@@ -1,0 +1,90 @@
+"""Ordered schema migrations, tracked with PRAGMA user_version.
+
+Append new steps; never edit a step that has shipped. Step N brings the
+database from user_version N-1 to N.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+MIGRATIONS: list[str] = [
+    # 1: the access log.
+    """
+    CREATE TABLE visitors (
+        id           INTEGER PRIMARY KEY,
+        nik          TEXT NOT NULL UNIQUE,
+        name         TEXT NOT NULL,
+        organisation TEXT NOT NULL,
+        phone        TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+    );
+    CREATE TABLE visits (
+        id               INTEGER PRIMARY KEY,
+        visitor_id       INTEGER NOT NULL REFERENCES visitors(id),
+        status           TEXT NOT NULL,
+        purpose          TEXT NOT NULL,
+        duration_minutes INTEGER NOT NULL,
+        equipment        TEXT NOT NULL DEFAULT '',
+        ktp_file_id      TEXT NOT NULL,
+        officer_id       INTEGER NOT NULL,
+        started_at       TEXT NOT NULL,
+        submitted_at     TEXT NOT NULL,
+        decided_at       TEXT,
+        decided_by       INTEGER,
+        deny_reason      TEXT,
+        valid_until      TEXT,
+        entered_at       TEXT,
+        entry_escort_id  INTEGER,
+        exited_at        TEXT,
+        exit_escort_id   INTEGER
+    );
+    CREATE INDEX visits_status ON visits(status);
+    CREATE INDEX visits_submitted ON visits(submitted_at);
+    CREATE TABLE badges (
+        visit_id   INTEGER PRIMARY KEY REFERENCES visits(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        code_hash  TEXT NOT NULL UNIQUE,
+        issued_at  TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE TABLE approval_cards (
+        visit_id   INTEGER NOT NULL REFERENCES visits(id),
+        chat_id    INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        PRIMARY KEY (visit_id, chat_id)
+    );
+    CREATE TABLE audit_events (
+        id          INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        actor_id    INTEGER,
+        action      TEXT NOT NULL,
+        visit_id    INTEGER,
+        from_status TEXT,
+        to_status   TEXT,
+        detail      TEXT NOT NULL DEFAULT '',
+        prev_hash   TEXT NOT NULL,
+        hash        TEXT NOT NULL
+    );
+    CREATE INDEX audit_visit ON audit_events(visit_id);
+    -- The audit log is append-only: the database itself refuses edits and deletes.
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+    """,
+]
+
+
+async def migrate(db: aiosqlite.Connection) -> int:
+    """Apply pending migrations, each in its own transaction; return the new version."""
+    async with db.execute("PRAGMA user_version") as cur:
+        row = await cur.fetchone()
+    version = int(row[0]) if row else 0
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        # executescript commits first, so BEGIN/COMMIT make the step atomic.
+        await db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+        version = number
+    return version

@@ -1,0 +1,86 @@
+"""Shared fixtures: the simulator, a config in tmp_path, and the real bot polling it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_application, start_polling, stop_polling
+from bot.config import Config, StaffMember
+from bot.services import Services
+from simulator import BotApiSimulator
+
+os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuv"
+BOT_USERNAME = "AksesServerBot"
+SECRET = b"test-signing-secret-0123456789abcdef"
+
+OFFICER, APPROVER, APPROVER2, ESCORT, ADMIN, STRANGER = 1001, 2001, 2002, 3001, 4001, 9001
+STAFF = (
+    StaffMember(OFFICER, "Sari Petugas", frozenset({"officer"})),
+    StaffMember(APPROVER, "Budi Kasi", frozenset({"approver"})),
+    StaffMember(APPROVER2, "Rina Kasi", frozenset({"approver"})),
+    StaffMember(ESCORT, "Dewi Pendamping", frozenset({"escort"})),
+    StaffMember(ADMIN, "Admin TI", frozenset({"admin"})),
+)
+
+
+class FakeClock:
+    """Time the tests move by hand, instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 09:00 WIB
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[BotApiSimulator]:
+    simulator = BotApiSimulator(token=TOKEN, bot_username=BOT_USERNAME)
+    await simulator.start()
+    for member in STAFF:
+        simulator.add_user(member.user_id, member.name.split()[0])
+    simulator.add_user(STRANGER, "Orang", last_name="Asing")
+    yield simulator
+    await simulator.stop()
+
+
+@pytest.fixture
+def config(tmp_path: Path, sim: BotApiSimulator) -> Config:
+    return Config(
+        token=TOKEN,
+        signing_secret=SECRET,
+        data_dir=tmp_path / "data",
+        staff=STAFF,
+        base_url=sim.base_url,
+        base_file_url=sim.base_file_url,
+    )
+
+
+@pytest.fixture
+async def app(config: Config, clock: FakeClock, sim: BotApiSimulator) -> AsyncIterator[object]:
+    application = build_application(config, clock=clock, rate_limit=False)
+    await start_polling(application, poll_timeout=1)
+    yield application
+    await stop_polling(application)
+
+
+@pytest.fixture
+def services(app: object) -> Services:
+    return app.bot_data  # type: ignore[attr-defined,no-any-return]
