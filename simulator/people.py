@@ -123,24 +123,31 @@ class SimUser:
         """
         target, button = self._find_button(label, message)
         if "callback_data" in button:
-            state = self.sim.state
-            callback = SimCallback(
-                state.new_callback_id(), self.id, target.message_id, button["callback_data"]
-            )
-            state.callbacks[callback.id] = callback
-            payload = {
-                "id": callback.id,
-                "from": self.info.to_api(),
-                "message": state.message_to_api(target),
-                "chat_instance": str(7_000_000_000_000_000_000 + self.id),
-                "data": callback.data,
-            }
-            self._queue("callback_query", payload)
-            await asyncio.sleep(0)
-            return callback
+            return await self.send_callback(target, button["callback_data"])
         if "url" in button:
             return await self.open_link(button["url"])
         raise LookupError(f"button {button['text']!r} has neither callback_data nor url")
+
+    async def send_callback(self, message: SimMessage, data: str) -> SimCallback:
+        """A callback_query with any data on a message in this chat.
+
+        A modified client can send data no button carries; tests use this to forge taps.
+        """
+        if message.chat_id != self.id:
+            raise LookupError(f"{self.first_name} cannot see a message in chat {message.chat_id}")
+        state = self.sim.state
+        callback = SimCallback(state.new_callback_id(), self.id, message.message_id, data)
+        state.callbacks[callback.id] = callback
+        payload = {
+            "id": callback.id,
+            "from": self.info.to_api(),
+            "message": state.message_to_api(message),
+            "chat_instance": str(7_000_000_000_000_000_000 + self.id),
+            "data": callback.data,
+        }
+        self._queue("callback_query", payload)
+        await asyncio.sleep(0)
+        return callback
 
     async def open_link(self, url: str) -> SimMessage | None:
         """Open a link as a phone does; a link to the bot with `start` sends /start PARAM."""
