@@ -1,16 +1,17 @@
 """Ordered schema migrations, tracked with PRAGMA user_version.
 
-Append new steps; never edit a step that has shipped. Step N brings the
-database from user_version N-1 to N.
+Each step is numbered explicitly and brings the database from user_version N-1 to N;
+add a new number, never edit a step that has shipped. Steps live beside the feature
+that needs them (storage/*.py registers them here through ``MIGRATIONS``).
 """
 
 from __future__ import annotations
 
 import aiosqlite
 
-MIGRATIONS: list[str] = [
+MIGRATIONS: dict[int, str] = {
     # 1: the access log.
-    """
+    1: """
     CREATE TABLE visitors (
         id           INTEGER PRIMARY KEY,
         nik          TEXT NOT NULL UNIQUE,
@@ -75,7 +76,7 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_events
         BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
     """,
-]
+}
 
 
 async def migrate(db: aiosqlite.Connection) -> int:
@@ -83,8 +84,15 @@ async def migrate(db: aiosqlite.Connection) -> int:
     async with db.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
     version = int(row[0]) if row else 0
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    if sorted(MIGRATIONS) != list(range(1, len(MIGRATIONS) + 1)):
+        raise RuntimeError(f"migration numbers must be 1..N without gaps: {sorted(MIGRATIONS)}")
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"database schema {version} is newer than this program knows ({len(MIGRATIONS)})"
+        )
+    for number in range(version + 1, len(MIGRATIONS) + 1):
         # executescript commits first, so BEGIN/COMMIT make the step atomic.
+        script = MIGRATIONS[number]
         await db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
         version = number
     return version
