@@ -9,7 +9,6 @@ import asyncio
 import enum
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -59,10 +58,10 @@ def approval_keyboard(visit_id: int) -> InlineKeyboardMarkup:
 
 
 async def submit(
-    services: Services, bot: Bot, draft: VisitDraft, officer: StaffMember, started_at: datetime
+    services: Services, bot: Bot, draft: VisitDraft, officer: StaffMember
 ) -> tuple[Visit, int]:
     """SOP step 3: store the request and put a card on every approver's phone."""
-    visit = await services.storage.submit_visit(draft, officer.user_id, started_at, services.now())
+    visit = await services.storage.submit_visit(draft, officer.user_id, services.now())
     sent = 0
     for approver in services.config.with_role("approver"):
         try:
@@ -77,6 +76,8 @@ async def submit(
             log.warning("approval card for visit %s not delivered: %s", visit.id, exc.message)
             continue
         await services.storage.add_card(visit.id, approver.user_id, message.message_id)
+        if not sent:
+            await services.storage.mark_handover(visit.id, services.now())
         sent += 1
     return visit, sent
 

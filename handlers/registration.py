@@ -118,6 +118,8 @@ async def _ask(update: Update, context: BotContext, step: Step) -> Step:
     chat = update.effective_chat
     assert chat is not None
     if step == Step.CONFIRM:
+        # The form is filled in; what remains is checking it against the KTP (SOP step 2).
+        draft.setdefault("form_done_at", context.services.now().isoformat())
         await chat.send_message(
             texts.summary(draft, draft["duration"]), reply_markup=_summary_keyboard()
         )
@@ -324,9 +326,10 @@ async def submit(update: Update, context: BotContext) -> int:
         duration_minutes=draft["duration"],
         equipment=draft.get("equipment", ""),
         ktp_file_id=draft["ktp_file_id"],
+        started_at=datetime.fromisoformat(draft["started_at"]),
+        form_done_at=datetime.fromisoformat(draft["form_done_at"]),
     )
-    started = datetime.fromisoformat(draft["started_at"])
-    visit, sent = await workflow.submit(services, context.bot, visit_draft, officer, started)
+    visit, sent = await workflow.submit(services, context.bot, visit_draft, officer)
     context.user_data.pop("draft", None)  # type: ignore[union-attr]
     assert update.effective_chat is not None
     message = texts.submitted(visit.reference, sent) if sent else texts.NO_APPROVER_REACHED

@@ -22,7 +22,8 @@ _VISIT_SELECT = """
     SELECT v.id, v.status, v.visitor_id, p.nik, p.name, p.organisation, p.phone, v.purpose,
            v.duration_minutes, v.equipment, v.ktp_file_id, v.officer_id, v.started_at,
            v.submitted_at, v.decided_at, v.decided_by, v.deny_reason, v.valid_until,
-           v.entered_at, v.entry_escort_id, v.exited_at, v.exit_escort_id
+           v.entered_at, v.entry_escort_id, v.exited_at, v.exit_escort_id, v.form_done_at,
+           v.handover_at
     FROM visits v JOIN visitors p ON p.id = v.visitor_id
 """
 
@@ -89,6 +90,8 @@ def _visit(row: aiosqlite.Row) -> Visit:
         entry_escort_id=row[19],
         exited_at=_dt(row[20]),
         exit_escort_id=row[21],
+        form_done_at=_dt(row[22]),
+        handover_at=_dt(row[23]),
     )
 
 
@@ -163,9 +166,7 @@ class Storage:
 
     # --- visits -----------------------------------------------------------------------------
 
-    async def submit_visit(
-        self, draft: VisitDraft, officer_id: int, started_at: datetime, now: datetime
-    ) -> Visit:
+    async def submit_visit(self, draft: VisitDraft, officer_id: int, now: datetime) -> Visit:
         """Store the visitor (updating a returning one) and a PENDING visit, audited."""
         status = transition(Action.SUBMIT, None)
         async with self._transaction() as db:
@@ -181,8 +182,8 @@ class Storage:
             assert row is not None
             cur2 = await db.execute(
                 "INSERT INTO visits (visitor_id, status, purpose, duration_minutes, equipment,"
-                " ktp_file_id, officer_id, started_at, submitted_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " ktp_file_id, officer_id, started_at, form_done_at, submitted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     row[0],
                     status.value,
@@ -191,7 +192,8 @@ class Storage:
                     draft.equipment,
                     draft.ktp_file_id,
                     officer_id,
-                    _ts(started_at),
+                    _ts(draft.started_at),
+                    _ts(draft.form_done_at),
                     _ts(now),
                 ),
             )
@@ -201,6 +203,14 @@ class Storage:
         visit = await self.get_visit(visit_id)
         assert visit is not None
         return visit
+
+    async def mark_handover(self, visit_id: int, now: datetime) -> None:
+        """The first card reached a section head: SOP step 3 is done (kept once)."""
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE visits SET handover_at = ? WHERE id = ? AND handover_at IS NULL",
+                (_ts(now), visit_id),
+            )
 
     async def get_visit(self, visit_id: int) -> Visit | None:
         async with self._db.execute(_VISIT_SELECT + " WHERE v.id = ?", (visit_id,)) as cur:

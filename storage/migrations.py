@@ -76,6 +76,11 @@ MIGRATIONS: dict[int, str] = {
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_events
         BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
     """,
+    # 2: the SOP's step times that the first schema did not keep.
+    2: """
+    ALTER TABLE visits ADD COLUMN form_done_at TEXT;
+    ALTER TABLE visits ADD COLUMN handover_at TEXT;
+    """,
 }
 
 

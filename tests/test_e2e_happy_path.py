@@ -65,6 +65,8 @@ async def test_whole_visit(
     assert done is not None and done.status == VisitStatus.DONE
     assert done.exit_escort_id == ESCORT
     assert done.decided_by == APPROVER
+    assert done.form_done_at is not None and done.handover_at is not None
+    assert done.started_at <= done.form_done_at <= done.submitted_at <= done.handover_at
 
     await escort.open_link(link)
     reused = await escort.wait_for("tidak berlaku")

@@ -23,6 +23,8 @@ DRAFT = VisitDraft(
     duration_minutes=30,
     equipment="Laptop",
     ktp_file_id="file-1",
+    started_at=NOW - timedelta(minutes=12),
+    form_done_at=NOW - timedelta(minutes=3),
 )
 
 
@@ -34,21 +36,22 @@ async def store(tmp_path: Path):
 
 
 async def test_submit_stores_visitor_and_pending_visit(store: Storage) -> None:
-    visit = await store.submit_visit(DRAFT, 1001, NOW - timedelta(minutes=9), NOW)
+    visit = await store.submit_visit(DRAFT, 1001, NOW)
     assert visit.status == VisitStatus.PENDING
     assert visit.reference == f"KRS-2026-{visit.id:05d}"
+    assert visit.form_done_at == NOW - timedelta(minutes=3) and visit.handover_at is None
     known = await store.find_visitor(DRAFT.nik)
     assert known is not None and known.name == "Ayu Lestari"
     # A returning visitor is the same row, updated.
     again = await store.submit_visit(
-        VisitDraft(**{**DRAFT.__dict__, "organisation": "PT Baru"}), 1001, NOW, NOW
+        VisitDraft(**{**DRAFT.__dict__, "organisation": "PT Baru"}), 1001, NOW
     )
     assert again.visitor_id == visit.visitor_id
     assert (await store.find_visitor(DRAFT.nik)).organisation == "PT Baru"  # type: ignore[union-attr]
 
 
 async def test_two_approvers_at_once_yield_one_decision(store: Storage) -> None:
-    visit = await store.submit_visit(DRAFT, 1001, NOW, NOW)
+    visit = await store.submit_visit(DRAFT, 1001, NOW)
     results = await asyncio.gather(
         store.approve(visit.id, 2001, NOW, NOW + timedelta(hours=1), "t1", "c1"),
         store.deny(visit.id, 2002, NOW, "tidak terjadwal"),
@@ -62,7 +65,7 @@ async def test_two_approvers_at_once_yield_one_decision(store: Storage) -> None:
 
 
 async def test_transitions_are_guarded(store: Storage) -> None:
-    visit = await store.submit_visit(DRAFT, 1001, NOW, NOW)
+    visit = await store.submit_visit(DRAFT, 1001, NOW)
     assert not await store.enter(visit.id, 3001, NOW)  # not approved yet
     assert await store.approve(visit.id, 2001, NOW, NOW + timedelta(hours=1), "t", "c")
     assert not await store.exit(visit.id, 3001, NOW)  # not inside yet
@@ -77,7 +80,7 @@ async def test_transitions_are_guarded(store: Storage) -> None:
 
 
 async def test_audit_events_are_chained_and_append_only(store: Storage, tmp_path: Path) -> None:
-    visit = await store.submit_visit(DRAFT, 1001, NOW, NOW)
+    visit = await store.submit_visit(DRAFT, 1001, NOW)
     await store.record_event(NOW, 9001, "stranger_refused")
     await store.deny(visit.id, 2001, NOW, "alasan")
     events = await store.audit_events()

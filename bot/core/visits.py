@@ -67,6 +67,8 @@ class VisitDraft:
     duration_minutes: int
     equipment: str
     ktp_file_id: str
+    started_at: datetime  # the form was opened (SOP step 1 starts)
+    form_done_at: datetime  # every field filled in; checking and confirming remain (step 2)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class Visit:
     officer_id: int
     started_at: datetime
     submitted_at: datetime
+    form_done_at: datetime | None = None
+    handover_at: datetime | None = None  # the first approval card reached a section head
     decided_at: datetime | None = None
     decided_by: int | None = None
     deny_reason: str | None = None
