@@ -22,6 +22,7 @@ from simulator.methods import METHODS
 from simulator.people import SimUser
 from simulator.polling import LongPoll
 from simulator.state import SimState, UserInfo
+from simulator.timing import UpdateTimer, call_target
 
 __all__ = ["BotApiSimulator"]
 
@@ -71,6 +72,8 @@ class BotApiSimulator:
         self.faults = Faults()
         self.call_counts: Counter[str] = Counter()
         self.errors: list[Exception] = []  # simulator bugs hit while answering calls
+        # Set to an UpdateTimer to time updates from getUpdates to the bot's answer.
+        self.update_timer: UpdateTimer | None = None
         self.users: dict[int, SimUser] = {}
         self._subscribers: set[asyncio.Queue] = set()
         self._changed = asyncio.Event()
@@ -256,6 +259,9 @@ class BotApiSimulator:
             params = Params(await read_params(request))
         except ApiError as exc:
             return _error(exc)
+        timer = self.update_timer
+        if timer is not None and impl is not None:
+            timer.called(name, *call_target(name, params))  # arrival, before any latency
         delay = faults.delay_for(name)
         if delay:
             await self._sleep(delay)
@@ -276,6 +282,8 @@ class BotApiSimulator:
                 if impl is None
                 else impl(self.state, params)
             )
+            if impl is None and self.update_timer is not None:
+                self.update_timer.offered(result)  # read again: a long poll outlives timers
             response = web.json_response({"ok": True, "result": result})
         except ApiError as exc:
             response = _error(exc)
