@@ -24,15 +24,23 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 
 
 def build_application(
-    config: Config, *, clock: Clock = system_clock, rate_limit: bool = True
+    config: Config,
+    *,
+    clock: Clock = system_clock,
+    rate_limit: bool = True,
+    concurrency: int | None = 64,
 ) -> Application:  # type: ignore[type-arg]
-    """The bot, ready for run_polling() or for a test's initialize()/start()."""
+    """The bot, ready for run_polling() or for a test's initialize()/start().
+
+    `concurrency` bounds the updates handled at once (each chat stays in order); None
+    handles one update at a time, which the benchmarks compare against.
+    """
     builder = (
         ApplicationBuilder()
         .token(config.token)
         .context_types(ContextTypes(context=BotContext, bot_data=Services))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.timezone))
-        .concurrent_updates(PerChatUpdateProcessor(64))
+        .concurrent_updates(PerChatUpdateProcessor(concurrency) if concurrency else False)
         # Several chats are served at once, so the pool must hold more than one request.
         .request(HTTPXRequest(connection_pool_size=32, read_timeout=10, write_timeout=20))
         .get_updates_request(HTTPXRequest(read_timeout=30))
