@@ -186,6 +186,7 @@ class SimMessage:
             "caption": self.caption,
             "caption_html": self.caption_html,
             "photo": file_url(self.photo[-1]) if self.photo else None,
+            "photo_file_id": self.photo[-1].file_id if self.photo else None,
             "document": document,
             "buttons": [
                 [

@@ -122,6 +122,12 @@ class SimUser:
         `answer` is filled in once the bot answers); a URL button opens the link.
         """
         target, button = self._find_button(label, message)
+        return await self.press(target, button)
+
+    async def press(self, target: SimMessage, button: dict) -> SimCallback | SimMessage | None:
+        """Press `button` (one of `target`'s inline buttons), as tap() does once it found it."""
+        if target.chat_id != self.id or target.deleted:
+            raise LookupError(f"{self.first_name} cannot see message {target.message_id}")
         if "callback_data" in button:
             return await self.send_callback(target, button["callback_data"])
         if "url" in button:
