@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument(
         "--dir", type=Path, default=Path("demo-data"), help="where the demo keeps its files"
     )
+    demo.add_argument("--host", default="127.0.0.1", help="address the page is served on")
+    demo.add_argument("--port", type=int, default=8080, help="port of the page (default 8080)")
     args = parser.parse_args(argv)
     # PTB 22 reports retry_after as a timedelta only with this set; otherwise it warns.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -33,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args.config)
     from bot.demo import run_demo
 
-    return run_demo(args.dir, script=args.script)
+    return run_demo(args.dir, script=args.script, host=args.host, port=args.port)
 
 
 def _run(path: Path) -> int:
