@@ -1,5 +1,5 @@
 # Two entry points for a fresh machine with Python 3.11+:
-#   make demo   - set up .venv and run the demo (no token, no network)
+#   make demo   - set up .venv and serve the browser demo on :8080 (no token, no network)
 #   make test   - set up .venv and run the whole test suite
 PYTHON ?= python3
 VENV := .venv
