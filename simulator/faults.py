@@ -12,7 +12,8 @@ explicit about it:
   seconds, longer than the client waits, so the client sees a timeout although the
   message exists. Retrying blindly therefore creates duplicates, as with Telegram.
 
-`latency` is added to every call the faults apply to (see `methods` and `exclude`).
+`latency` is a round trip added to every call the faults apply to (see `methods` and
+`exclude`): half before the call is handled, half before it is answered.
 """
 
 from __future__ import annotations

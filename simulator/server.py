@@ -245,7 +245,11 @@ class BotApiSimulator:
             self._in_flight += 1
             self._touch()
         try:
-            return await self._dispatch(request, name, impl)
+            response = await self._dispatch(request, name, impl)
+            delay = self.faults.delay_for(name)
+            if delay:
+                await self._sleep(delay / 2)  # ... and the answer on its way back
+            return response
         finally:
             if counted:
                 self._in_flight -= 1
@@ -259,12 +263,12 @@ class BotApiSimulator:
             params = Params(await read_params(request))
         except ApiError as exc:
             return _error(exc)
-        timer = self.update_timer
-        if timer is not None and impl is not None:
-            timer.called(name, *call_target(name, params))  # arrival, before any latency
         delay = faults.delay_for(name)
         if delay:
-            await self._sleep(delay)
+            await self._sleep(delay / 2)  # a round trip: the request on its way in ...
+        timer = self.update_timer
+        if timer is not None and impl is not None:
+            timer.called(name, *call_target(name, params))  # the call reaches "Telegram"
         fault = faults.decide(name)
         if fault == "drop":
             return _drop(request)

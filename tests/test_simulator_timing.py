@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -93,3 +95,17 @@ async def test_off_by_default(sim, api):
     await sim.user(OFFICER).send_text("halo")
     await call(api, "getUpdates")
     await call(api, "sendMessage", chat_id=OFFICER, text="ok")
+
+
+async def test_latency_is_a_round_trip_so_an_answer_takes_at_least_one(sim, api):
+    # Half of it brings the offered update to the bot, half brings the answer back.
+    sim.faults.latency = 0.2
+    timer = sim.update_timer = UpdateTimer()
+    await sim.user(OFFICER).send_text("/daftar")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await call(api, "getUpdates")
+    assert loop.time() - started >= 0.2
+    await call(api, "sendMessage", chat_id=OFFICER, text="Kirim foto KTP")
+    [sample] = timer.samples
+    assert 0.19 <= sample.latency < 0.5
