@@ -1,0 +1,286 @@
+"""docs/benchmarks.md from one run's results: the machine, the figures, the targets."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import math
+import os
+import platform
+import sqlite3
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.load import ROOT, LoadResult
+from bench.micro import Timing, seconds_text
+
+PACKAGES = (
+    "python-telegram-bot",
+    "httpx",
+    "httpcore",
+    "aiohttp",
+    "aiosqlite",
+    "pillow",
+    "qrcode",
+    "zxing-cpp",
+)
+# Hand-written parts, kept beside the code and copied in: the method, and what the figures
+# showed (profiles, fixes with before and after).
+METHOD = Path(__file__).with_name("method.md")
+FINDINGS = Path(__file__).with_name("findings.md")
+
+
+@dataclass
+class Results:
+    command: str
+    quick: bool
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    load_average: tuple[float, float, float] = field(default_factory=os.getloadavg)
+    load: list[LoadResult] = field(default_factory=list)
+    micro: list[Timing] = field(default_factory=list)
+    database: list[tuple[str, str]] = field(default_factory=list)  # (what, figure)
+    rss_100k: LoadResult | None = None
+    seeded: int = 0
+    export: Timing | None = None
+    export_note: str = ""
+    duration: float = 0.0
+
+    def run(self, kind: str, latency_ms: float) -> LoadResult | None:
+        return next(
+            (r for r in self.load if r.spec.kind == kind and r.spec.latency_ms == latency_ms),
+            None,
+        )
+
+
+def machine() -> list[str]:
+    cpu = _cpuinfo_model() or platform.processor() or "unknown CPU"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    versions = ", ".join(f"{name} {_version(name)}" for name in PACKAGES)
+    return [
+        f"- CPU: {cpu}, {cores} cores available to the run; RAM {_mem_total()}",
+        f"- OS: {platform.platform()}",
+        f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}",
+        f"- Packages: {versions}",
+        f"- Code: {_git_describe()}",
+    ]
+
+
+def _cpuinfo_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def _mem_total() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 2**20:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _git_describe() -> str:
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return f"commit {commit}" + (" with uncommitted changes" if dirty else "")
+
+
+def _ms(seconds: float, digits: int = 0) -> str:
+    return "-" if math.isnan(seconds) else f"{seconds * 1000:.{digits}f}"
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:.0f} MB"
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b else "-"
+
+
+def _mark(met: bool | None) -> str:
+    return {True: "✅ met", False: "❌ missed", None: "-"}[met]
+
+
+LOAD_HEADER = [
+    "| Latency | Bot | Visits | Time | Visits/s | Updates/s | p50 ms | p95 ms | p99 ms "
+    "| CPU/visit | CPU/update | Calls/update | Peak RSS | Harness CPU |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+]
+
+
+def load_rows(results: list[LoadResult]) -> list[str]:
+    rows = list(LOAD_HEADER)
+    for r in results:
+        window = " (window)" if r.spec.window else ""
+        rows.append(
+            f"| {r.spec.latency_ms:.0f} ms | {r.spec.kind} | {r.visits} "
+            f"| {r.elapsed:.1f} s{window} "
+            f"| {r.visits_per_s:.2f} | {r.updates_per_s:.0f} | {_ms(r.percentile(50))} "
+            f"| {_ms(r.percentile(95))} | {_ms(r.percentile(99))} "
+            f"| {_ms(r.cpu_per_visit)} ms | {_ms(r.cpu_per_update, 1)} ms "
+            f"| {r.calls_per_update:.2f} | {_mb(r.peak_rss)} "
+            f"| {r.harness_cpu / r.elapsed:.0%} |"
+        )
+    return rows
+
+
+def role_rows(results: list[LoadResult]) -> list[str]:
+    rows = [
+        "| Latency | Bot | officer p50 / p95 ms | section head p50 / p95 ms "
+        "| escort p50 / p95 ms |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    for r in results:
+        cells = [
+            f"{_ms(r.percentile(50, role))} / {_ms(r.percentile(95, role))}"
+            for role in ("officer", "approver", "escort")
+        ]
+        rows.append(f"| {r.spec.latency_ms:.0f} ms | {r.spec.kind} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def ratio_rows(res: Results) -> list[str]:
+    rows = [
+        "| Latency | Updates/s bot / baseline | CPU per update bot / baseline "
+        "| Updates/s sequential / bot |",
+        "|---:|---:|---:|---:|",
+    ]
+    for latency in sorted({r.spec.latency_ms for r in res.load}):
+        bot, base = res.run("bot", latency), res.run("baseline", latency)
+        seq = res.run("sequential", latency)
+        if bot is None or base is None:
+            continue
+        rows.append(
+            f"| {latency:.0f} ms | {_ratio(bot.updates_per_s, base.updates_per_s)} "
+            f"| {_ratio(bot.cpu_per_update, base.cpu_per_update)} "
+            f"| {_ratio(seq.updates_per_s, bot.updates_per_s) if seq else '-'} |"
+        )
+    return rows
+
+
+def target_rows(res: Results) -> list[str]:
+    rows = ["| Target | Measured | |", "|---|---|---|"]
+    bot100, base100 = res.run("bot", 100), res.run("baseline", 100)
+    if bot100 and base100:
+        share = bot100.updates_per_s / base100.updates_per_s
+        rows.append(
+            f"| 100 ms, {bot100.spec.officers} officers: updates/s >= 80 % of baseline "
+            f"| {share:.0%} ({bot100.updates_per_s:.0f} vs {base100.updates_per_s:.0f}) "
+            f"| {_mark(share >= 0.8)} |"
+        )
+        p95 = bot100.percentile(95)
+        rows.append(
+            f"| 100 ms: p95 per-update latency < 2 x 100 + 50 = 250 ms | {_ms(p95)} ms "
+            f"| {_mark(p95 < 0.250)} |"
+        )
+    bot0, base0 = res.run("bot", 0), res.run("baseline", 0)
+    if bot0 and base0:
+        ratio = bot0.cpu_per_update / base0.cpu_per_update
+        rows.append(
+            f"| 0 ms: CPU per update <= 2 x baseline | {ratio:.2f} x "
+            f"({bot0.cpu_per_update * 1000:.1f} vs {base0.cpu_per_update * 1000:.1f} ms) "
+            f"| {_mark(ratio <= 2)} |"
+        )
+        rows.append(
+            f"| 0 ms: >= 300 updates/s | {bot0.updates_per_s:.0f} "
+            f"(baseline {base0.updates_per_s:.0f}) | {_mark(bot0.updates_per_s >= 300)} |"
+        )
+    for timing in res.micro:
+        if timing.target is not None:
+            rows.append(
+                f"| {timing.name} <= {seconds_text(timing.target)} "
+                f"| {seconds_text(timing.median)} median | {_mark(timing.met)} |"
+            )
+    if res.export is not None:
+        rows.append(
+            f"| Export of 10,000 visits to XLSX <= 3 s | {seconds_text(res.export.median)} "
+            f"| {_mark(res.export.median <= 3)} |"
+        )
+    else:
+        rows.append(f"| Export of 10,000 visits to XLSX <= 3 s | {res.export_note} | pending |")
+    if res.rss_100k is not None:
+        rss = res.rss_100k.peak_rss
+        rows.append(
+            f"| Peak RSS <= 150 MB with {res.seeded:,} visits in the database | {_mb(rss)} "
+            f"| {_mark(rss <= 150 * 2**20)} |"
+        )
+    return rows
+
+
+def render(res: Results) -> str:
+    quick = " (a `--quick` run: small and noisy, not the reference figures)" if res.quick else ""
+    out = [
+        "# Benchmarks",
+        "",
+        f"Figures from one run of `{res.command}`{quick}, started "
+        f"{res.started:%Y-%m-%d %H:%M} UTC, {res.duration / 60:.1f} minutes in all. "
+        "Regenerate this file with the same command "
+        "(see [How it is measured](#how-it-is-measured)).",
+        "",
+        "## Machine",
+        "",
+        *machine(),
+        f"- Load average when the run started: {' / '.join(f'{x:.2f}' for x in res.load_average)}"
+        " (1 / 5 / 15 min). The machine is shared with other work, so absolute rates move "
+        "between runs; compare the ratios, which come from runs made back to back.",
+        "",
+        "## Targets",
+        "",
+        *target_rows(res),
+        "",
+        "## Load: complete visits",
+        "",
+        *load_rows(res.load),
+        "",
+        "Ratios from the same run:",
+        "",
+        *ratio_rows(res),
+        "",
+        "Per-update latency by who acted:",
+        "",
+        *role_rows(res.load),
+        "",
+        "## Microbenchmarks",
+        "",
+        "| Operation | Median | p95 | Runs | Target | |",
+        "|---|---:|---:|---:|---:|---|",
+        *(
+            f"| {t.name} | {seconds_text(t.median)} | {seconds_text(t.p95)} | {len(t.samples)} "
+            f"| {seconds_text(t.target) if t.target else '-'} | {_mark(t.met)} |"
+            for t in res.micro
+        ),
+        "",
+        "## Database",
+        "",
+        *(f"- {what}: {figure}" for what, figure in res.database),
+    ]
+    if res.rss_100k is not None:
+        r = res.rss_100k
+        out += [
+            f"- Bot peak RSS with {res.seeded:,} visits in the database, after {r.visits} more "
+            f"visits and every staff member asking /aktif and /menunggu: **{_mb(r.peak_rss)}**",
+        ]
+    for part in (METHOD, FINDINGS):
+        if part.exists():
+            out += ["", part.read_text(encoding="utf-8").strip()]
+    return "\n".join(out) + "\n"

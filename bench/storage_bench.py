@@ -1,0 +1,306 @@
+"""The database side: seeding many visits fast, transitions on a big log, the export.
+
+`seed` fills a fresh database straight with executemany, not through the bot: benchmark
+set-up, not application code, so it is the one place outside storage/ that writes SQL. It
+inserts only the columns the current schema has and refuses to guess a required column it
+does not know, so a schema change fails loudly (tests/test_bench_smoke.py runs it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench.micro import Timing
+from bench.visits import nik_for
+from bot.config import Config, load_config
+from bot.core.tokens import lookup_hash, new_credentials
+from bot.core.visits import VisitStatus
+from storage.db import GENESIS_HASH, Storage, audit_hash
+
+if TYPE_CHECKING:
+    from bench.report import Results
+
+PENDING, APPROVED, INSIDE = 20, 10, 10  # the newest visits, still open
+SPREAD = timedelta(days=300)  # inside the default record retention, so nothing is purged
+
+
+async def open_storage(config: Config) -> Storage:
+    return await Storage.open(config.database_path)
+
+
+async def seed(config_path: Path, count: int, pending: int = PENDING) -> float:
+    """Create the bot's database for this config and seed `count` visits; seconds taken.
+
+    The newest `pending` visits wait for a decision; a few more are approved or inside.
+    """
+    config = load_config(config_path)
+    storage = await open_storage(config)  # the bot's own migrations make the schema
+    await storage.close()
+    start = time.perf_counter()
+    await asyncio.to_thread(_seed, config, count, pending)
+    return time.perf_counter() - start
+
+
+def _seed(config: Config, count: int, pending: int) -> None:
+    db = sqlite3.connect(config.database_path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("BEGIN")
+        Seeder(db, config, pending).seed(count)
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+class Seeder:
+    def __init__(self, db: sqlite3.Connection, config: Config, pending: int = PENDING) -> None:
+        self.db = db
+        self.config = config
+        self.pending = pending
+        self.rng = random.Random(6)
+        self.officer = config.with_role("officer")[0].user_id
+        self.approver = config.with_role("approver")[0].user_id
+        escorts = config.with_role("escort") or config.with_role("officer")
+        self.escort = escorts[0].user_id
+        self.now = datetime.now(UTC)
+        self.prev_hash = self._last_hash()
+        self.rows: dict[str, list[dict[str, Any]]] = {
+            "visitors": [],
+            "visits": [],
+            "badges": [],
+            "audit_events": [],
+        }
+
+    def seed(self, count: int) -> None:
+        visitors = max(1, count // 2)  # half the visits are by returning visitors
+        first_visitor = self._next_id("visitors")
+        identity = self._identity()
+        for i in range(visitors):
+            at = _ts(self.now - SPREAD)
+            self.rows["visitors"].append(
+                {
+                    "id": first_visitor + i,
+                    **identity(nik_for(10_000_000 + i)),
+                    "name": f"Pengunjung Arsip {i:06d}",
+                    "organisation": f"Instansi {i % 500}",
+                    "phone": f"0812{i:08d}",
+                    "created_at": at,
+                    "updated_at": at,
+                }
+            )
+        first_visit = self._next_id("visits")
+        for i in range(count):
+            # Oldest first, so the audit chain runs forward in time.
+            submitted = self.now - SPREAD * (count - i) / count
+            status = self._status(count - i)
+            visitor = first_visitor + self.rng.randrange(visitors)
+            self._visit(first_visit + i, visitor, status, submitted)
+        for table, rows in self.rows.items():
+            self._insert(table, rows)
+
+    def _status(self, left: int) -> str:
+        """`left` counts down to 1 (the newest visit): the newest are still open."""
+        if left <= self.pending:
+            return "pending"
+        if left <= self.pending + APPROVED:
+            return "approved"
+        if left <= self.pending + APPROVED + INSIDE:
+            return "inside"
+        return self.rng.choices(["done", "denied", "cancelled", "expired"], [94, 2, 1, 3])[0]
+
+    def _visit(self, visit_id: int, visitor: int, status: str, submitted: datetime) -> None:
+        minutes = lambda m: submitted + timedelta(minutes=m)  # noqa: E731
+        recent = status in ("pending", "approved", "inside")
+        if recent:  # still open: as if submitted a few minutes ago
+            submitted = self.now - timedelta(minutes=5)
+        row: dict[str, Any] = {
+            "id": visit_id,
+            "visitor_id": visitor,
+            "status": status,
+            "purpose": "Pemeliharaan server",
+            "duration_minutes": 30,
+            "equipment": "Laptop",
+            "ktp_file_id": f"AgACAgUAAxkBench{visit_id:08d}",
+            "officer_id": self.officer,
+            "started_at": _ts(minutes(-6)),
+            "form_done_at": _ts(minutes(-3)),
+            "submitted_at": _ts(submitted),
+            "handover_at": _ts(minutes(0)),
+        }
+        events = [("submit", self.officer, None, "pending", submitted)]
+        decided = status not in ("pending", "cancelled")
+        if decided:
+            row.update(decided_at=_ts(minutes(4)), decided_by=self.approver)
+        if status == "denied":
+            row["deny_reason"] = "Jadwal bentrok"
+            events.append(("deny", self.approver, "pending", "denied", minutes(4)))
+        if status == "cancelled":
+            events.append(("cancel", self.officer, "pending", "cancelled", minutes(2)))
+        if status in ("approved", "inside", "done", "expired"):
+            valid_until = (self.now + timedelta(hours=1)) if recent else minutes(94)
+            row["valid_until"] = _ts(valid_until)
+            events.append(("approve", self.approver, "pending", "approved", minutes(4)))
+            self._badge(visit_id, minutes(4), valid_until, status in ("done", "expired"))
+        if status in ("inside", "done"):
+            row.update(entered_at=_ts(minutes(10)), entry_escort_id=self.escort)
+            events.append(("enter", self.escort, "approved", "inside", minutes(10)))
+        if status == "done":
+            row.update(exited_at=_ts(minutes(35)), exit_escort_id=self.escort)
+            events.append(("exit", self.escort, "inside", "done", minutes(35)))
+        if status == "expired":
+            events.append(("expire", 0, "approved", "expired", minutes(94)))
+        self.rows["visits"].append(row)
+        for action, actor, source, target, at in events:
+            self._audit(visit_id, action, actor, source, target, at)
+
+    def _badge(self, visit_id: int, issued: datetime, expires: datetime, revoked: bool) -> None:
+        # Nobody scans an archived badge: unique random stand-ins for the keyed hashes.
+        self.rows["badges"].append(
+            {
+                "visit_id": visit_id,
+                "token_hash": os.urandom(32).hex(),
+                "code_hash": os.urandom(32).hex(),
+                "issued_at": _ts(issued),
+                "expires_at": _ts(expires),
+                "revoked_at": _ts(expires) if revoked else None,
+            }
+        )
+
+    def _audit(
+        self,
+        visit_id: int,
+        action: str,
+        actor: int,
+        source: str | None,
+        target: str,
+        at: datetime,
+    ) -> None:
+        # The same chain as Storage._audit writes, so a verifier accepts the seeded log.
+        fields = (_ts(at), actor, action, visit_id, source, target, "")
+        digest = audit_hash(self.prev_hash, fields)
+        self.rows["audit_events"].append(
+            dict(
+                zip(
+                    ("at", "actor_id", "action", "visit_id", "from_status", "to_status", "detail"),
+                    fields,
+                    strict=True,
+                ),
+                prev_hash=self.prev_hash,
+                hash=digest,
+            )
+        )
+        self.prev_hash = digest
+
+    def _identity(self) -> Callable[[str], dict[str, Any]]:
+        """The visitor's NIK columns, in clear or encrypted, as the schema has them."""
+        columns = self._columns("visitors")
+        if "nik_enc" in columns:
+            from storage.crypto import Cipher  # type: ignore[import-not-found]
+
+            key = self.config.encryption_key  # type: ignore[attr-defined]
+            cipher = Cipher(key, self.config.signing_secret)
+            return lambda nik: {
+                "nik_hash": cipher.nik_hash(nik),
+                "nik_enc": cipher.encrypt_text(nik),
+            }
+        return lambda nik: {"nik": nik}
+
+    def _columns(self, table: str) -> dict[str, tuple[bool, bool]]:
+        """name -> (required, has a default) for the table as it is now."""
+        rows = self.db.execute(f"PRAGMA table_info({table})").fetchall()
+        return {r[1]: (bool(r[3]) and not r[5], r[4] is not None) for r in rows}
+
+    def _insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        columns = self._columns(table)
+        names = [name for name in columns if any(name in row for row in rows[:1])]
+        unknown = [
+            name
+            for name, (required, has_default) in columns.items()
+            if required and not has_default and name not in names
+        ]
+        if unknown:
+            raise RuntimeError(f"bench seeder does not know required {table} columns {unknown}")
+        placeholders = ", ".join("?" for _ in names)
+        self.db.executemany(
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({placeholders})",
+            ([row.get(name) for name in names] for row in rows),
+        )
+
+    def _next_id(self, table: str) -> int:
+        return int(self.db.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0])
+
+    def _last_hash(self) -> str:
+        row = self.db.execute("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else GENESIS_HASH
+
+
+def _ts(value: datetime) -> str:
+    return value.isoformat()
+
+
+async def run(results: Results, count: int, *, quick: bool) -> None:
+    """Seed `count` visits, time transitions on that log, and the export if it exists."""
+    from bench.load import config_text, staff
+
+    with tempfile.TemporaryDirectory(prefix="akses-bench-db-") as tmp:
+        config_path = Path(tmp) / "config.toml"
+        people = staff(officers=1, approvers=1)
+        config_path.write_text(config_text("http://127.0.0.1:9/bot", "", people))
+        transitions_n = 50 if quick else 200
+        seconds = await seed(config_path, count, pending=transitions_n)
+        config = load_config(config_path)
+        size = sum(p.stat().st_size for p in config.database_path.parent.glob("akses.sqlite3*"))
+        results.seeded = count
+        results.database += [
+            (
+                f"Seeding {count:,} visits (with their visitors, badges and audit events)",
+                f"{seconds:.1f} s",
+            ),
+            ("Database size after seeding", f"{size / 2**20:.0f} MB"),
+        ]
+        storage = await open_storage(config)
+        try:
+            results.micro += await transitions(storage, config, transitions_n)
+        finally:
+            await storage.close()
+
+
+async def transitions(storage: Storage, config: Config, n: int) -> list[Timing]:
+    """approve and enter, each one guarded UPDATE plus its audit event, on the big log."""
+    visits = [v.id for v in await storage.visits_with_status(VisitStatus.PENDING)]
+    if len(visits) < n:
+        raise RuntimeError(f"need {n} pending visits, the seeded log has {len(visits)}")
+    approver = config.with_role("approver")[0].user_id
+    escort = (config.with_role("escort") or config.with_role("officer"))[0].user_id
+    secret = config.signing_secret
+    approve, enter = [], []
+    for visit_id in visits[:n]:
+        now = datetime.now(UTC)
+        creds = new_credentials(secret, visit_id)
+        start = time.perf_counter()
+        await storage.approve(
+            visit_id,
+            approver,
+            now,
+            now + timedelta(hours=1),
+            lookup_hash(secret, creds.token, "token"),
+            lookup_hash(secret, creds.code, "code"),
+        )
+        approve.append(time.perf_counter() - start)
+    for visit_id in visits[:n]:
+        start = time.perf_counter()
+        await storage.enter(visit_id, escort, datetime.now(UTC))
+        enter.append(time.perf_counter() - start)
+    return [
+        Timing("State transition + audit event: approve (big log)", approve),
+        Timing("State transition + audit event: enter (big log)", enter),
+    ]

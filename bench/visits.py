@@ -1,0 +1,163 @@
+"""What the simulated people do: one complete visit, for the real bot and for the baseline.
+
+Both scripts send the same 15 updates in the same order from the same people, each person
+waiting for the bot's answer before acting again:
+
+- officer: /daftar, KTP photo, NIK, name, organisation, phone, tap purpose, tap duration,
+  equipment, tap submit (10);
+- section head: tap approve (1);
+- escort: open the badge's deep link, tap enter, open it again, tap exit (4).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from PIL import Image, ImageDraw
+
+from bench.baseline import BUTTON
+from bench.inbox import Inbox, Predicate
+from bot import texts
+from bot.core.qr import decode_qr
+from simulator import SimMessage, SimUser
+
+UPDATES_PER_VISIT = 15
+
+
+@dataclass(frozen=True)
+class Visitor:
+    nik: str
+    name: str
+    organisation: str = "PT Jaringan Nusantara"
+    phone: str = "0812-3456-7890"
+    equipment: str = "Laptop, kabel konsol"
+
+
+def nik_for(n: int) -> str:
+    """A valid, unique NIK per n (Lumajang, a man born in 1970-1997, serial 1-9999)."""
+    born = date(1970, 1, 1) + timedelta(days=n // 9999)
+    return f"350801{born:%d%m%y}{n % 9999 + 1:04d}"
+
+
+def visitor(n: int) -> Visitor:
+    # Fixed width, so no visitor's name is part of another's (the waits match on it).
+    return Visitor(nik=nik_for(n), name=f"Tamu Uji {n:06d}")
+
+
+def ktp_photo() -> bytes:
+    """A stand-in KTP photo (JPEG, like a phone camera's)."""
+    image = Image.new("RGB", (640, 400), (180, 210, 235))
+    ImageDraw.Draw(image).text((40, 40), "SPESIMEN KTP", fill=(0, 0, 0))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+KTP = ktp_photo()
+
+
+class Harness:
+    """People acting through SimUser, waiting through the Inbox; counts updates sent."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+        self.sent = 0
+
+    async def step(
+        self,
+        person: SimUser,
+        action: Awaitable[object],
+        text: str | None = None,
+        predicate: Predicate | None = None,
+    ) -> SimMessage:
+        """Act (one update) and return the bot message that answers it."""
+        expectation = self.inbox.expect(person.id, text, predicate)
+        await action
+        self.sent += 1
+        return await self.inbox.wait(expectation)
+
+    async def tap_and_wait_answer(self, person: SimUser, label: str, message: SimMessage) -> None:
+        callback = await person.tap(label, message)
+        self.sent += 1
+        await self.inbox.wait_answer(self.inbox.expect_answer(callback), person.id)  # type: ignore[arg-type]
+
+
+def _has_button(label: str) -> Predicate:
+    return lambda m: any(label in row for row in m.buttons)
+
+
+def _edited(message: SimMessage, text: str) -> Predicate:
+    return lambda m: m.message_id == message.message_id and text in m.text_or_caption
+
+
+def badge_link(badge: SimMessage) -> str:
+    """What the escort's phone camera reads from the badge."""
+    assert badge.photo_bytes is not None
+    [link] = decode_qr(badge.photo_bytes)
+    return link
+
+
+async def real_visit(
+    h: Harness, officer: SimUser, approver: SimUser, escort: SimUser, v: Visitor
+) -> None:
+    o, a, e = officer, approver, escort
+    await h.step(o, o.send_text("/daftar"), "foto KTP")
+    await h.step(o, o.send_photo(KTP), "NIK")
+    await h.step(o, o.send_text(v.nik), "nama lengkap")
+    await h.step(o, o.send_text(v.name), "instansi")
+    await h.step(o, o.send_text(v.organisation), "nomor HP")
+    question = await h.step(o, o.send_text(v.phone), "keperluan")
+    question = await h.step(o, o.tap(question.buttons[0][0], question), "Berapa lama")
+    question = await h.step(o, o.tap(question.buttons[0][0], question), "Perangkat yang dibawa")
+    summary = await h.step(o, o.send_text(v.equipment), "Periksa data pengunjung")
+
+    card = h.inbox.expect(a.id, v.name, _has_button(texts.BTN_APPROVE))
+    await h.step(o, o.tap(texts.BTN_SUBMIT, summary), "terkirim")
+    card_message = await h.inbox.wait(card)
+
+    badge = h.inbox.expect(o.id, v.name, lambda m: m.photo is not None)
+    pdf = h.inbox.expect(o.id, predicate=lambda m: m.document is not None)
+    await h.step(a, a.tap(texts.BTN_APPROVE, card_message), "DISETUJUI")
+    link = badge_link(await h.inbox.wait(badge))
+    await h.inbox.wait(pdf)
+
+    view = await h.step(e, e.open_link(link), predicate=_has_button(texts.BTN_ENTER))
+    await h.step(e, e.tap(texts.BTN_ENTER, view), predicate=_edited(view, "MASUK tercatat"))
+    view = await h.step(e, e.open_link(link), predicate=_has_button(texts.BTN_EXIT))
+    await h.step(e, e.tap(texts.BTN_EXIT, view), predicate=_edited(view, "KELUAR tercatat"))
+
+
+async def baseline_visit(
+    h: Harness, officer: SimUser, approver: SimUser, escort: SimUser, v: Visitor
+) -> None:
+    """The same updates; the baseline answers each with one call (see bench/baseline.py)."""
+    o, a, e = officer, approver, escort
+    await h.step(o, o.send_text("/daftar"))
+    await h.step(o, o.send_photo(KTP))
+    await h.step(o, o.send_text(v.nik))
+    await h.step(o, o.send_text(v.name))
+    await h.step(o, o.send_text(v.organisation))
+    reply = await h.step(o, o.send_text(v.phone))
+    await h.tap_and_wait_answer(o, BUTTON, reply)
+    await h.tap_and_wait_answer(o, BUTTON, reply)
+    reply = await h.step(o, o.send_text(v.equipment))
+    await h.tap_and_wait_answer(o, BUTTON, reply)
+
+    # The section head taps the reply to his own earlier /start (see prime_baseline).
+    card = a.last_bot_message
+    assert card is not None
+    await h.tap_and_wait_answer(a, BUTTON, card)
+
+    link = f"https://t.me/{e.sim.bot_username}?start=baseline{v.nik}"
+    for _ in ("enter", "exit"):
+        view = await h.step(e, e.open_link(link))
+        await h.tap_and_wait_answer(e, BUTTON, view)
+
+
+async def prime_baseline(h: Harness, approvers: list[SimUser]) -> None:
+    """Give each section head a baseline message with a button, before measuring."""
+    for approver in approvers:
+        await h.step(approver, approver.send_text("/start"))

@@ -1,0 +1,30 @@
+"""The load driver still completes visits against the real bot (timings are not asserted).
+
+Keeps bench/ from rotting as the bot changes: the scripted people, the waits on the bot's
+messages, the bot in its own process, the seeded database and the baseline.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.load import LoadSpec, run_load
+from bench.visits import UPDATES_PER_VISIT
+
+
+async def test_two_officers_complete_a_visit_each_on_a_seeded_database() -> None:
+    spec = LoadSpec(officers=2, visits=1, seed_visits=30, oversight=True, warmup=False)
+    result = await run_load(spec)
+    assert result.visits == 2
+    # Each officer also asked /aktif and /menunggu, over the seeded visits.
+    assert result.updates == 2 * UPDATES_PER_VISIT + 2 * 2
+    assert result.unanswered == 0
+    assert result.bot_cpu > 0 and result.peak_rss > 0
+    assert result.calls > result.updates
+
+
+@pytest.mark.parametrize("kind", ["baseline"])
+async def test_the_baseline_answers_the_same_updates(kind: str) -> None:
+    result = await run_load(LoadSpec(kind=kind, officers=2, visits=1, warmup=False))
+    assert result.visits == 2 and result.updates == 2 * UPDATES_PER_VISIT
+    assert result.calls == result.updates  # one call per update, nothing else
