@@ -22,7 +22,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "img"
+# docs/img/ is committed, so every run rewrites its PNGs (the bubbles show the time);
+# AKSES_SCREENSHOTS=/tmp/shots keeps a working tree clean.
+SCREENSHOTS = Path(
+    os.environ.get("AKSES_SCREENSHOTS") or Path(__file__).resolve().parent.parent / "docs" / "img"
+)
 WIDE = {"width": 1280, "height": 860}
 NARROW = {"width": 420, "height": 860}
 _CLASS = "contains(concat(' ', @class, ' '), ' {} ')"
@@ -55,8 +59,7 @@ async def open_demo(browser: Browser, url: str, viewport: dict, errors: list[str
 
 
 async def screenshot(page: Page, name: str) -> None:
-    """Saved into docs/img/ for the README and the guides (committed)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """Saved into docs/img/ for the README and the guides (Playwright creates the folder)."""
     await page.screenshot(path=SCREENSHOTS / f"{name}.png")
 
 

@@ -99,7 +99,7 @@ class Phone {
       }
       board.append(line);
     }
-    if (markup?.input_field_placeholder) this.input.placeholder = markup.input_field_placeholder;
+    this.input.placeholder = markup?.input_field_placeholder || "Tulis pesan…";
   }
 
   scrollDown() {
