@@ -23,6 +23,9 @@ test: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

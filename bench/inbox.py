@@ -1,10 +1,11 @@
 """Waiting for the bot's messages without rescanning every chat on every change.
 
 `SimUser.wait_for` is right for tests, but each change in any chat wakes every waiting
-person, who then rescans their whole chat. With 150 people and section heads whose chats
-grow by two messages per visit, that made the harness, not the bot, the busiest process
-(see docs/benchmarks.md). Here one task reads the simulator's change feed and tests each
-new or edited message only against the waits registered for its chat.
+person, who then rescans their whole chat. With 102 people and section heads whose chats
+grow by two messages per visit, that more than doubled the harness's CPU time in a
+50-officer run (11.4 s against 4.9 s here), CPU the bot would then compete with. Here one
+task reads the simulator's change feed and tests each new or edited message only against
+the waits registered for its chat.
 
 Register a wait *before* acting (`expect`, then act, then `wait`), so a fast answer cannot
 slip past it.
