@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", type=Path, help="py-spy profiles of each bot run into this folder"
     )
+    parser.add_argument(
+        "--no-transport", action="store_true", help="skip the aiohttp transport experiment"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -90,6 +93,18 @@ async def _run(args: argparse.Namespace, results: Results) -> None:
                     window=window if kind == "sequential" else None,
                 )
                 results.load.append(await _load(spec, args.profile))
+        if not args.no_transport:
+            # The same load with PTB's HTTP requests made by aiohttp (bench/aiohttp_request.py).
+            for latency in (0.0, 100.0):
+                for kind in ("baseline", "bot"):
+                    spec = LoadSpec(
+                        kind=kind,
+                        officers=officers,
+                        visits=visits,
+                        latency_ms=latency,
+                        transport="aiohttp",
+                    )
+                    results.transport.append(await _load(spec, None))
         if "db" in parts:
             _say(f"peak RSS with {results.seeded:,} visits in the database ...")
             spec = LoadSpec(
@@ -102,7 +117,10 @@ async def _run(args: argparse.Namespace, results: Results) -> None:
 
 
 async def _load(spec: LoadSpec, profile: Path | None) -> LoadResult:
-    _say(f"load: {spec.kind}, {spec.latency_ms:.0f} ms, {spec.officers} officers ...")
+    _say(
+        f"load: {spec.kind}, {spec.latency_ms:.0f} ms, {spec.officers} officers"
+        f"{', aiohttp' if spec.transport != 'httpx' else ''} ..."
+    )
     output = None
     if profile is not None:
         output = profile / f"{spec.kind}-{spec.latency_ms:.0f}ms.txt"

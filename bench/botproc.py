@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.botproc")
     parser.add_argument("kind", choices=KINDS)
     parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--transport", choices=("httpx", "aiohttp"), default="httpx")
     args = parser.parse_args(argv)
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -29,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     from bot.config import load_config
 
     config = load_config(args.config)
+    if args.transport == "aiohttp":
+        from bench.aiohttp_request import use_aiohttp
+
+        use_aiohttp()
     if args.kind == "baseline":
         from bench.baseline import build_baseline
 

@@ -49,6 +49,7 @@ class LoadSpec:
     window: float | None = None  # measure this many seconds of load, then stop
     seed_visits: int = 0  # finished visits in the database before the bot starts
     oversight: bool = False  # then every officer asks /aktif and /menunggu
+    transport: str = "httpx"  # or "aiohttp": bench/aiohttp_request.py, an experiment
     warmup: bool = True
 
 
@@ -101,8 +102,8 @@ def role_of(user_id: int) -> str:
 class BotProcess:
     """The bot under test as a subprocess, with its log kept for errors."""
 
-    def __init__(self, kind: str, config: Path, log: Path) -> None:
-        self.kind, self.config, self.log = kind, config, log
+    def __init__(self, kind: str, config: Path, log: Path, transport: str = "httpx") -> None:
+        self.kind, self.config, self.log, self.transport = kind, config, log, transport
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -110,6 +111,7 @@ class BotProcess:
         with self.log.open("wb") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 *(sys.executable, "-m", "bench.botproc", self.kind, "--config", str(self.config)),
+                *("--transport", self.transport),
                 cwd=ROOT,
                 env=env,
                 stdout=log,
@@ -204,7 +206,9 @@ async def run_load(spec: LoadSpec, *, profile: Path | None = None) -> LoadResult
     with tempfile.TemporaryDirectory(prefix="akses-bench-") as tmp:
         sim = BotApiSimulator(token=TOKEN, bot_username=BOT_USERNAME)
         await sim.start()
-        bot = BotProcess(spec.kind, Path(tmp) / "config.toml", Path(tmp) / "bot.log")
+        bot = BotProcess(
+            spec.kind, Path(tmp) / "config.toml", Path(tmp) / "bot.log", spec.transport
+        )
         killed = False
         try:
             people = staff(spec.officers, spec.approvers)
@@ -222,8 +226,9 @@ async def run_load(spec: LoadSpec, *, profile: Path | None = None) -> LoadResult
                 result = await _measure(sim, bot, inbox, spec, profile)
             killed = spec.window is not None
             return result
-        except BaseException:
+        except BaseException as exc:
             killed = True
+            exc.add_note(f"the {spec.kind} bot's log ends:\n{bot.tail()}")
             raise
         finally:
             sim.faults.latency = 0

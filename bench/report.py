@@ -38,6 +38,7 @@ class Results:
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     load_average: tuple[float, float, float] = field(default_factory=os.getloadavg)
     load: list[LoadResult] = field(default_factory=list)
+    transport: list[LoadResult] = field(default_factory=list)  # aiohttp experiment
     micro: list[Timing] = field(default_factory=list)
     database: list[tuple[str, str]] = field(default_factory=list)  # (what, figure)
     rss_100k: LoadResult | None = None
@@ -47,10 +48,13 @@ class Results:
     duration: float = 0.0
 
     def run(self, kind: str, latency_ms: float) -> LoadResult | None:
-        return next(
-            (r for r in self.load if r.spec.kind == kind and r.spec.latency_ms == latency_ms),
-            None,
-        )
+        return _find(self.load, kind, latency_ms)
+
+
+def _find(results: list[LoadResult], kind: str, latency_ms: float) -> LoadResult | None:
+    return next(
+        (r for r in results if r.spec.kind == kind and r.spec.latency_ms == latency_ms), None
+    )
 
 
 def machine() -> list[str]:
@@ -159,15 +163,15 @@ def role_rows(results: list[LoadResult]) -> list[str]:
     return rows
 
 
-def ratio_rows(res: Results) -> list[str]:
+def ratio_rows(results: list[LoadResult]) -> list[str]:
     rows = [
         "| Latency | Updates/s bot / baseline | CPU per update bot / baseline "
         "| Updates/s sequential / bot |",
         "|---:|---:|---:|---:|",
     ]
-    for latency in sorted({r.spec.latency_ms for r in res.load}):
-        bot, base = res.run("bot", latency), res.run("baseline", latency)
-        seq = res.run("sequential", latency)
+    for latency in sorted({r.spec.latency_ms for r in results}):
+        bot, base = _find(results, "bot", latency), _find(results, "baseline", latency)
+        seq = _find(results, "sequential", latency)
         if bot is None or base is None:
             continue
         rows.append(
@@ -254,12 +258,26 @@ def render(res: Results) -> str:
         "",
         "Ratios from the same run:",
         "",
-        *ratio_rows(res),
+        *ratio_rows(res.load),
         "",
         "Per-update latency by who acted:",
         "",
         *role_rows(res.load),
         "",
+    ]
+    if res.transport:
+        out += [
+            "### The same load with aiohttp as PTB's HTTP client (an experiment)",
+            "",
+            "Both bots unchanged but for `bench/aiohttp_request.py` in place of PTB's "
+            "default HTTPXRequest (see the findings below).",
+            "",
+            *load_rows(res.transport),
+            "",
+            *ratio_rows(res.transport),
+            "",
+        ]
+    out += [
         "## Microbenchmarks",
         "",
         "| Operation | Median | p95 | Runs | Target | |",
