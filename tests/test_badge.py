@@ -24,7 +24,7 @@ from bot.core.badge import (
     render_badge_pdf,
     render_badge_png,
 )
-from bot.core.qr import decode_badge_token, decode_qr
+from bot.core.qr import QUICK_SIDE, decode_badge_token, decode_qr
 from bot.core.tokens import deep_link, new_credentials
 from tests.strategies import SAMPLE_BOT, SAMPLE_SECRET
 
@@ -269,6 +269,18 @@ def test_large_photo_is_downscaled_and_still_decodes() -> None:
     big.paste(badge_image.resize((1276, 2022), Image.Resampling.NEAREST), (2000, 900))
     assert decode_badge_token(jpeg_bytes(big, quality=85)) == token_of(card)
     assert decode_badge_token(png_bytes(big)) == token_of(card)
+
+
+def test_small_badge_in_a_big_photo_is_found_by_the_full_size_pass() -> None:
+    # The quick pass (QUICK_SIDE) shrinks the QR's modules below a pixel; the second
+    # pass reads the photo at full size.
+    card = make_card()
+    big = Image.new("L", (3000, 2250), 140)
+    badge_image = Image.open(io.BytesIO(render_badge_png(card))).convert("L")
+    big.paste(badge_image.resize((200, 317), Image.Resampling.LANCZOS), (2600, 1800))
+    photo = jpeg_bytes(big, quality=90)
+    assert decode_qr(photo, max_side=QUICK_SIDE) == []
+    assert decode_badge_token(photo) == token_of(card)
 
 
 def test_transparent_png_decodes() -> None:
