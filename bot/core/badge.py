@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import io
+import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -357,8 +358,23 @@ def _band_layer() -> Image.Image:
     return band.point(_BAND_LUT)
 
 
+_render_lock = threading.Lock()
+
+
 def _render_indexed(card: BadgeCard) -> Image.Image:
-    """The badge as a palette ("P") image.
+    """The badge as a palette ("P") image; callers must not change it (it is cached).
+
+    The PNG and the PDF of one badge are rendered back to back, often in two threads at
+    once, and drawing is most of their cost: the lock makes the second one wait for the
+    first and reuse its image instead of drawing the card again.
+    """
+    with _render_lock:
+        return _render_cached(card)
+
+
+@functools.lru_cache(maxsize=4)
+def _render_cached(card: BadgeCard) -> Image.Image:
+    """Draws the badge as a palette ("P") image.
 
     Everything is drawn in greyscale, the body and the band on separate layers, then both
     are mapped into one 256-colour palette (see :func:`_palette`). That keeps antialiased
