@@ -71,6 +71,7 @@ async def _run(args: argparse.Namespace, results: Results) -> None:
         results.micro = [
             micro.badge_png(30 // scale),
             micro.badge_pdf(15 // scale),
+            micro.badge_both(15 // scale),
             micro.qr_decode(30 // scale),
             micro.qr_decode(10 // scale, size=(2560, 1920), target=None),
             micro.nik_validation(20_000 // scale),

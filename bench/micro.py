@@ -11,6 +11,7 @@ import io
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -138,6 +139,23 @@ def badge_png(n: int = 30) -> Timing:
 def badge_pdf(n: int = 15) -> Timing:
     return Timing(
         "Badge render, PDF (ID-1 page)", repeat(lambda i: render_badge_pdf(badge_card(i)), n)
+    )
+
+
+def badge_both(n: int = 15) -> Timing:
+    """What the approval does: the PNG and the PDF of one badge, in two threads at once."""
+
+    def run(i: int) -> None:
+        card = badge_card(1000 + i)
+        with ThreadPoolExecutor(2) as pool:
+            for future in [
+                pool.submit(render_badge_png, card),
+                pool.submit(render_badge_pdf, card),
+            ]:
+                future.result()
+
+    return Timing(
+        "Badge render, PNG + PDF of one badge (two threads, as approving does)", repeat(run, n)
     )
 
 
