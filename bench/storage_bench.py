@@ -24,6 +24,7 @@ from bench.visits import nik_for
 from bot.config import Config, load_config
 from bot.core.tokens import lookup_hash, new_credentials
 from bot.core.visits import VisitStatus
+from storage.crypto import Cipher
 from storage.db import GENESIS_HASH, Storage, audit_hash
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ SPREAD = timedelta(days=300)  # inside the default record retention, so nothing 
 
 
 async def open_storage(config: Config) -> Storage:
-    return await Storage.open(config.database_path)
+    cipher = Cipher(config.encryption_key, config.signing_secret)
+    return await Storage.open(config.database_path, cipher)
 
 
 async def seed(config_path: Path, count: int, pending: int = PENDING) -> float:

@@ -9,12 +9,13 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
-from bot import workflow
+from bot import privacy, workflow
 from bot.config import Config
 from bot.context import BotContext
 from bot.processor import PerChatUpdateProcessor
 from bot.services import Clock, Services, system_clock
 from handlers import access, approval, errors, oversight, registration, scan, start
+from storage.crypto import Cipher
 from storage.db import Storage
 
 log = logging.getLogger(__name__)
@@ -106,11 +107,15 @@ async def stop_polling(app: Application) -> None:  # type: ignore[type-arg]
 
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     services: Services = app.bot_data
-    services.storage = await Storage.open(services.config.database_path)
+    config = services.config
+    cipher = Cipher(config.encryption_key, config.signing_secret)
+    services.storage = await Storage.open(config.database_path, cipher)
     services.bot_username = app.bot.username
     await start.publish_commands(services, app.bot)
     if app.job_queue is not None:
         app.job_queue.run_repeating(_expiry_sweep, interval=EXPIRY_SWEEP, first=1)
+        # KTP downloads are retried and the daily purge catches up at start (bot/privacy.py).
+        app.job_queue.run_repeating(privacy.sweep_job, interval=privacy.SWEEP_INTERVAL, first=2)
     log.info("bot @%s ready, database %s", services.bot_username, services.config.database_path)
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot run|demo``."""
+"""Command line: ``python -m bot run|demo|privacy|audit``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import os
 import sys
 from pathlib import Path
 
+from bot import admin, logsafe
 from bot.config import ConfigError, load_config
+
+log = logging.getLogger(__name__)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo.add_argument("--host", default="127.0.0.1", help="address the page is served on")
     demo.add_argument("--port", type=int, default=8080, help="port of the page (default 8080)")
+    admin.add_parsers(sub)
     args = parser.parse_args(argv)
     # PTB 22 reports retry_after as a timedelta only with this set; otherwise it warns.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -31,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     # httpx logs every request URL, and URLs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # No NIK, token, secret or image bytes in any log line, whatever the level.
+    logsafe.install()
+    if args.command in ("privacy", "audit"):
+        return admin.run(args)
     if args.command == "run":
         return _run(args.config)
     from bot.demo import run_demo
@@ -44,7 +52,24 @@ def _run(path: Path) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
+    logsafe.protect(config.token, config.signing_secret, config.encryption_key)
+    warn_if_readable(path)
     from bot.app import ALLOWED_UPDATES, build_application
 
     build_application(config).run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
+
+
+def warn_if_readable(path: Path) -> bool:
+    """The config holds secrets: say so when other users can read it."""
+    mode = path.stat().st_mode & 0o777
+    if not mode & 0o077:
+        return False
+    log.warning(
+        "config file %s is readable by other users (mode %03o); it holds the bot token and "
+        "keys: run chmod 600 %s",
+        path,
+        mode,
+        path,
+    )
+    return True

@@ -1,7 +1,7 @@
 """Configuration: config.toml into frozen dataclasses, validated once at start.
 
-Secrets may come from the environment instead of the file: ``BOT_TOKEN`` and
-``AKSES_SIGNING_SECRET`` override the file's values.
+Secrets may come from the environment instead of the file: ``BOT_TOKEN``,
+``AKSES_SIGNING_SECRET`` and ``AKSES_ENCRYPTION_KEY`` override the file's values.
 """
 
 from __future__ import annotations
@@ -13,10 +13,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from storage.crypto import check_key
+
 ROLES = ("officer", "approver", "escort", "admin")
 TOKEN_ENV = "BOT_TOKEN"
 SECRET_ENV = "AKSES_SIGNING_SECRET"
 MIN_SECRET_LEN = 32
+ENCRYPTION_KEY_ENV = "AKSES_ENCRYPTION_KEY"
+# PCI DSS 9.3.4: the visitor log is kept at least three months.
+MIN_RECORD_RETENTION_DAYS = 90
 
 
 class ConfigError(Exception):
@@ -45,17 +50,28 @@ class TimeStandards:
 
 
 @dataclass(frozen=True)
+class Privacy:
+    """How long citizens' data is kept (UU 27/2022), in days from the visit's submission."""
+
+    ktp_retention_days: int = 30  # then the encrypted KTP photo is deleted
+    record_retention_days: int = 365  # then name, NIK and phone are removed from the log
+
+
+@dataclass(frozen=True)
 class Config:
-    token: str
-    signing_secret: bytes
+    # Secrets stay out of repr(), so a logged or printed Config reveals none of them.
+    token: str = field(repr=False)
+    signing_secret: bytes = field(repr=False)
     data_dir: Path
     staff: tuple[StaffMember, ...]
+    encryption_key: bytes = field(repr=False)
     base_url: str | None = None
     base_file_url: str | None = None
     office_name: str = "Dinas Komunikasi dan Informatika Kabupaten Lumajang"
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Jakarta"))
     entry_window_minutes: int = 60
     standards: TimeStandards = field(default_factory=TimeStandards)
+    privacy: Privacy = field(default_factory=Privacy)
     source: Path | None = None
 
     @property
@@ -110,6 +126,18 @@ def parse_config(
             "'import secrets; print(secrets.token_urlsafe(32))'"
         )
 
+    key_text = env.get(ENCRYPTION_KEY_ENV) or _str(
+        security, "security.encryption_key", "encryption_key", required=False
+    )
+    try:
+        encryption_key = check_key(key_text)
+    except ValueError:
+        raise ConfigError(
+            "security.encryption_key must be a Fernet key (32 bytes, url-safe base64; "
+            f"or set {ENCRYPTION_KEY_ENV}); generate one with: python -c "
+            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        ) from None
+
     storage = _table(raw, "storage")
     data_dir = Path(_str(storage, "storage.data_dir", "data_dir", required=False) or "data")
     if not data_dir.is_absolute():
@@ -135,6 +163,7 @@ def parse_config(
         signing_secret=secret.encode(),
         data_dir=data_dir,
         staff=_staff(raw),
+        encryption_key=encryption_key,
         base_url=base_url,
         base_file_url=base_file_url or None,
         office_name=_str(office, "office.name", "name", required=False) or Config.office_name,
@@ -143,8 +172,30 @@ def parse_config(
             badge, "badge.entry_window_minutes", "entry_window_minutes", 60
         ),
         standards=standards,
+        privacy=_privacy(_table(raw, "privacy")),
         source=source,
     )
+
+
+def _privacy(table: dict[str, Any]) -> Privacy:
+    def days(key: str, default: int) -> int:
+        value = table.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 36500:
+            raise ConfigError(f"privacy.{key} must be a whole number of days (1 or more)")
+        return value
+
+    ktp = days("ktp_retention_days", Privacy.ktp_retention_days)
+    record = days("record_retention_days", Privacy.record_retention_days)
+    if record < MIN_RECORD_RETENTION_DAYS:
+        raise ConfigError(
+            f"privacy.record_retention_days must be at least {MIN_RECORD_RETENTION_DAYS}: "
+            "the access log must be kept three months"
+        )
+    if ktp > record:
+        raise ConfigError(
+            "privacy.ktp_retention_days cannot be longer than privacy.record_retention_days"
+        )
+    return Privacy(ktp_retention_days=ktp, record_retention_days=record)
 
 
 def _staff(raw: dict[str, Any]) -> tuple[StaffMember, ...]:

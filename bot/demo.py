@@ -16,6 +16,7 @@ from bot.app import build_application, start_polling, stop_polling
 from bot.config import load_config
 from simulator import BotApiSimulator
 from simulator.web.server import STATIC
+from storage.crypto import generate_key
 
 DEMO_TOKEN = "700000001:DEMO-simulated-token-not-valid-on-telegram"
 DEMO_BOT = "AksesServerDemoBot"
@@ -42,6 +43,7 @@ data_dir = "."
 
 [security]
 signing_secret = "{secret}"
+encryption_key = "{key}"
 
 [[staff]]
 id = {officer}
@@ -107,6 +109,7 @@ class DemoBot:
                 base_url=f"{local}/bot",
                 base_file_url=f"{local}/file/bot",
                 secret=secrets.token_urlsafe(32),
+                key=generate_key(),
                 officer=OFFICER,
                 approver=APPROVER,
                 escort=ESCORT,

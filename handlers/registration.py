@@ -18,7 +18,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import texts, workflow
+from bot import ktp, texts, workflow
 from bot.context import BotContext
 from bot.core import callbacks
 from bot.core.fields import (
@@ -330,6 +330,11 @@ async def submit(update: Update, context: BotContext) -> int:
         form_done_at=datetime.fromisoformat(draft["form_done_at"]),
     )
     visit, sent = await workflow.submit(services, context.bot, visit_draft, officer)
+    # The KTP copy, encrypted at rest, kept in the background so a slow download never holds
+    # up the officer; one that fails is retried by the privacy sweep (bot/privacy.py).
+    context.application.create_task(
+        ktp.keep(services, context.bot, visit.id, visit.ktp_file_id), update=update
+    )
     context.user_data.pop("draft", None)  # type: ignore[union-attr]
     assert update.effective_chat is not None
     message = texts.submitted(visit.reference, sent) if sent else texts.NO_APPROVER_REACHED

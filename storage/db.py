@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,12 +15,14 @@ from typing import Any
 import aiosqlite
 
 from bot.core.visits import TRANSITIONS, Action, Visit, VisitDraft, VisitStatus, transition
+from storage.crypto import Cipher
 from storage.migrations import migrate
+from storage.privacy import encrypt_plain_niks
 
 GENESIS_HASH = "0" * 64
 
 _VISIT_SELECT = """
-    SELECT v.id, v.status, v.visitor_id, p.nik, p.name, p.organisation, p.phone, v.purpose,
+    SELECT v.id, v.status, v.visitor_id, p.nik_enc, p.name, p.organisation, p.phone, v.purpose,
            v.duration_minutes, v.equipment, v.ktp_file_id, v.officer_id, v.started_at,
            v.submitted_at, v.decided_at, v.decided_by, v.deny_reason, v.valid_until,
            v.entered_at, v.entry_escort_id, v.exited_at, v.exit_escort_id, v.form_done_at,
@@ -66,12 +69,12 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value is not None else None
 
 
-def _visit(row: aiosqlite.Row) -> Visit:
+def _visit(row: aiosqlite.Row, cipher: Cipher) -> Visit:
     return Visit(
         id=row[0],
         status=VisitStatus(row[1]),
         visitor_id=row[2],
-        nik=row[3],
+        nik=_nik(row[3], cipher),
         name=row[4],
         organisation=row[5],
         phone=row[6],
@@ -95,6 +98,30 @@ def _visit(row: aiosqlite.Row) -> Visit:
     )
 
 
+def _nik(nik_enc: str | None, cipher: Cipher) -> str:
+    """The NIK decrypted; empty once the record is anonymized."""
+    return cipher.decrypt_text(nik_enc) if nik_enc else ""
+
+
+# A read left open on this shared connection (another coroutine between execute and fetch)
+# pins an old snapshot; when another connection (the conversation state) has committed
+# since, SQLite refuses the write lock at once, without a busy wait
+# (https://www.sqlite.org/rescode.html#busy_snapshot). That read ends in milliseconds.
+_BEGIN_RETRIES = (0.001, 0.005, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+async def _begin(db: aiosqlite.Connection) -> None:
+    for delay in _BEGIN_RETRIES:
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            await asyncio.sleep(delay)
+    await db.execute("BEGIN IMMEDIATE")
+
+
 def audit_hash(prev_hash: str, fields: tuple[Any, ...]) -> str:
     """Chain link: sha256 over the previous hash and this event's fields."""
     payload = "\x1f".join([prev_hash, *("" if f is None else str(f) for f in fields)])
@@ -104,12 +131,13 @@ def audit_hash(prev_hash: str, fields: tuple[Any, ...]) -> str:
 class Storage:
     """One connection; writes are serialised so each transaction stays atomic."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, cipher: Cipher) -> None:
         self._db = db
+        self.cipher = cipher
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path | str) -> Storage:
+    async def open(cls, path: Path | str, cipher: Cipher) -> Storage:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path, isolation_level=None)
@@ -117,16 +145,24 @@ class Storage:
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.execute("PRAGMA foreign_keys=ON")
         await db.execute("PRAGMA busy_timeout=5000")
+        # Deleted and anonymized personal data is overwritten, not left in free pages.
+        await db.execute("PRAGMA secure_delete=ON")
         await migrate(db)
-        return cls(db)
+        await encrypt_plain_niks(db, cipher)
+        return cls(db, cipher)
 
     async def close(self) -> None:
         await self._db.close()
 
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        """For reads by the other storage modules; writes go through transaction()."""
+        return self._db
+
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._write_lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+            await _begin(self._db)
             try:
                 yield self._db
             except BaseException:
@@ -159,25 +195,37 @@ class Storage:
 
     async def find_visitor(self, nik: str) -> Visitor | None:
         async with self._db.execute(
-            "SELECT id, nik, name, organisation, phone FROM visitors WHERE nik = ?", (nik,)
+            "SELECT id, nik_enc, name, organisation, phone FROM visitors WHERE nik_hash = ?",
+            (self.cipher.nik_hash(nik),),
         ) as cur:
             row = await cur.fetchone()
-        return Visitor(*row) if row else None
+        return Visitor(row[0], _nik(row[1], self.cipher), *row[2:]) if row else None
 
     # --- visits -----------------------------------------------------------------------------
 
     async def submit_visit(self, draft: VisitDraft, officer_id: int, now: datetime) -> Visit:
         """Store the visitor (updating a returning one) and a PENDING visit, audited."""
         status = transition(Action.SUBMIT, None)
-        async with self._transaction() as db:
+        async with self.transaction() as db:
+            nik_hash = self.cipher.nik_hash(draft.nik)
             await db.execute(
-                "INSERT INTO visitors (nik, name, organisation, phone, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(nik) DO UPDATE SET name = excluded.name,"
-                " organisation = excluded.organisation, phone = excluded.phone,"
-                " updated_at = excluded.updated_at",
-                (draft.nik, draft.name, draft.organisation, draft.phone, _ts(now), _ts(now)),
+                "INSERT INTO visitors (nik_hash, nik_enc, name, organisation, phone, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(nik_hash) DO UPDATE SET"
+                " name = excluded.name, organisation = excluded.organisation,"
+                " phone = excluded.phone, updated_at = excluded.updated_at",
+                (
+                    nik_hash,
+                    self.cipher.encrypt_text(draft.nik),
+                    draft.name,
+                    draft.organisation,
+                    draft.phone,
+                    _ts(now),
+                    _ts(now),
+                ),
             )
-            async with db.execute("SELECT id FROM visitors WHERE nik = ?", (draft.nik,)) as cur:
+            async with db.execute(
+                "SELECT id FROM visitors WHERE nik_hash = ?", (nik_hash,)
+            ) as cur:
                 row = await cur.fetchone()
             assert row is not None
             cur2 = await db.execute(
@@ -206,7 +254,7 @@ class Storage:
 
     async def mark_handover(self, visit_id: int, now: datetime) -> None:
         """The first card reached a section head: SOP step 3 is done (kept once)."""
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             await db.execute(
                 "UPDATE visits SET handover_at = ? WHERE id = ? AND handover_at IS NULL",
                 (_ts(now), visit_id),
@@ -215,13 +263,13 @@ class Storage:
     async def get_visit(self, visit_id: int) -> Visit | None:
         async with self._db.execute(_VISIT_SELECT + " WHERE v.id = ?", (visit_id,)) as cur:
             row = await cur.fetchone()
-        return _visit(row) if row else None
+        return _visit(row, self.cipher) if row else None
 
     async def visits_with_status(self, status: VisitStatus) -> list[Visit]:
         async with self._db.execute(
             _VISIT_SELECT + " WHERE v.status = ? ORDER BY v.id", (status.value,)
         ) as cur:
-            return [_visit(row) for row in await cur.fetchall()]
+            return [_visit(row, self.cipher) for row in await cur.fetchall()]
 
     async def _guarded(
         self,
@@ -256,7 +304,7 @@ class Storage:
         code_hash: str,
     ) -> bool:
         """First decision wins: False when someone decided already."""
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             done = await self._guarded(
                 db,
                 visit_id,
@@ -278,7 +326,7 @@ class Storage:
         return done
 
     async def deny(self, visit_id: int, approver_id: int, now: datetime, reason: str) -> bool:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             return await self._guarded(
                 db,
                 visit_id,
@@ -289,11 +337,11 @@ class Storage:
             )
 
     async def cancel(self, visit_id: int, officer_id: int, now: datetime) -> bool:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             return await self._guarded(db, visit_id, Action.CANCEL, officer_id, now, {})
 
     async def enter(self, visit_id: int, escort_id: int, now: datetime) -> bool:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             return await self._guarded(
                 db,
                 visit_id,
@@ -305,7 +353,7 @@ class Storage:
 
     async def exit(self, visit_id: int, escort_id: int, now: datetime) -> bool:
         """Check-out: the visit is DONE and its badge dies in the same transaction."""
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             done = await self._guarded(
                 db,
                 visit_id,
@@ -321,7 +369,7 @@ class Storage:
         return done
 
     async def expire(self, visit_id: int, now: datetime) -> bool:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             done = await self._guarded(db, visit_id, Action.EXPIRE, 0, now, {})
             if done:
                 await db.execute(
@@ -344,7 +392,7 @@ class Storage:
     # --- approval cards ---------------------------------------------------------------------
 
     async def add_card(self, visit_id: int, chat_id: int, message_id: int) -> None:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             await db.execute(
                 "INSERT OR REPLACE INTO approval_cards (visit_id, chat_id, message_id)"
                 " VALUES (?, ?, ?)",
@@ -369,7 +417,7 @@ class Storage:
         detail: str = "",
     ) -> None:
         """An audit event that is not a transition (a refused stranger, a forged badge)."""
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             await self._audit(db, now, actor_id, action, visit_id, detail=detail)
 
     async def audit_events(self, visit_id: int | None = None) -> list[AuditEvent]:

@@ -81,6 +81,19 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE visits ADD COLUMN form_done_at TEXT;
     ALTER TABLE visits ADD COLUMN handover_at TEXT;
     """,
+    # 3: citizens' data at rest (UU 27/2022). The NIK is kept only as a keyed hash (lookups)
+    # and Fernet ciphertext; rows from before hold the plain NIK in nik_hash until
+    # Storage.open encrypts them (SQL cannot). KTP photos live in encrypted files.
+    3: """
+    ALTER TABLE visitors RENAME COLUMN nik TO nik_hash;
+    ALTER TABLE visitors ADD COLUMN nik_enc TEXT;
+    ALTER TABLE visitors ADD COLUMN anonymized_at TEXT;
+    ALTER TABLE visits ADD COLUMN ktp_path TEXT;
+    ALTER TABLE visits ADD COLUMN ktp_stored_at TEXT;
+    ALTER TABLE visits ADD COLUMN ktp_failed_at TEXT;
+    ALTER TABLE visits ADD COLUMN ktp_deleted_at TEXT;
+    ALTER TABLE visits ADD COLUMN anonymized_at TEXT;
+    """,
 }
 
 

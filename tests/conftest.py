@@ -21,6 +21,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuv"
 BOT_USERNAME = "AksesServerBot"
 SECRET = b"test-signing-secret-0123456789abcdef"
+KEY = b"YWtzZXMtdGVzdC1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="  # a Fernet key (32 bytes, base64)
 
 OFFICER, APPROVER, APPROVER2, ESCORT, ADMIN, STRANGER = 1001, 2001, 2002, 3001, 4001, 9001
 STAFF = (
@@ -68,6 +69,7 @@ def config(tmp_path: Path, sim: BotApiSimulator) -> Config:
         signing_secret=SECRET,
         data_dir=tmp_path / "data",
         staff=STAFF,
+        encryption_key=KEY,
         base_url=sim.base_url,
         base_file_url=sim.base_file_url,
     )

@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 
 from bot.core.visits import VisitDraft, VisitStatus
+from storage.crypto import Cipher
 from storage.db import GENESIS_HASH, Storage, audit_hash
 from storage.migrations import MIGRATIONS
+from tests.conftest import KEY, SECRET
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+CIPHER = Cipher(KEY, SECRET)
 DRAFT = VisitDraft(
     nik="3508015507900002",
     name="Ayu Lestari",
@@ -30,7 +33,7 @@ DRAFT = VisitDraft(
 
 @pytest.fixture
 async def store(tmp_path: Path):
-    storage = await Storage.open(tmp_path / "t.sqlite3")
+    storage = await Storage.open(tmp_path / "t.sqlite3", CIPHER)
     yield storage
     await storage.close()
 
@@ -109,7 +112,7 @@ async def test_audit_events_are_chained_and_append_only(store: Storage, tmp_path
 async def test_migrations_run_once_and_set_user_version(tmp_path: Path) -> None:
     path = tmp_path / "m.sqlite3"
     for _ in range(2):
-        storage = await Storage.open(path)
+        storage = await Storage.open(path, CIPHER)
         await storage.close()
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA user_version").fetchone()[0] == max(MIGRATIONS)

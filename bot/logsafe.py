@@ -1,0 +1,107 @@
+"""Logs never hold citizens' data or secrets, whatever a library logs at DEBUG.
+
+PTB logs request parameters and whole updates at DEBUG (an officer's message with a
+NIK, a caption with the officer's own summary), httpx and aiohttp log URLs that carry
+the bot token. ``install()`` sets a log record factory, so every record from every
+logger is cleaned when it is made, before any handler (added now or later) sees it:
+
+- 16-digit runs (a NIK, also typed with spaces, dots or dashes) become the masked
+  form ``3508**********02``;
+- bot tokens (``123456:ABC...``, also URL-encoded) become ``<token>``;
+- bytes never pass: a bytes argument becomes ``<N bytes>``, a bytes repr ``<bytes>``;
+- values registered with ``protect()`` (the signing secret, the encryption key)
+  become ``<secret>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bot.core.nik import mask_nik
+
+NIK_LIKE = re.compile(r"(?<![0-9])[0-9](?:[ .\-]?[0-9]){15}(?![0-9])")
+# The colon is percent-encoded in file download URLs.
+BOT_TOKEN = re.compile(r"[0-9]+(?::|%3[Aa])[A-Za-z0-9_-]{20,}")
+BYTES_REPR = re.compile(r"""(?<![A-Za-z0-9_])b(['"])(?:\\.|(?!\1).){16,}?\1""")
+_BINARY = (bytes, bytearray, memoryview)
+
+_secrets: set[str] = set()
+_installed: list[Callable[..., logging.LogRecord]] = []
+
+
+def protect(*values: str | bytes) -> None:
+    """Never let these exact values (secrets from the config) into a log line."""
+    for value in values:
+        text = value.decode(errors="replace") if isinstance(value, bytes) else value
+        if len(text) >= 8:
+            _secrets.add(text)
+
+
+def redact(text: str) -> str:
+    for secret in _secrets:
+        text = text.replace(secret, "<secret>")
+    text = BOT_TOKEN.sub("<token>", text)
+    text = BYTES_REPR.sub("<bytes>", text)
+    return NIK_LIKE.sub(_mask, text)
+
+
+def _mask(match: re.Match[str]) -> str:
+    found = match.group()
+    if found.count(".") == 1 and not re.search(r"[ \-]", found):
+        return found  # a float such as a Unix time with microseconds, not a NIK
+    return mask_nik(re.sub(r"[^0-9]", "", found))
+
+
+def _scrub(value: Any, depth: int = 0) -> Any:
+    """Arguments as they will be formatted, with binary payloads replaced by their size."""
+    if isinstance(value, _BINARY):
+        return f"<{len(value)} bytes>"
+    if depth < 3 and isinstance(value, Mapping):
+        return {k: _scrub(v, depth + 1) for k, v in value.items()}
+    if depth < 3 and isinstance(value, list):
+        return [_scrub(v, depth + 1) for v in value]
+    if depth < 3 and isinstance(value, tuple):
+        return tuple(_scrub(v, depth + 1) for v in value)
+    return value
+
+
+def clean(record: logging.LogRecord) -> logging.LogRecord:
+    """Format the message now, cleaned, so no handler sees the raw arguments."""
+    args = record.args
+    if isinstance(args, Mapping):
+        record.args = _scrub(args)
+    elif args:
+        record.args = tuple(_scrub(a) for a in args)
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad format string must not lose the record
+        message = f"{record.msg!r} {record.args!r}"
+    record.msg, record.args = redact(message), None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+    return record
+
+
+def install() -> None:
+    """Clean every log record from now on (idempotent)."""
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        return clean(previous(*args, **kwargs))
+
+    _installed.append(previous)
+    logging.setLogRecordFactory(factory)
+
+
+def uninstall() -> None:
+    """Restore the previous factory (for tests)."""
+    if _installed:
+        logging.setLogRecordFactory(_installed.pop())
