@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import micro, storage_bench
+from bench import micro, profiles, storage_bench
 from bench.load import ROOT, LoadResult, LoadSpec, run_load
 from bench.report import Results, render
 
@@ -93,7 +93,7 @@ async def _run(args: argparse.Namespace, results: Results) -> None:
                     latency_ms=latency,
                     window=window if kind == "sequential" else None,
                 )
-                results.load.append(await _load(spec, args.profile))
+                results.load.append(await _load(spec, args.profile, results))
         if not args.no_transport:
             # The same load with PTB's HTTP requests made by aiohttp (bench/aiohttp_request.py).
             for latency in (0.0, 100.0):
@@ -105,7 +105,7 @@ async def _run(args: argparse.Namespace, results: Results) -> None:
                         latency_ms=latency,
                         transport="aiohttp",
                     )
-                    results.transport.append(await _load(spec, None))
+                    results.transport.append(await _load(spec, args.profile, results))
         if "db" in parts:
             _say(f"peak RSS with {results.seeded:,} visits in the database ...")
             spec = LoadSpec(
@@ -114,18 +114,23 @@ async def _run(args: argparse.Namespace, results: Results) -> None:
                 seed_visits=results.seeded,
                 oversight=True,
             )
-            results.rss_100k = await _load(spec, None)
+            results.rss_100k = await _load(spec, None, results)
 
 
-async def _load(spec: LoadSpec, profile: Path | None) -> LoadResult:
+async def _load(spec: LoadSpec, profile: Path | None, results: Results) -> LoadResult:
     _say(
         f"load: {spec.kind}, {spec.latency_ms:.0f} ms, {spec.officers} officers"
         f"{', aiohttp' if spec.transport != 'httpx' else ''} ..."
     )
     output = None
     if profile is not None:
-        output = profile / f"{spec.kind}-{spec.latency_ms:.0f}ms.txt"
+        output = profile / f"{spec.kind}-{spec.latency_ms:.0f}ms-{spec.transport}.txt"
     result = await run_load(spec, profile=output)
+    if output is not None and output.exists():
+        label = (
+            f"{spec.kind}, {spec.latency_ms:.0f} ms, {spec.officers} officers, {spec.transport}"
+        )
+        results.profiles.append((label, profiles.summarise(output)))
     _say(
         f"  {result.visits} visits, {result.updates_per_s:.0f} updates/s, "
         f"p95 {result.percentile(95) * 1000:.0f} ms, "

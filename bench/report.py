@@ -39,6 +39,7 @@ class Results:
     load_average: tuple[float, float, float] = field(default_factory=os.getloadavg)
     load: list[LoadResult] = field(default_factory=list)
     transport: list[LoadResult] = field(default_factory=list)  # aiohttp experiment
+    profiles: list[tuple[str, list[tuple[str, float]]]] = field(default_factory=list)
     micro: list[Timing] = field(default_factory=list)
     database: list[tuple[str, str]] = field(default_factory=list)  # (what, figure)
     rss_100k: LoadResult | None = None
@@ -277,6 +278,18 @@ def render(res: Results) -> str:
             *ratio_rows(res.transport),
             "",
         ]
+    if res.profiles:
+        out += [
+            "### Where the CPU goes (py-spy, `--profile`)",
+            "",
+            "Busy samples of the bot's process by the library at work (bench/profiles.py); "
+            "sampling costs the machine CPU, so these runs' rates are not the reference.",
+            "",
+        ]
+        for label, shares in res.profiles:
+            parts = ", ".join(f"{name} {share:.0%}" for name, share in shares if share >= 0.01)
+            out.append(f"- {label}: {parts}")
+        out.append("")
     out += [
         "## Microbenchmarks",
         "",
