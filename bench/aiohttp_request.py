@@ -4,10 +4,13 @@ The profiles show most of the bot's and all of the baseline's CPU time in httpx 
 httpcore (connection-pool bookkeeping and socket checks on every request). This
 `BaseRequest` (PTB's documented extension point for other HTTP libraries) lets the
 benchmark measure what the HTTP client costs: `python -m bench.botproc KIND --transport
-aiohttp` uses it for the bot and the baseline alike. It is not used by the bot itself.
+aiohttp` sends every request of the bot and of the baseline through it. The bot itself
+does not use it.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -77,9 +80,35 @@ class AiohttpRequest(BaseRequest):
 
 
 def use_aiohttp() -> None:
-    """Make the bot's and the baseline's builders create AiohttpRequest (benchmark only)."""
-    import bench.baseline
-    import bot.app
+    """Make every HTTPXRequest in this process send through aiohttp (benchmark only).
 
-    bot.app.HTTPXRequest = AiohttpRequest  # type: ignore[misc,assignment]
-    bench.baseline.HTTPXRequest = AiohttpRequest  # type: ignore[misc,assignment]
+    Patched on the class, so the bot's own subclasses (retries, say) keep their logic and
+    only the HTTP client underneath changes.
+    """
+    from telegram.request import HTTPXRequest
+
+    original_init = HTTPXRequest.__init__
+
+    def __init__(self: HTTPXRequest, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        timeout = self._client.timeout
+        self._aiohttp = AiohttpRequest(  # type: ignore[attr-defined]
+            connection_pool_size=kwargs.get("connection_pool_size", 1),
+            read_timeout=timeout.read,
+            connect_timeout=timeout.connect,
+        )
+
+    async def initialize(self: HTTPXRequest) -> None:
+        await self._aiohttp.initialize()  # type: ignore[attr-defined]
+
+    async def shutdown(self: HTTPXRequest) -> None:
+        await self._aiohttp.shutdown()  # type: ignore[attr-defined]
+        await self._client.aclose()
+
+    async def do_request(self: HTTPXRequest, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        return await self._aiohttp.do_request(*args, **kwargs)  # type: ignore[attr-defined]
+
+    HTTPXRequest.__init__ = __init__  # type: ignore[method-assign]
+    HTTPXRequest.initialize = initialize  # type: ignore[method-assign]
+    HTTPXRequest.shutdown = shutdown  # type: ignore[method-assign]
+    HTTPXRequest.do_request = do_request  # type: ignore[method-assign]
