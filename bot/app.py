@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -12,11 +14,14 @@ from telegram.request import HTTPXRequest
 from bot import privacy, workflow
 from bot.config import Config
 from bot.context import BotContext
+from bot.delivery import Delivery
 from bot.processor import PerChatUpdateProcessor
+from bot.request import RetryingRequest
 from bot.services import Clock, Services, system_clock
 from handlers import access, approval, errors, oversight, registration, scan, start
 from storage.crypto import Cipher
 from storage.db import Storage
+from storage.persistence import SqlitePersistence
 
 log = logging.getLogger(__name__)
 
@@ -30,20 +35,35 @@ def build_application(
     clock: Clock = system_clock,
     rate_limit: bool = True,
     concurrency: int | None = 64,
+    retry_base: float = 1.0,
+    request_timeout: float = 10.0,
+    request_retries: int = 3,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for run_polling() or for a test's initialize()/start().
 
     `concurrency` bounds the updates handled at once (each chat stays in order); None
-    handles one update at a time, which the benchmarks compare against.
+    handles one update at a time, which the benchmarks compare against. `retry_base` is
+    the outbox's first retry delay in seconds (tests shorten it).
     """
+    processor = PerChatUpdateProcessor(concurrency or 1)
     builder = (
         ApplicationBuilder()
         .token(config.token)
         .context_types(ContextTypes(context=BotContext, bot_data=Services))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.timezone))
-        .concurrent_updates(PerChatUpdateProcessor(concurrency) if concurrency else False)
+        .concurrent_updates(processor)
+        .persistence(SqlitePersistence(lambda: _open_storage(config)))
         # Several chats are served at once, so the pool must hold more than one request.
-        .request(HTTPXRequest(connection_pool_size=32, read_timeout=10, write_timeout=20))
+        .request(
+            RetryingRequest(
+                retries=request_retries,
+                retry_base=retry_base / 2,
+                connection_pool_size=32,
+                read_timeout=request_timeout,
+                write_timeout=request_timeout * 2,
+                connect_timeout=request_timeout / 2,
+            )
+        )
         .get_updates_request(HTTPXRequest(read_timeout=30))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -53,12 +73,15 @@ def build_application(
     if config.base_file_url:
         builder = builder.base_file_url(config.base_file_url)
     if rate_limit:
-        # Stays under Telegram's flood limits and retries a 429 after its retry_after.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # Stays under Telegram's flood limits; retries are RetryingRequest's and the outbox's.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
     app = builder.build()
     services: Services = app.bot_data
     services.config = config
     services.clock = clock
+    services.retry_base = retry_base
+    # The form's state is written as each step completes, not only at a clean stop.
+    processor.after_update = app.update_persistence
     _register(app, services)
     return app
 
@@ -68,7 +91,7 @@ def _register(app: Application, services: Services) -> None:  # type: ignore[typ
     app.add_handler(access.build(), group=-1)
     # Group 0, first match wins, so order matters:
     # 1. a pending deny reason beats the officer's conversation (one person may hold both roles);
-    app.add_handlers(approval.build(services.deny_pending))
+    app.add_handlers(approval.build())
     # 2. /start and /bantuan; /start <token> is a scan and lives in scan.build();
     app.add_handlers(start.build_first())
     # 3. the registration conversation claims the officer's messages while it is active;
@@ -105,15 +128,25 @@ async def stop_polling(app: Application) -> None:  # type: ignore[type-arg]
         await app.post_shutdown(app)
 
 
+async def _open_storage(config: Config) -> Storage:
+    cipher = Cipher(config.encryption_key, config.signing_secret)
+    return await Storage.open(config.database_path, cipher)
+
+
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     services: Services = app.bot_data
-    config = services.config
-    cipher = Cipher(config.encryption_key, config.signing_secret)
-    services.storage = await Storage.open(config.database_path, cipher)
+    assert isinstance(app.persistence, SqlitePersistence)
+    # Opened by the persistence during initialize(); one connection for everything.
+    services.storage = await app.persistence.storage()
     services.bot_username = app.bot.username
+    # Undelivered messages from before a restart go out first.
+    services.delivery = Delivery(services, app.bot, services.retry_base)
+    services.delivery_task = asyncio.create_task(services.delivery.run(), name="outbox")
     await start.publish_commands(services, app.bot)
+    await registration.resume_after_restart(app)
     if app.job_queue is not None:
-        app.job_queue.run_repeating(_expiry_sweep, interval=EXPIRY_SWEEP, first=1)
+        # first=0: a sweep missed while the bot was down runs at once.
+        app.job_queue.run_repeating(_expiry_sweep, interval=EXPIRY_SWEEP, first=0)
         # KTP downloads are retried and the daily purge catches up at start (bot/privacy.py).
         app.job_queue.run_repeating(privacy.sweep_job, interval=privacy.SWEEP_INTERVAL, first=2)
     log.info("bot @%s ready, database %s", services.bot_username, services.config.database_path)
@@ -121,10 +154,15 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     services: Services = app.bot_data
+    task = getattr(services, "delivery_task", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     if getattr(services, "storage", None) is not None:
         await services.storage.close()
 
 
 async def _expiry_sweep(context: BotContext) -> None:
     """Badges past their window die even if nobody scans them (deadline kept in SQLite)."""
-    await workflow.expire_overdue(context.services, context.bot)
+    await workflow.expire_overdue(context.services)

@@ -8,7 +8,7 @@ could race through the conversation). This keeps a lock per chat instead.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
@@ -17,6 +17,8 @@ from telegram.ext import BaseUpdateProcessor
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 64) -> None:
         super().__init__(max_concurrent_updates)
+        # Called after each update, under the chat's lock (the app's persistence flush).
+        self.after_update: Callable[[], Awaitable[None]] | None = None
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
@@ -24,12 +26,18 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         key = _chat_key(update)
         if key is None:
             await coroutine
+            if self.after_update is not None:
+                await self.after_update()
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
-                await coroutine
+                try:
+                    await coroutine
+                finally:
+                    if self.after_update is not None:
+                        await self.after_update()
         finally:
             # Drop the lock once nobody holds or awaits it, so idle chats cost nothing.
             self._waiting[key] -= 1

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bot.config import Config, StaffMember
 from storage.db import Storage
+
+if TYPE_CHECKING:
+    from bot.delivery import Delivery
 
 Clock = Callable[[], datetime]
 
@@ -20,12 +25,11 @@ class Services:
 
     config: Config
     storage: Storage
+    delivery: Delivery
+    delivery_task: asyncio.Task[None] | None = None
+    retry_base: float = 1.0
     clock: Clock = staticmethod(system_clock)
     bot_username: str = ""
-
-    def __init__(self) -> None:
-        # approver user id -> visit id whose deny reason we are waiting for
-        self.deny_pending: dict[int, int] = {}
 
     def now(self) -> datetime:
         return self.clock()

@@ -170,6 +170,7 @@ WANT_PHOTO_NOT_FILE = (
     "(bukan sebagai File/Dokumen)."
 )
 WANT_TEXT = "Langkah ini meminta <b>teks</b>, bukan foto atau file. Silakan ketik jawabannya."
+RESUMED = "♻️ Bot baru saja dimulai ulang. Pendaftaran Anda tersimpan; lanjutkan dari sini:"
 USE_BUTTONS = "Silakan pilih dengan menekan salah satu tombol di bawah pertanyaan."
 CANCELLED = "Pendaftaran dibatalkan. Tidak ada data yang disimpan. Mulai lagi dengan /daftar."
 NOTHING_TO_CANCEL = "Tidak ada pendaftaran yang sedang berjalan."
@@ -218,12 +219,6 @@ def submitted(reference: str, approvers: int) -> str:
         f"📨 Permintaan <b>{reference}</b> terkirim ke {approvers} Kepala Seksi.\n"
         "Anda akan diberi tahu begitu ada keputusan."
     )
-
-
-NO_APPROVER_REACHED = (
-    "⚠️ Permintaan tersimpan, tetapi belum ada Kepala Seksi yang bisa dihubungi bot. "
-    "Minta Kepala Seksi membuka bot dan menekan /start."
-)
 
 
 # --- approval ------------------------------------------------------------------------------

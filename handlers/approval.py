@@ -1,95 +1,133 @@
-"""Approve / Deny from the section head's phone (SOP steps 4-5); keyed by visit id."""
+"""Approve / Deny from the section head's phone (SOP steps 4-5); keyed by visit id.
+
+Approve is a top-level button. Deny needs the reason typed afterwards, which is one
+person talking, so it is a small ConversationHandler of its own (persisted, like the
+officer's form, so a restart between the tap and the reason loses nothing).
+"""
 
 from __future__ import annotations
 
+import enum
+import warnings
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import (
+    CallbackQueryHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
 
 from bot import texts, workflow
+from bot.config import StaffMember
 from bot.context import BotContext
 from bot.core import callbacks
 from bot.core.fields import REASON_MAX, FieldError, FieldProblem, clean_text
 from bot.core.visits import VisitStatus
 
 
+class DenyStep(enum.IntEnum):
+    REASON = 0
+
+
+def _approver(update: Update, context: BotContext) -> StaffMember | None:
+    user = update.effective_user
+    member = context.services.member(user.id if user else None)
+    return member if member is not None and member.has("approver") else None
+
+
 async def approve(update: Update, context: BotContext) -> None:
     """Tap on Setujui: the first decision wins, everyone's card shows who decided."""
     query = update.callback_query
     assert query is not None
-    data = callbacks.parse(query.data)
-    approver = context.services.member(query.from_user.id)
-    if approver is None or not approver.has("approver"):
+    approver = _approver(update, context)
+    if approver is None:
         await query.answer(texts.ONLY_APPROVER, show_alert=True)
         return
+    data = callbacks.parse(query.data)
     if data is None or data.visit_id is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
-    result = await workflow.approve(context.services, context.bot, data.visit_id, approver)
-    await _answer(update, context, result, texts.APPROVED_TOAST)
+    result = await workflow.approve(context.services, data.visit_id, approver)
+    await _answer(update, result, texts.APPROVED_TOAST)
 
 
-async def deny(update: Update, context: BotContext) -> None:
+async def deny(update: Update, context: BotContext) -> DenyStep | int:
     """Tap on Tolak: ask for the reason first; nothing is decided until it arrives."""
     query = update.callback_query
-    assert query is not None
-    data = callbacks.parse(query.data)
-    approver = context.services.member(query.from_user.id)
-    if approver is None or not approver.has("approver"):
+    assert query is not None and query.message is not None
+    approver = _approver(update, context)
+    if approver is None:
         await query.answer(texts.ONLY_APPROVER, show_alert=True)
-        return
-    visit = (
-        await context.services.storage.get_visit(data.visit_id) if data and data.visit_id else None
-    )
+        return ConversationHandler.END
+    data = callbacks.parse(query.data)
+    visit = None
+    if data is not None and data.visit_id is not None:
+        visit = await context.services.storage.get_visit(data.visit_id)
     if visit is None or visit.status != VisitStatus.PENDING:
-        await _answer(update, context, workflow.Result(workflow.Outcome.NOT_ALLOWED, visit), "")
-        return
-    context.services.deny_pending[approver.user_id] = visit.id
+        await _answer(update, workflow.Result(workflow.Outcome.NOT_ALLOWED, visit), "")
+        return ConversationHandler.END
+    context.user_data["deny_visit"] = visit.id  # type: ignore[index]
     await query.answer()
     abort = InlineKeyboardButton(
         texts.BTN_DENY_ABORT, callback_data=callbacks.pack(callbacks.DENY_ABORT, visit.id)
     )
-    await query.message.chat.send_message(  # type: ignore[union-attr]
+    await query.message.chat.send_message(
         texts.ask_deny_reason(visit.reference), reply_markup=InlineKeyboardMarkup([[abort]])
     )
+    return DenyStep.REASON
 
 
-async def deny_reason(update: Update, context: BotContext) -> None:
+async def deny_reason(update: Update, context: BotContext) -> DenyStep | int:
     """The reason typed after Tolak: decide now (unless someone else already did)."""
     message = update.effective_message
-    assert message is not None and update.effective_user is not None
-    approver = context.services.member(update.effective_user.id)
-    if message.text is None:
-        await message.reply_text(texts.DENY_REASON_TEXT)
-        return
+    assert message is not None
+    approver = _approver(update, context)
+    visit_id = context.user_data.get("deny_visit")  # type: ignore[union-attr]
+    if approver is None or visit_id is None:
+        return ConversationHandler.END
     try:
-        reason = clean_text(message.text, REASON_MAX)
+        reason = clean_text(message.text or "", REASON_MAX)
     except FieldError as exc:
         too_long = exc.problem == FieldProblem.TOO_LONG
         await message.reply_text(
             texts.DENY_REASON_TOO_LONG if too_long else texts.DENY_REASON_TEXT
         )
-        return
-    visit_id = context.services.deny_pending.pop(update.effective_user.id)
-    assert approver is not None
-    result = await workflow.deny(context.services, context.bot, visit_id, approver, reason)
+        return DenyStep.REASON
+    context.user_data.pop("deny_visit", None)  # type: ignore[union-attr]
+    result = await workflow.deny(context.services, visit_id, approver, reason)
     if result.outcome == workflow.Outcome.DONE:
         await message.reply_text(texts.DENIED_TOAST)
     elif result.visit is not None:
         await message.reply_text(texts.already_decided(result.visit))
+    return ConversationHandler.END
 
 
-async def deny_abort(update: Update, context: BotContext) -> None:
+async def not_a_reason(update: Update, context: BotContext) -> DenyStep:
+    """A photo, sticker or file where the reason is expected."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(texts.DENY_REASON_TEXT)
+    return DenyStep.REASON
+
+
+async def deny_abort(update: Update, context: BotContext) -> int:
     """Changed one's mind after Tolak: the request stays pending."""
     query = update.callback_query
     assert query is not None
-    context.services.deny_pending.pop(query.from_user.id, None)
+    context.user_data.pop("deny_visit", None)  # type: ignore[union-attr]
     await query.answer()
     await query.edit_message_text(texts.DENY_ABORTED)
+    return ConversationHandler.END
 
 
-async def _answer(
-    update: Update, context: BotContext, result: workflow.Result, success: str
-) -> None:
+async def stale_abort(update: Update, context: BotContext) -> None:
+    """'Batal menolak' from a reason prompt that is already answered."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
+
+
+async def _answer(update: Update, result: workflow.Result, success: str) -> None:
     query = update.callback_query
     assert query is not None
     if result.outcome == workflow.Outcome.DONE:
@@ -97,29 +135,32 @@ async def _answer(
     elif result.visit is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
     else:
+        # A late tap (a second approver, a slow phone): the card update is already queued.
         await query.answer(texts.already_decided(result.visit), show_alert=True)
-        # A late tap on a card that somehow still has buttons: bring it up to date.
-        if result.visit.status != VisitStatus.PENDING:
-            await workflow.refresh_cards(context.services, context.bot, result.visit)
 
 
-class _AwaitingReason(filters.MessageFilter):
-    """Messages from an approver who tapped Tolak and owes us the reason."""
-
-    def __init__(self, pending: dict[int, int]) -> None:
-        super().__init__(name="awaiting_deny_reason")
-        self._pending = pending
-
-    def filter(self, message: object) -> bool:
-        user = getattr(message, "from_user", None)
-        return user is not None and user.id in self._pending
-
-
-def build(pending: dict[int, int]) -> list:  # type: ignore[type-arg]
+def build() -> list:  # type: ignore[type-arg]
     """Top-level handlers: approvals come from other people's chats, not the officer's."""
+    with warnings.catch_warnings():
+        # per_message=False is deliberate: the reason is the next thing this approver types.
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        deny_conversation = ConversationHandler(
+            entry_points=[CallbackQueryHandler(deny, pattern=callbacks.pattern(callbacks.DENY))],
+            states={
+                DenyStep.REASON: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, deny_reason),
+                    MessageHandler(~filters.COMMAND, not_a_reason),
+                ]
+            },
+            fallbacks=[
+                CallbackQueryHandler(deny_abort, pattern=callbacks.pattern(callbacks.DENY_ABORT))
+            ],
+            name="deny_reason",
+            persistent=True,
+            allow_reentry=True,
+        )
     return [
         CallbackQueryHandler(approve, pattern=callbacks.pattern(callbacks.APPROVE)),
-        CallbackQueryHandler(deny, pattern=callbacks.pattern(callbacks.DENY)),
-        CallbackQueryHandler(deny_abort, pattern=callbacks.pattern(callbacks.DENY_ABORT)),
-        MessageHandler(_AwaitingReason(pending) & ~filters.COMMAND, deny_reason),
+        deny_conversation,
+        CallbackQueryHandler(stale_abort, pattern=callbacks.pattern(callbacks.DENY_ABORT)),
     ]

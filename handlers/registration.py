@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import enum
+import logging
 import warnings
 from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 from telegram.ext import (
+    Application,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -77,6 +80,7 @@ TEXT_FIELDS = {
     Step.EQUIPMENT: ("equipment", "Daftar perangkat", EQUIPMENT_MAX),
 }
 TEXT = filters.TEXT & ~filters.COMMAND
+log = logging.getLogger(__name__)
 
 
 def _reg(arg: str) -> str:
@@ -111,6 +115,23 @@ def _keyboard(step: Step, editing: bool) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
+def question(step: Step, draft: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    """The text and buttons that ask for ``step``."""
+    if step == Step.CONFIRM:
+        return texts.summary(draft, draft["duration"]), _summary_keyboard()
+    if step == Step.RETURNING:
+        buttons = [
+            [
+                InlineKeyboardButton(texts.BTN_REUSE, callback_data=_reg("reuse")),
+                InlineKeyboardButton(texts.BTN_FRESH, callback_data=_reg("fresh")),
+            ],
+            [InlineKeyboardButton(texts.BTN_CANCEL, callback_data=_reg("cancel"))],
+        ]
+        text = texts.returning_visitor(draft["name"], draft["organisation"], draft["phone"])
+        return text, InlineKeyboardMarkup(buttons)
+    return QUESTIONS[step], _keyboard(step, bool(draft.get("editing")))
+
+
 async def _ask(update: Update, context: BotContext, step: Step) -> Step:
     """Put the question for ``step`` on screen and remember where we are."""
     draft = _draft(context)
@@ -120,27 +141,29 @@ async def _ask(update: Update, context: BotContext, step: Step) -> Step:
     if step == Step.CONFIRM:
         # The form is filled in; what remains is checking it against the KTP (SOP step 2).
         draft.setdefault("form_done_at", context.services.now().isoformat())
-        await chat.send_message(
-            texts.summary(draft, draft["duration"]), reply_markup=_summary_keyboard()
-        )
-    elif step == Step.RETURNING:
-        await chat.send_message(
-            texts.returning_visitor(draft["name"], draft["organisation"], draft["phone"]),
-            reply_markup=InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(texts.BTN_REUSE, callback_data=_reg("reuse")),
-                        InlineKeyboardButton(texts.BTN_FRESH, callback_data=_reg("fresh")),
-                    ],
-                    [InlineKeyboardButton(texts.BTN_CANCEL, callback_data=_reg("cancel"))],
-                ]
-            ),
-        )
-    else:
-        await chat.send_message(
-            QUESTIONS[step], reply_markup=_keyboard(step, bool(draft.get("editing")))
-        )
+    text, markup = question(step, draft)
+    await chat.send_message(text, reply_markup=markup)
     return step
+
+
+async def resume_after_restart(app: Application) -> None:  # type: ignore[type-arg]
+    """After a restart, officers in the middle of a form see where they are.
+
+    Their update may have been lost with the old process, or its reply never sent;
+    repeating the current question tells them what the bot expects now.
+    """
+    assert app.persistence is not None
+    for key, state in (await app.persistence.get_conversations("registration")).items():
+        chat_id, user_id = key[0], key[-1]
+        draft = app.user_data.get(user_id, {}).get("draft")
+        if state is None or not draft or "step" not in draft:
+            continue
+        text, markup = question(Step(draft["step"]), draft)
+        try:
+            await app.bot.send_message(chat_id, texts.RESUMED)
+            await app.bot.send_message(chat_id, text, reply_markup=markup)
+        except TelegramError as exc:
+            log.warning("could not resume the form in chat %s: %s", chat_id, exc)
 
 
 def _summary_keyboard() -> InlineKeyboardMarkup:
@@ -329,7 +352,7 @@ async def submit(update: Update, context: BotContext) -> int:
         started_at=datetime.fromisoformat(draft["started_at"]),
         form_done_at=datetime.fromisoformat(draft["form_done_at"]),
     )
-    visit, sent = await workflow.submit(services, context.bot, visit_draft, officer)
+    visit, sent = await workflow.submit(services, visit_draft, officer)
     # The KTP copy, encrypted at rest, kept in the background so a slow download never holds
     # up the officer; one that fails is retried by the privacy sweep (bot/privacy.py).
     context.application.create_task(
@@ -337,8 +360,7 @@ async def submit(update: Update, context: BotContext) -> int:
     )
     context.user_data.pop("draft", None)  # type: ignore[union-attr]
     assert update.effective_chat is not None
-    message = texts.submitted(visit.reference, sent) if sent else texts.NO_APPROVER_REACHED
-    await update.effective_chat.send_message(message)
+    await update.effective_chat.send_message(texts.submitted(visit.reference, sent))
     return ConversationHandler.END
 
 
@@ -416,5 +438,5 @@ def build() -> ConversationHandler:  # type: ignore[type-arg]
                 MessageHandler(~filters.COMMAND, wrong_input),
             ],
             name="registration",
-            persistent=False,
+            persistent=True,
         )

@@ -27,7 +27,7 @@ async def show_badge(
     """What a scan shows staff: the visit and the one button its state allows."""
     assert update.effective_chat is not None
     services = context.services
-    lookup = await workflow.find_badge(services, context.bot, token=token, code=code)
+    lookup = await workflow.find_badge(services, token=token, code=code)
     if lookup.problem is not None or lookup.visit is None:
         kind = lookup.problem.value if lookup.problem else "unknown"
         await services.storage.record_event(
@@ -122,7 +122,7 @@ async def record(update: Update, context: BotContext) -> None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     step = workflow.enter if data.action == callbacks.ENTER else workflow.exit_
-    result = await step(context.services, context.bot, data.visit_id, escort)
+    result = await step(context.services, data.visit_id, escort)
     tz = context.services.config.timezone
     if result.outcome != workflow.Outcome.DONE or result.visit is None:
         status = texts.STATUS_NAMES[result.visit.status] if result.visit else "-"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +17,7 @@ import aiosqlite
 from bot.core.visits import TRANSITIONS, Action, Visit, VisitDraft, VisitStatus, transition
 from storage.crypto import Cipher
 from storage.migrations import migrate
+from storage.outbox import OutboxItem, insert_items
 from storage.privacy import encrypt_plain_niks
 
 GENESIS_HASH = "0" * 64
@@ -165,10 +166,13 @@ class Storage:
             await _begin(self._db)
             try:
                 yield self._db
+                await self._db.execute("COMMIT")
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                # Also when COMMIT itself fails: never leave the shared connection inside
+                # a half-done transaction that later statements would silently join.
+                if self._db.in_transaction:
+                    await self._db.execute("ROLLBACK")
                 raise
-            await self._db.execute("COMMIT")
 
     async def _audit(
         self,
@@ -203,8 +207,17 @@ class Storage:
 
     # --- visits -----------------------------------------------------------------------------
 
-    async def submit_visit(self, draft: VisitDraft, officer_id: int, now: datetime) -> Visit:
-        """Store the visitor (updating a returning one) and a PENDING visit, audited."""
+    async def submit_visit(
+        self,
+        draft: VisitDraft,
+        officer_id: int,
+        now: datetime,
+        messages: Sequence[OutboxItem] = (),
+    ) -> Visit:
+        """Store the visitor (updating a returning one) and a PENDING visit, audited.
+
+        ``messages`` (the approval cards) are queued in the same transaction.
+        """
         status = transition(Action.SUBMIT, None)
         async with self.transaction() as db:
             nik_hash = self.cipher.nik_hash(draft.nik)
@@ -248,6 +261,7 @@ class Storage:
             visit_id = cur2.lastrowid
             assert visit_id is not None
             await self._audit(db, now, officer_id, Action.SUBMIT, visit_id, None, status)
+            await insert_items(db, list(messages), now.timestamp(), visit_id)
         visit = await self.get_visit(visit_id)
         assert visit is not None
         return visit
@@ -280,8 +294,10 @@ class Storage:
         now: datetime,
         assignments: dict[str, Any],
         detail: str = "",
+        messages: Sequence[OutboxItem] = (),
     ) -> bool:
-        """One guarded transition: UPDATE ... WHERE id=? AND status=?, plus its audit event."""
+        """One guarded transition: UPDATE ... WHERE id=? AND status=?, its audit event and
+        the messages it causes, all or nothing."""
         source, target = _edge(action)
         columns = ", ".join(f"{name} = ?" for name in assignments)
         sql = f"UPDATE visits SET status = ?{', ' if columns else ''}{columns}"
@@ -292,6 +308,7 @@ class Storage:
         if cur.rowcount != 1:
             return False
         await self._audit(db, now, actor_id, action, visit_id, source, target, detail)
+        await insert_items(db, list(messages), now.timestamp(), visit_id)
         return True
 
     async def approve(
@@ -302,6 +319,7 @@ class Storage:
         valid_until: datetime,
         token_hash: str,
         code_hash: str,
+        messages: Sequence[OutboxItem] = (),
     ) -> bool:
         """First decision wins: False when someone decided already."""
         async with self.transaction() as db:
@@ -316,6 +334,7 @@ class Storage:
                     "decided_by": approver_id,
                     "valid_until": _ts(valid_until),
                 },
+                messages=messages,
             )
             if done:
                 await db.execute(
@@ -325,7 +344,14 @@ class Storage:
                 )
         return done
 
-    async def deny(self, visit_id: int, approver_id: int, now: datetime, reason: str) -> bool:
+    async def deny(
+        self,
+        visit_id: int,
+        approver_id: int,
+        now: datetime,
+        reason: str,
+        messages: Sequence[OutboxItem] = (),
+    ) -> bool:
         async with self.transaction() as db:
             return await self._guarded(
                 db,
@@ -334,13 +360,16 @@ class Storage:
                 approver_id,
                 now,
                 {"decided_at": _ts(now), "decided_by": approver_id, "deny_reason": reason},
+                messages=messages,
             )
 
     async def cancel(self, visit_id: int, officer_id: int, now: datetime) -> bool:
         async with self.transaction() as db:
             return await self._guarded(db, visit_id, Action.CANCEL, officer_id, now, {})
 
-    async def enter(self, visit_id: int, escort_id: int, now: datetime) -> bool:
+    async def enter(
+        self, visit_id: int, escort_id: int, now: datetime, messages: Sequence[OutboxItem] = ()
+    ) -> bool:
         async with self.transaction() as db:
             return await self._guarded(
                 db,
@@ -349,9 +378,12 @@ class Storage:
                 escort_id,
                 now,
                 {"entered_at": _ts(now), "entry_escort_id": escort_id},
+                messages=messages,
             )
 
-    async def exit(self, visit_id: int, escort_id: int, now: datetime) -> bool:
+    async def exit(
+        self, visit_id: int, escort_id: int, now: datetime, messages: Sequence[OutboxItem] = ()
+    ) -> bool:
         """Check-out: the visit is DONE and its badge dies in the same transaction."""
         async with self.transaction() as db:
             done = await self._guarded(
@@ -361,6 +393,7 @@ class Storage:
                 escort_id,
                 now,
                 {"exited_at": _ts(now), "exit_escort_id": escort_id},
+                messages=messages,
             )
             if done:
                 await db.execute(
@@ -368,9 +401,11 @@ class Storage:
                 )
         return done
 
-    async def expire(self, visit_id: int, now: datetime) -> bool:
+    async def expire(
+        self, visit_id: int, now: datetime, messages: Sequence[OutboxItem] = ()
+    ) -> bool:
         async with self.transaction() as db:
-            done = await self._guarded(db, visit_id, Action.EXPIRE, 0, now, {})
+            done = await self._guarded(db, visit_id, Action.EXPIRE, 0, now, {}, messages=messages)
             if done:
                 await db.execute(
                     "UPDATE badges SET revoked_at = ? WHERE visit_id = ?", (_ts(now), visit_id)

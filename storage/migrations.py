@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import aiosqlite
 
+from storage.outbox import MIGRATION as OUTBOX_MIGRATION
+from storage.persistence import MIGRATION as PERSISTENCE_MIGRATION
+
 MIGRATIONS: dict[int, str] = {
     # 1: the access log.
     1: """
@@ -94,6 +97,8 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE visits ADD COLUMN ktp_deleted_at TEXT;
     ALTER TABLE visits ADD COLUMN anonymized_at TEXT;
     """,
+    # 4: the outbox and conversation state.
+    4: OUTBOX_MIGRATION + PERSISTENCE_MIGRATION,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 
@@ -34,46 +35,52 @@ class Visitor:
     equipment: str | None = "Laptop, kabel konsol"  # None: the "no equipment" button
 
 
-async def register(sim: BotApiSimulator, visitor: Visitor | None = None) -> None:
+async def register(
+    sim: BotApiSimulator,
+    visitor: Visitor | None = None,
+    officer_id: int = OFFICER,
+    timeout: float = 10.0,  # noqa: ASYNC109 - passed on to wait_for
+) -> None:
     """The officer fills the whole form and submits it to the section heads."""
     v = visitor or Visitor()
-    officer = sim.user(OFFICER)
+    officer = sim.user(officer_id)
+    wait_for = functools.partial(officer.wait_for, timeout=timeout)
     await officer.send_text("/daftar")
-    await officer.wait_for("foto KTP")
+    await wait_for("foto KTP")
     await officer.send_photo(ktp_image())
-    await officer.wait_for("NIK")
+    await wait_for("NIK")
     await officer.send_text(v.nik)
-    msg = await officer.wait_for(
+    msg = await wait_for(
         predicate=lambda m: (
             "nama lengkap" in m.text_or_caption or "pernah terdaftar" in m.text_or_caption
         )
     )
     if "pernah terdaftar" in msg.text_or_caption:
         await officer.tap("Isi ulang")
-        await officer.wait_for("nama lengkap")
+        await wait_for("nama lengkap")
     await officer.send_text(v.name)
-    await officer.wait_for("instansi")
+    await wait_for("instansi")
     await officer.send_text(v.organisation)
-    await officer.wait_for("nomor HP")
+    await wait_for("nomor HP")
     await officer.send_text(v.phone)
-    await officer.wait_for("keperluan")
+    await wait_for("keperluan")
     if v.purpose in _labels(officer.last_bot_message):
         await officer.tap(v.purpose)
     else:
         await officer.send_text(v.purpose)
-    await officer.wait_for("Berapa lama")
+    await wait_for("Berapa lama")
     if v.duration in _labels(officer.last_bot_message):
         await officer.tap(v.duration)
     else:
         await officer.send_text(v.duration)
-    await officer.wait_for("Perangkat yang dibawa")
+    await wait_for("Perangkat yang dibawa")
     if v.equipment is None:
         await officer.tap("Tidak membawa perangkat")
     else:
         await officer.send_text(v.equipment)
-    await officer.wait_for("Periksa data pengunjung")
-    await officer.tap("Kirim ke Kepala Seksi")
-    await officer.wait_for("terkirim")
+    summary = await wait_for("Periksa data pengunjung")
+    await officer.tap("Kirim ke Kepala Seksi", summary)
+    await wait_for("terkirim")
 
 
 def _labels(message: object) -> list[str]:
