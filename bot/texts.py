@@ -306,12 +306,22 @@ BADGE_EXPIRED = "❌ Badge ini sudah kedaluwarsa. Pengunjung harus mendaftar ula
 CODE_FORMAT = (
     "Format kode salah. Kode manual terdiri dari 8 huruf/angka, mis. <code>ABCD-EFGH</code>."
 )
+CODE_RATE_LIMITED = (
+    "⛔ Terlalu banyak kode salah. Tunggu 10 menit, atau pindai QR badge / kirim fotonya."
+)
 CODE_USAGE = "Ketik kode yang tercetak di bawah QR badge, mis. <code>/kode ABCD-EFGH</code>."
 NO_QR_IN_PHOTO = (
     "Tidak ada QR badge yang terbaca di foto ini. Foto lebih dekat dan tegak lurus, "
     "atau ketik kode manual: <code>/kode ABCD-EFGH</code>."
 )
 PHOTO_TOO_LARGE = "Foto terlalu besar untuk diproses. Kirim foto biasa (bukan file asli)."
+
+
+def forged_badge_alert(escort: str, moment: datetime, tz: tzinfo) -> str:
+    return (
+        f"⚠️ <b>Badge tidak dikenal/palsu</b> dipindai oleh {escape(escort)} pada "
+        f"{clock(moment, tz)}. Pengunjung tidak diizinkan masuk; periksa di pintu."
+    )
 
 
 def badge_expired_notice(visit: Visit) -> str:

@@ -11,6 +11,7 @@ import asyncio
 import enum
 import logging
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from bot import texts
 from bot.config import StaffMember
@@ -200,6 +201,41 @@ async def find_badge(services: Services, *, token: str = "", code: str = "") -> 
     if visit.status == VisitStatus.DONE:
         return BadgeLookup(visit, BadgeProblem.FINISHED)
     return BadgeLookup(visit, None)
+
+
+CODE_ATTEMPTS = 5
+CODE_WINDOW = timedelta(minutes=10)
+
+
+async def code_attempts_exhausted(services: Services, member: StaffMember) -> bool:
+    """Manual codes have 40 bits: a few wrong ones per person per window, then a pause."""
+    since = services.now() - CODE_WINDOW
+    wrong = await services.storage.count_events(
+        member.user_id, "badge_unknown", since, detail="code"
+    )
+    return wrong >= CODE_ATTEMPTS
+
+
+async def refuse_badge(
+    services: Services, member: StaffMember, lookup: BadgeLookup, via: str
+) -> None:
+    """Audit a refused scan; a forged or foreign QR also alerts every approver."""
+    problem = lookup.problem or BadgeProblem.UNKNOWN
+    now = services.now()
+    alerts: list[OutboxItem] = []
+    if problem == BadgeProblem.UNKNOWN and via != "code":
+        text = texts.forged_badge_alert(member.name, now, services.config.timezone)
+        stamp = f"{now.timestamp():.6f}:{member.user_id}"
+        alerts = [
+            OutboxItem(f"forged:{stamp}:{a.user_id}", "text", a.user_id, payload={"text": text})
+            for a in services.config.with_role("approver")
+        ]
+    visit_id = lookup.visit.id if lookup.visit else None
+    await services.storage.record_event(
+        now, member.user_id, f"badge_{problem.value}", visit_id, detail=via, messages=alerts
+    )
+    if alerts:
+        services.delivery.kick()
 
 
 async def enter(services: Services, visit_id: int, escort: StaffMember) -> Result:

@@ -22,20 +22,20 @@ MAX_PHOTO_BYTES = 10 * 1024 * 1024
 
 
 async def show_badge(
-    update: Update, context: BotContext, member: StaffMember, *, token: str = "", code: str = ""
+    update: Update,
+    context: BotContext,
+    member: StaffMember,
+    via: str,
+    *,
+    token: str = "",
+    code: str = "",
 ) -> None:
     """What a scan shows staff: the visit and the one button its state allows."""
     assert update.effective_chat is not None
     services = context.services
     lookup = await workflow.find_badge(services, token=token, code=code)
     if lookup.problem is not None or lookup.visit is None:
-        kind = lookup.problem.value if lookup.problem else "unknown"
-        await services.storage.record_event(
-            services.now(),
-            member.user_id,
-            f"badge_{kind}",
-            lookup.visit.id if lookup.visit else None,
-        )
+        await workflow.refuse_badge(services, member, lookup, via)
         message = {
             workflow.BadgeProblem.EXPIRED: texts.BADGE_EXPIRED,
             workflow.BadgeProblem.FINISHED: texts.BADGE_FINISHED,
@@ -75,7 +75,7 @@ async def badge_photo(update: Update, context: BotContext) -> None:
     if token is None:
         await message.reply_text(texts.NO_QR_IN_PHOTO)
         return
-    await show_badge(update, context, member, token=token)
+    await show_badge(update, context, member, "photo", token=token)
 
 
 async def manual_code(update: Update, context: BotContext) -> None:
@@ -87,11 +87,14 @@ async def manual_code(update: Update, context: BotContext) -> None:
     if not context.args:
         await message.reply_text(texts.CODE_USAGE)
         return
+    if await workflow.code_attempts_exhausted(context.services, member):
+        await message.reply_text(texts.CODE_RATE_LIMITED)
+        return
     code = normalise_code("".join(context.args))
     if code is None:
         await message.reply_text(texts.CODE_FORMAT)
         return
-    await show_badge(update, context, member, code=code)
+    await show_badge(update, context, member, "code", code=code)
 
 
 async def start_with_token(update: Update, context: BotContext) -> None:
@@ -101,12 +104,11 @@ async def start_with_token(update: Update, context: BotContext) -> None:
     assert member is not None
     payload = context.args[0] if context.args else ""
     if not looks_like_token(payload):
-        await context.services.storage.record_event(
-            context.services.now(), member.user_id, "badge_unknown"
-        )
+        lookup = workflow.BadgeLookup(None, workflow.BadgeProblem.UNKNOWN)
+        await workflow.refuse_badge(context.services, member, lookup, "qr")
         await update.effective_message.reply_text(texts.BADGE_UNKNOWN)
         return
-    await show_badge(update, context, member, token=payload)
+    await show_badge(update, context, member, "qr", token=payload)
 
 
 async def record(update: Update, context: BotContext) -> None:

@@ -450,10 +450,26 @@ class Storage:
         action: str,
         visit_id: int | None = None,
         detail: str = "",
+        messages: Sequence[OutboxItem] = (),
     ) -> None:
-        """An audit event that is not a transition (a refused stranger, a forged badge)."""
+        """An audit event that is not a transition (a refused stranger, a forged badge),
+        with the alerts it causes queued in the same transaction."""
         async with self.transaction() as db:
             await self._audit(db, now, actor_id, action, visit_id, detail=detail)
+            await insert_items(db, list(messages), now.timestamp(), visit_id)
+
+    async def count_events(
+        self, actor_id: int, action: str, since: datetime, detail: str | None = None
+    ) -> int:
+        """How often someone did something lately (rate limits derive from the audit log)."""
+        sql = "SELECT COUNT(*) FROM audit_events WHERE actor_id = ? AND action = ? AND at >= ?"
+        params: tuple[Any, ...] = (actor_id, action, _ts(since))
+        if detail is not None:
+            sql += " AND detail = ?"
+            params = (*params, detail)
+        async with self._db.execute(sql, params) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
 
     async def audit_events(self, visit_id: int | None = None) -> list[AuditEvent]:
         sql = (

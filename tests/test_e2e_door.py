@@ -13,6 +13,7 @@ from simulator import BotApiSimulator
 from tests.conftest import (
     ADMIN,
     APPROVER,
+    APPROVER2,
     BOT_USERNAME,
     ESCORT,
     OFFICER,
@@ -195,3 +196,36 @@ async def test_start_menus_and_strangers(sim: BotApiSimulator, app: object) -> N
         await stranger.send_text(text)
         reply = await stranger.wait_for("ID Telegram Anda")
         assert f"{STRANGER}" in reply.text_or_caption
+
+
+async def test_forged_badge_alerts_every_approver(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    await approved(sim)
+    escort = sim.user(ESCORT)
+    forged = new_credentials(b"another-deployment-secret-0123456789", 1).token
+    await escort.open_link(deep_link(BOT_USERNAME, forged))
+    await escort.wait_for("tidak dikenal atau palsu")
+    for approver in (APPROVER, APPROVER2):
+        alert = await sim.user(approver).wait_for("Badge tidak dikenal/palsu")
+        assert "Dewi" in alert.text_or_caption
+
+
+async def test_manual_codes_are_rate_limited(
+    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
+) -> None:
+    await approved(sim)
+    badge = next(m for m in sim.user(OFFICER).bot_messages if "Kode manual" in (m.caption or ""))
+    good = badge.caption.rsplit(" ", 1)[1]
+    escort = sim.user(ESCORT)
+    for guess in ("AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC", "DDDD-DDDD", "EEEE-EEEE"):
+        await escort.send_text(f"/kode {guess}")
+        await escort.wait_for("tidak dikenal")
+    await escort.send_text(f"/kode {good}")  # even the right code waits now
+    await escort.wait_for("Terlalu banyak kode salah")
+    assert not any("Catat MASUK" in str(m.buttons) for m in escort.bot_messages)
+    clock.advance(minutes=11)
+    await escort.send_text(f"/kode {good}")
+    view = await escort.wait_for("Badge pengunjung")
+    assert view.buttons == [["✅ Catat MASUK"]]
+    # A scan of the QR is never rate-limited: the escort at the door is not slowed down.
