@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from bench.report import Results
 
 PENDING, APPROVED, INSIDE = 20, 10, 10  # the newest visits, still open
-SPREAD = timedelta(days=300)  # inside the default record retention, so nothing is purged
+# Inside the default record retention, so no visit is anonymized at start; KTP photos
+# older than their retention are marked deleted, as the daily purge leaves them.
+SPREAD = timedelta(days=300)
 
 
 async def open_storage(config: Config) -> Storage:
@@ -142,6 +144,13 @@ class Seeder:
             "submitted_at": _ts(submitted),
             "handover_at": _ts(minutes(0)),
         }
+        privacy = getattr(self.config, "privacy", None)
+        ktp_days = getattr(privacy, "ktp_retention_days", 30)
+        if self.now - submitted > timedelta(days=ktp_days):
+            # The daily purge has deleted this KTP photo, as it would have in service.
+            row.update(ktp_file_id="", ktp_deleted_at=_ts(submitted + timedelta(days=ktp_days)))
+        else:  # kept (encrypted) since submission; the file itself is not made
+            row.update(ktp_path=f"ktp/{visit_id}.ktp", ktp_stored_at=_ts(minutes(1)))
         events = [("submit", self.officer, None, "pending", submitted)]
         decided = status not in ("pending", "cancelled")
         if decided:
