@@ -18,7 +18,8 @@ from bot.delivery import Delivery
 from bot.processor import PerChatUpdateProcessor
 from bot.request import RetryingRequest
 from bot.services import Clock, Services, system_clock
-from handlers import access, approval, errors, oversight, registration, scan, start
+from handlers import access, approval, errors, oversight, registration, scan, staff, start
+from storage import staff as staff_store
 from storage.crypto import Cipher
 from storage.db import Storage
 from storage.persistence import SqlitePersistence
@@ -92,6 +93,8 @@ def _register(app: Application, services: Services) -> None:  # type: ignore[typ
     # Group 0, first match wins, so order matters:
     # 1. a pending deny reason beats the officer's conversation (one person may hold both roles);
     app.add_handlers(approval.build())
+    # /start inv_<secret> (an invitation) before scan.build()'s /start <badge token>;
+    app.add_handlers(staff.build())
     # 2. /start and /bantuan; /start <token> is a scan and lives in scan.build();
     app.add_handlers(start.build_first())
     # 3. the registration conversation claims the officer's messages while it is active;
@@ -142,6 +145,10 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     # Undelivered messages from before a restart go out first.
     services.delivery = Delivery(services, app.bot, services.retry_base)
     services.delivery_task = asyncio.create_task(services.delivery.run(), name="outbox")
+    # The config's staff seed the database; the cache answers services.member() from now on.
+    seed = [(m.user_id, m.name, m.roles) for m in services.config.staff]
+    await staff_store.seed(services.storage, seed, services.now())
+    await services.refresh_staff()
     await start.publish_commands(services, app.bot)
     await registration.resume_after_restart(app)
     if app.job_queue is not None:

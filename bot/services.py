@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.config import Config, StaffMember
+from storage import staff as staff_store
 from storage.db import Storage
 
 if TYPE_CHECKING:
@@ -30,13 +31,38 @@ class Services:
     retry_base: float = 1.0
     clock: Clock = staticmethod(system_clock)
     bot_username: str = ""
+    # The DB-backed staff (storage/staff.py), reloaded after every change so that member(),
+    # called synchronously by every handler, stays a dict lookup. None until post_init.
+    _staff: dict[int, StaffMember] | None = None
+    _names: dict[int, str] | None = None
 
     def now(self) -> datetime:
         return self.clock()
 
     def member(self, user_id: int | None) -> StaffMember | None:
-        return self.config.member(user_id)
+        if self._staff is None:
+            return self.config.member(user_id)
+        return self._staff.get(user_id) if user_id is not None else None
+
+    def staff_members(self) -> list[StaffMember]:
+        """Active staff, in a stable order."""
+        if self._staff is None:
+            return list(self.config.staff)
+        return sorted(self._staff.values(), key=lambda m: (m.name, m.user_id))
+
+    def with_role(self, role: str) -> list[StaffMember]:
+        return [m for m in self.staff_members() if m.has(role)]
 
     def name_of(self, user_id: int | None) -> str:
+        """The name even of former staff, so old records still say who acted."""
+        if self._names is not None and user_id in self._names:
+            return self._names[user_id]
         member = self.config.member(user_id)
         return member.name if member else "-"
+
+    async def refresh_staff(self) -> None:
+        rows = await staff_store.all_staff(self.storage)
+        self._names = {r.user_id: r.name for r in rows}
+        self._staff = {
+            r.user_id: StaffMember(r.user_id, r.name, r.roles) for r in rows if r.active
+        }

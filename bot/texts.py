@@ -30,6 +30,12 @@ COMMANDS = {
         ("bantuan", "Petunjuk penggunaan"),
     ],
 }
+# Staff administration (handlers/staff.py).
+COMMANDS["admin"] = [
+    *COMMANDS.get("admin", []),
+    ("staf", "Daftar staf: ubah peran atau hapus"),
+    ("undang", "Undang staf baru (tautan sekali pakai)"),
+]
 
 STATUS_NAMES = {
     VisitStatus.PENDING: "Menunggu keputusan",

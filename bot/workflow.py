@@ -46,7 +46,7 @@ def _card_updates(services: Services) -> list[OutboxItem]:
     """Every approver's card shows the decision (sent after the card itself, per chat)."""
     return [
         OutboxItem(f"card_update:{{visit}}:{a.user_id}", "card_update", a.user_id)
-        for a in services.config.with_role("approver")
+        for a in services.with_role("approver")
     ]
 
 
@@ -56,7 +56,7 @@ def _text(key: str, chat_id: int, text: str) -> OutboxItem:
 
 async def submit(services: Services, draft: VisitDraft, officer: StaffMember) -> tuple[Visit, int]:
     """SOP step 3: store the request and queue a card for every approver, atomically."""
-    approvers = services.config.with_role("approver")
+    approvers = services.with_role("approver")
     cards = [OutboxItem(f"card:{{visit}}:{a.user_id}", "card", a.user_id) for a in approvers]
     visit = await services.storage.submit_visit(
         draft, officer.user_id, services.now(), messages=cards
@@ -228,7 +228,7 @@ async def refuse_badge(
         stamp = f"{now.timestamp():.6f}:{member.user_id}"
         alerts = [
             OutboxItem(f"forged:{stamp}:{a.user_id}", "text", a.user_id, payload={"text": text})
-            for a in services.config.with_role("approver")
+            for a in services.with_role("approver")
         ]
     visit_id = lookup.visit.id if lookup.visit else None
     await services.storage.record_event(

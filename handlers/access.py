@@ -9,6 +9,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot import texts
 from bot.context import BotContext
+from bot.core.invites import START_RE
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,8 @@ async def refuse_strangers(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is not None and context.services.member(user.id) is not None:
         return
+    if user is not None and _opens_invitation(update):
+        return  # handlers.staff checks the link itself
     if user is None:
         raise ApplicationHandlerStop
     # Only the numeric id is logged: what a stranger typed may be personal data.
@@ -29,6 +32,16 @@ async def refuse_strangers(update: Update, context: BotContext) -> None:
     elif update.effective_chat is not None and update.effective_chat.type == "private":
         await update.effective_chat.send_message(texts.stranger(user.id))
     raise ApplicationHandlerStop
+
+
+def _opens_invitation(update: Update) -> bool:
+    """Exactly `/start inv_<secret>` in a private chat: the one thing a stranger may send."""
+    message = update.message
+    return (
+        message is not None
+        and message.chat.type == "private"
+        and START_RE.match(message.text or "") is not None
+    )
 
 
 def build() -> TypeHandler:  # type: ignore[type-arg]

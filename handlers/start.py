@@ -44,13 +44,23 @@ async def stale_button(update: Update, context: BotContext) -> None:
 
 async def publish_commands(services: Services, bot: object) -> None:
     """setMyCommands per staff chat, so each person's menu shows only their commands."""
-    for member in services.config.staff:
+    for member in services.staff_members():
+        await set_commands_for(services, bot, member.user_id)
+
+
+async def set_commands_for(services: Services, bot: object, user_id: int) -> None:
+    """One chat's menu, right after its roles change; former staff get none."""
+    member = services.member(user_id)
+    scope = BotCommandScopeChat(user_id)
+    try:
+        if member is None:
+            await bot.delete_my_commands(scope=scope)  # type: ignore[attr-defined]
+            return
         commands = [BotCommand(c, d) for c, d in texts.commands_for(member.roles)]
-        try:
-            await bot.set_my_commands(commands, scope=BotCommandScopeChat(member.user_id))  # type: ignore[attr-defined]
-        except TelegramError as exc:
-            # A person who never opened the bot has no chat yet; their menu comes later.
-            log.info("command menu for %s not set: %s", member.user_id, exc)
+        await bot.set_my_commands(commands, scope=scope)  # type: ignore[attr-defined]
+    except TelegramError as exc:
+        # A person who never opened the bot has no chat yet; their menu comes later.
+        log.info("command menu for %s not set: %s", user_id, exc)
 
 
 def build_first() -> list:  # type: ignore[type-arg]

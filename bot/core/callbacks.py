@@ -18,6 +18,14 @@ DENY_ABORT = "nx"
 ENTER = "in"
 EXIT = "out"
 REGISTRATION = "reg"
+# Staff administration (handlers/staff.py); a role set travels as a bit mask of config.ROLES.
+INVITE_ROLE = "invr"  # arg: mask
+INVITE_MAKE = "invmk"  # arg: mask
+INVITE_OK = "invok"  # arg: invitation id
+INVITE_NO = "invno"
+STAFF_VIEW = "stf"  # arg: user id
+STAFF_ROLE = "stfr"  # arg: <user id>:<mask>
+STAFF_REMOVE = "stfx"  # arg: user id
 
 _DATA_RE = re.compile(r"^v1:([a-z]{1,8}):([A-Za-z0-9_:-]{0,48})$")
 

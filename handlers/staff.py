@@ -1,0 +1,254 @@
+"""Staff administration from the chat: /staf, /undang and the invitation deep link.
+
+An invitation is a one-time link ``https://t.me/<bot>?start=inv_<secret>``; the invited
+person is a stranger when they open it, so handlers.access lets exactly that message
+through. Roles travel in callback data as a bit mask; the presser is always re-checked.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from bot import texts_staff as texts
+from bot.config import ROLES, StaffMember
+from bot.context import BotContext
+from bot.core import callbacks
+from bot.core.invites import START_RE, new_invite_token
+from bot.core.tokens import deep_link, lookup_hash
+from bot.texts import ROLE_NAMES
+from bot.texts import welcome as welcome_text
+from handlers.start import set_commands_for
+from storage import staff as store
+
+INVITE_VALID = timedelta(hours=24)
+
+
+def mask_of(roles: frozenset[str]) -> int:
+    return sum(1 << i for i, role in enumerate(ROLES) if role in roles)
+
+
+def roles_of(mask: int) -> frozenset[str]:
+    return frozenset(role for i, role in enumerate(ROLES) if mask & (1 << i))
+
+
+def _admin(update: Update, context: BotContext) -> StaffMember | None:
+    user = update.effective_user
+    member = context.services.member(user.id if user else None)
+    return member if member is not None and member.has("admin") else None
+
+
+def _button(label: str, action: str, arg: str | int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=callbacks.pack(action, arg))
+
+
+def _role_buttons(mask: int, action: str, prefix: str = "") -> list[list[InlineKeyboardButton]]:
+    """One toggle per role, ticked when chosen; each tap carries the mask it would make."""
+    rows = []
+    for i, role in enumerate(ROLES):
+        tick = "☑️" if mask & (1 << i) else "⬜"
+        rows.append([_button(f"{tick} {ROLE_NAMES[role]}", action, f"{prefix}{mask ^ (1 << i)}")])
+    return rows
+
+
+async def staff_list(update: Update, context: BotContext) -> None:
+    """/staf: everyone active, one button each to change roles or remove."""
+    assert update.effective_message is not None
+    if _admin(update, context) is None:
+        await update.effective_message.reply_text(texts.ONLY_ADMIN)
+        return
+    members = context.services.staff_members()
+    buttons = [[_button(m.name, callbacks.STAFF_VIEW, m.user_id)] for m in members]
+    await update.effective_message.reply_text(
+        texts.staff_list(members), reply_markup=InlineKeyboardMarkup(buttons)
+    )
+
+
+async def staff_member(update: Update, context: BotContext) -> None:
+    """Tap on a name, or on a role of that person: toggle the role at once, or remove them."""
+    query = update.callback_query
+    assert query is not None
+    admin = _admin(update, context)
+    data = callbacks.parse(query.data)
+    if admin is None or data is None:
+        await query.answer(texts.ONLY_ADMIN, show_alert=True)
+        return
+    services = context.services
+    user_id, _, mask = data.arg.partition(":")
+    member = services.member(int(user_id)) if user_id.isdigit() else None
+    if member is None:
+        await query.answer(texts.STAFF_GONE, show_alert=True)
+        return
+    if data.action == callbacks.STAFF_ROLE and mask.isdigit():
+        roles = roles_of(int(mask))
+        problem = _role_problem(services.config.member(member.user_id), roles)
+        if problem:
+            await query.answer(problem, show_alert=True)
+            return
+        await store.set_roles(
+            services.storage, member.user_id, roles, admin.user_id, services.now()
+        )
+        await services.refresh_staff()
+        await set_commands_for(services, context.bot, member.user_id)
+        member = services.member(member.user_id) or member
+    await query.answer()
+    buttons = _role_buttons(mask_of(member.roles), callbacks.STAFF_ROLE, f"{member.user_id}:")
+    buttons.append([_button(texts.BTN_REMOVE, callbacks.STAFF_REMOVE, member.user_id)])
+    await query.edit_message_text(
+        texts.member_view(member), reply_markup=InlineKeyboardMarkup(buttons)
+    )
+
+
+def _role_problem(seeded: StaffMember | None, roles: frozenset[str]) -> str:
+    if seeded is not None and seeded.has("admin") and "admin" not in roles:
+        return texts.CANNOT_DROP_ADMIN
+    if not roles:
+        return texts.NEED_ONE_ROLE
+    return ""
+
+
+async def remove(update: Update, context: BotContext) -> None:
+    """Hapus: the person is a stranger from the next update on."""
+    query = update.callback_query
+    assert query is not None
+    admin = _admin(update, context)
+    data = callbacks.parse(query.data)
+    if admin is None or data is None or data.visit_id is None:
+        await query.answer(texts.ONLY_ADMIN, show_alert=True)
+        return
+    services = context.services
+    member = services.member(data.visit_id)  # the arg is a user id here
+    seeded = services.config.member(data.visit_id)
+    if member is None:
+        await query.answer(texts.STAFF_GONE, show_alert=True)
+        return
+    if member.user_id == admin.user_id or (seeded is not None and seeded.has("admin")):
+        problem = texts.CANNOT_REMOVE_SELF if member.user_id == admin.user_id else None
+        await query.answer(problem or texts.CANNOT_DROP_ADMIN, show_alert=True)
+        return
+    await store.deactivate(services.storage, member.user_id, admin.user_id, services.now())
+    await services.refresh_staff()
+    await set_commands_for(services, context.bot, member.user_id)
+    await query.answer()
+    await query.edit_message_text(texts.removed(member.name))
+
+
+async def invite(update: Update, context: BotContext) -> None:
+    """/undang: choose the new person's roles first."""
+    assert update.effective_message is not None
+    if _admin(update, context) is None:
+        await update.effective_message.reply_text(texts.ONLY_ADMIN)
+        return
+    await update.effective_message.reply_text(texts.INVITE_CHOOSE, reply_markup=_invite_keys(0))
+
+
+def _invite_keys(mask: int) -> InlineKeyboardMarkup:
+    rows = _role_buttons(mask, callbacks.INVITE_ROLE)
+    rows.append([_button(texts.BTN_MAKE_LINK, callbacks.INVITE_MAKE, mask)])
+    return InlineKeyboardMarkup(rows)
+
+
+async def invite_roles(update: Update, context: BotContext) -> None:
+    """A role toggled on the invitation, or the link made for the chosen roles."""
+    query = update.callback_query
+    assert query is not None
+    admin = _admin(update, context)
+    data = callbacks.parse(query.data)
+    if admin is None or data is None or not data.arg.isdigit():
+        await query.answer(texts.ONLY_ADMIN, show_alert=True)
+        return
+    mask = int(data.arg) & ((1 << len(ROLES)) - 1)
+    if data.action == callbacks.INVITE_ROLE:
+        await query.answer()
+        await query.edit_message_reply_markup(_invite_keys(mask))
+        return
+    roles = roles_of(mask)
+    if not roles:
+        await query.answer(texts.INVITE_NO_ROLE, show_alert=True)
+        return
+    services = context.services
+    token, now = new_invite_token(), services.now()
+    until = now + INVITE_VALID
+    token_hash = lookup_hash(services.config.signing_secret, token, "invite")
+    await store.create_invitation(services.storage, token_hash, roles, admin.user_id, now, until)
+    await query.answer()
+    link = deep_link(services.bot_username, token)
+    await query.edit_message_text(texts.invite_link(link, roles, until, services.config.timezone))
+
+
+async def open_invitation(update: Update, context: BotContext) -> None:
+    """/start inv_...: the invited person claims the link; the admin is asked to confirm."""
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None and context.args
+    services = context.services
+    if services.member(user.id) is not None:
+        await message.reply_text(texts.INVITE_ALREADY_STAFF)
+        return
+    name = user.full_name.strip() or str(user.id)
+    token_hash = lookup_hash(services.config.signing_secret, context.args[0], "invite")
+    invitation = await store.claim_invitation(
+        services.storage, token_hash, user.id, name, services.now()
+    )
+    if invitation is None:
+        await message.reply_text(texts.INVITE_INVALID)
+        return
+    await message.reply_text(texts.INVITE_WAIT)
+    buttons = [
+        [
+            _button(texts.BTN_CONFIRM, callbacks.INVITE_OK, invitation.id),
+            _button(texts.BTN_DECLINE, callbacks.INVITE_NO, invitation.id),
+        ]
+    ]
+    await context.bot.send_message(
+        invitation.created_by,
+        texts.invite_claimed(name, user.id, invitation.roles),
+        reply_markup=InlineKeyboardMarkup(buttons),
+    )
+
+
+async def decide_invitation(update: Update, context: BotContext) -> None:
+    """The admin's one tap: the new person's menu and welcome follow at once."""
+    query = update.callback_query
+    assert query is not None
+    admin = _admin(update, context)
+    data = callbacks.parse(query.data)
+    if admin is None or data is None or data.visit_id is None:
+        await query.answer(texts.ONLY_ADMIN, show_alert=True)
+        return
+    services = context.services
+    accept = data.action == callbacks.INVITE_OK
+    invitation = await store.decide_invitation(
+        services.storage, data.visit_id, admin.user_id, accept, services.now()
+    )
+    if invitation is None or invitation.claimed_by is None:
+        await query.answer(texts.STAFF_GONE, show_alert=True)
+        await query.edit_message_reply_markup(None)
+        return
+    await query.answer()
+    name = invitation.claimed_name or str(invitation.claimed_by)
+    if not accept:
+        await query.edit_message_text(texts.invite_declined(name))
+        await context.bot.send_message(invitation.claimed_by, texts.INVITE_DECLINED_TO_PERSON)
+        return
+    await services.refresh_staff()
+    await set_commands_for(services, context.bot, invitation.claimed_by)
+    await query.edit_message_text(texts.invite_accepted(name, invitation.roles))
+    await context.bot.send_message(invitation.claimed_by, welcome_text(name, invitation.roles))
+
+
+def build() -> list:  # type: ignore[type-arg]
+    """Registered before scan.build(): an invitation payload must never reach the badge scan."""
+    return [
+        CommandHandler("start", open_invitation, filters=filters.Regex(START_RE), has_args=True),
+        CommandHandler("staf", staff_list),
+        CommandHandler("undang", invite),
+        CallbackQueryHandler(staff_member, pattern=callbacks.pattern(callbacks.STAFF_VIEW)),
+        CallbackQueryHandler(staff_member, pattern=callbacks.pattern(callbacks.STAFF_ROLE)),
+        CallbackQueryHandler(remove, pattern=callbacks.pattern(callbacks.STAFF_REMOVE)),
+        CallbackQueryHandler(invite_roles, pattern=callbacks.pattern(callbacks.INVITE_ROLE)),
+        CallbackQueryHandler(invite_roles, pattern=callbacks.pattern(callbacks.INVITE_MAKE)),
+        CallbackQueryHandler(decide_invitation, pattern=callbacks.pattern(callbacks.INVITE_OK)),
+        CallbackQueryHandler(decide_invitation, pattern=callbacks.pattern(callbacks.INVITE_NO)),
+    ]
