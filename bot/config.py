@@ -100,10 +100,6 @@ class Config:
     def with_role(self, role: str) -> list[StaffMember]:
         return [m for m in self.staff if m.has(role)]
 
-    def primary_approvers(self) -> list[StaffMember]:
-        """Approvers who receive every request at once (backups wait for an escalation)."""
-        return [m for m in self.with_role("approver") if m.user_id not in self.backup_approvers]
-
 
 def load_config(path: Path | str, env: dict[str, str] | None = None) -> Config:
     """Read and validate a config file; raise ConfigError naming the bad key."""

@@ -65,7 +65,12 @@ async def _decisions(services: Services, store: DeadlineStore) -> None:
                 await _escalate(services, store, visit)
         elif now >= due - before and mark.reminded_at is None:
             text = texts.decision_reminder(visit, due - now, config.standards.decision)
-            messages = [_text("reminder", a.user_id, text) for a in config.primary_approvers()]
+            primary = [
+                a
+                for a in services.with_role("approver")
+                if a.user_id not in config.backup_approvers
+            ]
+            messages = [_text("reminder", a.user_id, text) for a in primary]
             await store.remind(visit.id, now, messages)
 
 
@@ -73,7 +78,8 @@ async def _escalate(services: Services, store: DeadlineStore, visit: Visit) -> N
     """The backups get a note and the same approval card; the officer is told."""
     config = services.config
     standard = config.standards.decision
-    backups = [m for m in config.with_role("approver") if m.user_id in config.backup_approvers]
+    # Only while they still hold the approver role (an admin may have changed it in /staf).
+    backups = [m for m in services.with_role("approver") if m.user_id in config.backup_approvers]
     messages: list[OutboxItem] = []
     for backup in backups:
         messages.append(
@@ -148,7 +154,7 @@ async def daily_review(services: Services, *, catch_up: bool = False) -> bool:
     key = f"review:{today.isoformat()}"
     messages = [
         OutboxItem(f"{key}:{a.user_id}", "text", a.user_id, payload={"text": text})
-        for a in config.with_role("approver")
+        for a in services.with_role("approver")
     ]
     sent = await store.record_review(today, now, messages)
     services.delivery.kick()

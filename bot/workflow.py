@@ -58,7 +58,8 @@ async def submit(services: Services, draft: VisitDraft, officer: StaffMember) ->
     """SOP step 3: store the request and queue a card for every approver, atomically.
 
     Backup approvers get it only on escalation (bot/deadlines.py)."""
-    approvers = services.config.primary_approvers()
+    backups = services.config.backup_approvers
+    approvers = [a for a in services.with_role("approver") if a.user_id not in backups]
     cards = [OutboxItem(f"card:{{visit}}:{a.user_id}", "card", a.user_id) for a in approvers]
     visit = await services.storage.submit_visit(
         draft, officer.user_id, services.now(), messages=cards

@@ -202,6 +202,5 @@ def test_enforcement_settings_parse(tmp_path: Path) -> None:
     }
     config = parse_config(raw, {}, base_dir=tmp_path)
     assert config.backup_approvers == (6,)
-    assert [m.user_id for m in config.primary_approvers()] == [5]
     assert (config.reminders.before_minutes, config.reminders.overstay_repeat_minutes) == (3, 5)
     assert config.daily_review_time.strftime("%H:%M") == "06:45"
