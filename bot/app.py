@@ -11,7 +11,7 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
-from bot import privacy, workflow
+from bot import deadlines, privacy, workflow
 from bot.config import Config
 from bot.context import BotContext
 from bot.delivery import Delivery
@@ -156,6 +156,13 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         app.job_queue.run_repeating(_expiry_sweep, interval=EXPIRY_SWEEP, first=0)
         # KTP downloads are retried and the daily purge catches up at start (bot/privacy.py).
         app.job_queue.run_repeating(privacy.sweep_job, interval=privacy.SWEEP_INTERVAL, first=2)
+        # Reminders, escalations and overstay alerts, decided from SQLite and the clock.
+        # first=1, not 0: APScheduler skips a first run at "now" (see run_repeating's docs).
+        app.job_queue.run_repeating(deadlines.deadline_job, interval=deadlines.INTERVAL, first=1)
+        tz = services.config.timezone
+        review_at = services.config.daily_review_time.replace(tzinfo=tz)
+        app.job_queue.run_daily(deadlines.review_job, time=review_at)
+        app.job_queue.run_once(deadlines.review_catch_up, when=0)
     log.info("bot @%s ready, database %s", services.bot_username, services.config.database_path)
 
 

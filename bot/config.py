@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,6 +51,14 @@ class TimeStandards:
 
 
 @dataclass(frozen=True)
+class Reminders:
+    """When the time standards are enforced (bot/deadlines.py), in minutes."""
+
+    before_minutes: int = 2  # approvers are reminded this long before the decision standard
+    overstay_repeat_minutes: int = 10  # between overstay alerts, until check-out
+
+
+@dataclass(frozen=True)
 class Privacy:
     """How long citizens' data is kept (UU 27/2022), in days from the visit's submission."""
 
@@ -72,6 +81,10 @@ class Config:
     entry_window_minutes: int = 60
     standards: TimeStandards = field(default_factory=TimeStandards)
     privacy: Privacy = field(default_factory=Privacy)
+    reminders: Reminders = field(default_factory=Reminders)
+    # Approvers who get a request only once it missed its decision standard (escalation).
+    backup_approvers: tuple[int, ...] = ()
+    daily_review_time: time = time(7, 30)  # office time of the approvers' daily review
     source: Path | None = None
 
     @property
@@ -158,11 +171,12 @@ def parse_config(
             for name, default in vars(TimeStandards()).items()
         }
     )
+    staff = _staff(raw)
     return Config(
         token=token,
         signing_secret=secret.encode(),
         data_dir=data_dir,
-        staff=_staff(raw),
+        staff=staff,
         encryption_key=encryption_key,
         base_url=base_url,
         base_file_url=base_file_url or None,
@@ -173,6 +187,9 @@ def parse_config(
         ),
         standards=standards,
         privacy=_privacy(_table(raw, "privacy")),
+        reminders=_reminders(_table(raw, "reminders"), standards),
+        backup_approvers=_backup_approvers(_table(raw, "escalation"), staff),
+        daily_review_time=_clock_time(_table(raw, "reports"), "reports.daily_review_time"),
         source=source,
     )
 
@@ -252,3 +269,43 @@ def _minutes(table: dict[str, Any], full_key: str, key: str, default: int) -> in
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 24 * 60:
         raise ConfigError(f"{full_key} must be a whole number of minutes between 1 and 1440")
     return value
+
+
+def _reminders(table: dict[str, Any], standards: TimeStandards) -> Reminders:
+    before = _minutes(table, "reminders.before_minutes", "before_minutes", 2)
+    if before >= standards.decision:
+        raise ConfigError(
+            "reminders.before_minutes must be less than standards.decision "
+            f"({standards.decision}), or the reminder would come after the deadline"
+        )
+    repeat = _minutes(table, "reminders.overstay_repeat_minutes", "overstay_repeat_minutes", 10)
+    return Reminders(before_minutes=before, overstay_repeat_minutes=repeat)
+
+
+def _backup_approvers(table: dict[str, Any], staff: tuple[StaffMember, ...]) -> tuple[int, ...]:
+    """Backups must be staff with the approver role: the role is what authorises a decision."""
+    ids = table.get("backup_approvers", [])
+    key = "escalation.backup_approvers"
+    if not isinstance(ids, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in ids
+    ):
+        raise ConfigError(f"{key} must be a list of Telegram user ids, e.g. [222222222]")
+    members = {m.user_id: m for m in staff}
+    for user_id in ids:
+        member = members.get(user_id)
+        if member is None:
+            raise ConfigError(f"{key}: {user_id} is not in the [[staff]] list")
+        if not member.has("approver"):
+            raise ConfigError(f"{key}: {member.name} ({user_id}) needs the 'approver' role")
+    if all(m.user_id in ids for m in staff if m.has("approver")):
+        raise ConfigError(f"{key}: at least one approver must not be a backup")
+    return tuple(dict.fromkeys(ids))
+
+
+def _clock_time(table: dict[str, Any], full_key: str) -> time:
+    value = table.get(full_key.rsplit(".", 1)[1], "07:30")
+    try:
+        hours, minutes = (int(part) for part in str(value).split(":"))
+        return time(hours, minutes)
+    except ValueError:
+        raise ConfigError(f'{full_key} must be a time of day "HH:MM", e.g. "07:30"') from None

@@ -55,8 +55,11 @@ def _text(key: str, chat_id: int, text: str) -> OutboxItem:
 
 
 async def submit(services: Services, draft: VisitDraft, officer: StaffMember) -> tuple[Visit, int]:
-    """SOP step 3: store the request and queue a card for every approver, atomically."""
-    approvers = services.with_role("approver")
+    """SOP step 3: store the request and queue a card for every approver, atomically.
+
+    Backup approvers get it only on escalation (bot/deadlines.py)."""
+    backups = services.config.backup_approvers
+    approvers = [a for a in services.with_role("approver") if a.user_id not in backups]
     cards = [OutboxItem(f"card:{{visit}}:{a.user_id}", "card", a.user_id) for a in approvers]
     visit = await services.storage.submit_visit(
         draft, officer.user_id, services.now(), messages=cards
@@ -271,7 +274,7 @@ async def exit_(services: Services, visit_id: int, escort: StaffMember) -> Resul
         summary = texts.exit_summary(done_visit, escort.name, services.config.timezone)
         recipients = {
             visit.officer_id,
-            *(a.user_id for a in services.config.with_role("approver")),
+            *(a.user_id for a in services.with_role("approver")),
         }
         messages = [_text("exit_summary", chat_id, summary) for chat_id in sorted(recipients)]
     done = await services.storage.exit(visit_id, escort.user_id, now, messages=messages)

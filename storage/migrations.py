@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import aiosqlite
 
+from storage.deadlines import MIGRATION as DEADLINES_MIGRATION
 from storage.outbox import MIGRATION as OUTBOX_MIGRATION
 from storage.persistence import MIGRATION as PERSISTENCE_MIGRATION
 from storage.staff import MIGRATION as STAFF_MIGRATION
@@ -100,6 +101,8 @@ MIGRATIONS: dict[int, str] = {
     """,
     # 4: the outbox and conversation state.
     4: OUTBOX_MIGRATION + PERSISTENCE_MIGRATION,
+    # 5: what the deadline job has sent (reminders, escalations, overstay alerts, reviews).
+    5: DEADLINES_MIGRATION,
     # 6: staff administration: staff, invitations, delegations (storage/staff.py).
     6: STAFF_MIGRATION,
 }
