@@ -35,6 +35,7 @@ class Services:
     # called synchronously by every handler, stays a dict lookup. None until post_init.
     _staff: dict[int, StaffMember] | None = None
     _names: dict[int, str] | None = None
+    _delegations: tuple[staff_store.Delegation, ...] = ()
 
     def now(self) -> datetime:
         return self.clock()
@@ -51,7 +52,25 @@ class Services:
         return sorted(self._staff.values(), key=lambda m: (m.name, m.user_id))
 
     def with_role(self, role: str) -> list[StaffMember]:
-        return [m for m in self.staff_members() if m.has(role)]
+        """Staff with the role; for "approver" also whoever is standing in for one now."""
+        members = [m for m in self.staff_members() if m.has(role)]
+        if role == "approver":
+            ids = {m.user_id for m in members}
+            for delegate_id in sorted({d.delegate_id for d in self._delegations}):
+                member = self.member(delegate_id)
+                if member and delegate_id not in ids and self.acting_for(delegate_id):
+                    members.append(member)
+        return members
+
+    def acting_for(self, user_id: int | None) -> StaffMember | None:
+        """The approver this person stands in for right now (a delegation), if any."""
+        now = self.now()
+        for d in self._delegations:
+            if d.delegate_id == user_id and d.starts_at <= now < d.ends_at:
+                approver = self.member(d.approver_id)
+                if approver is not None and approver.has("approver"):
+                    return approver
+        return None
 
     def name_of(self, user_id: int | None) -> str:
         """The name even of former staff, so old records still say who acted."""
@@ -66,3 +85,4 @@ class Services:
         self._staff = {
             r.user_id: StaffMember(r.user_id, r.name, r.roles) for r in rows if r.active
         }
+        self._delegations = tuple(await staff_store.current_delegations(self.storage, self.now()))

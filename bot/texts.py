@@ -36,6 +36,10 @@ COMMANDS["admin"] = [
     ("staf", "Daftar staf: ubah peran atau hapus"),
     ("undang", "Undang staf baru (tautan sekali pakai)"),
 ]
+COMMANDS["approver"] = [
+    *COMMANDS["approver"],
+    ("delegasi", "Tunjuk wakil yang menyetujui atas nama Anda"),
+]
 
 STATUS_NAMES = {
     VisitStatus.PENDING: "Menunggu keputusan",

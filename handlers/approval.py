@@ -25,6 +25,8 @@ from bot.context import BotContext
 from bot.core import callbacks
 from bot.core.fields import REASON_MAX, FieldError, FieldProblem, clean_text
 from bot.core.visits import VisitStatus
+from bot.texts_staff import on_behalf
+from storage import staff as staff_store
 
 
 class DenyStep(enum.IntEnum):
@@ -32,9 +34,27 @@ class DenyStep(enum.IntEnum):
 
 
 def _approver(update: Update, context: BotContext) -> StaffMember | None:
+    """An approver, or a delegate standing in for one (named "<delegate> a.n. <approver>")."""
     user = update.effective_user
     member = context.services.member(user.id if user else None)
-    return member if member is not None and member.has("approver") else None
+    if member is None or member.has("approver"):
+        return member
+    principal = context.services.acting_for(member.user_id)
+    if principal is None:
+        return None
+    return StaffMember(member.user_id, on_behalf(member.name, principal.name), member.roles)
+
+
+async def _note_behalf(
+    context: BotContext, approver: StaffMember, result: workflow.Result
+) -> None:
+    """A delegate's decision keeps whose behalf it was taken on (visits.decided_for)."""
+    services = context.services
+    principal = None if approver.has("approver") else services.acting_for(approver.user_id)
+    if principal is not None and result.outcome == workflow.Outcome.DONE and result.visit:
+        await staff_store.record_on_behalf(
+            services.storage, result.visit.id, approver.user_id, principal.user_id, services.now()
+        )
 
 
 async def approve(update: Update, context: BotContext) -> None:
@@ -50,6 +70,7 @@ async def approve(update: Update, context: BotContext) -> None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     result = await workflow.approve(context.services, data.visit_id, approver)
+    await _note_behalf(context, approver, result)
     await _answer(update, result, texts.APPROVED_TOAST)
 
 
@@ -97,6 +118,7 @@ async def deny_reason(update: Update, context: BotContext) -> DenyStep | int:
         return DenyStep.REASON
     context.user_data.pop("deny_visit", None)  # type: ignore[union-attr]
     result = await workflow.deny(context.services, visit_id, approver, reason)
+    await _note_behalf(context, approver, result)
     if result.outcome == workflow.Outcome.DONE:
         await message.reply_text(texts.DENIED_TOAST)
     elif result.visit is not None:

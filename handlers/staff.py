@@ -7,7 +7,7 @@ through. Roles travel in callback data as a bit mask; the presser is always re-c
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
@@ -238,12 +238,72 @@ async def decide_invitation(update: Update, context: BotContext) -> None:
     await context.bot.send_message(invitation.claimed_by, welcome_text(name, invitation.roles))
 
 
+async def delegate(update: Update, context: BotContext) -> None:
+    """/delegasi: an approver names who decides on their behalf for a while."""
+    assert update.effective_message is not None and update.effective_user is not None
+    services = context.services
+    me = services.member(update.effective_user.id)
+    if me is None or not me.has("approver"):
+        await update.effective_message.reply_text(texts.ONLY_APPROVER)
+        return
+    others = [m for m in services.staff_members() if m.user_id != me.user_id]
+    if not others:
+        await update.effective_message.reply_text(texts.DELEGATE_NOBODY)
+        return
+    buttons = [[_button(m.name, callbacks.DELEGATE, m.user_id)] for m in others]
+    await update.effective_message.reply_text(
+        texts.DELEGATE_CHOOSE, reply_markup=InlineKeyboardMarkup(buttons)
+    )
+
+
+async def delegate_period(update: Update, context: BotContext) -> None:
+    """A delegate chosen: ask for how long; a period chosen: the delegation starts now."""
+    query = update.callback_query
+    assert query is not None
+    services = context.services
+    me = services.member(query.from_user.id)
+    data = callbacks.parse(query.data)
+    if me is None or not me.has("approver") or data is None:
+        await query.answer(texts.ONLY_APPROVER, show_alert=True)
+        return
+    user_id, _, days = data.arg.partition(":")
+    delegate = services.member(int(user_id)) if user_id.isdigit() else None
+    if delegate is None or delegate.user_id == me.user_id:
+        await query.answer(texts.STAFF_GONE, show_alert=True)
+        return
+    await query.answer()
+    if data.action == callbacks.DELEGATE or days not in PERIOD_DAYS:
+        buttons = [
+            [_button(label, callbacks.DELEGATE_FOR, f"{delegate.user_id}:{n}")]
+            for n, label in PERIOD_DAYS.items()
+        ]
+        await query.edit_message_text(
+            texts.delegate_period(delegate.name), reply_markup=InlineKeyboardMarkup(buttons)
+        )
+        return
+    now, tz = services.now(), services.config.timezone
+    # "Today" ends at local midnight; "3 days" at midnight after the third day, and so on.
+    local = now.astimezone(tz)
+    midnight = datetime.combine(local.date(), time(), tzinfo=tz) + timedelta(days=int(days))
+    until = midnight.astimezone(now.tzinfo)
+    await store.add_delegation(services.storage, me.user_id, delegate.user_id, now, until, now)
+    await services.refresh_staff()
+    await query.edit_message_text(texts.delegated(delegate.name, until, tz))
+    await context.bot.send_message(delegate.user_id, texts.delegated_to_you(me.name, until, tz))
+
+
+PERIOD_DAYS = {"1": texts.BTN_TODAY, "3": texts.BTN_3_DAYS, "7": texts.BTN_7_DAYS}
+
+
 def build() -> list:  # type: ignore[type-arg]
     """Registered before scan.build(): an invitation payload must never reach the badge scan."""
     return [
         CommandHandler("start", open_invitation, filters=filters.Regex(START_RE), has_args=True),
         CommandHandler("staf", staff_list),
         CommandHandler("undang", invite),
+        CommandHandler("delegasi", delegate),
+        CallbackQueryHandler(delegate_period, pattern=callbacks.pattern(callbacks.DELEGATE)),
+        CallbackQueryHandler(delegate_period, pattern=callbacks.pattern(callbacks.DELEGATE_FOR)),
         CallbackQueryHandler(staff_member, pattern=callbacks.pattern(callbacks.STAFF_VIEW)),
         CallbackQueryHandler(staff_member, pattern=callbacks.pattern(callbacks.STAFF_ROLE)),
         CallbackQueryHandler(remove, pattern=callbacks.pattern(callbacks.STAFF_REMOVE)),

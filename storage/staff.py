@@ -248,3 +248,68 @@ async def _invitation(store: Storage, column: str, value: object) -> Invitation 
         row[5],
         row[6] is not None,
     )
+
+
+# --- delegations ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delegation:
+    approver_id: int
+    delegate_id: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+async def add_delegation(
+    store: Storage,
+    approver_id: int,
+    delegate_id: int,
+    starts: datetime,
+    ends: datetime,
+    now: datetime,
+) -> None:
+    async with store.transaction() as db:
+        await db.execute(
+            "INSERT INTO delegations (approver_id, delegate_id, starts_at, ends_at, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (approver_id, delegate_id, starts.isoformat(), ends.isoformat(), now.isoformat()),
+        )
+        detail = f"{delegate_id}:{starts.isoformat()}..{ends.isoformat()}"
+        await store._audit(db, now, approver_id, "delegation_added", detail=detail)
+
+
+async def current_delegations(store: Storage, now: datetime) -> list[Delegation]:
+    """Delegations not revoked and not yet over (the caller checks the start)."""
+    sql = (
+        "SELECT approver_id, delegate_id, starts_at, ends_at FROM delegations"
+        " WHERE revoked_at IS NULL AND ends_at > ? ORDER BY id"
+    )
+    async with store.connection.execute(sql, (now.isoformat(),)) as cur:
+        rows = await cur.fetchall()
+    return [
+        Delegation(r[0], r[1], datetime.fromisoformat(r[2]), datetime.fromisoformat(r[3]))
+        for r in rows
+    ]
+
+
+async def record_on_behalf(
+    store: Storage, visit_id: int, delegate_id: int, approver_id: int, now: datetime
+) -> None:
+    """A delegate's decision: keep whose behalf it was taken on (visits.decided_for)."""
+    async with store.transaction() as db:
+        await db.execute(
+            "UPDATE visits SET decided_for = ? WHERE id = ? AND decided_by = ?",
+            (approver_id, visit_id, delegate_id),
+        )
+        await store._audit(
+            db, now, delegate_id, "decided_on_behalf", visit_id, detail=str(approver_id)
+        )
+
+
+async def decided_for(store: Storage, visit_id: int) -> int | None:
+    async with store.connection.execute(
+        "SELECT decided_for FROM visits WHERE id = ?", (visit_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return row[0] if row else None
