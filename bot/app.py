@@ -152,8 +152,9 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     await start.publish_commands(services, app.bot)
     await registration.resume_after_restart(app)
     if app.job_queue is not None:
-        # first=0: a sweep missed while the bot was down runs at once.
-        app.job_queue.run_repeating(_expiry_sweep, interval=EXPIRY_SWEEP, first=0)
+        # first=1, not 0: a first run at "now" is skipped by APScheduler; one second
+        # after start, a sweep missed while the bot was down catches up.
+        app.job_queue.run_repeating(_expiry_sweep, interval=EXPIRY_SWEEP, first=1)
         # KTP downloads are retried and the daily purge catches up at start (bot/privacy.py).
         app.job_queue.run_repeating(privacy.sweep_job, interval=privacy.SWEEP_INTERVAL, first=2)
         # Reminders, escalations and overstay alerts, decided from SQLite and the clock.
