@@ -22,6 +22,7 @@ from bot import texts
 from bot.core import callbacks
 from bot.core.visits import VisitStatus
 from bot.services import Services
+from storage import staff as staff_store
 from storage.outbox import OutboxStore, QueuedMessage
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,11 @@ class Delivery:
             caption = texts.approval_card(visit, officer, tz)
             markup = approval_keyboard(visit.id)
         else:
-            caption = texts.card_decided(visit, officer, services.name_of(visit.decided_by), tz)
+            decider = services.name_of(visit.decided_by)
+            on_behalf = await staff_store.decided_for(services.storage, visit.id)
+            if on_behalf is not None:
+                decider = f"{decider} a.n. {services.name_of(on_behalf)}"
+            caption = texts.card_decided(visit, officer, decider, tz)
             markup = None
         if item.kind == "card":
             return await self._bot.send_photo(

@@ -33,6 +33,8 @@ async def test_delegate_approves_on_behalf_then_not_after_the_period(
     await dewi.tap("Setujui", card)
     notice = await sim.user(OFFICER).wait_for("Dewi Pendamping a.n. Budi Kasi")
     assert notice is not None
+    # Every card, the approver's own included, says who decided on whose behalf.
+    await sim.user(APPROVER).wait_for("DISETUJUI oleh Dewi Pendamping a.n. Budi Kasi")
     (visit,) = await services.storage.visits_with_status(VisitStatus.APPROVED)
     assert visit.decided_by == ESCORT
     assert await staff_store.decided_for(services.storage, visit.id) == APPROVER
