@@ -18,7 +18,17 @@ from bot.delivery import Delivery
 from bot.processor import PerChatUpdateProcessor
 from bot.request import RetryingRequest
 from bot.services import Clock, Services, system_clock
-from handlers import access, approval, errors, oversight, registration, scan, staff, start
+from handlers import (
+    access,
+    approval,
+    errors,
+    oversight,
+    registration,
+    reports,
+    scan,
+    staff,
+    start,
+)
 from storage import staff as staff_store
 from storage.crypto import Cipher
 from storage.db import Storage
@@ -93,6 +103,8 @@ def _register(app: Application, services: Services) -> None:  # type: ignore[typ
     # Group 0, first match wins, so order matters:
     # 1. a pending deny reason beats the officer's conversation (one person may hold both roles);
     app.add_handlers(approval.build())
+    # the access log's reports, statistics and history (their own callback actions);
+    app.add_handlers(reports.build())
     # /start inv_<secret> (an invitation) before scan.build()'s /start <badge token>;
     app.add_handlers(staff.build())
     # 2. /start and /bantuan; /start <token> is a scan and lives in scan.build();

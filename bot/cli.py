@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot run|demo|privacy|audit``."""
+"""Command line: ``python -m bot run|demo|export|privacy|audit``."""
 
 from __future__ import annotations
 
@@ -26,8 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo.add_argument("--host", default="127.0.0.1", help="address the page is served on")
     demo.add_argument("--port", type=int, default=8080, help="port of the page (default 8080)")
+    export = sub.add_parser("export", help="write the access log of a period (bot/export.py)")
+    export.add_argument("--config", type=Path, default=Path("config.toml"))
+    export.add_argument("--from", dest="start", required=True, help="first day, 2026-11-01")
+    export.add_argument("--to", dest="end", required=True, help="last day, included")
+    export.add_argument("--format", choices=("xlsx", "pdf", "csv"), default="xlsx")
+    export.add_argument("--out", help="file to write (default laporan-akses-<period>.<format>)")
     admin.add_parsers(sub)
     args = parser.parse_args(argv)
+    if args.command == "export":
+        from bot.export import run_cli
+
+        return run_cli(args.config, args.start, args.end, args.format, args.out)
     # PTB 22 reports retry_after as a timedelta only with this set; otherwise it warns.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     logging.basicConfig(

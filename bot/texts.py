@@ -19,11 +19,22 @@ ROLE_NAMES = {
     "admin": "Admin",
 }
 
+# The access log's commands (handlers/reports.py), for officers, section heads and admins.
+REPORT_COMMANDS = [
+    ("laporan", "Laporan pencatatan akses (XLSX dan PDF)"),
+    ("statistik", "Grafik standar waktu dan pelanggaran"),
+    ("riwayat", "Riwayat kunjungan menurut NIK atau nama"),
+]
 # (command, description) per role, for setMyCommands and the welcome message.
 COMMANDS = {
-    "officer": [("daftar", "Daftarkan pengunjung baru"), ("batal", "Batalkan pendaftaran")],
-    "approver": [("menunggu", "Permintaan yang menunggu keputusan")],
+    "officer": [
+        ("daftar", "Daftarkan pengunjung baru"),
+        ("batal", "Batalkan pendaftaran"),
+        *REPORT_COMMANDS,
+    ],
+    "approver": [("menunggu", "Permintaan yang menunggu keputusan"), *REPORT_COMMANDS],
     "escort": [("kode", "Masukkan kode manual badge")],
+    "admin": REPORT_COMMANDS,
     "all": [
         ("aktif", "Siapa yang sedang di ruang server"),
         ("menunggu", "Permintaan yang menunggu keputusan"),

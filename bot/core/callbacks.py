@@ -28,6 +28,8 @@ STAFF_ROLE = "stfr"  # arg: <user id>:<mask>
 STAFF_REMOVE = "stfx"  # arg: user id
 DELEGATE = "dlg"  # arg: user id
 DELEGATE_FOR = "dlgp"  # arg: <user id>:<days>
+REPORT = "rep"  # arg: the period preset (today, week, month)
+STATS = "stat"
 
 _DATA_RE = re.compile(r"^v1:([a-z]{1,8}):([A-Za-z0-9_:-]{0,48})$")
 

@@ -1,0 +1,4 @@
+"""The access log's output formats: XLSX, CSV, PDF and the statistics chart.
+
+Rendering only, no Telegram and no database: bot/export.py loads the rows and calls these.
+"""

@@ -1,0 +1,231 @@
+"""The access log (*Pencatatan Akses Ruang Server*) as rows ready for any output format.
+
+One row per visit request in the period, oldest first. Times are in the office's zone;
+the NIK is masked (NIST PE-8(3), UU 27/2022: the printed log needs no full NIK); each
+row carries its step measurements against the SOP's time standards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+
+from bot import texts_reports as tr
+from bot.config import TimeStandards
+from bot.core.nik import mask_nik
+from bot.core.standards import STEPS, Step, StepTiming, measure
+from bot.core.visits import Visit, VisitStatus
+from bot.reports.period import Period
+
+Progress = Callable[[int, int], None]  # (rows done, rows in all)
+PROGRESS_EVERY = 500
+
+_APPROVED = {VisitStatus.APPROVED, VisitStatus.INSIDE, VisitStatus.DONE, VisitStatus.EXPIRED}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    xlsx_width: float  # characters
+    pdf_width: float  # millimetres; the widths add up to A4 landscape less the margins
+    timed: bool = False  # a time column: its title names the zone
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("number", tr.COL_NO, 6, 6),
+    Column("day", tr.COL_DATE, 11, 15),
+    Column("reference", tr.COL_REFERENCE, 15, 21),
+    Column("name", tr.COL_NAME, 24, 23),
+    Column("nik", tr.COL_NIK, 19, 22),
+    Column("organisation", tr.COL_ORGANISATION, 24, 21),
+    Column("purpose", tr.COL_PURPOSE, 26, 21.5),
+    Column("equipment", tr.COL_EQUIPMENT, 22, 17),
+    Column("status", tr.COL_STATUS, 12, 14),
+    Column("approved_by", tr.COL_APPROVED_BY, 20, 19),
+    Column("decided_at", tr.COL_DECIDED_AT, 17, 15.5, timed=True),
+    Column("escort", tr.COL_ESCORT, 20, 19),
+    Column("entered_at", tr.COL_ENTRY, 17, 11, timed=True),
+    Column("exited_at", tr.COL_EXIT, 17, 11, timed=True),
+    Column("duration", tr.COL_DURATION, 9, 10),
+    Column("breaches", tr.COL_BREACHES, 40, 31),
+)
+
+
+def column_titles(tz_label: str) -> list[str]:
+    return [f"{c.title} ({tz_label})" if c.timed else c.title for c in COLUMNS]
+
+
+@dataclass(frozen=True)
+class LogRow:
+    number: int
+    visit: Visit
+    day: date
+    reference: str
+    name: str
+    nik: str  # masked
+    organisation: str
+    purpose: str
+    equipment: str
+    status: str
+    approved_by: str
+    decided_at: datetime | None  # office-local, aware
+    escort: str
+    entered_at: datetime | None
+    exited_at: datetime | None
+    duration: int | None  # whole minutes inside, once the visitor has left
+    timings: tuple[StepTiming, ...]
+    breaches: str
+
+    @property
+    def breached(self) -> bool:
+        return any(t.breached for t in self.timings)
+
+    def timing(self, step: Step) -> StepTiming:
+        return self.timings[STEPS.index(step)]
+
+
+@dataclass(frozen=True)
+class AccessLog:
+    period: Period
+    rows: list[LogRow]
+    generated_at: datetime  # office-local, aware
+    tz_label: str
+    standards: TimeStandards
+    office: str = ""
+    titles: list[str] = field(default_factory=list)
+
+    def breach_counts(self) -> dict[Step, tuple[int, int]]:
+        """Per step: (breaches, visits where the step was measured)."""
+        counts: dict[Step, tuple[int, int]] = {}
+        for step in STEPS:
+            measured = [row.timing(step) for row in self.rows]
+            measured = [t for t in measured if t.duration is not None]
+            counts[step] = (sum(t.breached for t in measured), len(measured))
+        return counts
+
+    @property
+    def breached_rows(self) -> int:
+        return sum(row.breached for row in self.rows)
+
+
+def build_access_log(
+    visits: Iterable[Visit],
+    period: Period,
+    *,
+    tz: tzinfo,
+    standards: TimeStandards,
+    names: dict[int, str],
+    now: datetime,
+    office: str = "",
+) -> AccessLog:
+    """Rows for the visits (already filtered to the period), measured as of ``now``."""
+    local_now = now.astimezone(tz)
+    tz_label = local_now.tzname() or ""
+    rows = [
+        _row(i, visit, tz, standards, names, now)
+        for i, visit in enumerate(sorted(visits, key=lambda v: (v.submitted_at, v.id)), 1)
+    ]
+    return AccessLog(
+        period=period,
+        rows=rows,
+        generated_at=local_now,
+        tz_label=tz_label,
+        standards=standards,
+        office=office,
+        titles=column_titles(tz_label),
+    )
+
+
+def _row(
+    number: int,
+    visit: Visit,
+    tz: tzinfo,
+    standards: TimeStandards,
+    names: dict[int, str],
+    now: datetime,
+) -> LogRow:
+    timings = tuple(measure(visit, standards, now))
+    decider = _name(names, visit.decided_by)
+    if visit.status in _APPROVED:
+        approved_by = decider
+    elif visit.status == VisitStatus.DENIED:
+        approved_by = tr.denied_by(decider)
+    else:
+        approved_by = ""
+    escorts = [_name(names, e) for e in (visit.entry_escort_id, visit.exit_escort_id) if e]
+    duration = None
+    if visit.entered_at is not None and visit.exited_at is not None:
+        duration = round((visit.exited_at - visit.entered_at).total_seconds() / 60)
+    return LogRow(
+        number=number,
+        visit=visit,
+        day=visit.submitted_at.astimezone(tz).date(),
+        reference=visit.reference,
+        name=visit.name,
+        nik=mask_nik(visit.nik),
+        organisation=visit.organisation,
+        purpose=visit.purpose,
+        equipment=visit.equipment,
+        status=tr.STATUS_SHORT[visit.status],
+        approved_by=approved_by,
+        decided_at=_local(visit.decided_at, tz),
+        escort=" / ".join(dict.fromkeys(escorts)),  # one name when the same person
+        entered_at=_local(visit.entered_at, tz),
+        exited_at=_local(visit.exited_at, tz),
+        duration=duration,
+        timings=timings,
+        breaches=tr.breaches_text(timings),
+    )
+
+
+def _name(names: dict[int, str], user_id: int | None) -> str:
+    """Staff name from the config; a person no longer listed shows their numeric id."""
+    if not user_id:
+        return ""
+    return names.get(user_id, f"ID {user_id}")
+
+
+def _local(moment: datetime | None, tz: tzinfo) -> datetime | None:
+    return None if moment is None else moment.astimezone(tz)
+
+
+def text_cells(row: LogRow, *, short_times: bool = False) -> list[str]:
+    """The row as text, column by column (CSV, PDF).
+
+    ``short_times`` prints times as HH:MM when they fall on the row's date (the PDF's
+    narrow columns), with the date in front otherwise.
+    """
+
+    def moment(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        if short_times:
+            return value.strftime("%H:%M" if value.date() == row.day else "%d-%m %H:%M")
+        return value.strftime("%Y-%m-%d %H:%M")
+
+    return [
+        str(row.number),
+        row.day.strftime("%d-%m-%Y") if short_times else row.day.isoformat(),
+        row.reference,
+        row.name,
+        row.nik,
+        row.organisation,
+        row.purpose,
+        row.equipment,
+        row.status,
+        row.approved_by,
+        moment(row.decided_at),
+        row.escort,
+        moment(row.entered_at),
+        moment(row.exited_at),
+        "" if row.duration is None else str(row.duration),
+        row.breaches,
+    ]
+
+
+def tick(progress: Progress | None, done: int, total: int) -> None:
+    """Report progress every few hundred rows and at the end."""
+    if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+        progress(done, total)

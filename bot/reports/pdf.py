@@ -1,0 +1,207 @@
+"""The access log as a printable PDF (fpdf2): A4 landscape, the office's letterhead, the log
+table with its header on every page, "Halaman X dari Y", and the section head's signature block.
+
+Text is set in DejaVu Sans, which matplotlib ships (a dependency already), so names with
+any Latin accent print as typed and the text stays extractable; no font is installed or
+bundled for it.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import matplotlib
+from fpdf import FPDF
+from fpdf.enums import Align, XPos, YPos
+
+from bot import texts_reports as tr
+from bot.reports.log import COLUMNS, AccessLog, Progress, text_cells, tick
+
+FONT = "DejaVu"
+MARGIN = 10  # mm; A4 landscape is 297 mm wide, the columns take the 277 mm between
+BODY_SIZE = 6.5
+LINE_HEIGHT = 2.7  # mm, for BODY_SIZE
+PADDING = 0.7
+HEADER_FILL = (31, 78, 121)
+BREACH_INK = (192, 0, 0)
+
+
+@functools.cache
+def _font_files() -> tuple[Path, Path]:
+    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    return fonts / "DejaVuSans.ttf", fonts / "DejaVuSans-Bold.ttf"
+
+
+class _LogPdf(FPDF):
+    def __init__(self, log: AccessLog) -> None:
+        super().__init__(orientation="L", unit="mm", format="A4")
+        self.log = log
+        regular, bold = _font_files()
+        self.add_font(FONT, "", regular)
+        self.add_font(FONT, "B", bold)
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        self.set_auto_page_break(True, margin=14)
+        self.set_title(f"{tr.REPORT_TITLE} {tr.period_label(log.period.start, log.period.end)}")
+        self.set_author(tr.OFFICE.title())
+        self.set_creator("akses-ruang-server")
+
+    def header(self) -> None:
+        period = tr.period_label(self.log.period.start, self.log.period.end)
+        if self.page_no() == 1:
+            self.set_font(FONT, "B", 13)
+            self.cell(0, 6, tr.GOVERNMENT, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.set_font(FONT, "B", 15)
+            self.cell(0, 7, tr.OFFICE, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            y = self.get_y() + 1.5
+            self.set_line_width(0.8)
+            self.line(MARGIN, y, self.w - MARGIN, y)
+            self.set_line_width(0.2)
+            self.line(MARGIN, y + 1.2, self.w - MARGIN, y + 1.2)
+            self.set_y(y + 4)
+            self.set_font(FONT, "B", 12)
+            self.cell(0, 6, tr.REPORT_TITLE, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.set_font(FONT, "", 9)
+            self.cell(
+                0,
+                5,
+                f"{tr.SUMMARY_PERIOD}: {period}",
+                align=Align.C,
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
+            self.ln(2)
+        else:
+            self.set_font(FONT, "", 8)
+            self.cell(0, 5, f"{tr.REPORT_TITLE} — {period}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.ln(1)
+
+    def footer(self) -> None:
+        self.set_y(-10)
+        self.set_font(FONT, "", 7.5)
+        printed = self.log.generated_at.strftime("%d-%m-%Y %H:%M ") + self.log.tz_label
+        self.cell(0, 5, f"{tr.SUMMARY_PRINTED}: {printed}", align=Align.L)
+        self.set_x(MARGIN)
+        self.cell(0, 5, tr.page_label(self.page_no(), "{nb}"), align=Align.R)
+
+
+def render_pdf(log: AccessLog, progress: Progress | None = None) -> bytes:
+    pdf = _LogPdf(log)
+    pdf.add_page()
+    _table(pdf, log, progress)
+    _signature(pdf, log)
+    return bytes(pdf.output())
+
+
+class _Table:
+    """The log table, drawn row by row (fpdf2's table() lays out each cell with a dry run,
+    which takes minutes for 10,000 rows; this wraps each distinct text once)."""
+
+    def __init__(self, pdf: _LogPdf) -> None:
+        self.pdf = pdf
+        self.widths = [column.pdf_width for column in COLUMNS]
+        self._wrapped: dict[tuple[str, float, bool], list[str]] = {}
+
+    def wrap(self, text: str, width: float, bold: bool = False) -> list[str]:
+        key = (text, width, bold)
+        lines = self._wrapped.get(key)
+        if lines is None:
+            lines = self._wrapped[key] = _wrap(self.pdf, text, width - 2 * PADDING)
+        return lines
+
+    def heading(self, titles: list[str]) -> None:
+        pdf = self.pdf
+        pdf.set_font(FONT, "B", BODY_SIZE)
+        pdf.set_fill_color(*HEADER_FILL)
+        pdf.set_text_color(255, 255, 255)
+        self._draw(titles, fill=True, bold=True)
+        pdf.set_text_color(0, 0, 0)
+        pdf.set_font(FONT, "", BODY_SIZE)
+
+    def row(self, cells: list[str], titles: list[str]) -> None:
+        height = self._height(cells, bold=False)
+        if self.pdf.get_y() + height > self.pdf.page_break_trigger:
+            self.pdf.add_page()
+            self.heading(titles)
+        self._draw(cells, fill=False, bold=False)
+
+    def _height(self, cells: list[str], *, bold: bool) -> float:
+        lines = max(len(self.wrap(t, w, bold)) for t, w in zip(cells, self.widths, strict=True))
+        return max(1, lines) * LINE_HEIGHT + 2 * PADDING
+
+    def _draw(self, cells: list[str], *, fill: bool, bold: bool) -> None:
+        pdf = self.pdf
+        x, y = MARGIN, pdf.get_y()
+        height = self._height(cells, bold=bold)
+        last = len(cells) - 1
+        for index, (text, width) in enumerate(zip(cells, self.widths, strict=True)):
+            pdf.rect(x, y, width, height, style="DF" if fill else "D")
+            if index == last and text and not fill:
+                pdf.set_text_color(*BREACH_INK)
+            for number, line in enumerate(self.wrap(text, width, bold)):
+                pdf.text(x + PADDING, y + PADDING + (number + 0.78) * LINE_HEIGHT, line)
+            if index == last and text and not fill:
+                pdf.set_text_color(0, 0, 0)
+            x += width
+        pdf.set_y(y + height)
+
+
+def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
+    """Greedy word wrap to ``width`` mm; a word longer than the line is cut where it must be."""
+    if not text:
+        return [""]
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if pdf.get_string_width(candidate) <= width:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            line = ""
+            for char in word:
+                if line and pdf.get_string_width(line + char) > width:
+                    lines.append(line)
+                    line = ""
+                line += char
+        lines.append(line)
+    return lines
+
+
+def _table(pdf: _LogPdf, log: AccessLog, progress: Progress | None) -> None:
+    pdf.set_draw_color(110, 110, 110)
+    pdf.set_line_width(0.15)
+    table = _Table(pdf)
+    table.heading(log.titles)
+    if not log.rows:
+        pdf.set_font(FONT, "", 9)
+        pdf.cell(sum(table.widths), 8, tr.NO_ROWS, border=1, align=Align.C)
+        pdf.ln(8)
+    total = len(log.rows)
+    for done, row in enumerate(log.rows, 1):
+        table.row(text_cells(row, short_times=True), log.titles)
+        tick(progress, done, total)
+
+
+def _signature(pdf: _LogPdf, log: AccessLog) -> None:
+    """Mengetahui, Kepala Seksi PPI SPBE: the name line left blank to be written by hand."""
+    block_height = 42
+    if pdf.get_y() + block_height > pdf.h - 14:
+        pdf.add_page()
+    pdf.ln(6)
+    x = pdf.w - MARGIN - 110
+    pdf.set_font(FONT, "", 9)
+    lines = [
+        tr.signature_date(log.generated_at.date()),
+        tr.SIGNATURE_KNOWN,
+        tr.SIGNATORY_TITLE,
+    ]
+    for line in lines:
+        pdf.set_x(x)
+        pdf.cell(110, 5, line, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(18)
+    for line in (tr.SIGNATURE_NAME_LINE, tr.SIGNATURE_NIP):
+        pdf.set_x(x)
+        pdf.cell(110, 5, line, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)

@@ -1,0 +1,175 @@
+"""/laporan, /statistik and /riwayat: the access log, its time-standard statistics, history.
+
+Officers, section heads and admins only; an escort-only person is refused politely. The
+rendering runs in worker threads (bot/export.py, bot/reports/), so the bot keeps answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import texts_reports as tr
+from bot.context import BotContext
+from bot.core import callbacks
+from bot.core.nik import normalise_nik
+from bot.export import file_name, load_access_log, render
+from bot.reports.log import AccessLog
+from bot.reports.period import (
+    Period,
+    PeriodError,
+    Preset,
+    ReversedPeriod,
+    parse_period,
+    preset_period,
+)
+from storage import reports as queries
+
+REPORT_ROLES = frozenset({"officer", "approver", "admin"})
+MAX_CHAT_DAYS = 366  # longer periods: python -m bot export on the server
+PRESET_LABELS = {Preset.TODAY: tr.BTN_TODAY, Preset.WEEK: tr.BTN_WEEK, Preset.MONTH: tr.BTN_MONTH}
+
+
+def _allowed(context: BotContext, user_id: int) -> bool:
+    member = context.services.member(user_id)
+    return member is not None and bool(member.roles & REPORT_ROLES)
+
+
+def _period_keyboard(action: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(label, callback_data=callbacks.pack(action, preset.value))
+                for preset, label in PRESET_LABELS.items()
+            ]
+        ]
+    )
+
+
+async def report_command(update: Update, context: BotContext) -> None:
+    """/laporan [from to]: period buttons, or the log of the typed period."""
+    await _command(update, context, callbacks.REPORT, tr.CHOOSE_REPORT_PERIOD)
+
+
+async def stats_command(update: Update, context: BotContext) -> None:
+    """/statistik [from to]: period buttons, or the chart of the typed period."""
+    await _command(update, context, callbacks.STATS, tr.CHOOSE_STATS_PERIOD)
+
+
+async def _command(update: Update, context: BotContext, action: str, choose: str) -> None:
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    if not _allowed(context, user.id):
+        await message.reply_text(tr.ONLY_REPORT_ROLES)
+        return
+    if not context.args:
+        await message.reply_text(choose, reply_markup=_period_keyboard(action))
+        return
+    try:
+        period = parse_period(context.args)
+    except ReversedPeriod:
+        await message.reply_text(tr.REVERSED_DATES)
+        return
+    except PeriodError:
+        await message.reply_text(tr.BAD_DATES)
+        return
+    if period.days > MAX_CHAT_DAYS:
+        await message.reply_text(tr.period_too_long(MAX_CHAT_DAYS))
+        return
+    await _deliver(context, message.chat_id, user.id, action, period)
+
+
+async def period_chosen(update: Update, context: BotContext) -> None:
+    """A period button under /laporan or /statistik."""
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    if not _allowed(context, query.from_user.id):
+        await query.answer(tr.ONLY_REPORT_ROLES, show_alert=True)
+        return
+    data = callbacks.parse(query.data)
+    if data is None or data.arg not in set(Preset):
+        await query.answer()
+        return
+    await query.answer(tr.PREPARING)
+    await query.edit_message_reply_markup(None)
+    services = context.services
+    period = preset_period(Preset(data.arg), services.now(), services.config.timezone)
+    await _deliver(context, query.message.chat.id, query.from_user.id, data.action, period)
+
+
+async def _deliver(
+    context: BotContext, chat_id: int, user_id: int, action: str, period: Period
+) -> None:
+    """Build the period's log and send it as documents, or as the chart."""
+    services = context.services
+    log = await load_access_log(services.storage, services.config, period, services.now())
+    if not log.rows:
+        await context.bot.send_message(chat_id, tr.nothing_in_period(period.start, period.end))
+        return
+    # Who took a copy of the log, and of which days (ISO 27002 7.2: protect the log).
+    kind = "stats_sent" if action == callbacks.STATS else "report_sent"
+    await services.storage.record_event(services.now(), user_id, kind, detail=period.slug)
+    if action == callbacks.STATS:
+        await _send_chart(context, chat_id, log)
+    else:
+        await _send_documents(context, chat_id, log)
+
+
+async def _send_chart(context: BotContext, chat_id: int, log: AccessLog) -> None:
+    period = log.period
+    png = await asyncio.to_thread(render, log, "png")
+    caption = tr.stats_caption(period.start, period.end, len(log.rows), log.breach_counts())
+    photo = InputFile(png, filename=file_name(period, "png", "statistik"))
+    await context.bot.send_photo(chat_id, photo, caption=caption)
+
+
+async def _send_documents(context: BotContext, chat_id: int, log: AccessLog) -> None:
+    period = log.period
+    xlsx, pdf = await asyncio.gather(
+        asyncio.to_thread(render, log, "xlsx"), asyncio.to_thread(render, log, "pdf")
+    )
+    caption = tr.report_sent(period.start, period.end, len(log.rows), log.breached_rows)
+    sheet = InputFile(xlsx, filename=file_name(period, "xlsx"))
+    await context.bot.send_document(chat_id, sheet, caption=caption)
+    await context.bot.send_document(chat_id, InputFile(pdf, filename=file_name(period, "pdf")))
+
+
+async def history_command(update: Update, context: BotContext) -> None:
+    """/riwayat <NIK or name>: one visitor's visits, newest first, NIK masked."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    if not _allowed(context, user.id):
+        await message.reply_text(tr.ONLY_REPORT_ROLES)
+        return
+    query = " ".join(context.args or []).strip()
+    if not query:
+        await message.reply_text(tr.HISTORY_USAGE)
+        return
+    services = context.services
+    nik = normalise_nik(query)
+    limit = queries.HISTORY_LIMIT
+    if len(nik) == 16 and nik.isascii() and nik.isdigit():
+        query = nik
+        visits = await queries.history_by_nik(services.storage, nik, limit + 1)
+    elif len(query) >= 3 and not nik.isdigit():
+        visits = await queries.history_by_name(services.storage, query, limit + 1)
+    else:
+        await message.reply_text(tr.HISTORY_QUERY_TOO_SHORT)
+        return
+    if not visits:
+        await message.reply_text(tr.history_none(query))
+        return
+    names = {m.user_id: m.name for m in services.config.staff}
+    await message.reply_text(tr.history(query, visits, services.config.timezone, names, limit))
+
+
+def build() -> list:  # type: ignore[type-arg]
+    return [
+        CommandHandler("laporan", report_command),
+        CommandHandler("statistik", stats_command),
+        CommandHandler("riwayat", history_command),
+        CallbackQueryHandler(period_chosen, pattern=callbacks.pattern(callbacks.REPORT)),
+        CallbackQueryHandler(period_chosen, pattern=callbacks.pattern(callbacks.STATS)),
+    ]
