@@ -19,6 +19,7 @@ from bot.config import Config, ConfigError, TimeStandards, load_config
 from bot.reports.log import AccessLog, Progress, build_access_log
 from bot.reports.period import Period, PeriodError, parse_date
 from storage import reports as queries
+from storage import staff as staff_store
 from storage.crypto import Cipher
 from storage.db import Storage
 
@@ -33,16 +34,22 @@ def file_name(period: Period, fmt: str, kind: str = "laporan-akses") -> str:
 async def load_access_log(
     storage: Storage, config: Config | None, period: Period, now: datetime
 ) -> AccessLog:
-    """The period's visits measured against the standards; names and zone from the config."""
+    """The period's visits measured against the standards, in the configured zone.
+
+    Staff names come from the staff table (former staff included, so old rows still name
+    who acted), then from the config for anyone the table lacks.
+    """
     tz = config.timezone if config is not None else DEFAULT_TZ
     start, end = period.bounds(tz)
     visits = await queries.visits_between(storage, start, end)
+    names = {m.user_id: m.name for m in config.staff} if config is not None else {}
+    names.update({row.user_id: row.name for row in await staff_store.all_staff(storage)})
     return build_access_log(
         visits,
         period,
         tz=tz,
         standards=config.standards if config is not None else TimeStandards(),
-        names={m.user_id: m.name for m in config.staff} if config is not None else {},
+        names=names,
         now=now,
         office=config.office_name if config is not None else "",
     )

@@ -161,7 +161,7 @@ async def history_command(update: Update, context: BotContext) -> None:
     if not visits:
         await message.reply_text(tr.history_none(query))
         return
-    names = {m.user_id: m.name for m in services.config.staff}
+    names = {e: services.name_of(e) for v in visits if (e := v.entry_escort_id) is not None}
     await message.reply_text(tr.history(query, visits, services.config.timezone, names, limit))
 
 

@@ -17,6 +17,7 @@ from bot.cli import main
 from bot.config import load_config
 from bot.core.visits import VisitDraft
 from bot.export import export_visits
+from storage import staff as staff_store
 from storage.crypto import Cipher
 from storage.db import Storage
 from tests.conftest import KEY, SECRET
@@ -145,6 +146,8 @@ async def test_export_visits_from_an_open_storage(config_path: Path) -> None:
         config.database_path, Cipher(config.encryption_key, config.signing_secret)
     )
     try:
+        # Staff added in the chat are in the staff table only; the log names them from it.
+        await staff_store.seed(storage, [(2001, "Budi dari Chat", frozenset({"approver"}))], T0)
         out = io.BytesIO()
         result = await export_visits(
             storage, T0.date(), (T0 + timedelta(days=40)).date(), "xlsx", out
@@ -153,4 +156,5 @@ async def test_export_visits_from_an_open_storage(config_path: Path) -> None:
         await storage.close()
     assert result.rows == VISITS and result.size == len(out.getvalue()) and result.path is None
     rows = list(load_workbook(out)["Log akses"].iter_rows(values_only=True))
-    assert rows[1][9] == "ID 2001"  # no config given: staff show by id
+    assert rows[1][9] == "Budi dari Chat"
+    assert rows[1][11] == "ID 1001"  # in neither the table nor a config: shown by id
