@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-script test lint bench clean
+.PHONY: demo demo-script test screenshots lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,14 @@ demo: $(BIN)/.installed
 demo-script: $(BIN)/.installed
 	$(BIN)/python -m bot demo --script
 
+# The browser tests' screenshots go to a scratch folder here, so a test run leaves the
+# committed docs/img alone; `make screenshots` refreshes them on purpose.
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	AKSES_SCREENSHOTS=$${AKSES_SCREENSHOTS:-$$(mktemp -d)} $(BIN)/python -m pytest -q
+
+screenshots: $(BIN)/.installed
+	AKSES_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/test_browser.py
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench
