@@ -106,7 +106,8 @@ def _git_describe() -> str:
         return done.stdout.strip()
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--untracked-files=no")
+    # New files count too: an uncommitted module can be what the bench imports.
+    dirty = git("status", "--porcelain", "--", "bot", "handlers", "storage", "simulator", "bench")
     return f"commit {commit}" + (" with uncommitted changes" if dirty else "")
 
 

@@ -30,6 +30,13 @@ from storage.db import GENESIS_HASH, Storage, audit_hash
 if TYPE_CHECKING:
     from bench.report import Results
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _in_this_tree(module_file: str | None) -> bool:
+    return module_file is not None and Path(module_file).resolve().is_relative_to(ROOT)
+
+
 PENDING, APPROVED, INSIDE = 20, 10, 10  # the newest visits, still open
 # Inside the default record retention, so no visit is anonymized at start; KTP photos
 # older than their retention are marked deleted, as the daily purge leaves them.
@@ -333,6 +340,10 @@ async def export(storage: Storage, config: Config, seeded: int, wanted: int) -> 
         from storage.reports import visits_between  # type: ignore[import-not-found]
     except ImportError:
         return None
+    import bot.reports  # type: ignore[import-not-found]
+
+    if not _in_this_tree(bot.reports.__file__):
+        return None  # another checkout's (an editable install's) reports, not this tree's
     tz = config.timezone
     now = datetime.now(UTC)
     # Seeded visits are spread evenly over SPREAD, so this many days hold about `wanted`.
