@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import pickle
 import shlex
 import sys
 import time
@@ -37,18 +38,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-transport", action="store_true", help="skip the aiohttp transport experiment"
     )
+    parser.add_argument("--save", type=Path, help="also keep the raw results here (pickle)")
+    parser.add_argument(
+        "--render", type=Path, help="only rewrite the report from results kept with --save"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
-    command = shlex.join(["python", "-m", "bench", *(argv if argv is not None else sys.argv[1:])])
-    results = Results(command=command, quick=args.quick)
-    started = time.perf_counter()
-    asyncio.run(_run(args, results))
-    results.duration = time.perf_counter() - started
+    if args.render is not None:
+        # Own pickle, written by --save: the method and findings text changed, not the run.
+        results = pickle.loads(args.render.read_bytes())
+    else:
+        argv = argv if argv is not None else sys.argv[1:]
+        shown = [a for a in argv if not a.startswith("--save") and a != str(args.save)]
+        results = Results(command=shlex.join(["python", "-m", "bench", *shown]), quick=args.quick)
+        started = time.perf_counter()
+        asyncio.run(_run(args, results))
+        results.duration = time.perf_counter() - started
+        if args.save is not None:
+            args.save.write_bytes(pickle.dumps(results))
     text = render(results)
-    out = args.out or (None if args.quick else ROOT / "docs" / "benchmarks.md")
+    out = args.out or (None if results.quick else ROOT / "docs" / "benchmarks.md")
     if out is None:
         print(text)
     else:
