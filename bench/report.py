@@ -37,6 +37,7 @@ class Results:
     quick: bool
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     load_average: tuple[float, float, float] = field(default_factory=os.getloadavg)
+    machine: list[str] = field(default_factory=lambda: machine())  # as the run found it
     load: list[LoadResult] = field(default_factory=list)
     transport: list[LoadResult] = field(default_factory=list)  # aiohttp experiment
     profiles: list[tuple[str, list[tuple[str, float]]]] = field(default_factory=list)
@@ -245,7 +246,7 @@ def render(res: Results) -> str:
         "",
         "## Machine",
         "",
-        *machine(),
+        *res.machine,
         f"- Load average when the run started: {' / '.join(f'{x:.2f}' for x in res.load_average)}"
         " (1 / 5 / 15 min). The machine is shared with other work, so absolute rates move "
         "between runs; compare the ratios, which come from runs made back to back.",
