@@ -36,6 +36,12 @@ async def unknown(update: Update, context: BotContext) -> None:
         await update.effective_message.reply_text(texts.UNKNOWN_COMMAND)
 
 
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    """/batal with no form open (an open form's /batal is the conversation's own)."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(texts.NOTHING_TO_CANCEL)
+
+
 async def stale_button(update: Update, context: BotContext) -> None:
     """A button from a finished conversation or an older bot version."""
     if update.callback_query is not None:
@@ -70,6 +76,7 @@ def build_first() -> list:  # type: ignore[type-arg]
 def build_last() -> list:  # type: ignore[type-arg]
     """Catch-alls: registered after every flow."""
     return [
+        CommandHandler("batal", nothing_to_cancel),
         CallbackQueryHandler(stale_button, pattern=callbacks.pattern(callbacks.REGISTRATION)),
         CallbackQueryHandler(stale_button),
         MessageHandler(filters.ALL, unknown),

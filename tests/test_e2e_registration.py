@@ -147,6 +147,8 @@ async def test_cancel_at_every_step_stores_nothing(
     assert await pending(services) == []
     await officer.send_text("Ayu")  # no longer in a form
     await officer.wait_for("Perintah tidak dikenal")
+    await officer.send_text("/batal")
+    await officer.wait_for("Tidak ada pendaftaran yang sedang berjalan")
 
 
 async def test_back_and_edit_from_the_summary(
