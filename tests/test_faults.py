@@ -49,13 +49,13 @@ async def flaky(tmp_path: Path, clock: FakeClock) -> AsyncIterator[tuple[BotApiS
         clock=clock,
         rate_limit=False,
         retry_base=0.05,
-        request_timeout=0.5,
+        request_timeout=1.0,  # a loaded CI machine answers loopback slowly too
         request_retries=6,
     )
     await start_polling(app, poll_timeout=1)
     # Polling's own recovery is shown in the simulator's tests; here every other call fails.
     sim.faults = Faults(
-        rate=0.2, retry_after=1, timeout_delay=0.8, exclude={"getUpdates"}, seed=20261128
+        rate=0.2, retry_after=1, timeout_delay=1.5, exclude={"getUpdates"}, seed=20261128
     )
     yield sim, app
     sim.faults = Faults()
