@@ -26,7 +26,7 @@ test: $(BIN)/.installed
 	AKSES_SCREENSHOTS=$${AKSES_SCREENSHOTS:-$$(mktemp -d)} $(BIN)/python -m pytest -q
 
 screenshots: $(BIN)/.installed
-	AKSES_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/test_browser.py
+	AKSES_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/system/test_browser.py
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench

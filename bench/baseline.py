@@ -1,7 +1,7 @@
 """The baseline: a bare python-telegram-bot that answers each update with one Bot API call.
 
 Same update concurrency as the real bot (the same PerChatUpdateProcessor and connection
-pool, see bot/app.py), no storage, no conversation, no rendering. A message gets one
+pool, see bot/app/build.py), no storage, no conversation, no rendering. A message gets one
 sendMessage; a button tap gets one answerCallbackQuery, because a tap answered any other
 way leaves the person's button spinning. The reply carries one inline button so the
 harness has something to tap next, as people tap the real bot's buttons.
@@ -13,8 +13,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
-from bot.config import Config
-from bot.processor import PerChatUpdateProcessor
+from bot.app.config import Config
+from bot.app.processor import PerChatUpdateProcessor
 
 REPLY = "ok"
 BUTTON = "lanjut"

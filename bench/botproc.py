@@ -26,8 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
-    from bot.app import ALLOWED_UPDATES, build_application
-    from bot.config import load_config
+    from bot.app.build import ALLOWED_UPDATES, build_application
+    from bot.app.config import load_config
 
     config = load_config(args.config)
     if args.transport == "aiohttp":

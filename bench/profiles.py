@@ -49,7 +49,9 @@ def _category(frames: list[str]) -> str:
                 return name
     # py-spy shows a frame as "function (package/module.py:line)". The per-chat update
     # processor is on every update's stack, the baseline's too: it is not the bot's work.
-    if any(("(handlers/" in f or "(bot/" in f) and "(bot/processor.py" not in f for f in frames):
+    if any(
+        ("(handlers/" in f or "(bot/" in f) and "(bot/app/processor.py" not in f for f in frames
+    ):
         return OWN
     if any("(telegram/" in f for f in frames):
         return PTB

@@ -3,7 +3,7 @@
 `seed` fills a fresh database straight with executemany, not through the bot: benchmark
 set-up, not application code, so it is the one place outside storage/ that writes SQL. It
 inserts only the columns the current schema has and refuses to guess a required column it
-does not know, so a schema change fails loudly (tests/test_bench_smoke.py runs it).
+does not know, so a schema change fails loudly (tests/system/test_bench_smoke.py runs it).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from bench.micro import Timing
 from bench.visits import nik_for
-from bot.config import Config, load_config
+from bot.app.config import Config, load_config
 from bot.core.tokens import lookup_hash, new_credentials
 from bot.core.visits import VisitStatus
 from storage.db import GENESIS_HASH, Storage, audit_hash

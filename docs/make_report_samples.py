@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import TimeStandards  # noqa: E402
+from bot.core.standards import TimeStandards  # noqa: E402
 from bot.core.visits import Visit, VisitStatus  # noqa: E402
-from bot.export import render  # noqa: E402
+from bot.reports.export import render  # noqa: E402
 from bot.reports.log import build_access_log  # noqa: E402
 from bot.reports.period import Period  # noqa: E402
 

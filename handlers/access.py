@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot import texts
-from bot.context import BotContext
+from bot.app.context import BotContext
 from bot.core.invites import START_RE
 
 log = logging.getLogger(__name__)

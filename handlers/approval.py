@@ -19,13 +19,14 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import texts, workflow
-from bot.config import StaffMember
-from bot.context import BotContext
+from bot import texts
+from bot.app.context import BotContext
 from bot.core import callbacks
 from bot.core.fields import REASON_MAX, FieldError, FieldProblem, clean_text
+from bot.core.roles import StaffMember
 from bot.core.visits import VisitStatus
-from bot.texts_staff import on_behalf
+from bot.flows import workflow
+from bot.texts.staff import on_behalf
 from storage import staff as staff_store
 
 

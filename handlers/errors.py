@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 
 from bot import texts
-from bot.context import BotContext
+from bot.app.context import BotContext
 
 log = logging.getLogger(__name__)
 

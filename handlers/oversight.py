@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot import texts
-from bot.context import BotContext
+from bot.app.context import BotContext
 from bot.core.visits import VisitStatus
 
 

@@ -21,8 +21,8 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import ktp, texts, workflow
-from bot.context import BotContext
+from bot import texts
+from bot.app.context import BotContext
 from bot.core import callbacks
 from bot.core.fields import (
     EQUIPMENT_MAX,
@@ -37,6 +37,7 @@ from bot.core.fields import (
 )
 from bot.core.nik import NikError, validate_nik
 from bot.core.visits import VisitDraft
+from bot.flows import ktp, workflow
 
 
 class Step(enum.IntEnum):
@@ -354,7 +355,7 @@ async def submit(update: Update, context: BotContext) -> int:
     )
     visit, sent = await workflow.submit(services, visit_draft, officer)
     # The KTP copy, encrypted at rest, kept in the background so a slow download never holds
-    # up the officer; one that fails is retried by the privacy sweep (bot/privacy.py).
+    # up the officer; one that fails is retried by the privacy sweep (bot/flows/privacy.py).
     context.application.create_task(
         ktp.keep(services, context.bot, visit.id, visit.ktp_file_id), update=update
     )

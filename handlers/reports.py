@@ -1,7 +1,7 @@
 """/laporan, /statistik and /riwayat: the access log, its time-standard statistics, history.
 
 Officers, section heads and admins only; an escort-only person is refused politely. The
-rendering runs in worker threads (bot/export.py, bot/reports/), so the bot keeps answering.
+rendering runs in worker threads (bot/reports/export.py, bot/reports/), so the bot keeps answering.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ import asyncio
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import texts_reports as tr
-from bot.context import BotContext
+from bot.app.context import BotContext
 from bot.core import callbacks
 from bot.core.nik import normalise_nik
-from bot.export import file_name, load_access_log, render
+from bot.reports.export import file_name, load_access_log, render
 from bot.reports.log import AccessLog
 from bot.reports.period import (
     Period,
@@ -25,6 +24,7 @@ from bot.reports.period import (
     parse_period,
     preset_period,
 )
+from bot.texts import reports as tr
 from storage import reports as queries
 
 REPORT_ROLES = frozenset({"officer", "approver", "admin"})

@@ -8,13 +8,14 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import texts, workflow
-from bot.config import StaffMember
-from bot.context import BotContext
+from bot import texts
+from bot.app.context import BotContext
 from bot.core import callbacks
 from bot.core.qr import decode_badge_token
+from bot.core.roles import StaffMember
 from bot.core.tokens import looks_like_token, normalise_code
 from bot.core.visits import VisitStatus
+from bot.flows import workflow
 
 log = logging.getLogger(__name__)
 

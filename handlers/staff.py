@@ -12,13 +12,14 @@ from datetime import datetime, time, timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot import texts_staff as texts
-from bot.config import ROLES, StaffMember
-from bot.context import BotContext
+from bot.app.config import ROLES
+from bot.app.context import BotContext
 from bot.core import callbacks
 from bot.core.invites import START_RE, new_invite_token
+from bot.core.roles import StaffMember
 from bot.core.tokens import deep_link, lookup_hash
 from bot.texts import ROLE_NAMES
+from bot.texts import staff as texts
 from bot.texts import welcome as welcome_text
 from handlers.start import set_commands_for
 from storage import staff as store

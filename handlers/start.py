@@ -9,9 +9,9 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import texts
-from bot.context import BotContext
+from bot.app.context import BotContext
+from bot.app.services import Services
 from bot.core import callbacks
-from bot.services import Services
 
 log = logging.getLogger(__name__)
 

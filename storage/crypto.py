@@ -2,7 +2,7 @@
 
 The NIK is kept twice, neither in the clear: an HMAC-SHA256 (``nik_hash``) so a returning
 visitor is found without decrypting every row, and Fernet ciphertext so it can be shown
-again. KTP photos are Fernet-encrypted files (bot/ktp.py).
+again. KTP photos are Fernet-encrypted files (bot/flows/ktp.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What the deadline job has already sent, so every deadline survives a restart.
 
-The job (bot/deadlines.py) decides from these columns and the clock; each "sent" mark is
+The job (bot/flows/deadlines.py) decides from these columns and the clock; each "sent" mark is
 written in the same transaction as the messages it queues, and only if nobody marked it
 first, so a reminder, an escalation or an overstay alert goes out once.
 """

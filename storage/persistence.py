@@ -36,7 +36,7 @@ class SqlitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
     """User data (the officer's draft) and conversation states; nothing else is kept."""
 
     def __init__(self, open_storage: Callable[[], Awaitable[Storage]]) -> None:
-        # Writes are driven after every update (see bot.processor), so the interval is
+        # Writes are driven after every update (see bot.app.processor), so the interval is
         # only a safety net.
         super().__init__(
             store_data=PersistenceInput(

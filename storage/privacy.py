@@ -154,7 +154,7 @@ async def forget(
 ) -> Forgotten:
     """Drop the KTP records of ``ktp_of``, anonymize ``visits``, audit it: one transaction.
 
-    The files themselves are deleted by the caller first (bot/ktp.py). The audit event
+    The files themselves are deleted by the caller first (bot/flows/ktp.py). The audit event
     holds counts (and the caller's ``detail``), never personal data.
     """
     ts = now.isoformat()

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_application, start_polling, stop_polling
-from bot.config import Config, StaffMember
-from bot.services import Services
+from bot.app.build import build_application, start_polling, stop_polling
+from bot.app.config import Config
+from bot.app.services import Services
+from bot.core.roles import StaffMember
 from simulator import BotApiSimulator
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")

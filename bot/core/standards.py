@@ -24,8 +24,18 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.config import TimeStandards
 from bot.core.visits import Visit, VisitStatus
+
+
+@dataclass(frozen=True)
+class TimeStandards:
+    """The SOP's mutu baku, in minutes (SOP.md steps 1, 2, 3, 4-5, 6)."""
+
+    form: int = 10
+    recording: int = 5
+    handover: int = 5
+    decision: int = 10
+    visit: int = 15
 
 
 class Step(enum.StrEnum):

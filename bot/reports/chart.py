@@ -16,9 +16,9 @@ from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, DateFormatter
 from matplotlib.figure import Figure
 
-from bot import texts_reports as tr
 from bot.core.standards import STEPS
 from bot.reports.log import AccessLog
+from bot.texts import reports as tr
 
 OK = "#2e7d32"
 LATE = "#c62828"

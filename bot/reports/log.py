@@ -11,12 +11,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
-from bot import texts_reports as tr
-from bot.config import TimeStandards
 from bot.core.nik import mask_nik
-from bot.core.standards import STEPS, Step, StepTiming, measure
+from bot.core.standards import STEPS, Step, StepTiming, TimeStandards, measure
 from bot.core.visits import Visit, VisitStatus
 from bot.reports.period import Period
+from bot.texts import reports as tr
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 PROGRESS_EVERY = 500

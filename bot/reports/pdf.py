@@ -15,8 +15,8 @@ import matplotlib
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-from bot import texts_reports as tr
 from bot.reports.log import COLUMNS, AccessLog, Progress, text_cells, tick
+from bot.texts import reports as tr
 
 FONT = "DejaVu"
 MARGIN = 10  # mm; A4 landscape is 297 mm wide, the columns take the 277 mm between

@@ -15,9 +15,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from bot import texts_reports as tr
 from bot.core.standards import STEPS, Step
 from bot.reports.log import COLUMNS, AccessLog, LogRow, Progress, tick
+from bot.texts import reports as tr
 
 DATE_FORMAT = "dd-mm-yyyy"
 TIME_FORMAT = "dd-mm-yyyy hh:mm"

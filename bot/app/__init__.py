@@ -1,0 +1,1 @@
+"""Wiring: the Application, its services, the update processor, the HTTP request."""

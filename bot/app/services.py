@@ -1,0 +1,89 @@
+"""Shared objects handlers reach through the typed context (never a bot_data grab-bag)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from bot.app.config import Config
+from bot.core.roles import StaffMember
+from storage import staff as staff_store
+from storage.db import Storage
+
+if TYPE_CHECKING:
+    from bot.flows.delivery import Delivery
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class Services:
+    """The application's bot_data: config and clock set at build, storage in post_init."""
+
+    config: Config
+    storage: Storage
+    delivery: Delivery
+    delivery_task: asyncio.Task[None] | None = None
+    retry_base: float = 1.0
+    clock: Clock = staticmethod(system_clock)
+    bot_username: str = ""
+    # The DB-backed staff (storage/staff.py), reloaded after every change so that member(),
+    # called synchronously by every handler, stays a dict lookup. None until post_init.
+    _staff: dict[int, StaffMember] | None = None
+    _names: dict[int, str] | None = None
+    _delegations: tuple[staff_store.Delegation, ...] = ()
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def member(self, user_id: int | None) -> StaffMember | None:
+        if self._staff is None:
+            return self.config.member(user_id)
+        return self._staff.get(user_id) if user_id is not None else None
+
+    def staff_members(self) -> list[StaffMember]:
+        """Active staff, in a stable order."""
+        if self._staff is None:
+            return list(self.config.staff)
+        return sorted(self._staff.values(), key=lambda m: (m.name, m.user_id))
+
+    def with_role(self, role: str) -> list[StaffMember]:
+        """Staff with the role; for "approver" also whoever is standing in for one now."""
+        members = [m for m in self.staff_members() if m.has(role)]
+        if role == "approver":
+            ids = {m.user_id for m in members}
+            for delegate_id in sorted({d.delegate_id for d in self._delegations}):
+                member = self.member(delegate_id)
+                if member and delegate_id not in ids and self.acting_for(delegate_id):
+                    members.append(member)
+        return members
+
+    def acting_for(self, user_id: int | None) -> StaffMember | None:
+        """The approver this person stands in for right now (a delegation), if any."""
+        now = self.now()
+        for d in self._delegations:
+            if d.delegate_id == user_id and d.starts_at <= now < d.ends_at:
+                approver = self.member(d.approver_id)
+                if approver is not None and approver.has("approver"):
+                    return approver
+        return None
+
+    def name_of(self, user_id: int | None) -> str:
+        """The name even of former staff, so old records still say who acted."""
+        if self._names is not None and user_id in self._names:
+            return self._names[user_id]
+        member = self.config.member(user_id)
+        return member.name if member else "-"
+
+    async def refresh_staff(self) -> None:
+        rows = await staff_store.all_staff(self.storage)
+        self._names = {r.user_id: r.name for r in rows}
+        self._staff = {
+            r.user_id: StaffMember(r.user_id, r.name, r.roles) for r in rows if r.active
+        }
+        self._delegations = tuple(await staff_store.current_delegations(self.storage, self.now()))

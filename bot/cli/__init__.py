@@ -1,0 +1,1 @@
+"""The command line: python -m bot run|demo|export|privacy|audit."""

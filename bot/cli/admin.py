@@ -1,0 +1,126 @@
+"""Admin commands: ``python -m bot privacy export|erase NIK`` and ``python -m bot audit verify``.
+
+Each opens the database of the given config (the bot may keep running: SQLite in WAL
+mode serialises the writes). Export and erasure are recorded in the audit log with the
+NIK masked; the full NIK is never written there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.app.config import Config, ConfigError, load_config
+from bot.core.nik import mask_nik, normalise_nik
+from bot.flows import privacy
+from storage import audit
+from storage.crypto import Cipher
+from storage.db import Storage
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    data = sub.add_parser("privacy", help="export or erase one person's data (UU 27/2022)")
+    actions = data.add_subparsers(dest="action", required=True)
+    export = actions.add_parser("export", help="everything stored about one NIK, as JSON")
+    export.add_argument("nik")
+    export.add_argument("--config", type=Path, default=Path("config.toml"))
+    export.add_argument("--out", type=Path, help="write to this file (mode 0600), not stdout")
+    erase = actions.add_parser("erase", help="delete KTP photos, anonymize the visits of a NIK")
+    erase.add_argument("nik")
+    erase.add_argument("--config", type=Path, default=Path("config.toml"))
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    log = sub.add_parser("audit", help="check the audit log")
+    checks = log.add_subparsers(dest="action", required=True)
+    verify = checks.add_parser("verify", help="walk the hash chain, report the first broken link")
+    verify.add_argument("--config", type=Path, default=Path("config.toml"))
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    nik = normalise_nik(getattr(args, "nik", ""))
+    if args.command == "privacy" and (len(nik) != 16 or not nik.isascii() or not nik.isdigit()):
+        print("NIK must be 16 digits", file=sys.stderr)
+        return 2
+    if not config.database_path.exists():
+        print(f"no database at {config.database_path}", file=sys.stderr)
+        return 2
+    if args.command == "audit":
+        return asyncio.run(_verify(config))
+    if args.action == "export":
+        return asyncio.run(_export(config, nik, args.out))
+    if not args.yes and not _confirmed(nik):
+        print("Nothing erased.", file=sys.stderr)
+        return 1
+    return asyncio.run(_erase(config, nik))
+
+
+def _confirmed(nik: str) -> bool:
+    if not sys.stdin.isatty():
+        print("Refusing to erase without --yes (no terminal to ask).", file=sys.stderr)
+        return False
+    answer = input(
+        f"Hapus foto KTP dan anonimkan semua kunjungan NIK {mask_nik(nik)}? "
+        "Erase the KTP photos and anonymize every visit of this NIK? [ya/yes/N] "
+    )
+    return answer.strip().lower() in ("ya", "y", "yes")
+
+
+async def _open(config: Config) -> Storage:
+    return await Storage.open(
+        config.database_path, Cipher(config.encryption_key, config.signing_secret)
+    )
+
+
+async def _export(config: Config, nik: str, out: Path | None) -> int:
+    storage = await _open(config)
+    try:
+        data = await privacy.export(storage, config, nik, datetime.now(UTC))
+    finally:
+        await storage.close()
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        print(f"{len(data['visits'])} visit(s) of {mask_nik(nik)} written to {out}")
+    if data["visitor"] is None:
+        print(f"No data stored for NIK {mask_nik(nik)}.", file=sys.stderr)
+    return 0
+
+
+async def _erase(config: Config, nik: str) -> int:
+    storage = await _open(config)
+    try:
+        done = await privacy.erase(storage, config, nik, datetime.now(UTC))
+    finally:
+        await storage.close()
+    print(
+        f"NIK {mask_nik(nik)}: {done.visits_anonymized} visit(s) anonymized,"
+        f" {done.ktp_deleted} KTP photo(s) deleted, {done.visitors_deleted} person record(s)"
+        " deleted. Dates, times and staff stay in the access log."
+    )
+    return 0
+
+
+async def _verify(config: Config) -> int:
+    report = await audit.verify(config.database_path.resolve())
+    if report.ok:
+        print(f"OK: {report.count} audit events, chain intact. Head hash: {report.head}")
+        return 0
+    print(
+        f"BROKEN at event {report.broken_at} (after {report.count} good events): {report.problem}",
+        file=sys.stderr,
+    )
+    return 1

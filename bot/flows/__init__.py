@@ -1,0 +1,1 @@
+"""The SOP's steps as services: workflow, delivery (outbox), deadlines, privacy, KTP."""

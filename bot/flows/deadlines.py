@@ -1,0 +1,161 @@
+"""The SOP's time standards enforced: reminders, escalation, overstay alerts, daily review.
+
+One periodic job decides everything from the database and the clock, so a deadline
+that fell while the bot was down is acted on at the next start, and nothing is sent
+twice: what was sent is recorded (storage/deadlines.py) in the same transaction as the
+outbox items that send it. See docs/standar-waktu.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, time, timedelta
+
+from bot.app.context import BotContext
+from bot.app.services import Services
+from bot.core.standards import breaches, decision_deadline
+from bot.core.visits import Visit, VisitStatus
+from bot.texts import standards as texts
+from storage.deadlines import DeadlineMarks, DeadlineStore
+from storage.outbox import OutboxItem
+
+log = logging.getLogger(__name__)
+
+INTERVAL = timedelta(minutes=1)
+
+
+def _text(key: str, chat_id: int, text: str) -> OutboxItem:
+    return OutboxItem(f"{key}:{{visit}}:{chat_id}", "text", chat_id, payload={"text": text})
+
+
+async def deadline_job(context: BotContext) -> None:
+    """The JobQueue's call every minute, and at start: deadlines missed while down run then."""
+    await check_deadlines(context.services)
+
+
+async def review_job(context: BotContext) -> None:
+    """The JobQueue's daily call at reports.daily_review_time."""
+    await daily_review(context.services)
+
+
+async def review_catch_up(context: BotContext) -> None:
+    """At start: a review that fell while the bot was down is sent now."""
+    await daily_review(context.services, catch_up=True)
+
+
+async def check_deadlines(services: Services) -> None:
+    store = DeadlineStore(services.storage)
+    await _decisions(services, store)
+    await _overstays(services, store)
+    services.delivery.kick()
+
+
+async def _decisions(services: Services, store: DeadlineStore) -> None:
+    """Remind approvers before the decision standard runs out; escalate once it has."""
+    config, now = services.config, services.now()
+    marks = await store.marks(VisitStatus.PENDING.value)
+    before = timedelta(minutes=config.reminders.before_minutes)
+    for visit in await services.storage.visits_with_status(VisitStatus.PENDING):
+        mark = marks.get(visit.id)
+        if mark is None:
+            continue
+        due = decision_deadline(visit, config.standards)
+        if now >= due:
+            if mark.escalated_at is None:
+                await _escalate(services, store, visit)
+        elif now >= due - before and mark.reminded_at is None:
+            text = texts.decision_reminder(visit, due - now, config.standards.decision)
+            primary = [
+                a
+                for a in services.with_role("approver")
+                if a.user_id not in config.backup_approvers
+            ]
+            messages = [_text("reminder", a.user_id, text) for a in primary]
+            await store.remind(visit.id, now, messages)
+
+
+async def _escalate(services: Services, store: DeadlineStore, visit: Visit) -> None:
+    """The backups get a note and the same approval card; the officer is told."""
+    config = services.config
+    standard = config.standards.decision
+    # Only while they still hold the approver role (an admin may have changed it in /staf).
+    backups = [m for m in services.with_role("approver") if m.user_id in config.backup_approvers]
+    messages: list[OutboxItem] = []
+    for backup in backups:
+        messages.append(
+            _text("escalated", backup.user_id, texts.escalated_backup(visit, standard))
+        )
+        # The key is the submit card's, so a backup never gets the same card twice.
+        messages.append(OutboxItem(f"card:{{visit}}:{backup.user_id}", "card", backup.user_id))
+    names = [b.name for b in backups]
+    messages.append(
+        _text("escalated", visit.officer_id, texts.escalated_officer(visit, standard, names))
+    )
+    if await store.escalate(visit.id, services.now(), messages):
+        log.info("visit %s escalated to %d backup approver(s)", visit.id, len(backups))
+
+
+async def _overstays(services: Services, store: DeadlineStore) -> None:
+    """A visitor inside past the planned end: alert the escort and the officer, repeated."""
+    config, now = services.config, services.now()
+    marks = await store.marks(VisitStatus.INSIDE.value)
+    repeat = timedelta(minutes=config.reminders.overstay_repeat_minutes)
+    tz = config.timezone
+    for visit in await services.storage.visits_with_status(VisitStatus.INSIDE):
+        mark: DeadlineMarks | None = marks.get(visit.id)
+        end = visit.planned_end
+        if mark is None or end is None or not visit.overstayed(now):
+            continue
+        # Repeated `repeat` after the last alert; after an outage, one alert, not a burst.
+        last = mark.last_overstay_alert_at
+        if last is not None and now < last + repeat:
+            continue
+        number = mark.overstay_alerts + 1
+        escort = services.name_of(visit.entry_escort_id)
+        text = texts.overstay_alert(visit, number, now, escort, tz)
+        chats = {visit.officer_id}
+        if visit.entry_escort_id is not None:
+            chats.add(visit.entry_escort_id)
+        messages = [
+            OutboxItem(f"overstay:{{visit}}:{chat}:{number}", "text", chat, payload={"text": text})
+            for chat in sorted(chats)
+        ]
+        await store.overstay(visit.id, number, now, messages)
+
+
+async def daily_review(services: Services, *, catch_up: bool = False) -> bool:
+    """Yesterday's visits, breaches, anyone inside and pending requests, to every approver.
+
+    Sent once per day (the day is recorded with the messages). ``catch_up`` (at start)
+    sends only when a review was sent before, so a fresh install does not send one at
+    its first start but at the next review time.
+    """
+    config, now = services.config, services.now()
+    tz = config.timezone
+    local = now.astimezone(tz)
+    today = local.date()
+    if local.time() < config.daily_review_time:
+        return False
+    store = DeadlineStore(services.storage)
+    last = await store.last_review()
+    if (catch_up and last is None) or (last is not None and last >= today):
+        return False
+    start = datetime.combine(today - timedelta(days=1), time(0), tz).astimezone(UTC)
+    end = datetime.combine(today, time(0), tz).astimezone(UTC)
+    visits = [
+        visit
+        for visit_id in await store.submitted_between(start, end)
+        if (visit := await services.storage.get_visit(visit_id)) is not None
+    ]
+    late = [(v, found) for v in visits if (found := breaches(v, config.standards, now))]
+    inside = await services.storage.visits_with_status(VisitStatus.INSIDE)
+    pending = await services.storage.visits_with_status(VisitStatus.PENDING)
+    text = texts.daily_review(start.astimezone(tz).date(), visits, late, inside, pending, now, tz)
+    key = f"review:{today.isoformat()}"
+    messages = [
+        OutboxItem(f"{key}:{a.user_id}", "text", a.user_id, payload={"text": text})
+        for a in services.with_role("approver")
+    ]
+    sent = await store.record_review(today, now, messages)
+    services.delivery.kick()
+    return sent

@@ -1,0 +1,190 @@
+"""Delivers the outbox: retries with backoff, honours retry_after, survives restarts.
+
+One chat's messages go out in the order they were queued (the head of each chat's
+queue only); different chats are served concurrently. Approval cards are rendered
+when they are sent, from the visit's current state, so a card that reaches a
+section head after someone else decided shows the decision, not stale buttons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot import texts
+from bot.app.services import Services
+from bot.core import callbacks
+from bot.core.visits import VisitStatus
+from storage import staff as staff_store
+from storage.outbox import OutboxStore, QueuedMessage
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 300.0
+PARALLEL_CHATS = 16
+
+
+class Delivery:
+    def __init__(self, services: Services, bot: Bot, retry_base: float = 1.0) -> None:
+        self._services = services
+        self._bot = bot
+        self._store = OutboxStore(services.storage)
+        self._retry_base = retry_base
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+
+    def kick(self) -> None:
+        """Something was queued: look now instead of at the next timer."""
+        self._wake.set()
+
+    async def wait_idle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Until nothing is pending (for tests and the demo)."""
+        self.kick()
+        self._idle.clear()
+        await asyncio.wait_for(self._idle.wait(), timeout)
+
+    async def run(self) -> None:
+        """The worker loop; cancelled at shutdown. Each chat has at most one send in flight,
+        so a slow chat (a 429, a timeout) never holds up the others."""
+        inflight: dict[int, asyncio.Task[None]] = {}
+        try:
+            while True:
+                self._wake.clear()
+                heads = await self._store.heads(1000)
+                now = time.time()
+                for item in heads:
+                    if len(inflight) >= PARALLEL_CHATS:
+                        break
+                    if item.chat_id in inflight or item.next_attempt_at > now:
+                        continue
+                    task = asyncio.create_task(self._deliver_safely(item))
+                    inflight[item.chat_id] = task
+                    task.add_done_callback(
+                        lambda _t, chat=item.chat_id: (inflight.pop(chat, None), self.kick())
+                    )
+                if not heads and not inflight:
+                    self._idle.set()
+                waiting = [i.next_attempt_at for i in heads if i.chat_id not in inflight]
+                wait = min(waiting, default=now + 60) - now
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=max(0.01, min(wait, 60)))
+        finally:
+            for task in inflight.values():
+                task.cancel()
+
+    async def _deliver_safely(self, item: QueuedMessage) -> None:
+        try:
+            await self._deliver(item)
+        except Exception:
+            # A bug or a database hiccup must not stop the outbox; try the item again later.
+            log.exception("outbox item %s (%s) could not be processed", item.id, item.kind)
+            await self._store.mark_retry(item.id, time.time() + MAX_BACKOFF / 10, "internal error")
+
+    async def _deliver(self, item: QueuedMessage) -> None:
+        # The list of heads may predate another task's delivery of this very item.
+        if not await self._store.is_pending(item.id):
+            return
+        try:
+            message = await self._send(item)
+        except RetryAfter as exc:
+            retry = exc.retry_after
+            seconds = retry.total_seconds() if isinstance(retry, timedelta) else float(retry)
+            await self._store.mark_retry(item.id, time.time() + seconds, "429 retry_after")
+        except BadRequest as exc:
+            if "not modified" in exc.message:
+                await self._store.mark_sent(item.id, time.time(), None)
+                return
+            # Telegram refused the request itself; sending it again cannot help.
+            log.error("outbox item %s (%s) refused: %s", item.id, item.kind, exc.message)
+            await self._store.mark_failed(item.id, exc.message)
+        except Forbidden as exc:
+            log.warning("outbox item %s: chat %s blocked the bot", item.id, item.chat_id)
+            await self._store.mark_failed(item.id, exc.message)
+        except (NetworkError, TelegramError) as exc:
+            # Timeouts, 5xx, dropped connections: try again later, exponentially.
+            delay = min(MAX_BACKOFF, self._retry_base * 2 ** min(item.attempts, 10))
+            delay *= random.uniform(0.5, 1.0)  # jitter, not security
+            await self._store.mark_retry(item.id, time.time() + delay, type(exc).__name__)
+        else:
+            await self._store.mark_sent(
+                item.id, time.time(), message.message_id if message else None
+            )
+            await self._after(item, message)
+
+    async def _send(self, item: QueuedMessage) -> Message | None:
+        bot, payload = self._bot, item.payload
+        if item.kind == "text":
+            return await bot.send_message(item.chat_id, payload["text"])
+        if item.kind == "photo":
+            return await bot.send_photo(
+                item.chat_id,
+                InputFile(item.blob or b"", filename=payload["filename"]),
+                caption=payload.get("caption"),
+            )
+        if item.kind == "document":
+            return await bot.send_document(
+                item.chat_id,
+                InputFile(item.blob or b"", filename=payload["filename"]),
+                caption=payload.get("caption"),
+            )
+        if item.kind in ("card", "card_update"):
+            return await self._card(item)
+        raise ValueError(f"unknown outbox kind {item.kind!r}")
+
+    async def _card(self, item: QueuedMessage) -> Message | None:
+        """Send a section head's approval card, or bring an existing one up to date."""
+        services = self._services
+        assert item.visit_id is not None
+        visit = await services.storage.get_visit(item.visit_id)
+        if visit is None:
+            return None
+        tz = services.config.timezone
+        officer = services.name_of(visit.officer_id)
+        if visit.status == VisitStatus.PENDING:
+            caption = texts.approval_card(visit, officer, tz)
+            markup = approval_keyboard(visit.id)
+        else:
+            decider = services.name_of(visit.decided_by)
+            on_behalf = await staff_store.decided_for(services.storage, visit.id)
+            if on_behalf is not None:
+                decider = f"{decider} a.n. {services.name_of(on_behalf)}"
+            caption = texts.card_decided(visit, officer, decider, tz)
+            markup = None
+        if item.kind == "card":
+            return await self._bot.send_photo(
+                item.chat_id, visit.ktp_file_id, caption=caption, reply_markup=markup
+            )
+        cards = {c.chat_id: c for c in await services.storage.cards(visit.id)}
+        card = cards.get(item.chat_id)
+        if card is None:
+            return None  # never delivered; the card itself will show the decision
+        await self._bot.edit_message_caption(
+            card.chat_id, card.message_id, caption=caption, reply_markup=markup
+        )
+        return None
+
+    async def _after(self, item: QueuedMessage, message: Message | None) -> None:
+        if item.kind == "card" and message is not None and item.visit_id is not None:
+            storage = self._services.storage
+            await storage.add_card(item.visit_id, item.chat_id, message.message_id)
+            await storage.mark_handover(item.visit_id, self._services.now())
+
+
+def approval_keyboard(visit_id: int) -> InlineKeyboardMarkup:
+    approve = callbacks.pack(callbacks.APPROVE, visit_id)
+    deny = callbacks.pack(callbacks.DENY, visit_id)
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(texts.BTN_APPROVE, callback_data=approve),
+                InlineKeyboardButton(texts.BTN_DENY, callback_data=deny),
+            ]
+        ]
+    )

@@ -1,0 +1,192 @@
+"""The access log for a period, from the database to a file: used by /laporan, /statistik,
+``python -m bot export`` and the benchmarks.
+
+    await export_visits(config, date(2026, 11, 1), date(2026, 11, 28), "xlsx", "log.xlsx")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import BinaryIO, TextIO
+from zoneinfo import ZoneInfo
+
+from bot.app.config import Config, ConfigError, load_config
+from bot.core.standards import TimeStandards
+from bot.reports.log import AccessLog, Progress, build_access_log
+from bot.reports.period import Period, PeriodError, parse_date
+from storage import reports as queries
+from storage import staff as staff_store
+from storage.crypto import Cipher
+from storage.db import Storage
+
+FORMATS = ("xlsx", "pdf", "csv")
+DEFAULT_TZ = ZoneInfo("Asia/Jakarta")  # Config's default, for a Storage given without one
+
+
+def file_name(period: Period, fmt: str, kind: str = "laporan-akses") -> str:
+    return f"{kind}-{period.slug}.{fmt}"
+
+
+async def load_access_log(
+    storage: Storage, config: Config | None, period: Period, now: datetime
+) -> AccessLog:
+    """The period's visits measured against the standards, in the configured zone.
+
+    Staff names come from the staff table (former staff included, so old rows still name
+    who acted), then from the config for anyone the table lacks.
+    """
+    tz = config.timezone if config is not None else DEFAULT_TZ
+    start, end = period.bounds(tz)
+    visits = await queries.visits_between(storage, start, end)
+    names = {m.user_id: m.name for m in config.staff} if config is not None else {}
+    names.update({row.user_id: row.name for row in await staff_store.all_staff(storage)})
+    return build_access_log(
+        visits,
+        period,
+        tz=tz,
+        standards=config.standards if config is not None else TimeStandards(),
+        names=names,
+        now=now,
+        office=config.office_name if config is not None else "",
+    )
+
+
+def render(log: AccessLog, fmt: str, progress: Progress | None = None) -> bytes:
+    """The log as xlsx, pdf or csv bytes, or the statistics chart as png."""
+    # Imported on use: an XLSX export need not load matplotlib and fpdf2.
+    if fmt == "xlsx":
+        from bot.reports.xlsx import render_xlsx
+
+        return render_xlsx(log, progress)
+    if fmt == "pdf":
+        from bot.reports.pdf import render_pdf
+
+        return render_pdf(log, progress)
+    if fmt == "csv":
+        from bot.reports.csvfile import render_csv
+
+        return render_csv(log, progress)
+    if fmt == "png":
+        from bot.reports.chart import render_chart
+
+        return render_chart(log)
+    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    rows: int
+    size: int
+    seconds: float
+    path: Path | None
+
+
+async def open_storage(config: Config) -> Storage:
+    """The bot's database, for reading; a missing file is an error, not a new database."""
+    if not config.database_path.exists():
+        raise FileNotFoundError(f"no database at {config.database_path}")
+    return await Storage.open(
+        config.database_path, Cipher(config.encryption_key, config.signing_secret)
+    )
+
+
+async def export_visits(
+    source: Config | Storage,
+    start: date,
+    end: date,
+    fmt: str,
+    out: Path | str | BinaryIO | None = None,
+    *,
+    config: Config | None = None,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> ExportResult:
+    """Write the access log of [start, end] (office-local days) as ``fmt`` to ``out``.
+
+    ``source`` is a Config (its database is opened and closed here) or an open Storage
+    (then ``config``, if given, supplies staff names, time zone and standards). ``out``
+    is a path, a binary stream, or None for the default file name in the current folder.
+    """
+    began = time.perf_counter()
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    period = Period(start, end)
+    if isinstance(source, Config):
+        config = config or source
+        storage = await open_storage(source)
+    else:
+        storage = source
+    try:
+        log = await load_access_log(storage, config, period, now or datetime.now(UTC))
+    finally:
+        if storage is not source:
+            await storage.close()
+    data = await asyncio.to_thread(render, log, fmt, progress)
+    path: Path | None = None
+    if out is None or isinstance(out, str | Path):
+        path = Path(out) if out is not None else Path(file_name(period, fmt))
+        await asyncio.to_thread(path.write_bytes, data)
+    else:
+        await asyncio.to_thread(out.write, data)
+    return ExportResult(len(log.rows), len(data), time.perf_counter() - began, path)
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr (only on a terminal, only for large exports)."""
+
+    MIN_ROWS = 1000
+
+    def __init__(
+        self,
+        label: str,
+        stream: TextIO | None = None,
+        *,
+        width: int = 30,
+        enabled: bool | None = None,
+    ) -> None:
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.width = width
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < self.MIN_ROWS:
+            return
+        filled = self.width * done // total
+        bar = "#" * filled + "-" * (self.width - filled)
+        percent = 100 * done // total
+        self.stream.write(f"\r{self.label} [{bar}] {done}/{total} {percent:3d}%")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def run_cli(config_path: Path, start: str, end: str, fmt: str, out: str | None) -> int:
+    """``python -m bot export``: 0 on success, 2 for bad arguments or config, 1 otherwise."""
+    try:
+        config = load_config(config_path)
+        period = Period(parse_date(start), parse_date(end))
+    except (ConfigError, PeriodError) as exc:
+        print(f"export: {exc}", file=sys.stderr)
+        return 2
+    target: Path | BinaryIO | None
+    target = sys.stdout.buffer if out == "-" else (Path(out) if out else None)
+    bar = ProgressBar(f"export {fmt}")
+    try:
+        result = asyncio.run(
+            export_visits(config, period.start, period.end, fmt, target, progress=bar)
+        )
+    except FileNotFoundError as exc:
+        print(f"export: {exc}", file=sys.stderr)
+        return 1
+    where = result.path or "stdout"
+    print(
+        f"{where}: {result.rows} visits, {result.size} bytes, {result.seconds:.2f} s",
+        file=sys.stderr,
+    )
+    return 0

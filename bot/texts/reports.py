@@ -1,0 +1,235 @@
+"""User-facing text of the access log's reports, in Bahasa Indonesia.
+
+Kept beside bot/texts/__init__.py (same rules: raw values in, HTML escaped here) so the reports can
+grow without touching the shared module. Column titles, the PDF's header and signature
+block, chat replies for /laporan, /statistik and /riwayat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, tzinfo
+from html import escape
+
+from bot.core.nik import mask_nik
+from bot.core.standards import Step, StepTiming
+from bot.core.visits import Visit, VisitStatus
+
+# --- the log's columns (XLSX, CSV and PDF share them) ----------------------------------------
+COL_NO = "No"
+COL_DATE = "Tanggal"
+COL_REFERENCE = "Ref"
+COL_NAME = "Nama"
+COL_NIK = "NIK"
+COL_ORGANISATION = "Instansi"
+COL_PURPOSE = "Keperluan"
+COL_EQUIPMENT = "Perangkat"
+COL_STATUS = "Status"
+COL_APPROVED_BY = "Disetujui oleh"
+COL_DECIDED_AT = "Waktu keputusan"
+COL_ESCORT = "Pendamping"
+COL_ENTRY = "Masuk"
+COL_EXIT = "Keluar"
+COL_DURATION = "Durasi (mnt)"
+COL_BREACHES = "Pelanggaran standar waktu"
+
+STEP_NAMES = {
+    Step.FORM: "Formulir",
+    Step.RECORDING: "Pencatatan",
+    Step.HANDOVER: "Penyerahan",
+    Step.DECISION: "Keputusan",
+    Step.VISIT: "Kunjungan",
+}
+STEP_SOP = {
+    Step.FORM: "langkah 1",
+    Step.RECORDING: "langkah 2",
+    Step.HANDOVER: "langkah 3",
+    Step.DECISION: "langkah 4-5",
+    Step.VISIT: "langkah 6",
+}
+
+STATUS_SHORT = {
+    VisitStatus.PENDING: "Menunggu",
+    VisitStatus.APPROVED: "Disetujui",
+    VisitStatus.DENIED: "Ditolak",
+    VisitStatus.CANCELLED: "Dibatalkan",
+    VisitStatus.INSIDE: "Di dalam",
+    VisitStatus.DONE: "Selesai",
+    VisitStatus.EXPIRED: "Kedaluwarsa",
+}
+
+
+def denied_by(name: str) -> str:
+    return f"(ditolak: {name})"
+
+
+def breach_note(timing: StepTiming) -> str:
+    """'Keputusan 12 > 10 mnt' (running steps marked, e.g. 'Kunjungan 40+ > 30 mnt')."""
+    minutes = int((timing.minutes or 0) // 1)
+    running = "+" if timing.running else ""
+    return f"{STEP_NAMES[timing.step]} {minutes}{running} > {timing.standard_minutes} mnt"
+
+
+def breaches_text(timings: Sequence[StepTiming]) -> str:
+    return "; ".join(breach_note(t) for t in timings if t.breached)
+
+
+# --- sheets, PDF and chart -------------------------------------------------------------------
+SHEET_LOG = "Log akses"
+SHEET_SUMMARY = "Ringkasan"
+GOVERNMENT = "PEMERINTAH KABUPATEN LUMAJANG"
+OFFICE = "DINAS KOMUNIKASI DAN INFORMATIKA"
+REPORT_TITLE = "Pencatatan Akses Ruang Server"
+SIGNATORY_TITLE = "Kepala Seksi Pengelolaan dan Pengembangan Infrastruktur SPBE"
+SIGNATURE_PLACE = "Lumajang"
+SIGNATURE_KNOWN = "Mengetahui,"
+SIGNATURE_NAME_LINE = "(" + "." * 60 + ")"
+SIGNATURE_NIP = "NIP. " + "." * 40
+NO_ROWS = "Tidak ada kunjungan pada periode ini."
+SUMMARY_VISITS = "Jumlah permintaan"
+SUMMARY_BREACHES = "Pelanggaran standar waktu"
+SUMMARY_STANDARD = "Standar (menit)"
+SUMMARY_PERIOD = "Periode"
+SUMMARY_PRINTED = "Dicetak"
+CHART_VISITS_TITLE = "Permintaan akses per hari"
+CHART_VISITS_AXIS = "Jumlah"
+CHART_ENTERED = "masuk ruang server"
+CHART_OTHER = "tidak masuk / belum"
+CHART_STEPS_TITLE = "Median durasi tiap langkah SOP vs standar (menit)"
+CHART_MEDIAN = "median"
+CHART_STANDARD = "standar"
+CHART_NO_DATA = "tidak ada data"
+
+
+def visit_standard_note(minutes: int) -> str:
+    return f"{minutes}, atau durasi rencana bila lebih lama"
+
+
+def period_label(start: date, end: date) -> str:
+    first, last = start.strftime("%d-%m-%Y"), end.strftime("%d-%m-%Y")
+    return first if start == end else f"{first} s.d. {last}"
+
+
+def page_label(page: int | str, pages: int | str) -> str:
+    return f"Halaman {page} dari {pages}"
+
+
+def signature_date(day: date) -> str:
+    return f"{SIGNATURE_PLACE}, {long_date(day)}"
+
+
+MONTHS = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+
+
+def long_date(day: date) -> str:
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def breach_count(count: int, total: int) -> str:
+    return f"{count} pelanggaran dari {total}"
+
+
+# --- chat: /laporan and /statistik -----------------------------------------------------------
+BTN_TODAY = "Hari ini"
+BTN_WEEK = "Minggu ini"
+BTN_MONTH = "Bulan ini"
+ONLY_REPORT_ROLES = (
+    "Maaf, laporan dan statistik hanya untuk Petugas, Kepala Seksi, dan Admin. "
+    "Pendamping tetap dapat memakai /aktif dan /menunggu."
+)
+CHOOSE_REPORT_PERIOD = (
+    "📊 <b>Laporan Pencatatan Akses Ruang Server</b>\n\n"
+    "Pilih periode, atau ketik dua tanggal, mis. <code>/laporan 2026-11-01 2026-11-28</code>."
+)
+CHOOSE_STATS_PERIOD = (
+    "📈 <b>Statistik standar waktu</b>\n\n"
+    "Pilih periode, atau ketik dua tanggal, mis. <code>/statistik 01-11-2026 28-11-2026</code>."
+)
+BAD_DATES = (
+    "Tanggal tidak dikenali. Ketik dua tanggal dengan format <code>2026-11-01</code> atau "
+    "<code>01-11-2026</code>, mis. <code>/laporan 2026-11-01 2026-11-28</code>."
+)
+REVERSED_DATES = "Tanggal awal harus sebelum atau sama dengan tanggal akhir."
+PREPARING = "⏳ Menyiapkan laporan…"
+
+
+def period_too_long(days: int) -> str:
+    return (
+        f"Periode terlalu panjang: paling lama {days} hari. "
+        "Untuk periode yang lebih panjang, minta admin mengekspor dari server."
+    )
+
+
+def nothing_in_period(start: date, end: date) -> str:
+    return f"Tidak ada permintaan akses pada periode {period_label(start, end)}."
+
+
+def report_sent(start: date, end: date, rows: int, breached_visits: int) -> str:
+    return (
+        f"📊 Pencatatan akses ruang server, {period_label(start, end)}: <b>{rows}</b> permintaan, "
+        f"{breached_visits} dengan pelanggaran standar waktu.\n"
+        "Terlampir: XLSX (untuk diolah) dan PDF (untuk dicetak dan ditandatangani)."
+    )
+
+
+def stats_caption(start: date, end: date, rows: int, counts: dict[Step, tuple[int, int]]) -> str:
+    """The chart's caption: breaches per step, 'n of measured'."""
+    total = sum(count for count, _ in counts.values())
+    lines = [
+        f"📈 Statistik {period_label(start, end)}: <b>{rows}</b> permintaan, "
+        f"<b>{total}</b> pelanggaran standar waktu."
+    ]
+    for step, (count, measured) in counts.items():
+        flag = " ⚠️" if count else ""
+        lines.append(f"• {STEP_NAMES[step]}: {count} dari {measured}{flag}")
+    return "\n".join(lines)
+
+
+# --- chat: /riwayat --------------------------------------------------------------------------
+HISTORY_USAGE = (
+    "Ketik NIK atau nama pengunjung, mis. <code>/riwayat 3508015507900002</code> "
+    "atau <code>/riwayat Ayu</code>."
+)
+HISTORY_QUERY_TOO_SHORT = "Ketik paling sedikit 3 huruf nama, atau NIK lengkap 16 angka."
+
+
+def _shown_query(query: str) -> str:
+    """A NIK typed as the query is masked in the reply too."""
+    return mask_nik(query) if query.isdigit() else query
+
+
+def history_none(query: str) -> str:
+    return f"Tidak ada riwayat kunjungan untuk <b>{escape(_shown_query(query))}</b>."
+
+
+def history(
+    query: str,
+    visits: Sequence[Visit],
+    tz: tzinfo,
+    names: dict[int, str],
+    limit: int,
+) -> str:
+    """Newest first, at most ``limit``; the NIK always masked (the query may be a NIK)."""
+    more = "+" if len(visits) > limit else ""
+    shown = visits[:limit]
+    lines = [f"🗂 <b>Riwayat kunjungan: {escape(_shown_query(query))}</b> ({len(shown)}{more})"]
+    for visit in shown:
+        local = visit.submitted_at.astimezone(tz)
+        moves = ""
+        if visit.entered_at is not None:
+            exit_ = visit.exited_at.astimezone(tz).strftime("%H:%M") if visit.exited_at else "-"
+            moves = f", masuk {visit.entered_at.astimezone(tz):%H:%M} keluar {exit_}"
+        escort = names.get(visit.entry_escort_id or 0)
+        escort_text = f", pendamping {escape(escort)}" if escort else ""
+        lines.append(
+            f"\n• <b>{local:%d-%m-%Y}</b> {visit.reference} — {STATUS_SHORT[visit.status]}\n"
+            f"  {escape(visit.name)} (<code>{mask_nik(visit.nik)}</code>), "
+            f"{escape(visit.organisation)}\n"
+            f"  {escape(visit.purpose)}{moves}{escort_text}"
+        )
+    if more:
+        lines.append("\n… dan kunjungan lain yang lebih lama (lihat /laporan).")
+    return "\n".join(lines)

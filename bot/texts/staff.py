@@ -1,0 +1,103 @@
+"""What the bot says about staff administration and delegation (Indonesian)."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from html import escape
+
+from bot.core.roles import StaffMember
+from bot.texts import ROLE_NAMES
+
+ONLY_ADMIN = "Perintah ini khusus untuk Admin."
+ONLY_APPROVER = "Perintah ini khusus untuk Kepala Seksi."
+INVITE_CHOOSE = (
+    "<b>Undang staf baru</b>\nPilih peran (boleh lebih dari satu), lalu tekan <b>Buat tautan</b>."
+)
+INVITE_NO_ROLE = "Pilih setidaknya satu peran."
+BTN_MAKE_LINK = "🔗 Buat tautan"
+INVITE_INVALID = (
+    "Tautan undangan ini tidak berlaku (sudah dipakai atau kedaluwarsa). "
+    "Mintalah tautan baru kepada admin."
+)
+INVITE_ALREADY_STAFF = "Anda sudah terdaftar sebagai staf."
+INVITE_WAIT = "Terima kasih. Admin akan mengonfirmasi pendaftaran Anda sebentar lagi."
+BTN_CONFIRM = "✅ Konfirmasi"
+BTN_DECLINE = "❌ Tolak"
+INVITE_DECLINED_TO_PERSON = "Maaf, admin tidak mengonfirmasi pendaftaran Anda."
+BTN_REMOVE = "🗑 Hapus dari staf"
+STAFF_GONE = "Orang ini sudah bukan staf."
+CANNOT_DROP_ADMIN = "Admin dari berkas konfigurasi selalu tetap admin."
+CANNOT_REMOVE_SELF = "Anda tidak dapat menghapus diri sendiri."
+NEED_ONE_ROLE = "Setidaknya satu peran; untuk mencabut semua, gunakan Hapus."
+DELEGATE_CHOOSE = "<b>Delegasi</b>\nPilih staf yang mewakili Anda menyetujui permintaan:"
+DELEGATE_NOBODY = "Tidak ada staf lain yang dapat ditunjuk."
+BTN_TODAY, BTN_3_DAYS, BTN_7_DAYS = "Hari ini", "3 hari", "7 hari"
+
+
+def roles_text(roles: frozenset[str]) -> str:
+    return ", ".join(ROLE_NAMES[r] for r in ROLE_NAMES if r in roles) or "-"
+
+
+def staff_list(members: list[StaffMember]) -> str:
+    lines = ["<b>Daftar staf</b>", ""]
+    for m in members:
+        lines.append(f"• {escape(m.name)} (<code>{m.user_id}</code>): {roles_text(m.roles)}")
+    lines += ["", "Tekan nama untuk mengubah peran atau menghapus. Tambah staf: /undang"]
+    return "\n".join(lines)
+
+
+def member_view(member: StaffMember) -> str:
+    return (
+        f"<b>{escape(member.name)}</b> (<code>{member.user_id}</code>)\n"
+        f"Peran: {roles_text(member.roles)}\n\nTekan peran untuk menambah/mencabutnya."
+    )
+
+
+def invite_link(link: str, roles: frozenset[str], until: datetime, tz: tzinfo) -> str:
+    return (
+        f"Tautan undangan untuk peran <b>{roles_text(roles)}</b>:\n{escape(link)}\n\n"
+        f"Berlaku sekali pakai sampai {until.astimezone(tz):%d-%m-%Y %H:%M}. "
+        "Kirimkan kepada orang yang diundang; setelah ia membukanya Anda diminta konfirmasi."
+    )
+
+
+def invite_claimed(name: str, user_id: int, roles: frozenset[str]) -> str:
+    return (
+        f"<b>{escape(name)}</b> (ID <code>{user_id}</code>) membuka tautan undangan untuk "
+        f"peran <b>{roles_text(roles)}</b>. Konfirmasi?"
+    )
+
+
+def invite_accepted(name: str, roles: frozenset[str]) -> str:
+    return f"✅ {escape(name)} kini terdaftar sebagai {roles_text(roles)}."
+
+
+def invite_declined(name: str) -> str:
+    return f"❌ Undangan untuk {escape(name)} ditolak."
+
+
+def removed(name: str) -> str:
+    return f"🗑 {escape(name)} dihapus dari staf."
+
+
+def delegate_period(name: str) -> str:
+    return f"Berapa lama <b>{escape(name)}</b> mewakili Anda?"
+
+
+def delegated(delegate: str, until: datetime, tz: tzinfo) -> str:
+    return (
+        f"✅ {escape(delegate)} dapat menyetujui/menolak atas nama Anda "
+        f"sampai {until.astimezone(tz):%d-%m-%Y %H:%M}."
+    )
+
+
+def delegated_to_you(approver: str, until: datetime, tz: tzinfo) -> str:
+    return (
+        f"Anda ditunjuk mewakili {escape(approver)} menyetujui permintaan akses "
+        f"sampai {until.astimezone(tz):%d-%m-%Y %H:%M}."
+    )
+
+
+def on_behalf(delegate: str, approver: str) -> str:
+    """'<delegate> a.n. <approver>': atas nama, how a delegate's decision is signed."""
+    return f"{delegate} a.n. {approver}"

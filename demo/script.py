@@ -1,0 +1,96 @@
+"""``python -m bot demo --script``: the walkthrough played in the terminal.
+
+The three people act through the simulator and every bot message they receive is printed
+once, as it would read on their phone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.core.qr import decode_badge_token
+from bot.core.tokens import deep_link
+from demo.app import APPROVER, DEMO_BOT, DEMO_NIK, ESCORT, OFFICER, PEOPLE, SAMPLES, DemoBot
+from simulator import BotApiSimulator
+
+
+async def play(directory: Path) -> int:
+    demo = DemoBot(directory)
+    await demo.start()
+    try:
+        badge = await _walkthrough(demo.sim, directory)
+    finally:
+        await demo.stop()
+    print(f"\nDemo selesai. Badge: {badge}")
+    print(f"Data demo (database, config): {directory}")
+    return 0
+
+
+class _Printer:
+    """Prints every bot message a person receives, once, as it would look on their phone."""
+
+    def __init__(self, sim: BotApiSimulator) -> None:
+        self.sim = sim
+        self.seen: dict[tuple[int, int], int] = {}
+
+    def show(self) -> None:
+        for user_id, (_name, role) in PEOPLE.items():
+            for message in self.sim.user(user_id).bot_messages:
+                key = (user_id, message.message_id)
+                if self.seen.get(key) == message.seq:
+                    continue
+                edited = key in self.seen
+                self.seen[key] = message.seq
+                label = f"[{role}] {'(diperbarui) ' if edited else ''}"
+                body = message.text_or_caption or ""
+                if message.photo_bytes:
+                    body = f"🖼 (foto) {body}"
+                if message.document_name:
+                    body = f"📄 {message.document_name} {body}"
+                print(label + body.replace("\n", "\n" + " " * len(label)))
+                for row in message.buttons:
+                    print(" " * len(label) + "  ".join(f"[{b}]" for b in row))
+
+
+async def _step(sim: BotApiSimulator, printer: _Printer, who: int, action: str) -> None:
+    print(f"\n>>> {PEOPLE[who][1]}: {action}")
+    await sim.settle()
+    printer.show()
+
+
+async def _walkthrough(sim: BotApiSimulator, directory: Path) -> Path:
+    officer, approver, escort = (sim.user(i) for i in (OFFICER, APPROVER, ESCORT))
+    printer = _Printer(sim)
+    steps = [
+        (officer, "send_text", "/daftar"),
+        (officer, "send_photo", (SAMPLES / "ktp-1.jpg").read_bytes()),
+        (officer, "send_text", DEMO_NIK),
+        (officer, "send_text", "Ayu Lestari"),
+        (officer, "send_text", "PT Jaringan Nusantara"),
+        (officer, "send_text", "0812 3456 7890"),
+        (officer, "tap", "Pemeliharaan server"),
+        (officer, "tap", "30 mnt"),
+        (officer, "send_text", "Laptop, kabel konsol"),
+        (officer, "tap", "Kirim ke Kepala Seksi"),
+        (approver, "tap", "Setujui"),
+    ]
+    for person, method, arg in steps:
+        shown = "(foto KTP spesimen)" if isinstance(arg, bytes) else arg
+        await getattr(person, method)(arg)
+        await _step(sim, printer, person.id, f"{method.replace('_', ' ')} {shown}")
+
+    badge_message = next(
+        m for m in reversed(officer.bot_messages) if m.photo_bytes and "Badge" in m.text_or_caption
+    )
+    badge_path = directory / "badge.png"
+    badge_path.write_bytes(badge_message.photo_bytes or b"")
+    token = decode_badge_token(badge_message.photo_bytes or b"")
+    if token is None:
+        raise RuntimeError("the badge's QR could not be read")
+    link = deep_link(DEMO_BOT, token)
+    for label in ("Catat MASUK", "Catat KELUAR"):
+        await escort.open_link(link)
+        await _step(sim, printer, ESCORT, "memindai QR badge dengan kamera")
+        await escort.tap(label)
+        await _step(sim, printer, ESCORT, f"tap {label}")
+    return badge_path

@@ -1,0 +1,107 @@
+"""The authorization matrix: every command, button and deep link, tried by every role and
+by a stranger, with the answer each must get. Nothing changes unless the role allows it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app.services import Services
+from bot.core.visits import VisitStatus
+from simulator import BotApiSimulator
+from tests.conftest import ADMIN, APPROVER, ESCORT, OFFICER, STRANGER
+from tests.flows import approve, badge_link, register
+
+ROLES = {"officer": OFFICER, "approver": APPROVER, "escort": ESCORT, "admin": ADMIN}
+REFUSED = "ID Telegram Anda"  # what a stranger gets, whatever they send
+
+# command -> {role: text the reply contains}; strangers always get REFUSED.
+COMMANDS = {
+    "/start": dict.fromkeys(ROLES, "Selamat datang"),
+    "/bantuan": dict.fromkeys(ROLES, "Cara kerja"),
+    "/daftar": {
+        "officer": "foto KTP",
+        "approver": "khusus untuk Petugas",
+        "escort": "khusus untuk Petugas",
+        "admin": "khusus untuk Petugas",
+    },
+    "/aktif": dict.fromkeys(ROLES, "Tidak ada pengunjung"),
+    "/menunggu": dict.fromkeys(ROLES, "Menunggu keputusan: 1"),
+    "/kode ABCD-EFGH": dict.fromkeys(ROLES, "tidak dikenal"),
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+async def test_commands(sim: BotApiSimulator, app: object, command: str) -> None:
+    await register(sim)
+    await sim.user(OFFICER).send_text("/batal")  # leave the officer outside any form
+    await sim.settle()
+    for role, user_id in [*ROLES.items(), ("stranger", STRANGER)]:
+        person = sim.user(user_id)
+        await person.send_text(command)
+        expected = COMMANDS[command].get(role, REFUSED)
+        reply = await person.wait_for(expected)
+        if role == "stranger":
+            assert str(STRANGER) in reply.text_or_caption and "KRS" not in reply.text_or_caption
+
+
+# callback action -> roles allowed; the others get the refusal text.
+BUTTONS = {
+    "ok": ({"approver"}, "Hanya Kepala Seksi"),
+    "no": ({"approver"}, "Hanya Kepala Seksi"),
+    "in": ({"escort"}, "Hanya Pendamping"),
+    "out": ({"escort"}, "Hanya Pendamping"),
+}
+
+
+@pytest.mark.parametrize("action", BUTTONS)
+async def test_forged_buttons(
+    sim: BotApiSimulator, app: object, services: Services, action: str
+) -> None:
+    """Callback data is only a name: the presser's role and the visit's state decide."""
+    await register(sim)
+    (visit,) = await services.storage.visits_with_status(VisitStatus.PENDING)
+    allowed, refusal = BUTTONS[action]
+    for role, user_id in [*ROLES.items(), ("stranger", STRANGER)]:
+        if role in allowed:
+            continue
+        person = sim.user(user_id)
+        await person.send_text("/start")
+        own = await person.wait_for()
+        tap = await person.send_callback(own, f"v1:{action}:{visit.id}")
+        await sim.settle()
+        expected = "tidak berwenang" if role == "stranger" else refusal
+        assert tap.answer is not None and expected in tap.answer.text, (role, tap.answer)
+    still = await services.storage.get_visit(visit.id)
+    assert still is not None and still.status == VisitStatus.PENDING
+
+
+async def test_badge_deep_link_by_every_role(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    await register(sim)
+    await approve(sim)
+    link = badge_link(sim)
+    for role, user_id in [*ROLES.items(), ("stranger", STRANGER)]:
+        person = sim.user(user_id)
+        await person.open_link(link)
+        if role == "stranger":
+            reply = await person.wait_for(REFUSED)
+            assert "Ayu" not in reply.text_or_caption
+            continue
+        view = await person.wait_for("Badge pengunjung")
+        assert view.buttons == ([["✅ Catat MASUK"]] if role == "escort" else [])
+    (visit,) = await services.storage.visits_with_status(VisitStatus.APPROVED)
+    assert visit.entered_at is None
+
+
+async def test_registration_buttons_outside_a_form_are_stale(
+    sim: BotApiSimulator, app: object
+) -> None:
+    for role, user_id in [*ROLES.items(), ("stranger", STRANGER)]:
+        person = sim.user(user_id)
+        await person.send_text("/start")
+        own = await person.wait_for()
+        tap = await person.send_callback(own, "v1:reg:send")
+        await sim.settle()
+        expected = "tidak berwenang" if role == "stranger" else "tidak berlaku"
+        assert tap.answer is not None and expected in tap.answer.text

@@ -1,0 +1,132 @@
+"""The section head's decision: deny with a reason, races, forged and stale taps."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.app.services import Services
+from bot.core.visits import VisitStatus
+from simulator import BotApiSimulator
+from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER, STRANGER
+from tests.flows import register
+
+
+async def card(sim: BotApiSimulator, approver: int = APPROVER) -> object:
+    return await sim.user(approver).wait_for("Permintaan akses ruang server")
+
+
+async def only_visit(services: Services) -> object:
+    visits = [
+        v for status in VisitStatus for v in await services.storage.visits_with_status(status)
+    ]
+    assert len(visits) == 1
+    return visits[0]
+
+
+async def test_deny_asks_for_a_reason_and_tells_the_officer(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    await register(sim)
+    approver = sim.user(APPROVER)
+    await card(sim)
+    await approver.tap("Tolak")
+    await approver.wait_for("alasan penolakan")
+    assert (await only_visit(services)).status == VisitStatus.PENDING  # nothing decided yet
+    await approver.send_text("Jadwal pemeliharaan belum disetujui <b>vendor</b>")
+    await approver.wait_for("Permintaan ditolak")
+    notice = await sim.user(OFFICER).wait_for("ditolak")
+    assert "Jadwal pemeliharaan belum disetujui <b>vendor</b>" in notice.text_or_caption
+    for person in (APPROVER, APPROVER2):
+        updated = await sim.user(person).wait_for("DITOLAK oleh Budi")
+        assert updated.buttons == []
+    visit = await only_visit(services)
+    assert visit.status == VisitStatus.DENIED and visit.decided_by == APPROVER
+    assert not any(m.document_name for m in sim.user(OFFICER).bot_messages)  # no badge
+
+
+async def test_changing_ones_mind_after_deny_keeps_the_request_pending(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    await register(sim)
+    approver = sim.user(APPROVER)
+    await card(sim)
+    await approver.tap("Tolak")
+    await approver.wait_for("alasan penolakan")
+    await approver.tap("Batal menolak")
+    await approver.wait_for("Penolakan dibatalkan")
+    await approver.tap("Setujui")
+    await sim.user(OFFICER).wait_for("disetujui")
+    assert (await only_visit(services)).status == VisitStatus.APPROVED
+
+
+async def test_two_approvers_at_once_one_decision(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    await register(sim)
+    await card(sim, APPROVER)
+    await card(sim, APPROVER2)
+    first, second = await asyncio.gather(
+        sim.user(APPROVER).tap("Setujui"), sim.user(APPROVER2).tap("Setujui")
+    )
+    await sim.settle()
+    answers = sorted([first.answer.text, second.answer.text])  # type: ignore[union-attr]
+    assert any("Disetujui" in a for a in answers)
+    assert any("sudah diputuskan" in a for a in answers)
+    visit = await only_visit(services)
+    decider = "Budi" if visit.decided_by == APPROVER else "Rina"
+    for person in (APPROVER, APPROVER2):
+        last = sim.user(person).bot_messages[-1]
+        assert f"DISETUJUI oleh {decider}" in last.text_or_caption
+    badges = [m for m in sim.user(OFFICER).bot_messages if m.document_name]
+    assert len(badges) == 1
+    events = await services.storage.audit_events(visit.id)
+    assert [e.action for e in events].count("approve") == 1
+
+
+async def test_second_tap_after_decision_changes_nothing(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    await register(sim)
+    approval = await card(sim)
+    visit_id = approval_visit(approval)
+    await sim.user(APPROVER).tap("Setujui")
+    await sim.user(OFFICER).wait_for("disetujui")
+    # A client showing the old card (a slow phone) taps its Tolak button late.
+    again = await sim.user(APPROVER).send_callback(approval, f"v1:no:{visit_id}")
+    await sim.settle()
+    assert again.answer is not None and "sudah diputuskan" in again.answer.text
+    assert (await only_visit(services)).status == VisitStatus.APPROVED
+
+
+def approval_visit(message: object) -> int:
+    data = message.callback_data("Setujui")  # type: ignore[attr-defined]
+    return int(data.rsplit(":", 1)[1])
+
+
+async def test_forged_approve_taps_are_refused(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    await register(sim)
+    approval = await card(sim)
+    visit_id = approval_visit(approval)
+    # The officer and the escort forge the approver's callback data on their own messages.
+    for person in (OFFICER, ESCORT):
+        user = sim.user(person)
+        await user.send_text("/start")
+        own = await user.wait_for("Selamat datang")
+        forged = await user.send_callback(own, f"v1:ok:{visit_id}")
+        await sim.settle()
+        assert forged.answer is not None and "Hanya Kepala Seksi" in forged.answer.text
+    # A stranger's forged tap is refused at the gate.
+    stranger = sim.user(STRANGER)
+    await stranger.send_text("/start")
+    refusal = await stranger.wait_for("ID Telegram Anda")
+    forged = await stranger.send_callback(refusal, f"v1:ok:{visit_id}")
+    await sim.settle()
+    assert forged.answer is not None and "tidak berwenang" in forged.answer.text
+    # Garbage and unknown visits from a real approver change nothing.
+    for data in ("v1:ok:999999", "v1:ok:abc", "v9:ok:1", "x" * 64):
+        tap = await sim.user(APPROVER).send_callback(approval, data)
+        await sim.settle()
+        assert tap.answer is not None and "tidak berlaku" in tap.answer.text
+    assert (await only_visit(services)).status == VisitStatus.PENDING

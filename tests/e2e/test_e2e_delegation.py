@@ -1,0 +1,62 @@
+"""Delegation: a section head names a stand-in for a period; decisions say "a.n." (issue 4)."""
+
+from __future__ import annotations
+
+from bot.app.services import Services
+from bot.core.visits import VisitStatus
+from simulator import BotApiSimulator
+from storage import staff as staff_store
+from tests.conftest import APPROVER, ESCORT, OFFICER, FakeClock
+from tests.flows import register
+
+
+async def delegate_today(sim: BotApiSimulator, delegate: str = "Dewi Pendamping") -> None:
+    head = sim.user(APPROVER)
+    await head.send_text("/delegasi")
+    choose = await head.wait_for("Pilih staf yang mewakili")
+    await head.tap(delegate, choose)
+    await head.wait_for("Berapa lama")
+    await head.tap("Hari ini")
+    await head.wait_for("atas nama Anda")
+
+
+async def test_delegate_approves_on_behalf_then_not_after_the_period(
+    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
+) -> None:
+    await delegate_today(sim)
+    dewi = sim.user(ESCORT)
+    await dewi.wait_for("Anda ditunjuk mewakili Budi Kasi")
+    assert "delegasi" in [c for c, _ in sim.commands_for(APPROVER)]
+
+    await register(sim)
+    card = await dewi.wait_for("Permintaan akses ruang server")
+    await dewi.tap("Setujui", card)
+    notice = await sim.user(OFFICER).wait_for("Dewi Pendamping a.n. Budi Kasi")
+    assert notice is not None
+    # Every card, the approver's own included, says who decided on whose behalf.
+    await sim.user(APPROVER).wait_for("DISETUJUI oleh Dewi Pendamping a.n. Budi Kasi")
+    (visit,) = await services.storage.visits_with_status(VisitStatus.APPROVED)
+    assert visit.decided_by == ESCORT
+    assert await staff_store.decided_for(services.storage, visit.id) == APPROVER
+    actions = [e.action for e in await services.storage.audit_events()]
+    assert "delegation_added" in actions and "decided_on_behalf" in actions
+
+    # The next day the delegation is over: no card, and a forged tap is refused.
+    clock.advance(days=1)
+    await register(sim)
+    (pending,) = await services.storage.visits_with_status(VisitStatus.PENDING)
+    tap = await dewi.send_callback(card, f"v1:ok:{pending.id}")
+    await sim.settle()
+    assert tap.answer is not None and "Hanya Kepala Seksi" in (tap.answer.text or "")
+    assert not any(
+        "Permintaan akses" in m.text_or_caption and pending.reference in m.text_or_caption
+        for m in dewi.bot_messages
+    )
+    still = await services.storage.get_visit(pending.id)
+    assert still is not None and still.status == VisitStatus.PENDING
+
+
+async def test_only_approvers_delegate(sim: BotApiSimulator, app: object) -> None:
+    officer = sim.user(OFFICER)
+    await officer.send_text("/delegasi")
+    await officer.wait_for("khusus untuk Kepala Seksi")

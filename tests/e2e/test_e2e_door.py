@@ -1,0 +1,231 @@
+"""At the door: scans by the wrong people, forged, expired and reused badges, fallbacks."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageFilter
+
+from bot.app.services import Services
+from bot.core.tokens import deep_link, new_credentials
+from bot.core.visits import VisitStatus
+from simulator import BotApiSimulator
+from tests.conftest import (
+    ADMIN,
+    APPROVER,
+    APPROVER2,
+    BOT_USERNAME,
+    ESCORT,
+    OFFICER,
+    STRANGER,
+    FakeClock,
+)
+from tests.flows import Visitor, approve, badge_link, register, scan
+
+
+async def approved(sim: BotApiSimulator) -> str:
+    await register(sim)
+    await approve(sim)
+    return badge_link(sim)
+
+
+async def visit_status(services: Services) -> VisitStatus:
+    for status in VisitStatus:
+        if await services.storage.visits_with_status(status):
+            return status
+    raise AssertionError("no visit")
+
+
+def phone_photo(png: bytes) -> bytes:
+    """The badge as a phone camera sees it: on a desk, tilted, soft, JPEG."""
+    badge = Image.open(io.BytesIO(png)).convert("RGB")
+    desk = Image.new("RGB", (1100, 1400), (120, 110, 100))
+    desk.paste(badge, (200, 180))
+    photo = desk.rotate(10, fillcolor=(120, 110, 100)).filter(ImageFilter.GaussianBlur(1.2))
+    out = io.BytesIO()
+    photo.resize((825, 1050)).save(out, "JPEG", quality=70)
+    return out.getvalue()
+
+
+async def test_stranger_scanning_a_badge_learns_nothing(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    link = await approved(sim)
+    stranger = sim.user(STRANGER)
+    await stranger.open_link(link)
+    reply = await stranger.wait_for("ID Telegram Anda")
+    assert str(STRANGER) in reply.text_or_caption
+    assert "Ayu" not in reply.text_or_caption and "KRS" not in reply.text_or_caption
+    assert reply.buttons == []
+    assert await visit_status(services) == VisitStatus.APPROVED
+    events = await services.storage.audit_events()
+    assert any(e.action == "stranger_refused" and e.actor_id == STRANGER for e in events)
+
+
+async def test_forged_and_foreign_tokens_are_refused_and_audited(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    await approved(sim)
+    escort = sim.user(ESCORT)
+    foreign = new_credentials(b"another-deployment-secret-0123456789", 1).token
+    for token in ("A" * 38, foreign, "abc"):
+        await escort.open_link(deep_link(BOT_USERNAME, token))
+        reply = await escort.wait_for("tidak dikenal atau palsu")
+        assert reply.buttons == []
+    await escort.send_text("/start <script>")  # not even token-shaped
+    await escort.wait_for("tidak dikenal atau palsu")
+    assert await visit_status(services) == VisitStatus.APPROVED
+    events = [e.action for e in await services.storage.audit_events()]
+    assert events.count("badge_unknown") == 4
+
+
+async def test_expired_badge_is_refused_and_the_officer_told(
+    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
+) -> None:
+    link = await approved(sim)
+    clock.advance(minutes=60 + 30 + 1)  # entry window + planned duration
+    escort = sim.user(ESCORT)
+    await escort.open_link(link)
+    reply = await escort.wait_for("kedaluwarsa")
+    assert reply.buttons == []
+    await sim.user(OFFICER).wait_for("kedaluwarsa sebelum dipakai")
+    assert await visit_status(services) == VisitStatus.EXPIRED
+
+
+async def test_expiry_sweep_needs_no_scan(
+    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
+) -> None:
+    await approved(sim)
+    clock.advance(hours=3)
+    (job,) = [j for j in app.job_queue.jobs() if j.name == "_expiry_sweep"]  # type: ignore[attr-defined]
+    await job.run(app)
+    await sim.user(OFFICER).wait_for("kedaluwarsa sebelum dipakai")
+    assert await visit_status(services) == VisitStatus.EXPIRED
+
+
+async def test_manual_code_and_badge_photo_work_like_a_scan(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    await approved(sim)
+    officer = sim.user(OFFICER)
+    badge = next(m for m in officer.bot_messages if m.photo_bytes and "Kode manual" in m.caption)
+    code = badge.caption.rsplit(" ", 1)[1]
+    escort = sim.user(ESCORT)
+    await escort.send_text(f"/kode {code.lower()}")
+    view = await escort.wait_for("Badge pengunjung")
+    assert view.buttons == [["✅ Catat MASUK"]]
+    await escort.tap("Catat MASUK")
+    await escort.wait_for("MASUK tercatat")
+    await escort.send_photo(phone_photo(badge.photo_bytes))
+    view = await escort.wait_for("Badge pengunjung")
+    assert view.buttons == [["🚪 Catat KELUAR"]]
+    await escort.tap("Catat KELUAR")
+    await escort.wait_for("KELUAR tercatat")
+    assert await visit_status(services) == VisitStatus.DONE
+    await escort.send_text(f"/keluar {code}")
+    await escort.wait_for("sudah tidak berlaku")
+
+
+async def test_bad_codes_and_unreadable_photos(sim: BotApiSimulator, app: object) -> None:
+    await approved(sim)
+    escort = sim.user(ESCORT)
+    await escort.send_text("/kode")
+    await escort.wait_for("tercetak di bawah QR")
+    await escort.send_text("/kode 12")
+    await escort.wait_for("Format kode salah")
+    await escort.send_text("/kode ABCD-EFGH")
+    await escort.wait_for("tidak dikenal")
+    blank = io.BytesIO()
+    Image.new("RGB", (300, 300), "white").save(blank, "JPEG")
+    await escort.send_photo(blank.getvalue())
+    await escort.wait_for("Tidak ada QR badge")
+
+
+async def test_only_escorts_record_entry_and_exit(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    link = await approved(sim)
+    for person in (APPROVER, ADMIN):
+        user = sim.user(person)
+        await user.open_link(link)
+        view = await user.wait_for("Badge pengunjung")
+        assert "Hanya Pendamping" in view.text_or_caption and view.buttons == []
+        visit = (await services.storage.visits_with_status(VisitStatus.APPROVED))[0]
+        forged = await user.send_callback(view, f"v1:in:{visit.id}")
+        await sim.settle()
+        assert forged.answer is not None and "Hanya Pendamping" in forged.answer.text
+    # An escort's forged exit for a visit that is not inside changes nothing.
+    await scan(sim, link)
+    escort = sim.user(ESCORT)
+    forged = await escort.send_callback(escort.last_bot_message, f"v1:out:{visit.id}")
+    await sim.settle()
+    assert forged.answer is not None and "tidak berlaku" in forged.answer.text
+    assert await visit_status(services) == VisitStatus.APPROVED
+
+
+async def test_who_is_inside_and_what_is_pending(
+    sim: BotApiSimulator, app: object, clock: FakeClock
+) -> None:
+    escort = sim.user(ESCORT)
+    await escort.send_text("/aktif")
+    await escort.wait_for("Tidak ada pengunjung")
+    link = await approved(sim)
+    await register(sim, Visitor(nik="3508010102850001", name="Bayu Aji"))
+    await scan(sim, link)
+    await escort.tap("Catat MASUK")
+    await escort.wait_for("MASUK tercatat")
+    clock.advance(minutes=45)
+    await escort.send_text("/aktif")
+    inside = await escort.wait_for("Di dalam ruang server: 1")
+    assert "Ayu Lestari" in inside.text_or_caption and "melewati rencana" in inside.text_or_caption
+    approver = sim.user(APPROVER)
+    await approver.send_text("/menunggu")
+    waiting = await approver.wait_for("Menunggu keputusan: 1")
+    assert "Bayu Aji" in waiting.text_or_caption and "melewati standar" in waiting.text_or_caption
+
+
+async def test_start_menus_and_strangers(sim: BotApiSimulator, app: object) -> None:
+    officer = sim.user(OFFICER)
+    await officer.send_text("/start")
+    welcome = await officer.wait_for("Selamat datang")
+    assert "/daftar" in welcome.text_or_caption
+    assert ("daftar", "Daftarkan pengunjung baru") in sim.commands_for(OFFICER)
+    assert "daftar" not in [c for c, _ in sim.commands_for(ESCORT)]
+    stranger = sim.user(STRANGER)
+    for text in ("/start", "halo", "/daftar"):
+        await stranger.send_text(text)
+        reply = await stranger.wait_for("ID Telegram Anda")
+        assert f"{STRANGER}" in reply.text_or_caption
+
+
+async def test_forged_badge_alerts_every_approver(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    await approved(sim)
+    escort = sim.user(ESCORT)
+    forged = new_credentials(b"another-deployment-secret-0123456789", 1).token
+    await escort.open_link(deep_link(BOT_USERNAME, forged))
+    await escort.wait_for("tidak dikenal atau palsu")
+    for approver in (APPROVER, APPROVER2):
+        alert = await sim.user(approver).wait_for("Badge tidak dikenal/palsu")
+        assert "Dewi" in alert.text_or_caption
+
+
+async def test_manual_codes_are_rate_limited(
+    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
+) -> None:
+    await approved(sim)
+    badge = next(m for m in sim.user(OFFICER).bot_messages if "Kode manual" in (m.caption or ""))
+    good = badge.caption.rsplit(" ", 1)[1]
+    escort = sim.user(ESCORT)
+    for guess in ("AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC", "DDDD-DDDD", "EEEE-EEEE"):
+        await escort.send_text(f"/kode {guess}")
+        await escort.wait_for("tidak dikenal")
+    await escort.send_text(f"/kode {good}")  # even the right code waits now
+    await escort.wait_for("Terlalu banyak kode salah")
+    assert not any("Catat MASUK" in str(m.buttons) for m in escort.bot_messages)
+    clock.advance(minutes=11)
+    await escort.send_text(f"/kode {good}")
+    view = await escort.wait_for("Badge pengunjung")
+    assert view.buttons == [["✅ Catat MASUK"]]
+    # A scan of the QR is never rate-limited: the escort at the door is not slowed down.

@@ -1,0 +1,203 @@
+"""The officer's registration: bad input gets a clear answer and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app.services import Services
+from bot.core.visits import VisitStatus
+from simulator import BotApiSimulator
+from tests.conftest import APPROVER, ESCORT, OFFICER
+from tests.flows import NIK_WOMAN, Visitor, ktp_image, register
+
+
+async def start_form(sim: BotApiSimulator) -> None:
+    officer = sim.user(OFFICER)
+    await officer.send_text("/daftar")
+    await officer.wait_for("foto KTP")
+
+
+async def to_name_step(sim: BotApiSimulator) -> None:
+    officer = sim.user(OFFICER)
+    await start_form(sim)
+    await officer.send_photo(ktp_image())
+    await officer.wait_for("NIK")
+    await officer.send_text(NIK_WOMAN)
+    await officer.wait_for("nama lengkap")
+
+
+async def pending(services: Services) -> list[object]:
+    return list(await services.storage.visits_with_status(VisitStatus.PENDING))
+
+
+@pytest.mark.parametrize(
+    ("nik", "says"),
+    [
+        ("1234", "tepat 16 angka"),
+        ("3508015507900002x", "tepat 16 angka"),
+        ("9908015507900002", "kode provinsi"),
+        ("3508013507900002", "tanggal yang benar"),  # day 35: neither a man's nor a woman's
+        ("3508015507900000", "0000"),
+    ],
+)
+async def test_wrong_nik_says_what_is_wrong_and_asks_again(
+    sim: BotApiSimulator, app: object, nik: str, says: str
+) -> None:
+    officer = sim.user(OFFICER)
+    await start_form(sim)
+    await officer.send_photo(ktp_image())
+    await officer.wait_for("NIK")
+    await officer.send_text(nik)
+    await officer.wait_for(says)
+    await officer.wait_for("Ketik <b>NIK</b>".replace("<b>", "").replace("</b>", ""))
+    await officer.send_text(NIK_WOMAN)  # the form continues where it was
+    await officer.wait_for("nama lengkap")
+
+
+async def test_text_or_file_where_the_ktp_photo_is_expected(
+    sim: BotApiSimulator, app: object
+) -> None:
+    officer = sim.user(OFFICER)
+    await start_form(sim)
+    await officer.send_text("ini KTP-nya")
+    await officer.wait_for("bukan teks")
+    await officer.send_document(b"%PDF-1.4 not a photo", "ktp.pdf", "application/pdf")
+    await officer.wait_for("bukan sebagai File")
+    await officer.send_photo(ktp_image())
+    await officer.wait_for("NIK")
+
+
+async def test_photo_where_text_is_expected(sim: BotApiSimulator, app: object) -> None:
+    officer = sim.user(OFFICER)
+    await to_name_step(sim)
+    await officer.send_photo(ktp_image())
+    await officer.wait_for("bukan foto")
+    await officer.send_text("Ayu")
+    await officer.wait_for("instansi")
+
+
+async def test_huge_name_is_refused(sim: BotApiSimulator, app: object, services: Services) -> None:
+    officer = sim.user(OFFICER)
+    await to_name_step(sim)
+    huge = "A" * 5000
+    # A Telegram client splits anything over 4096 characters into several messages.
+    for chunk in (huge[:4096], huge[4096:]):
+        await officer.send_text(chunk)
+        await officer.wait_for("terlalu panjang")
+    await officer.wait_for("nama lengkap")
+    await officer.send_text("Ayu")
+    await officer.wait_for("instansi")
+    assert await pending(services) == []
+
+
+async def test_bad_phone_and_duration(sim: BotApiSimulator, app: object) -> None:
+    officer = sim.user(OFFICER)
+    await to_name_step(sim)
+    await officer.send_text("Ayu Lestari")
+    await officer.wait_for("instansi")
+    await officer.send_text("PT A")
+    await officer.wait_for("nomor HP")
+    await officer.send_text("telepon saya")
+    await officer.wait_for("Nomor HP tidak valid")
+    await officer.send_text("+62 812 3456 7890")
+    await officer.wait_for("keperluan")
+    await officer.send_text("Ganti UPS")
+    await officer.wait_for("Berapa lama")
+    await officer.send_text("sepuluh jam")
+    await officer.wait_for("antara 5 dan 480")
+    await officer.send_text("45 menit")
+    await officer.wait_for("Perangkat yang dibawa")
+    await officer.tap("Tidak membawa perangkat")
+    summary = await officer.wait_for("Periksa data pengunjung")
+    assert "HP: 081234567890" in summary.text_or_caption
+    assert "Durasi: 45 menit" in summary.text_or_caption
+    assert "Keperluan: Ganti UPS" in summary.text_or_caption
+
+
+async def test_html_in_fields_is_shown_literally(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    name = "<b>Ayu</b> & Co &amp;"
+    await register(sim, Visitor(name=name, organisation="<i>PT</i> <script>", equipment="<a>"))
+    card = await sim.user(APPROVER).wait_for("Permintaan akses")
+    assert name in card.text_or_caption
+    assert "<i>PT</i> <script>" in card.text_or_caption
+    visit = (await pending(services))[0]
+    assert visit.name == name  # stored as typed, escaped only when shown
+
+
+@pytest.mark.parametrize("step", range(8))
+async def test_cancel_at_every_step_stores_nothing(
+    sim: BotApiSimulator, app: object, services: Services, step: int
+) -> None:
+    officer = sim.user(OFFICER)
+    answers = [ktp_image(), NIK_WOMAN, "Ayu Lestari", "PT A", "081234567890", "Ganti UPS", "30"]
+    await start_form(sim)
+    for answer in answers[:step]:
+        if isinstance(answer, bytes):
+            await officer.send_photo(answer)
+        else:
+            await officer.send_text(answer)
+        await sim.settle()
+    if step % 2:
+        await officer.send_text("/batal")
+    else:
+        await officer.tap("Batal")
+    await officer.wait_for("Pendaftaran dibatalkan")
+    assert await pending(services) == []
+    await officer.send_text("Ayu")  # no longer in a form
+    await officer.wait_for("Perintah tidak dikenal")
+    await officer.send_text("/batal")
+    await officer.wait_for("Tidak ada pendaftaran yang sedang berjalan")
+
+
+async def test_back_and_edit_from_the_summary(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    officer = sim.user(OFFICER)
+    await to_name_step(sim)
+    await officer.tap("Kembali")
+    await officer.wait_for("Ketik NIK")
+    await officer.send_text(NIK_WOMAN)
+    await officer.wait_for("nama lengkap")
+    for answer, next_question in [
+        ("Ayu Lestari", "instansi"),
+        ("PT A", "nomor HP"),
+        ("081234567890", "keperluan"),
+    ]:
+        await officer.send_text(answer)
+        await officer.wait_for(next_question)
+    await officer.tap("Audit / pemeriksaan")
+    await officer.wait_for("Berapa lama")
+    await officer.tap("60 mnt")
+    await officer.wait_for("Perangkat yang dibawa")
+    await officer.send_text("Laptop")
+    await officer.wait_for("Periksa data pengunjung")
+    await officer.tap("Nama")
+    await officer.wait_for("nama lengkap")
+    await officer.send_text("Ayu Lestari Putri")
+    summary = await officer.wait_for("Periksa data pengunjung")
+    assert "Nama: Ayu Lestari Putri" in summary.text_or_caption
+    assert "Durasi: 60 menit" in summary.text_or_caption
+    await officer.tap("Kirim ke Kepala Seksi")
+    await officer.wait_for("terkirim")
+    (visit,) = await pending(services)
+    assert visit.name == "Ayu Lestari Putri" and visit.purpose == "Audit / pemeriksaan"
+
+
+async def test_stale_registration_buttons_change_nothing(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    officer = sim.user(OFFICER)
+    await register(sim)
+    summary = next(m for m in officer.bot_messages if "Periksa data" in m.text_or_caption)
+    callback = await officer.send_callback(summary, "v1:reg:send")  # a double submit
+    await sim.settle()
+    assert callback.answer is not None and "tidak berlaku" in callback.answer.text
+    assert len(await pending(services)) == 1
+
+
+async def test_only_officers_register(sim: BotApiSimulator, app: object) -> None:
+    for person in (APPROVER, ESCORT):
+        await sim.user(person).send_text("/daftar")
+        await sim.user(person).wait_for("khusus untuk Petugas")

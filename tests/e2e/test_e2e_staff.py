@@ -1,0 +1,147 @@
+"""Staff administration through the chat: invitations, role changes, removal (issue 4)."""
+
+from __future__ import annotations
+
+import re
+
+from bot.app.services import Services
+from bot.core.invites import INVITE_LENGTH, START_RE, is_invite, new_invite_token
+from bot.core.tokens import TOKEN_LENGTH, deep_link, new_credentials
+from simulator import BotApiSimulator
+from tests.conftest import ADMIN, APPROVER, BOT_USERNAME, ESCORT, OFFICER, STRANGER, FakeClock
+
+LINK_RE = re.compile(r"https://t\.me/\S+")
+NEWCOMER = 9002
+
+
+async def invite(sim: BotApiSimulator, *roles: str) -> str:
+    """The admin's /undang: tick the roles, make the link, read it off the message."""
+    admin = sim.user(ADMIN)
+    await admin.send_text("/undang")
+    await admin.wait_for("Undang staf baru")
+    for role in roles:
+        await admin.tap(f"⬜ {role}")
+        await admin.wait_for(
+            predicate=lambda m, r=role: any(f"☑️ {r}" in b for row in m.buttons for b in row)
+        )
+    await admin.tap("🔗 Buat tautan")
+    message = await admin.wait_for("Tautan undangan")
+    match = LINK_RE.search(message.text_or_caption)
+    assert match is not None
+    return match.group(0)
+
+
+def test_invitation_payloads_never_look_like_badge_tokens() -> None:
+    for visit_id in range(300):
+        token = new_credentials(b"s" * 32, visit_id).token
+        assert len(token) == TOKEN_LENGTH and not is_invite(token)
+        assert not START_RE.match(f"/start {token}")
+    # A badge token that happens to begin with the prefix is still 38 characters long.
+    assert not is_invite("inv_" + "A" * (TOKEN_LENGTH - 4))
+    token = new_invite_token()
+    assert len(token) == INVITE_LENGTH != TOKEN_LENGTH and is_invite(token)
+    assert START_RE.match(f"/start {token}") and not START_RE.match(f"/start {token}\n")
+
+
+async def test_invitation_end_to_end(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    link = await invite(sim, "Petugas", "Pendamping")
+    newcomer = sim.add_user(NEWCOMER, "Joko", last_name="Santoso")
+    await newcomer.open_link(link)
+    await newcomer.wait_for("Admin akan mengonfirmasi")
+    admin = sim.user(ADMIN)
+    ask = await admin.wait_for("membuka tautan undangan")
+    assert "Joko Santoso" in ask.text_or_caption and str(NEWCOMER) in ask.text_or_caption
+    await admin.tap("✅ Konfirmasi", ask)
+    await admin.wait_for("kini terdaftar")
+    await newcomer.wait_for("Selamat datang")
+    member = services.member(NEWCOMER)
+    assert member is not None and member.roles == {"officer", "escort"}
+    menu = [c for c, _ in sim.commands_for(NEWCOMER)]
+    assert "daftar" in menu and "kode" in menu and "staf" not in menu
+    await newcomer.send_text("/daftar")
+    await newcomer.wait_for("foto KTP")
+    actions = [e.action for e in await services.storage.audit_events()]
+    assert "staff_invited" in actions and "staff_added" in actions
+
+    # The same link a second time, by anyone, is dead.
+    await sim.user(STRANGER).open_link(link)
+    await sim.user(STRANGER).wait_for("tidak berlaku")
+    assert services.member(STRANGER) is None
+
+
+async def test_expired_invitation_is_refused(
+    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
+) -> None:
+    link = await invite(sim, "Kepala Seksi")
+    clock.advance(hours=25)
+    stranger = sim.user(STRANGER)
+    await stranger.open_link(link)
+    await stranger.wait_for("tidak berlaku")
+    assert services.member(STRANGER) is None
+    actions = [e.action for e in await services.storage.audit_events()]
+    assert "invitation_refused" in actions
+
+
+async def test_a_badge_token_with_the_prefix_still_goes_to_the_scan(
+    sim: BotApiSimulator, app: object
+) -> None:
+    escort = sim.user(ESCORT)
+    await escort.open_link(deep_link(BOT_USERNAME, "inv_" + "A" * 34))
+    await escort.wait_for("tidak dikenal atau palsu")
+
+
+async def test_only_admins_administer(sim: BotApiSimulator, app: object) -> None:
+    for user_id in (OFFICER, APPROVER):
+        person = sim.user(user_id)
+        for command in ("/staf", "/undang"):
+            await person.send_text(command)
+            await person.wait_for("khusus untuk Admin")
+    assert "staf" in [c for c, _ in sim.commands_for(ADMIN)]
+    assert "staf" not in [c for c, _ in sim.commands_for(OFFICER)]
+
+
+async def test_role_change_and_removal_take_effect_at_once(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    admin = sim.user(ADMIN)
+    await admin.send_text("/staf")
+    listing = await admin.wait_for("Daftar staf")
+    assert "Sari Petugas" in listing.text_or_caption
+    await admin.tap("Sari Petugas", listing)
+    await admin.wait_for("Tekan peran")
+    await admin.tap("⬜ Pendamping")
+    await admin.wait_for(
+        predicate=lambda m: "Pendamping" in m.text_or_caption and "Petugas" in m.text_or_caption
+    )
+    member = services.member(OFFICER)
+    assert member is not None and member.roles == {"officer", "escort"}
+    assert "kode" in [c for c, _ in sim.commands_for(OFFICER)]
+
+    await admin.tap("🗑 Hapus dari staf")
+    await admin.wait_for("dihapus dari staf")
+    assert services.member(OFFICER) is None
+    assert sim.commands_for(OFFICER) == []
+    officer = sim.user(OFFICER)
+    await officer.send_text("/daftar")
+    await officer.wait_for("ID Telegram Anda")
+    actions = [e.action for e in await services.storage.audit_events()]
+    assert "staff_roles" in actions and "staff_removed" in actions
+
+
+async def test_config_admins_cannot_be_removed(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    admin = sim.user(ADMIN)
+    await admin.send_text("/staf")
+    listing = await admin.wait_for("Daftar staf")
+    await admin.tap("Admin TI", listing)
+    await admin.wait_for("Tekan peran")
+    untick = await admin.tap("☑️ Admin")
+    await sim.settle()
+    assert untick is not None and "tetap admin" in untick.answer.text  # type: ignore[union-attr]
+    remove = await admin.tap("🗑 Hapus dari staf")
+    await sim.settle()
+    assert remove is not None and "diri sendiri" in remove.answer.text  # type: ignore[union-attr]
+    assert services.member(ADMIN) is not None

@@ -1,0 +1,186 @@
+"""Citizens' data in storage: NIK hashed and encrypted, migration 3, anonymization, the chain."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core.visits import VisitStatus
+from storage import audit
+from storage import privacy as store
+from storage.crypto import Cipher, InvalidToken
+from storage.db import Storage
+from storage.migrations import MIGRATIONS
+from tests.conftest import KEY, SECRET
+from tests.storage.test_storage import CIPHER, DRAFT, NOW
+
+OTHER_KEY = b"b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktMzI="
+
+
+def file_bytes(path: Path) -> bytes:
+    return b"".join(
+        Path(f"{path}{suffix}").read_bytes()
+        for suffix in ("", "-wal", "-shm")
+        if Path(f"{path}{suffix}").exists()
+    )
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "t.sqlite3"
+
+
+@pytest.fixture
+async def store_(path: Path):  # type: ignore[no-untyped-def]
+    storage = await Storage.open(path, CIPHER)
+    yield storage
+    await storage.close()
+
+
+async def test_nik_is_hashed_and_encrypted_never_in_the_file(store_: Storage, path: Path) -> None:
+    visit = await store_.submit_visit(DRAFT, 1001, NOW)
+    assert visit.nik == DRAFT.nik  # decrypted for the rest of the code
+    found = await store_.find_visitor(DRAFT.nik)
+    assert found is not None and found.nik == DRAFT.nik
+    raw = sqlite3.connect(path)
+    nik_hash, nik_enc = raw.execute("SELECT nik_hash, nik_enc FROM visitors").fetchone()
+    raw.close()
+    assert nik_hash == Cipher(KEY, SECRET).nik_hash(DRAFT.nik) and len(nik_hash) == 64
+    assert CIPHER.decrypt_text(nik_enc) == DRAFT.nik
+    data = file_bytes(path)
+    assert DRAFT.nik.encode() not in data
+    assert DRAFT.name.encode() in data  # the file is readable: the NIK is not in it
+
+
+async def test_the_wrong_key_reads_nothing(path: Path) -> None:
+    storage = await Storage.open(path, CIPHER)
+    visit = await storage.submit_visit(DRAFT, 1001, NOW)
+    await storage.close()
+    wrong = await Storage.open(path, Cipher(OTHER_KEY, SECRET))
+    try:
+        with pytest.raises(InvalidToken):
+            await wrong.get_visit(visit.id)
+    finally:
+        await wrong.close()
+
+
+def make_version_2(path: Path) -> None:
+    """A database as the bot left it before migration 3: the NIK in clear."""
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("PRAGMA journal_mode=WAL")
+    for number in (1, 2):
+        step = MIGRATIONS[number]
+        raw.executescript(f"BEGIN;\n{step}\nPRAGMA user_version = {number};\nCOMMIT;")
+    ts = NOW.isoformat()
+    raw.execute(
+        "INSERT INTO visitors (nik, name, organisation, phone, created_at, updated_at)"
+        " VALUES (?, 'Ayu Lestari', 'PT Lama', '0812', ?, ?)",
+        (DRAFT.nik, ts, ts),
+    )
+    raw.execute(
+        "INSERT INTO visits (visitor_id, status, purpose, duration_minutes, ktp_file_id,"
+        " officer_id, started_at, submitted_at) VALUES (1, 'done', 'Servis', 30, 'f', 1001, ?, ?)",
+        (ts, ts),
+    )
+    raw.close()
+    assert DRAFT.nik.encode() in file_bytes(path)
+
+
+async def test_migration_3_encrypts_existing_niks_once(path: Path) -> None:
+    make_version_2(path)
+    storage = await Storage.open(path, CIPHER)
+    try:
+        visit = await storage.get_visit(1)
+        assert visit is not None and visit.nik == DRAFT.nik and visit.name == "Ayu Lestari"
+        assert (await storage.find_visitor(DRAFT.nik)) is not None
+    finally:
+        await storage.close()
+    raw = sqlite3.connect(path)
+    before = raw.execute("SELECT nik_hash, nik_enc FROM visitors").fetchone()
+    raw.close()
+    assert DRAFT.nik.encode() not in file_bytes(path)  # overwritten, not left in free space
+    again = await Storage.open(path, CIPHER)  # idempotent: nothing left to convert
+    await again.close()
+    raw = sqlite3.connect(path)
+    assert raw.execute("SELECT nik_hash, nik_enc FROM visitors").fetchone() == before
+    raw.close()
+
+
+async def test_anonymizing_an_old_visit_keeps_a_returning_visitors_new_one(
+    store_: Storage, path: Path
+) -> None:
+    old = await store_.submit_visit(DRAFT, 1001, NOW)
+    assert await store_.approve(old.id, 2001, NOW, NOW + timedelta(hours=1), "t", "c")
+    later = NOW + timedelta(days=200)
+    new = await store_.submit_visit(replace(DRAFT, phone="0899"), 1001, later)
+
+    done = await store.forget(store_, later, "privacy_purge", visits=[old.id])
+    assert (done.visits_anonymized, done.visitors_deleted) == (1, 0)
+    gone = await store_.get_visit(old.id)
+    assert gone is not None
+    assert (gone.name, gone.nik, gone.phone) == (store.ANONYMOUS, "", "")
+    # The log keeps what the access log needs: times, status, staff, organisation.
+    assert (gone.status, gone.submitted_at, gone.decided_by) == (VisitStatus.APPROVED, NOW, 2001)
+    assert gone.organisation == DRAFT.organisation and gone.ktp_file_id == ""
+    kept = await store_.get_visit(new.id)
+    assert kept is not None and kept.nik == DRAFT.nik and kept.phone == "0899"
+
+    done = await store.forget(store_, later, "privacy_purge", visits=[new.id])
+    assert (done.visits_anonymized, done.visitors_deleted) == (1, 1)
+    assert await store_.find_visitor(DRAFT.nik) is None
+    data = file_bytes(path)
+    assert DRAFT.name.encode() not in data and b"0899" not in data
+    (event,) = [e for e in await store_.audit_events() if e.action == "privacy_purge"][-1:]
+    assert event.detail == "ktp_deleted=1 visits_anonymized=1 visitors_deleted=1"
+
+
+async def test_verify_walks_the_chain(store_: Storage, path: Path) -> None:
+    visit = await store_.submit_visit(DRAFT, 1001, NOW)
+    await store_.record_event(NOW, 9001, "stranger_refused")
+    await store_.deny(visit.id, 2001, NOW, "tidak terjadwal")
+    report = await audit.verify(path)
+    assert report.ok and report.count == 3
+    assert report.head == (await store_.audit_events())[-1].hash
+
+
+def tamper(path: Path, *statements: str) -> None:
+    """What an attacker with the file can do: drop the append-only triggers, then edit."""
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("DROP TRIGGER audit_no_update")
+    raw.execute("DROP TRIGGER audit_no_delete")
+    for sql in statements:
+        raw.execute(sql)
+    raw.close()
+
+
+async def test_verify_finds_an_edited_row(store_: Storage, path: Path) -> None:
+    visit = await store_.submit_visit(DRAFT, 1001, NOW)
+    await store_.deny(visit.id, 2001, NOW, "tidak terjadwal")
+    await store_.record_event(NOW, 9001, "stranger_refused")
+    tamper(path, "UPDATE audit_events SET actor_id = 2002 WHERE id = 2")
+    report = await audit.verify(path)
+    assert (report.ok, report.broken_at, report.count) == (False, 2, 1)
+    assert "edited" in report.problem and "actor_id=2002" in report.problem
+
+
+async def test_verify_finds_a_rehashed_row_and_a_deleted_row(store_: Storage, path: Path) -> None:
+    visit = await store_.submit_visit(DRAFT, 1001, NOW)
+    await store_.deny(visit.id, 2001, NOW, "tidak terjadwal")
+    await store_.record_event(NOW, 9001, "stranger_refused")
+    tamper(path, "UPDATE audit_events SET hash = 'f' || substr(hash, 2) WHERE id = 1")
+    report = await audit.verify(path)
+    assert report.broken_at == 1 and "edited" in report.problem
+
+    other = path.with_name("other.sqlite3")
+    second = await Storage.open(other, CIPHER)
+    visit = await second.submit_visit(DRAFT, 1001, NOW)
+    await second.deny(visit.id, 2001, NOW, "tidak terjadwal")
+    await second.record_event(NOW, 9001, "stranger_refused")
+    await second.close()
+    tamper(other, "DELETE FROM audit_events WHERE id = 2")
+    report = await audit.verify(other)
+    assert report.broken_at == 3 and "removed" in report.problem

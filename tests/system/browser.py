@@ -1,0 +1,146 @@
+"""Driving the demo page in headless Chromium: fixtures' helpers and one phone's actions.
+
+Chromium is the Debian package (/usr/bin/chromium); Playwright's own browser downloads are
+not used. A missing or broken Chromium makes the browser tests fail, never skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from playwright.async_api import Browser, Locator, Page, Playwright, expect
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root, where Chromium's sandbox refuses to start
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# docs/img/ is committed, so every run rewrites its PNGs (the bubbles show the time);
+# AKSES_SCREENSHOTS=/tmp/shots keeps a working tree clean.
+SCREENSHOTS = Path(
+    os.environ.get("AKSES_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "docs" / "img"
+)
+WIDE = {"width": 1280, "height": 860}
+NARROW = {"width": 420, "height": 860}
+_CLASS = "contains(concat(' ', @class, ' '), ' {} ')"
+_ANSWERS = (
+    f"xpath=.//li[{_CLASS.format('bot')}][not(following-sibling::li[{_CLASS.format('me')}])]"
+)
+
+
+def chromium() -> str:
+    """Chromium's path, or a failure that says how to install it (never a skip)."""
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(
+            f"{CHROMIUM} not found: install the Debian package `chromium` (see .ci/run)"
+        )
+    return CHROMIUM
+
+
+async def launch(playwright: Playwright) -> Browser:
+    return await playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+
+
+async def open_demo(browser: Browser, url: str, viewport: dict, errors: list[str]) -> Page:
+    """The page, once its live connection is up; script errors are collected in `errors`."""
+    page = await browser.new_page(viewport=viewport)  # type: ignore[arg-type]
+    page.set_default_timeout(10_000)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(url)
+    await expect(page.locator("body")).to_have_attribute("data-live", "true")
+    return page
+
+
+async def screenshot(page: Page, name: str) -> None:
+    """Saved into docs/img/ for the README and the guides (Playwright creates the folder)."""
+    await page.screenshot(path=SCREENSHOTS / f"{name}.png")
+
+
+class PhoneView:
+    """One phone on the page, acted on as a person would: typing, tapping, attaching."""
+
+    def __init__(self, page: Page, title: str):
+        self.page = page
+        self.title = title
+        self.root = page.locator(f'section.phone[data-title="{title}"]')
+
+    async def show(self) -> None:
+        """On a narrow screen, switch to this phone's tab first."""
+        tab = self.page.locator(".tabs button", has_text=self.title)
+        if await tab.is_visible():
+            await tab.click()
+        await expect(self.root).to_be_visible()
+
+    def bot(self, text: str | None = None, *, since_my_last: bool = False) -> Locator:
+        """The newest bot bubble containing `text` (case-sensitive).
+
+        since_my_last: only bubbles below this person's last message, i.e. the answer to it
+        rather than an earlier message that happens to contain the same words.
+        """
+        found = self.root.locator(_ANSWERS if since_my_last else "li.msg.bot")
+        if text is not None:
+            found = found.filter(has_text=re.compile(re.escape(text)))
+        return found.last
+
+    async def wait_for(self, text: str) -> Locator:
+        bubble = self.bot(text, since_my_last=True)
+        await expect(bubble).to_be_visible()
+        return bubble
+
+    async def send(self, text: str) -> None:
+        box = self.root.locator(".composer input")
+        await box.fill(text)
+        await box.press("Enter")
+        await expect(self.root.locator("li.msg.me").last).to_contain_text(text)
+
+    async def tap(self, label: str) -> None:
+        await self.root.locator(".ikb", has_text=label).last.click()
+
+    async def menu(self, command: str) -> None:
+        await self.root.locator(".menu-btn").click()
+        await self.root.locator(".command-menu .command", has_text=f"/{command}").click()
+
+    async def attach_sample(self, number: int) -> None:
+        await self.root.locator(".attach-btn").click()
+        await self.page.locator("#attach .sample", has_text=f"KTP spesimen {number}").click()
+        await expect(self.root.locator("li.msg.me img").last).to_be_visible()
+
+    async def buttons(self, bubble: Locator) -> list[str]:
+        return [text.strip() for text in await bubble.locator(".ikb").all_inner_texts()]
+
+    async def toast(self, text: str) -> None:
+        await expect(self.root.locator(".toast", has_text=text)).to_be_visible()
+
+
+async def register(officer: PhoneView, sample: int, nik: str, name: str) -> None:
+    """The officer's whole form, typed and tapped in the officer's phone."""
+    start = officer.root.locator(".start")
+    if await start.is_visible():  # a chat never opened shows only Telegram's Start button
+        await start.click()
+        await officer.wait_for("Selamat datang")
+    await officer.menu("daftar")
+    await officer.wait_for("foto KTP")
+    await officer.attach_sample(sample)
+    await officer.wait_for("NIK")
+    await officer.send(nik)
+    await officer.wait_for("nama lengkap")
+    await officer.send(name)
+    await officer.wait_for("instansi")
+    await officer.send("PT Jaringan Nusantara")
+    await officer.wait_for("nomor HP")
+    await officer.send("0812-3456-7890")
+    await officer.wait_for("keperluan")
+    await officer.tap("Pemeliharaan server")
+    await officer.wait_for("Berapa lama")
+    await officer.tap("30 mnt")
+    await officer.wait_for("Perangkat yang dibawa")
+    await officer.send("Laptop, kabel konsol")
+    summary = await officer.wait_for("Periksa data pengunjung")
+    await expect(summary).to_contain_text(re.compile(name))

@@ -1,0 +1,241 @@
+"""The bot as its own process (`python -m bot run`), killed with SIGKILL at every step of
+the flow and started again: every visit completes, SQLite stays consistent, and the
+audit chain verifies."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.core.qr import decode_qr
+from simulator import BotApiSimulator, SimMessage
+from tests.conftest import APPROVER, ESCORT, OFFICER, SECRET, TOKEN
+from tests.flows import ktp_image
+from tests.strategies import build_nik
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "YWtzZXMtdGVzdC1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="
+REGISTRATION_STEPS = 10  # /daftar, photo, NIK, name, organisation, phone, purpose, ...
+DOOR_STEPS = ("approve", "enter", "exit")
+
+
+class BotProcess:
+    def __init__(self, sim: BotApiSimulator, config: Path) -> None:
+        self.sim, self.config, self.proc = sim, config, None  # type: ignore[var-annotated]
+        self.log = config.with_name("bot.log")
+
+    async def start(self) -> None:
+        before = self.sim.call_counts["getUpdates"]
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PTB_TIMEDELTA": "1"}
+        with self.log.open("ab") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(  # noqa: ASYNC220 - a child we kill on purpose
+                [sys.executable, "-m", "bot", "run", "--config", str(self.config)],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+        for _ in range(300):  # ready once it polls
+            if self.sim.call_counts["getUpdates"] > before:
+                return
+            await asyncio.sleep(0.05)
+        raise TimeoutError("the bot process did not start polling")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+
+def write_config(tmp_path: Path, sim: BotApiSimulator) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[telegram]
+token = "{TOKEN}"
+base_url = "{sim.base_url}"
+base_file_url = "{sim.base_file_url}"
+[storage]
+data_dir = "data"
+[security]
+signing_secret = "{SECRET.decode()}"
+encryption_key = "{KEY}"
+[[staff]]
+id = {OFFICER}
+name = "Sari"
+roles = ["officer"]
+[[staff]]
+id = {APPROVER}
+name = "Budi"
+roles = ["approver"]
+[[staff]]
+id = {ESCORT}
+name = "Dewi"
+roles = ["escort"]
+""",
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    return path
+
+
+QUESTIONS = (
+    "Kirim foto KTP",
+    "Ketik NIK",
+    "nama lengkap",
+    "instansi / perusahaan",
+    "nomor HP",
+    "keperluan",
+    "Berapa lama",
+    "Perangkat yang dibawa",
+    "Periksa data pengunjung",
+)
+
+
+def current_question(messages: list[SimMessage]) -> SimMessage | None:
+    """The newest question the bot asked (a restart repeats it, so this is the state)."""
+    for message in reversed(messages):
+        if message.text_or_caption.startswith("📨 Permintaan"):
+            return None
+        if any(q in message.text_or_caption for q in QUESTIONS):
+            return message
+    return None
+
+
+async def answer(sim: BotApiSimulator, question: SimMessage | None, nik: str, name: str) -> None:
+    officer = sim.user(OFFICER)
+    text = question.text_or_caption if question else ""
+    if question is None:
+        await officer.send_text("/daftar")
+    elif "Kirim foto KTP" in text:
+        await officer.send_photo(ktp_image())
+    elif "Ketik NIK" in text:
+        await officer.send_text(nik)
+    elif "nama lengkap" in text:
+        await officer.send_text(name)
+    elif "instansi / perusahaan" in text:
+        await officer.send_text("PT Uji Coba")
+    elif "nomor HP" in text:
+        await officer.send_text("081234567890")
+    elif "keperluan" in text:
+        await officer.tap("Pemeliharaan server", question)
+    elif "Berapa lama" in text:
+        await officer.tap("30 mnt", question)
+    elif "Perangkat yang dibawa" in text:
+        await officer.send_text("Laptop")
+    else:
+        await officer.tap("Kirim ke Kepala Seksi", question)
+
+
+def status(db: Path, name: str) -> str | None:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as raw:
+        row = raw.execute(
+            "SELECT v.status FROM visits v JOIN visitors p ON p.id = v.visitor_id"
+            " WHERE p.name = ?",
+            (name,),
+        ).fetchone()
+    return row[0] if row else None
+
+
+async def test_sigkill_at_every_step(tmp_path: Path, sim: BotApiSimulator) -> None:
+    config = write_config(tmp_path, sim)
+    db = tmp_path / "data" / "akses.sqlite3"
+    bot = BotProcess(sim, config)
+    await bot.start()
+    officer = sim.user(OFFICER)
+    try:
+        for kill_at in range(REGISTRATION_STEPS + len(DOOR_STEPS)):
+            name = f"Tamu Uji {kill_at}"
+            nik = build_nik("350801", _date(kill_at), "L", f"{kill_at + 1:04d}")
+            step = 0
+            while status(db, name) is None:
+                question = current_question(officer.bot_messages)
+                await answer(sim, question, nik, name)
+                if step == kill_at:
+                    bot.kill()
+                    await bot.start()
+                await sim.settle(quiet=0.3)
+                step += 1
+                assert step < 40, f"{name}: no progress\n{_tail(bot.log)}\n{officer.messages[-4:]}"
+            link = await _door(sim, bot, db, name, kill_at - REGISTRATION_STEPS)
+            assert link and status(db, name) == "done"
+    finally:
+        bot.kill()
+
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        done = raw.execute("SELECT COUNT(*) FROM visits WHERE status = 'done'").fetchone()[0]
+        decisions = raw.execute(
+            "SELECT visit_id, COUNT(*) FROM audit_events WHERE action = 'approve'"
+            " GROUP BY visit_id HAVING COUNT(*) > 1"
+        ).fetchall()
+    assert done == REGISTRATION_STEPS + len(DOOR_STEPS) and decisions == []
+    verify = subprocess.run(  # noqa: ASYNC221 - the bot is stopped; nothing else runs
+        [sys.executable, "-m", "bot", "audit", "verify", "--config", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+async def _door(
+    sim: BotApiSimulator, bot: BotProcess, db: Path, name: str, kill_index: int
+) -> str:
+    """Approve, enter, exit; the step at kill_index (if any) is followed by a SIGKILL."""
+    approver, escort = sim.user(APPROVER), sim.user(ESCORT)
+    for index, (step, before, after) in enumerate(
+        [
+            ("approve", "pending", "approved"),
+            ("enter", "approved", "inside"),
+            ("exit", "inside", "done"),
+        ]
+    ):
+        attempts = 0
+        while status(db, name) == before:
+            attempts += 1
+            assert attempts < 10, f"{step} of {name} does not happen"
+            if step == "approve":
+                card = await approver.wait_for(
+                    predicate=lambda m: name in m.text_or_caption and bool(m.buttons),
+                    since=0,
+                    timeout=20,
+                )
+                await approver.tap("Setujui", card)
+            else:
+                if step == "enter" and attempts == 1:
+                    badge = await sim.user(OFFICER).wait_for(
+                        predicate=lambda m: (
+                            m.photo_bytes is not None and name in m.text_or_caption
+                        ),
+                        since=0,
+                        timeout=20,
+                    )
+                    (link,) = decode_qr(badge.photo_bytes)
+                await escort.open_link(link)
+                view = await escort.wait_for(
+                    predicate=lambda m: name in m.text_or_caption and bool(m.buttons), timeout=20
+                )
+                await escort.tap("Catat MASUK" if step == "enter" else "Catat KELUAR", view)
+            if index == kill_index and attempts == 1:
+                bot.kill()
+                await bot.start()
+            await sim.settle(quiet=0.3)
+        assert status(db, name) == after
+    return link
+
+
+def _tail(log: Path) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+
+
+def _date(n: int) -> object:
+    from datetime import date
+
+    return date(1970 + n, 3, 1 + n)

@@ -1,0 +1,169 @@
+"""The admin's commands, as run from a shell: privacy export/erase and audit verify."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import stat
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app.config import load_config
+from bot.flows import ktp
+from storage import privacy as store
+from storage.crypto import Cipher
+from storage.db import Storage
+from tests.conftest import KEY, SECRET
+from tests.flows import ktp_image
+from tests.storage.test_storage import DRAFT, NOW
+
+ROOT = Path(__file__).resolve().parents[2]
+MASKED = DRAFT.nik[:4] + "*" * 10 + DRAFT.nik[-2:]
+CONFIG = f"""
+[telegram]
+token = "123456:TEST-TOKEN-abcdefghijklmnopqrstuv"
+[security]
+signing_secret = "{SECRET.decode()}"
+encryption_key = "{KEY.decode()}"
+[storage]
+data_dir = "data"
+[[staff]]
+id = 2001
+name = "Budi"
+roles = ["approver"]
+"""
+
+
+def bot(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        input=stdin,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+async def config_path(tmp_path: Path) -> Path:
+    """A database with two visits of one person (one KTP kept) and one of somebody else."""
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    path.chmod(0o600)
+    config = load_config(path, env={})
+    storage = await Storage.open(config.database_path, Cipher(KEY, SECRET))
+    try:
+        first = await storage.submit_visit(DRAFT, 1001, NOW)
+        await storage.approve(first.id, 2001, NOW, NOW + timedelta(hours=1), "t", "c")
+        second = await storage.submit_visit(DRAFT, 1001, NOW + timedelta(days=3))
+        photo = storage.cipher.encrypt(ktp_image())
+        ktp.write_private(config.data_dir / ktp.relative_path(second.id), photo)
+        await store.ktp_stored(storage, second.id, ktp.relative_path(second.id), NOW)
+        other = replace(DRAFT, nik="3508010102850001", name="Bayu Aji")
+        await storage.submit_visit(other, 1001, NOW)
+    finally:
+        await storage.close()
+    return path
+
+
+def audit_rows(config_path: Path) -> list[tuple[object, ...]]:
+    raw = sqlite3.connect(load_config(config_path, env={}).database_path)
+    try:
+        sql = "SELECT action, actor_id, visit_id, detail FROM audit_events ORDER BY id"
+        return raw.execute(sql).fetchall()
+    finally:
+        raw.close()
+
+
+async def test_export_writes_everything_about_one_person(
+    config_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "export.json"
+    spaced = "3508 0155 0790 0002"  # as typed from the card
+    result = bot("privacy", "export", spaced, "--config", str(config_path), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["visitor"]["nik"] == DRAFT.nik and data["visitor"]["name"] == DRAFT.name
+    assert [v["id"] for v in data["visits"]] == [1, 2]  # not the other person's visit 3
+    assert base64.b64decode(data["visits"][1]["ktp_image_base64"]) == ktp_image()
+    assert data["visits"][0]["ktp_image_base64"] is None
+    assert {e["action"] for e in data["audit_events"]} == {"submit", "approve"}
+    assert {e["visit_id"] for e in data["audit_events"]} == {1, 2}
+    # The export is audited, with the NIK masked, never in full.
+    assert audit_rows(config_path)[-1] == ("privacy_export", None, None, f"nik={MASKED} visits=2")
+    assert all(DRAFT.nik not in str(row) for row in audit_rows(config_path))
+
+
+async def test_erase_anonymizes_and_deletes_the_ktp_keeping_the_log(config_path: Path) -> None:
+    config = load_config(config_path, env={})
+    ktp_file = config.data_dir / "ktp" / "2.ktp"
+    assert ktp_file.exists()
+
+    refused = bot("privacy", "erase", DRAFT.nik, "--config", str(config_path), stdin="")
+    assert refused.returncode == 1 and "--yes" in refused.stderr
+    assert ktp_file.exists()
+
+    result = bot("privacy", "erase", DRAFT.nik, "--config", str(config_path), "--yes")
+    assert result.returncode == 0, result.stderr
+    assert "2 visit(s) anonymized" in result.stdout
+    assert not ktp_file.exists()
+    storage = await Storage.open(config.database_path, Cipher(KEY, SECRET))
+    try:
+        assert await storage.find_visitor(DRAFT.nik) is None
+        first = await storage.get_visit(1)
+        assert first is not None and first.name == store.ANONYMOUS and first.nik == ""
+        assert first.decided_by == 2001 and first.submitted_at == NOW  # the log's facts stay
+        other = await storage.get_visit(3)
+        assert other is not None and other.name == "Bayu Aji"  # somebody else is untouched
+    finally:
+        await storage.close()
+    action, actor, visit, detail = audit_rows(config_path)[-1]
+    assert (action, actor, visit) == ("privacy_erase", None, None)
+    assert detail == f"nik={MASKED} ktp_deleted=2 visits_anonymized=2 visitors_deleted=1"
+    assert DRAFT.name.encode() not in config.database_path.read_bytes()
+
+    again = bot("privacy", "export", DRAFT.nik, "--config", str(config_path))
+    assert again.returncode == 0 and json.loads(again.stdout)["visitor"] is None
+
+
+def test_verify_reports_ok_then_the_first_edited_row(config_path: Path) -> None:
+    result = bot("audit", "verify", "--config", str(config_path))
+    assert result.returncode == 0, result.stderr
+    assert "OK: 4 audit events" in result.stdout
+
+    raw = sqlite3.connect(load_config(config_path, env={}).database_path, isolation_level=None)
+    raw.execute("DROP TRIGGER audit_no_update")  # an attacker with the file can do this
+    raw.execute("UPDATE audit_events SET to_status = 'approved' WHERE id = 3")
+    raw.close()
+    result = bot("audit", "verify", "--config", str(config_path))
+    assert result.returncode == 1
+    assert "BROKEN at event 3" in result.stderr and "to_status='approved'" in result.stderr
+
+
+def test_verify_reports_a_deleted_row(config_path: Path) -> None:
+    raw = sqlite3.connect(load_config(config_path, env={}).database_path, isolation_level=None)
+    raw.execute("DROP TRIGGER audit_no_delete")
+    raw.execute("DELETE FROM audit_events WHERE id = 2")
+    raw.close()
+    result = bot("audit", "verify", "--config", str(config_path))
+    assert result.returncode == 1
+    assert "BROKEN at event 3" in result.stderr and "removed" in result.stderr
+
+
+def test_bad_nik_and_missing_database(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    result = bot("privacy", "export", "12345", "--config", str(path))
+    assert result.returncode == 2 and "16 digits" in result.stderr
+    result = bot("audit", "verify", "--config", str(path))
+    assert result.returncode == 2 and "no database" in result.stderr

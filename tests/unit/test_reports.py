@@ -1,0 +1,229 @@
+"""The access log's rendering (bot/reports/): periods, XLSX, CSV, PDF pages, chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+from PIL import Image
+from pypdf import PdfReader
+
+from bot.core.standards import TimeStandards
+from bot.core.visits import Visit, VisitStatus
+from bot.reports.export import ProgressBar, render
+from bot.reports.log import COLUMNS, AccessLog, build_access_log
+from bot.reports.period import (
+    Period,
+    PeriodError,
+    Preset,
+    ReversedPeriod,
+    parse_date,
+    parse_period,
+    preset_period,
+)
+
+WIB = ZoneInfo("Asia/Jakarta")
+T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Monday 08:00 WIB
+NAMES = {1001: "Sari Petugas", 2001: "Budi Kasi", 3001: "Dewi Pendamping"}
+
+
+def make_visit(number: int, **changes: object) -> Visit:
+    start = T0 + timedelta(hours=number)
+    base = Visit(
+        id=number,
+        status=VisitStatus.DONE,
+        visitor_id=number,
+        nik=f"35080155079{number % 100000:05d}",
+        name=f"Pengunjung {number}",
+        organisation="PT Jaringan Nusantara",
+        phone="081234567890",
+        purpose="Pemeliharaan server",
+        duration_minutes=30,
+        equipment="Laptop",
+        ktp_file_id="file",
+        officer_id=1001,
+        started_at=start,
+        form_done_at=start + timedelta(minutes=5),
+        submitted_at=start + timedelta(minutes=7),
+        handover_at=start + timedelta(minutes=7),
+        decided_at=start + timedelta(minutes=10),
+        decided_by=2001,
+        entered_at=start + timedelta(minutes=15),
+        entry_escort_id=3001,
+        exited_at=start + timedelta(minutes=40),
+        exit_escort_id=3001,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def access_log(visits: list[Visit], period: Period | None = None) -> AccessLog:
+    return build_access_log(
+        visits,
+        period or Period(date(2026, 11, 1), date(2026, 11, 30)),
+        tz=WIB,
+        standards=TimeStandards(),
+        names=NAMES,
+        now=T0 + timedelta(days=20),
+    )
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-01", date(2026, 11, 1)),
+        ("01-11-2026", date(2026, 11, 1)),
+        ("1/11/2026", date(2026, 11, 1)),
+        ("28.11.2026", date(2026, 11, 28)),
+    ],
+)
+def test_dates_in_both_orders(text: str, expected: date) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text", ["kemarin", "2026-13-01", "31-02-2026", "26-11-01", ""])
+def test_bad_dates(text: str) -> None:
+    with pytest.raises(PeriodError):
+        parse_date(text)
+
+
+def test_periods() -> None:
+    assert parse_period(["2026-11-01", "28-11-2026"]) == Period(
+        date(2026, 11, 1), date(2026, 11, 28)
+    )
+    assert parse_period(["2026-11-05"]).days == 1
+    with pytest.raises(ReversedPeriod):
+        parse_period(["2026-11-28", "2026-11-01"])
+    with pytest.raises(PeriodError):
+        parse_period(["2026-11-01", "2026-11-02", "2026-11-03"])
+    # Saturday 28 November 2026, 23:30 WIB is still that Saturday in the office.
+    now = datetime(2026, 11, 28, 16, 30, tzinfo=UTC)
+    assert preset_period(Preset.TODAY, now, WIB) == Period(date(2026, 11, 28), date(2026, 11, 28))
+    assert preset_period(Preset.WEEK, now, WIB) == Period(date(2026, 11, 23), date(2026, 11, 28))
+    assert preset_period(Preset.MONTH, now, WIB) == Period(date(2026, 11, 1), date(2026, 11, 28))
+    start, end = Period(date(2026, 11, 1), date(2026, 11, 1)).bounds(WIB)
+    assert start == datetime(2026, 10, 31, 17, 0, tzinfo=UTC)
+    assert end - start == timedelta(days=1)
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+
+def test_rows_mask_the_nik_name_staff_and_list_breaches() -> None:
+    late = make_visit(
+        2, decided_at=T0 + timedelta(hours=2, minutes=25), entered_at=None, exited_at=None
+    )
+    late = replace(late, status=VisitStatus.EXPIRED)
+    denied = make_visit(
+        3, status=VisitStatus.DENIED, decided_by=2999, entered_at=None, exited_at=None
+    )
+    log = access_log([denied, late, make_visit(1)])
+    assert [row.number for row in log.rows] == [1, 2, 3]
+    first, second, third = log.rows
+    assert first.nik == "3508**********01" and first.approved_by == "Budi Kasi"
+    assert first.escort == "Dewi Pendamping" and first.duration == 25
+    assert first.breaches == "" and not first.breached
+    assert second.breaches == "Keputusan 18 > 10 mnt" and second.status == "Kedaluwarsa"
+    assert third.approved_by == "(ditolak: ID 2999)"  # no longer in the config
+    assert log.breach_counts()[next(iter(log.breach_counts()))] == (0, 3)
+    assert log.breached_rows == 1
+    assert len(log.titles) == len(COLUMNS) and "Keluar (WIB)" in log.titles
+
+
+# --- formats ---------------------------------------------------------------------------------
+
+
+def test_xlsx_has_a_frozen_header_widths_and_local_times() -> None:
+    log = access_log([make_visit(i) for i in range(1, 6)])
+    book = load_workbook(io.BytesIO(render(log, "xlsx")))
+    sheet = book["Log akses"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["D"].width == COLUMNS[3].xlsx_width
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 6
+    entry = rows[1][log.titles.index("Masuk (WIB)")]
+    assert entry == datetime(2026, 11, 2, 9, 15)  # 02:15 UTC, shown as office time
+    summary = [r for r in book["Ringkasan"].iter_rows(values_only=True) if r and r[0]]
+    assert ("Jumlah permintaan", 5) in [tuple(r[:2]) for r in summary]
+
+
+def test_csv_is_utf8_with_bom_and_the_same_columns() -> None:
+    log = access_log([make_visit(1, name='Andrés Ñúñez, "Ucok"')])
+    data = render(log, "csv")
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == log.titles
+    assert rows[1][3] == 'Andrés Ñúñez, "Ucok"'
+    assert rows[1][12] == "2026-11-02 09:15"
+
+
+def test_pdf_pages_are_numbered_and_end_with_the_signature_block() -> None:
+    log = access_log([make_visit(i) for i in range(1, 121)])
+    pages = pdf_pages(render(log, "pdf"))
+    total = len(pages)
+    assert total >= 3
+    for number, text in enumerate(pages, 1):
+        assert f"Halaman {number} dari {total}" in text
+        if "Pengunjung" in text:  # the table's header on every page with rows
+            assert "Nama" in text and "Pelanggaran" in text
+    assert "PEMERINTAH KABUPATEN LUMAJANG" in pages[0]
+    assert "PEMERINTAH KABUPATEN LUMAJANG" not in pages[1]
+    assert "Kepala Seksi Pengelolaan dan Pengembangan Infrastruktur SPBE" in pages[-1]
+    assert "Mengetahui," in pages[-1] and "NIP." in pages[-1]
+    everything = "\n".join(pages)
+    assert all(f"Pengunjung {i}" in everything for i in (1, 60, 120))
+
+
+def test_pdf_prints_any_latin_name_and_wraps_long_text() -> None:
+    long_purpose = "Penggantian " + "modul-memori-server-rak-A3 " * 6
+    log = access_log([make_visit(1, name="Ñoño Łukasz Çelik", purpose=long_purpose)])
+    text = pdf_pages(render(log, "pdf"))[0]
+    assert "Ñoño Łukasz Çelik" in text
+    assert "Penggantian" in text
+
+
+def test_pdf_of_an_empty_period_still_prints() -> None:
+    text = pdf_pages(render(access_log([]), "pdf"))[0]
+    assert "Tidak ada kunjungan pada periode ini." in text
+    assert "Halaman 1 dari 1" in text
+
+
+def test_chart_is_a_png_for_long_and_empty_periods() -> None:
+    visits = [make_visit(i, submitted_at=T0 + timedelta(days=i)) for i in range(40)]
+    period = Period(date(2026, 10, 1), date(2026, 12, 31))
+    png = render(access_log(visits, period), "png")
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size == (1320, 990)
+    assert Image.open(io.BytesIO(render(access_log([]), "png"))).format == "PNG"
+
+
+def test_unknown_format() -> None:
+    with pytest.raises(ValueError, match="unknown format"):
+        render(access_log([]), "docx")
+
+
+def test_progress_bar_only_for_large_exports() -> None:
+    stream = io.StringIO()
+    bar = ProgressBar("export xlsx", stream, width=10, enabled=True)
+    bar(10, 20)
+    assert stream.getvalue() == ""
+    bar(500, 2000)
+    bar(2000, 2000)
+    lines = re.split(r"[\r\n]", stream.getvalue())
+    assert "export xlsx [##--------] 500/2000  25%" in lines
+    assert stream.getvalue().endswith("[##########] 2000/2000 100%\n")
+    silent = io.StringIO()
+    ProgressBar("x", silent)(2000, 2000)  # not a terminal
+    assert silent.getvalue() == ""
