@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-script test screenshots lint bench clean
+.PHONY: demo demo-script test chromium screenshots lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,25 @@ demo-script: $(BIN)/.installed
 
 # The browser tests' screenshots go to a scratch folder here, so a test run leaves the
 # committed docs/img alone; `make screenshots` refreshes them on purpose.
-test: $(BIN)/.installed
+test: $(BIN)/.installed chromium
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	AKSES_SCREENSHOTS=$${AKSES_SCREENSHOTS:-$$(mktemp -d)} $(BIN)/python -m pytest -q
 
-screenshots: $(BIN)/.installed
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not
+# used). As root this installs it; otherwise it stops with the one command to run.
+CHROMIUM_PACKAGES := chromium fonts-noto-color-emoji
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's $(CHROMIUM_PACKAGES) for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES) >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's Chromium. Run:  sudo apt-get install -y $(CHROMIUM_PACKAGES)" >&2; \
+	    exit 1; \
+	  fi; }
+
+screenshots: $(BIN)/.installed chromium
 	AKSES_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/system/test_browser.py
 
 bench: $(BIN)/.installed

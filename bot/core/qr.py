@@ -30,12 +30,14 @@ QUICK_SIDE = 1280
 # reduced size). 50 MP is more than any phone photo Telegram forwards, and 50 MB as
 # greyscale; Pillow's own bomb limit (~89 MP warning, ~179 MP error) sits above it.
 _MAX_DECODE_PIXELS = 50_000_000
+_QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
 def _load(image_bytes: bytes, max_side: int) -> tuple[Image.Image | None, bool]:
     """The image in greyscale, its longest side at most `max_side`; and whether it was
     larger than that."""
-    image = Image.open(io.BytesIO(image_bytes))
+    # Typed as the base class: EXIF transposing and conversion return plain Images.
+    image: Image.Image = Image.open(io.BytesIO(image_bytes))
     width, height = image.size
     larger = max(width, height) > max_side
     if image.format == "JPEG":
@@ -92,7 +94,7 @@ def _decode(image_bytes: bytes, max_side: int) -> tuple[list[str], bool]:
     if image is None:
         return [], larger
     try:
-        barcodes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+        barcodes = zxingcpp.read_barcodes(image, formats=_QR_ONLY)
     except Exception:
         return [], larger
     texts: list[str] = []
