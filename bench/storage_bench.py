@@ -211,7 +211,7 @@ class Seeder:
         target: str,
         at: datetime,
     ) -> None:
-        # The same chain as Storage._audit writes, so a verifier accepts the seeded log.
+        # The same chain as AuditLog.append writes, so a verifier accepts the seeded log.
         fields = (_ts(at), actor, action, visit_id, source, target, "")
         digest = audit_hash(self.prev_hash, fields)
         self.rows["audit_events"].append(

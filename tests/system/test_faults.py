@@ -157,5 +157,4 @@ def _duplicates(messages: list) -> int:  # type: ignore[type-arg]
 
 
 async def _outbox_counts(services: Services) -> dict[str, int]:
-
     return await services.storage.outbox.counts()
