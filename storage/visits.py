@@ -239,24 +239,38 @@ class Visits:
             if not won:
                 return None
             await self._audit.append(
-                db, change.at, change.actor_id, change.action, before.id, before.status,
+                db,
+                change.at,
+                change.actor_id,
+                change.action,
+                before.id,
+                before.status,
                 after.status,
-            )  # fmt: skip
+            )
             if after.decided_for is not None and before.decided_for != after.decided_for:
                 # Kept as its own event: the audit trail has always named the principal.
                 await self._audit.append(
-                    db, change.at, change.actor_id, "decided_on_behalf", before.id,
+                    db,
+                    change.at,
+                    change.actor_id,
+                    "decided_on_behalf",
+                    before.id,
                     detail=str(after.decided_for),
-                )  # fmt: skip
+                )
             await self._outbox.enqueue(db, messages, change.at, before.id)
             if badge is not None:
                 assert after.valid_until is not None
                 await db.execute(
                     "INSERT INTO badges (visit_id, token_hash, code_hash, issued_at, expires_at)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (before.id, badge.token_hash, badge.code_hash, ts(change.at),
-                     ts(after.valid_until)),
-                )  # fmt: skip
+                    (
+                        before.id,
+                        badge.token_hash,
+                        badge.code_hash,
+                        ts(change.at),
+                        ts(after.valid_until),
+                    ),
+                )
             if change.action in _BADGE_DIES:
                 await db.execute(
                     "UPDATE badges SET revoked_at = ? WHERE visit_id = ? AND revoked_at IS NULL",

@@ -292,8 +292,8 @@ async def expire(services: Services, visit: Visit) -> bool:
     """An approved badge not used within its window dies; the officer is told."""
     if visit.status != VisitStatus.APPROVED:
         return False
-    notice = _text("expired", visit.officer_id, texts.badge_expired_notice(visit))
     change = lifecycle.expire(visit, services.now())
+    notice = _text("expired", visit.officer_id, texts.badge_expired_notice(change.after))
     return (await _applied(services, change, [notice])).outcome == Outcome.DONE
 
 
