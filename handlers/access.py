@@ -26,7 +26,7 @@ async def refuse_strangers(update: Update, context: BotContext) -> None:
     # Only the numeric id is logged: what a stranger typed may be personal data.
     log.info("refused update from non-staff user %s", user.id)
     services = context.services
-    await services.storage.record_event(services.now(), user.id, "stranger_refused")
+    await services.storage.audit.record(services.now(), user.id, "stranger_refused")
     if update.callback_query is not None:
         await update.callback_query.answer(texts.NOT_ALLOWED, show_alert=True)
     elif update.effective_chat is not None and update.effective_chat.type == "private":

@@ -27,7 +27,6 @@ from bot.core.roles import StaffMember
 from bot.core.visits import VisitStatus
 from bot.flows import workflow
 from bot.texts.staff import on_behalf
-from storage import staff as staff_store
 
 
 class DenyStep(enum.IntEnum):
@@ -46,16 +45,11 @@ def _approver(update: Update, context: BotContext) -> StaffMember | None:
     return StaffMember(member.user_id, on_behalf(member.name, principal.name), member.roles)
 
 
-async def _note_behalf(
-    context: BotContext, approver: StaffMember, result: workflow.Result
-) -> None:
-    """A delegate's decision keeps whose behalf it was taken on (visits.decided_for)."""
-    services = context.services
-    principal = None if approver.has("approver") else services.acting_for(approver.user_id)
-    if principal is not None and result.outcome == workflow.Outcome.DONE and result.visit:
-        await staff_store.record_on_behalf(
-            services.storage, result.visit.id, approver.user_id, principal.user_id, services.now()
-        )
+def _principal(context: BotContext, approver: StaffMember) -> StaffMember | None:
+    """Whose behalf a delegate decides on; stored with the decision (visits.decided_for)."""
+    if approver.has("approver"):
+        return None
+    return context.services.acting_for(approver.user_id)
 
 
 async def approve(update: Update, context: BotContext) -> None:
@@ -70,8 +64,8 @@ async def approve(update: Update, context: BotContext) -> None:
     if data is None or data.visit_id is None:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
-    result = await workflow.approve(context.services, data.visit_id, approver)
-    await _note_behalf(context, approver, result)
+    principal = _principal(context, approver)
+    result = await workflow.approve(context.services, data.visit_id, approver, principal)
     await _answer(update, result, texts.APPROVED_TOAST)
 
 
@@ -86,7 +80,7 @@ async def deny(update: Update, context: BotContext) -> DenyStep | int:
     data = callbacks.parse(query.data)
     visit = None
     if data is not None and data.visit_id is not None:
-        visit = await context.services.storage.get_visit(data.visit_id)
+        visit = await context.services.storage.visits.get(data.visit_id)
     if visit is None or visit.status != VisitStatus.PENDING:
         await _answer(update, workflow.Result(workflow.Outcome.NOT_ALLOWED, visit), "")
         return ConversationHandler.END
@@ -118,8 +112,8 @@ async def deny_reason(update: Update, context: BotContext) -> DenyStep | int:
         )
         return DenyStep.REASON
     context.user_data.pop("deny_visit", None)  # type: ignore[union-attr]
-    result = await workflow.deny(context.services, visit_id, approver, reason)
-    await _note_behalf(context, approver, result)
+    principal = _principal(context, approver)
+    result = await workflow.deny(context.services, visit_id, approver, reason, principal)
     if result.outcome == workflow.Outcome.DONE:
         await message.reply_text(texts.DENIED_TOAST)
     elif result.visit is not None:

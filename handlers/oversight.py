@@ -14,7 +14,7 @@ async def inside(update: Update, context: BotContext) -> None:
     """/aktif: every visitor inside the server room, with overstays flagged."""
     assert update.effective_message is not None
     services = context.services
-    visits = await services.storage.visits_with_status(VisitStatus.INSIDE)
+    visits = await services.storage.visits.with_status(VisitStatus.INSIDE)
     if not visits:
         await update.effective_message.reply_text(texts.NOBODY_INSIDE)
         return
@@ -28,7 +28,7 @@ async def pending(update: Update, context: BotContext) -> None:
     """/menunggu: requests waiting for the section head, against the decision standard."""
     assert update.effective_message is not None
     services = context.services
-    visits = await services.storage.visits_with_status(VisitStatus.PENDING)
+    visits = await services.storage.visits.with_status(VisitStatus.PENDING)
     if not visits:
         await update.effective_message.reply_text(texts.NOTHING_PENDING)
         return

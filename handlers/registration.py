@@ -230,7 +230,7 @@ async def nik(update: Update, context: BotContext) -> Step:
         return await _retry(update, context, texts.bad_nik(exc.problem))
     draft = _draft(context)
     draft["nik"] = info.nik
-    known = await context.services.storage.find_visitor(info.nik)
+    known = await context.services.storage.visits.find_visitor(info.nik)
     if known is not None and not draft.get("editing"):
         draft.update(name=known.name, organisation=known.organisation, phone=known.phone)
         return await _ask(update, context, Step.RETURNING)

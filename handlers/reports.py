@@ -25,7 +25,7 @@ from bot.reports.period import (
     preset_period,
 )
 from bot.texts import reports as tr
-from storage import reports as queries
+from storage.reports import HISTORY_LIMIT
 
 REPORT_ROLES = frozenset({"officer", "approver", "admin"})
 MAX_CHAT_DAYS = 366  # longer periods: python -m bot export on the server
@@ -110,7 +110,7 @@ async def _deliver(
         return
     # Who took a copy of the log, and of which days (ISO 27002 7.2: protect the log).
     kind = "stats_sent" if action == callbacks.STATS else "report_sent"
-    await services.storage.record_event(services.now(), user_id, kind, detail=period.slug)
+    await services.storage.audit.record(services.now(), user_id, kind, detail=period.slug)
     if action == callbacks.STATS:
         await _send_chart(context, chat_id, log)
     else:
@@ -149,12 +149,12 @@ async def history_command(update: Update, context: BotContext) -> None:
         return
     services = context.services
     nik = normalise_nik(query)
-    limit = queries.HISTORY_LIMIT
+    limit = HISTORY_LIMIT
     if len(nik) == 16 and nik.isascii() and nik.isdigit():
         query = nik
-        visits = await queries.history_by_nik(services.storage, nik, limit + 1)
+        visits = await services.storage.reports.history_by_nik(nik, limit + 1)
     elif len(query) >= 3 and not nik.isdigit():
-        visits = await queries.history_by_name(services.storage, query, limit + 1)
+        visits = await services.storage.reports.history_by_name(query, limit + 1)
     else:
         await message.reply_text(tr.HISTORY_QUERY_TOO_SHORT)
         return

@@ -22,7 +22,6 @@ from bot.texts import ROLE_NAMES
 from bot.texts import staff as texts
 from bot.texts import welcome as welcome_text
 from handlers.start import set_commands_for
-from storage import staff as store
 
 INVITE_VALID = timedelta(hours=24)
 
@@ -88,8 +87,8 @@ async def staff_member(update: Update, context: BotContext) -> None:
         if problem:
             await query.answer(problem, show_alert=True)
             return
-        await store.set_roles(
-            services.storage, member.user_id, roles, admin.user_id, services.now()
+        await services.storage.staff.set_roles(
+            member.user_id, roles, admin.user_id, services.now()
         )
         await services.refresh_staff()
         await set_commands_for(services, context.bot, member.user_id)
@@ -129,7 +128,7 @@ async def remove(update: Update, context: BotContext) -> None:
         problem = texts.CANNOT_REMOVE_SELF if member.user_id == admin.user_id else None
         await query.answer(problem or texts.CANNOT_DROP_ADMIN, show_alert=True)
         return
-    await store.deactivate(services.storage, member.user_id, admin.user_id, services.now())
+    await services.storage.staff.deactivate(member.user_id, admin.user_id, services.now())
     await services.refresh_staff()
     await set_commands_for(services, context.bot, member.user_id)
     await query.answer()
@@ -173,7 +172,7 @@ async def invite_roles(update: Update, context: BotContext) -> None:
     token, now = new_invite_token(), services.now()
     until = now + INVITE_VALID
     token_hash = lookup_hash(services.config.signing_secret, token, "invite")
-    await store.create_invitation(services.storage, token_hash, roles, admin.user_id, now, until)
+    await services.storage.staff.create_invitation(token_hash, roles, admin.user_id, now, until)
     await query.answer()
     link = deep_link(services.bot_username, token)
     await query.edit_message_text(texts.invite_link(link, roles, until, services.config.timezone))
@@ -189,8 +188,8 @@ async def open_invitation(update: Update, context: BotContext) -> None:
         return
     name = user.full_name.strip() or str(user.id)
     token_hash = lookup_hash(services.config.signing_secret, context.args[0], "invite")
-    invitation = await store.claim_invitation(
-        services.storage, token_hash, user.id, name, services.now()
+    invitation = await services.storage.staff.claim_invitation(
+        token_hash, user.id, name, services.now()
     )
     if invitation is None:
         await message.reply_text(texts.INVITE_INVALID)
@@ -220,8 +219,8 @@ async def decide_invitation(update: Update, context: BotContext) -> None:
         return
     services = context.services
     accept = data.action == callbacks.INVITE_OK
-    invitation = await store.decide_invitation(
-        services.storage, data.visit_id, admin.user_id, accept, services.now()
+    invitation = await services.storage.staff.decide_invitation(
+        data.visit_id, admin.user_id, accept, services.now()
     )
     if invitation is None or invitation.claimed_by is None:
         await query.answer(texts.STAFF_GONE, show_alert=True)
@@ -287,7 +286,7 @@ async def delegate_period(update: Update, context: BotContext) -> None:
     local = now.astimezone(tz)
     midnight = datetime.combine(local.date(), time(), tzinfo=tz) + timedelta(days=int(days))
     until = midnight.astimezone(now.tzinfo)
-    await store.add_delegation(services.storage, me.user_id, delegate.user_id, now, until, now)
+    await services.storage.staff.add_delegation(me.user_id, delegate.user_id, now, until, now)
     await services.refresh_staff()
     await query.edit_message_text(texts.delegated(delegate.name, until, tz))
     await context.bot.send_message(delegate.user_id, texts.delegated_to_you(me.name, until, tz))

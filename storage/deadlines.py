@@ -10,23 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
-from storage.outbox import OutboxItem, insert_items
+import aiosqlite
 
-if TYPE_CHECKING:
-    from storage.db import Storage
-
-MIGRATION = """
-ALTER TABLE visits ADD COLUMN reminded_at TEXT;
-ALTER TABLE visits ADD COLUMN escalated_at TEXT;
-ALTER TABLE visits ADD COLUMN last_overstay_alert_at TEXT;
-ALTER TABLE visits ADD COLUMN overstay_alerts INTEGER NOT NULL DEFAULT 0;
-CREATE TABLE daily_reviews (
-    day     TEXT PRIMARY KEY,
-    sent_at TEXT NOT NULL
-);
-"""
+from storage.base import Database, dt
+from storage.outbox import Outbox, OutboxItem
 
 
 @dataclass(frozen=True)
@@ -38,24 +26,30 @@ class DeadlineMarks:
     last_overstay_alert_at: datetime | None
 
 
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value is not None else None
+def _marks(row: aiosqlite.Row) -> DeadlineMarks:
+    return DeadlineMarks(
+        visit_id=row["id"],
+        reminded_at=dt(row["reminded_at"]),
+        escalated_at=dt(row["escalated_at"]),
+        overstay_alerts=row["overstay_alerts"],
+        last_overstay_alert_at=dt(row["last_overstay_alert_at"]),
+    )
 
 
-class DeadlineStore:
+class Deadlines:
     """The deadline job's reads and guarded writes."""
 
-    def __init__(self, storage: Storage) -> None:
-        self._storage = storage
+    def __init__(self, database: Database, outbox: Outbox) -> None:
+        self._database = database
+        self._outbox = outbox
 
     async def marks(self, status: str) -> dict[int, DeadlineMarks]:
-        async with self._storage.connection.execute(
+        async with self._database.connection.execute(
             "SELECT id, reminded_at, escalated_at, overstay_alerts, last_overstay_alert_at"
             " FROM visits WHERE status = ?",
             (status,),
         ) as cur:
-            rows = await cur.fetchall()
-        return {r[0]: DeadlineMarks(r[0], _dt(r[1]), _dt(r[2]), r[3], _dt(r[4])) for r in rows}
+            return {row["id"]: _marks(row) for row in await cur.fetchall()}
 
     async def _mark(
         self,
@@ -65,11 +59,11 @@ class DeadlineStore:
         visit_id: int,
         messages: Sequence[OutboxItem],
     ) -> bool:
-        async with self._storage.transaction() as db:
+        async with self._database.transaction() as db:
             cur = await db.execute(sql, params)
             if cur.rowcount != 1:
                 return False
-            await insert_items(db, list(messages), now.timestamp(), visit_id)
+            await self._outbox.enqueue(db, messages, now, visit_id)
         return True
 
     async def remind(self, visit_id: int, now: datetime, messages: Sequence[OutboxItem]) -> bool:
@@ -109,27 +103,29 @@ class DeadlineStore:
 
     async def submitted_between(self, start: datetime, end: datetime) -> list[int]:
         """Ids of the visits submitted in [start, end) (timestamps are stored in UTC)."""
-        async with self._storage.connection.execute(
+        async with self._database.connection.execute(
             "SELECT id FROM visits WHERE submitted_at >= ? AND submitted_at < ? ORDER BY id",
             (start.isoformat(), end.isoformat()),
         ) as cur:
-            return [row[0] for row in await cur.fetchall()]
+            return [row["id"] for row in await cur.fetchall()]
 
     async def last_review(self) -> date | None:
-        async with self._storage.connection.execute("SELECT MAX(day) FROM daily_reviews") as cur:
+        async with self._database.connection.execute(
+            "SELECT MAX(day) AS day FROM daily_reviews"
+        ) as cur:
             row = await cur.fetchone()
-        return date.fromisoformat(row[0]) if row and row[0] else None
+        return date.fromisoformat(row["day"]) if row and row["day"] else None
 
     async def record_review(
         self, day: date, now: datetime, messages: Sequence[OutboxItem]
     ) -> bool:
         """The review of ``day``'s morning is sent once; False if it was already."""
-        async with self._storage.transaction() as db:
+        async with self._database.transaction() as db:
             cur = await db.execute(
                 "INSERT OR IGNORE INTO daily_reviews (day, sent_at) VALUES (?, ?)",
                 (day.isoformat(), now.isoformat()),
             )
             if cur.rowcount != 1:
                 return False
-            await insert_items(db, list(messages), now.timestamp())
+            await self._outbox.enqueue(db, messages, now)
         return True

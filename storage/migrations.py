@@ -1,18 +1,113 @@
 """Ordered schema migrations, tracked with PRAGMA user_version.
 
 Each step is numbered explicitly and brings the database from user_version N-1 to N;
-add a new number, never edit a step that has shipped. Steps live beside the feature
-that needs them (storage/*.py registers them here through ``MIGRATIONS``).
+add a new number, never edit a step that has shipped. Every step's SQL is here, frozen:
+a step is the schema as it shipped, not as the code that reads it looks today.
 """
 
 from __future__ import annotations
 
 import aiosqlite
 
-from storage.deadlines import MIGRATION as DEADLINES_MIGRATION
-from storage.outbox import MIGRATION as OUTBOX_MIGRATION
-from storage.persistence import MIGRATION as PERSISTENCE_MIGRATION
-from storage.staff import MIGRATION as STAFF_MIGRATION
+_OUTBOX = """
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    key             TEXT NOT NULL UNIQUE,
+    kind            TEXT NOT NULL,
+    chat_id         INTEGER NOT NULL,
+    visit_id        INTEGER,
+    payload         TEXT NOT NULL DEFAULT '{}',
+    blob            BLOB,
+    status          TEXT NOT NULL DEFAULT 'pending',
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL DEFAULT 0,
+    created_at      REAL NOT NULL,
+    sent_at         REAL,
+    message_id      INTEGER,
+    last_error      TEXT
+);
+CREATE INDEX outbox_pending ON outbox(status, id);
+"""
+
+_CONVERSATIONS = """
+CREATE TABLE conversation_state (
+    name  TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    state INTEGER NOT NULL,
+    PRIMARY KEY (name, key)
+);
+CREATE TABLE user_state (
+    user_id INTEGER PRIMARY KEY,
+    data    TEXT NOT NULL
+);
+"""
+
+_DEADLINES = """
+ALTER TABLE visits ADD COLUMN reminded_at TEXT;
+ALTER TABLE visits ADD COLUMN escalated_at TEXT;
+ALTER TABLE visits ADD COLUMN last_overstay_alert_at TEXT;
+ALTER TABLE visits ADD COLUMN overstay_alerts INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE daily_reviews (
+    day     TEXT PRIMARY KEY,
+    sent_at TEXT NOT NULL
+);
+"""
+
+_STAFF = """
+CREATE TABLE staff (
+    user_id  INTEGER PRIMARY KEY,
+    name     TEXT NOT NULL,
+    roles    TEXT NOT NULL,           -- comma-separated, e.g. 'approver,officer'
+    active   INTEGER NOT NULL DEFAULT 1,
+    added_by INTEGER,
+    added_at TEXT NOT NULL
+);
+CREATE TABLE staff_invitations (
+    id           INTEGER PRIMARY KEY,
+    token_hash   TEXT NOT NULL UNIQUE,
+    roles        TEXT NOT NULL,
+    created_by   INTEGER NOT NULL,
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT NOT NULL,
+    claimed_by   INTEGER,             -- who opened the link (once; the link dies then)
+    claimed_name TEXT,
+    claimed_at   TEXT,
+    decided_at   TEXT,                -- the admin's confirm or refusal
+    accepted     INTEGER
+);
+CREATE TABLE delegations (
+    id           INTEGER PRIMARY KEY,
+    approver_id  INTEGER NOT NULL,
+    delegate_id  INTEGER NOT NULL,
+    starts_at    TEXT NOT NULL,
+    ends_at      TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    revoked_at   TEXT
+);
+CREATE INDEX delegations_delegate ON delegations(delegate_id, ends_at);
+ALTER TABLE visits ADD COLUMN decided_for INTEGER;
+"""
+
+# Role sets as sums of bot.core.roles' explicit bits (officer 1, approver 2, escort 4,
+# admin 8), written out because a shipped step never changes when the code does.
+_ROLE_MASKS = """
+ALTER TABLE staff ADD COLUMN role_bits INTEGER NOT NULL DEFAULT 0;
+UPDATE staff SET role_bits =
+      (CASE WHEN instr(',' || roles || ',', ',officer,') > 0 THEN 1 ELSE 0 END)
+    + (CASE WHEN instr(',' || roles || ',', ',approver,') > 0 THEN 2 ELSE 0 END)
+    + (CASE WHEN instr(',' || roles || ',', ',escort,') > 0 THEN 4 ELSE 0 END)
+    + (CASE WHEN instr(',' || roles || ',', ',admin,') > 0 THEN 8 ELSE 0 END);
+ALTER TABLE staff DROP COLUMN roles;
+ALTER TABLE staff RENAME COLUMN role_bits TO roles;
+ALTER TABLE staff_invitations ADD COLUMN role_bits INTEGER NOT NULL DEFAULT 0;
+UPDATE staff_invitations SET role_bits =
+      (CASE WHEN instr(',' || roles || ',', ',officer,') > 0 THEN 1 ELSE 0 END)
+    + (CASE WHEN instr(',' || roles || ',', ',approver,') > 0 THEN 2 ELSE 0 END)
+    + (CASE WHEN instr(',' || roles || ',', ',escort,') > 0 THEN 4 ELSE 0 END)
+    + (CASE WHEN instr(',' || roles || ',', ',admin,') > 0 THEN 8 ELSE 0 END);
+ALTER TABLE staff_invitations DROP COLUMN roles;
+ALTER TABLE staff_invitations RENAME COLUMN role_bits TO roles;
+"""
 
 MIGRATIONS: dict[int, str] = {
     # 1: the access log.
@@ -100,11 +195,13 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE visits ADD COLUMN anonymized_at TEXT;
     """,
     # 4: the outbox and conversation state.
-    4: OUTBOX_MIGRATION + PERSISTENCE_MIGRATION,
+    4: _OUTBOX + _CONVERSATIONS,
     # 5: what the deadline job has sent (reminders, escalations, overstay alerts, reviews).
-    5: DEADLINES_MIGRATION,
+    5: _DEADLINES,
     # 6: staff administration: staff, invitations, delegations (storage/staff.py).
-    6: STAFF_MIGRATION,
+    6: _STAFF,
+    # 7: roles as integer masks of stable bits instead of comma-separated names.
+    7: _ROLE_MASKS,
 }
 
 

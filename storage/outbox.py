@@ -8,33 +8,14 @@ unique key per item makes enqueueing idempotent.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
-if TYPE_CHECKING:
-    from storage.db import Storage
-
-MIGRATION = """
-CREATE TABLE outbox (
-    id              INTEGER PRIMARY KEY,
-    key             TEXT NOT NULL UNIQUE,
-    kind            TEXT NOT NULL,
-    chat_id         INTEGER NOT NULL,
-    visit_id        INTEGER,
-    payload         TEXT NOT NULL DEFAULT '{}',
-    blob            BLOB,
-    status          TEXT NOT NULL DEFAULT 'pending',
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL NOT NULL DEFAULT 0,
-    created_at      REAL NOT NULL,
-    sent_at         REAL,
-    message_id      INTEGER,
-    last_error      TEXT
-);
-CREATE INDEX outbox_pending ON outbox(status, id);
-"""
+from storage.base import Database
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
@@ -64,51 +45,64 @@ class QueuedMessage:
     next_attempt_at: float
 
 
-async def insert_items(
-    db: aiosqlite.Connection, items: list[OutboxItem], now: float, visit_id: int | None = None
-) -> None:
-    """Enqueue inside the caller's transaction; an item already queued is left alone."""
-    for item in items:
-        vid = item.visit_id if item.visit_id is not None else visit_id
-        await db.execute(
-            "INSERT OR IGNORE INTO outbox (key, kind, chat_id, visit_id, payload, blob,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                item.key.format(visit=vid),
-                item.kind,
-                item.chat_id,
-                vid,
-                json.dumps(item.payload, ensure_ascii=False),
-                item.blob,
-                now,
-            ),
-        )
+def _queued(row: aiosqlite.Row) -> QueuedMessage:
+    return QueuedMessage(
+        id=row["id"],
+        key=row["key"],
+        kind=row["kind"],
+        chat_id=row["chat_id"],
+        visit_id=row["visit_id"],
+        payload=json.loads(row["payload"]),
+        blob=row["blob"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+    )
 
 
-class OutboxStore:
-    """Queries of the delivery worker."""
+class Outbox:
+    """The queue: enqueued by every repository's writes, drained by the delivery worker."""
 
-    def __init__(self, storage: Storage) -> None:
-        self._storage = storage
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def enqueue(
+        self,
+        db: aiosqlite.Connection,
+        items: Sequence[OutboxItem],
+        now: datetime,
+        visit_id: int | None = None,
+    ) -> None:
+        """Queue inside the caller's transaction; an item already queued is left alone."""
+        for item in items:
+            vid = item.visit_id if item.visit_id is not None else visit_id
+            await db.execute(
+                "INSERT OR IGNORE INTO outbox (key, kind, chat_id, visit_id, payload, blob,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    item.key.format(visit=vid),
+                    item.kind,
+                    item.chat_id,
+                    vid,
+                    json.dumps(item.payload, ensure_ascii=False),
+                    item.blob,
+                    now.timestamp(),
+                ),
+            )
 
     async def heads(self, limit: int = 100) -> list[QueuedMessage]:
         """The oldest pending item of each chat: a chat's messages go out in order."""
-        async with self._storage.connection.execute(
+        async with self._database.connection.execute(
             "SELECT id, key, kind, chat_id, visit_id, payload, blob, attempts, next_attempt_at"
             " FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox WHERE status = ?"
             " GROUP BY chat_id) ORDER BY id LIMIT ?",
             (PENDING, limit),
         ) as cur:
-            rows = await cur.fetchall()
-        return [
-            QueuedMessage(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], r[8])
-            for r in rows
-        ]
+            return [_queued(row) for row in await cur.fetchall()]
 
     async def mark_sent(self, item_id: int, now: float, message_id: int | None) -> None:
         # Neither the text (names) nor the blob (a badge carries its token) is kept once
         # delivered: the access log is elsewhere, this is only the queue.
-        async with self._storage.transaction() as db:
+        async with self._database.transaction() as db:
             await db.execute(
                 "UPDATE outbox SET status = ?, sent_at = ?, message_id = ?, blob = NULL,"
                 " payload = '{}',"
@@ -117,7 +111,7 @@ class OutboxStore:
             )
 
     async def mark_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
-        async with self._storage.transaction() as db:
+        async with self._database.transaction() as db:
             await db.execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
                 " WHERE id = ?",
@@ -125,7 +119,7 @@ class OutboxStore:
             )
 
     async def mark_failed(self, item_id: int, error: str) -> None:
-        async with self._storage.transaction() as db:
+        async with self._database.transaction() as db:
             await db.execute(
                 "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?,"
                 " blob = NULL WHERE id = ?",
@@ -133,20 +127,13 @@ class OutboxStore:
             )
 
     async def is_pending(self, item_id: int) -> bool:
-        async with self._storage.connection.execute(
+        async with self._database.connection.execute(
             "SELECT 1 FROM outbox WHERE id = ? AND status = ?", (item_id, PENDING)
         ) as cur:
             return await cur.fetchone() is not None
 
     async def counts(self) -> dict[str, int]:
-        async with self._storage.connection.execute(
-            "SELECT status, COUNT(*) FROM outbox GROUP BY status"
+        async with self._database.connection.execute(
+            "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status"
         ) as cur:
-            return {row[0]: row[1] for row in await cur.fetchall()}
-
-    async def sent_message_id(self, key: str) -> int | None:
-        async with self._storage.connection.execute(
-            "SELECT message_id FROM outbox WHERE key = ? AND status = ?", (key, SENT)
-        ) as cur:
-            row = await cur.fetchone()
-        return row[0] if row else None
+            return {row["status"]: row["n"] for row in await cur.fetchall()}

@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiosqlite
 
+from storage.audit import AuditLog
+from storage.base import Database
 from storage.crypto import Cipher
-
-if TYPE_CHECKING:
-    from storage.db import Storage
 
 ANONYMOUS = "(dianonimkan)"
 
@@ -29,6 +28,15 @@ class KtpRecord:
     file_id: str
     path: str | None
     submitted_at: datetime
+
+
+def _ktp(row: aiosqlite.Row) -> KtpRecord:
+    return KtpRecord(
+        visit_id=row["id"],
+        file_id=row["ktp_file_id"],
+        path=row["ktp_path"],
+        submitted_at=datetime.fromisoformat(row["submitted_at"]),
+    )
 
 
 @dataclass(frozen=True)
@@ -64,11 +72,12 @@ async def encrypt_plain_niks(db: aiosqlite.Connection, cipher: Cipher) -> int:
         async with db.execute(
             "SELECT id, nik_hash FROM visitors WHERE nik_enc IS NULL AND anonymized_at IS NULL"
         ) as cur:
-            rows = await cur.fetchall()
-        for visitor_id, nik in rows:
+            rows = list(await cur.fetchall())
+        for row in rows:
+            nik = row["nik_hash"]
             await db.execute(
                 "UPDATE visitors SET nik_hash = ?, nik_enc = ? WHERE id = ?",
-                (cipher.nik_hash(nik), cipher.encrypt_text(nik), visitor_id),
+                (cipher.nik_hash(nik), cipher.encrypt_text(nik), row["id"]),
             )
     except BaseException:
         await db.execute("ROLLBACK")
@@ -79,108 +88,151 @@ async def encrypt_plain_niks(db: aiosqlite.Connection, cipher: Cipher) -> int:
     return len(rows)
 
 
-# --- KTP files ------------------------------------------------------------------------------
+class Privacy:
+    """KTP file records, retention and one person's export and erasure."""
 
+    def __init__(self, database: Database, audit: AuditLog) -> None:
+        self._database = database
+        self._audit = audit
 
-async def ktp_stored(store: Storage, visit_id: int, path: str, now: datetime) -> bool:
-    """Record the encrypted file; False if the visit was anonymized in the meantime."""
-    async with store.transaction() as db:
-        cur = await db.execute(
-            "UPDATE visits SET ktp_path = ?, ktp_stored_at = ?, ktp_failed_at = NULL"
-            " WHERE id = ? AND anonymized_at IS NULL AND ktp_deleted_at IS NULL",
-            (path, now.isoformat(), visit_id),
-        )
-        return cur.rowcount == 1
+    # --- KTP files ---------------------------------------------------------------------------
 
-
-async def ktp_failed(store: Storage, visit_id: int, now: datetime) -> None:
-    async with store.transaction() as db:
-        await db.execute(
-            "UPDATE visits SET ktp_failed_at = ? WHERE id = ?", (now.isoformat(), visit_id)
-        )
-
-
-async def ktp_records(store: Storage, *, stored: bool | None = None) -> list[KtpRecord]:
-    """Visits whose KTP is still kept (stored=True), still to download (False), or both."""
-    sql = (
-        "SELECT id, ktp_file_id, ktp_path, submitted_at FROM visits"
-        " WHERE ktp_deleted_at IS NULL AND anonymized_at IS NULL"
-    )
-    if stored is True:
-        sql += " AND ktp_path IS NOT NULL"
-    elif stored is False:
-        sql += " AND ktp_path IS NULL AND ktp_file_id != ''"
-    async with store.connection.execute(sql + " ORDER BY id") as cur:
-        rows = await cur.fetchall()
-    return [KtpRecord(r[0], r[1], r[2], datetime.fromisoformat(r[3])) for r in rows]
-
-
-async def ktp_path(store: Storage, visit_id: int) -> str | None:
-    async with store.connection.execute(
-        "SELECT ktp_path FROM visits WHERE id = ?", (visit_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    return row[0] if row else None
-
-
-# --- retention ------------------------------------------------------------------------------
-
-
-async def visits_submitted_before(store: Storage, before: datetime) -> list[int]:
-    """Visits not yet anonymized that were submitted before ``before``."""
-    async with store.connection.execute(
-        "SELECT id, submitted_at FROM visits WHERE anonymized_at IS NULL ORDER BY id"
-    ) as cur:
-        rows = await cur.fetchall()
-    return [r[0] for r in rows if datetime.fromisoformat(r[1]) < before]
-
-
-async def last_event_at(store: Storage, action: str) -> datetime | None:
-    async with store.connection.execute(
-        "SELECT at FROM audit_events WHERE action = ? ORDER BY id DESC LIMIT 1", (action,)
-    ) as cur:
-        row = await cur.fetchone()
-    return datetime.fromisoformat(row[0]) if row else None
-
-
-async def forget(
-    store: Storage,
-    now: datetime,
-    action: str,
-    *,
-    ktp_of: Sequence[int] = (),
-    visits: Sequence[int] = (),
-    detail: str = "",
-) -> Forgotten:
-    """Drop the KTP records of ``ktp_of``, anonymize ``visits``, audit it: one transaction.
-
-    The files themselves are deleted by the caller first (bot/flows/ktp.py). The audit event
-    holds counts (and the caller's ``detail``), never personal data.
-    """
-    ts = now.isoformat()
-    ktp_ids = sorted(set(ktp_of) | set(visits))
-    async with store.transaction() as db:
-        ktp_deleted = 0
-        for visit_id in ktp_ids:
+    async def ktp_stored(self, visit_id: int, path: str, now: datetime) -> bool:
+        """Record the encrypted file; False if the visit was anonymized in the meantime."""
+        async with self._database.transaction() as db:
             cur = await db.execute(
-                "UPDATE visits SET ktp_path = NULL, ktp_file_id = '', ktp_deleted_at = ?"
-                " WHERE id = ? AND ktp_deleted_at IS NULL",
-                (ts, visit_id),
+                "UPDATE visits SET ktp_path = ?, ktp_stored_at = ?, ktp_failed_at = NULL"
+                " WHERE id = ? AND anonymized_at IS NULL AND ktp_deleted_at IS NULL",
+                (path, now.isoformat(), visit_id),
             )
-            ktp_deleted += cur.rowcount
-        anonymized = 0
-        for visit_id in sorted(set(visits)):
-            anonymized += await _anonymize_visit(db, visit_id, ts)
-        cur = await db.execute(
-            "DELETE FROM visitors WHERE anonymized_at IS NULL"
-            " AND id NOT IN (SELECT visitor_id FROM visits)"
+            return cur.rowcount == 1
+
+    async def ktp_failed(self, visit_id: int, now: datetime) -> None:
+        async with self._database.transaction() as db:
+            await db.execute(
+                "UPDATE visits SET ktp_failed_at = ? WHERE id = ?", (now.isoformat(), visit_id)
+            )
+
+    async def ktp_records(self, *, stored: bool | None = None) -> list[KtpRecord]:
+        """Visits whose KTP is still kept (stored=True), still to download (False), or both."""
+        sql = (
+            "SELECT id, ktp_file_id, ktp_path, submitted_at FROM visits"
+            " WHERE ktp_deleted_at IS NULL AND anonymized_at IS NULL"
         )
-        result = Forgotten(ktp_deleted, anonymized, cur.rowcount)
-        full = f"{detail} {result.detail()}".strip()
-        await store._audit(db, now, None, action, detail=full)
-    if result.ktp_deleted or result.visits_anonymized or result.visitors_deleted:
-        await compact_wal(store.connection)
-    return result
+        if stored is True:
+            sql += " AND ktp_path IS NOT NULL"
+        elif stored is False:
+            sql += " AND ktp_path IS NULL AND ktp_file_id != ''"
+        async with self._database.connection.execute(sql + " ORDER BY id") as cur:
+            rows = await cur.fetchall()
+        return [_ktp(row) for row in rows]
+
+    async def ktp_path(self, visit_id: int) -> str | None:
+        async with self._database.connection.execute(
+            "SELECT ktp_path FROM visits WHERE id = ?", (visit_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return row["ktp_path"] if row else None
+
+    # --- retention ---------------------------------------------------------------------------
+
+    async def visits_submitted_before(self, before: datetime) -> list[int]:
+        """Visits not yet anonymized that were submitted before ``before``."""
+        async with self._database.connection.execute(
+            "SELECT id, submitted_at FROM visits WHERE anonymized_at IS NULL ORDER BY id"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [r["id"] for r in rows if datetime.fromisoformat(r["submitted_at"]) < before]
+
+    async def forget(
+        self,
+        now: datetime,
+        action: str,
+        *,
+        ktp_of: Sequence[int] = (),
+        visits: Sequence[int] = (),
+        detail: str = "",
+    ) -> Forgotten:
+        """Drop the KTP records of ``ktp_of``, anonymize ``visits``, audit it: one transaction.
+
+        The files themselves are deleted by the caller first (bot/flows/ktp.py). The audit event
+        holds counts (and the caller's ``detail``), never personal data.
+        """
+        ts = now.isoformat()
+        ktp_ids = sorted(set(ktp_of) | set(visits))
+        async with self._database.transaction() as db:
+            ktp_deleted = 0
+            for visit_id in ktp_ids:
+                cur = await db.execute(
+                    "UPDATE visits SET ktp_path = NULL, ktp_file_id = '', ktp_deleted_at = ?"
+                    " WHERE id = ? AND ktp_deleted_at IS NULL",
+                    (ts, visit_id),
+                )
+                ktp_deleted += cur.rowcount
+            anonymized = 0
+            for visit_id in sorted(set(visits)):
+                anonymized += await _anonymize_visit(db, visit_id, ts)
+            cur = await db.execute(
+                "DELETE FROM visitors WHERE anonymized_at IS NULL"
+                " AND id NOT IN (SELECT visitor_id FROM visits)"
+            )
+            result = Forgotten(ktp_deleted, anonymized, cur.rowcount)
+            full = f"{detail} {result.detail()}".strip()
+            await self._audit.append(db, now, None, action, detail=full)
+        if result.ktp_deleted or result.visits_anonymized or result.visitors_deleted:
+            await compact_wal(self._database.connection)
+        return result
+
+    # --- one person: export and erasure ------------------------------------------------------
+
+    async def visitor_ids_for_nik(self, nik: str) -> list[int]:
+        """Every visitor row holding this NIK.
+
+        Decrypts every row rather than trusting nik_hash alone: after a change of the signing
+        secret the same person may have rows under two hashes, and erasure must find both.
+        """
+        async with self._database.connection.execute(
+            "SELECT id, nik_enc FROM visitors WHERE nik_enc IS NOT NULL ORDER BY id"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [r["id"] for r in rows if self._database.cipher.decrypt_text(r["nik_enc"]) == nik]
+
+    async def visit_ids_of(self, visitor_ids: Sequence[int]) -> list[int]:
+        if not visitor_ids:
+            return []
+        marks = ", ".join("?" * len(visitor_ids))
+        async with self._database.connection.execute(
+            f"SELECT id FROM visits WHERE visitor_id IN ({marks}) ORDER BY id", tuple(visitor_ids)
+        ) as cur:
+            return [r["id"] for r in await cur.fetchall()]
+
+    async def person(self, visitor_ids: Sequence[int]) -> Person:
+        """The stored rows of one person (NIK decrypted), their visits and those visits' events."""
+        db = self._database.connection
+        marks = ", ".join("?" * len(visitor_ids))
+        async with db.execute(
+            "SELECT id, nik_enc, name, organisation, phone, created_at, updated_at FROM visitors"
+            f" WHERE id IN ({marks}) ORDER BY id",
+            tuple(visitor_ids),
+        ) as cur:
+            visitors = [_row_dict(r) for r in await cur.fetchall()]
+        for row in visitors:
+            row["nik"] = self._database.cipher.decrypt_text(row.pop("nik_enc"))
+        async with db.execute(
+            f"SELECT * FROM visits WHERE visitor_id IN ({marks}) ORDER BY id", tuple(visitor_ids)
+        ) as cur:
+            visits = [_row_dict(r) for r in await cur.fetchall()]
+        ids = [v["id"] for v in visits]
+        events: list[dict[str, Any]] = []
+        if ids:
+            vmarks = ", ".join("?" * len(ids))
+            async with db.execute(
+                "SELECT id, at, actor_id, action, visit_id, from_status, to_status, detail"
+                f" FROM audit_events WHERE visit_id IN ({vmarks}) ORDER BY id",
+                tuple(ids),
+            ) as cur:
+                events = [_row_dict(r) for r in await cur.fetchall()]
+        return Person(visitors=visitors, visits=visits, events=events)
 
 
 async def compact_wal(db: aiosqlite.Connection) -> bool:
@@ -189,13 +241,14 @@ async def compact_wal(db: aiosqlite.Connection) -> bool:
     connection is reading, and the next purge tries again.
     """
     async with db.execute("PRAGMA database_list") as cur:
-        path = next(row[2] for row in await cur.fetchall() if row[1] == "main")
+        path = next(row["file"] for row in await cur.fetchall() if row["name"] == "main")
     # Its own connection: a checkpoint fails while this connection has a statement open.
     async with aiosqlite.connect(path) as own:
         await own.execute("PRAGMA busy_timeout=0")
+        own.row_factory = aiosqlite.Row
         async with own.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
             row = await cur.fetchone()
-    return row is not None and row[0] == 0
+    return row is not None and row["busy"] == 0
 
 
 async def _anonymize_visit(db: aiosqlite.Connection, visit_id: int, ts: str) -> int:
@@ -210,7 +263,7 @@ async def _anonymize_visit(db: aiosqlite.Connection, visit_id: int, ts: str) -> 
     cur = await db.execute(
         "INSERT INTO visitors (nik_hash, nik_enc, name, organisation, phone, created_at,"
         " updated_at, anonymized_at) VALUES (?, NULL, ?, ?, '', ?, ?, ?)",
-        (f"anonymized:{visit_id}", ANONYMOUS, row[0], row[1], ts, ts),
+        (f"anonymized:{visit_id}", ANONYMOUS, row["organisation"], row["created_at"], ts, ts),
     )
     await db.execute(
         "UPDATE visits SET visitor_id = ?, anonymized_at = ?, ktp_path = NULL, ktp_file_id = ''"
@@ -220,60 +273,5 @@ async def _anonymize_visit(db: aiosqlite.Connection, visit_id: int, ts: str) -> 
     return 1
 
 
-# --- one person: export and erasure ---------------------------------------------------------
-
-
-async def visitor_ids_for_nik(store: Storage, nik: str) -> list[int]:
-    """Every visitor row holding this NIK.
-
-    Decrypts every row rather than trusting nik_hash alone: after a change of the signing
-    secret the same person may have rows under two hashes, and erasure must find both.
-    """
-    async with store.connection.execute(
-        "SELECT id, nik_enc FROM visitors WHERE nik_enc IS NOT NULL ORDER BY id"
-    ) as cur:
-        rows = await cur.fetchall()
-    return [r[0] for r in rows if store.cipher.decrypt_text(r[1]) == nik]
-
-
-async def visit_ids_of(store: Storage, visitor_ids: Sequence[int]) -> list[int]:
-    if not visitor_ids:
-        return []
-    marks = ", ".join("?" * len(visitor_ids))
-    async with store.connection.execute(
-        f"SELECT id FROM visits WHERE visitor_id IN ({marks}) ORDER BY id", tuple(visitor_ids)
-    ) as cur:
-        return [r[0] for r in await cur.fetchall()]
-
-
-async def person(store: Storage, visitor_ids: Sequence[int]) -> Person:
-    """The stored rows of one person (NIK decrypted), their visits and those visits' events."""
-    db = store.connection
-    marks = ", ".join("?" * len(visitor_ids))
-    async with db.execute(
-        "SELECT id, nik_enc, name, organisation, phone, created_at, updated_at FROM visitors"
-        f" WHERE id IN ({marks}) ORDER BY id",
-        tuple(visitor_ids),
-    ) as cur:
-        visitors = [_row_dict(cur, r) for r in await cur.fetchall()]
-    for row in visitors:
-        row["nik"] = store.cipher.decrypt_text(row.pop("nik_enc"))
-    async with db.execute(
-        f"SELECT * FROM visits WHERE visitor_id IN ({marks}) ORDER BY id", tuple(visitor_ids)
-    ) as cur:
-        visits = [_row_dict(cur, r) for r in await cur.fetchall()]
-    ids = [v["id"] for v in visits]
-    events: list[dict[str, Any]] = []
-    if ids:
-        vmarks = ", ".join("?" * len(ids))
-        async with db.execute(
-            "SELECT id, at, actor_id, action, visit_id, from_status, to_status, detail"
-            f" FROM audit_events WHERE visit_id IN ({vmarks}) ORDER BY id",
-            tuple(ids),
-        ) as cur:
-            events = [_row_dict(cur, r) for r in await cur.fetchall()]
-    return Person(visitors=visitors, visits=visits, events=events)
-
-
-def _row_dict(cur: aiosqlite.Cursor, row: aiosqlite.Row) -> dict[str, Any]:
-    return {d[0]: value for d, value in zip(cur.description, row, strict=True)}
+def _row_dict(row: aiosqlite.Row) -> dict[str, Any]:
+    return dict(zip(row.keys(), row, strict=True))

@@ -1,19 +1,16 @@
 """SQL for the access log's reports: visits in a period, and one visitor's history.
 
-Reads only, on the Storage's connection. Timestamps are stored as UTC ISO strings (the
-bot's clock is UTC), so a period is compared as text and uses the visits_submitted index.
+Reads only. Timestamps are stored as UTC ISO strings (the bot's clock is UTC), so a
+period is compared as text and uses the visits_submitted index.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from bot.core.visits import Visit
-from storage.db import _VISIT_SELECT, _visit
-
-if TYPE_CHECKING:
-    from storage.db import Storage
+from storage.base import Database
+from storage.visits import VISIT_SELECT, visit_from_row
 
 HISTORY_LIMIT = 20
 
@@ -24,44 +21,33 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-async def count_visits_between(store: Storage, start: datetime, end: datetime) -> int:
-    """How many requests were submitted in [start, end)."""
-    async with store.connection.execute(
-        "SELECT count(*) FROM visits WHERE submitted_at >= ? AND submitted_at < ?",
-        (_utc(start), _utc(end)),
-    ) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+class Reports:
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
+    async def _visits(self, where: str, params: tuple[object, ...]) -> list[Visit]:
+        async with self._database.connection.execute(VISIT_SELECT + where, params) as cur:
+            rows = await cur.fetchall()
+        return [visit_from_row(row, self._database.cipher) for row in rows]
 
-async def visits_between(store: Storage, start: datetime, end: datetime) -> list[Visit]:
-    """Every request submitted in [start, end), oldest first, with its staff ids."""
-    async with store.connection.execute(
-        _VISIT_SELECT
-        + " WHERE v.submitted_at >= ? AND v.submitted_at < ? ORDER BY v.submitted_at, v.id",
-        (_utc(start), _utc(end)),
-    ) as cur:
-        rows = await cur.fetchall()
-    return [_visit(row, store.cipher) for row in rows]
+    async def visits_between(self, start: datetime, end: datetime) -> list[Visit]:
+        """Every request submitted in [start, end), oldest first, with its staff ids."""
+        return await self._visits(
+            " WHERE v.submitted_at >= ? AND v.submitted_at < ? ORDER BY v.submitted_at, v.id",
+            (_utc(start), _utc(end)),
+        )
 
+    async def history_by_nik(self, nik: str, limit: int = HISTORY_LIMIT) -> list[Visit]:
+        """One person's visits, newest first (found through the keyed NIK hash)."""
+        return await self._visits(
+            " WHERE p.nik_hash = ? ORDER BY v.submitted_at DESC, v.id DESC LIMIT ?",
+            (self._database.cipher.nik_hash(nik), limit),
+        )
 
-async def history_by_nik(store: Storage, nik: str, limit: int = HISTORY_LIMIT) -> list[Visit]:
-    """One person's visits, newest first (found through the keyed NIK hash)."""
-    async with store.connection.execute(
-        _VISIT_SELECT + " WHERE p.nik_hash = ? ORDER BY v.submitted_at DESC, v.id DESC LIMIT ?",
-        (store.cipher.nik_hash(nik), limit),
-    ) as cur:
-        rows = await cur.fetchall()
-    return [_visit(row, store.cipher) for row in rows]
-
-
-async def history_by_name(store: Storage, name: str, limit: int = HISTORY_LIMIT) -> list[Visit]:
-    """Visits of everyone whose name contains ``name`` (case-insensitive), newest first."""
-    pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    async with store.connection.execute(
-        _VISIT_SELECT
-        + " WHERE p.name LIKE ? ESCAPE '\\' ORDER BY v.submitted_at DESC, v.id DESC LIMIT ?",
-        (pattern, limit),
-    ) as cur:
-        rows = await cur.fetchall()
-    return [_visit(row, store.cipher) for row in rows]
+    async def history_by_name(self, name: str, limit: int = HISTORY_LIMIT) -> list[Visit]:
+        """Visits of everyone whose name contains ``name`` (case-insensitive), newest first."""
+        pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return await self._visits(
+            " WHERE p.name LIKE ? ESCAPE '\\' ORDER BY v.submitted_at DESC, v.id DESC LIMIT ?",
+            (pattern, limit),
+        )

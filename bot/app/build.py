@@ -13,6 +13,7 @@ from telegram.request import HTTPXRequest
 
 from bot.app.config import Config
 from bot.app.context import BotContext
+from bot.app.persistence import SqlitePersistence
 from bot.app.processor import PerChatUpdateProcessor
 from bot.app.request import RetryingRequest
 from bot.app.services import Clock, Services, system_clock
@@ -29,10 +30,8 @@ from handlers import (
     staff,
     start,
 )
-from storage import staff as staff_store
 from storage.crypto import Cipher
 from storage.db import Storage
-from storage.persistence import SqlitePersistence
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +158,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     services.delivery_task = asyncio.create_task(services.delivery.run(), name="outbox")
     # The config's staff seed the database; the cache answers services.member() from now on.
     seed = [(m.user_id, m.name, m.roles) for m in services.config.staff]
-    await staff_store.seed(services.storage, seed, services.now())
+    await services.storage.staff.seed(seed, services.now())
     await services.refresh_staff()
     await start.publish_commands(services, app.bot)
     await registration.resume_after_restart(app)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from bot.app.config import Config
 from bot.core.roles import StaffMember
-from storage import staff as staff_store
 from storage.db import Storage
+from storage.staff import Delegation
 
 if TYPE_CHECKING:
     from bot.flows.delivery import Delivery
@@ -36,7 +36,7 @@ class Services:
     # called synchronously by every handler, stays a dict lookup. None until post_init.
     _staff: dict[int, StaffMember] | None = None
     _names: dict[int, str] | None = None
-    _delegations: tuple[staff_store.Delegation, ...] = ()
+    _delegations: tuple[Delegation, ...] = ()
 
     def now(self) -> datetime:
         return self.clock()
@@ -81,9 +81,9 @@ class Services:
         return member.name if member else "-"
 
     async def refresh_staff(self) -> None:
-        rows = await staff_store.all_staff(self.storage)
+        rows = await self.storage.staff.all()
         self._names = {r.user_id: r.name for r in rows}
         self._staff = {
             r.user_id: StaffMember(r.user_id, r.name, r.roles) for r in rows if r.active
         }
-        self._delegations = tuple(await staff_store.current_delegations(self.storage, self.now()))
+        self._delegations = tuple(await self.storage.staff.current_delegations(self.now()))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 
@@ -37,10 +37,6 @@ TRANSITIONS: dict[Action, tuple[VisitStatus | None, VisitStatus]] = {
     Action.EXIT: (VisitStatus.INSIDE, VisitStatus.DONE),
     Action.EXPIRE: (VisitStatus.APPROVED, VisitStatus.EXPIRED),
 }
-
-FINAL_STATES = frozenset(
-    {VisitStatus.DENIED, VisitStatus.CANCELLED, VisitStatus.DONE, VisitStatus.EXPIRED}
-)
 
 
 class InvalidTransition(Exception):
@@ -91,6 +87,7 @@ class Visit:
     handover_at: datetime | None = None  # the first approval card reached a section head
     decided_at: datetime | None = None
     decided_by: int | None = None
+    decided_for: int | None = None  # the approver a delegate decided for ("a.n.")
     deny_reason: str | None = None
     valid_until: datetime | None = None
     entered_at: datetime | None = None
@@ -116,6 +113,85 @@ class Visit:
     def overstayed(self, now: datetime) -> bool:
         end = self.planned_end
         return self.status == VisitStatus.INSIDE and end is not None and now > end
+
+
+@dataclass(frozen=True)
+class Change:
+    """One transition, described once: storage persists ``after`` if the visit is still
+    in ``before``'s state, and texts are rendered from ``after``."""
+
+    action: Action
+    actor_id: int
+    at: datetime
+    before: Visit
+    after: Visit
+
+
+def approve(
+    visit: Visit,
+    approver_id: int,
+    now: datetime,
+    valid_until: datetime,
+    decided_for: int | None = None,
+) -> Change:
+    """``decided_for`` is the approver a delegate stands in for (None when deciding alone)."""
+    after = replace(
+        visit,
+        status=transition(Action.APPROVE, visit.status),
+        decided_at=now,
+        decided_by=approver_id,
+        decided_for=decided_for,
+        valid_until=valid_until,
+    )
+    return Change(Action.APPROVE, approver_id, now, visit, after)
+
+
+def deny(
+    visit: Visit, approver_id: int, now: datetime, reason: str, decided_for: int | None = None
+) -> Change:
+    after = replace(
+        visit,
+        status=transition(Action.DENY, visit.status),
+        decided_at=now,
+        decided_by=approver_id,
+        decided_for=decided_for,
+        deny_reason=reason,
+    )
+    return Change(Action.DENY, approver_id, now, visit, after)
+
+
+def cancel(visit: Visit, officer_id: int, now: datetime) -> Change:
+    after = replace(visit, status=transition(Action.CANCEL, visit.status))
+    return Change(Action.CANCEL, officer_id, now, visit, after)
+
+
+def enter(visit: Visit, escort_id: int, now: datetime) -> Change:
+    after = replace(
+        visit,
+        status=transition(Action.ENTER, visit.status),
+        entered_at=now,
+        entry_escort_id=escort_id,
+    )
+    return Change(Action.ENTER, escort_id, now, visit, after)
+
+
+def exit_(visit: Visit, escort_id: int, now: datetime) -> Change:
+    after = replace(
+        visit,
+        status=transition(Action.EXIT, visit.status),
+        exited_at=now,
+        exit_escort_id=escort_id,
+    )
+    return Change(Action.EXIT, escort_id, now, visit, after)
+
+
+# The sweep acts for nobody; the audit log has always recorded it as actor 0.
+SYSTEM_ACTOR = 0
+
+
+def expire(visit: Visit, now: datetime) -> Change:
+    after = replace(visit, status=transition(Action.EXPIRE, visit.status))
+    return Change(Action.EXPIRE, SYSTEM_ACTOR, now, visit, after)
 
 
 def visit_reference(visit_id: int, submitted_at: datetime) -> str:

@@ -16,7 +16,7 @@ from bot.app.services import Services
 from bot.core.standards import breaches, decision_deadline
 from bot.core.visits import Visit, VisitStatus
 from bot.texts import standards as texts
-from storage.deadlines import DeadlineMarks, DeadlineStore
+from storage.deadlines import DeadlineMarks, Deadlines
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -44,18 +44,18 @@ async def review_catch_up(context: BotContext) -> None:
 
 
 async def check_deadlines(services: Services) -> None:
-    store = DeadlineStore(services.storage)
+    store = services.storage.deadlines
     await _decisions(services, store)
     await _overstays(services, store)
     services.delivery.kick()
 
 
-async def _decisions(services: Services, store: DeadlineStore) -> None:
+async def _decisions(services: Services, store: Deadlines) -> None:
     """Remind approvers before the decision standard runs out; escalate once it has."""
     config, now = services.config, services.now()
     marks = await store.marks(VisitStatus.PENDING.value)
     before = timedelta(minutes=config.reminders.before_minutes)
-    for visit in await services.storage.visits_with_status(VisitStatus.PENDING):
+    for visit in await services.storage.visits.with_status(VisitStatus.PENDING):
         mark = marks.get(visit.id)
         if mark is None:
             continue
@@ -74,7 +74,7 @@ async def _decisions(services: Services, store: DeadlineStore) -> None:
             await store.remind(visit.id, now, messages)
 
 
-async def _escalate(services: Services, store: DeadlineStore, visit: Visit) -> None:
+async def _escalate(services: Services, store: Deadlines, visit: Visit) -> None:
     """The backups get a note and the same approval card; the officer is told."""
     config = services.config
     standard = config.standards.decision
@@ -95,13 +95,13 @@ async def _escalate(services: Services, store: DeadlineStore, visit: Visit) -> N
         log.info("visit %s escalated to %d backup approver(s)", visit.id, len(backups))
 
 
-async def _overstays(services: Services, store: DeadlineStore) -> None:
+async def _overstays(services: Services, store: Deadlines) -> None:
     """A visitor inside past the planned end: alert the escort and the officer, repeated."""
     config, now = services.config, services.now()
     marks = await store.marks(VisitStatus.INSIDE.value)
     repeat = timedelta(minutes=config.reminders.overstay_repeat_minutes)
     tz = config.timezone
-    for visit in await services.storage.visits_with_status(VisitStatus.INSIDE):
+    for visit in await services.storage.visits.with_status(VisitStatus.INSIDE):
         mark: DeadlineMarks | None = marks.get(visit.id)
         end = visit.planned_end
         if mark is None or end is None or not visit.overstayed(now):
@@ -136,7 +136,7 @@ async def daily_review(services: Services, *, catch_up: bool = False) -> bool:
     today = local.date()
     if local.time() < config.daily_review_time:
         return False
-    store = DeadlineStore(services.storage)
+    store = services.storage.deadlines
     last = await store.last_review()
     if (catch_up and last is None) or (last is not None and last >= today):
         return False
@@ -145,11 +145,11 @@ async def daily_review(services: Services, *, catch_up: bool = False) -> bool:
     visits = [
         visit
         for visit_id in await store.submitted_between(start, end)
-        if (visit := await services.storage.get_visit(visit_id)) is not None
+        if (visit := await services.storage.visits.get(visit_id)) is not None
     ]
     late = [(v, found) for v in visits if (found := breaches(v, config.standards, now))]
-    inside = await services.storage.visits_with_status(VisitStatus.INSIDE)
-    pending = await services.storage.visits_with_status(VisitStatus.PENDING)
+    inside = await services.storage.visits.with_status(VisitStatus.INSIDE)
+    pending = await services.storage.visits.with_status(VisitStatus.PENDING)
     text = texts.daily_review(start.astimezone(tz).date(), visits, late, inside, pending, now, tz)
     key = f"review:{today.isoformat()}"
     messages = [

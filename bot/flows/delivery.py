@@ -22,8 +22,7 @@ from bot import texts
 from bot.app.services import Services
 from bot.core import callbacks
 from bot.core.visits import VisitStatus
-from storage import staff as staff_store
-from storage.outbox import OutboxStore, QueuedMessage
+from storage.outbox import QueuedMessage
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ class Delivery:
     def __init__(self, services: Services, bot: Bot, retry_base: float = 1.0) -> None:
         self._services = services
         self._bot = bot
-        self._store = OutboxStore(services.storage)
+        self._store = services.storage.outbox
         self._retry_base = retry_base
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -142,7 +141,7 @@ class Delivery:
         """Send a section head's approval card, or bring an existing one up to date."""
         services = self._services
         assert item.visit_id is not None
-        visit = await services.storage.get_visit(item.visit_id)
+        visit = await services.storage.visits.get(item.visit_id)
         if visit is None:
             return None
         tz = services.config.timezone
@@ -152,16 +151,15 @@ class Delivery:
             markup = approval_keyboard(visit.id)
         else:
             decider = services.name_of(visit.decided_by)
-            on_behalf = await staff_store.decided_for(services.storage, visit.id)
-            if on_behalf is not None:
-                decider = f"{decider} a.n. {services.name_of(on_behalf)}"
+            if visit.decided_for is not None:
+                decider = f"{decider} a.n. {services.name_of(visit.decided_for)}"
             caption = texts.card_decided(visit, officer, decider, tz)
             markup = None
         if item.kind == "card":
             return await self._bot.send_photo(
                 item.chat_id, visit.ktp_file_id, caption=caption, reply_markup=markup
             )
-        cards = {c.chat_id: c for c in await services.storage.cards(visit.id)}
+        cards = {c.chat_id: c for c in await services.storage.visits.cards(visit.id)}
         card = cards.get(item.chat_id)
         if card is None:
             return None  # never delivered; the card itself will show the decision
@@ -173,8 +171,8 @@ class Delivery:
     async def _after(self, item: QueuedMessage, message: Message | None) -> None:
         if item.kind == "card" and message is not None and item.visit_id is not None:
             storage = self._services.storage
-            await storage.add_card(item.visit_id, item.chat_id, message.message_id)
-            await storage.mark_handover(item.visit_id, self._services.now())
+            await storage.visits.add_card(item.visit_id, item.chat_id, message.message_id)
+            await storage.visits.mark_handover(item.visit_id, self._services.now())
 
 
 def approval_keyboard(visit_id: int) -> InlineKeyboardMarkup:

@@ -17,7 +17,6 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.app.services import Services
-from storage import privacy as store
 from storage.crypto import Cipher
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,7 @@ async def keep(services: Services, bot: Bot, visit_id: int, file_id: str) -> boo
     except TelegramError as exc:
         # The visit is stored already; only the copy waits for the next sweep.
         log.warning("KTP of visit %s not downloaded, will retry: %s", visit_id, exc)
-        await store.ktp_failed(services.storage, visit_id, services.now())
+        await services.storage.privacy.ktp_failed(visit_id, services.now())
         return False
     relative = relative_path(visit_id)
     path = services.config.data_dir / relative
@@ -46,9 +45,9 @@ async def keep(services: Services, bot: Bot, visit_id: int, file_id: str) -> boo
         await asyncio.to_thread(write_private, path, token)
     except OSError as exc:
         log.error("KTP of visit %s not written, will retry: %s", visit_id, exc)
-        await store.ktp_failed(services.storage, visit_id, services.now())
+        await services.storage.privacy.ktp_failed(visit_id, services.now())
         return False
-    if not await store.ktp_stored(services.storage, visit_id, relative, services.now()):
+    if not await services.storage.privacy.ktp_stored(visit_id, relative, services.now()):
         path.unlink(missing_ok=True)  # erased or purged while downloading
         return False
     return True

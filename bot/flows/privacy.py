@@ -17,8 +17,8 @@ from bot.app.context import BotContext
 from bot.app.services import Services
 from bot.core.nik import mask_nik
 from bot.flows import ktp
-from storage import privacy as store
 from storage.db import Storage
+from storage.privacy import Forgotten
 
 SWEEP_INTERVAL = timedelta(hours=1)
 PURGE_EVERY = timedelta(days=1)
@@ -38,25 +38,25 @@ async def retry_ktp(services: Services, bot: Any) -> int:
     """Download KTP photos that failed at submit, while their retention lasts."""
     cutoff = services.now() - timedelta(days=services.config.privacy.ktp_retention_days)
     done = 0
-    for record in await store.ktp_records(services.storage, stored=False):
+    for record in await services.storage.privacy.ktp_records(stored=False):
         if record.submitted_at >= cutoff:
             done += await ktp.keep(services, bot, record.visit_id, record.file_id)
     return done
 
 
-async def purge_if_due(storage: Storage, config: Config, now: datetime) -> store.Forgotten | None:
-    last = await store.last_event_at(storage, PURGE)
+async def purge_if_due(storage: Storage, config: Config, now: datetime) -> Forgotten | None:
+    last = await storage.audit.last_at(PURGE)
     if last is not None and now - last < PURGE_EVERY:
         return None
     return await purge(storage, config, now)
 
 
-async def purge(storage: Storage, config: Config, now: datetime) -> store.Forgotten:
+async def purge(storage: Storage, config: Config, now: datetime) -> Forgotten:
     """Delete KTP photos past ktp_retention_days; anonymize visits past record_retention_days."""
     ktp_before = now - timedelta(days=config.privacy.ktp_retention_days)
     record_before = now - timedelta(days=config.privacy.record_retention_days)
-    kept = await store.ktp_records(storage)
-    visits = await store.visits_submitted_before(storage, record_before)
+    kept = await storage.privacy.ktp_records()
+    visits = await storage.privacy.visits_submitted_before(record_before)
     due = {r.visit_id for r in kept if r.submitted_at < ktp_before} | set(visits)
     for record in kept:
         if record.visit_id in due:
@@ -64,20 +64,20 @@ async def purge(storage: Storage, config: Config, now: datetime) -> store.Forgot
     still_kept = {r.path for r in kept if r.path and r.visit_id not in due}
     for path in ktp.orphans(config.data_dir, still_kept, time.time() - ORPHAN_GRACE_SECONDS):
         path.unlink(missing_ok=True)
-    return await store.forget(storage, now, PURGE, ktp_of=sorted(due), visits=visits)
+    return await storage.privacy.forget(now, PURGE, ktp_of=sorted(due), visits=visits)
 
 
 async def export(storage: Storage, config: Config, nik: str, now: datetime) -> dict[str, Any]:
     """Everything stored about the holder of ``nik``; the KTP photo inline as base64."""
-    visitor_ids = await store.visitor_ids_for_nik(storage, nik)
-    found = await store.person(storage, visitor_ids) if visitor_ids else None
+    visitor_ids = await storage.privacy.visitor_ids_for_nik(nik)
+    found = await storage.privacy.person(visitor_ids) if visitor_ids else None
     visits = found.visits if found else []
     for visit in visits:
         path = visit.get("ktp_path")
         image = ktp.read(storage.cipher, config.data_dir, path) if path else None
         visit["ktp_image_base64"] = base64.b64encode(image).decode() if image else None
         visit["ktp_image_type"] = "image/jpeg" if image else None
-    await storage.record_event(
+    await storage.audit.record(
         now, None, EXPORT, detail=f"nik={mask_nik(nik)} visits={len(visits)}"
     )
     return {
@@ -90,9 +90,9 @@ async def export(storage: Storage, config: Config, nik: str, now: datetime) -> d
     }
 
 
-async def erase(storage: Storage, config: Config, nik: str, now: datetime) -> store.Forgotten:
+async def erase(storage: Storage, config: Config, nik: str, now: datetime) -> Forgotten:
     """Delete the person's KTP photos and anonymize their visits; the log's times stay."""
-    visits = await store.visit_ids_of(storage, await store.visitor_ids_for_nik(storage, nik))
+    visits = await storage.privacy.visit_ids_of(await storage.privacy.visitor_ids_for_nik(nik))
     for visit_id in visits:
-        ktp.delete(config.data_dir, await store.ktp_path(storage, visit_id))
-    return await store.forget(storage, now, ERASE, visits=visits, detail=f"nik={mask_nik(nik)}")
+        ktp.delete(config.data_dir, await storage.privacy.ktp_path(visit_id))
+    return await storage.privacy.forget(now, ERASE, visits=visits, detail=f"nik={mask_nik(nik)}")

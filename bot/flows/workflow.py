@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
 from bot import texts
 from bot.app.services import Services
+from bot.core import visits as lifecycle
 from bot.core.badge import BadgeCard, render_badge_pdf, render_badge_png
 from bot.core.roles import StaffMember
 from bot.core.tokens import (
@@ -26,6 +27,7 @@ from bot.core.tokens import (
 )
 from bot.core.visits import Visit, VisitDraft, VisitStatus, badge_valid_until
 from storage.outbox import OutboxItem
+from storage.visits import BadgeHashes
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +63,39 @@ async def submit(services: Services, draft: VisitDraft, officer: StaffMember) ->
     backups = services.config.backup_approvers
     approvers = [a for a in services.with_role("approver") if a.user_id not in backups]
     cards = [OutboxItem(f"card:{{visit}}:{a.user_id}", "card", a.user_id) for a in approvers]
-    visit = await services.storage.submit_visit(
+    visit = await services.storage.visits.submit(
         draft, officer.user_id, services.now(), messages=cards
     )
     services.delivery.kick()
     return visit, len(cards)
 
 
-async def approve(services: Services, visit_id: int, approver: StaffMember) -> Result:
-    """SOP steps 4-5a: the first decision wins; the officer receives the badge."""
-    visit = await services.storage.get_visit(visit_id)
+async def _applied(
+    services: Services,
+    change: lifecycle.Change,
+    messages: list[OutboxItem],
+    badge: BadgeHashes | None = None,
+) -> Result:
+    """Persist a transition; when another decision or scan won the race, say so with the
+    visit as it now stands."""
+    stored = await services.storage.visits.apply(change, messages, badge)
+    services.delivery.kick()
+    if stored is not None:
+        return Result(Outcome.DONE, stored)
+    return Result(Outcome.NOT_ALLOWED, await services.storage.visits.get(change.before.id))
+
+
+async def approve(
+    services: Services,
+    visit_id: int,
+    approver: StaffMember,
+    principal: StaffMember | None = None,
+) -> Result:
+    """SOP steps 4-5a: the first decision wins; the officer receives the badge.
+
+    ``principal`` is the approver a delegate decides for; it is stored with the decision.
+    """
+    visit = await services.storage.visits.get(visit_id)
     if visit is None:
         return Result(Outcome.NOT_FOUND)
     if visit.status != VisitStatus.PENDING:
@@ -81,56 +106,42 @@ async def approve(services: Services, visit_id: int, approver: StaffMember) -> R
     valid_until = badge_valid_until(
         now, services.config.entry_window_minutes, visit.duration_minutes
     )
-    decided = replace(
-        visit,
-        status=VisitStatus.APPROVED,
-        decided_at=now,
-        decided_by=approver.user_id,
-        valid_until=valid_until,
+    change = lifecycle.approve(
+        visit, approver.user_id, now, valid_until, principal.user_id if principal else None
     )
-    tz = services.config.timezone
+    decided, tz = change.after, services.config.timezone
     messages = [
         *_card_updates(services),
         _text("approved", visit.officer_id, texts.officer_approved(decided, approver.name, tz)),
         *await _badge_items(services, decided, creds.token, creds.code),
     ]
-    won = await services.storage.approve(
-        visit_id,
-        approver.user_id,
-        now,
-        valid_until,
-        lookup_hash(secret, creds.token, "token"),
-        lookup_hash(secret, creds.code, "code"),
-        messages=messages,
+    badge = BadgeHashes(
+        lookup_hash(secret, creds.token, "token"), lookup_hash(secret, creds.code, "code")
     )
-    services.delivery.kick()
-    visit = await services.storage.get_visit(visit_id)
-    assert visit is not None
-    return Result(Outcome.DONE if won else Outcome.NOT_ALLOWED, visit)
+    return await _applied(services, change, messages, badge)
 
 
-async def deny(services: Services, visit_id: int, approver: StaffMember, reason: str) -> Result:
+async def deny(
+    services: Services,
+    visit_id: int,
+    approver: StaffMember,
+    reason: str,
+    principal: StaffMember | None = None,
+) -> Result:
     """SOP step 4-5b: the visitor cannot enter; the officer is told why."""
-    visit = await services.storage.get_visit(visit_id)
+    visit = await services.storage.visits.get(visit_id)
     if visit is None:
         return Result(Outcome.NOT_FOUND)
-    now = services.now()
-    decided = replace(
-        visit,
-        status=VisitStatus.DENIED,
-        decided_at=now,
-        decided_by=approver.user_id,
-        deny_reason=reason,
+    if visit.status != VisitStatus.PENDING:
+        return Result(Outcome.NOT_ALLOWED, visit)
+    change = lifecycle.deny(
+        visit, approver.user_id, services.now(), reason, principal.user_id if principal else None
     )
     messages = [
         *_card_updates(services),
-        _text("denied", visit.officer_id, texts.officer_denied(decided, approver.name)),
+        _text("denied", visit.officer_id, texts.officer_denied(change.after, approver.name)),
     ]
-    won = await services.storage.deny(visit_id, approver.user_id, now, reason, messages=messages)
-    services.delivery.kick()
-    visit = await services.storage.get_visit(visit_id)
-    assert visit is not None
-    return Result(Outcome.DONE if won else Outcome.NOT_ALLOWED, visit)
+    return await _applied(services, change, messages)
 
 
 async def _badge_items(
@@ -190,12 +201,16 @@ async def find_badge(services: Services, *, token: str = "", code: str = "") -> 
     """Resolve a scanned token or typed code to its visit, or say what is wrong with it."""
     secret = services.config.signing_secret
     if token:
-        found = await services.storage.badge_visit("token", lookup_hash(secret, token, "token"))
+        found = await services.storage.visits.badge_visit(
+            "token", lookup_hash(secret, token, "token")
+        )
         if found is not None and not token_matches_visit(secret, token, found):
             found = None
     else:
-        found = await services.storage.badge_visit("code", lookup_hash(secret, code, "code"))
-    visit = await services.storage.get_visit(found) if found is not None else None
+        found = await services.storage.visits.badge_visit(
+            "code", lookup_hash(secret, code, "code")
+        )
+    visit = await services.storage.visits.get(found) if found is not None else None
     if visit is None:
         return BadgeLookup(None, BadgeProblem.UNKNOWN)
     visit = await _expire_if_due(services, visit)
@@ -213,7 +228,7 @@ CODE_WINDOW = timedelta(minutes=10)
 async def code_attempts_exhausted(services: Services, member: StaffMember) -> bool:
     """Manual codes have 40 bits: a few wrong ones per person per window, then a pause."""
     since = services.now() - CODE_WINDOW
-    wrong = await services.storage.count_events(
+    wrong = await services.storage.audit.count(
         member.user_id, "badge_unknown", since, detail="code"
     )
     return wrong >= CODE_ATTEMPTS
@@ -234,7 +249,7 @@ async def refuse_badge(
             for a in services.with_role("approver")
         ]
     visit_id = lookup.visit.id if lookup.visit else None
-    await services.storage.record_event(
+    await services.storage.audit.record(
         now, member.user_id, f"badge_{problem.value}", visit_id, detail=via, messages=alerts
     )
     if alerts:
@@ -243,59 +258,50 @@ async def refuse_badge(
 
 async def enter(services: Services, visit_id: int, escort: StaffMember) -> Result:
     """SOP step 6: the escorted visit begins; the officer is told."""
-    visit = await services.storage.get_visit(visit_id)
+    visit = await services.storage.visits.get(visit_id)
     if visit is None:
         return Result(Outcome.NOT_FOUND)
     visit = await _expire_if_due(services, visit)
-    now = services.now()
-    inside = replace(
-        visit, status=VisitStatus.INSIDE, entered_at=now, entry_escort_id=escort.user_id
-    )
-    notice = texts.officer_entered(inside, escort.name, services.config.timezone)
-    done = await services.storage.enter(
-        visit_id, escort.user_id, now, messages=[_text("entered", visit.officer_id, notice)]
-    )
-    services.delivery.kick()
-    visit = await services.storage.get_visit(visit_id)
-    return Result(Outcome.DONE if done else Outcome.NOT_ALLOWED, visit)
+    if visit.status != VisitStatus.APPROVED:
+        return Result(Outcome.NOT_ALLOWED, visit)
+    change = lifecycle.enter(visit, escort.user_id, services.now())
+    notice = texts.officer_entered(change.after, escort.name, services.config.timezone)
+    return await _applied(services, change, [_text("entered", visit.officer_id, notice)])
 
 
 async def exit_(services: Services, visit_id: int, escort: StaffMember) -> Result:
     """End of the SOP: the visitor leaves, the badge dies, the log entry closes."""
-    visit = await services.storage.get_visit(visit_id)
+    visit = await services.storage.visits.get(visit_id)
     if visit is None:
         return Result(Outcome.NOT_FOUND)
-    now = services.now()
-    done_visit = replace(
-        visit, status=VisitStatus.DONE, exited_at=now, exit_escort_id=escort.user_id
-    )
+    if visit.status != VisitStatus.INSIDE:
+        return Result(Outcome.NOT_ALLOWED, visit)
+    change = lifecycle.exit_(visit, escort.user_id, services.now())
     messages = []
     if visit.entered_at is not None:
-        summary = texts.exit_summary(done_visit, escort.name, services.config.timezone)
+        summary = texts.exit_summary(change.after, escort.name, services.config.timezone)
         recipients = {
             visit.officer_id,
             *(a.user_id for a in services.with_role("approver")),
         }
         messages = [_text("exit_summary", chat_id, summary) for chat_id in sorted(recipients)]
-    done = await services.storage.exit(visit_id, escort.user_id, now, messages=messages)
-    services.delivery.kick()
-    visit = await services.storage.get_visit(visit_id)
-    return Result(Outcome.DONE if done else Outcome.NOT_ALLOWED, visit)
+    return await _applied(services, change, messages)
 
 
 async def expire(services: Services, visit: Visit) -> bool:
     """An approved badge not used within its window dies; the officer is told."""
-    notice = _text("expired", visit.officer_id, texts.badge_expired_notice(visit))
-    done = await services.storage.expire(visit.id, services.now(), messages=[notice])
-    services.delivery.kick()
-    return done
+    if visit.status != VisitStatus.APPROVED:
+        return False
+    change = lifecycle.expire(visit, services.now())
+    notice = _text("expired", visit.officer_id, texts.badge_expired_notice(change.after))
+    return (await _applied(services, change, [notice])).outcome == Outcome.DONE
 
 
 async def expire_overdue(services: Services) -> int:
     """Sweep every approved visit whose window has closed (the deadline lives in SQLite)."""
     now = services.now()
     count = 0
-    for visit in await services.storage.visits_with_status(VisitStatus.APPROVED):
+    for visit in await services.storage.visits.with_status(VisitStatus.APPROVED):
         if visit.valid_until is not None and now >= visit.valid_until:
             count += await expire(services, visit)
     return count
@@ -306,5 +312,5 @@ async def _expire_if_due(services: Services, visit: Visit) -> Visit:
     due = visit.valid_until is not None and services.now() >= visit.valid_until
     if visit.status == VisitStatus.APPROVED and due:
         await expire(services, visit)
-        return await services.storage.get_visit(visit.id) or visit
+        return await services.storage.visits.get(visit.id) or visit
     return visit

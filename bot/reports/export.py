@@ -19,8 +19,6 @@ from bot.app.config import Config, ConfigError, load_config
 from bot.core.standards import TimeStandards
 from bot.reports.log import AccessLog, Progress, build_access_log
 from bot.reports.period import Period, PeriodError, parse_date
-from storage import reports as queries
-from storage import staff as staff_store
 from storage.crypto import Cipher
 from storage.db import Storage
 
@@ -42,9 +40,9 @@ async def load_access_log(
     """
     tz = config.timezone if config is not None else DEFAULT_TZ
     start, end = period.bounds(tz)
-    visits = await queries.visits_between(storage, start, end)
+    visits = await storage.reports.visits_between(start, end)
     names = {m.user_id: m.name for m in config.staff} if config is not None else {}
-    names.update({row.user_id: row.name for row in await staff_store.all_staff(storage)})
+    names.update({row.user_id: row.name for row in await storage.staff.all()})
     return build_access_log(
         visits,
         period,

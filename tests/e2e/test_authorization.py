@@ -59,7 +59,7 @@ async def test_forged_buttons(
 ) -> None:
     """Callback data is only a name: the presser's role and the visit's state decide."""
     await register(sim)
-    (visit,) = await services.storage.visits_with_status(VisitStatus.PENDING)
+    (visit,) = await services.storage.visits.with_status(VisitStatus.PENDING)
     allowed, refusal = BUTTONS[action]
     for role, user_id in [*ROLES.items(), ("stranger", STRANGER)]:
         if role in allowed:
@@ -71,7 +71,7 @@ async def test_forged_buttons(
         await sim.settle()
         expected = "tidak berwenang" if role == "stranger" else refusal
         assert tap.answer is not None and expected in tap.answer.text, (role, tap.answer)
-    still = await services.storage.get_visit(visit.id)
+    still = await services.storage.visits.get(visit.id)
     assert still is not None and still.status == VisitStatus.PENDING
 
 
@@ -90,7 +90,7 @@ async def test_badge_deep_link_by_every_role(
             continue
         view = await person.wait_for("Badge pengunjung")
         assert view.buttons == ([["✅ Catat MASUK"]] if role == "escort" else [])
-    (visit,) = await services.storage.visits_with_status(VisitStatus.APPROVED)
+    (visit,) = await services.storage.visits.with_status(VisitStatus.APPROVED)
     assert visit.entered_at is None
 
 

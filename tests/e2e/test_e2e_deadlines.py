@@ -18,7 +18,6 @@ from bot.core.roles import StaffMember
 from bot.core.visits import VisitStatus
 from bot.flows import deadlines
 from simulator import BotApiSimulator
-from storage.deadlines import DeadlineStore
 from tests.conftest import APPROVER, APPROVER2, ESCORT, KEY, OFFICER, FakeClock
 from tests.flows import NIK_MAN, Visitor, approve, badge_link, register, scan
 
@@ -72,7 +71,7 @@ async def test_missed_standard_escalates_to_the_backup_who_can_approve(
     assert "Joko Kabid" in notice
     assert said(sim, APPROVER, "Pengingat") == []  # past the deadline: escalation, not a reminder
     await approve(sim, BACKUP)
-    (visit,) = await app.bot_data.storage.visits_with_status(VisitStatus.APPROVED)
+    (visit,) = await app.bot_data.storage.visits.with_status(VisitStatus.APPROVED)
     assert visit.decided_by == BACKUP
 
 
@@ -144,7 +143,7 @@ async def test_deadlines_and_the_review_survive_a_restart(
     await start_polling(app, poll_timeout=1)
     try:
         await register(sim)
-        await DeadlineStore(app.bot_data.storage).record_review(date(2026, 11, 26), clock(), [])
+        await app.bot_data.storage.deadlines.record_review(date(2026, 11, 26), clock(), [])
         await stop_polling(app)
         clock.advance(minutes=8)  # the reminder fell due while the bot was down
         app = build_application(config, clock=clock, rate_limit=False)

@@ -17,7 +17,7 @@ async def card(sim: BotApiSimulator, approver: int = APPROVER) -> object:
 
 async def only_visit(services: Services) -> object:
     visits = [
-        v for status in VisitStatus for v in await services.storage.visits_with_status(status)
+        v for status in VisitStatus for v in await services.storage.visits.with_status(status)
     ]
     assert len(visits) == 1
     return visits[0]
@@ -79,7 +79,7 @@ async def test_two_approvers_at_once_one_decision(
         assert f"DISETUJUI oleh {decider}" in last.text_or_caption
     badges = [m for m in sim.user(OFFICER).bot_messages if m.document_name]
     assert len(badges) == 1
-    events = await services.storage.audit_events(visit.id)
+    events = await services.storage.audit.events(visit.id)
     assert [e.action for e in events].count("approve") == 1
 
 

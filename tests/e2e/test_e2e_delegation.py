@@ -5,7 +5,6 @@ from __future__ import annotations
 from bot.app.services import Services
 from bot.core.visits import VisitStatus
 from simulator import BotApiSimulator
-from storage import staff as staff_store
 from tests.conftest import APPROVER, ESCORT, OFFICER, FakeClock
 from tests.flows import register
 
@@ -35,16 +34,16 @@ async def test_delegate_approves_on_behalf_then_not_after_the_period(
     assert notice is not None
     # Every card, the approver's own included, says who decided on whose behalf.
     await sim.user(APPROVER).wait_for("DISETUJUI oleh Dewi Pendamping a.n. Budi Kasi")
-    (visit,) = await services.storage.visits_with_status(VisitStatus.APPROVED)
+    (visit,) = await services.storage.visits.with_status(VisitStatus.APPROVED)
     assert visit.decided_by == ESCORT
-    assert await staff_store.decided_for(services.storage, visit.id) == APPROVER
-    actions = [e.action for e in await services.storage.audit_events()]
+    assert visit.decided_for == APPROVER
+    actions = [e.action for e in await services.storage.audit.events()]
     assert "delegation_added" in actions and "decided_on_behalf" in actions
 
     # The next day the delegation is over: no card, and a forged tap is refused.
     clock.advance(days=1)
     await register(sim)
-    (pending,) = await services.storage.visits_with_status(VisitStatus.PENDING)
+    (pending,) = await services.storage.visits.with_status(VisitStatus.PENDING)
     tap = await dewi.send_callback(card, f"v1:ok:{pending.id}")
     await sim.settle()
     assert tap.answer is not None and "Hanya Kepala Seksi" in (tap.answer.text or "")
@@ -52,7 +51,7 @@ async def test_delegate_approves_on_behalf_then_not_after_the_period(
         "Permintaan akses" in m.text_or_caption and pending.reference in m.text_or_caption
         for m in dewi.bot_messages
     )
-    still = await services.storage.get_visit(pending.id)
+    still = await services.storage.visits.get(pending.id)
     assert still is not None and still.status == VisitStatus.PENDING
 
 
@@ -60,3 +59,30 @@ async def test_only_approvers_delegate(sim: BotApiSimulator, app: object) -> Non
     officer = sim.user(OFFICER)
     await officer.send_text("/delegasi")
     await officer.wait_for("khusus untuk Kepala Seksi")
+
+
+async def test_a_delegates_decision_names_the_principal_in_the_same_commit(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    """Delivery is woken by the decision's commit, so "a.n." must be in that very commit,
+    or a card edit can go out without it. A trigger records the row as each status change
+    commits it (the database's own view, nothing of ours replaced)."""
+    async with services.storage.database.transaction() as db:
+        await db.execute("CREATE TABLE seen_decisions (status TEXT, decided_for INTEGER)")
+        await db.execute(
+            "CREATE TRIGGER see_decision AFTER UPDATE OF status ON visits BEGIN"
+            " INSERT INTO seen_decisions VALUES (NEW.status, NEW.decided_for); END"
+        )
+    await delegate_today(sim)
+    dewi = sim.user(ESCORT)
+    await register(sim)
+    card = await dewi.wait_for("Permintaan akses ruang server")
+    head_card = await sim.user(APPROVER).wait_for("Permintaan akses ruang server")
+    await dewi.tap("Setujui", card)
+    await sim.user(APPROVER).wait_for("DISETUJUI oleh Dewi Pendamping a.n. Budi Kasi")
+    await services.delivery.wait_idle()
+    async with services.storage.connection.execute("SELECT * FROM seen_decisions") as cur:
+        seen = [(row["status"], row["decided_for"]) for row in await cur.fetchall()]
+    assert seen == [("approved", APPROVER)]
+    # The head's card was edited once, and that one edit already said on whose behalf.
+    assert head_card.edit_count == 1 and "a.n. Budi Kasi" in head_card.text_or_caption

@@ -31,7 +31,7 @@ async def approved(sim: BotApiSimulator) -> str:
 
 async def visit_status(services: Services) -> VisitStatus:
     for status in VisitStatus:
-        if await services.storage.visits_with_status(status):
+        if await services.storage.visits.with_status(status):
             return status
     raise AssertionError("no visit")
 
@@ -58,7 +58,7 @@ async def test_stranger_scanning_a_badge_learns_nothing(
     assert "Ayu" not in reply.text_or_caption and "KRS" not in reply.text_or_caption
     assert reply.buttons == []
     assert await visit_status(services) == VisitStatus.APPROVED
-    events = await services.storage.audit_events()
+    events = await services.storage.audit.events()
     assert any(e.action == "stranger_refused" and e.actor_id == STRANGER for e in events)
 
 
@@ -75,7 +75,7 @@ async def test_forged_and_foreign_tokens_are_refused_and_audited(
     await escort.send_text("/start <script>")  # not even token-shaped
     await escort.wait_for("tidak dikenal atau palsu")
     assert await visit_status(services) == VisitStatus.APPROVED
-    events = [e.action for e in await services.storage.audit_events()]
+    events = [e.action for e in await services.storage.audit.events()]
     assert events.count("badge_unknown") == 4
 
 
@@ -150,7 +150,7 @@ async def test_only_escorts_record_entry_and_exit(
         await user.open_link(link)
         view = await user.wait_for("Badge pengunjung")
         assert "Hanya Pendamping" in view.text_or_caption and view.buttons == []
-        visit = (await services.storage.visits_with_status(VisitStatus.APPROVED))[0]
+        visit = (await services.storage.visits.with_status(VisitStatus.APPROVED))[0]
         forged = await user.send_callback(view, f"v1:in:{visit.id}")
         await sim.settle()
         assert forged.answer is not None and "Hanya Pendamping" in forged.answer.text

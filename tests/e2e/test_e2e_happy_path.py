@@ -48,7 +48,7 @@ async def test_whole_visit(
     await escort.wait_for("MASUK tercatat")
     await officer.wait_for("masuk ruang server")
 
-    visit = (await services.storage.visits_with_status(VisitStatus.INSIDE))[0]
+    visit = (await services.storage.visits.with_status(VisitStatus.INSIDE))[0]
     assert visit.entry_escort_id == ESCORT
 
     # At the exit: the same QR, the other button; then the badge is dead.
@@ -61,7 +61,7 @@ async def test_whole_visit(
         summary = await sim.user(person).wait_for("Kunjungan selesai")
         assert "Lama: 25 menit" in summary.text_or_caption
 
-    done = await services.storage.get_visit(visit.id)
+    done = await services.storage.visits.get(visit.id)
     assert done is not None and done.status == VisitStatus.DONE
     assert done.exit_escort_id == ESCORT
     assert done.decided_by == APPROVER
@@ -72,7 +72,7 @@ async def test_whole_visit(
     reused = await escort.wait_for("tidak berlaku")
     assert reused.buttons == []
 
-    actions = [e.action for e in await services.storage.audit_events(visit.id)]
+    actions = [e.action for e in await services.storage.audit.events(visit.id)]
     assert actions[:4] == ["submit", "approve", "enter", "exit"]
 
 

@@ -13,11 +13,10 @@ from bot.core.visits import VisitStatus
 from bot.flows import privacy
 from simulator import BotApiSimulator
 from simulator.faults import Faults
-from storage import privacy as store
 from tests.conftest import APPROVER, OFFICER
 from tests.flows import NIK_WOMAN, Visitor, ktp_image, register
 
-# The conversation's draft (storage/persistence.py) is kept apart; see docs/privacy.md.
+# The conversation's draft (bot/app/persistence.py) is kept apart; see docs/privacy.md.
 DRAFT_TABLES = {"user_state", "conversation_state"}
 
 
@@ -40,14 +39,14 @@ def stored_text(config: Config) -> str:
 async def kept_ktp(services: Services, visit_id: int) -> Path:
     """The encrypted copy, written and recorded in the background just after the submit."""
     for _ in range(200):
-        if await store.ktp_path(services.storage, visit_id):
+        if await services.storage.privacy.ktp_path(visit_id):
             break
         await asyncio.sleep(0.025)
     return services.config.data_dir / "ktp" / f"{visit_id}.ktp"
 
 
 async def only_visit(services: Services):  # type: ignore[no-untyped-def]
-    (visit,) = await services.storage.visits_with_status(VisitStatus.PENDING)
+    (visit,) = await services.storage.visits.with_status(VisitStatus.PENDING)
     return visit
 
 
@@ -64,7 +63,7 @@ async def test_ktp_is_stored_encrypted_and_private_and_no_nik_in_clear(
     stored = path.read_bytes()
     assert not stored.startswith(b"\xff\xd8")  # not a JPEG: ciphertext
     assert services.storage.cipher.decrypt(stored) == ktp_image()  # the officer's exact bytes
-    assert await store.ktp_path(services.storage, visit.id) == f"ktp/{visit.id}.ktp"
+    assert await services.storage.privacy.ktp_path(visit.id) == f"ktp/{visit.id}.ktp"
 
     # The section head's card still shows the photo, sent by Telegram's file id.
     card = await sim.user(APPROVER).wait_for("Permintaan akses ruang server")
@@ -95,21 +94,21 @@ async def test_failed_download_keeps_the_visit_and_is_retried(
             break
         await asyncio.sleep(0.025)
     assert not (config.data_dir / "ktp" / f"{visit.id}.ktp").exists()
-    (waiting,) = await store.ktp_records(services.storage, stored=False)
+    (waiting,) = await services.storage.privacy.ktp_records(stored=False)
     assert waiting.visit_id == visit.id
 
     sim.faults = Faults()
     assert await privacy.retry_ktp(services, app.bot) == 1  # type: ignore[attr-defined]
     path = config.data_dir / "ktp" / f"{visit.id}.ktp"
     assert services.storage.cipher.decrypt(path.read_bytes()) == ktp_image()
-    assert await store.ktp_records(services.storage, stored=False) == []
+    assert await services.storage.privacy.ktp_records(stored=False) == []
 
 
 async def test_returning_visitor_found_by_nik_hash(
     sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     await register(sim, Visitor(organisation="PT Lama"))
-    known = await services.storage.find_visitor(NIK_WOMAN)
+    known = await services.storage.visits.find_visitor(NIK_WOMAN)
     assert known is not None and known.nik == NIK_WOMAN and known.organisation == "PT Lama"
     officer = sim.user(OFFICER)
     await officer.send_text("/daftar")

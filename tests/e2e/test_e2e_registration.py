@@ -27,7 +27,7 @@ async def to_name_step(sim: BotApiSimulator) -> None:
 
 
 async def pending(services: Services) -> list[object]:
-    return list(await services.storage.visits_with_status(VisitStatus.PENDING))
+    return list(await services.storage.visits.with_status(VisitStatus.PENDING))
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ async def handed_over(services: Services, visit_id: int) -> None:
     """Wait until the approval card reached a section head (the outbox sends it), so the
     hand-over time is taken before the test moves the clock."""
     for _ in range(500):
-        visit = await services.storage.get_visit(visit_id)
+        visit = await services.storage.visits.get(visit_id)
         if visit is not None and visit.handover_at is not None:
             return
         await asyncio.sleep(0.01)
@@ -128,7 +128,7 @@ async def test_report_documents_xlsx_and_pdf(
     assert NIK_WOMAN not in text
 
     # Who took a copy is in the audit log.
-    events = await services.storage.audit_events()
+    events = await services.storage.audit.events()
     assert any(e.action == "report_sent" and e.actor_id == OFFICER for e in events)
 
 

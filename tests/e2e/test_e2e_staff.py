@@ -62,7 +62,7 @@ async def test_invitation_end_to_end(
     assert "daftar" in menu and "kode" in menu and "staf" not in menu
     await newcomer.send_text("/daftar")
     await newcomer.wait_for("foto KTP")
-    actions = [e.action for e in await services.storage.audit_events()]
+    actions = [e.action for e in await services.storage.audit.events()]
     assert "staff_invited" in actions and "staff_added" in actions
 
     # The same link a second time, by anyone, is dead.
@@ -80,7 +80,7 @@ async def test_expired_invitation_is_refused(
     await stranger.open_link(link)
     await stranger.wait_for("tidak berlaku")
     assert services.member(STRANGER) is None
-    actions = [e.action for e in await services.storage.audit_events()]
+    actions = [e.action for e in await services.storage.audit.events()]
     assert "invitation_refused" in actions
 
 
@@ -126,7 +126,7 @@ async def test_role_change_and_removal_take_effect_at_once(
     officer = sim.user(OFFICER)
     await officer.send_text("/daftar")
     await officer.wait_for("ID Telegram Anda")
-    actions = [e.action for e in await services.storage.audit_events()]
+    actions = [e.action for e in await services.storage.audit.events()]
     assert "staff_roles" in actions and "staff_removed" in actions
 
 

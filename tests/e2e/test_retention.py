@@ -25,7 +25,7 @@ def stop_sweep(app: object) -> None:
 
 
 async def purges(services: Services) -> list[str]:
-    return [e.detail for e in await services.storage.audit_events() if e.action == privacy.PURGE]
+    return [e.detail for e in await services.storage.audit.events() if e.action == privacy.PURGE]
 
 
 async def test_ktp_then_record_are_purged_on_time(
@@ -34,7 +34,7 @@ async def test_ktp_then_record_are_purged_on_time(
     stop_sweep(app)
     await register(sim)
     await approve(sim)
-    (visit,) = await services.storage.visits_with_status(VisitStatus.APPROVED)
+    (visit,) = await services.storage.visits.with_status(VisitStatus.APPROVED)
     ktp_file = await kept_ktp(services, visit.id)
     assert ktp_file.exists()
     storage = services.storage
@@ -47,8 +47,8 @@ async def test_ktp_then_record_are_purged_on_time(
     done = await privacy.purge_if_due(storage, config, clock())
     assert done is not None and (done.ktp_deleted, done.visits_anonymized) == (1, 0)
     assert not ktp_file.exists()
-    assert await store.ktp_path(storage, visit.id) is None
-    kept = await storage.get_visit(visit.id)
+    assert await storage.privacy.ktp_path(visit.id) is None
+    kept = await storage.visits.get(visit.id)
     assert kept is not None and kept.name == Visitor().name and kept.ktp_file_id == ""
     # Once a day: a second call the same day does nothing.
     assert await privacy.purge_if_due(storage, config, clock()) is None
@@ -56,12 +56,12 @@ async def test_ktp_then_record_are_purged_on_time(
     clock.advance(days=335)  # 366 days
     done = await privacy.purge_if_due(storage, config, clock())
     assert done is not None and (done.visits_anonymized, done.visitors_deleted) == (1, 1)
-    gone = await storage.get_visit(visit.id)
+    gone = await storage.visits.get(visit.id)
     assert gone is not None
     assert (gone.name, gone.nik, gone.phone) == (store.ANONYMOUS, "", "")
     assert (gone.status, gone.decided_by) == (VisitStatus.APPROVED, APPROVER)
     assert gone.submitted_at == visit.submitted_at and gone.decided_at == visit.decided_at
-    assert await storage.find_visitor(NIK_WOMAN) is None
+    assert await storage.visits.find_visitor(NIK_WOMAN) is None
 
     # Every purge is audited with counts, by nobody in particular, with no personal data.
     details = await purges(services)

@@ -9,10 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.visits import VisitDraft, VisitStatus
+from bot.core import visits as lifecycle
+from bot.core.roles import Role, roles_of
+from bot.core.visits import InvalidTransition, Visit, VisitDraft, VisitStatus
+from storage.audit import GENESIS_HASH, audit_hash
 from storage.crypto import Cipher
-from storage.db import GENESIS_HASH, Storage, audit_hash
+from storage.db import Storage
 from storage.migrations import MIGRATIONS
+from storage.outbox import OutboxItem
+from storage.visits import BadgeHashes
 from tests.conftest import KEY, SECRET
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -31,6 +36,17 @@ DRAFT = VisitDraft(
 )
 
 
+async def approve(
+    store: Storage, visit: Visit, approver: int, token: str = "t", decided_for: int | None = None
+) -> Visit | None:
+    change = lifecycle.approve(visit, approver, NOW, NOW + timedelta(hours=1), decided_for)
+    return await store.visits.apply(change, badge=BadgeHashes(token, f"c-{token}"))
+
+
+async def deny(store: Storage, visit: Visit, approver: int, reason: str) -> Visit | None:
+    return await store.visits.apply(lifecycle.deny(visit, approver, NOW, reason))
+
+
 @pytest.fixture
 async def store(tmp_path: Path):
     storage = await Storage.open(tmp_path / "t.sqlite3", CIPHER)
@@ -39,54 +55,99 @@ async def store(tmp_path: Path):
 
 
 async def test_submit_stores_visitor_and_pending_visit(store: Storage) -> None:
-    visit = await store.submit_visit(DRAFT, 1001, NOW)
+    visit = await store.visits.submit(DRAFT, 1001, NOW)
     assert visit.status == VisitStatus.PENDING
     assert visit.reference == f"KRS-2026-{visit.id:05d}"
     assert visit.form_done_at == NOW - timedelta(minutes=3) and visit.handover_at is None
-    known = await store.find_visitor(DRAFT.nik)
+    known = await store.visits.find_visitor(DRAFT.nik)
     assert known is not None and known.name == "Ayu Lestari"
     # A returning visitor is the same row, updated.
-    again = await store.submit_visit(
+    again = await store.visits.submit(
         VisitDraft(**{**DRAFT.__dict__, "organisation": "PT Baru"}), 1001, NOW
     )
     assert again.visitor_id == visit.visitor_id
-    assert (await store.find_visitor(DRAFT.nik)).organisation == "PT Baru"  # type: ignore[union-attr]
+    assert (await store.visits.find_visitor(DRAFT.nik)).organisation == "PT Baru"  # type: ignore[union-attr]
 
 
 async def test_two_approvers_at_once_yield_one_decision(store: Storage) -> None:
-    visit = await store.submit_visit(DRAFT, 1001, NOW)
+    visit = await store.visits.submit(DRAFT, 1001, NOW)
     results = await asyncio.gather(
-        store.approve(visit.id, 2001, NOW, NOW + timedelta(hours=1), "t1", "c1"),
-        store.deny(visit.id, 2002, NOW, "tidak terjadwal"),
-        store.approve(visit.id, 2002, NOW, NOW + timedelta(hours=1), "t2", "c2"),
+        approve(store, visit, 2001, "t1"),
+        deny(store, visit, 2002, "tidak terjadwal"),
+        approve(store, visit, 2002, "t2"),
     )
-    assert sum(results) == 1
-    events = await store.audit_events(visit.id)
+    assert sum(r is not None for r in results) == 1
+    events = await store.audit.events(visit.id)
     assert [e.action for e in events].count("approve") + [e.action for e in events].count(
         "deny"
     ) == 1
 
 
 async def test_transitions_are_guarded(store: Storage) -> None:
-    visit = await store.submit_visit(DRAFT, 1001, NOW)
-    assert not await store.enter(visit.id, 3001, NOW)  # not approved yet
-    assert await store.approve(visit.id, 2001, NOW, NOW + timedelta(hours=1), "t", "c")
-    assert not await store.exit(visit.id, 3001, NOW)  # not inside yet
-    assert await store.enter(visit.id, 3001, NOW)
-    assert not await store.enter(visit.id, 3001, NOW)  # double tap
-    assert await store.exit(visit.id, 3001, NOW + timedelta(minutes=20))
-    assert not await store.exit(visit.id, 3001, NOW + timedelta(minutes=21))
-    done = await store.get_visit(visit.id)
+    visit = await store.visits.submit(DRAFT, 1001, NOW)
+    with pytest.raises(InvalidTransition):
+        lifecycle.enter(visit, 3001, NOW)  # not approved yet
+    approved = await approve(store, visit, 2001)
+    assert approved is not None and approved.status == VisitStatus.APPROVED
+    assert await approve(store, visit, 2002, "t2") is None  # a stale view loses
+    with pytest.raises(InvalidTransition):
+        lifecycle.exit_(approved, 3001, NOW)  # not inside yet
+    entering = lifecycle.enter(approved, 3001, NOW)
+    inside = await store.visits.apply(entering)
+    assert inside is not None and inside.entry_escort_id == 3001
+    assert await store.visits.apply(entering) is None  # double tap
+    leaving = lifecycle.exit_(inside, 3001, NOW + timedelta(minutes=20))
+    assert await store.visits.apply(leaving) is not None
+    assert await store.visits.apply(leaving) is None
+    done = await store.visits.get(visit.id)
     assert done is not None and done.status == VisitStatus.DONE
     assert done.time_inside(NOW) == timedelta(minutes=20)
-    assert await store.badge_visit("token", "t") == visit.id
+    assert await store.visits.badge_visit("token", "t") == visit.id
+    async with store.connection.execute("SELECT revoked_at FROM badges") as cur:
+        assert [row["revoked_at"] for row in await cur.fetchall()] == [
+            (NOW + timedelta(minutes=20)).isoformat()
+        ]
+
+
+async def test_a_transition_is_stored_as_the_core_computed_it(store: Storage) -> None:
+    """Everything the decision changes, "a.n." included, in one transaction with its
+    audit events and messages: what apply() returns is what a later read sees."""
+    visit = await store.visits.submit(DRAFT, 1001, NOW)
+    change = lifecycle.approve(visit, 2002, NOW, NOW + timedelta(hours=1), decided_for=2001)
+    notice = OutboxItem("approved:{visit}:1001", "text", 1001, payload={"text": "ok"})
+    stored = await store.visits.apply(change, [notice], BadgeHashes("t", "c"))
+    assert stored == change.after == await store.visits.get(visit.id)
+    assert stored is not None and stored.decided_for == 2001
+    actions = [(e.action, e.actor_id, e.detail) for e in await store.audit.events(visit.id)]
+    assert actions[1:] == [("approve", 2002, ""), ("decided_on_behalf", 2002, "2001")]
+    (queued,) = await store.outbox.heads()
+    assert queued.key == f"approved:{visit.id}:1001"
+
+
+async def test_a_transition_never_rewrites_the_request_itself(store: Storage) -> None:
+    from dataclasses import replace
+
+    visit = await store.visits.submit(DRAFT, 1001, NOW)
+    change = lifecycle.cancel(visit, 1001, NOW)
+    forged = replace(change, after=replace(change.after, purpose="lain"))
+    with pytest.raises(ValueError, match="only"):
+        await store.visits.apply(forged)
+    assert (await store.visits.get(visit.id)) == visit
+
+
+async def test_cancel_ends_a_pending_request(store: Storage) -> None:
+    visit = await store.visits.submit(DRAFT, 1001, NOW)
+    cancelled = await store.visits.apply(lifecycle.cancel(visit, 1001, NOW))
+    assert cancelled is not None and cancelled.status == VisitStatus.CANCELLED
+    assert await approve(store, visit, 2001) is None
+    assert [e.action for e in await store.audit.events(visit.id)] == ["submit", "cancel"]
 
 
 async def test_audit_events_are_chained_and_append_only(store: Storage, tmp_path: Path) -> None:
-    visit = await store.submit_visit(DRAFT, 1001, NOW)
-    await store.record_event(NOW, 9001, "stranger_refused")
-    await store.deny(visit.id, 2001, NOW, "alasan")
-    events = await store.audit_events()
+    visit = await store.visits.submit(DRAFT, 1001, NOW)
+    await store.audit.record(NOW, 9001, "stranger_refused")
+    await deny(store, visit, 2001, "alasan")
+    events = await store.audit.events()
     prev = GENESIS_HASH
     for event in events:
         fields = (
@@ -118,3 +179,66 @@ async def test_migrations_run_once_and_set_user_version(tmp_path: Path) -> None:
     assert raw.execute("PRAGMA user_version").fetchone()[0] == max(MIGRATIONS)
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     raw.close()
+
+
+def _schema_at(path: Path, version: int) -> None:
+    """A database as a release with ``version`` left it, with what that release stored."""
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("PRAGMA journal_mode=WAL")
+    for number in range(1, version + 1):
+        step = MIGRATIONS[number]
+        raw.executescript(f"BEGIN;\n{step}\nPRAGMA user_version = {number};\nCOMMIT;")
+    if version >= 6:
+        staff = [(1, "admin,officer"), (2, "approver"), (3, "escort"), (4, "")]
+        for user_id, roles in staff:
+            raw.execute(
+                "INSERT INTO staff (user_id, name, roles, added_at) VALUES (?, ?, ?, ?)",
+                (user_id, f"S{user_id}", roles, NOW.isoformat()),
+            )
+        raw.execute(
+            "INSERT INTO staff_invitations (token_hash, roles, created_by, created_at,"
+            " expires_at) VALUES ('h', 'escort,officer,approver', 1, ?, ?)",
+            (NOW.isoformat(), NOW.isoformat()),
+        )
+    raw.close()
+
+
+@pytest.mark.parametrize("version", range(max(MIGRATIONS)))
+async def test_every_earlier_schema_migrates_to_the_current_one(
+    tmp_path: Path, version: int
+) -> None:
+    path = tmp_path / f"v{version}.sqlite3"
+    _schema_at(path, version)
+    storage = await Storage.open(path, CIPHER)
+    try:
+        visit = await storage.visits.submit(DRAFT, 1001, NOW)
+        assert await approve(storage, visit, 2001, decided_for=2002) is not None
+        if version >= 6:
+            # Migration 7: comma-separated role names become masks of the stable bits.
+            roles = {row.user_id: row.roles for row in await storage.staff.all()}
+            assert roles == {
+                1: {Role.ADMIN, Role.OFFICER},
+                2: {Role.APPROVER},
+                3: {Role.ESCORT},
+                4: frozenset(),
+            }
+            async with storage.connection.execute("SELECT roles FROM staff_invitations") as cur:
+                (row,) = await cur.fetchall()
+            assert roles_of(row["roles"]) == {Role.ESCORT, Role.OFFICER, Role.APPROVER}
+    finally:
+        await storage.close()
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == max(MIGRATIONS)
+    assert {r[1]: r[2] for r in raw.execute("PRAGMA table_info(staff)")}["roles"] == "INTEGER"
+    raw.close()
+
+
+async def test_roles_are_stored_as_masks_of_stable_bits(store: Storage) -> None:
+    members = [(7, "Rina", frozenset({Role.APPROVER, Role.ESCORT}))]
+    await store.staff.seed(members, NOW)
+    async with store.connection.execute("SELECT roles FROM staff WHERE user_id = 7") as cur:
+        row = await cur.fetchone()
+    assert row is not None and row["roles"] == Role.APPROVER.bit + Role.ESCORT.bit
+    (member,) = await store.staff.all()
+    assert member.roles == {Role.APPROVER, Role.ESCORT}
+    assert all(isinstance(role, Role) for role in member.roles)

@@ -16,7 +16,7 @@ from storage.crypto import Cipher, InvalidToken
 from storage.db import Storage
 from storage.migrations import MIGRATIONS
 from tests.conftest import KEY, SECRET
-from tests.storage.test_storage import CIPHER, DRAFT, NOW
+from tests.storage.test_storage import CIPHER, DRAFT, NOW, approve, deny
 
 OTHER_KEY = b"b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktMzI="
 
@@ -42,9 +42,9 @@ async def store_(path: Path):  # type: ignore[no-untyped-def]
 
 
 async def test_nik_is_hashed_and_encrypted_never_in_the_file(store_: Storage, path: Path) -> None:
-    visit = await store_.submit_visit(DRAFT, 1001, NOW)
+    visit = await store_.visits.submit(DRAFT, 1001, NOW)
     assert visit.nik == DRAFT.nik  # decrypted for the rest of the code
-    found = await store_.find_visitor(DRAFT.nik)
+    found = await store_.visits.find_visitor(DRAFT.nik)
     assert found is not None and found.nik == DRAFT.nik
     raw = sqlite3.connect(path)
     nik_hash, nik_enc = raw.execute("SELECT nik_hash, nik_enc FROM visitors").fetchone()
@@ -58,12 +58,12 @@ async def test_nik_is_hashed_and_encrypted_never_in_the_file(store_: Storage, pa
 
 async def test_the_wrong_key_reads_nothing(path: Path) -> None:
     storage = await Storage.open(path, CIPHER)
-    visit = await storage.submit_visit(DRAFT, 1001, NOW)
+    visit = await storage.visits.submit(DRAFT, 1001, NOW)
     await storage.close()
     wrong = await Storage.open(path, Cipher(OTHER_KEY, SECRET))
     try:
         with pytest.raises(InvalidToken):
-            await wrong.get_visit(visit.id)
+            await wrong.visits.get(visit.id)
     finally:
         await wrong.close()
 
@@ -94,9 +94,9 @@ async def test_migration_3_encrypts_existing_niks_once(path: Path) -> None:
     make_version_2(path)
     storage = await Storage.open(path, CIPHER)
     try:
-        visit = await storage.get_visit(1)
+        visit = await storage.visits.get(1)
         assert visit is not None and visit.nik == DRAFT.nik and visit.name == "Ayu Lestari"
-        assert (await storage.find_visitor(DRAFT.nik)) is not None
+        assert (await storage.visits.find_visitor(DRAFT.nik)) is not None
     finally:
         await storage.close()
     raw = sqlite3.connect(path)
@@ -113,38 +113,38 @@ async def test_migration_3_encrypts_existing_niks_once(path: Path) -> None:
 async def test_anonymizing_an_old_visit_keeps_a_returning_visitors_new_one(
     store_: Storage, path: Path
 ) -> None:
-    old = await store_.submit_visit(DRAFT, 1001, NOW)
-    assert await store_.approve(old.id, 2001, NOW, NOW + timedelta(hours=1), "t", "c")
+    old = await store_.visits.submit(DRAFT, 1001, NOW)
+    assert await approve(store_, old, 2001)
     later = NOW + timedelta(days=200)
-    new = await store_.submit_visit(replace(DRAFT, phone="0899"), 1001, later)
+    new = await store_.visits.submit(replace(DRAFT, phone="0899"), 1001, later)
 
-    done = await store.forget(store_, later, "privacy_purge", visits=[old.id])
+    done = await store_.privacy.forget(later, "privacy_purge", visits=[old.id])
     assert (done.visits_anonymized, done.visitors_deleted) == (1, 0)
-    gone = await store_.get_visit(old.id)
+    gone = await store_.visits.get(old.id)
     assert gone is not None
     assert (gone.name, gone.nik, gone.phone) == (store.ANONYMOUS, "", "")
     # The log keeps what the access log needs: times, status, staff, organisation.
     assert (gone.status, gone.submitted_at, gone.decided_by) == (VisitStatus.APPROVED, NOW, 2001)
     assert gone.organisation == DRAFT.organisation and gone.ktp_file_id == ""
-    kept = await store_.get_visit(new.id)
+    kept = await store_.visits.get(new.id)
     assert kept is not None and kept.nik == DRAFT.nik and kept.phone == "0899"
 
-    done = await store.forget(store_, later, "privacy_purge", visits=[new.id])
+    done = await store_.privacy.forget(later, "privacy_purge", visits=[new.id])
     assert (done.visits_anonymized, done.visitors_deleted) == (1, 1)
-    assert await store_.find_visitor(DRAFT.nik) is None
+    assert await store_.visits.find_visitor(DRAFT.nik) is None
     data = file_bytes(path)
     assert DRAFT.name.encode() not in data and b"0899" not in data
-    (event,) = [e for e in await store_.audit_events() if e.action == "privacy_purge"][-1:]
+    (event,) = [e for e in await store_.audit.events() if e.action == "privacy_purge"][-1:]
     assert event.detail == "ktp_deleted=1 visits_anonymized=1 visitors_deleted=1"
 
 
 async def test_verify_walks_the_chain(store_: Storage, path: Path) -> None:
-    visit = await store_.submit_visit(DRAFT, 1001, NOW)
-    await store_.record_event(NOW, 9001, "stranger_refused")
-    await store_.deny(visit.id, 2001, NOW, "tidak terjadwal")
+    visit = await store_.visits.submit(DRAFT, 1001, NOW)
+    await store_.audit.record(NOW, 9001, "stranger_refused")
+    await deny(store_, visit, 2001, "tidak terjadwal")
     report = await audit.verify(path)
     assert report.ok and report.count == 3
-    assert report.head == (await store_.audit_events())[-1].hash
+    assert report.head == (await store_.audit.events())[-1].hash
 
 
 def tamper(path: Path, *statements: str) -> None:
@@ -158,9 +158,9 @@ def tamper(path: Path, *statements: str) -> None:
 
 
 async def test_verify_finds_an_edited_row(store_: Storage, path: Path) -> None:
-    visit = await store_.submit_visit(DRAFT, 1001, NOW)
-    await store_.deny(visit.id, 2001, NOW, "tidak terjadwal")
-    await store_.record_event(NOW, 9001, "stranger_refused")
+    visit = await store_.visits.submit(DRAFT, 1001, NOW)
+    await deny(store_, visit, 2001, "tidak terjadwal")
+    await store_.audit.record(NOW, 9001, "stranger_refused")
     tamper(path, "UPDATE audit_events SET actor_id = 2002 WHERE id = 2")
     report = await audit.verify(path)
     assert (report.ok, report.broken_at, report.count) == (False, 2, 1)
@@ -168,18 +168,18 @@ async def test_verify_finds_an_edited_row(store_: Storage, path: Path) -> None:
 
 
 async def test_verify_finds_a_rehashed_row_and_a_deleted_row(store_: Storage, path: Path) -> None:
-    visit = await store_.submit_visit(DRAFT, 1001, NOW)
-    await store_.deny(visit.id, 2001, NOW, "tidak terjadwal")
-    await store_.record_event(NOW, 9001, "stranger_refused")
+    visit = await store_.visits.submit(DRAFT, 1001, NOW)
+    await deny(store_, visit, 2001, "tidak terjadwal")
+    await store_.audit.record(NOW, 9001, "stranger_refused")
     tamper(path, "UPDATE audit_events SET hash = 'f' || substr(hash, 2) WHERE id = 1")
     report = await audit.verify(path)
     assert report.broken_at == 1 and "edited" in report.problem
 
     other = path.with_name("other.sqlite3")
     second = await Storage.open(other, CIPHER)
-    visit = await second.submit_visit(DRAFT, 1001, NOW)
-    await second.deny(visit.id, 2001, NOW, "tidak terjadwal")
-    await second.record_event(NOW, 9001, "stranger_refused")
+    visit = await second.visits.submit(DRAFT, 1001, NOW)
+    await deny(second, visit, 2001, "tidak terjadwal")
+    await second.audit.record(NOW, 9001, "stranger_refused")
     await second.close()
     tamper(other, "DELETE FROM audit_events WHERE id = 2")
     report = await audit.verify(other)

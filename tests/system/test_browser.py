@@ -36,7 +36,7 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def stored(demo: DemoBot, status: VisitStatus) -> list:
-    return await demo.app.bot_data.storage.visits_with_status(status)  # type: ignore[attr-defined]
+    return await demo.app.bot_data.storage.visits.with_status(status)  # type: ignore[attr-defined]
 
 
 async def test_whole_visit_in_three_phones(demo: DemoBot, browser: Browser) -> None:

@@ -15,11 +15,12 @@ from pypdf import PdfReader
 
 from bot.app.config import load_config
 from bot.cli.main import main
+from bot.core import visits as lifecycle
 from bot.core.visits import VisitDraft
 from bot.reports.export import export_visits
-from storage import staff as staff_store
 from storage.crypto import Cipher
 from storage.db import Storage
+from storage.visits import BadgeHashes
 from tests.conftest import KEY, SECRET
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 08:00 WIB
@@ -63,14 +64,18 @@ async def seed(storage: Storage, count: int) -> None:
             started_at=start,
             form_done_at=start + timedelta(minutes=6),
         )
-        visit = await storage.submit_visit(draft, 1001, start + timedelta(minutes=8))
+        visit = await storage.visits.submit(draft, 1001, start + timedelta(minutes=8))
         decided = start + timedelta(minutes=12)
-        await storage.approve(
-            visit.id, 2001, decided, decided + timedelta(hours=2), f"t{i}", f"c{i}"
+        approve = lifecycle.approve(visit, 2001, decided, decided + timedelta(hours=2))
+        approved = await storage.visits.apply(approve, badge=BadgeHashes(f"t{i}", f"c{i}"))
+        assert approved is not None
+        inside = await storage.visits.apply(
+            lifecycle.enter(approved, 1001, start + timedelta(minutes=20))
         )
-        await storage.enter(visit.id, 1001, start + timedelta(minutes=20))
-        inside = 50 if i % 3 == 0 else 25
-        await storage.exit(visit.id, 1001, start + timedelta(minutes=20 + inside))
+        assert inside is not None
+        minutes = 50 if i % 3 == 0 else 25
+        left = start + timedelta(minutes=20 + minutes)
+        assert await storage.visits.apply(lifecycle.exit_(inside, 1001, left)) is not None
 
 
 @pytest.fixture
@@ -147,7 +152,7 @@ async def test_export_visits_from_an_open_storage(config_path: Path) -> None:
     )
     try:
         # Staff added in the chat are in the staff table only; the log names them from it.
-        await staff_store.seed(storage, [(2001, "Budi dari Chat", frozenset({"approver"}))], T0)
+        await storage.staff.seed([(2001, "Budi dari Chat", frozenset({"approver"}))], T0)
         out = io.BytesIO()
         result = await export_visits(
             storage, T0.date(), (T0 + timedelta(days=40)).date(), "xlsx", out

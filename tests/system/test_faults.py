@@ -120,10 +120,10 @@ async def test_fifty_visits_through_twenty_percent_faults(
     injected = sim.faults.counts.copy()
     sim.faults = Faults()
 
-    visits = await services.storage.visits_with_status(VisitStatus.DONE)
+    visits = await services.storage.visits.with_status(VisitStatus.DONE)
     assert len(visits) == len(OFFICERS) * VISITS_PER_OFFICER == sum(map(len, done))
     for visit in visits:
-        actions = Counter(e.action for e in await services.storage.audit_events(visit.id))
+        actions = Counter(e.action for e in await services.storage.audit.events(visit.id))
         assert actions["approve"] == 1 and actions["enter"] == 1 and actions["exit"] == 1
     outbox = await _outbox_counts(services)
     assert outbox.get("failed", 0) == 0 and outbox.get("pending", 0) == 0
@@ -157,6 +157,4 @@ def _duplicates(messages: list) -> int:  # type: ignore[type-arg]
 
 
 async def _outbox_counts(services: Services) -> dict[str, int]:
-    from storage.outbox import OutboxStore
-
-    return await OutboxStore(services.storage).counts()
+    return await services.storage.outbox.counts()

@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 
 from bot.app.config import load_config
+from bot.core import visits as lifecycle
 from bot.flows import ktp
 from storage import privacy as store
 from storage.crypto import Cipher
 from storage.db import Storage
+from storage.visits import BadgeHashes
 from tests.conftest import KEY, SECRET
 from tests.flows import ktp_image
 from tests.storage.test_storage import DRAFT, NOW
@@ -62,14 +64,15 @@ async def config_path(tmp_path: Path) -> Path:
     config = load_config(path, env={})
     storage = await Storage.open(config.database_path, Cipher(KEY, SECRET))
     try:
-        first = await storage.submit_visit(DRAFT, 1001, NOW)
-        await storage.approve(first.id, 2001, NOW, NOW + timedelta(hours=1), "t", "c")
-        second = await storage.submit_visit(DRAFT, 1001, NOW + timedelta(days=3))
+        first = await storage.visits.submit(DRAFT, 1001, NOW)
+        approve = lifecycle.approve(first, 2001, NOW, NOW + timedelta(hours=1))
+        assert await storage.visits.apply(approve, badge=BadgeHashes("t", "c")) is not None
+        second = await storage.visits.submit(DRAFT, 1001, NOW + timedelta(days=3))
         photo = storage.cipher.encrypt(ktp_image())
         ktp.write_private(config.data_dir / ktp.relative_path(second.id), photo)
-        await store.ktp_stored(storage, second.id, ktp.relative_path(second.id), NOW)
+        await storage.privacy.ktp_stored(second.id, ktp.relative_path(second.id), NOW)
         other = replace(DRAFT, nik="3508010102850001", name="Bayu Aji")
-        await storage.submit_visit(other, 1001, NOW)
+        await storage.visits.submit(other, 1001, NOW)
     finally:
         await storage.close()
     return path
@@ -119,11 +122,11 @@ async def test_erase_anonymizes_and_deletes_the_ktp_keeping_the_log(config_path:
     assert not ktp_file.exists()
     storage = await Storage.open(config.database_path, Cipher(KEY, SECRET))
     try:
-        assert await storage.find_visitor(DRAFT.nik) is None
-        first = await storage.get_visit(1)
+        assert await storage.visits.find_visitor(DRAFT.nik) is None
+        first = await storage.visits.get(1)
         assert first is not None and first.name == store.ANONYMOUS and first.nik == ""
         assert first.decided_by == 2001 and first.submitted_at == NOW  # the log's facts stay
-        other = await storage.get_visit(3)
+        other = await storage.visits.get(3)
         assert other is not None and other.name == "Bayu Aji"  # somebody else is untouched
     finally:
         await storage.close()

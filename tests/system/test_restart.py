@@ -51,7 +51,7 @@ async def test_half_filled_form_survives_a_restart(
             await officer.wait_for(question)
         await officer.tap("Kirim ke Kepala Seksi")
         await officer.wait_for("terkirim")
-        (visit,) = await app.bot_data.storage.visits_with_status(VisitStatus.PENDING)  # type: ignore[attr-defined]
+        (visit,) = await app.bot_data.storage.visits.with_status(VisitStatus.PENDING)  # type: ignore[attr-defined]
         assert visit.nik == NIK_WOMAN and visit.name == "Ayu Lestari"
     finally:
         await stop_polling(app)  # type: ignore[arg-type]
@@ -73,7 +73,7 @@ async def test_deny_reason_and_undelivered_messages_survive_a_restart(
         sim.faults = Faults(rate=1.0, kinds={"502"}, methods={"sendMessage"})
         await approver.send_text("Tidak ada jadwal")
         await sim.settle()
-        visit = (await app.bot_data.storage.visits_with_status(VisitStatus.DENIED))[0]  # type: ignore[attr-defined]
+        visit = (await app.bot_data.storage.visits.with_status(VisitStatus.DENIED))[0]  # type: ignore[attr-defined]
         assert visit.deny_reason == "Tidak ada jadwal"
         app = await restart(app, config, clock)
         sim.faults = Faults()

@@ -1,0 +1,68 @@
+"""What every repository shares: one connection, one write lock, one way to write.
+
+Each aggregate's SQL lives in its own module (storage/visits.py, staff.py, ...); they all
+hold the same :class:`Database`, so a write in one can never collide with another's
+transaction and a transition can append to the audit log and the outbox atomically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+import aiosqlite
+
+from storage.crypto import Cipher
+
+# A read left open on this shared connection (another coroutine between execute and fetch)
+# pins an old snapshot; when another connection has committed since, SQLite refuses the
+# write lock at once, without a busy wait
+# (https://www.sqlite.org/rescode.html#busy_snapshot). That read ends in milliseconds.
+_BEGIN_RETRIES = (0.001, 0.005, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+def ts(value: datetime | None) -> str | None:
+    """A timestamp as stored (ISO text; the bot's clock is UTC)."""
+    return value.isoformat() if value is not None else None
+
+
+def dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+async def _begin(db: aiosqlite.Connection) -> None:
+    for delay in _BEGIN_RETRIES:
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            await asyncio.sleep(delay)
+    await db.execute("BEGIN IMMEDIATE")
+
+
+class Database:
+    """One connection; writes are serialised so each transaction stays atomic."""
+
+    def __init__(self, connection: aiosqlite.Connection, cipher: Cipher) -> None:
+        self.connection = connection
+        self.cipher = cipher
+        self._write_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write_lock:
+            await _begin(self.connection)
+            try:
+                yield self.connection
+                await self.connection.execute("COMMIT")
+            except BaseException:
+                # Also when COMMIT itself fails: never leave the shared connection inside
+                # a half-done transaction that later statements would silently join.
+                if self.connection.in_transaction:
+                    await self.connection.execute("ROLLBACK")
+                raise

@@ -1,0 +1,64 @@
+"""Conversation state (the officer's half-filled form, a deny reason being typed).
+
+The SQL behind bot/app/persistence.py, which adapts it to PTB's persistence interface;
+nothing here knows Telegram. A form holds a NIK and a phone number: user data is
+encrypted like the rest of the personal data.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from storage.base import Database
+
+
+class Conversations:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def user_data(self) -> dict[int, dict[str, Any]]:
+        async with self._database.connection.execute(
+            "SELECT user_id, data FROM user_state"
+        ) as cur:
+            rows = await cur.fetchall()
+        cipher = self._database.cipher
+        return {row["user_id"]: json.loads(cipher.decrypt_text(row["data"])) for row in rows}
+
+    async def set_user_data(self, user_id: int, data: dict[str, Any]) -> None:
+        """Store ``data`` for the user; empty data removes the row."""
+        if not data:
+            await self.drop_user_data(user_id)
+            return
+        encrypted = self._database.cipher.encrypt_text(json.dumps(data, ensure_ascii=False))
+        async with self._database.transaction() as db:
+            await db.execute(
+                "INSERT OR REPLACE INTO user_state (user_id, data) VALUES (?, ?)",
+                (user_id, encrypted),
+            )
+
+    async def drop_user_data(self, user_id: int) -> None:
+        async with self._database.transaction() as db:
+            await db.execute("DELETE FROM user_state WHERE user_id = ?", (user_id,))
+
+    async def states(self, name: str) -> dict[tuple[str | int, ...], int]:
+        """Every open conversation of handler ``name``: its key and state."""
+        async with self._database.connection.execute(
+            "SELECT key, state FROM conversation_state WHERE name = ?", (name,)
+        ) as cur:
+            return {tuple(json.loads(row["key"])): row["state"] for row in await cur.fetchall()}
+
+    async def set_state(self, name: str, key: tuple[str | int, ...], state: int | None) -> None:
+        """Record where a conversation stands; None ends it."""
+        encoded = json.dumps(list(key))
+        async with self._database.transaction() as db:
+            if state is None:
+                await db.execute(
+                    "DELETE FROM conversation_state WHERE name = ? AND key = ?", (name, encoded)
+                )
+            else:
+                await db.execute(
+                    "INSERT OR REPLACE INTO conversation_state (name, key, state)"
+                    " VALUES (?, ?, ?)",
+                    (name, encoded, state),
+                )

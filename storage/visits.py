@@ -1,0 +1,331 @@
+"""Visitors, visits, their badges and approval cards.
+
+A transition arrives as a :class:`bot.core.visits.Change` computed by the core; it is
+written with one guarded UPDATE of exactly the columns it changes, with its audit event,
+its messages and its badge row, in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+import aiosqlite
+
+from bot.core.visits import Action, Change, Visit, VisitDraft, VisitStatus, transition
+from storage.audit import AuditLog
+from storage.base import Database, dt, ts
+from storage.crypto import Cipher
+from storage.outbox import Outbox, OutboxItem
+
+VISIT_SELECT = """
+    SELECT v.id, v.status, v.visitor_id, p.nik_enc, p.name, p.organisation, p.phone, v.purpose,
+           v.duration_minutes, v.equipment, v.ktp_file_id, v.officer_id, v.started_at,
+           v.submitted_at, v.decided_at, v.decided_by, v.decided_for, v.deny_reason,
+           v.valid_until, v.entered_at, v.entry_escort_id, v.exited_at, v.exit_escort_id,
+           v.form_done_at, v.handover_at
+    FROM visits v JOIN visitors p ON p.id = v.visitor_id
+"""
+
+
+@dataclass(frozen=True)
+class Visitor:
+    id: int
+    nik: str
+    name: str
+    organisation: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Card:
+    visit_id: int
+    chat_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
+class BadgeHashes:
+    """The keyed hashes of a new badge's token and short code (never the values)."""
+
+    token_hash: str
+    code_hash: str
+
+
+def nik_of(nik_enc: str | None, cipher: Cipher) -> str:
+    """The NIK decrypted; empty once the record is anonymized."""
+    return cipher.decrypt_text(nik_enc) if nik_enc else ""
+
+
+def visit_from_row(row: aiosqlite.Row, cipher: Cipher) -> Visit:
+    """Maps a row of :data:`VISIT_SELECT`."""
+    return Visit(
+        id=row["id"],
+        status=VisitStatus(row["status"]),
+        visitor_id=row["visitor_id"],
+        nik=nik_of(row["nik_enc"], cipher),
+        name=row["name"],
+        organisation=row["organisation"],
+        phone=row["phone"],
+        purpose=row["purpose"],
+        duration_minutes=row["duration_minutes"],
+        equipment=row["equipment"],
+        ktp_file_id=row["ktp_file_id"],
+        officer_id=row["officer_id"],
+        started_at=datetime.fromisoformat(row["started_at"]),
+        submitted_at=datetime.fromisoformat(row["submitted_at"]),
+        form_done_at=dt(row["form_done_at"]),
+        handover_at=dt(row["handover_at"]),
+        decided_at=dt(row["decided_at"]),
+        decided_by=row["decided_by"],
+        decided_for=row["decided_for"],
+        deny_reason=row["deny_reason"],
+        valid_until=dt(row["valid_until"]),
+        entered_at=dt(row["entered_at"]),
+        entry_escort_id=row["entry_escort_id"],
+        exited_at=dt(row["exited_at"]),
+        exit_escort_id=row["exit_escort_id"],
+    )
+
+
+def _same(value: object) -> object:
+    return value
+
+
+def _status(value: object) -> object:
+    assert isinstance(value, VisitStatus)
+    return value.value
+
+
+def _time(value: object) -> object:
+    assert value is None or isinstance(value, datetime)
+    return ts(value)
+
+
+# The Visit fields a transition may change, each with how it is stored (same column name).
+_TRANSITION_COLUMNS: dict[str, Callable[[object], object]] = {
+    "status": _status,
+    "decided_at": _time,
+    "decided_by": _same,
+    "decided_for": _same,
+    "deny_reason": _same,
+    "valid_until": _time,
+    "entered_at": _time,
+    "entry_escort_id": _same,
+    "exited_at": _time,
+    "exit_escort_id": _same,
+}
+_FIXED = frozenset(f.name for f in fields(Visit)) - _TRANSITION_COLUMNS.keys()
+
+# After these the badge admits nobody (check-out, expiry, a cancelled request).
+_BADGE_DIES = frozenset({Action.EXIT, Action.EXPIRE, Action.CANCEL})
+
+
+class Visits:
+    def __init__(self, database: Database, audit: AuditLog, outbox: Outbox) -> None:
+        self._database = database
+        self._audit = audit
+        self._outbox = outbox
+
+    @property
+    def _cipher(self) -> Cipher:
+        return self._database.cipher
+
+    async def find_visitor(self, nik: str) -> Visitor | None:
+        async with self._database.connection.execute(
+            "SELECT id, nik_enc, name, organisation, phone FROM visitors WHERE nik_hash = ?",
+            (self._cipher.nik_hash(nik),),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return Visitor(
+            id=row["id"],
+            nik=nik_of(row["nik_enc"], self._cipher),
+            name=row["name"],
+            organisation=row["organisation"],
+            phone=row["phone"],
+        )
+
+    async def submit(
+        self,
+        draft: VisitDraft,
+        officer_id: int,
+        now: datetime,
+        messages: Sequence[OutboxItem] = (),
+    ) -> Visit:
+        """Store the visitor (updating a returning one) and a PENDING visit, audited.
+
+        ``messages`` (the approval cards) are queued in the same transaction.
+        """
+        status = transition(Action.SUBMIT, None)
+        async with self._database.transaction() as db:
+            nik_hash = self._cipher.nik_hash(draft.nik)
+            await db.execute(
+                "INSERT INTO visitors (nik_hash, nik_enc, name, organisation, phone, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(nik_hash) DO UPDATE SET"
+                " name = excluded.name, organisation = excluded.organisation,"
+                " phone = excluded.phone, updated_at = excluded.updated_at",
+                (
+                    nik_hash,
+                    self._cipher.encrypt_text(draft.nik),
+                    draft.name,
+                    draft.organisation,
+                    draft.phone,
+                    ts(now),
+                    ts(now),
+                ),
+            )
+            async with db.execute(
+                "SELECT id FROM visitors WHERE nik_hash = ?", (nik_hash,)
+            ) as cur:
+                row = await cur.fetchone()
+            assert row is not None
+            cur2 = await db.execute(
+                "INSERT INTO visits (visitor_id, status, purpose, duration_minutes, equipment,"
+                " ktp_file_id, officer_id, started_at, form_done_at, submitted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row["id"],
+                    status.value,
+                    draft.purpose,
+                    draft.duration_minutes,
+                    draft.equipment,
+                    draft.ktp_file_id,
+                    officer_id,
+                    ts(draft.started_at),
+                    ts(draft.form_done_at),
+                    ts(now),
+                ),
+            )
+            visit_id = cur2.lastrowid
+            assert visit_id is not None
+            await self._audit.append(db, now, officer_id, Action.SUBMIT, visit_id, None, status)
+            await self._outbox.enqueue(db, messages, now, visit_id)
+            visit = await self._get(db, visit_id)
+        assert visit is not None
+        return visit
+
+    async def apply(
+        self,
+        change: Change,
+        messages: Sequence[OutboxItem] = (),
+        badge: BadgeHashes | None = None,
+    ) -> Visit | None:
+        """Persist a transition if the visit is still where ``change.before`` saw it.
+
+        One transaction: the guarded UPDATE of the columns that differ, its audit event,
+        the messages it causes and the badge issued or revoked. Returns the stored visit,
+        or None when someone else moved it first (a second approver, a double tap).
+        """
+        before, after = change.before, change.after
+        if before.id != after.id or any(
+            getattr(before, name) != getattr(after, name) for name in _FIXED
+        ):
+            raise ValueError("a transition changes only the visit's decision and step fields")
+        changed = {
+            name: encode(getattr(after, name))
+            for name, encode in _TRANSITION_COLUMNS.items()
+            if getattr(before, name) != getattr(after, name)
+        }
+        assignments = ", ".join(f"{name} = ?" for name in changed)
+        async with self._database.transaction() as db:
+            async with db.execute(
+                f"UPDATE visits SET {assignments} WHERE id = ? AND status = ? RETURNING id",
+                (*changed.values(), before.id, before.status.value),
+            ) as cur:
+                won = await cur.fetchone() is not None
+            if not won:
+                return None
+            await self._audit.append(
+                db,
+                change.at,
+                change.actor_id,
+                change.action,
+                before.id,
+                before.status,
+                after.status,
+            )
+            if after.decided_for is not None and before.decided_for != after.decided_for:
+                # Kept as its own event: the audit trail has always named the principal.
+                await self._audit.append(
+                    db,
+                    change.at,
+                    change.actor_id,
+                    "decided_on_behalf",
+                    before.id,
+                    detail=str(after.decided_for),
+                )
+            await self._outbox.enqueue(db, messages, change.at, before.id)
+            if badge is not None:
+                assert after.valid_until is not None
+                await db.execute(
+                    "INSERT INTO badges (visit_id, token_hash, code_hash, issued_at, expires_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        before.id,
+                        badge.token_hash,
+                        badge.code_hash,
+                        ts(change.at),
+                        ts(after.valid_until),
+                    ),
+                )
+            if change.action in _BADGE_DIES:
+                await db.execute(
+                    "UPDATE badges SET revoked_at = ? WHERE visit_id = ? AND revoked_at IS NULL",
+                    (ts(change.at), before.id),
+                )
+            stored = await self._get(db, before.id)
+        assert stored is not None
+        return stored
+
+    async def mark_handover(self, visit_id: int, now: datetime) -> None:
+        """The first card reached a section head: SOP step 3 is done (kept once)."""
+        async with self._database.transaction() as db:
+            await db.execute(
+                "UPDATE visits SET handover_at = ? WHERE id = ? AND handover_at IS NULL",
+                (ts(now), visit_id),
+            )
+
+    async def get(self, visit_id: int) -> Visit | None:
+        return await self._get(self._database.connection, visit_id)
+
+    async def _get(self, db: aiosqlite.Connection, visit_id: int) -> Visit | None:
+        async with db.execute(VISIT_SELECT + " WHERE v.id = ?", (visit_id,)) as cur:
+            row = await cur.fetchone()
+        return visit_from_row(row, self._cipher) if row else None
+
+    async def with_status(self, status: VisitStatus) -> list[Visit]:
+        async with self._database.connection.execute(
+            VISIT_SELECT + " WHERE v.status = ? ORDER BY v.id", (status.value,)
+        ) as cur:
+            return [visit_from_row(row, self._cipher) for row in await cur.fetchall()]
+
+    async def badge_visit(self, column: str, value_hash: str) -> int | None:
+        """The visit id for a token or code hash; column is 'token' or 'code'."""
+        if column not in ("token", "code"):
+            raise ValueError(column)
+        async with self._database.connection.execute(
+            f"SELECT visit_id FROM badges WHERE {column}_hash = ?", (value_hash,)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row["visit_id"]) if row else None
+
+    async def add_card(self, visit_id: int, chat_id: int, message_id: int) -> None:
+        async with self._database.transaction() as db:
+            await db.execute(
+                "INSERT OR REPLACE INTO approval_cards (visit_id, chat_id, message_id)"
+                " VALUES (?, ?, ?)",
+                (visit_id, chat_id, message_id),
+            )
+
+    async def cards(self, visit_id: int) -> list[Card]:
+        async with self._database.connection.execute(
+            "SELECT visit_id, chat_id, message_id FROM approval_cards WHERE visit_id = ?",
+            (visit_id,),
+        ) as cur:
+            return [
+                Card(row["visit_id"], row["chat_id"], row["message_id"])
+                for row in await cur.fetchall()
+            ]

@@ -1,0 +1,114 @@
+"""The visit lifecycle in the core: each transition computes the new Visit from the old."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.core import visits as lifecycle
+from bot.core.visits import Action, InvalidTransition, Visit, VisitStatus
+
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+PENDING = Visit(
+    id=7,
+    status=VisitStatus.PENDING,
+    visitor_id=1,
+    nik="3508015507900002",
+    name="Ayu Lestari",
+    organisation="PT Jaringan Nusantara",
+    phone="081234567890",
+    purpose="Pemeliharaan server",
+    duration_minutes=30,
+    equipment="",
+    ktp_file_id="f",
+    officer_id=1001,
+    started_at=NOW - timedelta(minutes=10),
+    submitted_at=NOW - timedelta(minutes=5),
+)
+
+
+def changed(change: lifecycle.Change) -> dict[str, object]:
+    return {
+        f.name: getattr(change.after, f.name)
+        for f in fields(Visit)
+        if getattr(change.before, f.name) != getattr(change.after, f.name)
+    }
+
+
+def test_approve_by_a_delegate_records_the_principal() -> None:
+    until = NOW + timedelta(hours=1)
+    change = lifecycle.approve(PENDING, 3001, NOW, until, decided_for=2001)
+    assert (change.action, change.actor_id, change.at, change.before) == (
+        Action.APPROVE,
+        3001,
+        NOW,
+        PENDING,
+    )
+    assert changed(change) == {
+        "status": VisitStatus.APPROVED,
+        "decided_at": NOW,
+        "decided_by": 3001,
+        "decided_for": 2001,
+        "valid_until": until,
+    }
+
+
+def test_deny_keeps_the_reason() -> None:
+    change = lifecycle.deny(PENDING, 2001, NOW, "tidak terjadwal")
+    assert changed(change) == {
+        "status": VisitStatus.DENIED,
+        "decided_at": NOW,
+        "decided_by": 2001,
+        "deny_reason": "tidak terjadwal",
+    }
+
+
+def test_the_door_steps_follow_approval() -> None:
+    approved = lifecycle.approve(PENDING, 2001, NOW, NOW + timedelta(hours=1)).after
+    inside = lifecycle.enter(approved, 4001, NOW + timedelta(minutes=5))
+    assert changed(inside) == {
+        "status": VisitStatus.INSIDE,
+        "entered_at": NOW + timedelta(minutes=5),
+        "entry_escort_id": 4001,
+    }
+    done = lifecycle.exit_(inside.after, 4002, NOW + timedelta(minutes=40))
+    assert changed(done) == {
+        "status": VisitStatus.DONE,
+        "exited_at": NOW + timedelta(minutes=40),
+        "exit_escort_id": 4002,
+    }
+    assert done.after.time_inside(NOW) == timedelta(minutes=35)
+    expired = lifecycle.expire(approved, NOW + timedelta(hours=2))
+    assert changed(expired) == {"status": VisitStatus.EXPIRED}
+    assert expired.actor_id == lifecycle.SYSTEM_ACTOR
+
+
+def test_cancel_only_while_pending() -> None:
+    assert lifecycle.cancel(PENDING, 1001, NOW).after.status == VisitStatus.CANCELLED
+    approved = lifecycle.approve(PENDING, 2001, NOW, NOW + timedelta(hours=1)).after
+    with pytest.raises(InvalidTransition):
+        lifecycle.cancel(approved, 1001, NOW)
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        lambda v: lifecycle.enter(v, 4001, NOW),
+        lambda v: lifecycle.exit_(v, 4001, NOW),
+        lambda v: lifecycle.expire(v, NOW),
+    ],
+)
+def test_a_pending_visit_cannot_skip_the_decision(
+    step: Callable[[Visit], lifecycle.Change],
+) -> None:
+    with pytest.raises(InvalidTransition):
+        step(PENDING)
+
+
+def test_a_decided_visit_cannot_be_decided_again() -> None:
+    denied = lifecycle.deny(PENDING, 2001, NOW, "x").after
+    with pytest.raises(InvalidTransition):
+        lifecycle.approve(denied, 2002, NOW, NOW + timedelta(hours=1))
