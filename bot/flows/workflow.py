@@ -11,13 +11,13 @@ import asyncio
 import enum
 import logging
 from dataclasses import dataclass, replace
-from datetime import timedelta
 
-from bot import texts
 from bot.app.services import Services
 from bot.core.badge import BadgeCard, render_badge_pdf, render_badge_png
 from bot.core.roles import StaffMember
 from bot.core.tokens import (
+    CODE_ATTEMPTS,
+    CODE_WINDOW,
     deep_link,
     format_code,
     lookup_hash,
@@ -25,6 +25,9 @@ from bot.core.tokens import (
     token_matches_visit,
 )
 from bot.core.visits import Visit, VisitDraft, VisitStatus, badge_valid_until
+from bot.texts import approval as approval_texts
+from bot.texts import badge as badge_texts
+from bot.texts import door as door_texts
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -91,7 +94,11 @@ async def approve(services: Services, visit_id: int, approver: StaffMember) -> R
     tz = services.config.timezone
     messages = [
         *_card_updates(services),
-        _text("approved", visit.officer_id, texts.officer_approved(decided, approver.name, tz)),
+        _text(
+            "approved",
+            visit.officer_id,
+            approval_texts.officer_approved(decided, approver.name, tz),
+        ),
         *await _badge_items(services, decided, creds.token, creds.code),
     ]
     won = await services.storage.approve(
@@ -124,7 +131,7 @@ async def deny(services: Services, visit_id: int, approver: StaffMember, reason:
     )
     messages = [
         *_card_updates(services),
-        _text("denied", visit.officer_id, texts.officer_denied(decided, approver.name)),
+        _text("denied", visit.officer_id, approval_texts.officer_denied(decided, approver.name)),
     ]
     won = await services.storage.deny(visit_id, approver.user_id, now, reason, messages=messages)
     services.delivery.kick()
@@ -154,7 +161,7 @@ async def _badge_items(
         asyncio.to_thread(render_badge_png, card), asyncio.to_thread(render_badge_pdf, card)
     )
     name = f"badge-{visit.reference}"
-    caption = texts.badge_caption(visit, format_code(code), tz)
+    caption = badge_texts.caption(visit, format_code(code), tz)
     officer = visit.officer_id
     return [
         OutboxItem(
@@ -206,10 +213,6 @@ async def find_badge(services: Services, *, token: str = "", code: str = "") -> 
     return BadgeLookup(visit, None)
 
 
-CODE_ATTEMPTS = 5
-CODE_WINDOW = timedelta(minutes=10)
-
-
 async def code_attempts_exhausted(services: Services, member: StaffMember) -> bool:
     """Manual codes have 40 bits: a few wrong ones per person per window, then a pause."""
     since = services.now() - CODE_WINDOW
@@ -227,7 +230,7 @@ async def refuse_badge(
     now = services.now()
     alerts: list[OutboxItem] = []
     if problem == BadgeProblem.UNKNOWN and via != "code":
-        text = texts.forged_badge_alert(member.name, now, services.config.timezone)
+        text = door_texts.forged_badge_alert(member.name, now, services.config.timezone)
         stamp = f"{now.timestamp():.6f}:{member.user_id}"
         alerts = [
             OutboxItem(f"forged:{stamp}:{a.user_id}", "text", a.user_id, payload={"text": text})
@@ -251,7 +254,7 @@ async def enter(services: Services, visit_id: int, escort: StaffMember) -> Resul
     inside = replace(
         visit, status=VisitStatus.INSIDE, entered_at=now, entry_escort_id=escort.user_id
     )
-    notice = texts.officer_entered(inside, escort.name, services.config.timezone)
+    notice = door_texts.officer_entered(inside, escort.name, services.config.timezone)
     done = await services.storage.enter(
         visit_id, escort.user_id, now, messages=[_text("entered", visit.officer_id, notice)]
     )
@@ -271,7 +274,7 @@ async def exit_(services: Services, visit_id: int, escort: StaffMember) -> Resul
     )
     messages = []
     if visit.entered_at is not None:
-        summary = texts.exit_summary(done_visit, escort.name, services.config.timezone)
+        summary = door_texts.exit_summary(done_visit, escort.name, services.config.timezone)
         recipients = {
             visit.officer_id,
             *(a.user_id for a in services.with_role("approver")),
@@ -285,7 +288,7 @@ async def exit_(services: Services, visit_id: int, escort: StaffMember) -> Resul
 
 async def expire(services: Services, visit: Visit) -> bool:
     """An approved badge not used within its window dies; the officer is told."""
-    notice = _text("expired", visit.officer_id, texts.badge_expired_notice(visit))
+    notice = _text("expired", visit.officer_id, badge_texts.expired_notice(visit))
     done = await services.storage.expire(visit.id, services.now(), messages=[notice])
     services.delivery.kick()
     return done
