@@ -22,6 +22,8 @@ from bench.baseline import BUTTON
 from bench.inbox import Inbox, Predicate
 from bot import texts
 from bot.core.qr import decode_qr
+from bot.texts import approval as approval_texts
+from bot.texts import door as door_texts
 from simulator import SimMessage, SimUser
 
 UPDATES_PER_VISIT = 15
@@ -114,20 +116,20 @@ async def real_visit(
     question = await h.step(o, o.tap(question.buttons[0][0], question), "Perangkat yang dibawa")
     summary = await h.step(o, o.send_text(v.equipment), "Periksa data pengunjung")
 
-    card = h.inbox.expect(a.id, v.name, _has_button(texts.BTN_APPROVE))
+    card = h.inbox.expect(a.id, v.name, _has_button(approval_texts.BTN_APPROVE))
     await h.step(o, o.tap(texts.BTN_SUBMIT, summary), "terkirim")
     card_message = await h.inbox.wait(card)
 
     badge = h.inbox.expect(o.id, v.name, lambda m: m.photo is not None)
     pdf = h.inbox.expect(o.id, predicate=lambda m: m.document is not None)
-    await h.step(a, a.tap(texts.BTN_APPROVE, card_message), "DISETUJUI")
+    await h.step(a, a.tap(approval_texts.BTN_APPROVE, card_message), "DISETUJUI")
     link = badge_link(await h.inbox.wait(badge))
     await h.inbox.wait(pdf)
 
-    view = await h.step(e, e.open_link(link), predicate=_has_button(texts.BTN_ENTER))
-    await h.step(e, e.tap(texts.BTN_ENTER, view), predicate=_edited(view, "MASUK tercatat"))
-    view = await h.step(e, e.open_link(link), predicate=_has_button(texts.BTN_EXIT))
-    await h.step(e, e.tap(texts.BTN_EXIT, view), predicate=_edited(view, "KELUAR tercatat"))
+    view = await h.step(e, e.open_link(link), predicate=_has_button(door_texts.BTN_ENTER))
+    await h.step(e, e.tap(door_texts.BTN_ENTER, view), predicate=_edited(view, "MASUK tercatat"))
+    view = await h.step(e, e.open_link(link), predicate=_has_button(door_texts.BTN_EXIT))
+    await h.step(e, e.tap(door_texts.BTN_EXIT, view), predicate=_edited(view, "KELUAR tercatat"))
 
 
 async def baseline_visit(

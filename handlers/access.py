@@ -7,9 +7,9 @@ import logging
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot import texts
 from bot.app.context import BotContext
 from bot.core.invites import START_RE
+from bot.texts import common as common_texts
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +28,9 @@ async def refuse_strangers(update: Update, context: BotContext) -> None:
     services = context.services
     await services.storage.audit.record(services.now(), user.id, "stranger_refused")
     if update.callback_query is not None:
-        await update.callback_query.answer(texts.NOT_ALLOWED, show_alert=True)
+        await update.callback_query.answer(common_texts.NOT_ALLOWED, show_alert=True)
     elif update.effective_chat is not None and update.effective_chat.type == "private":
-        await update.effective_chat.send_message(texts.stranger(user.id))
+        await update.effective_chat.send_message(common_texts.stranger(user.id))
     raise ApplicationHandlerStop
 
 

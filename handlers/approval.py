@@ -19,14 +19,15 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import texts
 from bot.app.context import BotContext
 from bot.core import callbacks
 from bot.core.fields import REASON_MAX, FieldError, FieldProblem, clean_text
 from bot.core.roles import StaffMember
 from bot.core.visits import VisitStatus
 from bot.flows import workflow
-from bot.texts.staff import on_behalf
+from bot.texts import approval as approval_texts
+from bot.texts import common as common_texts
+from bot.texts import staff as staff_texts
 
 
 class DenyStep(enum.IntEnum):
@@ -42,7 +43,9 @@ def _approver(update: Update, context: BotContext) -> StaffMember | None:
     principal = context.services.acting_for(member.user_id)
     if principal is None:
         return None
-    return StaffMember(member.user_id, on_behalf(member.name, principal.name), member.roles)
+    return StaffMember(
+        member.user_id, staff_texts.on_behalf(member.name, principal.name), member.roles
+    )
 
 
 def _principal(context: BotContext, approver: StaffMember) -> StaffMember | None:
@@ -58,15 +61,15 @@ async def approve(update: Update, context: BotContext) -> None:
     assert query is not None
     approver = _approver(update, context)
     if approver is None:
-        await query.answer(texts.ONLY_APPROVER, show_alert=True)
+        await query.answer(common_texts.ONLY_APPROVER, show_alert=True)
         return
     data = callbacks.parse(query.data)
     if data is None or data.visit_id is None:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
         return
     principal = _principal(context, approver)
     result = await workflow.approve(context.services, data.visit_id, approver, principal)
-    await _answer(update, result, texts.APPROVED_TOAST)
+    await _answer(update, result, approval_texts.APPROVED_TOAST)
 
 
 async def deny(update: Update, context: BotContext) -> DenyStep | int:
@@ -75,7 +78,7 @@ async def deny(update: Update, context: BotContext) -> DenyStep | int:
     assert query is not None and query.message is not None
     approver = _approver(update, context)
     if approver is None:
-        await query.answer(texts.ONLY_APPROVER, show_alert=True)
+        await query.answer(common_texts.ONLY_APPROVER, show_alert=True)
         return ConversationHandler.END
     data = callbacks.parse(query.data)
     visit = None
@@ -87,10 +90,11 @@ async def deny(update: Update, context: BotContext) -> DenyStep | int:
     context.user_data["deny_visit"] = visit.id  # type: ignore[index]
     await query.answer()
     abort = InlineKeyboardButton(
-        texts.BTN_DENY_ABORT, callback_data=callbacks.pack(callbacks.DENY_ABORT, visit.id)
+        approval_texts.BTN_DENY_ABORT, callback_data=callbacks.pack(callbacks.DENY_ABORT, visit.id)
     )
     await query.message.chat.send_message(
-        texts.ask_deny_reason(visit.reference), reply_markup=InlineKeyboardMarkup([[abort]])
+        approval_texts.ask_deny_reason(visit.reference),
+        reply_markup=InlineKeyboardMarkup([[abort]]),
     )
     return DenyStep.REASON
 
@@ -108,23 +112,23 @@ async def deny_reason(update: Update, context: BotContext) -> DenyStep | int:
     except FieldError as exc:
         too_long = exc.problem == FieldProblem.TOO_LONG
         await message.reply_text(
-            texts.DENY_REASON_TOO_LONG if too_long else texts.DENY_REASON_TEXT
+            approval_texts.DENY_REASON_TOO_LONG if too_long else approval_texts.DENY_REASON_TEXT
         )
         return DenyStep.REASON
     context.user_data.pop("deny_visit", None)  # type: ignore[union-attr]
     principal = _principal(context, approver)
     result = await workflow.deny(context.services, visit_id, approver, reason, principal)
     if result.outcome == workflow.Outcome.DONE:
-        await message.reply_text(texts.DENIED_TOAST)
+        await message.reply_text(approval_texts.DENIED_TOAST)
     elif result.visit is not None:
-        await message.reply_text(texts.already_decided(result.visit))
+        await message.reply_text(approval_texts.already_decided(result.visit))
     return ConversationHandler.END
 
 
 async def not_a_reason(update: Update, context: BotContext) -> DenyStep:
     """A photo, sticker or file where the reason is expected."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(texts.DENY_REASON_TEXT)
+    await update.effective_message.reply_text(approval_texts.DENY_REASON_TEXT)
     return DenyStep.REASON
 
 
@@ -134,14 +138,14 @@ async def deny_abort(update: Update, context: BotContext) -> int:
     assert query is not None
     context.user_data.pop("deny_visit", None)  # type: ignore[union-attr]
     await query.answer()
-    await query.edit_message_text(texts.DENY_ABORTED)
+    await query.edit_message_text(approval_texts.DENY_ABORTED)
     return ConversationHandler.END
 
 
 async def stale_abort(update: Update, context: BotContext) -> None:
     """'Batal menolak' from a reason prompt that is already answered."""
     if update.callback_query is not None:
-        await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
+        await update.callback_query.answer(common_texts.STALE_BUTTON, show_alert=True)
 
 
 async def _answer(update: Update, result: workflow.Result, success: str) -> None:
@@ -150,10 +154,10 @@ async def _answer(update: Update, result: workflow.Result, success: str) -> None
     if result.outcome == workflow.Outcome.DONE:
         await query.answer(success)
     elif result.visit is None:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
     else:
         # A late tap (a second approver, a slow phone): the card update is already queued.
-        await query.answer(texts.already_decided(result.visit), show_alert=True)
+        await query.answer(approval_texts.already_decided(result.visit), show_alert=True)
 
 
 def build() -> list:  # type: ignore[type-arg]

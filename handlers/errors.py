@@ -6,8 +6,8 @@ import logging
 
 from telegram import Update
 
-from bot import texts
 from bot.app.context import BotContext
+from bot.texts import common as common_texts
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +17,6 @@ async def on_error(update: object, context: BotContext) -> None:
     log.error("unhandled error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await update.effective_chat.send_message(texts.ERROR)
+            await update.effective_chat.send_message(common_texts.ERROR)
         except Exception:
             log.warning("could not tell the user about the error")

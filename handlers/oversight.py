@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from bot import texts
 from bot.app.context import BotContext
 from bot.core.visits import VisitStatus
+from bot.texts import oversight as oversight_texts
 
 
 async def inside(update: Update, context: BotContext) -> None:
@@ -16,11 +16,11 @@ async def inside(update: Update, context: BotContext) -> None:
     services = context.services
     visits = await services.storage.visits.with_status(VisitStatus.INSIDE)
     if not visits:
-        await update.effective_message.reply_text(texts.NOBODY_INSIDE)
+        await update.effective_message.reply_text(oversight_texts.NOBODY_INSIDE)
         return
     names = {m.user_id: m.name for m in services.config.staff}
     await update.effective_message.reply_text(
-        texts.inside_list(visits, services.now(), names, services.config.timezone)
+        oversight_texts.inside_list(visits, services.now(), names, services.config.timezone)
     )
 
 
@@ -30,10 +30,10 @@ async def pending(update: Update, context: BotContext) -> None:
     services = context.services
     visits = await services.storage.visits.with_status(VisitStatus.PENDING)
     if not visits:
-        await update.effective_message.reply_text(texts.NOTHING_PENDING)
+        await update.effective_message.reply_text(oversight_texts.NOTHING_PENDING)
         return
     await update.effective_message.reply_text(
-        texts.pending_list(
+        oversight_texts.pending_list(
             visits, services.now(), services.config.standards.decision, services.config.timezone
         )
     )

@@ -13,7 +13,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.app.context import BotContext
 from bot.core import callbacks
-from bot.core.nik import normalise_nik
+from bot.core.nik import NIK_LENGTH, normalise_nik
 from bot.reports.export import file_name, load_access_log, render
 from bot.reports.log import AccessLog
 from bot.reports.period import (
@@ -24,12 +24,18 @@ from bot.reports.period import (
     parse_period,
     preset_period,
 )
-from bot.texts import reports as tr
+from bot.texts import common as common_texts
+from bot.texts import reports as reports_texts
 from storage.reports import HISTORY_LIMIT
 
 REPORT_ROLES = frozenset({"officer", "approver", "admin"})
 MAX_CHAT_DAYS = 366  # longer periods: python -m bot export on the server
-PRESET_LABELS = {Preset.TODAY: tr.BTN_TODAY, Preset.WEEK: tr.BTN_WEEK, Preset.MONTH: tr.BTN_MONTH}
+HISTORY_NAME_MIN = 3  # letters of a name to search by; fewer match half the log
+PRESET_LABELS = {
+    Preset.TODAY: common_texts.BTN_TODAY,
+    Preset.WEEK: reports_texts.BTN_WEEK,
+    Preset.MONTH: reports_texts.BTN_MONTH,
+}
 
 
 def _allowed(context: BotContext, user_id: int) -> bool:
@@ -50,19 +56,19 @@ def _period_keyboard(action: str) -> InlineKeyboardMarkup:
 
 async def report_command(update: Update, context: BotContext) -> None:
     """/laporan [from to]: period buttons, or the log of the typed period."""
-    await _command(update, context, callbacks.REPORT, tr.CHOOSE_REPORT_PERIOD)
+    await _command(update, context, callbacks.REPORT, reports_texts.CHOOSE_REPORT_PERIOD)
 
 
 async def stats_command(update: Update, context: BotContext) -> None:
     """/statistik [from to]: period buttons, or the chart of the typed period."""
-    await _command(update, context, callbacks.STATS, tr.CHOOSE_STATS_PERIOD)
+    await _command(update, context, callbacks.STATS, reports_texts.CHOOSE_STATS_PERIOD)
 
 
 async def _command(update: Update, context: BotContext, action: str, choose: str) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     if not _allowed(context, user.id):
-        await message.reply_text(tr.ONLY_REPORT_ROLES)
+        await message.reply_text(reports_texts.ONLY_REPORT_ROLES)
         return
     if not context.args:
         await message.reply_text(choose, reply_markup=_period_keyboard(action))
@@ -70,13 +76,13 @@ async def _command(update: Update, context: BotContext, action: str, choose: str
     try:
         period = parse_period(context.args)
     except ReversedPeriod:
-        await message.reply_text(tr.REVERSED_DATES)
+        await message.reply_text(reports_texts.REVERSED_DATES)
         return
     except PeriodError:
-        await message.reply_text(tr.BAD_DATES)
+        await message.reply_text(reports_texts.BAD_DATES)
         return
     if period.days > MAX_CHAT_DAYS:
-        await message.reply_text(tr.period_too_long(MAX_CHAT_DAYS))
+        await message.reply_text(reports_texts.period_too_long(MAX_CHAT_DAYS))
         return
     await _deliver(context, message.chat_id, user.id, action, period)
 
@@ -86,13 +92,13 @@ async def period_chosen(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.message is not None
     if not _allowed(context, query.from_user.id):
-        await query.answer(tr.ONLY_REPORT_ROLES, show_alert=True)
+        await query.answer(reports_texts.ONLY_REPORT_ROLES, show_alert=True)
         return
     data = callbacks.parse(query.data)
     if data is None or data.arg not in set(Preset):
         await query.answer()
         return
-    await query.answer(tr.PREPARING)
+    await query.answer(reports_texts.PREPARING)
     await query.edit_message_reply_markup(None)
     services = context.services
     period = preset_period(Preset(data.arg), services.now(), services.config.timezone)
@@ -106,7 +112,9 @@ async def _deliver(
     services = context.services
     log = await load_access_log(services.storage, services.config, period, services.now())
     if not log.rows:
-        await context.bot.send_message(chat_id, tr.nothing_in_period(period.start, period.end))
+        await context.bot.send_message(
+            chat_id, reports_texts.nothing_in_period(period.start, period.end)
+        )
         return
     # Who took a copy of the log, and of which days (ISO 27002 7.2: protect the log).
     kind = "stats_sent" if action == callbacks.STATS else "report_sent"
@@ -120,7 +128,9 @@ async def _deliver(
 async def _send_chart(context: BotContext, chat_id: int, log: AccessLog) -> None:
     period = log.period
     png = await asyncio.to_thread(render, log, "png")
-    caption = tr.stats_caption(period.start, period.end, len(log.rows), log.breach_counts())
+    caption = reports_texts.stats_caption(
+        period.start, period.end, len(log.rows), log.breach_counts()
+    )
     photo = InputFile(png, filename=file_name(period, "png", "statistik"))
     await context.bot.send_photo(chat_id, photo, caption=caption)
 
@@ -130,7 +140,7 @@ async def _send_documents(context: BotContext, chat_id: int, log: AccessLog) -> 
     xlsx, pdf = await asyncio.gather(
         asyncio.to_thread(render, log, "xlsx"), asyncio.to_thread(render, log, "pdf")
     )
-    caption = tr.report_sent(period.start, period.end, len(log.rows), log.breached_rows)
+    caption = reports_texts.report_sent(period.start, period.end, len(log.rows), log.breached_rows)
     sheet = InputFile(xlsx, filename=file_name(period, "xlsx"))
     await context.bot.send_document(chat_id, sheet, caption=caption)
     await context.bot.send_document(chat_id, InputFile(pdf, filename=file_name(period, "pdf")))
@@ -141,28 +151,30 @@ async def history_command(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     if not _allowed(context, user.id):
-        await message.reply_text(tr.ONLY_REPORT_ROLES)
+        await message.reply_text(reports_texts.ONLY_REPORT_ROLES)
         return
     query = " ".join(context.args or []).strip()
     if not query:
-        await message.reply_text(tr.HISTORY_USAGE)
+        await message.reply_text(reports_texts.HISTORY_USAGE)
         return
     services = context.services
     nik = normalise_nik(query)
     limit = HISTORY_LIMIT
-    if len(nik) == 16 and nik.isascii() and nik.isdigit():
+    if len(nik) == NIK_LENGTH and nik.isascii() and nik.isdigit():
         query = nik
         visits = await services.storage.reports.history_by_nik(nik, limit + 1)
-    elif len(query) >= 3 and not nik.isdigit():
+    elif len(query) >= HISTORY_NAME_MIN and not nik.isdigit():
         visits = await services.storage.reports.history_by_name(query, limit + 1)
     else:
-        await message.reply_text(tr.HISTORY_QUERY_TOO_SHORT)
+        await message.reply_text(reports_texts.history_query_too_short(HISTORY_NAME_MIN))
         return
     if not visits:
-        await message.reply_text(tr.history_none(query))
+        await message.reply_text(reports_texts.history_none(query))
         return
     names = {e: services.name_of(e) for v in visits if (e := v.entry_escort_id) is not None}
-    await message.reply_text(tr.history(query, visits, services.config.timezone, names, limit))
+    await message.reply_text(
+        reports_texts.history(query, visits, services.config.timezone, names, limit)
+    )
 
 
 def build() -> list:  # type: ignore[type-arg]

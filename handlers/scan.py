@@ -8,7 +8,6 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import texts
 from bot.app.context import BotContext
 from bot.core import callbacks
 from bot.core.qr import decode_badge_token
@@ -16,6 +15,8 @@ from bot.core.roles import StaffMember
 from bot.core.tokens import looks_like_token, normalise_code
 from bot.core.visits import VisitStatus
 from bot.flows import workflow
+from bot.texts import common as common_texts
+from bot.texts import door as door_texts
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +39,20 @@ async def show_badge(
     if lookup.problem is not None or lookup.visit is None:
         await workflow.refuse_badge(services, member, lookup, via)
         message = {
-            workflow.BadgeProblem.EXPIRED: texts.BADGE_EXPIRED,
-            workflow.BadgeProblem.FINISHED: texts.BADGE_FINISHED,
-        }.get(lookup.problem, texts.BADGE_UNKNOWN)  # type: ignore[arg-type]
+            workflow.BadgeProblem.EXPIRED: door_texts.BADGE_EXPIRED,
+            workflow.BadgeProblem.FINISHED: door_texts.BADGE_FINISHED,
+        }.get(lookup.problem, door_texts.BADGE_UNKNOWN)  # type: ignore[arg-type]
         await update.effective_chat.send_message(message)
         return
     visit = lookup.visit
     can_act = member.has("escort")
     markup = None
     if can_act and visit.status == VisitStatus.APPROVED:
-        markup = _one_button(texts.BTN_ENTER, callbacks.ENTER, visit.id)
+        markup = _one_button(door_texts.BTN_ENTER, callbacks.ENTER, visit.id)
     elif can_act and visit.status == VisitStatus.INSIDE:
-        markup = _one_button(texts.BTN_EXIT, callbacks.EXIT, visit.id)
+        markup = _one_button(door_texts.BTN_EXIT, callbacks.EXIT, visit.id)
     await update.effective_chat.send_message(
-        texts.scan_view(visit, services.config.timezone, can_act=can_act), reply_markup=markup
+        door_texts.scan_view(visit, services.config.timezone, can_act=can_act), reply_markup=markup
     )
 
 
@@ -69,12 +70,12 @@ async def badge_photo(update: Update, context: BotContext) -> None:
     assert member is not None  # strangers never get this far (see handlers.access)
     photo = message.photo[-1]
     if photo.file_size and photo.file_size > MAX_PHOTO_BYTES:
-        await message.reply_text(texts.PHOTO_TOO_LARGE)
+        await message.reply_text(door_texts.PHOTO_TOO_LARGE)
         return
     data = bytes(await (await photo.get_file()).download_as_bytearray())
     token = await asyncio.to_thread(decode_badge_token, data, context.services.bot_username)
     if token is None:
-        await message.reply_text(texts.NO_QR_IN_PHOTO)
+        await message.reply_text(door_texts.NO_QR_IN_PHOTO)
         return
     await show_badge(update, context, member, "photo", token=token)
 
@@ -86,14 +87,14 @@ async def manual_code(update: Update, context: BotContext) -> None:
     member = context.services.member(update.effective_user.id)
     assert member is not None
     if not context.args:
-        await message.reply_text(texts.CODE_USAGE)
+        await message.reply_text(door_texts.CODE_USAGE)
         return
     if await workflow.code_attempts_exhausted(context.services, member):
-        await message.reply_text(texts.CODE_RATE_LIMITED)
+        await message.reply_text(door_texts.CODE_RATE_LIMITED)
         return
     code = normalise_code("".join(context.args))
     if code is None:
-        await message.reply_text(texts.CODE_FORMAT)
+        await message.reply_text(door_texts.CODE_FORMAT)
         return
     await show_badge(update, context, member, "code", code=code)
 
@@ -107,7 +108,7 @@ async def start_with_token(update: Update, context: BotContext) -> None:
     if not looks_like_token(payload):
         lookup = workflow.BadgeLookup(None, workflow.BadgeProblem.UNKNOWN)
         await workflow.refuse_badge(context.services, member, lookup, "qr")
-        await update.effective_message.reply_text(texts.BADGE_UNKNOWN)
+        await update.effective_message.reply_text(door_texts.BADGE_UNKNOWN)
         return
     await show_badge(update, context, member, "qr", token=payload)
 
@@ -119,21 +120,20 @@ async def record(update: Update, context: BotContext) -> None:
     data = callbacks.parse(query.data)
     escort = context.services.member(query.from_user.id)
     if escort is None or not escort.has("escort"):
-        await query.answer(texts.ONLY_ESCORT, show_alert=True)
+        await query.answer(door_texts.ONLY_ESCORT, show_alert=True)
         return
     if data is None or data.visit_id is None:
-        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
         return
     step = workflow.enter if data.action == callbacks.ENTER else workflow.exit_
     result = await step(context.services, data.visit_id, escort)
     tz = context.services.config.timezone
     if result.outcome != workflow.Outcome.DONE or result.visit is None:
-        status = texts.STATUS_NAMES[result.visit.status] if result.visit else "-"
-        await query.answer(f"{texts.STALE_BUTTON} Status: {status}", show_alert=True)
+        await query.answer(door_texts.stale_tap(result.visit), show_alert=True)
         await query.edit_message_reply_markup(None)
         return
     await query.answer()
-    render = texts.entered if data.action == callbacks.ENTER else texts.exited
+    render = door_texts.entered if data.action == callbacks.ENTER else door_texts.exited
     await query.edit_message_text(render(result.visit, escort.name, tz))
 
 

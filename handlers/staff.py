@@ -16,11 +16,10 @@ from bot.app.config import ROLES
 from bot.app.context import BotContext
 from bot.core import callbacks
 from bot.core.invites import START_RE, new_invite_token
-from bot.core.roles import StaffMember
+from bot.core.roles import Role, StaffMember
 from bot.core.tokens import deep_link, lookup_hash
-from bot.texts import ROLE_NAMES
-from bot.texts import staff as texts
-from bot.texts import welcome as welcome_text
+from bot.texts import common as common_texts
+from bot.texts import staff as staff_texts
 from handlers.start import set_commands_for
 
 INVITE_VALID = timedelta(hours=24)
@@ -48,8 +47,8 @@ def _role_buttons(mask: int, action: str, prefix: str = "") -> list[list[InlineK
     """One toggle per role, ticked when chosen; each tap carries the mask it would make."""
     rows = []
     for i, role in enumerate(ROLES):
-        tick = "☑️" if mask & (1 << i) else "⬜"
-        rows.append([_button(f"{tick} {ROLE_NAMES[role]}", action, f"{prefix}{mask ^ (1 << i)}")])
+        label = staff_texts.role_toggle(Role(role), bool(mask & (1 << i)))
+        rows.append([_button(label, action, f"{prefix}{mask ^ (1 << i)}")])
     return rows
 
 
@@ -57,12 +56,12 @@ async def staff_list(update: Update, context: BotContext) -> None:
     """/staf: everyone active, one button each to change roles or remove."""
     assert update.effective_message is not None
     if _admin(update, context) is None:
-        await update.effective_message.reply_text(texts.ONLY_ADMIN)
+        await update.effective_message.reply_text(common_texts.ONLY_ADMIN)
         return
     members = context.services.staff_members()
     buttons = [[_button(m.name, callbacks.STAFF_VIEW, m.user_id)] for m in members]
     await update.effective_message.reply_text(
-        texts.staff_list(members), reply_markup=InlineKeyboardMarkup(buttons)
+        staff_texts.staff_list(members), reply_markup=InlineKeyboardMarkup(buttons)
     )
 
 
@@ -73,13 +72,13 @@ async def staff_member(update: Update, context: BotContext) -> None:
     admin = _admin(update, context)
     data = callbacks.parse(query.data)
     if admin is None or data is None:
-        await query.answer(texts.ONLY_ADMIN, show_alert=True)
+        await query.answer(common_texts.ONLY_ADMIN, show_alert=True)
         return
     services = context.services
     user_id, _, mask = data.arg.partition(":")
     member = services.member(int(user_id)) if user_id.isdigit() else None
     if member is None:
-        await query.answer(texts.STAFF_GONE, show_alert=True)
+        await query.answer(staff_texts.STAFF_GONE, show_alert=True)
         return
     if data.action == callbacks.STAFF_ROLE and mask.isdigit():
         roles = roles_of(int(mask))
@@ -95,17 +94,17 @@ async def staff_member(update: Update, context: BotContext) -> None:
         member = services.member(member.user_id) or member
     await query.answer()
     buttons = _role_buttons(mask_of(member.roles), callbacks.STAFF_ROLE, f"{member.user_id}:")
-    buttons.append([_button(texts.BTN_REMOVE, callbacks.STAFF_REMOVE, member.user_id)])
+    buttons.append([_button(staff_texts.BTN_REMOVE, callbacks.STAFF_REMOVE, member.user_id)])
     await query.edit_message_text(
-        texts.member_view(member), reply_markup=InlineKeyboardMarkup(buttons)
+        staff_texts.member_view(member), reply_markup=InlineKeyboardMarkup(buttons)
     )
 
 
 def _role_problem(seeded: StaffMember | None, roles: frozenset[str]) -> str:
     if seeded is not None and seeded.has("admin") and "admin" not in roles:
-        return texts.CANNOT_DROP_ADMIN
+        return staff_texts.CANNOT_DROP_ADMIN
     if not roles:
-        return texts.NEED_ONE_ROLE
+        return staff_texts.NEED_ONE_ROLE
     return ""
 
 
@@ -116,37 +115,39 @@ async def remove(update: Update, context: BotContext) -> None:
     admin = _admin(update, context)
     data = callbacks.parse(query.data)
     if admin is None or data is None or data.visit_id is None:
-        await query.answer(texts.ONLY_ADMIN, show_alert=True)
+        await query.answer(common_texts.ONLY_ADMIN, show_alert=True)
         return
     services = context.services
     member = services.member(data.visit_id)  # the arg is a user id here
     seeded = services.config.member(data.visit_id)
     if member is None:
-        await query.answer(texts.STAFF_GONE, show_alert=True)
+        await query.answer(staff_texts.STAFF_GONE, show_alert=True)
         return
     if member.user_id == admin.user_id or (seeded is not None and seeded.has("admin")):
-        problem = texts.CANNOT_REMOVE_SELF if member.user_id == admin.user_id else None
-        await query.answer(problem or texts.CANNOT_DROP_ADMIN, show_alert=True)
+        problem = staff_texts.CANNOT_REMOVE_SELF if member.user_id == admin.user_id else None
+        await query.answer(problem or staff_texts.CANNOT_DROP_ADMIN, show_alert=True)
         return
     await services.storage.staff.deactivate(member.user_id, admin.user_id, services.now())
     await services.refresh_staff()
     await set_commands_for(services, context.bot, member.user_id)
     await query.answer()
-    await query.edit_message_text(texts.removed(member.name))
+    await query.edit_message_text(staff_texts.removed(member.name))
 
 
 async def invite(update: Update, context: BotContext) -> None:
     """/undang: choose the new person's roles first."""
     assert update.effective_message is not None
     if _admin(update, context) is None:
-        await update.effective_message.reply_text(texts.ONLY_ADMIN)
+        await update.effective_message.reply_text(common_texts.ONLY_ADMIN)
         return
-    await update.effective_message.reply_text(texts.INVITE_CHOOSE, reply_markup=_invite_keys(0))
+    await update.effective_message.reply_text(
+        staff_texts.INVITE_CHOOSE, reply_markup=_invite_keys(0)
+    )
 
 
 def _invite_keys(mask: int) -> InlineKeyboardMarkup:
     rows = _role_buttons(mask, callbacks.INVITE_ROLE)
-    rows.append([_button(texts.BTN_MAKE_LINK, callbacks.INVITE_MAKE, mask)])
+    rows.append([_button(staff_texts.BTN_MAKE_LINK, callbacks.INVITE_MAKE, mask)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -157,7 +158,7 @@ async def invite_roles(update: Update, context: BotContext) -> None:
     admin = _admin(update, context)
     data = callbacks.parse(query.data)
     if admin is None or data is None or not data.arg.isdigit():
-        await query.answer(texts.ONLY_ADMIN, show_alert=True)
+        await query.answer(common_texts.ONLY_ADMIN, show_alert=True)
         return
     mask = int(data.arg) & ((1 << len(ROLES)) - 1)
     if data.action == callbacks.INVITE_ROLE:
@@ -166,7 +167,7 @@ async def invite_roles(update: Update, context: BotContext) -> None:
         return
     roles = roles_of(mask)
     if not roles:
-        await query.answer(texts.INVITE_NO_ROLE, show_alert=True)
+        await query.answer(staff_texts.INVITE_NO_ROLE, show_alert=True)
         return
     services = context.services
     token, now = new_invite_token(), services.now()
@@ -175,7 +176,9 @@ async def invite_roles(update: Update, context: BotContext) -> None:
     await services.storage.staff.create_invitation(token_hash, roles, admin.user_id, now, until)
     await query.answer()
     link = deep_link(services.bot_username, token)
-    await query.edit_message_text(texts.invite_link(link, roles, until, services.config.timezone))
+    await query.edit_message_text(
+        staff_texts.invite_link(link, roles, until, services.config.timezone)
+    )
 
 
 async def open_invitation(update: Update, context: BotContext) -> None:
@@ -184,7 +187,7 @@ async def open_invitation(update: Update, context: BotContext) -> None:
     assert user is not None and message is not None and context.args
     services = context.services
     if services.member(user.id) is not None:
-        await message.reply_text(texts.INVITE_ALREADY_STAFF)
+        await message.reply_text(staff_texts.INVITE_ALREADY_STAFF)
         return
     name = user.full_name.strip() or str(user.id)
     token_hash = lookup_hash(services.config.signing_secret, context.args[0], "invite")
@@ -192,18 +195,18 @@ async def open_invitation(update: Update, context: BotContext) -> None:
         token_hash, user.id, name, services.now()
     )
     if invitation is None:
-        await message.reply_text(texts.INVITE_INVALID)
+        await message.reply_text(staff_texts.INVITE_INVALID)
         return
-    await message.reply_text(texts.INVITE_WAIT)
+    await message.reply_text(staff_texts.INVITE_WAIT)
     buttons = [
         [
-            _button(texts.BTN_CONFIRM, callbacks.INVITE_OK, invitation.id),
-            _button(texts.BTN_DECLINE, callbacks.INVITE_NO, invitation.id),
+            _button(staff_texts.BTN_CONFIRM, callbacks.INVITE_OK, invitation.id),
+            _button(staff_texts.BTN_DECLINE, callbacks.INVITE_NO, invitation.id),
         ]
     ]
     await context.bot.send_message(
         invitation.created_by,
-        texts.invite_claimed(name, user.id, invitation.roles),
+        staff_texts.invite_claimed(name, user.id, invitation.roles),
         reply_markup=InlineKeyboardMarkup(buttons),
     )
 
@@ -215,7 +218,7 @@ async def decide_invitation(update: Update, context: BotContext) -> None:
     admin = _admin(update, context)
     data = callbacks.parse(query.data)
     if admin is None or data is None or data.visit_id is None:
-        await query.answer(texts.ONLY_ADMIN, show_alert=True)
+        await query.answer(common_texts.ONLY_ADMIN, show_alert=True)
         return
     services = context.services
     accept = data.action == callbacks.INVITE_OK
@@ -223,19 +226,23 @@ async def decide_invitation(update: Update, context: BotContext) -> None:
         data.visit_id, admin.user_id, accept, services.now()
     )
     if invitation is None or invitation.claimed_by is None:
-        await query.answer(texts.STAFF_GONE, show_alert=True)
+        await query.answer(staff_texts.STAFF_GONE, show_alert=True)
         await query.edit_message_reply_markup(None)
         return
     await query.answer()
     name = invitation.claimed_name or str(invitation.claimed_by)
     if not accept:
-        await query.edit_message_text(texts.invite_declined(name))
-        await context.bot.send_message(invitation.claimed_by, texts.INVITE_DECLINED_TO_PERSON)
+        await query.edit_message_text(staff_texts.invite_declined(name))
+        await context.bot.send_message(
+            invitation.claimed_by, staff_texts.INVITE_DECLINED_TO_PERSON
+        )
         return
     await services.refresh_staff()
     await set_commands_for(services, context.bot, invitation.claimed_by)
-    await query.edit_message_text(texts.invite_accepted(name, invitation.roles))
-    await context.bot.send_message(invitation.claimed_by, welcome_text(name, invitation.roles))
+    await query.edit_message_text(staff_texts.invite_accepted(name, invitation.roles))
+    await context.bot.send_message(
+        invitation.claimed_by, common_texts.welcome(name, invitation.roles)
+    )
 
 
 async def delegate(update: Update, context: BotContext) -> None:
@@ -244,15 +251,15 @@ async def delegate(update: Update, context: BotContext) -> None:
     services = context.services
     me = services.member(update.effective_user.id)
     if me is None or not me.has("approver"):
-        await update.effective_message.reply_text(texts.ONLY_APPROVER)
+        await update.effective_message.reply_text(common_texts.ONLY_APPROVER)
         return
     others = [m for m in services.staff_members() if m.user_id != me.user_id]
     if not others:
-        await update.effective_message.reply_text(texts.DELEGATE_NOBODY)
+        await update.effective_message.reply_text(staff_texts.DELEGATE_NOBODY)
         return
     buttons = [[_button(m.name, callbacks.DELEGATE, m.user_id)] for m in others]
     await update.effective_message.reply_text(
-        texts.DELEGATE_CHOOSE, reply_markup=InlineKeyboardMarkup(buttons)
+        staff_texts.DELEGATE_CHOOSE, reply_markup=InlineKeyboardMarkup(buttons)
     )
 
 
@@ -264,12 +271,12 @@ async def delegate_period(update: Update, context: BotContext) -> None:
     me = services.member(query.from_user.id)
     data = callbacks.parse(query.data)
     if me is None or not me.has("approver") or data is None:
-        await query.answer(texts.ONLY_APPROVER, show_alert=True)
+        await query.answer(common_texts.ONLY_APPROVER, show_alert=True)
         return
     user_id, _, days = data.arg.partition(":")
     delegate = services.member(int(user_id)) if user_id.isdigit() else None
     if delegate is None or delegate.user_id == me.user_id:
-        await query.answer(texts.STAFF_GONE, show_alert=True)
+        await query.answer(staff_texts.STAFF_GONE, show_alert=True)
         return
     await query.answer()
     if data.action == callbacks.DELEGATE or days not in PERIOD_DAYS:
@@ -278,7 +285,7 @@ async def delegate_period(update: Update, context: BotContext) -> None:
             for n, label in PERIOD_DAYS.items()
         ]
         await query.edit_message_text(
-            texts.delegate_period(delegate.name), reply_markup=InlineKeyboardMarkup(buttons)
+            staff_texts.delegate_period(delegate.name), reply_markup=InlineKeyboardMarkup(buttons)
         )
         return
     now, tz = services.now(), services.config.timezone
@@ -288,11 +295,13 @@ async def delegate_period(update: Update, context: BotContext) -> None:
     until = midnight.astimezone(now.tzinfo)
     await services.storage.staff.add_delegation(me.user_id, delegate.user_id, now, until, now)
     await services.refresh_staff()
-    await query.edit_message_text(texts.delegated(delegate.name, until, tz))
-    await context.bot.send_message(delegate.user_id, texts.delegated_to_you(me.name, until, tz))
+    await query.edit_message_text(staff_texts.delegated(delegate.name, until, tz))
+    await context.bot.send_message(
+        delegate.user_id, staff_texts.delegated_to_you(me.name, until, tz)
+    )
 
 
-PERIOD_DAYS = {"1": texts.BTN_TODAY, "3": texts.BTN_3_DAYS, "7": texts.BTN_7_DAYS}
+PERIOD_DAYS = {str(days): staff_texts.period_button(days) for days in (1, 3, 7)}
 
 
 def build() -> list:  # type: ignore[type-arg]

@@ -12,6 +12,7 @@ from bot import texts
 from bot.app.context import BotContext
 from bot.app.services import Services
 from bot.core import callbacks
+from bot.texts import common as common_texts
 
 log = logging.getLogger(__name__)
 
@@ -21,19 +22,19 @@ async def start(update: Update, context: BotContext) -> None:
     assert update.effective_user is not None and update.effective_message is not None
     member = context.services.member(update.effective_user.id)
     assert member is not None
-    await update.effective_message.reply_text(texts.welcome(member.name, member.roles))
+    await update.effective_message.reply_text(common_texts.welcome(member.name, member.roles))
 
 
 async def help_(update: Update, context: BotContext) -> None:
     """/bantuan: how the procedure works in the bot."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(texts.HELP)
+    await update.effective_message.reply_text(common_texts.HELP)
 
 
 async def unknown(update: Update, context: BotContext) -> None:
     """Staff typed something no flow expects."""
     if update.effective_message is not None:
-        await update.effective_message.reply_text(texts.UNKNOWN_COMMAND)
+        await update.effective_message.reply_text(common_texts.UNKNOWN_COMMAND)
 
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:
@@ -45,7 +46,7 @@ async def nothing_to_cancel(update: Update, context: BotContext) -> None:
 async def stale_button(update: Update, context: BotContext) -> None:
     """A button from a finished conversation or an older bot version."""
     if update.callback_query is not None:
-        await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
+        await update.callback_query.answer(common_texts.STALE_BUTTON, show_alert=True)
 
 
 async def publish_commands(services: Services, bot: object) -> None:
@@ -62,7 +63,7 @@ async def set_commands_for(services: Services, bot: object, user_id: int) -> Non
         if member is None:
             await bot.delete_my_commands(scope=scope)  # type: ignore[attr-defined]
             return
-        commands = [BotCommand(c, d) for c, d in texts.commands_for(member.roles)]
+        commands = [BotCommand(c, d) for c, d in common_texts.commands_for(member.roles)]
         await bot.set_my_commands(commands, scope=scope)  # type: ignore[attr-defined]
     except TelegramError as exc:
         # A person who never opened the bot has no chat yet; their menu comes later.

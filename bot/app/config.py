@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.roles import Role, StaffMember
 from bot.core.standards import TimeStandards
+from bot.texts import badge as badge_texts
 from storage.crypto import check_key
 
 ROLES = tuple(r.value for r in Role)
@@ -57,7 +58,7 @@ class Config:
     encryption_key: bytes = field(repr=False)
     base_url: str | None = None
     base_file_url: str | None = None
-    office_name: str = "Dinas Komunikasi dan Informatika Kabupaten Lumajang"
+    office_name: str = badge_texts.DEFAULT_OFFICE
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Jakarta"))
     entry_window_minutes: int = 60
     standards: TimeStandards = field(default_factory=TimeStandards)

@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.app.config import Config, ConfigError, load_config
 from bot.core.nik import mask_nik, normalise_nik
 from bot.flows import privacy
+from bot.texts import privacy as privacy_texts
 from storage import audit
 from storage.crypto import Cipher
 from storage.db import Storage
@@ -67,10 +68,7 @@ def _confirmed(nik: str) -> bool:
     if not sys.stdin.isatty():
         print("Refusing to erase without --yes (no terminal to ask).", file=sys.stderr)
         return False
-    answer = input(
-        f"Hapus foto KTP dan anonimkan semua kunjungan NIK {mask_nik(nik)}? "
-        "Erase the KTP photos and anonymize every visit of this NIK? [ya/yes/N] "
-    )
+    answer = input(privacy_texts.confirm_erase(mask_nik(nik)))
     return answer.strip().lower() in ("ya", "y", "yes")
 
 

@@ -26,6 +26,7 @@ import qrcode.constants
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.core.tokens import format_code, normalise_code
+from bot.texts import badge as badge_texts
 
 __all__ = [
     "BADGE_DPI",
@@ -307,7 +308,7 @@ def _valid_until_text(card: BadgeCard) -> str:
     when = card.valid_until
     if offset is not None:
         when = when.astimezone(timezone(offset))
-    return f"Berlaku s.d. {when:%d-%m-%Y %H:%M} {card.timezone_label}"
+    return badge_texts.valid_until(when, card.timezone_label)
 
 
 def _palette() -> list[int]:
@@ -335,11 +336,11 @@ def _band_layer() -> Image.Image:
     # 0 = band colour, 255 = white; mapped to indices 128-255 at the end.
     band = Image.new("L", (width, _BAND_HEIGHT), 0)
     draw = ImageDraw.Draw(band)
-    title_font, _ = _fit("PENGUNJUNG", range(86, 40, -2), width - 2 * _MARGIN, 1)
+    title_font, _ = _fit(badge_texts.BAND, range(86, 40, -2), width - 2 * _MARGIN, 1)
     # Strokes in the text colour stand in for the bold face the embedded font lacks.
     draw.text(
         (width / 2, 34),
-        "PENGUNJUNG",
+        badge_texts.BAND,
         font=title_font,
         fill=255,
         anchor="ma",
@@ -348,7 +349,7 @@ def _band_layer() -> Image.Image:
     )
     draw.text(
         (width / 2, 128),
-        "VISITOR",
+        badge_texts.BAND_ENGLISH,
         font=_font(34),
         fill=255,
         anchor="ma",
@@ -402,7 +403,7 @@ def _render_cached(card: BadgeCard) -> Image.Image:
 
     y += 10
     small = _font(26)
-    ref = _truncate(printable_text(f"Ref: {card.reference}"), small, inner)
+    ref = _truncate(printable_text(badge_texts.reference(card.reference)), small, inner)
     y = _draw_lines(draw, [ref], small, y, muted)
     until = _truncate(printable_text(_valid_until_text(card)), small, inner)
     y = _draw_lines(draw, [until], small, y, ink)
@@ -423,7 +424,13 @@ def _render_cached(card: BadgeCard) -> Image.Image:
         stroke_width=1,
         stroke_fill=ink,
     )
-    draw.text((width / 2, code_top + 70), "Kode manual", font=_font(24), fill=muted, anchor="ma")
+    draw.text(
+        (width / 2, code_top + 70),
+        badge_texts.MANUAL_CODE,
+        font=_font(24),
+        fill=muted,
+        anchor="ma",
+    )
 
     indexed = body.point(_BODY_LUT)
     indexed.paste(_band_layer(), (0, 0))
@@ -457,6 +464,6 @@ def render_badge_pdf(card: BadgeCard) -> bytes:
         resolution=float(BADGE_DPI),
         quality=95,
         subsampling=0,
-        title=f"Tanda pengenal pengunjung {printable_text(card.reference)}",
+        title=badge_texts.pdf_title(printable_text(card.reference)),
     )
     return buffer.getvalue()

@@ -24,6 +24,7 @@ from datetime import date
 from typing import Literal
 
 __all__ = [
+    "NIK_LENGTH",
     "PROVINCE_CODES",
     "NikError",
     "NikInfo",
@@ -83,7 +84,8 @@ PROVINCE_CODES: dict[str, str] = {
 FEMALE_DAY_OFFSET = 40
 
 # str.isdigit() and \d accept Arabic-Indic and other digits; a NIK is ASCII only.
-_NIK_RE = re.compile(r"[0-9]{16}")
+NIK_LENGTH = 16
+_NIK_RE = re.compile(rf"[0-9]{{{NIK_LENGTH}}}")
 
 # Characters people put between digit groups when they copy a NIK from a KTP or a form
 # ("3508 0145 0790 0002", "3508.01.450790.0002"). Unicode dashes are included because phone

@@ -20,11 +20,14 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 __all__ = [
     "CODE_ALPHABET",
+    "CODE_ATTEMPTS",
     "CODE_LENGTH",
+    "CODE_WINDOW",
     "TOKEN_LENGTH",
     "TOKEN_RE",
     "BadgeCredentials",
@@ -49,10 +52,12 @@ TOKEN_LENGTH = 38
 TOKEN_RE = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")
 
 # No 0/O and no 1/I: the code is read off a printed card and typed on a phone. 32 symbols,
-# so 8 characters carry 40 bits; only staff can redeem a code and attempts are rate-limited
-# elsewhere, so that is plenty.
+# so 8 characters carry 40 bits; only staff can redeem a code and each may get at most
+# CODE_ATTEMPTS wrong per CODE_WINDOW (bot.flows.workflow), so that is plenty.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+CODE_ATTEMPTS = 5
+CODE_WINDOW = timedelta(minutes=10)
 _CODE_CHARS = frozenset(CODE_ALPHABET)
 _CODE_SEPARATORS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d")
 

@@ -15,7 +15,7 @@ from bot.app.context import BotContext
 from bot.app.services import Services
 from bot.core.standards import breaches, decision_deadline
 from bot.core.visits import Visit, VisitStatus
-from bot.texts import standards as texts
+from bot.texts import standards as standards_texts
 from storage.deadlines import DeadlineMarks, Deadlines
 from storage.outbox import OutboxItem
 
@@ -64,7 +64,7 @@ async def _decisions(services: Services, store: Deadlines) -> None:
             if mark.escalated_at is None:
                 await _escalate(services, store, visit)
         elif now >= due - before and mark.reminded_at is None:
-            text = texts.decision_reminder(visit, due - now, config.standards.decision)
+            text = standards_texts.decision_reminder(visit, due - now, config.standards.decision)
             primary = [
                 a
                 for a in services.with_role("approver")
@@ -83,13 +83,17 @@ async def _escalate(services: Services, store: Deadlines, visit: Visit) -> None:
     messages: list[OutboxItem] = []
     for backup in backups:
         messages.append(
-            _text("escalated", backup.user_id, texts.escalated_backup(visit, standard))
+            _text("escalated", backup.user_id, standards_texts.escalated_backup(visit, standard))
         )
         # The key is the submit card's, so a backup never gets the same card twice.
         messages.append(OutboxItem(f"card:{{visit}}:{backup.user_id}", "card", backup.user_id))
     names = [b.name for b in backups]
     messages.append(
-        _text("escalated", visit.officer_id, texts.escalated_officer(visit, standard, names))
+        _text(
+            "escalated",
+            visit.officer_id,
+            standards_texts.escalated_officer(visit, standard, names),
+        )
     )
     if await store.escalate(visit.id, services.now(), messages):
         log.info("visit %s escalated to %d backup approver(s)", visit.id, len(backups))
@@ -112,7 +116,7 @@ async def _overstays(services: Services, store: Deadlines) -> None:
             continue
         number = mark.overstay_alerts + 1
         escort = services.name_of(visit.entry_escort_id)
-        text = texts.overstay_alert(visit, number, now, escort, tz)
+        text = standards_texts.overstay_alert(visit, number, now, escort, tz)
         chats = {visit.officer_id}
         if visit.entry_escort_id is not None:
             chats.add(visit.entry_escort_id)
@@ -150,7 +154,9 @@ async def daily_review(services: Services, *, catch_up: bool = False) -> bool:
     late = [(v, found) for v in visits if (found := breaches(v, config.standards, now))]
     inside = await services.storage.visits.with_status(VisitStatus.INSIDE)
     pending = await services.storage.visits.with_status(VisitStatus.PENDING)
-    text = texts.daily_review(start.astimezone(tz).date(), visits, late, inside, pending, now, tz)
+    text = standards_texts.daily_review(
+        start.astimezone(tz).date(), visits, late, inside, pending, now, tz
+    )
     key = f"review:{today.isoformat()}"
     messages = [
         OutboxItem(f"{key}:{a.user_id}", "text", a.user_id, payload={"text": text})

@@ -18,10 +18,11 @@ from datetime import timedelta
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot import texts
 from bot.app.services import Services
 from bot.core import callbacks
 from bot.core.visits import VisitStatus
+from bot.texts import approval as approval_texts
+from bot.texts import staff as staff_texts
 from storage.outbox import QueuedMessage
 
 log = logging.getLogger(__name__)
@@ -147,13 +148,13 @@ class Delivery:
         tz = services.config.timezone
         officer = services.name_of(visit.officer_id)
         if visit.status == VisitStatus.PENDING:
-            caption = texts.approval_card(visit, officer, tz)
+            caption = approval_texts.approval_card(visit, officer, tz)
             markup = approval_keyboard(visit.id)
         else:
             decider = services.name_of(visit.decided_by)
             if visit.decided_for is not None:
-                decider = f"{decider} a.n. {services.name_of(visit.decided_for)}"
-            caption = texts.card_decided(visit, officer, decider, tz)
+                decider = staff_texts.on_behalf(decider, services.name_of(visit.decided_for))
+            caption = approval_texts.card_decided(visit, officer, decider, tz)
             markup = None
         if item.kind == "card":
             return await self._bot.send_photo(
@@ -181,8 +182,8 @@ def approval_keyboard(visit_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(texts.BTN_APPROVE, callback_data=approve),
-                InlineKeyboardButton(texts.BTN_DENY, callback_data=deny),
+                InlineKeyboardButton(approval_texts.BTN_APPROVE, callback_data=approve),
+                InlineKeyboardButton(approval_texts.BTN_DENY, callback_data=deny),
             ]
         ]
     )

@@ -11,14 +11,14 @@ import asyncio
 import enum
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
-from bot import texts
 from bot.app.services import Services
 from bot.core import visits as lifecycle
 from bot.core.badge import BadgeCard, render_badge_pdf, render_badge_png
 from bot.core.roles import StaffMember
 from bot.core.tokens import (
+    CODE_ATTEMPTS,
+    CODE_WINDOW,
     deep_link,
     format_code,
     lookup_hash,
@@ -26,6 +26,9 @@ from bot.core.tokens import (
     token_matches_visit,
 )
 from bot.core.visits import Visit, VisitDraft, VisitStatus, badge_valid_until
+from bot.texts import approval as approval_texts
+from bot.texts import badge as badge_texts
+from bot.texts import door as door_texts
 from storage.outbox import OutboxItem
 from storage.visits import BadgeHashes
 
@@ -112,7 +115,11 @@ async def approve(
     decided, tz = change.after, services.config.timezone
     messages = [
         *_card_updates(services),
-        _text("approved", visit.officer_id, texts.officer_approved(decided, approver.name, tz)),
+        _text(
+            "approved",
+            visit.officer_id,
+            approval_texts.officer_approved(decided, approver.name, tz),
+        ),
         *await _badge_items(services, decided, creds.token, creds.code),
     ]
     badge = BadgeHashes(
@@ -139,7 +146,9 @@ async def deny(
     )
     messages = [
         *_card_updates(services),
-        _text("denied", visit.officer_id, texts.officer_denied(change.after, approver.name)),
+        _text(
+            "denied", visit.officer_id, approval_texts.officer_denied(change.after, approver.name)
+        ),
     ]
     return await _applied(services, change, messages)
 
@@ -165,7 +174,7 @@ async def _badge_items(
         asyncio.to_thread(render_badge_png, card), asyncio.to_thread(render_badge_pdf, card)
     )
     name = f"badge-{visit.reference}"
-    caption = texts.badge_caption(visit, format_code(code), tz)
+    caption = badge_texts.caption(visit, format_code(code), tz)
     officer = visit.officer_id
     return [
         OutboxItem(
@@ -221,10 +230,6 @@ async def find_badge(services: Services, *, token: str = "", code: str = "") -> 
     return BadgeLookup(visit, None)
 
 
-CODE_ATTEMPTS = 5
-CODE_WINDOW = timedelta(minutes=10)
-
-
 async def code_attempts_exhausted(services: Services, member: StaffMember) -> bool:
     """Manual codes have 40 bits: a few wrong ones per person per window, then a pause."""
     since = services.now() - CODE_WINDOW
@@ -242,7 +247,7 @@ async def refuse_badge(
     now = services.now()
     alerts: list[OutboxItem] = []
     if problem == BadgeProblem.UNKNOWN and via != "code":
-        text = texts.forged_badge_alert(member.name, now, services.config.timezone)
+        text = door_texts.forged_badge_alert(member.name, now, services.config.timezone)
         stamp = f"{now.timestamp():.6f}:{member.user_id}"
         alerts = [
             OutboxItem(f"forged:{stamp}:{a.user_id}", "text", a.user_id, payload={"text": text})
@@ -265,7 +270,7 @@ async def enter(services: Services, visit_id: int, escort: StaffMember) -> Resul
     if visit.status != VisitStatus.APPROVED:
         return Result(Outcome.NOT_ALLOWED, visit)
     change = lifecycle.enter(visit, escort.user_id, services.now())
-    notice = texts.officer_entered(change.after, escort.name, services.config.timezone)
+    notice = door_texts.officer_entered(change.after, escort.name, services.config.timezone)
     return await _applied(services, change, [_text("entered", visit.officer_id, notice)])
 
 
@@ -279,7 +284,7 @@ async def exit_(services: Services, visit_id: int, escort: StaffMember) -> Resul
     change = lifecycle.exit_(visit, escort.user_id, services.now())
     messages = []
     if visit.entered_at is not None:
-        summary = texts.exit_summary(change.after, escort.name, services.config.timezone)
+        summary = door_texts.exit_summary(change.after, escort.name, services.config.timezone)
         recipients = {
             visit.officer_id,
             *(a.user_id for a in services.with_role("approver")),
@@ -293,7 +298,7 @@ async def expire(services: Services, visit: Visit) -> bool:
     if visit.status != VisitStatus.APPROVED:
         return False
     change = lifecycle.expire(visit, services.now())
-    notice = _text("expired", visit.officer_id, texts.badge_expired_notice(change.after))
+    notice = _text("expired", visit.officer_id, badge_texts.expired_notice(change.after))
     return (await _applied(services, change, [notice])).outcome == Outcome.DONE
 
 

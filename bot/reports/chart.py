@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from bot.core.standards import STEPS
 from bot.reports.log import AccessLog
-from bot.texts import reports as tr
+from bot.texts import reports as reports_texts
 
 OK = "#2e7d32"
 LATE = "#c62828"
@@ -30,8 +30,8 @@ DPI = 110
 def render_chart(log: AccessLog) -> bytes:
     """A 1320 x 990 px PNG."""
     figure = Figure(figsize=(12, 9), dpi=DPI, layout="constrained")
-    period = tr.period_label(log.period.start, log.period.end)
-    figure.suptitle(f"{tr.REPORT_TITLE} — {period}", fontsize=14, fontweight="bold")
+    period = reports_texts.period_label(log.period.start, log.period.end)
+    figure.suptitle(f"{reports_texts.REPORT_TITLE} — {period}", fontsize=14, fontweight="bold")
     top, bottom = figure.subplots(2, 1, height_ratios=(1, 1.1))
     _per_day(top, log)
     _steps(bottom, log)
@@ -49,10 +49,10 @@ def _per_day(ax: Axes, log: AccessLog) -> None:
         (entered if went_in else other)[row.day] += 1
     ins = [entered[d] for d in days]
     outs = [other[d] for d in days]
-    ax.bar(days, ins, width=0.8, color=ENTERED, label=tr.CHART_ENTERED)
-    ax.bar(days, outs, width=0.8, bottom=ins, color=OTHER, label=tr.CHART_OTHER)
-    ax.set_title(tr.CHART_VISITS_TITLE, loc="left")
-    ax.set_ylabel(tr.CHART_VISITS_AXIS)
+    ax.bar(days, ins, width=0.8, color=ENTERED, label=reports_texts.CHART_ENTERED)
+    ax.bar(days, outs, width=0.8, bottom=ins, color=OTHER, label=reports_texts.CHART_OTHER)
+    ax.set_title(reports_texts.CHART_VISITS_TITLE, loc="left")
+    ax.set_ylabel(reports_texts.CHART_VISITS_AXIS)
     top = max((i + o for i, o in zip(ins, outs, strict=True)), default=0)
     ax.set_ylim(0, max(1, top) * 1.15)
     ax.yaxis.get_major_locator().set_params(integer=True)
@@ -74,7 +74,7 @@ def _steps(ax: Axes, log: AccessLog) -> None:
         timings = [row.timing(step) for row in log.rows]
         measured = [t for t in timings if t.duration is not None]
         breached, total = counts[step]
-        labels.append(f"{tr.STEP_NAMES[step]}\n({tr.STEP_SOP[step]})")
+        labels.append(reports_texts.step_label(step, "\n"))
         if measured:
             mid = median(t.minutes or 0.0 for t in measured)
             standard = median(t.standard_minutes for t in measured)
@@ -83,12 +83,16 @@ def _steps(ax: Axes, log: AccessLog) -> None:
         medians.append(mid)
         standards.append(standard)
         colours.append(LATE if mid > standard else OK)
-        notes.append(tr.breach_count(breached, total) if measured else tr.CHART_NO_DATA)
+        notes.append(
+            reports_texts.breach_count(breached, total)
+            if measured
+            else reports_texts.CHART_NO_DATA
+        )
     positions = list(range(len(STEPS)))[::-1]
-    ax.barh(positions, medians, height=0.55, color=colours, label=tr.CHART_MEDIAN)
+    ax.barh(positions, medians, height=0.55, color=colours, label=reports_texts.CHART_MEDIAN)
     ax.scatter(
         standards, positions, marker="|", s=900, linewidths=3, color="black",
-        label=tr.CHART_STANDARD, zorder=3,
+        label=reports_texts.CHART_STANDARD, zorder=3,
     )  # fmt: skip
     right = max([*medians, *standards, 1.0]) * 1.45
     ax.set_xlim(0, right)
@@ -99,12 +103,12 @@ def _steps(ax: Axes, log: AccessLog) -> None:
         ax.text(
             max(mid, standard) + right * 0.015,
             y,
-            f"{mid:.1f} mnt · {note}",
+            reports_texts.chart_note(mid, note),
             va="center",
             color=colour,
         )
     ax.set_yticks(positions, labels)
-    ax.set_title(tr.CHART_STEPS_TITLE, loc="left")
+    ax.set_title(reports_texts.CHART_STEPS_TITLE, loc="left")
     ax.legend(
         loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, frameon=False, markerscale=0.4
     )

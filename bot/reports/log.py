@@ -15,7 +15,8 @@ from bot.core.nik import mask_nik
 from bot.core.standards import STEPS, Step, StepTiming, TimeStandards, measure
 from bot.core.visits import Visit, VisitStatus
 from bot.reports.period import Period
-from bot.texts import reports as tr
+from bot.texts import reports as reports_texts
+from bot.texts import standards as standards_texts
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 PROGRESS_EVERY = 500
@@ -33,22 +34,22 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("number", tr.COL_NO, 6, 6),
-    Column("day", tr.COL_DATE, 11, 15),
-    Column("reference", tr.COL_REFERENCE, 15, 21),
-    Column("name", tr.COL_NAME, 24, 23),
-    Column("nik", tr.COL_NIK, 19, 22),
-    Column("organisation", tr.COL_ORGANISATION, 24, 21),
-    Column("purpose", tr.COL_PURPOSE, 26, 21.5),
-    Column("equipment", tr.COL_EQUIPMENT, 22, 17),
-    Column("status", tr.COL_STATUS, 12, 14),
-    Column("approved_by", tr.COL_APPROVED_BY, 20, 19),
-    Column("decided_at", tr.COL_DECIDED_AT, 17, 15.5, timed=True),
-    Column("escort", tr.COL_ESCORT, 20, 19),
-    Column("entered_at", tr.COL_ENTRY, 17, 11, timed=True),
-    Column("exited_at", tr.COL_EXIT, 17, 11, timed=True),
-    Column("duration", tr.COL_DURATION, 9, 10),
-    Column("breaches", tr.COL_BREACHES, 40, 31),
+    Column("number", reports_texts.COL_NO, 6, 6),
+    Column("day", reports_texts.COL_DATE, 11, 15),
+    Column("reference", reports_texts.COL_REFERENCE, 15, 21),
+    Column("name", reports_texts.COL_NAME, 24, 23),
+    Column("nik", reports_texts.COL_NIK, 19, 22),
+    Column("organisation", reports_texts.COL_ORGANISATION, 24, 21),
+    Column("purpose", reports_texts.COL_PURPOSE, 26, 21.5),
+    Column("equipment", reports_texts.COL_EQUIPMENT, 22, 17),
+    Column("status", reports_texts.COL_STATUS, 12, 14),
+    Column("approved_by", reports_texts.COL_APPROVED_BY, 20, 19),
+    Column("decided_at", reports_texts.COL_DECIDED_AT, 17, 15.5, timed=True),
+    Column("escort", reports_texts.COL_ESCORT, 20, 19),
+    Column("entered_at", reports_texts.COL_ENTRY, 17, 11, timed=True),
+    Column("exited_at", reports_texts.COL_EXIT, 17, 11, timed=True),
+    Column("duration", reports_texts.COL_DURATION, 9, 10),
+    Column("breaches", reports_texts.COL_BREACHES, 40, 31),
 )
 
 
@@ -150,7 +151,7 @@ def _row(
     if visit.status in _APPROVED:
         approved_by = decider
     elif visit.status == VisitStatus.DENIED:
-        approved_by = tr.denied_by(decider)
+        approved_by = reports_texts.denied_by(decider)
     else:
         approved_by = ""
     escorts = [_name(names, e) for e in (visit.entry_escort_id, visit.exit_escort_id) if e]
@@ -167,7 +168,7 @@ def _row(
         organisation=visit.organisation,
         purpose=visit.purpose,
         equipment=visit.equipment,
-        status=tr.STATUS_SHORT[visit.status],
+        status=reports_texts.STATUS_SHORT[visit.status],
         approved_by=approved_by,
         decided_at=_local(visit.decided_at, tz),
         escort=" / ".join(dict.fromkeys(escorts)),  # one name when the same person
@@ -175,7 +176,7 @@ def _row(
         exited_at=_local(visit.exited_at, tz),
         duration=duration,
         timings=timings,
-        breaches=tr.breaches_text(timings),
+        breaches=standards_texts.breaches_text(timings),
     )
 
 
@@ -183,7 +184,7 @@ def _name(names: dict[int, str], user_id: int | None) -> str:
     """Staff name from the config; a person no longer listed shows their numeric id."""
     if not user_id:
         return ""
-    return names.get(user_id, f"ID {user_id}")
+    return names[user_id] if user_id in names else reports_texts.unknown_staff(user_id)
 
 
 def _local(moment: datetime | None, tz: tzinfo) -> datetime | None:

@@ -16,7 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
 from bot.reports.log import COLUMNS, AccessLog, Progress, text_cells, tick
-from bot.texts import reports as tr
+from bot.texts import reports as reports_texts
 
 FONT = "DejaVu"
 MARGIN = 10  # mm; A4 landscape is 297 mm wide, the columns take the 277 mm between
@@ -42,17 +42,22 @@ class _LogPdf(FPDF):
         self.add_font(FONT, "B", bold)
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(True, margin=14)
-        self.set_title(f"{tr.REPORT_TITLE} {tr.period_label(log.period.start, log.period.end)}")
-        self.set_author(tr.OFFICE.title())
+        period = reports_texts.period_label(log.period.start, log.period.end)
+        self.set_title(f"{reports_texts.REPORT_TITLE} {period}")
+        self.set_author(reports_texts.OFFICE.title())
         self.set_creator("akses-ruang-server")
 
     def header(self) -> None:
-        period = tr.period_label(self.log.period.start, self.log.period.end)
+        period = reports_texts.period_label(self.log.period.start, self.log.period.end)
         if self.page_no() == 1:
             self.set_font(FONT, "B", 13)
-            self.cell(0, 6, tr.GOVERNMENT, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.cell(
+                0, 6, reports_texts.GOVERNMENT, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
             self.set_font(FONT, "B", 15)
-            self.cell(0, 7, tr.OFFICE, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.cell(
+                0, 7, reports_texts.OFFICE, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
             y = self.get_y() + 1.5
             self.set_line_width(0.8)
             self.line(MARGIN, y, self.w - MARGIN, y)
@@ -60,12 +65,19 @@ class _LogPdf(FPDF):
             self.line(MARGIN, y + 1.2, self.w - MARGIN, y + 1.2)
             self.set_y(y + 4)
             self.set_font(FONT, "B", 12)
-            self.cell(0, 6, tr.REPORT_TITLE, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.cell(
+                0,
+                6,
+                reports_texts.REPORT_TITLE,
+                align=Align.C,
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
             self.set_font(FONT, "", 9)
             self.cell(
                 0,
                 5,
-                f"{tr.SUMMARY_PERIOD}: {period}",
+                f"{reports_texts.SUMMARY_PERIOD}: {period}",
                 align=Align.C,
                 new_x=XPos.LMARGIN,
                 new_y=YPos.NEXT,
@@ -73,16 +85,22 @@ class _LogPdf(FPDF):
             self.ln(2)
         else:
             self.set_font(FONT, "", 8)
-            self.cell(0, 5, f"{tr.REPORT_TITLE} — {period}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.cell(
+                0,
+                5,
+                f"{reports_texts.REPORT_TITLE} — {period}",
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
             self.ln(1)
 
     def footer(self) -> None:
         self.set_y(-10)
         self.set_font(FONT, "", 7.5)
         printed = self.log.generated_at.strftime("%d-%m-%Y %H:%M ") + self.log.tz_label
-        self.cell(0, 5, f"{tr.SUMMARY_PRINTED}: {printed}", align=Align.L)
+        self.cell(0, 5, f"{reports_texts.SUMMARY_PRINTED}: {printed}", align=Align.L)
         self.set_x(MARGIN)
-        self.cell(0, 5, tr.page_label(self.page_no(), "{nb}"), align=Align.R)
+        self.cell(0, 5, reports_texts.page_label(self.page_no(), "{nb}"), align=Align.R)
 
 
 def render_pdf(log: AccessLog, progress: Progress | None = None) -> bytes:
@@ -177,7 +195,7 @@ def _table(pdf: _LogPdf, log: AccessLog, progress: Progress | None) -> None:
     table.heading(log.titles)
     if not log.rows:
         pdf.set_font(FONT, "", 9)
-        pdf.cell(sum(table.widths), 8, tr.NO_ROWS, border=1, align=Align.C)
+        pdf.cell(sum(table.widths), 8, reports_texts.NO_ROWS, border=1, align=Align.C)
         pdf.ln(8)
     total = len(log.rows)
     for done, row in enumerate(log.rows, 1):
@@ -194,14 +212,14 @@ def _signature(pdf: _LogPdf, log: AccessLog) -> None:
     x = pdf.w - MARGIN - 110
     pdf.set_font(FONT, "", 9)
     lines = [
-        tr.signature_date(log.generated_at.date()),
-        tr.SIGNATURE_KNOWN,
-        tr.SIGNATORY_TITLE,
+        reports_texts.signature_date(log.generated_at.date()),
+        reports_texts.SIGNATURE_KNOWN,
+        reports_texts.SIGNATORY_TITLE,
     ]
     for line in lines:
         pdf.set_x(x)
         pdf.cell(110, 5, line, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(18)
-    for line in (tr.SIGNATURE_NAME_LINE, tr.SIGNATURE_NIP):
+    for line in (reports_texts.SIGNATURE_NAME_LINE, reports_texts.SIGNATURE_NIP):
         pdf.set_x(x)
         pdf.cell(110, 5, line, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)

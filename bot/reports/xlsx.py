@@ -17,7 +17,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.core.standards import STEPS, Step
 from bot.reports.log import COLUMNS, AccessLog, LogRow, Progress, tick
-from bot.texts import reports as tr
+from bot.texts import reports as reports_texts
 
 DATE_FORMAT = "dd-mm-yyyy"
 TIME_FORMAT = "dd-mm-yyyy hh:mm"
@@ -31,7 +31,7 @@ _BREACH_FONT = Font(color="C00000")
 def render_xlsx(log: AccessLog, progress: Progress | None = None) -> bytes:
     """The workbook as bytes; ``progress(done, total)`` is called every few hundred rows."""
     workbook = Workbook(write_only=True)
-    sheet: WriteOnlyWorksheet = workbook.create_sheet(tr.SHEET_LOG)
+    sheet: WriteOnlyWorksheet = workbook.create_sheet(reports_texts.SHEET_LOG)
     # Write-only sheets take their layout before the first row.
     for index, column in enumerate(COLUMNS, 1):
         sheet.column_dimensions[get_column_letter(index)].width = column.xlsx_width
@@ -44,7 +44,7 @@ def render_xlsx(log: AccessLog, progress: Progress | None = None) -> bytes:
     for done, row in enumerate(log.rows, 1):
         sheet.append(cells.row(row))
         tick(progress, done, total)
-    _summary(workbook.create_sheet(tr.SHEET_SUMMARY), log)
+    _summary(workbook.create_sheet(reports_texts.SHEET_SUMMARY), log)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -116,18 +116,30 @@ def _summary(sheet: WriteOnlyWorksheet, log: AccessLog) -> None:
         cell.font = bold
         return cell
 
-    sheet.append([strong(tr.REPORT_TITLE)])
-    sheet.append([tr.SUMMARY_PERIOD, tr.period_label(log.period.start, log.period.end)])
+    sheet.append([strong(reports_texts.REPORT_TITLE)])
+    sheet.append(
+        [
+            reports_texts.SUMMARY_PERIOD,
+            reports_texts.period_label(log.period.start, log.period.end),
+        ]
+    )
     printed = log.generated_at.strftime("%d-%m-%Y %H:%M ") + log.tz_label
-    sheet.append([tr.SUMMARY_PRINTED, printed])
-    sheet.append([tr.SUMMARY_VISITS, len(log.rows)])
+    sheet.append([reports_texts.SUMMARY_PRINTED, printed])
+    sheet.append([reports_texts.SUMMARY_VISITS, len(log.rows)])
     sheet.append([])
-    sheet.append([strong("Langkah SOP"), strong(tr.SUMMARY_STANDARD), strong(tr.SUMMARY_BREACHES)])
+    sheet.append(
+        [
+            strong(reports_texts.SUMMARY_STEP),
+            strong(reports_texts.SUMMARY_STANDARD),
+            strong(reports_texts.COL_BREACHES),
+        ]
+    )
     counts = log.breach_counts()
     for step in STEPS:
         standard: object = getattr(log.standards, step.value)
         if step == Step.VISIT:
-            standard = tr.visit_standard_note(log.standards.visit)
+            standard = reports_texts.visit_standard_note(log.standards.visit)
         count, measured = counts[step]
-        label = f"{tr.STEP_NAMES[step]} ({tr.STEP_SOP[step]})"
-        sheet.append([label, standard, tr.breach_count(count, measured)])
+        sheet.append(
+            [reports_texts.step_label(step), standard, reports_texts.breach_count(count, measured)]
+        )

@@ -1,9 +1,5 @@
-"""User-facing text of the access log's reports, in Bahasa Indonesia.
-
-Kept beside bot/texts/__init__.py (same rules: raw values in, HTML escaped here) so the reports can
-grow without touching the shared module. Column titles, the PDF's header and signature
-block, chat replies for /laporan, /statistik and /riwayat.
-"""
+"""The access log's reports: column titles, the PDF's header and signature block, the
+chart's labels, and the chat replies of /laporan, /statistik and /riwayat."""
 
 from __future__ import annotations
 
@@ -11,9 +7,11 @@ from collections.abc import Sequence
 from datetime import date, tzinfo
 from html import escape
 
-from bot.core.nik import mask_nik
-from bot.core.standards import Step, StepTiming
+from bot.core.nik import NIK_LENGTH, mask_nik
+from bot.core.standards import Step
 from bot.core.visits import Visit, VisitStatus
+from bot.texts.common import date_text
+from bot.texts.standards import STEP_NAMES, STEP_SOP
 
 # --- the log's columns (XLSX, CSV and PDF share them) ----------------------------------------
 COL_NO = "No"
@@ -33,21 +31,6 @@ COL_EXIT = "Keluar"
 COL_DURATION = "Durasi (mnt)"
 COL_BREACHES = "Pelanggaran standar waktu"
 
-STEP_NAMES = {
-    Step.FORM: "Formulir",
-    Step.RECORDING: "Pencatatan",
-    Step.HANDOVER: "Penyerahan",
-    Step.DECISION: "Keputusan",
-    Step.VISIT: "Kunjungan",
-}
-STEP_SOP = {
-    Step.FORM: "langkah 1",
-    Step.RECORDING: "langkah 2",
-    Step.HANDOVER: "langkah 3",
-    Step.DECISION: "langkah 4-5",
-    Step.VISIT: "langkah 6",
-}
-
 STATUS_SHORT = {
     VisitStatus.PENDING: "Menunggu",
     VisitStatus.APPROVED: "Disetujui",
@@ -63,15 +46,14 @@ def denied_by(name: str) -> str:
     return f"(ditolak: {name})"
 
 
-def breach_note(timing: StepTiming) -> str:
-    """'Keputusan 12 > 10 mnt' (running steps marked, e.g. 'Kunjungan 40+ > 30 mnt')."""
-    minutes = int((timing.minutes or 0) // 1)
-    running = "+" if timing.running else ""
-    return f"{STEP_NAMES[timing.step]} {minutes}{running} > {timing.standard_minutes} mnt"
+def unknown_staff(user_id: int) -> str:
+    """A decider or escort no longer on the staff list."""
+    return f"ID {user_id}"
 
 
-def breaches_text(timings: Sequence[StepTiming]) -> str:
-    return "; ".join(breach_note(t) for t in timings if t.breached)
+def step_label(step: Step, separator: str = " ") -> str:
+    """'Keputusan (langkah 4-5)': a step and where the SOP puts it."""
+    return f"{STEP_NAMES[step]}{separator}({STEP_SOP[step]})"
 
 
 # --- sheets, PDF and chart -------------------------------------------------------------------
@@ -87,9 +69,9 @@ SIGNATURE_NAME_LINE = "(" + "." * 60 + ")"
 SIGNATURE_NIP = "NIP. " + "." * 40
 NO_ROWS = "Tidak ada kunjungan pada periode ini."
 SUMMARY_VISITS = "Jumlah permintaan"
-SUMMARY_BREACHES = "Pelanggaran standar waktu"
 SUMMARY_STANDARD = "Standar (menit)"
 SUMMARY_PERIOD = "Periode"
+SUMMARY_STEP = "Langkah SOP"
 SUMMARY_PRINTED = "Dicetak"
 CHART_VISITS_TITLE = "Permintaan akses per hari"
 CHART_VISITS_AXIS = "Jumlah"
@@ -106,7 +88,7 @@ def visit_standard_note(minutes: int) -> str:
 
 
 def period_label(start: date, end: date) -> str:
-    first, last = start.strftime("%d-%m-%Y"), end.strftime("%d-%m-%Y")
+    first, last = date_text(start), date_text(end)
     return first if start == end else f"{first} s.d. {last}"
 
 
@@ -132,8 +114,12 @@ def breach_count(count: int, total: int) -> str:
     return f"{count} pelanggaran dari {total}"
 
 
+def chart_note(median: float, note: str) -> str:
+    """Beside a step's bar: its median and how often it broke the standard."""
+    return f"{median:.1f} mnt · {note}"
+
+
 # --- chat: /laporan and /statistik -----------------------------------------------------------
-BTN_TODAY = "Hari ini"
 BTN_WEEK = "Minggu ini"
 BTN_MONTH = "Bulan ini"
 ONLY_REPORT_ROLES = (
@@ -193,7 +179,10 @@ HISTORY_USAGE = (
     "Ketik NIK atau nama pengunjung, mis. <code>/riwayat 3508015507900002</code> "
     "atau <code>/riwayat Ayu</code>."
 )
-HISTORY_QUERY_TOO_SHORT = "Ketik paling sedikit 3 huruf nama, atau NIK lengkap 16 angka."
+
+
+def history_query_too_short(min_letters: int) -> str:
+    return f"Ketik paling sedikit {min_letters} huruf nama, atau NIK lengkap {NIK_LENGTH} angka."
 
 
 def _shown_query(query: str) -> str:
@@ -225,7 +214,7 @@ def history(
         escort = names.get(visit.entry_escort_id or 0)
         escort_text = f", pendamping {escape(escort)}" if escort else ""
         lines.append(
-            f"\n• <b>{local:%d-%m-%Y}</b> {visit.reference} — {STATUS_SHORT[visit.status]}\n"
+            f"\n• <b>{date_text(local)}</b> {visit.reference} — {STATUS_SHORT[visit.status]}\n"
             f"  {escape(visit.name)} (<code>{mask_nik(visit.nik)}</code>), "
             f"{escape(visit.organisation)}\n"
             f"  {escape(visit.purpose)}{moves}{escort_text}"

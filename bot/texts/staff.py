@@ -1,15 +1,13 @@
-"""What the bot says about staff administration and delegation (Indonesian)."""
+"""Staff administration (/staf, /undang, the invitation link) and delegation (/delegasi)."""
 
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
 from html import escape
 
-from bot.core.roles import StaffMember
-from bot.texts import ROLE_NAMES
+from bot.core.roles import Role, StaffMember
+from bot.texts.common import BTN_TODAY, ROLE_NAMES, roles_text
 
-ONLY_ADMIN = "Perintah ini khusus untuk Admin."
-ONLY_APPROVER = "Perintah ini khusus untuk Kepala Seksi."
 INVITE_CHOOSE = (
     "<b>Undang staf baru</b>\nPilih peran (boleh lebih dari satu), lalu tekan <b>Buat tautan</b>."
 )
@@ -31,11 +29,20 @@ CANNOT_REMOVE_SELF = "Anda tidak dapat menghapus diri sendiri."
 NEED_ONE_ROLE = "Setidaknya satu peran; untuk mencabut semua, gunakan Hapus."
 DELEGATE_CHOOSE = "<b>Delegasi</b>\nPilih staf yang mewakili Anda menyetujui permintaan:"
 DELEGATE_NOBODY = "Tidak ada staf lain yang dapat ditunjuk."
-BTN_TODAY, BTN_3_DAYS, BTN_7_DAYS = "Hari ini", "3 hari", "7 hari"
 
 
-def roles_text(roles: frozenset[str]) -> str:
-    return ", ".join(ROLE_NAMES[r] for r in ROLE_NAMES if r in roles) or "-"
+def _until(moment: datetime, tz: tzinfo) -> str:
+    return f"{moment.astimezone(tz):%d-%m-%Y %H:%M}"
+
+
+def period_button(days: int) -> str:
+    """A delegation period of whole days; one day means until tonight."""
+    return BTN_TODAY if days == 1 else f"{days} hari"
+
+
+def role_toggle(role: Role, chosen: bool) -> str:
+    """A role's button on an invitation or a member's page, ticked when chosen."""
+    return f"{'☑️' if chosen else '⬜'} {ROLE_NAMES[role]}"
 
 
 def staff_list(members: list[StaffMember]) -> str:
@@ -53,22 +60,22 @@ def member_view(member: StaffMember) -> str:
     )
 
 
-def invite_link(link: str, roles: frozenset[str], until: datetime, tz: tzinfo) -> str:
+def invite_link(link: str, roles: frozenset[Role], until: datetime, tz: tzinfo) -> str:
     return (
         f"Tautan undangan untuk peran <b>{roles_text(roles)}</b>:\n{escape(link)}\n\n"
-        f"Berlaku sekali pakai sampai {until.astimezone(tz):%d-%m-%Y %H:%M}. "
+        f"Berlaku sekali pakai sampai {_until(until, tz)}. "
         "Kirimkan kepada orang yang diundang; setelah ia membukanya Anda diminta konfirmasi."
     )
 
 
-def invite_claimed(name: str, user_id: int, roles: frozenset[str]) -> str:
+def invite_claimed(name: str, user_id: int, roles: frozenset[Role]) -> str:
     return (
         f"<b>{escape(name)}</b> (ID <code>{user_id}</code>) membuka tautan undangan untuk "
         f"peran <b>{roles_text(roles)}</b>. Konfirmasi?"
     )
 
 
-def invite_accepted(name: str, roles: frozenset[str]) -> str:
+def invite_accepted(name: str, roles: frozenset[Role]) -> str:
     return f"✅ {escape(name)} kini terdaftar sebagai {roles_text(roles)}."
 
 
@@ -87,14 +94,14 @@ def delegate_period(name: str) -> str:
 def delegated(delegate: str, until: datetime, tz: tzinfo) -> str:
     return (
         f"✅ {escape(delegate)} dapat menyetujui/menolak atas nama Anda "
-        f"sampai {until.astimezone(tz):%d-%m-%Y %H:%M}."
+        f"sampai {_until(until, tz)}."
     )
 
 
 def delegated_to_you(approver: str, until: datetime, tz: tzinfo) -> str:
     return (
         f"Anda ditunjuk mewakili {escape(approver)} menyetujui permintaan akses "
-        f"sampai {until.astimezone(tz):%d-%m-%Y %H:%M}."
+        f"sampai {_until(until, tz)}."
     )
 
 

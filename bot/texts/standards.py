@@ -1,24 +1,43 @@
-"""Texts of the time-standard enforcement: reminders, escalation, overstay, daily review.
-
-Same rules as bot/texts/__init__.py: raw values in, user input escaped here, Indonesian.
-"""
+"""The SOP's time standards: the steps' names, reminders, escalation, overstay alerts and
+the daily review."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from html import escape
 
 from bot.core.standards import Step, StepTiming
 from bot.core.visits import Visit
-from bot.texts import clock, duration
+from bot.texts.common import clock, date_text, duration
 
-STEP_LABELS = {
-    Step.FORM: "Pengisian formulir",
+# Short, because the access log's columns and the chart's axis show them too.
+STEP_NAMES = {
+    Step.FORM: "Formulir",
     Step.RECORDING: "Pencatatan",
-    Step.HANDOVER: "Penyerahan ke Kepala Seksi",
+    Step.HANDOVER: "Penyerahan",
     Step.DECISION: "Keputusan",
     Step.VISIT: "Kunjungan",
 }
+# Where each step is in the SOP's own numbering.
+STEP_SOP = {
+    Step.FORM: "langkah 1",
+    Step.RECORDING: "langkah 2",
+    Step.HANDOVER: "langkah 3",
+    Step.DECISION: "langkah 4-5",
+    Step.VISIT: "langkah 6",
+}
+
+
+def breach_note(timing: StepTiming) -> str:
+    """'Keputusan 12 > 10 mnt' (running steps marked, e.g. 'Kunjungan 40+ > 30 mnt')."""
+    minutes = int((timing.minutes or 0) // 1)
+    running = "+" if timing.running else ""
+    return f"{STEP_NAMES[timing.step]} {minutes}{running} > {timing.standard_minutes} mnt"
+
+
+def breaches_text(timings: Sequence[StepTiming]) -> str:
+    return "; ".join(breach_note(t) for t in timings if t.breached)
 
 
 def _minutes_left(left: timedelta) -> str:
@@ -72,7 +91,7 @@ def daily_review(
 ) -> str:
     """NIST PE-8: the access log reviewed every day, anomalies reported."""
     lines = [
-        f"📋 <b>Tinjauan harian pencatatan akses</b> — {day.strftime('%d-%m-%Y')}",
+        f"📋 <b>Tinjauan harian pencatatan akses</b> — {date_text(day)}",
         f"Kunjungan kemarin: <b>{len(visits)}</b>",
     ]
     for visit in visits:
@@ -82,10 +101,7 @@ def daily_review(
         )
     lines.append(f"\nPelanggaran standar waktu: <b>{len(breaches)}</b>")
     for visit, steps in breaches:
-        parts = ", ".join(
-            f"{STEP_LABELS[t.step]} {int(t.minutes or 0)} &gt; {t.standard_minutes} mnt"
-            for t in steps
-        )
+        parts = ", ".join(escape(breach_note(t)) for t in steps)
         lines.append(f"• {visit.reference} {escape(visit.name)}: {parts}")
     lines.append(f"\nMasih di ruang server: <b>{len(inside)}</b>")
     for visit in inside:

@@ -46,8 +46,8 @@ async def test_commands(sim: BotApiSimulator, app: object, command: str) -> None
 
 # callback action -> roles allowed; the others get the refusal text.
 BUTTONS = {
-    "ok": ({"approver"}, "Hanya Kepala Seksi"),
-    "no": ({"approver"}, "Hanya Kepala Seksi"),
+    "ok": ({"approver"}, "khusus untuk Kepala Seksi"),
+    "no": ({"approver"}, "khusus untuk Kepala Seksi"),
     "in": ({"escort"}, "Hanya Pendamping"),
     "out": ({"escort"}, "Hanya Pendamping"),
 }

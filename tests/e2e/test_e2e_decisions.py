@@ -116,7 +116,7 @@ async def test_forged_approve_taps_are_refused(
         own = await user.wait_for("Selamat datang")
         forged = await user.send_callback(own, f"v1:ok:{visit_id}")
         await sim.settle()
-        assert forged.answer is not None and "Hanya Kepala Seksi" in forged.answer.text
+        assert forged.answer is not None and "khusus untuk Kepala Seksi" in forged.answer.text
     # A stranger's forged tap is refused at the gate.
     stranger = sim.user(STRANGER)
     await stranger.send_text("/start")

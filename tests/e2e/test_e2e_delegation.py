@@ -46,7 +46,7 @@ async def test_delegate_approves_on_behalf_then_not_after_the_period(
     (pending,) = await services.storage.visits.with_status(VisitStatus.PENDING)
     tap = await dewi.send_callback(card, f"v1:ok:{pending.id}")
     await sim.settle()
-    assert tap.answer is not None and "Hanya Kepala Seksi" in (tap.answer.text or "")
+    assert tap.answer is not None and "khusus untuk Kepala Seksi" in (tap.answer.text or "")
     assert not any(
         "Permintaan akses" in m.text_or_caption and pending.reference in m.text_or_caption
         for m in dewi.bot_messages

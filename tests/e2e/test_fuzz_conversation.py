@@ -10,9 +10,9 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from bot import texts
 from bot.core.fields import normalise_phone, parse_duration
 from bot.core.nik import NikError, validate_nik
+from bot.texts import common as common_texts
 from simulator import BotApiSimulator
 from tests.conftest import OFFICER, FakeClock
 from tests.flows import NIK_WOMAN, ktp_image
@@ -89,7 +89,7 @@ async def test_any_text_in_a_text_step(
             continue  # commands are their own handlers
         await officer.send_text(text)
         reply = await officer.wait_for()
-        assert texts.ERROR not in reply.text_or_caption
+        assert common_texts.ERROR not in reply.text_or_caption
         if accepts(text, clock.now.date()):
             await officer.tap("Kembali")  # back to the step under test
         else:

@@ -1,0 +1,65 @@
+"""The section head's decision (SOP steps 4-5): the card, its buttons, the deny reason,
+and what the officer is told."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from html import escape
+
+from bot.core.fields import REASON_MAX
+from bot.core.visits import Visit, VisitStatus
+from bot.texts.common import STATUS_NAMES, clock, visit_details, when
+
+BTN_APPROVE = "✅ Setujui"
+BTN_DENY = "❌ Tolak"
+BTN_DENY_ABORT = "↩ Batal menolak"
+APPROVED_TOAST = "Disetujui. Badge dikirim ke petugas."
+DENIED_TOAST = "Permintaan ditolak."
+DENY_ABORTED = "Penolakan dibatalkan. Permintaan masih menunggu keputusan."
+DENY_REASON_TOO_LONG = (
+    f"Alasan terlalu panjang (maksimal {REASON_MAX} karakter). Silakan ketik lebih singkat."
+)
+DENY_REASON_TEXT = "Alasan penolakan harus berupa teks. Silakan ketik alasannya."
+
+
+def approval_card(visit: Visit, officer: str, tz: tzinfo) -> str:
+    return (
+        "🔔 <b>Permintaan akses ruang server</b>\n\n"
+        f"{visit_details(visit)}\n"
+        f"Petugas: {escape(officer)}\nDiajukan: {clock(visit.submitted_at, tz)}"
+    )
+
+
+def card_decided(visit: Visit, officer: str, decider: str, tz: tzinfo) -> str:
+    base = approval_card(visit, officer, tz)
+    if visit.status == VisitStatus.DENIED:
+        reason = escape(visit.deny_reason or "-")
+        decided = f"{escape(decider)}, {clock(visit.decided_at, tz)}"
+        return f"{base}\n\n❌ <b>DITOLAK</b> oleh {decided}\nAlasan: {reason}"
+    if visit.status == VisitStatus.CANCELLED:
+        return f"{base}\n\n✖ <b>DIBATALKAN</b> oleh petugas"
+    return f"{base}\n\n✅ <b>DISETUJUI</b> oleh {escape(decider)}, {clock(visit.decided_at, tz)}"
+
+
+def already_decided(visit: Visit) -> str:
+    return f"Permintaan ini sudah diputuskan: {STATUS_NAMES[visit.status]}."
+
+
+def ask_deny_reason(reference: str) -> str:
+    return f"Tulis <b>alasan penolakan</b> untuk {reference} (akan diteruskan ke petugas):"
+
+
+def officer_approved(visit: Visit, decider: str, tz: tzinfo) -> str:
+    return (
+        f"✅ Permintaan <b>{visit.reference}</b> ({escape(visit.name)}) <b>disetujui</b> oleh "
+        f"{escape(decider)}.\nBerikan badge di bawah kepada pengunjung; badge wajib dipakai "
+        f"selama di ruang server. Berlaku s.d. {when(visit.valid_until, tz)}."
+    )
+
+
+def officer_denied(visit: Visit, decider: str) -> str:
+    return (
+        f"❌ Permintaan <b>{visit.reference}</b> ({escape(visit.name)}) <b>ditolak</b> oleh "
+        f"{escape(decider)}.\nAlasan: {escape(visit.deny_reason or '-')}\n"
+        "Pengunjung tidak dapat masuk ruang server."
+    )

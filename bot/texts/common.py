@@ -1,0 +1,157 @@
+"""Texts every feature shares: roles, the command menu, welcome and help, refusals,
+visit statuses, and how times and durations are written.
+
+The rules of the whole package: Bahasa Indonesia; functions take raw values and escape
+user input here (messages are sent with parse_mode=HTML); a number in prose comes from
+the constant that enforces it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, tzinfo
+from html import escape
+
+from bot.core.nik import mask_nik
+from bot.core.roles import Role
+from bot.core.visits import Visit, VisitStatus
+
+ROLE_NAMES = {
+    Role.OFFICER: "Petugas",
+    Role.APPROVER: "Kepala Seksi",
+    Role.ESCORT: "Pendamping",
+    Role.ADMIN: "Admin",
+}
+
+# The access log's commands (handlers/reports.py), for officers, section heads and admins.
+_REPORT_COMMANDS = [
+    ("laporan", "Laporan pencatatan akses (XLSX dan PDF)"),
+    ("statistik", "Grafik standar waktu dan pelanggaran"),
+    ("riwayat", "Riwayat kunjungan menurut NIK atau nama"),
+]
+# (command, description) per role, for setMyCommands and the welcome message.
+COMMANDS = {
+    Role.OFFICER: [
+        ("daftar", "Daftarkan pengunjung baru"),
+        ("batal", "Batalkan pendaftaran"),
+        *_REPORT_COMMANDS,
+    ],
+    Role.APPROVER: [
+        ("menunggu", "Permintaan yang menunggu keputusan"),
+        *_REPORT_COMMANDS,
+        ("delegasi", "Tunjuk wakil yang menyetujui atas nama Anda"),
+    ],
+    Role.ESCORT: [("kode", "Masukkan kode manual badge")],
+    Role.ADMIN: [
+        *_REPORT_COMMANDS,
+        ("staf", "Daftar staf: ubah peran atau hapus"),
+        ("undang", "Undang staf baru (tautan sekali pakai)"),
+    ],
+}
+# Every member's, whatever their roles; listed after the role's own.
+EVERYONE_COMMANDS = [
+    ("aktif", "Siapa yang sedang di ruang server"),
+    ("menunggu", "Permintaan yang menunggu keputusan"),
+    ("bantuan", "Petunjuk penggunaan"),
+]
+
+STATUS_NAMES = {
+    VisitStatus.PENDING: "Menunggu keputusan",
+    VisitStatus.APPROVED: "Disetujui, belum masuk",
+    VisitStatus.DENIED: "Ditolak",
+    VisitStatus.CANCELLED: "Dibatalkan",
+    VisitStatus.INSIDE: "Di dalam ruang server",
+    VisitStatus.DONE: "Selesai",
+    VisitStatus.EXPIRED: "Badge kedaluwarsa",
+}
+
+ERROR = "⚠️ Maaf, terjadi kesalahan di sistem. Silakan coba lagi."
+STALE_BUTTON = "Tombol ini sudah tidak berlaku."
+NOT_ALLOWED = "Maaf, Anda tidak berwenang untuk tindakan ini."
+UNKNOWN_COMMAND = "Perintah tidak dikenal. Ketik /bantuan untuk daftar perintah."
+BTN_TODAY = "Hari ini"
+HELP = (
+    "<b>Cara kerja</b>\n"
+    "1. Petugas: /daftar, isi data pengunjung dan foto KTP, lalu kirim.\n"
+    "2. Kepala Seksi menekan <b>Setujui</b> atau <b>Tolak</b>.\n"
+    "3. Petugas menerima badge QR dan memberikannya kepada pengunjung.\n"
+    "4. Pendamping memindai QR badge dengan kamera HP saat masuk dan saat keluar "
+    "(atau kirim foto badge, atau ketik /kode KODE).\n\n"
+    "/aktif — siapa di dalam ruang server\n/menunggu — permintaan yang menunggu"
+)
+
+
+def only_for(role: Role) -> str:
+    """The refusal of a command or button that one role alone may use."""
+    return f"Perintah ini khusus untuk {ROLE_NAMES[role]}."
+
+
+ONLY_OFFICER = only_for(Role.OFFICER)
+ONLY_APPROVER = only_for(Role.APPROVER)
+ONLY_ADMIN = only_for(Role.ADMIN)
+
+
+def stranger(user_id: int) -> str:
+    return (
+        "Maaf, bot ini hanya untuk petugas Diskominfo yang terdaftar.\n\n"
+        f"ID Telegram Anda: <code>{user_id}</code>\n"
+        "Jika Anda petugas, sampaikan ID ini kepada admin agar didaftarkan."
+    )
+
+
+def roles_text(roles: frozenset[Role] | frozenset[str]) -> str:
+    """A member's roles in the menu's order, e.g. 'Petugas, Admin'."""
+    return ", ".join(name for role, name in ROLE_NAMES.items() if role in roles) or "-"
+
+
+def welcome(name: str, roles: frozenset[Role] | frozenset[str]) -> str:
+    lines = [f"Selamat datang, <b>{escape(name)}</b>.", f"Peran Anda: {roles_text(roles)}.", ""]
+    for command, description in commands_for(roles):
+        lines.append(f"/{command} — {escape(description)}")
+    return "\n".join(lines)
+
+
+def commands_for(roles: frozenset[Role] | frozenset[str]) -> list[tuple[str, str]]:
+    """Commands one person sees in the menu, in a stable order, without repeats."""
+    result: list[tuple[str, str]] = []
+    lists = [COMMANDS[role] for role in ROLE_NAMES if role in roles]
+    for command in [c for commands in [*lists, EVERYONE_COMMANDS] for c in commands]:
+        if command[0] not in {c for c, _ in result}:
+            result.append(command)
+    return result
+
+
+def date_text(moment: date) -> str:
+    """A date as the office writes it, e.g. 28-11-2026."""
+    return moment.strftime("%d-%m-%Y")
+
+
+def when(moment: datetime | None, tz: tzinfo) -> str:
+    """Date and time in the office's zone, e.g. 28-11-2026 14:05 WIB."""
+    return "-" if moment is None else moment.astimezone(tz).strftime("%d-%m-%Y %H:%M %Z")
+
+
+def clock(moment: datetime | None, tz: tzinfo) -> str:
+    return "-" if moment is None else moment.astimezone(tz).strftime("%H:%M %Z")
+
+
+def duration(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours} jam {minutes} menit"
+    return f"{hours} jam" if hours else f"{minutes} menit"
+
+
+def visit_details(visit: Visit, *, full_nik: bool = False) -> str:
+    """The visit as staff see it on the approval card and on a scanned badge."""
+    nik = visit.nik if full_nik else mask_nik(visit.nik)
+    return (
+        f"Ref: <b>{visit.reference}</b>\n"
+        f"Nama: <b>{escape(visit.name)}</b>\n"
+        f"NIK: <code>{nik}</code>\n"
+        f"Instansi: {escape(visit.organisation)}\n"
+        f"HP: {escape(visit.phone)}\n"
+        f"Keperluan: {escape(visit.purpose)}\n"
+        f"Durasi rencana: {visit.duration_minutes} menit\n"
+        f"Perangkat: {escape(visit.equipment or '-')}"
+    )

@@ -1,0 +1,104 @@
+"""Entry and exit at the door (SOP step 6 and the end): the scanned badge, the escort's
+one tap, the manual code and the badge photo, and what the officer is told."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+from html import escape
+
+from bot.core.roles import Role
+from bot.core.tokens import CODE_LENGTH, CODE_WINDOW
+from bot.core.visits import Visit, VisitStatus
+from bot.texts.common import (
+    ROLE_NAMES,
+    STALE_BUTTON,
+    STATUS_NAMES,
+    clock,
+    duration,
+    visit_details,
+    when,
+)
+
+BTN_ENTER = "✅ Catat MASUK"
+BTN_EXIT = "🚪 Catat KELUAR"
+ONLY_ESCORT = f"Hanya {ROLE_NAMES[Role.ESCORT]} yang dapat mencatat masuk/keluar."
+BADGE_UNKNOWN = (
+    "❌ Badge tidak dikenal atau palsu. Jangan izinkan masuk; laporkan ke Kepala Seksi."
+)
+BADGE_FINISHED = "❌ Badge ini sudah tidak berlaku: kunjungannya sudah selesai (check-out)."
+BADGE_EXPIRED = "❌ Badge ini sudah kedaluwarsa. Pengunjung harus mendaftar ulang."
+CODE_FORMAT = (
+    f"Format kode salah. Kode manual terdiri dari {CODE_LENGTH} huruf/angka, "
+    "mis. <code>ABCD-EFGH</code>."
+)
+CODE_RATE_LIMITED = (
+    f"⛔ Terlalu banyak kode salah. Tunggu {duration(CODE_WINDOW)}, "
+    "atau pindai QR badge / kirim fotonya."
+)
+CODE_USAGE = "Ketik kode yang tercetak di bawah QR badge, mis. <code>/kode ABCD-EFGH</code>."
+NO_QR_IN_PHOTO = (
+    "Tidak ada QR badge yang terbaca di foto ini. Foto lebih dekat dan tegak lurus, "
+    "atau ketik kode manual: <code>/kode ABCD-EFGH</code>."
+)
+PHOTO_TOO_LARGE = "Foto terlalu besar untuk diproses. Kirim foto biasa (bukan file asli)."
+
+
+def stale_tap(visit: Visit | None) -> str:
+    """A MASUK/KELUAR tap the visit's state no longer allows: where it stands now."""
+    status = STATUS_NAMES[visit.status] if visit is not None else "-"
+    return f"{STALE_BUTTON} Status: {status}"
+
+
+def forged_badge_alert(escort: str, moment: datetime, tz: tzinfo) -> str:
+    return (
+        f"⚠️ <b>Badge tidak dikenal/palsu</b> dipindai oleh {escape(escort)} pada "
+        f"{clock(moment, tz)}. Pengunjung tidak diizinkan masuk; periksa di pintu."
+    )
+
+
+def scan_view(visit: Visit, tz: tzinfo, *, can_act: bool) -> str:
+    status = STATUS_NAMES[visit.status]
+    lines = [f"🪪 <b>Badge pengunjung</b>\n\n{visit_details(visit)}", f"Status: <b>{status}</b>"]
+    if visit.status == VisitStatus.APPROVED:
+        lines.append(f"Berlaku s.d. {when(visit.valid_until, tz)}")
+    if visit.status == VisitStatus.INSIDE:
+        lines.append(f"Masuk: {clock(visit.entered_at, tz)}")
+    if not can_act:
+        lines.append(f"\n{ONLY_ESCORT}")
+    return "\n".join(lines)
+
+
+def entered(visit: Visit, escort: str, tz: tzinfo) -> str:
+    return (
+        f"✅ <b>MASUK</b> tercatat {clock(visit.entered_at, tz)} — {escape(visit.name)} "
+        f"({visit.reference}), didampingi {escape(escort)}.\n"
+        "Pindai badge lagi saat pengunjung keluar."
+    )
+
+
+def exited(visit: Visit, escort: str, tz: tzinfo) -> str:
+    return (
+        f"🚪 <b>KELUAR</b> tercatat {clock(visit.exited_at, tz)} — {escape(visit.name)} "
+        f"({visit.reference}). Badge dinonaktifkan."
+    )
+
+
+def officer_entered(visit: Visit, escort: str, tz: tzinfo) -> str:
+    return (
+        f"🔓 {escape(visit.name)} ({visit.reference}) masuk ruang server "
+        f"{clock(visit.entered_at, tz)}, didampingi {escape(escort)}."
+    )
+
+
+def exit_summary(visit: Visit, escort: str, tz: tzinfo) -> str:
+    assert visit.entered_at is not None and visit.exited_at is not None
+    spent = visit.exited_at - visit.entered_at
+    over = spent > timedelta(minutes=visit.duration_minutes)
+    note = " ⚠️ melebihi rencana" if over else ""
+    return (
+        f"🏁 <b>Kunjungan selesai</b> — {visit.reference}\n"
+        f"Nama: {escape(visit.name)}\nInstansi: {escape(visit.organisation)}\n"
+        f"Masuk: {clock(visit.entered_at, tz)}\nKeluar: {clock(visit.exited_at, tz)}\n"
+        f"Lama: {duration(spent)} (rencana {visit.duration_minutes} menit){note}\n"
+        f"Pendamping: {escape(escort)}"
+    )

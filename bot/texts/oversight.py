@@ -1,0 +1,39 @@
+"""/aktif and /menunggu: who is inside the server room, and what waits for a decision."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+from html import escape
+
+from bot.core.visits import Visit
+from bot.texts.common import clock, duration
+
+NOBODY_INSIDE = "Tidak ada pengunjung di dalam ruang server saat ini."
+NOTHING_PENDING = "Tidak ada permintaan yang menunggu keputusan."
+
+
+def inside_list(visits: list[Visit], now: datetime, names: dict[int, str], tz: tzinfo) -> str:
+    lines = [f"🔓 <b>Di dalam ruang server: {len(visits)}</b>"]
+    for visit in visits:
+        spent = visit.time_inside(now) or timedelta()
+        flag = " ⚠️ <b>melewati rencana</b>" if visit.overstayed(now) else ""
+        escort = escape(names.get(visit.entry_escort_id or 0, "-"))
+        lines.append(
+            f"\n• <b>{escape(visit.name)}</b> ({escape(visit.organisation)}) — {visit.reference}\n"
+            f"  masuk {clock(visit.entered_at, tz)}, {duration(spent)} dari "
+            f"{visit.duration_minutes} menit{flag}\n  pendamping: {escort}"
+        )
+    return "\n".join(lines)
+
+
+def pending_list(visits: list[Visit], now: datetime, standard: int, tz: tzinfo) -> str:
+    lines = [f"⏳ <b>Menunggu keputusan: {len(visits)}</b>"]
+    for visit in visits:
+        waited = now - visit.submitted_at
+        flag = " ⚠️ <b>melewati standar</b>" if waited > timedelta(minutes=standard) else ""
+        lines.append(
+            f"\n• <b>{escape(visit.name)}</b> ({escape(visit.organisation)}) — {visit.reference}\n"
+            f"  diajukan {clock(visit.submitted_at, tz)}, menunggu {duration(waited)} "
+            f"(standar {standard} menit){flag}"
+        )
+    return "\n".join(lines)

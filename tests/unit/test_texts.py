@@ -1,0 +1,117 @@
+"""bot/texts: limits come from the constants that enforce them, roles key the menus."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+
+import pytest
+
+from bot.core import fields, tokens
+from bot.core.nik import NIK_LENGTH
+from bot.core.roles import Role
+from bot.core.standards import Step, StepTiming
+from bot.core.visits import Visit, VisitStatus
+from bot.texts import approval as approval_texts
+from bot.texts import common as common_texts
+from bot.texts import door as door_texts
+from bot.texts import reports as reports_texts
+from bot.texts import staff as staff_texts
+from bot.texts import standards as standards_texts
+
+
+@pytest.fixture
+def reloaded(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[ModuleType]]:
+    """Text modules re-imported after a limit is changed, restored afterwards."""
+    modules: list[ModuleType] = []
+    yield modules
+    monkeypatch.undo()
+    for module in modules:
+        importlib.reload(module)
+
+
+def test_the_deny_reason_limit_is_the_enforced_one(
+    monkeypatch: pytest.MonkeyPatch, reloaded: list[ModuleType]
+) -> None:
+    assert f"maksimal {fields.REASON_MAX} karakter" in approval_texts.DENY_REASON_TOO_LONG
+    monkeypatch.setattr(fields, "REASON_MAX", 123)
+    reloaded.append(importlib.reload(approval_texts))
+    assert "maksimal 123 karakter" in approval_texts.DENY_REASON_TOO_LONG
+
+
+def test_the_manual_code_texts_follow_the_code_and_its_rate_limit(
+    monkeypatch: pytest.MonkeyPatch, reloaded: list[ModuleType]
+) -> None:
+    assert "Tunggu 10 menit" in door_texts.CODE_RATE_LIMITED
+    assert "terdiri dari 8 huruf/angka" in door_texts.CODE_FORMAT
+    monkeypatch.setattr(tokens, "CODE_WINDOW", timedelta(minutes=90))
+    monkeypatch.setattr(tokens, "CODE_LENGTH", 10)
+    reloaded.append(importlib.reload(door_texts))
+    assert "Tunggu 1 jam 30 menit" in door_texts.CODE_RATE_LIMITED
+    assert "terdiri dari 10 huruf/angka" in door_texts.CODE_FORMAT
+
+
+def test_the_history_hint_names_the_lengths_it_is_given() -> None:
+    text = reports_texts.history_query_too_short(4)
+    assert text == f"Ketik paling sedikit 4 huruf nama, atau NIK lengkap {NIK_LENGTH} angka."
+
+
+def test_refusals_name_the_role_from_one_table(
+    monkeypatch: pytest.MonkeyPatch, reloaded: list[ModuleType]
+) -> None:
+    assert common_texts.ONLY_APPROVER == "Perintah ini khusus untuk Kepala Seksi."
+    assert common_texts.ONLY_OFFICER == "Perintah ini khusus untuk Petugas."
+    assert door_texts.ONLY_ESCORT.startswith("Hanya Pendamping ")
+    monkeypatch.setitem(common_texts.ROLE_NAMES, Role.ESCORT, "Pengawal")
+    reloaded.append(importlib.reload(door_texts))
+    assert door_texts.ONLY_ESCORT.startswith("Hanya Pengawal ")
+
+
+def test_menus_are_keyed_by_role_and_listed_once_in_role_order() -> None:
+    assert set(common_texts.ROLE_NAMES) == set(Role) == set(common_texts.COMMANDS)
+    commands = [c for c, _ in common_texts.commands_for(frozenset({Role.ADMIN, Role.APPROVER}))]
+    assert commands == [
+        "menunggu", "laporan", "statistik", "riwayat", "delegasi", "staf", "undang",
+        "aktif", "bantuan",
+    ]  # fmt: skip
+    # Stored role sets may still be plain strings: a StrEnum key finds them.
+    assert common_texts.commands_for(frozenset({"escort"}))[0][0] == "kode"
+    assert common_texts.roles_text(frozenset({"admin", "officer"})) == "Petugas, Admin"
+
+
+def test_buttons_built_from_texts() -> None:
+    assert staff_texts.role_toggle(Role.ESCORT, True) == "☑️ Pendamping"
+    assert staff_texts.role_toggle(Role.ESCORT, False) == "⬜ Pendamping"
+    assert [staff_texts.period_button(n) for n in (1, 3, 7)] == ["Hari ini", "3 hari", "7 hari"]
+    assert staff_texts.on_behalf("Dewi", "Budi") == "Dewi a.n. Budi"
+
+
+def _visit() -> Visit:
+    now = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+    return Visit(
+        id=1, status=VisitStatus.INSIDE, visitor_id=1, nik="3508015507900002",
+        name="Ayu <b>", organisation="PT A", phone="0812", purpose="x", duration_minutes=30,
+        equipment="", ktp_file_id="f", officer_id=1, started_at=now, submitted_at=now,
+        entered_at=now,
+    )  # fmt: skip
+
+
+def test_a_refused_tap_says_where_the_visit_stands() -> None:
+    inside = "Tombol ini sudah tidak berlaku. Status: Di dalam ruang server"
+    assert door_texts.stale_tap(_visit()) == inside
+    assert door_texts.stale_tap(None) == "Tombol ini sudah tidak berlaku. Status: -"
+
+
+def test_the_daily_review_writes_breaches_as_the_access_log_does() -> None:
+    start = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    took = timedelta(minutes=12)
+    standard = timedelta(minutes=10)
+    timing = StepTiming(Step.DECISION, standard, start, start + took, took, False, True)
+    review = standards_texts.daily_review(
+        datetime(2026, 11, 27).date(), [], [(_visit(), [timing])], [], [],
+        datetime(2026, 11, 28, tzinfo=UTC), UTC,
+    )  # fmt: skip
+    assert standards_texts.breach_note(timing) == "Keputusan 12 > 10 mnt"
+    assert "Ayu &lt;b&gt;: Keputusan 12 &gt; 10 mnt" in review
