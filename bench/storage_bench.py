@@ -334,8 +334,8 @@ async def transitions(storage: Storage, config: Config, n: int) -> list[Timing]:
 async def export(storage: Storage, config: Config, seeded: int, wanted: int) -> Timing | None:
     """The access log of the newest `wanted` visits to XLSX: query, rows, workbook."""
     try:
+        from bot.core.period import Period  # type: ignore[import-not-found]
         from bot.reports.log import build_access_log  # type: ignore[import-not-found]
-        from bot.reports.period import Period  # type: ignore[import-not-found]
         from bot.reports.xlsx import render_xlsx  # type: ignore[import-not-found]
         from storage.reports import visits_between  # type: ignore[import-not-found]
     except ImportError:
