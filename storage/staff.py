@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.core.roles import Role
+
 if TYPE_CHECKING:
     from storage.db import Storage
 
@@ -107,8 +109,8 @@ async def seed(
                 await store._audit(
                     db, now, None, "staff_seeded", detail=f"{user_id}:{_text(roles)}"
                 )
-            elif "admin" in roles and ("admin" not in _roles(row[0]) or not row[1]):
-                kept = _roles(row[0]) | {"admin"} if row[1] else frozenset(roles)
+            elif Role.ADMIN in roles and (Role.ADMIN not in _roles(row[0]) or not row[1]):
+                kept = _roles(row[0]) | {Role.ADMIN} if row[1] else frozenset(roles)
                 await db.execute(
                     "UPDATE staff SET roles = ?, active = 1 WHERE user_id = ?",
                     (_text(kept), user_id),

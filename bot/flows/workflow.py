@@ -16,7 +16,7 @@ from datetime import timedelta
 from bot import texts
 from bot.app.services import Services
 from bot.core.badge import BadgeCard, render_badge_pdf, render_badge_png
-from bot.core.roles import StaffMember
+from bot.core.roles import Role, StaffMember
 from bot.core.tokens import (
     deep_link,
     format_code,
@@ -46,7 +46,7 @@ def _card_updates(services: Services) -> list[OutboxItem]:
     """Every approver's card shows the decision (sent after the card itself, per chat)."""
     return [
         OutboxItem(f"card_update:{{visit}}:{a.user_id}", "card_update", a.user_id)
-        for a in services.with_role("approver")
+        for a in services.with_role(Role.APPROVER)
     ]
 
 
@@ -59,7 +59,7 @@ async def submit(services: Services, draft: VisitDraft, officer: StaffMember) ->
 
     Backup approvers get it only on escalation (bot/flows/deadlines.py)."""
     backups = services.config.backup_approvers
-    approvers = [a for a in services.with_role("approver") if a.user_id not in backups]
+    approvers = [a for a in services.with_role(Role.APPROVER) if a.user_id not in backups]
     cards = [OutboxItem(f"card:{{visit}}:{a.user_id}", "card", a.user_id) for a in approvers]
     visit = await services.storage.submit_visit(
         draft, officer.user_id, services.now(), messages=cards
@@ -231,7 +231,7 @@ async def refuse_badge(
         stamp = f"{now.timestamp():.6f}:{member.user_id}"
         alerts = [
             OutboxItem(f"forged:{stamp}:{a.user_id}", "text", a.user_id, payload={"text": text})
-            for a in services.with_role("approver")
+            for a in services.with_role(Role.APPROVER)
         ]
     visit_id = lookup.visit.id if lookup.visit else None
     await services.storage.record_event(
@@ -274,7 +274,7 @@ async def exit_(services: Services, visit_id: int, escort: StaffMember) -> Resul
         summary = texts.exit_summary(done_visit, escort.name, services.config.timezone)
         recipients = {
             visit.officer_id,
-            *(a.user_id for a in services.with_role("approver")),
+            *(a.user_id for a in services.with_role(Role.APPROVER)),
         }
         messages = [_text("exit_summary", chat_id, summary) for chat_id in sorted(recipients)]
     done = await services.storage.exit(visit_id, escort.user_id, now, messages=messages)
