@@ -69,6 +69,7 @@ async def approve(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     tap = callbacks.parse_as(query.data, VisitTap)
+    # Read first: the policy rules on the visit itself too (who registered it, say).
     visit = await context.services.storage.get_visit(tap.visit_id) if tap else None
     approver = _approver(update, context, visit)
     if approver is None:
