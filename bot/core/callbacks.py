@@ -31,7 +31,7 @@ DENY = "no"  # arg: visit id
 DENY_ABORT = "nx"  # arg: visit id
 ENTER = "in"  # arg: visit id
 EXIT = "out"  # arg: visit id
-REGISTRATION = "reg"  # the officer's form; arg: see FormTap
+REGISTRATION = "reg"  # the officer's form; arg: see FormWord, FormPurpose, FormDuration, FormEdit
 # Staff administration (handlers/staff.py); a role set travels as its bit mask (Role.bit).
 INVITE_ROLE = "invr"  # arg: mask
 INVITE_MAKE = "invmk"  # arg: mask
@@ -45,7 +45,7 @@ DELEGATE_FOR = "dlgp"  # arg: <user id>:<days>
 REPORT = "rep"  # arg: the period preset (today, week, month)
 STATS = "stat"  # arg: the period preset
 
-_DATA_RE = re.compile(r"^v1:([a-z]{1,8}):([A-Za-z0-9_:-]{0,48})$")
+_DATA_RE = re.compile(r"v1:([a-z]{1,8}):([A-Za-z0-9_:-]{0,48})")  # fullmatch: no "\n" after
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,15}")
 _FIELD_NAME = re.compile(r"[a-z][a-z_]{0,23}")
 
@@ -57,7 +57,7 @@ MAX_PURPOSE_INDEX = 9  # one digit: the form offers a handful of common purposes
 
 def pack(action: str, arg: str | int = "") -> str:
     data = f"{VERSION}:{action}:{arg}"
-    if not _DATA_RE.match(data):
+    if not _DATA_RE.fullmatch(data):
         raise ValueError(f"callback data out of shape: {data!r}")
     return data
 
@@ -337,7 +337,7 @@ T = TypeVar("T", bound=Tap)
 
 def parse(data: str | None) -> Tap | None:
     """The typed button for well-formed data of this version, else None (a stale button)."""
-    match = _DATA_RE.match(data or "")
+    match = _DATA_RE.fullmatch(data or "")
     reader = _READERS.get(match.group(1)) if match else None
     if match is None or reader is None:
         return None

@@ -132,6 +132,7 @@ def test_buttons_already_sent_still_parse(data: str, expected: cb.Tap) -> None:
         "v1:ok:1_000",  # int() would take it
         "v1:ok:-1",
         "v1:ok:abc",
+        "v1:ok:5\n",  # a regex's $ would let the newline through
         "v1:ok:1000000000000",  # past any visit id
         "v1:stf:4503599627370496",  # 2**52: past any Telegram user id
         "v1:invok:0",
