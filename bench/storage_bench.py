@@ -376,8 +376,8 @@ async def _transitions_before_repositories(storage: Any, config: Config, n: int)
 async def export(storage: Storage, config: Config, seeded: int, wanted: int) -> Timing | None:
     """The access log of the newest `wanted` visits to XLSX: query, rows, workbook."""
     try:
+        from bot.core.period import Period  # type: ignore[import-not-found]
         from bot.reports.log import build_access_log  # type: ignore[import-not-found]
-        from bot.reports.period import Period  # type: ignore[import-not-found]
         from bot.reports.xlsx import render_xlsx  # type: ignore[import-not-found]
         from storage.reports import visits_between  # type: ignore[attr-defined]
     except ImportError:

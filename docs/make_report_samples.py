@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.core.period import Period  # noqa: E402
 from bot.core.standards import TimeStandards  # noqa: E402
 from bot.core.visits import Visit, VisitStatus  # noqa: E402
 from bot.reports.export import render  # noqa: E402
 from bot.reports.log import build_access_log  # noqa: E402
-from bot.reports.period import Period  # noqa: E402
 
 WIB = ZoneInfo("Asia/Jakarta")
 STAFF = {101: "Sari Wulandari", 201: "Budi Santoso", 202: "Rina Kartika", 301: "Dewi Anggraini"}

@@ -9,6 +9,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.app.context import BotContext
 from bot.core.invites import START_RE
+from bot.core.policy import Act, may
 from bot.texts import common as common_texts
 
 log = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 async def refuse_strangers(update: Update, context: BotContext) -> None:
     """Staff pass through; a stranger gets their numeric id for the admin, and is logged."""
     user = update.effective_user
-    if user is not None and context.services.member(user.id) is not None:
+    if user is not None and may(context.services.member(user.id), Act.USE_BOT):
         return
     if user is not None and _opens_invitation(update):
         return  # handlers.staff checks the link itself

@@ -21,9 +21,11 @@ from telegram.warnings import PTBUserWarning
 
 from bot.app.context import BotContext
 from bot.core import callbacks
+from bot.core.callbacks import VisitTap
 from bot.core.fields import REASON_MAX, FieldError, FieldProblem, clean_text
+from bot.core.policy import Act, decides_for, may
 from bot.core.roles import StaffMember
-from bot.core.visits import VisitStatus
+from bot.core.visits import Visit, VisitStatus
 from bot.flows import workflow
 from bot.texts import approval as approval_texts
 from bot.texts import common as common_texts
@@ -34,41 +36,45 @@ class DenyStep(enum.IntEnum):
     REASON = 0
 
 
-def _approver(update: Update, context: BotContext) -> StaffMember | None:
-    """An approver, or a delegate standing in for one (named "<delegate> a.n. <approver>")."""
+def _approver(
+    update: Update, context: BotContext, visit: Visit | None = None
+) -> StaffMember | None:
+    """Who may decide (on ``visit``): an approver, or a delegate standing in for one, then
+    named "<delegate> a.n. <approver>"; None for anyone else."""
     user = update.effective_user
     member = context.services.member(user.id if user else None)
-    if member is None or member.has("approver"):
-        return member
-    principal = context.services.acting_for(member.user_id)
-    if principal is None:
+    principal = context.services.acting_for(member.user_id) if member else None
+    if not may(member, Act.DECIDE, visit, acting_for=principal):
         return None
+    behalf = decides_for(member, principal)
+    if behalf is None:
+        return member
     return StaffMember(
-        member.user_id, staff_texts.on_behalf(member.name, principal.name), member.roles
+        member.user_id, staff_texts.on_behalf(member.name, behalf.name), member.roles
     )
 
 
 def _principal(context: BotContext, approver: StaffMember) -> StaffMember | None:
     """Whose behalf a delegate decides on; stored with the decision (visits.decided_for)."""
-    if approver.has("approver"):
-        return None
-    return context.services.acting_for(approver.user_id)
+    return decides_for(approver, context.services.acting_for(approver.user_id))
 
 
 async def approve(update: Update, context: BotContext) -> None:
     """Tap on Setujui: the first decision wins, everyone's card shows who decided."""
     query = update.callback_query
     assert query is not None
-    approver = _approver(update, context)
+    tap = callbacks.parse_as(query.data, VisitTap)
+    # Read first: the policy rules on the visit itself too (who registered it, say).
+    visit = await context.services.storage.visits.get(tap.visit_id) if tap else None
+    approver = _approver(update, context, visit)
     if approver is None:
         await query.answer(common_texts.ONLY_APPROVER, show_alert=True)
         return
-    data = callbacks.parse(query.data)
-    if data is None or data.visit_id is None:
+    if tap is None:
         await query.answer(common_texts.STALE_BUTTON, show_alert=True)
         return
     principal = _principal(context, approver)
-    result = await workflow.approve(context.services, data.visit_id, approver, principal)
+    result = await workflow.approve(context.services, tap.visit_id, approver, principal)
     await _answer(update, result, approval_texts.APPROVED_TOAST)
 
 
@@ -76,21 +82,18 @@ async def deny(update: Update, context: BotContext) -> DenyStep | int:
     """Tap on Tolak: ask for the reason first; nothing is decided until it arrives."""
     query = update.callback_query
     assert query is not None and query.message is not None
-    approver = _approver(update, context)
-    if approver is None:
+    tap = callbacks.parse_as(query.data, VisitTap)
+    visit = await context.services.storage.visits.get(tap.visit_id) if tap else None
+    if _approver(update, context, visit) is None:
         await query.answer(common_texts.ONLY_APPROVER, show_alert=True)
         return ConversationHandler.END
-    data = callbacks.parse(query.data)
-    visit = None
-    if data is not None and data.visit_id is not None:
-        visit = await context.services.storage.visits.get(data.visit_id)
     if visit is None or visit.status != VisitStatus.PENDING:
         await _answer(update, workflow.Result(workflow.Outcome.NOT_ALLOWED, visit), "")
         return ConversationHandler.END
     context.user_data["deny_visit"] = visit.id  # type: ignore[index]
     await query.answer()
     abort = InlineKeyboardButton(
-        approval_texts.BTN_DENY_ABORT, callback_data=callbacks.pack(callbacks.DENY_ABORT, visit.id)
+        approval_texts.BTN_DENY_ABORT, callback_data=VisitTap(callbacks.DENY_ABORT, visit.id).data
     )
     await query.message.chat.send_message(
         approval_texts.ask_deny_reason(visit.reference),

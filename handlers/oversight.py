@@ -6,13 +6,23 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.app.context import BotContext
+from bot.core.policy import Act, may
 from bot.core.visits import VisitStatus
+from bot.texts import common as common_texts
 from bot.texts import oversight as oversight_texts
+
+
+def _allowed(update: Update, context: BotContext) -> bool:
+    user = update.effective_user
+    return may(context.services.member(user.id if user else None), Act.OVERSEE)
 
 
 async def inside(update: Update, context: BotContext) -> None:
     """/aktif: every visitor inside the server room, with overstays flagged."""
     assert update.effective_message is not None
+    if not _allowed(update, context):
+        await update.effective_message.reply_text(common_texts.NOT_ALLOWED)
+        return
     services = context.services
     visits = await services.storage.visits.with_status(VisitStatus.INSIDE)
     if not visits:
@@ -27,6 +37,9 @@ async def inside(update: Update, context: BotContext) -> None:
 async def pending(update: Update, context: BotContext) -> None:
     """/menunggu: requests waiting for the section head, against the decision standard."""
     assert update.effective_message is not None
+    if not _allowed(update, context):
+        await update.effective_message.reply_text(common_texts.NOT_ALLOWED)
+        return
     services = context.services
     visits = await services.storage.visits.with_status(VisitStatus.PENDING)
     if not visits:

@@ -36,6 +36,7 @@ from bot.core.fields import (
     parse_duration,
 )
 from bot.core.nik import NikError, validate_nik
+from bot.core.policy import Act, may
 from bot.core.visits import VisitDraft
 from bot.flows import ktp, workflow
 
@@ -206,7 +207,7 @@ async def start(update: Update, context: BotContext) -> Step | int:
     """/daftar: a fresh form, officers only."""
     member = context.services.member(update.effective_user.id if update.effective_user else None)
     assert update.effective_message is not None
-    if member is None or not member.has("officer"):
+    if not may(member, Act.REGISTER):
         await update.effective_message.reply_text(texts.ONLY_OFFICER)
         return ConversationHandler.END
     context.user_data["draft"] = {"started_at": context.services.now().isoformat()}  # type: ignore[index]
@@ -339,7 +340,7 @@ async def submit(update: Update, context: BotContext) -> int:
     services = context.services
     draft = _draft(context)
     officer = services.member(update.effective_user.id if update.effective_user else None)
-    if officer is None or not officer.has("officer"):
+    if not may(officer, Act.REGISTER):
         return ConversationHandler.END
     visit_draft = VisitDraft(
         nik=draft["nik"],

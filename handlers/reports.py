@@ -13,10 +13,9 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.app.context import BotContext
 from bot.core import callbacks
+from bot.core.callbacks import ReportTap
 from bot.core.nik import NIK_LENGTH, normalise_nik
-from bot.reports.export import file_name, load_access_log, render
-from bot.reports.log import AccessLog
-from bot.reports.period import (
+from bot.core.period import (
     Period,
     PeriodError,
     Preset,
@@ -24,11 +23,13 @@ from bot.reports.period import (
     parse_period,
     preset_period,
 )
+from bot.core.policy import Act, may
+from bot.reports.export import file_name, load_access_log, render
+from bot.reports.log import AccessLog
 from bot.texts import common as common_texts
 from bot.texts import reports as reports_texts
 from storage.reports import HISTORY_LIMIT
 
-REPORT_ROLES = frozenset({"officer", "approver", "admin"})
 MAX_CHAT_DAYS = 366  # longer periods: python -m bot export on the server
 HISTORY_NAME_MIN = 3  # letters of a name to search by; fewer match half the log
 PRESET_LABELS = {
@@ -39,15 +40,14 @@ PRESET_LABELS = {
 
 
 def _allowed(context: BotContext, user_id: int) -> bool:
-    member = context.services.member(user_id)
-    return member is not None and bool(member.roles & REPORT_ROLES)
+    return may(context.services.member(user_id), Act.VIEW_REPORTS)
 
 
 def _period_keyboard(action: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(label, callback_data=callbacks.pack(action, preset.value))
+                InlineKeyboardButton(label, callback_data=ReportTap(action, preset).data)
                 for preset, label in PRESET_LABELS.items()
             ]
         ]
@@ -94,15 +94,15 @@ async def period_chosen(update: Update, context: BotContext) -> None:
     if not _allowed(context, query.from_user.id):
         await query.answer(reports_texts.ONLY_REPORT_ROLES, show_alert=True)
         return
-    data = callbacks.parse(query.data)
-    if data is None or data.arg not in set(Preset):
-        await query.answer()
+    tap = callbacks.parse_as(query.data, ReportTap)
+    if tap is None:
+        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
         return
     await query.answer(reports_texts.PREPARING)
     await query.edit_message_reply_markup(None)
     services = context.services
-    period = preset_period(Preset(data.arg), services.now(), services.config.timezone)
-    await _deliver(context, query.message.chat.id, query.from_user.id, data.action, period)
+    period = preset_period(tap.preset, services.now(), services.config.timezone)
+    await _deliver(context, query.message.chat.id, query.from_user.id, tap.action, period)
 
 
 async def _deliver(

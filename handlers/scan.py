@@ -10,6 +10,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.app.context import BotContext
 from bot.core import callbacks
+from bot.core.callbacks import VisitTap
+from bot.core.policy import Act, may
 from bot.core.qr import decode_badge_token
 from bot.core.roles import StaffMember
 from bot.core.tokens import looks_like_token, normalise_code
@@ -34,6 +36,9 @@ async def show_badge(
 ) -> None:
     """What a scan shows staff: the visit and the one button its state allows."""
     assert update.effective_chat is not None
+    if not may(member, Act.VIEW_BADGE):
+        await update.effective_chat.send_message(common_texts.NOT_ALLOWED)
+        return
     services = context.services
     lookup = await workflow.find_badge(services, token=token, code=code)
     if lookup.problem is not None or lookup.visit is None:
@@ -45,7 +50,7 @@ async def show_badge(
         await update.effective_chat.send_message(message)
         return
     visit = lookup.visit
-    can_act = member.has("escort")
+    can_act = may(member, Act.RECORD_DOOR, visit)
     markup = None
     if can_act and visit.status == VisitStatus.APPROVED:
         markup = _one_button(door_texts.BTN_ENTER, callbacks.ENTER, visit.id)
@@ -58,7 +63,7 @@ async def show_badge(
 
 def _one_button(label: str, action: str, visit_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=callbacks.pack(action, visit_id))]]
+        [[InlineKeyboardButton(label, callback_data=VisitTap(action, visit_id).data)]]
     )
 
 
@@ -85,7 +90,9 @@ async def manual_code(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None and update.effective_user is not None
     member = context.services.member(update.effective_user.id)
-    assert member is not None
+    if not may(member, Act.USE_CODE):
+        await message.reply_text(common_texts.NOT_ALLOWED)
+        return
     if not context.args:
         await message.reply_text(door_texts.CODE_USAGE)
         return
@@ -117,23 +124,23 @@ async def record(update: Update, context: BotContext) -> None:
     """The escort's one tap: MASUK or KELUAR, checked against role and state again."""
     query = update.callback_query
     assert query is not None
-    data = callbacks.parse(query.data)
+    tap = callbacks.parse_as(query.data, VisitTap)
     escort = context.services.member(query.from_user.id)
-    if escort is None or not escort.has("escort"):
+    if not may(escort, Act.RECORD_DOOR):
         await query.answer(door_texts.ONLY_ESCORT, show_alert=True)
         return
-    if data is None or data.visit_id is None:
+    if tap is None:
         await query.answer(common_texts.STALE_BUTTON, show_alert=True)
         return
-    step = workflow.enter if data.action == callbacks.ENTER else workflow.exit_
-    result = await step(context.services, data.visit_id, escort)
+    step = workflow.enter if tap.action == callbacks.ENTER else workflow.exit_
+    result = await step(context.services, tap.visit_id, escort)
     tz = context.services.config.timezone
     if result.outcome != workflow.Outcome.DONE or result.visit is None:
         await query.answer(door_texts.stale_tap(result.visit), show_alert=True)
         await query.edit_message_reply_markup(None)
         return
     await query.answer()
-    render = door_texts.entered if data.action == callbacks.ENTER else door_texts.exited
+    render = door_texts.entered if tap.action == callbacks.ENTER else door_texts.exited
     await query.edit_message_text(render(result.visit, escort.name, tz))
 
 

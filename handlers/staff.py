@@ -7,15 +7,23 @@ through. Roles travel in callback data as a bit mask; the presser is always re-c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.app.config import ROLES
 from bot.app.context import BotContext
 from bot.core import callbacks
+from bot.core.callbacks import (
+    DelegateForTap,
+    InvitationTap,
+    InviteRolesTap,
+    StaffRolesTap,
+    StaffTap,
+)
 from bot.core.invites import START_RE, new_invite_token
+from bot.core.policy import DELEGATION_DAYS, Act, fixed_roles, may
 from bot.core.roles import Role, StaffMember
 from bot.core.tokens import deep_link, lookup_hash
 from bot.texts import common as common_texts
@@ -25,30 +33,23 @@ from handlers.start import set_commands_for
 INVITE_VALID = timedelta(hours=24)
 
 
-def mask_of(roles: frozenset[str]) -> int:
-    return sum(1 << i for i, role in enumerate(ROLES) if role in roles)
-
-
-def roles_of(mask: int) -> frozenset[str]:
-    return frozenset(role for i, role in enumerate(ROLES) if mask & (1 << i))
-
-
 def _admin(update: Update, context: BotContext) -> StaffMember | None:
     user = update.effective_user
     member = context.services.member(user.id if user else None)
-    return member if member is not None and member.has("admin") else None
+    return member if may(member, Act.ADMINISTER_STAFF) else None
 
 
-def _button(label: str, action: str, arg: str | int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.pack(action, arg))
+def _button(label: str, tap: callbacks.Tap) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=tap.data)
 
 
-def _role_buttons(mask: int, action: str, prefix: str = "") -> list[list[InlineKeyboardButton]]:
-    """One toggle per role, ticked when chosen; each tap carries the mask it would make."""
+def _role_buttons(
+    roles: frozenset[Role], tap: Callable[[frozenset[Role]], callbacks.Tap]
+) -> list[list[InlineKeyboardButton]]:
+    """One toggle per role, ticked when chosen; each tap carries the role set it would make."""
     rows = []
-    for i, role in enumerate(ROLES):
-        label = staff_texts.role_toggle(Role(role), bool(mask & (1 << i)))
-        rows.append([_button(label, action, f"{prefix}{mask ^ (1 << i)}")])
+    for role in Role:
+        rows.append([_button(staff_texts.role_toggle(role, role in roles), tap(roles ^ {role}))])
     return rows
 
 
@@ -59,7 +60,7 @@ async def staff_list(update: Update, context: BotContext) -> None:
         await update.effective_message.reply_text(common_texts.ONLY_ADMIN)
         return
     members = context.services.staff_members()
-    buttons = [[_button(m.name, callbacks.STAFF_VIEW, m.user_id)] for m in members]
+    buttons = [[_button(m.name, StaffTap(callbacks.STAFF_VIEW, m.user_id))] for m in members]
     await update.effective_message.reply_text(
         staff_texts.staff_list(members), reply_markup=InlineKeyboardMarkup(buttons)
     )
@@ -70,38 +71,40 @@ async def staff_member(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     admin = _admin(update, context)
-    data = callbacks.parse(query.data)
-    if admin is None or data is None:
+    if admin is None:
         await query.answer(common_texts.ONLY_ADMIN, show_alert=True)
         return
+    tap = callbacks.parse(query.data)
+    if not isinstance(tap, StaffTap | StaffRolesTap):
+        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        return
     services = context.services
-    user_id, _, mask = data.arg.partition(":")
-    member = services.member(int(user_id)) if user_id.isdigit() else None
+    member = services.member(tap.user_id)
     if member is None:
         await query.answer(staff_texts.STAFF_GONE, show_alert=True)
         return
-    if data.action == callbacks.STAFF_ROLE and mask.isdigit():
-        roles = roles_of(int(mask))
-        problem = _role_problem(services.config.member(member.user_id), roles)
+    if isinstance(tap, StaffRolesTap):
+        problem = _role_problem(services.config.member(member.user_id), tap.roles)
         if problem:
             await query.answer(problem, show_alert=True)
             return
         await services.storage.staff.set_roles(
-            member.user_id, roles, admin.user_id, services.now()
+            member.user_id, tap.roles, admin.user_id, services.now()
         )
         await services.refresh_staff()
         await set_commands_for(services, context.bot, member.user_id)
         member = services.member(member.user_id) or member
     await query.answer()
-    buttons = _role_buttons(mask_of(member.roles), callbacks.STAFF_ROLE, f"{member.user_id}:")
-    buttons.append([_button(staff_texts.BTN_REMOVE, callbacks.STAFF_REMOVE, member.user_id)])
+    user_id = member.user_id
+    buttons = _role_buttons(member.roles, lambda roles: StaffRolesTap(user_id, roles))
+    buttons.append([_button(staff_texts.BTN_REMOVE, StaffTap(callbacks.STAFF_REMOVE, user_id))])
     await query.edit_message_text(
         staff_texts.member_view(member), reply_markup=InlineKeyboardMarkup(buttons)
     )
 
 
-def _role_problem(seeded: StaffMember | None, roles: frozenset[str]) -> str:
-    if seeded is not None and seeded.has("admin") and "admin" not in roles:
+def _role_problem(seeded: StaffMember | None, roles: frozenset[Role]) -> str:
+    if not fixed_roles(seeded) <= roles:
         return staff_texts.CANNOT_DROP_ADMIN
     if not roles:
         return staff_texts.NEED_ONE_ROLE
@@ -113,17 +116,19 @@ async def remove(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     admin = _admin(update, context)
-    data = callbacks.parse(query.data)
-    if admin is None or data is None or data.visit_id is None:
+    if admin is None:
         await query.answer(common_texts.ONLY_ADMIN, show_alert=True)
         return
+    tap = callbacks.parse_as(query.data, StaffTap)
+    if tap is None:
+        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        return
     services = context.services
-    member = services.member(data.visit_id)  # the arg is a user id here
-    seeded = services.config.member(data.visit_id)
+    member = services.member(tap.user_id)
     if member is None:
         await query.answer(staff_texts.STAFF_GONE, show_alert=True)
         return
-    if member.user_id == admin.user_id or (seeded is not None and seeded.has("admin")):
+    if member.user_id == admin.user_id or fixed_roles(services.config.member(member.user_id)):
         problem = staff_texts.CANNOT_REMOVE_SELF if member.user_id == admin.user_id else None
         await query.answer(problem or staff_texts.CANNOT_DROP_ADMIN, show_alert=True)
         return
@@ -141,13 +146,13 @@ async def invite(update: Update, context: BotContext) -> None:
         await update.effective_message.reply_text(common_texts.ONLY_ADMIN)
         return
     await update.effective_message.reply_text(
-        staff_texts.INVITE_CHOOSE, reply_markup=_invite_keys(0)
+        staff_texts.INVITE_CHOOSE, reply_markup=_invite_keys(frozenset())
     )
 
 
-def _invite_keys(mask: int) -> InlineKeyboardMarkup:
-    rows = _role_buttons(mask, callbacks.INVITE_ROLE)
-    rows.append([_button(staff_texts.BTN_MAKE_LINK, callbacks.INVITE_MAKE, mask)])
+def _invite_keys(roles: frozenset[Role]) -> InlineKeyboardMarkup:
+    rows = _role_buttons(roles, lambda chosen: InviteRolesTap(callbacks.INVITE_ROLE, chosen))
+    rows.append([_button(staff_texts.BTN_MAKE_LINK, InviteRolesTap(callbacks.INVITE_MAKE, roles))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -156,16 +161,18 @@ async def invite_roles(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     admin = _admin(update, context)
-    data = callbacks.parse(query.data)
-    if admin is None or data is None or not data.arg.isdigit():
+    if admin is None:
         await query.answer(common_texts.ONLY_ADMIN, show_alert=True)
         return
-    mask = int(data.arg) & ((1 << len(ROLES)) - 1)
-    if data.action == callbacks.INVITE_ROLE:
-        await query.answer()
-        await query.edit_message_reply_markup(_invite_keys(mask))
+    tap = callbacks.parse_as(query.data, InviteRolesTap)
+    if tap is None:
+        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
         return
-    roles = roles_of(mask)
+    roles = tap.roles
+    if tap.action == callbacks.INVITE_ROLE:
+        await query.answer()
+        await query.edit_message_reply_markup(_invite_keys(roles))
+        return
     if not roles:
         await query.answer(staff_texts.INVITE_NO_ROLE, show_alert=True)
         return
@@ -200,8 +207,8 @@ async def open_invitation(update: Update, context: BotContext) -> None:
     await message.reply_text(staff_texts.INVITE_WAIT)
     buttons = [
         [
-            _button(staff_texts.BTN_CONFIRM, callbacks.INVITE_OK, invitation.id),
-            _button(staff_texts.BTN_DECLINE, callbacks.INVITE_NO, invitation.id),
+            _button(staff_texts.BTN_CONFIRM, InvitationTap(callbacks.INVITE_OK, invitation.id)),
+            _button(staff_texts.BTN_DECLINE, InvitationTap(callbacks.INVITE_NO, invitation.id)),
         ]
     ]
     await context.bot.send_message(
@@ -216,14 +223,17 @@ async def decide_invitation(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     admin = _admin(update, context)
-    data = callbacks.parse(query.data)
-    if admin is None or data is None or data.visit_id is None:
+    if admin is None:
         await query.answer(common_texts.ONLY_ADMIN, show_alert=True)
         return
+    tap = callbacks.parse_as(query.data, InvitationTap)
+    if tap is None:
+        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        return
     services = context.services
-    accept = data.action == callbacks.INVITE_OK
+    accept = tap.accept
     invitation = await services.storage.staff.decide_invitation(
-        data.visit_id, admin.user_id, accept, services.now()
+        tap.invitation_id, admin.user_id, accept, services.now()
     )
     if invitation is None or invitation.claimed_by is None:
         await query.answer(staff_texts.STAFF_GONE, show_alert=True)
@@ -250,14 +260,14 @@ async def delegate(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None and update.effective_user is not None
     services = context.services
     me = services.member(update.effective_user.id)
-    if me is None or not me.has("approver"):
+    if not may(me, Act.DELEGATE):
         await update.effective_message.reply_text(common_texts.ONLY_APPROVER)
         return
     others = [m for m in services.staff_members() if m.user_id != me.user_id]
     if not others:
         await update.effective_message.reply_text(staff_texts.DELEGATE_NOBODY)
         return
-    buttons = [[_button(m.name, callbacks.DELEGATE, m.user_id)] for m in others]
+    buttons = [[_button(m.name, StaffTap(callbacks.DELEGATE, m.user_id))] for m in others]
     await update.effective_message.reply_text(
         staff_texts.DELEGATE_CHOOSE, reply_markup=InlineKeyboardMarkup(buttons)
     )
@@ -269,20 +279,22 @@ async def delegate_period(update: Update, context: BotContext) -> None:
     assert query is not None
     services = context.services
     me = services.member(query.from_user.id)
-    data = callbacks.parse(query.data)
-    if me is None or not me.has("approver") or data is None:
+    if not may(me, Act.DELEGATE):
         await query.answer(common_texts.ONLY_APPROVER, show_alert=True)
         return
-    user_id, _, days = data.arg.partition(":")
-    delegate = services.member(int(user_id)) if user_id.isdigit() else None
+    tap = callbacks.parse(query.data)
+    if not isinstance(tap, StaffTap | DelegateForTap):
+        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        return
+    delegate = services.member(tap.user_id)
     if delegate is None or delegate.user_id == me.user_id:
         await query.answer(staff_texts.STAFF_GONE, show_alert=True)
         return
     await query.answer()
-    if data.action == callbacks.DELEGATE or days not in PERIOD_DAYS:
+    if not isinstance(tap, DelegateForTap):
         buttons = [
-            [_button(label, callbacks.DELEGATE_FOR, f"{delegate.user_id}:{n}")]
-            for n, label in PERIOD_DAYS.items()
+            [_button(label, DelegateForTap(delegate.user_id, days))]
+            for days, label in PERIOD_DAYS.items()
         ]
         await query.edit_message_text(
             staff_texts.delegate_period(delegate.name), reply_markup=InlineKeyboardMarkup(buttons)
@@ -291,7 +303,7 @@ async def delegate_period(update: Update, context: BotContext) -> None:
     now, tz = services.now(), services.config.timezone
     # "Today" ends at local midnight; "3 days" at midnight after the third day, and so on.
     local = now.astimezone(tz)
-    midnight = datetime.combine(local.date(), time(), tzinfo=tz) + timedelta(days=int(days))
+    midnight = datetime.combine(local.date(), time(), tzinfo=tz) + timedelta(days=tap.days)
     until = midnight.astimezone(now.tzinfo)
     await services.storage.staff.add_delegation(me.user_id, delegate.user_id, now, until, now)
     await services.refresh_staff()
@@ -301,7 +313,7 @@ async def delegate_period(update: Update, context: BotContext) -> None:
     )
 
 
-PERIOD_DAYS = {str(days): staff_texts.period_button(days) for days in (1, 3, 7)}
+PERIOD_DAYS = {days: staff_texts.period_button(days) for days in DELEGATION_DAYS}
 
 
 def build() -> list:  # type: ignore[type-arg]

@@ -12,7 +12,7 @@ import pytest
 from bot.app.build import build_application, start_polling, stop_polling
 from bot.app.config import Config
 from bot.app.services import Services
-from bot.core.roles import StaffMember
+from bot.core.roles import Role, StaffMember
 from simulator import BotApiSimulator
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
@@ -26,11 +26,11 @@ KEY = b"YWtzZXMtdGVzdC1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="  # a Fernet key (32 bytes,
 
 OFFICER, APPROVER, APPROVER2, ESCORT, ADMIN, STRANGER = 1001, 2001, 2002, 3001, 4001, 9001
 STAFF = (
-    StaffMember(OFFICER, "Sari Petugas", frozenset({"officer"})),
-    StaffMember(APPROVER, "Budi Kasi", frozenset({"approver"})),
-    StaffMember(APPROVER2, "Rina Kasi", frozenset({"approver"})),
-    StaffMember(ESCORT, "Dewi Pendamping", frozenset({"escort"})),
-    StaffMember(ADMIN, "Admin TI", frozenset({"admin"})),
+    StaffMember(OFFICER, "Sari Petugas", frozenset({Role.OFFICER})),
+    StaffMember(APPROVER, "Budi Kasi", frozenset({Role.APPROVER})),
+    StaffMember(APPROVER2, "Rina Kasi", frozenset({Role.APPROVER})),
+    StaffMember(ESCORT, "Dewi Pendamping", frozenset({Role.ESCORT})),
+    StaffMember(ADMIN, "Admin TI", frozenset({Role.ADMIN})),
 )
 
 

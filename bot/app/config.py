@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.core.roles import Role, StaffMember
+from bot.core.policy import Act, may
+from bot.core.roles import Role, StaffMember, role_named
 from bot.core.standards import TimeStandards
 from bot.texts import badge as badge_texts
 from storage.crypto import check_key
 
-ROLES = tuple(r.value for r in Role)
 TOKEN_ENV = "BOT_TOKEN"
 SECRET_ENV = "AKSES_SIGNING_SECRET"
 MIN_SECRET_LEN = 32
@@ -79,7 +79,7 @@ class Config:
                 return member
         return None
 
-    def with_role(self, role: str) -> list[StaffMember]:
+    def with_role(self, role: Role) -> list[StaffMember]:
         return [m for m in self.staff if m.has(role)]
 
 
@@ -214,16 +214,24 @@ def _staff(raw: dict[str, Any]) -> tuple[StaffMember, ...]:
             raise ConfigError(f"{key}.id {user_id} appears twice")
         seen.add(user_id)
         name = _str(entry, f"{key}.name", "name", required=True)
-        roles = entry.get("roles")
-        if not isinstance(roles, list) or not roles:
-            raise ConfigError(f"{key}.roles must list at least one of {', '.join(ROLES)}")
-        unknown = [r for r in roles if r not in ROLES]
-        if unknown:
-            raise ConfigError(f"{key}.roles: unknown role {unknown[0]!r} (use {', '.join(ROLES)})")
-        members.append(StaffMember(user_id, name, frozenset(Role(r) for r in roles)))
-    if not any(m.has("approver") for m in members):
-        raise ConfigError("staff: nobody has the 'approver' role, so no request could be decided")
+        members.append(StaffMember(user_id, name, _roles(entry.get("roles"), key)))
+    if not any(may(m, Act.DECIDE) for m in members):
+        raise ConfigError(
+            f"staff: nobody has the {Role.APPROVER.value!r} role, so no request could be decided"
+        )
     return tuple(members)
+
+
+def _roles(names: object, key: str) -> frozenset[Role]:
+    """The one place role names from the config become Roles."""
+    known = ", ".join(Role)
+    if not isinstance(names, list) or not names:
+        raise ConfigError(f"{key}.roles must list at least one of {known}")
+    roles = [role_named(n) if isinstance(n, str) else None for n in names]
+    if None in roles:
+        unknown = names[roles.index(None)]
+        raise ConfigError(f"{key}.roles: unknown role {unknown!r} (use {known})")
+    return frozenset(r for r in roles if r is not None)
 
 
 def _table(raw: dict[str, Any], key: str) -> dict[str, Any]:
@@ -277,9 +285,11 @@ def _backup_approvers(table: dict[str, Any], staff: tuple[StaffMember, ...]) -> 
         member = members.get(user_id)
         if member is None:
             raise ConfigError(f"{key}: {user_id} is not in the [[staff]] list")
-        if not member.has("approver"):
-            raise ConfigError(f"{key}: {member.name} ({user_id}) needs the 'approver' role")
-    if all(m.user_id in ids for m in staff if m.has("approver")):
+        if not may(member, Act.DECIDE):
+            raise ConfigError(
+                f"{key}: {member.name} ({user_id}) needs the {Role.APPROVER.value!r} role"
+            )
+    if all(m.user_id in ids for m in staff if may(m, Act.DECIDE)):
         raise ConfigError(f"{key}: at least one approver must not be a backup")
     return tuple(dict.fromkeys(ids))
 

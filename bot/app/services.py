@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.app.config import Config
-from bot.core.roles import StaffMember
+from bot.core.policy import Act, may
+from bot.core.roles import Role, StaffMember, roles_named
 from storage.db import Storage
 from storage.staff import Delegation
 
@@ -52,10 +53,10 @@ class Services:
             return list(self.config.staff)
         return sorted(self._staff.values(), key=lambda m: (m.name, m.user_id))
 
-    def with_role(self, role: str) -> list[StaffMember]:
-        """Staff with the role; for "approver" also whoever is standing in for one now."""
+    def with_role(self, role: Role) -> list[StaffMember]:
+        """Staff with the role; for APPROVER also whoever is standing in for one now."""
         members = [m for m in self.staff_members() if m.has(role)]
-        if role == "approver":
+        if role is Role.APPROVER:
             ids = {m.user_id for m in members}
             for delegate_id in sorted({d.delegate_id for d in self._delegations}):
                 member = self.member(delegate_id)
@@ -69,7 +70,8 @@ class Services:
         for d in self._delegations:
             if d.delegate_id == user_id and d.starts_at <= now < d.ends_at:
                 approver = self.member(d.approver_id)
-                if approver is not None and approver.has("approver"):
+                # A delegation lapses with its giver's own right to decide.
+                if may(approver, Act.DECIDE):
                     return approver
         return None
 
@@ -84,6 +86,8 @@ class Services:
         rows = await self.storage.staff.all()
         self._names = {r.user_id: r.name for r in rows}
         self._staff = {
-            r.user_id: StaffMember(r.user_id, r.name, r.roles) for r in rows if r.active
+            r.user_id: StaffMember(r.user_id, r.name, roles_named(r.roles))
+            for r in rows
+            if r.active
         }
         self._delegations = tuple(await self.storage.staff.current_delegations(self.now()))

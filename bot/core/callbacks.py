@@ -1,63 +1,353 @@
 """Callback data: compact, versioned, parsed in one place (``v1:<action>:<arg>``).
 
-Telegram caps callback_data at 64 bytes; everything here stays far below. The data
-only names what was tapped: the presser's role and the visit's state are always
-checked again on the server, so forged data cannot become an action.
+Telegram caps callback_data at 64 bytes; everything here stays far below. Each kind of
+button has its own type, built by the code that draws the button (``.data``) and returned
+by parse(), which checks every argument as strictly as typed input: a visit id, a user id,
+a role set, a number of days, a report period, each within its range. Anything else parses
+to None, which handlers answer as a stale button. The data only names what was tapped: the
+presser's permission and the visit's state are always checked again on the server, so
+forged data cannot become an action.
+
+The wire format is frozen: buttons already on people's phones must keep working, so an
+action name or an argument's shape never changes meaning; a new shape gets a new action.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+from bot.core.fields import DURATION_MAX, DURATION_MIN
+from bot.core.period import Preset
+from bot.core.policy import DELEGATION_DAYS
+from bot.core.roles import ALL_ROLES_MASK, Role, mask_of, roles_of
 
 VERSION = "v1"
 
-APPROVE = "ok"
-DENY = "no"
-DENY_ABORT = "nx"
-ENTER = "in"
-EXIT = "out"
-REGISTRATION = "reg"
-# Staff administration (handlers/staff.py); a role set travels as a bit mask of config.ROLES.
+APPROVE = "ok"  # arg: visit id
+DENY = "no"  # arg: visit id
+DENY_ABORT = "nx"  # arg: visit id
+ENTER = "in"  # arg: visit id
+EXIT = "out"  # arg: visit id
+REGISTRATION = "reg"  # the officer's form; arg: see FormWord, FormPurpose, FormDuration, FormEdit
+# Staff administration (handlers/staff.py); a role set travels as its bit mask (Role.bit).
 INVITE_ROLE = "invr"  # arg: mask
 INVITE_MAKE = "invmk"  # arg: mask
 INVITE_OK = "invok"  # arg: invitation id
-INVITE_NO = "invno"
+INVITE_NO = "invno"  # arg: invitation id
 STAFF_VIEW = "stf"  # arg: user id
 STAFF_ROLE = "stfr"  # arg: <user id>:<mask>
 STAFF_REMOVE = "stfx"  # arg: user id
 DELEGATE = "dlg"  # arg: user id
 DELEGATE_FOR = "dlgp"  # arg: <user id>:<days>
 REPORT = "rep"  # arg: the period preset (today, week, month)
-STATS = "stat"
+STATS = "stat"  # arg: the period preset
 
-_DATA_RE = re.compile(r"^v1:([a-z]{1,8}):([A-Za-z0-9_:-]{0,48})$")
+_DATA_RE = re.compile(r"v1:([a-z]{1,8}):([A-Za-z0-9_:-]{0,48})")  # fullmatch: no "\n" after
+_NUMBER = re.compile(r"0|[1-9][0-9]{0,15}")
+_FIELD_NAME = re.compile(r"[a-z][a-z_]{0,23}")
 
-
-@dataclass(frozen=True)
-class Callback:
-    action: str
-    arg: str
-
-    @property
-    def visit_id(self) -> int | None:
-        """The visit id for visit-keyed actions; None when the arg is not a plain id."""
-        return int(self.arg) if self.arg.isdigit() and len(self.arg) <= 12 else None
+MAX_ROW_ID = 10**12 - 1  # visit and invitation ids: SQLite rowids, far below this
+MAX_USER_ID = 2**52 - 1  # Telegram: "at most 52 significant bits" (Bot API, User.id)
+FORM_WORDS = frozenset({"cancel", "back", "send", "reuse", "fresh", "none"})
+MAX_PURPOSE_INDEX = 9  # one digit: the form offers a handful of common purposes
 
 
 def pack(action: str, arg: str | int = "") -> str:
     data = f"{VERSION}:{action}:{arg}"
-    if not _DATA_RE.match(data):
+    if not _DATA_RE.fullmatch(data):
         raise ValueError(f"callback data out of shape: {data!r}")
     return data
-
-
-def parse(data: str | None) -> Callback | None:
-    """The Callback for well-formed data of this version, else None."""
-    match = _DATA_RE.match(data or "")
-    return Callback(match.group(1), match.group(2)) if match else None
 
 
 def pattern(action: str) -> re.Pattern[str]:
     """The CallbackQueryHandler pattern for one action."""
     return re.compile(rf"^{VERSION}:{re.escape(action)}:")
+
+
+def _require(ok: bool, what: str) -> None:
+    if not ok:
+        raise ValueError(what)
+
+
+class Tap:
+    """One kind of button. Constructing one checks it, so ``data`` is always parseable."""
+
+    def wire(self) -> tuple[str, str]:
+        """(action, arg) as they go on the wire."""
+        raise NotImplementedError
+
+    @property
+    def data(self) -> str:
+        return pack(*self.wire())
+
+
+@dataclass(frozen=True)
+class VisitTap(Tap):
+    """A button on one visit: approve, deny, abort the denial, entry, exit."""
+
+    action: str
+    visit_id: int
+
+    def __post_init__(self) -> None:
+        _require(self.action in {APPROVE, DENY, DENY_ABORT, ENTER, EXIT}, "visit action")
+        _require(1 <= self.visit_id <= MAX_ROW_ID, "visit id")
+
+    def wire(self) -> tuple[str, str]:
+        return self.action, str(self.visit_id)
+
+
+@dataclass(frozen=True)
+class InvitationTap(Tap):
+    """The admin's confirm (INVITE_OK) or decline (INVITE_NO) of a claimed invitation."""
+
+    action: str
+    invitation_id: int
+
+    def __post_init__(self) -> None:
+        _require(self.action in {INVITE_OK, INVITE_NO}, "invitation action")
+        _require(1 <= self.invitation_id <= MAX_ROW_ID, "invitation id")
+
+    @property
+    def accept(self) -> bool:
+        return self.action == INVITE_OK
+
+    def wire(self) -> tuple[str, str]:
+        return self.action, str(self.invitation_id)
+
+
+@dataclass(frozen=True)
+class StaffTap(Tap):
+    """A person tapped: open their roles, remove them from staff, or make them a delegate."""
+
+    action: str
+    user_id: int
+
+    def __post_init__(self) -> None:
+        _require(self.action in {STAFF_VIEW, STAFF_REMOVE, DELEGATE}, "staff action")
+        _require(1 <= self.user_id <= MAX_USER_ID, "user id")
+
+    def wire(self) -> tuple[str, str]:
+        return self.action, str(self.user_id)
+
+
+@dataclass(frozen=True)
+class StaffRolesTap(Tap):
+    """A role toggled on a staff member: the role set the tap gives them (maybe empty)."""
+
+    user_id: int
+    roles: frozenset[Role]
+
+    def __post_init__(self) -> None:
+        _require(1 <= self.user_id <= MAX_USER_ID, "user id")
+
+    def wire(self) -> tuple[str, str]:
+        return STAFF_ROLE, f"{self.user_id}:{mask_of(self.roles)}"
+
+
+@dataclass(frozen=True)
+class InviteRolesTap(Tap):
+    """On an invitation: a role toggled (INVITE_ROLE), or the link asked for (INVITE_MAKE)."""
+
+    action: str
+    roles: frozenset[Role]
+
+    def __post_init__(self) -> None:
+        _require(self.action in {INVITE_ROLE, INVITE_MAKE}, "invitation roles action")
+
+    def wire(self) -> tuple[str, str]:
+        return self.action, str(mask_of(self.roles))
+
+
+@dataclass(frozen=True)
+class DelegateForTap(Tap):
+    """How long the chosen delegate decides on the approver's behalf."""
+
+    user_id: int
+    days: int
+
+    def __post_init__(self) -> None:
+        _require(1 <= self.user_id <= MAX_USER_ID, "user id")
+        _require(self.days in DELEGATION_DAYS, "delegation period")
+
+    def wire(self) -> tuple[str, str]:
+        return DELEGATE_FOR, f"{self.user_id}:{self.days}"
+
+
+@dataclass(frozen=True)
+class ReportTap(Tap):
+    """A period button under /laporan (REPORT: the log) or /statistik (STATS: the chart)."""
+
+    action: str
+    preset: Preset
+
+    def __post_init__(self) -> None:
+        _require(self.action in {REPORT, STATS}, "report action")
+
+    def wire(self) -> tuple[str, str]:
+        return self.action, self.preset.value
+
+
+# The officer's form (``v1:reg:<arg>``): four shapes of arg, one type each.
+
+
+@dataclass(frozen=True)
+class FormWord(Tap):
+    """cancel, back, send, reuse, fresh, or none (no equipment)."""
+
+    word: str
+
+    def __post_init__(self) -> None:
+        _require(self.word in FORM_WORDS, "form word")
+
+    def wire(self) -> tuple[str, str]:
+        return REGISTRATION, self.word
+
+
+@dataclass(frozen=True)
+class FormPurpose(Tap):
+    """One of the common purposes, by index (the form checks it against its list)."""
+
+    index: int
+
+    def __post_init__(self) -> None:
+        _require(0 <= self.index <= MAX_PURPOSE_INDEX, "purpose index")
+
+    def wire(self) -> tuple[str, str]:
+        return REGISTRATION, f"p:{self.index}"
+
+
+@dataclass(frozen=True)
+class FormDuration(Tap):
+    """A planned duration in minutes, held to the range a typed duration must meet."""
+
+    minutes: int
+
+    def __post_init__(self) -> None:
+        _require(DURATION_MIN <= self.minutes <= DURATION_MAX, "duration")
+
+    def wire(self) -> tuple[str, str]:
+        return REGISTRATION, f"d:{self.minutes}"
+
+
+@dataclass(frozen=True)
+class FormEdit(Tap):
+    """From the summary: the field to change, by name."""
+
+    field: str
+
+    def __post_init__(self) -> None:
+        _require(_FIELD_NAME.fullmatch(self.field) is not None, "field name")
+
+    def wire(self) -> tuple[str, str]:
+        return REGISTRATION, f"e:{self.field}"
+
+
+def _int(text: str) -> int:
+    """A canonical decimal: no sign, no leading zero, no spaces (int() allows all three)."""
+    _require(_NUMBER.fullmatch(text) is not None, "number")
+    return int(text)
+
+
+def _roles(text: str) -> frozenset[Role]:
+    mask = _int(text)
+    _require(mask <= ALL_ROLES_MASK, "role mask")  # a bit no role has: not our button
+    return roles_of(mask)
+
+
+def _pair(text: str) -> tuple[int, str]:
+    first, sep, second = text.partition(":")
+    _require(bool(sep), "pair")
+    return _int(first), second
+
+
+def _preset(text: str) -> Preset:
+    _require(text in {p.value for p in Preset}, "period preset")
+    return Preset(text)
+
+
+# Readers: the arg of one action into its typed button; ValueError when it is not one.
+
+
+def _visit(action: str, arg: str) -> Tap:
+    return VisitTap(action, _int(arg))
+
+
+def _invitation(action: str, arg: str) -> Tap:
+    return InvitationTap(action, _int(arg))
+
+
+def _staff(action: str, arg: str) -> Tap:
+    return StaffTap(action, _int(arg))
+
+
+def _staff_roles(action: str, arg: str) -> Tap:
+    user_id, mask = _pair(arg)
+    return StaffRolesTap(user_id, _roles(mask))
+
+
+def _invite_roles(action: str, arg: str) -> Tap:
+    return InviteRolesTap(action, _roles(arg))
+
+
+def _delegate_for(action: str, arg: str) -> Tap:
+    user_id, days = _pair(arg)
+    return DelegateForTap(user_id, _int(days))
+
+
+def _report(action: str, arg: str) -> Tap:
+    return ReportTap(action, _preset(arg))
+
+
+def _form(action: str, arg: str) -> Tap:
+    if arg in FORM_WORDS:
+        return FormWord(arg)
+    kind, _, value = arg.partition(":")
+    if kind == "p":
+        return FormPurpose(_int(value))
+    if kind == "d":
+        return FormDuration(_int(value))
+    _require(kind == "e", "form button")
+    return FormEdit(value)
+
+
+_READERS: dict[str, Callable[[str, str], Tap]] = {
+    APPROVE: _visit,
+    DENY: _visit,
+    DENY_ABORT: _visit,
+    ENTER: _visit,
+    EXIT: _visit,
+    INVITE_OK: _invitation,
+    INVITE_NO: _invitation,
+    STAFF_VIEW: _staff,
+    STAFF_REMOVE: _staff,
+    DELEGATE: _staff,
+    STAFF_ROLE: _staff_roles,
+    INVITE_ROLE: _invite_roles,
+    INVITE_MAKE: _invite_roles,
+    DELEGATE_FOR: _delegate_for,
+    REPORT: _report,
+    STATS: _report,
+    REGISTRATION: _form,
+}
+T = TypeVar("T", bound=Tap)
+
+
+def parse(data: str | None) -> Tap | None:
+    """The typed button for well-formed data of this version, else None (a stale button)."""
+    match = _DATA_RE.fullmatch(data or "")
+    reader = _READERS.get(match.group(1)) if match else None
+    if match is None or reader is None:
+        return None
+    try:
+        return reader(match.group(1), match.group(2))
+    except ValueError:
+        return None
+
+
+def parse_as(data: str | None, kind: type[T]) -> T | None:
+    """parse(), for a handler that takes one kind of button: any other kind is None."""
+    tap = parse(data)
+    return tap if isinstance(tap, kind) else None

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from bot.app.context import BotContext
 from bot.app.services import Services
+from bot.core.roles import Role
 from bot.core.standards import breaches, decision_deadline
 from bot.core.visits import Visit, VisitStatus
 from bot.texts import standards as standards_texts
@@ -67,7 +68,7 @@ async def _decisions(services: Services, store: Deadlines) -> None:
             text = standards_texts.decision_reminder(visit, due - now, config.standards.decision)
             primary = [
                 a
-                for a in services.with_role("approver")
+                for a in services.with_role(Role.APPROVER)
                 if a.user_id not in config.backup_approvers
             ]
             messages = [_text("reminder", a.user_id, text) for a in primary]
@@ -79,7 +80,9 @@ async def _escalate(services: Services, store: Deadlines, visit: Visit) -> None:
     config = services.config
     standard = config.standards.decision
     # Only while they still hold the approver role (an admin may have changed it in /staf).
-    backups = [m for m in services.with_role("approver") if m.user_id in config.backup_approvers]
+    backups = [
+        m for m in services.with_role(Role.APPROVER) if m.user_id in config.backup_approvers
+    ]
     messages: list[OutboxItem] = []
     for backup in backups:
         messages.append(
@@ -160,7 +163,7 @@ async def daily_review(services: Services, *, catch_up: bool = False) -> bool:
     key = f"review:{today.isoformat()}"
     messages = [
         OutboxItem(f"{key}:{a.user_id}", "text", a.user_id, payload={"text": text})
-        for a in services.with_role("approver")
+        for a in services.with_role(Role.APPROVER)
     ]
     sent = await store.record_review(today, now, messages)
     services.delivery.kick()

@@ -177,8 +177,8 @@ class Delivery:
 
 
 def approval_keyboard(visit_id: int) -> InlineKeyboardMarkup:
-    approve = callbacks.pack(callbacks.APPROVE, visit_id)
-    deny = callbacks.pack(callbacks.DENY, visit_id)
+    approve = callbacks.VisitTap(callbacks.APPROVE, visit_id).data
+    deny = callbacks.VisitTap(callbacks.DENY, visit_id).data
     return InlineKeyboardMarkup(
         [
             [

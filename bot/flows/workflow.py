@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bot.app.services import Services
 from bot.core import visits as lifecycle
 from bot.core.badge import BadgeCard, render_badge_pdf, render_badge_png
-from bot.core.roles import StaffMember
+from bot.core.roles import Role, StaffMember
 from bot.core.tokens import (
     CODE_ATTEMPTS,
     CODE_WINDOW,
@@ -51,7 +51,7 @@ def _card_updates(services: Services) -> list[OutboxItem]:
     """Every approver's card shows the decision (sent after the card itself, per chat)."""
     return [
         OutboxItem(f"card_update:{{visit}}:{a.user_id}", "card_update", a.user_id)
-        for a in services.with_role("approver")
+        for a in services.with_role(Role.APPROVER)
     ]
 
 
@@ -64,7 +64,7 @@ async def submit(services: Services, draft: VisitDraft, officer: StaffMember) ->
 
     Backup approvers get it only on escalation (bot/flows/deadlines.py)."""
     backups = services.config.backup_approvers
-    approvers = [a for a in services.with_role("approver") if a.user_id not in backups]
+    approvers = [a for a in services.with_role(Role.APPROVER) if a.user_id not in backups]
     cards = [OutboxItem(f"card:{{visit}}:{a.user_id}", "card", a.user_id) for a in approvers]
     visit = await services.storage.visits.submit(
         draft, officer.user_id, services.now(), messages=cards
@@ -251,7 +251,7 @@ async def refuse_badge(
         stamp = f"{now.timestamp():.6f}:{member.user_id}"
         alerts = [
             OutboxItem(f"forged:{stamp}:{a.user_id}", "text", a.user_id, payload={"text": text})
-            for a in services.with_role("approver")
+            for a in services.with_role(Role.APPROVER)
         ]
     visit_id = lookup.visit.id if lookup.visit else None
     await services.storage.audit.record(
@@ -287,7 +287,7 @@ async def exit_(services: Services, visit_id: int, escort: StaffMember) -> Resul
         summary = door_texts.exit_summary(change.after, escort.name, services.config.timezone)
         recipients = {
             visit.officer_id,
-            *(a.user_id for a in services.with_role("approver")),
+            *(a.user_id for a in services.with_role(Role.APPROVER)),
         }
         messages = [_text("exit_summary", chat_id, summary) for chat_id in sorted(recipients)]
     return await _applied(services, change, messages)

@@ -16,9 +16,9 @@ from typing import BinaryIO, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.app.config import Config, ConfigError, load_config
+from bot.core.period import Period, PeriodError, parse_date
 from bot.core.standards import TimeStandards
 from bot.reports.log import AccessLog, Progress, build_access_log
-from bot.reports.period import Period, PeriodError, parse_date
 from storage.crypto import Cipher
 from storage.db import Storage
 

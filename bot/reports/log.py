@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
 from bot.core.nik import mask_nik
+from bot.core.period import Period
 from bot.core.standards import STEPS, Step, StepTiming, TimeStandards, measure
 from bot.core.visits import Visit, VisitStatus
-from bot.reports.period import Period
 from bot.texts import reports as reports_texts
 from bot.texts import standards as standards_texts
 

@@ -14,7 +14,7 @@ import pytest
 
 from bot.app.build import build_application, start_polling, stop_polling
 from bot.app.config import Config, ConfigError, parse_config
-from bot.core.roles import StaffMember
+from bot.core.roles import Role, StaffMember
 from bot.core.visits import VisitStatus
 from bot.flows import deadlines
 from simulator import BotApiSimulator
@@ -28,7 +28,7 @@ BACKUP = 2003
 def config(config: Config, sim: BotApiSimulator) -> Config:
     """The shared config plus a backup approver who gets requests only on escalation."""
     sim.add_user(BACKUP, "Joko")
-    backup = StaffMember(BACKUP, "Joko Kabid", frozenset({"approver"}))
+    backup = StaffMember(BACKUP, "Joko Kabid", frozenset({Role.APPROVER}))
     return replace(config, staff=(*config.staff, backup), backup_approvers=(BACKUP,))
 
 

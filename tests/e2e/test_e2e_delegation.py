@@ -55,6 +55,22 @@ async def test_delegate_approves_on_behalf_then_not_after_the_period(
     assert still is not None and still.status == VisitStatus.PENDING
 
 
+async def test_a_forged_delegation_period_is_stale_and_delegates_nobody(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    """Only the periods the approver was offered; any other number is not our button."""
+    head = sim.user(APPROVER)
+    await head.send_text("/delegasi")
+    choose = await head.wait_for("Pilih staf yang mewakili")
+    for data in (f"v1:dlgp:{ESCORT}:2", f"v1:dlgp:{ESCORT}:30", f"v1:dlgp:{ESCORT}", "v1:dlg:x"):
+        tap = await head.send_callback(choose, data)
+        await sim.settle()
+        assert tap.answer is not None and "tidak berlaku" in (tap.answer.text or ""), data
+    assert services.acting_for(ESCORT) is None
+    actions = [e.action for e in await services.storage.audit.events()]
+    assert "delegation_added" not in actions
+
+
 async def test_only_approvers_delegate(sim: BotApiSimulator, app: object) -> None:
     officer = sim.user(OFFICER)
     await officer.send_text("/delegasi")

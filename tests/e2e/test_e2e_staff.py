@@ -6,6 +6,7 @@ import re
 
 from bot.app.services import Services
 from bot.core.invites import INVITE_LENGTH, START_RE, is_invite, new_invite_token
+from bot.core.roles import Role
 from bot.core.tokens import TOKEN_LENGTH, deep_link, new_credentials
 from simulator import BotApiSimulator
 from tests.conftest import ADMIN, APPROVER, BOT_USERNAME, ESCORT, OFFICER, STRANGER, FakeClock
@@ -145,3 +146,28 @@ async def test_config_admins_cannot_be_removed(
     await sim.settle()
     assert remove is not None and "diri sendiri" in remove.answer.text  # type: ignore[union-attr]
     assert services.member(ADMIN) is not None
+
+
+async def test_forged_staff_buttons_are_stale_and_change_nothing(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    """Well-formed data a button never carries, from a real admin: stale, nothing stored."""
+    admin = sim.user(ADMIN)
+    await admin.send_text("/staf")
+    listing = await admin.wait_for("Daftar staf")
+    before = await services.storage.audit.events()
+    for data in (
+        f"v1:stfr:{OFFICER}:99",  # bits no role has (once read as officer + approver)
+        f"v1:stfr:{OFFICER}:16",
+        f"v1:stfr:{OFFICER}",
+        f"v1:stfx:0{OFFICER}",
+        "v1:invmk:16",
+        "v1:invok:0",
+        "v1:stf:abc",
+    ):
+        tap = await admin.send_callback(listing, data)
+        await sim.settle()
+        assert tap.answer is not None and "tidak berlaku" in (tap.answer.text or ""), data
+    assert await services.storage.audit.events() == before
+    rows = {r.user_id: r for r in await services.storage.staff.all()}
+    assert rows[OFFICER].roles == {Role.OFFICER} and rows[OFFICER].active

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from bot.app.config import load_config
 from bot.cli.main import main
 from bot.core import visits as lifecycle
+from bot.core.roles import Role
 from bot.core.visits import VisitDraft
 from bot.reports.export import export_visits
 from storage.crypto import Cipher
@@ -152,7 +153,7 @@ async def test_export_visits_from_an_open_storage(config_path: Path) -> None:
     )
     try:
         # Staff added in the chat are in the staff table only; the log names them from it.
-        await storage.staff.seed([(2001, "Budi dari Chat", frozenset({"approver"}))], T0)
+        await storage.staff.seed([(2001, "Budi dari Chat", frozenset({Role.APPROVER}))], T0)
         out = io.BytesIO()
         result = await export_visits(
             storage, T0.date(), (T0 + timedelta(days=40)).date(), "xlsx", out

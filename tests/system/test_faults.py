@@ -14,7 +14,7 @@ from bot.app.build import build_application, start_polling, stop_polling
 from bot.app.config import Config
 from bot.app.services import Services
 from bot.core.qr import decode_qr
-from bot.core.roles import StaffMember
+from bot.core.roles import Role, StaffMember
 from bot.core.visits import VisitStatus
 from simulator import BotApiSimulator, Faults, SimMessage
 from tests.conftest import KEY, SECRET, TOKEN, FakeClock
@@ -31,9 +31,9 @@ VISITS_PER_OFFICER = 5
 async def flaky(tmp_path: Path, clock: FakeClock) -> AsyncIterator[tuple[BotApiSimulator, object]]:
     sim = BotApiSimulator(token=TOKEN, bot_username="AksesServerBot")
     await sim.start()
-    staff = [StaffMember(i, f"Petugas {i}", frozenset({"officer"})) for i in OFFICERS]
-    staff += [StaffMember(i, f"Kasi {i}", frozenset({"approver"})) for i in APPROVERS]
-    staff += [StaffMember(i, f"Pendamping {i}", frozenset({"escort"})) for i in ESCORTS]
+    staff = [StaffMember(i, f"Petugas {i}", frozenset({Role.OFFICER})) for i in OFFICERS]
+    staff += [StaffMember(i, f"Kasi {i}", frozenset({Role.APPROVER})) for i in APPROVERS]
+    staff += [StaffMember(i, f"Pendamping {i}", frozenset({Role.ESCORT})) for i in ESCORTS]
     for member in staff:
         sim.add_user(member.user_id, member.name)
     config = Config(

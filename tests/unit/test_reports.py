@@ -14,11 +14,7 @@ from openpyxl import load_workbook
 from PIL import Image
 from pypdf import PdfReader
 
-from bot.core.standards import TimeStandards
-from bot.core.visits import Visit, VisitStatus
-from bot.reports.export import ProgressBar, render
-from bot.reports.log import COLUMNS, AccessLog, build_access_log
-from bot.reports.period import (
+from bot.core.period import (
     Period,
     PeriodError,
     Preset,
@@ -27,6 +23,10 @@ from bot.reports.period import (
     parse_period,
     preset_period,
 )
+from bot.core.standards import TimeStandards
+from bot.core.visits import Visit, VisitStatus
+from bot.reports.export import ProgressBar, render
+from bot.reports.log import COLUMNS, AccessLog, build_access_log
 
 WIB = ZoneInfo("Asia/Jakarta")
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Monday 08:00 WIB

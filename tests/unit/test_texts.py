@@ -77,8 +77,8 @@ def test_menus_are_keyed_by_role_and_listed_once_in_role_order() -> None:
         "aktif", "bantuan",
     ]  # fmt: skip
     # Stored role sets may still be plain strings: a StrEnum key finds them.
-    assert common_texts.commands_for(frozenset({"escort"}))[0][0] == "kode"
-    assert common_texts.roles_text(frozenset({"admin", "officer"})) == "Petugas, Admin"
+    assert common_texts.commands_for(frozenset({Role.ESCORT}))[0][0] == "kode"
+    assert common_texts.roles_text(frozenset({Role.ADMIN, Role.OFFICER})) == "Petugas, Admin"
 
 
 def test_buttons_built_from_texts() -> None:

@@ -1,0 +1,85 @@
+"""Who may do what (DESIGN.md, "The domain"): every permission check in the bot asks may().
+
+Handlers and flows name the act; only this module knows which roles allow it, so a new
+role or a changed rule is one edit here, and tests/unit/test_policy.py is the whole
+matrix. Pure: no Telegram, no storage.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TypeGuard
+
+from bot.core.roles import Role, StaffMember
+from bot.core.visits import Visit
+
+
+class Act(enum.Enum):
+    """Every guarded action, named by what the person does."""
+
+    USE_BOT = "use_bot"  # anything at all: the gate in handlers/access.py
+    REGISTER = "register"  # fill in and submit the visitor form (SOP steps 1-3)
+    DECIDE = "decide"  # approve or deny a request (SOP steps 4-5)
+    RECORD_DOOR = "record_door"  # record entry and exit at the door (SOP step 6, the end)
+    VIEW_BADGE = "view_badge"  # see the visit behind a scanned QR or a badge photo
+    USE_CODE = "use_code"  # look a badge up by the code printed under its QR (/kode)
+    OVERSEE = "oversee"  # who is inside, what is pending (/aktif, /menunggu)
+    VIEW_REPORTS = "view_reports"  # the access log, its statistics, a visitor's history
+    ADMINISTER_STAFF = "administer_staff"  # /staf, /undang, confirming invitations
+    DELEGATE = "delegate"  # name someone who decides on one's behalf for a while
+
+
+# The roles that allow each act; None: every staff member (strangers never get this far).
+_ALLOWED: dict[Act, frozenset[Role] | None] = {
+    Act.USE_BOT: None,
+    Act.REGISTER: frozenset({Role.OFFICER}),
+    Act.DECIDE: frozenset({Role.APPROVER}),
+    Act.RECORD_DOOR: frozenset({Role.ESCORT}),
+    Act.VIEW_BADGE: None,
+    Act.USE_CODE: None,
+    Act.OVERSEE: None,
+    Act.VIEW_REPORTS: frozenset({Role.OFFICER, Role.APPROVER, Role.ADMIN}),
+    Act.ADMINISTER_STAFF: frozenset({Role.ADMIN}),
+    Act.DELEGATE: frozenset({Role.APPROVER}),
+}
+
+# How long a delegation may run, in days: a stand-in is for an absence, never open-ended.
+DELEGATION_DAYS = (1, 3, 7)
+
+
+def may(
+    member: StaffMember | None,
+    act: Act,
+    visit: Visit | None = None,
+    *,
+    acting_for: StaffMember | None = None,
+) -> TypeGuard[StaffMember]:
+    """May ``member`` do ``act`` (on ``visit``, when the act concerns one)?
+
+    ``acting_for`` is the approver whose delegation ``member`` holds right now, if any:
+    a delegate decides as their principal would. ``visit`` is where rules about the
+    request itself belong; the four-eyes rule would be one line here:
+    ``if act is Act.DECIDE and visit is not None and visit.officer_id == member.user_id``.
+    """
+    if member is None:
+        return False
+    if act is Act.DECIDE and decides_for(member, acting_for) is not None:
+        return True
+    allowed = _ALLOWED[act]
+    return allowed is None or not allowed.isdisjoint(member.roles)
+
+
+def decides_for(member: StaffMember, acting_for: StaffMember | None) -> StaffMember | None:
+    """The approver on whose behalf ("a.n.") ``member`` decides; None in their own right."""
+    if member.has(Role.APPROVER) or acting_for is None or not acting_for.has(Role.APPROVER):
+        return None
+    return acting_for
+
+
+def fixed_roles(seeded: StaffMember | None) -> frozenset[Role]:
+    """Roles the chat cannot take away from someone the config file lists.
+
+    A config admin stays an admin (and stays staff), so editing the config is always a way
+    back in, even if the admins in the chat lock each other out.
+    """
+    return seeded.roles & {Role.ADMIN} if seeded is not None else frozenset()
