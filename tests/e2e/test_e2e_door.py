@@ -6,6 +6,7 @@ import io
 
 from PIL import Image, ImageFilter
 
+from bot.app.config import Config
 from bot.app.services import Services
 from bot.core.tokens import deep_link, new_credentials
 from bot.core.visits import VisitStatus
@@ -20,6 +21,7 @@ from tests.conftest import (
     STRANGER,
     FakeClock,
 )
+from tests.dbstate import watch
 from tests.flows import Visitor, approve, badge_link, register, scan
 
 
@@ -63,9 +65,10 @@ async def test_stranger_scanning_a_badge_learns_nothing(
 
 
 async def test_forged_and_foreign_tokens_are_refused_and_audited(
-    sim: BotApiSimulator, app: object, services: Services
+    sim: BotApiSimulator, app: object, services: Services, config: Config
 ) -> None:
     await approved(sim)
+    db = await watch(config, sim)
     escort = sim.user(ESCORT)
     foreign = new_credentials(b"another-deployment-secret-0123456789", 1).token
     for token in ("A" * 38, foreign, "abc"):
@@ -77,6 +80,7 @@ async def test_forged_and_foreign_tokens_are_refused_and_audited(
     assert await visit_status(services) == VisitStatus.APPROVED
     events = [e.action for e in await services.storage.audit_events()]
     assert events.count("badge_unknown") == 4
+    await db.unchanged(new_audit=["badge_unknown"] * 4, new_outbox=["forged"] * 2)
 
 
 async def test_expired_badge_is_refused_and_the_officer_told(
