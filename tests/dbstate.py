@@ -63,7 +63,7 @@ class Decrypted:
 @dataclass(frozen=True)
 class Table:
     columns: tuple[str, ...]
-    key: tuple[str, ...]  # the declared primary key; empty: rows compared as a multiset
+    # Rows by their declared primary key, or by rowid where the table declares none.
     rows: dict[tuple[Any, ...], dict[str, Any]]
 
 
@@ -101,17 +101,13 @@ def _table(db: sqlite3.Connection, name: str, cipher: Cipher) -> Table:
     info = db.execute(f'PRAGMA table_info("{name}")').fetchall()
     columns = tuple(row[1] for row in info)
     key = tuple(row[1] for row in sorted(info, key=lambda r: r[5]) if row[5])
-    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    seen: Counter[tuple[Any, ...]] = Counter()
-    for raw in db.execute(f'SELECT * FROM "{name}"'):
-        row = {column: _plain(value, cipher) for column, value in zip(columns, raw, strict=True)}
-        if key:
-            rows[tuple(row[c] for c in key)] = row
-        else:
-            whole = tuple(repr(row[c]) for c in columns)
-            seen[whole] += 1
-            rows[(*whole, seen[whole])] = row
-    return Table(columns, key, rows)
+    select = "*" if key else "rowid, *"
+    rows = {}
+    for raw in db.execute(f'SELECT {select} FROM "{name}"'):
+        cells = raw if key else raw[1:]
+        row = {c: _plain(v, cipher) for c, v in zip(columns, cells, strict=True)}
+        rows[tuple(row[c] for c in key) if key else (raw[0],)] = row
+    return Table(columns, rows)
 
 
 def _plain(value: Any, cipher: Cipher) -> Any:
@@ -140,7 +136,7 @@ def differences(
     new_outbox: Collection[str] = (),
 ) -> list[str]:
     """What changed between two snapshots, apart from exactly the new audit events and
-    outbox messages named (each a multiset of actions or kinds); empty when nothing did."""
+    outbox messages named (each a multiset of actions or purposes); empty if nothing did."""
     found: list[str] = []
     if before.schema != after.schema:
         found.append(f"schema: {sorted(set(before.schema) ^ set(after.schema))}")
@@ -148,13 +144,15 @@ def differences(
         found.append(f"user_version: {before.user_version} -> {after.user_version}")
     appendable = {AUDIT[0]: (AUDIT[1], new_audit), OUTBOX[0]: (OUTBOX[1], new_outbox)}
     grew: set[str] = set()
-    for name in sorted((set(before.tables) | set(after.tables)) - {_SEQUENCE}):
+    for name in sorted(set(before.tables) | set(after.tables)):
         old, new = before.tables.get(name), after.tables.get(name)
         if old is None or new is None:
             found.append(f"{name}: table {'added' if old is None else 'dropped'}")
             continue
-        added = [new.rows[k] for k in sorted(new.rows.keys() - old.rows.keys(), key=repr)]
+        if name == _SEQUENCE:
+            continue  # below, once it is known which tables grew
         found += _edits(name, old, new)
+        added = [new.rows[k] for k in sorted(new.rows.keys() - old.rows.keys(), key=repr)]
         if name not in appendable:
             found += [f"{name}: added {row}" for row in added]
             continue
@@ -167,12 +165,15 @@ def differences(
     old_seq, new_seq = before.tables.get(_SEQUENCE), after.tables.get(_SEQUENCE)
     if old_seq is not None and new_seq is not None:
         # An AUTOINCREMENT counter moves with the rows it numbers, and only then.
-        moved = {k: v for k, v in new_seq.rows.items() if old_seq.rows.get(k) != v}
-        keep = {k: v for k, v in moved.items() if v.get("name") not in grew}
-        rows = {k: v for k, v in old_seq.rows.items() if k not in moved or k in keep}
-        found += _edits(_SEQUENCE, old_seq, Table(new_seq.columns, new_seq.key, rows | keep))
-    elif old_seq is not new_seq:
-        found.append(f"{_SEQUENCE}: table {'added' if old_seq is None else 'dropped'}")
+        counters = dict(new_seq.rows)
+        for key, row in new_seq.rows.items():
+            if row.get("name") in grew and old_seq.rows.get(key) != row:
+                if key in old_seq.rows:
+                    counters[key] = old_seq.rows[key]
+                else:
+                    del counters[key]
+        found += _edits(_SEQUENCE, old_seq, Table(new_seq.columns, counters))
+        found += [f"{_SEQUENCE}: added {counters[k]}" for k in counters.keys() - old_seq.rows]
     return found
 
 
