@@ -228,6 +228,12 @@ async def watch(config: _Config, sim: _Simulator) -> DbWatch:
     return await DbWatch.start(config, sim)
 
 
+def config_of(app: object) -> _Config:
+    """The running bot's config, for a test that has the ``app`` fixture but not ``config``."""
+    config: _Config = app.bot_data.config  # type: ignore[attr-defined]
+    return config
+
+
 async def _settled_snapshot(config: _Config, sim: _Simulator) -> Snapshot:
     await sim.settle()
     cipher = Cipher(config.encryption_key, config.signing_secret)
