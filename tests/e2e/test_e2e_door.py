@@ -82,6 +82,7 @@ async def test_forged_and_foreign_tokens_are_refused_and_audited(
     assert await visit_status(services) == VisitStatus.APPROVED
     events = [e.action for e in await services.storage.audit_events()]
     assert events.count("badge_unknown") == 4
+    # One alert per approver: alerts are keyed by the time, and the test's clock stands still.
     await db.unchanged(new_audit=["badge_unknown"] * 4, new_outbox=["forged"] * 2)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+from bot.app.config import Config
 from bot.app.services import Services
 from bot.core.invites import INVITE_LENGTH, START_RE, is_invite, new_invite_token
 from bot.core.tokens import TOKEN_LENGTH, deep_link, new_credentials
 from simulator import BotApiSimulator
 from tests.conftest import ADMIN, APPROVER, BOT_USERNAME, ESCORT, OFFICER, STRANGER, FakeClock
+from tests.dbstate import run_timed_jobs, watch
 
 LINK_RE = re.compile(r"https://t\.me/\S+")
 NEWCOMER = 9002
@@ -44,7 +46,7 @@ def test_invitation_payloads_never_look_like_badge_tokens() -> None:
 
 
 async def test_invitation_end_to_end(
-    sim: BotApiSimulator, app: object, services: Services
+    sim: BotApiSimulator, app: object, services: Services, config: Config
 ) -> None:
     link = await invite(sim, "Petugas", "Pendamping")
     newcomer = sim.add_user(NEWCOMER, "Joko", last_name="Santoso")
@@ -66,38 +68,47 @@ async def test_invitation_end_to_end(
     assert "staff_invited" in actions and "staff_added" in actions
 
     # The same link a second time, by anyone, is dead.
+    db = await watch(config, sim)
     await sim.user(STRANGER).open_link(link)
     await sim.user(STRANGER).wait_for("tidak berlaku")
     assert services.member(STRANGER) is None
+    await db.unchanged(new_audit=["invitation_refused"])
 
 
 async def test_expired_invitation_is_refused(
-    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
+    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock, config: Config
 ) -> None:
     link = await invite(sim, "Kepala Seksi")
     clock.advance(hours=25)
+    await run_timed_jobs(app)  # the day's review goes out now, not during the watch
+    db = await watch(config, sim)
     stranger = sim.user(STRANGER)
     await stranger.open_link(link)
     await stranger.wait_for("tidak berlaku")
     assert services.member(STRANGER) is None
     actions = [e.action for e in await services.storage.audit_events()]
     assert "invitation_refused" in actions
+    await db.unchanged(new_audit=["invitation_refused"])
 
 
 async def test_a_badge_token_with_the_prefix_still_goes_to_the_scan(
-    sim: BotApiSimulator, app: object
+    sim: BotApiSimulator, app: object, config: Config
 ) -> None:
+    db = await watch(config, sim)
     escort = sim.user(ESCORT)
     await escort.open_link(deep_link(BOT_USERNAME, "inv_" + "A" * 34))
     await escort.wait_for("tidak dikenal atau palsu")
+    await db.unchanged(new_audit=["badge_unknown"], new_outbox=["forged"] * 2)
 
 
-async def test_only_admins_administer(sim: BotApiSimulator, app: object) -> None:
+async def test_only_admins_administer(sim: BotApiSimulator, app: object, config: Config) -> None:
+    db = await watch(config, sim)
     for user_id in (OFFICER, APPROVER):
         person = sim.user(user_id)
         for command in ("/staf", "/undang"):
             await person.send_text(command)
             await person.wait_for("khusus untuk Admin")
+    await db.unchanged()
     assert "staf" in [c for c, _ in sim.commands_for(ADMIN)]
     assert "staf" not in [c for c, _ in sim.commands_for(OFFICER)]
 
@@ -131,13 +142,14 @@ async def test_role_change_and_removal_take_effect_at_once(
 
 
 async def test_config_admins_cannot_be_removed(
-    sim: BotApiSimulator, app: object, services: Services
+    sim: BotApiSimulator, app: object, services: Services, config: Config
 ) -> None:
     admin = sim.user(ADMIN)
     await admin.send_text("/staf")
     listing = await admin.wait_for("Daftar staf")
     await admin.tap("Admin TI", listing)
     await admin.wait_for("Tekan peran")
+    db = await watch(config, sim)
     untick = await admin.tap("☑️ Admin")
     await sim.settle()
     assert untick is not None and "tetap admin" in untick.answer.text  # type: ignore[union-attr]
@@ -145,3 +157,4 @@ async def test_config_admins_cannot_be_removed(
     await sim.settle()
     assert remove is not None and "diri sendiri" in remove.answer.text  # type: ignore[union-attr]
     assert services.member(ADMIN) is not None
+    await db.unchanged()
