@@ -205,45 +205,42 @@ def assert_unchanged(
 class DbWatch:
     """A snapshot taken once the bot is idle, to compare with the database later."""
 
-    def __init__(self, config: _Config, sim: _Simulator, before: Snapshot) -> None:
-        self._config = config
+    def __init__(self, app: object, sim: _Simulator, before: Snapshot) -> None:
+        self._app = app
         self._sim = sim
         self.before = before
-
-    @classmethod
-    async def start(cls, config: _Config, sim: _Simulator) -> DbWatch:
-        return cls(config, sim, await _settled_snapshot(config, sim))
 
     async def unchanged(
         self, *, new_audit: Collection[str] = (), new_outbox: Collection[str] = ()
     ) -> None:
         """Once the bot is idle again (its conversation state written, the outbox sent),
-        nothing changed since start() apart from the events and messages named."""
-        after = await _settled_snapshot(self._config, self._sim)
+        nothing changed since watch() apart from the events and messages named."""
+        after = await _settled_snapshot(self._app, self._sim)
         assert_unchanged(self.before, after, new_audit=new_audit, new_outbox=new_outbox)
 
 
-async def watch(config: _Config, sim: _Simulator) -> DbWatch:
-    """``db = await watch(config, sim)``; the refused input; ``await db.unchanged()``."""
-    return await DbWatch.start(config, sim)
+async def watch(app: object, sim: _Simulator) -> DbWatch:
+    """``db = await watch(app, sim)``; the refused input; ``await db.unchanged()``.
 
-
-async def run_timed_jobs(app: object) -> None:
-    """Run every repeating job (expiry, deadlines, privacy) once, now. After the test moved
-    its clock, a job's timer could otherwise fire inside a watch and write what the job
-    owes; with the clock then standing still, a later run finds nothing left to do."""
+    Every repeating job (expiry, deadlines, privacy) runs once first. Their timers fire a
+    second or two after start and then every minute or hour, and a job owing work (the
+    day's first purge, a review due since the test moved its clock) would otherwise do it
+    inside the watch. With the test's clock standing still, a later run has nothing to do.
+    """
     for job in app.job_queue.jobs():  # type: ignore[attr-defined]
         await job.run(app)
+    return DbWatch(app, sim, await _settled_snapshot(app, sim))
 
 
-def config_of(app: object) -> _Config:
-    """The running bot's config, for a test that has the ``app`` fixture but not ``config``."""
-    config: _Config = app.bot_data.config  # type: ignore[attr-defined]
-    return config
-
-
-async def _settled_snapshot(config: _Config, sim: _Simulator) -> Snapshot:
+async def _settled_snapshot(app: object, sim: _Simulator) -> Snapshot:
+    services = app.bot_data  # type: ignore[attr-defined]
+    # The simulator is quiet before the outbox worker may have picked up what a job or a
+    # handler just queued; the worker says when nothing is left, then the bot's last
+    # writes (the sent marks, the conversation state) follow its last Bot API call.
     await sim.settle()
+    await services.delivery.wait_idle()
+    await sim.settle()
+    config: _Config = services.config
     cipher = Cipher(config.encryption_key, config.signing_secret)
     # Off the event loop: the bot under test runs on it.
     return await asyncio.to_thread(snapshot, config.database_path, cipher)

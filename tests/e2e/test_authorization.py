@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app.config import Config
 from bot.app.services import Services
 from bot.core.visits import VisitStatus
 from simulator import BotApiSimulator
@@ -36,11 +35,11 @@ AUDITED = {"/kode ABCD-EFGH": ["badge_unknown"] * len(ROLES)}
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-async def test_commands(sim: BotApiSimulator, app: object, config: Config, command: str) -> None:
+async def test_commands(sim: BotApiSimulator, app: object, command: str) -> None:
     await register(sim)
     await sim.user(OFFICER).send_text("/batal")  # leave the officer outside any form
     await sim.settle()
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     for role, user_id in [*ROLES.items(), ("stranger", STRANGER)]:
         person = sim.user(user_id)
         await person.send_text(command)
@@ -49,7 +48,7 @@ async def test_commands(sim: BotApiSimulator, app: object, config: Config, comma
         if role == "stranger":
             assert str(STRANGER) in reply.text_or_caption and "KRS" not in reply.text_or_caption
         if expected == "foto KTP":  # the officer's form is open: the one change expected
-            db = await watch(config, sim)
+            db = await watch(app, sim)
     await db.unchanged(new_audit=[*AUDITED.get(command, []), "stranger_refused"])
 
 
@@ -64,11 +63,11 @@ BUTTONS = {
 
 @pytest.mark.parametrize("action", BUTTONS)
 async def test_forged_buttons(
-    sim: BotApiSimulator, app: object, services: Services, config: Config, action: str
+    sim: BotApiSimulator, app: object, services: Services, action: str
 ) -> None:
     """Callback data is only a name: the presser's role and the visit's state decide."""
     await register(sim)
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     (visit,) = await services.storage.visits_with_status(VisitStatus.PENDING)
     allowed, refusal = BUTTONS[action]
     for role, user_id in [*ROLES.items(), ("stranger", STRANGER)]:
@@ -87,12 +86,12 @@ async def test_forged_buttons(
 
 
 async def test_badge_deep_link_by_every_role(
-    sim: BotApiSimulator, app: object, services: Services, config: Config
+    sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     await register(sim)
     await approve(sim)
     link = badge_link(sim)
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     for role, user_id in [*ROLES.items(), ("stranger", STRANGER)]:
         person = sim.user(user_id)
         await person.open_link(link)
@@ -108,9 +107,9 @@ async def test_badge_deep_link_by_every_role(
 
 
 async def test_registration_buttons_outside_a_form_are_stale(
-    sim: BotApiSimulator, app: object, config: Config
+    sim: BotApiSimulator, app: object
 ) -> None:
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     for role, user_id in [*ROLES.items(), ("stranger", STRANGER)]:
         person = sim.user(user_id)
         await person.send_text("/start")

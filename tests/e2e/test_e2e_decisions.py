@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.app.config import Config
 from bot.app.services import Services
 from bot.core.visits import VisitStatus
 from simulator import BotApiSimulator
@@ -47,12 +46,12 @@ async def test_deny_asks_for_a_reason_and_tells_the_officer(
 
 
 async def test_changing_ones_mind_after_deny_keeps_the_request_pending(
-    sim: BotApiSimulator, app: object, services: Services, config: Config
+    sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     await register(sim)
     approver = sim.user(APPROVER)
     await card(sim)
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     await approver.tap("Tolak")
     await approver.wait_for("alasan penolakan")
     await approver.tap("Batal menolak")
@@ -88,14 +87,14 @@ async def test_two_approvers_at_once_one_decision(
 
 
 async def test_second_tap_after_decision_changes_nothing(
-    sim: BotApiSimulator, app: object, services: Services, config: Config
+    sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     await register(sim)
     approval = await card(sim)
     visit_id = approval_visit(approval)
     await sim.user(APPROVER).tap("Setujui")
     await sim.user(OFFICER).wait_for("disetujui")
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     # A client showing the old card (a slow phone) taps its Tolak button late.
     again = await sim.user(APPROVER).send_callback(approval, f"v1:no:{visit_id}")
     await sim.settle()
@@ -110,12 +109,12 @@ def approval_visit(message: object) -> int:
 
 
 async def test_forged_approve_taps_are_refused(
-    sim: BotApiSimulator, app: object, services: Services, config: Config
+    sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     await register(sim)
     approval = await card(sim)
     visit_id = approval_visit(approval)
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     # The officer and the escort forge the approver's callback data on their own messages.
     for person in (OFFICER, ESCORT):
         user = sim.user(person)
@@ -141,14 +140,14 @@ async def test_forged_approve_taps_are_refused(
 
 
 async def test_a_reason_that_is_no_reason_decides_nothing(
-    sim: BotApiSimulator, app: object, services: Services, config: Config
+    sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     await register(sim)
     approver = sim.user(APPROVER)
     await card(sim)
     await approver.tap("Tolak")
     await approver.wait_for("alasan penolakan")
-    db = await watch(config, sim)  # the prompt is open: the reason is what is refused
+    db = await watch(app, sim)  # the prompt is open: the reason is what is refused
     await approver.send_text("x" * 301)
     await approver.wait_for("Alasan terlalu panjang")
     await approver.send_photo(ktp_image())

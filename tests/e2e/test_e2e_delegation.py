@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from bot.app.config import Config
 from bot.app.services import Services
 from bot.core.visits import VisitStatus
 from simulator import BotApiSimulator
 from storage import staff as staff_store
 from tests.conftest import APPROVER, ESCORT, OFFICER, FakeClock
-from tests.dbstate import run_timed_jobs, watch
+from tests.dbstate import watch
 from tests.flows import register
 
 
@@ -23,7 +22,7 @@ async def delegate_today(sim: BotApiSimulator, delegate: str = "Dewi Pendamping"
 
 
 async def test_delegate_approves_on_behalf_then_not_after_the_period(
-    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock, config: Config
+    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
 ) -> None:
     await delegate_today(sim)
     dewi = sim.user(ESCORT)
@@ -47,8 +46,7 @@ async def test_delegate_approves_on_behalf_then_not_after_the_period(
     clock.advance(days=1)
     await register(sim)
     (pending,) = await services.storage.visits_with_status(VisitStatus.PENDING)
-    await run_timed_jobs(app)  # yesterday's badge expires now, not during the watch
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     tap = await dewi.send_callback(card, f"v1:ok:{pending.id}")
     await sim.settle()
     assert tap.answer is not None and "Hanya Kepala Seksi" in (tap.answer.text or "")
@@ -61,8 +59,8 @@ async def test_delegate_approves_on_behalf_then_not_after_the_period(
     await db.unchanged()
 
 
-async def test_only_approvers_delegate(sim: BotApiSimulator, app: object, config: Config) -> None:
-    db = await watch(config, sim)
+async def test_only_approvers_delegate(sim: BotApiSimulator, app: object) -> None:
+    db = await watch(app, sim)
     officer = sim.user(OFFICER)
     await officer.send_text("/delegasi")
     await officer.wait_for("khusus untuk Kepala Seksi")

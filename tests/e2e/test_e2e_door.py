@@ -6,7 +6,6 @@ import io
 
 from PIL import Image, ImageFilter
 
-from bot.app.config import Config
 from bot.app.services import Services
 from bot.core.tokens import deep_link, new_credentials
 from bot.core.visits import VisitStatus
@@ -50,10 +49,10 @@ def phone_photo(png: bytes) -> bytes:
 
 
 async def test_stranger_scanning_a_badge_learns_nothing(
-    sim: BotApiSimulator, app: object, services: Services, config: Config
+    sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     link = await approved(sim)
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     stranger = sim.user(STRANGER)
     await stranger.open_link(link)
     reply = await stranger.wait_for("ID Telegram Anda")
@@ -67,10 +66,10 @@ async def test_stranger_scanning_a_badge_learns_nothing(
 
 
 async def test_forged_and_foreign_tokens_are_refused_and_audited(
-    sim: BotApiSimulator, app: object, services: Services, config: Config
+    sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     await approved(sim)
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     escort = sim.user(ESCORT)
     foreign = new_credentials(b"another-deployment-secret-0123456789", 1).token
     for token in ("A" * 38, foreign, "abc"):
@@ -111,7 +110,7 @@ async def test_expiry_sweep_needs_no_scan(
 
 
 async def test_manual_code_and_badge_photo_work_like_a_scan(
-    sim: BotApiSimulator, app: object, services: Services, config: Config
+    sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     await approved(sim)
     officer = sim.user(OFFICER)
@@ -129,17 +128,15 @@ async def test_manual_code_and_badge_photo_work_like_a_scan(
     await escort.tap("Catat KELUAR")
     await escort.wait_for("KELUAR tercatat")
     assert await visit_status(services) == VisitStatus.DONE
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     await escort.send_text(f"/keluar {code}")
     await escort.wait_for("sudah tidak berlaku")
     await db.unchanged(new_audit=["badge_finished"])
 
 
-async def test_bad_codes_and_unreadable_photos(
-    sim: BotApiSimulator, app: object, config: Config
-) -> None:
+async def test_bad_codes_and_unreadable_photos(sim: BotApiSimulator, app: object) -> None:
     await approved(sim)
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     escort = sim.user(ESCORT)
     await escort.send_text("/kode")
     await escort.wait_for("tercetak di bawah QR")
@@ -155,10 +152,10 @@ async def test_bad_codes_and_unreadable_photos(
 
 
 async def test_only_escorts_record_entry_and_exit(
-    sim: BotApiSimulator, app: object, services: Services, config: Config
+    sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     link = await approved(sim)
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     for person in (APPROVER, ADMIN):
         user = sim.user(person)
         await user.open_link(link)
@@ -199,10 +196,8 @@ async def test_who_is_inside_and_what_is_pending(
     assert "Bayu Aji" in waiting.text_or_caption and "melewati standar" in waiting.text_or_caption
 
 
-async def test_start_menus_and_strangers(
-    sim: BotApiSimulator, app: object, config: Config
-) -> None:
-    db = await watch(config, sim)
+async def test_start_menus_and_strangers(sim: BotApiSimulator, app: object) -> None:
+    db = await watch(app, sim)
     officer = sim.user(OFFICER)
     await officer.send_text("/start")
     welcome = await officer.wait_for("Selamat datang")
@@ -218,10 +213,10 @@ async def test_start_menus_and_strangers(
 
 
 async def test_forged_badge_alerts_every_approver(
-    sim: BotApiSimulator, app: object, services: Services, config: Config
+    sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     await approved(sim)
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     escort = sim.user(ESCORT)
     forged = new_credentials(b"another-deployment-secret-0123456789", 1).token
     await escort.open_link(deep_link(BOT_USERNAME, forged))
@@ -233,10 +228,10 @@ async def test_forged_badge_alerts_every_approver(
 
 
 async def test_manual_codes_are_rate_limited(
-    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock, config: Config
+    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
 ) -> None:
     await approved(sim)
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     badge = next(m for m in sim.user(OFFICER).bot_messages if "Kode manual" in (m.caption or ""))
     good = badge.caption.rsplit(" ", 1)[1]
     escort = sim.user(ESCORT)

@@ -8,7 +8,7 @@ from bot.app.services import Services
 from bot.core.visits import VisitStatus
 from simulator import BotApiSimulator
 from tests.conftest import APPROVER, ESCORT, OFFICER
-from tests.dbstate import config_of, watch
+from tests.dbstate import watch
 from tests.flows import NIK_WOMAN, Visitor, ktp_image, register
 
 
@@ -48,7 +48,7 @@ async def test_wrong_nik_says_what_is_wrong_and_asks_again(
     await start_form(sim)
     await officer.send_photo(ktp_image())
     await officer.wait_for("NIK")
-    db = await watch(config_of(app), sim)
+    db = await watch(app, sim)
     await officer.send_text(nik)
     await officer.wait_for(says)
     await officer.wait_for("Ketik <b>NIK</b>".replace("<b>", "").replace("</b>", ""))
@@ -62,7 +62,7 @@ async def test_text_or_file_where_the_ktp_photo_is_expected(
 ) -> None:
     officer = sim.user(OFFICER)
     await start_form(sim)
-    db = await watch(config_of(app), sim)
+    db = await watch(app, sim)
     await officer.send_text("ini KTP-nya")
     await officer.wait_for("bukan teks")
     await officer.send_document(b"%PDF-1.4 not a photo", "ktp.pdf", "application/pdf")
@@ -75,7 +75,7 @@ async def test_text_or_file_where_the_ktp_photo_is_expected(
 async def test_photo_where_text_is_expected(sim: BotApiSimulator, app: object) -> None:
     officer = sim.user(OFFICER)
     await to_name_step(sim)
-    db = await watch(config_of(app), sim)
+    db = await watch(app, sim)
     await officer.send_photo(ktp_image())
     await officer.wait_for("bukan foto")
     await db.unchanged()
@@ -86,7 +86,7 @@ async def test_photo_where_text_is_expected(sim: BotApiSimulator, app: object) -
 async def test_huge_name_is_refused(sim: BotApiSimulator, app: object, services: Services) -> None:
     officer = sim.user(OFFICER)
     await to_name_step(sim)
-    db = await watch(config_of(app), sim)
+    db = await watch(app, sim)
     huge = "A" * 5000
     # A Telegram client splits anything over 4096 characters into several messages.
     for chunk in (huge[:4096], huge[4096:]):
@@ -106,7 +106,7 @@ async def test_bad_phone_and_duration(sim: BotApiSimulator, app: object) -> None
     await officer.wait_for("instansi")
     await officer.send_text("PT A")
     await officer.wait_for("nomor HP")
-    db = await watch(config_of(app), sim)
+    db = await watch(app, sim)
     await officer.send_text("telepon saya")
     await officer.wait_for("Nomor HP tidak valid")
     await db.unchanged()
@@ -114,7 +114,7 @@ async def test_bad_phone_and_duration(sim: BotApiSimulator, app: object) -> None
     await officer.wait_for("keperluan")
     await officer.send_text("Ganti UPS")
     await officer.wait_for("Berapa lama")
-    db = await watch(config_of(app), sim)
+    db = await watch(app, sim)
     await officer.send_text("sepuluh jam")
     await officer.wait_for("antara 5 dan 480")
     await db.unchanged()
@@ -145,7 +145,7 @@ async def test_cancel_at_every_step_stores_nothing(
 ) -> None:
     officer = sim.user(OFFICER)
     answers = [ktp_image(), NIK_WOMAN, "Ayu Lestari", "PT A", "081234567890", "Ganti UPS", "30"]
-    db = await watch(config_of(app), sim)  # a cancelled form leaves no trace at all
+    db = await watch(app, sim)  # a cancelled form leaves no trace at all
     await start_form(sim)
     for answer in answers[:step]:
         if isinstance(answer, bytes):
@@ -205,7 +205,7 @@ async def test_stale_registration_buttons_change_nothing(
 ) -> None:
     officer = sim.user(OFFICER)
     await register(sim)
-    db = await watch(config_of(app), sim)
+    db = await watch(app, sim)
     summary = next(m for m in officer.bot_messages if "Periksa data" in m.text_or_caption)
     callback = await officer.send_callback(summary, "v1:reg:send")  # a double submit
     await sim.settle()
@@ -215,7 +215,7 @@ async def test_stale_registration_buttons_change_nothing(
 
 
 async def test_only_officers_register(sim: BotApiSimulator, app: object) -> None:
-    db = await watch(config_of(app), sim)
+    db = await watch(app, sim)
     for person in (APPROVER, ESCORT):
         await sim.user(person).send_text("/daftar")
         await sim.user(person).wait_for("khusus untuk Petugas")

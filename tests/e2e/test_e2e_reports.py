@@ -8,13 +8,12 @@ import io
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from bot.app.config import Config
 from bot.app.services import Services
 from bot.core import callbacks
 from simulator import BotApiSimulator
 from simulator.message import SimMessage
 from tests.conftest import ADMIN, APPROVER, ESCORT, OFFICER, FakeClock
-from tests.dbstate import run_timed_jobs, watch
+from tests.dbstate import watch
 from tests.flows import NIK_MAN, NIK_WOMAN, Visitor, approve, badge_link, register, scan
 
 MASKED_WOMAN = "3508**********02"
@@ -135,7 +134,7 @@ async def test_report_documents_xlsx_and_pdf(
 
 
 async def test_report_for_typed_dates_and_bad_input(
-    sim: BotApiSimulator, app: object, clock: FakeClock, config: Config
+    sim: BotApiSimulator, app: object, clock: FakeClock
 ) -> None:
     await register(sim)
     approver = sim.user(APPROVER)
@@ -144,7 +143,7 @@ async def test_report_for_typed_dates_and_bad_input(
     assert sent.document_name == "laporan-akses-2026-11-01_2026-11-30.pdf"
     await approver.send_text("/laporan 2026-10-01 2026-10-31")
     await approver.wait_for("Tidak ada permintaan akses pada periode 01-10-2026 s.d. 31-10-2026")
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     await approver.send_text("/laporan kemarin")
     await approver.wait_for("Tanggal tidak dikenali")
     await approver.send_text("/laporan 2026-11-30 2026-11-01")
@@ -171,7 +170,7 @@ async def test_statistics_chart(
 
 
 async def test_history_by_nik_and_name(
-    sim: BotApiSimulator, app: object, clock: FakeClock, config: Config
+    sim: BotApiSimulator, app: object, clock: FakeClock
 ) -> None:
     await register(sim)
     await approve(sim)
@@ -191,8 +190,7 @@ async def test_history_by_nik_and_name(
     await officer.wait_for("Tidak ada riwayat kunjungan")
     await officer.send_text("/riwayat 1234567890123456")
     await officer.wait_for("Tidak ada riwayat kunjungan untuk 1234**********56")
-    await run_timed_jobs(app)  # after a day, the expiry and the review are due: now, not later
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     await officer.send_text("/riwayat ab")
     await officer.wait_for("paling sedikit 3 huruf")
     await officer.send_text("/riwayat")
@@ -200,10 +198,8 @@ async def test_history_by_nik_and_name(
     await db.unchanged()
 
 
-async def test_escort_is_refused_politely(
-    sim: BotApiSimulator, app: object, config: Config
-) -> None:
-    db = await watch(config, sim)
+async def test_escort_is_refused_politely(sim: BotApiSimulator, app: object) -> None:
+    db = await watch(app, sim)
     escort = sim.user(ESCORT)
     for command in ("/laporan", "/statistik 2026-11-01 2026-11-28", "/riwayat Ayu"):
         await escort.send_text(command)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from bot.app.config import Config
 from bot.app.services import Services
+from bot.core import callbacks
 from bot.core.invites import INVITE_LENGTH, START_RE, is_invite, new_invite_token
 from bot.core.tokens import TOKEN_LENGTH, deep_link, new_credentials
 from simulator import BotApiSimulator
 from tests.conftest import ADMIN, APPROVER, BOT_USERNAME, ESCORT, OFFICER, STRANGER, FakeClock
-from tests.dbstate import run_timed_jobs, watch
+from tests.dbstate import watch
 
 LINK_RE = re.compile(r"https://t\.me/\S+")
 NEWCOMER = 9002
@@ -46,7 +46,7 @@ def test_invitation_payloads_never_look_like_badge_tokens() -> None:
 
 
 async def test_invitation_end_to_end(
-    sim: BotApiSimulator, app: object, services: Services, config: Config
+    sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     link = await invite(sim, "Petugas", "Pendamping")
     newcomer = sim.add_user(NEWCOMER, "Joko", last_name="Santoso")
@@ -68,7 +68,7 @@ async def test_invitation_end_to_end(
     assert "staff_invited" in actions and "staff_added" in actions
 
     # The same link a second time, by anyone, is dead.
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     await sim.user(STRANGER).open_link(link)
     await sim.user(STRANGER).wait_for("tidak berlaku")
     assert services.member(STRANGER) is None
@@ -76,12 +76,11 @@ async def test_invitation_end_to_end(
 
 
 async def test_expired_invitation_is_refused(
-    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock, config: Config
+    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
 ) -> None:
     link = await invite(sim, "Kepala Seksi")
     clock.advance(hours=25)
-    await run_timed_jobs(app)  # the day's review goes out now, not during the watch
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     stranger = sim.user(STRANGER)
     await stranger.open_link(link)
     await stranger.wait_for("tidak berlaku")
@@ -92,17 +91,17 @@ async def test_expired_invitation_is_refused(
 
 
 async def test_a_badge_token_with_the_prefix_still_goes_to_the_scan(
-    sim: BotApiSimulator, app: object, config: Config
+    sim: BotApiSimulator, app: object
 ) -> None:
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     escort = sim.user(ESCORT)
     await escort.open_link(deep_link(BOT_USERNAME, "inv_" + "A" * 34))
     await escort.wait_for("tidak dikenal atau palsu")
     await db.unchanged(new_audit=["badge_unknown"], new_outbox=["forged"] * 2)
 
 
-async def test_only_admins_administer(sim: BotApiSimulator, app: object, config: Config) -> None:
-    db = await watch(config, sim)
+async def test_only_admins_administer(sim: BotApiSimulator, app: object) -> None:
+    db = await watch(app, sim)
     for user_id in (OFFICER, APPROVER):
         person = sim.user(user_id)
         for command in ("/staf", "/undang"):
@@ -142,14 +141,14 @@ async def test_role_change_and_removal_take_effect_at_once(
 
 
 async def test_config_admins_cannot_be_removed(
-    sim: BotApiSimulator, app: object, services: Services, config: Config
+    sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     admin = sim.user(ADMIN)
     await admin.send_text("/staf")
     listing = await admin.wait_for("Daftar staf")
     await admin.tap("Admin TI", listing)
     await admin.wait_for("Tekan peran")
-    db = await watch(config, sim)
+    db = await watch(app, sim)
     untick = await admin.tap("☑️ Admin")
     await sim.settle()
     assert untick is not None and "tetap admin" in untick.answer.text  # type: ignore[union-attr]
@@ -158,3 +157,39 @@ async def test_config_admins_cannot_be_removed(
     assert remove is not None and "diri sendiri" in remove.answer.text  # type: ignore[union-attr]
     assert services.member(ADMIN) is not None
     await db.unchanged()
+
+
+async def test_forged_admin_and_delegation_taps_change_nothing(
+    sim: BotApiSimulator, app: object
+) -> None:
+    """The admin's and the section head's buttons, pressed from modified clients."""
+    link = await invite(sim, "Petugas")
+    await sim.add_user(NEWCOMER, "Joko").open_link(link)
+    admin = sim.user(ADMIN)
+    ask = await admin.wait_for("membuka tautan undangan")
+    confirm = ask.callback_data("✅ Konfirmasi")
+    invitation = callbacks.parse(confirm)
+    assert invitation is not None
+    admin_only = [
+        callbacks.pack(callbacks.STAFF_VIEW, OFFICER),
+        callbacks.pack(callbacks.STAFF_ROLE, f"{OFFICER}:15"),
+        callbacks.pack(callbacks.STAFF_REMOVE, OFFICER),
+        callbacks.pack(callbacks.INVITE_ROLE, 15),
+        callbacks.pack(callbacks.INVITE_MAKE, 15),
+        confirm,
+        callbacks.pack(callbacks.INVITE_NO, invitation.arg),
+    ]
+    approver_only = [callbacks.pack(callbacks.DELEGATE_FOR, f"{ESCORT}:7")]
+    db = await watch(app, sim)
+    for user_id in (OFFICER, APPROVER, ESCORT, STRANGER):
+        person = sim.user(user_id)
+        await person.send_text("/start")
+        own = await person.wait_for()
+        for data in [*admin_only, *([] if user_id == APPROVER else approver_only)]:
+            tap = await person.send_callback(own, data)
+            await sim.settle()
+            refusal = "tidak berwenang" if user_id == STRANGER else "khusus untuk"
+            assert tap.answer is not None and refusal in tap.answer.text, (user_id, data)
+    await db.unchanged(new_audit=["stranger_refused"] * (1 + len(admin_only) + 1))
+    await admin.tap("✅ Konfirmasi", ask)  # the invitation still waits for the admin
+    await admin.wait_for("kini terdaftar")
