@@ -1,5 +1,9 @@
 """What the bot's database holds, read beside the running bot, so an end-to-end test can
-show that a refused input changed nothing.
+show that a refused input changed nothing::
+
+    db = await watch(app, sim)
+    ...  # the refused input, and the answer it gets
+    await db.unchanged(new_audit=["badge_unknown"], new_outbox=["forged", "forged"])
 
 The file is read through its own read-only ``sqlite3`` connection, not through Storage:
 the check must not depend on the code it checks. Every table listed in ``sqlite_master``
@@ -9,7 +13,9 @@ Two things legitimately differ after a refused input, and a test names them:
 
 - the audit log gains the refusal's events (``new_audit``: their actions), and
 - the outbox may gain messages about it, such as an alert to the section heads
-  (``new_outbox``: their kinds).
+  (``new_outbox``: their purposes, the first part of each message's key).
+
+Both are exact multisets: an event written twice, or a message not sent, is a change.
 
 Encrypted cells are compared by what they decrypt to: the conversation's draft is written
 again after every update with fresh ciphertext (Fernet tokens carry a timestamp and a
@@ -34,6 +40,8 @@ from storage.crypto import Cipher, InvalidToken
 # ("forged:<time>:<chat>" is an alert about a forged badge).
 AUDIT = ("audit_events", "action")
 OUTBOX = ("outbox", "key")
+# SQLite's own table of AUTOINCREMENT counters.
+_SEQUENCE = "sqlite_sequence"
 
 
 class _Config(Protocol):
@@ -102,7 +110,7 @@ def _table(db: sqlite3.Connection, name: str, cipher: Cipher) -> Table:
     columns = tuple(row[1] for row in info)
     key = tuple(row[1] for row in sorted(info, key=lambda r: r[5]) if row[5])
     select = "*" if key else "rowid, *"
-    rows = {}
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
     for raw in db.execute(f'SELECT {select} FROM "{name}"'):
         cells = raw if key else raw[1:]
         row = {c: _plain(v, cipher) for c, v in zip(columns, cells, strict=True)}
@@ -175,9 +183,6 @@ def differences(
         found += _edits(_SEQUENCE, old_seq, Table(new_seq.columns, counters))
         found += [f"{_SEQUENCE}: added {counters[k]}" for k in counters.keys() - old_seq.rows]
     return found
-
-
-_SEQUENCE = "sqlite_sequence"
 
 
 def _edits(name: str, old: Table, new: Table) -> list[str]:

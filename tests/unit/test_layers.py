@@ -48,7 +48,8 @@ class Rule:
                 uses[i.importer].append(i)
         found: list[str] = []
         for start in sorted(m for m in uses if _under(m, self.scope)):
-            seen, queue = {start}, deque([(start, ())])
+            seen = {start}
+            queue: deque[tuple[str, tuple[Import, ...]]] = deque([(start, ())])
             while queue:
                 module, chain = queue.popleft()
                 for i in uses[module]:
