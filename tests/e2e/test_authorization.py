@@ -67,9 +67,9 @@ async def test_forged_buttons(
 ) -> None:
     """Callback data is only a name: the presser's role and the visit's state decide."""
     await register(sim)
-    db = await watch(app, sim)
     (visit,) = await services.storage.visits_with_status(VisitStatus.PENDING)
     allowed, refusal = BUTTONS[action]
+    db = await watch(app, sim)
     for role, user_id in [*ROLES.items(), ("stranger", STRANGER)]:
         if role in allowed:
             continue
