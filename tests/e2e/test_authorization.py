@@ -9,6 +9,7 @@ from bot.app.services import Services
 from bot.core.visits import VisitStatus
 from simulator import BotApiSimulator
 from tests.conftest import ADMIN, APPROVER, ESCORT, OFFICER, STRANGER
+from tests.dbstate import watch
 from tests.flows import approve, badge_link, register
 
 ROLES = {"officer": OFFICER, "approver": APPROVER, "escort": ESCORT, "admin": ADMIN}
@@ -28,6 +29,9 @@ COMMANDS = {
     "/menunggu": dict.fromkeys(ROLES, "Menunggu keputusan: 1"),
     "/kode ABCD-EFGH": dict.fromkeys(ROLES, "tidak dikenal"),
 }
+# What the commands above write: only the audit events of refusals (and the officer's
+# /daftar opens a form). A stranger's refusal is always audited.
+AUDITED = {"/kode ABCD-EFGH": ["badge_unknown"] * len(ROLES)}
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -35,6 +39,7 @@ async def test_commands(sim: BotApiSimulator, app: object, command: str) -> None
     await register(sim)
     await sim.user(OFFICER).send_text("/batal")  # leave the officer outside any form
     await sim.settle()
+    db = await watch(app, sim)
     for role, user_id in [*ROLES.items(), ("stranger", STRANGER)]:
         person = sim.user(user_id)
         await person.send_text(command)
@@ -42,6 +47,9 @@ async def test_commands(sim: BotApiSimulator, app: object, command: str) -> None
         reply = await person.wait_for(expected)
         if role == "stranger":
             assert str(STRANGER) in reply.text_or_caption and "KRS" not in reply.text_or_caption
+        if expected == "foto KTP":  # the officer's form is open: the one change expected
+            db = await watch(app, sim)
+    await db.unchanged(new_audit=[*AUDITED.get(command, []), "stranger_refused"])
 
 
 # callback action -> roles allowed; the others get the refusal text.
@@ -61,6 +69,7 @@ async def test_forged_buttons(
     await register(sim)
     (visit,) = await services.storage.visits.with_status(VisitStatus.PENDING)
     allowed, refusal = BUTTONS[action]
+    db = await watch(app, sim)
     for role, user_id in [*ROLES.items(), ("stranger", STRANGER)]:
         if role in allowed:
             continue
@@ -73,6 +82,7 @@ async def test_forged_buttons(
         assert tap.answer is not None and expected in tap.answer.text, (role, tap.answer)
     still = await services.storage.visits.get(visit.id)
     assert still is not None and still.status == VisitStatus.PENDING
+    await db.unchanged(new_audit=["stranger_refused"] * 2)
 
 
 async def test_badge_deep_link_by_every_role(
@@ -81,6 +91,7 @@ async def test_badge_deep_link_by_every_role(
     await register(sim)
     await approve(sim)
     link = badge_link(sim)
+    db = await watch(app, sim)
     for role, user_id in [*ROLES.items(), ("stranger", STRANGER)]:
         person = sim.user(user_id)
         await person.open_link(link)
@@ -92,11 +103,13 @@ async def test_badge_deep_link_by_every_role(
         assert view.buttons == ([["✅ Catat MASUK"]] if role == "escort" else [])
     (visit,) = await services.storage.visits.with_status(VisitStatus.APPROVED)
     assert visit.entered_at is None
+    await db.unchanged(new_audit=["stranger_refused"])
 
 
 async def test_registration_buttons_outside_a_form_are_stale(
     sim: BotApiSimulator, app: object
 ) -> None:
+    db = await watch(app, sim)
     for role, user_id in [*ROLES.items(), ("stranger", STRANGER)]:
         person = sim.user(user_id)
         await person.send_text("/start")
@@ -105,3 +118,4 @@ async def test_registration_buttons_outside_a_form_are_stale(
         await sim.settle()
         expected = "tidak berwenang" if role == "stranger" else "tidak berlaku"
         assert tap.answer is not None and expected in tap.answer.text
+    await db.unchanged(new_audit=["stranger_refused"] * 2)

@@ -8,7 +8,8 @@ from bot.app.services import Services
 from bot.core.visits import VisitStatus
 from simulator import BotApiSimulator
 from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER, STRANGER
-from tests.flows import register
+from tests.dbstate import watch
+from tests.flows import ktp_image, register
 
 
 async def card(sim: BotApiSimulator, approver: int = APPROVER) -> object:
@@ -50,10 +51,12 @@ async def test_changing_ones_mind_after_deny_keeps_the_request_pending(
     await register(sim)
     approver = sim.user(APPROVER)
     await card(sim)
+    db = await watch(app, sim)
     await approver.tap("Tolak")
     await approver.wait_for("alasan penolakan")
     await approver.tap("Batal menolak")
     await approver.wait_for("Penolakan dibatalkan")
+    await db.unchanged()
     await approver.tap("Setujui")
     await sim.user(OFFICER).wait_for("disetujui")
     assert (await only_visit(services)).status == VisitStatus.APPROVED
@@ -91,11 +94,13 @@ async def test_second_tap_after_decision_changes_nothing(
     visit_id = approval_visit(approval)
     await sim.user(APPROVER).tap("Setujui")
     await sim.user(OFFICER).wait_for("disetujui")
+    db = await watch(app, sim)
     # A client showing the old card (a slow phone) taps its Tolak button late.
     again = await sim.user(APPROVER).send_callback(approval, f"v1:no:{visit_id}")
     await sim.settle()
     assert again.answer is not None and "sudah diputuskan" in again.answer.text
     assert (await only_visit(services)).status == VisitStatus.APPROVED
+    await db.unchanged()
 
 
 def approval_visit(message: object) -> int:
@@ -109,6 +114,7 @@ async def test_forged_approve_taps_are_refused(
     await register(sim)
     approval = await card(sim)
     visit_id = approval_visit(approval)
+    db = await watch(app, sim)
     # The officer and the escort forge the approver's callback data on their own messages.
     for person in (OFFICER, ESCORT):
         user = sim.user(person)
@@ -130,3 +136,23 @@ async def test_forged_approve_taps_are_refused(
         await sim.settle()
         assert tap.answer is not None and "tidak berlaku" in tap.answer.text
     assert (await only_visit(services)).status == VisitStatus.PENDING
+    await db.unchanged(new_audit=["stranger_refused"] * 2)
+
+
+async def test_a_reason_that_is_no_reason_decides_nothing(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    await register(sim)
+    approver = sim.user(APPROVER)
+    await card(sim)
+    await approver.tap("Tolak")
+    await approver.wait_for("alasan penolakan")
+    db = await watch(app, sim)  # the prompt is open: the reason is what is refused
+    await approver.send_text("x" * 301)
+    await approver.wait_for("Alasan terlalu panjang")
+    await approver.send_photo(ktp_image())
+    await approver.wait_for("harus berupa teks")
+    await db.unchanged()
+    assert (await only_visit(services)).status == VisitStatus.PENDING
+    await approver.send_text("Tidak ada jadwal")  # the prompt is still waiting
+    await approver.wait_for("Permintaan ditolak")

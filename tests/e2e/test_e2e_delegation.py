@@ -6,6 +6,7 @@ from bot.app.services import Services
 from bot.core.visits import VisitStatus
 from simulator import BotApiSimulator
 from tests.conftest import APPROVER, ESCORT, OFFICER, FakeClock
+from tests.dbstate import watch
 from tests.flows import register
 
 
@@ -44,6 +45,7 @@ async def test_delegate_approves_on_behalf_then_not_after_the_period(
     clock.advance(days=1)
     await register(sim)
     (pending,) = await services.storage.visits.with_status(VisitStatus.PENDING)
+    db = await watch(app, sim)
     tap = await dewi.send_callback(card, f"v1:ok:{pending.id}")
     await sim.settle()
     assert tap.answer is not None and "khusus untuk Kepala Seksi" in (tap.answer.text or "")
@@ -53,6 +55,7 @@ async def test_delegate_approves_on_behalf_then_not_after_the_period(
     )
     still = await services.storage.visits.get(pending.id)
     assert still is not None and still.status == VisitStatus.PENDING
+    await db.unchanged()
 
 
 async def test_a_forged_delegation_period_is_stale_and_delegates_nobody(
@@ -72,9 +75,11 @@ async def test_a_forged_delegation_period_is_stale_and_delegates_nobody(
 
 
 async def test_only_approvers_delegate(sim: BotApiSimulator, app: object) -> None:
+    db = await watch(app, sim)
     officer = sim.user(OFFICER)
     await officer.send_text("/delegasi")
     await officer.wait_for("khusus untuk Kepala Seksi")
+    await db.unchanged()
 
 
 async def test_a_delegates_decision_names_the_principal_in_the_same_commit(

@@ -20,6 +20,7 @@ from tests.conftest import (
     STRANGER,
     FakeClock,
 )
+from tests.dbstate import watch
 from tests.flows import Visitor, approve, badge_link, register, scan
 
 
@@ -51,6 +52,7 @@ async def test_stranger_scanning_a_badge_learns_nothing(
     sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     link = await approved(sim)
+    db = await watch(app, sim)
     stranger = sim.user(STRANGER)
     await stranger.open_link(link)
     reply = await stranger.wait_for("ID Telegram Anda")
@@ -60,12 +62,14 @@ async def test_stranger_scanning_a_badge_learns_nothing(
     assert await visit_status(services) == VisitStatus.APPROVED
     events = await services.storage.audit.events()
     assert any(e.action == "stranger_refused" and e.actor_id == STRANGER for e in events)
+    await db.unchanged(new_audit=["stranger_refused"])
 
 
 async def test_forged_and_foreign_tokens_are_refused_and_audited(
     sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     await approved(sim)
+    db = await watch(app, sim)
     escort = sim.user(ESCORT)
     foreign = new_credentials(b"another-deployment-secret-0123456789", 1).token
     for token in ("A" * 38, foreign, "abc"):
@@ -77,6 +81,8 @@ async def test_forged_and_foreign_tokens_are_refused_and_audited(
     assert await visit_status(services) == VisitStatus.APPROVED
     events = [e.action for e in await services.storage.audit.events()]
     assert events.count("badge_unknown") == 4
+    # One alert per approver: alerts are keyed by the time, and the test's clock stands still.
+    await db.unchanged(new_audit=["badge_unknown"] * 4, new_outbox=["forged"] * 2)
 
 
 async def test_expired_badge_is_refused_and_the_officer_told(
@@ -122,12 +128,15 @@ async def test_manual_code_and_badge_photo_work_like_a_scan(
     await escort.tap("Catat KELUAR")
     await escort.wait_for("KELUAR tercatat")
     assert await visit_status(services) == VisitStatus.DONE
+    db = await watch(app, sim)
     await escort.send_text(f"/keluar {code}")
     await escort.wait_for("sudah tidak berlaku")
+    await db.unchanged(new_audit=["badge_finished"])
 
 
 async def test_bad_codes_and_unreadable_photos(sim: BotApiSimulator, app: object) -> None:
     await approved(sim)
+    db = await watch(app, sim)
     escort = sim.user(ESCORT)
     await escort.send_text("/kode")
     await escort.wait_for("tercetak di bawah QR")
@@ -139,12 +148,14 @@ async def test_bad_codes_and_unreadable_photos(sim: BotApiSimulator, app: object
     Image.new("RGB", (300, 300), "white").save(blank, "JPEG")
     await escort.send_photo(blank.getvalue())
     await escort.wait_for("Tidak ada QR badge")
+    await db.unchanged(new_audit=["badge_unknown"])
 
 
 async def test_only_escorts_record_entry_and_exit(
     sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     link = await approved(sim)
+    db = await watch(app, sim)
     for person in (APPROVER, ADMIN):
         user = sim.user(person)
         await user.open_link(link)
@@ -161,6 +172,7 @@ async def test_only_escorts_record_entry_and_exit(
     await sim.settle()
     assert forged.answer is not None and "tidak berlaku" in forged.answer.text
     assert await visit_status(services) == VisitStatus.APPROVED
+    await db.unchanged()
 
 
 async def test_who_is_inside_and_what_is_pending(
@@ -185,6 +197,7 @@ async def test_who_is_inside_and_what_is_pending(
 
 
 async def test_start_menus_and_strangers(sim: BotApiSimulator, app: object) -> None:
+    db = await watch(app, sim)
     officer = sim.user(OFFICER)
     await officer.send_text("/start")
     welcome = await officer.wait_for("Selamat datang")
@@ -196,12 +209,14 @@ async def test_start_menus_and_strangers(sim: BotApiSimulator, app: object) -> N
         await stranger.send_text(text)
         reply = await stranger.wait_for("ID Telegram Anda")
         assert f"{STRANGER}" in reply.text_or_caption
+    await db.unchanged(new_audit=["stranger_refused"] * 3)
 
 
 async def test_forged_badge_alerts_every_approver(
     sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     await approved(sim)
+    db = await watch(app, sim)
     escort = sim.user(ESCORT)
     forged = new_credentials(b"another-deployment-secret-0123456789", 1).token
     await escort.open_link(deep_link(BOT_USERNAME, forged))
@@ -209,12 +224,14 @@ async def test_forged_badge_alerts_every_approver(
     for approver in (APPROVER, APPROVER2):
         alert = await sim.user(approver).wait_for("Badge tidak dikenal/palsu")
         assert "Dewi" in alert.text_or_caption
+    await db.unchanged(new_audit=["badge_unknown"], new_outbox=["forged"] * 2)
 
 
 async def test_manual_codes_are_rate_limited(
     sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
 ) -> None:
     await approved(sim)
+    db = await watch(app, sim)
     badge = next(m for m in sim.user(OFFICER).bot_messages if "Kode manual" in (m.caption or ""))
     good = badge.caption.rsplit(" ", 1)[1]
     escort = sim.user(ESCORT)
@@ -224,6 +241,7 @@ async def test_manual_codes_are_rate_limited(
     await escort.send_text(f"/kode {good}")  # even the right code waits now
     await escort.wait_for("Terlalu banyak kode salah")
     assert not any("Catat MASUK" in str(m.buttons) for m in escort.bot_messages)
+    await db.unchanged(new_audit=["badge_unknown"] * 5)
     clock.advance(minutes=11)
     await escort.send_text(f"/kode {good}")
     view = await escort.wait_for("Badge pengunjung")

@@ -6,6 +6,7 @@ from bot.app.services import Services
 from bot.core.visits import VisitStatus
 from simulator import BotApiSimulator
 from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER, FakeClock
+from tests.dbstate import watch
 from tests.flows import NIK_WOMAN, Visitor, approve, badge_link, register, scan
 
 
@@ -68,9 +69,11 @@ async def test_whole_visit(
     assert done.form_done_at is not None and done.handover_at is not None
     assert done.started_at <= done.form_done_at <= done.submitted_at <= done.handover_at
 
+    db = await watch(app, sim)
     await escort.open_link(link)
     reused = await escort.wait_for("tidak berlaku")
     assert reused.buttons == []
+    await db.unchanged(new_audit=["badge_finished"])
 
     actions = [e.action for e in await services.storage.audit.events(visit.id)]
     assert actions[:4] == ["submit", "approve", "enter", "exit"]

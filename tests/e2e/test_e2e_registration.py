@@ -8,6 +8,7 @@ from bot.app.services import Services
 from bot.core.visits import VisitStatus
 from simulator import BotApiSimulator
 from tests.conftest import APPROVER, ESCORT, OFFICER
+from tests.dbstate import watch
 from tests.flows import NIK_WOMAN, Visitor, ktp_image, register
 
 
@@ -47,9 +48,11 @@ async def test_wrong_nik_says_what_is_wrong_and_asks_again(
     await start_form(sim)
     await officer.send_photo(ktp_image())
     await officer.wait_for("NIK")
+    db = await watch(app, sim)
     await officer.send_text(nik)
     await officer.wait_for(says)
     await officer.wait_for("Ketik <b>NIK</b>".replace("<b>", "").replace("</b>", ""))
+    await db.unchanged()
     await officer.send_text(NIK_WOMAN)  # the form continues where it was
     await officer.wait_for("nama lengkap")
 
@@ -59,10 +62,12 @@ async def test_text_or_file_where_the_ktp_photo_is_expected(
 ) -> None:
     officer = sim.user(OFFICER)
     await start_form(sim)
+    db = await watch(app, sim)
     await officer.send_text("ini KTP-nya")
     await officer.wait_for("bukan teks")
     await officer.send_document(b"%PDF-1.4 not a photo", "ktp.pdf", "application/pdf")
     await officer.wait_for("bukan sebagai File")
+    await db.unchanged()
     await officer.send_photo(ktp_image())
     await officer.wait_for("NIK")
 
@@ -70,8 +75,10 @@ async def test_text_or_file_where_the_ktp_photo_is_expected(
 async def test_photo_where_text_is_expected(sim: BotApiSimulator, app: object) -> None:
     officer = sim.user(OFFICER)
     await to_name_step(sim)
+    db = await watch(app, sim)
     await officer.send_photo(ktp_image())
     await officer.wait_for("bukan foto")
+    await db.unchanged()
     await officer.send_text("Ayu")
     await officer.wait_for("instansi")
 
@@ -79,12 +86,14 @@ async def test_photo_where_text_is_expected(sim: BotApiSimulator, app: object) -
 async def test_huge_name_is_refused(sim: BotApiSimulator, app: object, services: Services) -> None:
     officer = sim.user(OFFICER)
     await to_name_step(sim)
+    db = await watch(app, sim)
     huge = "A" * 5000
     # A Telegram client splits anything over 4096 characters into several messages.
     for chunk in (huge[:4096], huge[4096:]):
         await officer.send_text(chunk)
         await officer.wait_for("terlalu panjang")
     await officer.wait_for("nama lengkap")
+    await db.unchanged()
     await officer.send_text("Ayu")
     await officer.wait_for("instansi")
     assert await pending(services) == []
@@ -97,14 +106,18 @@ async def test_bad_phone_and_duration(sim: BotApiSimulator, app: object) -> None
     await officer.wait_for("instansi")
     await officer.send_text("PT A")
     await officer.wait_for("nomor HP")
+    db = await watch(app, sim)
     await officer.send_text("telepon saya")
     await officer.wait_for("Nomor HP tidak valid")
+    await db.unchanged()
     await officer.send_text("+62 812 3456 7890")
     await officer.wait_for("keperluan")
     await officer.send_text("Ganti UPS")
     await officer.wait_for("Berapa lama")
+    db = await watch(app, sim)
     await officer.send_text("sepuluh jam")
     await officer.wait_for("antara 5 dan 480")
+    await db.unchanged()
     await officer.send_text("45 menit")
     await officer.wait_for("Perangkat yang dibawa")
     await officer.tap("Tidak membawa perangkat")
@@ -132,6 +145,7 @@ async def test_cancel_at_every_step_stores_nothing(
 ) -> None:
     officer = sim.user(OFFICER)
     answers = [ktp_image(), NIK_WOMAN, "Ayu Lestari", "PT A", "081234567890", "Ganti UPS", "30"]
+    db = await watch(app, sim)  # a cancelled form leaves no trace at all
     await start_form(sim)
     for answer in answers[:step]:
         if isinstance(answer, bytes):
@@ -149,6 +163,7 @@ async def test_cancel_at_every_step_stores_nothing(
     await officer.wait_for("Perintah tidak dikenal")
     await officer.send_text("/batal")
     await officer.wait_for("Tidak ada pendaftaran yang sedang berjalan")
+    await db.unchanged()
 
 
 async def test_back_and_edit_from_the_summary(
@@ -190,14 +205,18 @@ async def test_stale_registration_buttons_change_nothing(
 ) -> None:
     officer = sim.user(OFFICER)
     await register(sim)
+    db = await watch(app, sim)
     summary = next(m for m in officer.bot_messages if "Periksa data" in m.text_or_caption)
     callback = await officer.send_callback(summary, "v1:reg:send")  # a double submit
     await sim.settle()
     assert callback.answer is not None and "tidak berlaku" in callback.answer.text
     assert len(await pending(services)) == 1
+    await db.unchanged()
 
 
 async def test_only_officers_register(sim: BotApiSimulator, app: object) -> None:
+    db = await watch(app, sim)
     for person in (APPROVER, ESCORT):
         await sim.user(person).send_text("/daftar")
         await sim.user(person).wait_for("khusus untuk Petugas")
+    await db.unchanged()

@@ -13,6 +13,7 @@ from bot.core import callbacks
 from simulator import BotApiSimulator
 from simulator.message import SimMessage
 from tests.conftest import ADMIN, APPROVER, ESCORT, OFFICER, FakeClock
+from tests.dbstate import watch
 from tests.flows import NIK_MAN, NIK_WOMAN, Visitor, approve, badge_link, register, scan
 
 MASKED_WOMAN = "3508**********02"
@@ -142,12 +143,14 @@ async def test_report_for_typed_dates_and_bad_input(
     assert sent.document_name == "laporan-akses-2026-11-01_2026-11-30.pdf"
     await approver.send_text("/laporan 2026-10-01 2026-10-31")
     await approver.wait_for("Tidak ada permintaan akses pada periode 01-10-2026 s.d. 31-10-2026")
+    db = await watch(app, sim)
     await approver.send_text("/laporan kemarin")
     await approver.wait_for("Tanggal tidak dikenali")
     await approver.send_text("/laporan 2026-11-30 2026-11-01")
     await approver.wait_for("Tanggal awal harus sebelum")
     await approver.send_text("/laporan 2024-01-01 2026-11-30")
     await approver.wait_for("Periode terlalu panjang")
+    await db.unchanged()
 
 
 async def test_statistics_chart(
@@ -187,13 +190,16 @@ async def test_history_by_nik_and_name(
     await officer.wait_for("Tidak ada riwayat kunjungan")
     await officer.send_text("/riwayat 1234567890123456")
     await officer.wait_for("Tidak ada riwayat kunjungan untuk 1234**********56")
+    db = await watch(app, sim)
     await officer.send_text("/riwayat ab")
     await officer.wait_for("paling sedikit 3 huruf")
     await officer.send_text("/riwayat")
     await officer.wait_for("Ketik NIK atau nama")
+    await db.unchanged()
 
 
 async def test_escort_is_refused_politely(sim: BotApiSimulator, app: object) -> None:
+    db = await watch(app, sim)
     escort = sim.user(ESCORT)
     for command in ("/laporan", "/statistik 2026-11-01 2026-11-28", "/riwayat Ayu"):
         await escort.send_text(command)
@@ -204,5 +210,6 @@ async def test_escort_is_refused_politely(sim: BotApiSimulator, app: object) -> 
     await sim.settle()
     assert forged.answer is not None and "hanya untuk Petugas" in forged.answer.text
     assert not any(m.document_name for m in escort.bot_messages)
+    await db.unchanged()
     assert ("laporan", "Laporan pencatatan akses (XLSX dan PDF)") in sim.commands_for(OFFICER)
     assert "laporan" not in [c for c, _ in sim.commands_for(ESCORT)]

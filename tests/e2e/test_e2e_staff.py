@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 
 from bot.app.services import Services
+from bot.core import callbacks
 from bot.core.invites import INVITE_LENGTH, START_RE, is_invite, new_invite_token
 from bot.core.roles import Role
 from bot.core.tokens import TOKEN_LENGTH, deep_link, new_credentials
 from simulator import BotApiSimulator
 from tests.conftest import ADMIN, APPROVER, BOT_USERNAME, ESCORT, OFFICER, STRANGER, FakeClock
+from tests.dbstate import watch
 
 LINK_RE = re.compile(r"https://t\.me/\S+")
 NEWCOMER = 9002
@@ -67,9 +69,11 @@ async def test_invitation_end_to_end(
     assert "staff_invited" in actions and "staff_added" in actions
 
     # The same link a second time, by anyone, is dead.
+    db = await watch(app, sim)
     await sim.user(STRANGER).open_link(link)
     await sim.user(STRANGER).wait_for("tidak berlaku")
     assert services.member(STRANGER) is None
+    await db.unchanged(new_audit=["invitation_refused"])
 
 
 async def test_expired_invitation_is_refused(
@@ -77,28 +81,34 @@ async def test_expired_invitation_is_refused(
 ) -> None:
     link = await invite(sim, "Kepala Seksi")
     clock.advance(hours=25)
+    db = await watch(app, sim)
     stranger = sim.user(STRANGER)
     await stranger.open_link(link)
     await stranger.wait_for("tidak berlaku")
     assert services.member(STRANGER) is None
     actions = [e.action for e in await services.storage.audit.events()]
     assert "invitation_refused" in actions
+    await db.unchanged(new_audit=["invitation_refused"])
 
 
 async def test_a_badge_token_with_the_prefix_still_goes_to_the_scan(
     sim: BotApiSimulator, app: object
 ) -> None:
+    db = await watch(app, sim)
     escort = sim.user(ESCORT)
     await escort.open_link(deep_link(BOT_USERNAME, "inv_" + "A" * 34))
     await escort.wait_for("tidak dikenal atau palsu")
+    await db.unchanged(new_audit=["badge_unknown"], new_outbox=["forged"] * 2)
 
 
 async def test_only_admins_administer(sim: BotApiSimulator, app: object) -> None:
+    db = await watch(app, sim)
     for user_id in (OFFICER, APPROVER):
         person = sim.user(user_id)
         for command in ("/staf", "/undang"):
             await person.send_text(command)
             await person.wait_for("khusus untuk Admin")
+    await db.unchanged()
     assert "staf" in [c for c, _ in sim.commands_for(ADMIN)]
     assert "staf" not in [c for c, _ in sim.commands_for(OFFICER)]
 
@@ -139,6 +149,7 @@ async def test_config_admins_cannot_be_removed(
     listing = await admin.wait_for("Daftar staf")
     await admin.tap("Admin TI", listing)
     await admin.wait_for("Tekan peran")
+    db = await watch(app, sim)
     untick = await admin.tap("☑️ Admin")
     await sim.settle()
     assert untick is not None and "tetap admin" in untick.answer.text  # type: ignore[union-attr]
@@ -146,6 +157,7 @@ async def test_config_admins_cannot_be_removed(
     await sim.settle()
     assert remove is not None and "diri sendiri" in remove.answer.text  # type: ignore[union-attr]
     assert services.member(ADMIN) is not None
+    await db.unchanged()
 
 
 async def test_forged_staff_buttons_are_stale_and_change_nothing(
@@ -171,3 +183,38 @@ async def test_forged_staff_buttons_are_stale_and_change_nothing(
     assert await services.storage.audit.events() == before
     rows = {r.user_id: r for r in await services.storage.staff.all()}
     assert rows[OFFICER].roles == {Role.OFFICER} and rows[OFFICER].active
+
+
+async def test_forged_admin_and_delegation_taps_change_nothing(
+    sim: BotApiSimulator, app: object
+) -> None:
+    """The admin's and the section head's buttons, pressed from modified clients."""
+    link = await invite(sim, "Petugas")
+    await sim.add_user(NEWCOMER, "Joko").open_link(link)
+    admin = sim.user(ADMIN)
+    ask = await admin.wait_for("membuka tautan undangan")
+    confirm = ask.callback_data("✅ Konfirmasi")
+    invitation_id = confirm.rsplit(":", 1)[1]
+    admin_only = [
+        callbacks.pack(callbacks.STAFF_VIEW, OFFICER),
+        callbacks.pack(callbacks.STAFF_ROLE, f"{OFFICER}:15"),
+        callbacks.pack(callbacks.STAFF_REMOVE, OFFICER),
+        callbacks.pack(callbacks.INVITE_ROLE, 15),
+        callbacks.pack(callbacks.INVITE_MAKE, 15),
+        confirm,
+        callbacks.pack(callbacks.INVITE_NO, invitation_id),
+    ]
+    approver_only = [callbacks.pack(callbacks.DELEGATE_FOR, f"{ESCORT}:7")]
+    db = await watch(app, sim)
+    for user_id in (OFFICER, APPROVER, ESCORT, STRANGER):
+        person = sim.user(user_id)
+        await person.send_text("/start")
+        own = await person.wait_for()
+        for data in [*admin_only, *([] if user_id == APPROVER else approver_only)]:
+            tap = await person.send_callback(own, data)
+            await sim.settle()
+            refusal = "tidak berwenang" if user_id == STRANGER else "khusus untuk"
+            assert tap.answer is not None and refusal in tap.answer.text, (user_id, data)
+    await db.unchanged(new_audit=["stranger_refused"] * (1 + len(admin_only) + 1))
+    await admin.tap("✅ Konfirmasi", ask)  # the invitation still waits for the admin
+    await admin.wait_for("kini terdaftar")
