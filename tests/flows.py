@@ -42,6 +42,16 @@ class Visitor:
         return form_texts.script(asdict(self))
 
 
+async def act(officer: SimUser, move: Move) -> None:
+    """One answer of the form's script, given as the officer would."""
+    if move.act == Act.PHOTO:
+        await officer.send_photo(ktp_image())
+    elif move.act == Act.TAP:
+        await officer.tap(move.text)
+    else:
+        await officer.send_text(move.text)
+
+
 async def fill_in(
     officer: SimUser,
     moves: list[Move],
@@ -54,12 +64,7 @@ async def fill_in(
     wait_for = functools.partial(officer.wait_for, timeout=timeout)
     reply = None
     for move in moves:
-        if move.act == Act.PHOTO:
-            await officer.send_photo(ktp_image())
-        elif move.act == Act.TAP:
-            await officer.tap(move.text)
-        else:
-            await officer.send_text(move.text)
+        await act(officer, move)
         reply = await wait_for(
             predicate=lambda m, then=move.then: (
                 then in m.text_or_caption or "pernah terdaftar" in m.text_or_caption

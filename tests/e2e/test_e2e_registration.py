@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.app.services import Services
+from bot.core.form import FORM
 from bot.core.visits import VisitStatus
-from simulator import BotApiSimulator
+from simulator import BotApiSimulator, SimMessage
 from tests.conftest import APPROVER, ESCORT, OFFICER
-from tests.flows import NIK_WOMAN, Visitor, ktp_image, register
+from tests.flows import NIK_WOMAN, Visitor, act, fill_in, ktp_image, register
 
 
 async def start_form(sim: BotApiSimulator) -> None:
@@ -126,19 +127,17 @@ async def test_html_in_fields_is_shown_literally(
     assert visit.name == name  # stored as typed, escaped only when shown
 
 
-@pytest.mark.parametrize("step", range(8))
+@pytest.mark.parametrize("step", range(len(FORM)))
 async def test_cancel_at_every_step_stores_nothing(
     sim: BotApiSimulator, app: object, services: Services, step: int
 ) -> None:
     officer = sim.user(OFFICER)
-    answers = [ktp_image(), NIK_WOMAN, "Ayu Lestari", "PT A", "081234567890", "Ganti UPS", "30"]
+    moves = Visitor(organisation="PT A", purpose="Ganti UPS", duration="30").script()
     await start_form(sim)
-    for answer in answers[:step]:
-        if isinstance(answer, bytes):
-            await officer.send_photo(answer)
-        else:
-            await officer.send_text(answer)
+    for move in moves[:step]:
+        await act(officer, move)
         await sim.settle()
+    await officer.wait_for(moves[step].asked)
     if step % 2:
         await officer.send_text("/batal")
     else:
@@ -201,3 +200,39 @@ async def test_only_officers_register(sim: BotApiSimulator, app: object) -> None
     for person in (APPROVER, ESCORT):
         await sim.user(person).send_text("/daftar")
         await sim.user(person).wait_for("khusus untuk Petugas")
+
+
+async def refused(sim: BotApiSimulator, question: SimMessage, data: str) -> None:
+    callback = await sim.user(OFFICER).send_callback(question, data)
+    await sim.settle()
+    assert callback.answer is not None and "tidak berlaku" in callback.answer.text, data
+
+
+async def test_buttons_of_another_question_change_nothing(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    # One conversation state serves the whole form: each tap is checked against the open
+    # question, so a button kept from (or forged for) another question is refused.
+    officer = sim.user(OFFICER)
+    moves = Visitor(purpose="Ganti UPS", duration="60 mnt").script()
+    duration = FORM.number("duration") - 1
+    await start_form(sim)
+    question = await fill_in(officer, moves[:2])  # the KTP photo and the NIK: the name is asked
+    for data in [
+        "v1:reg:c:purpose:0",  # a suggested purpose, before the purpose is asked
+        "v1:reg:n:equipment",  # "no equipment"
+        "v1:reg:n:name",  # "none" for a required field
+        "v1:reg:e:name",  # an edit button, before the summary
+        "v1:reg:send",
+        "v1:reg:reuse",  # no returning visitor was offered
+    ]:
+        await refused(sim, question, data)
+    question = await fill_in(officer, moves[2:duration])
+    assert "Berapa lama" in question.text_or_caption
+    await refused(sim, question, "v1:reg:c:duration:9")  # there is no ninth duration
+    await refused(sim, question, "v1:reg:c:purpose:0")  # the purpose is answered already
+    summary = await fill_in(officer, moves[duration:])
+    assert "Nama: Ayu Lestari" in summary.text_or_caption
+    assert "Keperluan: Ganti UPS" in summary.text_or_caption
+    assert "Durasi: 60 menit" in summary.text_or_caption
+    assert await pending(services) == []
