@@ -129,9 +129,10 @@ class Form:
         """Where the draft stands, read through the old numbering once if it is that old."""
         upgrade(draft)
         step = draft.get("step", self.first)
-        if step in self._index or step in (CONFIRM, RETURNING):
+        if step in self._index or step == RETURNING:
             return str(step)
-        return self.go(draft, CONFIRM)  # a field this version no longer asks
+        # The summary, or a field this version no longer asks: the summary, if it is complete.
+        return self.go(draft, CONFIRM)
 
     def go(self, draft: MutableMapping[str, Any], step: str) -> str:
         """Move the draft to ``step``, returning the step to ask.
