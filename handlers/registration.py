@@ -113,7 +113,7 @@ async def resume_after_restart(app: Application) -> None:  # type: ignore[type-a
     """
     assert app.persistence is not None
     for key, state in (await app.persistence.get_conversations("registration")).items():
-        chat_id, user_id = key[0], key[-1]
+        chat_id, user_id = key[0], int(key[-1])
         draft = app.user_data.get(user_id, {}).get("draft")
         if state is None or not draft or "step" not in draft:
             continue
@@ -192,7 +192,8 @@ async def suggestion(update: Update, context: BotContext) -> int | None:
     field = FORM.get(name)
     suggested = form_texts.FIELDS[name].suggested if field is not None else ()
     if field is None or name != _step(context) or int(index) >= len(suggested):
-        return await stale(update, context)
+        await stale(update, context)
+        return None
     await _done_with_button(update)
     return await _accept(update, context, field, suggested[int(index)])
 
@@ -202,7 +203,8 @@ async def nothing(update: Update, context: BotContext) -> int | None:
     _, name = _tapped(update)
     field = FORM.get(name)
     if field is None or not field.optional or name != _step(context):
-        return await stale(update, context)
+        await stale(update, context)
+        return None
     await _done_with_button(update)
     draft = _draft(context)
     draft[name] = ""
@@ -212,7 +214,8 @@ async def nothing(update: Update, context: BotContext) -> int | None:
 async def returning(update: Update, context: BotContext) -> int | None:
     """Reuse a returning visitor's stored details, or type them anew."""
     if _step(context) != RETURNING:
-        return await stale(update, context)
+        await stale(update, context)
+        return None
     await _done_with_button(update)
     return await _ask(update, context, FORM.after_returning(reuse=_tapped(update) == ["reuse"]))
 
@@ -221,7 +224,8 @@ async def edit_field(update: Update, context: BotContext) -> int | None:
     """From the summary: change one field, then come back to the summary."""
     _, name = _tapped(update)
     if FORM.get(name) is None or _step(context) != CONFIRM:
-        return await stale(update, context)
+        await stale(update, context)
+        return None
     await _done_with_button(update)
     _draft(context)["editing"] = True
     return await _ask(update, context, name)
@@ -237,7 +241,8 @@ async def back(update: Update, context: BotContext) -> int:
 async def submit(update: Update, context: BotContext) -> int | None:
     """SOP step 3: hand the form to the section head(s)."""
     if _step(context) != CONFIRM:
-        return await stale(update, context)
+        await stale(update, context)
+        return None
     await _done_with_button(update)
     services = context.services
     draft = _draft(context)

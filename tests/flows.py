@@ -52,6 +52,10 @@ async def act(officer: SimUser, move: Move) -> None:
         await officer.send_text(move.text)
 
 
+def _asks(question: str, message: SimMessage) -> bool:
+    return question in message.text_or_caption or "pernah terdaftar" in message.text_or_caption
+
+
 async def fill_in(
     officer: SimUser,
     moves: list[Move],
@@ -65,11 +69,7 @@ async def fill_in(
     reply = None
     for move in moves:
         await act(officer, move)
-        reply = await wait_for(
-            predicate=lambda m, then=move.then: (
-                then in m.text_or_caption or "pernah terdaftar" in m.text_or_caption
-            )
-        )
+        reply = await wait_for(predicate=functools.partial(_asks, move.then))
         if move.then not in reply.text_or_caption:
             await officer.tap(form_texts.BTN_FRESH)
             reply = await wait_for(move.then)
