@@ -42,6 +42,11 @@ class Visitor:
         return form_texts.script(asdict(self))
 
 
+def at(moves: list[Move], field: str) -> int:
+    """The place of ``field``'s answer in a script (so a test never counts the form itself)."""
+    return next(i for i, move in enumerate(moves) if move.field == field)
+
+
 async def act(officer: SimUser, move: Move) -> None:
     """One answer of the form's script, given as the officer would."""
     if move.act == Act.PHOTO:

@@ -15,7 +15,7 @@ from bot import texts
 from bot.core.form import FORM, Rejected
 from simulator import BotApiSimulator
 from tests.conftest import OFFICER, FakeClock
-from tests.flows import Visitor, fill_in, ktp_image
+from tests.flows import Visitor, at, fill_in, ktp_image
 
 # Telegram delivers 1..4096 characters, trimmed; anything in Unicode may be in between.
 telegram_text = st.text(min_size=1, max_size=4096).map(str.strip).filter(bool)
@@ -56,7 +56,7 @@ async def test_any_text_in_a_text_step(
 ) -> None:
     officer = sim.user(OFFICER)
     moves = Visitor(organisation="PT A", purpose="Ganti UPS").script()
-    before = FORM.number(step) - 1
+    before = at(moves, step)
     await officer.send_text("/daftar")
     await officer.wait_for(moves[0].asked)
     await fill_in(officer, moves[:before])

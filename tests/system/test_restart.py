@@ -13,7 +13,7 @@ from bot.texts import form as form_texts
 from handlers.registration import FILLING
 from simulator import BotApiSimulator, Faults
 from tests.conftest import APPROVER, OFFICER, FakeClock
-from tests.flows import NIK_WOMAN, Visitor, fill_in, register
+from tests.flows import NIK_WOMAN, Visitor, at, fill_in, register
 
 
 async def restart(app: object, config: Config, clock: FakeClock) -> object:
@@ -31,6 +31,7 @@ TYPED = Visitor(
     duration="30",
     equipment="Laptop",
 ).script()
+NAME = at(TYPED, "name")
 
 
 async def to_name_step(sim: BotApiSimulator, config: Config, clock: FakeClock) -> Application:  # type: ignore[type-arg]
@@ -40,7 +41,7 @@ async def to_name_step(sim: BotApiSimulator, config: Config, clock: FakeClock) -
     officer = sim.user(OFFICER)
     await officer.send_text("/daftar")
     await officer.wait_for(TYPED[0].asked)
-    await fill_in(officer, TYPED[:2])
+    await fill_in(officer, TYPED[:NAME])
     return app
 
 
@@ -61,7 +62,7 @@ async def test_half_filled_form_survives_a_restart(
     try:
         await officer.wait_for("dimulai ulang", since=0)
         await officer.wait_for("nama lengkap")
-        summary = await fill_in(officer, TYPED[2:])
+        summary = await fill_in(officer, TYPED[NAME:])
         await officer.tap("Kirim ke Kepala Seksi", summary)
         await officer.wait_for("terkirim")
         (visit,) = await app.bot_data.storage.visits_with_status(VisitStatus.PENDING)  # type: ignore[attr-defined]
@@ -111,8 +112,8 @@ async def test_a_form_saved_with_a_numbered_step_resumes(
     await start_polling(app, poll_timeout=1)
     try:
         await officer.wait_for("dimulai ulang", since=0)
-        await officer.wait_for(TYPED[2].asked)
-        summary = await fill_in(officer, TYPED[2:])
+        await officer.wait_for(TYPED[NAME].asked)
+        summary = await fill_in(officer, TYPED[NAME:])
         await assert_saved(app, "confirm", FILLING)
         await officer.tap(form_texts.BTN_SUBMIT, summary)
         await officer.wait_for("terkirim")
