@@ -215,11 +215,11 @@ async def run_load(spec: LoadSpec, *, profile: Path | None = None) -> LoadResult
             for user_id, name, _ in people:
                 sim.add_user(user_id, name)
             text = config_text(sim.base_url, sim.base_file_url, people)
-            bot.app.config.write_text(text, encoding="utf-8")
+            bot.config.write_text(text, encoding="utf-8")
             if spec.seed_visits:
                 from bench.storage_bench import seed
 
-                await seed(bot.app.config, spec.seed_visits)
+                await seed(bot.config, spec.seed_visits)
             await bot.start()
             await _ready(sim, bot)
             async with Inbox(sim) as inbox:

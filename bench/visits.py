@@ -1,10 +1,10 @@
 """What the simulated people do: one complete visit, for the real bot and for the baseline.
 
-Both scripts send the same 15 updates in the same order from the same people, each person
+Both scripts send the same updates in the same order from the same people, each person
 waiting for the bot's answer before acting again:
 
-- officer: /daftar, KTP photo, NIK, name, organisation, phone, tap purpose, tap duration,
-  equipment, tap submit (10);
+- officer: /daftar, one answer per form field as bot/texts/form.script gives them (the KTP
+  photo, typed text, or a tap on a suggested answer), tap submit;
 - section head: tap approve (1);
 - escort: open the badge's deep link, tap enter, open it again, tap exit (4).
 """
@@ -13,28 +13,34 @@ from __future__ import annotations
 
 import io
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 from PIL import Image, ImageDraw
 
 from bench.baseline import BUTTON
 from bench.inbox import Inbox, Predicate
-from bot import texts
+from bot.core.form import FORM, Act, Move
 from bot.core.qr import decode_qr
 from bot.texts import approval as approval_texts
 from bot.texts import door as door_texts
+from bot.texts import form as form_texts
 from simulator import SimMessage, SimUser
 
-UPDATES_PER_VISIT = 15
+# /daftar, the form, submit; approve; the escort's two scans and two taps.
+UPDATES_PER_VISIT = 1 + len(FORM) + 1 + 1 + 4
 
 
 @dataclass(frozen=True)
 class Visitor:
+    """The answers, by form field (bot/core/form.py); the suggested ones are tapped."""
+
     nik: str
     name: str
     organisation: str = "PT Jaringan Nusantara"
     phone: str = "0812-3456-7890"
+    purpose: str = form_texts.PURPOSES[0]
+    duration: str = form_texts.FIELDS["duration"].suggested[0]
     equipment: str = "Laptop, kabel konsol"
 
 
@@ -87,6 +93,15 @@ class Harness:
         await self.inbox.wait_answer(self.inbox.expect_answer(callback), person.id)  # type: ignore[arg-type]
 
 
+def _answer(person: SimUser, move: Move, question: SimMessage) -> Awaitable[object]:
+    """The officer's update for one move of the form's script."""
+    if move.act == Act.PHOTO:
+        return person.send_photo(KTP)
+    if move.act == Act.TAP:
+        return person.tap(move.text, question)
+    return person.send_text(move.text)
+
+
 def _has_button(label: str) -> Predicate:
     return lambda m: any(label in row for row in m.buttons)
 
@@ -106,18 +121,14 @@ async def real_visit(
     h: Harness, officer: SimUser, approver: SimUser, escort: SimUser, v: Visitor
 ) -> None:
     o, a, e = officer, approver, escort
-    await h.step(o, o.send_text("/daftar"), "foto KTP")
-    await h.step(o, o.send_photo(KTP), "NIK")
-    await h.step(o, o.send_text(v.nik), "nama lengkap")
-    await h.step(o, o.send_text(v.name), "instansi")
-    await h.step(o, o.send_text(v.organisation), "nomor HP")
-    question = await h.step(o, o.send_text(v.phone), "keperluan")
-    question = await h.step(o, o.tap(question.buttons[0][0], question), "Berapa lama")
-    question = await h.step(o, o.tap(question.buttons[0][0], question), "Perangkat yang dibawa")
-    summary = await h.step(o, o.send_text(v.equipment), "Periksa data pengunjung")
+    moves = form_texts.script(asdict(v))
+    question = await h.step(o, o.send_text("/daftar"), moves[0].asked)
+    for move in moves:
+        question = await h.step(o, _answer(o, move, question), move.then)
+    summary = question
 
     card = h.inbox.expect(a.id, v.name, _has_button(approval_texts.BTN_APPROVE))
-    await h.step(o, o.tap(texts.BTN_SUBMIT, summary), "terkirim")
+    await h.step(o, o.tap(form_texts.BTN_SUBMIT, summary), "terkirim")
     card_message = await h.inbox.wait(card)
 
     badge = h.inbox.expect(o.id, v.name, lambda m: m.photo is not None)
@@ -137,16 +148,13 @@ async def baseline_visit(
 ) -> None:
     """The same updates; the baseline answers each with one call (see bench/baseline.py)."""
     o, a, e = officer, approver, escort
-    await h.step(o, o.send_text("/daftar"))
-    await h.step(o, o.send_photo(KTP))
-    await h.step(o, o.send_text(v.nik))
-    await h.step(o, o.send_text(v.name))
-    await h.step(o, o.send_text(v.organisation))
-    reply = await h.step(o, o.send_text(v.phone))
-    await h.tap_and_wait_answer(o, BUTTON, reply)
-    await h.tap_and_wait_answer(o, BUTTON, reply)
-    reply = await h.step(o, o.send_text(v.equipment))
-    await h.tap_and_wait_answer(o, BUTTON, reply)
+    reply = await h.step(o, o.send_text("/daftar"))
+    for move in form_texts.script(asdict(v)):
+        if move.act == Act.TAP:
+            await h.tap_and_wait_answer(o, BUTTON, reply)
+        else:
+            reply = await h.step(o, _answer(o, move, reply))
+    await h.tap_and_wait_answer(o, BUTTON, reply)  # submit
 
     # The section head taps the reply to his own earlier /start (see prime_baseline).
     card = a.last_bot_message

@@ -8,10 +8,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.core.form import Act
 from bot.core.qr import decode_badge_token
 from bot.core.tokens import deep_link
+from bot.texts import approval as approval_texts
+from bot.texts import form as form_texts
 from demo.app import APPROVER, DEMO_BOT, DEMO_NIK, ESCORT, OFFICER, PEOPLE, SAMPLES, DemoBot
-from simulator import BotApiSimulator
+from simulator import BotApiSimulator, SimUser
+
+# The officer's answers, by form field (bot/core/form.py); the suggested ones are tapped.
+VISITOR = {
+    "nik": DEMO_NIK,
+    "name": "Ayu Lestari",
+    "organisation": "PT Jaringan Nusantara",
+    "phone": "0812 3456 7890",
+    "purpose": form_texts.PURPOSES[0],
+    "duration": "30 mnt",
+    "equipment": "Laptop, kabel konsol",
+}
 
 
 async def play(directory: Path) -> int:
@@ -61,18 +75,16 @@ async def _step(sim: BotApiSimulator, printer: _Printer, who: int, action: str) 
 async def _walkthrough(sim: BotApiSimulator, directory: Path) -> Path:
     officer, approver, escort = (sim.user(i) for i in (OFFICER, APPROVER, ESCORT))
     printer = _Printer(sim)
-    steps = [
+    ktp = (SAMPLES / "ktp-1.jpg").read_bytes()
+    methods = {Act.PHOTO: "send_photo", Act.TYPE: "send_text", Act.TAP: "tap"}
+    steps: list[tuple[SimUser, str, str | bytes]] = [
         (officer, "send_text", "/daftar"),
-        (officer, "send_photo", (SAMPLES / "ktp-1.jpg").read_bytes()),
-        (officer, "send_text", DEMO_NIK),
-        (officer, "send_text", "Ayu Lestari"),
-        (officer, "send_text", "PT Jaringan Nusantara"),
-        (officer, "send_text", "0812 3456 7890"),
-        (officer, "tap", "Pemeliharaan server"),
-        (officer, "tap", "30 mnt"),
-        (officer, "send_text", "Laptop, kabel konsol"),
-        (officer, "tap", "Kirim ke Kepala Seksi"),
-        (approver, "tap", "Setujui"),
+        *(
+            (officer, methods[move.act], ktp if move.act == Act.PHOTO else move.text)
+            for move in form_texts.script(VISITOR)
+        ),
+        (officer, "tap", form_texts.BTN_SUBMIT),
+        (approver, "tap", approval_texts.BTN_APPROVE),
     ]
     for person, method, arg in steps:
         shown = "(foto KTP spesimen)" if isinstance(arg, bytes) else arg

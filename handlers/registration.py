@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import enum
 import logging
+import re
 import warnings
 from datetime import datetime
 from typing import Any
@@ -21,67 +21,21 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import texts
 from bot.app.context import BotContext
-from bot.core import callbacks
-from bot.core.fields import (
-    EQUIPMENT_MAX,
-    NAME_MAX,
-    ORGANISATION_MAX,
-    PURPOSE_MAX,
-    FieldError,
-    FieldProblem,
-    clean_text,
-    normalise_phone,
-    parse_duration,
-)
-from bot.core.nik import NikError, validate_nik
+from bot.core import callbacks, form
+from bot.core.form import CONFIRM, FORM, RETURNING, Field, Kind, Rejected
 from bot.core.policy import Act, may
 from bot.core.visits import VisitDraft
 from bot.flows import ktp, workflow
+from bot.texts import common as common_texts
+from bot.texts import form as form_texts
 
-
-class Step(enum.IntEnum):
-    KTP = 0
-    NIK = 1
-    NAME = 2
-    ORGANISATION = 3
-    PHONE = 4
-    PURPOSE = 5
-    DURATION = 6
-    EQUIPMENT = 7
-    CONFIRM = 8
-    RETURNING = 9
-
-
-QUESTIONS = {
-    Step.KTP: texts.ASK_KTP,
-    Step.NIK: texts.ASK_NIK,
-    Step.NAME: texts.ASK_NAME,
-    Step.ORGANISATION: texts.ASK_ORGANISATION,
-    Step.PHONE: texts.ASK_PHONE,
-    Step.PURPOSE: texts.ASK_PURPOSE,
-    Step.DURATION: texts.ASK_DURATION,
-    Step.EQUIPMENT: texts.ASK_EQUIPMENT,
-}
-FIELD_STEPS = {
-    "ktp": Step.KTP,
-    "nik": Step.NIK,
-    "name": Step.NAME,
-    "organisation": Step.ORGANISATION,
-    "phone": Step.PHONE,
-    "purpose": Step.PURPOSE,
-    "duration": Step.DURATION,
-    "equipment": Step.EQUIPMENT,
-}
-# Free-text fields: (label for messages, max length).
-TEXT_FIELDS = {
-    Step.NAME: ("name", "Nama", NAME_MAX),
-    Step.ORGANISATION: ("organisation", "Nama instansi", ORGANISATION_MAX),
-    Step.PURPOSE: ("purpose", "Keperluan", PURPOSE_MAX),
-    Step.EQUIPMENT: ("equipment", "Daftar perangkat", EQUIPMENT_MAX),
-}
-TEXT = filters.TEXT & ~filters.COMMAND
+# One conversation state for the whole form: the open question is the draft's step, saved by
+# name (bot/core/form.py). PTB persists the state itself; before the form was declared, each
+# question was a state numbered like form.LEGACY_STEPS, and a conversation saved then is
+# accepted in any of them, so a restart across versions resumes it.
+FILLING = 0
+_STATES = range(len(form.LEGACY_STEPS))
 log = logging.getLogger(__name__)
 
 
@@ -89,63 +43,67 @@ def _reg(arg: str) -> str:
     return callbacks.pack(callbacks.REGISTRATION, arg)
 
 
+def _button(label: str, arg: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=_reg(arg))
+
+
 def _draft(context: BotContext) -> dict[str, Any]:
     # A plain dict, so conversation persistence can store it as it is.
     return context.user_data.setdefault("draft", {})  # type: ignore[union-attr]
 
 
-def _keyboard(step: Step, editing: bool) -> InlineKeyboardMarkup:
-    rows: list[list[InlineKeyboardButton]] = []
-    if step == Step.PURPOSE:
-        rows += [
-            [InlineKeyboardButton(p, callback_data=_reg(f"p:{i}"))]
-            for i, p in enumerate(texts.PURPOSES)
-        ]
-    elif step == Step.DURATION:
-        rows.append(
-            [
-                InlineKeyboardButton(f"{m} mnt", callback_data=_reg(f"d:{m}"))
-                for m in texts.DURATIONS
-            ]
-        )
-    elif step == Step.EQUIPMENT:
-        rows.append([InlineKeyboardButton(texts.BTN_NO_EQUIPMENT, callback_data=_reg("none"))])
-    nav = [InlineKeyboardButton(texts.BTN_CANCEL, callback_data=_reg("cancel"))]
-    if step != Step.KTP or editing:
-        nav.insert(0, InlineKeyboardButton(texts.BTN_BACK, callback_data=_reg("back")))
+def _step(context: BotContext) -> str:
+    return FORM.current(_draft(context))
+
+
+def _keyboard(field: Field, editing: bool) -> InlineKeyboardMarkup:
+    words = form_texts.FIELDS[field.name]
+    choices = [_button(label, f"c:{field.name}:{i}") for i, label in enumerate(words.suggested)]
+    rows = [choices[i : i + words.per_row] for i in range(0, len(choices), words.per_row)]
+    if field.optional:
+        rows.append([_button(words.none, f"n:{field.name}")])
+    nav = [_button(form_texts.BTN_CANCEL, "cancel")]
+    if field.name != FORM.first or editing:
+        nav.insert(0, _button(form_texts.BTN_BACK, "back"))
     rows.append(nav)
     return InlineKeyboardMarkup(rows)
 
 
-def question(step: Step, draft: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+def _summary_keyboard() -> InlineKeyboardMarkup:
+    edits = [_button(form_texts.FIELDS[field.name].button, f"e:{field.name}") for field in FORM]
+    rows = [edits[i : i + 2] for i in range(0, len(edits), 2)]
+    rows.append([_button(form_texts.BTN_SUBMIT, "send")])
+    rows.append([_button(form_texts.BTN_CANCEL, "cancel")])
+    return InlineKeyboardMarkup(rows)
+
+
+def question(step: str, draft: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     """The text and buttons that ask for ``step``."""
-    if step == Step.CONFIRM:
-        return texts.summary(draft, draft["duration"]), _summary_keyboard()
-    if step == Step.RETURNING:
+    if step == CONFIRM:
+        return form_texts.summary(draft), _summary_keyboard()
+    if step == RETURNING:
         buttons = [
-            [
-                InlineKeyboardButton(texts.BTN_REUSE, callback_data=_reg("reuse")),
-                InlineKeyboardButton(texts.BTN_FRESH, callback_data=_reg("fresh")),
-            ],
-            [InlineKeyboardButton(texts.BTN_CANCEL, callback_data=_reg("cancel"))],
+            [_button(form_texts.BTN_REUSE, "reuse"), _button(form_texts.BTN_FRESH, "fresh")],
+            [_button(form_texts.BTN_CANCEL, "cancel")],
         ]
-        text = texts.returning_visitor(draft["name"], draft["organisation"], draft["phone"])
-        return text, InlineKeyboardMarkup(buttons)
-    return QUESTIONS[step], _keyboard(step, bool(draft.get("editing")))
+        return form_texts.returning_visitor(draft), InlineKeyboardMarkup(buttons)
+    field = FORM.get(step)
+    assert field is not None
+    return form_texts.question(field), _keyboard(field, bool(draft.get("editing")))
 
 
-async def _ask(update: Update, context: BotContext, step: Step) -> Step:
+async def _ask(update: Update, context: BotContext, step: str) -> int:
     """Put the question for ``step`` on screen and remember where we are."""
     draft = _draft(context)
-    draft["step"] = int(step)
+    step = FORM.go(draft, step)
     chat = update.effective_chat
     assert chat is not None
-    if step == Step.CONFIRM:
+    if step == CONFIRM:
         # The form is filled in; what remains is checking it against the KTP (SOP step 2).
         draft.setdefault("form_done_at", context.services.now().isoformat())
     text, markup = question(step, draft)
     await chat.send_message(text, reply_markup=markup)
-    return step
+    return FILLING
 
 
 async def resume_after_restart(app: Application) -> None:  # type: ignore[type-arg]
@@ -156,43 +114,23 @@ async def resume_after_restart(app: Application) -> None:  # type: ignore[type-a
     """
     assert app.persistence is not None
     for key, state in (await app.persistence.get_conversations("registration")).items():
-        chat_id, user_id = key[0], key[-1]
+        chat_id, user_id = key[0], int(key[-1])
         draft = app.user_data.get(user_id, {}).get("draft")
         if state is None or not draft or "step" not in draft:
             continue
-        text, markup = question(Step(draft["step"]), draft)
+        text, markup = question(FORM.current(draft), draft)
         try:
-            await app.bot.send_message(chat_id, texts.RESUMED)
+            await app.bot.send_message(chat_id, form_texts.RESUMED)
             await app.bot.send_message(chat_id, text, reply_markup=markup)
         except TelegramError as exc:
             log.warning("could not resume the form in chat %s: %s", chat_id, exc)
 
 
-def _summary_keyboard() -> InlineKeyboardMarkup:
-    edits = [
-        InlineKeyboardButton(label, callback_data=_reg(f"e:{field}"))
-        for field, label in texts.EDIT_BUTTONS.items()
-    ]
-    rows = [edits[i : i + 2] for i in range(0, len(edits), 2)]
-    rows.append([InlineKeyboardButton(texts.BTN_SUBMIT, callback_data=_reg("send"))])
-    rows.append([InlineKeyboardButton(texts.BTN_CANCEL, callback_data=_reg("cancel"))])
-    return InlineKeyboardMarkup(rows)
-
-
-async def _next(update: Update, context: BotContext, step: Step) -> Step:
-    """After a valid answer: the next question, or back to the summary when editing."""
-    draft = _draft(context)
-    if draft.get("editing") or step == Step.EQUIPMENT:
-        draft["editing"] = False
-        return await _ask(update, context, Step.CONFIRM)
-    return await _ask(update, context, Step(step + 1))
-
-
-async def _retry(update: Update, context: BotContext, message: str) -> Step:
+async def _retry(update: Update, context: BotContext, message: str) -> int:
     """Bad input: say what is wrong, then the same question again; nothing changes."""
     assert update.effective_chat is not None
     await update.effective_chat.send_message(message)
-    return await _ask(update, context, Step(_draft(context).get("step", Step.KTP)))
+    return await _ask(update, context, _step(context))
 
 
 async def _done_with_button(update: Update) -> None:
@@ -203,139 +141,109 @@ async def _done_with_button(update: Update) -> None:
         await query.edit_message_reply_markup(None)
 
 
-async def start(update: Update, context: BotContext) -> Step | int:
+def _tapped(update: Update) -> list[str]:
+    """The tapped button's arguments after ``v1:reg:``, split at colons."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    return update.callback_query.data.split(":")[2:]
+
+
+async def start(update: Update, context: BotContext) -> int:
     """/daftar: a fresh form, officers only."""
     member = context.services.member(update.effective_user.id if update.effective_user else None)
     assert update.effective_message is not None
     if not may(member, Act.REGISTER):
-        await update.effective_message.reply_text(texts.ONLY_OFFICER)
+        await update.effective_message.reply_text(common_texts.ONLY_OFFICER)
         return ConversationHandler.END
     context.user_data["draft"] = {"started_at": context.services.now().isoformat()}  # type: ignore[index]
-    return await _ask(update, context, Step.KTP)
+    return await _ask(update, context, FORM.first)
 
 
-async def ktp_photo(update: Update, context: BotContext) -> Step:
-    """The KTP photo: keep Telegram's file id of the largest size."""
-    assert update.effective_message is not None
-    photo = update.effective_message.photo[-1]
-    _draft(context)["ktp_file_id"] = photo.file_id
-    return await _next(update, context, Step.KTP)
-
-
-async def nik(update: Update, context: BotContext) -> Step:
-    """The NIK, validated; a known NIK offers the stored details."""
-    assert update.effective_message is not None and update.effective_message.text is not None
+async def _accept(update: Update, context: BotContext, field: Field, raw: str) -> int:
+    """An answer for ``field``: kept if valid, then the next question; else why not."""
     try:
-        info = validate_nik(update.effective_message.text, context.services.now().date())
-    except NikError as exc:
-        return await _retry(update, context, texts.bad_nik(exc.problem))
+        value = field.read(raw, context.services.now().date())
+    except Rejected as exc:
+        return await _retry(update, context, form_texts.rejected(field, exc.problem))
     draft = _draft(context)
-    draft["nik"] = info.nik
-    known = await context.services.storage.visits.find_visitor(info.nik)
-    if known is not None and not draft.get("editing"):
-        draft.update(name=known.name, organisation=known.organisation, phone=known.phone)
-        return await _ask(update, context, Step.RETURNING)
-    return await _next(update, context, Step.NIK)
+    draft[field.name] = value
+    if field.identifies and not draft.get("editing"):
+        known = await context.services.storage.visits.find_visitor(value)
+        if known is not None:
+            draft.update({f.name: getattr(known, f.visit_attr) for f in FORM.remembered})
+            return await _ask(update, context, RETURNING)
+    return await _ask(update, context, FORM.after(draft, field.name))
 
 
-async def returning(update: Update, context: BotContext) -> Step:
-    """Reuse a returning visitor's stored name, organisation and phone, or type them anew."""
-    assert update.callback_query is not None
+async def answer(update: Update, context: BotContext) -> int:
+    """A message while the form is open: the answer to the open question, or why it is not."""
+    message = update.effective_message
+    assert message is not None
+    field = FORM.get(_step(context))
+    if field is not None and field.kind == Kind.PHOTO and message.photo:
+        # Telegram's file id of the largest size.
+        return await _accept(update, context, field, message.photo[-1].file_id)
+    if field is not None and field.kind != Kind.PHOTO and message.text is not None:
+        return await _accept(update, context, field, message.text)
+    return await wrong_input(update, context)
+
+
+async def suggestion(update: Update, context: BotContext) -> int | None:
+    """A suggested answer tapped: read as if its label were typed."""
+    _, name, index = _tapped(update)
+    field = FORM.get(name)
+    suggested = form_texts.FIELDS[name].suggested if field is not None else ()
+    if field is None or name != _step(context) or int(index) >= len(suggested):
+        await stale(update, context)
+        return None
     await _done_with_button(update)
-    if update.callback_query.data == _reg("reuse"):
-        return await _ask(update, context, Step.PURPOSE)
-    return await _ask(update, context, Step.NAME)
+    return await _accept(update, context, field, suggested[int(index)])
 
 
-async def text_field(update: Update, context: BotContext) -> Step:
-    """Name, organisation, purpose or equipment typed by the officer."""
-    step = Step(_draft(context)["step"])
-    key, label, limit = TEXT_FIELDS[step]
-    assert update.effective_message is not None and update.effective_message.text is not None
-    try:
-        value = clean_text(
-            update.effective_message.text, limit, min_len=2 if step == Step.NAME else 1
-        )
-    except FieldError as exc:
-        if exc.problem == FieldProblem.TOO_LONG:
-            return await _retry(update, context, texts.too_long(label, limit))
-        return await _retry(update, context, texts.too_short(label))
-    _draft(context)[key] = value
-    return await _next(update, context, step)
-
-
-async def phone(update: Update, context: BotContext) -> Step:
-    """The visitor's phone number."""
-    assert update.effective_message is not None and update.effective_message.text is not None
-    number = normalise_phone(update.effective_message.text)
-    if number is None:
-        return await _retry(update, context, texts.BAD_PHONE)
-    _draft(context)["phone"] = number
-    return await _next(update, context, Step.PHONE)
-
-
-async def purpose_button(update: Update, context: BotContext) -> Step:
-    """One of the common purposes, tapped."""
-    assert update.callback_query is not None and update.callback_query.data is not None
-    index = int(update.callback_query.data.rsplit(":", 1)[1])
+async def nothing(update: Update, context: BotContext) -> int | None:
+    """An optional field's "none" button: an empty answer."""
+    _, name = _tapped(update)
+    field = FORM.get(name)
+    if field is None or not field.optional or name != _step(context):
+        await stale(update, context)
+        return None
     await _done_with_button(update)
-    _draft(context)["purpose"] = texts.PURPOSES[index]
-    return await _next(update, context, Step.PURPOSE)
+    draft = _draft(context)
+    draft[name] = ""
+    return await _ask(update, context, FORM.after(draft, name))
 
 
-async def duration_button(update: Update, context: BotContext) -> Step:
-    """A planned duration, tapped."""
-    assert update.callback_query is not None and update.callback_query.data is not None
+async def returning(update: Update, context: BotContext) -> int | None:
+    """Reuse a returning visitor's stored details, or type them anew."""
+    if _step(context) != RETURNING:
+        await stale(update, context)
+        return None
     await _done_with_button(update)
-    _draft(context)["duration"] = int(update.callback_query.data.rsplit(":", 1)[1])
-    return await _next(update, context, Step.DURATION)
+    return await _ask(update, context, FORM.after_returning(reuse=_tapped(update) == ["reuse"]))
 
 
-async def duration_text(update: Update, context: BotContext) -> Step:
-    """A planned duration, typed in minutes."""
-    assert update.effective_message is not None and update.effective_message.text is not None
-    minutes = parse_duration(update.effective_message.text)
-    if minutes is None:
-        return await _retry(update, context, texts.BAD_DURATION)
-    _draft(context)["duration"] = minutes
-    return await _next(update, context, Step.DURATION)
-
-
-async def no_equipment(update: Update, context: BotContext) -> Step:
-    """The visitor brings no equipment."""
-    await _done_with_button(update)
-    _draft(context)["equipment"] = ""
-    return await _next(update, context, Step.EQUIPMENT)
-
-
-async def edit_field(update: Update, context: BotContext) -> Step:
+async def edit_field(update: Update, context: BotContext) -> int | None:
     """From the summary: change one field, then come back to the summary."""
-    assert update.callback_query is not None and update.callback_query.data is not None
-    field = update.callback_query.data.rsplit(":", 1)[1]
-    if field not in FIELD_STEPS:
-        return await stale(update, context)
+    _, name = _tapped(update)
+    if FORM.get(name) is None or _step(context) != CONFIRM:
+        await stale(update, context)
+        return None
     await _done_with_button(update)
     _draft(context)["editing"] = True
-    return await _ask(update, context, FIELD_STEPS[field])
+    return await _ask(update, context, name)
 
 
-async def back(update: Update, context: BotContext) -> Step:
+async def back(update: Update, context: BotContext) -> int:
     """One step back (or to the summary, when editing a field)."""
     await _done_with_button(update)
     draft = _draft(context)
-    step = Step(draft.get("step", Step.KTP))
-    if draft.get("editing") or step == Step.CONFIRM:
-        draft["editing"] = False
-        return await _ask(
-            update, context, Step.CONFIRM if step != Step.CONFIRM else Step.EQUIPMENT
-        )
-    if step == Step.RETURNING:
-        return await _ask(update, context, Step.NIK)
-    return await _ask(update, context, Step(max(step - 1, Step.KTP)))
+    return await _ask(update, context, FORM.before(draft, FORM.current(draft)))
 
 
-async def submit(update: Update, context: BotContext) -> int:
+async def submit(update: Update, context: BotContext) -> int | None:
     """SOP step 3: hand the form to the section head(s)."""
+    if _step(context) != CONFIRM:
+        await stale(update, context)
+        return None
     await _done_with_button(update)
     services = context.services
     draft = _draft(context)
@@ -343,14 +251,7 @@ async def submit(update: Update, context: BotContext) -> int:
     if not may(officer, Act.REGISTER):
         return ConversationHandler.END
     visit_draft = VisitDraft(
-        nik=draft["nik"],
-        name=draft["name"],
-        organisation=draft["organisation"],
-        phone=draft["phone"],
-        purpose=draft["purpose"],
-        duration_minutes=draft["duration"],
-        equipment=draft.get("equipment", ""),
-        ktp_file_id=draft["ktp_file_id"],
+        **FORM.visit_values(draft),
         started_at=datetime.fromisoformat(draft["started_at"]),
         form_done_at=datetime.fromisoformat(draft["form_done_at"]),
     )
@@ -362,7 +263,7 @@ async def submit(update: Update, context: BotContext) -> int:
     )
     context.user_data.pop("draft", None)  # type: ignore[union-attr]
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(texts.submitted(visit.reference, sent))
+    await update.effective_chat.send_message(form_texts.submitted(visit.reference, sent))
     return ConversationHandler.END
 
 
@@ -371,73 +272,60 @@ async def cancel(update: Update, context: BotContext) -> int:
     await _done_with_button(update)
     context.user_data.pop("draft", None)  # type: ignore[union-attr]
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(texts.CANCELLED)
+    await update.effective_chat.send_message(form_texts.CANCELLED)
     return ConversationHandler.END
 
 
-async def wrong_input(update: Update, context: BotContext) -> Step:
-    """Anything the current step cannot use: a clear answer and the same question."""
-    step = Step(_draft(context).get("step", Step.KTP))
+async def wrong_input(update: Update, context: BotContext) -> int:
+    """Anything the open question cannot use: a clear answer and the same question."""
+    field = FORM.get(_step(context))
     message = update.effective_message
-    if step == Step.KTP:
+    if field is None:
+        return await _retry(update, context, form_texts.USE_BUTTONS)
+    if field.kind == Kind.PHOTO:
         is_file = message is not None and message.document is not None
         return await _retry(
-            update, context, texts.WANT_PHOTO_NOT_FILE if is_file else texts.WANT_PHOTO
+            update, context, form_texts.WANT_PHOTO_NOT_FILE if is_file else form_texts.WANT_PHOTO
         )
-    if step in (Step.CONFIRM, Step.RETURNING):
-        return await _retry(update, context, texts.USE_BUTTONS)
-    return await _retry(update, context, texts.WANT_TEXT)
+    return await _retry(update, context, form_texts.WANT_TEXT)
 
 
 async def stale(update: Update, context: BotContext) -> None:
     """A button from an earlier question: refuse it, change nothing."""
     if update.callback_query is not None:
-        await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
+        await update.callback_query.answer(common_texts.STALE_BUTTON, show_alert=True)
 
 
-def _button(arg: str, callback: Any) -> CallbackQueryHandler:  # type: ignore[type-arg]
-    return CallbackQueryHandler(callback, pattern=f"^{_reg(arg)}$")
+def _on_tap(args: str, callback: Any) -> CallbackQueryHandler:  # type: ignore[type-arg]
+    """The handler for taps whose data after ``v1:reg:`` matches the regex ``args``."""
+    return CallbackQueryHandler(callback, pattern=rf"^{re.escape(_reg(''))}(?:{args})$")
 
 
 def build() -> ConversationHandler:  # type: ignore[type-arg]
     """The registration conversation; buttons are tracked per chat, not per message."""
-    states: dict[object, list[BaseHandler[Any, Any, Any]]] = {
-        Step.KTP: [MessageHandler(filters.PHOTO, ktp_photo)],
-        Step.NIK: [MessageHandler(TEXT, nik)],
-        Step.RETURNING: [_button("reuse", returning), _button("fresh", returning)],
-        Step.NAME: [MessageHandler(TEXT, text_field)],
-        Step.ORGANISATION: [MessageHandler(TEXT, text_field)],
-        Step.PHONE: [MessageHandler(TEXT, phone)],
-        Step.PURPOSE: [
-            CallbackQueryHandler(
-                purpose_button, pattern=rf"^{_reg('p:')}[0-{len(texts.PURPOSES) - 1}]$"
-            ),
-            MessageHandler(TEXT, text_field),
-        ],
-        Step.DURATION: [
-            CallbackQueryHandler(duration_button, pattern=rf"^{_reg('d:')}\d{{1,3}}$"),
-            MessageHandler(TEXT, duration_text),
-        ],
-        Step.EQUIPMENT: [_button("none", no_equipment), MessageHandler(TEXT, text_field)],
-        Step.CONFIRM: [
-            _button("send", submit),
-            CallbackQueryHandler(edit_field, pattern=rf"^{_reg('e:')}[a-z]+$"),
-        ],
-    }
+    # Every handler checks the open question itself (the draft's step), so one list serves
+    # the one state and the old numbered ones.
+    filling: list[BaseHandler[Any, Any, Any]] = [
+        MessageHandler(~filters.COMMAND, answer),
+        _on_tap(r"c:[a-z_]+:\d{1,2}", suggestion),
+        _on_tap(r"n:[a-z_]+", nothing),
+        _on_tap("reuse|fresh", returning),
+        _on_tap(r"e:[a-z_]+", edit_field),
+        _on_tap("send", submit),
+    ]
     with warnings.catch_warnings():
         # per_message=False is deliberate: the conversation is keyed by the officer's chat,
-        # and every state checks which button it accepts.
+        # and every handler checks which button it accepts now.
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         return ConversationHandler(
             entry_points=[CommandHandler("daftar", start)],
-            states=states,
+            states={state: filling for state in _STATES},
             fallbacks=[
                 CommandHandler("batal", cancel),
                 CommandHandler("daftar", start),
-                _button("cancel", cancel),
-                _button("back", back),
+                _on_tap("cancel", cancel),
+                _on_tap("back", back),
                 CallbackQueryHandler(stale, pattern=callbacks.pattern(callbacks.REGISTRATION)),
-                MessageHandler(~filters.COMMAND, wrong_input),
             ],
             name="registration",
             persistent=True,

@@ -8,11 +8,11 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import texts
 from bot.app.context import BotContext
 from bot.app.services import Services
 from bot.core import callbacks
 from bot.texts import common as common_texts
+from bot.texts import form as form_texts
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ async def unknown(update: Update, context: BotContext) -> None:
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:
     """/batal with no form open (an open form's /batal is the conversation's own)."""
     if update.effective_message is not None:
-        await update.effective_message.reply_text(texts.NOTHING_TO_CANCEL)
+        await update.effective_message.reply_text(form_texts.NOTHING_TO_CANCEL)
 
 
 async def stale_button(update: Update, context: BotContext) -> None:

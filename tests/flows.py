@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import io
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from PIL import Image, ImageDraw
 
-from simulator import BotApiSimulator
+from bot.core.form import Act, Move
+from bot.texts import form as form_texts
+from simulator import BotApiSimulator, SimMessage, SimUser
 from tests.conftest import APPROVER, ESCORT, OFFICER
 
 NIK_WOMAN = "3508015507900002"  # Lumajang, born 15-07-1990, female (+40), serial 0002
@@ -26,6 +28,8 @@ def ktp_image(text: str = "SPESIMEN KTP") -> bytes:
 
 @dataclass
 class Visitor:
+    """The answers, by form field (bot/core/form.py); a suggested answer is tapped."""
+
     nik: str = NIK_WOMAN
     name: str = "Ayu Lestari"
     organisation: str = "PT Jaringan Nusantara"
@@ -33,6 +37,49 @@ class Visitor:
     purpose: str = "Pemeliharaan server"  # a button label, or free text
     duration: str = "30 mnt"  # a button label, or minutes typed
     equipment: str | None = "Laptop, kabel konsol"  # None: the "no equipment" button
+
+    def script(self) -> list[Move]:
+        return form_texts.script(asdict(self))
+
+
+def at(moves: list[Move], field: str) -> int:
+    """The place of ``field``'s answer in a script (so a test never counts the form itself)."""
+    return next(i for i, move in enumerate(moves) if move.field == field)
+
+
+async def act(officer: SimUser, move: Move) -> None:
+    """One answer of the form's script, given as the officer would."""
+    if move.act == Act.PHOTO:
+        await officer.send_photo(ktp_image())
+    elif move.act == Act.TAP:
+        await officer.tap(move.text)
+    else:
+        await officer.send_text(move.text)
+
+
+def _asks(question: str, message: SimMessage) -> bool:
+    return question in message.text_or_caption or "pernah terdaftar" in message.text_or_caption
+
+
+async def fill_in(
+    officer: SimUser,
+    moves: list[Move],
+    timeout: float = 10.0,  # noqa: ASYNC109 - passed on to wait_for
+) -> SimMessage:
+    """The officer answers ``moves`` in an open form; returns the bot's answer to the last.
+
+    A returning visitor's stored details are offered after the NIK: typed anew instead.
+    """
+    wait_for = functools.partial(officer.wait_for, timeout=timeout)
+    reply = None
+    for move in moves:
+        await act(officer, move)
+        reply = await wait_for(predicate=functools.partial(_asks, move.then))
+        if move.then not in reply.text_or_caption:
+            await officer.tap(form_texts.BTN_FRESH)
+            reply = await wait_for(move.then)
+    assert reply is not None
+    return reply
 
 
 async def register(
@@ -42,49 +89,13 @@ async def register(
     timeout: float = 10.0,  # noqa: ASYNC109 - passed on to wait_for
 ) -> None:
     """The officer fills the whole form and submits it to the section heads."""
-    v = visitor or Visitor()
+    moves = (visitor or Visitor()).script()
     officer = sim.user(officer_id)
-    wait_for = functools.partial(officer.wait_for, timeout=timeout)
     await officer.send_text("/daftar")
-    await wait_for("foto KTP")
-    await officer.send_photo(ktp_image())
-    await wait_for("NIK")
-    await officer.send_text(v.nik)
-    msg = await wait_for(
-        predicate=lambda m: (
-            "nama lengkap" in m.text_or_caption or "pernah terdaftar" in m.text_or_caption
-        )
-    )
-    if "pernah terdaftar" in msg.text_or_caption:
-        await officer.tap("Isi ulang")
-        await wait_for("nama lengkap")
-    await officer.send_text(v.name)
-    await wait_for("instansi")
-    await officer.send_text(v.organisation)
-    await wait_for("nomor HP")
-    await officer.send_text(v.phone)
-    await wait_for("keperluan")
-    if v.purpose in _labels(officer.last_bot_message):
-        await officer.tap(v.purpose)
-    else:
-        await officer.send_text(v.purpose)
-    await wait_for("Berapa lama")
-    if v.duration in _labels(officer.last_bot_message):
-        await officer.tap(v.duration)
-    else:
-        await officer.send_text(v.duration)
-    await wait_for("Perangkat yang dibawa")
-    if v.equipment is None:
-        await officer.tap("Tidak membawa perangkat")
-    else:
-        await officer.send_text(v.equipment)
-    summary = await wait_for("Periksa data pengunjung")
-    await officer.tap("Kirim ke Kepala Seksi", summary)
-    await wait_for("terkirim")
-
-
-def _labels(message: object) -> list[str]:
-    return [label for row in getattr(message, "buttons", []) for label in row]
+    await officer.wait_for(moves[0].asked, timeout=timeout)
+    summary = await fill_in(officer, moves, timeout)
+    await officer.tap(form_texts.BTN_SUBMIT, summary)
+    await officer.wait_for("terkirim", timeout=timeout)
 
 
 async def approve(sim: BotApiSimulator, approver: int = APPROVER) -> None:

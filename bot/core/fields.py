@@ -12,15 +12,17 @@ PURPOSE_MAX = 150
 EQUIPMENT_MAX = 200
 REASON_MAX = 300
 DURATION_MIN, DURATION_MAX = 5, 480
+PHONE_MIN, PHONE_MAX = 9, 15  # digits, as typed (+62 counted) and once normalised
 
 _SPACES = re.compile(r"\s+")
-_PHONE = re.compile(r"^\+?[0-9]{9,15}$")
+_PHONE = re.compile(rf"^\+?[0-9]{{{PHONE_MIN},{PHONE_MAX}}}$")
 
 
 class FieldProblem(enum.Enum):
     EMPTY = "empty"
     TOO_SHORT = "too_short"
     TOO_LONG = "too_long"
+    INVALID = "invalid"  # not a phone number, not a duration in range
 
 
 class FieldError(ValueError):
@@ -54,7 +56,7 @@ def normalise_phone(raw: str) -> str | None:
         compact = "0" + compact[3:]
     elif compact.startswith("62") and len(compact) >= 11:
         compact = "0" + compact[2:]
-    return compact if 9 <= len(compact.lstrip("+")) <= 15 else None
+    return compact if PHONE_MIN <= len(compact.lstrip("+")) <= PHONE_MAX else None
 
 
 def parse_duration(raw: str) -> int | None:

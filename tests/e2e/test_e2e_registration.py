@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bot.app.services import Services
+from bot.core.form import FORM
 from bot.core.visits import VisitStatus
-from simulator import BotApiSimulator
+from simulator import BotApiSimulator, SimMessage
 from tests.conftest import APPROVER, ESCORT, OFFICER
 from tests.dbstate import watch
-from tests.flows import NIK_WOMAN, Visitor, ktp_image, register
+from tests.flows import NIK_WOMAN, Visitor, act, at, fill_in, ktp_image, register
 
 
 async def start_form(sim: BotApiSimulator) -> None:
@@ -101,30 +102,32 @@ async def test_huge_name_is_refused(sim: BotApiSimulator, app: object, services:
 
 async def test_bad_phone_and_duration(sim: BotApiSimulator, app: object) -> None:
     officer = sim.user(OFFICER)
-    await to_name_step(sim)
-    await officer.send_text("Ayu Lestari")
-    await officer.wait_for("instansi")
-    await officer.send_text("PT A")
-    await officer.wait_for("nomor HP")
+    moves = Visitor(
+        organisation="PT A",
+        phone="+62 812 3456 7890",
+        purpose="Ganti UPS",
+        duration="45 menit",
+        equipment=None,
+    ).script()
+    phone, duration = at(moves, "phone"), at(moves, "duration")
+    await start_form(sim)
+    await fill_in(officer, moves[:phone])
     db = await watch(app, sim)
     await officer.send_text("telepon saya")
     await officer.wait_for("Nomor HP tidak valid")
+    await officer.wait_for(moves[phone].asked)
     await db.unchanged()
-    await officer.send_text("+62 812 3456 7890")
-    await officer.wait_for("keperluan")
-    await officer.send_text("Ganti UPS")
-    await officer.wait_for("Berapa lama")
+    await fill_in(officer, moves[phone:duration])
     db = await watch(app, sim)
     await officer.send_text("sepuluh jam")
     await officer.wait_for("antara 5 dan 480")
+    await officer.wait_for(moves[duration].asked)
     await db.unchanged()
-    await officer.send_text("45 menit")
-    await officer.wait_for("Perangkat yang dibawa")
-    await officer.tap("Tidak membawa perangkat")
-    summary = await officer.wait_for("Periksa data pengunjung")
+    summary = await fill_in(officer, moves[duration:])
     assert "HP: 081234567890" in summary.text_or_caption
     assert "Durasi: 45 menit" in summary.text_or_caption
     assert "Keperluan: Ganti UPS" in summary.text_or_caption
+    assert "Perangkat: -" in summary.text_or_caption
 
 
 async def test_html_in_fields_is_shown_literally(
@@ -139,20 +142,18 @@ async def test_html_in_fields_is_shown_literally(
     assert visit.name == name  # stored as typed, escaped only when shown
 
 
-@pytest.mark.parametrize("step", range(8))
+@pytest.mark.parametrize("step", range(len(FORM)))
 async def test_cancel_at_every_step_stores_nothing(
     sim: BotApiSimulator, app: object, services: Services, step: int
 ) -> None:
     officer = sim.user(OFFICER)
-    answers = [ktp_image(), NIK_WOMAN, "Ayu Lestari", "PT A", "081234567890", "Ganti UPS", "30"]
+    moves = Visitor(organisation="PT A", purpose="Ganti UPS", duration="30").script()
     db = await watch(app, sim)  # a cancelled form leaves no trace at all
     await start_form(sim)
-    for answer in answers[:step]:
-        if isinstance(answer, bytes):
-            await officer.send_photo(answer)
-        else:
-            await officer.send_text(answer)
+    for move in moves[:step]:
+        await act(officer, move)
         await sim.settle()
+    await officer.wait_for(moves[step].asked)
     if step % 2:
         await officer.send_text("/batal")
     else:
@@ -170,24 +171,18 @@ async def test_back_and_edit_from_the_summary(
     sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     officer = sim.user(OFFICER)
-    await to_name_step(sim)
+    moves = Visitor(
+        organisation="PT A",
+        phone="081234567890",
+        purpose="Audit / pemeriksaan",
+        duration="60 mnt",
+        equipment="Laptop",
+    ).script()
+    await start_form(sim)
+    await fill_in(officer, moves[: at(moves, "name")])
     await officer.tap("Kembali")
     await officer.wait_for("Ketik NIK")
-    await officer.send_text(NIK_WOMAN)
-    await officer.wait_for("nama lengkap")
-    for answer, next_question in [
-        ("Ayu Lestari", "instansi"),
-        ("PT A", "nomor HP"),
-        ("081234567890", "keperluan"),
-    ]:
-        await officer.send_text(answer)
-        await officer.wait_for(next_question)
-    await officer.tap("Audit / pemeriksaan")
-    await officer.wait_for("Berapa lama")
-    await officer.tap("60 mnt")
-    await officer.wait_for("Perangkat yang dibawa")
-    await officer.send_text("Laptop")
-    await officer.wait_for("Periksa data pengunjung")
+    await fill_in(officer, moves[at(moves, "nik") :])  # the NIK again, and the rest
     await officer.tap("Nama")
     await officer.wait_for("nama lengkap")
     await officer.send_text("Ayu Lestari Putri")
@@ -220,3 +215,39 @@ async def test_only_officers_register(sim: BotApiSimulator, app: object) -> None
         await sim.user(person).send_text("/daftar")
         await sim.user(person).wait_for("khusus untuk Petugas")
     await db.unchanged()
+
+
+async def refused(sim: BotApiSimulator, question: SimMessage, data: str) -> None:
+    callback = await sim.user(OFFICER).send_callback(question, data)
+    await sim.settle()
+    assert callback.answer is not None and "tidak berlaku" in callback.answer.text, data
+
+
+async def test_buttons_of_another_question_change_nothing(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    # One conversation state serves the whole form: each tap is checked against the open
+    # question, so a button kept from (or forged for) another question is refused.
+    officer = sim.user(OFFICER)
+    moves = Visitor(purpose="Ganti UPS", duration="60 mnt").script()
+    name, duration = at(moves, "name"), at(moves, "duration")
+    await start_form(sim)
+    question = await fill_in(officer, moves[:name])
+    for data in [
+        "v1:reg:c:purpose:0",  # a suggested purpose, before the purpose is asked
+        "v1:reg:n:equipment",  # "no equipment"
+        "v1:reg:n:name",  # "none" for a required field
+        "v1:reg:e:name",  # an edit button, before the summary
+        "v1:reg:send",
+        "v1:reg:reuse",  # no returning visitor was offered
+    ]:
+        await refused(sim, question, data)
+    question = await fill_in(officer, moves[name:duration])
+    assert "Berapa lama" in question.text_or_caption
+    await refused(sim, question, "v1:reg:c:duration:9")  # there is no ninth duration
+    await refused(sim, question, "v1:reg:c:purpose:0")  # the purpose is answered already
+    summary = await fill_in(officer, moves[duration:])
+    assert "Nama: Ayu Lestari" in summary.text_or_caption
+    assert "Keperluan: Ganti UPS" in summary.text_or_caption
+    assert "Durasi: 60 menit" in summary.text_or_caption
+    assert await pending(services) == []

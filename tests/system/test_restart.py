@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from telegram.ext import Application
+
 from bot.app.build import build_application, start_polling, stop_polling
 from bot.app.config import Config
 from bot.core.visits import VisitStatus
+from bot.texts import form as form_texts
+from handlers.registration import FILLING
 from simulator import BotApiSimulator, Faults
 from tests.conftest import APPROVER, OFFICER, FakeClock
-from tests.flows import NIK_WOMAN, ktp_image, register
+from tests.flows import NIK_WOMAN, Visitor, at, fill_in, register
 
 
 async def restart(app: object, config: Config, clock: FakeClock) -> object:
@@ -17,44 +23,105 @@ async def restart(app: object, config: Config, clock: FakeClock) -> object:
     return fresh
 
 
-async def test_half_filled_form_survives_a_restart(
-    sim: BotApiSimulator, config: Config, clock: FakeClock
-) -> None:
+# Every answer typed, none tapped: nothing depends on a button from before the restart.
+TYPED = Visitor(
+    organisation="PT A",
+    phone="081234567890",
+    purpose="Ganti UPS",
+    duration="30",
+    equipment="Laptop",
+).script()
+NAME = at(TYPED, "name")
+
+
+async def to_name_step(sim: BotApiSimulator, config: Config, clock: FakeClock) -> Application:  # type: ignore[type-arg]
+    """A bot running, and an officer's form open at the name (KTP photo and NIK given)."""
     app = build_application(config, clock=clock, rate_limit=False)
     await start_polling(app, poll_timeout=1)
     officer = sim.user(OFFICER)
     await officer.send_text("/daftar")
-    await officer.wait_for("foto KTP")
-    await officer.send_photo(ktp_image())
-    await officer.wait_for("NIK")
-    await officer.send_text(NIK_WOMAN)
-    await officer.wait_for("nama lengkap")
+    await officer.wait_for(TYPED[0].asked)
+    await fill_in(officer, TYPED[:NAME])
+    return app
+
+
+async def test_half_filled_form_survives_a_restart(
+    sim: BotApiSimulator, config: Config, clock: FakeClock
+) -> None:
+    app = await to_name_step(sim, config, clock)
+    officer = sim.user(OFFICER)
     raw = (
         config.database_path.read_bytes()
         + config.database_path.with_name(config.database_path.name + "-wal").read_bytes()
     )
     assert NIK_WOMAN.encode() not in raw  # the draft is stored encrypted
+    # Saved at the step's name, so a version that adds a field resumes it all the same.
+    await assert_saved(app, "name", FILLING)
 
     app = await restart(app, config, clock)
     try:
         await officer.wait_for("dimulai ulang", since=0)
         await officer.wait_for("nama lengkap")
-        for answer, question in [
-            ("Ayu Lestari", "instansi"),
-            ("PT A", "nomor HP"),
-            ("081234567890", "keperluan"),
-            ("Ganti UPS", "Berapa lama"),
-            ("30", "Perangkat yang dibawa"),
-            ("Laptop", "Periksa data pengunjung"),
-        ]:
-            await officer.send_text(answer)
-            await officer.wait_for(question)
-        await officer.tap("Kirim ke Kepala Seksi")
+        summary = await fill_in(officer, TYPED[NAME:])
+        await officer.tap("Kirim ke Kepala Seksi", summary)
         await officer.wait_for("terkirim")
         (visit,) = await app.bot_data.storage.visits.with_status(VisitStatus.PENDING)  # type: ignore[attr-defined]
         assert visit.nik == NIK_WOMAN and visit.name == "Ayu Lestari"
+        assert (visit.purpose, visit.duration_minutes) == ("Ganti UPS", 30)
     finally:
         await stop_polling(app)  # type: ignore[arg-type]
+
+
+async def saved_steps(app: Application) -> tuple[object, set[object]]:  # type: ignore[type-arg]
+    """The officer's draft's step and the registration conversation's states, as saved."""
+    assert app.persistence is not None
+    draft = (await app.persistence.get_user_data())[OFFICER]["draft"]
+    states = await app.persistence.get_conversations("registration")
+    return draft["step"], set(states.values())
+
+
+async def assert_saved(app: Application, step: object, state: object) -> None:  # type: ignore[type-arg]
+    """The form is saved at ``step`` once the update's handling is over (which follows the
+    bot's answer by a moment)."""
+    for _ in range(100):
+        if await saved_steps(app) == (step, {state}):
+            return
+        await asyncio.sleep(0.05)
+    assert await saved_steps(app) == (step, {state})
+
+
+async def test_a_form_saved_with_a_numbered_step_resumes(
+    sim: BotApiSimulator, config: Config, clock: FakeClock
+) -> None:
+    await stop_polling(await to_name_step(sim, config, clock))
+    officer = sim.user(OFFICER)
+
+    # As the code before bot/core/form.py saved it: the step and the conversation's state
+    # numbered (2: the name), the KTP photo's file id under "ktp_file_id".
+    app = build_application(config, clock=clock, rate_limit=False, retry_base=0.05)
+    assert app.persistence is not None
+    user_data = (await app.persistence.get_user_data())[OFFICER]
+    draft = user_data["draft"]
+    ktp_file_id = draft.pop("ktp")
+    draft.update(step=2, ktp_file_id=ktp_file_id)
+    await app.persistence.update_user_data(OFFICER, user_data)
+    for key in await app.persistence.get_conversations("registration"):
+        await app.persistence.update_conversation("registration", key, 2)
+    assert await saved_steps(app) == (2, {2})
+
+    await start_polling(app, poll_timeout=1)
+    try:
+        await officer.wait_for("dimulai ulang", since=0)
+        await officer.wait_for(TYPED[NAME].asked)
+        summary = await fill_in(officer, TYPED[NAME:])
+        await assert_saved(app, "confirm", FILLING)
+        await officer.tap(form_texts.BTN_SUBMIT, summary)
+        await officer.wait_for("terkirim")
+        (visit,) = await app.bot_data.storage.visits.with_status(VisitStatus.PENDING)  # type: ignore[attr-defined]
+        assert (visit.nik, visit.name) == (NIK_WOMAN, "Ayu Lestari")
+        assert visit.ktp_file_id == ktp_file_id
+    finally:
+        await stop_polling(app)
 
 
 async def test_deny_reason_and_undelivered_messages_survive_a_restart(

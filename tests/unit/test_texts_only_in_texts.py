@@ -64,17 +64,6 @@ _LEXICON = """
 INDONESIAN = frozenset(_LEXICON.split())
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
-# The registration form's strays, moving to bot/texts/form.py in the form engineer's
-# branch (p2-form, issue 9 point 1); the lead drops these at merge. Exact entries, so a
-# new stray in the same file still fails.
-PENDING = {
-    ("handlers/registration.py", "Nama"),
-    ("handlers/registration.py", "Nama instansi"),
-    ("handlers/registration.py", "Keperluan"),
-    ("handlers/registration.py", "Daftar perangkat"),
-    ("handlers/registration.py", "{…} mnt"),
-}
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -215,14 +204,8 @@ def _tree_findings() -> list[Finding]:
 
 
 def test_no_user_facing_literal_outside_bot_texts() -> None:
-    findings = [f for f in _tree_findings() if (f.path, f.text) not in PENDING]
+    findings = _tree_findings()
     assert findings == [], "move these into bot/texts/:\n" + "\n".join(map(str, findings))
-
-
-def test_pending_exceptions_are_still_needed() -> None:
-    """Once the form's texts have moved, its entries must go too."""
-    stale = PENDING - {(f.path, f.text) for f in _tree_findings()}
-    assert stale == set(), f"remove from PENDING: {sorted(stale)}"
 
 
 def test_the_walk_covers_the_product() -> None:

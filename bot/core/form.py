@@ -1,0 +1,232 @@
+"""The visitor form, declared once: what the officer is asked, in order, and how each answer
+is read.
+
+Everything else about the form is derived from ``FORM``: the questions and their
+"Langkah n/N", the summary and its edit buttons, next and back, the step a form in progress
+is saved at, and the script tests, the bench and the demo follow to fill it in. Its words
+live in ``bot/texts/form.py``, keyed by field name.
+
+A form in progress is saved at its step's *name*, never at a position, so a version that
+adds, moves or removes a field still resumes every form saved before it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot.core.fields import (
+    EQUIPMENT_MAX,
+    NAME_MAX,
+    ORGANISATION_MAX,
+    PURPOSE_MAX,
+    FieldError,
+    FieldProblem,
+    clean_text,
+    normalise_phone,
+    parse_duration,
+)
+from bot.core.nik import NikError, NikProblem, validate_nik
+
+CONFIRM = "confirm"  # the summary: edit a field, or submit
+RETURNING = "returning"  # a known NIK: reuse the visitor's stored details, or type them anew
+
+# What Field.read raises; both carry the problem, for the officer's error message.
+Rejected = (FieldError, NikError)
+Problem = FieldProblem | NikProblem
+
+
+class Kind(enum.StrEnum):
+    PHOTO = "photo"  # a photo (sent as a photo, not a file); its Telegram file id is kept
+    TEXT = "text"  # typed
+    CHOICE = "choice"  # typed, or one of the suggested answers tapped, read the same way
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # the draft's key, the saved step, the edit button's callback data
+    kind: Kind
+    max_len: int = 0  # typed text is cleaned (fields.clean_text) and at most this long ...
+    min_len: int = 1
+    parse: Callable[[str, date], Any] | None = None  # ... unless read by this instead
+    optional: bool = False  # a "none" button answers "", and older drafts may lack it
+    attr: str = ""  # the VisitDraft attribute, when it is not the name
+    remembered: bool = False  # kept per visitor and offered again when the NIK is known
+    identifies: bool = False  # the answer finds a returning visitor
+
+    @property
+    def visit_attr(self) -> str:
+        return self.attr or self.name
+
+    def read(self, raw: str, today: date) -> Any:
+        """The answer as the draft keeps it; FieldError or NikError says what is wrong."""
+        if self.parse is not None:
+            return self.parse(raw, today)
+        return clean_text(raw, self.max_len, self.min_len)
+
+
+def _file_id(raw: str, today: date) -> str:
+    return raw
+
+
+def _nik(raw: str, today: date) -> str:
+    return validate_nik(raw, today).nik
+
+
+def _phone(raw: str, today: date) -> str:
+    number = normalise_phone(raw)
+    if number is None:
+        raise FieldError(FieldProblem.INVALID)
+    return number
+
+
+def _duration(raw: str, today: date) -> int:
+    minutes = parse_duration(raw)
+    if minutes is None:
+        raise FieldError(FieldProblem.INVALID)
+    return minutes
+
+
+class Form:
+    """An ordered tuple of fields and the moves between them, over a plain-dict draft."""
+
+    def __init__(self, fields: tuple[Field, ...]) -> None:
+        names = [f.name for f in fields]
+        if len(set(names)) != len(names) or {CONFIRM, RETURNING} & set(names):
+            raise ValueError(f"field names must be unique and not a step's: {names}")
+        self.fields = fields
+        self._index = {name: i for i, name in enumerate(names)}
+        self.identifying = next(f for f in fields if f.identifies)
+        self.remembered = tuple(f for f in fields if f.remembered)
+
+    def __iter__(self) -> Iterator[Field]:
+        return iter(self.fields)
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+    def get(self, step: str) -> Field | None:
+        """The field asked at ``step``; None for the summary and the returning-visitor offer."""
+        index = self._index.get(step)
+        return None if index is None else self.fields[index]
+
+    def number(self, name: str) -> int:
+        """The field's place in the form, from 1 ("Langkah n/N")."""
+        return self._index[name] + 1
+
+    @property
+    def first(self) -> str:
+        return self.fields[0].name
+
+    def missing(self, draft: Mapping[str, Any]) -> str | None:
+        """The first required field without an answer (one added since the draft was saved)."""
+        return next((f.name for f in self.fields if not f.optional and f.name not in draft), None)
+
+    def current(self, draft: MutableMapping[str, Any]) -> str:
+        """Where the draft stands, read through the old numbering once if it is that old."""
+        upgrade(draft)
+        step = draft.get("step", self.first)
+        if step in self._index or step == RETURNING:
+            return str(step)
+        # The summary, or a field this version no longer asks: the summary, if it is complete.
+        return self.go(draft, CONFIRM)
+
+    def go(self, draft: MutableMapping[str, Any], step: str) -> str:
+        """Move the draft to ``step``, returning the step to ask.
+
+        The summary is never shown with a required field unanswered: that field is asked
+        first, as an edit, so the officer comes back to the summary after it.
+        """
+        missing = self.missing(draft) if step == CONFIRM else None
+        if missing is not None:
+            draft["editing"] = True
+            step = missing
+        draft["step"] = step
+        return step
+
+    def after(self, draft: MutableMapping[str, Any], step: str) -> str:
+        """Where a valid answer at ``step`` leads: the next field, else the summary; an edit
+        goes back to the summary."""
+        if draft.get("editing"):
+            draft["editing"] = False
+            return CONFIRM
+        return self._following(step)
+
+    def after_returning(self, reuse: bool) -> str:
+        """After the returning-visitor offer: the fields it did not fill, or all of them."""
+        return self._following(self.identifying.name, skip_remembered=reuse)
+
+    def before(self, draft: MutableMapping[str, Any], step: str) -> str:
+        """Where Back leads: the previous field; from an edit, the summary; from the summary,
+        the last field."""
+        if draft.get("editing") or step == CONFIRM:
+            draft["editing"] = False
+            return self.fields[-1].name if step == CONFIRM else CONFIRM
+        if step == RETURNING:
+            return self.identifying.name
+        return self.fields[max(self._index.get(step, 0) - 1, 0)].name
+
+    def visit_values(self, draft: Mapping[str, Any]) -> dict[str, Any]:
+        """The answers by VisitDraft attribute; an optional field never asked is empty."""
+        return {f.visit_attr: draft.get(f.name, "") if f.optional else draft[f.name] for f in self}
+
+    def _following(self, step: str, *, skip_remembered: bool = False) -> str:
+        later = self.fields[self._index[step] + 1 :] if step in self._index else ()
+        return next((f.name for f in later if not (skip_remembered and f.remembered)), CONFIRM)
+
+
+FORM = Form(
+    (
+        Field("ktp", Kind.PHOTO, parse=_file_id, attr="ktp_file_id"),
+        Field("nik", Kind.TEXT, parse=_nik, identifies=True),
+        Field("name", Kind.TEXT, max_len=NAME_MAX, min_len=2, remembered=True),
+        Field("organisation", Kind.TEXT, max_len=ORGANISATION_MAX, remembered=True),
+        Field("phone", Kind.TEXT, parse=_phone, remembered=True),
+        Field("purpose", Kind.CHOICE, max_len=PURPOSE_MAX),
+        Field("duration", Kind.CHOICE, parse=_duration, attr="duration_minutes"),
+        Field("equipment", Kind.TEXT, max_len=EQUIPMENT_MAX, optional=True),
+    )
+)
+
+# Before the form was declared here, a draft's step was saved as its number, in this order,
+# and the KTP photo's file id under "ktp_file_id". A draft saved then is read through it once.
+LEGACY_STEPS = (
+    "ktp",
+    "nik",
+    "name",
+    "organisation",
+    "phone",
+    "purpose",
+    "duration",
+    "equipment",
+    CONFIRM,
+    RETURNING,
+)
+
+
+def upgrade(draft: MutableMapping[str, Any]) -> None:
+    """A draft saved with a numbered step, as this version saves it; others are left as are."""
+    step = draft.get("step")
+    if type(step) is int and 0 <= step < len(LEGACY_STEPS):
+        draft["step"] = LEGACY_STEPS[step]
+        if "ktp_file_id" in draft:
+            draft["ktp"] = draft.pop("ktp_file_id")
+
+
+# --- the form as a person fills it in (tests, bench, demo: see bot/texts/form.script) -------
+class Act(enum.StrEnum):
+    PHOTO = "photo"  # send a photo
+    TYPE = "type"  # send the text
+    TAP = "tap"  # tap the button with this label
+
+
+@dataclass(frozen=True)
+class Move:
+    field: str
+    act: Act
+    text: str  # what is typed, or the label of the button tapped; empty for a photo
+    asked: str  # the question answered, as the person reads it (no markup)
+    then: str  # what the bot asks next: the next question, or the summary's title

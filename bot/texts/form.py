@@ -1,0 +1,230 @@
+"""The visitor form's words, keyed by field name (the form itself: bot/core/form.py).
+
+Functions take raw values and escape them here, so user input can never become HTML
+markup (messages are sent with parse_mode=HTML).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from html import escape, unescape
+from typing import Any
+
+from bot.core.fields import DURATION_MAX, DURATION_MIN, PHONE_MAX, PHONE_MIN, FieldProblem
+from bot.core.form import FORM, Act, Field, Form, Kind, Move, Problem
+from bot.core.nik import NikProblem
+
+PURPOSES = [
+    "Pemeliharaan server",
+    "Instalasi perangkat",
+    "Perbaikan jaringan",
+    "Audit / pemeriksaan",
+    "Pengambilan / penyerahan perangkat",
+]
+DURATIONS = [15, 30, 60, 90, 120]
+
+NIK_PROBLEMS = {
+    NikProblem.NOT_16_DIGITS: "NIK harus tepat 16 angka.",
+    NikProblem.UNKNOWN_PROVINCE: "Dua angka pertama NIK bukan kode provinsi yang berlaku.",
+    NikProblem.BAD_BIRTH_DATE: (
+        "Angka ke-7 s.d. 12 NIK (tanggal lahir) tidak membentuk tanggal yang benar."
+    ),
+    NikProblem.FUTURE_BIRTH_DATE: "Tanggal lahir pada NIK ada di masa depan.",
+    NikProblem.BAD_SERIAL: "Empat angka terakhir NIK tidak boleh 0000.",
+}
+
+BTN_BACK = "« Kembali"
+BTN_CANCEL = "✖ Batal"
+BTN_SUBMIT = "📨 Kirim ke Kepala Seksi"
+BTN_REUSE = "✅ Pakai data ini"
+BTN_FRESH = "✏️ Isi ulang"
+BTN_NO_EQUIPMENT = "Tidak membawa perangkat"
+
+BAD_PHONE = (
+    f"Nomor HP tidak valid. Gunakan {PHONE_MIN}–{PHONE_MAX} angka, boleh diawali +62 atau 0."
+)
+BAD_DURATION = f"Durasi harus berupa angka menit antara {DURATION_MIN} dan {DURATION_MAX}."
+
+
+def _shown(value: Any) -> str:
+    return escape(str(value)) if value not in ("", None) else "-"
+
+
+@dataclass(frozen=True)
+class FieldText:
+    question: str  # after "Langkah n/N — "
+    label: str  # before the value in the summary and in a returning visitor's details
+    button: str  # the summary's edit button
+    noun: str = ""  # how an error names the field, when not by its label
+    invalid: str = ""  # the answer to FieldProblem.INVALID
+    suggested: tuple[str, ...] = ()  # Kind.CHOICE: a tap answers as if the label were typed
+    per_row: int = 1  # suggested buttons side by side
+    none: str = ""  # an optional field's button for "nothing"
+    show: Callable[[Any], str] = _shown  # the value, escaped, in the summary
+
+
+FIELDS: dict[str, FieldText] = {
+    "ktp": FieldText(
+        "Kirim <b>foto KTP</b> pengunjung. Pastikan NIK dan nama terbaca jelas.",
+        label="Foto KTP",
+        button="📷 Foto KTP",
+        show=lambda _file_id: "✅ terlampir",
+    ),
+    "nik": FieldText(
+        "Ketik <b>NIK</b> (16 angka) sesuai KTP.",
+        label="NIK",
+        button="NIK",
+        show=lambda nik: f"<code>{escape(nik)}</code>",  # full, to compare with the card
+    ),
+    "name": FieldText(
+        "Ketik <b>nama lengkap</b> sesuai KTP.",
+        label="Nama",
+        button="Nama",
+        show=lambda name: f"<b>{escape(name)}</b>",
+    ),
+    "organisation": FieldText(
+        "Ketik <b>instansi / perusahaan</b> pengunjung.",
+        label="Instansi",
+        button="Instansi",
+        noun="Nama instansi",
+    ),
+    "phone": FieldText(
+        "Ketik <b>nomor HP</b> pengunjung (mis. 0812xxxxxxx).",
+        label="HP",
+        button="No. HP",
+        invalid=BAD_PHONE,
+    ),
+    "purpose": FieldText(
+        "Pilih <b>keperluan</b> kunjungan, atau ketik sendiri.",
+        label="Keperluan",
+        button="Keperluan",
+        suggested=tuple(PURPOSES),
+    ),
+    "duration": FieldText(
+        "Berapa lama rencana kunjungan? Pilih, atau ketik jumlah menit.",
+        label="Durasi",
+        button="Durasi",
+        invalid=BAD_DURATION,
+        suggested=tuple(f"{minutes} mnt" for minutes in DURATIONS),
+        per_row=len(DURATIONS),
+        show=lambda minutes: f"{minutes} menit",
+    ),
+    "equipment": FieldText(
+        "Perangkat yang dibawa masuk (laptop, hard disk, alat ukur, ...)? "
+        "Ketik daftarnya, atau tekan tombol jika tidak ada.",
+        label="Perangkat",
+        button="Perangkat",
+        noun="Daftar perangkat",
+        none=BTN_NO_EQUIPMENT,
+    ),
+}
+
+
+def question(field: Field, form: Form = FORM) -> str:
+    """The question for ``field``, numbered by its place in the form."""
+    step, total, asked = form.number(field.name), len(form), FIELDS[field.name].question
+    if step == 1:
+        return f"📝 <b>Pendaftaran pengunjung</b> (langkah 1/{total})\n\n{asked}"
+    return f"Langkah {step}/{total} — {asked}"
+
+
+WANT_PHOTO = (
+    "Yang dibutuhkan di langkah ini adalah <b>foto KTP</b>. "
+    "Kirim sebagai foto (ikon kamera / galeri), bukan teks."
+)
+WANT_PHOTO_NOT_FILE = (
+    "File ini bukan foto yang bisa dipakai. Kirim foto KTP sebagai <b>Foto</b> "
+    "(bukan sebagai File/Dokumen)."
+)
+WANT_TEXT = "Langkah ini meminta <b>teks</b>, bukan foto atau file. Silakan ketik jawabannya."
+RESUMED = "♻️ Bot baru saja dimulai ulang. Pendaftaran Anda tersimpan; lanjutkan dari sini:"
+USE_BUTTONS = "Silakan pilih dengan menekan salah satu tombol di bawah pertanyaan."
+CANCELLED = "Pendaftaran dibatalkan. Tidak ada data yang disimpan. Mulai lagi dengan /daftar."
+NOTHING_TO_CANCEL = "Tidak ada pendaftaran yang sedang berjalan."
+
+
+def too_long(field: str, limit: int) -> str:
+    return f"{field} terlalu panjang (maksimal {limit} karakter). Silakan ketik lebih singkat."
+
+
+def too_short(field: str) -> str:
+    return f"{field} terlalu pendek. Silakan ketik dengan lengkap."
+
+
+def bad_nik(problem: NikProblem) -> str:
+    return f"❗ {NIK_PROBLEMS[problem]} Periksa KTP dan ketik ulang NIK."
+
+
+def rejected(field: Field, problem: Problem) -> str:
+    """Why an answer was refused, in the officer's words."""
+    if isinstance(problem, NikProblem):
+        return bad_nik(problem)
+    words = FIELDS[field.name]
+    if problem == FieldProblem.INVALID:
+        return words.invalid
+    if problem == FieldProblem.TOO_LONG:
+        return too_long(words.noun or words.label, field.max_len)
+    return too_short(words.noun or words.label)
+
+
+def _line(field: Field, draft: Mapping[str, Any]) -> str:
+    words = FIELDS[field.name]
+    return f"{words.label}: {words.show(draft.get(field.name, ''))}"
+
+
+def returning_visitor(draft: Mapping[str, Any]) -> str:
+    details = "\n".join(_line(field, draft) for field in FORM.remembered)
+    return f"Pengunjung ini pernah terdaftar:\n{details}\n\nPakai data ini, atau isi ulang?"
+
+
+SUMMARY_TITLE = "Periksa data pengunjung"
+
+
+def summary(draft: Mapping[str, Any]) -> str:
+    """The officer's summary before submitting; photos are listed after what was typed."""
+    fields = sorted(FORM, key=lambda field: field.kind == Kind.PHOTO)
+    lines = "\n".join(_line(field, draft) for field in fields)
+    return (
+        f"<b>{SUMMARY_TITLE}</b>\n\n{lines}\n\n"
+        "Tekan nama kolom untuk mengubah, atau kirim ke Kepala Seksi."
+    )
+
+
+def submitted(reference: str, approvers: int) -> str:
+    return (
+        f"📨 Permintaan <b>{reference}</b> terkirim ke {approvers} Kepala Seksi.\n"
+        "Anda akan diberi tahu begitu ada keputusan."
+    )
+
+
+# --- the form as a person fills it in --------------------------------------------------------
+def plain(html: str) -> str:
+    """A message as the person reads it, without markup (to wait for it in tests)."""
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def script(values: Mapping[str, str | None], form: Form = FORM) -> list[Move]:
+    """How a person fills in the form with these answers, by field name: a photo, the text
+    typed, or a tap on the button that says it; no answer to an optional field taps "none".
+
+    Tests, the bench and the demo all follow this one script, so none of them repeats the
+    form's order.
+    """
+    moves: list[Move] = []
+    for index, field in enumerate(form):
+        later = form.fields[index + 1 : index + 2]
+        then = plain(question(later[0], form)) if later else SUMMARY_TITLE
+        asked, value = plain(question(field, form)), values.get(field.name)
+        words = FIELDS[field.name]
+        if field.kind == Kind.PHOTO:
+            moves.append(Move(field.name, Act.PHOTO, "", asked, then))
+        elif value is None:
+            if not field.optional:
+                raise ValueError(f"no answer for the required field {field.name!r}")
+            moves.append(Move(field.name, Act.TAP, words.none, asked, then))
+        else:
+            act = Act.TAP if value in words.suggested else Act.TYPE
+            moves.append(Move(field.name, act, value, asked, then))
+    return moves

@@ -1,0 +1,189 @@
+"""The form's spec (bot/core/form.py) and what is derived from it: numbering, words, moves
+between steps, saved drafts of other versions, and the script tests, bench and demo follow."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from bot.core.fields import DURATION_MAX, DURATION_MIN, PHONE_MAX, PHONE_MIN, FieldProblem
+from bot.core.form import (
+    CONFIRM,
+    FORM,
+    LEGACY_STEPS,
+    RETURNING,
+    Act,
+    Field,
+    Form,
+    Kind,
+    Rejected,
+)
+from bot.core.visits import VisitDraft
+from bot.texts import form as form_texts
+
+TODAY = date(2026, 12, 2)
+# A valid answer per field, as typed (or, for the photo, Telegram's file id).
+TYPED = {
+    "ktp": "AgACAgUAAxkBAAIB",
+    "nik": "3508015507900002",
+    "name": "Ayu Lestari",
+    "organisation": "PT Jaringan Nusantara",
+    "phone": "0812-3456-7890",
+    "purpose": "Ganti UPS",
+    "duration": "45 menit",
+    "equipment": "Laptop",
+}
+
+
+def answered(form: Form = FORM, **extra: Any) -> dict[str, Any]:
+    """A draft with every field of ``form`` answered, as the conversation keeps it."""
+    return {f.name: f.read(TYPED[f.name], TODAY) for f in form if f.name in TYPED} | extra
+
+
+def test_every_field_is_numbered_worded_and_read() -> None:
+    assert set(form_texts.FIELDS) == {f.name for f in FORM}
+    for number, field in enumerate(FORM, start=1):
+        words = form_texts.FIELDS[field.name]
+        assert FORM.number(field.name) == number
+        question = form_texts.question(field).lower()
+        assert f"langkah {number}/{len(FORM)}" in question
+        assert question.count("langkah") == 1
+        assert words.question and words.label and words.button
+        assert field.read(TYPED[field.name], TODAY) not in ("", None)
+        assert bool(words.suggested) == (field.kind == Kind.CHOICE)
+        assert bool(words.none) == field.optional
+        for label in words.suggested:  # a tap reads like the same words typed
+            field.read(label, TODAY)
+    assert len({form_texts.FIELDS[f.name].button for f in FORM}) == len(FORM)
+
+
+@pytest.mark.parametrize("field", [f for f in FORM if f.kind != Kind.PHOTO], ids=str)
+def test_every_refusal_says_what_is_wrong(field: Field) -> None:
+    for raw in ["x" * 5000, "\u200b", "?"]:
+        try:
+            field.read(raw, TODAY)
+        except Rejected as exc:
+            message = form_texts.rejected(field, exc.problem)
+            assert message.strip(), (field.name, raw)
+            if exc.problem == FieldProblem.TOO_LONG:
+                assert str(field.max_len) in message
+
+
+def test_limits_in_the_words_come_from_the_constants() -> None:
+    assert f"antara {DURATION_MIN} dan {DURATION_MAX}" in form_texts.BAD_DURATION
+    assert f"{PHONE_MIN}–{PHONE_MAX} angka" in form_texts.BAD_PHONE
+    phone = FORM.get("phone")
+    assert phone is not None
+    assert form_texts.rejected(phone, FieldProblem.INVALID) == form_texts.BAD_PHONE
+
+
+def test_next_and_back_follow_the_spec() -> None:
+    names = [f.name for f in FORM]
+    draft: dict[str, Any] = {}
+    for name, following in zip(names, [*names[1:], CONFIRM], strict=True):
+        assert FORM.after(draft, name) == following
+    assert [FORM.before(draft, name) for name in names] == [names[0], *names[:-1]]
+    assert FORM.before(draft, CONFIRM) == names[-1]
+    assert FORM.before(draft, RETURNING) == "nik"
+    # An edit goes back to the summary, whether answered or abandoned.
+    assert FORM.after({"editing": True}, "name") == CONFIRM
+    assert FORM.before({"editing": True}, "name") == CONFIRM
+    # A returning visitor's stored details skip the fields they fill.
+    assert [f.name for f in FORM.remembered] == ["name", "organisation", "phone"]
+    assert FORM.number(FORM.after_returning(reuse=True)) == FORM.number("phone") + 1
+    assert FORM.after_returning(reuse=False) == "name"
+
+
+def test_the_summary_shows_every_field_and_builds_the_visit() -> None:
+    draft = answered()
+    summary = form_texts.summary(draft)
+    for field in FORM:
+        assert f"{form_texts.FIELDS[field.name].label}: " in summary
+    assert summary.index("Perangkat: Laptop") < summary.index("Foto KTP: ✅ terlampir")
+    assert "HP: 081234567890" in summary and "Durasi: 45 menit" in summary
+    assert "Perangkat: -" in form_texts.summary(draft | {"equipment": ""})
+    now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    visit = VisitDraft(**FORM.visit_values(draft), started_at=now, form_done_at=now)
+    assert (visit.ktp_file_id, visit.duration_minutes) == (TYPED["ktp"], 45)
+
+
+def test_a_draft_saved_with_a_numbered_step_is_read_once_through_the_old_order() -> None:
+    for number, name in enumerate(LEGACY_STEPS):
+        assert FORM.current(answered(step=number)) == name
+    draft = {"step": 5, "ktp_file_id": "F", "nik": TYPED["nik"], "name": "Ayu"}
+    assert FORM.current(draft) == "purpose"
+    assert draft == {"step": "purpose", "ktp": "F", "nik": TYPED["nik"], "name": "Ayu"}
+    assert FORM.current(draft) == "purpose"  # and not again: it is saved by name now
+
+
+def test_a_field_inserted_in_the_middle_resumes_drafts_saved_before_it() -> None:
+    letter = Field("letter", Kind.TEXT, max_len=60, optional=True)
+    at = FORM.number("phone")
+    longer = Form((*FORM.fields[:at], letter, *FORM.fields[at:]))
+    assert longer.number("purpose") == FORM.number("purpose") + 1
+
+    # Saved before the new field's place: the form walks through it.
+    before = answered(step="phone")
+    del before["phone"], before["purpose"], before["duration"], before["equipment"]
+    assert longer.current(before) == "phone"
+    assert longer.after(before, "phone") == "letter"
+    # Saved after it: the form goes on where it was; the optional field stays empty.
+    after = answered(step="duration")
+    del after["duration"], after["equipment"]
+    assert longer.current(after) == "duration"
+    assert longer.after(after, "duration") == "equipment"
+    done = answered(longer, step=CONFIRM)
+    assert longer.current(done) == CONFIRM
+    assert longer.go(done, CONFIRM) == CONFIRM
+    assert longer.visit_values(done)["letter"] == ""
+    # An old numbered draft maps through the old order, not the new one.
+    assert longer.current({"step": 4}) == "phone"
+
+    # A required field added since: the summary asks it first, then comes back.
+    required = Form((*FORM.fields[:at], Field("letter", Kind.TEXT, max_len=60), *FORM.fields[at:]))
+    done = answered(required, step=CONFIRM)
+    assert required.current(done) == "letter" and done["editing"]
+    done["letter"] = letter.read("ST/12/2026", TODAY)
+    assert required.go(done, required.after(done, "letter")) == CONFIRM
+    assert required.visit_values(done)["letter"] == "ST/12/2026"
+
+
+def test_a_draft_at_a_field_no_longer_asked_goes_to_the_summary() -> None:
+    draft = answered(step="fax")
+    assert FORM.current(draft) == CONFIRM
+    del draft["phone"]  # never at the summary with a required field unanswered
+    assert FORM.current(draft) == "phone"
+    assert FORM.after(draft, "phone") == CONFIRM
+
+
+def test_the_script_answers_every_field_in_order() -> None:
+    values: dict[str, str | None] = {
+        "nik": TYPED["nik"],
+        "name": "Ayu",
+        "organisation": "PT A",
+        "phone": TYPED["phone"],
+        "purpose": form_texts.PURPOSES[1],
+        "duration": "45",
+        "equipment": None,
+    }
+    moves = form_texts.script(values)
+    assert [m.field for m in moves] == [f.name for f in FORM]
+    acts = {m.field: (m.act, m.text) for m in moves}
+    assert acts["ktp"] == (Act.PHOTO, "")
+    assert acts["name"] == (Act.TYPE, "Ayu")
+    assert acts["purpose"] == (Act.TAP, form_texts.PURPOSES[1])  # a suggested answer
+    assert acts["duration"] == (Act.TYPE, "45")  # minutes no button offers
+    assert acts["equipment"] == (Act.TAP, form_texts.BTN_NO_EQUIPMENT)
+    for field in FORM:  # an optional field not answered: its "none" button
+        if field.optional and values.get(field.name) is None:
+            assert acts[field.name] == (Act.TAP, form_texts.FIELDS[field.name].none)
+    for move, following in itertools.pairwise(moves):
+        assert move.then == following.asked
+    assert moves[-1].then == form_texts.SUMMARY_TITLE
+    nik = moves[FORM.number("nik") - 1]
+    assert "<" not in nik.asked and "Ketik NIK" in nik.asked
+    with pytest.raises(ValueError, match="name"):
+        form_texts.script(values | {"name": None})
