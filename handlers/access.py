@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.app.context import BotContext
+from bot.app.context import BotContext, Handler
 from bot.core.invites import START_RE
 from bot.core.policy import Act, may
 from bot.texts import common as common_texts
@@ -45,5 +45,5 @@ def _opens_invitation(update: Update) -> bool:
     )
 
 
-def build() -> TypeHandler:  # type: ignore[type-arg]
+def build() -> Handler:
     return TypeHandler(Update, refuse_strangers)

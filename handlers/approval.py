@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.app.context import BotContext
+from bot.app.context import BotContext, Handler
 from bot.core import callbacks
 from bot.core.callbacks import VisitTap
 from bot.core.fields import REASON_MAX, FieldError, FieldProblem, clean_text
@@ -90,7 +90,7 @@ async def deny(update: Update, context: BotContext) -> DenyStep | int:
     if visit is None or visit.status != VisitStatus.PENDING:
         await _answer(update, workflow.Result(workflow.Outcome.NOT_ALLOWED, visit), "")
         return ConversationHandler.END
-    context.user_data["deny_visit"] = visit.id  # type: ignore[index]
+    context.user_state["deny_visit"] = visit.id
     await query.answer()
     abort = InlineKeyboardButton(
         approval_texts.BTN_DENY_ABORT, callback_data=VisitTap(callbacks.DENY_ABORT, visit.id).data
@@ -107,7 +107,7 @@ async def deny_reason(update: Update, context: BotContext) -> DenyStep | int:
     message = update.effective_message
     assert message is not None
     approver = _approver(update, context)
-    visit_id = context.user_data.get("deny_visit")  # type: ignore[union-attr]
+    visit_id = context.user_state.get("deny_visit")
     if approver is None or visit_id is None:
         return ConversationHandler.END
     try:
@@ -118,7 +118,7 @@ async def deny_reason(update: Update, context: BotContext) -> DenyStep | int:
             approval_texts.DENY_REASON_TOO_LONG if too_long else approval_texts.DENY_REASON_TEXT
         )
         return DenyStep.REASON
-    context.user_data.pop("deny_visit", None)  # type: ignore[union-attr]
+    context.user_state.pop("deny_visit", None)
     principal = _principal(context, approver)
     result = await workflow.deny(context.services, visit_id, approver, reason, principal)
     if result.outcome == workflow.Outcome.DONE:
@@ -139,7 +139,7 @@ async def deny_abort(update: Update, context: BotContext) -> int:
     """Changed one's mind after Tolak: the request stays pending."""
     query = update.callback_query
     assert query is not None
-    context.user_data.pop("deny_visit", None)  # type: ignore[union-attr]
+    context.user_state.pop("deny_visit", None)
     await query.answer()
     await query.edit_message_text(approval_texts.DENY_ABORTED)
     return ConversationHandler.END
@@ -163,7 +163,7 @@ async def _answer(update: Update, result: workflow.Result, success: str) -> None
         await query.answer(approval_texts.already_decided(result.visit), show_alert=True)
 
 
-def build() -> list:  # type: ignore[type-arg]
+def build() -> list[Handler]:
     """Top-level handlers: approvals come from other people's chats, not the officer's."""
     with warnings.catch_warnings():
         # per_message=False is deliberate: the reason is the next thing this approver types.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from bot.app.context import BotContext
+from bot.app.context import BotContext, Handler
 from bot.core.policy import Act, may
 from bot.core.visits import VisitStatus
 from bot.texts import common as common_texts
@@ -28,7 +28,8 @@ async def inside(update: Update, context: BotContext) -> None:
     if not visits:
         await update.effective_message.reply_text(oversight_texts.NOBODY_INSIDE)
         return
-    names = {m.user_id: m.name for m in services.config.staff}
+    # Everyone who ever escorted, including staff added by invitation or since removed.
+    names = {e: services.name_of(e) for v in visits if (e := v.entry_escort_id) is not None}
     await update.effective_message.reply_text(
         oversight_texts.inside_list(visits, services.now(), names, services.config.timezone)
     )
@@ -52,5 +53,5 @@ async def pending(update: Update, context: BotContext) -> None:
     )
 
 
-def build() -> list:  # type: ignore[type-arg]
+def build() -> list[Handler]:
     return [CommandHandler("aktif", inside), CommandHandler("menunggu", pending)]

@@ -11,7 +11,6 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -21,7 +20,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.app.context import BotContext
+from bot.app.context import BotApp, BotContext, Handler
 from bot.core import callbacks, form
 from bot.core.form import CONFIRM, FORM, RETURNING, Field, Kind, Rejected
 from bot.core.policy import Act, may
@@ -49,7 +48,8 @@ def _button(label: str, arg: str) -> InlineKeyboardButton:
 
 def _draft(context: BotContext) -> dict[str, Any]:
     # A plain dict, so conversation persistence can store it as it is.
-    return context.user_data.setdefault("draft", {})  # type: ignore[union-attr]
+    draft: dict[str, Any] = context.user_state.setdefault("draft", {})
+    return draft
 
 
 def _step(context: BotContext) -> str:
@@ -106,7 +106,7 @@ async def _ask(update: Update, context: BotContext, step: str) -> int:
     return FILLING
 
 
-async def resume_after_restart(app: Application) -> None:  # type: ignore[type-arg]
+async def resume_after_restart(app: BotApp) -> None:
     """After a restart, officers in the middle of a form see where they are.
 
     Their update may have been lost with the old process, or its reply never sent;
@@ -154,7 +154,7 @@ async def start(update: Update, context: BotContext) -> int:
     if not may(member, Act.REGISTER):
         await update.effective_message.reply_text(common_texts.ONLY_OFFICER)
         return ConversationHandler.END
-    context.user_data["draft"] = {"started_at": context.services.now().isoformat()}  # type: ignore[index]
+    context.user_state["draft"] = {"started_at": context.services.now().isoformat()}
     return await _ask(update, context, FORM.first)
 
 
@@ -261,7 +261,7 @@ async def submit(update: Update, context: BotContext) -> int | None:
     context.application.create_task(
         ktp.keep(services, context.bot, visit.id, visit.ktp_file_id), update=update
     )
-    context.user_data.pop("draft", None)  # type: ignore[union-attr]
+    context.user_state.pop("draft", None)
     assert update.effective_chat is not None
     await update.effective_chat.send_message(form_texts.submitted(visit.reference, sent))
     return ConversationHandler.END
@@ -270,7 +270,7 @@ async def submit(update: Update, context: BotContext) -> int | None:
 async def cancel(update: Update, context: BotContext) -> int:
     """/batal or the cancel button: forget the draft."""
     await _done_with_button(update)
-    context.user_data.pop("draft", None)  # type: ignore[union-attr]
+    context.user_state.pop("draft", None)
     assert update.effective_chat is not None
     await update.effective_chat.send_message(form_texts.CANCELLED)
     return ConversationHandler.END
@@ -296,12 +296,12 @@ async def stale(update: Update, context: BotContext) -> None:
         await update.callback_query.answer(common_texts.STALE_BUTTON, show_alert=True)
 
 
-def _on_tap(args: str, callback: Any) -> CallbackQueryHandler:  # type: ignore[type-arg]
+def _on_tap(args: str, callback: Any) -> Handler:
     """The handler for taps whose data after ``v1:reg:`` matches the regex ``args``."""
     return CallbackQueryHandler(callback, pattern=rf"^{re.escape(_reg(''))}(?:{args})$")
 
 
-def build() -> ConversationHandler:  # type: ignore[type-arg]
+def build() -> Handler:
     """The registration conversation; buttons are tracked per chat, not per message."""
     # Every handler checks the open question itself (the draft's step), so one list serves
     # the one state and the old numbered ones.

@@ -11,7 +11,7 @@ import asyncio
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.app.context import BotContext
+from bot.app.context import BotContext, Handler
 from bot.core import callbacks
 from bot.core.callbacks import ReportTap
 from bot.core.nik import NIK_LENGTH, normalise_nik
@@ -177,7 +177,7 @@ async def history_command(update: Update, context: BotContext) -> None:
     )
 
 
-def build() -> list:  # type: ignore[type-arg]
+def build() -> list[Handler]:
     return [
         CommandHandler("laporan", report_command),
         CommandHandler("statistik", stats_command),

@@ -8,7 +8,7 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.app.context import BotContext
+from bot.app.context import BotContext, Handler
 from bot.core import callbacks
 from bot.core.callbacks import VisitTap
 from bot.core.policy import Act, may
@@ -22,6 +22,10 @@ from bot.texts import door as door_texts
 
 log = logging.getLogger(__name__)
 
+_REFUSALS = {
+    workflow.BadgeProblem.EXPIRED: door_texts.BADGE_EXPIRED,
+    workflow.BadgeProblem.FINISHED: door_texts.BADGE_FINISHED,
+}
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 
 
@@ -43,11 +47,8 @@ async def show_badge(
     lookup = await workflow.find_badge(services, token=token, code=code)
     if lookup.problem is not None or lookup.visit is None:
         await workflow.refuse_badge(services, member, lookup, via)
-        message = {
-            workflow.BadgeProblem.EXPIRED: door_texts.BADGE_EXPIRED,
-            workflow.BadgeProblem.FINISHED: door_texts.BADGE_FINISHED,
-        }.get(lookup.problem, door_texts.BADGE_UNKNOWN)  # type: ignore[arg-type]
-        await update.effective_chat.send_message(message)
+        message = _REFUSALS.get(lookup.problem or workflow.BadgeProblem.UNKNOWN)
+        await update.effective_chat.send_message(message or door_texts.BADGE_UNKNOWN)
         return
     visit = lookup.visit
     can_act = may(member, Act.RECORD_DOOR, visit)
@@ -144,7 +145,7 @@ async def record(update: Update, context: BotContext) -> None:
     await query.edit_message_text(render(result.visit, escort.name, tz))
 
 
-def build() -> list:  # type: ignore[type-arg]
+def build() -> list[Handler]:
     return [
         CommandHandler("start", start_with_token, has_args=True),
         CommandHandler(["kode", "keluar"], manual_code),

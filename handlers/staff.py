@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.app.context import BotContext
+from bot.app.context import BotContext, Handler
 from bot.core import callbacks
 from bot.core.callbacks import (
     DelegateForTap,
@@ -316,7 +316,7 @@ async def delegate_period(update: Update, context: BotContext) -> None:
 PERIOD_DAYS = {days: staff_texts.period_button(days) for days in DELEGATION_DAYS}
 
 
-def build() -> list:  # type: ignore[type-arg]
+def build() -> list[Handler]:
     """Registered before scan.build(): an invitation payload must never reach the badge scan."""
     return [
         CommandHandler("start", open_invitation, filters=filters.Regex(START_RE), has_args=True),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.app.context import BotContext
+from bot.app.context import BotContext, Handler
 from bot.app.services import Services
 from bot.core import callbacks
 from bot.texts import common as common_texts
@@ -49,32 +49,32 @@ async def stale_button(update: Update, context: BotContext) -> None:
         await update.callback_query.answer(common_texts.STALE_BUTTON, show_alert=True)
 
 
-async def publish_commands(services: Services, bot: object) -> None:
+async def publish_commands(services: Services, bot: Bot) -> None:
     """setMyCommands per staff chat, so each person's menu shows only their commands."""
     for member in services.staff_members():
         await set_commands_for(services, bot, member.user_id)
 
 
-async def set_commands_for(services: Services, bot: object, user_id: int) -> None:
+async def set_commands_for(services: Services, bot: Bot, user_id: int) -> None:
     """One chat's menu, right after its roles change; former staff get none."""
     member = services.member(user_id)
     scope = BotCommandScopeChat(user_id)
     try:
         if member is None:
-            await bot.delete_my_commands(scope=scope)  # type: ignore[attr-defined]
+            await bot.delete_my_commands(scope=scope)
             return
         commands = [BotCommand(c, d) for c, d in common_texts.commands_for(member.roles)]
-        await bot.set_my_commands(commands, scope=scope)  # type: ignore[attr-defined]
+        await bot.set_my_commands(commands, scope=scope)
     except TelegramError as exc:
         # A person who never opened the bot has no chat yet; their menu comes later.
         log.info("command menu for %s not set: %s", user_id, exc)
 
 
-def build_first() -> list:  # type: ignore[type-arg]
+def build_first() -> list[Handler]:
     return [CommandHandler("start", start, has_args=False), CommandHandler("bantuan", help_)]
 
 
-def build_last() -> list:  # type: ignore[type-arg]
+def build_last() -> list[Handler]:
     """Catch-alls: registered after every flow."""
     return [
         CommandHandler("batal", nothing_to_cancel),

@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
+from typing import Any, cast
 
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
 from bot.app.config import Config
-from bot.app.context import BotContext
+from bot.app.context import BotApp, BotContext
 from bot.app.persistence import SqlitePersistence
 from bot.app.processor import PerChatUpdateProcessor
 from bot.app.request import RetryingRequest
@@ -48,7 +49,7 @@ def build_application(
     retry_base: float = 1.0,
     request_timeout: float = 10.0,
     request_retries: int = 3,
-) -> Application:  # type: ignore[type-arg]
+) -> BotApp:
     """The bot, ready for run_polling() or for a test's initialize()/start().
 
     `concurrency` bounds the updates handled at once (each chat stays in order); None
@@ -56,7 +57,9 @@ def build_application(
     the outbox's first retry delay in seconds (tests shorten it).
     """
     processor = PerChatUpdateProcessor(concurrency or 1)
-    builder = (
+    # The builder's type parameters change with each call (PTB infers them call by call);
+    # what the application is typed as is fixed once, by the cast to BotApp below.
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(config.token)
         .context_types(ContextTypes(context=BotContext, bot_data=Services))
@@ -85,7 +88,7 @@ def build_application(
     if rate_limit:
         # Stays under Telegram's flood limits; retries are RetryingRequest's and the outbox's.
         builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
-    app = builder.build()
+    app = cast(BotApp, builder.build())
     services: Services = app.bot_data
     services.config = config
     services.clock = clock
@@ -96,7 +99,7 @@ def build_application(
     return app
 
 
-def _register(app: Application, services: Services) -> None:  # type: ignore[type-arg]
+def _register(app: BotApp, services: Services) -> None:
     # Group -1 runs before everything: strangers stop here (ApplicationHandlerStop).
     app.add_handler(access.build(), group=-1)
     # Group 0, first match wins, so order matters:
@@ -118,7 +121,7 @@ def _register(app: Application, services: Services) -> None:  # type: ignore[typ
     app.add_error_handler(errors.on_error)
 
 
-async def start_polling(app: Application, *, poll_timeout: int = 10) -> None:  # type: ignore[type-arg]
+async def start_polling(app: BotApp, *, poll_timeout: int = 10) -> None:
     """What run_polling() does before it blocks, for callers that own the event loop."""
     await app.initialize()
     if app.post_init is not None:
@@ -130,7 +133,7 @@ async def start_polling(app: Application, *, poll_timeout: int = 10) -> None:  #
     )
 
 
-async def stop_polling(app: Application) -> None:  # type: ignore[type-arg]
+async def stop_polling(app: BotApp) -> None:
     """What run_polling() does on the way out."""
     assert app.updater is not None
     if app.updater.running:
@@ -147,7 +150,7 @@ async def _open_storage(config: Config) -> Storage:
     return await Storage.open(config.database_path, cipher)
 
 
-async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(app: BotApp) -> None:
     services: Services = app.bot_data
     assert isinstance(app.persistence, SqlitePersistence)
     # Opened by the persistence during initialize(); one connection for everything.
@@ -178,7 +181,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     log.info("bot @%s ready, database %s", services.bot_username, services.config.database_path)
 
 
-async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_shutdown(app: BotApp) -> None:
     services: Services = app.bot_data
     task = getattr(services, "delivery_task", None)
     if task is not None:

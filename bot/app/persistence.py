@@ -51,12 +51,17 @@ class SqlitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
         """The database is only written by this process; nothing to refresh."""
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        return await (await self.storage()).conversations.states(name)
+        states = await (await self.storage()).conversations.states(name)
+        conversations: ConversationDict = {key: state for key, state in states.items()}
+        return conversations
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        state = None if new_state is None else int(new_state)  # type: ignore[call-overload]  # PTB types states as object; ours are IntEnums
+        # PTB types states as object; every state of ours is an IntEnum, stored as its int.
+        if new_state is not None and not isinstance(new_state, int):
+            raise TypeError(f"conversation {name}: state {new_state!r} is not an int")
+        state = None if new_state is None else int(new_state)
         await (await self.storage()).conversations.set_state(name, key, state)
 
     async def flush(self) -> None:

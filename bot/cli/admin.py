@@ -24,7 +24,7 @@ from storage.crypto import Cipher
 from storage.db import Storage
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     data = sub.add_parser("privacy", help="export or erase one person's data (UU 27/2022)")
     actions = data.add_subparsers(dest="action", required=True)
     export = actions.add_parser("export", help="everything stored about one NIK, as JSON")

@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args.config)
     from demo.app import run_demo
 
-    return run_demo(args.dir, script=args.script, host=args.host, port=args.port)
+    status: int = run_demo(args.dir, script=args.script, host=args.host, port=args.port)
+    return status
 
 
 def _run(path: Path) -> int:

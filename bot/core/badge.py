@@ -54,7 +54,6 @@ _ZONE_OFFSETS = {
 _BAND = (214, 64, 20)  # strong orange-red: reads as "not staff" at a glance
 _INK = (25, 25, 25)
 _MUTED = (90, 90, 90)
-_WHITE = (255, 255, 255)
 
 _MARGIN = 36
 # The visitor band at the top, and a thin one at the bottom: either end showing from a

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
@@ -66,9 +67,7 @@ class Delivery:
                         continue
                     task = asyncio.create_task(self._deliver_safely(item))
                     inflight[item.chat_id] = task
-                    task.add_done_callback(
-                        lambda _t, chat=item.chat_id: (inflight.pop(chat, None), self.kick())
-                    )
+                    task.add_done_callback(functools.partial(self._done, inflight, item.chat_id))
                 if not heads and not inflight:
                     self._idle.set()
                 waiting = [i.next_attempt_at for i in heads if i.chat_id not in inflight]
@@ -78,6 +77,13 @@ class Delivery:
         finally:
             for task in inflight.values():
                 task.cancel()
+
+    def _done(
+        self, inflight: dict[int, asyncio.Task[None]], chat_id: int, _task: asyncio.Task[None]
+    ) -> None:
+        """A chat's send finished: its next message may go, so look again now."""
+        inflight.pop(chat_id, None)
+        self.kick()
 
     async def _deliver_safely(self, item: QueuedMessage) -> None:
         try:

@@ -11,10 +11,12 @@ import io
 from collections import Counter
 from datetime import date
 from statistics import median
+from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, DateFormatter
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.core.standards import STEPS
 from bot.reports.log import AccessLog
@@ -49,16 +51,21 @@ def _per_day(ax: Axes, log: AccessLog) -> None:
         (entered if went_in else other)[row.day] += 1
     ins = [entered[d] for d in days]
     outs = [other[d] for d in days]
-    ax.bar(days, ins, width=0.8, color=ENTERED, label=reports_texts.CHART_ENTERED)
-    ax.bar(days, outs, width=0.8, bottom=ins, color=OTHER, label=reports_texts.CHART_OTHER)
+    # A date axis takes dates; matplotlib's stubs only list numbers and arrays.
+    x: Any = days
+    ax.bar(x, ins, width=0.8, color=ENTERED, label=reports_texts.CHART_ENTERED)
+    ax.bar(x, outs, width=0.8, bottom=ins, color=OTHER, label=reports_texts.CHART_OTHER)
     ax.set_title(reports_texts.CHART_VISITS_TITLE, loc="left")
     ax.set_ylabel(reports_texts.CHART_VISITS_AXIS)
     top = max((i + o for i, o in zip(ins, outs, strict=True)), default=0)
     ax.set_ylim(0, max(1, top) * 1.15)
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    locator = AutoDateLocator(minticks=3, maxticks=12)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True))
+    # matplotlib.dates' constructors carry no annotations.
+    locator = AutoDateLocator(minticks=3, maxticks=12)  # type: ignore[no-untyped-call]
+    # (as above)
+    formatter = DateFormatter("%d-%m")  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(DateFormatter("%d-%m"))
+    ax.xaxis.set_major_formatter(formatter)
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, frameon=False)
     ax.grid(axis="y", alpha=0.3)
 

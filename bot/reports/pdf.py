@@ -149,7 +149,7 @@ class _Table:
 
     def _draw(self, cells: list[str], *, fill: bool, bold: bool) -> None:
         pdf = self.pdf
-        x, y = MARGIN, pdf.get_y()
+        x, y = float(MARGIN), pdf.get_y()
         height = self._height(cells, bold=bold)
         last = len(cells) - 1
         for index, (text, width) in enumerate(zip(cells, self.widths, strict=True)):

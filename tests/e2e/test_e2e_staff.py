@@ -12,6 +12,7 @@ from bot.core.tokens import TOKEN_LENGTH, deep_link, new_credentials
 from simulator import BotApiSimulator
 from tests.conftest import ADMIN, APPROVER, BOT_USERNAME, ESCORT, OFFICER, STRANGER, FakeClock
 from tests.dbstate import watch
+from tests.flows import approve, badge_link, register, scan
 
 LINK_RE = re.compile(r"https://t\.me/\S+")
 NEWCOMER = 9002
@@ -218,3 +219,23 @@ async def test_forged_admin_and_delegation_taps_change_nothing(
     await db.unchanged(new_audit=["stranger_refused"] * (1 + len(admin_only) + 1))
     await admin.tap("✅ Konfirmasi", ask)  # the invitation still waits for the admin
     await admin.wait_for("kini terdaftar")
+
+
+async def test_an_invited_escort_is_named_in_the_list_of_who_is_inside(
+    sim: BotApiSimulator, app: object
+) -> None:
+    """/aktif names escorts from the staff table, not only those in the config file."""
+    link = await invite(sim, "Pendamping")
+    newcomer = sim.add_user(NEWCOMER, "Joko", last_name="Santoso")
+    await newcomer.open_link(link)
+    admin = sim.user(ADMIN)
+    await admin.tap("✅ Konfirmasi", await admin.wait_for("membuka tautan undangan"))
+    await newcomer.wait_for("Selamat datang")
+    await register(sim)
+    await approve(sim)
+    await scan(sim, badge_link(sim), escort=NEWCOMER)
+    await newcomer.tap("Catat MASUK")
+    await newcomer.wait_for("MASUK")
+    await sim.user(APPROVER).send_text("/aktif")
+    inside = await sim.user(APPROVER).wait_for("Di dalam ruang server: 1")
+    assert "pendamping: Joko Santoso" in inside.text_or_caption
