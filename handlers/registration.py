@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import re
 import warnings
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
@@ -22,6 +21,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.app.context import BotApp, BotContext, Handler
 from bot.core import callbacks, form
+from bot.core.callbacks import FormChoice, FormEdit, FormNone, FormWord
 from bot.core.form import CONFIRM, FORM, RETURNING, Field, Kind, Rejected
 from bot.core.policy import Act, may
 from bot.core.visits import VisitDraft
@@ -36,14 +36,11 @@ from bot.texts import form as form_texts
 FILLING = 0
 _STATES = range(len(form.LEGACY_STEPS))
 log = logging.getLogger(__name__)
+T = TypeVar("T", bound=callbacks.Tap)
 
 
-def _reg(arg: str) -> str:
-    return callbacks.pack(callbacks.REGISTRATION, arg)
-
-
-def _button(label: str, arg: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=_reg(arg))
+def _button(label: str, tap: callbacks.Tap) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=tap.data)
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
@@ -58,22 +55,24 @@ def _step(context: BotContext) -> str:
 
 def _keyboard(field: Field, editing: bool) -> InlineKeyboardMarkup:
     words = form_texts.FIELDS[field.name]
-    choices = [_button(label, f"c:{field.name}:{i}") for i, label in enumerate(words.suggested)]
+    choices = [
+        _button(label, FormChoice(field.name, i)) for i, label in enumerate(words.suggested)
+    ]
     rows = [choices[i : i + words.per_row] for i in range(0, len(choices), words.per_row)]
     if field.optional:
-        rows.append([_button(words.none, f"n:{field.name}")])
-    nav = [_button(form_texts.BTN_CANCEL, "cancel")]
+        rows.append([_button(words.none, FormNone(field.name))])
+    nav = [_button(form_texts.BTN_CANCEL, FormWord("cancel"))]
     if field.name != FORM.first or editing:
-        nav.insert(0, _button(form_texts.BTN_BACK, "back"))
+        nav.insert(0, _button(form_texts.BTN_BACK, FormWord("back")))
     rows.append(nav)
     return InlineKeyboardMarkup(rows)
 
 
 def _summary_keyboard() -> InlineKeyboardMarkup:
-    edits = [_button(form_texts.FIELDS[field.name].button, f"e:{field.name}") for field in FORM]
+    edits = [_button(form_texts.FIELDS[f.name].button, FormEdit(f.name)) for f in FORM]
     rows = [edits[i : i + 2] for i in range(0, len(edits), 2)]
-    rows.append([_button(form_texts.BTN_SUBMIT, "send")])
-    rows.append([_button(form_texts.BTN_CANCEL, "cancel")])
+    rows.append([_button(form_texts.BTN_SUBMIT, FormWord("send"))])
+    rows.append([_button(form_texts.BTN_CANCEL, FormWord("cancel"))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -83,8 +82,11 @@ def question(step: str, draft: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
         return form_texts.summary(draft), _summary_keyboard()
     if step == RETURNING:
         buttons = [
-            [_button(form_texts.BTN_REUSE, "reuse"), _button(form_texts.BTN_FRESH, "fresh")],
-            [_button(form_texts.BTN_CANCEL, "cancel")],
+            [
+                _button(form_texts.BTN_REUSE, FormWord("reuse")),
+                _button(form_texts.BTN_FRESH, FormWord("fresh")),
+            ],
+            [_button(form_texts.BTN_CANCEL, FormWord("cancel"))],
         ]
         return form_texts.returning_visitor(draft), InlineKeyboardMarkup(buttons)
     field = FORM.get(step)
@@ -141,10 +143,10 @@ async def _done_with_button(update: Update) -> None:
         await query.edit_message_reply_markup(None)
 
 
-def _tapped(update: Update) -> list[str]:
-    """The tapped button's arguments after ``v1:reg:``, split at colons."""
-    assert update.callback_query is not None and update.callback_query.data is not None
-    return update.callback_query.data.split(":")[2:]
+def _tapped(update: Update, kind: type[T]) -> T | None:
+    """The tapped form button, if it is of ``kind`` (its handler's pattern says it is)."""
+    assert update.callback_query is not None
+    return callbacks.parse_as(update.callback_query.data, kind)
 
 
 async def start(update: Update, context: BotContext) -> int:
@@ -189,27 +191,29 @@ async def answer(update: Update, context: BotContext) -> int:
 
 async def suggestion(update: Update, context: BotContext) -> int | None:
     """A suggested answer tapped: read as if its label were typed."""
-    _, name, index = _tapped(update)
-    field = FORM.get(name)
-    suggested = form_texts.FIELDS[name].suggested if field is not None else ()
-    if field is None or name != _step(context) or int(index) >= len(suggested):
+    tap = _tapped(update, FormChoice)
+    field = FORM.get(tap.field) if tap else None
+    if tap is None or field is None or tap.field != _step(context):
+        await stale(update, context)
+        return None
+    suggested = form_texts.FIELDS[tap.field].suggested
+    if tap.index >= len(suggested):
         await stale(update, context)
         return None
     await _done_with_button(update)
-    return await _accept(update, context, field, suggested[int(index)])
+    return await _accept(update, context, field, suggested[tap.index])
 
 
 async def nothing(update: Update, context: BotContext) -> int | None:
     """An optional field's "none" button: an empty answer."""
-    _, name = _tapped(update)
-    field = FORM.get(name)
-    if field is None or not field.optional or name != _step(context):
+    tap = _tapped(update, FormNone)
+    if tap is None or tap.field != _step(context):
         await stale(update, context)
         return None
     await _done_with_button(update)
     draft = _draft(context)
-    draft[name] = ""
-    return await _ask(update, context, FORM.after(draft, name))
+    draft[tap.field] = ""
+    return await _ask(update, context, FORM.after(draft, tap.field))
 
 
 async def returning(update: Update, context: BotContext) -> int | None:
@@ -218,18 +222,19 @@ async def returning(update: Update, context: BotContext) -> int | None:
         await stale(update, context)
         return None
     await _done_with_button(update)
-    return await _ask(update, context, FORM.after_returning(reuse=_tapped(update) == ["reuse"]))
+    tap = _tapped(update, FormWord)
+    return await _ask(update, context, FORM.after_returning(reuse=tap == FormWord("reuse")))
 
 
 async def edit_field(update: Update, context: BotContext) -> int | None:
     """From the summary: change one field, then come back to the summary."""
-    _, name = _tapped(update)
-    if FORM.get(name) is None or _step(context) != CONFIRM:
+    tap = _tapped(update, FormEdit)
+    if tap is None or _step(context) != CONFIRM:
         await stale(update, context)
         return None
     await _done_with_button(update)
     _draft(context)["editing"] = True
-    return await _ask(update, context, name)
+    return await _ask(update, context, tap.field)
 
 
 async def back(update: Update, context: BotContext) -> int:
@@ -296,9 +301,13 @@ async def stale(update: Update, context: BotContext) -> None:
         await update.callback_query.answer(common_texts.STALE_BUTTON, show_alert=True)
 
 
-def _on_tap(args: str, callback: Any) -> Handler:
-    """The handler for taps whose data after ``v1:reg:`` matches the regex ``args``."""
-    return CallbackQueryHandler(callback, pattern=rf"^{re.escape(_reg(''))}(?:{args})$")
+def _on_tap(kind: type[T], callback: Any, *words: str) -> Handler:
+    """The handler for one kind of form button (of a FormWord, only ``words``)."""
+    if not words:
+        return CallbackQueryHandler(callback, pattern=callbacks.handles(kind))
+    return CallbackQueryHandler(
+        callback, pattern=callbacks.handles(FormWord, lambda tap: tap.word in words)
+    )
 
 
 def build() -> Handler:
@@ -307,11 +316,11 @@ def build() -> Handler:
     # the one state and the old numbered ones.
     filling: list[BaseHandler[Any, Any, Any]] = [
         MessageHandler(~filters.COMMAND, answer),
-        _on_tap(r"c:[a-z_]+:\d{1,2}", suggestion),
-        _on_tap(r"n:[a-z_]+", nothing),
-        _on_tap("reuse|fresh", returning),
-        _on_tap(r"e:[a-z_]+", edit_field),
-        _on_tap("send", submit),
+        _on_tap(FormChoice, suggestion),
+        _on_tap(FormNone, nothing),
+        _on_tap(FormWord, returning, "reuse", "fresh"),
+        _on_tap(FormEdit, edit_field),
+        _on_tap(FormWord, submit, "send"),
     ]
     with warnings.catch_warnings():
         # per_message=False is deliberate: the conversation is keyed by the officer's chat,
@@ -323,8 +332,8 @@ def build() -> Handler:
             fallbacks=[
                 CommandHandler("batal", cancel),
                 CommandHandler("daftar", start),
-                _on_tap("cancel", cancel),
-                _on_tap("back", back),
+                _on_tap(FormWord, cancel, "cancel"),
+                _on_tap(FormWord, back, "back"),
                 CallbackQueryHandler(stale, pattern=callbacks.pattern(callbacks.REGISTRATION)),
             ],
             name="registration",

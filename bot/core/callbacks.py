@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.core.fields import DURATION_MAX, DURATION_MIN
+from bot.core.form import FORM
 from bot.core.period import Preset
 from bot.core.policy import DELEGATION_DAYS
 from bot.core.roles import ALL_ROLES_MASK, Role, mask_of, roles_of
@@ -31,7 +31,7 @@ DENY = "no"  # arg: visit id
 DENY_ABORT = "nx"  # arg: visit id
 ENTER = "in"  # arg: visit id
 EXIT = "out"  # arg: visit id
-REGISTRATION = "reg"  # the officer's form; arg: see FormWord, FormPurpose, FormDuration, FormEdit
+REGISTRATION = "reg"  # the officer's form; arg: see FormWord, FormChoice, FormNone, FormEdit
 # Staff administration (handlers/staff.py); a role set travels as its bit mask (Role.bit).
 INVITE_ROLE = "invr"  # arg: mask
 INVITE_MAKE = "invmk"  # arg: mask
@@ -47,12 +47,11 @@ STATS = "stat"  # arg: the period preset
 
 _DATA_RE = re.compile(r"v1:([a-z]{1,8}):([A-Za-z0-9_:-]{0,48})")  # fullmatch: no "\n" after
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,15}")
-_FIELD_NAME = re.compile(r"[a-z][a-z_]{0,23}")
 
 MAX_ROW_ID = 10**12 - 1  # visit and invitation ids: SQLite rowids, far below this
 MAX_USER_ID = 2**52 - 1  # Telegram: "at most 52 significant bits" (Bot API, User.id)
-FORM_WORDS = frozenset({"cancel", "back", "send", "reuse", "fresh", "none"})
-MAX_PURPOSE_INDEX = 9  # one digit: the form offers a handful of common purposes
+FORM_WORDS = frozenset({"cancel", "back", "send", "reuse", "fresh"})
+MAX_CHOICE_INDEX = 9  # one digit: a question offers a handful of suggested answers
 
 
 def pack(action: str, arg: str | int = "") -> str:
@@ -195,7 +194,7 @@ class ReportTap(Tap):
 
 @dataclass(frozen=True)
 class FormWord(Tap):
-    """cancel, back, send, reuse, fresh, or none (no equipment)."""
+    """cancel, back, send (the summary), reuse or fresh (a returning visitor)."""
 
     word: str
 
@@ -206,30 +205,37 @@ class FormWord(Tap):
         return REGISTRATION, self.word
 
 
-@dataclass(frozen=True)
-class FormPurpose(Tap):
-    """One of the common purposes, by index (the form checks it against its list)."""
+def _form_field(name: str) -> None:
+    _require(FORM.get(name) is not None, "form field")
 
+
+@dataclass(frozen=True)
+class FormChoice(Tap):
+    """One of a question's suggested answers, by its place (the form checks it is offered)."""
+
+    field: str
     index: int
 
     def __post_init__(self) -> None:
-        _require(0 <= self.index <= MAX_PURPOSE_INDEX, "purpose index")
+        _form_field(self.field)
+        _require(0 <= self.index <= MAX_CHOICE_INDEX, "choice index")
 
     def wire(self) -> tuple[str, str]:
-        return REGISTRATION, f"p:{self.index}"
+        return REGISTRATION, f"c:{self.field}:{self.index}"
 
 
 @dataclass(frozen=True)
-class FormDuration(Tap):
-    """A planned duration in minutes, held to the range a typed duration must meet."""
+class FormNone(Tap):
+    """An optional field's "none" button."""
 
-    minutes: int
+    field: str
 
     def __post_init__(self) -> None:
-        _require(DURATION_MIN <= self.minutes <= DURATION_MAX, "duration")
+        field = FORM.get(self.field)
+        _require(field is not None and field.optional, "optional field")
 
     def wire(self) -> tuple[str, str]:
-        return REGISTRATION, f"d:{self.minutes}"
+        return REGISTRATION, f"n:{self.field}"
 
 
 @dataclass(frozen=True)
@@ -239,7 +245,7 @@ class FormEdit(Tap):
     field: str
 
     def __post_init__(self) -> None:
-        _require(_FIELD_NAME.fullmatch(self.field) is not None, "field name")
+        _form_field(self.field)
 
     def wire(self) -> tuple[str, str]:
         return REGISTRATION, f"e:{self.field}"
@@ -304,13 +310,14 @@ def _report(action: str, arg: str) -> Tap:
 def _form(action: str, arg: str) -> Tap:
     if arg in FORM_WORDS:
         return FormWord(arg)
-    kind, _, value = arg.partition(":")
-    if kind == "p":
-        return FormPurpose(_int(value))
-    if kind == "d":
-        return FormDuration(_int(value))
+    kind, _, rest = arg.partition(":")
+    if kind == "c":
+        field, _, index = rest.partition(":")
+        return FormChoice(field, _int(index))
+    if kind == "n":
+        return FormNone(rest)
     _require(kind == "e", "form button")
-    return FormEdit(value)
+    return FormEdit(rest)
 
 
 _READERS: dict[str, Callable[[str, str], Tap]] = {
@@ -351,3 +358,14 @@ def parse_as(data: str | None, kind: type[T]) -> T | None:
     """parse(), for a handler that takes one kind of button: any other kind is None."""
     tap = parse(data)
     return tap if isinstance(tap, kind) else None
+
+
+def handles(kind: type[T], check: Callable[[T], bool] | None = None) -> Callable[[object], bool]:
+    """A CallbackQueryHandler pattern: data that parses as ``kind`` (and passes ``check``),
+    so routing a button and reading it are the same parse."""
+
+    def matches(data: object) -> bool:
+        tap = parse_as(data, kind) if isinstance(data, str) else None
+        return tap is not None and (check is None or check(tap))
+
+    return matches

@@ -10,10 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core import callbacks as cb
-from bot.core.fields import DURATION_MAX, DURATION_MIN
+from bot.core.form import FORM
 from bot.core.period import Preset
 from bot.core.policy import DELEGATION_DAYS
 from bot.core.roles import Role
+
+FIELDS = [field.name for field in FORM]
+OPTIONAL = [field.name for field in FORM if field.optional]
 
 ACTIONS = [
     cb.APPROVE,
@@ -51,9 +54,9 @@ taps: st.SearchStrategy[cb.Tap] = st.one_of(
     st.builds(cb.DelegateForTap, user_ids, st.sampled_from(DELEGATION_DAYS)),
     st.builds(cb.ReportTap, st.sampled_from([cb.REPORT, cb.STATS]), st.sampled_from(Preset)),
     st.builds(cb.FormWord, st.sampled_from(sorted(cb.FORM_WORDS))),
-    st.builds(cb.FormPurpose, st.integers(0, cb.MAX_PURPOSE_INDEX)),
-    st.builds(cb.FormDuration, st.integers(DURATION_MIN, DURATION_MAX)),
-    st.builds(cb.FormEdit, st.from_regex(r"[a-z][a-z_]{0,23}", fullmatch=True)),
+    st.builds(cb.FormChoice, st.sampled_from(FIELDS), st.integers(0, cb.MAX_CHOICE_INDEX)),
+    st.builds(cb.FormNone, st.sampled_from(OPTIONAL)),
+    st.builds(cb.FormEdit, st.sampled_from(FIELDS)),
 )
 
 
@@ -106,10 +109,9 @@ def test_role_masks_keep_the_old_numbering(user_id: int, roles: frozenset[Role])
         ("v1:rep:today", cb.ReportTap(cb.REPORT, Preset.TODAY)),
         ("v1:stat:month", cb.ReportTap(cb.STATS, Preset.MONTH)),
         ("v1:reg:send", cb.FormWord("send")),
-        ("v1:reg:none", cb.FormWord("none")),
-        ("v1:reg:p:0", cb.FormPurpose(0)),
-        ("v1:reg:d:15", cb.FormDuration(15)),
-        ("v1:reg:d:120", cb.FormDuration(120)),
+        ("v1:reg:c:purpose:0", cb.FormChoice("purpose", 0)),
+        ("v1:reg:c:duration:4", cb.FormChoice("duration", 4)),
+        ("v1:reg:n:equipment", cb.FormNone("equipment")),
         ("v1:reg:e:organisation", cb.FormEdit("organisation")),
     ],
 )
@@ -150,10 +152,16 @@ def test_buttons_already_sent_still_parse(data: str, expected: cb.Tap) -> None:
         "v1:stat:",
         "v1:reg:",
         "v1:reg:submit",
-        "v1:reg:p:10",
-        "v1:reg:p:",
-        f"v1:reg:d:{DURATION_MIN - 1}",  # typed minutes must be in range; so must a button's
-        f"v1:reg:d:{DURATION_MAX + 1}",
+        # The form's buttons before it was declared once: a restart re-asks with new ones.
+        "v1:reg:none",
+        "v1:reg:p:0",
+        "v1:reg:d:15",
+        "v1:reg:c:purpose:10",
+        "v1:reg:c:purpose:01",
+        "v1:reg:c:purpose",
+        "v1:reg:c:umur:0",  # not a field of the form
+        "v1:reg:n:name",  # a required field has no "none"
+        "v1:reg:n:",
         "v1:reg:e:",
         "v1:reg:e:NIK",
         "v1:reg:x:1",
@@ -181,8 +189,9 @@ def test_parse_as_takes_only_its_kind() -> None:
         lambda: cb.DelegateForTap(1, 2),
         lambda: cb.ReportTap(cb.APPROVE, Preset.TODAY),
         lambda: cb.FormWord("submit"),
-        lambda: cb.FormPurpose(cb.MAX_PURPOSE_INDEX + 1),
-        lambda: cb.FormDuration(DURATION_MAX + 1),
+        lambda: cb.FormChoice("purpose", cb.MAX_CHOICE_INDEX + 1),
+        lambda: cb.FormChoice("umur", 0),
+        lambda: cb.FormNone("nik"),
         lambda: cb.FormEdit("Nama"),
     ],
 )
