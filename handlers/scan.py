@@ -17,6 +17,7 @@ from bot.core.roles import StaffMember
 from bot.core.tokens import looks_like_token, normalise_code
 from bot.core.visits import VisitStatus
 from bot.flows import workflow
+from bot.texts import cancel as cancel_texts
 from bot.texts import common as common_texts
 from bot.texts import door as door_texts
 
@@ -46,6 +47,7 @@ async def show_badge(
         message = {
             workflow.BadgeProblem.EXPIRED: door_texts.BADGE_EXPIRED,
             workflow.BadgeProblem.FINISHED: door_texts.BADGE_FINISHED,
+            workflow.BadgeProblem.CANCELLED: cancel_texts.BADGE_CANCELLED,
         }.get(lookup.problem, door_texts.BADGE_UNKNOWN)  # type: ignore[arg-type]
         await update.effective_chat.send_message(message)
         return
