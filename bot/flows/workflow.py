@@ -48,10 +48,13 @@ class Result:
     visit: Visit | None = None
 
 
-def _card_updates(services: Services) -> list[OutboxItem]:
-    """Every approver's card shows the decision (sent after the card itself, per chat)."""
+def _card_updates(services: Services, purpose: str = "card_update") -> list[OutboxItem]:
+    """Every approver's card shows the decision (sent after the card itself, per chat).
+
+    ``purpose`` starts the idempotency key: a second change to a decided card (a cancel after
+    the approval) needs a key of its own, or the queue takes it for the first one again."""
     return [
-        OutboxItem(f"card_update:{{visit}}:{a.user_id}", "card_update", a.user_id)
+        OutboxItem(f"{purpose}:{{visit}}:{a.user_id}", "card_update", a.user_id)
         for a in services.with_role(Role.APPROVER)
     ]
 
@@ -195,7 +198,7 @@ async def cancel(services: Services, visit_id: int, officer: StaffMember, reason
     if not lifecycle.allows(lifecycle.Action.CANCEL, visit.status):
         return Result(Outcome.NOT_ALLOWED, visit)
     change = lifecycle.cancel(visit, officer.user_id, services.now(), reason)
-    messages = _card_updates(services)
+    messages = _card_updates(services, "card_cancelled")
     had_badge = visit.status == VisitStatus.APPROVED
     if had_badge:
         # The officer's badge photo and PDF are edited in place, rendered at send time.
