@@ -122,7 +122,8 @@ async def reason(update: Update, context: BotContext) -> CancelStep | int:
     assert message is not None
     officer = _officer(update, context)
     visit_id = context.user_data.get(_VISIT)  # type: ignore[union-attr]
-    if officer is None:
+    if officer is None:  # no longer an officer since the tap
+        context.user_data.pop(_VISIT, None)  # type: ignore[union-attr]
         await message.reply_text(common_texts.ONLY_OFFICER)
         return ConversationHandler.END
     if visit_id is None:

@@ -394,3 +394,22 @@ async def test_reports_show_the_cancel_and_its_reason(
     await officer.send_text("/riwayat Ayu")
     history = await officer.wait_for("Riwayat kunjungan")
     assert "Dibatalkan oleh Sari Petugas: Salah tanggal" in history.text
+
+
+async def test_a_deny_reason_typed_after_the_cancel_decides_nothing(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    await register(sim)
+    approver = sim.user(APPROVER)
+    await approver.wait_for("Permintaan akses ruang server")
+    await approver.tap("Tolak")
+    await approver.wait_for("alasan penolakan")
+    await cancel(sim)
+    await approver.wait_for("DIBATALKAN oleh Sari Petugas")
+    await approver.send_text("Tidak ada jadwal")
+    await approver.wait_for("sudah diputuskan: Dibatalkan")
+    # Only the approver's prompt closed (its conversation state): no decision, no event.
+    events = await services.storage.audit.events(1)
+    assert [e.action for e in events] == ["submit", "cancel"]
+    visit = await visit_of(services)
+    assert visit.status == VisitStatus.CANCELLED and visit.deny_reason is None
