@@ -171,7 +171,8 @@ async def history_command(update: Update, context: BotContext) -> None:
     if not visits:
         await message.reply_text(reports_texts.history_none(query))
         return
-    names = {e: services.name_of(e) for v in visits if (e := v.entry_escort_id) is not None}
+    people = {p for v in visits for p in (v.entry_escort_id, v.cancelled_by) if p is not None}
+    names = {p: services.name_of(p) for p in people}
     await message.reply_text(
         reports_texts.history(query, visits, services.config.timezone, names, limit)
     )

@@ -17,6 +17,7 @@ from bot.core.roles import StaffMember
 from bot.core.tokens import looks_like_token, normalise_code
 from bot.core.visits import VisitStatus
 from bot.flows import workflow
+from bot.texts import cancel as cancel_texts
 from bot.texts import common as common_texts
 from bot.texts import door as door_texts
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 _REFUSALS = {
     workflow.BadgeProblem.EXPIRED: door_texts.BADGE_EXPIRED,
     workflow.BadgeProblem.FINISHED: door_texts.BADGE_FINISHED,
+    workflow.BadgeProblem.CANCELLED: cancel_texts.BADGE_CANCELLED,
 }
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 

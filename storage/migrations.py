@@ -202,6 +202,12 @@ MIGRATIONS: dict[int, str] = {
     6: _STAFF,
     # 7: roles as integer masks of stable bits instead of comma-separated names.
     7: _ROLE_MASKS,
+    # 8: the officer's cancel (/batalkan): who withdrew a request, when, and why.
+    8: """
+    ALTER TABLE visits ADD COLUMN cancelled_at TEXT;
+    ALTER TABLE visits ADD COLUMN cancelled_by INTEGER;
+    ALTER TABLE visits ADD COLUMN cancel_reason TEXT;
+    """,
 }
 
 

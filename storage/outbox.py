@@ -132,6 +132,14 @@ class Outbox:
         ) as cur:
             return await cur.fetchone() is not None
 
+    async def delivered_message(self, key: str) -> int | None:
+        """The Telegram message id an item was delivered as (to edit it later), if it was."""
+        async with self._database.connection.execute(
+            "SELECT message_id FROM outbox WHERE key = ? AND status = ?", (key, SENT)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row["message_id"]) if row and row["message_id"] is not None else None
+
     async def counts(self) -> dict[str, int]:
         async with self._database.connection.execute(
             "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status"

@@ -24,7 +24,8 @@ VISIT_SELECT = """
            v.duration_minutes, v.equipment, v.ktp_file_id, v.officer_id, v.started_at,
            v.submitted_at, v.decided_at, v.decided_by, v.decided_for, v.deny_reason,
            v.valid_until, v.entered_at, v.entry_escort_id, v.exited_at, v.exit_escort_id,
-           v.form_done_at, v.handover_at
+           v.form_done_at, v.handover_at,
+           v.cancelled_at, v.cancelled_by, v.cancel_reason
     FROM visits v JOIN visitors p ON p.id = v.visitor_id
 """
 
@@ -86,6 +87,9 @@ def visit_from_row(row: aiosqlite.Row, cipher: Cipher) -> Visit:
         entry_escort_id=row["entry_escort_id"],
         exited_at=dt(row["exited_at"]),
         exit_escort_id=row["exit_escort_id"],
+        cancelled_at=dt(row["cancelled_at"]),
+        cancelled_by=row["cancelled_by"],
+        cancel_reason=row["cancel_reason"],
     )
 
 
@@ -115,6 +119,9 @@ _TRANSITION_COLUMNS: dict[str, Callable[[object], object]] = {
     "entry_escort_id": _same,
     "exited_at": _time,
     "exit_escort_id": _same,
+    "cancelled_at": _time,
+    "cancelled_by": _same,
+    "cancel_reason": _same,
 }
 _FIXED = frozenset(f.name for f in fields(Visit)) - _TRANSITION_COLUMNS.keys()
 
@@ -212,12 +219,14 @@ class Visits:
         change: Change,
         messages: Sequence[OutboxItem] = (),
         badge: BadgeHashes | None = None,
+        detail: str = "",
     ) -> Visit | None:
         """Persist a transition if the visit is still where ``change.before`` saw it.
 
         One transaction: the guarded UPDATE of the columns that differ, its audit event,
         the messages it causes and the badge issued or revoked. Returns the stored visit,
         or None when someone else moved it first (a second approver, a double tap).
+        ``detail`` is the audit event's short note (never personal data).
         """
         before, after = change.before, change.after
         if before.id != after.id or any(
@@ -246,6 +255,7 @@ class Visits:
                 before.id,
                 before.status,
                 after.status,
+                detail=detail,
             )
             if after.decided_for is not None and before.decided_for != after.decided_for:
                 # Kept as its own event: the audit trail has always named the principal.
@@ -296,9 +306,12 @@ class Visits:
             row = await cur.fetchone()
         return visit_from_row(row, self._cipher) if row else None
 
-    async def with_status(self, status: VisitStatus) -> list[Visit]:
+    async def with_status(self, *statuses: VisitStatus) -> list[Visit]:
+        """Visits in any of ``statuses``, oldest first."""
+        marks = ", ".join("?" * len(statuses))
         async with self._database.connection.execute(
-            VISIT_SELECT + " WHERE v.status = ? ORDER BY v.id", (status.value,)
+            VISIT_SELECT + f" WHERE v.status IN ({marks}) ORDER BY v.id",
+            tuple(status.value for status in statuses),
         ) as cur:
             return [visit_from_row(row, self._cipher) for row in await cur.fetchall()]
 

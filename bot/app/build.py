@@ -23,6 +23,7 @@ from bot.flows.delivery import Delivery
 from handlers import (
     access,
     approval,
+    cancel,
     errors,
     oversight,
     registration,
@@ -105,6 +106,8 @@ def _register(app: BotApp, services: Services) -> None:
     # Group 0, first match wins, so order matters:
     # 1. a pending deny reason beats the officer's conversation (one person may hold both roles);
     app.add_handlers(approval.build())
+    # likewise a pending cancel reason (/batalkan): the form open in the same chat waits;
+    app.add_handlers(cancel.build())
     # the access log's reports, statistics and history (their own callback actions);
     app.add_handlers(reports.build())
     # /start inv_<secret> (an invitation) before scan.build()'s /start <badge token>;

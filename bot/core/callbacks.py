@@ -31,6 +31,8 @@ DENY = "no"  # arg: visit id
 DENY_ABORT = "nx"  # arg: visit id
 ENTER = "in"  # arg: visit id
 EXIT = "out"  # arg: visit id
+CANCEL = "cx"  # the officer picks a request to withdraw (/batalkan); arg: visit id
+CANCEL_ABORT = "cxn"  # "Tidak jadi" under the cancel reason prompt; arg: visit id
 REGISTRATION = "reg"  # the officer's form; arg: see FormWord, FormChoice, FormNone, FormEdit
 # Staff administration (handlers/staff.py); a role set travels as its bit mask (Role.bit).
 INVITE_ROLE = "invr"  # arg: mask
@@ -66,6 +68,9 @@ def pattern(action: str) -> re.Pattern[str]:
     return re.compile(rf"^{VERSION}:{re.escape(action)}:")
 
 
+_VISIT_ACTIONS = frozenset({APPROVE, DENY, DENY_ABORT, ENTER, EXIT, CANCEL, CANCEL_ABORT})
+
+
 def _require(ok: bool, what: str) -> None:
     if not ok:
         raise ValueError(what)
@@ -85,13 +90,14 @@ class Tap:
 
 @dataclass(frozen=True)
 class VisitTap(Tap):
-    """A button on one visit: approve, deny, abort the denial, entry, exit."""
+    """A button on one visit: approve, deny, abort the denial, entry, exit, and the officer's
+    cancel and its abort."""
 
     action: str
     visit_id: int
 
     def __post_init__(self) -> None:
-        _require(self.action in {APPROVE, DENY, DENY_ABORT, ENTER, EXIT}, "visit action")
+        _require(self.action in _VISIT_ACTIONS, "visit action")
         _require(1 <= self.visit_id <= MAX_ROW_ID, "visit id")
 
     def wire(self) -> tuple[str, str]:
@@ -326,6 +332,8 @@ _READERS: dict[str, Callable[[str, str], Tap]] = {
     DENY_ABORT: _visit,
     ENTER: _visit,
     EXIT: _visit,
+    CANCEL: _visit,
+    CANCEL_ABORT: _visit,
     INVITE_OK: _invitation,
     INVITE_NO: _invitation,
     STAFF_VIEW: _staff,

@@ -19,6 +19,7 @@ class Act(enum.Enum):
 
     USE_BOT = "use_bot"  # anything at all: the gate in handlers/access.py
     REGISTER = "register"  # fill in and submit the visitor form (SOP steps 1-3)
+    CANCEL = "cancel"  # withdraw a request not yet used (/batalkan), whoever registered it
     DECIDE = "decide"  # approve or deny a request (SOP steps 4-5)
     RECORD_DOOR = "record_door"  # record entry and exit at the door (SOP step 6, the end)
     VIEW_BADGE = "view_badge"  # see the visit behind a scanned QR or a badge photo
@@ -33,6 +34,8 @@ class Act(enum.Enum):
 _ALLOWED: dict[Act, frozenset[Role] | None] = {
     Act.USE_BOT: None,
     Act.REGISTER: frozenset({Role.OFFICER}),
+    # Any officer at the desk, not only the registrant: shifts change, the audit keeps who.
+    Act.CANCEL: frozenset({Role.OFFICER}),
     Act.DECIDE: frozenset({Role.APPROVER}),
     Act.RECORD_DOOR: frozenset({Role.ESCORT}),
     Act.VIEW_BADGE: None,

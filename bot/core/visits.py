@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -27,15 +28,22 @@ class Action(enum.StrEnum):
     EXPIRE = "expire"
 
 
-# (action) -> (from, to); the draft lives in the officer's conversation, so SUBMIT starts at None.
-TRANSITIONS: dict[Action, tuple[VisitStatus | None, VisitStatus]] = {
-    Action.SUBMIT: (None, VisitStatus.PENDING),
-    Action.APPROVE: (VisitStatus.PENDING, VisitStatus.APPROVED),
-    Action.DENY: (VisitStatus.PENDING, VisitStatus.DENIED),
-    Action.CANCEL: (VisitStatus.PENDING, VisitStatus.CANCELLED),
-    Action.ENTER: (VisitStatus.APPROVED, VisitStatus.INSIDE),
-    Action.EXIT: (VisitStatus.INSIDE, VisitStatus.DONE),
-    Action.EXPIRE: (VisitStatus.APPROVED, VisitStatus.EXPIRED),
+# (action) -> (the states it may start from, the state it leads to); the draft lives in the
+# officer's conversation, so SUBMIT starts at None. Storage guards each write on the state the
+# visit was read in, so an action with several sources still yields exactly one winner.
+TRANSITIONS: dict[Action, tuple[frozenset[VisitStatus | None], VisitStatus]] = {
+    Action.SUBMIT: (frozenset({None}), VisitStatus.PENDING),
+    Action.APPROVE: (frozenset({VisitStatus.PENDING}), VisitStatus.APPROVED),
+    Action.DENY: (frozenset({VisitStatus.PENDING}), VisitStatus.DENIED),
+    # The officer withdraws a request nobody has used yet: still waiting, or approved and
+    # not entered (the visitor gave up, or came on the wrong day).
+    Action.CANCEL: (
+        frozenset({VisitStatus.PENDING, VisitStatus.APPROVED}),
+        VisitStatus.CANCELLED,
+    ),
+    Action.ENTER: (frozenset({VisitStatus.APPROVED}), VisitStatus.INSIDE),
+    Action.EXIT: (frozenset({VisitStatus.INSIDE}), VisitStatus.DONE),
+    Action.EXPIRE: (frozenset({VisitStatus.APPROVED}), VisitStatus.EXPIRED),
 }
 
 
@@ -45,10 +53,16 @@ class InvalidTransition(Exception):
 
 def transition(action: Action, current: VisitStatus | None) -> VisitStatus:
     """Return the state after ``action``, or raise InvalidTransition."""
-    source, target = TRANSITIONS[action]
-    if current != source:
-        raise InvalidTransition(f"{action} needs {source}, visit is {current}")
+    sources, target = TRANSITIONS[action]
+    if current not in sources:
+        needs = " or ".join(sorted(str(source) for source in sources))
+        raise InvalidTransition(f"{action} needs {needs}, visit is {current}")
     return target
+
+
+def allows(action: Action, current: VisitStatus) -> bool:
+    """Whether ``action`` may start from ``current`` (for listing what can still be done)."""
+    return current in TRANSITIONS[action][0]
 
 
 @dataclass(frozen=True)
@@ -94,6 +108,9 @@ class Visit:
     entry_escort_id: int | None = None
     exited_at: datetime | None = None
     exit_escort_id: int | None = None
+    cancelled_at: datetime | None = None
+    cancelled_by: int | None = None  # the officer who withdrew the request
+    cancel_reason: str | None = None
 
     @property
     def reference(self) -> str:
@@ -160,8 +177,18 @@ def deny(
     return Change(Action.DENY, approver_id, now, visit, after)
 
 
-def cancel(visit: Visit, officer_id: int, now: datetime) -> Change:
-    after = replace(visit, status=transition(Action.CANCEL, visit.status))
+def cancel(visit: Visit, officer_id: int, now: datetime, reason: str) -> Change:
+    """Any officer may withdraw it, not only the registrant (shifts change): who is kept.
+
+    The approval stays on record (who approved, when, the window); the badge it issued dies
+    with the same write (storage revokes it)."""
+    after = replace(
+        visit,
+        status=transition(Action.CANCEL, visit.status),
+        cancelled_at=now,
+        cancelled_by=officer_id,
+        cancel_reason=reason,
+    )
     return Change(Action.CANCEL, officer_id, now, visit, after)
 
 
@@ -197,6 +224,19 @@ def expire(visit: Visit, now: datetime) -> Change:
 def visit_reference(visit_id: int, submitted_at: datetime) -> str:
     """The reference printed on the badge and in the log, e.g. KRS-2026-00042."""
     return f"KRS-{submitted_at.year}-{visit_id:05d}"
+
+
+_REFERENCE = re.compile(r"KRS-(\d{4})-(\d{5,12})")
+
+
+def parse_reference(text: str) -> tuple[int, int] | None:
+    """(year, visit id) of a typed reference, case and spaces forgiven; None if not one.
+
+    The year is returned too: a reference is only the visit's if its year matches."""
+    match = _REFERENCE.fullmatch(text.strip().upper())
+    if match is None:
+        return None
+    return int(match.group(1)), int(match.group(2))
 
 
 def badge_valid_until(approved_at: datetime, entry_window_minutes: int, duration: int) -> datetime:

@@ -23,6 +23,7 @@ from bot.app.services import Services
 from bot.core import callbacks
 from bot.core.visits import VisitStatus
 from bot.texts import approval as approval_texts
+from bot.texts import cancel as cancel_texts
 from bot.texts import staff as staff_texts
 from storage.outbox import QueuedMessage
 
@@ -142,6 +143,8 @@ class Delivery:
             )
         if item.kind in ("card", "card_update"):
             return await self._card(item)
+        if item.kind == "badge_void":
+            return await self._void_badge(item)
         raise ValueError(f"unknown outbox kind {item.kind!r}")
 
     async def _card(self, item: QueuedMessage) -> Message | None:
@@ -153,15 +156,19 @@ class Delivery:
             return None
         tz = services.config.timezone
         officer = services.name_of(visit.officer_id)
+        decider = services.name_of(visit.decided_by)
+        if visit.decided_for is not None:
+            decider = staff_texts.on_behalf(decider, services.name_of(visit.decided_for))
+        markup = None
         if visit.status == VisitStatus.PENDING:
             caption = approval_texts.approval_card(visit, officer, tz)
             markup = approval_keyboard(visit.id)
+        elif visit.status == VisitStatus.CANCELLED:
+            approver = decider if visit.decided_by is not None else None
+            canceller = services.name_of(visit.cancelled_by)
+            caption = cancel_texts.card(visit, officer, approver, canceller, tz)
         else:
-            decider = services.name_of(visit.decided_by)
-            if visit.decided_for is not None:
-                decider = staff_texts.on_behalf(decider, services.name_of(visit.decided_for))
             caption = approval_texts.card_decided(visit, officer, decider, tz)
-            markup = None
         if item.kind == "card":
             return await self._bot.send_photo(
                 item.chat_id, visit.ktp_file_id, caption=caption, reply_markup=markup
@@ -173,6 +180,24 @@ class Delivery:
         await self._bot.edit_message_caption(
             card.chat_id, card.message_id, caption=caption, reply_markup=markup
         )
+        return None
+
+    async def _void_badge(self, item: QueuedMessage) -> Message | None:
+        """A withdrawn request's badge, as delivered to the officer, now says it is void.
+
+        A badge never delivered has nothing to edit. Telegram refusing the edit (the officer
+        deleted the message: "message to edit not found") is a 400, marked failed by
+        _deliver and not retried; the badge is dead at the door either way."""
+        services = self._services
+        assert item.visit_id is not None
+        of = item.payload.get("of", "")
+        sent = await self._store.delivered_message(f"{of}:{item.visit_id}:{item.chat_id}")
+        visit = await services.storage.visits.get(item.visit_id)
+        if sent is None or visit is None:
+            return None
+        canceller = services.name_of(visit.cancelled_by)
+        caption = cancel_texts.badge_void(visit, canceller, services.config.timezone)
+        await self._bot.edit_message_caption(item.chat_id, sent, caption=caption)
         return None
 
     async def _after(self, item: QueuedMessage, message: Message | None) -> None:

@@ -28,6 +28,7 @@ from bot.core.tokens import (
 from bot.core.visits import Visit, VisitDraft, VisitStatus, badge_valid_until
 from bot.texts import approval as approval_texts
 from bot.texts import badge as badge_texts
+from bot.texts import cancel as cancel_texts
 from bot.texts import door as door_texts
 from storage.outbox import OutboxItem
 from storage.visits import BadgeHashes
@@ -47,10 +48,13 @@ class Result:
     visit: Visit | None = None
 
 
-def _card_updates(services: Services) -> list[OutboxItem]:
-    """Every approver's card shows the decision (sent after the card itself, per chat)."""
+def _card_updates(services: Services, purpose: str = "card_update") -> list[OutboxItem]:
+    """Every approver's card shows the decision (sent after the card itself, per chat).
+
+    ``purpose`` starts the idempotency key: a second change to a decided card (a cancel after
+    the approval) needs a key of its own, or the queue takes it for the first one again."""
     return [
-        OutboxItem(f"card_update:{{visit}}:{a.user_id}", "card_update", a.user_id)
+        OutboxItem(f"{purpose}:{{visit}}:{a.user_id}", "card_update", a.user_id)
         for a in services.with_role(Role.APPROVER)
     ]
 
@@ -78,10 +82,11 @@ async def _applied(
     change: lifecycle.Change,
     messages: list[OutboxItem],
     badge: BadgeHashes | None = None,
+    detail: str = "",
 ) -> Result:
     """Persist a transition; when another decision or scan won the race, say so with the
     visit as it now stands."""
-    stored = await services.storage.visits.apply(change, messages, badge)
+    stored = await services.storage.visits.apply(change, messages, badge, detail)
     services.delivery.kick()
     if stored is not None:
         return Result(Outcome.DONE, stored)
@@ -153,6 +158,71 @@ async def deny(
     return await _applied(services, change, messages)
 
 
+async def open_requests(services: Services) -> list[Visit]:
+    """What an officer may still withdraw, oldest first: waiting, or approved and unused.
+
+    An approved badge whose window has passed expires here first (as at the door), so the
+    list never offers one that is already dead."""
+    found = []
+    for visit in await services.storage.visits.with_status(
+        VisitStatus.PENDING, VisitStatus.APPROVED
+    ):
+        visit = await _expire_if_due(services, visit)
+        if lifecycle.allows(lifecycle.Action.CANCEL, visit.status):
+            found.append(visit)
+    return found
+
+
+async def find_request(services: Services, typed: str) -> Visit | None:
+    """The visit a typed reference (KRS-2026-00042) names, or None."""
+    parsed = lifecycle.parse_reference(typed)
+    if parsed is None:
+        return None
+    year, visit_id = parsed
+    visit = await services.storage.visits.get(visit_id)
+    if visit is None or visit.submitted_at.year != year:
+        return None
+    return await _expire_if_due(services, visit)
+
+
+async def cancel(services: Services, visit_id: int, officer: StaffMember, reason: str) -> Result:
+    """The officer withdraws a request not yet used: every approver's card shows it, a badge
+    already issued dies and its photo says so, the registrant is told if someone else did it.
+
+    One transaction (the transition, its audit event, the badge revoked, the messages); the
+    escorts hear nothing, since a badge refused at the door explains itself."""
+    visit = await services.storage.visits.get(visit_id)
+    if visit is None:
+        return Result(Outcome.NOT_FOUND)
+    visit = await _expire_if_due(services, visit)
+    if not lifecycle.allows(lifecycle.Action.CANCEL, visit.status):
+        return Result(Outcome.NOT_ALLOWED, visit)
+    change = lifecycle.cancel(visit, officer.user_id, services.now(), reason)
+    messages = _card_updates(services, "card_cancelled")
+    had_badge = visit.status == VisitStatus.APPROVED
+    if had_badge:
+        # The officer's badge photo and PDF are edited in place, rendered at send time.
+        messages += [
+            OutboxItem(
+                f"{of}_void:{{visit}}:{visit.officer_id}",
+                "badge_void",
+                visit.officer_id,
+                payload={"of": of},
+            )
+            for of in BADGE_MESSAGES
+        ]
+    if visit.officer_id != officer.user_id:
+        notice = cancel_texts.officer_told(change.after, officer.name, services.config.timezone)
+        messages.append(_text("cancelled", visit.officer_id, notice))
+    # A note for the audit trail: states and the badge, never the reason (it may name people).
+    detail = "badge revoked" if had_badge else ""
+    return await _applied(services, change, messages, detail=detail)
+
+
+# The outbox keys' purposes the badge goes out under; a void edit finds each by its key.
+BADGE_MESSAGES = ("badge_png", "badge_pdf")
+
+
 async def _badge_items(
     services: Services, visit: Visit, token: str, code: str
 ) -> list[OutboxItem]:
@@ -198,6 +268,7 @@ class BadgeProblem(enum.Enum):
     UNKNOWN = "unknown"  # forged, mistyped, another deployment's or another visit's
     FINISHED = "finished"  # checked out: the badge is dead
     EXPIRED = "expired"
+    CANCELLED = "cancelled"  # the officer withdrew the request after approval
 
 
 @dataclass(frozen=True)
@@ -227,6 +298,8 @@ async def find_badge(services: Services, *, token: str = "", code: str = "") -> 
         return BadgeLookup(visit, BadgeProblem.EXPIRED)
     if visit.status == VisitStatus.DONE:
         return BadgeLookup(visit, BadgeProblem.FINISHED)
+    if visit.status == VisitStatus.CANCELLED:
+        return BadgeLookup(visit, BadgeProblem.CANCELLED)
     return BadgeLookup(visit, None)
 
 

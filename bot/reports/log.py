@@ -152,6 +152,14 @@ def _row(
         approved_by = decider
     elif visit.status == VisitStatus.DENIED:
         approved_by = reports_texts.denied_by(decider)
+    elif visit.status == VisitStatus.CANCELLED:
+        # Beside the approval it may have had, as a denial shows beside its decider.
+        approved_by = reports_texts.cancelled_by(
+            decider,
+            _name(names, visit.cancelled_by),
+            _local(visit.cancelled_at, tz),
+            visit.cancel_reason or "",
+        )
     else:
         approved_by = ""
     escorts = [_name(names, e) for e in (visit.entry_escort_id, visit.exit_escort_id) if e]

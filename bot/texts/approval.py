@@ -36,8 +36,6 @@ def card_decided(visit: Visit, officer: str, decider: str, tz: tzinfo) -> str:
         reason = escape(visit.deny_reason or "-")
         decided = f"{escape(decider)}, {clock(visit.decided_at, tz)}"
         return f"{base}\n\n❌ <b>DITOLAK</b> oleh {decided}\nAlasan: {reason}"
-    if visit.status == VisitStatus.CANCELLED:
-        return f"{base}\n\n✖ <b>DIBATALKAN</b> oleh petugas"
     return f"{base}\n\n✅ <b>DISETUJUI</b> oleh {escape(decider)}, {clock(visit.decided_at, tz)}"
 
 

@@ -33,6 +33,7 @@ COMMANDS = {
     Role.OFFICER: [
         ("daftar", "Daftarkan pengunjung baru"),
         ("batal", "Batalkan pendaftaran"),
+        ("batalkan", "Batalkan permintaan yang belum dipakai"),
         *_REPORT_COMMANDS,
     ],
     Role.APPROVER: [

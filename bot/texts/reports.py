@@ -4,7 +4,7 @@ chart's labels, and the chat replies of /laporan, /statistik and /riwayat."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 from html import escape
 
 from bot.core.nik import NIK_LENGTH, mask_nik
@@ -44,6 +44,14 @@ STATUS_SHORT = {
 
 def denied_by(name: str) -> str:
     return f"(ditolak: {name})"
+
+
+def cancelled_by(approver: str, officer: str, at: datetime | None, reason: str) -> str:
+    """A withdrawn request in the log: its approver if it had one, then who cancelled it,
+    when, and why (a plain cell: no markup)."""
+    moment = at.strftime("%d-%m %H:%M") if at is not None else "-"
+    cancelled = f"(dibatalkan: {officer}, {moment}; alasan: {reason})"
+    return f"{approver} {cancelled}" if approver else cancelled
 
 
 def unknown_staff(user_id: int) -> str:
@@ -219,6 +227,11 @@ def history(
             f"{escape(visit.organisation)}\n"
             f"  {escape(visit.purpose)}{moves}{escort_text}"
         )
+        if visit.status == VisitStatus.CANCELLED:
+            officer = names.get(visit.cancelled_by or 0) or unknown_staff(visit.cancelled_by or 0)
+            lines.append(
+                f"  Dibatalkan oleh {escape(officer)}: {escape(visit.cancel_reason or '-')}"
+            )
     if more:
         lines.append("\n… dan kunjungan lain yang lebih lama (lihat /laporan).")
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import visits as lifecycle
-from bot.core.roles import Role, roles_of
+from bot.core.roles import Role, mask_of, roles_named, roles_of
 from bot.core.visits import InvalidTransition, Visit, VisitDraft, VisitStatus
 from storage.audit import GENESIS_HASH, audit_hash
 from storage.crypto import Cipher
@@ -128,7 +128,7 @@ async def test_a_transition_never_rewrites_the_request_itself(store: Storage) ->
     from dataclasses import replace
 
     visit = await store.visits.submit(DRAFT, 1001, NOW)
-    change = lifecycle.cancel(visit, 1001, NOW)
+    change = lifecycle.cancel(visit, 1001, NOW, "salah tanggal")
     forged = replace(change, after=replace(change.after, purpose="lain"))
     with pytest.raises(ValueError, match="only"):
         await store.visits.apply(forged)
@@ -137,10 +137,33 @@ async def test_a_transition_never_rewrites_the_request_itself(store: Storage) ->
 
 async def test_cancel_ends_a_pending_request(store: Storage) -> None:
     visit = await store.visits.submit(DRAFT, 1001, NOW)
-    cancelled = await store.visits.apply(lifecycle.cancel(visit, 1001, NOW))
-    assert cancelled is not None and cancelled.status == VisitStatus.CANCELLED
+    change = lifecycle.cancel(visit, 1002, NOW, "pengunjung tidak datang")
+    cancelled = await store.visits.apply(change, detail="note")
+    assert cancelled is not None and cancelled == change.after == await store.visits.get(visit.id)
+    assert cancelled.cancel_reason == "pengunjung tidak datang" and cancelled.cancelled_by == 1002
     assert await approve(store, visit, 2001) is None
-    assert [e.action for e in await store.audit.events(visit.id)] == ["submit", "cancel"]
+    events = await store.audit.events(visit.id)
+    assert [(e.action, e.actor_id, e.detail) for e in events] == [
+        ("submit", 1001, ""),
+        ("cancel", 1002, "note"),
+    ]
+
+
+async def test_cancelling_an_approved_request_revokes_its_badge_once(store: Storage) -> None:
+    visit = await store.visits.submit(DRAFT, 1001, NOW)
+    approved = await approve(store, visit, 2001)
+    assert approved is not None
+    change = lifecycle.cancel(approved, 1001, NOW + timedelta(minutes=5), "salah tanggal")
+    # Two officers at once: both computed from the approved visit, one write wins.
+    first, second = await asyncio.gather(store.visits.apply(change), store.visits.apply(change))
+    assert [first is None, second is None].count(True) == 1
+    async with store.connection.execute("SELECT revoked_at FROM badges") as cur:
+        assert [row["revoked_at"] for row in await cur.fetchall()] == [
+            (NOW + timedelta(minutes=5)).isoformat()
+        ]
+    # The entry computed before the cancel is refused by the guard.
+    assert await store.visits.apply(lifecycle.enter(approved, 3001, NOW)) is None
+    assert [e.action for e in await store.audit.events(visit.id)].count("cancel") == 1
 
 
 async def test_audit_events_are_chained_and_append_only(store: Storage, tmp_path: Path) -> None:
@@ -190,15 +213,22 @@ def _schema_at(path: Path, version: int) -> None:
         raw.executescript(f"BEGIN;\n{step}\nPRAGMA user_version = {number};\nCOMMIT;")
     if version >= 6:
         staff = [(1, "admin,officer"), (2, "approver"), (3, "escort"), (4, "")]
+        invited = "escort,officer,approver"
+
+        def stored(names: str) -> object:
+            # Release 6 wrote role names; from 7 on, masks of the stable bits.
+            roles = roles_named(names.split(","))
+            return names if version == 6 else mask_of(roles)
+
         for user_id, roles in staff:
             raw.execute(
                 "INSERT INTO staff (user_id, name, roles, added_at) VALUES (?, ?, ?, ?)",
-                (user_id, f"S{user_id}", roles, NOW.isoformat()),
+                (user_id, f"S{user_id}", stored(roles), NOW.isoformat()),
             )
         raw.execute(
             "INSERT INTO staff_invitations (token_hash, roles, created_by, created_at,"
-            " expires_at) VALUES ('h', 'escort,officer,approver', 1, ?, ?)",
-            (NOW.isoformat(), NOW.isoformat()),
+            " expires_at) VALUES ('h', ?, 1, ?, ?)",
+            (stored(invited), NOW.isoformat(), NOW.isoformat()),
         )
     raw.close()
 

@@ -24,6 +24,8 @@ ACTIONS = [
     cb.DENY_ABORT,
     cb.ENTER,
     cb.EXIT,
+    cb.CANCEL,
+    cb.CANCEL_ABORT,
     cb.REGISTRATION,
     cb.INVITE_ROLE,
     cb.INVITE_MAKE,
@@ -94,6 +96,8 @@ def test_role_masks_keep_the_old_numbering(user_id: int, roles: frozenset[Role])
         ("v1:nx:12", cb.VisitTap(cb.DENY_ABORT, 12)),
         ("v1:in:7", cb.VisitTap(cb.ENTER, 7)),
         ("v1:out:7", cb.VisitTap(cb.EXIT, 7)),
+        ("v1:cx:42", cb.VisitTap(cb.CANCEL, 42)),
+        ("v1:cxn:42", cb.VisitTap(cb.CANCEL_ABORT, 42)),
         ("v1:invok:3", cb.InvitationTap(cb.INVITE_OK, 3)),
         ("v1:invno:3", cb.InvitationTap(cb.INVITE_NO, 3)),
         ("v1:invr:0", cb.InviteRolesTap(cb.INVITE_ROLE, frozenset())),
@@ -137,6 +141,9 @@ def test_buttons_already_sent_still_parse(data: str, expected: cb.Tap) -> None:
         "v1:ok:5\n",  # a regex's $ would let the newline through
         "v1:ok:1000000000000",  # past any visit id
         "v1:stf:4503599627370496",  # 2**52: past any Telegram user id
+        "v1:cx:0",
+        "v1:cx:1000000000000",
+        "v1:cxn:abc",
         "v1:invok:0",
         "v1:stfr:1001",
         "v1:stfr:1001:16",  # a bit no role has

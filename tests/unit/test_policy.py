@@ -17,6 +17,7 @@ EVERYONE = frozenset(Role)
 MATRIX: dict[Act, frozenset[Role]] = {
     Act.USE_BOT: EVERYONE,
     Act.REGISTER: frozenset({Role.OFFICER}),
+    Act.CANCEL: frozenset({Role.OFFICER}),
     Act.DECIDE: frozenset({Role.APPROVER}),
     Act.RECORD_DOOR: frozenset({Role.ESCORT}),
     Act.VIEW_BADGE: EVERYONE,

@@ -142,6 +142,32 @@ def test_rows_mask_the_nik_name_staff_and_list_breaches() -> None:
     assert len(log.titles) == len(COLUMNS) and "Keluar (WIB)" in log.titles
 
 
+def test_a_cancelled_request_shows_who_when_and_why() -> None:
+    gone = dict(entered_at=None, exited_at=None, entry_escort_id=None, exit_escort_id=None)
+    cancelled_at = T0 + timedelta(hours=1, minutes=30)  # 09:30 WIB
+    pending = make_visit(
+        1,
+        status=VisitStatus.CANCELLED,
+        decided_at=None,
+        decided_by=None,
+        cancelled_at=cancelled_at,
+        cancelled_by=1001,
+        cancel_reason="Tidak jadi datang",
+        **gone,
+    )
+    approved = replace(pending, id=2, decided_at=T0, decided_by=2001, cancelled_by=1999)
+    log = access_log([pending, approved])
+    first, second = log.rows
+    assert first.status == second.status == "Dibatalkan"
+    cancel = "(dibatalkan: Sari Petugas, 02-11 09:30; alasan: Tidak jadi datang)"
+    assert first.approved_by == cancel and first.decided_at is None
+    assert second.approved_by == (
+        "Budi Kasi (dibatalkan: ID 1999, 02-11 09:30; alasan: Tidak jadi datang)"
+    )
+    assert first.escort == "" and first.duration is None
+    assert cancel in render(log, "csv").decode("utf-8-sig")
+
+
 # --- formats ---------------------------------------------------------------------------------
 
 

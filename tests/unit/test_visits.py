@@ -86,11 +86,67 @@ def test_the_door_steps_follow_approval() -> None:
     assert expired.actor_id == lifecycle.SYSTEM_ACTOR
 
 
-def test_cancel_only_while_pending() -> None:
-    assert lifecycle.cancel(PENDING, 1001, NOW).after.status == VisitStatus.CANCELLED
+def test_cancel_keeps_who_when_and_why() -> None:
+    change = lifecycle.cancel(PENDING, 1002, NOW, "pengunjung tidak datang")
+    assert (change.action, change.actor_id, change.at) == (Action.CANCEL, 1002, NOW)
+    assert changed(change) == {
+        "status": VisitStatus.CANCELLED,
+        "cancelled_at": NOW,
+        "cancelled_by": 1002,
+        "cancel_reason": "pengunjung tidak datang",
+    }
+
+
+def test_an_approved_request_not_entered_can_be_cancelled_and_keeps_its_approval() -> None:
     approved = lifecycle.approve(PENDING, 2001, NOW, NOW + timedelta(hours=1)).after
-    with pytest.raises(InvalidTransition):
-        lifecycle.cancel(approved, 1001, NOW)
+    change = lifecycle.cancel(approved, 1001, NOW + timedelta(minutes=3), "salah tanggal")
+    assert changed(change) == {
+        "status": VisitStatus.CANCELLED,
+        "cancelled_at": NOW + timedelta(minutes=3),
+        "cancelled_by": 1001,
+        "cancel_reason": "salah tanggal",
+    }
+    assert change.after.decided_by == 2001 and change.after.valid_until is not None
+
+
+def test_cancel_only_before_the_visitor_enters() -> None:
+    approved = lifecycle.approve(PENDING, 2001, NOW, NOW + timedelta(hours=1)).after
+    inside = lifecycle.enter(approved, 4001, NOW).after
+    done = lifecycle.exit_(inside, 4001, NOW).after
+    closed = [
+        inside,
+        done,
+        lifecycle.expire(approved, NOW).after,
+        lifecycle.deny(PENDING, 2001, NOW, "x").after,
+        lifecycle.cancel(PENDING, 1001, NOW, "x").after,
+    ]
+    for visit in closed:
+        assert not lifecycle.allows(Action.CANCEL, visit.status)
+        with pytest.raises(InvalidTransition):
+            lifecycle.cancel(visit, 1001, NOW, "x")
+    assert lifecycle.allows(Action.CANCEL, VisitStatus.PENDING)
+    assert lifecycle.allows(Action.CANCEL, VisitStatus.APPROVED)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("KRS-2026-00042", (2026, 42)),
+        (" krs-2026-00042 ", (2026, 42)),
+        ("KRS-2027-123456", (2027, 123456)),
+        ("KRS-2026-42", None),
+        ("KRS-26-00042", None),
+        ("2026-00042", None),
+        ("KRS-2026-00042x", None),
+        ("", None),
+    ],
+)
+def test_a_typed_reference_is_read_strictly(typed: str, expected: tuple[int, int] | None) -> None:
+    assert lifecycle.parse_reference(typed) == expected
+    if expected is not None:
+        year, visit_id = expected
+        at = datetime(year, 6, 1, tzinfo=UTC)
+        assert lifecycle.parse_reference(lifecycle.visit_reference(visit_id, at)) == expected
 
 
 @pytest.mark.parametrize(
