@@ -15,11 +15,12 @@ import matplotlib
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-from bot.reports.log import COLUMNS, AccessLog, Progress, text_cells, tick
+from bot.reports.log import AccessLog, Progress, pdf_widths, text_cells, tick
 from bot.texts import reports as reports_texts
 
 FONT = "DejaVu"
-MARGIN = 10  # mm; A4 landscape is 297 mm wide, the columns take the 277 mm between
+MARGIN = 10  # mm
+TABLE_WIDTH = 297 - 2 * MARGIN  # mm: A4 landscape less the margins, shared by the columns
 BODY_SIZE = 6.5
 LINE_HEIGHT = 2.7  # mm, for BODY_SIZE
 PADDING = 0.7
@@ -117,7 +118,7 @@ class _Table:
 
     def __init__(self, pdf: _LogPdf) -> None:
         self.pdf = pdf
-        self.widths = [column.pdf_width for column in COLUMNS]
+        self.widths = pdf_widths(TABLE_WIDTH)
         self._wrapped: dict[tuple[str, float, bool], list[str]] = {}
 
     def wrap(self, text: str, width: float, bold: bool = False) -> list[str]:

@@ -10,6 +10,7 @@ from html import escape
 from bot.core.nik import NIK_LENGTH, mask_nik
 from bot.core.standards import Step
 from bot.core.visits import Visit, VisitStatus
+from bot.texts import form as form_texts
 from bot.texts.common import date_text
 from bot.texts.standards import STEP_NAMES, STEP_SOP
 
@@ -17,11 +18,6 @@ from bot.texts.standards import STEP_NAMES, STEP_SOP
 COL_NO = "No"
 COL_DATE = "Tanggal"
 COL_REFERENCE = "Ref"
-COL_NAME = "Nama"
-COL_NIK = "NIK"
-COL_ORGANISATION = "Instansi"
-COL_PURPOSE = "Keperluan"
-COL_EQUIPMENT = "Perangkat"
 COL_STATUS = "Status"
 COL_APPROVED_BY = "Disetujui oleh"
 COL_DECIDED_AT = "Waktu keputusan"
@@ -213,11 +209,11 @@ def history(
             moves = f", masuk {visit.entered_at.astimezone(tz):%H:%M} keluar {exit_}"
         escort = names.get(visit.entry_escort_id or 0)
         escort_text = f", pendamping {escape(escort)}" if escort else ""
+        who, what = form_texts.history_parts(vars(visit))
         lines.append(
             f"\n• <b>{date_text(local)}</b> {visit.reference} — {STATUS_SHORT[visit.status]}\n"
-            f"  {escape(visit.name)} (<code>{mask_nik(visit.nik)}</code>), "
-            f"{escape(visit.organisation)}\n"
-            f"  {escape(visit.purpose)}{moves}{escort_text}"
+            f"  {who}\n"
+            f"  {what}{moves}{escort_text}"
         )
     if more:
         lines.append("\n… dan kunjungan lain yang lebih lama (lihat /laporan).")

@@ -1,0 +1,87 @@
+"""A stored visit's views derived from the form's spec: the card, the access log's columns,
+/riwayat, and the columns storage writes. A field's flags alone decide where it appears."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.core.form import FORM, Form, LogWidth
+from bot.core.visits import Visit, VisitStatus
+from bot.reports.log import COLUMNS, log_columns, logged, pdf_widths
+from bot.reports.pdf import TABLE_WIDTH
+from bot.texts import form as form_texts
+from bot.texts.common import visit_details
+
+NOW = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+VISIT = Visit(
+    id=7, status=VisitStatus.PENDING, visitor_id=1, nik="3508015507900002",
+    name="Ayu <Lestari>", organisation="PT A & B", phone="081234567890",
+    purpose="Ganti UPS", duration_minutes=45, equipment="", ktp_file_id="file",
+    officer_id=1001, started_at=NOW, submitted_at=NOW,
+)  # fmt: skip
+
+
+def changed(name: str, **flags: object) -> Form:
+    """FORM with one field's flags changed, nothing else."""
+    return Form(tuple(replace(f, **flags) if f.name == name else f for f in FORM))  # type: ignore[arg-type]  # flags of mixed types
+
+
+def test_the_card_lists_the_form_fields_on_it_name_first_nik_masked() -> None:
+    assert visit_details(VISIT).splitlines() == [
+        "Ref: <b>KRS-2026-00007</b>",
+        "Nama: <b>Ayu &lt;Lestari&gt;</b>",
+        "NIK: <code>3508**********02</code>",
+        "Instansi: PT A &amp; B",
+        "HP: 081234567890",
+        "Keperluan: Ganti UPS",
+        "Durasi rencana: 45 menit",
+        "Perangkat: -",
+    ]
+
+
+def test_a_field_taken_off_the_card_or_put_on_it_changes_that_line_only() -> None:
+    lines = form_texts.card_lines(vars(VISIT))
+    without_phone = form_texts.card_lines(vars(VISIT), changed("phone", card=False))
+    assert without_phone == [line for line in lines if not line.startswith("HP: ")]
+    with_photo = form_texts.card_lines(vars(VISIT), changed("ktp", card=True))
+    assert with_photo[1] == "Foto KTP: ✅ terlampir"  # after the name, in the form's order
+    assert with_photo[:1] + with_photo[2:] == lines
+
+
+def test_a_field_newly_logged_is_one_more_column_and_the_pdf_still_fills_the_page() -> None:
+    titles = [column.title for column in COLUMNS]
+    assert titles[3:8] == ["Nama", "NIK", "Instansi", "Keperluan", "Perangkat"]
+    longer = log_columns(changed("phone", log=LogWidth(15, 14)))
+    assert [c.title for c in longer] == [*titles[:6], "HP", *titles[6:]]
+    assert [c for c in longer if c.key != "phone"] == list(COLUMNS)
+    assert pdf_widths(TABLE_WIDTH) == [c.pdf_share for c in COLUMNS]  # the shares are mm today
+    widths, wider = pdf_widths(TABLE_WIDTH), pdf_widths(TABLE_WIDTH, longer)
+    assert sum(wider) == pytest.approx(TABLE_WIDTH) == sum(widths)
+    kept = [w for w, c in zip(wider, longer, strict=True) if c.key != "phone"]
+    assert all(new < old for new, old in zip(kept, widths, strict=True))
+    assert [f.name for f in logged()] == ["name", "nik", "organisation", "purpose", "equipment"]
+
+
+def test_history_shows_the_fields_meant_for_it_and_leaves_out_empty_optional_ones() -> None:
+    who, what = form_texts.history_parts(vars(VISIT))
+    assert who == "Ayu &lt;Lestari&gt; (<code>3508**********02</code>), PT A &amp; B"
+    assert what == "Ganti UPS"
+    who_phone, _ = form_texts.history_parts(vars(VISIT), changed("phone", history=True))
+    assert who_phone == f"{who}, 081234567890"
+    _, what_equipment = form_texts.history_parts(vars(VISIT), changed("equipment", history=True))
+    assert what_equipment == what  # nothing brought: not written as an empty part
+    laptop = vars(replace(VISIT, equipment="Laptop"))
+    assert form_texts.history_parts(laptop, changed("equipment", history=True))[1] == (
+        "Ganti UPS, Laptop"
+    )
+
+
+def test_storage_columns_follow_the_remembered_flag() -> None:
+    assert FORM.visitor_columns == ("name", "organisation", "phone")
+    assert FORM.visit_columns == ("ktp_file_id", "purpose", "duration_minutes", "equipment")
+    kept_per_visit = changed("phone", remembered=False)
+    assert kept_per_visit.visitor_columns == ("name", "organisation")
+    assert "phone" in kept_per_visit.visit_columns
