@@ -67,7 +67,7 @@ class FieldText:
     card: str = ""  # its label on the card, when not the summary's
     column: str = ""  # its column title in the access log, when not the summary's label
     masked: Callable[[str], str] | None = None  # hides part of it on the card, log, history
-    history: str = ", {}"  # its part of a /riwayat line, the value escaped, after the last
+    history: str = ", {}"  # its part of a /riwayat entry, after the previous field's
 
 
 FIELDS: dict[str, FieldText] = {
@@ -109,7 +109,7 @@ FIELDS: dict[str, FieldText] = {
         label="Keperluan",
         button="Keperluan",
         suggested=tuple(PURPOSES),
-        history="{}",
+        history="\n  {}",  # the visit's own line, which its entry and exit times follow
     ),
     "duration": FieldText(
         "Berapa lama rencana kunjungan? Pilih, atau ketik jumlah menit.",
@@ -212,20 +212,16 @@ def column_title(field: Field) -> str:
     return words.column or words.label
 
 
-def history_parts(values: Mapping[str, Any], form: Form = FORM) -> tuple[str, str]:
-    """A visit's two /riwayat lines: who (the remembered details), then what the visit was
-    for; an optional field left empty is left out."""
-    who, what = "", ""
+def history_details(values: Mapping[str, Any], form: Form = FORM) -> str:
+    """A visit's details in /riwayat, from the visit's values by attribute; an optional
+    field left empty is left out."""
+    parts = []
     for field in form.shown:
         value = values[field.visit_attr]
-        if not field.history or (field.optional and not value):
-            continue
-        part = FIELDS[field.name].history.format(escape(str(shown_value(field, value))))
-        if field.remembered or field.identifies:
-            who += part
-        else:
-            what += part
-    return who, what
+        if field.history and not (field.optional and not value):
+            shown = escape(str(shown_value(field, value)))
+            parts.append(FIELDS[field.name].history.format(shown))
+    return "".join(parts)
 
 
 SUMMARY_TITLE = "Periksa data pengunjung"

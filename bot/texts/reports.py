@@ -209,11 +209,10 @@ def history(
             moves = f", masuk {visit.entered_at.astimezone(tz):%H:%M} keluar {exit_}"
         escort = names.get(visit.entry_escort_id or 0)
         escort_text = f", pendamping {escape(escort)}" if escort else ""
-        who, what = form_texts.history_parts(vars(visit))
+        details = form_texts.history_details(vars(visit))
         lines.append(
             f"\n• <b>{date_text(local)}</b> {visit.reference} — {STATUS_SHORT[visit.status]}\n"
-            f"  {who}\n"
-            f"  {what}{moves}{escort_text}"
+            f"  {details}{moves}{escort_text}"
         )
     if more:
         lines.append("\n… dan kunjungan lain yang lebih lama (lihat /laporan).")

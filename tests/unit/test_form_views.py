@@ -66,17 +66,15 @@ def test_a_field_newly_logged_is_one_more_column_and_the_pdf_still_fills_the_pag
 
 
 def test_history_shows_the_fields_meant_for_it_and_leaves_out_empty_optional_ones() -> None:
-    who, what = form_texts.history_parts(vars(VISIT))
-    assert who == "Ayu &lt;Lestari&gt; (<code>3508**********02</code>), PT A &amp; B"
-    assert what == "Ganti UPS"
-    who_phone, _ = form_texts.history_parts(vars(VISIT), changed("phone", history=True))
-    assert who_phone == f"{who}, 081234567890"
-    _, what_equipment = form_texts.history_parts(vars(VISIT), changed("equipment", history=True))
-    assert what_equipment == what  # nothing brought: not written as an empty part
+    details = form_texts.history_details(vars(VISIT))
+    who = "Ayu &lt;Lestari&gt; (<code>3508**********02</code>), PT A &amp; B"
+    assert details == f"{who}\n  Ganti UPS"
+    with_phone = form_texts.history_details(vars(VISIT), changed("phone", history=True))
+    assert with_phone == f"{who}, 081234567890\n  Ganti UPS"
+    with_equipment = changed("equipment", history=True)
+    assert form_texts.history_details(vars(VISIT), with_equipment) == details  # none brought
     laptop = vars(replace(VISIT, equipment="Laptop"))
-    assert form_texts.history_parts(laptop, changed("equipment", history=True))[1] == (
-        "Ganti UPS, Laptop"
-    )
+    assert form_texts.history_details(laptop, with_equipment) == f"{details}, Laptop"
 
 
 def test_storage_columns_follow_the_remembered_flag() -> None:
