@@ -50,7 +50,8 @@ class LogWidth:
     """How wide a field's column of the access log is."""
 
     xlsx: float  # characters
-    pdf: float  # a share of the page's width: every column is scaled to fill A4 landscape
+    pdf: float  # millimetres on A4 landscape, before the columns are fitted to the page
+    narrows: bool = True  # free text, wrapped at spaces: narrowed to make room for more columns
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,14 @@ class Form:
 FORM = Form(
     (
         Field("ktp", Kind.PHOTO, parse=_file_id, attr="ktp_file_id", card=False),
-        Field("nik", Kind.TEXT, parse=_nik, identifies=True, log=LogWidth(19, 22), history=True),
+        Field(
+            "nik",
+            Kind.TEXT,
+            parse=_nik,
+            identifies=True,
+            log=LogWidth(19, 22, narrows=False),  # a masked NIK is one word: never cut
+            history=True,
+        ),
         Field(
             "name",
             Kind.TEXT,
@@ -219,7 +227,7 @@ FORM = Form(
             min_len=2,
             remembered=True,
             leads=True,
-            log=LogWidth(24, 23),
+            log=LogWidth(24, 23, narrows=False),  # most names fit on one line: keep them so
             history=True,
         ),
         Field(

@@ -31,7 +31,8 @@ class Column:
     key: str  # a LogRow attribute, or a form field's name (its value is in LogRow.details)
     title: str
     xlsx_width: float  # characters
-    pdf_share: float  # of A4 landscape less the margins (see pdf_widths)
+    pdf_width: float  # millimetres, before the columns are fitted to the page (pdf_widths)
+    narrows: bool = False  # free text that wraps well: narrowed to make room for more columns
     timed: bool = False  # a time column: its title names the zone
 
 
@@ -46,20 +47,20 @@ def log_columns(form: Form = FORM) -> tuple[Column, ...]:
     for spec in logged(form):
         assert spec.log is not None
         title = form_texts.column_title(spec)
-        details.append(Column(spec.name, title, spec.log.xlsx, spec.log.pdf))
+        details.append(Column(spec.name, title, spec.log.xlsx, spec.log.pdf, spec.log.narrows))
     return (
         Column("number", reports_texts.COL_NO, 6, 6),
         Column("day", reports_texts.COL_DATE, 11, 15),
         Column("reference", reports_texts.COL_REFERENCE, 15, 21),
         *details,
         Column("status", reports_texts.COL_STATUS, 12, 14),
-        Column("approved_by", reports_texts.COL_APPROVED_BY, 20, 19),
+        Column("approved_by", reports_texts.COL_APPROVED_BY, 20, 19, narrows=True),
         Column("decided_at", reports_texts.COL_DECIDED_AT, 17, 15.5, timed=True),
-        Column("escort", reports_texts.COL_ESCORT, 20, 19),
+        Column("escort", reports_texts.COL_ESCORT, 20, 19, narrows=True),
         Column("entered_at", reports_texts.COL_ENTRY, 17, 11, timed=True),
         Column("exited_at", reports_texts.COL_EXIT, 17, 11, timed=True),
         Column("duration", reports_texts.COL_DURATION, 9, 10),
-        Column("breaches", reports_texts.COL_BREACHES, 40, 31),
+        Column("breaches", reports_texts.COL_BREACHES, 40, 31, narrows=True),
     )
 
 
@@ -68,10 +69,19 @@ COLUMNS = log_columns()
 
 
 def pdf_widths(width: float, columns: tuple[Column, ...] = COLUMNS) -> list[float]:
-    """Each column's width in mm: its share of ``width``, so the table always fills the page
-    however many columns the form adds."""
-    total = sum(column.pdf_share for column in columns)
-    return [column.pdf_share * width / total for column in columns]
+    """Each column's width in mm, filling ``width`` whatever columns the form adds.
+
+    Columns of free text share what the others leave, in proportion to their own widths;
+    the others (numbers, times, the masked NIK, names) keep theirs, unless even they do not
+    fit, when every column is scaled alike.
+    """
+    kept = sum(c.pdf_width for c in columns if not c.narrows)
+    free = sum(c.pdf_width for c in columns if c.narrows)
+    if free == 0 or kept >= width:
+        scale = width / (kept + free)
+        return [c.pdf_width * scale for c in columns]
+    scale = (width - kept) / free
+    return [c.pdf_width * scale if c.narrows else c.pdf_width for c in columns]
 
 
 def column_titles(tz_label: str) -> list[str]:

@@ -9,6 +9,7 @@ bundled for it.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 import matplotlib
@@ -165,8 +166,13 @@ class _Table:
         pdf.set_y(y + height)
 
 
+# A long word's pieces, each ending at a slash or hyphen (the last one may end without).
+_BREAKS = re.compile(r"[^/-]*[/-]|[^/-]+")
+
+
 def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
-    """Greedy word wrap to ``width`` mm; a word longer than the line is cut where it must be."""
+    """Greedy word wrap to ``width`` mm; a word longer than the line is broken after a slash
+    or hyphen (letter numbers, 090/123/ST/XI/2026), and cut where it must be."""
     if not text:
         return [""]
     lines: list[str] = []
@@ -180,11 +186,15 @@ def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
             if line:
                 lines.append(line)
             line = ""
-            for char in word:
-                if line and pdf.get_string_width(line + char) > width:
+            for piece in _BREAKS.findall(word):
+                if line and pdf.get_string_width(line + piece) > width:
                     lines.append(line)
                     line = ""
-                line += char
+                for char in piece:
+                    if line and pdf.get_string_width(line + char) > width:
+                        lines.append(line)
+                        line = ""
+                    line += char
         lines.append(line)
     return lines
 

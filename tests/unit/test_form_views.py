@@ -57,11 +57,17 @@ def test_a_field_newly_logged_is_one_more_column_and_the_pdf_still_fills_the_pag
     longer = log_columns(changed("phone", log=LogWidth(15, 14)))
     assert [c.title for c in longer] == [*titles[:6], "HP", *titles[6:]]
     assert [c for c in longer if c.key != "phone"] == list(COLUMNS)
-    assert pdf_widths(TABLE_WIDTH) == [c.pdf_share for c in COLUMNS]  # the shares are mm today
+    assert pdf_widths(TABLE_WIDTH) == [c.pdf_width for c in COLUMNS]  # as drawn today
     widths, wider = pdf_widths(TABLE_WIDTH), pdf_widths(TABLE_WIDTH, longer)
     assert sum(wider) == pytest.approx(TABLE_WIDTH) == sum(widths)
-    kept = [w for w, c in zip(wider, longer, strict=True) if c.key != "phone"]
-    assert all(new < old for new, old in zip(kept, widths, strict=True))
+    # Free text makes room; times, numbers, the masked NIK and names keep their width.
+    others = [(w, c) for w, c in zip(wider, longer, strict=True) if c.key != "phone"]
+    for (new, column), old in zip(others, widths, strict=True):
+        assert new < old if column.narrows else new == old, column.key
+    assert {c.key for c in COLUMNS if not c.narrows} >= {"nik", "name", "entered_at", "day"}
+    # However many columns are added, the table still fits the page.
+    crowded = log_columns(Form(tuple(replace(f, log=LogWidth(20, 30)) for f in FORM)))
+    assert sum(pdf_widths(TABLE_WIDTH, crowded)) == pytest.approx(TABLE_WIDTH)
     assert [f.name for f in logged()] == ["name", "nik", "organisation", "purpose", "equipment"]
 
 
