@@ -218,7 +218,9 @@ async def returning(update: Update, context: BotContext) -> int | None:
         await stale(update, context)
         return None
     await _done_with_button(update)
-    return await _ask(update, context, FORM.after_returning(reuse=_tapped(update) == ["reuse"]))
+    return await _ask(
+        update, context, FORM.after_returning(_draft(context), reuse=_tapped(update) == ["reuse"])
+    )
 
 
 async def edit_field(update: Update, context: BotContext) -> int | None:

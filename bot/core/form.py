@@ -167,10 +167,15 @@ class Form:
         if draft.get("editing"):
             draft["editing"] = False
             return CONFIRM
-        return self._following(step)
+        return self._following(step, skip_remembered=bool(draft.get("reused")))
 
-    def after_returning(self, reuse: bool) -> str:
-        """After the returning-visitor offer: the fields it did not fill, or all of them."""
+    def after_returning(self, draft: MutableMapping[str, Any], reuse: bool) -> str:
+        """After the returning-visitor offer: the fields it did not fill, or all of them.
+
+        The choice is kept in the draft: a field asked of every visit may sit between two
+        remembered ones, and the fields after it skip the stored details too.
+        """
+        draft["reused"] = reuse
         return self._following(self.identifying.name, skip_remembered=reuse)
 
     def before(self, draft: MutableMapping[str, Any], step: str) -> str:

@@ -60,7 +60,8 @@ def log_columns(form: Form = FORM) -> tuple[Column, ...]:
         Column("entered_at", reports_texts.COL_ENTRY, 17, 11, timed=True),
         Column("exited_at", reports_texts.COL_EXIT, 17, 11, timed=True),
         Column("duration", reports_texts.COL_DURATION, 9, 10),
-        Column("breaches", reports_texts.COL_BREACHES, 40, 31, narrows=True),
+        # Wide enough for one breach a line ("Keputusan 12 > 10 mnt"): kept so.
+        Column("breaches", reports_texts.COL_BREACHES, 40, 31),
     )
 
 
