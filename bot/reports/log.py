@@ -8,7 +8,7 @@ row carries its step measurements against the SOP's time standards.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
@@ -69,20 +69,33 @@ DETAILS = logged()
 COLUMNS = log_columns()
 
 
-def pdf_widths(width: float, columns: tuple[Column, ...] = COLUMNS) -> list[float]:
+def pdf_widths(
+    width: float, columns: tuple[Column, ...] = COLUMNS, floors: Sequence[float] = ()
+) -> list[float]:
     """Each column's width in mm, filling ``width`` whatever columns the form adds.
 
-    Columns of free text share what the others leave, in proportion to their own widths;
-    the others (numbers, times, the masked NIK, names) keep theirs, unless even they do not
-    fit, when every column is scaled alike.
+    Columns of free text share what the others leave, in proportion to their own widths,
+    but none narrower than its floor (``floors``, by column: the PDF's is its title's
+    longest word, so a heading is never cut inside a word); the others (numbers, times, the
+    masked NIK, names) keep their widths. If even those do not fit, all scale alike.
     """
-    kept = sum(c.pdf_width for c in columns if not c.narrows)
-    free = sum(c.pdf_width for c in columns if c.narrows)
-    if free == 0 or kept >= width:
-        scale = width / (kept + free)
-        return [c.pdf_width * scale for c in columns]
-    scale = (width - kept) / free
-    return [c.pdf_width * scale if c.narrows else c.pdf_width for c in columns]
+    floor = list(floors) or [0.0] * len(columns)
+    pinned = {i: c.pdf_width for i, c in enumerate(columns) if not c.narrows}
+    while True:
+        free = sum(c.pdf_width for i, c in enumerate(columns) if i not in pinned)
+        room = width - sum(pinned.values())
+        if free == 0 or room <= 0:
+            scale = width / sum(c.pdf_width for c in columns)
+            return [c.pdf_width * scale for c in columns]
+        scale = room / free
+        short = {
+            i: floor[i]
+            for i, c in enumerate(columns)
+            if i not in pinned and c.pdf_width * scale < floor[i]
+        }
+        if not short:
+            return [pinned.get(i, c.pdf_width * scale) for i, c in enumerate(columns)]
+        pinned |= short
 
 
 def column_titles(tz_label: str) -> list[str]:

@@ -119,7 +119,12 @@ class _Table:
 
     def __init__(self, pdf: _LogPdf) -> None:
         self.pdf = pdf
-        self.widths = pdf_widths(TABLE_WIDTH)
+        pdf.set_font(FONT, "B", BODY_SIZE)
+        floors = [
+            max((pdf.get_string_width(word) for word in title.split()), default=0) + 2 * PADDING
+            for title in pdf.log.titles
+        ]
+        self.widths = pdf_widths(TABLE_WIDTH, floors=floors)
         self._wrapped: dict[tuple[str, float, bool], list[str]] = {}
 
     def wrap(self, text: str, width: float, bold: bool = False) -> list[str]:

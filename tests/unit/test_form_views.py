@@ -65,6 +65,11 @@ def test_a_field_newly_logged_is_one_more_column_and_the_pdf_still_fills_the_pag
     for (new, column), old in zip(others, widths, strict=True):
         assert new < old if column.narrows else new == old, column.key
     assert {c.key for c in COLUMNS if not c.narrows} >= {"nik", "name", "entered_at", "day"}
+    # A narrowed column keeps at least its floor (the PDF's: its heading's longest word).
+    floors = [20.0 if c.key == "equipment" else 0.0 for c in longer]
+    floored = pdf_widths(TABLE_WIDTH, longer, floors)
+    assert floored[[c.key for c in longer].index("equipment")] == 20.0
+    assert sum(floored) == pytest.approx(TABLE_WIDTH)
     # However many columns are added, the table still fits the page.
     crowded = log_columns(Form(tuple(replace(f, log=LogWidth(20, 30)) for f in FORM)))
     assert sum(pdf_widths(TABLE_WIDTH, crowded)) == pytest.approx(TABLE_WIDTH)
