@@ -202,6 +202,8 @@ MIGRATIONS: dict[int, str] = {
     6: _STAFF,
     # 7: roles as integer masks of stable bits instead of comma-separated names.
     7: _ROLE_MASKS,
+    # 8: the visitor's assignment letter (surat tugas) number; visits before it have none.
+    8: "ALTER TABLE visits ADD COLUMN assignment_letter TEXT NOT NULL DEFAULT '';",
 }
 
 

@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from bot.core.fields import (
+    ASSIGNMENT_LETTER_MAX,
     EQUIPMENT_MAX,
     NAME_MAX,
     ORGANISATION_MAX,
@@ -241,6 +242,14 @@ FORM = Form(
             max_len=ORGANISATION_MAX,
             remembered=True,
             log=LogWidth(24, 21),
+            history=True,
+        ),
+        Field(
+            "assignment_letter",  # vendors bring it with their company's letter
+            Kind.TEXT,
+            max_len=ASSIGNMENT_LETTER_MAX,
+            optional=True,
+            log=LogWidth(18, 17),
             history=True,
         ),
         Field("phone", Kind.TEXT, parse=_phone, remembered=True),

@@ -65,6 +65,7 @@ class VisitDraft:
     ktp_file_id: str
     started_at: datetime  # the form was opened (SOP step 1 starts)
     form_done_at: datetime  # every field filled in; checking and confirming remain (step 2)
+    assignment_letter: str = ""  # the visitor's surat tugas number, if they brought one
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class Visit:
     entry_escort_id: int | None = None
     exited_at: datetime | None = None
     exit_escort_id: int | None = None
+    assignment_letter: str = ""  # empty for visits stored before the form asked it
 
     @property
     def reference(self) -> str:

@@ -41,6 +41,7 @@ BTN_SUBMIT = "📨 Kirim ke Kepala Seksi"
 BTN_REUSE = "✅ Pakai data ini"
 BTN_FRESH = "✏️ Isi ulang"
 BTN_NO_EQUIPMENT = "Tidak membawa perangkat"
+BTN_NO_LETTER = "Tidak ada surat tugas"
 
 BAD_PHONE = (
     f"Nomor HP tidak valid. Gunakan {PHONE_MIN}–{PHONE_MAX} angka, boleh diawali +62 atau 0."
@@ -97,6 +98,15 @@ FIELDS: dict[str, FieldText] = {
         label="Instansi",
         button="Instansi",
         noun="Nama instansi",
+    ),
+    "assignment_letter": FieldText(
+        "Ketik <b>nomor surat tugas</b> dari instansi pengunjung (mis. 090/123/ST/XI/2026), "
+        "atau tekan tombol jika tidak ada.",
+        label="No. Surat Tugas",
+        button="No. Surat Tugas",
+        noun="Nomor surat tugas",
+        none=BTN_NO_LETTER,
+        history=", surat tugas {}",
     ),
     "phone": FieldText(
         "Ketik <b>nomor HP</b> pengunjung (mis. 0812xxxxxxx).",

@@ -35,6 +35,7 @@ def test_the_card_lists_the_form_fields_on_it_name_first_nik_masked() -> None:
         "Nama: <b>Ayu &lt;Lestari&gt;</b>",
         "NIK: <code>3508**********02</code>",
         "Instansi: PT A &amp; B",
+        "No. Surat Tugas: -",
         "HP: 081234567890",
         "Keperluan: Ganti UPS",
         "Durasi rencana: 45 menit",
@@ -53,11 +54,12 @@ def test_a_field_taken_off_the_card_or_put_on_it_changes_that_line_only() -> Non
 
 def test_a_field_newly_logged_is_one_more_column_and_the_pdf_still_fills_the_page() -> None:
     titles = [column.title for column in COLUMNS]
-    assert titles[3:8] == ["Nama", "NIK", "Instansi", "Keperluan", "Perangkat"]
+    assert titles[3:9] == ["Nama", "NIK", "Instansi", "No. Surat Tugas", "Keperluan", "Perangkat"]
     longer = log_columns(changed("phone", log=LogWidth(15, 14)))
-    assert [c.title for c in longer] == [*titles[:6], "HP", *titles[6:]]
+    assert [c.title for c in longer] == [*titles[:7], "HP", *titles[7:]]
     assert [c for c in longer if c.key != "phone"] == list(COLUMNS)
-    assert pdf_widths(TABLE_WIDTH) == [c.pdf_width for c in COLUMNS]  # as drawn today
+    drawn = [w for w, c in zip(pdf_widths(TABLE_WIDTH), COLUMNS, strict=True) if not c.narrows]
+    assert drawn == [c.pdf_width for c in COLUMNS if not c.narrows]
     widths, wider = pdf_widths(TABLE_WIDTH), pdf_widths(TABLE_WIDTH, longer)
     assert sum(wider) == pytest.approx(TABLE_WIDTH) == sum(widths)
     # Free text makes room; times, numbers, the masked NIK and names keep their width.
@@ -73,7 +75,8 @@ def test_a_field_newly_logged_is_one_more_column_and_the_pdf_still_fills_the_pag
     # However many columns are added, the table still fits the page.
     crowded = log_columns(Form(tuple(replace(f, log=LogWidth(20, 30)) for f in FORM)))
     assert sum(pdf_widths(TABLE_WIDTH, crowded)) == pytest.approx(TABLE_WIDTH)
-    assert [f.name for f in logged()] == ["name", "nik", "organisation", "purpose", "equipment"]
+    logged_names = ["name", "nik", "organisation", "assignment_letter", "purpose", "equipment"]
+    assert [f.name for f in logged()] == logged_names
 
 
 def test_history_shows_the_fields_meant_for_it_and_leaves_out_empty_optional_ones() -> None:
@@ -90,7 +93,13 @@ def test_history_shows_the_fields_meant_for_it_and_leaves_out_empty_optional_one
 
 def test_storage_columns_follow_the_remembered_flag() -> None:
     assert FORM.visitor_columns == ("name", "organisation", "phone")
-    assert FORM.visit_columns == ("ktp_file_id", "purpose", "duration_minutes", "equipment")
+    assert FORM.visit_columns == (
+        "ktp_file_id",
+        "assignment_letter",
+        "purpose",
+        "duration_minutes",
+        "equipment",
+    )
     kept_per_visit = changed("phone", remembered=False)
     assert kept_per_visit.visitor_columns == ("name", "organisation")
     assert "phone" in kept_per_visit.visit_columns
