@@ -223,7 +223,8 @@ async def returning(update: Update, context: BotContext) -> int | None:
         return None
     await _done_with_button(update)
     tap = _tapped(update, FormWord)
-    return await _ask(update, context, FORM.after_returning(reuse=tap == FormWord("reuse")))
+    reuse = tap == FormWord("reuse")
+    return await _ask(update, context, FORM.after_returning(_draft(context), reuse=reuse))
 
 
 async def edit_field(update: Update, context: BotContext) -> int | None:

@@ -208,6 +208,8 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE visits ADD COLUMN cancelled_by INTEGER;
     ALTER TABLE visits ADD COLUMN cancel_reason TEXT;
     """,
+    # 9: the visitor's assignment letter (surat tugas) number; visits before it have none.
+    9: "ALTER TABLE visits ADD COLUMN assignment_letter TEXT NOT NULL DEFAULT '';",
 }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.core.form import FORM
 from storage.audit import AuditLog
 from storage.base import Database
 from storage.crypto import Cipher
@@ -211,8 +212,8 @@ class Privacy:
         db = self._database.connection
         marks = ", ".join("?" * len(visitor_ids))
         async with db.execute(
-            "SELECT id, nik_enc, name, organisation, phone, created_at, updated_at FROM visitors"
-            f" WHERE id IN ({marks}) ORDER BY id",
+            f"SELECT id, nik_enc, {', '.join(FORM.visitor_columns)}, created_at, updated_at"
+            f" FROM visitors WHERE id IN ({marks}) ORDER BY id",
             tuple(visitor_ids),
         ) as cur:
             visitors = [_row_dict(r) for r in await cur.fetchall()]

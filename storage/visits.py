@@ -10,33 +10,46 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
+from bot.core.form import FORM
 from bot.core.visits import Action, Change, Visit, VisitDraft, VisitStatus, transition
 from storage.audit import AuditLog
 from storage.base import Database, dt, ts
 from storage.crypto import Cipher
 from storage.outbox import Outbox, OutboxItem
 
-VISIT_SELECT = """
-    SELECT v.id, v.status, v.visitor_id, p.nik_enc, p.name, p.organisation, p.phone, v.purpose,
-           v.duration_minutes, v.equipment, v.ktp_file_id, v.officer_id, v.started_at,
+# The form's answers come from the spec (bot/core/form.py): remembered ones from the visitor's
+# row, the rest from the visit's, each in the column named as its Visit attribute.
+_ANSWERS = ", ".join(
+    [*(f"p.{c}" for c in FORM.visitor_columns), *(f"v.{c}" for c in FORM.visit_columns)]
+)
+VISIT_SELECT = f"""
+    SELECT v.id, v.status, v.visitor_id, p.nik_enc, {_ANSWERS}, v.officer_id, v.started_at,
            v.submitted_at, v.decided_at, v.decided_by, v.decided_for, v.deny_reason,
            v.valid_until, v.entered_at, v.entry_escort_id, v.exited_at, v.exit_escort_id,
            v.form_done_at, v.handover_at,
            v.cancelled_at, v.cancelled_by, v.cancel_reason
     FROM visits v JOIN visitors p ON p.id = v.visitor_id
 """
+_VISITOR_SELECT = f"SELECT id, nik_enc, {', '.join(FORM.visitor_columns)} FROM visitors"
 
 
 @dataclass(frozen=True)
 class Visitor:
     id: int
     nik: str
-    name: str
-    organisation: str
-    phone: str
+    remembered: dict[str, Any]  # the form's remembered answers, by Visit attribute
+
+    def __getattr__(self, attr: str) -> Any:
+        """A remembered answer by its Visit attribute (``visitor.organisation``)."""
+        try:
+            # Through __dict__: during copy or unpickling the field may not be set yet.
+            return self.__dict__["remembered"][attr]
+        except KeyError:
+            raise AttributeError(attr) from None
 
 
 @dataclass(frozen=True)
@@ -61,18 +74,13 @@ def nik_of(nik_enc: str | None, cipher: Cipher) -> str:
 
 def visit_from_row(row: aiosqlite.Row, cipher: Cipher) -> Visit:
     """Maps a row of :data:`VISIT_SELECT`."""
+    answers: dict[str, Any] = {c: row[c] for c in (*FORM.visitor_columns, *FORM.visit_columns)}
+    answers[FORM.identifying.visit_attr] = nik_of(row["nik_enc"], cipher)
     return Visit(
         id=row["id"],
         status=VisitStatus(row["status"]),
         visitor_id=row["visitor_id"],
-        nik=nik_of(row["nik_enc"], cipher),
-        name=row["name"],
-        organisation=row["organisation"],
-        phone=row["phone"],
-        purpose=row["purpose"],
-        duration_minutes=row["duration_minutes"],
-        equipment=row["equipment"],
-        ktp_file_id=row["ktp_file_id"],
+        **answers,
         officer_id=row["officer_id"],
         started_at=datetime.fromisoformat(row["started_at"]),
         submitted_at=datetime.fromisoformat(row["submitted_at"]),
@@ -91,6 +99,10 @@ def visit_from_row(row: aiosqlite.Row, cipher: Cipher) -> Visit:
         cancelled_by=row["cancelled_by"],
         cancel_reason=row["cancel_reason"],
     )
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
 
 
 def _same(value: object) -> object:
@@ -141,19 +153,13 @@ class Visits:
 
     async def find_visitor(self, nik: str) -> Visitor | None:
         async with self._database.connection.execute(
-            "SELECT id, nik_enc, name, organisation, phone FROM visitors WHERE nik_hash = ?",
-            (self._cipher.nik_hash(nik),),
+            _VISITOR_SELECT + " WHERE nik_hash = ?", (self._cipher.nik_hash(nik),)
         ) as cur:
             row = await cur.fetchone()
         if row is None:
             return None
-        return Visitor(
-            id=row["id"],
-            nik=nik_of(row["nik_enc"], self._cipher),
-            name=row["name"],
-            organisation=row["organisation"],
-            phone=row["phone"],
-        )
+        remembered = {column: row[column] for column in FORM.visitor_columns}
+        return Visitor(row["id"], nik_of(row["nik_enc"], self._cipher), remembered)
 
     async def submit(
         self,
@@ -169,17 +175,16 @@ class Visits:
         status = transition(Action.SUBMIT, None)
         async with self._database.transaction() as db:
             nik_hash = self._cipher.nik_hash(draft.nik)
+            visitor = FORM.visitor_columns
             await db.execute(
-                "INSERT INTO visitors (nik_hash, nik_enc, name, organisation, phone, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(nik_hash) DO UPDATE SET"
-                " name = excluded.name, organisation = excluded.organisation,"
-                " phone = excluded.phone, updated_at = excluded.updated_at",
+                f"INSERT INTO visitors (nik_hash, nik_enc, {', '.join(visitor)}, created_at,"
+                f" updated_at) VALUES ({_marks(len(visitor) + 4)}) ON CONFLICT(nik_hash) DO"
+                f" UPDATE SET {''.join(f'{c} = excluded.{c}, ' for c in visitor)}"
+                " updated_at = excluded.updated_at",
                 (
                     nik_hash,
                     self._cipher.encrypt_text(draft.nik),
-                    draft.name,
-                    draft.organisation,
-                    draft.phone,
+                    *(getattr(draft, column) for column in visitor),
                     ts(now),
                     ts(now),
                 ),
@@ -189,17 +194,14 @@ class Visits:
             ) as cur:
                 row = await cur.fetchone()
             assert row is not None
+            answers = FORM.visit_columns
             cur2 = await db.execute(
-                "INSERT INTO visits (visitor_id, status, purpose, duration_minutes, equipment,"
-                " ktp_file_id, officer_id, started_at, form_done_at, submitted_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO visits (visitor_id, status, {', '.join(answers)}, officer_id,"
+                f" started_at, form_done_at, submitted_at) VALUES ({_marks(len(answers) + 6)})",
                 (
                     row["id"],
                     status.value,
-                    draft.purpose,
-                    draft.duration_minutes,
-                    draft.equipment,
-                    draft.ktp_file_id,
+                    *(getattr(draft, column) for column in answers),
                     officer_id,
                     ts(draft.started_at),
                     ts(draft.form_done_at),

@@ -33,6 +33,7 @@ class Visitor:
     nik: str = NIK_WOMAN
     name: str = "Ayu Lestari"
     organisation: str = "PT Jaringan Nusantara"
+    assignment_letter: str | None = None  # None: the "no letter" button
     phone: str = "0812-3456-7890"
     purpose: str = "Pemeliharaan server"  # a button label, or free text
     duration: str = "30 mnt"  # a button label, or minutes typed

@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from bot.core.fields import (
+    ASSIGNMENT_LETTER_MAX,
     EQUIPMENT_MAX,
     NAME_MAX,
     ORGANISATION_MAX,
@@ -46,6 +47,15 @@ class Kind(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class LogWidth:
+    """How wide a field's column of the access log is."""
+
+    xlsx: float  # characters
+    pdf: float  # millimetres on A4 landscape, before the columns are fitted to the page
+    narrows: bool = True  # free text, wrapped at spaces: narrowed to make room for more columns
+
+
+@dataclass(frozen=True)
 class Field:
     name: str  # the draft's key, the saved step, the edit button's callback data
     kind: Kind
@@ -56,6 +66,11 @@ class Field:
     attr: str = ""  # the VisitDraft attribute, when it is not the name
     remembered: bool = False  # kept per visitor and offered again when the NIK is known
     identifies: bool = False  # the answer finds a returning visitor
+    # Where a stored visit shows the answer (the words: bot/texts/form.py):
+    leads: bool = False  # names the visitor: listed first wherever a visit is shown
+    card: bool = True  # on the approval card and a scanned badge's view
+    log: LogWidth | None = None  # a column of the access log (XLSX, PDF, CSV)
+    history: bool = False  # in /riwayat
 
     @property
     def visit_attr(self) -> str:
@@ -153,10 +168,15 @@ class Form:
         if draft.get("editing"):
             draft["editing"] = False
             return CONFIRM
-        return self._following(step)
+        return self._following(step, skip_remembered=bool(draft.get("reused")))
 
-    def after_returning(self, reuse: bool) -> str:
-        """After the returning-visitor offer: the fields it did not fill, or all of them."""
+    def after_returning(self, draft: MutableMapping[str, Any], reuse: bool) -> str:
+        """After the returning-visitor offer: the fields it did not fill, or all of them.
+
+        The choice is kept in the draft: a field asked of every visit may sit between two
+        remembered ones, and the fields after it skip the stored details too.
+        """
+        draft["reused"] = reuse
         return self._following(self.identifying.name, skip_remembered=reuse)
 
     def before(self, draft: MutableMapping[str, Any], step: str) -> str:
@@ -169,6 +189,23 @@ class Form:
             return self.identifying.name
         return self.fields[max(self._index.get(step, 0) - 1, 0)].name
 
+    @property
+    def shown(self) -> tuple[Field, ...]:
+        """The fields in the order a stored visit shows them: the one naming the visitor
+        first, then the form's order."""
+        return tuple(sorted(self.fields, key=lambda field: not field.leads))
+
+    @property
+    def visitor_columns(self) -> tuple[str, ...]:
+        """The visitors table's columns for the remembered fields (the NIK is stored apart,
+        as a keyed hash and ciphertext)."""
+        return tuple(f.visit_attr for f in self.remembered)
+
+    @property
+    def visit_columns(self) -> tuple[str, ...]:
+        """The visits table's columns for the answers kept per visit."""
+        return tuple(f.visit_attr for f in self if not (f.remembered or f.identifies))
+
     def visit_values(self, draft: Mapping[str, Any]) -> dict[str, Any]:
         """The answers by VisitDraft attribute; an optional field never asked is empty."""
         return {f.visit_attr: draft.get(f.name, "") if f.optional else draft[f.name] for f in self}
@@ -180,14 +217,45 @@ class Form:
 
 FORM = Form(
     (
-        Field("ktp", Kind.PHOTO, parse=_file_id, attr="ktp_file_id"),
-        Field("nik", Kind.TEXT, parse=_nik, identifies=True),
-        Field("name", Kind.TEXT, max_len=NAME_MAX, min_len=2, remembered=True),
-        Field("organisation", Kind.TEXT, max_len=ORGANISATION_MAX, remembered=True),
+        Field("ktp", Kind.PHOTO, parse=_file_id, attr="ktp_file_id", card=False),
+        Field(
+            "nik",
+            Kind.TEXT,
+            parse=_nik,
+            identifies=True,
+            log=LogWidth(19, 22, narrows=False),  # a masked NIK is one word: never cut
+            history=True,
+        ),
+        Field(
+            "name",
+            Kind.TEXT,
+            max_len=NAME_MAX,
+            min_len=2,
+            remembered=True,
+            leads=True,
+            log=LogWidth(24, 23, narrows=False),  # most names fit on one line: keep them so
+            history=True,
+        ),
+        Field(
+            "organisation",
+            Kind.TEXT,
+            max_len=ORGANISATION_MAX,
+            remembered=True,
+            log=LogWidth(24, 21),
+            history=True,
+        ),
+        Field(
+            "assignment_letter",  # vendors bring it with their company's letter
+            Kind.TEXT,
+            max_len=ASSIGNMENT_LETTER_MAX,
+            optional=True,
+            log=LogWidth(18, 17),
+            history=True,
+        ),
         Field("phone", Kind.TEXT, parse=_phone, remembered=True),
-        Field("purpose", Kind.CHOICE, max_len=PURPOSE_MAX),
+        Field("purpose", Kind.CHOICE, max_len=PURPOSE_MAX, log=LogWidth(26, 21.5), history=True),
         Field("duration", Kind.CHOICE, parse=_duration, attr="duration_minutes"),
-        Field("equipment", Kind.TEXT, max_len=EQUIPMENT_MAX, optional=True),
+        Field("equipment", Kind.TEXT, max_len=EQUIPMENT_MAX, optional=True, log=LogWidth(22, 17)),
     )
 )
 

@@ -79,6 +79,7 @@ class VisitDraft:
     ktp_file_id: str
     started_at: datetime  # the form was opened (SOP step 1 starts)
     form_done_at: datetime  # every field filled in; checking and confirming remain (step 2)
+    assignment_letter: str = ""  # the visitor's surat tugas number, if they brought one
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class Visit:
     cancelled_at: datetime | None = None
     cancelled_by: int | None = None  # the officer who withdrew the request
     cancel_reason: str | None = None
+    assignment_letter: str = ""  # empty for visits stored before the form asked it
 
     @property
     def reference(self) -> str:

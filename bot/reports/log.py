@@ -1,20 +1,22 @@
 """The access log (*Pencatatan Akses Ruang Server*) as rows ready for any output format.
 
 One row per visit request in the period, oldest first. Times are in the office's zone;
-the NIK is masked (NIST PE-8(3), UU 27/2022: the printed log needs no full NIK); each
+the visitor's details are the form's logged fields, the NIK masked (NIST PE-8(3), UU 27/2022:
+the printed log needs no full NIK); each
 row carries its step measurements against the SOP's time standards.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
-from bot.core.nik import mask_nik
+from bot.core.form import FORM, Field, Form
 from bot.core.period import Period
 from bot.core.standards import STEPS, Step, StepTiming, TimeStandards, measure
 from bot.core.visits import Visit, VisitStatus
+from bot.texts import form as form_texts
 from bot.texts import reports as reports_texts
 from bot.texts import standards as standards_texts
 
@@ -26,31 +28,74 @@ _APPROVED = {VisitStatus.APPROVED, VisitStatus.INSIDE, VisitStatus.DONE, VisitSt
 
 @dataclass(frozen=True)
 class Column:
-    key: str
+    key: str  # a LogRow attribute, or a form field's name (its value is in LogRow.details)
     title: str
     xlsx_width: float  # characters
-    pdf_width: float  # millimetres; the widths add up to A4 landscape less the margins
+    pdf_width: float  # millimetres, before the columns are fitted to the page (pdf_widths)
+    narrows: bool = False  # free text that wraps well: narrowed to make room for more columns
     timed: bool = False  # a time column: its title names the zone
 
 
-COLUMNS: tuple[Column, ...] = (
-    Column("number", reports_texts.COL_NO, 6, 6),
-    Column("day", reports_texts.COL_DATE, 11, 15),
-    Column("reference", reports_texts.COL_REFERENCE, 15, 21),
-    Column("name", reports_texts.COL_NAME, 24, 23),
-    Column("nik", reports_texts.COL_NIK, 19, 22),
-    Column("organisation", reports_texts.COL_ORGANISATION, 24, 21),
-    Column("purpose", reports_texts.COL_PURPOSE, 26, 21.5),
-    Column("equipment", reports_texts.COL_EQUIPMENT, 22, 17),
-    Column("status", reports_texts.COL_STATUS, 12, 14),
-    Column("approved_by", reports_texts.COL_APPROVED_BY, 20, 19),
-    Column("decided_at", reports_texts.COL_DECIDED_AT, 17, 15.5, timed=True),
-    Column("escort", reports_texts.COL_ESCORT, 20, 19),
-    Column("entered_at", reports_texts.COL_ENTRY, 17, 11, timed=True),
-    Column("exited_at", reports_texts.COL_EXIT, 17, 11, timed=True),
-    Column("duration", reports_texts.COL_DURATION, 9, 10),
-    Column("breaches", reports_texts.COL_BREACHES, 40, 31),
-)
+def logged(form: Form = FORM) -> tuple[Field, ...]:
+    """The visitor's details in the log: the form's fields that say so (bot/core/form.py)."""
+    return tuple(spec for spec in form.shown if spec.log is not None)
+
+
+def log_columns(form: Form = FORM) -> tuple[Column, ...]:
+    """The log's columns: the request, the visitor's details from the form, what happened."""
+    details = []
+    for spec in logged(form):
+        assert spec.log is not None
+        title = form_texts.column_title(spec)
+        details.append(Column(spec.name, title, spec.log.xlsx, spec.log.pdf, spec.log.narrows))
+    return (
+        Column("number", reports_texts.COL_NO, 6, 6),
+        Column("day", reports_texts.COL_DATE, 11, 15),
+        Column("reference", reports_texts.COL_REFERENCE, 15, 21),
+        *details,
+        Column("status", reports_texts.COL_STATUS, 12, 14),
+        Column("approved_by", reports_texts.COL_APPROVED_BY, 20, 19, narrows=True),
+        Column("decided_at", reports_texts.COL_DECIDED_AT, 17, 15.5, timed=True),
+        Column("escort", reports_texts.COL_ESCORT, 20, 19, narrows=True),
+        Column("entered_at", reports_texts.COL_ENTRY, 17, 11, timed=True),
+        Column("exited_at", reports_texts.COL_EXIT, 17, 11, timed=True),
+        Column("duration", reports_texts.COL_DURATION, 9, 10),
+        # Wide enough for one breach a line ("Keputusan 12 > 10 mnt"): kept so.
+        Column("breaches", reports_texts.COL_BREACHES, 40, 31),
+    )
+
+
+DETAILS = logged()
+COLUMNS = log_columns()
+
+
+def pdf_widths(
+    width: float, columns: tuple[Column, ...] = COLUMNS, floors: Sequence[float] = ()
+) -> list[float]:
+    """Each column's width in mm, filling ``width`` whatever columns the form adds.
+
+    Columns of free text share what the others leave, in proportion to their own widths,
+    but none narrower than its floor (``floors``, by column: the PDF's is its title's
+    longest word, so a heading is never cut inside a word); the others (numbers, times, the
+    masked NIK, names) keep their widths. If even those do not fit, all scale alike.
+    """
+    floor = list(floors) or [0.0] * len(columns)
+    pinned = {i: c.pdf_width for i, c in enumerate(columns) if not c.narrows}
+    while True:
+        free = sum(c.pdf_width for i, c in enumerate(columns) if i not in pinned)
+        room = width - sum(pinned.values())
+        if free == 0 or room <= 0:
+            scale = width / sum(c.pdf_width for c in columns)
+            return [c.pdf_width * scale for c in columns]
+        scale = room / free
+        short = {
+            i: floor[i]
+            for i, c in enumerate(columns)
+            if i not in pinned and c.pdf_width * scale < floor[i]
+        }
+        if not short:
+            return [pinned.get(i, c.pdf_width * scale) for i, c in enumerate(columns)]
+        pinned |= short
 
 
 def column_titles(tz_label: str) -> list[str]:
@@ -63,11 +108,7 @@ class LogRow:
     visit: Visit
     day: date
     reference: str
-    name: str
-    nik: str  # masked
-    organisation: str
-    purpose: str
-    equipment: str
+    details: dict[str, str]  # the DETAILS' values by field name (the NIK masked)
     status: str
     approved_by: str
     decided_at: datetime | None  # office-local, aware
@@ -77,6 +118,14 @@ class LogRow:
     duration: int | None  # whole minutes inside, once the visitor has left
     timings: tuple[StepTiming, ...]
     breaches: str
+
+    def __getattr__(self, name: str) -> str:
+        """A detail by its field's name (``row.nik``)."""
+        try:
+            # Through __dict__: during copy or unpickling the field may not be set yet.
+            return str(self.__dict__["details"][name])
+        except KeyError:
+            raise AttributeError(name) from None
 
     @property
     def breached(self) -> bool:
@@ -171,11 +220,10 @@ def _row(
         visit=visit,
         day=visit.submitted_at.astimezone(tz).date(),
         reference=visit.reference,
-        name=visit.name,
-        nik=mask_nik(visit.nik),
-        organisation=visit.organisation,
-        purpose=visit.purpose,
-        equipment=visit.equipment,
+        details={
+            spec.name: str(form_texts.shown_value(spec, getattr(visit, spec.visit_attr)))
+            for spec in DETAILS
+        },
         status=reports_texts.STATUS_SHORT[visit.status],
         approved_by=approved_by,
         decided_at=_local(visit.decided_at, tz),
@@ -217,11 +265,7 @@ def text_cells(row: LogRow, *, short_times: bool = False) -> list[str]:
         str(row.number),
         row.day.strftime("%d-%m-%Y") if short_times else row.day.isoformat(),
         row.reference,
-        row.name,
-        row.nik,
-        row.organisation,
-        row.purpose,
-        row.equipment,
+        *row.details.values(),
         row.status,
         row.approved_by,
         moment(row.decided_at),

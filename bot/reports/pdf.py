@@ -9,17 +9,19 @@ bundled for it.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 import matplotlib
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-from bot.reports.log import COLUMNS, AccessLog, Progress, text_cells, tick
+from bot.reports.log import AccessLog, Progress, pdf_widths, text_cells, tick
 from bot.texts import reports as reports_texts
 
 FONT = "DejaVu"
-MARGIN = 10  # mm; A4 landscape is 297 mm wide, the columns take the 277 mm between
+MARGIN = 10  # mm
+TABLE_WIDTH = 297 - 2 * MARGIN  # mm: A4 landscape less the margins, shared by the columns
 BODY_SIZE = 6.5
 LINE_HEIGHT = 2.7  # mm, for BODY_SIZE
 PADDING = 0.7
@@ -117,7 +119,12 @@ class _Table:
 
     def __init__(self, pdf: _LogPdf) -> None:
         self.pdf = pdf
-        self.widths = [column.pdf_width for column in COLUMNS]
+        pdf.set_font(FONT, "B", BODY_SIZE)
+        floors = [
+            max((pdf.get_string_width(word) for word in title.split()), default=0) + 2 * PADDING
+            for title in pdf.log.titles
+        ]
+        self.widths = pdf_widths(TABLE_WIDTH, floors=floors)
         self._wrapped: dict[tuple[str, float, bool], list[str]] = {}
 
     def wrap(self, text: str, width: float, bold: bool = False) -> list[str]:
@@ -164,8 +171,13 @@ class _Table:
         pdf.set_y(y + height)
 
 
+# A long word's pieces, each ending at a slash or hyphen (the last one may end without).
+_BREAKS = re.compile(r"[^/-]*[/-]|[^/-]+")
+
+
 def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
-    """Greedy word wrap to ``width`` mm; a word longer than the line is cut where it must be."""
+    """Greedy word wrap to ``width`` mm; a word longer than the line is broken after a slash
+    or hyphen (letter numbers, 090/123/ST/XI/2026), and cut where it must be."""
     if not text:
         return [""]
     lines: list[str] = []
@@ -179,11 +191,15 @@ def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
             if line:
                 lines.append(line)
             line = ""
-            for char in word:
-                if line and pdf.get_string_width(line + char) > width:
+            for piece in _BREAKS.findall(word):
+                if line and pdf.get_string_width(line + piece) > width:
                     lines.append(line)
                     line = ""
-                line += char
+                for char in piece:
+                    if line and pdf.get_string_width(line + char) > width:
+                        lines.append(line)
+                        line = ""
+                    line += char
         lines.append(line)
     return lines
 

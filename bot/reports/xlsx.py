@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.core.standards import STEPS, Step
-from bot.reports.log import COLUMNS, AccessLog, LogRow, Progress, tick
+from bot.reports.log import COLUMNS, DETAILS, AccessLog, LogRow, Progress, tick
 from bot.texts import reports as reports_texts
 
 DATE_FORMAT = "dd-mm-yyyy"
@@ -88,11 +88,10 @@ class _StyledCells:
             row.number,
             self._fill(self.day, row.day),
             row.reference,
-            row.name,
-            row.nik,
-            row.organisation,
-            row.purpose,
-            row.equipment or None,
+            *(
+                row.details[field.name] or None if field.optional else row.details[field.name]
+                for field in DETAILS
+            ),
             row.status,
             row.approved_by or None,
             self._fill(self.times[0], decided),

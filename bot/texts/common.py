@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, tzinfo
 from html import escape
 
-from bot.core.nik import mask_nik
 from bot.core.roles import Role
 from bot.core.visits import Visit, VisitStatus
+from bot.texts import form as form_texts
 
 ROLE_NAMES = {
     Role.OFFICER: "Petugas",
@@ -143,16 +143,7 @@ def duration(delta: timedelta) -> str:
     return f"{hours} jam" if hours else f"{minutes} menit"
 
 
-def visit_details(visit: Visit, *, full_nik: bool = False) -> str:
+def visit_details(visit: Visit) -> str:
     """The visit as staff see it on the approval card and on a scanned badge."""
-    nik = visit.nik if full_nik else mask_nik(visit.nik)
-    return (
-        f"Ref: <b>{visit.reference}</b>\n"
-        f"Nama: <b>{escape(visit.name)}</b>\n"
-        f"NIK: <code>{nik}</code>\n"
-        f"Instansi: {escape(visit.organisation)}\n"
-        f"HP: {escape(visit.phone)}\n"
-        f"Keperluan: {escape(visit.purpose)}\n"
-        f"Durasi rencana: {visit.duration_minutes} menit\n"
-        f"Perangkat: {escape(visit.equipment or '-')}"
-    )
+    lines = "\n".join(form_texts.card_lines(vars(visit)))
+    return f"Ref: <b>{visit.reference}</b>\n{lines}"

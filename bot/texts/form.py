@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.core.fields import DURATION_MAX, DURATION_MIN, PHONE_MAX, PHONE_MIN, FieldProblem
 from bot.core.form import FORM, Act, Field, Form, Kind, Move, Problem
-from bot.core.nik import NikProblem
+from bot.core.nik import NikProblem, mask_nik
 
 PURPOSES = [
     "Pemeliharaan server",
@@ -41,6 +41,7 @@ BTN_SUBMIT = "📨 Kirim ke Kepala Seksi"
 BTN_REUSE = "✅ Pakai data ini"
 BTN_FRESH = "✏️ Isi ulang"
 BTN_NO_EQUIPMENT = "Tidak membawa perangkat"
+BTN_NO_LETTER = "Tidak ada surat tugas"
 
 BAD_PHONE = (
     f"Nomor HP tidak valid. Gunakan {PHONE_MIN}–{PHONE_MAX} angka, boleh diawali +62 atau 0."
@@ -62,7 +63,12 @@ class FieldText:
     suggested: tuple[str, ...] = ()  # Kind.CHOICE: a tap answers as if the label were typed
     per_row: int = 1  # suggested buttons side by side
     none: str = ""  # an optional field's button for "nothing"
-    show: Callable[[Any], str] = _shown  # the value, escaped, in the summary
+    show: Callable[[Any], str] = _shown  # the value, escaped, in the summary and on the card
+    # A stored visit's views (where each field appears: the Field's card/log/history flags):
+    card: str = ""  # its label on the card, when not the summary's
+    column: str = ""  # its column title in the access log, when not the summary's label
+    masked: Callable[[str], str] | None = None  # hides part of it on the card, log, history
+    history: str = ", {}"  # its part of a /riwayat entry, after the previous field's
 
 
 FIELDS: dict[str, FieldText] = {
@@ -76,19 +82,31 @@ FIELDS: dict[str, FieldText] = {
         "Ketik <b>NIK</b> (16 angka) sesuai KTP.",
         label="NIK",
         button="NIK",
-        show=lambda nik: f"<code>{escape(nik)}</code>",  # full, to compare with the card
+        show=lambda nik: f"<code>{escape(nik)}</code>",  # full, to compare with the KTP
+        masked=mask_nik,
+        history=" (<code>{}</code>)",
     ),
     "name": FieldText(
         "Ketik <b>nama lengkap</b> sesuai KTP.",
         label="Nama",
         button="Nama",
         show=lambda name: f"<b>{escape(name)}</b>",
+        history="{}",
     ),
     "organisation": FieldText(
         "Ketik <b>instansi / perusahaan</b> pengunjung.",
         label="Instansi",
         button="Instansi",
         noun="Nama instansi",
+    ),
+    "assignment_letter": FieldText(
+        "Ketik <b>nomor surat tugas</b> dari instansi pengunjung (mis. 090/123/ST/XI/2026), "
+        "atau tekan tombol jika tidak ada.",
+        label="No. Surat Tugas",
+        button="No. Surat Tugas",
+        noun="Nomor surat tugas",
+        none=BTN_NO_LETTER,
+        history=", surat tugas {}",
     ),
     "phone": FieldText(
         "Ketik <b>nomor HP</b> pengunjung (mis. 0812xxxxxxx).",
@@ -101,6 +119,7 @@ FIELDS: dict[str, FieldText] = {
         label="Keperluan",
         button="Keperluan",
         suggested=tuple(PURPOSES),
+        history="\n  {}",  # the visit's own line, which its entry and exit times follow
     ),
     "duration": FieldText(
         "Berapa lama rencana kunjungan? Pilih, atau ketik jumlah menit.",
@@ -110,6 +129,7 @@ FIELDS: dict[str, FieldText] = {
         suggested=tuple(f"{minutes} mnt" for minutes in DURATIONS),
         per_row=len(DURATIONS),
         show=lambda minutes: f"{minutes} menit",
+        card="Durasi rencana",
     ),
     "equipment": FieldText(
         "Perangkat yang dibawa masuk (laptop, hard disk, alat ukur, ...)? "
@@ -177,6 +197,41 @@ def _line(field: Field, draft: Mapping[str, Any]) -> str:
 def returning_visitor(draft: Mapping[str, Any]) -> str:
     details = "\n".join(_line(field, draft) for field in FORM.remembered)
     return f"Pengunjung ini pernah terdaftar:\n{details}\n\nPakai data ini, atau isi ulang?"
+
+
+# --- a stored visit's views: the card, the access log, /riwayat --------------------------------
+def shown_value(field: Field, value: Any) -> Any:
+    """The value as staff see it outside the officer's own summary (the NIK masked)."""
+    masked = FIELDS[field.name].masked
+    return masked(value) if masked is not None else value
+
+
+def card_lines(values: Mapping[str, Any], form: Form = FORM) -> list[str]:
+    """'Label: value' for each field on the card, from the visit's values by attribute."""
+    lines = []
+    for field in form.shown:
+        if field.card:
+            words = FIELDS[field.name]
+            value = words.show(shown_value(field, values[field.visit_attr]))
+            lines.append(f"{words.card or words.label}: {value}")
+    return lines
+
+
+def column_title(field: Field) -> str:
+    words = FIELDS[field.name]
+    return words.column or words.label
+
+
+def history_details(values: Mapping[str, Any], form: Form = FORM) -> str:
+    """A visit's details in /riwayat, from the visit's values by attribute; an optional
+    field left empty is left out."""
+    parts = []
+    for field in form.shown:
+        value = values[field.visit_attr]
+        if field.history and not (field.optional and not value):
+            shown = escape(str(shown_value(field, value)))
+            parts.append(FIELDS[field.name].history.format(shown))
+    return "".join(parts)
 
 
 SUMMARY_TITLE = "Periksa data pengunjung"

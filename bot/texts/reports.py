@@ -10,6 +10,7 @@ from html import escape
 from bot.core.nik import NIK_LENGTH, mask_nik
 from bot.core.standards import Step
 from bot.core.visits import Visit, VisitStatus
+from bot.texts import form as form_texts
 from bot.texts.common import date_text
 from bot.texts.standards import STEP_NAMES, STEP_SOP
 
@@ -17,11 +18,6 @@ from bot.texts.standards import STEP_NAMES, STEP_SOP
 COL_NO = "No"
 COL_DATE = "Tanggal"
 COL_REFERENCE = "Ref"
-COL_NAME = "Nama"
-COL_NIK = "NIK"
-COL_ORGANISATION = "Instansi"
-COL_PURPOSE = "Keperluan"
-COL_EQUIPMENT = "Perangkat"
 COL_STATUS = "Status"
 COL_APPROVED_BY = "Disetujui oleh"
 COL_DECIDED_AT = "Waktu keputusan"
@@ -221,11 +217,10 @@ def history(
             moves = f", masuk {visit.entered_at.astimezone(tz):%H:%M} keluar {exit_}"
         escort = names.get(visit.entry_escort_id or 0)
         escort_text = f", pendamping {escape(escort)}" if escort else ""
+        details = form_texts.history_details(vars(visit))
         lines.append(
             f"\n• <b>{date_text(local)}</b> {visit.reference} — {STATUS_SHORT[visit.status]}\n"
-            f"  {escape(visit.name)} (<code>{mask_nik(visit.nik)}</code>), "
-            f"{escape(visit.organisation)}\n"
-            f"  {escape(visit.purpose)}{moves}{escort_text}"
+            f"  {details}{moves}{escort_text}"
         )
         if visit.status == VisitStatus.CANCELLED:
             officer = names.get(visit.cancelled_by or 0) or unknown_staff(visit.cancelled_by or 0)

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from bot.app.services import Services
+from bot.core.form import FORM
 from bot.core.visits import VisitStatus
+from bot.texts.form import SUMMARY_TITLE
 from simulator import BotApiSimulator
 from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER, FakeClock
 from tests.dbstate import watch
-from tests.flows import NIK_WOMAN, Visitor, approve, badge_link, register, scan
+from tests.flows import (
+    NIK_WOMAN,
+    Visitor,
+    act,
+    approve,
+    at,
+    badge_link,
+    register,
+    scan,
+)
 
 
 async def test_whole_visit(
@@ -94,4 +105,12 @@ async def test_returning_visitor_is_offered_stored_details(
     offer = await officer.wait_for("pernah terdaftar")
     assert "PT Lama" in offer.text_or_caption
     await officer.tap("Pakai data ini")
-    await officer.wait_for("keperluan")
+    # The stored details are not asked again: the form goes on with the visit's own fields.
+    moves = Visitor().script()
+    remembered = {field.name for field in FORM.remembered}
+    rest = [m for m in moves[at(moves, "nik") + 1 :] if m.field not in remembered]
+    await officer.wait_for(rest[0].asked)
+    for move, following in zip(rest, [*(m.asked for m in rest[1:]), SUMMARY_TITLE], strict=True):
+        await act(officer, move)
+        summary = await officer.wait_for(following)
+    assert "Instansi: PT Lama" in summary.text_or_caption

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,6 +35,8 @@ DRAFT = VisitDraft(
     started_at=NOW - timedelta(minutes=12),
     form_done_at=NOW - timedelta(minutes=3),
 )
+
+LETTER_DRAFT = replace(DRAFT, assignment_letter="090/123/ST/XI/2026")
 
 
 async def approve(
@@ -211,7 +214,21 @@ def _schema_at(path: Path, version: int) -> None:
     for number in range(1, version + 1):
         step = MIGRATIONS[number]
         raw.executescript(f"BEGIN;\n{step}\nPRAGMA user_version = {number};\nCOMMIT;")
-    if version >= 6:
+    if version >= 1:
+        # A visit stored then; the NIK in the column that release kept it in, in plain text.
+        nik_column = "nik" if version < 3 else "nik_hash"
+        raw.execute(
+            f"INSERT INTO visitors (id, {nik_column}, name, organisation, phone, created_at,"
+            " updated_at) VALUES (1, '3508010102850001', 'Bayu', 'PT Lama', '0812', ?, ?)",
+            (NOW.isoformat(), NOW.isoformat()),
+        )
+        raw.execute(
+            "INSERT INTO visits (id, visitor_id, status, purpose, duration_minutes, equipment,"
+            " ktp_file_id, officer_id, started_at, submitted_at) VALUES"
+            " (1, 1, 'done', 'Audit', 30, '', 'f', 1001, ?, ?)",
+            (NOW.isoformat(), NOW.isoformat()),
+        )
+    if version == 6:  # the only release that stored role names
         staff = [(1, "admin,officer"), (2, "approver"), (3, "escort"), (4, "")]
         invited = "escort,officer,approver"
 
@@ -241,9 +258,14 @@ async def test_every_earlier_schema_migrates_to_the_current_one(
     _schema_at(path, version)
     storage = await Storage.open(path, CIPHER)
     try:
-        visit = await storage.visits.submit(DRAFT, 1001, NOW)
+        if version >= 1:
+            # Migration 8: a visit from before the form asked for a letter has none.
+            old = await storage.visits.get(1)
+            assert old is not None and (old.name, old.assignment_letter) == ("Bayu", "")
+        visit = await storage.visits.submit(LETTER_DRAFT, 1001, NOW)
+        assert visit.assignment_letter == LETTER_DRAFT.assignment_letter
         assert await approve(storage, visit, 2001, decided_for=2002) is not None
-        if version >= 6:
+        if version == 6:
             # Migration 7: comma-separated role names become masks of the stable bits.
             roles = {row.user_id: row.roles for row in await storage.staff.all()}
             assert roles == {

@@ -184,3 +184,20 @@ async def test_verify_finds_a_rehashed_row_and_a_deleted_row(store_: Storage, pa
     tamper(other, "DELETE FROM audit_events WHERE id = 2")
     report = await audit.verify(other)
     assert report.broken_at == 3 and "removed" in report.problem
+
+
+async def test_the_assignment_letter_is_exported_and_outlives_anonymization(
+    store_: Storage,
+) -> None:
+    """A letter number names a document, not a person: in a person's export, and kept in
+    the log when the visit is anonymized, like the organisation that issued it."""
+    visit = await store_.visits.submit(replace(DRAFT, assignment_letter="090/7/ST"), 1001, NOW)
+    person = await store_.privacy.person([visit.visitor_id])
+    assert [v["assignment_letter"] for v in person.visits] == ["090/7/ST"]
+    assert person.visitors[0]["name"] == DRAFT.name
+    await store_.privacy.forget(NOW, "privacy_purge", visits=[visit.id])
+    gone = await store_.visits.get(visit.id)
+    assert gone is not None and (gone.name, gone.assignment_letter) == (
+        store.ANONYMOUS,
+        "090/7/ST",
+    )

@@ -134,6 +134,8 @@ async def register(officer: PhoneView, sample: int, nik: str, name: str) -> None
     await officer.send(name)
     await officer.wait_for("instansi")
     await officer.send("PT Jaringan Nusantara")
+    await officer.wait_for("nomor surat tugas")
+    await officer.tap("Tidak ada surat tugas")
     await officer.wait_for("nomor HP")
     await officer.send("0812-3456-7890")
     await officer.wait_for("keperluan")

@@ -162,5 +162,6 @@ async def test_export_visits_from_an_open_storage(config_path: Path) -> None:
         await storage.close()
     assert result.rows == VISITS and result.size == len(out.getvalue()) and result.path is None
     rows = list(load_workbook(out)["Log akses"].iter_rows(values_only=True))
-    assert rows[1][9] == "Budi dari Chat"
-    assert rows[1][11] == "ID 1001"  # in neither the table nor a config: shown by id
+    col = {title: i for i, title in enumerate(rows[0])}
+    assert rows[1][col["Disetujui oleh"]] == "Budi dari Chat"
+    assert rows[1][col["Pendamping"]] == "ID 1001"  # in neither the table nor a config: by id

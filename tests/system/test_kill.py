@@ -89,6 +89,7 @@ QUESTIONS = (
     "Ketik NIK",
     "nama lengkap",
     "instansi / perusahaan",
+    "nomor surat tugas",
     "nomor HP",
     "keperluan",
     "Berapa lama",
@@ -120,6 +121,8 @@ async def answer(sim: BotApiSimulator, question: SimMessage | None, nik: str, na
         await officer.send_text(name)
     elif "instansi / perusahaan" in text:
         await officer.send_text("PT Uji Coba")
+    elif "nomor surat tugas" in text:
+        await officer.send_text("090/7/ST/XI/2026")
     elif "nomor HP" in text:
         await officer.send_text("081234567890")
     elif "keperluan" in text:

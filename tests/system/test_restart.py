@@ -8,6 +8,7 @@ from telegram.ext import Application
 
 from bot.app.build import build_application, start_polling, stop_polling
 from bot.app.config import Config
+from bot.core.form import FORM
 from bot.core.visits import VisitStatus
 from bot.texts import form as form_texts
 from handlers.registration import FILLING
@@ -120,6 +121,45 @@ async def test_a_form_saved_with_a_numbered_step_resumes(
         (visit,) = await app.bot_data.storage.visits.with_status(VisitStatus.PENDING)  # type: ignore[attr-defined]
         assert (visit.nik, visit.name) == (NIK_WOMAN, "Ayu Lestari")
         assert visit.ktp_file_id == ktp_file_id
+    finally:
+        await stop_polling(app)
+
+
+async def test_a_form_saved_before_the_letter_was_asked_resumes_past_it(
+    sim: BotApiSimulator, config: Config, clock: FakeClock
+) -> None:
+    """A draft from the version before the assignment letter, saved at the purpose (later
+    than the letter's place): it resumes there, and the visit has no letter."""
+    await stop_polling(await to_name_step(sim, config, clock))
+    officer = sim.user(OFFICER)
+    app = build_application(config, clock=clock, rate_limit=False, retry_base=0.05)
+    assert app.persistence is not None
+    user_data = (await app.persistence.get_user_data())[OFFICER]
+    draft = user_data["draft"]
+    for move in TYPED[NAME : at(TYPED, "purpose")]:
+        if move.field != "assignment_letter":
+            field = FORM.get(move.field)
+            assert field is not None
+            draft[move.field] = field.read(move.text, clock.now.date())
+    draft["step"] = "purpose"
+    assert "assignment_letter" not in draft
+    await app.persistence.update_user_data(OFFICER, user_data)
+
+    await start_polling(app, poll_timeout=1)
+    try:
+        await officer.wait_for("dimulai ulang", since=0)
+        await officer.wait_for(TYPED[at(TYPED, "purpose")].asked)
+        summary = await fill_in(officer, TYPED[at(TYPED, "purpose") :])
+        assert "No. Surat Tugas: -" in summary.text_or_caption
+        await officer.tap(form_texts.BTN_SUBMIT, summary)
+        await officer.wait_for("terkirim")
+        (visit,) = await app.bot_data.storage.visits.with_status(VisitStatus.PENDING)  # type: ignore[attr-defined]
+        assert (visit.organisation, visit.phone, visit.purpose) == (
+            "PT A",
+            "081234567890",
+            "Ganti UPS",
+        )
+        assert visit.assignment_letter == ""
     finally:
         await stop_polling(app)
 

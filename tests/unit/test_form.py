@@ -31,6 +31,7 @@ TYPED = {
     "nik": "3508015507900002",
     "name": "Ayu Lestari",
     "organisation": "PT Jaringan Nusantara",
+    "assignment_letter": "090/123/ST/XI/2026",
     "phone": "0812-3456-7890",
     "purpose": "Ganti UPS",
     "duration": "45 menit",
@@ -93,8 +94,10 @@ def test_next_and_back_follow_the_spec() -> None:
     assert FORM.before({"editing": True}, "name") == CONFIRM
     # A returning visitor's stored details skip the fields they fill.
     assert [f.name for f in FORM.remembered] == ["name", "organisation", "phone"]
-    assert FORM.number(FORM.after_returning(reuse=True)) == FORM.number("phone") + 1
-    assert FORM.after_returning(reuse=False) == "name"
+    reused: dict[str, Any] = {}
+    assert FORM.after_returning(reused, reuse=True) == "assignment_letter"  # asked of every visit
+    assert FORM.after(reused, "assignment_letter") == "purpose"  # the stored phone skipped
+    assert FORM.after_returning({}, reuse=False) == "name"
 
 
 def test_the_summary_shows_every_field_and_builds_the_visit() -> None:
@@ -149,6 +152,23 @@ def test_a_field_inserted_in_the_middle_resumes_drafts_saved_before_it() -> None
     done["letter"] = letter.read("ST/12/2026", TODAY)
     assert required.go(done, required.after(done, "letter")) == CONFIRM
     assert required.visit_values(done)["letter"] == "ST/12/2026"
+
+
+def test_a_field_between_remembered_ones_keeps_the_stored_details_skipped() -> None:
+    letter = Field("letter", Kind.TEXT, max_len=60, optional=True)
+    plain = [f for f in FORM if f.name != "assignment_letter"]  # the form before the letter
+    at = [f.name for f in plain].index("organisation") + 1
+    longer = Form((*plain[:at], letter, *plain[at:]))
+    reused: dict[str, Any] = {}
+    assert longer.after_returning(reused, reuse=True) == "letter"
+    assert longer.after(reused, "letter") == "purpose"  # not the stored phone again
+    fresh: dict[str, Any] = {}
+    assert longer.after_returning(fresh, reuse=False) == "name"
+    assert [longer.after(fresh, name) for name in ("organisation", "letter")] == [
+        "letter",
+        "phone",
+    ]
+    assert longer.after({}, "letter") == "phone"  # a draft that never met the offer
 
 
 def test_a_draft_at_a_field_no_longer_asked_goes_to_the_summary() -> None:

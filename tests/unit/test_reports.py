@@ -192,7 +192,7 @@ def test_csv_is_utf8_with_bom_and_the_same_columns() -> None:
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0] == log.titles
     assert rows[1][3] == 'Andrés Ñúñez, "Ucok"'
-    assert rows[1][12] == "2026-11-02 09:15"
+    assert rows[1][log.titles.index("Masuk (WIB)")] == "2026-11-02 09:15"
 
 
 def test_pdf_pages_are_numbered_and_end_with_the_signature_block() -> None:
