@@ -266,9 +266,11 @@ async def _anonymize_visit(db: aiosqlite.Connection, visit_id: int, ts: str) -> 
         " updated_at, anonymized_at) VALUES (?, NULL, ?, ?, '', ?, ?, ?)",
         (f"anonymized:{visit_id}", ANONYMOUS, row["organisation"], row["created_at"], ts, ts),
     )
+    # The deny and cancel reasons are free text a person typed about the visitor ("KTP
+    # tidak cocok, a.n. ..."): they may carry personal data, so they go with the name.
     await db.execute(
-        "UPDATE visits SET visitor_id = ?, anonymized_at = ?, ktp_path = NULL, ktp_file_id = ''"
-        " WHERE id = ?",
+        "UPDATE visits SET visitor_id = ?, anonymized_at = ?, ktp_path = NULL, ktp_file_id = '',"
+        " deny_reason = NULL, cancel_reason = NULL WHERE id = ?",
         (cur.lastrowid, ts, visit_id),
     )
     return 1

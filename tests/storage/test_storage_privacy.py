@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core import visits as lifecycle
 from bot.core.visits import VisitStatus
 from storage import audit
 from storage import privacy as store
@@ -201,3 +202,23 @@ async def test_the_assignment_letter_is_exported_and_outlives_anonymization(
         store.ANONYMOUS,
         "090/7/ST",
     )
+
+
+async def test_anonymizing_removes_the_reasons_typed_about_the_visitor(
+    store_: Storage, path: Path
+) -> None:
+    """A deny or cancel reason is free text about the person; it goes with the name."""
+    denied = await store_.visits.submit(DRAFT, 1001, NOW)
+    assert await deny(store_, denied, 2001, "Foto KTP milik Siti Rahmawati, bukan pengunjung")
+    cancelled = await store_.visits.submit(replace(DRAFT, nik="3508010102850001"), 1001, NOW)
+    assert await store_.visits.apply(
+        lifecycle.cancel(cancelled, 1001, NOW, "Pak Joko Susilo batal datang, sakit")
+    )
+    later = NOW + timedelta(days=400)
+    await store_.privacy.forget(later, "privacy_purge", visits=[denied.id, cancelled.id])
+    for visit_id in (denied.id, cancelled.id):
+        gone = await store_.visits.get(visit_id)
+        assert gone is not None and gone.deny_reason is None and gone.cancel_reason is None
+    assert (await store_.visits.get(denied.id)).status == VisitStatus.DENIED  # type: ignore[union-attr]
+    data = file_bytes(path)
+    assert b"Siti Rahmawati" not in data and b"Joko Susilo" not in data
