@@ -12,15 +12,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.core.form import FORM, Act, Move
 from bot.core.qr import decode_qr
+from bot.texts import form as form_texts
 from simulator import BotApiSimulator, SimMessage
 from tests.conftest import APPROVER, ESCORT, OFFICER, SECRET, TOKEN
-from tests.flows import ktp_image
+from tests.flows import NIK_WOMAN, Visitor, ktp_image
 from tests.strategies import build_nik
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "YWtzZXMtdGVzdC1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="
-REGISTRATION_STEPS = 10  # /daftar, photo, NIK, name, organisation, phone, purpose, ...
+REGISTRATION_STEPS = len(FORM) + 2  # /daftar, one answer per field, the submit
 DOOR_STEPS = ("approve", "enter", "exit")
 
 
@@ -84,18 +86,21 @@ roles = ["escort"]
     return path
 
 
-QUESTIONS = (
-    "Kirim foto KTP",
-    "Ketik NIK",
-    "nama lengkap",
-    "instansi / perusahaan",
-    "nomor surat tugas",
-    "nomor HP",
-    "keperluan",
-    "Berapa lama",
-    "Perangkat yang dibawa",
-    "Periksa data pengunjung",
-)
+def script(nik: str, name: str) -> list[Move]:
+    """This iteration's answers, in the form's order (the one shared step script)."""
+    visitor = Visitor(
+        nik=nik,
+        name=name,
+        organisation="PT Uji Coba",
+        assignment_letter="090/7/ST/XI/2026",
+        phone="081234567890",
+        equipment="Laptop",
+    )
+    return visitor.script()
+
+
+# What each question says, whatever the answers: the form's, then the summary's title.
+QUESTIONS = (*(move.asked for move in script(NIK_WOMAN, "-")), form_texts.SUMMARY_TITLE)
 
 
 def current_question(messages: list[SimMessage]) -> SimMessage | None:
@@ -110,29 +115,19 @@ def current_question(messages: list[SimMessage]) -> SimMessage | None:
 
 async def answer(sim: BotApiSimulator, question: SimMessage | None, nik: str, name: str) -> None:
     officer = sim.user(OFFICER)
-    text = question.text_or_caption if question else ""
     if question is None:
         await officer.send_text("/daftar")
-    elif "Kirim foto KTP" in text:
-        await officer.send_photo(ktp_image())
-    elif "Ketik NIK" in text:
-        await officer.send_text(nik)
-    elif "nama lengkap" in text:
-        await officer.send_text(name)
-    elif "instansi / perusahaan" in text:
-        await officer.send_text("PT Uji Coba")
-    elif "nomor surat tugas" in text:
-        await officer.send_text("090/7/ST/XI/2026")
-    elif "nomor HP" in text:
-        await officer.send_text("081234567890")
-    elif "keperluan" in text:
-        await officer.tap("Pemeliharaan server", question)
-    elif "Berapa lama" in text:
-        await officer.tap("30 mnt", question)
-    elif "Perangkat yang dibawa" in text:
-        await officer.send_text("Laptop")
-    else:
-        await officer.tap("Kirim ke Kepala Seksi", question)
+        return
+    for move in script(nik, name):
+        if move.asked in question.text_or_caption:
+            if move.act == Act.PHOTO:
+                await officer.send_photo(ktp_image())
+            elif move.act == Act.TAP:
+                await officer.tap(move.text, question)
+            else:
+                await officer.send_text(move.text)
+            return
+    await officer.tap(form_texts.BTN_SUBMIT, question)
 
 
 def status(db: Path, name: str) -> str | None:
