@@ -74,6 +74,9 @@ class SimState:
     alerts: dict[int, list[SimAlert]] = field(default_factory=dict)
     commands: dict[tuple, list[dict]] = field(default_factory=dict)
     menu_buttons: dict[int | None, dict] = field(default_factory=dict)
+    # setMyDescription / setMyShortDescription, by language_code ("" for every language).
+    descriptions: dict[str, str] = field(default_factory=dict)
+    short_descriptions: dict[str, str] = field(default_factory=dict)
     allowed_updates: set[str] | None = None
     seq: int = 0
     next_update_id: int = 1

@@ -109,7 +109,7 @@ def _register(app: BotApp, services: Services) -> None:
     app.add_handlers(reports.build())
     # /start inv_<secret> (an invitation) before scan.build()'s /start <badge token>;
     app.add_handlers(staff.build())
-    # 2. /start and /bantuan; /start <token> is a scan and lives in scan.build();
+    # 2. /start and /bantuan (and /help); /start <token> is a scan and lives in scan.build();
     app.add_handlers(start.build_first())
     # 3. the registration conversation claims the officer's messages while it is active;
     app.add_handler(registration.build())
@@ -164,6 +164,7 @@ async def _post_init(app: BotApp) -> None:
     await services.storage.staff.seed(seed, services.now())
     await services.refresh_staff()
     await start.publish_commands(services, app.bot)
+    await start.publish_description(app.bot)
     await registration.resume_after_restart(app)
     if app.job_queue is not None:
         # first=1, not 0: a first run at "now" is skipped by APScheduler; one second

@@ -64,6 +64,17 @@ STATUS_NAMES = {
     VisitStatus.EXPIRED: "Badge kedaluwarsa",
 }
 
+# What a person reads about the bot before pressing Start (setMyDescription, at most 512
+# characters) and on its profile and in shared links (setMyShortDescription, at most 120).
+DESCRIPTION = (
+    "Bot prosedur akses ruang server Diskominfo Kabupaten Lumajang.\n\n"
+    "Petugas mendaftarkan pengunjung, Kepala Seksi menyetujui, badge QR dipindai saat "
+    "masuk dan keluar, dan setiap langkah tercatat di log akses.\n\n"
+    "Khusus staf yang terdaftar. Tekan Mulai, lalu /bantuan untuk petunjuk."
+)
+SHORT_DESCRIPTION = (
+    "Akses ruang server Diskominfo Kabupaten Lumajang: pendaftaran, persetujuan, badge QR."
+)
 ERROR = "⚠️ Maaf, terjadi kesalahan di sistem. Silakan coba lagi."
 STALE_BUTTON = "Tombol ini sudah tidak berlaku."
 NOT_ALLOWED = "Maaf, Anda tidak berwenang untuk tindakan ini."

@@ -19,6 +19,7 @@ REFUSED = "ID Telegram Anda"  # what a stranger gets, whatever they send
 COMMANDS = {
     "/start": dict.fromkeys(ROLES, "Selamat datang"),
     "/bantuan": dict.fromkeys(ROLES, "Cara kerja"),
+    "/help": dict.fromkeys(ROLES, "Cara kerja"),  # Telegram's global command, same answer
     "/daftar": {
         "officer": "foto KTP",
         "approver": "khusus untuk Petugas",

@@ -321,6 +321,24 @@ async def test_commands_are_stored_per_scope_and_language(bot, sim):
         await bot.set_my_commands([BotCommand("a", "b")], scope=BotCommandScopeChat(4242))
 
 
+async def test_descriptions_are_stored_per_language_within_telegrams_limits(bot, sim):
+    assert (await bot.get_my_description()).description == ""
+    await bot.set_my_description("d" * 512)
+    await bot.set_my_short_description("s" * 120)
+    await bot.set_my_short_description("Short", language_code="en")
+    assert sim.state.descriptions == {"": "d" * 512}
+    assert (await bot.get_my_short_description()).short_description == "s" * 120
+    assert (await bot.get_my_short_description("en")).short_description == "Short"
+    assert (await bot.get_my_description("en")).description == "d" * 512  # the default's
+    with pytest.raises(BadRequest, match="too long"):
+        await bot.set_my_description("d" * 513)
+    with pytest.raises(BadRequest, match="too long"):
+        await bot.set_my_short_description("s" * 121)
+    assert sim.state.short_descriptions == {"": "s" * 120, "en": "Short"}
+    await bot.set_my_description("")  # an empty text removes it, as in Telegram
+    assert sim.state.descriptions == {}
+
+
 async def test_menu_button_and_chat_action(bot, sim):
     assert isinstance(await bot.get_chat_menu_button(USER), MenuButtonCommands)
     web_app = MenuButtonWebApp("Buka", WebAppInfo("https://example.org/app"))
