@@ -11,6 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.app.context import BotContext, Handler
 from bot.app.services import Services
 from bot.core import callbacks
+from bot.core.roles import Role
 from bot.texts import common as common_texts
 from bot.texts import form as form_texts
 
@@ -32,9 +33,14 @@ async def help_(update: Update, context: BotContext) -> None:
 
 
 async def unknown(update: Update, context: BotContext) -> None:
-    """Staff typed something no flow expects."""
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(common_texts.UNKNOWN_COMMAND)
+    """Staff wrote something no flow expects: a guide to their own commands."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    member = context.services.member(user.id)
+    roles = member.roles if member is not None else frozenset[Role]()
+    is_command = (message.text or "").startswith("/")
+    await message.reply_text(common_texts.guide(roles, unknown_command=is_command))
 
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:

@@ -78,7 +78,7 @@ SHORT_DESCRIPTION = (
 ERROR = "⚠️ Maaf, terjadi kesalahan di sistem. Silakan coba lagi."
 STALE_BUTTON = "Tombol ini sudah tidak berlaku."
 NOT_ALLOWED = "Maaf, Anda tidak berwenang untuk tindakan ini."
-UNKNOWN_COMMAND = "Perintah tidak dikenal. Ketik /bantuan untuk daftar perintah."
+UNKNOWN_COMMAND = "Perintah tidak dikenal."
 BTN_TODAY = "Hari ini"
 HELP = (
     "<b>Cara kerja</b>\n"
@@ -118,6 +118,16 @@ def welcome(name: str, roles: frozenset[Role] | frozenset[str]) -> str:
     lines = [f"Selamat datang, <b>{escape(name)}</b>.", f"Peran Anda: {roles_text(roles)}.", ""]
     for command, description in commands_for(roles):
         lines.append(f"/{command} — {escape(description)}")
+    return "\n".join(lines)
+
+
+def guide(roles: frozenset[Role] | frozenset[str], *, unknown_command: bool = False) -> str:
+    """The answer to a message no flow expects: this person's own commands, as in the menu."""
+    lines = [UNKNOWN_COMMAND] if unknown_command else []
+    lines.append("Pilih perintah dari menu, atau ketik salah satu:")
+    lines += [
+        f"/{command} — {escape(description)}" for command, description in commands_for(roles)
+    ]
     return "\n".join(lines)
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from simulator import BotApiSimulator
-from tests.conftest import OFFICER
+from tests.conftest import ESCORT, OFFICER
 from tests.dbstate import watch
 
 
@@ -28,4 +28,23 @@ async def test_help_answers_like_bantuan(sim: BotApiSimulator, app: object) -> N
     await officer.send_text("/help")
     help_ = await officer.wait_for("Cara kerja")
     assert help_.message_id != bantuan.message_id and help_.text == bantuan.text
+    await db.unchanged()
+
+
+async def test_free_text_gets_a_guide_to_the_persons_own_commands(
+    sim: BotApiSimulator, app: object
+) -> None:
+    db = await watch(app, sim)
+    officer, escort = sim.user(OFFICER), sim.user(ESCORT)
+    await officer.send_text("halo")
+    guide = await officer.wait_for("Pilih perintah")
+    assert "tidak dikenal" not in guide.text
+    assert "/daftar — Daftarkan pengunjung baru" in guide.text and "/kode" not in guide.text
+    await escort.send_text("halo")
+    guide = await escort.wait_for("Pilih perintah")
+    assert "/kode — Masukkan kode manual badge" in guide.text and "/daftar" not in guide.text
+    # An unknown command is still called one, with the same guide.
+    await escort.send_text("/hapus")
+    reply = await escort.wait_for("Perintah tidak dikenal")
+    assert reply.text.splitlines()[1:] == guide.text.splitlines()
     await db.unchanged()

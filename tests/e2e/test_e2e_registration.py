@@ -161,7 +161,8 @@ async def test_cancel_at_every_step_stores_nothing(
     await officer.wait_for("Pendaftaran dibatalkan")
     assert await pending(services) == []
     await officer.send_text("Ayu")  # no longer in a form
-    await officer.wait_for("Perintah tidak dikenal")
+    guide = await officer.wait_for("Pilih perintah")
+    assert "/daftar" in guide.text and "tidak dikenal" not in guide.text
     await officer.send_text("/batal")
     await officer.wait_for("Tidak ada pendaftaran yang sedang berjalan")
     await db.unchanged()
