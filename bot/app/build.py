@@ -23,6 +23,7 @@ from bot.flows.delivery import Delivery
 from handlers import (
     access,
     approval,
+    arguments,
     errors,
     oversight,
     registration,
@@ -100,8 +101,11 @@ def build_application(
 
 
 def _register(app: BotApp, services: Services) -> None:
-    # Group -1 runs before everything: strangers stop here (ApplicationHandlerStop).
-    app.add_handler(access.build(), group=-1)
+    # Group -2 runs before everything: strangers stop here (ApplicationHandlerStop).
+    app.add_handler(access.build(), group=-2)
+    # Group -1: a command typed without its argument waits for the next text; that answer
+    # stops here, anything else goes on to group 0 (and another command ends the wait).
+    app.add_handler(arguments.build(), group=-1)
     # Group 0, first match wins, so order matters:
     # 1. a pending deny reason beats the officer's conversation (one person may hold both roles);
     app.add_handlers(approval.build())

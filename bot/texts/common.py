@@ -79,6 +79,7 @@ ERROR = "⚠️ Maaf, terjadi kesalahan di sistem. Silakan coba lagi."
 STALE_BUTTON = "Tombol ini sudah tidak berlaku."
 NOT_ALLOWED = "Maaf, Anda tidak berwenang untuk tindakan ini."
 UNKNOWN_COMMAND = "Perintah tidak dikenal."
+ARGUMENT_ABANDONED = "Baik, dibatalkan."
 BTN_TODAY = "Hari ini"
 HELP = (
     "<b>Cara kerja</b>\n"

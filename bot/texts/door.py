@@ -35,7 +35,9 @@ CODE_RATE_LIMITED = (
     f"⛔ Terlalu banyak kode salah. Tunggu {duration(CODE_WINDOW)}, "
     "atau pindai QR badge / kirim fotonya."
 )
-CODE_USAGE = "Ketik kode yang tercetak di bawah QR badge, mis. <code>/kode ABCD-EFGH</code>."
+CODE_USAGE = (
+    "Ketik kode yang tercetak di bawah QR badge, mis. <code>ABCD-EFGH</code>. /batal untuk batal."
+)
 NO_QR_IN_PHOTO = (
     "Tidak ada QR badge yang terbaca di foto ini. Foto lebih dekat dan tegak lurus, "
     "atau ketik kode manual: <code>/kode ABCD-EFGH</code>."

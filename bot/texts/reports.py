@@ -128,11 +128,11 @@ ONLY_REPORT_ROLES = (
 )
 CHOOSE_REPORT_PERIOD = (
     "📊 <b>Laporan Pencatatan Akses Ruang Server</b>\n\n"
-    "Pilih periode, atau ketik dua tanggal, mis. <code>/laporan 2026-11-01 2026-11-28</code>."
+    "Pilih periode, atau ketik dua tanggal, mis. <code>01-11-2026 28-11-2026</code>."
 )
 CHOOSE_STATS_PERIOD = (
     "📈 <b>Statistik standar waktu</b>\n\n"
-    "Pilih periode, atau ketik dua tanggal, mis. <code>/statistik 01-11-2026 28-11-2026</code>."
+    "Pilih periode, atau ketik dua tanggal, mis. <code>01-11-2026 28-11-2026</code>."
 )
 BAD_DATES = (
     "Tanggal tidak dikenali. Ketik dua tanggal dengan format <code>2026-11-01</code> atau "
@@ -176,8 +176,8 @@ def stats_caption(start: date, end: date, rows: int, counts: dict[Step, tuple[in
 
 # --- chat: /riwayat --------------------------------------------------------------------------
 HISTORY_USAGE = (
-    "Ketik NIK atau nama pengunjung, mis. <code>/riwayat 3508015507900002</code> "
-    "atau <code>/riwayat Ayu</code>."
+    "🔎 Ketik NIK atau nama pengunjung yang dicari, mis. <code>3508015507900002</code> "
+    "atau <code>Ayu</code>. /batal untuk batal."
 )
 
 
