@@ -135,8 +135,8 @@ CHOOSE_STATS_PERIOD = (
     "Pilih periode, atau ketik dua tanggal, mis. <code>01-11-2026 28-11-2026</code>."
 )
 BAD_DATES = (
-    "Tanggal tidak dikenali. Ketik dua tanggal dengan format <code>2026-11-01</code> atau "
-    "<code>01-11-2026</code>, mis. <code>/laporan 2026-11-01 2026-11-28</code>."
+    "Tanggal tidak dikenali. Tulis tanggal sebagai hari-bulan-tahun, mis. "
+    "<code>01-11-2026 28-11-2026</code> (<code>2026-11-01</code> juga diterima)."
 )
 REVERSED_DATES = "Tanggal awal harus sebelum atau sama dengan tanggal akhir."
 PREPARING = "⏳ Menyiapkan laporan…"
