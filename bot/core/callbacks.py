@@ -31,6 +31,7 @@ DENY = "no"  # arg: visit id
 DENY_ABORT = "nx"  # arg: visit id
 ENTER = "in"  # arg: visit id
 EXIT = "out"  # arg: visit id
+OPEN_VISIT = "dv"  # arg: visit id; the escort's "a visitor is waiting" notice
 REGISTRATION = "reg"  # the officer's form; arg: see FormWord, FormChoice, FormNone, FormEdit
 # Staff administration (handlers/staff.py); a role set travels as its bit mask (Role.bit).
 INVITE_ROLE = "invr"  # arg: mask
@@ -85,13 +86,15 @@ class Tap:
 
 @dataclass(frozen=True)
 class VisitTap(Tap):
-    """A button on one visit: approve, deny, abort the denial, entry, exit."""
+    """A button on one visit: approve, deny, abort the denial, entry, exit, open."""
 
     action: str
     visit_id: int
 
     def __post_init__(self) -> None:
-        _require(self.action in {APPROVE, DENY, DENY_ABORT, ENTER, EXIT}, "visit action")
+        _require(
+            self.action in {APPROVE, DENY, DENY_ABORT, ENTER, EXIT, OPEN_VISIT}, "visit action"
+        )
         _require(1 <= self.visit_id <= MAX_ROW_ID, "visit id")
 
     def wire(self) -> tuple[str, str]:
@@ -326,6 +329,7 @@ _READERS: dict[str, Callable[[str, str], Tap]] = {
     DENY_ABORT: _visit,
     ENTER: _visit,
     EXIT: _visit,
+    OPEN_VISIT: _visit,
     INVITE_OK: _invitation,
     INVITE_NO: _invitation,
     STAFF_VIEW: _staff,

@@ -59,6 +59,7 @@ BUTTONS = {
     "no": ({"approver"}, "khusus untuk Kepala Seksi"),
     "in": ({"escort"}, "Hanya Pendamping"),
     "out": ({"escort"}, "Hanya Pendamping"),
+    "dv": ({"escort"}, "Hanya Pendamping"),  # the "visitor waiting" notice's button
 }
 
 

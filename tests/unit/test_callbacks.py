@@ -24,6 +24,7 @@ ACTIONS = [
     cb.DENY_ABORT,
     cb.ENTER,
     cb.EXIT,
+    cb.OPEN_VISIT,
     cb.REGISTRATION,
     cb.INVITE_ROLE,
     cb.INVITE_MAKE,
