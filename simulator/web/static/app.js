@@ -253,6 +253,16 @@ function connect(delay = 500) {
   };
 }
 
+// Reset wipes every chat and the demo's database: ask first, as any destructive button should.
+function confirmReset(button) {
+  const dialog = document.getElementById("confirm-reset");
+  dialog.returnValue = "";
+  dialog.onclose = () => {
+    if (dialog.returnValue === "reset") resetDemo(button);
+  };
+  dialog.showModal();
+}
+
 async function resetDemo(button) {
   button.disabled = true;
   button.textContent = "↺ Memulai ulang…";
@@ -285,7 +295,7 @@ async function main() {
   }
   showPhone(info.people[0].id);
   const reset = document.getElementById("reset");
-  reset.addEventListener("click", () => resetDemo(reset));
+  reset.addEventListener("click", () => confirmReset(reset));
   connect();
 }
 
