@@ -52,7 +52,7 @@ roles = ["officer"]
 
 [[staff]]
 id = {approver}
-name = "Budi Santoso"
+name = "Budi Hartono"
 roles = ["approver"]
 
 [[staff]]
