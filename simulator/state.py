@@ -226,6 +226,12 @@ class SimState:
                     return [(c["command"], c["description"]) for c in commands]
         return []
 
+    def description_for(self, chat_id: int) -> str:
+        """What an empty chat with the bot shows before Start ("What can this bot do?")."""
+        user = self.users.get(chat_id)
+        language = (user.language_code if user else None) or ""
+        return self.descriptions.get(language) or self.descriptions.get("", "")
+
 
 # Types a bot gets when allowed_updates is empty or absent (Telegram's documented default).
 DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})

@@ -69,6 +69,10 @@ async def test_people_history_and_text(page_sim, http) -> None:
     history = await (await http.get(f"/sim/chats/{OFFICER}")).json()
     assert [m["text"] for m in history["messages"]] == ["/daftar"]
     assert sim.state.updates[-1]["message"]["entities"][0]["type"] == "bot_command"
+    assert history["description"] == ""  # the bot has set none
+    sim.state.descriptions[""] = "Bot akses ruang server."
+    history = await (await http.get(f"/sim/chats/{OFFICER}")).json()
+    assert history["description"] == "Bot akses ruang server."
 
     empty = await http.post(f"/sim/chats/{OFFICER}/text", json={"text": "  "})
     assert empty.status == 400 and "1 to 4096" in (await empty.json())["error"]

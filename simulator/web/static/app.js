@@ -46,7 +46,8 @@ class Phone {
   }
 
   async load() {
-    const { messages } = await api(this.base);
+    const { messages, description } = await api(this.base);
+    this.description = description;
     this.messages.clear();
     this.list.replaceChildren();
     for (const message of messages) this.upsert(message, false);
@@ -81,6 +82,9 @@ class Phone {
   // The parts around the messages: Start button, reply keyboard, menu button.
   refreshChrome() {
     const empty = this.messages.size === 0;
+    const intro = this.find(".bot-intro");
+    intro.querySelector("p").textContent = this.description || "";
+    intro.hidden = !(empty && this.description);
     this.find(".start-bar").hidden = !empty;
     this.find(".composer").hidden = empty;
     const ordered = [...this.messages.values()].sort((a, b) => a.message_id - b.message_id);
