@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.app.build import build_application, start_polling, stop_polling
 from bot.app.config import Config
+from bot.texts import common as common_texts
 from simulator import BotApiSimulator
 from tests.conftest import ESCORT, OFFICER, FakeClock
 from tests.dbstate import watch
@@ -13,8 +14,6 @@ from tests.dbstate import watch
 async def test_description_is_set_at_start_within_telegrams_limits(
     sim: BotApiSimulator, app: object
 ) -> None:
-    from bot.texts import common as common_texts
-
     description = sim.state.descriptions[""]
     short = sim.state.short_descriptions[""]
     assert description == common_texts.DESCRIPTION and len(description) <= 512
