@@ -47,17 +47,17 @@ encryption_key = "{key}"
 
 [[staff]]
 id = {officer}
-name = "Sari (Petugas)"
+name = "Sari Rahayu"
 roles = ["officer"]
 
 [[staff]]
 id = {approver}
-name = "Budi (Kepala Seksi)"
+name = "Budi Hartono"
 roles = ["approver"]
 
 [[staff]]
 id = {escort}
-name = "Dewi (Pendamping)"
+name = "Dewi Anggraini"
 roles = ["escort"]
 """
 

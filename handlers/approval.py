@@ -30,6 +30,7 @@ from bot.flows import workflow
 from bot.texts import approval as approval_texts
 from bot.texts import common as common_texts
 from bot.texts import staff as staff_texts
+from handlers.edits import drop_buttons, unless_unchanged
 
 
 class DenyStep(enum.IntEnum):
@@ -92,14 +93,23 @@ async def deny(update: Update, context: BotContext) -> DenyStep | int:
         return ConversationHandler.END
     context.user_state["deny_visit"] = visit.id
     await query.answer()
+    await _close_prompt(context, query.message.chat.id)  # Tolak again: one prompt is live
     abort = InlineKeyboardButton(
         approval_texts.BTN_DENY_ABORT, callback_data=VisitTap(callbacks.DENY_ABORT, visit.id).data
     )
-    await query.message.chat.send_message(
+    prompt = await query.message.chat.send_message(
         approval_texts.ask_deny_reason(visit.reference),
         reply_markup=InlineKeyboardMarkup([[abort]]),
     )
+    context.user_state["deny_prompt"] = prompt.message_id
     return DenyStep.REASON
+
+
+async def _close_prompt(context: BotContext, chat_id: int) -> None:
+    """The reason prompt's "cancel the denial" button goes once the denial is done."""
+    prompt = context.user_state.pop("deny_prompt", None)
+    if prompt is not None:
+        await drop_buttons(context.bot, chat_id, prompt)
 
 
 async def deny_reason(update: Update, context: BotContext) -> DenyStep | int:
@@ -121,6 +131,7 @@ async def deny_reason(update: Update, context: BotContext) -> DenyStep | int:
     context.user_state.pop("deny_visit", None)
     principal = _principal(context, approver)
     result = await workflow.deny(context.services, visit_id, approver, reason, principal)
+    await _close_prompt(context, message.chat_id)
     if result.outcome == workflow.Outcome.DONE:
         await message.reply_text(approval_texts.DENIED_TOAST)
     elif result.visit is not None:
@@ -140,8 +151,9 @@ async def deny_abort(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
     context.user_state.pop("deny_visit", None)
+    context.user_state.pop("deny_prompt", None)
     await query.answer()
-    await query.edit_message_text(approval_texts.DENY_ABORTED)
+    await unless_unchanged(query.edit_message_text(approval_texts.DENY_ABORTED))
     return ConversationHandler.END
 
 

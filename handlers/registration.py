@@ -28,12 +28,16 @@ from bot.core.visits import VisitDraft
 from bot.flows import ktp, workflow
 from bot.texts import common as common_texts
 from bot.texts import form as form_texts
+from handlers.edits import drop_buttons, unless_unchanged
 
 # One conversation state for the whole form: the open question is the draft's step, saved by
 # name (bot/core/form.py). PTB persists the state itself; before the form was declared, each
 # question was a state numbered like form.LEGACY_STEPS, and a conversation saved then is
 # accepted in any of them, so a restart across versions resumes it.
 FILLING = 0
+# A question asked this many messages ago (both sides count) is still on a phone's screen,
+# so an error under it is one line; further up, the question is asked again below the error.
+ON_SCREEN = 6
 _STATES = range(len(form.LEGACY_STEPS))
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=callbacks.Tap)
@@ -104,7 +108,11 @@ async def _ask(update: Update, context: BotContext, step: str) -> int:
         # The form is filled in; what remains is checking it against the KTP (SOP step 2).
         draft.setdefault("form_done_at", context.services.now().isoformat())
     text, markup = question(step, draft)
-    await chat.send_message(text, reply_markup=markup)
+    earlier = draft.pop("asked", None)
+    if earlier is not None:
+        await drop_buttons(context.bot, chat.id, earlier)  # only the current question is live
+    sent = await chat.send_message(text, reply_markup=markup)
+    draft["asked"] = sent.message_id
     return FILLING
 
 
@@ -122,25 +130,42 @@ async def resume_after_restart(app: BotApp) -> None:
             continue
         text, markup = question(FORM.current(draft), draft)
         try:
+            if draft.get("asked") is not None:
+                await drop_buttons(app.bot, int(chat_id), draft["asked"])
             await app.bot.send_message(chat_id, form_texts.RESUMED)
-            await app.bot.send_message(chat_id, text, reply_markup=markup)
+            sent = await app.bot.send_message(chat_id, text, reply_markup=markup)
+            draft["asked"] = sent.message_id
         except TelegramError as exc:
             log.warning("could not resume the form in chat %s: %s", chat_id, exc)
 
 
 async def _retry(update: Update, context: BotContext, message: str) -> int:
-    """Bad input: say what is wrong, then the same question again; nothing changes."""
+    """Bad input: say what is wrong in one line; nothing changes. The question is asked
+    again only when it has scrolled away (an error must not bury it)."""
     assert update.effective_chat is not None
     await update.effective_chat.send_message(message)
+    asked, incoming = _draft(context).get("asked"), update.effective_message
+    if asked is not None and incoming is not None and incoming.message_id - asked <= ON_SCREEN:
+        return FILLING
     return await _ask(update, context, _step(context))
 
 
-async def _done_with_button(update: Update) -> None:
-    """Take the keyboard off a question once answered, so it cannot be tapped twice."""
+async def _done_with_button(
+    update: Update, context: BotContext, answered: str | None = None
+) -> None:
+    """A question answered by a tap: it shows the answer (or just loses its buttons), so it
+    cannot be tapped twice. A double tap finds it done already, which is no error."""
     query = update.callback_query
-    if query is not None:
-        await query.answer()
-        await query.edit_message_reply_markup(None)
+    if query is None:
+        return
+    await query.answer()
+    if answered is not None:
+        await unless_unchanged(query.edit_message_text(answered))
+    else:
+        await unless_unchanged(query.edit_message_reply_markup(None))
+    draft = _draft(context)
+    if query.message is not None and draft.get("asked") == query.message.message_id:
+        del draft["asked"]
 
 
 def _tapped(update: Update, kind: type[T]) -> T | None:
@@ -200,7 +225,8 @@ async def suggestion(update: Update, context: BotContext) -> int | None:
     if tap.index >= len(suggested):
         await stale(update, context)
         return None
-    await _done_with_button(update)
+    value = field.read(suggested[tap.index], context.services.now().date())  # always valid
+    await _done_with_button(update, context, form_texts.answered(field, value))
     return await _accept(update, context, field, suggested[tap.index])
 
 
@@ -210,7 +236,9 @@ async def nothing(update: Update, context: BotContext) -> int | None:
     if tap is None or tap.field != _step(context):
         await stale(update, context)
         return None
-    await _done_with_button(update)
+    field = FORM.get(tap.field)
+    assert field is not None  # FormNone names a field of the form (bot/core/callbacks.py)
+    await _done_with_button(update, context, form_texts.answered(field, ""))
     draft = _draft(context)
     draft[tap.field] = ""
     return await _ask(update, context, FORM.after(draft, tap.field))
@@ -221,7 +249,7 @@ async def returning(update: Update, context: BotContext) -> int | None:
     if _step(context) != RETURNING:
         await stale(update, context)
         return None
-    await _done_with_button(update)
+    await _done_with_button(update, context)
     tap = _tapped(update, FormWord)
     reuse = tap == FormWord("reuse")
     return await _ask(update, context, FORM.after_returning(_draft(context), reuse=reuse))
@@ -233,14 +261,14 @@ async def edit_field(update: Update, context: BotContext) -> int | None:
     if tap is None or _step(context) != CONFIRM:
         await stale(update, context)
         return None
-    await _done_with_button(update)
+    await _done_with_button(update, context)
     _draft(context)["editing"] = True
     return await _ask(update, context, tap.field)
 
 
 async def back(update: Update, context: BotContext) -> int:
     """One step back (or to the summary, when editing a field)."""
-    await _done_with_button(update)
+    await _done_with_button(update, context)
     draft = _draft(context)
     return await _ask(update, context, FORM.before(draft, FORM.current(draft)))
 
@@ -250,7 +278,7 @@ async def submit(update: Update, context: BotContext) -> int | None:
     if _step(context) != CONFIRM:
         await stale(update, context)
         return None
-    await _done_with_button(update)
+    await _done_with_button(update, context)
     services = context.services
     draft = _draft(context)
     officer = services.member(update.effective_user.id if update.effective_user else None)
@@ -275,9 +303,11 @@ async def submit(update: Update, context: BotContext) -> int | None:
 
 async def cancel(update: Update, context: BotContext) -> int:
     """/batal or the cancel button: forget the draft."""
-    await _done_with_button(update)
-    context.user_state.pop("draft", None)
+    await _done_with_button(update, context)
+    draft = context.user_state.pop("draft", None) or {}
     assert update.effective_chat is not None
+    if draft.get("asked") is not None:  # /batal typed: the open question's buttons go too
+        await drop_buttons(context.bot, update.effective_chat.id, draft["asked"])
     await update.effective_chat.send_message(form_texts.CANCELLED)
     return ConversationHandler.END
 

@@ -20,6 +20,7 @@ from bot.flows import workflow
 from bot.texts import cancel as cancel_texts
 from bot.texts import common as common_texts
 from bot.texts import door as door_texts
+from handlers.edits import unless_unchanged
 
 log = logging.getLogger(__name__)
 
@@ -147,11 +148,32 @@ async def record(update: Update, context: BotContext) -> None:
     await query.edit_message_text(render(result.visit, escort.name, tz))
 
 
+async def open_visit(update: Update, context: BotContext) -> None:
+    """The button on an escort's "visitor waiting" notice: the notice becomes the visit's
+    scan view. Entry is still recorded by scanning the badge at the door."""
+    query = update.callback_query
+    assert query is not None
+    tap = callbacks.parse_as(query.data, VisitTap)
+    services = context.services
+    visit = await services.storage.visits.get(tap.visit_id) if tap is not None else None
+    if not may(services.member(query.from_user.id), Act.RECORD_DOOR, visit):
+        await query.answer(door_texts.ONLY_ESCORT, show_alert=True)
+        return
+    if visit is None or visit.status not in (VisitStatus.APPROVED, VisitStatus.INSIDE):
+        await query.answer(door_texts.stale_tap(visit), show_alert=True)
+        await unless_unchanged(query.edit_message_reply_markup(None))
+        return
+    await query.answer()
+    view = door_texts.opened_visit(visit, services.config.timezone)
+    await unless_unchanged(query.edit_message_text(view))  # a double tap finds it done
+
+
 def build() -> list[Handler]:
     return [
         CommandHandler("start", start_with_token, has_args=True),
         CommandHandler(["kode", "keluar"], manual_code),
         CallbackQueryHandler(record, pattern=callbacks.pattern(callbacks.ENTER)),
         CallbackQueryHandler(record, pattern=callbacks.pattern(callbacks.EXIT)),
+        CallbackQueryHandler(open_visit, pattern=callbacks.pattern(callbacks.OPEN_VISIT)),
         MessageHandler(filters.PHOTO, badge_photo),
     ]

@@ -11,6 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.app.context import BotContext, Handler
 from bot.app.services import Services
 from bot.core import callbacks
+from bot.core.roles import Role
 from bot.texts import common as common_texts
 from bot.texts import form as form_texts
 
@@ -26,15 +27,20 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def help_(update: Update, context: BotContext) -> None:
-    """/bantuan: how the procedure works in the bot."""
+    """/bantuan and Telegram's standard /help: how the procedure works in the bot."""
     assert update.effective_message is not None
     await update.effective_message.reply_text(common_texts.HELP)
 
 
 async def unknown(update: Update, context: BotContext) -> None:
-    """Staff typed something no flow expects."""
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(common_texts.UNKNOWN_COMMAND)
+    """Staff wrote something no flow expects: a guide to their own commands."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    member = context.services.member(user.id)
+    roles = member.roles if member is not None else frozenset[Role]()
+    is_command = (message.text or "").startswith("/")
+    await message.reply_text(common_texts.guide(roles, unknown_command=is_command))
 
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:
@@ -55,6 +61,16 @@ async def publish_commands(services: Services, bot: Bot) -> None:
         await set_commands_for(services, bot, member.user_id)
 
 
+async def publish_description(bot: Bot) -> None:
+    """What a person sees in an empty chat before pressing Start, and on the bot's profile."""
+    try:
+        await bot.set_my_description(common_texts.DESCRIPTION)
+        await bot.set_my_short_description(common_texts.SHORT_DESCRIPTION)
+    except TelegramError as exc:
+        # Only cosmetic: the bot works without it, and the next start sets it again.
+        log.warning("bot description not set: %s", exc)
+
+
 async def set_commands_for(services: Services, bot: Bot, user_id: int) -> None:
     """One chat's menu, right after its roles change; former staff get none."""
     member = services.member(user_id)
@@ -71,7 +87,10 @@ async def set_commands_for(services: Services, bot: Bot, user_id: int) -> None:
 
 
 def build_first() -> list[Handler]:
-    return [CommandHandler("start", start, has_args=False), CommandHandler("bantuan", help_)]
+    return [
+        CommandHandler("start", start, has_args=False),
+        CommandHandler(["bantuan", "help"], help_),
+    ]
 
 
 def build_last() -> list[Handler]:

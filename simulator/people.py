@@ -20,6 +20,7 @@ __all__ = ["SimUser"]
 
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
 _START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_START_ENTITY = {"type": "bot_command", "offset": 0, "length": len("/start")}
 _TELEGRAM_HOSTS = {"t.me", "www.t.me", "telegram.me", "www.telegram.me", "telegram.dog"}
 
 
@@ -173,7 +174,10 @@ class SimUser:
             raise ValueError(f"{url} leads to @{username}, not to @{self.sim.bot_username}")
         start = (query.get("start") or [""])[0]
         if _START_PARAMETER.fullmatch(start):
-            return await self.send_text(f"/start {start}")
+            # The chat shows "/start", as Telegram's apps do; only the bot sees the parameter
+            # (https://core.telegram.org/bots/features#deep-linking).
+            shown = SimMessage(self.id, False, text="/start", entities=[_START_ENTITY])
+            return await self._send(shown, None, sent_text=f"/start {start}")
         if not self.info.started:
             return await self.send_text("/start")  # the first visit shows a Start button
         return None  # the chat just opens; Telegram ignores an invalid start parameter
@@ -243,7 +247,11 @@ class SimUser:
         available = [m.buttons for m in candidates[:3]]
         raise LookupError(f"{self.first_name} sees no button {label!r}; buttons: {available}")
 
-    async def _send(self, message: SimMessage, reply_to: SimMessage | None) -> SimMessage:
+    async def _send(
+        self, message: SimMessage, reply_to: SimMessage | None, *, sent_text: str | None = None
+    ) -> SimMessage:
+        """Add the message to the chat and queue its update; ``sent_text`` is what the bot
+        receives when it differs from what the chat shows (a deep link's /start)."""
         if reply_to is not None:
             message.reply_to_message_id = reply_to.message_id
         if self.info.blocked:
@@ -251,7 +259,10 @@ class SimUser:
         self.info.started = True
         state = self.sim.state
         state.add_message(message)
-        self._queue("message", state.message_to_api(message))
+        payload = state.message_to_api(message)
+        if sent_text is not None:
+            payload["text"] = sent_text
+        self._queue("message", payload)
         await asyncio.sleep(0)
         return message
 

@@ -146,3 +146,47 @@ def get_chat_menu_button(state: SimState, p: Params) -> dict:
     if chat_id is not None and chat_id in state.menu_buttons:
         return state.menu_buttons[chat_id]
     return state.menu_buttons.get(None, {"type": "commands"})
+
+
+# https://core.telegram.org/bots/api#setmydescription: "0-512 characters", and
+# https://core.telegram.org/bots/api#setmyshortdescription: "0-120 characters"; an empty
+# string removes the description for that language.
+MAX_DESCRIPTION = 512
+MAX_SHORT_DESCRIPTION = 120
+
+
+def _set_described(store: dict[str, str], p: Params, key: str, limit: int) -> bool:
+    text = p.string(key) or ""
+    if len(text) > limit:
+        raise bad_request(f"{key.replace('_', ' ')} is too long")
+    language = p.string("language_code") or ""
+    if text:
+        store[language] = text
+    else:
+        store.pop(language, None)
+    return True
+
+
+def _described(store: dict[str, str], p: Params) -> str:
+    language = p.string("language_code") or ""
+    return store.get(language, store.get("", ""))
+
+
+@method("setMyDescription")
+def set_my_description(state: SimState, p: Params) -> bool:
+    return _set_described(state.descriptions, p, "description", MAX_DESCRIPTION)
+
+
+@method("getMyDescription")
+def get_my_description(state: SimState, p: Params) -> dict:
+    return {"description": _described(state.descriptions, p)}
+
+
+@method("setMyShortDescription")
+def set_my_short_description(state: SimState, p: Params) -> bool:
+    return _set_described(state.short_descriptions, p, "short_description", MAX_SHORT_DESCRIPTION)
+
+
+@method("getMyShortDescription")
+def get_my_short_description(state: SimState, p: Params) -> dict:
+    return {"short_description": _described(state.short_descriptions, p)}

@@ -74,6 +74,9 @@ class SimState:
     alerts: dict[int, list[SimAlert]] = field(default_factory=dict)
     commands: dict[tuple, list[dict]] = field(default_factory=dict)
     menu_buttons: dict[int | None, dict] = field(default_factory=dict)
+    # setMyDescription / setMyShortDescription, by language_code ("" for every language).
+    descriptions: dict[str, str] = field(default_factory=dict)
+    short_descriptions: dict[str, str] = field(default_factory=dict)
     allowed_updates: set[str] | None = None
     seq: int = 0
     next_update_id: int = 1
@@ -222,6 +225,12 @@ class SimState:
                 if commands:
                     return [(c["command"], c["description"]) for c in commands]
         return []
+
+    def description_for(self, chat_id: int) -> str:
+        """What an empty chat with the bot shows before Start ("What can this bot do?")."""
+        user = self.users.get(chat_id)
+        language = (user.language_code if user else None) or ""
+        return self.descriptions.get(language) or self.descriptions.get("", "")
 
 
 # Types a bot gets when allowed_updates is empty or absent (Telegram's documented default).

@@ -83,6 +83,28 @@ async def fill_in(
     return reply
 
 
+def live_question(person: SimUser, asked: str) -> SimMessage:
+    """The only message with live buttons in the person's chat, which asks ``asked``:
+    answered questions show their answer or lose their buttons."""
+    live = [m for m in person.bot_messages if m.buttons and not m.deleted]
+    assert len(live) == 1, [str(m) for m in live]
+    assert asked in live[0].text_or_caption, live[0]
+    return live[0]
+
+
+async def one_line_error(person: SimUser, says: str, asked: str) -> SimMessage:
+    """An input error: one short line under the question, which stays live and is not
+    asked again while it is still on screen."""
+    error = await person.wait_for(says)
+    await person.sim.settle()
+    assert "\n" not in error.text_or_caption and not error.buttons
+    assert person.bot_messages[-1] is error  # nothing after it: no repeated question
+    question = live_question(person, asked)
+    assert sum(asked in m.text_or_caption for m in person.bot_messages) == 1
+    assert question.message_id < error.message_id
+    return error
+
+
 async def register(
     sim: BotApiSimulator,
     visitor: Visitor | None = None,

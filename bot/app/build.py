@@ -23,6 +23,7 @@ from bot.flows.delivery import Delivery
 from handlers import (
     access,
     approval,
+    arguments,
     cancel,
     errors,
     oversight,
@@ -101,8 +102,11 @@ def build_application(
 
 
 def _register(app: BotApp, services: Services) -> None:
-    # Group -1 runs before everything: strangers stop here (ApplicationHandlerStop).
-    app.add_handler(access.build(), group=-1)
+    # Group -2 runs before everything: strangers stop here (ApplicationHandlerStop).
+    app.add_handler(access.build(), group=-2)
+    # Group -1: a command typed without its argument waits for the next text; that answer
+    # stops here, anything else goes on to group 0 (and another command ends the wait).
+    app.add_handler(arguments.build(), group=-1)
     # Group 0, first match wins, so order matters:
     # 1. a pending deny reason beats the officer's conversation (one person may hold both roles);
     app.add_handlers(approval.build())
@@ -112,7 +116,7 @@ def _register(app: BotApp, services: Services) -> None:
     app.add_handlers(reports.build())
     # /start inv_<secret> (an invitation) before scan.build()'s /start <badge token>;
     app.add_handlers(staff.build())
-    # 2. /start and /bantuan; /start <token> is a scan and lives in scan.build();
+    # 2. /start and /bantuan (and /help); /start <token> is a scan and lives in scan.build();
     app.add_handlers(start.build_first())
     # 3. the registration conversation claims the officer's messages while it is active;
     app.add_handler(registration.build())
@@ -167,6 +171,7 @@ async def _post_init(app: BotApp) -> None:
     await services.storage.staff.seed(seed, services.now())
     await services.refresh_staff()
     await start.publish_commands(services, app.bot)
+    await start.publish_description(app.bot)
     await registration.resume_after_restart(app)
     if app.job_queue is not None:
         # first=1, not 0: a first run at "now" is skipped by APScheduler; one second

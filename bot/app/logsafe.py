@@ -21,9 +21,9 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bot.core.nik import NIK_IN_TEXT as NIK_LIKE
 from bot.core.nik import mask_nik
 
-NIK_LIKE = re.compile(r"(?<![0-9])[0-9](?:[ .\-]?[0-9]){15}(?![0-9])")
 # The colon is percent-encoded in file download URLs.
 BOT_TOKEN = re.compile(r"[0-9]+(?::|%3[Aa])[A-Za-z0-9_-]{20,}")
 BYTES_REPR = re.compile(r"""(?<![A-Za-z0-9_])b(['"])(?:\\.|(?!\1).){16,}?\1""")

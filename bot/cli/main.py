@@ -15,6 +15,22 @@ from bot.cli import admin
 log = logging.getLogger(__name__)
 
 
+# Loggers that say too much at INFO: httpx logs every request URL, and URLs carry the bot
+# token; fontTools.subset logs dozens of lines each time fpdf2 embeds a font in a PDF.
+QUIET_LOGGERS = ("httpx", "fontTools")
+
+
+def configure_logging() -> None:
+    """INFO for the bot's own lines, WARNING for the chatty libraries, nothing secret."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # No NIK, token, secret or image bytes in any log line, whatever the level.
+    logsafe.install()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -29,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--port", type=int, default=8080, help="port of the page (default 8080)")
     export = sub.add_parser("export", help="write the access log of a period")
     export.add_argument("--config", type=Path, default=Path("config.toml"))
-    export.add_argument("--from", dest="start", required=True, help="first day, 2026-11-01")
+    export.add_argument(
+        "--from", dest="start", required=True, help="first day, 01-11-2026 or 2026-11-01"
+    )
     export.add_argument("--to", dest="end", required=True, help="last day, included")
     export.add_argument("--format", choices=("xlsx", "pdf", "csv"), default="xlsx")
     export.add_argument("--out", help="file to write (default laporan-akses-<period>.<format>)")
@@ -41,13 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_cli(args.config, args.start, args.end, args.format, args.out)
     # PTB 22 reports retry_after as a timedelta only with this set; otherwise it warns.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request URL, and URLs carry the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # No NIK, token, secret or image bytes in any log line, whatever the level.
-    logsafe.install()
+    configure_logging()
     if args.command in ("privacy", "audit"):
         return admin.run(args)
     if args.command == "run":

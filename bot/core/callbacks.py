@@ -33,6 +33,7 @@ ENTER = "in"  # arg: visit id
 EXIT = "out"  # arg: visit id
 CANCEL = "cx"  # the officer picks a request to withdraw (/batalkan); arg: visit id
 CANCEL_ABORT = "cxn"  # "Tidak jadi" under the cancel reason prompt; arg: visit id
+OPEN_VISIT = "dv"  # arg: visit id; the escort's "a visitor is waiting" notice
 REGISTRATION = "reg"  # the officer's form; arg: see FormWord, FormChoice, FormNone, FormEdit
 # Staff administration (handlers/staff.py); a role set travels as its bit mask (Role.bit).
 INVITE_ROLE = "invr"  # arg: mask
@@ -68,7 +69,9 @@ def pattern(action: str) -> re.Pattern[str]:
     return re.compile(rf"^{VERSION}:{re.escape(action)}:")
 
 
-_VISIT_ACTIONS = frozenset({APPROVE, DENY, DENY_ABORT, ENTER, EXIT, CANCEL, CANCEL_ABORT})
+_VISIT_ACTIONS = frozenset(
+    {APPROVE, DENY, DENY_ABORT, ENTER, EXIT, OPEN_VISIT, CANCEL, CANCEL_ABORT}
+)
 
 
 def _require(ok: bool, what: str) -> None:
@@ -90,8 +93,8 @@ class Tap:
 
 @dataclass(frozen=True)
 class VisitTap(Tap):
-    """A button on one visit: approve, deny, abort the denial, entry, exit, and the officer's
-    cancel and its abort."""
+    """A button on one visit: approve, deny, abort the denial, entry, exit, open (the escort's
+    notice), and the officer's cancel and its abort."""
 
     action: str
     visit_id: int
@@ -334,6 +337,7 @@ _READERS: dict[str, Callable[[str, str], Tap]] = {
     EXIT: _visit,
     CANCEL: _visit,
     CANCEL_ABORT: _visit,
+    OPEN_VISIT: _visit,
     INVITE_OK: _invitation,
     INVITE_NO: _invitation,
     STAFF_VIEW: _staff,

@@ -223,6 +223,15 @@ def _birth_date(ddmmyy: str, today: date) -> tuple[date, Literal["L", "P"]]:
     raise NikError(NikProblem.BAD_BIRTH_DATE, "day does not exist in that month")
 
 
+# Sixteen digits, each pair at most one space, dot or hyphen apart: a NIK as people type it.
+NIK_IN_TEXT = re.compile(r"(?<![0-9])[0-9](?:[ .\-]?[0-9]){15}(?![0-9])")
+
+
+def mask_niks_in(text: str) -> str:
+    """Every NIK-like number in free text, masked (a NIK typed into a name or a reason)."""
+    return NIK_IN_TEXT.sub(lambda found: mask_nik(re.sub(r"[^0-9]", "", found.group())), text)
+
+
 def mask_nik(nik: str) -> str:
     """Hide the middle of a NIK for display and logs: ``3508**********01``.
 

@@ -60,12 +60,12 @@ def preset_period(preset: Preset, now: datetime, tz: tzinfo) -> Period:
     return Period(today.replace(day=1), today)
 
 
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 
 
 def parse_date(text: str) -> date:
-    """2026-11-01 or 01-11-2026 (also with / or .)."""
+    """01-11-2026 (as every text shows dates) or 2026-11-01, also with / or . between."""
     text = text.strip()
     if match := _ISO.match(text):
         year, month, day = (int(g) for g in match.groups())

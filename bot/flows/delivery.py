@@ -128,7 +128,11 @@ class Delivery:
     async def _send(self, item: QueuedMessage) -> Message | None:
         bot, payload = self._bot, item.payload
         if item.kind == "text":
-            return await bot.send_message(item.chat_id, payload["text"])
+            markup = None
+            if "button" in payload:  # one inline button: [label, callback data]
+                label, data = payload["button"]
+                markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
+            return await bot.send_message(item.chat_id, payload["text"], reply_markup=markup)
         if item.kind == "photo":
             return await bot.send_photo(
                 item.chat_id,

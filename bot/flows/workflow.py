@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bot.app.services import Services
 from bot.core import visits as lifecycle
 from bot.core.badge import BadgeCard, render_badge_pdf, render_badge_png
+from bot.core.callbacks import OPEN_VISIT, VisitTap
 from bot.core.roles import Role, StaffMember
 from bot.core.tokens import (
     CODE_ATTEMPTS,
@@ -61,6 +62,21 @@ def _card_updates(services: Services, purpose: str = "card_update") -> list[Outb
 
 def _text(key: str, chat_id: int, text: str) -> OutboxItem:
     return OutboxItem(f"{key}:{{visit}}:{chat_id}", "text", chat_id, payload={"text": text})
+
+
+def _escort_notices(services: Services, visit: Visit, approver: str) -> list[OutboxItem]:
+    """Every escort learns that a visitor waits at the desk, with a button to open the visit."""
+    text = door_texts.visitor_waiting(visit, approver, services.config.timezone)
+    button = [door_texts.BTN_OPEN_VISIT, VisitTap(OPEN_VISIT, visit.id).data]
+    return [
+        OutboxItem(
+            f"visitor_waiting:{{visit}}:{e.user_id}",
+            "text",
+            e.user_id,
+            payload={"text": text, "button": button},
+        )
+        for e in services.with_role(Role.ESCORT)
+    ]
 
 
 async def submit(services: Services, draft: VisitDraft, officer: StaffMember) -> tuple[Visit, int]:
@@ -126,6 +142,7 @@ async def approve(
             approval_texts.officer_approved(decided, approver.name, tz),
         ),
         *await _badge_items(services, decided, creds.token, creds.code),
+        *_escort_notices(services, decided, approver.name),
     ]
     badge = BadgeHashes(
         lookup_hash(secret, creds.token, "token"), lookup_hash(secret, creds.code, "code")

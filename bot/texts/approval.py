@@ -7,6 +7,7 @@ from datetime import tzinfo
 from html import escape
 
 from bot.core.fields import REASON_MAX
+from bot.core.nik import mask_niks_in
 from bot.core.visits import Visit, VisitStatus
 from bot.texts.common import STATUS_NAMES, clock, visit_details, when
 
@@ -23,7 +24,9 @@ DENY_REASON_TEXT = "Alasan penolakan harus berupa teks. Silakan ketik alasannya.
 
 
 def approval_card(visit: Visit, officer: str, tz: tzinfo) -> str:
-    return (
+    """The caption under the KTP photo. The photo shows the NIK (the section head checks the
+    person against it); the caption masks it, wherever it was typed (docs/privacy.md)."""
+    return mask_niks_in(
         "🔔 <b>Permintaan akses ruang server</b>\n\n"
         f"{visit_details(visit)}\n"
         f"Petugas: {escape(officer)}\nDiajukan: {clock(visit.submitted_at, tz)}"
@@ -31,6 +34,10 @@ def approval_card(visit: Visit, officer: str, tz: tzinfo) -> str:
 
 
 def card_decided(visit: Visit, officer: str, decider: str, tz: tzinfo) -> str:
+    return mask_niks_in(_decided(visit, officer, decider, tz))
+
+
+def _decided(visit: Visit, officer: str, decider: str, tz: tzinfo) -> str:
     base = approval_card(visit, officer, tz)
     if visit.status == VisitStatus.DENIED:
         reason = escape(visit.deny_reason or "-")

@@ -65,10 +65,22 @@ STATUS_NAMES = {
     VisitStatus.EXPIRED: "Badge kedaluwarsa",
 }
 
+# What a person reads about the bot before pressing Start (setMyDescription, at most 512
+# characters) and on its profile and in shared links (setMyShortDescription, at most 120).
+DESCRIPTION = (
+    "Bot prosedur akses ruang server Diskominfo Kabupaten Lumajang.\n\n"
+    "Petugas mendaftarkan pengunjung, Kepala Seksi menyetujui, badge QR dipindai saat "
+    "masuk dan keluar, dan setiap langkah tercatat di log akses.\n\n"
+    "Khusus staf yang terdaftar. Tekan Mulai, lalu /bantuan untuk petunjuk."
+)
+SHORT_DESCRIPTION = (
+    "Akses ruang server Diskominfo Kabupaten Lumajang: pendaftaran, persetujuan, badge QR."
+)
 ERROR = "⚠️ Maaf, terjadi kesalahan di sistem. Silakan coba lagi."
 STALE_BUTTON = "Tombol ini sudah tidak berlaku."
 NOT_ALLOWED = "Maaf, Anda tidak berwenang untuk tindakan ini."
-UNKNOWN_COMMAND = "Perintah tidak dikenal. Ketik /bantuan untuk daftar perintah."
+UNKNOWN_COMMAND = "Perintah tidak dikenal."
+ARGUMENT_ABANDONED = "Baik, dibatalkan."
 BTN_TODAY = "Hari ini"
 HELP = (
     "<b>Cara kerja</b>\n"
@@ -108,6 +120,16 @@ def welcome(name: str, roles: frozenset[Role] | frozenset[str]) -> str:
     lines = [f"Selamat datang, <b>{escape(name)}</b>.", f"Peran Anda: {roles_text(roles)}.", ""]
     for command, description in commands_for(roles):
         lines.append(f"/{command} — {escape(description)}")
+    return "\n".join(lines)
+
+
+def guide(roles: frozenset[Role] | frozenset[str], *, unknown_command: bool = False) -> str:
+    """The answer to a message no flow expects: this person's own commands, as in the menu."""
+    lines = [UNKNOWN_COMMAND] if unknown_command else []
+    lines.append("Pilih perintah dari menu, atau ketik salah satu:")
+    lines += [
+        f"/{command} — {escape(description)}" for command, description in commands_for(roles)
+    ]
     return "\n".join(lines)
 
 

@@ -21,6 +21,8 @@ from bot.texts.common import (
 
 BTN_ENTER = "✅ Catat MASUK"
 BTN_EXIT = "🚪 Catat KELUAR"
+BTN_OPEN_VISIT = "🔎 Buka kunjungan"
+SCAN_TO_ENTER = "Pindai QR badge pengunjung di pintu untuk mencatat MASUK."
 ONLY_ESCORT = f"Hanya {ROLE_NAMES[Role.ESCORT]} yang dapat mencatat masuk/keluar."
 BADGE_UNKNOWN = (
     "❌ Badge tidak dikenal atau palsu. Jangan izinkan masuk; laporkan ke Kepala Seksi."
@@ -35,7 +37,9 @@ CODE_RATE_LIMITED = (
     f"⛔ Terlalu banyak kode salah. Tunggu {duration(CODE_WINDOW)}, "
     "atau pindai QR badge / kirim fotonya."
 )
-CODE_USAGE = "Ketik kode yang tercetak di bawah QR badge, mis. <code>/kode ABCD-EFGH</code>."
+CODE_USAGE = (
+    "Ketik kode yang tercetak di bawah QR badge, mis. <code>ABCD-EFGH</code>. /batal untuk batal."
+)
 NO_QR_IN_PHOTO = (
     "Tidak ada QR badge yang terbaca di foto ini. Foto lebih dekat dan tegak lurus, "
     "atau ketik kode manual: <code>/kode ABCD-EFGH</code>."
@@ -66,6 +70,23 @@ def scan_view(visit: Visit, tz: tzinfo, *, can_act: bool) -> str:
     if not can_act:
         lines.append(f"\n{ONLY_ESCORT}")
     return "\n".join(lines)
+
+
+def visitor_waiting(visit: Visit, approver: str, tz: tzinfo) -> str:
+    """To every escort when a visit is approved: someone is waiting at the desk."""
+    return (
+        f"🔔 <b>Pengunjung menunggu di meja petugas</b>\n\n"
+        f"{escape(visit.name)} ({escape(visit.organisation)}), Ref {visit.reference}\n"
+        f"Keperluan: {escape(visit.purpose)}\n"
+        f"Disetujui oleh {escape(approver)}; badge berlaku s.d. {when(visit.valid_until, tz)}.\n\n"
+        "Dampingi pengunjung ke ruang server dan pindai QR badgenya di pintu."
+    )
+
+
+def opened_visit(visit: Visit, tz: tzinfo) -> str:
+    """The escort's notice, opened: the scan's view, and how entry is recorded."""
+    view = scan_view(visit, tz, can_act=True)
+    return f"{view}\n\n{SCAN_TO_ENTER}" if visit.status == VisitStatus.APPROVED else view
 
 
 def entered(visit: Visit, escort: str, tz: tzinfo) -> str:

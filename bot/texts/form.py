@@ -194,6 +194,11 @@ def _line(field: Field, draft: Mapping[str, Any]) -> str:
     return f"{words.label}: {words.show(draft.get(field.name, ''))}"
 
 
+def answered(field: Field, value: Any) -> str:
+    """A question answered by a tap, as it then stands: "Keperluan: Pemeliharaan server"."""
+    return _line(field, {field.name: value})
+
+
 def returning_visitor(draft: Mapping[str, Any]) -> str:
     details = "\n".join(_line(field, draft) for field in FORM.remembered)
     return f"Pengunjung ini pernah terdaftar:\n{details}\n\nPakai data ini, atau isi ulang?"

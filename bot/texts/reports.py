@@ -81,7 +81,7 @@ CHART_VISITS_TITLE = "Permintaan akses per hari"
 CHART_VISITS_AXIS = "Jumlah"
 CHART_ENTERED = "masuk ruang server"
 CHART_OTHER = "tidak masuk / belum"
-CHART_STEPS_TITLE = "Median durasi tiap langkah SOP vs standar (menit)"
+CHART_STEPS_TITLE = "Median durasi tiap langkah SOP\nvs standar (menit)"
 CHART_MEDIAN = "median"
 CHART_STANDARD = "standar"
 CHART_NO_DATA = "tidak ada data"
@@ -132,15 +132,15 @@ ONLY_REPORT_ROLES = (
 )
 CHOOSE_REPORT_PERIOD = (
     "📊 <b>Laporan Pencatatan Akses Ruang Server</b>\n\n"
-    "Pilih periode, atau ketik dua tanggal, mis. <code>/laporan 2026-11-01 2026-11-28</code>."
+    "Pilih periode, atau ketik dua tanggal, mis. <code>01-11-2026 28-11-2026</code>."
 )
 CHOOSE_STATS_PERIOD = (
     "📈 <b>Statistik standar waktu</b>\n\n"
-    "Pilih periode, atau ketik dua tanggal, mis. <code>/statistik 01-11-2026 28-11-2026</code>."
+    "Pilih periode, atau ketik dua tanggal, mis. <code>01-11-2026 28-11-2026</code>."
 )
 BAD_DATES = (
-    "Tanggal tidak dikenali. Ketik dua tanggal dengan format <code>2026-11-01</code> atau "
-    "<code>01-11-2026</code>, mis. <code>/laporan 2026-11-01 2026-11-28</code>."
+    "Tanggal tidak dikenali. Tulis tanggal sebagai hari-bulan-tahun, mis. "
+    "<code>01-11-2026 28-11-2026</code> (<code>2026-11-01</code> juga diterima)."
 )
 REVERSED_DATES = "Tanggal awal harus sebelum atau sama dengan tanggal akhir."
 PREPARING = "⏳ Menyiapkan laporan…"
@@ -180,8 +180,8 @@ def stats_caption(start: date, end: date, rows: int, counts: dict[Step, tuple[in
 
 # --- chat: /riwayat --------------------------------------------------------------------------
 HISTORY_USAGE = (
-    "Ketik NIK atau nama pengunjung, mis. <code>/riwayat 3508015507900002</code> "
-    "atau <code>/riwayat Ayu</code>."
+    "🔎 Ketik NIK atau nama pengunjung yang dicari, mis. <code>3508015507900002</code> "
+    "atau <code>Ayu</code>. /batal untuk batal."
 )
 
 

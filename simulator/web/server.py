@@ -116,7 +116,9 @@ class WebPhones:
     @_json_errors
     async def _history(self, request: web.Request) -> web.StreamResponse:
         user = self._user(request)
-        return web.json_response({"messages": [m.to_json() for m in user.messages]})
+        description = self.sim.state.description_for(user.id)
+        messages = [m.to_json() for m in user.messages]
+        return web.json_response({"messages": messages, "description": description})
 
     @_json_errors
     async def _commands(self, request: web.Request) -> web.StreamResponse:

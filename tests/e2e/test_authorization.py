@@ -19,6 +19,7 @@ REFUSED = "ID Telegram Anda"  # what a stranger gets, whatever they send
 COMMANDS = {
     "/start": dict.fromkeys(ROLES, "Selamat datang"),
     "/bantuan": dict.fromkeys(ROLES, "Cara kerja"),
+    "/help": dict.fromkeys(ROLES, "Cara kerja"),  # Telegram's global command, same answer
     "/daftar": {
         "officer": "foto KTP",
         "approver": "khusus untuk Petugas",
@@ -58,6 +59,7 @@ BUTTONS = {
     "no": ({"approver"}, "khusus untuk Kepala Seksi"),
     "in": ({"escort"}, "Hanya Pendamping"),
     "out": ({"escort"}, "Hanya Pendamping"),
+    "dv": ({"escort"}, "Hanya Pendamping"),  # the "visitor waiting" notice's button
 }
 
 

@@ -31,10 +31,13 @@ async def test_deny_asks_for_a_reason_and_tells_the_officer(
     approver = sim.user(APPROVER)
     await card(sim)
     await approver.tap("Tolak")
-    await approver.wait_for("alasan penolakan")
+    prompt = await approver.wait_for("alasan penolakan")
+    assert prompt.buttons == [["↩ Batal menolak"]]
     assert (await only_visit(services)).status == VisitStatus.PENDING  # nothing decided yet
     await approver.send_text("Jadwal pemeliharaan belum disetujui <b>vendor</b>")
     await approver.wait_for("Permintaan ditolak")
+    await sim.settle()
+    assert prompt.buttons == []  # the denial is done: nothing left to cancel
     notice = await sim.user(OFFICER).wait_for("ditolak")
     assert "Jadwal pemeliharaan belum disetujui <b>vendor</b>" in notice.text_or_caption
     for person in (APPROVER, APPROVER2):

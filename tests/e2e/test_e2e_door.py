@@ -247,3 +247,45 @@ async def test_manual_codes_are_rate_limited(
     view = await escort.wait_for("Badge pengunjung")
     assert view.buttons == [["✅ Catat MASUK"]]
     # A scan of the QR is never rate-limited: the escort at the door is not slowed down.
+
+
+async def test_escorts_are_told_a_visitor_waits_and_open_the_visit(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    await register(sim)
+    await approve(sim)
+    escort = sim.user(ESCORT)
+    notice = await escort.wait_for("Pengunjung menunggu di meja petugas")
+    text = notice.text_or_caption
+    assert "Ayu Lestari" in text and "Disetujui oleh Budi Kasi" in text
+    assert "3508" not in text  # no NIK in a notice
+    assert notice.buttons == [["🔎 Buka kunjungan"]]
+    assert not any("menunggu di meja" in m.text_or_caption for m in sim.user(OFFICER).messages)
+    (visit,) = await services.storage.visits.with_status(VisitStatus.APPROVED)
+    data = notice.inline_keyboard[0][0]["callback_data"]
+    assert data == f"v1:dv:{visit.id}"
+
+    # Opening the visit changes nothing; a double tap shows nobody an error.
+    db = await watch(app, sim)
+    first = await escort.send_callback(notice, data)
+    second = await escort.send_callback(notice, data)
+    await sim.settle()
+    opened = escort.bot_messages[-1]
+    assert opened.message_id == notice.message_id  # the notice became the visit's view
+    assert "Badge pengunjung" in opened.text and "Pindai QR badge" in opened.text
+    assert opened.buttons == []  # entry is recorded by the scan at the door, not here
+    for tap in (first, second):
+        assert tap.answer is not None and not tap.answer.show_alert
+    assert not any("kesalahan" in m.text_or_caption for m in escort.bot_messages)
+    await db.unchanged()
+
+    # Once the visit is over, the old button says where it stands.
+    await scan(sim, badge_link(sim))
+    await escort.tap("Catat MASUK")
+    await escort.wait_for("MASUK")
+    await scan(sim, badge_link(sim))
+    await escort.tap("Catat KELUAR")
+    await escort.wait_for("KELUAR")
+    late = await escort.send_callback(notice, data)
+    await sim.settle()
+    assert late.answer is not None and "Status: Selesai" in (late.answer.text or "")

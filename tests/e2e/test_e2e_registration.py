@@ -10,7 +10,17 @@ from bot.core.visits import VisitStatus
 from simulator import BotApiSimulator, SimMessage
 from tests.conftest import APPROVER, ESCORT, OFFICER
 from tests.dbstate import watch
-from tests.flows import NIK_WOMAN, Visitor, act, at, fill_in, ktp_image, register
+from tests.flows import (
+    NIK_WOMAN,
+    Visitor,
+    act,
+    at,
+    fill_in,
+    ktp_image,
+    live_question,
+    one_line_error,
+    register,
+)
 
 
 async def start_form(sim: BotApiSimulator) -> None:
@@ -51,8 +61,7 @@ async def test_wrong_nik_says_what_is_wrong_and_asks_again(
     await officer.wait_for("NIK")
     db = await watch(app, sim)
     await officer.send_text(nik)
-    await officer.wait_for(says)
-    await officer.wait_for("Ketik <b>NIK</b>".replace("<b>", "").replace("</b>", ""))
+    await one_line_error(officer, says, "Ketik NIK")
     await db.unchanged()
     await officer.send_text(NIK_WOMAN)  # the form continues where it was
     await officer.wait_for("nama lengkap")
@@ -92,8 +101,7 @@ async def test_huge_name_is_refused(sim: BotApiSimulator, app: object, services:
     # A Telegram client splits anything over 4096 characters into several messages.
     for chunk in (huge[:4096], huge[4096:]):
         await officer.send_text(chunk)
-        await officer.wait_for("terlalu panjang")
-    await officer.wait_for("nama lengkap")
+        await one_line_error(officer, "terlalu panjang", "nama lengkap")
     await db.unchanged()
     await officer.send_text("Ayu")
     await officer.wait_for("instansi")
@@ -114,14 +122,12 @@ async def test_bad_phone_and_duration(sim: BotApiSimulator, app: object) -> None
     await fill_in(officer, moves[:phone])
     db = await watch(app, sim)
     await officer.send_text("telepon saya")
-    await officer.wait_for("Nomor HP tidak valid")
-    await officer.wait_for(moves[phone].asked)
+    await one_line_error(officer, "Nomor HP tidak valid", moves[phone].asked)
     await db.unchanged()
     await fill_in(officer, moves[phone:duration])
     db = await watch(app, sim)
     await officer.send_text("sepuluh jam")
-    await officer.wait_for("antara 5 dan 480")
-    await officer.wait_for(moves[duration].asked)
+    await one_line_error(officer, "antara 5 dan 480", moves[duration].asked)
     await db.unchanged()
     summary = await fill_in(officer, moves[duration:])
     assert "HP: 081234567890" in summary.text_or_caption
@@ -161,7 +167,8 @@ async def test_cancel_at_every_step_stores_nothing(
     await officer.wait_for("Pendaftaran dibatalkan")
     assert await pending(services) == []
     await officer.send_text("Ayu")  # no longer in a form
-    await officer.wait_for("Perintah tidak dikenal")
+    guide = await officer.wait_for("Pilih perintah")
+    assert "/daftar" in guide.text and "tidak dikenal" not in guide.text
     await officer.send_text("/batal")
     await officer.wait_for("Tidak ada pendaftaran yang sedang berjalan")
     await db.unchanged()
@@ -251,3 +258,62 @@ async def test_buttons_of_another_question_change_nothing(
     assert "Keperluan: Ganti UPS" in summary.text_or_caption
     assert "Durasi: 60 menit" in summary.text_or_caption
     assert await pending(services) == []
+
+
+async def test_answered_questions_show_their_answer_and_only_the_current_one_is_live(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    officer = sim.user(OFFICER)
+    moves = Visitor(equipment=None).script()
+    await start_form(sim)
+    for move in moves:
+        live_question(officer, move.asked)
+        await fill_in(officer, [move])
+    live_question(officer, "Periksa data pengunjung")
+    texts = [m.text_or_caption for m in officer.bot_messages]
+    # A tapped answer stands where its question was; a typed one sits under its question.
+    assert "Keperluan: Pemeliharaan server" in texts and "Durasi: 30 menit" in texts
+    assert "Perangkat: -" in texts
+    assert not any("Pilih keperluan" in t for t in texts)
+    assert any("Ketik NIK" in t for t in texts)
+
+
+async def test_a_double_tap_on_a_suggested_answer_shows_no_error(
+    sim: BotApiSimulator, app: object
+) -> None:
+    officer = sim.user(OFFICER)
+    moves = Visitor().script()
+    purpose = at(moves, "purpose")
+    await start_form(sim)
+    await fill_in(officer, moves[:purpose])
+    question = live_question(officer, moves[purpose].asked)
+    data = question.inline_keyboard[0][0]["callback_data"]
+    first = await officer.send_callback(question, data)
+    second = await officer.send_callback(question, data)  # before the first edit arrived
+    await officer.wait_for(moves[purpose].then)
+    await sim.settle()
+    assert question.text_or_caption == "Keperluan: Pemeliharaan server" and not question.buttons
+    assert first.answer is not None and not first.answer.show_alert
+    assert second.answer is not None  # answered: "no longer valid", never an error
+    assert not any("kesalahan" in m.text_or_caption for m in officer.bot_messages)
+    live_question(officer, moves[purpose].then)
+
+
+async def test_a_question_scrolled_away_is_asked_again_below_the_error(
+    sim: BotApiSimulator, app: object
+) -> None:
+    officer = sim.user(OFFICER)
+    await to_name_step(sim)
+    first = live_question(officer, "nama lengkap")
+    for _ in range(3):  # question, then three wrong answers and their one-line errors
+        await officer.send_photo(ktp_image())
+        await one_line_error(officer, "bukan foto", "nama lengkap")
+    await officer.send_photo(ktp_image())
+    again = await officer.wait_for(
+        "nama lengkap", predicate=lambda m: m.message_id > first.message_id
+    )
+    await sim.settle()
+    assert not first.buttons
+    assert live_question(officer, "nama lengkap") is again
+    await officer.send_text("Ayu")
+    await officer.wait_for("instansi")

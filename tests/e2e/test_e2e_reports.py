@@ -194,7 +194,9 @@ async def test_history_by_nik_and_name(
     await officer.send_text("/riwayat ab")
     await officer.wait_for("paling sedikit 3 huruf")
     await officer.send_text("/riwayat")
-    await officer.wait_for("Ketik NIK atau nama")
+    await officer.wait_for("Ketik NIK atau nama")  # the next text would be the answer...
+    await officer.send_text("/batal")  # ...until /batal ends the wait
+    await officer.wait_for("dibatalkan")
     await db.unchanged()
 
 

@@ -321,6 +321,24 @@ async def test_commands_are_stored_per_scope_and_language(bot, sim):
         await bot.set_my_commands([BotCommand("a", "b")], scope=BotCommandScopeChat(4242))
 
 
+async def test_descriptions_are_stored_per_language_within_telegrams_limits(bot, sim):
+    assert (await bot.get_my_description()).description == ""
+    await bot.set_my_description("d" * 512)
+    await bot.set_my_short_description("s" * 120)
+    await bot.set_my_short_description("Short", language_code="en")
+    assert sim.state.descriptions == {"": "d" * 512}
+    assert (await bot.get_my_short_description()).short_description == "s" * 120
+    assert (await bot.get_my_short_description("en")).short_description == "Short"
+    assert (await bot.get_my_description("en")).description == "d" * 512  # the default's
+    with pytest.raises(BadRequest, match="too long"):
+        await bot.set_my_description("d" * 513)
+    with pytest.raises(BadRequest, match="too long"):
+        await bot.set_my_short_description("s" * 121)
+    assert sim.state.short_descriptions == {"": "s" * 120, "en": "Short"}
+    await bot.set_my_description("")  # an empty text removes it, as in Telegram
+    assert sim.state.descriptions == {}
+
+
 async def test_menu_button_and_chat_action(bot, sim):
     assert isinstance(await bot.get_chat_menu_button(USER), MenuButtonCommands)
     web_app = MenuButtonWebApp("Buka", WebAppInfo("https://example.org/app"))
@@ -392,18 +410,28 @@ async def test_answer_callback_query_and_tap(bot, sim):
         await query.answer("again")
 
     opened = await user.tap("Buka")
-    assert opened.text == "/start TOKEN_1"
+    assert opened.text == "/start"  # as the chat shows it; the bot gets the parameter
+    [update] = await bot.get_updates(offset=update.update_id + 1)
+    assert update.message.text == "/start TOKEN_1"
     with pytest.raises(LookupError, match=r"Setujui"):
         await user.tap("Nope")
 
 
 async def test_open_link_accepts_telegram_deep_links(sim):
     user = sim.user(USER)
-    assert (await user.open_link("tg://resolve?domain=AksesServerBot&start=x-1")).text == (
-        "/start x-1"
-    )
-    assert (await user.open_link("https://t.me/aksesserverbot?start=Y")).text == "/start Y"
-    assert (await user.open_link("t.me/AksesServerBot?start=Z")).text == "/start Z"
+
+    def sent() -> str:  # what the bot receives
+        return sim.state.updates[-1]["message"]["text"]
+
+    shown = await user.open_link("tg://resolve?domain=AksesServerBot&start=x-1")
+    # The chat shows "/start" as Telegram's apps do; the bot receives the parameter too.
+    assert shown.text == "/start" and sent() == "/start x-1"
+    assert sim.state.updates[-1]["message"]["entities"][0]["length"] == len("/start")
+    assert (await user.open_link("https://t.me/aksesserverbot?start=Y")).text == "/start"
+    assert sent() == "/start Y"
+    assert (await user.open_link("t.me/AksesServerBot?start=Z")).text == "/start"
+    assert sent() == "/start Z"
+    assert [m.text for m in user.messages] == ["/start"] * 3
     assert await user.open_link("https://t.me/AksesServerBot") is None  # already started
     assert await user.open_link("https://example.org/page") is None
     assert user.opened_links == ["https://example.org/page"]

@@ -69,6 +69,10 @@ async def test_people_history_and_text(page_sim, http) -> None:
     history = await (await http.get(f"/sim/chats/{OFFICER}")).json()
     assert [m["text"] for m in history["messages"]] == ["/daftar"]
     assert sim.state.updates[-1]["message"]["entities"][0]["type"] == "bot_command"
+    assert history["description"] == ""  # the bot has set none
+    sim.state.descriptions[""] = "Bot akses ruang server."
+    history = await (await http.get(f"/sim/chats/{OFFICER}")).json()
+    assert history["description"] == "Bot akses ruang server."
 
     empty = await http.post(f"/sim/chats/{OFFICER}/text", json={"text": "  "})
     assert empty.status == 400 and "1 to 4096" in (await empty.json())["error"]
@@ -116,7 +120,9 @@ async def test_scan_reads_the_qr_and_follows_the_deep_link(page_sim, http) -> No
     link = "https://t.me/AksesServerBot?start=tok_123-abc"
     scanned = await http.post(f"/sim/chats/{ESCORT}/scan", data=form("image", png(link), "b.png"))
     assert (await scanned.json())["text"] == link
-    assert sim.user(ESCORT).messages[-1].text == "/start tok_123-abc"
+    # The phone shows "/start", as a real client does; the bot receives the token.
+    assert sim.user(ESCORT).messages[-1].text == "/start"
+    assert sim.state.updates[-1]["message"]["text"] == "/start tok_123-abc"
 
     # A badge shown in a chat is scanned by its file id, as the page's camera dialog does.
     api = f"{sim.base_url}{sim.token}"
@@ -125,7 +131,8 @@ async def test_scan_reads_the_qr_and_follows_the_deep_link(page_sim, http) -> No
     )
     file_id = (await sent.json())["result"]["photo"][-1]["file_id"]
     await http.post(f"/sim/chats/{ESCORT}/scan", json={"file_id": file_id})
-    assert sim.user(ESCORT).messages[-1].text == "/start tok_123-abcx"
+    assert sim.user(ESCORT).messages[-1].text == "/start"
+    assert sim.state.updates[-1]["message"]["text"] == "/start tok_123-abcx"
 
     blank = await http.post(f"/sim/chats/{ESCORT}/scan", data=form("image", png(), "p.png"))
     assert blank.status == 422

@@ -141,8 +141,18 @@ async def test_deny_with_reason_on_a_narrow_screen_then_reset(
     [denied] = await stored(demo, VisitStatus.DENIED)
     assert denied.deny_reason == "Jadwal pemeliharaan bentrok dengan backup"
 
-    # Reset: empty chats, a new database, and a bot that answers again.
+    # Reset asks first; "Batal" keeps everything.
+    confirm = page.locator("#confirm-reset")
     await page.locator("#reset").click()
+    await expect(confirm).to_be_visible()
+    await screenshot(page, "09-konfirmasi-mulai-ulang")
+    await confirm.get_by_role("button", name="Batal").click()
+    await expect(confirm).to_be_hidden()
+    await expect(officer.root.locator("li.msg").first).to_be_visible()
+    assert await stored(demo, VisitStatus.DENIED) != []
+    # Confirmed: empty chats, a new database, and a bot that answers again.
+    await page.locator("#reset").click()
+    await confirm.get_by_role("button", name="Mulai ulang").click()
     await expect(officer.root.locator("li.msg")).to_have_count(0)
     await expect(page.locator("#reset")).to_be_enabled()
     assert await stored(demo, VisitStatus.DENIED) == []

@@ -41,11 +41,15 @@ async def test_phone_draws_what_the_bot_sends(sim: BotApiSimulator) -> None:
             assert body["ok"], body
             return body["result"]
 
+        await bot("setMyDescription", description="Bot uji: mendaftarkan tamu.")
         browser = await launch(playwright)
         errors: list[str] = []
         page = await open_demo(browser, sim.url, WIDE, errors)
         phone = PhoneView(page, "Petugas")
         await expect(phone.root.locator(".start")).to_be_visible()
+        # An empty chat shows what the bot is, as Telegram's apps do before Start.
+        intro = phone.root.locator(".bot-intro")
+        await expect(intro).to_contain_text("Bot uji: mendaftarkan tamu.")
 
         # Telegram's HTML subset becomes markup; anything else stays text.
         html = (
@@ -54,6 +58,7 @@ async def test_phone_draws_what_the_bot_sends(sim: BotApiSimulator) -> None:
         )
         await bot("sendMessage", chat_id=USER, text=html, parse_mode="HTML")
         bubble = await phone.wait_for("Tebal")
+        await expect(intro).to_be_hidden()  # gone with the first message
         await expect(bubble.locator("b")).to_have_text("Tebal")
         await expect(bubble.locator("a")).to_have_attribute("href", "https://example.org/x")
         await expect(bubble.locator("code")).to_have_text("kode")

@@ -217,8 +217,10 @@ async def _door(
                     )
                     (link,) = decode_qr(badge.photo_bytes)
                 await escort.open_link(link)
-                view = await escort.wait_for(
-                    predicate=lambda m: name in m.text_or_caption and bool(m.buttons), timeout=20
+                view = await escort.wait_for(  # the scan's view, not the "waiting" notice
+                    "Badge pengunjung",
+                    predicate=lambda m: name in m.text_or_caption and bool(m.buttons),
+                    timeout=20,
                 )
                 await escort.tap("Catat MASUK" if step == "enter" else "Catat KELUAR", view)
             if index == kill_index and attempts == 1:

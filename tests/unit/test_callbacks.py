@@ -26,6 +26,7 @@ ACTIONS = [
     cb.EXIT,
     cb.CANCEL,
     cb.CANCEL_ABORT,
+    cb.OPEN_VISIT,
     cb.REGISTRATION,
     cb.INVITE_ROLE,
     cb.INVITE_MAKE,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from matplotlib.text import Text
 from openpyxl import load_workbook
 from PIL import Image
 from pypdf import PdfReader
@@ -25,6 +27,7 @@ from bot.core.period import (
 )
 from bot.core.standards import TimeStandards
 from bot.core.visits import Visit, VisitStatus
+from bot.reports.chart import build_figure
 from bot.reports.export import ProgressBar, render
 from bot.reports.log import COLUMNS, AccessLog, build_access_log
 
@@ -231,8 +234,37 @@ def test_chart_is_a_png_for_long_and_empty_periods() -> None:
     period = Period(date(2026, 10, 1), date(2026, 12, 31))
     png = render(access_log(visits, period), "png")
     image = Image.open(io.BytesIO(png))
-    assert image.format == "PNG" and image.size == (1320, 990)
+    assert image.format == "PNG" and image.size[0] == 840 < image.size[1]  # phone, portrait
     assert Image.open(io.BytesIO(render(access_log([]), "png"))).format == "PNG"
+
+
+@pytest.mark.parametrize(
+    ("days", "labels"),
+    [
+        (1, ["02-11"]),
+        (2, ["02-11", "03-11"]),
+        (7, ["02-11", "03-11", "04-11", "05-11", "06-11", "07-11", "08-11"]),
+        (31, ["02-11", "09-11", "16-11", "23-11", "30-11"]),  # weekly, from the first day
+    ],
+)
+def test_chart_has_one_tick_per_day_and_legible_labels(days: int, labels: list[str]) -> None:
+    period = Period(date(2026, 11, 2), date(2026, 11, 2) + timedelta(days=days - 1))
+    visits = [make_visit(i) for i in range(1, 4)]  # on the first day, 09:00-11:00 WIB
+    figure = build_figure(access_log(visits, period))
+    per_day = figure.axes[0]
+    assert list(per_day.get_xticks()) == list(range(days))  # a tick on every day
+    shown = [t.get_text() for t in per_day.get_xticklabels()]
+    assert len(shown) == days and [t for t in shown if t] == labels
+    # Bars stand centred on their day's tick: the first day's bar holds the three visits.
+    bars = [b for b in per_day.patches if b.get_height() > 0]
+    assert {round(b.get_x() + b.get_width() / 2, 6) for b in bars} == {0.0}
+    figure.canvas.draw()
+    boxes = [t.get_window_extent() for t in per_day.get_xticklabels() if t.get_text()]
+    assert all(a.x1 < b.x0 for a, b in itertools.pairwise(boxes)), "labels overlap"
+    # Every text, shown on a 390 px wide phone screen, is at least 11 px tall.
+    width_px = figure.get_figwidth() * figure.dpi
+    texts = [t for t in figure.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    assert texts and min(t.get_fontsize() for t in texts) * figure.dpi / 72 * 390 / width_px >= 11
 
 
 def test_unknown_format() -> None:

@@ -46,7 +46,8 @@ class Phone {
   }
 
   async load() {
-    const { messages } = await api(this.base);
+    const { messages, description } = await api(this.base);
+    this.description = description;
     this.messages.clear();
     this.list.replaceChildren();
     for (const message of messages) this.upsert(message, false);
@@ -81,6 +82,9 @@ class Phone {
   // The parts around the messages: Start button, reply keyboard, menu button.
   refreshChrome() {
     const empty = this.messages.size === 0;
+    const intro = this.find(".bot-intro");
+    intro.querySelector("p").textContent = this.description || "";
+    intro.hidden = !(empty && this.description);
     this.find(".start-bar").hidden = !empty;
     this.find(".composer").hidden = empty;
     const ordered = [...this.messages.values()].sort((a, b) => a.message_id - b.message_id);
@@ -253,6 +257,16 @@ function connect(delay = 500) {
   };
 }
 
+// Reset wipes every chat and the demo's database: ask first, as any destructive button should.
+function confirmReset(button) {
+  const dialog = document.getElementById("confirm-reset");
+  dialog.returnValue = "";
+  dialog.onclose = () => {
+    if (dialog.returnValue === "reset") resetDemo(button);
+  };
+  dialog.showModal();
+}
+
 async function resetDemo(button) {
   button.disabled = true;
   button.textContent = "↺ Memulai ulang…";
@@ -285,7 +299,7 @@ async function main() {
   }
   showPhone(info.people[0].id);
   const reset = document.getElementById("reset");
-  reset.addEventListener("click", () => resetDemo(reset));
+  reset.addEventListener("click", () => confirmReset(reset));
   connect();
 }
 

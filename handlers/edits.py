@@ -1,0 +1,40 @@
+"""Editing a message that may already show what the edit would write.
+
+Telegram refuses an edit to identical content ("message is not modified",
+https://core.telegram.org/bots/api#editmessagetext returns 400 for it), which is what a
+double tap on a button produces: the second tap finds the message already edited. That
+is not an error to show anyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from telegram import Bot
+from telegram.error import BadRequest
+
+
+async def unless_unchanged(edit: Awaitable[object]) -> bool:
+    """Await an edit; False when Telegram says the message already looks like that."""
+    try:
+        await edit
+    except BadRequest as exc:
+        if "not modified" not in exc.message:
+            raise
+        return False
+    return True
+
+
+# An old question's keyboard may be gone already (not modified), or the message deleted by
+# the person or too old to edit (Telegram allows bots to edit for 48 hours): none of that
+# matters to someone who only needs the buttons off it.
+_GONE = ("not modified", "message to edit not found", "message can't be edited")
+
+
+async def drop_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
+    """Take the buttons off an earlier message, so only the current question has live ones."""
+    try:
+        await bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+    except BadRequest as exc:
+        if not any(reason in exc.message.lower() for reason in _GONE):
+            raise
