@@ -263,8 +263,8 @@ async def test_a_reason_that_is_no_reason_and_changing_ones_mind(
     await choose(sim)
     await officer.send_text("/aktif")
     await officer.wait_for("tidak dilanjutkan")
-    await officer.send_text("Ganti jadwal")
-    await officer.wait_for("Perintah tidak dikenal")
+    await officer.send_text("Ganti jadwal")  # free text outside any flow: a guide
+    await officer.wait_for("Pilih perintah dari menu")
     await db.unchanged()
     assert (await visit_of(services)).status == VisitStatus.PENDING
 

@@ -20,7 +20,17 @@ from bot.texts import form as form_texts
 from simulator import BotApiSimulator
 from tests.conftest import APPROVER, ESCORT, OFFICER, FakeClock
 from tests.dbstate import watch
-from tests.flows import NIK_MAN, Visitor, act, approve, at, badge_link, fill_in, scan
+from tests.flows import (
+    NIK_MAN,
+    Visitor,
+    act,
+    approve,
+    at,
+    badge_link,
+    fill_in,
+    one_line_error,
+    scan,
+)
 
 LETTER = "090/123/ST/PT-JN/XI/2026"
 DAY = date(2026, 11, 28)  # the test clock's day
@@ -133,11 +143,11 @@ async def test_an_over_long_letter_number_is_refused_and_changes_nothing(
     await fill_in(officer, moves[: at(moves, "assignment_letter")])
     db = await watch(app, sim)
     await officer.send_text("9" * (ASSIGNMENT_LETTER_MAX + 1))
-    refusal = await officer.wait_for("terlalu panjang")
+    asked = moves[at(moves, "assignment_letter")].asked
+    refusal = await one_line_error(officer, "terlalu panjang", asked)
     assert refusal.text_or_caption.startswith(
         f"Nomor surat tugas terlalu panjang (maksimal {ASSIGNMENT_LETTER_MAX} karakter)"
     )
-    await officer.wait_for(moves[at(moves, "assignment_letter")].asked)
     await db.unchanged()
     # Exactly the limit is taken, and the form goes on.
     longest = replace(
