@@ -22,7 +22,6 @@ from telegram.warnings import PTBUserWarning
 from bot.app.context import BotContext, Handler
 from bot.core import callbacks
 from bot.core.callbacks import VisitTap
-from bot.core.fields import REASON_MAX, FieldError, FieldProblem, clean_text
 from bot.core.policy import Act, decides_for, may
 from bot.core.roles import StaffMember
 from bot.core.visits import Visit, VisitStatus
@@ -31,6 +30,7 @@ from bot.texts import approval as approval_texts
 from bot.texts import common as common_texts
 from bot.texts import staff as staff_texts
 from handlers.edits import drop_buttons, unless_unchanged
+from handlers.reasons import typed_reason
 
 
 class DenyStep(enum.IntEnum):
@@ -120,13 +120,12 @@ async def deny_reason(update: Update, context: BotContext) -> DenyStep | int:
     visit_id = context.user_state.get("deny_visit")
     if approver is None or visit_id is None:
         return ConversationHandler.END
-    try:
-        reason = clean_text(message.text or "", REASON_MAX)
-    except FieldError as exc:
-        too_long = exc.problem == FieldProblem.TOO_LONG
-        await message.reply_text(
-            approval_texts.DENY_REASON_TOO_LONG if too_long else approval_texts.DENY_REASON_TEXT
-        )
+    reason = await typed_reason(
+        message,
+        too_long=approval_texts.DENY_REASON_TOO_LONG,
+        not_text=approval_texts.DENY_REASON_TEXT,
+    )
+    if reason is None:
         return DenyStep.REASON
     context.user_state.pop("deny_visit", None)
     principal = _principal(context, approver)

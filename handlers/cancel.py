@@ -24,7 +24,6 @@ from telegram.warnings import PTBUserWarning
 from bot.app.context import BotContext, Handler
 from bot.core import callbacks
 from bot.core.callbacks import VisitTap
-from bot.core.fields import REASON_MAX, FieldError, FieldProblem, clean_text
 from bot.core.form import FORM
 from bot.core.policy import Act, may
 from bot.core.roles import StaffMember
@@ -33,6 +32,7 @@ from bot.flows import workflow
 from bot.texts import cancel as cancel_texts
 from bot.texts import common as common_texts
 from handlers import registration
+from handlers.reasons import typed_reason
 
 # A chat list stays short on a cheap phone; the rest are reached by typing their reference.
 LIST_MAX = 20
@@ -128,13 +128,10 @@ async def reason(update: Update, context: BotContext) -> CancelStep | int:
         return ConversationHandler.END
     if visit_id is None:
         return ConversationHandler.END
-    try:
-        text = clean_text(message.text or "", REASON_MAX)
-    except FieldError as exc:
-        too_long = exc.problem == FieldProblem.TOO_LONG
-        await message.reply_text(
-            cancel_texts.REASON_TOO_LONG if too_long else cancel_texts.REASON_TEXT
-        )
+    text = await typed_reason(
+        message, too_long=cancel_texts.REASON_TOO_LONG, not_text=cancel_texts.REASON_TEXT
+    )
+    if text is None:
         return CancelStep.REASON
     context.user_state.pop(_VISIT, None)
     result = await workflow.cancel(context.services, visit_id, officer, text)
