@@ -12,6 +12,10 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Locator, Page, Playwright, expect
 
+from bot.core.form import Act
+from bot.texts import form as form_texts
+from tests.flows import Visitor
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root, where Chromium's sandbox refuses to start
@@ -126,23 +130,14 @@ async def register(officer: PhoneView, sample: int, nik: str, name: str) -> None
         await start.click()
         await officer.wait_for("Selamat datang")
     await officer.menu("daftar")
-    await officer.wait_for("foto KTP")
-    await officer.attach_sample(sample)
-    await officer.wait_for("NIK")
-    await officer.send(nik)
-    await officer.wait_for("nama lengkap")
-    await officer.send(name)
-    await officer.wait_for("instansi")
-    await officer.send("PT Jaringan Nusantara")
-    await officer.wait_for("nomor surat tugas")
-    await officer.tap("Tidak ada surat tugas")
-    await officer.wait_for("nomor HP")
-    await officer.send("0812-3456-7890")
-    await officer.wait_for("keperluan")
-    await officer.tap("Pemeliharaan server")
-    await officer.wait_for("Berapa lama")
-    await officer.tap("30 mnt")
-    await officer.wait_for("Perangkat yang dibawa")
-    await officer.send("Laptop, kabel konsol")
-    summary = await officer.wait_for("Periksa data pengunjung")
+    # The form's shared step script (bot/texts/form.py), as the tests and the demo use it.
+    for move in Visitor(nik=nik, name=name).script():
+        await officer.wait_for(move.asked)
+        if move.act == Act.PHOTO:
+            await officer.attach_sample(sample)
+        elif move.act == Act.TAP:
+            await officer.tap(move.text)
+        else:
+            await officer.send(move.text)
+    summary = await officer.wait_for(form_texts.SUMMARY_TITLE)
     await expect(summary).to_contain_text(re.compile(name))
