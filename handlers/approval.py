@@ -22,7 +22,7 @@ from telegram.warnings import PTBUserWarning
 from bot.app.context import BotContext, Handler
 from bot.core import callbacks
 from bot.core.callbacks import VisitTap
-from bot.core.policy import Act, decides_for, may
+from bot.core.policy import Act, decides_for, may, registered
 from bot.core.roles import StaffMember
 from bot.core.visits import Visit, VisitStatus
 from bot.flows import workflow
@@ -55,6 +55,24 @@ def _approver(
     )
 
 
+async def _refuse(update: Update, context: BotContext, visit: Visit | None) -> None:
+    """Not allowed to decide: say why; a try on one's own request is audited (four eyes)."""
+    query = update.callback_query
+    assert query is not None
+    services = context.services
+    member = services.member(query.from_user.id)
+    principal = services.acting_for(member.user_id) if member else None
+    # Someone who could decide any other request, but registered this one.
+    if may(member, Act.DECIDE, acting_for=principal) and registered(member, visit):
+        assert visit is not None
+        await services.storage.audit.record(
+            services.now(), member.user_id, "decision_refused_own_request", visit.id
+        )
+        await query.answer(approval_texts.OWN_REQUEST, show_alert=True)
+        return
+    await query.answer(common_texts.ONLY_APPROVER, show_alert=True)
+
+
 def _principal(context: BotContext, approver: StaffMember) -> StaffMember | None:
     """Whose behalf a delegate decides on; stored with the decision (visits.decided_for)."""
     return decides_for(approver, context.services.acting_for(approver.user_id))
@@ -69,7 +87,7 @@ async def approve(update: Update, context: BotContext) -> None:
     visit = await context.services.storage.visits.get(tap.visit_id) if tap else None
     approver = _approver(update, context, visit)
     if approver is None:
-        await query.answer(common_texts.ONLY_APPROVER, show_alert=True)
+        await _refuse(update, context, visit)
         return
     if tap is None:
         await query.answer(common_texts.STALE_BUTTON, show_alert=True)
@@ -86,7 +104,7 @@ async def deny(update: Update, context: BotContext) -> DenyStep | int:
     tap = callbacks.parse_as(query.data, VisitTap)
     visit = await context.services.storage.visits.get(tap.visit_id) if tap else None
     if _approver(update, context, visit) is None:
-        await query.answer(common_texts.ONLY_APPROVER, show_alert=True)
+        await _refuse(update, context, visit)
         return ConversationHandler.END
     if visit is None or visit.status != VisitStatus.PENDING:
         await _answer(update, workflow.Result(workflow.Outcome.NOT_ALLOWED, visit), "")
@@ -116,8 +134,10 @@ async def deny_reason(update: Update, context: BotContext) -> DenyStep | int:
     """The reason typed after Tolak: decide now (unless someone else already did)."""
     message = update.effective_message
     assert message is not None
-    approver = _approver(update, context)
     visit_id = context.user_state.get("deny_visit")
+    visit = await context.services.storage.visits.get(visit_id) if visit_id else None
+    # Checked again on the visit: roles or a delegation may have changed since the tap.
+    approver = _approver(update, context, visit)
     if approver is None or visit_id is None:
         return ConversationHandler.END
     reason = await typed_reason(

@@ -61,15 +61,21 @@ def may(
 
     ``acting_for`` is the approver whose delegation ``member`` holds right now, if any:
     a delegate decides as their principal would. ``visit`` is where rules about the
-    request itself belong; the four-eyes rule would be one line here:
-    ``if act is Act.DECIDE and visit is not None and visit.officer_id == member.user_id``.
+    request itself belong: four eyes (ISO 27002 5.3, segregation of duties).
     """
     if member is None:
+        return False
+    if act is Act.DECIDE and registered(member, visit):
         return False
     if act is Act.DECIDE and decides_for(member, acting_for) is not None:
         return True
     allowed = _ALLOWED[act]
     return allowed is None or not allowed.isdisjoint(member.roles)
+
+
+def registered(member: StaffMember, visit: Visit | None) -> bool:
+    """Four eyes: whoever registered a request never decides it, not even as a delegate."""
+    return visit is not None and visit.officer_id == member.user_id
 
 
 def decides_for(member: StaffMember, acting_for: StaffMember | None) -> StaffMember | None:

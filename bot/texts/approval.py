@@ -68,3 +68,9 @@ def officer_denied(visit: Visit, decider: str) -> str:
         f"{escape(decider)}.\nAlasan: {escape(visit.deny_reason or '-')}\n"
         "Pengunjung tidak dapat masuk ruang server."
     )
+
+
+OWN_REQUEST = (
+    "Permintaan yang Anda daftarkan sendiri diputuskan oleh Kepala Seksi lain "
+    "(prinsip empat mata)."
+)

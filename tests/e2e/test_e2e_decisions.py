@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from bot.app.services import Services
+from bot.core.roles import Role
 from bot.core.visits import VisitStatus
 from simulator import BotApiSimulator
-from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER, STRANGER
+from tests.conftest import ADMIN, APPROVER, APPROVER2, ESCORT, OFFICER, STRANGER
 from tests.dbstate import watch
 from tests.flows import ktp_image, register
 
@@ -159,3 +160,24 @@ async def test_a_reason_that_is_no_reason_decides_nothing(
     assert (await only_visit(services)).status == VisitStatus.PENDING
     await approver.send_text("Tidak ada jadwal")  # the prompt is still waiting
     await approver.wait_for("Permintaan ditolak")
+
+
+async def test_four_eyes_the_registrant_never_decides_their_own_request(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    """An officer who is also a section head gets the card, but only another head decides."""
+    await services.storage.staff.set_roles(
+        OFFICER, frozenset({Role.OFFICER, Role.APPROVER}), ADMIN, services.now()
+    )
+    await services.refresh_staff()
+    await register(sim)
+    own = await card(sim, OFFICER)
+    db = await watch(app, sim)
+    for label in ("Setujui", "Tolak"):
+        tap = await sim.user(OFFICER).tap(label, own)
+        await sim.settle()
+        assert tap.answer is not None and "empat mata" in tap.answer.text, label
+    await db.unchanged(new_audit=["decision_refused_own_request"] * 2)
+    assert (await only_visit(services)).status == VisitStatus.PENDING  # type: ignore[attr-defined]
+    await sim.user(APPROVER).tap("Setujui", await card(sim))
+    await sim.user(OFFICER).wait_for("disetujui")
