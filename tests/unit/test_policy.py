@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import ast
-from datetime import UTC, datetime
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.core.policy import Act, decides_for, fixed_roles, may, registered
 from bot.core.roles import Role, StaffMember
-from bot.core.visits import Visit, VisitStatus
+from tests.unit.test_visits import PENDING
 
 ROOT = Path(__file__).resolve().parents[2]
 EVERYONE = frozenset(Role)
@@ -105,7 +105,7 @@ def test_every_act_is_asked_somewhere() -> None:
 
 def test_four_eyes_whoever_registered_a_request_never_decides_it() -> None:
     both = member(Role.OFFICER, Role.APPROVER, user_id=5)
-    own, other = _visit(officer_id=5), _visit(officer_id=6)
+    own, other = replace(PENDING, officer_id=5), replace(PENDING, officer_id=6)
     assert registered(both, own) and not registered(both, other)
     assert not may(both, Act.DECIDE, own)
     assert may(both, Act.DECIDE, other)
@@ -114,23 +114,3 @@ def test_four_eyes_whoever_registered_a_request_never_decides_it() -> None:
     assert not may(officer, Act.DECIDE, own, acting_for=boss)
     assert may(officer, Act.DECIDE, other, acting_for=boss)
     assert may(both, Act.CANCEL, own)
-
-
-def _visit(officer_id: int) -> Visit:
-    now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
-    return Visit(
-        id=1,
-        status=VisitStatus.PENDING,
-        visitor_id=1,
-        nik="3508015507900002",
-        name="Ayu Lestari",
-        organisation="PT A",
-        phone="081234567890",
-        purpose="Pemeliharaan server",
-        duration_minutes=30,
-        equipment="",
-        ktp_file_id="f",
-        officer_id=officer_id,
-        started_at=now,
-        submitted_at=now,
-    )
