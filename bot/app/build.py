@@ -81,6 +81,7 @@ def build_application(
         )
         .get_updates_request(HTTPXRequest(read_timeout=30))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     if config.base_url:
@@ -147,6 +148,8 @@ async def stop_polling(app: BotApp) -> None:
         await app.updater.stop()
     if app.running:
         await app.stop()
+    if app.post_stop is not None:
+        await app.post_stop(app)
     await app.shutdown()
     if app.post_shutdown is not None:
         await app.post_shutdown(app)
@@ -189,13 +192,21 @@ async def _post_init(app: BotApp) -> None:
     log.info("bot @%s ready, database %s", services.bot_username, services.config.database_path)
 
 
-async def _post_shutdown(app: BotApp) -> None:
+async def _post_stop(app: BotApp) -> None:
+    # The outbox stops while the bot's HTTP client is still open (shutdown() closes it),
+    # so a send in flight finishes instead of leaving a socket behind.
     services: Services = app.bot_data
     task = getattr(services, "delivery_task", None)
     if task is not None:
+        services.delivery_task = None
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def _post_shutdown(app: BotApp) -> None:
+    services: Services = app.bot_data
+    await _post_stop(app)  # a start that failed half-way never ran post_stop
     if getattr(services, "storage", None) is not None:
         await services.storage.close()
 

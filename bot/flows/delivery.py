@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300.0
 PARALLEL_CHATS = 16
+STOP_GRACE = 5.0  # seconds a send in flight may take to finish when the bot stops
 
 
 class Delivery:
@@ -50,7 +51,8 @@ class Delivery:
         """Until nothing is pending (for tests and the demo)."""
         self.kick()
         self._idle.clear()
-        await asyncio.wait_for(self._idle.wait(), timeout)
+        async with asyncio.timeout(timeout):
+            await self._idle.wait()
 
     async def run(self) -> None:
         """The worker loop; cancelled at shutdown. Each chat has at most one send in flight,
@@ -73,11 +75,20 @@ class Delivery:
                     self._idle.set()
                 waiting = [i.next_attempt_at for i in heads if i.chat_id not in inflight]
                 wait = min(waiting, default=now + 60) - now
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
+                # cancellation that arrives as the event is set (a kick() at shutdown), and
+                # the worker would then never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=max(0.01, min(wait, 60)))
+                    async with asyncio.timeout(max(0.01, min(wait, 60))):
+                        await self._wake.wait()
         finally:
-            for task in inflight.values():
-                task.cancel()
+            # Sends already on the wire may finish (a cut one would be sent again after a
+            # restart, a duplicate); whatever is still running after the grace is cut.
+            if inflight:
+                _, late = await asyncio.wait(list(inflight.values()), timeout=STOP_GRACE)
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
 
     def _done(
         self, inflight: dict[int, asyncio.Task[None]], chat_id: int, _task: asyncio.Task[None]

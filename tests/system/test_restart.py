@@ -189,3 +189,47 @@ async def test_deny_reason_and_undelivered_messages_survive_a_restart(
     finally:
         sim.faults = Faults()
         await stop_polling(app)  # type: ignore[arg-type]
+
+
+async def test_the_outbox_worker_stops_when_cancelled_as_it_is_woken(
+    sim: BotApiSimulator, config: Config, clock: FakeClock
+) -> None:
+    """A kick() and the stop in the same moment: the worker still stops (Python 3.11's
+    wait_for swallowed that cancellation and a restart hung for ever)."""
+    app = build_application(config, clock=clock, rate_limit=False)
+    await start_polling(app, poll_timeout=1)
+    try:
+        services = app.bot_data
+        await services.delivery.wait_idle()
+        task = services.delivery_task
+        services.delivery.kick()
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=5)
+        assert task in done
+    finally:
+        await stop_polling(app)
+
+
+async def test_a_card_on_the_wire_when_the_bot_stops_is_sent_once(
+    sim: BotApiSimulator, config: Config, clock: FakeClock
+) -> None:
+    """Stopping lets a send in flight finish and be recorded, so the restarted bot does not
+    send the section head the same card again."""
+    app = build_application(config, clock=clock, rate_limit=False, retry_base=0.05)
+    await start_polling(app, poll_timeout=1)
+    sim.faults = Faults(latency=2.0, methods={"sendPhoto"})  # the card is slow to go
+    try:
+        await register(sim)
+        app = await restart(app, config, clock)  # stops while the card is on the wire
+        sim.faults = Faults()
+        await app.bot_data.delivery.wait_idle()  # type: ignore[attr-defined]
+        await sim.settle()
+        cards = [
+            m
+            for m in sim.user(APPROVER).bot_messages
+            if "Permintaan akses ruang server" in m.text_or_caption
+        ]
+        assert len(cards) == 1
+    finally:
+        sim.faults = Faults()
+        await stop_polling(app)  # type: ignore[arg-type]
