@@ -20,6 +20,7 @@ from telegram.request import HTTPXRequest
 
 RETRY_STATUS = {500, 502, 503, 504}
 MAX_INLINE_RETRY_AFTER = 10.0  # longer waits are left to the outbox
+MAX_BACKOFF = 4.0  # between attempts; someone is waiting for an answer
 _TRUE = json.dumps({"ok": True, "result": True}).encode()
 # What Telegram says when a retried call finds that the first attempt did arrive.
 _ALREADY_DONE = re.compile(rb"message is not modified|query ID is invalid")
@@ -55,7 +56,8 @@ class RetryingRequest(HTTPXRequest):
                         continue
                 if code not in RETRY_STATUS or last:
                     return code, payload
-            await asyncio.sleep(self._retry_base * 2**attempt * random.uniform(0.5, 1.0))
+            backoff = min(MAX_BACKOFF, self._retry_base * 2**attempt)
+            await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
         raise AssertionError("unreachable")
 
 
