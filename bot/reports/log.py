@@ -247,6 +247,21 @@ def _local(moment: datetime | None, tz: tzinfo) -> datetime | None:
     return None if moment is None else moment.astimezone(tz)
 
 
+# A spreadsheet reads a cell that starts with one of these as a formula (or, for tab and CR,
+# may shift it into one): a visitor named =HYPERLINK("http://...") would become a live link
+# that sends the neighbouring cells away (OWASP "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading apostrophe before a formula start.
+
+    The apostrophe is what Excel and LibreOffice themselves put before text that looks like
+    a formula; the rest of the value is unchanged, so it stays readable.
+    """
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def text_cells(row: LogRow, *, short_times: bool = False) -> list[str]:
     """The row as text, column by column (CSV, PDF).
 

