@@ -170,6 +170,7 @@ def config_text(base_url: str, base_file_url: str, staff: list[tuple[int, str, s
         f'signing_secret = "{secrets.token_urlsafe(32)}"',
         # A Fernet key: 32 random bytes, url-safe base64.
         f'encryption_key = "{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}"',
+        f'audit_key = "{secrets.token_urlsafe(32)}"',
     ]
     for user_id, name, role in staff:
         lines += ["[[staff]]", f"id = {user_id}", f'name = "{name}"', f'roles = ["{role}"]']

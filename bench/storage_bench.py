@@ -31,6 +31,10 @@ try:
     from storage.audit import GENESIS_HASH, audit_hash
 except ImportError:  # a commit from before the repositories (storage.db had the chain)
     from storage.db import GENESIS_HASH, audit_hash  # type: ignore[attr-defined,no-redef]
+try:
+    from storage.audit import keyed_hash
+except ImportError:  # a commit from before the audit key: the chain was unkeyed
+    keyed_hash = None  # type: ignore[assignment]  # (marks the missing function)
 
 if TYPE_CHECKING:
     from bench.report import Results
@@ -54,7 +58,9 @@ async def open_storage(config: Config) -> Storage:
     from storage.crypto import Cipher  # type: ignore[import-not-found]
 
     cipher = Cipher(config.encryption_key, config.signing_secret)  # type: ignore[attr-defined]
-    return await Storage.open(config.database_path, cipher)  # type: ignore[call-arg]
+    if "audit_key" not in inspect.signature(Storage.open).parameters:
+        return await Storage.open(config.database_path, cipher)  # type: ignore[call-arg]
+    return await Storage.open(config.database_path, cipher, config.audit_key)
 
 
 async def seed(config_path: Path, count: int, pending: int = PENDING) -> float:
@@ -213,7 +219,11 @@ class Seeder:
     ) -> None:
         # The same chain as AuditLog.append writes, so a verifier accepts the seeded log.
         fields = (_ts(at), actor, action, visit_id, source, target, "")
-        digest = audit_hash(self.prev_hash, fields)
+        key = getattr(self.config, "audit_key", None)
+        if keyed_hash is not None and key is not None:
+            digest = keyed_hash(key, self.prev_hash, fields)
+        else:
+            digest = audit_hash(self.prev_hash, fields)
         self.rows["audit_events"].append(
             dict(
                 zip(

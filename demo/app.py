@@ -44,6 +44,7 @@ data_dir = "."
 [security]
 signing_secret = "{secret}"
 encryption_key = "{key}"
+audit_key = "{audit_key}"
 
 [[staff]]
 id = {officer}
@@ -110,6 +111,7 @@ class DemoBot:
                 base_file_url=f"{local}/file/bot",
                 secret=secrets.token_urlsafe(32),
                 key=generate_key(),
+                audit_key=secrets.token_urlsafe(32),
                 officer=OFFICER,
                 approver=APPROVER,
                 escort=ESCORT,

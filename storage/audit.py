@@ -1,15 +1,28 @@
 """The audit log: append-only, hash-chained events, and the check of that chain.
 
-Each event stores the hash of the one before it and a hash over its own fields, so
-walking the rows in order (``python -m bot audit verify``) finds the first one that was
+Each event stores the hash of the one before it and an HMAC-SHA256 over that hash and its
+own fields, keyed with the audit key (``security.audit_key``, kept outside the database).
+Walking the rows in order (``python -m bot audit verify``) finds the first one that was
 edited (its hash no longer matches its fields), removed or inserted (the link to the
-previous row breaks, or the ids jump). Removing the newest rows leaves a shorter chain
-that still verifies; compare the head hash printed by a previous run, kept elsewhere.
+previous row breaks, or the ids jump). Without the key nobody can recompute the chain, so
+dropping the append-only triggers, editing a row and rehashing is caught.
+
+Removing the newest rows leaves a shorter chain that still verifies, and whoever holds the
+key could rewrite it whole; so the head hash is anchored outside the database: the daily
+review sends it to the approvers and records an ``audit_anchor`` event, and
+``audit verify --anchor HASH`` proves that nothing up to that head changed.
+
+Databases from before the key hold a plain SHA-256 chain. The first open with a key does
+not rewrite it: it appends one keyed ``audit_rekeyed`` event whose previous hash is the old
+head, and verify checks the old part with the old formula up to that event, and the keyed
+formula from it on.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +34,8 @@ from storage.base import Database, ts
 from storage.outbox import Outbox, OutboxItem
 
 GENESIS_HASH = "0" * 64
+REKEYED = "audit_rekeyed"  # links a chain from before the audit key into the keyed chain
+ANCHOR = "audit_anchor"  # a head hash that was sent out of the database (the daily review)
 
 _FIELDS = ("at", "actor_id", "action", "visit_id", "from_status", "to_status", "detail")
 _SELECT = f"SELECT id, {', '.join(_FIELDS)}, prev_hash, hash FROM audit_events"
@@ -55,18 +70,29 @@ def _event(row: aiosqlite.Row) -> AuditEvent:
     )
 
 
+def _payload(prev_hash: str, fields: Sequence[object]) -> bytes:
+    return "\x1f".join([prev_hash, *("" if f is None else str(f) for f in fields)]).encode()
+
+
 def audit_hash(prev_hash: str, fields: Sequence[object]) -> str:
-    """Chain link: sha256 over the previous hash and this event's fields."""
-    payload = "\x1f".join([prev_hash, *("" if f is None else str(f) for f in fields)])
-    return hashlib.sha256(payload.encode()).hexdigest()
+    """The unkeyed link of databases from before the audit key: anyone can recompute it."""
+    return hashlib.sha256(_payload(prev_hash, fields)).hexdigest()
+
+
+def keyed_hash(key: bytes, prev_hash: str, fields: Sequence[object]) -> str:
+    """Chain link: HMAC-SHA256 with the audit key over the previous hash and the fields."""
+    return hmac.new(key, _payload(prev_hash, fields), hashlib.sha256).hexdigest()
 
 
 class AuditLog:
     """Appends happen inside the caller's transaction, next to the change they record."""
 
-    def __init__(self, database: Database, outbox: Outbox) -> None:
+    def __init__(self, database: Database, outbox: Outbox, key: bytes) -> None:
+        if not key:
+            raise ValueError("the audit chain needs a key")
         self._database = database
         self._outbox = outbox
+        self._key = key
 
     async def append(
         self,
@@ -87,8 +113,39 @@ class AuditLog:
         await db.execute(
             "INSERT INTO audit_events (at, actor_id, action, visit_id, from_status, to_status,"
             " detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*fields, prev, audit_hash(prev, fields)),
+            (*fields, prev, keyed_hash(self._key, prev, fields)),
         )
+
+    async def link_unkeyed(self, at: datetime) -> bool:
+        """Once, on a database from before the audit key: link its chain into the keyed one.
+
+        Nothing old is rewritten. The head is left alone when it is keyed already, or when it
+        matches neither formula (a broken chain is for ``verify`` to report, not to bless).
+        """
+        async with self._database.transaction() as db:
+            async with db.execute(_SELECT + " ORDER BY id DESC LIMIT 1") as cur:
+                head = await cur.fetchone()
+            if head is None:
+                return False
+            fields = tuple(head[name] for name in _FIELDS)
+            if keyed_hash(self._key, head["prev_hash"], fields) == head["hash"]:
+                return False
+            if audit_hash(head["prev_hash"], fields) != head["hash"]:
+                return False
+            detail = (
+                f"unkeyed chain of {head['id']} events, head {head['hash']},"
+                " linked into the keyed chain"
+            )
+            await self.append(db, at, None, REKEYED, detail=detail)
+        return True
+
+    async def head(self) -> str:
+        """The newest event's hash (the chain's fingerprint), or the genesis hash."""
+        async with self._database.connection.execute(
+            "SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1"
+        ) as cur:
+            row = await cur.fetchone()
+        return str(row["hash"]) if row else GENESIS_HASH
 
     async def record(
         self,
@@ -137,49 +194,117 @@ class AuditLog:
 
 @dataclass(frozen=True)
 class ChainReport:
-    count: int
-    head: str  # the last event's hash: the chain's fingerprint, to keep elsewhere
+    count: int  # events that verify, from the first
+    head: str  # the last good event's hash: the chain's fingerprint, to keep elsewhere
     broken_at: int | None = None  # id of the first event that does not verify
     problem: str = ""
+    keyed_from: int | None = None  # id of the first keyed event (1 on a database born keyed)
+    anchor_at: int | None = None  # id of the event whose hash is the anchor asked for
 
     @property
     def ok(self) -> bool:
         return self.broken_at is None
 
 
-async def verify(path: Path) -> ChainReport:
-    """Walk the chain in the database at ``path`` (which must exist), opened read-only."""
-    async with aiosqlite.connect(f"{path.as_uri()}?mode=ro", uri=True) as db:
-        db.row_factory = aiosqlite.Row
-        rows = list(await db.execute_fetchall(_SELECT + " ORDER BY id"))
-    prev, prev_id = GENESIS_HASH, 0
+class AuditError(Exception):
+    """The chain cannot be checked at all (no such database, not an access log)."""
+
+
+async def verify(path: Path, key: bytes, anchor: str | None = None) -> ChainReport:
+    """Walk the chain in the database at ``path``, opened read-only.
+
+    With ``anchor`` (a head hash kept outside the database), the report says at which
+    event that head is (``anchor_at``), or None when no intact event has that hash: the
+    events up to it were changed, or the hash never was a head of this chain.
+    """
+    try:
+        async with aiosqlite.connect(f"{path.as_uri()}?mode=ro", uri=True) as db:
+            db.row_factory = aiosqlite.Row
+            rows = list(await db.execute_fetchall(_SELECT + " ORDER BY id"))
+    except sqlite3.Error as exc:
+        raise AuditError(f"cannot read the audit log in {path} ({exc})") from None
+    return _walk(rows, key, anchor)
+
+
+def _walk(rows: Sequence[aiosqlite.Row], key: bytes, anchor: str | None) -> ChainReport:
+    rekeyed = [i for i, row in enumerate(rows) if row["action"] == REKEYED]
+    # Rows before the re-key event carry the old, unkeyed hash; from it on, the keyed one.
+    boundary = rekeyed[0] if rekeyed else 0
+    legacy = False
+    if boundary < len(rows) and not any(_self_keyed(key, r) for r in rows[boundary:]):
+        if not all(_self_unkeyed(r) for r in rows[boundary:]):
+            return ChainReport(
+                boundary,
+                rows[boundary]["prev_hash"],
+                rows[boundary]["id"],
+                "no event matches the audit key: the configured key is wrong"
+                " (or every keyed event was rewritten)",
+            )
+        if not rekeyed:
+            # A chain from before the key that no keyed version has opened yet.
+            boundary, legacy = len(rows), True
+    prev, prev_id, anchor_at = GENESIS_HASH, 0, None
+
+    def broken(count: int, event_id: int, problem: str) -> ChainReport:
+        return ChainReport(count, prev, event_id, problem, _keyed_from(rows, boundary), anchor_at)
+
     for count, row in enumerate(rows):
         event_id, stored_prev, stored_hash = row["id"], row["prev_hash"], row["hash"]
         fields = tuple(row[name] for name in _FIELDS)
         if event_id != prev_id + 1:
-            return ChainReport(
-                count,
-                prev,
-                event_id,
-                f"ids jump from {prev_id} to {event_id}: event(s) removed",
+            return broken(
+                count, event_id, f"ids jump from {prev_id} to {event_id}: event(s) removed"
             )
         if stored_prev != prev:
-            return ChainReport(
+            return broken(
                 count,
-                prev,
                 event_id,
                 f"prev_hash {stored_prev[:12]}... is not the hash of event {prev_id}"
                 f" ({prev[:12]}...): an event before it was changed, removed or inserted",
             )
-        if audit_hash(stored_prev, fields) != stored_hash:
-            return ChainReport(
+        if count < boundary:
+            if audit_hash(stored_prev, fields) != stored_hash:
+                return broken(
+                    count, event_id, f"its fields do not match its hash: {_edited(fields)}"
+                )
+        elif not _self_keyed(key, row):
+            how = "without the audit key" if _self_unkeyed(row) else "edited"
+            return broken(
                 count,
-                prev,
                 event_id,
-                f"its fields do not match its hash: the row was edited (now: {_describe(fields)})",
+                f"its fields do not match its keyed hash ({how}): {_edited(fields)}",
             )
+        elif count > boundary and row["action"] == REKEYED:
+            return broken(count, event_id, "a second re-key event: the chain was re-linked")
         prev, prev_id = stored_hash, event_id
-    return ChainReport(len(rows), prev)
+        if stored_hash == anchor:
+            anchor_at = event_id
+    if legacy:
+        return broken(
+            len(rows),
+            rows[0]["id"],
+            "the chain was written without the audit key (by a version before it):"
+            " start the bot once, so it links the chain into the keyed one",
+        )
+    return ChainReport(len(rows), prev, None, "", _keyed_from(rows, boundary), anchor_at)
+
+
+def _edited(fields: tuple[object, ...]) -> str:
+    return f"the row was edited or rehashed (now: {_describe(fields)})"
+
+
+def _self_unkeyed(row: aiosqlite.Row) -> bool:
+    stored: str = row["hash"]
+    return audit_hash(row["prev_hash"], tuple(row[name] for name in _FIELDS)) == stored
+
+
+def _self_keyed(key: bytes, row: aiosqlite.Row) -> bool:
+    fields = tuple(row[name] for name in _FIELDS)
+    return hmac.compare_digest(keyed_hash(key, row["prev_hash"], fields), row["hash"])
+
+
+def _keyed_from(rows: Sequence[aiosqlite.Row], boundary: int) -> int | None:
+    return int(rows[boundary]["id"]) if boundary < len(rows) else None
 
 
 def _describe(fields: tuple[object, ...]) -> str:

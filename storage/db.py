@@ -5,6 +5,7 @@ storage/; nothing here imports Telegram.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
@@ -25,10 +26,10 @@ from storage.visits import Visits
 class Storage:
     """The bot's database: ``storage.visits``, ``storage.audit``, ``storage.outbox``, ..."""
 
-    def __init__(self, connection: aiosqlite.Connection, cipher: Cipher) -> None:
+    def __init__(self, connection: aiosqlite.Connection, cipher: Cipher, audit_key: bytes) -> None:
         self.database = Database(connection, cipher)
         self.outbox = Outbox(self.database)
-        self.audit = AuditLog(self.database, self.outbox)
+        self.audit = AuditLog(self.database, self.outbox, audit_key)
         self.visits = Visits(self.database, self.audit, self.outbox)
         self.staff = Staff(self.database, self.audit)
         self.deadlines = Deadlines(self.database, self.outbox)
@@ -37,7 +38,8 @@ class Storage:
         self.conversations = Conversations(self.database)
 
     @classmethod
-    async def open(cls, path: Path | str, cipher: Cipher) -> Storage:
+    async def open(cls, path: Path | str, cipher: Cipher, audit_key: bytes) -> Storage:
+        """Open (creating and migrating) the database; ``audit_key`` keys the audit chain."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path, isolation_level=None)
@@ -50,7 +52,10 @@ class Storage:
         await db.execute("PRAGMA secure_delete=ON")
         await migrate(db)
         await encrypt_plain_niks(db, cipher)
-        return cls(db, cipher)
+        storage = cls(db, cipher, audit_key)
+        # A chain from before the audit key is linked into the keyed one, never rewritten.
+        await storage.audit.link_unkeyed(datetime.now(UTC))
+        return storage
 
     @property
     def cipher(self) -> Cipher:

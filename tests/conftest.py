@@ -23,6 +23,7 @@ TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuv"
 BOT_USERNAME = "AksesServerBot"
 SECRET = b"test-signing-secret-0123456789abcdef"
 KEY = b"YWtzZXMtdGVzdC1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="  # a Fernet key (32 bytes, base64)
+AUDIT_KEY = b"test-audit-key-of-the-hmac-chain-0123456789"
 
 OFFICER, APPROVER, APPROVER2, ESCORT, ADMIN, STRANGER = 1001, 2001, 2002, 3001, 4001, 9001
 STAFF = (
@@ -71,6 +72,7 @@ def config(tmp_path: Path, sim: BotApiSimulator) -> Config:
         data_dir=tmp_path / "data",
         staff=STAFF,
         encryption_key=KEY,
+        audit_key=AUDIT_KEY,
         base_url=sim.base_url,
         base_file_url=sim.base_file_url,
     )

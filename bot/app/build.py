@@ -157,7 +157,7 @@ async def stop_polling(app: BotApp) -> None:
 
 async def _open_storage(config: Config) -> Storage:
     cipher = Cipher(config.encryption_key, config.signing_secret)
-    return await Storage.open(config.database_path, cipher)
+    return await Storage.open(config.database_path, cipher, config.audit_key)
 
 
 async def _post_init(app: BotApp) -> None:

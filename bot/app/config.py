@@ -1,7 +1,8 @@
 """Configuration: config.toml into frozen dataclasses, validated once at start.
 
 Secrets may come from the environment instead of the file: ``BOT_TOKEN``,
-``AKSES_SIGNING_SECRET`` and ``AKSES_ENCRYPTION_KEY`` override the file's values.
+``AKSES_SIGNING_SECRET``, ``AKSES_ENCRYPTION_KEY`` and ``AKSES_AUDIT_KEY`` override the
+file's values.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Config:
     data_dir: Path
     staff: tuple[StaffMember, ...]
     encryption_key: bytes = field(repr=False)
+    audit_key: bytes = field(repr=False)  # keys the audit chain's HMAC (storage/audit.py)
     base_url: str | None = None
     base_file_url: str | None = None
     office_name: str = badge_texts.DEFAULT_OFFICE
@@ -133,6 +135,8 @@ def parse_config(
             "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
         ) from None
 
+    audit_key = _audit_key(security, env, secret, key_text)
+
     storage = _table(raw, "storage")
     data_dir = Path(_str(storage, "storage.data_dir", "data_dir", required=False) or "data")
     if not data_dir.is_absolute():
@@ -160,6 +164,7 @@ def parse_config(
         data_dir=data_dir,
         staff=staff,
         encryption_key=encryption_key,
+        audit_key=audit_key,
         base_url=base_url,
         base_file_url=base_file_url or None,
         office_name=_str(office, "office.name", "name", required=False) or Config.office_name,
@@ -174,6 +179,40 @@ def parse_config(
         daily_review_time=_clock_time(_table(raw, "reports"), "reports.daily_review_time"),
         source=source,
     )
+
+
+# --- The audit key and the example staff ids (issue 10) ----------------------------------
+
+AUDIT_KEY_ENV = "AKSES_AUDIT_KEY"
+
+# The ids config.example.toml shows (and the escalation example). They are not anybody of
+# this office's: a config that still lists one would give a stranger's account a role.
+EXAMPLE_STAFF_IDS = frozenset({111111111, 222222222, 333333333, 444444444})
+
+
+def _audit_key(security: dict[str, Any], env: dict[str, str], secret: str, key: str) -> bytes:
+    """A secret of its own: a copy of another key would let whoever holds that one (or a
+    database backup encrypted with it) rewrite the audit chain."""
+    text = env.get(AUDIT_KEY_ENV) or _str(
+        security, "security.audit_key", "audit_key", required=False
+    )
+    if len(text) < MIN_SECRET_LEN:
+        raise ConfigError(
+            f"security.audit_key must be at least {MIN_SECRET_LEN} characters "
+            f"(or set {AUDIT_KEY_ENV}); generate one with: python -c "
+            "'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    if text in (secret, key):
+        raise ConfigError(
+            "security.audit_key must differ from the signing secret and the encryption key"
+        )
+    return text.encode()
+
+
+def example_staff_ids(config: Config) -> list[int]:
+    """Staff (and backup approver) ids copied from config.example.toml, in config order."""
+    ids = [m.user_id for m in config.staff] + list(config.backup_approvers)
+    return list(dict.fromkeys(i for i in ids if i in EXAMPLE_STAFF_IDS))
 
 
 def _privacy(table: dict[str, Any]) -> Privacy:

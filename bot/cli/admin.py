@@ -1,4 +1,4 @@
-"""Admin commands: ``python -m bot privacy export|erase NIK`` and ``python -m bot audit verify``.
+"""Admin commands: ``python -m bot privacy export|erase NIK``, ``python -m bot audit verify|head``.
 
 Each opens the database of the given config (the bot may keep running: SQLite in WAL
 mode serialises the writes). Export and erasure are recorded in the audit log with the
@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     checks = log.add_subparsers(dest="action", required=True)
     verify = checks.add_parser("verify", help="walk the hash chain, report the first broken link")
     verify.add_argument("--config", type=Path, default=Path("config.toml"))
+    verify.add_argument(
+        "--anchor",
+        metavar="HASH",
+        help="a head hash kept outside the database (the daily review sends one): prove"
+        " that nothing up to it changed",
+    )
+    head = checks.add_parser("head", help="print the head hash of the intact chain")
+    head.add_argument("--config", type=Path, default=Path("config.toml"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,7 +64,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"no database at {config.database_path}", file=sys.stderr)
         return 2
     if args.command == "audit":
-        return asyncio.run(_verify(config))
+        anchor = getattr(args, "anchor", None)
+        if anchor is not None and not _HASH.fullmatch(anchor.strip().lower()):
+            print("--anchor must be a head hash: 64 hexadecimal characters", file=sys.stderr)
+            return 2
+        anchor = anchor.strip().lower() if anchor else None
+        return asyncio.run(_verify(config, anchor, head_only=args.action == "head"))
     if args.action == "export":
         return asyncio.run(_export(config, nik, args.out))
     if not args.yes and not _confirmed(nik):
@@ -74,7 +88,9 @@ def _confirmed(nik: str) -> bool:
 
 async def _open(config: Config) -> Storage:
     return await Storage.open(
-        config.database_path, Cipher(config.encryption_key, config.signing_secret)
+        config.database_path,
+        Cipher(config.encryption_key, config.signing_secret),
+        config.audit_key,
     )
 
 
@@ -112,13 +128,36 @@ async def _erase(config: Config, nik: str) -> int:
     return 0
 
 
-async def _verify(config: Config) -> int:
-    report = await audit.verify(config.database_path.resolve())
-    if report.ok:
-        print(f"OK: {report.count} audit events, chain intact. Head hash: {report.head}")
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+async def _verify(config: Config, anchor: str | None, *, head_only: bool = False) -> int:
+    try:
+        report = await audit.verify(config.database_path.resolve(), config.audit_key, anchor)
+    except audit.AuditError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if not report.ok:
+        print(
+            f"BROKEN at event {report.broken_at} (after {report.count} good events):"
+            f" {report.problem}",
+            file=sys.stderr,
+        )
+        if anchor is not None and report.anchor_at is not None:
+            print(f"The anchored head is event {report.anchor_at}: up to it nothing changed.")
+        return 1
+    if head_only:
+        print(report.head)
         return 0
-    print(
-        f"BROKEN at event {report.broken_at} (after {report.count} good events): {report.problem}",
-        file=sys.stderr,
-    )
-    return 1
+    print(f"OK: {report.count} audit events, chain intact. Head hash: {report.head}")
+    if anchor is None:
+        return 0
+    if report.anchor_at is None:
+        print(
+            f"ANCHOR NOT FOUND: no event of the intact chain has the hash {anchor}: the events"
+            " up to that head were changed or removed (or the hash is not from this database)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Anchor found at event {report.anchor_at}: nothing up to that head changed.")
+    return 0

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.app import logsafe
-from bot.app.config import ConfigError, load_config
+from bot.app.config import ConfigError, example_staff_ids, load_config
 from bot.cli import admin
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,17 @@ def _run(path: Path) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    logsafe.protect(config.token, config.signing_secret, config.encryption_key)
+    # Refused, not warned about: an example id may be a stranger's real account, and a
+    # warning scrolls by while the stranger holds a role.
+    if examples := example_staff_ids(config):
+        listed = ", ".join(str(i) for i in examples)
+        print(
+            f"Configuration error: staff ids {listed} are the examples from "
+            "config.example.toml; put the real Telegram ids of your staff instead",
+            file=sys.stderr,
+        )
+        return 2
+    logsafe.protect(config.token, config.signing_secret, config.encryption_key, config.audit_key)
     warn_if_readable(path)
     from bot.app.build import ALLOWED_UPDATES, build_application
 

@@ -16,7 +16,9 @@ from bot.app.services import Services
 from bot.core.roles import Role
 from bot.core.standards import breaches, decision_deadline
 from bot.core.visits import Visit, VisitStatus
+from bot.texts import audit as audit_texts
 from bot.texts import standards as standards_texts
+from storage import audit
 from storage.deadlines import DeadlineMarks, Deadlines
 from storage.outbox import OutboxItem
 
@@ -157,14 +159,22 @@ async def daily_review(services: Services, *, catch_up: bool = False) -> bool:
     late = [(v, found) for v in visits if (found := breaches(v, config.standards, now))]
     inside = await services.storage.visits.with_status(VisitStatus.INSIDE)
     pending = await services.storage.visits.with_status(VisitStatus.PENDING)
+    # The audit chain's head leaves the database with the review (an anchor: a later
+    # rewrite of anything up to it, even with the audit key, no longer finds this hash).
+    head = await services.storage.audit.head()
     text = standards_texts.daily_review(
         start.astimezone(tz).date(), visits, late, inside, pending, now, tz
     )
+    text += "\n\n" + audit_texts.anchor_note(head)
     key = f"review:{today.isoformat()}"
     messages = [
         OutboxItem(f"{key}:{a.user_id}", "text", a.user_id, payload={"text": text})
         for a in services.with_role(Role.APPROVER)
     ]
     sent = await store.record_review(today, now, messages)
+    if sent:
+        # After the review is queued: a crash in between loses only this record, and the
+        # head sent stays a valid anchor (it was the head when the review was written).
+        await services.storage.audit.record(now, None, audit.ANCHOR, detail=f"head {head}")
     services.delivery.kick()
     return sent

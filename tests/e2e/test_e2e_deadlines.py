@@ -18,6 +18,7 @@ from bot.core.roles import Role, StaffMember
 from bot.core.visits import VisitStatus
 from bot.flows import deadlines
 from simulator import BotApiSimulator
+from storage import audit
 from tests.conftest import APPROVER, APPROVER2, ESCORT, KEY, OFFICER, FakeClock
 from tests.flows import NIK_MAN, Visitor, approve, badge_link, register, scan
 
@@ -108,7 +109,7 @@ async def test_overstay_alert_repeats_until_check_out(
 
 
 async def test_daily_review_lists_yesterday_breaches_inside_and_pending(
-    sim: BotApiSimulator, app: Any, clock: FakeClock
+    sim: BotApiSimulator, app: Any, clock: FakeClock, config: Config
 ) -> None:
     await register(sim)
     await approve(sim)
@@ -118,6 +119,8 @@ async def test_daily_review_lists_yesterday_breaches_inside_and_pending(
     await escort.wait_for("MASUK tercatat")
     await register(sim, Visitor(nik=NIK_MAN, name="Bagus Santoso", organisation="CV Data"))
     clock.now = datetime(2026, 11, 29, 0, 30, tzinfo=UTC)  # 07:30 WIB the next day
+    storage = app.bot_data.storage
+    head = await storage.audit.head()
     await run_job(app, "review_job")
     await run_job(app, "review_job")
     for approver in (APPROVER, APPROVER2, BACKUP):
@@ -127,6 +130,12 @@ async def test_daily_review_lists_yesterday_breaches_inside_and_pending(
         assert "Pelanggaran standar waktu: 2" in review  # a 22-hour visit, a 22-hour wait
         assert "&gt; 30 mnt" not in review and "> 30 mnt" in review and "> 10 mnt" in review
         assert "Masih di ruang server: 1" in review and "Menunggu keputusan: 1" in review
+        assert head in review  # the audit chain's head leaves the database
+    # ... and the log records that it did: the anchor proves everything up to that head.
+    (anchor,) = [e for e in await storage.audit.events() if e.action == audit.ANCHOR]
+    assert anchor.detail == f"head {head}" and anchor.prev_hash == head
+    report = await audit.verify(config.database_path, config.audit_key, anchor=head)
+    assert report.ok and report.anchor_at == anchor.id - 1
 
 
 async def restart(app: Any, config: Config, clock: FakeClock) -> Any:
@@ -164,7 +173,11 @@ async def test_deadlines_and_the_review_survive_a_restart(
 
 BASE: dict[str, Any] = {
     "telegram": {"token": "123:abc"},
-    "security": {"signing_secret": "x" * 40, "encryption_key": KEY.decode()},
+    "security": {
+        "signing_secret": "x" * 40,
+        "encryption_key": KEY.decode(),
+        "audit_key": "a" * 40,
+    },
     "staff": [
         {"id": 5, "name": "Budi", "roles": ["approver"]},
         {"id": 6, "name": "Joko", "roles": ["approver"]},

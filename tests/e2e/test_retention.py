@@ -81,7 +81,7 @@ async def test_purge_runs_at_start_and_its_schedule_lives_in_the_database(
         await asyncio.sleep(0.05)
     assert await purges(services) == ["ktp_deleted=0 visits_anonymized=0 visitors_deleted=0"]
     # A restart (another connection to the same file) knows today's purge is done ...
-    again = await Storage.open(config.database_path, services.storage.cipher)
+    again = await Storage.open(config.database_path, services.storage.cipher, config.audit_key)
     try:
         assert await privacy.purge_if_due(again, config, clock()) is None
         clock.advance(days=1)

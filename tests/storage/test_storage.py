@@ -13,13 +13,13 @@ import pytest
 from bot.core import visits as lifecycle
 from bot.core.roles import Role, mask_of, roles_named, roles_of
 from bot.core.visits import InvalidTransition, Visit, VisitDraft, VisitStatus
-from storage.audit import GENESIS_HASH, audit_hash
+from storage.audit import GENESIS_HASH, keyed_hash
 from storage.crypto import Cipher
 from storage.db import Storage
 from storage.migrations import MIGRATIONS
 from storage.outbox import OutboxItem
 from storage.visits import BadgeHashes
-from tests.conftest import KEY, SECRET
+from tests.conftest import AUDIT_KEY, KEY, SECRET
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 CIPHER = Cipher(KEY, SECRET)
@@ -52,7 +52,7 @@ async def deny(store: Storage, visit: Visit, approver: int, reason: str) -> Visi
 
 @pytest.fixture
 async def store(tmp_path: Path):
-    storage = await Storage.open(tmp_path / "t.sqlite3", CIPHER)
+    storage = await Storage.open(tmp_path / "t.sqlite3", CIPHER, AUDIT_KEY)
     yield storage
     await storage.close()
 
@@ -186,7 +186,7 @@ async def test_audit_events_are_chained_and_append_only(store: Storage, tmp_path
             event.detail,
         )
         assert event.prev_hash == prev
-        assert event.hash == audit_hash(prev, fields)
+        assert event.hash == keyed_hash(AUDIT_KEY, prev, fields)
         prev = event.hash
     raw = sqlite3.connect(tmp_path / "t.sqlite3")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
@@ -199,7 +199,7 @@ async def test_audit_events_are_chained_and_append_only(store: Storage, tmp_path
 async def test_migrations_run_once_and_set_user_version(tmp_path: Path) -> None:
     path = tmp_path / "m.sqlite3"
     for _ in range(2):
-        storage = await Storage.open(path, CIPHER)
+        storage = await Storage.open(path, CIPHER, AUDIT_KEY)
         await storage.close()
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA user_version").fetchone()[0] == max(MIGRATIONS)
@@ -256,7 +256,7 @@ async def test_every_earlier_schema_migrates_to_the_current_one(
 ) -> None:
     path = tmp_path / f"v{version}.sqlite3"
     _schema_at(path, version)
-    storage = await Storage.open(path, CIPHER)
+    storage = await Storage.open(path, CIPHER, AUDIT_KEY)
     try:
         if version >= 1:
             # Migration 8: a visit from before the form asked for a letter has none.

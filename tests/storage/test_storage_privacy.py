@@ -16,7 +16,7 @@ from storage import privacy as store
 from storage.crypto import Cipher, InvalidToken
 from storage.db import Storage
 from storage.migrations import MIGRATIONS
-from tests.conftest import KEY, SECRET
+from tests.conftest import AUDIT_KEY, KEY, SECRET
 from tests.storage.test_storage import CIPHER, DRAFT, NOW, approve, deny
 
 OTHER_KEY = b"b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktMzI="
@@ -37,7 +37,7 @@ def path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def store_(path: Path):  # type: ignore[no-untyped-def]
-    storage = await Storage.open(path, CIPHER)
+    storage = await Storage.open(path, CIPHER, AUDIT_KEY)
     yield storage
     await storage.close()
 
@@ -58,10 +58,10 @@ async def test_nik_is_hashed_and_encrypted_never_in_the_file(store_: Storage, pa
 
 
 async def test_the_wrong_key_reads_nothing(path: Path) -> None:
-    storage = await Storage.open(path, CIPHER)
+    storage = await Storage.open(path, CIPHER, AUDIT_KEY)
     visit = await storage.visits.submit(DRAFT, 1001, NOW)
     await storage.close()
-    wrong = await Storage.open(path, Cipher(OTHER_KEY, SECRET))
+    wrong = await Storage.open(path, Cipher(OTHER_KEY, SECRET), AUDIT_KEY)
     try:
         with pytest.raises(InvalidToken):
             await wrong.visits.get(visit.id)
@@ -93,7 +93,7 @@ def make_version_2(path: Path) -> None:
 
 async def test_migration_3_encrypts_existing_niks_once(path: Path) -> None:
     make_version_2(path)
-    storage = await Storage.open(path, CIPHER)
+    storage = await Storage.open(path, CIPHER, AUDIT_KEY)
     try:
         visit = await storage.visits.get(1)
         assert visit is not None and visit.nik == DRAFT.nik and visit.name == "Ayu Lestari"
@@ -104,7 +104,7 @@ async def test_migration_3_encrypts_existing_niks_once(path: Path) -> None:
     before = raw.execute("SELECT nik_hash, nik_enc FROM visitors").fetchone()
     raw.close()
     assert DRAFT.nik.encode() not in file_bytes(path)  # overwritten, not left in free space
-    again = await Storage.open(path, CIPHER)  # idempotent: nothing left to convert
+    again = await Storage.open(path, CIPHER, AUDIT_KEY)  # idempotent: nothing left to convert
     await again.close()
     raw = sqlite3.connect(path)
     assert raw.execute("SELECT nik_hash, nik_enc FROM visitors").fetchone() == before
@@ -143,7 +143,7 @@ async def test_verify_walks_the_chain(store_: Storage, path: Path) -> None:
     visit = await store_.visits.submit(DRAFT, 1001, NOW)
     await store_.audit.record(NOW, 9001, "stranger_refused")
     await deny(store_, visit, 2001, "tidak terjadwal")
-    report = await audit.verify(path)
+    report = await audit.verify(path, AUDIT_KEY)
     assert report.ok and report.count == 3
     assert report.head == (await store_.audit.events())[-1].hash
 
@@ -163,7 +163,7 @@ async def test_verify_finds_an_edited_row(store_: Storage, path: Path) -> None:
     await deny(store_, visit, 2001, "tidak terjadwal")
     await store_.audit.record(NOW, 9001, "stranger_refused")
     tamper(path, "UPDATE audit_events SET actor_id = 2002 WHERE id = 2")
-    report = await audit.verify(path)
+    report = await audit.verify(path, AUDIT_KEY)
     assert (report.ok, report.broken_at, report.count) == (False, 2, 1)
     assert "edited" in report.problem and "actor_id=2002" in report.problem
 
@@ -173,17 +173,17 @@ async def test_verify_finds_a_rehashed_row_and_a_deleted_row(store_: Storage, pa
     await deny(store_, visit, 2001, "tidak terjadwal")
     await store_.audit.record(NOW, 9001, "stranger_refused")
     tamper(path, "UPDATE audit_events SET hash = 'f' || substr(hash, 2) WHERE id = 1")
-    report = await audit.verify(path)
+    report = await audit.verify(path, AUDIT_KEY)
     assert report.broken_at == 1 and "edited" in report.problem
 
     other = path.with_name("other.sqlite3")
-    second = await Storage.open(other, CIPHER)
+    second = await Storage.open(other, CIPHER, AUDIT_KEY)
     visit = await second.visits.submit(DRAFT, 1001, NOW)
     await deny(second, visit, 2001, "tidak terjadwal")
     await second.audit.record(NOW, 9001, "stranger_refused")
     await second.close()
     tamper(other, "DELETE FROM audit_events WHERE id = 2")
-    report = await audit.verify(other)
+    report = await audit.verify(other, AUDIT_KEY)
     assert report.broken_at == 3 and "removed" in report.problem
 
 

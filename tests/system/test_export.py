@@ -22,7 +22,7 @@ from bot.reports.export import export_visits
 from storage.crypto import Cipher
 from storage.db import Storage
 from storage.visits import BadgeHashes
-from tests.conftest import KEY, SECRET
+from tests.conftest import AUDIT_KEY, KEY, SECRET
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 08:00 WIB
 VISITS = 12
@@ -36,6 +36,7 @@ data_dir = "data"
 [security]
 signing_secret = "{secret}"
 encryption_key = "{key}"
+audit_key = "{audit}"
 
 [[staff]]
 id = 1001
@@ -82,10 +83,15 @@ async def seed(storage: Storage, count: int) -> None:
 @pytest.fixture
 async def config_path(tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(CONFIG.format(secret=SECRET.decode(), key=KEY.decode()), encoding="utf-8")
+    path.write_text(
+        CONFIG.format(secret=SECRET.decode(), key=KEY.decode(), audit=AUDIT_KEY.decode()),
+        encoding="utf-8",
+    )
     config = load_config(path, env={})
     storage = await Storage.open(
-        config.database_path, Cipher(config.encryption_key, config.signing_secret)
+        config.database_path,
+        Cipher(config.encryption_key, config.signing_secret),
+        config.audit_key,
     )
     try:
         await seed(storage, VISITS)
@@ -149,7 +155,9 @@ async def test_export_visits_from_an_open_storage(config_path: Path) -> None:
     """What the benchmarks call: an open Storage and a stream, no config needed."""
     config = load_config(config_path, env={})
     storage = await Storage.open(
-        config.database_path, Cipher(config.encryption_key, config.signing_secret)
+        config.database_path,
+        Cipher(config.encryption_key, config.signing_secret),
+        config.audit_key,
     )
     try:
         # Staff added in the chat are in the staff table only; the log names them from it.

@@ -18,7 +18,7 @@ from bot.core.roles import Role, StaffMember
 from bot.core.visits import VisitStatus
 from bot.texts import form as form_texts
 from simulator import BotApiSimulator, Faults, SimMessage
-from tests.conftest import KEY, SECRET, TOKEN, FakeClock
+from tests.conftest import AUDIT_KEY, KEY, SECRET, TOKEN, FakeClock
 from tests.flows import Visitor, register
 from tests.strategies import build_nik
 
@@ -41,6 +41,7 @@ async def flaky(tmp_path: Path, clock: FakeClock) -> AsyncIterator[tuple[BotApiS
         token=TOKEN,
         signing_secret=SECRET,
         encryption_key=KEY,
+        audit_key=AUDIT_KEY,
         data_dir=tmp_path,
         staff=tuple(staff),
         base_url=sim.base_url,

@@ -16,7 +16,7 @@ from bot.core.form import FORM, Act, Move
 from bot.core.qr import decode_qr
 from bot.texts import form as form_texts
 from simulator import BotApiSimulator, SimMessage
-from tests.conftest import APPROVER, ESCORT, OFFICER, SECRET, TOKEN
+from tests.conftest import APPROVER, AUDIT_KEY, ESCORT, OFFICER, SECRET, TOKEN
 from tests.flows import NIK_WOMAN, Visitor, ktp_image
 from tests.strategies import build_nik
 
@@ -67,6 +67,7 @@ data_dir = "data"
 [security]
 signing_secret = "{SECRET.decode()}"
 encryption_key = "{KEY}"
+audit_key = "{AUDIT_KEY.decode()}"
 [[staff]]
 id = {OFFICER}
 name = "Sari"

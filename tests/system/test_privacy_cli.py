@@ -21,7 +21,7 @@ from storage import privacy as store
 from storage.crypto import Cipher
 from storage.db import Storage
 from storage.visits import BadgeHashes
-from tests.conftest import KEY, SECRET
+from tests.conftest import AUDIT_KEY, KEY, SECRET
 from tests.flows import ktp_image
 from tests.storage.test_storage import DRAFT, NOW
 
@@ -33,6 +33,7 @@ token = "123456:TEST-TOKEN-abcdefghijklmnopqrstuv"
 [security]
 signing_secret = "{SECRET.decode()}"
 encryption_key = "{KEY.decode()}"
+audit_key = "{AUDIT_KEY.decode()}"
 [storage]
 data_dir = "data"
 [[staff]]
@@ -62,7 +63,7 @@ async def config_path(tmp_path: Path) -> Path:
     path.write_text(CONFIG, encoding="utf-8")
     path.chmod(0o600)
     config = load_config(path, env={})
-    storage = await Storage.open(config.database_path, Cipher(KEY, SECRET))
+    storage = await Storage.open(config.database_path, Cipher(KEY, SECRET), AUDIT_KEY)
     try:
         first = await storage.visits.submit(DRAFT, 1001, NOW)
         approve = lifecycle.approve(first, 2001, NOW, NOW + timedelta(hours=1))
@@ -120,7 +121,7 @@ async def test_erase_anonymizes_and_deletes_the_ktp_keeping_the_log(config_path:
     assert result.returncode == 0, result.stderr
     assert "2 visit(s) anonymized" in result.stdout
     assert not ktp_file.exists()
-    storage = await Storage.open(config.database_path, Cipher(KEY, SECRET))
+    storage = await Storage.open(config.database_path, Cipher(KEY, SECRET), AUDIT_KEY)
     try:
         assert await storage.visits.find_visitor(DRAFT.nik) is None
         first = await storage.visits.get(1)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.app.config import ConfigError, load_config
+from bot.app.config import ConfigError, example_staff_ids, load_config
+from bot.core.roles import Role, StaffMember
+
+OWN = StaffMember(5, "Budi", frozenset({Role.APPROVER}))
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "x" * 40
 KEY = "YWtzZXMtdGVzdC1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="
+AUDIT = "y" * 40
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -21,9 +26,32 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_example_config_loads_with_secrets_from_environment() -> None:
-    env = {"BOT_TOKEN": "123:abc", "AKSES_SIGNING_SECRET": SECRET, "AKSES_ENCRYPTION_KEY": KEY}
-    config = load_config(ROOT / "config.example.toml", env=env)
+ENV = {
+    "BOT_TOKEN": "123:abc",
+    "AKSES_SIGNING_SECRET": SECRET,
+    "AKSES_ENCRYPTION_KEY": KEY,
+    "AKSES_AUDIT_KEY": AUDIT,
+}
+
+
+def uncommented_example(tmp_path: Path) -> Path:
+    """config.example.toml with its (commented) example staff block switched on."""
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    staff = ("# [[staff]]", "# id = ", "# name = ", "# roles = ")
+    lines = [line[2:] if line.startswith(staff) else line for line in text.splitlines()]
+    path = tmp_path / "config.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_example_config_ships_no_staff() -> None:
+    with pytest.raises(ConfigError, match=r"staff: add at least one \[\[staff\]\] entry"):
+        load_config(ROOT / "config.example.toml", env=ENV)
+
+
+def test_example_config_loads_with_secrets_from_environment(tmp_path: Path) -> None:
+    config = load_config(uncommented_example(tmp_path), env=ENV)
+    assert config.audit_key == AUDIT.encode()
     assert config.token == "123:abc"
     assert config.signing_secret == SECRET.encode()
     assert config.encryption_key == KEY.encode()
@@ -31,7 +59,26 @@ def test_example_config_loads_with_secrets_from_environment() -> None:
     assert config.privacy.record_retention_days == 365
     assert {m.name for m in config.with_role("approver")} == {"Budi Kepala Seksi"}
     assert config.standards.decision == 10
-    assert config.data_dir == ROOT / "data"
+    assert config.data_dir == tmp_path / "data"
+    # The example's ids are flagged, and `run` refuses them (they may be strangers' accounts).
+    assert example_staff_ids(config) == [111111111, 222222222, 333333333]
+    assert example_staff_ids(replace(config, staff=(*config.staff[:1], OWN))) == [111111111]
+    assert example_staff_ids(replace(config, staff=(OWN,))) == []
+
+
+def test_run_refuses_the_example_staff_ids(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--config", str(uncommented_example(tmp_path))],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", **ENV},
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "111111111, 222222222, 333333333" in result.stderr
+    assert "config.example.toml" in result.stderr and "Traceback" not in result.stderr
 
 
 VALID = f"""
@@ -40,6 +87,7 @@ token = "123:abc"
 [security]
 signing_secret = "{SECRET}"
 encryption_key = "{KEY}"
+audit_key = "{AUDIT}"
 [[staff]]
 id = 5
 name = "Budi"
@@ -68,6 +116,9 @@ roles = ["approver"]
             "privacy.ktp_retention_days",
         ),
         (("[[staff]]", "[privacy]\nktp_retention_days = 0\n[[staff]]"), "privacy.ktp"),
+        ((f'audit_key = "{AUDIT}"', 'audit_key = "short"'), "security.audit_key"),
+        ((f'audit_key = "{AUDIT}"', ""), "AKSES_AUDIT_KEY"),
+        ((f'audit_key = "{AUDIT}"', f'audit_key = "{SECRET}"'), "must differ"),
     ],
 )
 def test_bad_values_name_their_key(tmp_path: Path, change: tuple[str, str], key: str) -> None:
@@ -92,6 +143,7 @@ def test_encryption_key_from_environment_overrides_the_file(tmp_path: Path) -> N
 def test_secrets_stay_out_of_the_config_repr(tmp_path: Path) -> None:
     text = repr(load_config(write(tmp_path, VALID), env={}))
     assert SECRET not in text and KEY not in text and "123:abc" not in text
+    assert AUDIT not in text
 
 
 def test_cli_reports_config_error_without_traceback(tmp_path: Path) -> None:

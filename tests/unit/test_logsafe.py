@@ -14,7 +14,7 @@ import pytest
 
 from bot.app import logsafe
 from simulator import BotApiSimulator
-from tests.conftest import ESCORT, KEY, SECRET, TOKEN
+from tests.conftest import AUDIT_KEY, ESCORT, KEY, SECRET, TOKEN
 from tests.flows import NIK_WOMAN, approve, badge_link, ktp_image, register, scan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,6 +129,7 @@ base_url = "http://127.0.0.1:{closed_port()}/bot"
 [security]
 signing_secret = "{SECRET.decode()}"
 encryption_key = "{KEY.decode()}"
+audit_key = "{AUDIT_KEY.decode()}"
 [[staff]]
 id = 2001
 name = "Budi"
