@@ -5,8 +5,10 @@ NIK, a caption with the officer's own summary), httpx and aiohttp log URLs that 
 the bot token. ``install()`` sets a log record factory, so every record from every
 logger is cleaned when it is made, before any handler (added now or later) sees it:
 
-- 16-digit runs (a NIK, also typed with spaces, dots or dashes) become the masked
-  form ``3508**********02``;
+- a NIK in any form the validator accepts (full-width digits, any run of spaces, dots or
+  dashes of any kind between digits; also as Python or JSON escapes, ``\\xa0``,
+  ``\\u2013``, ``\\uff13``, since PTB logs reprs) becomes the masked form
+  ``3508**********02`` (``bot.core.nik.mask_niks_in``);
 - bot tokens (``123456:ABC...``, also URL-encoded) become ``<token>``;
 - bytes never pass: a bytes argument becomes ``<N bytes>``, a bytes repr ``<bytes>``;
 - values registered with ``protect()`` (the signing secret, the encryption key)
@@ -21,12 +23,17 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.core.nik import NIK_IN_TEXT as NIK_LIKE
-from bot.core.nik import mask_nik
+from bot.core.nik import mask_niks_in
 
 # The colon is percent-encoded in file download URLs.
 BOT_TOKEN = re.compile(r"[0-9]+(?::|%3[Aa])[A-Za-z0-9_-]{20,}")
 BYTES_REPR = re.compile(r"""(?<![A-Za-z0-9_])b(['"])(?:\\.|(?!\1).){16,}?\1""")
+# How repr() and json.dumps() write a character: "\xa0", "\u2013", "\U0001d7d1", "\t".
+# JSON writes a character beyond U+FFFF (a mathematical digit) as a surrogate pair.
+ESCAPE = re.compile(
+    r"\\u(?P<high>[dD][89abAB][0-9a-fA-F]{2})\\u(?P<low>[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|\\(?:x(?P<x>[0-9a-fA-F]{2})|u(?P<u>[0-9a-fA-F]{4})|U(?P<U>[0-9a-fA-F]{8})|(?P<ws>[tnrfv]))"
+)
 _BINARY = (bytes, bytearray, memoryview)
 
 _secrets: set[str] = set()
@@ -46,14 +53,31 @@ def redact(text: str) -> str:
         text = text.replace(secret, "<secret>")
     text = BOT_TOKEN.sub("<token>", text)
     text = BYTES_REPR.sub("<bytes>", text)
-    return NIK_LIKE.sub(_mask, text)
+    return mask_niks(text)
 
 
-def _mask(match: re.Match[str]) -> str:
-    found = match.group()
-    if found.count(".") == 1 and not re.search(r"[ \-]", found):
-        return found  # a float such as a Unix time with microseconds, not a NIK
-    return mask_nik(re.sub(r"[^0-9]", "", found))
+def mask_niks(text: str) -> str:
+    """NIKs masked as typed, and as a repr or JSON writes them (escapes read back first)."""
+    # Escapes are read back first: the digits of "\\u1680" are no part of a number.
+    unescaped = ESCAPE.sub(unescape, text) if "\\" in text else text
+    masked = mask_niks_in(unescaped)
+    return masked if masked != unescaped else text
+
+
+def unescape(found: re.Match[str]) -> str:
+    """One escape (an ``ESCAPE`` match) as the character it stands for."""
+    if found["high"]:
+        high, low = int(found["high"], 16), int(found["low"], 16)
+        return chr(0x10000 + (high - 0xD800) * 0x400 + (low - 0xDC00))
+    code = found["x"] or found["u"] or found["U"]
+    if code is None:
+        return " "  # \t \n \r \f \v: whitespace, a separator between digit groups
+    try:
+        char = chr(int(code, 16))
+    except ValueError:  # beyond U+10FFFF
+        return found.group()
+    # A line break read back must not split the log line; any such character separates.
+    return " " if char.isspace() or not char.isprintable() else char
 
 
 def _scrub(value: Any, depth: int = 0) -> Any:

@@ -29,7 +29,9 @@ __all__ = [
     "NikError",
     "NikInfo",
     "NikProblem",
+    "looks_like_nik",
     "mask_nik",
+    "mask_niks_in",
     "normalise_nik",
     "validate_nik",
 ]
@@ -88,9 +90,14 @@ NIK_LENGTH = 16
 _NIK_RE = re.compile(rf"[0-9]{{{NIK_LENGTH}}}")
 
 # Characters people put between digit groups when they copy a NIK from a KTP or a form
-# ("3508 0145 0790 0002", "3508.01.450790.0002"). Unicode dashes are included because phone
-# keyboards and word processors substitute them for "-"; NFKC does not fold them.
-_SEPARATORS = frozenset(".-\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d")
+# ("3508 0145 0790 0002", "3508.01.450790.0002"), besides any whitespace. Every dash
+# (Unicode category Pd) and the minus sign are included because phone keyboards and word
+# processors substitute them for "-"; NFKC does not fold them.
+DASHES = (
+    "-\u058a\u05be\u1400\u1806\u2010\u2011\u2012\u2013\u2014\u2015\u2e17\u2e1a\u2e3a"
+    "\u2e3b\u2e40\u2e5d\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead\u2212"
+)
+_SEPARATORS = frozenset("." + DASHES)
 
 # Anything longer is not a NIK with separators; stop early so a pasted essay costs nothing.
 _MAX_RAW_LENGTH = 64
@@ -223,13 +230,48 @@ def _birth_date(ddmmyy: str, today: date) -> tuple[date, Literal["L", "P"]]:
     raise NikError(NikProblem.BAD_BIRTH_DATE, "day does not exist in that month")
 
 
-# Sixteen digits, each pair at most one space, dot or hyphen apart: a NIK as people type it.
-NIK_IN_TEXT = re.compile(r"(?<![0-9])[0-9](?:[ .\-]?[0-9]){15}(?![0-9])")
+# Digits joined by any run of the separators normalise_nik removes: after NFKC, every NIK
+# that validate_nik accepts is one such run (or part of a longer one).
+_SEPARATOR_CLASS = r"\s" + "".join(re.escape(ch) for ch in sorted(_SEPARATORS))
+DIGIT_RUN = re.compile(rf"[0-9](?:[{_SEPARATOR_CLASS}]*[0-9])*")
 
 
 def mask_niks_in(text: str) -> str:
-    """Every NIK-like number in free text, masked (a NIK typed into a name or a reason)."""
-    return NIK_IN_TEXT.sub(lambda found: mask_nik(re.sub(r"[^0-9]", "", found.group())), text)
+    """Every NIK-like number in free text masked: a NIK typed into a name, a reason, a log.
+
+    The text is read as validate_nik reads a NIK: NFKC first (full-width and other digit
+    forms become ASCII), then any run of spaces, dots or dashes between digits is a
+    separator. A run of 16 digits is masked, and so is a longer run with separators in it
+    (a NIK typed next to another number); a plain 17-digit number is not a NIK. When
+    something is masked the text comes back NFKC-normalised, otherwise unchanged.
+    """
+    normal = unicodedata.normalize("NFKC", text)
+    masked = DIGIT_RUN.sub(_mask_run, normal)
+    return masked if masked != normal else text
+
+
+def _mask_run(found: re.Match[str]) -> str:
+    run = found.group()
+    digits = re.sub(r"[^0-9]", "", run)
+    if len(digits) < NIK_LENGTH or (len(digits) > NIK_LENGTH and len(digits) == len(run)):
+        return run
+    if run.count(".") == 1 and len(run) == len(digits) + 1 and not looks_like_nik(digits):
+        return run  # a decimal number, e.g. a Unix time with microseconds
+    return mask_nik(digits)
+
+
+def looks_like_nik(digits: str) -> bool:
+    """16 digits that validate_nik would accept on some day: known province, a day and a
+    month that exist (29 February included), serial not 0000."""
+    if not _NIK_RE.fullmatch(digits) or digits[:2] not in PROVINCE_CODES:
+        return False
+    day, month = int(digits[6:8]), int(digits[8:10])
+    day -= FEMALE_DAY_OFFSET if day > FEMALE_DAY_OFFSET else 0
+    try:
+        date(2000, month, day)  # a leap year: every day that exists in any year
+    except ValueError:
+        return False
+    return digits[12:] != "0000"
 
 
 def mask_nik(nik: str) -> str:

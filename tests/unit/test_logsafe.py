@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
+import re
 import socket
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from bot.app import logsafe
+from bot.core.nik import DASHES, mask_nik, validate_nik
 from simulator import BotApiSimulator
 from tests.conftest import AUDIT_KEY, ESCORT, KEY, SECRET, TOKEN
 from tests.flows import NIK_WOMAN, approve, badge_link, ktp_image, register, scan
+from tests.strategies import SAMPLE_TODAY, valid_niks
 
 ROOT = Path(__file__).resolve().parents[2]
 MASKED = "3508**********02"
@@ -40,6 +47,65 @@ def test_a_nik_is_masked_however_it_is_written(safe_logging: None) -> None:
     # Not a NIK: a phone number, a Unix time with microseconds, a longer number.
     for other in ("081234567890", "1764295200.123456", "35080155079000021"):
         assert record("%s", other).getMessage() == other
+
+
+def _read_as() -> tuple[dict[str, list[str]], list[str]]:
+    """Every character the validator reads as a digit (after NFKC), and as a separator."""
+    digits: dict[str, list[str]] = {d: [] for d in "0123456789"}
+    separators: list[str] = []
+    for code in range(sys.maxunicode + 1):
+        text = unicodedata.normalize("NFKC", chr(code))
+        if text in digits:
+            digits[text].append(chr(code))
+        elif text and all(ch.isspace() or ch in "." + DASHES for ch in text):
+            separators.append(chr(code))
+    return digits, separators
+
+
+DIGIT_FORMS, SEPARATOR_FORMS = _read_as()
+
+
+@st.composite
+def nik_as_typed(draw: st.DrawFn) -> tuple[str, str]:
+    """(as typed, the NIK): any digit forms, any separator runs between any digits."""
+    nik = draw(valid_niks())
+    typed = ""
+    for index, digit in enumerate(nik):
+        if index and draw(st.integers(0, 4)) == 0:
+            typed += "".join(
+                draw(st.lists(st.sampled_from(SEPARATOR_FORMS), min_size=1, max_size=3))
+            )
+        typed += draw(st.sampled_from(DIGIT_FORMS[digit]))
+    assume(len(typed) <= 64)
+    return typed, nik
+
+
+def _digits_seen(text: str) -> str:
+    """All digits a reader could make out of a log line, escapes and digit forms read back."""
+    unescaped = logsafe.ESCAPE.sub(logsafe.unescape, text)
+    return re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", unescaped))
+
+
+@settings(max_examples=300, deadline=None)
+@given(nik_as_typed(), st.sampled_from(["text=%r", "%s", "update %r", "json %s", "ascii %s"]))
+def test_every_nik_the_validator_accepts_is_masked_in_a_log_line(
+    case: tuple[str, str], style: str
+) -> None:
+    typed, nik = case
+    assert validate_nik(typed, SAMPLE_TODAY).nik == nik
+    arg: object = typed
+    if style == "update %r":
+        arg = {"message": {"text": f"NIK: {typed} ya", "chat": {"id": 1001}}}
+    elif style.startswith("json"):
+        arg = json.dumps({"text": typed}, ensure_ascii=style.startswith("ascii"))
+        style = "%s"
+    logsafe.install()
+    try:
+        line = record(style, arg).getMessage()
+    finally:
+        logsafe.uninstall()
+    assert nik not in _digits_seen(line), line
+    assert mask_nik(nik) in unicodedata.normalize("NFKC", line), line
 
 
 def test_tokens_bytes_and_secrets_never_pass(safe_logging: None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import unicodedata
 from datetime import date
 
 import pytest
@@ -15,6 +16,7 @@ from bot.core.nik import (
     NikInfo,
     NikProblem,
     mask_nik,
+    mask_niks_in,
     normalise_nik,
     validate_nik,
 )
@@ -255,3 +257,15 @@ def test_sixteen_digits_only_raise_nik_error(raw: str) -> None:
         assert error.problem is not NikProblem.NOT_16_DIGITS
     else:
         assert info.nik == raw
+
+
+def test_every_dash_and_any_run_of_separators_is_read_as_typed() -> None:
+    dashes = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Pd"]
+    for dash in dashes:
+        assert validate_nik(dash.join(("3508", "0145", "0790", "0002")), SAMPLE_TODAY).nik == (
+            SAMPLE_NIK
+        ), hex(ord(dash))
+    full_width = "".join(chr(0xFF10 + int(d)) for d in SAMPLE_NIK)
+    for typed in ("3508  0145 \u2013 0790\u00a0\u00a00002", full_width):
+        assert validate_nik(typed, SAMPLE_TODAY).nik == SAMPLE_NIK
+        assert mask_niks_in(f"nik {typed}.") == f"nik {SAMPLE_NIK_MASKED}."
