@@ -22,12 +22,14 @@ from telegram.warnings import PTBUserWarning
 from bot.app.context import BotApp, BotContext, Handler
 from bot.core import callbacks, form
 from bot.core.callbacks import FormChoice, FormEdit, FormNone, FormWord
+from bot.core.fields import mask_phone
 from bot.core.form import CONFIRM, FORM, RETURNING, Field, Kind, Rejected
 from bot.core.policy import Act, may
 from bot.core.visits import VisitDraft
-from bot.flows import ktp, workflow
+from bot.flows import ktp, lookups, workflow
 from bot.texts import common as common_texts
 from bot.texts import form as form_texts
+from bot.texts import lookups as lookup_texts
 from handlers.edits import drop_buttons, unless_unchanged
 
 # One conversation state for the whole form: the open question is the draft's step, saved by
@@ -80,19 +82,28 @@ def _summary_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
+def _shown(draft: dict[str, Any]) -> dict[str, Any]:
+    """A stored visitor's phone is shown masked (docs/privacy.md); one typed now is not."""
+    recalled = draft.get("recalled_phone")
+    if not recalled or draft.get("phone") != recalled:
+        return draft
+    return {**draft, "phone": mask_phone(recalled)}
+
+
 def question(step: str, draft: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     """The text and buttons that ask for ``step``."""
     if step == CONFIRM:
-        return form_texts.summary(draft), _summary_keyboard()
+        return form_texts.summary(_shown(draft)), _summary_keyboard()
     if step == RETURNING:
         buttons = [
             [
                 _button(form_texts.BTN_REUSE, FormWord("reuse")),
                 _button(form_texts.BTN_FRESH, FormWord("fresh")),
             ],
+            [_button(lookup_texts.BTN_SHOW_PHONE, FormWord("phone"))],
             [_button(form_texts.BTN_CANCEL, FormWord("cancel"))],
         ]
-        return form_texts.returning_visitor(draft), InlineKeyboardMarkup(buttons)
+        return form_texts.returning_visitor(_shown(draft)), InlineKeyboardMarkup(buttons)
     field = FORM.get(step)
     assert field is not None
     return form_texts.question(field), _keyboard(field, bool(draft.get("editing")))
@@ -197,6 +208,9 @@ async def _accept(update: Update, context: BotContext, field: Field, raw: str) -
         known = await context.services.storage.visits.find_visitor(value)
         if known is not None:
             draft.update({f.name: getattr(known, f.visit_attr) for f in FORM.remembered})
+            draft.update(recalled=known.id, recalled_phone=known.phone)
+            assert update.effective_user is not None
+            await lookups.recalled(context.services, update.effective_user.id, known.id)
             return await _ask(update, context, RETURNING)
     return await _ask(update, context, FORM.after(draft, field.name))
 
@@ -253,6 +267,17 @@ async def returning(update: Update, context: BotContext) -> int | None:
     tap = _tapped(update, FormWord)
     reuse = tap == FormWord("reuse")
     return await _ask(update, context, FORM.after_returning(_draft(context), reuse=reuse))
+
+
+async def reveal_phone(update: Update, context: BotContext) -> int | None:
+    """A returning visitor's full phone number, in a pop-up on the officer's tap (audited)."""
+    draft, query = _draft(context), update.callback_query
+    if _step(context) != RETURNING or not draft.get("recalled_phone") or query is None:
+        await stale(update, context)
+        return None
+    await lookups.phone_shown(context.services, query.from_user.id, draft["recalled"])
+    await query.answer(lookup_texts.phone_alert(draft["recalled_phone"]), show_alert=True)
+    return None
 
 
 async def edit_field(update: Update, context: BotContext) -> int | None:
@@ -350,6 +375,7 @@ def build() -> Handler:
         _on_tap(FormChoice, suggestion),
         _on_tap(FormNone, nothing),
         _on_tap(FormWord, returning, "reuse", "fresh"),
+        _on_tap(FormWord, reveal_phone, "phone"),
         _on_tap(FormEdit, edit_field),
         _on_tap(FormWord, submit, "send"),
     ]

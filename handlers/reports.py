@@ -24,6 +24,7 @@ from bot.core.period import (
     preset_period,
 )
 from bot.core.policy import Act, may
+from bot.flows import lookups
 from bot.reports.export import file_name, load_access_log, render
 from bot.reports.log import AccessLog
 from bot.texts import common as common_texts
@@ -161,13 +162,16 @@ async def history_command(update: Update, context: BotContext) -> None:
     nik = normalise_nik(query)
     limit = HISTORY_LIMIT
     if len(nik) == NIK_LENGTH and nik.isascii() and nik.isdigit():
-        query = nik
+        query, by = nik, "nik"
         visits = await services.storage.reports.history_by_nik(nik, limit + 1)
     elif len(query) >= HISTORY_NAME_MIN and not nik.isdigit():
+        by = "name"
         visits = await services.storage.reports.history_by_name(query, limit + 1)
     else:
         await message.reply_text(reports_texts.history_query_too_short(HISTORY_NAME_MIN))
         return
+    # Every lookup is recorded, one that finds nothing too (who searched for whom is the point).
+    await lookups.history_viewed(services, user.id, by, visits[:limit])
     if not visits:
         await message.reply_text(reports_texts.history_none(query))
         return

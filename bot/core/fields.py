@@ -60,6 +60,19 @@ def normalise_phone(raw: str) -> str | None:
     return compact if PHONE_MIN <= len(compact.lstrip("+")) <= PHONE_MAX else None
 
 
+def mask_phone(phone: str) -> str:
+    """A phone number where the full one is not needed: ``0812****7890``.
+
+    At least four digits stay hidden: the last four show only on numbers of 12 or more
+    characters, the last two on shorter ones, nothing below 10.
+    """
+    n = len(phone)
+    shown = 4 if n >= 12 else 2 if n >= 10 else 0
+    if shown == 0:
+        return "*" * n
+    return phone[:4] + "*" * (n - 4 - shown) + phone[-shown:]
+
+
 def parse_duration(raw: str) -> int | None:
     """Minutes typed by hand ("45", "45 menit"), within the SOP's sensible range."""
     match = re.fullmatch(r"\s*(\d{1,4})\s*(menit|mnt|m)?\s*", raw, flags=re.IGNORECASE)

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from html import escape, unescape
 from typing import Any
 
-from bot.core.fields import DURATION_MAX, DURATION_MIN, PHONE_MAX, PHONE_MIN, FieldProblem
+from bot.core.fields import (
+    DURATION_MAX,
+    DURATION_MIN,
+    PHONE_MAX,
+    PHONE_MIN,
+    FieldProblem,
+    mask_phone,
+)
 from bot.core.form import FORM, Act, Field, Form, Kind, Move, Problem
 from bot.core.nik import NikProblem, mask_nik
 
@@ -113,6 +120,7 @@ FIELDS: dict[str, FieldText] = {
         label="HP",
         button="No. HP",
         invalid=BAD_PHONE,
+        masked=mask_phone,  # the card and a scanned badge need no full number (privacy.md)
     ),
     "purpose": FieldText(
         "Pilih <b>keperluan</b> kunjungan, atau ketik sendiri.",

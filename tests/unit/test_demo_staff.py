@@ -10,7 +10,9 @@ from demo.app import CONFIG_TEMPLATE, PEOPLE
 
 
 def test_demo_staff_names_do_not_repeat_their_role() -> None:
-    values = dict.fromkeys(["token", "base_url", "base_file_url", "secret", "key"], "x")
+    values = dict.fromkeys(
+        ["token", "base_url", "base_file_url", "secret", "key", "audit_key"], "x"
+    )
     config = tomllib.loads(CONFIG_TEMPLATE.format(**values, officer=1, approver=2, escort=3))
     staff = config["staff"]
     assert len(staff) == len(PEOPLE)

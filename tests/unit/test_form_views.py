@@ -36,7 +36,7 @@ def test_the_card_lists_the_form_fields_on_it_name_first_nik_masked() -> None:
         "NIK: <code>3508**********02</code>",
         "Instansi: PT A &amp; B",
         "No. Surat Tugas: -",
-        "HP: 081234567890",
+        "HP: 0812****7890",  # the card needs no full number (docs/privacy.md)
         "Keperluan: Ganti UPS",
         "Durasi rencana: 45 menit",
         "Perangkat: -",
@@ -84,7 +84,7 @@ def test_history_shows_the_fields_meant_for_it_and_leaves_out_empty_optional_one
     who = "Ayu &lt;Lestari&gt; (<code>3508**********02</code>), PT A &amp; B"
     assert details == f"{who}\n  Ganti UPS"
     with_phone = form_texts.history_details(vars(VISIT), changed("phone", history=True))
-    assert with_phone == f"{who}, 081234567890\n  Ganti UPS"
+    assert with_phone == f"{who}, 0812****7890\n  Ganti UPS"
     with_equipment = changed("equipment", history=True)
     assert form_texts.history_details(vars(VISIT), with_equipment) == details  # none brought
     laptop = vars(replace(VISIT, equipment="Laptop"))
