@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import shutil
+import sys
 from pathlib import Path
 
 from bot.app.build import build_application, start_polling, stop_polling
@@ -18,7 +19,10 @@ from simulator import BotApiSimulator
 from simulator.web.server import STATIC
 from storage.crypto import generate_key
 
-DEMO_TOKEN = "700000001:DEMO-simulated-token-not-valid-on-telegram"
+# The bot token of a run: random, so no other page can guess the simulator's Bot API paths.
+DEMO_TOKEN_PREFIX = "700000001:DEMO-"
+# Put in each folder the demo creates: only such a folder is emptied by a later run.
+MARKER = ".akses-demo"
 DEMO_BOT = "AksesServerDemoBot"
 DEMO_BOT_NAME = "Akses Ruang Server"
 OFFICER, APPROVER, ESCORT = 101, 201, 301
@@ -63,12 +67,34 @@ roles = ["escort"]
 """
 
 
+def prepare_folder(directory: Path) -> str | None:
+    """A fresh folder for this run, or why not: a folder the demo did not create is never
+    emptied (``--dir ~`` must not delete a home folder); an empty one is taken."""
+    if directory.exists() or directory.is_symlink():
+        if not directory.is_dir():
+            return f"{directory} exists and is not a folder"
+        if (directory / MARKER).is_file():
+            shutil.rmtree(directory)
+        elif any(directory.iterdir()):
+            return (
+                f"{directory} was not created by the demo (it has no {MARKER} file) and is not"
+                " empty; nothing was deleted. Choose another --dir."
+            )
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MARKER).write_text(
+        "Created by `python -m bot demo`; the next demo run empties this folder.\n",
+        encoding="utf-8",
+    )
+    return None
+
+
 def run_demo(directory: Path, *, script: bool, host: str = "127.0.0.1", port: int = 8080) -> int:
     # A fresh folder each run, prepared before the event loop starts.
     directory = directory.resolve()
-    if directory.exists():
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True)
+    problem = prepare_folder(directory)
+    if problem is not None:
+        print(f"Demo refused: {problem}", file=sys.stderr)
+        return 2
     if script:
         from demo.script import play
 
@@ -91,8 +117,9 @@ class DemoBot:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self.config_path = directory / "config.toml"
+        self.token = DEMO_TOKEN_PREFIX + secrets.token_urlsafe(24)
         self.sim = BotApiSimulator(
-            token=DEMO_TOKEN, bot_username=DEMO_BOT, host=host, port=port, bot_name=DEMO_BOT_NAME
+            token=self.token, bot_username=DEMO_BOT, host=host, port=port, bot_name=DEMO_BOT_NAME
         )
         for user_id, (name, _role) in PEOPLE.items():
             self.sim.add_user(user_id, name)
@@ -106,7 +133,7 @@ class DemoBot:
         local = f"http://{host}:{self.sim.port}"
         self.config_path.write_text(
             CONFIG_TEMPLATE.format(
-                token=DEMO_TOKEN,
+                token=self.token,
                 base_url=f"{local}/bot",
                 base_file_url=f"{local}/file/bot",
                 secret=secrets.token_urlsafe(32),

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from demo.app import APPROVER, ESCORT, OFFICER, PEOPLE, DemoBot
+from demo.guard import KEY_PARAM, guard, new_key
 from simulator.web import Phone, attach_web
 
 
@@ -25,13 +26,28 @@ def phones() -> list[Phone]:
     ]
 
 
+class WebDemo(DemoBot):
+    """The demo bot with the browser phones attached and guarded (demo/guard.py)."""
+
+    def __init__(self, directory: Path, host: str = "127.0.0.1", port: int = 0):
+        super().__init__(directory, host, port)
+        self.key = new_key()
+        self.sim.app.middlewares.append(guard(self.key, lambda: self.sim.port or 0))
+        attach_web(self.sim, phones(), on_reset=self.reset)
+
+    @property
+    def url(self) -> str:
+        """The page's address with this run's key: what the terminal prints."""
+        host = "127.0.0.1" if self.sim.host in ("", "0.0.0.0", "::") else self.sim.host
+        return f"http://{host}:{self.sim.port}/?{KEY_PARAM}={self.key}"
+
+
 @contextlib.asynccontextmanager
 async def running_demo(
     directory: Path, host: str = "127.0.0.1", port: int = 0
-) -> AsyncIterator[DemoBot]:
-    """The demo bot with the browser phones attached, for serve_forever() and the tests."""
-    demo = DemoBot(directory, host, port)
-    attach_web(demo.sim, phones(), on_reset=demo.reset)
+) -> AsyncIterator[WebDemo]:
+    """The guarded demo, for the tests (serve_forever() runs the same until Ctrl-C)."""
+    demo = WebDemo(directory, host, port)
     await demo.start()
     try:
         yield demo
@@ -42,8 +58,7 @@ async def running_demo(
 async def serve_forever(directory: Path, host: str, port: int) -> int:
     # The expiry sweep runs every minute; its "job executed" lines would bury the address.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    demo = DemoBot(directory, host, port)
-    attach_web(demo.sim, phones(), on_reset=demo.reset)
+    demo = WebDemo(directory, host, port)
     try:
         await demo.start()
     except OSError as exc:
@@ -52,8 +67,8 @@ async def serve_forever(directory: Path, host: str, port: int) -> int:
         print("Choose another port with --port.")
         return 1
     try:
-        shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
-        print(f"\n  Demo berjalan: buka http://{shown}:{demo.sim.port}/ di browser.")
+        print(f"\n  Demo berjalan: buka {demo.url} di browser.")
+        print("  (Kunci di alamat ini berganti setiap kali demo dijalankan.)")
         print(f"  Data demo (config, database): {directory}")
         print("  Tekan Ctrl-C untuk berhenti.\n", flush=True)
         stop = asyncio.Event()

@@ -13,8 +13,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
 from bot.core.visits import VisitStatus
-from demo.app import DemoBot
-from demo.web import running_demo
+from demo.web import WebDemo, running_demo
 from tests.flows import NIK_MAN, NIK_WOMAN
 from tests.system.browser import NARROW, WIDE, PhoneView, launch, open_demo, register, screenshot
 
@@ -22,7 +21,7 @@ expect.set_options(timeout=10_000)
 
 
 @pytest.fixture
-async def demo(tmp_path: Path) -> AsyncIterator[DemoBot]:
+async def demo(tmp_path: Path) -> AsyncIterator[WebDemo]:
     async with running_demo(tmp_path / "demo-data") as running:
         yield running
 
@@ -35,13 +34,13 @@ async def browser() -> AsyncIterator[Browser]:
         await chromium.close()
 
 
-async def stored(demo: DemoBot, status: VisitStatus) -> list:
+async def stored(demo: WebDemo, status: VisitStatus) -> list:
     return await demo.app.bot_data.storage.visits.with_status(status)  # type: ignore[attr-defined]
 
 
-async def test_whole_visit_in_three_phones(demo: DemoBot, browser: Browser) -> None:
+async def test_whole_visit_in_three_phones(demo: WebDemo, browser: Browser) -> None:
     errors: list[str] = []
-    page = await open_demo(browser, demo.sim.url, WIDE, errors)
+    page = await open_demo(browser, demo.url, WIDE, errors)
     officer, head, escort = (PhoneView(page, t) for t in ("Petugas", "Kepala Seksi", "Pendamping"))
 
     # A fresh chat shows Telegram's Start button; the menu lists the officer's commands.
@@ -111,10 +110,10 @@ async def scan_badge(page: object, escort: PhoneView, shot: str | None = None) -
 
 
 async def test_deny_with_reason_on_a_narrow_screen_then_reset(
-    demo: DemoBot, browser: Browser
+    demo: WebDemo, browser: Browser
 ) -> None:
     errors: list[str] = []
-    page = await open_demo(browser, demo.sim.url, NARROW, errors)
+    page = await open_demo(browser, demo.url, NARROW, errors)
     officer, head = PhoneView(page, "Petugas"), PhoneView(page, "Kepala Seksi")
     # One phone at a time: only the chosen tab's phone is on screen.
     await expect(officer.root).to_be_visible()
