@@ -32,7 +32,10 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 CARD = (856, 540)  # ID-1 proportions (85.6 x 54 mm) at 10 px per mm
 
-FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/liberation"))
+FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path("/usr/share/fonts/truetype/liberation"),
+)
 # (regular, bold) pairs; Debian's fonts-dejavu-core and fonts-liberation.
 FONTS = (
     ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
@@ -56,15 +59,58 @@ REGIONS = (
 )
 
 FIRST = (
-    "AYU", "BAGUS", "CITRA", "DEWI", "EKO", "FAJAR", "GILANG", "HENDRA", "INDAH", "JOKO",
-    "KARTIKA", "LUKMAN", "MEGA", "NUR", "OKTAVIA", "PUTRI", "RAHMAT", "SITI", "TEGUH",
-    "UMI", "VINA", "WAHYU", "YUSUF", "ZAINAL", "AHMAD", "BUDI", "DIAN", "SRI", "AGUS",
+    "AYU",
+    "BAGUS",
+    "CITRA",
+    "DEWI",
+    "EKO",
+    "FAJAR",
+    "GILANG",
+    "HENDRA",
+    "INDAH",
+    "JOKO",
+    "KARTIKA",
+    "LUKMAN",
+    "MEGA",
+    "NUR",
+    "OKTAVIA",
+    "PUTRI",
+    "RAHMAT",
+    "SITI",
+    "TEGUH",
+    "UMI",
+    "VINA",
+    "WAHYU",
+    "YUSUF",
+    "ZAINAL",
+    "AHMAD",
+    "BUDI",
+    "DIAN",
+    "SRI",
+    "AGUS",
 )
 MIDDLE = ("", "", "", "NUR", "DWI", "TRI", "ADI", "PUTRA", "SARI", "M.", "MOH.", "A.")
 LAST = (
-    "LESTARI", "SANTOSO", "WIJAYA", "HIDAYAT", "PRASETYO", "KURNIAWAN", "RAHAYU",
-    "SETIAWAN", "HANDAYANI", "SAPUTRA", "MA'RUF", "NUR'AINI", "SYAHPUTRA", "WULANDARI",
-    "FIRMANSYAH", "RAMADHAN", "ISMA'IL", "HASANUDDIN", "KUSUMA", "PRATAMA",
+    "LESTARI",
+    "SANTOSO",
+    "WIJAYA",
+    "HIDAYAT",
+    "PRASETYO",
+    "KURNIAWAN",
+    "RAHAYU",
+    "SETIAWAN",
+    "HANDAYANI",
+    "SAPUTRA",
+    "MA'RUF",
+    "NUR'AINI",
+    "SYAHPUTRA",
+    "WULANDARI",
+    "FIRMANSYAH",
+    "RAMADHAN",
+    "ISMA'IL",
+    "HASANUDDIN",
+    "KUSUMA",
+    "PRATAMA",
 )
 STREETS = ("JL. MELATI", "JL. KENANGA", "JL. MERDEKA", "DUSUN KRAJAN", "JL. SUDIRMAN")
 JOBS = ("KARYAWAN SWASTA", "WIRASWASTA", "PEGAWAI NEGERI SIPIL", "PELAJAR/MAHASISWA", "PETANI")
@@ -180,7 +226,12 @@ def draw_card(person: Person, rng: random.Random | None = None) -> Image.Image:
     draw.pieslice([668, 250, 808, 410], 180, 360, fill=(150, 150, 150))
     small = _font(regular, 18)
     draw.text((668, 384), person.town[:14], fill="black", font=small)
-    draw.text((668, 406), f"{rng.randrange(1, 28):02d}-0{rng.randrange(1, 9)}-2019", font=small, fill="black")
+    draw.text(
+        (668, 406),
+        f"{rng.randrange(1, 28):02d}-0{rng.randrange(1, 9)}-2019",
+        font=small,
+        fill="black",
+    )
     draw.line([(672, 446), (700, 432), (730, 452), (770, 430)], fill="black", width=2)
     return _stamp(card, bold)
 
@@ -202,7 +253,9 @@ def _stamp(card: Image.Image, bold: str) -> Image.Image:
     return stamped.convert("RGB")
 
 
-def _perspective_coeffs(src: list[tuple[float, float]], dst: list[tuple[float, float]]) -> list[float]:
+def _perspective_coeffs(
+    src: list[tuple[float, float]], dst: list[tuple[float, float]]
+) -> list[float]:
     """PIL's 8 coefficients mapping output points `dst` back to input points `src`."""
     rows = []
     for (x, y), (u, v) in zip(dst, src, strict=True):
@@ -221,7 +274,10 @@ def photograph(card: Image.Image, rng: random.Random) -> Image.Image:
     # The card fills 60-85 % of the frame's width, turned and seen at a slant.
     scale = out_w * rng.uniform(0.6, 0.85) / w
     angle = math.radians(rng.uniform(-15, 15))
-    cx, cy = out_w / 2 + rng.uniform(-0.04, 0.04) * out_w, out_h / 2 + rng.uniform(-0.04, 0.04) * out_h
+    cx, cy = (
+        out_w / 2 + rng.uniform(-0.04, 0.04) * out_w,
+        out_h / 2 + rng.uniform(-0.04, 0.04) * out_h,
+    )
     corners = [(-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2)]
     keystone = rng.uniform(-0.08, 0.08)  # one side nearer the camera than the other
     tilt = rng.uniform(-0.06, 0.06)
@@ -234,16 +290,24 @@ def photograph(card: Image.Image, rng: random.Random) -> Image.Image:
             yr = x2 * math.sin(angle) + y2 * math.cos(angle) + cy
             placed.append((xr, yr))
         margin = 0.02 * out_w
-        if all(margin <= px <= out_w - margin and margin <= py <= out_h - margin for px, py in placed):
+        if all(
+            margin <= px <= out_w - margin and margin <= py <= out_h - margin for px, py in placed
+        ):
             break
         scale *= 0.95
     src = [(0.0, 0.0), (float(w), 0.0), (float(w), float(h)), (0.0, float(h))]
     coeffs = _perspective_coeffs(src, placed)
-    table = tuple(int(c) for c in (rng.uniform(60, 200), rng.uniform(50, 180), rng.uniform(40, 160)))
+    table = tuple(
+        int(c) for c in (rng.uniform(60, 200), rng.uniform(50, 180), rng.uniform(40, 160))
+    )
     background = Image.new("RGB", (out_w, out_h), table)  # type: ignore[arg-type]
     grain = np.random.default_rng(rng.randrange(1 << 30)).normal(0, 12, (out_h, out_w, 1))
-    background = Image.fromarray(np.clip(np.asarray(background, dtype=float) + grain, 0, 255).astype(np.uint8))
-    warped = card.transform((out_w, out_h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC)
+    background = Image.fromarray(
+        np.clip(np.asarray(background, dtype=float) + grain, 0, 255).astype(np.uint8)
+    )
+    warped = card.transform(
+        (out_w, out_h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC
+    )
     mask = Image.new("L", card.size, 255).transform(
         (out_w, out_h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR
     )
@@ -262,7 +326,9 @@ def photograph(card: Image.Image, rng: random.Random) -> Image.Image:
         radius = rng.uniform(0.05, 0.12) * out_w
         spot = np.exp(-(((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * radius**2)))
         pixels += rng.uniform(60, 130) * spot[..., None]
-    pixels += np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(2, 7), pixels.shape)
+    pixels += np.random.default_rng(rng.randrange(1 << 30)).normal(
+        0, rng.uniform(2, 7), pixels.shape
+    )
     photo = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
     blur = rng.uniform(0, 1.4)
     if blur > 0.3:
@@ -284,7 +350,14 @@ def generate(out: Path, count: int, seed: int) -> list[Truth]:
         name = f"ktp-{seed}-{index:04d}.jpg"
         (out / name).write_bytes(_jpeg_bytes(photo))
         truths.append(
-            Truth(name, person.nik, person.name, person.birth_place, person.born.isoformat(), person.sex)
+            Truth(
+                name,
+                person.nik,
+                person.name,
+                person.birth_place,
+                person.born.isoformat(),
+                person.sex,
+            )
         )
     with (out / "truth.jsonl").open("w", encoding="utf-8") as handle:
         for truth in truths:

@@ -58,7 +58,11 @@ class KtpReading:
 
     def __repr__(self) -> str:
         # Never print a citizen's data by accident (logs, tracebacks).
-        filled = [name for name in ("nik", "name", "birth_place", "birth_date", "sex") if getattr(self, name)]
+        filled = [
+            name
+            for name in ("nik", "name", "birth_place", "birth_date", "sex")
+            if getattr(self, name)
+        ]
         return f"KtpReading(fields={filled}, confidence={self.confidence:.2f})"
 
 
@@ -78,7 +82,7 @@ def _value(text: str) -> str:
         text = text.split(":", 1)[1]
     text = text.strip(" :;.,-_|")
     head, _, rest = text.partition(" ")
-    if rest and len(head) == 1 and not head.isalpha() or head in {"I", "T", "L"} and rest:
+    if (rest and len(head) == 1 and not head.isalpha()) or (head in {"I", "T", "L"} and rest):
         text = rest
     return text.strip(" :;.,-_|")
 
@@ -143,12 +147,16 @@ def interpret(lines: KtpLines, today: date) -> KtpReading:
     """The fields to propose. Low confidence or a contradiction leaves a field empty, and the
     form then asks for it as it always did."""
     name = read_name(lines.name[0]) if lines.name[1] >= MIN_LINE_CONFIDENCE else None
-    place, born = read_birth(lines.birth[0]) if lines.birth[1] >= MIN_LINE_CONFIDENCE else (None, None)
+    place, born = (
+        read_birth(lines.birth[0]) if lines.birth[1] >= MIN_LINE_CONFIDENCE else (None, None)
+    )
     sex = read_sex(lines.sex[0])  # matched against the two words a KTP can print
     nik = read_nik(lines.nik[0]) if lines.nik[1] >= MIN_DIGIT_CONFIDENCE else None
     if nik is not None:
         nik = _checked_nik(nik, born, sex, read_province(lines.province[0]), today)
-    used = [conf for key, (_, conf) in _by_key(lines).items() if _filled(key, nik, name, born, sex)]
+    used = [
+        conf for key, (_, conf) in _by_key(lines).items() if _filled(key, nik, name, born, sex)
+    ]
     confidence = round(sum(used) / len(used) / 100, 3) if used else 0.0
     return KtpReading(nik, name, place, born, sex, confidence)
 
@@ -157,7 +165,9 @@ def _by_key(lines: KtpLines) -> dict[str, tuple[str, float]]:
     return {"nik": lines.nik, "name": lines.name, "birth": lines.birth, "sex": lines.sex}
 
 
-def _filled(key: str, nik: str | None, name: str | None, born: date | None, sex: Sex | None) -> bool:
+def _filled(
+    key: str, nik: str | None, name: str | None, born: date | None, sex: Sex | None
+) -> bool:
     return {"nik": nik, "name": name, "birth": born, "sex": sex}[key] is not None
 
 

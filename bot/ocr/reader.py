@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -29,16 +28,6 @@ __all__ = ["NotAnImage", "OcrUnavailable", "read_ktp", "read_lines"]
 # that Tesseract sees text about 30 px tall.
 SCALE = 1.6
 CARD_W, CARD_H = 856, 540
-
-# Where each line sits on the card (x0, y0, x1, y1 in the 856 x 540 layout). The field
-# values start after the label column's colon.
-REGIONS: dict[str, tuple[int, int, int, int]] = {
-    "province": (150, 8, 706, 48),
-    "nik": (150, 92, 640, 146),
-    "name": (226, 150, 650, 184),
-    "birth": (226, 179, 650, 213),
-    "sex": (226, 208, 436, 242),
-}
 
 TESSDATA_DIRS = (
     "/usr/share/tesseract-ocr/5/tessdata",
@@ -75,7 +64,10 @@ def _api(kind: str) -> tesserocr.PyTessBaseAPI:
     api = getattr(_local, key, None)
     if api is None:
         api = tesserocr.PyTessBaseAPI(
-            path=_tessdata(), lang="ind+eng", psm=tesserocr.PSM.SINGLE_LINE, oem=tesserocr.OEM.LSTM_ONLY
+            path=_tessdata(),
+            lang="ind+eng",
+            psm=tesserocr.PSM.SINGLE_LINE,
+            oem=tesserocr.OEM.LSTM_ONLY,
         )
         if kind == "digits":
             api.SetVariable("tessedit_char_whitelist", "0123456789")
@@ -194,14 +186,18 @@ def _flatten(crop: np.ndarray) -> np.ndarray:
     return np.clip(crop.astype(np.float32) / background * 200.0, 0, 255).astype(np.uint8)
 
 
-def _crop(card: np.ndarray, x0: int, y0: int, x1: int, y1: int, binary: bool = False) -> np.ndarray:
+def _crop(
+    card: np.ndarray, x0: int, y0: int, x1: int, y1: int, binary: bool = False
+) -> np.ndarray:
     crop = np.ascontiguousarray(card[max(0, y0) : max(0, y1), max(0, x0) : x1, 2])
     if crop.size == 0:
         return crop
     flat = _flatten(crop)
     if binary:
         return cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
-    return cv2.normalize(flat, None, 0, 255, cv2.NORM_MINMAX)
+    low, high = int(flat.min()), int(flat.max())
+    stretched = (flat.astype(np.float32) - low) * (255.0 / max(1, high - low))
+    return stretched.astype(np.uint8)
 
 
 def _ocr_line(crop: np.ndarray, kind: str) -> tuple[str, float]:
@@ -230,49 +226,6 @@ def _ocr_line(crop: np.ndarray, kind: str) -> tuple[str, float]:
     return text, min(confidences, default=0.0)
 
 
-def _ocr_block(crop: np.ndarray) -> list[tuple[str, float]]:
-    """Each text line of a block, with its confidence."""
-    api = _api("text")
-    h, w = crop.shape
-    if h < 4 or w < 4:
-        return []
-    api.SetPageSegMode(tesserocr.PSM.SINGLE_BLOCK)
-    api.SetImageBytes(crop.tobytes(), w, h, 1, w)
-    api.Recognize()
-    found = []
-    iterator = api.GetIterator()
-    level = tesserocr.RIL.TEXTLINE
-    while True:
-        try:
-            text = iterator.GetUTF8Text(level)
-        except RuntimeError:  # an empty line
-            text = ""
-        if text.strip():
-            found.append((text.strip(), float(iterator.Confidence(level))))
-        if not iterator.Next(level):
-            break
-    return found
-
-
-_LABELS = {"name": "NAMA", "birth": "TEMPATTGLLAHIR", "sex": "JENISKELAMIN"}
-
-
-def _assign(lines: list[tuple[str, float]]) -> dict[str, tuple[str, float]]:
-    """Which line is which field, by its printed label."""
-    import difflib
-
-    found: dict[str, tuple[str, float]] = {}
-    for text, conf in lines:
-        label = "".join(ch for ch in text.split(":", 1)[0].upper() if ch.isalpha())
-        for key, word in _LABELS.items():
-            if key in found or not label:
-                continue
-            if difflib.SequenceMatcher(None, label[: len(word) + 2], word).ratio() >= 0.7:
-                found[key] = (text, conf)
-                break
-    return found
-
-
 def read_lines(data: bytes) -> KtpLines:
     """The raw lines of the card in `data` (JPEG/PNG bytes)."""
     card = _straighten(_decode(data))
@@ -289,9 +242,13 @@ def read_lines(data: bytes) -> KtpLines:
     rows = [b for b in _bands(_ink(card), int(28 * s), int(212 * s)) if b[0] >= bottom - 2]
     values: dict[str, tuple[str, float]] = {}
     for key, (y0, y1), right in zip(("name", "birth", "sex"), rows, (650, 650, 436), strict=False):
-        values[key] = _ocr_line(_crop(card, int(222 * s), y0 - pad, int(right * s), y1 + pad), "text")
+        values[key] = _ocr_line(
+            _crop(card, int(222 * s), y0 - pad, int(right * s), y1 + pad), "text"
+        )
     province = (
-        _ocr_line(_crop(card, int(100 * s), header[0] - pad, int(756 * s), header[1] + pad), "text")
+        _ocr_line(
+            _crop(card, int(100 * s), header[0] - pad, int(756 * s), header[1] + pad), "text"
+        )
         if header
         else ("", 0.0)
     )
