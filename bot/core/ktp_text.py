@@ -119,13 +119,14 @@ def read_birth(text: str) -> tuple[str | None, date | None]:
 
 def read_sex(text: str) -> Sex | None:
     letters = re.sub(r"[^A-Z]", "", _clean(text).replace("KELAMIN", ""))
-    best: tuple[float, Sex | None] = (0.0, None)
-    for word, sex in (("LAKILAKI", "L"), ("PEREMPUAN", "P")):
+    words: tuple[tuple[str, Sex], ...] = (("LAKILAKI", "L"), ("PEREMPUAN", "P"))
+    best_ratio, best = 0.0, None
+    for word, sex in words:
         for start in range(0, max(1, len(letters) - len(word) + 1)):
             ratio = difflib.SequenceMatcher(None, letters[start : start + len(word)], word).ratio()
-            if ratio > best[0]:
-                best = (ratio, sex)  # type: ignore[assignment]
-    return best[1] if best[0] >= 0.75 else None
+            if ratio > best_ratio:
+                best_ratio, best = ratio, sex
+    return best if best_ratio >= 0.75 else None
 
 
 def read_nik(text: str) -> str | None:

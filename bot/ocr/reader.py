@@ -22,7 +22,7 @@ import tesserocr
 
 from bot.core.ktp_text import KtpLines, KtpReading, interpret
 
-__all__ = ["NotAnImage", "OcrUnavailable", "read_ktp", "read_lines"]
+__all__ = ["NotAnImage", "OcrUnavailable", "load", "read_ktp", "read_lines"]
 
 # The straightened card, at the 856 x 540 layout of an ID-1 card at 10 px/mm, scaled up so
 # that Tesseract sees text about 30 px tall.
@@ -78,6 +78,12 @@ def _api(kind: str) -> tesserocr.PyTessBaseAPI:
             )
         setattr(_local, key, api)
     return api
+
+
+def load() -> None:
+    """Load the engine on this thread (about a second), before the first photo needs it."""
+    _api("digits")
+    _api("text")
 
 
 def _decode(data: bytes) -> np.ndarray:
