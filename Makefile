@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-script test chromium screenshots lint bench clean
+.PHONY: demo demo-script test chromium ocr-engine screenshots lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,24 @@ demo-script: $(BIN)/.installed
 
 # The browser tests' screenshots go to a scratch folder here, so a test run leaves the
 # committed docs/img alone; `make screenshots` refreshes them on purpose.
-test: $(BIN)/.installed chromium
+test: $(BIN)/.installed chromium ocr-engine
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	AKSES_SCREENSHOTS=$${AKSES_SCREENSHOTS:-$$(mktemp -d)} $(BIN)/python -m pytest -q
+
+# The KTP reader (bot/ocr/) reads with Tesseract's Indonesian model from Debian; the specimen
+# photos (bench/ktp_corpus.py) are drawn with Debian's DejaVu and Liberation fonts. Nothing is
+# downloaded at run time. As root this installs them; otherwise it prints the command.
+OCR_PACKAGES := tesseract-ocr-ind tesseract-ocr-eng fonts-dejavu-core fonts-liberation
+ocr-engine:
+	@test -f /usr/share/tesseract-ocr/5/tessdata/ind.traineddata -a -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's $(OCR_PACKAGES) for the KTP reader"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_PACKAGES) >/dev/null; \
+	  else \
+	    echo "The KTP reader needs Tesseract's Indonesian model. Run:  sudo apt-get install -y $(OCR_PACKAGES)" >&2; \
+	    exit 1; \
+	  fi; }
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not
 # used). As root this installs it; otherwise it stops with the one command to run.

@@ -23,10 +23,10 @@ from bot.app.context import BotApp, BotContext, Handler
 from bot.core import callbacks, form
 from bot.core.callbacks import FormChoice, FormEdit, FormNone, FormWord
 from bot.core.fields import mask_phone
-from bot.core.form import CONFIRM, FORM, RETURNING, Field, Kind, Rejected
+from bot.core.form import CONFIRM, FORM, READ, RETURNING, Field, Kind, Rejected
 from bot.core.policy import Act, may
 from bot.core.visits import VisitDraft
-from bot.flows import ktp, lookups, workflow
+from bot.flows import ktp, ktp_read, lookups, workflow
 from bot.texts import common as common_texts
 from bot.texts import form as form_texts
 from bot.texts import lookups as lookup_texts
@@ -104,6 +104,20 @@ def question(step: str, draft: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
             [_button(form_texts.BTN_CANCEL, FormWord("cancel"))],
         ]
         return form_texts.returning_visitor(_shown(draft)), InlineKeyboardMarkup(buttons)
+    if step == READ:
+        read = draft.get("read") or {}
+        first = [_button(form_texts.BTN_READ_OK, FormWord("readok"))]
+        fixes = []
+        if read.get("nik"):
+            fixes.append(_button(form_texts.BTN_READ_FIX_NIK, FormWord("readnik")))
+        if read.get("name"):
+            fixes.append(_button(form_texts.BTN_READ_FIX_NAME, FormWord("readname")))
+        nav = [
+            _button(form_texts.BTN_BACK, FormWord("back")),
+            _button(form_texts.BTN_CANCEL, FormWord("cancel")),
+        ]
+        rows = [first, fixes, nav] if fixes else [first, nav]
+        return form_texts.ktp_read(read), InlineKeyboardMarkup(rows)
     field = FORM.get(step)
     assert field is not None
     return form_texts.question(field), _keyboard(field, bool(draft.get("editing")))
@@ -212,7 +226,56 @@ async def _accept(update: Update, context: BotContext, field: Field, raw: str) -
             assert update.effective_user is not None
             await lookups.recalled(context.services, update.effective_user.id, known.id)
             return await _ask(update, context, RETURNING)
-    return await _ask(update, context, FORM.after(draft, field.name))
+    following = FORM.after(draft, field.name)
+    while following in draft.get("prefilled", ()):  # confirmed from the KTP photo already
+        following = FORM.after(draft, following)
+    return await _ask(update, context, following)
+
+
+async def _photo(update: Update, context: BotContext, field: Field, file_id: str) -> int:
+    """The KTP photo: kept, then read; what the reader found is offered for confirmation,
+    and whatever it could not read safely is asked as before."""
+    draft = _draft(context)
+    if draft.get("editing"):
+        return await _accept(update, context, field, file_id)
+    services = context.services
+    reading = await ktp_read.read(context.bot, file_id, services.now().date())
+    if reading is None or not (reading.nik or reading.name):
+        return await _accept(update, context, field, file_id)
+    draft[field.name] = field.read(file_id, services.now().date())
+    draft["read"] = {
+        "nik": reading.nik,
+        "name": reading.name,
+        "birth_place": reading.birth_place,
+        "birth_date": reading.birth_date.isoformat() if reading.birth_date else None,
+        "sex": reading.sex,
+    }
+    return await _ask(update, context, READ)
+
+
+async def read_answer(update: Update, context: BotContext) -> int | None:
+    """The officer checked the reader's findings against the card: all right, or one of
+    them is to be typed. Each value still goes through the field's own validation."""
+    tap = _tapped(update, FormWord)
+    draft = _draft(context)
+    if tap is None or _step(context) != READ or "read" not in draft:
+        await stale(update, context)
+        return None
+    await _done_with_button(update, context)
+    read = draft.pop("read")
+    today = context.services.now().date()
+    name_field, nik_field = FORM.get("name"), FORM.get("nik")
+    assert name_field is not None and nik_field is not None
+    draft["prefilled"] = []
+    if tap.word != "readname" and read.get("name"):
+        try:
+            draft["name"] = name_field.read(read["name"], today)
+            draft["prefilled"].append("name")
+        except Rejected:
+            pass  # asked in its turn
+    if tap.word != "readnik" and read.get("nik"):
+        return await _accept(update, context, nik_field, read["nik"])
+    return await _ask(update, context, nik_field.name)
 
 
 async def answer(update: Update, context: BotContext) -> int:
@@ -222,7 +285,7 @@ async def answer(update: Update, context: BotContext) -> int:
     field = FORM.get(_step(context))
     if field is not None and field.kind == Kind.PHOTO and message.photo:
         # Telegram's file id of the largest size.
-        return await _accept(update, context, field, message.photo[-1].file_id)
+        return await _photo(update, context, field, message.photo[-1].file_id)
     if field is not None and field.kind != Kind.PHOTO and message.text is not None:
         return await _accept(update, context, field, message.text)
     return await wrong_input(update, context)
@@ -376,6 +439,7 @@ def build() -> Handler:
         _on_tap(FormNone, nothing),
         _on_tap(FormWord, returning, "reuse", "fresh"),
         _on_tap(FormWord, reveal_phone, "phone"),
+        _on_tap(FormWord, read_answer, "readok", "readnik", "readname"),
         _on_tap(FormEdit, edit_field),
         _on_tap(FormWord, submit, "send"),
     ]

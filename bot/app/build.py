@@ -18,7 +18,7 @@ from bot.app.persistence import SqlitePersistence
 from bot.app.processor import PerChatUpdateProcessor
 from bot.app.request import RetryingRequest
 from bot.app.services import Clock, Services, system_clock
-from bot.flows import deadlines, privacy, workflow
+from bot.flows import deadlines, ktp_read, privacy, workflow
 from bot.flows.delivery import Delivery
 from handlers import (
     access,
@@ -176,6 +176,7 @@ async def _post_init(app: BotApp) -> None:
     await start.publish_commands(services, app.bot)
     await start.publish_description(app.bot)
     await registration.resume_after_restart(app)
+    ktp_read.warm_up()  # the KTP reader's engine loads on its own thread meanwhile
     if app.job_queue is not None:
         # first=1, not 0: a first run at "now" is skipped by APScheduler; one second
         # after start, a sweep missed while the bot was down catches up.

@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot run|demo|export|privacy|audit``."""
+"""Command line: ``python -m bot run|demo|export|privacy|audit|ktp``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.app import logsafe
 from bot.app.config import ConfigError, example_staff_ids, load_config
-from bot.cli import admin
+from bot.cli import admin, ktp
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--format", choices=("xlsx", "pdf", "csv"), default="xlsx")
     export.add_argument("--out", help="file to write (default laporan-akses-<period>.<format>)")
     admin.add_parsers(sub)
+    ktp.add_parsers(sub)
     args = parser.parse_args(argv)
+    if args.command == "ktp":
+        return ktp.run(args)
     if args.command == "export":
         from bot.reports.export import run_cli
 

@@ -53,7 +53,11 @@ _NUMBER = re.compile(r"0|[1-9][0-9]{0,15}")
 
 MAX_ROW_ID = 10**12 - 1  # visit and invitation ids: SQLite rowids, far below this
 MAX_USER_ID = 2**52 - 1  # Telegram: "at most 52 significant bits" (Bot API, User.id)
-FORM_WORDS = frozenset({"cancel", "back", "send", "reuse", "fresh", "phone"})
+# phone: show a returning visitor's full number; readok / readnik / readname: the KTP
+# reader's findings confirmed, or one of them typed.
+FORM_WORDS = frozenset(
+    {"cancel", "back", "send", "reuse", "fresh", "phone", "readok", "readnik", "readname"}
+)
 MAX_CHOICE_INDEX = 9  # one digit: a question offers a handful of suggested answers
 
 
@@ -203,7 +207,8 @@ class ReportTap(Tap):
 
 @dataclass(frozen=True)
 class FormWord(Tap):
-    """cancel, back, send (the summary), reuse, fresh or phone (a returning visitor)."""
+    """cancel, back, send (the summary), reuse, fresh or phone (a returning visitor), readok,
+    readnik or readname (what the KTP reader found)."""
 
     word: str
 

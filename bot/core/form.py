@@ -34,6 +34,7 @@ from bot.core.nik import NikError, NikProblem, validate_nik
 
 CONFIRM = "confirm"  # the summary: edit a field, or submit
 RETURNING = "returning"  # a known NIK: reuse the visitor's stored details, or type them anew
+READ = "ktp_read"  # what the KTP reader found on the photo: confirm it, or type a field
 
 # What Field.read raises; both carry the problem, for the officer's error message.
 Rejected = (FieldError, NikError)
@@ -144,7 +145,7 @@ class Form:
         """Where the draft stands, read through the old numbering once if it is that old."""
         upgrade(draft)
         step = draft.get("step", self.first)
-        if step in self._index or step == RETURNING:
+        if step in self._index or step in (RETURNING, READ):
             return str(step)
         # The summary, or a field this version no longer asks: the summary, if it is complete.
         return self.go(draft, CONFIRM)
@@ -187,6 +188,8 @@ class Form:
             return self.fields[-1].name if step == CONFIRM else CONFIRM
         if step == RETURNING:
             return self.identifying.name
+        if step == READ:
+            return self.first
         return self.fields[max(self._index.get(step, 0) - 1, 0)].name
 
     @property

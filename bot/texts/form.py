@@ -49,6 +49,9 @@ BTN_REUSE = "✅ Pakai data ini"
 BTN_FRESH = "✏️ Isi ulang"
 BTN_NO_EQUIPMENT = "Tidak membawa perangkat"
 BTN_NO_LETTER = "Tidak ada surat tugas"
+BTN_READ_OK = "✅ Benar"
+BTN_READ_FIX_NIK = "✏️ Ubah NIK"
+BTN_READ_FIX_NAME = "✏️ Ubah nama"
 
 BAD_PHONE = (
     f"Nomor HP tidak valid. Gunakan {PHONE_MIN}–{PHONE_MAX} angka, boleh diawali +62 atau 0."
@@ -210,6 +213,24 @@ def answered(field: Field, value: Any) -> str:
 def returning_visitor(draft: Mapping[str, Any]) -> str:
     details = "\n".join(_line(field, draft) for field in FORM.remembered)
     return f"Pengunjung ini pernah terdaftar:\n{details}\n\nPakai data ini, atau isi ulang?"
+
+
+def ktp_read(read: Mapping[str, Any]) -> str:
+    """What the KTP reader found, for the officer to check against the card in hand."""
+    sex = {"L": "LAKI-LAKI", "P": "PEREMPUAN"}.get(read.get("sex") or "", "—")
+    born = read.get("birth_date")
+    born_text = f"{born[8:10]}-{born[5:7]}-{born[:4]}" if born else "—"
+    rows = [
+        f"NIK: {read.get('nik') or '— (ketik manual)'}",
+        f"Nama: {escape(read.get('name') or '— (ketik manual)')}",
+        f"Tempat/Tgl lahir: {escape(read.get('birth_place') or '—')}, {born_text}",
+        f"Jenis kelamin: {sex}",
+    ]
+    return (
+        "📷 Terbaca dari foto KTP. Cocokkan dengan KTP aslinya:\n"
+        + "\n".join(rows)
+        + "\n\nSudah benar?"
+    )
 
 
 # --- a stored visit's views: the card, the access log, /riwayat --------------------------------
