@@ -143,7 +143,9 @@ class SimUser:
         if message.chat_id != self.id:
             raise LookupError(f"{self.first_name} cannot see a message in chat {message.chat_id}")
         state = self.sim.state
-        callback = SimCallback(state.new_callback_id(), self.id, message.message_id, data)
+        callback = SimCallback(
+            state.new_callback_id(), self.id, message.message_id, data, created=state.now()
+        )
         state.callbacks[callback.id] = callback
         payload = {
             "id": callback.id,

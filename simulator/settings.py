@@ -66,7 +66,8 @@ def scope_key(state: SimState, scope: Any) -> tuple:
         chat_id = int(scope.get("chat_id"))
     except (TypeError, ValueError):
         raise bad_request("chat not found") from None
-    if chat_id not in state.users:
+    user = state.users.get(chat_id)
+    if user is None or not user.started:  # no chat until the person wrote to the bot
         raise bad_request("chat not found")
     if kind == "chat_member":
         try:
