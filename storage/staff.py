@@ -129,14 +129,22 @@ class Staff:
     async def set_roles(
         self, user_id: int, roles: frozenset[Role], actor_id: int, now: datetime
     ) -> bool:
-        """Change an active member's roles; False if they are not active staff."""
+        """Change an active member's roles; False if they are not active staff.
+
+        Setting the roles they already have (a double tap on a role button carries the same
+        role set twice) changes and audits nothing."""
         async with self._database.transaction() as db:
-            cur = await db.execute(
-                "UPDATE staff SET roles = ? WHERE user_id = ? AND active = 1",
-                (mask_of(roles), user_id),
-            )
-            if cur.rowcount != 1:
+            async with db.execute(
+                "SELECT roles FROM staff WHERE user_id = ? AND active = 1", (user_id,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
                 return False
+            if row["roles"] == mask_of(roles):
+                return True
+            await db.execute(
+                "UPDATE staff SET roles = ? WHERE user_id = ?", (mask_of(roles), user_id)
+            )
             await self._audit.append(
                 db, now, actor_id, "staff_roles", detail=f"{user_id}:{_names(roles)}"
             )
