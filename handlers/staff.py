@@ -60,10 +60,12 @@ async def staff_list(update: Update, context: BotContext) -> None:
     if _admin(update, context) is None:
         await update.effective_message.reply_text(common_texts.ONLY_ADMIN)
         return
-    members = context.services.staff_members()
+    services = context.services
+    members = services.staff_members()
+    not_opened = {m.user_id for m in members if not services.has_opened(m.user_id)}
     buttons = [[_button(m.name, StaffTap(callbacks.STAFF_VIEW, m.user_id))] for m in members]
     await update.effective_message.reply_text(
-        staff_texts.staff_list(members), reply_markup=InlineKeyboardMarkup(buttons)
+        staff_texts.staff_list(members, not_opened), reply_markup=InlineKeyboardMarkup(buttons)
     )
 
 
