@@ -10,6 +10,7 @@ modified", a second answerCallbackQuery "query is too old".
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Collection
@@ -20,7 +21,7 @@ from bot.app.services import Services
 from bot.core.visits import VisitStatus
 from bot.texts import common as common_texts
 from bot.texts import form as form_texts
-from simulator import BotApiSimulator, SimMessage, SimUser
+from simulator import BotApiSimulator, SimCallback, SimMessage, SimUser
 from tests.conftest import ADMIN, APPROVER, ESCORT, OFFICER
 from tests.dbstate import watch
 from tests.flows import Visitor, act, badge_link, register
@@ -50,6 +51,16 @@ async def idle(app: object, sim: BotApiSimulator) -> None:
     await sim.settle()
 
 
+async def answered(sim: BotApiSimulator, *taps: SimCallback) -> None:
+    """Until the bot answered every tap (a slow step, like rendering a badge, may come first)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10.0
+    while any(tap.answer is None for tap in taps):
+        remaining = deadline - loop.time()
+        assert remaining > 0, f"taps left unanswered: {[t for t in taps if t.answer is None]}"
+        await sim.changed(remaining)
+
+
 async def audit(services: Services) -> Counter[str]:
     return Counter(e.action for e in await services.storage.audit.events())
 
@@ -68,14 +79,13 @@ async def tap_twice(
     nothing. Returns the message the button was on."""
     target, button = person.find_button(label, message)
     first, second = await person.double_tap(label, target)
+    await answered(sim, first, second)  # no spinner left turning
     await idle(app, sim)
-    assert first.answer is not None and second.answer is not None  # no spinner left turning
     no_generic_error(sim)
     if late:
         db = await watch(app, sim)
         again = await person.send_callback(target, button["callback_data"])
-        await idle(app, sim)
-        assert again.answer is not None
+        await answered(sim, again)
         await db.unchanged(new_audit=late_audit)
         no_generic_error(sim)
     return target
@@ -132,7 +142,16 @@ async def test_every_form_button_twice(
     await act(officer, moves[1])
     await officer.wait_for("pernah terdaftar")
     await tap_twice(app, sim, officer, form_texts.BTN_REUSE)
-    no_generic_error(sim)
+    # ... and "fill in again", twice, in another form.
+    await officer.tap(form_texts.BTN_CANCEL)
+    await officer.send_text("/daftar")
+    await officer.wait_for(moves[0].asked)
+    await act(officer, moves[0])
+    await officer.wait_for(moves[1].asked)
+    await act(officer, moves[1])
+    offer = await officer.wait_for("pernah terdaftar")
+    await tap_twice(app, sim, officer, form_texts.BTN_FRESH, offer)
+    assert sum(moves[2].asked in m.text_or_caption for m in officer.bot_messages[-2:]) == 1
 
 
 async def test_approval_and_door_buttons_twice(
@@ -217,6 +236,20 @@ async def test_staff_buttons_twice(sim: BotApiSimulator, app: object, services: 
     await tap_twice(app, sim, admin, "Konfirmasi", claimed)
     assert (await audit(services))["staff_added"] == 1
     assert len([m for m in newcomer.bot_messages if "Selamat datang" in m.text_or_caption]) == 1
+
+    # A declined invitation, twice.
+    await admin.send_text("/undang")
+    ask = await admin.wait_for("Undang staf baru")
+    await admin.tap("⬜ Pendamping", ask)
+    await admin.wait_for(predicate=lambda m: "☑️ Pendamping" in str(m.buttons))
+    await admin.tap("Buat tautan", ask)
+    await admin.wait_for("Tautan undangan")
+    link = next(w for w in ask.text_or_caption.split() if w.startswith("https://t.me/"))
+    await sim.add_user(NEWCOMER + 1, "Tono").open_link(link)
+    claimed = await admin.wait_for("membuka tautan undangan")
+    await tap_twice(app, sim, admin, "❌ Tolak", claimed)
+    assert (await audit(services))["invitation_declined"] == 1
+    assert services.member(NEWCOMER + 1) is None
 
     head = sim.user(APPROVER)
     await head.send_text("/delegasi")
