@@ -23,7 +23,7 @@ def get_me(state: SimState, p: Params) -> dict:
 @method("getChat")
 def get_chat(state: SimState, p: Params) -> dict:
     user = state.users.get(p.chat_id())
-    if user is None:
+    if user is None or not user.started:  # no chat until the person wrote to the bot
         raise bad_request("chat not found")
     return {
         **user.chat_api(),

@@ -206,6 +206,8 @@ async def test_blocked_user_and_never_started_user_are_refused(bot, sim, http):
         await bot.send_photo(shy.id, jpeg())
     with pytest.raises(BadRequest, match="Chat not found"):
         await bot.set_my_commands([BotCommand("a", "b")], scope=BotCommandScopeChat(shy.id))
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.get_chat(shy.id)
     # The exact wire answers, as Telegram words them.
     send = f"/bot{sim.token}/sendMessage"
     refused = await http.post(send, json={"chat_id": shy.id, "text": "x"})
