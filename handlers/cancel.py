@@ -32,6 +32,7 @@ from bot.flows import workflow
 from bot.texts import cancel as cancel_texts
 from bot.texts import common as common_texts
 from handlers import registration
+from handlers.edits import unless_unchanged
 from handlers.reasons import typed_reason
 
 # A chat list stays short on a cheap phone; the rest are reached by typing their reference.
@@ -172,7 +173,7 @@ async def abort(update: Update, context: BotContext) -> int:
     visit = await context.services.storage.visits.get(tap.visit_id) if tap else None
     await query.answer()
     if visit is not None:
-        await query.edit_message_text(cancel_texts.aborted(visit))
+        await unless_unchanged(query.edit_message_text(cancel_texts.aborted(visit)))
     return ConversationHandler.END
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from telegram import Bot
+from telegram import Bot, CallbackQuery
 from telegram.error import BadRequest
 
 
@@ -23,6 +23,16 @@ async def unless_unchanged(edit: Awaitable[object]) -> bool:
             raise
         return False
     return True
+
+
+async def claim(query: CallbackQuery) -> bool:
+    """Take the buttons off the tapped message before acting on a one-shot button; False
+    when they were off already: an earlier tap of the same button (a double tap, whose
+    second callback Telegram delivers with the message as it was) is acting, or has acted.
+
+    One chat's updates are handled one at a time (bot/app/processor.py), so the first tap
+    always finds its buttons still there."""
+    return await unless_unchanged(query.edit_message_reply_markup(None))
 
 
 # An old question's keyboard may be gone already (not modified), or the message deleted by

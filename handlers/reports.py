@@ -29,6 +29,7 @@ from bot.reports.export import file_name, load_access_log, render
 from bot.reports.log import AccessLog
 from bot.texts import common as common_texts
 from bot.texts import reports as reports_texts
+from handlers.edits import claim
 from storage.reports import HISTORY_LIMIT
 
 MAX_CHAT_DAYS = 366  # longer periods: python -m bot export on the server
@@ -100,7 +101,8 @@ async def period_chosen(update: Update, context: BotContext) -> None:
         await query.answer(common_texts.STALE_BUTTON, show_alert=True)
         return
     await query.answer(reports_texts.PREPARING)
-    await query.edit_message_reply_markup(None)
+    if not await claim(query):
+        return  # a double tap: the first one prepares the report
     services = context.services
     period = preset_period(tap.preset, services.now(), services.config.timezone)
     await _deliver(context, query.message.chat.id, query.from_user.id, tap.action, period)

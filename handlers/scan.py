@@ -141,7 +141,7 @@ async def record(update: Update, context: BotContext) -> None:
     tz = context.services.config.timezone
     if result.outcome != workflow.Outcome.DONE or result.visit is None:
         await query.answer(door_texts.stale_tap(result.visit), show_alert=True)
-        await query.edit_message_reply_markup(None)
+        await unless_unchanged(query.edit_message_reply_markup(None))  # a double tap
         return
     await query.answer()
     render = door_texts.entered if tap.action == callbacks.ENTER else door_texts.exited

@@ -28,6 +28,7 @@ from bot.core.roles import Role, StaffMember
 from bot.core.tokens import deep_link, lookup_hash
 from bot.texts import common as common_texts
 from bot.texts import staff as staff_texts
+from handlers.edits import claim, unless_unchanged
 from handlers.start import set_commands_for
 
 INVITE_VALID = timedelta(hours=24)
@@ -59,10 +60,12 @@ async def staff_list(update: Update, context: BotContext) -> None:
     if _admin(update, context) is None:
         await update.effective_message.reply_text(common_texts.ONLY_ADMIN)
         return
-    members = context.services.staff_members()
+    services = context.services
+    members = services.staff_members()
+    not_opened = {m.user_id for m in members if not services.has_opened(m.user_id)}
     buttons = [[_button(m.name, StaffTap(callbacks.STAFF_VIEW, m.user_id))] for m in members]
     await update.effective_message.reply_text(
-        staff_texts.staff_list(members), reply_markup=InlineKeyboardMarkup(buttons)
+        staff_texts.staff_list(members, not_opened), reply_markup=InlineKeyboardMarkup(buttons)
     )
 
 
@@ -98,8 +101,10 @@ async def staff_member(update: Update, context: BotContext) -> None:
     user_id = member.user_id
     buttons = _role_buttons(member.roles, lambda roles: StaffRolesTap(user_id, roles))
     buttons.append([_button(staff_texts.BTN_REMOVE, StaffTap(callbacks.STAFF_REMOVE, user_id))])
-    await query.edit_message_text(
-        staff_texts.member_view(member), reply_markup=InlineKeyboardMarkup(buttons)
+    await unless_unchanged(
+        query.edit_message_text(
+            staff_texts.member_view(member), reply_markup=InlineKeyboardMarkup(buttons)
+        )
     )
 
 
@@ -136,7 +141,7 @@ async def remove(update: Update, context: BotContext) -> None:
     await services.refresh_staff()
     await set_commands_for(services, context.bot, member.user_id)
     await query.answer()
-    await query.edit_message_text(staff_texts.removed(member.name))
+    await unless_unchanged(query.edit_message_text(staff_texts.removed(member.name)))
 
 
 async def invite(update: Update, context: BotContext) -> None:
@@ -171,17 +176,19 @@ async def invite_roles(update: Update, context: BotContext) -> None:
     roles = tap.roles
     if tap.action == callbacks.INVITE_ROLE:
         await query.answer()
-        await query.edit_message_reply_markup(_invite_keys(roles))
+        await unless_unchanged(query.edit_message_reply_markup(_invite_keys(roles)))
         return
     if not roles:
         await query.answer(staff_texts.INVITE_NO_ROLE, show_alert=True)
         return
+    await query.answer()
+    if not await claim(query):
+        return  # a double tap: the first one made the link
     services = context.services
     token, now = new_invite_token(), services.now()
     until = now + INVITE_VALID
     token_hash = lookup_hash(services.config.signing_secret, token, "invite")
     await services.storage.staff.create_invitation(token_hash, roles, admin.user_id, now, until)
-    await query.answer()
     link = deep_link(services.bot_username, token)
     await query.edit_message_text(
         staff_texts.invite_link(link, roles, until, services.config.timezone)
@@ -237,7 +244,7 @@ async def decide_invitation(update: Update, context: BotContext) -> None:
     )
     if invitation is None or invitation.claimed_by is None:
         await query.answer(staff_texts.STAFF_GONE, show_alert=True)
-        await query.edit_message_reply_markup(None)
+        await unless_unchanged(query.edit_message_reply_markup(None))
         return
     await query.answer()
     name = invitation.claimed_name or str(invitation.claimed_by)
@@ -296,10 +303,15 @@ async def delegate_period(update: Update, context: BotContext) -> None:
             [_button(label, DelegateForTap(delegate.user_id, days))]
             for days, label in PERIOD_DAYS.items()
         ]
-        await query.edit_message_text(
-            staff_texts.delegate_period(delegate.name), reply_markup=InlineKeyboardMarkup(buttons)
+        await unless_unchanged(
+            query.edit_message_text(
+                staff_texts.delegate_period(delegate.name),
+                reply_markup=InlineKeyboardMarkup(buttons),
+            )
         )
         return
+    if not await claim(query):
+        return  # a double tap: the first one started the delegation
     now, tz = services.now(), services.config.timezone
     # "Today" ends at local midnight; "3 days" at midnight after the third day, and so on.
     local = now.astimezone(tz)

@@ -57,18 +57,22 @@ def method(name: str) -> Callable[[Method], Method]:
 
 
 def recipient(state: SimState, p: Params) -> UserInfo:
-    """The user a new message goes to, refusing as Telegram does."""
+    """The user a new message goes to, refusing as Telegram does.
+
+    Someone who blocked the bot: 403 "bot was blocked by the user" (telegram-bot-api maps
+    USER_IS_BLOCKED to it, Client.cpp). Someone who never wrote to the bot has no chat with
+    it; the Bot API cannot resolve the id and answers "Bad Request: chat not found".
+    """
     user = _chat(state, p)
     if user.blocked:
         raise ApiError(403, "Forbidden: bot was blocked by the user")
-    if not user.started:
-        raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
     return user
 
 
 def _chat(state: SimState, p: Params) -> UserInfo:
+    """The private chat ``chat_id`` names; it exists once its person has written to the bot."""
     user = state.users.get(p.chat_id())
-    if user is None:
+    if user is None or not user.started:
         raise bad_request("chat not found")
     return user
 
@@ -259,8 +263,12 @@ def delete_messages(state: SimState, p: Params) -> bool:
 
 @method("answerCallbackQuery")
 def answer_callback_query(state: SimState, p: Params) -> bool:
+    # A query is answered once; a second answer, or one after the client stopped waiting,
+    # gets QUERY_ID_INVALID, which telegram-bot-api words as below (Client.cpp).
     query = state.callbacks.get(p.string("callback_query_id") or "")
-    if query is None or query.answer is not None:
+    window = state.callback_answer_window
+    late = query is not None and window is not None and state.now() - query.created > window
+    if query is None or query.answer is not None or late:
         raise bad_request("query is too old and response timeout expired or query ID is invalid")
     if len(p.string("text") or "") > 200:
         raise bad_request("MESSAGE_TOO_LONG")

@@ -125,6 +125,25 @@ class SimUser:
         target, button = self._find_button(label, message)
         return await self.press(target, button)
 
+    async def double_tap(
+        self, label: str, message: SimMessage | None = None
+    ) -> tuple[SimCallback, SimCallback]:
+        """Press a callback button twice before the bot answered the first press, as an
+        impatient thumb or a phone on a slow network does: two callback queries with the
+        same data on the same message, the second built from the message as it was."""
+        target, button = self.find_button(label, message)
+        if "callback_data" not in button:
+            raise LookupError(f"button {button['text']!r} is not a callback button")
+        first = await self.send_callback(target, button["callback_data"])
+        second = await self.send_callback(target, button["callback_data"])
+        return first, second
+
+    def find_button(
+        self, label: str, message: SimMessage | None = None
+    ) -> tuple[SimMessage, dict]:
+        """(message, button) tap() would press: on `message`, or the newest that has it."""
+        return self._find_button(label, message)
+
     async def press(self, target: SimMessage, button: dict) -> SimCallback | SimMessage | None:
         """Press `button` (one of `target`'s inline buttons), as tap() does once it found it."""
         if target.chat_id != self.id or target.deleted:
@@ -143,7 +162,9 @@ class SimUser:
         if message.chat_id != self.id:
             raise LookupError(f"{self.first_name} cannot see a message in chat {message.chat_id}")
         state = self.sim.state
-        callback = SimCallback(state.new_callback_id(), self.id, message.message_id, data)
+        callback = SimCallback(
+            state.new_callback_id(), self.id, message.message_id, data, created=state.now()
+        )
         state.callbacks[callback.id] = callback
         payload = {
             "id": callback.id,

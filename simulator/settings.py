@@ -23,7 +23,7 @@ def get_me(state: SimState, p: Params) -> dict:
 @method("getChat")
 def get_chat(state: SimState, p: Params) -> dict:
     user = state.users.get(p.chat_id())
-    if user is None:
+    if user is None or not user.started:  # no chat until the person wrote to the bot
         raise bad_request("chat not found")
     return {
         **user.chat_api(),
@@ -66,7 +66,8 @@ def scope_key(state: SimState, scope: Any) -> tuple:
         chat_id = int(scope.get("chat_id"))
     except (TypeError, ValueError):
         raise bad_request("chat not found") from None
-    if chat_id not in state.users:
+    user = state.users.get(chat_id)
+    if user is None or not user.started:  # no chat until the person wrote to the bot
         raise bad_request("chat not found")
     if kind == "chat_member":
         try:

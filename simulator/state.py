@@ -24,7 +24,7 @@ class UserInfo:
     username: str | None = None
     language_code: str | None = None
     blocked: bool = False
-    started: bool = True  # False: the bot may not write first ("can't initiate conversation")
+    started: bool = True  # False: never wrote to the bot, so it has no chat ("chat not found")
 
     def to_api(self) -> dict:
         user: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
@@ -58,6 +58,7 @@ class SimCallback:
     message_id: int
     data: str
     answer: SimAlert | None = None
+    created: float = 0.0  # SimState.now() when the button was pressed
 
 
 @dataclass
@@ -78,6 +79,10 @@ class SimState:
     descriptions: dict[str, str] = field(default_factory=dict)
     short_descriptions: dict[str, str] = field(default_factory=dict)
     allowed_updates: set[str] | None = None
+    # Seconds a callback query may wait for its answer; None: no limit. Telegram documents
+    # no figure (https://core.telegram.org/bots/api#answercallbackquery), but the client
+    # stops waiting and a late answer gets "query is too old"; tests set it to model that.
+    callback_answer_window: float | None = None
     seq: int = 0
     next_update_id: int = 1
     _file_counter: int = 0

@@ -210,6 +210,17 @@ MIGRATIONS: dict[int, str] = {
     """,
     # 9: the visitor's assignment letter (surat tugas) number; visits before it have none.
     9: "ALTER TABLE visits ADD COLUMN assignment_letter TEXT NOT NULL DEFAULT '';",
+    # 10: when a staff member first wrote to the bot; until then Telegram refuses to deliver
+    # to them ("chat not found"), and /staf says so. Staff who already acted (an audit event)
+    # or received a message (a sent outbox row) have opened the bot before.
+    10: """
+    ALTER TABLE staff ADD COLUMN opened_at TEXT;
+    UPDATE staff SET opened_at = COALESCE(
+        (SELECT MIN(at) FROM audit_events WHERE actor_id = staff.user_id),
+        (SELECT strftime('%Y-%m-%dT%H:%M:%S+00:00', MIN(sent_at), 'unixepoch') FROM outbox
+         WHERE chat_id = staff.user_id AND status = 'sent')
+    );
+    """,
 }
 
 

@@ -126,6 +126,27 @@ class Outbox:
                 (FAILED, error[:300], item_id),
             )
 
+    async def fail_and_tell(
+        self, item_id: int, error: str, now: datetime, notices: Sequence[OutboxItem]
+    ) -> None:
+        """Mark an item refused for good and queue the notices about it, atomically, so a
+        crash never leaves a failure nobody hears about (bot/flows/undeliverable.py)."""
+        async with self._database.transaction() as db:
+            await db.execute(
+                "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?,"
+                " blob = NULL WHERE id = ?",
+                (FAILED, error[:300], item_id),
+            )
+            await self.enqueue(db, notices, now)
+
+    async def card_states(self, visit_id: int) -> dict[int, str]:
+        """Each approval card of a visit: its chat and whether it is pending, sent or failed."""
+        async with self._database.connection.execute(
+            "SELECT chat_id, status FROM outbox WHERE visit_id = ? AND kind = 'card'",
+            (visit_id,),
+        ) as cur:
+            return {row["chat_id"]: row["status"] for row in await cur.fetchall()}
+
     async def is_pending(self, item_id: int) -> bool:
         async with self._database.connection.execute(
             "SELECT 1 FROM outbox WHERE id = ? AND status = ?", (item_id, PENDING)

@@ -26,6 +26,7 @@ class StaffRow:
     name: str
     roles: frozenset[Role]
     active: bool
+    opened: bool = True  # has written to the bot at least once (False: messages cannot reach them)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ def _staff_row(row: aiosqlite.Row) -> StaffRow:
         name=row["name"],
         roles=roles_of(row["roles"]),
         active=bool(row["active"]),
+        opened=row["opened_at"] is not None,
     )
 
 
@@ -91,9 +93,19 @@ class Staff:
 
     async def all(self) -> list[StaffRow]:
         """Everyone ever added, active or not (names of former staff stay in old records)."""
-        sql = "SELECT user_id, name, roles, active FROM staff ORDER BY name, user_id"
+        sql = "SELECT user_id, name, roles, active, opened_at FROM staff ORDER BY name, user_id"
         async with self._database.connection.execute(sql) as cur:
             return [_staff_row(row) for row in await cur.fetchall()]
+
+    async def mark_opened(self, user_id: int, now: datetime) -> bool:
+        """The first update from a staff member: their chat with the bot exists now. True
+        only the first time; the caller remembers it, so this is written once per person."""
+        async with self._database.transaction() as db:
+            cur = await db.execute(
+                "UPDATE staff SET opened_at = ? WHERE user_id = ? AND opened_at IS NULL",
+                (now.isoformat(), user_id),
+            )
+            return cur.rowcount == 1
 
     async def seed(
         self, members: Iterable[tuple[int, str, frozenset[Role]]], now: datetime
@@ -129,14 +141,22 @@ class Staff:
     async def set_roles(
         self, user_id: int, roles: frozenset[Role], actor_id: int, now: datetime
     ) -> bool:
-        """Change an active member's roles; False if they are not active staff."""
+        """Change an active member's roles; False if they are not active staff.
+
+        Setting the roles they already have (a double tap on a role button carries the same
+        role set twice) changes and audits nothing."""
         async with self._database.transaction() as db:
-            cur = await db.execute(
-                "UPDATE staff SET roles = ? WHERE user_id = ? AND active = 1",
-                (mask_of(roles), user_id),
-            )
-            if cur.rowcount != 1:
+            async with db.execute(
+                "SELECT roles FROM staff WHERE user_id = ? AND active = 1", (user_id,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
                 return False
+            if row["roles"] == mask_of(roles):
+                return True
+            await db.execute(
+                "UPDATE staff SET roles = ? WHERE user_id = ?", (mask_of(roles), user_id)
+            )
             await self._audit.append(
                 db, now, actor_id, "staff_roles", detail=f"{user_id}:{_names(roles)}"
             )
@@ -215,16 +235,19 @@ class Staff:
             if cur.rowcount != 1:
                 return None
             if accept:
+                # Claiming the link meant opening the bot: their chat exists (opened_at).
                 await db.execute(
-                    "INSERT INTO staff (user_id, name, roles, active, added_by, added_at)"
-                    " VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT(user_id) DO UPDATE SET"
+                    "INSERT INTO staff (user_id, name, roles, active, added_by, added_at,"
+                    " opened_at) VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET"
                     " name = excluded.name, roles = excluded.roles, active = 1,"
-                    " added_by = excluded.added_by, added_at = excluded.added_at",
+                    " added_by = excluded.added_by, added_at = excluded.added_at,"
+                    " opened_at = COALESCE(staff.opened_at, excluded.opened_at)",
                     (
                         invitation.claimed_by,
                         invitation.claimed_name or str(invitation.claimed_by),
                         mask_of(invitation.roles),
                         admin_id,
+                        now.isoformat(),
                         now.isoformat(),
                     ),
                 )

@@ -17,6 +17,10 @@ Two things legitimately differ after a refused input, and a test names them:
 
 Both are exact multisets: an event written twice, or a message not sent, is a change.
 
+One mark may be set by any input: the first update from a staff member records that they
+opened the bot (``staff.opened_at``, NULL until then, never changed after). It says who can
+be reached, not what the input did, so its first setting is not counted as a change.
+
 Encrypted cells are compared by what they decrypt to: the conversation's draft is written
 again after every update with fresh ciphertext (Fernet tokens carry a timestamp and a
 random IV), although what it says did not change.
@@ -42,6 +46,8 @@ AUDIT = ("audit_events", "action")
 OUTBOX = ("outbox", "key")
 # SQLite's own table of AUTOINCREMENT counters.
 _SEQUENCE = "sqlite_sequence"
+# (table, column) set once, from NULL, by whatever update comes first (see above).
+FIRST_MARKS = {("staff", "opened_at")}
 
 
 class _Config(Protocol):
@@ -190,6 +196,9 @@ def _edits(name: str, old: Table, new: Table) -> list[str]:
     found = [f"{name}: removed {old.rows[k]}" for k in old.rows.keys() - new.rows.keys()]
     for k in old.rows.keys() & new.rows.keys():
         a, b = old.rows[k], new.rows[k]
+        for table, column in FIRST_MARKS:
+            if table == name and a.get(column) is None and column in b:
+                a = {**a, column: b[column]}  # set for the first time: not a change
         if a != b:
             cells = ", ".join(f"{c}: {a.get(c)!r} -> {b.get(c)!r}" for c in b if a.get(c) != b[c])
             found.append(f"{name}: changed {k}: {cells}")

@@ -26,6 +26,7 @@ from handlers import (
     arguments,
     cancel,
     errors,
+    opened,
     oversight,
     registration,
     reports,
@@ -103,6 +104,8 @@ def build_application(
 
 
 def _register(app: BotApp, services: Services) -> None:
+    # Group -3 only notes a staff member's first update (/staf shows who never opened the bot).
+    app.add_handler(opened.build(), group=-3)
     # Group -2 runs before everything: strangers stop here (ApplicationHandlerStop).
     app.add_handler(access.build(), group=-2)
     # Group -1: a command typed without its argument waits for the next text; that answer

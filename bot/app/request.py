@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import re
 from typing import Any
@@ -18,12 +19,19 @@ from typing import Any
 from telegram.error import NetworkError, TimedOut
 from telegram.request import HTTPXRequest
 
+log = logging.getLogger(__name__)
+
 RETRY_STATUS = {500, 502, 503, 504}
 MAX_INLINE_RETRY_AFTER = 10.0  # longer waits are left to the outbox
 MAX_BACKOFF = 4.0  # between attempts; someone is waiting for an answer
 _TRUE = json.dumps({"ok": True, "result": True}).encode()
 # What Telegram says when a retried call finds that the first attempt did arrive.
 _ALREADY_DONE = re.compile(rb"message is not modified|query ID is invalid")
+# answerCallbackQuery after the person's app stopped waiting (the tap queued while the bot
+# was down or busy) or a second time: "query is too old and response timeout expired or
+# query ID is invalid". The spinner is gone either way and nothing can be shown any more,
+# so no caller could act on it; the handler goes on to record and show the tap's effect.
+_QUERY_GONE = b"query is too old"
 
 
 class RetryingRequest(HTTPXRequest):
@@ -49,6 +57,9 @@ class RetryingRequest(HTTPXRequest):
             else:
                 if code == 400 and timed_out and _ALREADY_DONE.search(payload):
                     return 200, _TRUE  # the timed-out edit or callback answer did happen
+                if code == 400 and _QUERY_GONE in payload and _answers_callback(args, kwargs):
+                    log.info("a callback query was answered too late; nothing to show")
+                    return 200, _TRUE
                 if code == 429 and not last:
                     wait = _retry_after(payload)
                     if wait is not None and wait <= MAX_INLINE_RETRY_AFTER:
@@ -59,6 +70,11 @@ class RetryingRequest(HTTPXRequest):
             backoff = min(MAX_BACKOFF, self._retry_base * 2**attempt)
             await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
         raise AssertionError("unreachable")
+
+
+def _answers_callback(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    url = kwargs.get("url", args[0] if args else "")
+    return str(url).lower().endswith("/answercallbackquery")
 
 
 def _retry_after(payload: bytes) -> float | None:

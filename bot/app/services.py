@@ -38,6 +38,9 @@ class Services:
     _staff: dict[int, StaffMember] | None = None
     _names: dict[int, str] | None = None
     _delegations: tuple[Delegation, ...] = ()
+    # Staff known to have written to the bot (storage: staff.opened_at); Telegram delivers
+    # nothing to the others ("chat not found"). None until post_init.
+    _opened: set[int] | None = None
 
     def now(self) -> datetime:
         return self.clock()
@@ -82,8 +85,20 @@ class Services:
         member = self.config.member(user_id)
         return member.name if member else "-"
 
+    def has_opened(self, user_id: int) -> bool:
+        """Whether this staff member ever wrote to the bot (so it can write to them)."""
+        return self._opened is None or user_id in self._opened
+
+    async def note_opened(self, user_id: int) -> None:
+        """An update from this staff member: record their first one (one write, once)."""
+        if self._opened is None or user_id in self._opened:
+            return
+        self._opened.add(user_id)
+        await self.storage.staff.mark_opened(user_id, self.now())
+
     async def refresh_staff(self) -> None:
         rows = await self.storage.staff.all()
+        self._opened = {r.user_id for r in rows if r.opened}
         self._names = {r.user_id: r.name for r in rows}
         self._staff = {
             r.user_id: StaffMember(r.user_id, r.name, roles_named(r.roles))

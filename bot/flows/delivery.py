@@ -22,6 +22,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.app.services import Services
 from bot.core import callbacks
 from bot.core.visits import VisitStatus
+from bot.flows import undeliverable
 from bot.texts import approval as approval_texts
 from bot.texts import cancel as cancel_texts
 from bot.texts import staff as staff_texts
@@ -121,10 +122,10 @@ class Delivery:
                 return
             # Telegram refused the request itself; sending it again cannot help.
             log.error("outbox item %s (%s) refused: %s", item.id, item.kind, exc.message)
-            await self._store.mark_failed(item.id, exc.message)
+            await undeliverable.failed(self._services, item, exc.message)
         except Forbidden as exc:
-            log.warning("outbox item %s: chat %s blocked the bot", item.id, item.chat_id)
-            await self._store.mark_failed(item.id, exc.message)
+            log.warning("outbox item %s: chat %s refused the bot", item.id, item.chat_id)
+            await undeliverable.failed(self._services, item, exc.message)
         except (NetworkError, TelegramError) as exc:
             # Timeouts, 5xx, dropped connections: try again later, exponentially.
             delay = min(MAX_BACKOFF, self._retry_base * 2 ** min(item.attempts, 10))
@@ -134,6 +135,7 @@ class Delivery:
             await self._store.mark_sent(
                 item.id, time.time(), message.message_id if message else None
             )
+            await self._services.note_opened(item.chat_id)  # delivered: their chat exists
             await self._after(item, message)
 
     async def _send(self, item: QueuedMessage) -> Message | None:

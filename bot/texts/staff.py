@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, tzinfo
 from html import escape
 
@@ -45,12 +46,23 @@ def role_toggle(role: Role, chosen: bool) -> str:
     return f"{'☑️' if chosen else '⬜'} {ROLE_NAMES[role]}"
 
 
-def staff_list(members: list[StaffMember]) -> str:
+def staff_list(members: list[StaffMember], not_opened: Collection[int] = ()) -> str:
+    """Everyone active; who never wrote to the bot is marked (Telegram delivers them nothing)."""
     lines = ["<b>Daftar staf</b>", ""]
     for m in members:
-        lines.append(f"• {escape(m.name)} (<code>{m.user_id}</code>): {roles_text(m.roles)}")
+        mark = f" {NOT_OPENED_MARK}" if m.user_id in not_opened else ""
+        lines.append(f"• {escape(m.name)} (<code>{m.user_id}</code>): {roles_text(m.roles)}{mark}")
+    if any(m.user_id in not_opened for m in members):
+        lines += ["", NOT_OPENED_NOTE]
     lines += ["", "Tekan nama untuk mengubah peran atau menghapus. Tambah staf: /undang"]
     return "\n".join(lines)
+
+
+NOT_OPENED_MARK = "⚠️ belum membuka bot"
+NOT_OPENED_NOTE = (
+    "⚠️ belum membuka bot: Telegram tidak menyampaikan pesan apa pun kepadanya (kartu, "
+    "badge, peringatan) sampai dia membuka bot dan menekan Start."
+)
 
 
 def member_view(member: StaffMember) -> str:

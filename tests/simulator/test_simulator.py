@@ -191,19 +191,43 @@ async def test_limits_count_text_after_entity_parsing(bot, sim):
         await bot.send_photo(USER, jpeg(), caption="c" * 1025)
 
 
-async def test_blocked_user_and_never_started_user_are_forbidden(bot, sim):
+async def test_blocked_user_and_never_started_user_are_refused(bot, sim, http):
     sim.user(USER).block()
     with pytest.raises(Forbidden, match="bot was blocked by the user"):
         await bot.send_message(USER, "hi")
     sim.user(USER).unblock()
     await bot.send_message(USER, "hi again")
+    # Someone who never wrote to the bot has no chat with it: the Bot API cannot resolve
+    # the id (telegram-bot-api, Client.cpp: "Bad Request: chat not found").
     shy = sim.add_user(1002, "Budi", started=False)
-    with pytest.raises(Forbidden, match="bot can't initiate conversation with a user"):
+    with pytest.raises(BadRequest, match="Chat not found"):
         await bot.send_message(shy.id, "hi")
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.send_photo(shy.id, jpeg())
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.set_my_commands([BotCommand("a", "b")], scope=BotCommandScopeChat(shy.id))
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.get_chat(shy.id)
+    # The exact wire answers, as Telegram words them.
+    send = f"/bot{sim.token}/sendMessage"
+    refused = await http.post(send, json={"chat_id": shy.id, "text": "x"})
+    assert refused.json() == {
+        "ok": False,
+        "error_code": 400,
+        "description": "Bad Request: chat not found",
+    }
+    sim.user(USER).block()
+    refused = await http.post(send, json={"chat_id": USER, "text": "x"})
+    assert refused.json() == {
+        "ok": False,
+        "error_code": 403,
+        "description": "Forbidden: bot was blocked by the user",
+    }
+    sim.user(USER).unblock()
     await shy.send_text("halo")
     await bot.send_message(shy.id, "now it works")
     kinds = [next(k for k in u if k != "update_id") for u in sim.state.updates]
-    assert kinds == ["my_chat_member", "my_chat_member", "message"]
+    assert kinds == ["my_chat_member"] * 4 + ["message"]
 
 
 async def test_editing_follows_telegrams_rules(bot, sim):
@@ -415,6 +439,24 @@ async def test_answer_callback_query_and_tap(bot, sim):
     assert update.message.text == "/start TOKEN_1"
     with pytest.raises(LookupError, match=r"Setujui"):
         await user.tap("Nope")
+
+
+async def test_a_late_callback_answer_is_refused_like_a_repeated_one(bot, sim):
+    """The client stops waiting for an answer: a late answerCallbackQuery gets Telegram's
+    QUERY_ID_INVALID wording, as a second answer does."""
+    now = [1_000.0]
+    sim.state.now = lambda: now[0]
+    sim.state.callback_answer_window = 15.0
+    await bot.send_message(USER, "Kartu", reply_markup=keyboard("Setujui", "Tolak"))
+    user = sim.user(USER)
+    await user.tap("Setujui")
+    await user.tap("Tolak")
+    first, second = (u.callback_query for u in await bot.get_updates())
+    assert await first.answer() is True  # in time
+    now[0] += 16
+    with pytest.raises(BadRequest, match="Query is too old and response timeout expired"):
+        await second.answer("terlambat")
+    assert [a.text for a in user.alerts] == [None]  # the late answer showed nothing
 
 
 async def test_open_link_accepts_telegram_deep_links(sim):

@@ -147,3 +147,20 @@ def test_the_autoincrement_counter_may_move_only_with_allowed_rows(
     assert changes(path, bumped) == ["sqlite_sequence: changed (1,): seq: 2 -> 7"]
     bumped_with_a_row = f"{refusal}; {bumped}"
     assert changes(path, bumped_with_a_row, new_audit=["badge_unknown"]) == []
+
+
+def test_a_staff_members_first_opening_is_the_one_change_any_input_may_make(
+    bot_db: tuple[Path, sqlite3.Connection],
+) -> None:
+    path, db = bot_db
+    db.executescript(
+        "CREATE TABLE staff (user_id INTEGER PRIMARY KEY, name TEXT, opened_at TEXT);"
+        "INSERT INTO staff VALUES (1, 'Sari', NULL), (2, 'Budi', '2026-11-27');"
+    )
+    first = "UPDATE staff SET opened_at = '2026-11-28' WHERE user_id = 1"
+    assert changes(path, first) == []
+    # Set again, unset, or anything else on the row: all found.
+    (found,) = changes(path, "UPDATE staff SET opened_at = '2026-11-29' WHERE user_id = 2")
+    assert found.startswith("staff: changed (2,): opened_at")
+    assert changes(path, "UPDATE staff SET opened_at = NULL WHERE user_id = 2") != []
+    assert changes(path, "UPDATE staff SET name = 'B' WHERE user_id = 2") != []
