@@ -11,7 +11,7 @@ from bot.core.roles import Role
 from storage.crypto import Cipher
 from storage.db import Storage
 from storage.migrations import MIGRATIONS
-from tests.conftest import KEY, SECRET
+from tests.conftest import AUDIT_KEY, KEY, SECRET
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 CIPHER = Cipher(KEY, SECRET)
@@ -43,7 +43,7 @@ async def test_the_migration_counts_who_acted_or_received_a_message_as_opened(
         (NOW.timestamp(), NOW.timestamp()),
     )
     raw.close()
-    storage = await Storage.open(path, CIPHER)
+    storage = await Storage.open(path, CIPHER, AUDIT_KEY)
     try:
         opened = {row.user_id: row.opened for row in await storage.staff.all()}
         assert opened == {1: True, 2: True, 3: False}
