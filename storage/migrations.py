@@ -210,6 +210,8 @@ MIGRATIONS: dict[int, str] = {
     """,
     # 9: the visitor's assignment letter (surat tugas) number; visits before it have none.
     9: "ALTER TABLE visits ADD COLUMN assignment_letter TEXT NOT NULL DEFAULT '';",
+    # 10: the bot's heartbeats (the last update handled), read by `python -m bot status`.
+    10: "CREATE TABLE heartbeats (name TEXT PRIMARY KEY, at TEXT NOT NULL);",
 }
 
 
