@@ -192,7 +192,7 @@ async def test_the_installed_program_runs_against_the_simulator(
         sock.close()
         if bot.poll() is None:
             bot.kill()
-    assert (data / "akses.sqlite3").stat().st_mode & 0o077 == 0  # umask of the wrapper's run
+    assert (data / "akses.sqlite3").stat().st_mode & 0o077 == 0  # the wrapper's umask, as the unit's
 
 
 def test_bad_options_get_one_line(tmp_path: Path) -> None:
