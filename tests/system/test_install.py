@@ -192,7 +192,8 @@ async def test_the_installed_program_runs_against_the_simulator(
         sock.close()
         if bot.poll() is None:
             bot.kill()
-    assert (data / "akses.sqlite3").stat().st_mode & 0o077 == 0  # the wrapper's umask, as the unit's
+    # The wrapper's umask, as the unit's UMask=: nobody else may read the database.
+    assert (data / "akses.sqlite3").stat().st_mode & 0o077 == 0
 
 
 def test_bad_options_get_one_line(tmp_path: Path) -> None:
