@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-script test chromium ocr-engine screenshots lint bench clean
+.PHONY: demo demo-script test chromium ocr-engine systemd-tools lock screenshots lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,10 @@ demo-script: $(BIN)/.installed
 
 # The browser tests' screenshots go to a scratch folder here, so a test run leaves the
 # committed docs/img alone; `make screenshots` refreshes them on purpose.
-test: $(BIN)/.installed chromium ocr-engine
+test: $(BIN)/.installed chromium ocr-engine systemd-tools
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/python deploy/lockcheck.py
 	AKSES_SCREENSHOTS=$${AKSES_SCREENSHOTS:-$$(mktemp -d)} $(BIN)/python -m pytest -q
 
 # The KTP reader (bot/ocr/) reads with Tesseract's Indonesian model from Debian; the specimen
@@ -52,6 +53,28 @@ chromium:
 	    echo "The browser tests need Debian's Chromium. Run:  sudo apt-get install -y $(CHROMIUM_PACKAGES)" >&2; \
 	    exit 1; \
 	  fi; }
+
+# tests/system/test_install.py checks deploy/'s unit with systemd-analyze (Debian's
+# systemd package; installing it does not make systemd PID 1 in a container).
+systemd-tools:
+	@command -v systemd-analyze >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's systemd for systemd-analyze"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; \
+	  else \
+	    echo "The deploy tests need systemd-analyze. Run:  sudo apt-get install -y systemd" >&2; \
+	    exit 1; \
+	  fi; }
+
+# Regenerate deploy/requirements.lock after changing a dependency in pyproject.toml
+# (pip-tools in a throwaway venv; Linux, CPython 3.11, every file's hash).
+lock:
+	rm -rf /tmp/akses-lock-venv && $(PYTHON) -m venv /tmp/akses-lock-venv
+	/tmp/akses-lock-venv/bin/pip install --quiet pip-tools
+	/tmp/akses-lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --all-build-deps \
+	  --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --output-file=deploy/requirements.lock pyproject.toml
+	/tmp/akses-lock-venv/bin/python deploy/lockcheck.py
 
 screenshots: $(BIN)/.installed chromium
 	AKSES_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/system/test_browser.py

@@ -1,4 +1,4 @@
-"""The one global error handler."""
+"""The one global error handler: log it, tell the user, report it to the admins."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import logging
 from telegram import Update
 
 from bot.app.context import BotContext
+from bot.core.roles import Role
 from bot.texts import common as common_texts
+from bot.texts import operations as operations_texts
+from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -15,8 +18,38 @@ log = logging.getLogger(__name__)
 async def on_error(update: object, context: BotContext) -> None:
     """Log with the traceback (never the update itself: it may hold a NIK) and tell the user."""
     log.error("unhandled error while handling an update", exc_info=context.error)
+    if context.error is not None:
+        await report_to_admins(context, context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await update.effective_chat.send_message(common_texts.ERROR)
         except Exception:
             log.warning("could not tell the user about the error")
+
+
+async def report_to_admins(context: BotContext, error: BaseException) -> None:
+    """One chat message per error group per ErrorGroups.every, through the outbox."""
+    services = context.services
+    now = services.now()
+    due = services.errors.note(error, now)
+    if due is None or getattr(services, "storage", None) is None:
+        return
+    minutes = int(services.errors.every.total_seconds() // 60)
+    text = operations_texts.error_report(due.group.kind, due.group.place, due.count, minutes)
+    stamp = int(now.timestamp())
+    items = [
+        OutboxItem(
+            f"error:{due.group.key}:{stamp}:{admin.user_id}",
+            "text",
+            admin.user_id,
+            payload={"text": text},
+        )
+        for admin in services.with_role(Role.ADMIN)
+    ]
+    try:
+        await services.storage.outbox.queue(items, now)
+    except Exception:
+        # The database may be what failed; the log line above still has everything.
+        log.warning("could not queue the error report for the admins", exc_info=True)
+        return
+    services.delivery.kick()

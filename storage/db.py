@@ -15,12 +15,21 @@ from storage.base import Database
 from storage.conversations import Conversations
 from storage.crypto import Cipher
 from storage.deadlines import Deadlines
-from storage.migrations import migrate
+from storage.health import Health
+from storage.migrations import MIGRATIONS, migrate
 from storage.outbox import Outbox
 from storage.privacy import Privacy, encrypt_plain_niks
 from storage.reports import Reports
 from storage.staff import Staff
 from storage.visits import Visits
+
+
+class SchemaMismatch(Exception):
+    """A database written by an older or newer version of the program."""
+
+    def __init__(self, found: int, expected: int) -> None:
+        super().__init__(f"database schema {found}, this program's is {expected}")
+        self.found, self.expected = found, expected
 
 
 class Storage:
@@ -36,6 +45,7 @@ class Storage:
         self.privacy = Privacy(self.database, self.audit)
         self.reports = Reports(self.database)
         self.conversations = Conversations(self.database)
+        self.health = Health(self.database)
 
     @classmethod
     async def open(cls, path: Path | str, cipher: Cipher, audit_key: bytes) -> Storage:
@@ -56,6 +66,31 @@ class Storage:
         # A chain from before the audit key is linked into the keyed one, never rewritten.
         await storage.audit.link_unkeyed(datetime.now(UTC))
         return storage
+
+    @classmethod
+    async def open_readonly(
+        cls, path: Path | str, cipher: Cipher, audit_key: bytes = b""
+    ) -> Storage:
+        """For tools that only look (``python -m bot status``): nothing is created, migrated
+        or written, so a running bot is never disturbed; reading the audit log needs no key. ``path`` is absolute and the file
+        exists (the caller checks); its schema must be this program's (else SchemaMismatch)."""
+        path = Path(path)
+        if not path.is_absolute():
+            raise ValueError(f"{path} is not an absolute path")
+        db = await aiosqlite.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            db.row_factory = aiosqlite.Row
+            await db.execute("PRAGMA busy_timeout=5000")
+            async with db.execute("PRAGMA user_version") as cur:
+                row = await cur.fetchone()
+        except BaseException:
+            await db.close()
+            raise
+        version, expected = (int(row[0]) if row else 0), max(MIGRATIONS)
+        if version != expected:
+            await db.close()
+            raise SchemaMismatch(version, expected)
+        return cls(db, cipher, audit_key)
 
     @property
     def cipher(self) -> Cipher:

@@ -221,6 +221,8 @@ MIGRATIONS: dict[int, str] = {
          WHERE chat_id = staff.user_id AND status = 'sent')
     );
     """,
+    # 11: the bot's heartbeats (the last update handled), read by `python -m bot status`.
+    11: "CREATE TABLE heartbeats (name TEXT PRIMARY KEY, at TEXT NOT NULL);",
 }
 
 

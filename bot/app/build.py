@@ -12,13 +12,15 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
+from bot.app import systemd
 from bot.app.config import Config
 from bot.app.context import BotApp, BotContext
+from bot.app.errorgroups import ErrorGroups
 from bot.app.persistence import SqlitePersistence
 from bot.app.processor import PerChatUpdateProcessor
 from bot.app.request import RetryingRequest
 from bot.app.services import Clock, Services, system_clock
-from bot.flows import deadlines, ktp_read, privacy, workflow
+from bot.flows import deadlines, health, ktp_read, privacy, workflow
 from bot.flows.delivery import Delivery
 from handlers import (
     access,
@@ -34,6 +36,7 @@ from handlers import (
     staff,
     start,
 )
+from handlers import health as heartbeat
 from storage.crypto import Cipher
 from storage.db import Storage
 
@@ -97,6 +100,7 @@ def build_application(
     services.config = config
     services.clock = clock
     services.retry_base = retry_base
+    services.errors = ErrorGroups()
     # The form's state is written as each step completes, not only at a clean stop.
     processor.after_update = app.update_persistence
     _register(app, services)
@@ -104,6 +108,8 @@ def build_application(
 
 
 def _register(app: BotApp, services: Services) -> None:
+    # Group -4 sees every update, strangers' too, and stops none: the heartbeat for status.
+    app.add_handler(heartbeat.build(), group=-4)
     # Group -3 only notes a staff member's first update (/staf shows who never opened the bot).
     app.add_handler(opened.build(), group=-3)
     # Group -2 runs before everything: strangers stop here (ApplicationHandlerStop).
@@ -193,12 +199,19 @@ async def _post_init(app: BotApp) -> None:
         review_at = services.config.daily_review_time.replace(tzinfo=tz)
         app.job_queue.run_daily(deadlines.review_job, time=review_at)
         app.job_queue.run_once(deadlines.review_catch_up, when=0)
+        # systemd (deploy/): READY=1 once the job queue runs, which is after polling
+        # started; the watchdog is pinged from the event loop, so a hung loop is restarted.
+        app.job_queue.run_once(health.ready_job, when=0)
+        interval = systemd.watchdog_interval()
+        if interval is not None:
+            app.job_queue.run_repeating(health.watchdog_job, interval=interval, first=interval)
     log.info("bot @%s ready, database %s", services.bot_username, services.config.database_path)
 
 
 async def _post_stop(app: BotApp) -> None:
     # The outbox stops while the bot's HTTP client is still open (shutdown() closes it),
     # so a send in flight finishes instead of leaving a socket behind.
+    systemd.stopping()
     services: Services = app.bot_data
     task = getattr(services, "delivery_task", None)
     if task is not None:

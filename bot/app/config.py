@@ -25,6 +25,7 @@ TOKEN_ENV = "BOT_TOKEN"
 SECRET_ENV = "AKSES_SIGNING_SECRET"
 MIN_SECRET_LEN = 32
 ENCRYPTION_KEY_ENV = "AKSES_ENCRYPTION_KEY"
+LOG_FORMATS = ("text", "json")
 # PCI DSS 9.3.4: the visitor log is kept at least three months.
 MIN_RECORD_RETENTION_DAYS = 90
 
@@ -69,6 +70,8 @@ class Config:
     # Approvers who get a request only once it missed its decision standard (escalation).
     backup_approvers: tuple[int, ...] = ()
     daily_review_time: time = time(7, 30)  # office time of the approvers' daily review
+    # Operations (deploy/, docs/operasi.md): how log lines look ("text" or "json").
+    log_format: str = "text"
     source: Path | None = None
 
     @property
@@ -177,6 +180,7 @@ def parse_config(
         reminders=_reminders(_table(raw, "reminders"), standards),
         backup_approvers=_backup_approvers(_table(raw, "escalation"), staff),
         daily_review_time=_clock_time(_table(raw, "reports"), "reports.daily_review_time"),
+        log_format=_log_format(_table(raw, "logging")),
         source=source,
     )
 
@@ -213,6 +217,13 @@ def example_staff_ids(config: Config) -> list[int]:
     """Staff (and backup approver) ids copied from config.example.toml, in config order."""
     ids = [m.user_id for m in config.staff] + list(config.backup_approvers)
     return list(dict.fromkeys(i for i in ids if i in EXAMPLE_STAFF_IDS))
+
+
+def _log_format(table: dict[str, Any]) -> str:
+    value = table.get("format", "text")
+    if value not in LOG_FORMATS:
+        raise ConfigError(f'logging.format must be "text" or "json", not {value!r}')
+    return str(value)
 
 
 def _privacy(table: dict[str, Any]) -> Privacy:

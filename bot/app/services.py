@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.app.config import Config
+from bot.app.errorgroups import ErrorGroups
 from bot.core.policy import Act, may
 from bot.core.roles import Role, StaffMember, roles_named
 from storage.db import Storage
@@ -33,6 +34,10 @@ class Services:
     retry_base: float = 1.0
     clock: Clock = staticmethod(system_clock)
     bot_username: str = ""
+    # Unhandled errors grouped for the admins' report (handlers/errors.py), and when the
+    # last update handled was recorded (bot/flows/health.py); both set in build_application.
+    errors: ErrorGroups
+    update_beat_at: datetime | None = None
     # The DB-backed staff (storage/staff.py), reloaded after every change so that member(),
     # called synchronously by every handler, stays a dict lookup. None until post_init.
     _staff: dict[int, StaffMember] | None = None

@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot run|demo|export|privacy|audit|ktp``."""
+"""Command line: ``python -m bot run|demo|export|privacy|audit|status|ktp``."""
 
 from __future__ import annotations
 
@@ -8,27 +8,17 @@ import os
 import sys
 from pathlib import Path
 
-from bot.app import logsafe
+from bot.app import logging_setup, logsafe
 from bot.app.config import ConfigError, example_staff_ids, load_config
 from bot.cli import admin, ktp
+from bot.cli import status as status_cli
 
 log = logging.getLogger(__name__)
 
 
-# Loggers that say too much at INFO: httpx logs every request URL, and URLs carry the bot
-# token; fontTools.subset logs dozens of lines each time fpdf2 embeds a font in a PDF.
-QUIET_LOGGERS = ("httpx", "fontTools")
-
-
-def configure_logging() -> None:
+def configure_logging(fmt: str = "text") -> None:
     """INFO for the bot's own lines, WARNING for the chatty libraries, nothing secret."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
-    # No NIK, token, secret or image bytes in any log line, whatever the level.
-    logsafe.install()
+    logging_setup.configure(fmt)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the bot against Telegram (or telegram.base_url)")
     run.add_argument("--config", type=Path, default=Path("config.toml"))
+    run.add_argument(
+        "--log-format", choices=logging_setup.FORMATS, help="overrides [logging] format"
+    )
     demo = sub.add_parser("demo", help="run the whole procedure locally, no token, no network")
     demo.add_argument("--script", action="store_true", help="play the scripted walkthrough")
     demo.add_argument(
@@ -52,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--format", choices=("xlsx", "pdf", "csv"), default="xlsx")
     export.add_argument("--out", help="file to write (default laporan-akses-<period>.<format>)")
     admin.add_parsers(sub)
+    status_cli.add_parser(sub)
     ktp.add_parsers(sub)
     args = parser.parse_args(argv)
     if args.command == "ktp":
@@ -62,18 +56,20 @@ def main(argv: list[str] | None = None) -> int:
         return run_cli(args.config, args.start, args.end, args.format, args.out)
     # PTB 22 reports retry_after as a timedelta only with this set; otherwise it warns.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    configure_logging()
+    configure_logging(getattr(args, "log_format", None) or "text")
     if args.command in ("privacy", "audit"):
         return admin.run(args)
+    if args.command == "status":
+        return status_cli.run(args)
     if args.command == "run":
-        return _run(args.config)
+        return _run(args.config, args.log_format)
     from demo.app import run_demo
 
     status: int = run_demo(args.dir, script=args.script, host=args.host, port=args.port)
     return status
 
 
-def _run(path: Path) -> int:
+def _run(path: Path, log_format: str | None = None) -> int:
     try:
         config = load_config(path)
     except ConfigError as exc:
@@ -89,6 +85,8 @@ def _run(path: Path) -> int:
             file=sys.stderr,
         )
         return 2
+    if log_format is None and config.log_format != "text":
+        configure_logging(config.log_format)
     logsafe.protect(config.token, config.signing_secret, config.encryption_key, config.audit_key)
     warn_if_readable(path)
     from bot.app.build import ALLOWED_UPDATES, build_application

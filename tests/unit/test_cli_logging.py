@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from bot.app import logsafe
-from bot.cli.main import QUIET_LOGGERS, configure_logging
+from bot.app.logging_setup import QUIET_LOGGERS
+from bot.cli.main import configure_logging
 from bot.reports.export import render
 from tests.unit.test_reports import access_log, make_visit
 
