@@ -72,8 +72,9 @@ class Storage:
         cls, path: Path | str, cipher: Cipher, audit_key: bytes = b""
     ) -> Storage:
         """For tools that only look (``python -m bot status``): nothing is created, migrated
-        or written, so a running bot is never disturbed; reading the audit log needs no key. ``path`` is absolute and the file
-        exists (the caller checks); its schema must be this program's (else SchemaMismatch)."""
+        or written, so a running bot is never disturbed; reading the audit log needs no key.
+        ``path`` is absolute and the file exists (the caller checks); its schema must be this
+        program's (else SchemaMismatch)."""
         path = Path(path)
         if not path.is_absolute():
             raise ValueError(f"{path} is not an absolute path")
