@@ -14,6 +14,7 @@ from storage.base import Database
 from storage.conversations import Conversations
 from storage.crypto import Cipher
 from storage.deadlines import Deadlines
+from storage.door import DoorNonces
 from storage.migrations import migrate
 from storage.outbox import Outbox
 from storage.privacy import Privacy, encrypt_plain_niks
@@ -35,6 +36,7 @@ class Storage:
         self.privacy = Privacy(self.database, self.audit)
         self.reports = Reports(self.database)
         self.conversations = Conversations(self.database)
+        self.door = DoorNonces(self.database)
 
     @classmethod
     async def open(cls, path: Path | str, cipher: Cipher) -> Storage:

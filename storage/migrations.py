@@ -210,6 +210,23 @@ MIGRATIONS: dict[int, str] = {
     """,
     # 9: the visitor's assignment letter (surat tugas) number; visits before it have none.
     9: "ALTER TABLE visits ADD COLUMN assignment_letter TEXT NOT NULL DEFAULT '';",
+    # 10: insider controls (issue 10): door nonces (storage/door.py); the role an outbox
+    # message is meant for, checked when it is sent (NULL: queued before, sent as before).
+    10: """
+    CREATE TABLE door_nonces (
+        id          INTEGER PRIMARY KEY,
+        nonce_hash  TEXT NOT NULL,
+        visit_id    INTEGER NOT NULL,
+        escort_id   INTEGER NOT NULL,
+        action      TEXT NOT NULL,
+        via         TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        used_at     TEXT
+    );
+    CREATE INDEX door_nonces_visit ON door_nonces(visit_id, escort_id, action);
+    ALTER TABLE outbox ADD COLUMN for_role TEXT;
+    """,
 }
 
 

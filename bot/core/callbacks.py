@@ -23,14 +23,17 @@ from bot.core.form import FORM
 from bot.core.period import Preset
 from bot.core.policy import DELEGATION_DAYS
 from bot.core.roles import ALL_ROLES_MASK, Role, mask_of, roles_of
+from bot.core.tokens import DOOR_NONCE_LENGTH
 
 VERSION = "v1"
 
 APPROVE = "ok"  # arg: visit id
 DENY = "no"  # arg: visit id
 DENY_ABORT = "nx"  # arg: visit id
-ENTER = "in"  # arg: visit id
-EXIT = "out"  # arg: visit id
+ENTER = "in"  # arg: visit id; buttons from before door nonces: refused, "scan again"
+EXIT = "out"  # arg: visit id; likewise
+DOOR_ENTER = "din"  # arg: <visit id>:<nonce> (storage/door.py)
+DOOR_EXIT = "dout"  # arg: <visit id>:<nonce>
 CANCEL = "cx"  # the officer picks a request to withdraw (/batalkan); arg: visit id
 CANCEL_ABORT = "cxn"  # "Tidak jadi" under the cancel reason prompt; arg: visit id
 OPEN_VISIT = "dv"  # arg: visit id; the escort's "a visitor is waiting" notice
@@ -50,6 +53,7 @@ STATS = "stat"  # arg: the period preset
 
 _DATA_RE = re.compile(r"v1:([a-z]{1,8}):([A-Za-z0-9_:-]{0,48})")  # fullmatch: no "\n" after
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,15}")
+_NONCE = re.compile(rf"[A-Za-z0-9_-]{{{DOOR_NONCE_LENGTH}}}")
 
 MAX_ROW_ID = 10**12 - 1  # visit and invitation ids: SQLite rowids, far below this
 MAX_USER_ID = 2**52 - 1  # Telegram: "at most 52 significant bits" (Bot API, User.id)
@@ -105,6 +109,28 @@ class VisitTap(Tap):
 
     def wire(self) -> tuple[str, str]:
         return self.action, str(self.visit_id)
+
+
+@dataclass(frozen=True)
+class DoorTap(Tap):
+    """MASUK (DOOR_ENTER) or KELUAR (DOOR_EXIT) under a scanned badge, with the nonce that
+    scan was given: the server redeems it once, for this visit and this escort."""
+
+    action: str
+    visit_id: int
+    nonce: str
+
+    def __post_init__(self) -> None:
+        _require(self.action in {DOOR_ENTER, DOOR_EXIT}, "door action")
+        _require(1 <= self.visit_id <= MAX_ROW_ID, "visit id")
+        _require(_NONCE.fullmatch(self.nonce) is not None, "door nonce")
+
+    @property
+    def enters(self) -> bool:
+        return self.action == DOOR_ENTER
+
+    def wire(self) -> tuple[str, str]:
+        return self.action, f"{self.visit_id}:{self.nonce}"
 
 
 @dataclass(frozen=True)
@@ -290,6 +316,11 @@ def _visit(action: str, arg: str) -> Tap:
     return VisitTap(action, _int(arg))
 
 
+def _door(action: str, arg: str) -> Tap:
+    visit_id, nonce = _pair(arg)
+    return DoorTap(action, visit_id, nonce)
+
+
 def _invitation(action: str, arg: str) -> Tap:
     return InvitationTap(action, _int(arg))
 
@@ -335,6 +366,8 @@ _READERS: dict[str, Callable[[str, str], Tap]] = {
     DENY_ABORT: _visit,
     ENTER: _visit,
     EXIT: _visit,
+    DOOR_ENTER: _door,
+    DOOR_EXIT: _door,
     CANCEL: _visit,
     CANCEL_ABORT: _visit,
     OPEN_VISIT: _visit,

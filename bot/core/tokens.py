@@ -28,6 +28,8 @@ __all__ = [
     "CODE_ATTEMPTS",
     "CODE_LENGTH",
     "CODE_WINDOW",
+    "DOOR_NONCE_LENGTH",
+    "DOOR_NONCE_TTL",
     "TOKEN_LENGTH",
     "TOKEN_RE",
     "BadgeCredentials",
@@ -37,6 +39,7 @@ __all__ = [
     "looks_like_token",
     "lookup_hash",
     "new_credentials",
+    "new_door_nonce",
     "normalise_code",
     "token_matches_visit",
 ]
@@ -104,6 +107,17 @@ def new_credentials(secret: bytes, visit_id: int) -> BadgeCredentials:
     token = base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     return BadgeCredentials(token=token, code=code)
+
+
+# The MASUK/KELUAR button a scan shows carries a nonce (storage/door.py): 72 random bits,
+# good for one tap within a few minutes of that scan.
+DOOR_NONCE_LENGTH = 12
+DOOR_NONCE_TTL = timedelta(minutes=5)
+
+
+def new_door_nonce() -> str:
+    """A short random nonce for one door button, URL-safe (it travels in callback data)."""
+    return secrets.token_urlsafe(DOOR_NONCE_LENGTH * 3 // 4)
 
 
 def looks_like_token(s: str) -> bool:

@@ -351,8 +351,9 @@ async def refuse_badge(
         services.delivery.kick()
 
 
-async def enter(services: Services, visit_id: int, escort: StaffMember) -> Result:
-    """SOP step 6: the escorted visit begins; the officer is told."""
+async def enter(services: Services, visit_id: int, escort: StaffMember, via: str = "") -> Result:
+    """SOP step 6: the escorted visit begins; the officer is told. ``via`` is how the badge
+    was read at the scan whose button recorded it (qr, photo, code), kept in the audit."""
     visit = await services.storage.visits.get(visit_id)
     if visit is None:
         return Result(Outcome.NOT_FOUND)
@@ -361,10 +362,15 @@ async def enter(services: Services, visit_id: int, escort: StaffMember) -> Resul
         return Result(Outcome.NOT_ALLOWED, visit)
     change = lifecycle.enter(visit, escort.user_id, services.now())
     notice = door_texts.officer_entered(change.after, escort.name, services.config.timezone)
-    return await _applied(services, change, [_text("entered", visit.officer_id, notice)])
+    messages = [_text("entered", visit.officer_id, notice)]
+    return await _applied(services, change, messages, detail=_scanned(via))
 
 
-async def exit_(services: Services, visit_id: int, escort: StaffMember) -> Result:
+def _scanned(via: str) -> str:
+    return f"scan:{via}" if via else ""
+
+
+async def exit_(services: Services, visit_id: int, escort: StaffMember, via: str = "") -> Result:
     """End of the SOP: the visitor leaves, the badge dies, the log entry closes."""
     visit = await services.storage.visits.get(visit_id)
     if visit is None:
@@ -380,7 +386,7 @@ async def exit_(services: Services, visit_id: int, escort: StaffMember) -> Resul
             *(a.user_id for a in services.with_role(Role.APPROVER)),
         }
         messages = [_text("exit_summary", chat_id, summary) for chat_id in sorted(recipients)]
-    return await _applied(services, change, messages)
+    return await _applied(services, change, messages, detail=_scanned(via))
 
 
 async def expire(services: Services, visit: Visit) -> bool:

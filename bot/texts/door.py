@@ -44,6 +44,10 @@ NO_QR_IN_PHOTO = (
     "Tidak ada QR badge yang terbaca di foto ini. Foto lebih dekat dan tegak lurus, "
     "atau ketik kode manual: <code>/kode ABCD-EFGH</code>."
 )
+SCAN_AGAIN = (
+    "Tombol ini tidak berlaku lagi (hanya untuk satu pindaian, beberapa menit). "
+    "Pindai ulang badge pengunjung, lalu tekan tombolnya."
+)
 PHOTO_TOO_LARGE = "Foto terlalu besar untuk diproses. Kirim foto biasa (bukan file asli)."
 
 
