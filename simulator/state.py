@@ -78,6 +78,8 @@ class SimState:
     descriptions: dict[str, str] = field(default_factory=dict)
     short_descriptions: dict[str, str] = field(default_factory=dict)
     allowed_updates: set[str] | None = None
+    # Group chats the bot was added to (simulator/groups.py), by chat id.
+    groups: dict[int, Any] = field(default_factory=dict)
     seq: int = 0
     next_update_id: int = 1
     _file_counter: int = 0

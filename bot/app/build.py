@@ -39,7 +39,8 @@ from storage.db import Storage
 log = logging.getLogger(__name__)
 
 EXPIRY_SWEEP = timedelta(minutes=1)
-ALLOWED_UPDATES = ["message", "callback_query"]
+# my_chat_member: being added to a group, which the bot leaves at once (handlers/access.py).
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 
 def build_application(
