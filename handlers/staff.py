@@ -23,7 +23,7 @@ from bot.core.callbacks import (
     StaffTap,
 )
 from bot.core.invites import START_RE, new_invite_token
-from bot.core.policy import DELEGATION_DAYS, Act, fixed_roles, may
+from bot.core.policy import DELEGATION_DAYS, Act, fixed_roles, may, may_stand_in
 from bot.core.roles import Role, StaffMember
 from bot.core.tokens import deep_link, lookup_hash
 from bot.texts import common as common_texts
@@ -263,7 +263,8 @@ async def delegate(update: Update, context: BotContext) -> None:
     if not may(me, Act.DELEGATE):
         await update.effective_message.reply_text(common_texts.ONLY_APPROVER)
         return
-    others = [m for m in services.staff_members() if m.user_id != me.user_id]
+    # Only another approver may stand in (policy.may_stand_in): four eyes holds for delegates.
+    others = [m for m in services.staff_members() if m.user_id != me.user_id and may_stand_in(m)]
     if not others:
         await update.effective_message.reply_text(staff_texts.DELEGATE_NOBODY)
         return
@@ -289,6 +290,13 @@ async def delegate_period(update: Update, context: BotContext) -> None:
     delegate = services.member(tap.user_id)
     if delegate is None or delegate.user_id == me.user_id:
         await query.answer(staff_texts.STAFF_GONE, show_alert=True)
+        return
+    if not may_stand_in(delegate):
+        # Never offered (a forged tap, or the person lost the role since the list was shown).
+        await services.storage.audit.record(
+            services.now(), me.user_id, "delegation_refused", detail=str(delegate.user_id)
+        )
+        await query.answer(staff_texts.DELEGATE_ONLY_APPROVERS, show_alert=True)
         return
     await query.answer()
     if not isinstance(tap, DelegateForTap):

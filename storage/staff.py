@@ -67,6 +67,7 @@ def _invitation(row: aiosqlite.Row) -> Invitation:
 
 def _delegation(row: aiosqlite.Row) -> Delegation:
     return Delegation(
+        id=row["id"],
         approver_id=row["approver_id"],
         delegate_id=row["delegate_id"],
         starts_at=datetime.fromisoformat(row["starts_at"]),
@@ -76,6 +77,7 @@ def _delegation(row: aiosqlite.Row) -> Delegation:
 
 @dataclass(frozen=True)
 class Delegation:
+    id: int
     approver_id: int
     delegate_id: int
     starts_at: datetime
@@ -260,8 +262,24 @@ class Staff:
     async def current_delegations(self, now: datetime) -> list[Delegation]:
         """Delegations not revoked and not yet over (the caller checks the start)."""
         sql = (
-            "SELECT approver_id, delegate_id, starts_at, ends_at FROM delegations"
+            "SELECT id, approver_id, delegate_id, starts_at, ends_at FROM delegations"
             " WHERE revoked_at IS NULL AND ends_at > ? ORDER BY id"
         )
         async with self._database.connection.execute(sql, (now.isoformat(),)) as cur:
             return [_delegation(row) for row in await cur.fetchall()]
+
+    async def void_delegation(self, delegation: Delegation, reason: str, now: datetime) -> bool:
+        """End a delegation that may no longer run (its delegate is not an approver), audited
+        under the approver who gave it; False if it had ended already."""
+        async with self._database.transaction() as db:
+            cur = await db.execute(
+                "UPDATE delegations SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                (now.isoformat(), delegation.id),
+            )
+            if cur.rowcount != 1:
+                return False
+            detail = f"{delegation.delegate_id}:{reason}"
+            await self._audit.append(
+                db, now, delegation.approver_id, "delegation_void", detail=detail
+            )
+        return True

@@ -27,8 +27,15 @@ STAFF_GONE = "Orang ini sudah bukan staf."
 CANNOT_DROP_ADMIN = "Admin dari berkas konfigurasi selalu tetap admin."
 CANNOT_REMOVE_SELF = "Anda tidak dapat menghapus diri sendiri."
 NEED_ONE_ROLE = "Setidaknya satu peran; untuk mencabut semua, gunakan Hapus."
-DELEGATE_CHOOSE = "<b>Delegasi</b>\nPilih staf yang mewakili Anda menyetujui permintaan:"
-DELEGATE_NOBODY = "Tidak ada staf lain yang dapat ditunjuk."
+DELEGATE_CHOOSE = (
+    f"<b>Delegasi</b>\nPilih {ROLE_NAMES[Role.APPROVER]} lain yang mewakili Anda "
+    "menyetujui permintaan:"
+)
+DELEGATE_NOBODY = f"Tidak ada {ROLE_NAMES[Role.APPROVER]} lain yang dapat ditunjuk."
+DELEGATE_ONLY_APPROVERS = (
+    f"Delegasi hanya kepada {ROLE_NAMES[Role.APPROVER]} lain: petugas yang mendaftarkan "
+    "pengunjung tidak boleh ikut memutuskan."
+)
 
 
 def _until(moment: datetime, tz: tzinfo) -> str:
