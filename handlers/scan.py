@@ -105,8 +105,12 @@ async def manual_code(update: Update, context: BotContext) -> None:
     if not context.args:
         await message.reply_text(door_texts.CODE_USAGE)
         return
-    if await workflow.code_attempts_exhausted(context.services, member):
-        await message.reply_text(door_texts.CODE_RATE_LIMITED)
+    limit = await workflow.code_limit(context.services, member)
+    if limit is not None:
+        closed = limit == workflow.CodeLimit.EVERYONE
+        await message.reply_text(
+            door_texts.CODE_CLOSED if closed else door_texts.CODE_RATE_LIMITED
+        )
         return
     code = normalise_code("".join(context.args))
     if code is None:

@@ -11,6 +11,7 @@ import asyncio
 import enum
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.app.services import Services
 from bot.core import visits as lifecycle
@@ -19,7 +20,11 @@ from bot.core.callbacks import OPEN_VISIT, VisitTap
 from bot.core.roles import Role, StaffMember
 from bot.core.tokens import (
     CODE_ATTEMPTS,
+    CODE_ATTEMPTS_ALL,
+    CODE_GUESS_ALERT,
     CODE_WINDOW,
+    FORGED_ALERT_CAP,
+    FORGED_ALERT_GAP,
     deep_link,
     format_code,
     lookup_hash,
@@ -320,35 +325,97 @@ async def find_badge(services: Services, *, token: str = "", code: str = "") -> 
     return BadgeLookup(visit, None)
 
 
-async def code_attempts_exhausted(services: Services, member: StaffMember) -> bool:
-    """Manual codes have 40 bits: a few wrong ones per person per window, then a pause."""
+class CodeLimit(enum.Enum):
+    PERSON = "person"  # this person typed too many wrong codes lately
+    EVERYONE = "everyone"  # too many wrong codes across all accounts: /kode is closed
+
+
+async def code_limit(services: Services, member: StaffMember) -> CodeLimit | None:
+    """Manual codes have 40 bits: a few wrong ones per person per window, a few more across
+    all accounts, then a pause (bot.core.tokens). Counted from the audit log."""
     since = services.now() - CODE_WINDOW
-    wrong = await services.storage.audit.count(
-        member.user_id, "badge_unknown", since, detail="code"
-    )
-    return wrong >= CODE_ATTEMPTS
+    audit = services.storage.audit
+    wrong_all, _ = await audit.tally("badge_unknown", since, detail="code")
+    if wrong_all >= CODE_ATTEMPTS_ALL:
+        return CodeLimit.EVERYONE
+    mine = await audit.count(member.user_id, "badge_unknown", since, detail="code")
+    return CodeLimit.PERSON if mine >= CODE_ATTEMPTS else None
 
 
 async def refuse_badge(
     services: Services, member: StaffMember, lookup: BadgeLookup, via: str
 ) -> None:
-    """Audit a refused scan; a forged or foreign QR also alerts every approver."""
+    """Audit a refused scan; a forged or foreign QR also alerts every approver (rate-limited),
+    and so do wrong codes typed from several accounts."""
     problem = lookup.problem or BadgeProblem.UNKNOWN
     now = services.now()
-    alerts: list[OutboxItem] = []
-    if problem == BadgeProblem.UNKNOWN and via != "code":
-        text = door_texts.forged_badge_alert(member.name, now, services.config.timezone)
-        stamp = f"{now.timestamp():.6f}:{member.user_id}"
-        alerts = [
-            OutboxItem(f"forged:{stamp}:{a.user_id}", "text", a.user_id, payload={"text": text})
-            for a in services.with_role(Role.APPROVER)
-        ]
     visit_id = lookup.visit.id if lookup.visit else None
-    await services.storage.audit.record(
-        now, member.user_id, f"badge_{problem.value}", visit_id, detail=via, messages=alerts
+    audit = services.storage.audit
+    await audit.record(now, member.user_id, f"badge_{problem.value}", visit_id, detail=via)
+    if problem == BadgeProblem.UNKNOWN and via != "code":
+        await _forged_alert(services, member, now)
+    elif problem == BadgeProblem.UNKNOWN:
+        await _guessing_alert(services, now)
+
+
+def _to_approvers(purpose: str, stamp: str, text: str, services: Services) -> list[OutboxItem]:
+    return [
+        OutboxItem(f"{purpose}:{stamp}:{a.user_id}", "text", a.user_id, payload={"text": text})
+        for a in services.with_role(Role.APPROVER)
+    ]
+
+
+async def _forged_alert(services: Services, member: StaffMember, now: datetime) -> None:
+    """At most one alert per person per FORGED_ALERT_GAP and FORGED_ALERT_CAP an hour: any
+    staff member can set one off (/start <junk>), and a flood of them hides the real one."""
+    audit = services.storage.audit
+    mine = await audit.latest("forged_alert", member.user_id)
+    if mine is not None and mine.at > now - FORGED_ALERT_GAP:
+        return
+    alerts_this_hour, _ = await audit.tally("forged_alert", now - timedelta(hours=1))
+    if alerts_this_hour >= FORGED_ALERT_CAP:
+        return
+    previous = await audit.latest("forged_alert")
+    unannounced, _ = await audit.tally(
+        "badge_unknown",
+        previous.at if previous else datetime.min.replace(tzinfo=now.tzinfo),
+        not_detail="code",
+        after_id=previous.id if previous else 0,
     )
-    if alerts:
-        services.delivery.kick()
+    earlier = max(0, unannounced - 1)  # the scan just recorded is this alert's own
+    text = door_texts.forged_badge_alert(member.name, now, services.config.timezone, earlier)
+    stamp = f"{now.timestamp():.6f}:{member.user_id}"
+    await audit.record(
+        now,
+        member.user_id,
+        "forged_alert",
+        detail=f"unannounced:{earlier}",
+        messages=_to_approvers("forged", stamp, text, services),
+    )
+    services.delivery.kick()
+
+
+async def _guessing_alert(services: Services, now: datetime) -> None:
+    """Wrong codes from more than one account within a window: someone may be guessing with
+    several phones. The section heads hear it once per window."""
+    audit = services.storage.audit
+    since = now - CODE_WINDOW
+    wrong, accounts = await audit.tally("badge_unknown", since, detail="code")
+    if accounts < 2 or wrong < CODE_GUESS_ALERT:
+        return
+    last = await audit.latest("code_guessing_alert")
+    if last is not None and last.at > since:
+        return
+    closed = wrong >= CODE_ATTEMPTS_ALL
+    text = door_texts.code_guessing_alert(wrong, accounts, now, services.config.timezone)
+    await audit.record(
+        now,
+        None,
+        "code_guessing_alert",
+        detail=f"{wrong}:{accounts}" + (":closed" if closed else ""),
+        messages=_to_approvers("code_guessing", f"{now.timestamp():.6f}", text, services),
+    )
+    services.delivery.kick()
 
 
 async def enter(services: Services, visit_id: int, escort: StaffMember, via: str = "") -> Result:

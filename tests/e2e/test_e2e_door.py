@@ -81,8 +81,10 @@ async def test_forged_and_foreign_tokens_are_refused_and_audited(
     assert await visit_status(services) == VisitStatus.APPROVED
     events = [e.action for e in await services.storage.audit.events()]
     assert events.count("badge_unknown") == 4
-    # One alert per approver: alerts are keyed by the time, and the test's clock stands still.
-    await db.unchanged(new_audit=["badge_unknown"] * 4, new_outbox=["forged"] * 2)
+    # One alert per approver: one per person per FORGED_ALERT_GAP (bot.core.tokens).
+    await db.unchanged(
+        new_audit=["badge_unknown"] * 4 + ["forged_alert"], new_outbox=["forged"] * 2
+    )
 
 
 async def test_expired_badge_is_refused_and_the_officer_told(
@@ -225,7 +227,7 @@ async def test_forged_badge_alerts_every_approver(
     for approver in (APPROVER, APPROVER2):
         alert = await sim.user(approver).wait_for("Badge tidak dikenal/palsu")
         assert "Dewi" in alert.text_or_caption
-    await db.unchanged(new_audit=["badge_unknown"], new_outbox=["forged"] * 2)
+    await db.unchanged(new_audit=["badge_unknown", "forged_alert"], new_outbox=["forged"] * 2)
 
 
 async def test_manual_codes_are_rate_limited(
