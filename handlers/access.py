@@ -74,6 +74,7 @@ async def _leave_group(update: Update, context: BotContext) -> None:
             "text",
             a.user_id,
             payload={"text": text},
+            for_role=Role.ADMIN,
         )
         for a in services.with_role(Role.ADMIN)
     ]

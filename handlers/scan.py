@@ -149,7 +149,7 @@ async def record(update: Update, context: BotContext) -> None:
         return
     door_pass = None
     if isinstance(tap, DoorTap):
-        door_pass = await services.storage.door.redeem(
+        door_pass = await services.storage.door.find(
             tap.nonce, tap.visit_id, escort.user_id, tap.action, services.now()
         )
     if door_pass is None:
@@ -164,6 +164,10 @@ async def record(update: Update, context: BotContext) -> None:
     step = workflow.enter if enters else workflow.exit_
     result = await step(services, tap.visit_id, escort, via=door_pass.via)
     tz = services.config.timezone
+    if result.outcome == workflow.Outcome.DONE:
+        # Used once the step is recorded; a replay finds it spent, and a tap the visit's
+        # state refused (a double tap, a cancel meanwhile) changed nothing at all.
+        await services.storage.door.spend(door_pass, services.now())
     if result.outcome != workflow.Outcome.DONE or result.visit is None:
         await query.answer(door_texts.stale_tap(result.visit), show_alert=True)
         await query.edit_message_reply_markup(None)

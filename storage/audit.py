@@ -105,6 +105,23 @@ class AuditLog:
             await self.append(db, now, actor_id, action, visit_id, detail=detail)
             await self._outbox.enqueue(db, messages, now, visit_id)
 
+    async def withhold(
+        self,
+        now: datetime,
+        item_id: int,
+        visit_id: int | None,
+        detail: str,
+        messages: Sequence[OutboxItem] = (),
+    ) -> bool:
+        """An outbox message its recipient may no longer have (they lost the role it was
+        for): marked withheld, audited, and what replaces it queued, in one transaction."""
+        async with self._database.transaction() as db:
+            if not await self._outbox.withhold_in(db, item_id, detail):
+                return False
+            await self.append(db, now, None, "outbox_withheld", visit_id, detail=detail)
+            await self._outbox.enqueue(db, messages, now, visit_id)
+        return True
+
     async def count(
         self, actor_id: int, action: str, since: datetime, detail: str | None = None
     ) -> int:

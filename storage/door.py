@@ -24,6 +24,7 @@ def _digest(nonce: str) -> str:
 class DoorPass:
     """What a valid nonce was issued for: how the badge was read at the scan."""
 
+    id: int
     visit_id: int
     escort_id: int
     action: str
@@ -53,27 +54,33 @@ class DoorNonces:
                 (_digest(nonce), visit_id, escort_id, action, via, ts(now), ts(until)),
             )
 
-    async def redeem(
+    async def find(
         self, nonce: str, visit_id: int, escort_id: int, action: str, now: datetime
     ) -> DoorPass | None:
-        """Use the nonce once: the pass it was issued for, or None (unknown, expired, used,
-        another escort's, another visit's or another step's)."""
+        """The unused, unexpired pass this nonce was issued for, or None (unknown, expired,
+        used, another escort's, another visit's or another step's). Nothing is written: a
+        tap the visit's state then refuses leaves the nonce as it was."""
         wanted = _digest(nonce)
-        async with self._database.transaction() as db:
-            async with db.execute(
-                "SELECT id, nonce_hash, via FROM door_nonces WHERE visit_id = ?"
-                " AND escort_id = ? AND action = ? AND used_at IS NULL AND expires_at > ?",
-                (visit_id, escort_id, action, ts(now)),
-            ) as cur:
-                rows = await cur.fetchall()
+        async with self._database.connection.execute(
+            "SELECT id, nonce_hash, via FROM door_nonces WHERE visit_id = ?"
+            " AND escort_id = ? AND action = ? AND used_at IS NULL AND expires_at > ?",
+            (visit_id, escort_id, action, ts(now)),
+        ) as cur:
+            rows = await cur.fetchall()
+        match = None
+        for row in rows:
             # Compared in constant time: how far a guess matches must not show in the timing.
-            match = None
-            for row in rows:
-                if hmac.compare_digest(row["nonce_hash"], wanted):
-                    match = row
-            if match is None:
-                return None
-            await db.execute(
-                "UPDATE door_nonces SET used_at = ? WHERE id = ?", (ts(now), match["id"])
+            if hmac.compare_digest(row["nonce_hash"], wanted):
+                match = row
+        if match is None:
+            return None
+        return DoorPass(int(match["id"]), visit_id, escort_id, action, match["via"])
+
+    async def spend(self, door_pass: DoorPass, now: datetime) -> bool:
+        """Mark the pass used once its step is recorded; False if it was used already."""
+        async with self._database.transaction() as db:
+            cur = await db.execute(
+                "UPDATE door_nonces SET used_at = ? WHERE id = ? AND used_at IS NULL",
+                (ts(now), door_pass.id),
             )
-        return DoorPass(visit_id, escort_id, action, match["via"])
+            return cur.rowcount == 1

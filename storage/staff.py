@@ -283,3 +283,33 @@ class Staff:
                 db, now, delegation.approver_id, "delegation_void", detail=detail
             )
         return True
+
+    # --- a departing officer's open requests ------------------------------------------------
+
+    async def open_visits_of(self, officer_id: int) -> list[int]:
+        """Requests an officer registered that still need an officer: waiting for a decision,
+        or approved and not yet used. (A visitor inside is the escort's to check out.)"""
+        sql = (
+            "SELECT id FROM visits WHERE officer_id = ? AND status IN ('pending', 'approved')"
+            " ORDER BY id"
+        )
+        async with self._database.connection.execute(sql, (officer_id,)) as cur:
+            return [int(row["id"]) for row in await cur.fetchall()]
+
+    async def reassign_visit(
+        self, visit_id: int, from_id: int, to_id: int, actor_id: int, now: datetime
+    ) -> bool:
+        """Move an open request to another officer (its badge and notices follow), audited;
+        False if it is no longer open or no longer the departing officer's."""
+        async with self._database.transaction() as db:
+            cur = await db.execute(
+                "UPDATE visits SET officer_id = ? WHERE id = ? AND officer_id = ?"
+                " AND status IN ('pending', 'approved')",
+                (to_id, visit_id, from_id),
+            )
+            if cur.rowcount != 1:
+                return False
+            await self._audit.append(
+                db, now, actor_id, "visit_reassigned", visit_id, detail=f"{from_id}->{to_id}"
+            )
+        return True

@@ -60,13 +60,18 @@ def _card_updates(services: Services, purpose: str = "card_update") -> list[Outb
     ``purpose`` starts the idempotency key: a second change to a decided card (a cancel after
     the approval) needs a key of its own, or the queue takes it for the first one again."""
     return [
-        OutboxItem(f"{purpose}:{{visit}}:{a.user_id}", "card_update", a.user_id)
+        OutboxItem(
+            f"{purpose}:{{visit}}:{a.user_id}", "card_update", a.user_id, for_role=Role.APPROVER
+        )
         for a in services.with_role(Role.APPROVER)
     ]
 
 
-def _text(key: str, chat_id: int, text: str) -> OutboxItem:
-    return OutboxItem(f"{key}:{{visit}}:{chat_id}", "text", chat_id, payload={"text": text})
+def _text(key: str, chat_id: int, text: str, role: Role = Role.OFFICER) -> OutboxItem:
+    """A notice about the visit, for ``chat_id`` as ``role`` (mostly the visit's officer)."""
+    return OutboxItem(
+        f"{key}:{{visit}}:{chat_id}", "text", chat_id, payload={"text": text}, for_role=role
+    )
 
 
 def _escort_notices(services: Services, visit: Visit, approver: str) -> list[OutboxItem]:
@@ -79,6 +84,7 @@ def _escort_notices(services: Services, visit: Visit, approver: str) -> list[Out
             "text",
             e.user_id,
             payload={"text": text, "button": button},
+            for_role=Role.ESCORT,
         )
         for e in services.with_role(Role.ESCORT)
     ]
@@ -90,7 +96,10 @@ async def submit(services: Services, draft: VisitDraft, officer: StaffMember) ->
     Backup approvers get it only on escalation (bot/flows/deadlines.py)."""
     backups = services.config.backup_approvers
     approvers = [a for a in services.with_role(Role.APPROVER) if a.user_id not in backups]
-    cards = [OutboxItem(f"card:{{visit}}:{a.user_id}", "card", a.user_id) for a in approvers]
+    cards = [
+        OutboxItem(f"card:{{visit}}:{a.user_id}", "card", a.user_id, for_role=Role.APPROVER)
+        for a in approvers
+    ]
     visit = await services.storage.visits.submit(
         draft, officer.user_id, services.now(), messages=cards
     )
@@ -230,6 +239,7 @@ async def cancel(services: Services, visit_id: int, officer: StaffMember, reason
                 "badge_void",
                 visit.officer_id,
                 payload={"of": of},
+                for_role=Role.OFFICER,
             )
             for of in BADGE_MESSAGES
         ]
@@ -275,6 +285,7 @@ async def _badge_items(
             officer,
             payload={"filename": f"{name}.png", "caption": caption},
             blob=png,
+            for_role=Role.OFFICER,
         ),
         OutboxItem(
             f"badge_pdf:{{visit}}:{officer}",
@@ -282,6 +293,7 @@ async def _badge_items(
             officer,
             payload={"filename": f"{name}.pdf"},
             blob=pdf,
+            for_role=Role.OFFICER,
         ),
     ]
 
@@ -360,7 +372,13 @@ async def refuse_badge(
 
 def _to_approvers(purpose: str, stamp: str, text: str, services: Services) -> list[OutboxItem]:
     return [
-        OutboxItem(f"{purpose}:{stamp}:{a.user_id}", "text", a.user_id, payload={"text": text})
+        OutboxItem(
+            f"{purpose}:{stamp}:{a.user_id}",
+            "text",
+            a.user_id,
+            payload={"text": text},
+            for_role=Role.APPROVER,
+        )
         for a in services.with_role(Role.APPROVER)
     ]
 
@@ -448,11 +466,14 @@ async def exit_(services: Services, visit_id: int, escort: StaffMember, via: str
     messages = []
     if visit.entered_at is not None:
         summary = door_texts.exit_summary(change.after, escort.name, services.config.timezone)
-        recipients = {
-            visit.officer_id,
-            *(a.user_id for a in services.with_role(Role.APPROVER)),
-        }
-        messages = [_text("exit_summary", chat_id, summary) for chat_id in sorted(recipients)]
+        approvers = {a.user_id for a in services.with_role(Role.APPROVER)}
+        recipients = {visit.officer_id, *approvers}
+        messages = [
+            _text(
+                "exit_summary", chat, summary, Role.APPROVER if chat in approvers else Role.OFFICER
+            )
+            for chat in sorted(recipients)
+        ]
     return await _applied(services, change, messages, detail=_scanned(via))
 
 

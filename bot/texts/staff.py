@@ -115,3 +115,13 @@ def delegated_to_you(approver: str, until: datetime, tz: tzinfo) -> str:
 def on_behalf(delegate: str, approver: str) -> str:
     """'<delegate> a.n. <approver>': atas nama, how a delegate's decision is signed."""
     return f"{delegate} a.n. {approver}"
+
+
+def withheld_notice(former: str, reference: str) -> str:
+    """To the admins: a message for a visit's officer was not sent, since that person is no
+    longer an officer and the visit was not moved to another."""
+    return (
+        f"⚠️ Pesan untuk {escape(former)} tentang {reference} ditahan: ia bukan lagi "
+        f"{ROLE_NAMES[Role.OFFICER]}. Pindahkan kunjungan ke petugas lain lewat /staf, "
+        "atau minta petugas jaga membatalkannya (/batalkan)."
+    )
