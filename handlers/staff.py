@@ -23,11 +23,12 @@ from bot.core.callbacks import (
     StaffTap,
 )
 from bot.core.invites import START_RE, new_invite_token
-from bot.core.policy import DELEGATION_DAYS, Act, fixed_roles, may, may_stand_in
+from bot.core.policy import DELEGATION_DAYS, Act, may, may_stand_in
 from bot.core.roles import Role, StaffMember
 from bot.core.tokens import deep_link, lookup_hash
 from bot.texts import common as common_texts
 from bot.texts import staff as staff_texts
+from handlers import handover
 from handlers.start import set_commands_for
 
 INVITE_VALID = timedelta(hours=24)
@@ -84,9 +85,14 @@ async def staff_member(update: Update, context: BotContext) -> None:
         await query.answer(staff_texts.STAFF_GONE, show_alert=True)
         return
     if isinstance(tap, StaffRolesTap):
-        problem = _role_problem(services.config.member(member.user_id), tap.roles)
+        problem = handover.change_problem(services, admin, member, tap.roles)
         if problem:
             await query.answer(problem, show_alert=True)
+            return
+        visits = await handover.open_requests(services, member, tap.roles)
+        if visits:  # the officer role goes: their open requests first
+            await query.answer()
+            await handover.ask(query, services, member, tap.roles, visits)
             return
         await services.storage.staff.set_roles(
             member.user_id, tap.roles, admin.user_id, services.now()
@@ -101,14 +107,6 @@ async def staff_member(update: Update, context: BotContext) -> None:
     await query.edit_message_text(
         staff_texts.member_view(member), reply_markup=InlineKeyboardMarkup(buttons)
     )
-
-
-def _role_problem(seeded: StaffMember | None, roles: frozenset[Role]) -> str:
-    if not fixed_roles(seeded) <= roles:
-        return staff_texts.CANNOT_DROP_ADMIN
-    if not roles:
-        return staff_texts.NEED_ONE_ROLE
-    return ""
 
 
 async def remove(update: Update, context: BotContext) -> None:
@@ -128,9 +126,14 @@ async def remove(update: Update, context: BotContext) -> None:
     if member is None:
         await query.answer(staff_texts.STAFF_GONE, show_alert=True)
         return
-    if member.user_id == admin.user_id or fixed_roles(services.config.member(member.user_id)):
-        problem = staff_texts.CANNOT_REMOVE_SELF if member.user_id == admin.user_id else None
-        await query.answer(problem or staff_texts.CANNOT_DROP_ADMIN, show_alert=True)
+    problem = handover.change_problem(services, admin, member, None)
+    if problem:
+        await query.answer(problem, show_alert=True)
+        return
+    visits = await handover.open_requests(services, member, None)
+    if visits:  # an officer leaving: their open requests first
+        await query.answer()
+        await handover.ask(query, services, member, None, visits)
         return
     await services.storage.staff.deactivate(member.user_id, admin.user_id, services.now())
     await services.refresh_staff()

@@ -26,6 +26,7 @@ from handlers import (
     arguments,
     cancel,
     errors,
+    handover,
     oversight,
     registration,
     reports,
@@ -118,6 +119,7 @@ def _register(app: BotApp, services: Services) -> None:
     app.add_handlers(reports.build())
     # /start inv_<secret> (an invitation) before scan.build()'s /start <badge token>;
     app.add_handlers(staff.build())
+    app.add_handlers(handover.build())  # a departing officer's open requests (/staf)
     # 2. /start and /bantuan (and /help); /start <token> is a scan and lives in scan.build();
     app.add_handlers(start.build_first())
     # 3. the registration conversation claims the officer's messages while it is active;

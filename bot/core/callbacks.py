@@ -47,6 +47,9 @@ STAFF_VIEW = "stf"  # arg: user id
 STAFF_ROLE = "stfr"  # arg: <user id>:<mask>
 STAFF_REMOVE = "stfx"  # arg: user id
 DELEGATE = "dlg"  # arg: user id
+# A departing officer's open requests: arg <from user>:<to user, 0: cancel them>:<then>,
+# then = "x" (remove from staff) or the role mask they keep.
+HANDOVER = "hov"
 DELEGATE_FOR = "dlgp"  # arg: <user id>:<days>
 REPORT = "rep"  # arg: the period preset (today, week, month)
 STATS = "stat"  # arg: the period preset
@@ -179,6 +182,26 @@ class StaffRolesTap(Tap):
 
     def wire(self) -> tuple[str, str]:
         return STAFF_ROLE, f"{self.user_id}:{mask_of(self.roles)}"
+
+
+@dataclass(frozen=True)
+class HandoverTap(Tap):
+    """Before an officer leaves (removed, or the officer role taken away): their open requests
+    go to another officer (``to_id``), or are cancelled (``to_id`` 0); then the change the
+    admin asked for is made: removal (``keeps`` None) or the roles they keep."""
+
+    from_id: int
+    to_id: int
+    keeps: frozenset[Role] | None
+
+    def __post_init__(self) -> None:
+        _require(1 <= self.from_id <= MAX_USER_ID, "user id")
+        _require(0 <= self.to_id <= MAX_USER_ID and self.to_id != self.from_id, "user id")
+        _require(self.keeps is None or Role.OFFICER not in self.keeps, "officer leaves")
+
+    def wire(self) -> tuple[str, str]:
+        then = "x" if self.keeps is None else str(mask_of(self.keeps))
+        return HANDOVER, f"{self.from_id}:{self.to_id}:{then}"
 
 
 @dataclass(frozen=True)
@@ -334,6 +357,12 @@ def _staff_roles(action: str, arg: str) -> Tap:
     return StaffRolesTap(user_id, _roles(mask))
 
 
+def _handover(action: str, arg: str) -> Tap:
+    from_id, rest = _pair(arg)
+    to_id, then = _pair(rest)
+    return HandoverTap(from_id, to_id, None if then == "x" else _roles(then))
+
+
 def _invite_roles(action: str, arg: str) -> Tap:
     return InviteRolesTap(action, _roles(arg))
 
@@ -376,6 +405,7 @@ _READERS: dict[str, Callable[[str, str], Tap]] = {
     STAFF_VIEW: _staff,
     STAFF_REMOVE: _staff,
     DELEGATE: _staff,
+    HANDOVER: _handover,
     STAFF_ROLE: _staff_roles,
     INVITE_ROLE: _invite_roles,
     INVITE_MAKE: _invite_roles,

@@ -27,6 +27,8 @@ STAFF_GONE = "Orang ini sudah bukan staf."
 CANNOT_DROP_ADMIN = "Admin dari berkas konfigurasi selalu tetap admin."
 CANNOT_REMOVE_SELF = "Anda tidak dapat menghapus diri sendiri."
 NEED_ONE_ROLE = "Setidaknya satu peran; untuk mencabut semua, gunakan Hapus."
+BTN_HANDOVER_CANCEL = "❌ Batalkan semuanya"
+HANDOVER_NOT_OFFICER = f"Orang ini bukan {ROLE_NAMES[Role.OFFICER]} lagi. Pilih yang lain."
 DELEGATE_CHOOSE = (
     f"<b>Delegasi</b>\nPilih {ROLE_NAMES[Role.APPROVER]} lain yang mewakili Anda "
     "menyetujui permintaan:"
@@ -124,4 +126,41 @@ def withheld_notice(former: str, reference: str) -> str:
         f"⚠️ Pesan untuk {escape(former)} tentang {reference} ditahan: ia bukan lagi "
         f"{ROLE_NAMES[Role.OFFICER]}. Pindahkan kunjungan ke petugas lain lewat /staf, "
         "atau minta petugas jaga membatalkannya (/batalkan)."
+    )
+
+
+def handover_to(name: str) -> str:
+    return f"➡️ Pindahkan ke {name}"
+
+
+def handover_prompt(name: str, references: list[str], *, removing: bool) -> str:
+    """Before an officer leaves: where their open requests go."""
+    change = "dihapus dari staf" if removing else f"tidak lagi menjadi {ROLE_NAMES[Role.OFFICER]}"
+    listed = "\n".join(f"• {ref}" for ref in references)
+    return (
+        f"<b>{escape(name)}</b> masih memegang {len(references)} permintaan terbuka "
+        f"(menunggu keputusan, atau disetujui dan belum dipakai):\n{listed}\n\n"
+        f"Sebelum {escape(name)} {change}, pindahkan semuanya ke petugas lain (badge dan "
+        "pemberitahuannya akan ke sana), atau batalkan semuanya (Kepala Seksi melihatnya di "
+        "kartu). Pengunjung yang sudah di dalam tetap didampingi sampai keluar."
+    )
+
+
+def handover_cancel_reason(name: str) -> str:
+    return f"{name} tidak lagi bertugas sebagai petugas"
+
+
+def handed_over(name: str, references: list[str], to: str | None, *, removed: bool) -> str:
+    what = ", ".join(references) or "-"
+    where = f"dipindahkan ke {escape(to)}" if to else "dibatalkan"
+    change = "dihapus dari staf" if removed else "tidak lagi menjadi petugas"
+    return f"✅ Permintaan {what} {where}. {escape(name)} {change}."
+
+
+def handed_to_you(former: str, references: list[str]) -> str:
+    """To the officer who takes over a departing officer's open requests."""
+    return (
+        f"📋 Anda kini menangani permintaan {', '.join(references)} yang sebelumnya dipegang "
+        f"{escape(former)}. Pemberitahuan dan badge berikutnya dikirim kepada Anda. Jika badge "
+        "sudah terbit sebelumnya dan tidak ada di meja, batalkan (/batalkan) lalu daftarkan ulang."
     )
