@@ -14,6 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.app.context import BotContext, Handler
+from bot.app.services import Services
 from bot.core import callbacks
 from bot.core.callbacks import (
     DelegateForTap,
@@ -23,13 +24,14 @@ from bot.core.callbacks import (
     StaffTap,
 )
 from bot.core.invites import START_RE, new_invite_token
-from bot.core.policy import DELEGATION_DAYS, Act, may, may_stand_in
-from bot.core.roles import Role, StaffMember
+from bot.core.policy import DELEGATION_DAYS, Act, may, may_stand_in, opens_self_approval
+from bot.core.roles import Role, StaffMember, mask_of
 from bot.core.tokens import deep_link, lookup_hash
 from bot.texts import common as common_texts
 from bot.texts import staff as staff_texts
 from handlers import handover
 from handlers.start import set_commands_for
+from storage.outbox import OutboxItem
 
 INVITE_VALID = timedelta(hours=24)
 
@@ -94,12 +96,14 @@ async def staff_member(update: Update, context: BotContext) -> None:
             await query.answer()
             await handover.ask(query, services, member, tap.roles, visits)
             return
+        before = member.roles
         await services.storage.staff.set_roles(
             member.user_id, tap.roles, admin.user_id, services.now()
         )
         await services.refresh_staff()
         await set_commands_for(services, context.bot, member.user_id)
         member = services.member(member.user_id) or member
+        await _watch_grant(services, admin, member.user_id, member.name, before, tap.roles)
     await query.answer()
     user_id = member.user_id
     buttons = _role_buttons(member.roles, lambda roles: StaffRolesTap(user_id, roles))
@@ -107,6 +111,40 @@ async def staff_member(update: Update, context: BotContext) -> None:
     await query.edit_message_text(
         staff_texts.member_view(member), reply_markup=InlineKeyboardMarkup(buttons)
     )
+
+
+async def _watch_grant(
+    services: Services,
+    admin: StaffMember,
+    user_id: int,
+    name: str,
+    before: frozenset[Role],
+    after: frozenset[Role],
+) -> None:
+    """A grant that opens a self-approval path (policy.opens_self_approval) takes effect,
+    and every approver and every other admin is told at once; audited either way. (A
+    deployment often has one admin, so a second admin's confirmation could never come.)"""
+    own = user_id == admin.user_id
+    if not opens_self_approval(before, after, own=own):
+        return
+    text = staff_texts.self_approval_alert(admin.name, name, after, own)
+    told = {m.user_id: Role.APPROVER for m in services.with_role(Role.APPROVER)}
+    for other in services.with_role(Role.ADMIN):
+        told.setdefault(other.user_id, Role.ADMIN)
+    told.pop(admin.user_id, None)  # the admin who made the change knows
+    now = services.now()
+    stamp = f"{now.timestamp():.6f}:{user_id}"
+    messages = [
+        OutboxItem(
+            f"self_approval:{stamp}:{chat}", "text", chat, payload={"text": text}, for_role=role
+        )
+        for chat, role in sorted(told.items())
+    ]
+    detail = f"{user_id}:{mask_of(after)}" + (":own" if own else "")
+    await services.storage.audit.record(
+        now, admin.user_id, "self_approval_path", detail=detail, messages=messages
+    )
+    services.delivery.kick()
 
 
 async def remove(update: Update, context: BotContext) -> None:
@@ -252,6 +290,7 @@ async def decide_invitation(update: Update, context: BotContext) -> None:
         return
     await services.refresh_staff()
     await set_commands_for(services, context.bot, invitation.claimed_by)
+    await _watch_grant(services, admin, invitation.claimed_by, name, frozenset(), invitation.roles)
     await query.edit_message_text(staff_texts.invite_accepted(name, invitation.roles))
     await context.bot.send_message(
         invitation.claimed_by, common_texts.welcome(name, invitation.roles)

@@ -101,6 +101,21 @@ def decides_for(
     return acting_for
 
 
+# Holding both lets a person register a request and decide others' (four eyes still bars
+# their own); granting it is what a second pair of eyes should see.
+SELF_APPROVAL_PAIR = frozenset({Role.OFFICER, Role.APPROVER})
+
+
+def opens_self_approval(
+    before: frozenset[Role], after: frozenset[Role], *, own: bool = False
+) -> bool:
+    """Does this role change open a self-approval path (issue 10)? Becoming both officer and
+    approver, or an admin making themselves an approver (``own``): every approver is told."""
+    if after >= SELF_APPROVAL_PAIR and not before >= SELF_APPROVAL_PAIR:
+        return True
+    return own and Role.APPROVER in after - before
+
+
 def fixed_roles(seeded: StaffMember | None) -> frozenset[Role]:
     """Roles the chat cannot take away from someone the config file lists.
 

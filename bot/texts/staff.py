@@ -164,3 +164,15 @@ def handed_to_you(former: str, references: list[str]) -> str:
         f"{escape(former)}. Pemberitahuan dan badge berikutnya dikirim kepada Anda. Jika badge "
         "sudah terbit sebelumnya dan tidak ada di meja, batalkan (/batalkan) lalu daftarkan ulang."
     )
+
+
+def self_approval_alert(admin: str, member: str, roles: frozenset[Role], own: bool) -> str:
+    """To every approver and the other admins: a role grant that lets someone approve what
+    they (or the granter) control."""
+    who = "dirinya sendiri" if own else escape(member)
+    return (
+        f"⚠️ <b>Perubahan peran perlu diperhatikan</b>\n{escape(admin)} memberi {who} peran "
+        f"<b>{roles_text(roles)}</b>. Dengan peran ini ia dapat mendaftarkan dan/atau "
+        "menyetujui permintaan akses (permintaannya sendiri tetap tidak dapat ia putuskan). "
+        "Jika ini tidak disepakati, hubungi admin lain."
+    )

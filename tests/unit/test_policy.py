@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.policy import Act, decides_for, fixed_roles, may, may_stand_in, registered
+from bot.core.policy import (
+    Act,
+    decides_for,
+    fixed_roles,
+    may,
+    may_stand_in,
+    opens_self_approval,
+    registered,
+)
 from bot.core.roles import Role, StaffMember
 from tests.unit.test_visits import PENDING
 
@@ -122,3 +130,16 @@ def test_four_eyes_whoever_registered_a_request_never_decides_it() -> None:
     assert not may(both, Act.DECIDE, own, acting_for=boss)
     assert may(both, Act.DECIDE, other, acting_for=boss)
     assert may(both, Act.CANCEL, own)
+
+
+def test_a_grant_opening_a_self_approval_path_is_recognised() -> None:
+    none, officer = frozenset(), frozenset({Role.OFFICER})
+    both = frozenset({Role.OFFICER, Role.APPROVER})
+    assert opens_self_approval(officer, both)
+    assert opens_self_approval(none, both)  # an invitation with both roles
+    assert not opens_self_approval(both, both | {Role.ESCORT})  # already held: no news
+    assert not opens_self_approval(officer, officer | {Role.ESCORT})
+    assert not opens_self_approval(none, frozenset({Role.APPROVER}))  # another's, alone
+    admin = frozenset({Role.ADMIN})
+    assert opens_self_approval(admin, admin | {Role.APPROVER}, own=True)
+    assert not opens_self_approval(admin, admin | {Role.ESCORT}, own=True)
