@@ -1,22 +1,33 @@
-"""The gate: anyone who is not staff is refused here, before any other handler runs."""
+"""The gate: anything outside a private chat, and anyone who is not staff, stops here,
+before any other handler runs."""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.app.context import BotContext, Handler
 from bot.core.invites import START_RE
 from bot.core.policy import Act, may
+from bot.core.roles import Role
 from bot.texts import common as common_texts
+from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 
 
 async def refuse_strangers(update: Update, context: BotContext) -> None:
     """Staff pass through; a stranger gets their numeric id for the admin, and is logged."""
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        await _leave_group(update, context)
+        raise ApplicationHandlerStop
+    if update.my_chat_member is not None:
+        raise ApplicationHandlerStop  # someone blocked or unblocked the bot: nothing to do
     user = update.effective_user
     if user is not None and may(context.services.member(user.id), Act.USE_BOT):
         return
@@ -33,6 +44,48 @@ async def refuse_strangers(update: Update, context: BotContext) -> None:
     elif update.effective_chat is not None and update.effective_chat.type == "private":
         await update.effective_chat.send_message(common_texts.stranger(user.id))
     raise ApplicationHandlerStop
+
+
+async def _leave_group(update: Update, context: BotContext) -> None:
+    """The bot works in private chats only (DESIGN.md): visitors' names and NIKs must never
+    reach a group. Whatever brings it into a group (being added, or a message or tap from a
+    group it was in before this rule), it leaves at once and tells every admin."""
+    chat = update.effective_chat
+    assert chat is not None
+    member = update.my_chat_member
+    if member is not None and member.new_chat_member.status in _GONE:
+        return  # it has left (or was removed): the echo of leaving, nothing to do
+    if update.callback_query is not None:
+        await update.callback_query.answer(common_texts.PRIVATE_ONLY, show_alert=True)
+    services = context.services
+    user = update.effective_user
+    now = services.now()
+    try:
+        await context.bot.leave_chat(chat.id)
+    except TelegramError as exc:
+        # Already out (a second update from the same group); the audit below still says so.
+        log.warning("could not leave chat %s: %s", chat.id, exc)
+    added = member is not None
+    who, user_id = (user.full_name, user.id) if user else ("-", None)
+    text = common_texts.group_left(who, user_id, chat.title or "", chat.id, added)
+    alerts = [
+        OutboxItem(
+            f"group_left:{chat.id}:{now.timestamp():.6f}:{a.user_id}",
+            "text",
+            a.user_id,
+            payload={"text": text},
+            for_role=Role.ADMIN,
+        )
+        for a in services.with_role(Role.ADMIN)
+    ]
+    # The group's id only: its title and the names in it are not the audit's business.
+    await services.storage.audit.record(
+        now, user_id, "group_left", detail=f"chat:{chat.id}", messages=alerts
+    )
+    services.delivery.kick()
+
+
+_GONE = {ChatMemberStatus.LEFT, ChatMemberStatus.BANNED}
 
 
 def _opens_invitation(update: Update) -> bool:

@@ -47,7 +47,7 @@ def _approver(
     principal = context.services.acting_for(member.user_id) if member else None
     if not may(member, Act.DECIDE, visit, acting_for=principal):
         return None
-    behalf = decides_for(member, principal)
+    behalf = decides_for(member, principal, visit)
     if behalf is None:
         return member
     return StaffMember(
@@ -73,9 +73,11 @@ async def _refuse(update: Update, context: BotContext, visit: Visit | None) -> N
     await query.answer(common_texts.ONLY_APPROVER, show_alert=True)
 
 
-def _principal(context: BotContext, approver: StaffMember) -> StaffMember | None:
+def _principal(
+    context: BotContext, approver: StaffMember, visit: Visit | None
+) -> StaffMember | None:
     """Whose behalf a delegate decides on; stored with the decision (visits.decided_for)."""
-    return decides_for(approver, context.services.acting_for(approver.user_id))
+    return decides_for(approver, context.services.acting_for(approver.user_id), visit)
 
 
 async def approve(update: Update, context: BotContext) -> None:
@@ -92,7 +94,7 @@ async def approve(update: Update, context: BotContext) -> None:
     if tap is None:
         await query.answer(common_texts.STALE_BUTTON, show_alert=True)
         return
-    principal = _principal(context, approver)
+    principal = _principal(context, approver, visit)
     result = await workflow.approve(context.services, tap.visit_id, approver, principal)
     await _answer(update, result, approval_texts.APPROVED_TOAST)
 
@@ -148,7 +150,7 @@ async def deny_reason(update: Update, context: BotContext) -> DenyStep | int:
     if reason is None:
         return DenyStep.REASON
     context.user_state.pop("deny_visit", None)
-    principal = _principal(context, approver)
+    principal = _principal(context, approver, visit)
     result = await workflow.deny(context.services, visit_id, approver, reason, principal)
     await _close_prompt(context, message.chat_id)
     if result.outcome == workflow.Outcome.DONE:

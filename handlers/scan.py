@@ -10,11 +10,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.app.context import BotContext, Handler
 from bot.core import callbacks
-from bot.core.callbacks import VisitTap
+from bot.core.callbacks import DoorTap, VisitTap
 from bot.core.policy import Act, may
 from bot.core.qr import decode_badge_token
 from bot.core.roles import StaffMember
-from bot.core.tokens import looks_like_token, normalise_code
+from bot.core.tokens import DOOR_NONCE_TTL, looks_like_token, new_door_nonce, normalise_code
 from bot.core.visits import VisitStatus
 from bot.flows import workflow
 from bot.texts import cancel as cancel_texts
@@ -56,19 +56,24 @@ async def show_badge(
     visit = lookup.visit
     can_act = may(member, Act.RECORD_DOOR, visit)
     markup = None
-    if can_act and visit.status == VisitStatus.APPROVED:
-        markup = _one_button(door_texts.BTN_ENTER, callbacks.ENTER, visit.id)
-    elif can_act and visit.status == VisitStatus.INSIDE:
-        markup = _one_button(door_texts.BTN_EXIT, callbacks.EXIT, visit.id)
+    if can_act and visit.status in _DOOR_STEP:
+        label, action = _DOOR_STEP[visit.status]
+        # The button is good for this scan only: one tap, by this escort, for a few minutes.
+        nonce, now = new_door_nonce(), services.now()
+        await services.storage.door.issue(
+            nonce, visit.id, member.user_id, action, via, now, now + DOOR_NONCE_TTL
+        )
+        tap = DoorTap(action, visit.id, nonce)
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=tap.data)]])
     await update.effective_chat.send_message(
         door_texts.scan_view(visit, services.config.timezone, can_act=can_act), reply_markup=markup
     )
 
 
-def _one_button(label: str, action: str, visit_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=VisitTap(action, visit_id).data)]]
-    )
+_DOOR_STEP = {
+    VisitStatus.APPROVED: (door_texts.BTN_ENTER, callbacks.DOOR_ENTER),
+    VisitStatus.INSIDE: (door_texts.BTN_EXIT, callbacks.DOOR_EXIT),
+}
 
 
 async def badge_photo(update: Update, context: BotContext) -> None:
@@ -100,8 +105,12 @@ async def manual_code(update: Update, context: BotContext) -> None:
     if not context.args:
         await message.reply_text(door_texts.CODE_USAGE)
         return
-    if await workflow.code_attempts_exhausted(context.services, member):
-        await message.reply_text(door_texts.CODE_RATE_LIMITED)
+    limit = await workflow.code_limit(context.services, member)
+    if limit is not None:
+        closed = limit == workflow.CodeLimit.EVERYONE
+        await message.reply_text(
+            door_texts.CODE_CLOSED if closed else door_texts.CODE_RATE_LIMITED
+        )
         return
     code = normalise_code("".join(context.args))
     if code is None:
@@ -125,26 +134,46 @@ async def start_with_token(update: Update, context: BotContext) -> None:
 
 
 async def record(update: Update, context: BotContext) -> None:
-    """The escort's one tap: MASUK or KELUAR, checked against role and state again."""
+    """The escort's one tap: MASUK or KELUAR, only with the nonce of the scan that showed it,
+    then checked against role and state again."""
     query = update.callback_query
     assert query is not None
-    tap = callbacks.parse_as(query.data, VisitTap)
-    escort = context.services.member(query.from_user.id)
+    tap = callbacks.parse(query.data)
+    services = context.services
+    escort = services.member(query.from_user.id)
     if not may(escort, Act.RECORD_DOOR):
         await query.answer(door_texts.ONLY_ESCORT, show_alert=True)
         return
-    if tap is None:
+    if not isinstance(tap, DoorTap | VisitTap):
         await query.answer(common_texts.STALE_BUTTON, show_alert=True)
         return
-    step = workflow.enter if tap.action == callbacks.ENTER else workflow.exit_
-    result = await step(context.services, tap.visit_id, escort)
-    tz = context.services.config.timezone
+    door_pass = None
+    if isinstance(tap, DoorTap):
+        door_pass = await services.storage.door.find(
+            tap.nonce, tap.visit_id, escort.user_id, tap.action, services.now()
+        )
+    if door_pass is None:
+        # A button from before nonces, a forged, replayed, expired or someone else's one.
+        await services.storage.audit.record(
+            services.now(), escort.user_id, "door_tap_refused", tap.visit_id, detail=tap.action
+        )
+        await query.answer(door_texts.SCAN_AGAIN, show_alert=True)
+        await unless_unchanged(query.edit_message_reply_markup(None))
+        return
+    enters = door_pass.action == callbacks.DOOR_ENTER
+    step = workflow.enter if enters else workflow.exit_
+    result = await step(services, tap.visit_id, escort, via=door_pass.via)
+    tz = services.config.timezone
+    if result.outcome == workflow.Outcome.DONE:
+        # Used once the step is recorded; a replay finds it spent, and a tap the visit's
+        # state refused (a double tap, a cancel meanwhile) changed nothing at all.
+        await services.storage.door.spend(door_pass, services.now())
     if result.outcome != workflow.Outcome.DONE or result.visit is None:
         await query.answer(door_texts.stale_tap(result.visit), show_alert=True)
         await unless_unchanged(query.edit_message_reply_markup(None))  # a double tap
         return
     await query.answer()
-    render = door_texts.entered if tap.action == callbacks.ENTER else door_texts.exited
+    render = door_texts.entered if enters else door_texts.exited
     await query.edit_message_text(render(result.visit, escort.name, tz))
 
 
@@ -174,6 +203,8 @@ def build() -> list[Handler]:
         CommandHandler(["kode", "keluar"], manual_code),
         CallbackQueryHandler(record, pattern=callbacks.pattern(callbacks.ENTER)),
         CallbackQueryHandler(record, pattern=callbacks.pattern(callbacks.EXIT)),
+        CallbackQueryHandler(record, pattern=callbacks.pattern(callbacks.DOOR_ENTER)),
+        CallbackQueryHandler(record, pattern=callbacks.pattern(callbacks.DOOR_EXIT)),
         CallbackQueryHandler(open_visit, pattern=callbacks.pattern(callbacks.OPEN_VISIT)),
         MessageHandler(filters.PHOTO, badge_photo),
     ]

@@ -14,6 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.app.context import BotContext, Handler
+from bot.app.services import Services
 from bot.core import callbacks
 from bot.core.callbacks import (
     DelegateForTap,
@@ -23,13 +24,15 @@ from bot.core.callbacks import (
     StaffTap,
 )
 from bot.core.invites import START_RE, new_invite_token
-from bot.core.policy import DELEGATION_DAYS, Act, fixed_roles, may
-from bot.core.roles import Role, StaffMember
+from bot.core.policy import DELEGATION_DAYS, Act, may, may_stand_in, opens_self_approval
+from bot.core.roles import Role, StaffMember, mask_of
 from bot.core.tokens import deep_link, lookup_hash
 from bot.texts import common as common_texts
 from bot.texts import staff as staff_texts
+from handlers import handover
 from handlers.edits import claim, unless_unchanged
 from handlers.start import set_commands_for
+from storage.outbox import OutboxItem
 
 INVITE_VALID = timedelta(hours=24)
 
@@ -87,16 +90,23 @@ async def staff_member(update: Update, context: BotContext) -> None:
         await query.answer(staff_texts.STAFF_GONE, show_alert=True)
         return
     if isinstance(tap, StaffRolesTap):
-        problem = _role_problem(services.config.member(member.user_id), tap.roles)
+        problem = handover.change_problem(services, admin, member, tap.roles)
         if problem:
             await query.answer(problem, show_alert=True)
             return
+        visits = await handover.open_requests(services, member, tap.roles)
+        if visits:  # the officer role goes: their open requests first
+            await query.answer()
+            await handover.ask(query, services, member, tap.roles, visits)
+            return
+        before = member.roles
         await services.storage.staff.set_roles(
             member.user_id, tap.roles, admin.user_id, services.now()
         )
         await services.refresh_staff()
         await set_commands_for(services, context.bot, member.user_id)
         member = services.member(member.user_id) or member
+        await _watch_grant(services, admin, member.user_id, member.name, before, tap.roles)
     await query.answer()
     user_id = member.user_id
     buttons = _role_buttons(member.roles, lambda roles: StaffRolesTap(user_id, roles))
@@ -108,12 +118,38 @@ async def staff_member(update: Update, context: BotContext) -> None:
     )
 
 
-def _role_problem(seeded: StaffMember | None, roles: frozenset[Role]) -> str:
-    if not fixed_roles(seeded) <= roles:
-        return staff_texts.CANNOT_DROP_ADMIN
-    if not roles:
-        return staff_texts.NEED_ONE_ROLE
-    return ""
+async def _watch_grant(
+    services: Services,
+    admin: StaffMember,
+    user_id: int,
+    name: str,
+    before: frozenset[Role],
+    after: frozenset[Role],
+) -> None:
+    """A grant that opens a self-approval path (policy.opens_self_approval) takes effect,
+    and every approver and every other admin is told at once; audited either way. (A
+    deployment often has one admin, so a second admin's confirmation could never come.)"""
+    own = user_id == admin.user_id
+    if not opens_self_approval(before, after, own=own):
+        return
+    text = staff_texts.self_approval_alert(admin.name, name, after, own)
+    told = {m.user_id: Role.APPROVER for m in services.with_role(Role.APPROVER)}
+    for other in services.with_role(Role.ADMIN):
+        told.setdefault(other.user_id, Role.ADMIN)
+    told.pop(admin.user_id, None)  # the admin who made the change knows
+    now = services.now()
+    stamp = f"{now.timestamp():.6f}:{user_id}"
+    messages = [
+        OutboxItem(
+            f"self_approval:{stamp}:{chat}", "text", chat, payload={"text": text}, for_role=role
+        )
+        for chat, role in sorted(told.items())
+    ]
+    detail = f"{user_id}:{mask_of(after)}" + (":own" if own else "")
+    await services.storage.audit.record(
+        now, admin.user_id, "self_approval_path", detail=detail, messages=messages
+    )
+    services.delivery.kick()
 
 
 async def remove(update: Update, context: BotContext) -> None:
@@ -133,9 +169,14 @@ async def remove(update: Update, context: BotContext) -> None:
     if member is None:
         await query.answer(staff_texts.STAFF_GONE, show_alert=True)
         return
-    if member.user_id == admin.user_id or fixed_roles(services.config.member(member.user_id)):
-        problem = staff_texts.CANNOT_REMOVE_SELF if member.user_id == admin.user_id else None
-        await query.answer(problem or staff_texts.CANNOT_DROP_ADMIN, show_alert=True)
+    problem = handover.change_problem(services, admin, member, None)
+    if problem:
+        await query.answer(problem, show_alert=True)
+        return
+    visits = await handover.open_requests(services, member, None)
+    if visits:  # an officer leaving: their open requests first
+        await query.answer()
+        await handover.ask(query, services, member, None, visits)
         return
     await services.storage.staff.deactivate(member.user_id, admin.user_id, services.now())
     await services.refresh_staff()
@@ -256,6 +297,7 @@ async def decide_invitation(update: Update, context: BotContext) -> None:
         return
     await services.refresh_staff()
     await set_commands_for(services, context.bot, invitation.claimed_by)
+    await _watch_grant(services, admin, invitation.claimed_by, name, frozenset(), invitation.roles)
     await query.edit_message_text(staff_texts.invite_accepted(name, invitation.roles))
     await context.bot.send_message(
         invitation.claimed_by, common_texts.welcome(name, invitation.roles)
@@ -270,7 +312,8 @@ async def delegate(update: Update, context: BotContext) -> None:
     if not may(me, Act.DELEGATE):
         await update.effective_message.reply_text(common_texts.ONLY_APPROVER)
         return
-    others = [m for m in services.staff_members() if m.user_id != me.user_id]
+    # Only another approver may stand in (policy.may_stand_in): four eyes holds for delegates.
+    others = [m for m in services.staff_members() if m.user_id != me.user_id and may_stand_in(m)]
     if not others:
         await update.effective_message.reply_text(staff_texts.DELEGATE_NOBODY)
         return
@@ -296,6 +339,13 @@ async def delegate_period(update: Update, context: BotContext) -> None:
     delegate = services.member(tap.user_id)
     if delegate is None or delegate.user_id == me.user_id:
         await query.answer(staff_texts.STAFF_GONE, show_alert=True)
+        return
+    if not may_stand_in(delegate):
+        # Never offered (a forged tap, or the person lost the role since the list was shown).
+        await services.storage.audit.record(
+            services.now(), me.user_id, "delegation_refused", detail=str(delegate.user_id)
+        )
+        await query.answer(staff_texts.DELEGATE_ONLY_APPROVERS, show_alert=True)
         return
     await query.answer()
     if not isinstance(tap, DelegateForTap):

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+import simulator.groups
 import simulator.media
 import simulator.settings  # noqa: F401
 from simulator.api import ApiError, Params, error_body, read_params

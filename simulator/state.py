@@ -83,6 +83,8 @@ class SimState:
     # no figure (https://core.telegram.org/bots/api#answercallbackquery), but the client
     # stops waiting and a late answer gets "query is too old"; tests set it to model that.
     callback_answer_window: float | None = None
+    # Group chats the bot was added to (simulator/groups.py), by chat id.
+    groups: dict[int, Any] = field(default_factory=dict)
     seq: int = 0
     next_update_id: int = 1
     _file_counter: int = 0

@@ -162,6 +162,23 @@ class AuditLog:
             await self.append(db, now, actor_id, action, visit_id, detail=detail)
             await self._outbox.enqueue(db, messages, now, visit_id)
 
+    async def withhold(
+        self,
+        now: datetime,
+        item_id: int,
+        visit_id: int | None,
+        detail: str,
+        messages: Sequence[OutboxItem] = (),
+    ) -> bool:
+        """An outbox message its recipient may no longer have (they lost the role it was
+        for): marked withheld, audited, and what replaces it queued, in one transaction."""
+        async with self._database.transaction() as db:
+            if not await self._outbox.withhold_in(db, item_id, detail):
+                return False
+            await self.append(db, now, None, "outbox_withheld", visit_id, detail=detail)
+            await self._outbox.enqueue(db, messages, now, visit_id)
+        return True
+
     async def count(
         self, actor_id: int, action: str, since: datetime, detail: str | None = None
     ) -> int:
@@ -174,6 +191,44 @@ class AuditLog:
         async with self._database.connection.execute(sql, params) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
+
+    async def tally(
+        self,
+        action: str,
+        since: datetime,
+        *,
+        detail: str | None = None,
+        not_detail: str | None = None,
+        after_id: int = 0,
+    ) -> tuple[int, int]:
+        """How often anyone did something lately, and how many people did: (events, actors).
+        Limits and alerts that look across accounts derive from this."""
+        sql = (
+            "SELECT COUNT(*), COUNT(DISTINCT actor_id) FROM audit_events"
+            " WHERE action = ? AND at >= ? AND id > ?"
+        )
+        params: tuple[object, ...] = (action, ts(since), after_id)
+        if detail is not None:
+            sql += " AND detail = ?"
+            params = (*params, detail)
+        if not_detail is not None:
+            sql += " AND detail != ?"
+            params = (*params, not_detail)
+        async with self._database.connection.execute(sql, params) as cur:
+            row = await cur.fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def latest(self, action: str, actor_id: int | None = None) -> AuditEvent | None:
+        """The newest event of a kind (by one person, when given)."""
+        sql = _SELECT + " WHERE action = ?"
+        params: tuple[object, ...] = (action,)
+        if actor_id is not None:
+            sql, params = sql + " AND actor_id = ?", (action, actor_id)
+        async with self._database.connection.execute(
+            sql + " ORDER BY id DESC LIMIT 1", params
+        ) as cur:
+            row = await cur.fetchone()
+        return _event(row) if row else None
 
     async def events(self, visit_id: int | None = None) -> list[AuditEvent]:
         sql = _SELECT

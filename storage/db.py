@@ -15,6 +15,7 @@ from storage.base import Database
 from storage.conversations import Conversations
 from storage.crypto import Cipher
 from storage.deadlines import Deadlines
+from storage.door import DoorNonces
 from storage.health import Health
 from storage.migrations import MIGRATIONS, migrate
 from storage.outbox import Outbox
@@ -46,6 +47,7 @@ class Storage:
         self.reports = Reports(self.database)
         self.conversations = Conversations(self.database)
         self.health = Health(self.database)
+        self.door = DoorNonces(self.database)
 
     @classmethod
     async def open(cls, path: Path | str, cipher: Cipher, audit_key: bytes) -> Storage:

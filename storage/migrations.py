@@ -223,6 +223,23 @@ MIGRATIONS: dict[int, str] = {
     """,
     # 11: the bot's heartbeats (the last update handled), read by `python -m bot status`.
     11: "CREATE TABLE heartbeats (name TEXT PRIMARY KEY, at TEXT NOT NULL);",
+    # 12: insider controls (issue 10): door nonces (storage/door.py); the role an outbox
+    # message is meant for, checked when it is sent (NULL: queued before, sent as before).
+    12: """
+    CREATE TABLE door_nonces (
+        id          INTEGER PRIMARY KEY,
+        nonce_hash  TEXT NOT NULL,
+        visit_id    INTEGER NOT NULL,
+        escort_id   INTEGER NOT NULL,
+        action      TEXT NOT NULL,
+        via         TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        used_at     TEXT
+    );
+    CREATE INDEX door_nonces_visit ON door_nonces(visit_id, escort_id, action);
+    ALTER TABLE outbox ADD COLUMN for_role TEXT;
+    """,
 }
 
 

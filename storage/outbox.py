@@ -15,14 +15,20 @@ from typing import Any
 
 import aiosqlite
 
+from bot.core.roles import Role
 from storage.base import Database
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+# Not sent because its recipient no longer holds the role it was for (issue 10): audited.
+WITHHELD = "withheld"
 
 
 @dataclass(frozen=True)
 class OutboxItem:
-    """One message to deliver. ``key`` may contain ``{visit}``, filled in on submit."""
+    """One message to deliver. ``key`` may contain ``{visit}``, filled in on submit.
+
+    ``for_role``: the role the recipient gets it as (the officer's badge, an approver's card);
+    checked again when it is sent, so someone who lost the role since gets nothing."""
 
     key: str
     kind: str
@@ -30,6 +36,7 @@ class OutboxItem:
     visit_id: int | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     blob: bytes | None = None
+    for_role: Role | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,14 @@ class QueuedMessage:
     blob: bytes | None
     attempts: int
     next_attempt_at: float
+    for_role: Role | None = None  # None: queued before roles were recorded, or for anyone
+
+
+def _role(value: str | None) -> Role | None:
+    try:
+        return Role(value) if value is not None else None
+    except ValueError:
+        return None  # a role this version does not know: sent as before
 
 
 def _queued(row: aiosqlite.Row) -> QueuedMessage:
@@ -56,6 +71,7 @@ def _queued(row: aiosqlite.Row) -> QueuedMessage:
         blob=row["blob"],
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],
+        for_role=_role(row["for_role"]),
     )
 
 
@@ -77,7 +93,7 @@ class Outbox:
             vid = item.visit_id if item.visit_id is not None else visit_id
             await db.execute(
                 "INSERT OR IGNORE INTO outbox (key, kind, chat_id, visit_id, payload, blob,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " created_at, for_role) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     item.key.format(visit=vid),
                     item.kind,
@@ -86,6 +102,7 @@ class Outbox:
                     json.dumps(item.payload, ensure_ascii=False),
                     item.blob,
                     now.timestamp(),
+                    item.for_role.value if item.for_role is not None else None,
                 ),
             )
 
@@ -97,8 +114,8 @@ class Outbox:
     async def heads(self, limit: int = 100) -> list[QueuedMessage]:
         """The oldest pending item of each chat: a chat's messages go out in order."""
         async with self._database.connection.execute(
-            "SELECT id, key, kind, chat_id, visit_id, payload, blob, attempts, next_attempt_at"
-            " FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox WHERE status = ?"
+            "SELECT id, key, kind, chat_id, visit_id, payload, blob, attempts, next_attempt_at,"
+            " for_role FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox WHERE status = ?"
             " GROUP BY chat_id) ORDER BY id LIMIT ?",
             (PENDING, limit),
         ) as cur:
@@ -151,6 +168,15 @@ class Outbox:
             (visit_id,),
         ) as cur:
             return {row["chat_id"]: row["status"] for row in await cur.fetchall()}
+
+    async def withhold_in(self, db: aiosqlite.Connection, item_id: int, reason: str) -> bool:
+        """Inside the caller's transaction (AuditLog.withhold): not sent, and never will be."""
+        cur = await db.execute(
+            "UPDATE outbox SET status = ?, last_error = ?, blob = NULL, payload = '{}'"
+            " WHERE id = ? AND status = ?",
+            (WITHHELD, reason[:300], item_id, PENDING),
+        )
+        return cur.rowcount == 1
 
     async def is_pending(self, item_id: int) -> bool:
         async with self._database.connection.execute(

@@ -69,6 +69,7 @@ def _invitation(row: aiosqlite.Row) -> Invitation:
 
 def _delegation(row: aiosqlite.Row) -> Delegation:
     return Delegation(
+        id=row["id"],
         approver_id=row["approver_id"],
         delegate_id=row["delegate_id"],
         starts_at=datetime.fromisoformat(row["starts_at"]),
@@ -78,6 +79,7 @@ def _delegation(row: aiosqlite.Row) -> Delegation:
 
 @dataclass(frozen=True)
 class Delegation:
+    id: int
     approver_id: int
     delegate_id: int
     starts_at: datetime
@@ -283,8 +285,54 @@ class Staff:
     async def current_delegations(self, now: datetime) -> list[Delegation]:
         """Delegations not revoked and not yet over (the caller checks the start)."""
         sql = (
-            "SELECT approver_id, delegate_id, starts_at, ends_at FROM delegations"
+            "SELECT id, approver_id, delegate_id, starts_at, ends_at FROM delegations"
             " WHERE revoked_at IS NULL AND ends_at > ? ORDER BY id"
         )
         async with self._database.connection.execute(sql, (now.isoformat(),)) as cur:
             return [_delegation(row) for row in await cur.fetchall()]
+
+    async def void_delegation(self, delegation: Delegation, reason: str, now: datetime) -> bool:
+        """End a delegation that may no longer run (its delegate is not an approver), audited
+        under the approver who gave it; False if it had ended already."""
+        async with self._database.transaction() as db:
+            cur = await db.execute(
+                "UPDATE delegations SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                (now.isoformat(), delegation.id),
+            )
+            if cur.rowcount != 1:
+                return False
+            detail = f"{delegation.delegate_id}:{reason}"
+            await self._audit.append(
+                db, now, delegation.approver_id, "delegation_void", detail=detail
+            )
+        return True
+
+    # --- a departing officer's open requests ------------------------------------------------
+
+    async def open_visits_of(self, officer_id: int) -> list[int]:
+        """Requests an officer registered that still need an officer: waiting for a decision,
+        or approved and not yet used. (A visitor inside is the escort's to check out.)"""
+        sql = (
+            "SELECT id FROM visits WHERE officer_id = ? AND status IN ('pending', 'approved')"
+            " ORDER BY id"
+        )
+        async with self._database.connection.execute(sql, (officer_id,)) as cur:
+            return [int(row["id"]) for row in await cur.fetchall()]
+
+    async def reassign_visit(
+        self, visit_id: int, from_id: int, to_id: int, actor_id: int, now: datetime
+    ) -> bool:
+        """Move an open request to another officer (its badge and notices follow), audited;
+        False if it is no longer open or no longer the departing officer's."""
+        async with self._database.transaction() as db:
+            cur = await db.execute(
+                "UPDATE visits SET officer_id = ? WHERE id = ? AND officer_id = ?"
+                " AND status IN ('pending', 'approved')",
+                (to_id, visit_id, from_id),
+            )
+            if cur.rowcount != 1:
+                return False
+            await self._audit.append(
+                db, now, actor_id, "visit_reassigned", visit_id, detail=f"{from_id}->{to_id}"
+            )
+        return True

@@ -3,7 +3,7 @@ show that a refused input changed nothing::
 
     db = await watch(app, sim)
     ...  # the refused input, and the answer it gets
-    await db.unchanged(new_audit=["badge_unknown"], new_outbox=["forged", "forged"])
+    await db.unchanged(new_audit=["badge_unknown", "forged_alert"], new_outbox=["forged"] * 2)
 
 The file is read through its own read-only ``sqlite3`` connection, not through Storage:
 the check must not depend on the code it checks. Every table listed in ``sqlite_master``

@@ -28,6 +28,7 @@ from handlers import (
     arguments,
     cancel,
     errors,
+    handover,
     opened,
     oversight,
     registration,
@@ -43,7 +44,8 @@ from storage.db import Storage
 log = logging.getLogger(__name__)
 
 EXPIRY_SWEEP = timedelta(minutes=1)
-ALLOWED_UPDATES = ["message", "callback_query"]
+# my_chat_member: being added to a group, which the bot leaves at once (handlers/access.py).
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 
 def build_application(
@@ -126,6 +128,7 @@ def _register(app: BotApp, services: Services) -> None:
     app.add_handlers(reports.build())
     # /start inv_<secret> (an invitation) before scan.build()'s /start <badge token>;
     app.add_handlers(staff.build())
+    app.add_handlers(handover.build())  # a departing officer's open requests (/staf)
     # 2. /start and /bantuan (and /help); /start <token> is a scan and lives in scan.build();
     app.add_handlers(start.build_first())
     # 3. the registration conversation claims the officer's messages while it is active;

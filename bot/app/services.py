@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.app.config import Config
 from bot.app.errorgroups import ErrorGroups
-from bot.core.policy import Act, may
+from bot.core.policy import Act, may, may_stand_in
 from bot.core.roles import Role, StaffMember, roles_named
 from storage.db import Storage
 from storage.staff import Delegation
@@ -62,15 +62,8 @@ class Services:
         return sorted(self._staff.values(), key=lambda m: (m.name, m.user_id))
 
     def with_role(self, role: Role) -> list[StaffMember]:
-        """Staff with the role; for APPROVER also whoever is standing in for one now."""
-        members = [m for m in self.staff_members() if m.has(role)]
-        if role is Role.APPROVER:
-            ids = {m.user_id for m in members}
-            for delegate_id in sorted({d.delegate_id for d in self._delegations}):
-                member = self.member(delegate_id)
-                if member and delegate_id not in ids and self.acting_for(delegate_id):
-                    members.append(member)
-        return members
+        """Staff with the role (delegates are approvers themselves: policy.may_stand_in)."""
+        return [m for m in self.staff_members() if m.has(role)]
 
     def acting_for(self, user_id: int | None) -> StaffMember | None:
         """The approver this person stands in for right now (a delegation), if any."""
@@ -78,8 +71,9 @@ class Services:
         for d in self._delegations:
             if d.delegate_id == user_id and d.starts_at <= now < d.ends_at:
                 approver = self.member(d.approver_id)
-                # A delegation lapses with its giver's own right to decide.
-                if may(approver, Act.DECIDE):
+                # A delegation lapses with its giver's own right to decide, and holds only
+                # while its delegate is an approver too.
+                if may(approver, Act.DECIDE) and may_stand_in(self.member(user_id)):
                     return approver
         return None
 
@@ -110,4 +104,15 @@ class Services:
             for r in rows
             if r.active
         }
-        self._delegations = tuple(await self.storage.staff.current_delegations(self.now()))
+        self._delegations = tuple(await self._valid_delegations())
+
+    async def _valid_delegations(self) -> list[Delegation]:
+        """Current delegations; one whose delegate is not an approver (given before the rule,
+        or the delegate lost the role since) is void from now on, and audited as such."""
+        now, valid = self.now(), []
+        for d in await self.storage.staff.current_delegations(now):
+            if may_stand_in(self.member(d.delegate_id)):
+                valid.append(d)
+            else:
+                await self.storage.staff.void_delegation(d, "not_approver", now)
+        return valid

@@ -23,14 +23,17 @@ from bot.core.form import FORM
 from bot.core.period import Preset
 from bot.core.policy import DELEGATION_DAYS
 from bot.core.roles import ALL_ROLES_MASK, Role, mask_of, roles_of
+from bot.core.tokens import DOOR_NONCE_LENGTH
 
 VERSION = "v1"
 
 APPROVE = "ok"  # arg: visit id
 DENY = "no"  # arg: visit id
 DENY_ABORT = "nx"  # arg: visit id
-ENTER = "in"  # arg: visit id
-EXIT = "out"  # arg: visit id
+ENTER = "in"  # arg: visit id; buttons from before door nonces: refused, "scan again"
+EXIT = "out"  # arg: visit id; likewise
+DOOR_ENTER = "din"  # arg: <visit id>:<nonce> (storage/door.py)
+DOOR_EXIT = "dout"  # arg: <visit id>:<nonce>
 CANCEL = "cx"  # the officer picks a request to withdraw (/batalkan); arg: visit id
 CANCEL_ABORT = "cxn"  # "Tidak jadi" under the cancel reason prompt; arg: visit id
 OPEN_VISIT = "dv"  # arg: visit id; the escort's "a visitor is waiting" notice
@@ -44,12 +47,16 @@ STAFF_VIEW = "stf"  # arg: user id
 STAFF_ROLE = "stfr"  # arg: <user id>:<mask>
 STAFF_REMOVE = "stfx"  # arg: user id
 DELEGATE = "dlg"  # arg: user id
+# A departing officer's open requests: arg <from user>:<to user, 0: cancel them>:<then>,
+# then = "x" (remove from staff) or the role mask they keep.
+HANDOVER = "hov"
 DELEGATE_FOR = "dlgp"  # arg: <user id>:<days>
 REPORT = "rep"  # arg: the period preset (today, week, month)
 STATS = "stat"  # arg: the period preset
 
 _DATA_RE = re.compile(r"v1:([a-z]{1,8}):([A-Za-z0-9_:-]{0,48})")  # fullmatch: no "\n" after
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,15}")
+_NONCE = re.compile(rf"[A-Za-z0-9_-]{{{DOOR_NONCE_LENGTH}}}")
 
 MAX_ROW_ID = 10**12 - 1  # visit and invitation ids: SQLite rowids, far below this
 MAX_USER_ID = 2**52 - 1  # Telegram: "at most 52 significant bits" (Bot API, User.id)
@@ -112,6 +119,28 @@ class VisitTap(Tap):
 
 
 @dataclass(frozen=True)
+class DoorTap(Tap):
+    """MASUK (DOOR_ENTER) or KELUAR (DOOR_EXIT) under a scanned badge, with the nonce that
+    scan was given: the server redeems it once, for this visit and this escort."""
+
+    action: str
+    visit_id: int
+    nonce: str
+
+    def __post_init__(self) -> None:
+        _require(self.action in {DOOR_ENTER, DOOR_EXIT}, "door action")
+        _require(1 <= self.visit_id <= MAX_ROW_ID, "visit id")
+        _require(_NONCE.fullmatch(self.nonce) is not None, "door nonce")
+
+    @property
+    def enters(self) -> bool:
+        return self.action == DOOR_ENTER
+
+    def wire(self) -> tuple[str, str]:
+        return self.action, f"{self.visit_id}:{self.nonce}"
+
+
+@dataclass(frozen=True)
 class InvitationTap(Tap):
     """The admin's confirm (INVITE_OK) or decline (INVITE_NO) of a claimed invitation."""
 
@@ -157,6 +186,26 @@ class StaffRolesTap(Tap):
 
     def wire(self) -> tuple[str, str]:
         return STAFF_ROLE, f"{self.user_id}:{mask_of(self.roles)}"
+
+
+@dataclass(frozen=True)
+class HandoverTap(Tap):
+    """Before an officer leaves (removed, or the officer role taken away): their open requests
+    go to another officer (``to_id``), or are cancelled (``to_id`` 0); then the change the
+    admin asked for is made: removal (``keeps`` None) or the roles they keep."""
+
+    from_id: int
+    to_id: int
+    keeps: frozenset[Role] | None
+
+    def __post_init__(self) -> None:
+        _require(1 <= self.from_id <= MAX_USER_ID, "user id")
+        _require(0 <= self.to_id <= MAX_USER_ID and self.to_id != self.from_id, "user id")
+        _require(self.keeps is None or Role.OFFICER not in self.keeps, "officer leaves")
+
+    def wire(self) -> tuple[str, str]:
+        then = "x" if self.keeps is None else str(mask_of(self.keeps))
+        return HANDOVER, f"{self.from_id}:{self.to_id}:{then}"
 
 
 @dataclass(frozen=True)
@@ -295,6 +344,11 @@ def _visit(action: str, arg: str) -> Tap:
     return VisitTap(action, _int(arg))
 
 
+def _door(action: str, arg: str) -> Tap:
+    visit_id, nonce = _pair(arg)
+    return DoorTap(action, visit_id, nonce)
+
+
 def _invitation(action: str, arg: str) -> Tap:
     return InvitationTap(action, _int(arg))
 
@@ -306,6 +360,12 @@ def _staff(action: str, arg: str) -> Tap:
 def _staff_roles(action: str, arg: str) -> Tap:
     user_id, mask = _pair(arg)
     return StaffRolesTap(user_id, _roles(mask))
+
+
+def _handover(action: str, arg: str) -> Tap:
+    from_id, rest = _pair(arg)
+    to_id, then = _pair(rest)
+    return HandoverTap(from_id, to_id, None if then == "x" else _roles(then))
 
 
 def _invite_roles(action: str, arg: str) -> Tap:
@@ -340,6 +400,8 @@ _READERS: dict[str, Callable[[str, str], Tap]] = {
     DENY_ABORT: _visit,
     ENTER: _visit,
     EXIT: _visit,
+    DOOR_ENTER: _door,
+    DOOR_EXIT: _door,
     CANCEL: _visit,
     CANCEL_ABORT: _visit,
     OPEN_VISIT: _visit,
@@ -348,6 +410,7 @@ _READERS: dict[str, Callable[[str, str], Tap]] = {
     STAFF_VIEW: _staff,
     STAFF_REMOVE: _staff,
     DELEGATE: _staff,
+    HANDOVER: _handover,
     STAFF_ROLE: _staff_roles,
     INVITE_ROLE: _invite_roles,
     INVITE_MAKE: _invite_roles,

@@ -59,16 +59,15 @@ def may(
 ) -> TypeGuard[StaffMember]:
     """May ``member`` do ``act`` (on ``visit``, when the act concerns one)?
 
-    ``acting_for`` is the approver whose delegation ``member`` holds right now, if any:
-    a delegate decides as their principal would. ``visit`` is where rules about the
-    request itself belong: four eyes (ISO 27002 5.3, segregation of duties).
+    ``acting_for`` is the approver whose delegation ``member`` holds right now, if any. A
+    delegation goes only to approvers (``may_stand_in``), so it never grants the right to
+    decide; it only says on whose behalf ("a.n.") a decision is taken. ``visit`` is where
+    rules about the request itself belong: four eyes (ISO 27002 5.3, segregation of duties).
     """
     if member is None:
         return False
     if act is Act.DECIDE and registered(member, visit):
         return False
-    if act is Act.DECIDE and decides_for(member, acting_for) is not None:
-        return True
     allowed = _ALLOWED[act]
     return allowed is None or not allowed.isdisjoint(member.roles)
 
@@ -78,11 +77,43 @@ def registered(member: StaffMember, visit: Visit | None) -> bool:
     return visit is not None and visit.officer_id == member.user_id
 
 
-def decides_for(member: StaffMember, acting_for: StaffMember | None) -> StaffMember | None:
-    """The approver on whose behalf ("a.n.") ``member`` decides; None in their own right."""
-    if member.has(Role.APPROVER) or acting_for is None or not acting_for.has(Role.APPROVER):
+def may_stand_in(member: StaffMember | None) -> TypeGuard[StaffMember]:
+    """Who may be named a delegate: an approver, never anyone else (issue 10). Naming an
+    officer would let them approve what they registered in another's name; a delegation
+    given to someone else before this rule is void (bot/app/services.py)."""
+    return member is not None and member.has(Role.APPROVER)
+
+
+def decides_for(
+    member: StaffMember, acting_for: StaffMember | None, visit: Visit | None = None
+) -> StaffMember | None:
+    """The section head on whose behalf ("a.n.") ``member`` decides while their delegation
+    runs; None in their own right. Never on behalf of whoever registered ``visit``: a
+    decision in the registrant's name would be the self-approval four eyes forbids."""
+    if (
+        acting_for is None
+        or acting_for.user_id == member.user_id
+        or not may_stand_in(member)
+        or not acting_for.has(Role.APPROVER)
+        or registered(acting_for, visit)
+    ):
         return None
     return acting_for
+
+
+# Holding both lets a person register a request and decide others' (four eyes still bars
+# their own); granting it is what a second pair of eyes should see.
+SELF_APPROVAL_PAIR = frozenset({Role.OFFICER, Role.APPROVER})
+
+
+def opens_self_approval(
+    before: frozenset[Role], after: frozenset[Role], *, own: bool = False
+) -> bool:
+    """Does this role change open a self-approval path (issue 10)? Becoming both officer and
+    approver, or an admin making themselves an approver (``own``): every approver is told."""
+    if after >= SELF_APPROVAL_PAIR and not before >= SELF_APPROVAL_PAIR:
+        return True
+    return own and Role.APPROVER in after - before
 
 
 def fixed_roles(seeded: StaffMember | None) -> frozenset[Role]:

@@ -26,8 +26,14 @@ from urllib.parse import parse_qsl, urlsplit
 __all__ = [
     "CODE_ALPHABET",
     "CODE_ATTEMPTS",
+    "CODE_ATTEMPTS_ALL",
+    "CODE_GUESS_ALERT",
     "CODE_LENGTH",
     "CODE_WINDOW",
+    "DOOR_NONCE_LENGTH",
+    "DOOR_NONCE_TTL",
+    "FORGED_ALERT_CAP",
+    "FORGED_ALERT_GAP",
     "TOKEN_LENGTH",
     "TOKEN_RE",
     "BadgeCredentials",
@@ -37,6 +43,7 @@ __all__ = [
     "looks_like_token",
     "lookup_hash",
     "new_credentials",
+    "new_door_nonce",
     "normalise_code",
     "token_matches_visit",
 ]
@@ -58,6 +65,18 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 CODE_ATTEMPTS = 5
 CODE_WINDOW = timedelta(minutes=10)
+# Across all accounts (two escorts' phones are two budgets): this many wrong codes in one
+# CODE_WINDOW close /kode for everyone until the window has passed; CODE_GUESS_ALERT wrong
+# ones from more than one account already alert the section heads. A wrong code names no
+# visit (codes are random, nothing in one points to a visit), so the limit per visit is
+# this overall one: it caps the guesses against every visit's code together.
+CODE_ATTEMPTS_ALL = 20
+CODE_GUESS_ALERT = 8
+# The forged-badge alert anyone on the staff can set off with /start <junk>: at most one per
+# person per FORGED_ALERT_GAP and FORGED_ALERT_CAP per hour in all; every scan is still
+# audited, and the next alert says how many went unannounced.
+FORGED_ALERT_GAP = timedelta(minutes=10)
+FORGED_ALERT_CAP = 6
 _CODE_CHARS = frozenset(CODE_ALPHABET)
 _CODE_SEPARATORS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d")
 
@@ -104,6 +123,17 @@ def new_credentials(secret: bytes, visit_id: int) -> BadgeCredentials:
     token = base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     return BadgeCredentials(token=token, code=code)
+
+
+# The MASUK/KELUAR button a scan shows carries a nonce (storage/door.py): 72 random bits,
+# good for one tap within a few minutes of that scan.
+DOOR_NONCE_LENGTH = 12
+DOOR_NONCE_TTL = timedelta(minutes=5)
+
+
+def new_door_nonce() -> str:
+    """A short random nonce for one door button, URL-safe (it travels in callback data)."""
+    return secrets.token_urlsafe(DOOR_NONCE_LENGTH * 3 // 4)
 
 
 def looks_like_token(s: str) -> bool:

@@ -27,8 +27,10 @@ log = logging.getLogger(__name__)
 INTERVAL = timedelta(minutes=1)
 
 
-def _text(key: str, chat_id: int, text: str) -> OutboxItem:
-    return OutboxItem(f"{key}:{{visit}}:{chat_id}", "text", chat_id, payload={"text": text})
+def _text(key: str, chat_id: int, text: str, role: Role) -> OutboxItem:
+    return OutboxItem(
+        f"{key}:{{visit}}:{chat_id}", "text", chat_id, payload={"text": text}, for_role=role
+    )
 
 
 async def deadline_job(context: BotContext) -> None:
@@ -73,7 +75,7 @@ async def _decisions(services: Services, store: Deadlines) -> None:
                 for a in services.with_role(Role.APPROVER)
                 if a.user_id not in config.backup_approvers
             ]
-            messages = [_text("reminder", a.user_id, text) for a in primary]
+            messages = [_text("reminder", a.user_id, text, Role.APPROVER) for a in primary]
             await store.remind(visit.id, now, messages)
 
 
@@ -88,16 +90,26 @@ async def _escalate(services: Services, store: Deadlines, visit: Visit) -> None:
     messages: list[OutboxItem] = []
     for backup in backups:
         messages.append(
-            _text("escalated", backup.user_id, standards_texts.escalated_backup(visit, standard))
+            _text(
+                "escalated",
+                backup.user_id,
+                standards_texts.escalated_backup(visit, standard),
+                Role.APPROVER,
+            )
         )
         # The key is the submit card's, so a backup never gets the same card twice.
-        messages.append(OutboxItem(f"card:{{visit}}:{backup.user_id}", "card", backup.user_id))
+        messages.append(
+            OutboxItem(
+                f"card:{{visit}}:{backup.user_id}", "card", backup.user_id, for_role=Role.APPROVER
+            )
+        )
     names = [b.name for b in backups]
     messages.append(
         _text(
             "escalated",
             visit.officer_id,
             standards_texts.escalated_officer(visit, standard, names),
+            Role.OFFICER,
         )
     )
     if await store.escalate(visit.id, services.now(), messages):
@@ -122,12 +134,20 @@ async def _overstays(services: Services, store: Deadlines) -> None:
         number = mark.overstay_alerts + 1
         escort = services.name_of(visit.entry_escort_id)
         text = standards_texts.overstay_alert(visit, number, now, escort, tz)
-        chats = {visit.officer_id}
+        # The officer as officer, the escort as escort: checked again when sent, so a
+        # former member of staff hears nothing (bot/flows/recipients.py).
+        chats = {visit.officer_id: Role.OFFICER}
         if visit.entry_escort_id is not None:
-            chats.add(visit.entry_escort_id)
+            chats.setdefault(visit.entry_escort_id, Role.ESCORT)
         messages = [
-            OutboxItem(f"overstay:{{visit}}:{chat}:{number}", "text", chat, payload={"text": text})
-            for chat in sorted(chats)
+            OutboxItem(
+                f"overstay:{{visit}}:{chat}:{number}",
+                "text",
+                chat,
+                payload={"text": text},
+                for_role=role,
+            )
+            for chat, role in sorted(chats.items())
         ]
         await store.overstay(visit.id, number, now, messages)
 
@@ -168,7 +188,9 @@ async def daily_review(services: Services, *, catch_up: bool = False) -> bool:
     text += "\n\n" + audit_texts.anchor_note(head)
     key = f"review:{today.isoformat()}"
     messages = [
-        OutboxItem(f"{key}:{a.user_id}", "text", a.user_id, payload={"text": text})
+        OutboxItem(
+            f"{key}:{a.user_id}", "text", a.user_id, payload={"text": text}, for_role=Role.APPROVER
+        )
         for a in services.with_role(Role.APPROVER)
     ]
     sent = await store.record_review(today, now, messages)

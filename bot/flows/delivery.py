@@ -22,7 +22,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.app.services import Services
 from bot.core import callbacks
 from bot.core.visits import VisitStatus
-from bot.flows import undeliverable
+from bot.flows import recipients, undeliverable
 from bot.texts import approval as approval_texts
 from bot.texts import cancel as cancel_texts
 from bot.texts import staff as staff_texts
@@ -109,6 +109,10 @@ class Delivery:
     async def _deliver(self, item: QueuedMessage) -> None:
         # The list of heads may predate another task's delivery of this very item.
         if not await self._store.is_pending(item.id):
+            return
+        # Someone removed from staff, or stripped of the role the message is for, gets
+        # nothing that role entitled them to (bot/flows/recipients.py).
+        if not await recipients.still_entitled(self._services, item):
             return
         try:
             message = await self._send(item)

@@ -11,6 +11,7 @@ import asyncio
 import enum
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.app.services import Services
 from bot.core import visits as lifecycle
@@ -19,7 +20,11 @@ from bot.core.callbacks import OPEN_VISIT, VisitTap
 from bot.core.roles import Role, StaffMember
 from bot.core.tokens import (
     CODE_ATTEMPTS,
+    CODE_ATTEMPTS_ALL,
+    CODE_GUESS_ALERT,
     CODE_WINDOW,
+    FORGED_ALERT_CAP,
+    FORGED_ALERT_GAP,
     deep_link,
     format_code,
     lookup_hash,
@@ -55,13 +60,18 @@ def _card_updates(services: Services, purpose: str = "card_update") -> list[Outb
     ``purpose`` starts the idempotency key: a second change to a decided card (a cancel after
     the approval) needs a key of its own, or the queue takes it for the first one again."""
     return [
-        OutboxItem(f"{purpose}:{{visit}}:{a.user_id}", "card_update", a.user_id)
+        OutboxItem(
+            f"{purpose}:{{visit}}:{a.user_id}", "card_update", a.user_id, for_role=Role.APPROVER
+        )
         for a in services.with_role(Role.APPROVER)
     ]
 
 
-def _text(key: str, chat_id: int, text: str) -> OutboxItem:
-    return OutboxItem(f"{key}:{{visit}}:{chat_id}", "text", chat_id, payload={"text": text})
+def _text(key: str, chat_id: int, text: str, role: Role = Role.OFFICER) -> OutboxItem:
+    """A notice about the visit, for ``chat_id`` as ``role`` (mostly the visit's officer)."""
+    return OutboxItem(
+        f"{key}:{{visit}}:{chat_id}", "text", chat_id, payload={"text": text}, for_role=role
+    )
 
 
 def _escort_notices(services: Services, visit: Visit, approver: str) -> list[OutboxItem]:
@@ -74,6 +84,7 @@ def _escort_notices(services: Services, visit: Visit, approver: str) -> list[Out
             "text",
             e.user_id,
             payload={"text": text, "button": button},
+            for_role=Role.ESCORT,
         )
         for e in services.with_role(Role.ESCORT)
     ]
@@ -85,7 +96,10 @@ async def submit(services: Services, draft: VisitDraft, officer: StaffMember) ->
     Backup approvers get it only on escalation (bot/flows/deadlines.py)."""
     backups = services.config.backup_approvers
     approvers = [a for a in services.with_role(Role.APPROVER) if a.user_id not in backups]
-    cards = [OutboxItem(f"card:{{visit}}:{a.user_id}", "card", a.user_id) for a in approvers]
+    cards = [
+        OutboxItem(f"card:{{visit}}:{a.user_id}", "card", a.user_id, for_role=Role.APPROVER)
+        for a in approvers
+    ]
     visit = await services.storage.visits.submit(
         draft, officer.user_id, services.now(), messages=cards
     )
@@ -225,6 +239,7 @@ async def cancel(services: Services, visit_id: int, officer: StaffMember, reason
                 "badge_void",
                 visit.officer_id,
                 payload={"of": of},
+                for_role=Role.OFFICER,
             )
             for of in BADGE_MESSAGES
         ]
@@ -270,6 +285,7 @@ async def _badge_items(
             officer,
             payload={"filename": f"{name}.png", "caption": caption},
             blob=png,
+            for_role=Role.OFFICER,
         ),
         OutboxItem(
             f"badge_pdf:{{visit}}:{officer}",
@@ -277,6 +293,7 @@ async def _badge_items(
             officer,
             payload={"filename": f"{name}.pdf"},
             blob=pdf,
+            for_role=Role.OFFICER,
         ),
     ]
 
@@ -320,39 +337,108 @@ async def find_badge(services: Services, *, token: str = "", code: str = "") -> 
     return BadgeLookup(visit, None)
 
 
-async def code_attempts_exhausted(services: Services, member: StaffMember) -> bool:
-    """Manual codes have 40 bits: a few wrong ones per person per window, then a pause."""
+class CodeLimit(enum.Enum):
+    PERSON = "person"  # this person typed too many wrong codes lately
+    EVERYONE = "everyone"  # too many wrong codes across all accounts: /kode is closed
+
+
+async def code_limit(services: Services, member: StaffMember) -> CodeLimit | None:
+    """Manual codes have 40 bits: a few wrong ones per person per window, a few more across
+    all accounts, then a pause (bot.core.tokens). Counted from the audit log."""
     since = services.now() - CODE_WINDOW
-    wrong = await services.storage.audit.count(
-        member.user_id, "badge_unknown", since, detail="code"
-    )
-    return wrong >= CODE_ATTEMPTS
+    audit = services.storage.audit
+    wrong_all, _ = await audit.tally("badge_unknown", since, detail="code")
+    if wrong_all >= CODE_ATTEMPTS_ALL:
+        return CodeLimit.EVERYONE
+    mine = await audit.count(member.user_id, "badge_unknown", since, detail="code")
+    return CodeLimit.PERSON if mine >= CODE_ATTEMPTS else None
 
 
 async def refuse_badge(
     services: Services, member: StaffMember, lookup: BadgeLookup, via: str
 ) -> None:
-    """Audit a refused scan; a forged or foreign QR also alerts every approver."""
+    """Audit a refused scan; a forged or foreign QR also alerts every approver (rate-limited),
+    and so do wrong codes typed from several accounts."""
     problem = lookup.problem or BadgeProblem.UNKNOWN
     now = services.now()
-    alerts: list[OutboxItem] = []
-    if problem == BadgeProblem.UNKNOWN and via != "code":
-        text = door_texts.forged_badge_alert(member.name, now, services.config.timezone)
-        stamp = f"{now.timestamp():.6f}:{member.user_id}"
-        alerts = [
-            OutboxItem(f"forged:{stamp}:{a.user_id}", "text", a.user_id, payload={"text": text})
-            for a in services.with_role(Role.APPROVER)
-        ]
     visit_id = lookup.visit.id if lookup.visit else None
-    await services.storage.audit.record(
-        now, member.user_id, f"badge_{problem.value}", visit_id, detail=via, messages=alerts
+    audit = services.storage.audit
+    await audit.record(now, member.user_id, f"badge_{problem.value}", visit_id, detail=via)
+    if problem == BadgeProblem.UNKNOWN and via != "code":
+        await _forged_alert(services, member, now)
+    elif problem == BadgeProblem.UNKNOWN:
+        await _guessing_alert(services, now)
+
+
+def _to_approvers(purpose: str, stamp: str, text: str, services: Services) -> list[OutboxItem]:
+    return [
+        OutboxItem(
+            f"{purpose}:{stamp}:{a.user_id}",
+            "text",
+            a.user_id,
+            payload={"text": text},
+            for_role=Role.APPROVER,
+        )
+        for a in services.with_role(Role.APPROVER)
+    ]
+
+
+async def _forged_alert(services: Services, member: StaffMember, now: datetime) -> None:
+    """At most one alert per person per FORGED_ALERT_GAP and FORGED_ALERT_CAP an hour: any
+    staff member can set one off (/start <junk>), and a flood of them hides the real one."""
+    audit = services.storage.audit
+    mine = await audit.latest("forged_alert", member.user_id)
+    if mine is not None and mine.at > now - FORGED_ALERT_GAP:
+        return
+    alerts_this_hour, _ = await audit.tally("forged_alert", now - timedelta(hours=1))
+    if alerts_this_hour >= FORGED_ALERT_CAP:
+        return
+    previous = await audit.latest("forged_alert")
+    unannounced, _ = await audit.tally(
+        "badge_unknown",
+        previous.at if previous else datetime.min.replace(tzinfo=now.tzinfo),
+        not_detail="code",
+        after_id=previous.id if previous else 0,
     )
-    if alerts:
-        services.delivery.kick()
+    earlier = max(0, unannounced - 1)  # the scan just recorded is this alert's own
+    text = door_texts.forged_badge_alert(member.name, now, services.config.timezone, earlier)
+    stamp = f"{now.timestamp():.6f}:{member.user_id}"
+    await audit.record(
+        now,
+        member.user_id,
+        "forged_alert",
+        detail=f"unannounced:{earlier}",
+        messages=_to_approvers("forged", stamp, text, services),
+    )
+    services.delivery.kick()
 
 
-async def enter(services: Services, visit_id: int, escort: StaffMember) -> Result:
-    """SOP step 6: the escorted visit begins; the officer is told."""
+async def _guessing_alert(services: Services, now: datetime) -> None:
+    """Wrong codes from more than one account within a window: someone may be guessing with
+    several phones. The section heads hear it once per window."""
+    audit = services.storage.audit
+    since = now - CODE_WINDOW
+    wrong, accounts = await audit.tally("badge_unknown", since, detail="code")
+    if accounts < 2 or wrong < CODE_GUESS_ALERT:
+        return
+    last = await audit.latest("code_guessing_alert")
+    if last is not None and last.at > since:
+        return
+    closed = wrong >= CODE_ATTEMPTS_ALL
+    text = door_texts.code_guessing_alert(wrong, accounts, now, services.config.timezone)
+    await audit.record(
+        now,
+        None,
+        "code_guessing_alert",
+        detail=f"{wrong}:{accounts}" + (":closed" if closed else ""),
+        messages=_to_approvers("code_guessing", f"{now.timestamp():.6f}", text, services),
+    )
+    services.delivery.kick()
+
+
+async def enter(services: Services, visit_id: int, escort: StaffMember, via: str = "") -> Result:
+    """SOP step 6: the escorted visit begins; the officer is told. ``via`` is how the badge
+    was read at the scan whose button recorded it (qr, photo, code), kept in the audit."""
     visit = await services.storage.visits.get(visit_id)
     if visit is None:
         return Result(Outcome.NOT_FOUND)
@@ -361,10 +447,15 @@ async def enter(services: Services, visit_id: int, escort: StaffMember) -> Resul
         return Result(Outcome.NOT_ALLOWED, visit)
     change = lifecycle.enter(visit, escort.user_id, services.now())
     notice = door_texts.officer_entered(change.after, escort.name, services.config.timezone)
-    return await _applied(services, change, [_text("entered", visit.officer_id, notice)])
+    messages = [_text("entered", visit.officer_id, notice)]
+    return await _applied(services, change, messages, detail=_scanned(via))
 
 
-async def exit_(services: Services, visit_id: int, escort: StaffMember) -> Result:
+def _scanned(via: str) -> str:
+    return f"scan:{via}" if via else ""
+
+
+async def exit_(services: Services, visit_id: int, escort: StaffMember, via: str = "") -> Result:
     """End of the SOP: the visitor leaves, the badge dies, the log entry closes."""
     visit = await services.storage.visits.get(visit_id)
     if visit is None:
@@ -375,12 +466,15 @@ async def exit_(services: Services, visit_id: int, escort: StaffMember) -> Resul
     messages = []
     if visit.entered_at is not None:
         summary = door_texts.exit_summary(change.after, escort.name, services.config.timezone)
-        recipients = {
-            visit.officer_id,
-            *(a.user_id for a in services.with_role(Role.APPROVER)),
-        }
-        messages = [_text("exit_summary", chat_id, summary) for chat_id in sorted(recipients)]
-    return await _applied(services, change, messages)
+        approvers = {a.user_id for a in services.with_role(Role.APPROVER)}
+        recipients = {visit.officer_id, *approvers}
+        messages = [
+            _text(
+                "exit_summary", chat, summary, Role.APPROVER if chat in approvers else Role.OFFICER
+            )
+            for chat in sorted(recipients)
+        ]
+    return await _applied(services, change, messages, detail=_scanned(via))
 
 
 async def expire(services: Services, visit: Visit) -> bool:

@@ -103,6 +103,20 @@ ONLY_APPROVER = only_for(Role.APPROVER)
 ONLY_ADMIN = only_for(Role.ADMIN)
 
 
+PRIVATE_ONLY = "Bot ini hanya melayani obrolan pribadi, tidak di grup."
+
+
+def group_left(who: str, user_id: int | None, title: str, chat_id: int, added: bool) -> str:
+    """To every admin: the bot found itself in a group and left it."""
+    how = "menambahkan bot ke grup" if added else "memakai bot di grup"
+    person = f"{escape(who)} (ID <code>{user_id}</code>)" if user_id is not None else "Seseorang"
+    return (
+        f"⚠️ {person} {how} <b>{escape(title)}</b> (ID <code>{chat_id}</code>). "
+        "Bot langsung keluar dari grup itu: bot hanya bekerja di obrolan pribadi, "
+        "agar data pengunjung tidak tersebar."
+    )
+
+
 def stranger(user_id: int) -> str:
     return (
         "Maaf, bot ini hanya untuk petugas Diskominfo yang terdaftar.\n\n"

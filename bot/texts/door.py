@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, tzinfo
 from html import escape
 
 from bot.core.roles import Role
-from bot.core.tokens import CODE_LENGTH, CODE_WINDOW
+from bot.core.tokens import CODE_ATTEMPTS_ALL, CODE_LENGTH, CODE_WINDOW
 from bot.core.visits import Visit, VisitStatus
 from bot.texts.common import (
     ROLE_NAMES,
@@ -37,12 +37,21 @@ CODE_RATE_LIMITED = (
     f"⛔ Terlalu banyak kode salah. Tunggu {duration(CODE_WINDOW)}, "
     "atau pindai QR badge / kirim fotonya."
 )
+CODE_CLOSED = (
+    "⛔ Kode manual ditutup sementara untuk semua akun: terlalu banyak kode salah "
+    f"dalam {duration(CODE_WINDOW)} terakhir. Pindai QR badge atau kirim fotonya; "
+    "Kepala Seksi sudah diberi tahu."
+)
 CODE_USAGE = (
     "Ketik kode yang tercetak di bawah QR badge, mis. <code>ABCD-EFGH</code>. /batal untuk batal."
 )
 NO_QR_IN_PHOTO = (
     "Tidak ada QR badge yang terbaca di foto ini. Foto lebih dekat dan tegak lurus, "
     "atau ketik kode manual: <code>/kode ABCD-EFGH</code>."
+)
+SCAN_AGAIN = (
+    "Tombol ini tidak berlaku lagi (hanya untuk satu pindaian, beberapa menit). "
+    "Pindai ulang badge pengunjung, lalu tekan tombolnya."
 )
 PHOTO_TOO_LARGE = "Foto terlalu besar untuk diproses. Kirim foto biasa (bukan file asli)."
 
@@ -53,10 +62,32 @@ def stale_tap(visit: Visit | None) -> str:
     return f"{STALE_BUTTON} Status: {status}"
 
 
-def forged_badge_alert(escort: str, moment: datetime, tz: tzinfo) -> str:
+def forged_badge_alert(escort: str, moment: datetime, tz: tzinfo, earlier: int = 0) -> str:
+    """``earlier``: unknown badges scanned since the previous alert that had none of their own
+    (alerts are rate-limited; every scan is in the audit log)."""
+    more = (
+        f"\nSejak peringatan sebelumnya ada {earlier} pindaian badge tidak dikenal lain "
+        "(tercatat di log audit)."
+        if earlier
+        else ""
+    )
     return (
         f"⚠️ <b>Badge tidak dikenal/palsu</b> dipindai oleh {escape(escort)} pada "
-        f"{clock(moment, tz)}. Pengunjung tidak diizinkan masuk; periksa di pintu."
+        f"{clock(moment, tz)}. Pengunjung tidak diizinkan masuk; periksa di pintu.{more}"
+    )
+
+
+def code_guessing_alert(wrong: int, accounts: int, moment: datetime, tz: tzinfo) -> str:
+    """To the section heads: wrong manual codes typed from several accounts."""
+    closed = (
+        " Kode manual kini ditutup untuk semua akun sampai jeda berakhir."
+        if wrong >= CODE_ATTEMPTS_ALL
+        else ""
+    )
+    return (
+        f"⚠️ <b>Kode manual ditebak?</b> {wrong} kode salah dari {accounts} akun dalam "
+        f"{duration(CODE_WINDOW)} terakhir (s.d. {clock(moment, tz)}).{closed} "
+        "Periksa siapa yang mengetik kode di log audit."
     )
 
 

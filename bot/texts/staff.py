@@ -28,8 +28,17 @@ STAFF_GONE = "Orang ini sudah bukan staf."
 CANNOT_DROP_ADMIN = "Admin dari berkas konfigurasi selalu tetap admin."
 CANNOT_REMOVE_SELF = "Anda tidak dapat menghapus diri sendiri."
 NEED_ONE_ROLE = "Setidaknya satu peran; untuk mencabut semua, gunakan Hapus."
-DELEGATE_CHOOSE = "<b>Delegasi</b>\nPilih staf yang mewakili Anda menyetujui permintaan:"
-DELEGATE_NOBODY = "Tidak ada staf lain yang dapat ditunjuk."
+BTN_HANDOVER_CANCEL = "❌ Batalkan semuanya"
+HANDOVER_NOT_OFFICER = f"Orang ini bukan {ROLE_NAMES[Role.OFFICER]} lagi. Pilih yang lain."
+DELEGATE_CHOOSE = (
+    f"<b>Delegasi</b>\nPilih {ROLE_NAMES[Role.APPROVER]} lain yang mewakili Anda "
+    "menyetujui permintaan:"
+)
+DELEGATE_NOBODY = f"Tidak ada {ROLE_NAMES[Role.APPROVER]} lain yang dapat ditunjuk."
+DELEGATE_ONLY_APPROVERS = (
+    f"Delegasi hanya kepada {ROLE_NAMES[Role.APPROVER]} lain: petugas yang mendaftarkan "
+    "pengunjung tidak boleh ikut memutuskan."
+)
 
 
 def _until(moment: datetime, tz: tzinfo) -> str:
@@ -120,3 +129,62 @@ def delegated_to_you(approver: str, until: datetime, tz: tzinfo) -> str:
 def on_behalf(delegate: str, approver: str) -> str:
     """'<delegate> a.n. <approver>': atas nama, how a delegate's decision is signed."""
     return f"{delegate} a.n. {approver}"
+
+
+def withheld_notice(former: str, reference: str) -> str:
+    """To the admins: a message for a visit's officer was not sent, since that person is no
+    longer an officer and the visit was not moved to another."""
+    return (
+        f"⚠️ Pesan untuk {escape(former)} tentang {reference} ditahan: ia bukan lagi "
+        f"{ROLE_NAMES[Role.OFFICER]}. Pindahkan kunjungan ke petugas lain lewat /staf, "
+        "atau minta petugas jaga membatalkannya (/batalkan)."
+    )
+
+
+def handover_to(name: str) -> str:
+    return f"➡️ Pindahkan ke {name}"
+
+
+def handover_prompt(name: str, references: list[str], *, removing: bool) -> str:
+    """Before an officer leaves: where their open requests go."""
+    change = "dihapus dari staf" if removing else f"tidak lagi menjadi {ROLE_NAMES[Role.OFFICER]}"
+    listed = "\n".join(f"• {ref}" for ref in references)
+    return (
+        f"<b>{escape(name)}</b> masih memegang {len(references)} permintaan terbuka "
+        f"(menunggu keputusan, atau disetujui dan belum dipakai):\n{listed}\n\n"
+        f"Sebelum {escape(name)} {change}, pindahkan semuanya ke petugas lain (badge dan "
+        "pemberitahuannya akan ke sana), atau batalkan semuanya (Kepala Seksi melihatnya di "
+        "kartu). Pengunjung yang sudah di dalam tetap didampingi sampai keluar."
+    )
+
+
+def handover_cancel_reason(name: str) -> str:
+    return f"{name} tidak lagi bertugas sebagai petugas"
+
+
+def handed_over(name: str, references: list[str], to: str | None, *, removed: bool) -> str:
+    what = ", ".join(references) or "-"
+    where = f"dipindahkan ke {escape(to)}" if to else "dibatalkan"
+    change = "dihapus dari staf" if removed else "tidak lagi menjadi petugas"
+    return f"✅ Permintaan {what} {where}. {escape(name)} {change}."
+
+
+def handed_to_you(former: str, references: list[str]) -> str:
+    """To the officer who takes over a departing officer's open requests."""
+    return (
+        f"📋 Anda kini menangani permintaan {', '.join(references)} yang sebelumnya dipegang "
+        f"{escape(former)}. Pemberitahuan dan badge berikutnya dikirim kepada Anda. Jika badge "
+        "sudah terbit sebelumnya dan tidak ada di meja, batalkan (/batalkan) lalu daftarkan ulang."
+    )
+
+
+def self_approval_alert(admin: str, member: str, roles: frozenset[Role], own: bool) -> str:
+    """To every approver and the other admins: a role grant that lets someone approve what
+    they (or the granter) control."""
+    who = "dirinya sendiri" if own else escape(member)
+    return (
+        f"⚠️ <b>Perubahan peran perlu diperhatikan</b>\n{escape(admin)} memberi {who} peran "
+        f"<b>{roles_text(roles)}</b>. Dengan peran ini ia dapat mendaftarkan dan/atau "
+        "menyetujui permintaan akses (permintaannya sendiri tetap tidak dapat ia putuskan). "
+        "Jika ini tidak disepakati, hubungi admin lain."
+    )

@@ -99,7 +99,7 @@ async def test_a_badge_token_with_the_prefix_still_goes_to_the_scan(
     escort = sim.user(ESCORT)
     await escort.open_link(deep_link(BOT_USERNAME, "inv_" + "A" * 34))
     await escort.wait_for("tidak dikenal atau palsu")
-    await db.unchanged(new_audit=["badge_unknown"], new_outbox=["forged"] * 2)
+    await db.unchanged(new_audit=["badge_unknown", "forged_alert"], new_outbox=["forged"] * 2)
 
 
 async def test_only_admins_administer(sim: BotApiSimulator, app: object) -> None:

@@ -114,6 +114,10 @@ def test_role_masks_keep_the_old_numbering(user_id: int, roles: frozenset[Role])
         ("v1:rep:today", cb.ReportTap(cb.REPORT, Preset.TODAY)),
         ("v1:stat:month", cb.ReportTap(cb.STATS, Preset.MONTH)),
         ("v1:reg:send", cb.FormWord("send")),
+        ("v1:hov:1001:1002:x", cb.HandoverTap(1001, 1002, None)),
+        ("v1:hov:1001:0:4", cb.HandoverTap(1001, 0, frozenset({Role.ESCORT}))),
+        ("v1:din:7:AbC-_12345xy", cb.DoorTap(cb.DOOR_ENTER, 7, "AbC-_12345xy")),
+        ("v1:dout:7:AbC-_12345xy", cb.DoorTap(cb.DOOR_EXIT, 7, "AbC-_12345xy")),
         ("v1:reg:c:purpose:0", cb.FormChoice("purpose", 0)),
         ("v1:reg:c:duration:4", cb.FormChoice("duration", 4)),
         ("v1:reg:n:equipment", cb.FormNone("equipment")),
@@ -173,6 +177,16 @@ def test_buttons_already_sent_still_parse(data: str, expected: cb.Tap) -> None:
         "v1:reg:e:",
         "v1:reg:e:NIK",
         "v1:reg:x:1",
+        "v1:hov:1001:1001:x",  # to the one leaving
+        "v1:hov:1001:1002:1",  # keeps the officer role: nothing to hand over
+        "v1:hov:1001:1002:y",
+        "v1:hov:1001:1002",
+        "v1:hov:0:1002:x",
+        "v1:din:7",  # a door button without its scan's nonce
+        "v1:din:7:short",
+        "v1:dout:7:AbC-_12345xyzz",  # one character too many
+        "v1:dout:0:AbC-_12345xy",
+        "v1:din:7:AbC-_1234.xy",
     ],
 )
 def test_stale_forged_or_out_of_range_data_is_none(data: str | None) -> None:

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.policy import Act, decides_for, fixed_roles, may, registered
+from bot.core.policy import (
+    Act,
+    decides_for,
+    fixed_roles,
+    may,
+    may_stand_in,
+    opens_self_approval,
+    registered,
+)
 from bot.core.roles import Role, StaffMember
 from tests.unit.test_visits import PENDING
 
@@ -53,26 +61,33 @@ def test_roles_add_up_and_strangers_may_nothing(act: Act) -> None:
     assert may(member(), act) is (MATRIX[act] == EVERYONE)
 
 
-def test_a_delegate_decides_while_standing_in_for_an_approver() -> None:
-    boss, escort = member(Role.APPROVER, user_id=1), member(Role.ESCORT, user_id=2)
-    assert not may(escort, Act.DECIDE)
-    assert may(escort, Act.DECIDE, acting_for=boss)
-    assert decides_for(escort, boss) == boss
-    # Standing in is for decisions only: no delegating on, no reports, no staff admin.
-    for act in (Act.DELEGATE, Act.VIEW_REPORTS, Act.ADMINISTER_STAFF, Act.REGISTER):
-        assert not may(escort, act, acting_for=boss)
-
-
-def test_a_delegation_from_someone_who_may_not_decide_grants_nothing() -> None:
-    former_boss, escort = member(Role.OFFICER, user_id=1), member(Role.ESCORT, user_id=2)
-    assert not may(escort, Act.DECIDE, acting_for=former_boss)
-    assert decides_for(escort, former_boss) is None
-
-
-def test_an_approver_decides_in_their_own_name_even_as_a_delegate() -> None:
+def test_only_an_approver_stands_in_and_then_decides_on_behalf() -> None:
     boss, deputy = member(Role.APPROVER, user_id=1), member(Role.APPROVER, user_id=2)
+    escort, officer = member(Role.ESCORT, user_id=3), member(Role.OFFICER, user_id=4)
+    assert may_stand_in(deputy) and not may_stand_in(escort) and not may_stand_in(officer)
+    assert not may_stand_in(None)
+    # A delegation never grants the right to decide: a non-approver holding one may not.
+    assert not may(escort, Act.DECIDE, acting_for=boss)
+    assert not may(officer, Act.DECIDE, acting_for=boss)
+    assert decides_for(escort, boss) is None
+    # An approver standing in decides "a.n." the section head while the delegation runs.
     assert may(deputy, Act.DECIDE, acting_for=boss)
-    assert decides_for(deputy, boss) is None
+    assert decides_for(deputy, boss) == boss
+    assert decides_for(deputy, None) is None
+    assert decides_for(deputy, deputy) is None
+
+
+def test_a_delegation_from_someone_who_may_not_decide_names_nobody() -> None:
+    former_boss, deputy = member(Role.OFFICER, user_id=1), member(Role.APPROVER, user_id=2)
+    assert decides_for(deputy, former_boss) is None
+
+
+def test_never_on_behalf_of_whoever_registered_the_request() -> None:
+    boss = member(Role.OFFICER, Role.APPROVER, user_id=1)
+    deputy = member(Role.APPROVER, user_id=2)
+    own, other = replace(PENDING, officer_id=1), replace(PENDING, officer_id=9)
+    assert decides_for(deputy, boss, own) is None  # in the deputy's own name
+    assert decides_for(deputy, boss, other) == boss
 
 
 def test_config_admins_keep_the_admin_role_and_nothing_else_is_fixed() -> None:
@@ -109,8 +124,22 @@ def test_four_eyes_whoever_registered_a_request_never_decides_it() -> None:
     assert registered(both, own) and not registered(both, other)
     assert not may(both, Act.DECIDE, own)
     assert may(both, Act.DECIDE, other)
-    # Not as a delegate either, and only deciding is barred: the registrant may cancel it.
-    officer, boss = member(Role.OFFICER, user_id=5), member(Role.APPROVER, user_id=1)
-    assert not may(officer, Act.DECIDE, own, acting_for=boss)
-    assert may(officer, Act.DECIDE, other, acting_for=boss)
+    # Not while standing in for another approver either, and only deciding is barred: the
+    # registrant may cancel it.
+    boss = member(Role.APPROVER, user_id=1)
+    assert not may(both, Act.DECIDE, own, acting_for=boss)
+    assert may(both, Act.DECIDE, other, acting_for=boss)
     assert may(both, Act.CANCEL, own)
+
+
+def test_a_grant_opening_a_self_approval_path_is_recognised() -> None:
+    none, officer = frozenset(), frozenset({Role.OFFICER})
+    both = frozenset({Role.OFFICER, Role.APPROVER})
+    assert opens_self_approval(officer, both)
+    assert opens_self_approval(none, both)  # an invitation with both roles
+    assert not opens_self_approval(both, both | {Role.ESCORT})  # already held: no news
+    assert not opens_self_approval(officer, officer | {Role.ESCORT})
+    assert not opens_self_approval(none, frozenset({Role.APPROVER}))  # another's, alone
+    admin = frozenset({Role.ADMIN})
+    assert opens_self_approval(admin, admin | {Role.APPROVER}, own=True)
+    assert not opens_self_approval(admin, admin | {Role.ESCORT}, own=True)

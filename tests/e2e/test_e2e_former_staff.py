@@ -1,0 +1,95 @@
+"""Removed or demoted staff receive nothing their former role entitled them to (issue 10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.app.services import Services
+from bot.core.roles import Role
+from bot.core.visits import VisitStatus
+from simulator import BotApiSimulator
+from tests.conftest import ADMIN, APPROVER, ESCORT, OFFICER, FakeClock
+from tests.flows import approve, badge_link, register, scan
+
+
+async def _withheld(services: Services) -> list[str]:
+    return [
+        e.detail for e in await services.storage.audit.events() if e.action == "outbox_withheld"
+    ]
+
+
+async def test_a_removed_officers_badge_is_withheld_and_the_admins_told(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    """Removed without the request being moved (a database from before, or a race with the
+    approval): the approval still happens, but neither the badge, its PDF with the manual
+    code, nor the notice reaches the former officer; the admins learn it was held back."""
+    await register(sim)
+    await services.storage.staff.deactivate(OFFICER, ADMIN, services.now())
+    await services.refresh_staff()
+    head = sim.user(APPROVER)
+    await head.wait_for("Permintaan akses ruang server")
+    await head.tap("Setujui")
+    notice = await sim.user(ADMIN).wait_for("ditahan")
+    assert "Sari Petugas" in notice.text_or_caption and "KRS-2026-00001" in notice.text_or_caption
+    await services.delivery.wait_idle()
+    officer = sim.user(OFFICER)
+    assert not any(m.photo_bytes or m.document_name for m in officer.bot_messages)
+    assert not any("disetujui" in m.text_or_caption.lower() for m in officer.bot_messages)
+    assert sorted(await _withheld(services)) == [
+        f"approved:{OFFICER}:officer",
+        f"badge_pdf:{OFFICER}:officer",
+        f"badge_png:{OFFICER}:officer",
+    ]
+    counts = await services.storage.outbox.counts()
+    assert counts.get("withheld") == 3
+
+
+async def test_a_moved_request_sends_the_badge_to_its_new_officer(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    """A badge queued for the officer who is gone goes to the officer the visit belongs to now."""
+    await register(sim)
+    (visit,) = await services.storage.visits.with_status(VisitStatus.PENDING)
+    # The admin is an officer too now and took the request over (handlers/staff.py moves it).
+    await services.storage.staff.set_roles(
+        ADMIN, frozenset({Role.ADMIN, Role.OFFICER}), ADMIN, services.now()
+    )
+    assert await services.storage.staff.reassign_visit(
+        visit.id, OFFICER, ADMIN, ADMIN, services.now()
+    )
+    await services.storage.staff.deactivate(OFFICER, ADMIN, services.now())
+    await services.refresh_staff()
+    await approve_as_head(sim)
+    admin = sim.user(ADMIN)
+    await admin.wait_for(predicate=lambda m: m.document_name is not None)
+    assert any(m.photo_bytes for m in admin.bot_messages)
+    assert not any(m.photo_bytes or m.document_name for m in sim.user(OFFICER).bot_messages)
+
+
+async def approve_as_head(sim: BotApiSimulator) -> None:
+    head = sim.user(APPROVER)
+    await head.wait_for("Permintaan akses ruang server")
+    await head.tap("Setujui")
+
+
+async def test_overstay_alerts_skip_a_former_escort(
+    sim: BotApiSimulator, app: Any, services: Services, clock: FakeClock
+) -> None:
+    await register(sim)
+    await approve(sim)
+    await scan(sim, badge_link(sim))
+    escort = sim.user(ESCORT)
+    await escort.tap("Catat MASUK")
+    await escort.wait_for("MASUK tercatat")
+    await services.storage.staff.set_roles(
+        ESCORT, frozenset({Role.OFFICER}), ADMIN, services.now()
+    )  # no longer an escort
+    await services.refresh_staff()
+    clock.advance(minutes=41)
+    (job,) = [j for j in app.job_queue.jobs() if j.name == "deadline_job"]
+    await job.run(app)
+    await sim.user(OFFICER).wait_for("Melebihi waktu")
+    await services.delivery.wait_idle()
+    assert not any("Melebihi waktu" in m.text_or_caption for m in escort.bot_messages)
+    assert await _withheld(services) == [f"overstay:{ESCORT}:escort"]
