@@ -19,11 +19,13 @@ from storage.outbox import Outbox
 from storage.privacy import Privacy, encrypt_plain_niks
 from storage.reports import Reports
 from storage.staff import Staff
+from storage.updates import IncomingUpdates
 from storage.visits import Visits
 
 
 class Storage:
-    """The bot's database: ``storage.visits``, ``storage.audit``, ``storage.outbox``, ..."""
+    """The bot's database: ``storage.visits``, ``storage.audit``, ``storage.outbox``, ...,
+    ``storage.updates`` (the durable intake of Telegram's updates)."""
 
     def __init__(self, connection: aiosqlite.Connection, cipher: Cipher) -> None:
         self.database = Database(connection, cipher)
@@ -34,6 +36,7 @@ class Storage:
         self.deadlines = Deadlines(self.database, self.outbox)
         self.privacy = Privacy(self.database, self.audit)
         self.reports = Reports(self.database)
+        self.updates = IncomingUpdates(self.database)
         self.conversations = Conversations(self.database)
 
     @classmethod

@@ -210,6 +210,19 @@ MIGRATIONS: dict[int, str] = {
     """,
     # 9: the visitor's assignment letter (surat tugas) number; visits before it have none.
     9: "ALTER TABLE visits ADD COLUMN assignment_letter TEXT NOT NULL DEFAULT '';",
+    # 10: the durable update intake (storage/updates.py): each update Telegram hands over,
+    # stored (encrypted) before it is confirmed, until it has been handled.
+    10: """
+    CREATE TABLE incoming_updates (
+        update_id   INTEGER PRIMARY KEY,
+        payload     TEXT,
+        received_at TEXT NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        done_at     TEXT,
+        failed_at   TEXT
+    );
+    CREATE INDEX incoming_updates_open ON incoming_updates(done_at, failed_at, update_id);
+    """,
 }
 
 

@@ -42,6 +42,9 @@ AUDIT = ("audit_events", "action")
 OUTBOX = ("outbox", "key")
 # SQLite's own table of AUTOINCREMENT counters.
 _SEQUENCE = "sqlite_sequence"
+# The durable intake (storage/updates.py) records the updates themselves: every input,
+# refused or not, passes through it, so it is the one table not compared.
+_INTAKE = "incoming_updates"
 
 
 class _Config(Protocol):
@@ -159,6 +162,8 @@ def differences(
             continue
         if name == _SEQUENCE:
             continue  # below, once it is known which tables grew
+        if name == _INTAKE:
+            continue
         found += _edits(name, old, new)
         added = [new.rows[k] for k in sorted(new.rows.keys() - old.rows.keys(), key=repr)]
         if name not in appendable:

@@ -24,6 +24,11 @@ MAX_BACKOFF = 4.0  # between attempts; someone is waiting for an answer
 _TRUE = json.dumps({"ok": True, "result": True}).encode()
 # What Telegram says when a retried call finds that the first attempt did arrive.
 _ALREADY_DONE = re.compile(rb"message is not modified|query ID is invalid")
+# A tap handled late (stored before a crash and handled after the restart, see
+# bot/app/intake.py) can no longer be answered: "query is too old and response timeout
+# expired or query ID is invalid". The answer only stops the spinner on the person's phone
+# (https://core.telegram.org/bots/api#answercallbackquery); the tap itself still counts.
+_STALE_QUERY = re.compile(rb"query is too old")
 
 
 class RetryingRequest(HTTPXRequest):
@@ -49,6 +54,8 @@ class RetryingRequest(HTTPXRequest):
             else:
                 if code == 400 and timed_out and _ALREADY_DONE.search(payload):
                     return 200, _TRUE  # the timed-out edit or callback answer did happen
+                if code == 400 and _answers_query(args, kwargs) and _STALE_QUERY.search(payload):
+                    return 200, _TRUE
                 if code == 429 and not last:
                     wait = _retry_after(payload)
                     if wait is not None and wait <= MAX_INLINE_RETRY_AFTER:
@@ -59,6 +66,11 @@ class RetryingRequest(HTTPXRequest):
             backoff = min(MAX_BACKOFF, self._retry_base * 2**attempt)
             await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
         raise AssertionError("unreachable")
+
+
+def _answers_query(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    url = kwargs.get("url", args[0] if args else "")
+    return isinstance(url, str) and url.endswith("/answerCallbackQuery")
 
 
 def _retry_after(payload: bytes) -> float | None:
