@@ -78,6 +78,7 @@ class SimState:
     descriptions: dict[str, str] = field(default_factory=dict)
     short_descriptions: dict[str, str] = field(default_factory=dict)
     allowed_updates: set[str] | None = None
+    webhook: Any = None  # a simulator.webhook.Webhook while one is set (setWebhook)
     seq: int = 0
     next_update_id: int = 1
     _file_counter: int = 0
