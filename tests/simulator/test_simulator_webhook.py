@@ -101,7 +101,7 @@ async def test_updates_are_posted_with_the_secret_until_answered_200(
     bot: Bot, sim: BotApiSimulator, receiver: Receiver
 ) -> None:
     assert await bot.set_webhook(f"{PUBLIC}/hook/telegram", secret_token=SECRET)
-    with pytest.raises(Conflict, match="(?i)can.t use getUpdates method while webhook is act"):
+    with pytest.raises(Conflict, match=r"(?i)can.t use getUpdates method while webhook is act"):
         await bot.get_updates()
     receiver.statuses = [403, 500]  # refused twice, then 200
     await sim.user(USER).send_text("halo")
