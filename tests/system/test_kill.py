@@ -34,17 +34,20 @@ class BotProcess:
         self.log = config.with_name("bot.log")
         self.env = env or {}
 
-    async def start(self) -> None:
-        before = self.sim.call_counts["getUpdates"]
+    def _spawn(self) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PTB_TIMEDELTA": "1", **self.env}
         with self.log.open("ab") as log:  # the child keeps its own copy of the descriptor
-            self.proc = subprocess.Popen(  # noqa: ASYNC220 - a child we kill on purpose
+            self.proc = subprocess.Popen(  # a child we kill on purpose
                 [sys.executable, "-m", "bot", "run", "--config", str(self.config)],
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )
+
+    async def start(self) -> None:
+        before = self.sim.call_counts["getUpdates"]
+        self._spawn()
         for _ in range(300):  # ready once it polls
             if self.sim.call_counts["getUpdates"] > before:
                 return
