@@ -151,9 +151,22 @@ async def test_a_post_without_the_secret_token_gets_403_and_changes_nothing(
                     headers={"Content-Type": "application/json", **headers},
                 )
                 assert response.status_code == 403
-        await asyncio.sleep(1.0)  # nothing would be handled anyway; give it the chance
-        assert _rows(tmp_path) == before
-        assert sim.user(OFFICER).messages == []
+            await asyncio.sleep(1.0)  # nothing would be handled anyway; give it the chance
+            assert _rows(tmp_path) == before
+            assert sim.user(OFFICER).messages == []
+
+            # With the secret it is taken in; the same update delivered again is answered
+            # 200 and not handled twice.
+            good = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
+            replies = []
+            for _ in range(2):
+                response = await client.post(url, content=json.dumps(forged), headers=good)
+                assert response.status_code == 200
+                await asyncio.sleep(1.0)
+                await _handled(tmp_path)
+                await sim.settle()
+                replies.append(len(sim.user(OFFICER).messages))
+            assert replies[0] > 0 and replies[1] == replies[0]
     finally:
         bot.kill()
 
