@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from telegram import Chat, Message, Update, User
 
 from bot.app.processor import PerChatUpdateProcessor
