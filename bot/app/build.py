@@ -154,6 +154,9 @@ def run(config: Config, *, handle_delay: float = 0.0) -> None:
         webhook_url=hook.url,
         secret_token=hook.secret_token,
         allowed_updates=ALLOWED_UPDATES,
+        # One update at a time, as polling hands them over: with parallel POSTs Telegram
+        # could have a chat's second message stored before its first.
+        max_connections=1,
     )
 
 

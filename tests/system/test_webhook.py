@@ -85,6 +85,7 @@ async def test_webhook_mode_loses_no_update_when_killed_mid_update(
         bot.env = {HANDLE_DELAY_ENV: "1.5"}
         await bot.start()
         assert sim.state.webhook is not None and sim.state.webhook.url == PUBLIC + PATH
+        assert sim.state.webhook.max_connections == 1  # one at a time: each chat in order
         await officer.send_text("/daftar")
         sent = sim.state.seq
         await confirmed(sim)  # Telegram got its 200 and forgot the update
