@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -141,17 +142,18 @@ async def _ask(update: Update, context: BotContext, step: str) -> int:
     return FILLING
 
 
-async def resume_after_restart(app: BotApp) -> None:
+async def resume_after_restart(app: BotApp, skip: Collection[int] = ()) -> None:
     """After a restart, officers in the middle of a form see where they are.
 
-    Their update may have been lost with the old process, or its reply never sent;
-    repeating the current question tells them what the bot expects now.
+    The reply to their last answer may never have been sent; repeating the current
+    question tells them what the bot expects now. Chats in `skip` have an answer still to
+    be handled (bot/app/intake.py), whose reply is the next question.
     """
     assert app.persistence is not None
     for key, state in (await app.persistence.get_conversations("registration")).items():
         chat_id, user_id = key[0], int(key[-1])
         draft = app.user_data.get(user_id, {}).get("draft")
-        if state is None or not draft or "step" not in draft:
+        if int(chat_id) in skip or state is None or not draft or "step" not in draft:
             continue
         text, markup = question(FORM.current(draft), draft)
         try:

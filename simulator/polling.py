@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from simulator.api import ApiError, Params, bad_request
 from simulator.state import SimState
+from simulator.webhook import CONFLICT_WEBHOOK, TERMINATED_BY_SET_WEBHOOK
 
 __all__ = ["CONFLICT", "LongPoll"]
 
@@ -47,6 +48,8 @@ class LongPoll:
         self.wake()
 
     async def get_updates(self, p: Params) -> list[dict]:
+        if self.state.webhook is not None:
+            raise ApiError(409, CONFLICT_WEBHOOK)
         offset = p.integer("offset")
         limit = min(max(p.integer("limit", 100) or 100, 1), 100)
         timeout = max(0.0, p.number("timeout", 0.0) or 0.0)
@@ -69,6 +72,8 @@ class LongPoll:
             while True:
                 if request.terminated:
                     raise ApiError(409, CONFLICT)
+                if self.state.webhook is not None:
+                    raise ApiError(409, TERMINATED_BY_SET_WEBHOOK)
                 updates = self.state.deliverable(limit)
                 remaining = deadline - loop.time()
                 if updates or remaining <= 0 or self.closing:

@@ -24,6 +24,7 @@ from simulator.people import SimUser
 from simulator.polling import LongPoll
 from simulator.state import SimState, UserInfo
 from simulator.timing import UpdateTimer, call_target
+from simulator.webhook import WebhookDelivery
 
 __all__ = ["BotApiSimulator"]
 
@@ -81,6 +82,8 @@ class BotApiSimulator:
         self._closing = asyncio.Event()
         # Wakes and "timeout" sleeps end early once stopping; updates are confirmed by offset.
         self._poller = LongPoll(self.state, on_confirm=self._touch)
+        # While a webhook is set (setWebhook), updates are POSTed to it instead.
+        self.webhook = WebhookDelivery(self.state, on_activity=self._touch)
         self._in_flight = 0
         self._last_activity = 0.0
         self._runner: web.AppRunner | None = None
@@ -114,11 +117,13 @@ class BotApiSimulator:
         site = web.TCPSite(self._runner, self.host, self._requested_port)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        self.webhook.start()
 
     async def stop(self) -> None:
         """Answer pending long polls and held "timeout" faults at once, then close."""
         self._closing.set()
         self._poller.close()
+        await self.webhook.stop()
         self._signal_change()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -204,8 +209,9 @@ class BotApiSimulator:
             await asyncio.wait_for(event.wait(), timeout)
 
     def _on_change(self, event: dict) -> None:
-        if event["type"] == "update":
+        if event["type"] in ("update", "webhook"):
             self._poller.wake()
+            self.webhook.wake()
             return
         self._signal_change()
         public = {k: v for k, v in event.items() if k not in ("message", "alert")}

@@ -1,4 +1,5 @@
-"""Bot API methods about the bot itself: identity, commands, menu button, webhook, chats."""
+"""Bot API methods about the bot itself: identity, commands, menu button, chats (the
+webhook is webhook.py's)."""
 
 from __future__ import annotations
 
@@ -37,18 +38,6 @@ def get_chat(state: SimState, p: Params) -> dict:
             "gifts_from_channels": False,
         },
     }
-
-
-@method("deleteWebhook")
-def delete_webhook(state: SimState, p: Params) -> bool:
-    if p.boolean("drop_pending_updates"):
-        state.updates.clear()
-    return True
-
-
-@method("getWebhookInfo")
-def get_webhook_info(state: SimState, p: Params) -> dict:
-    return {"url": "", "has_custom_certificate": False, "pending_update_count": len(state.updates)}
 
 
 def scope_key(state: SimState, scope: Any) -> tuple:

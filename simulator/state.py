@@ -85,6 +85,7 @@ class SimState:
     callback_answer_window: float | None = None
     # Group chats the bot was added to (simulator/groups.py), by chat id.
     groups: dict[int, Any] = field(default_factory=dict)
+    webhook: Any = None  # a simulator.webhook.Webhook while one is set (setWebhook)
     seq: int = 0
     next_update_id: int = 1
     _file_counter: int = 0

@@ -8,9 +8,14 @@ encrypted like the rest of the personal data.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
+from datetime import datetime
 from typing import Any
 
 from storage.base import Database
+from storage.updates import IncomingUpdates
+
+ConversationKey = tuple[str | int, ...]
 
 
 class Conversations:
@@ -62,3 +67,40 @@ class Conversations:
                     " VALUES (?, ?, ?)",
                     (name, encoded, state),
                 )
+
+    async def save(
+        self,
+        users: Mapping[int, dict[str, Any] | None],
+        states: Mapping[tuple[str, ConversationKey], int | None],
+        handled: Collection[int],
+        now: datetime,
+    ) -> None:
+        """One transaction: users' data (None or empty removes it), conversation states
+        (None ends one) and the updates whose handling produced them, marked done. So an
+        update is either handled and recorded, or neither (and is handled again)."""
+        cipher = self._database.cipher
+        async with self._database.transaction() as db:
+            for user_id, data in users.items():
+                if data:
+                    encrypted = cipher.encrypt_text(json.dumps(data, ensure_ascii=False))
+                    await db.execute(
+                        "INSERT OR REPLACE INTO user_state (user_id, data) VALUES (?, ?)",
+                        (user_id, encrypted),
+                    )
+                else:
+                    await db.execute("DELETE FROM user_state WHERE user_id = ?", (user_id,))
+            for (name, key), state in states.items():
+                encoded = json.dumps(list(key))
+                if state is None:
+                    await db.execute(
+                        "DELETE FROM conversation_state WHERE name = ? AND key = ?",
+                        (name, encoded),
+                    )
+                else:
+                    await db.execute(
+                        "INSERT OR REPLACE INTO conversation_state (name, key, state)"
+                        " VALUES (?, ?, ?)",
+                        (name, encoded, state),
+                    )
+            if handled:
+                await IncomingUpdates.mark_done_in(db, handled, now)

@@ -22,6 +22,7 @@ from storage.outbox import Outbox
 from storage.privacy import Privacy, encrypt_plain_niks
 from storage.reports import Reports
 from storage.staff import Staff
+from storage.updates import IncomingUpdates
 from storage.visits import Visits
 
 
@@ -34,7 +35,8 @@ class SchemaMismatch(Exception):
 
 
 class Storage:
-    """The bot's database: ``storage.visits``, ``storage.audit``, ``storage.outbox``, ..."""
+    """The bot's database: ``storage.visits``, ``storage.audit``, ``storage.outbox``, ...,
+    ``storage.updates`` (the durable intake of Telegram's updates)."""
 
     def __init__(self, connection: aiosqlite.Connection, cipher: Cipher, audit_key: bytes) -> None:
         self.database = Database(connection, cipher)
@@ -45,6 +47,7 @@ class Storage:
         self.deadlines = Deadlines(self.database, self.outbox)
         self.privacy = Privacy(self.database, self.audit)
         self.reports = Reports(self.database)
+        self.updates = IncomingUpdates(self.database)
         self.conversations = Conversations(self.database)
         self.health = Health(self.database)
         self.door = DoorNonces(self.database)

@@ -240,6 +240,19 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX door_nonces_visit ON door_nonces(visit_id, escort_id, action);
     ALTER TABLE outbox ADD COLUMN for_role TEXT;
     """,
+    # 13: the durable update intake (storage/updates.py): each update Telegram hands over,
+    # stored (encrypted) before it is confirmed, until it has been handled.
+    13: """
+    CREATE TABLE incoming_updates (
+        update_id   INTEGER PRIMARY KEY,
+        payload     TEXT,
+        received_at TEXT NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        done_at     TEXT,
+        failed_at   TEXT
+    );
+    CREATE INDEX incoming_updates_open ON incoming_updates(done_at, failed_at, update_id);
+    """,
 }
 
 

@@ -50,7 +50,9 @@ _SEQUENCE = "sqlite_sequence"
 FIRST_MARKS = {("staff", "opened_at")}
 # The bot's liveness record (the last update handled, for `python -m bot status`): a refused
 # input is still an update handled, so this row may move; it holds no state of the procedure.
-_LIVENESS = frozenset({"heartbeats"})
+# The durable intake (storage/updates.py) records the updates themselves: every input,
+# refused or not, passes through it.
+_LIVENESS = frozenset({"heartbeats", "incoming_updates"})
 
 
 class _Config(Protocol):

@@ -16,6 +16,7 @@ from bot.app import systemd
 from bot.app.config import Config
 from bot.app.context import BotApp, BotContext
 from bot.app.errorgroups import ErrorGroups
+from bot.app.intake import DurableUpdateQueue, prune_job
 from bot.app.persistence import SqlitePersistence
 from bot.app.processor import PerChatUpdateProcessor
 from bot.app.request import RetryingRequest
@@ -57,20 +58,25 @@ def build_application(
     retry_base: float = 1.0,
     request_timeout: float = 10.0,
     request_retries: int = 3,
+    handle_delay: float = 0.0,
 ) -> BotApp:
     """The bot, ready for run_polling() or for a test's initialize()/start().
 
     `concurrency` bounds the updates handled at once (each chat stays in order); None
     handles one update at a time, which the benchmarks compare against. `retry_base` is
-    the outbox's first retry delay in seconds (tests shorten it).
+    the outbox's first retry delay in seconds (tests shorten it). `handle_delay` holds each
+    update that long between the queue and its handling (the kill test's window).
     """
     processor = PerChatUpdateProcessor(concurrency or 1)
+    # Every update is stored before Telegram is told it arrived (bot/app/intake.py).
+    intake = DurableUpdateQueue(handle_delay)
     # The builder's type parameters change with each call (PTB infers them call by call);
     # what the application is typed as is fixed once, by the cast to BotApp below.
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(config.token)
         .context_types(ContextTypes(context=BotContext, bot_data=Services))
+        .update_queue(intake)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.timezone))
         .concurrent_updates(processor)
         .persistence(SqlitePersistence(lambda: _open_storage(config)))
@@ -103,8 +109,10 @@ def build_application(
     services.clock = clock
     services.retry_base = retry_base
     services.errors = ErrorGroups()
-    # The form's state is written as each step completes, not only at a clean stop.
-    processor.after_update = app.update_persistence
+    # The form's state is written as each step completes, not only at a clean stop, in one
+    # transaction with the update marked done.
+    intake.attach(app)
+    processor.after_update = intake.after_update
     _register(app, services)
     return app
 
@@ -139,6 +147,29 @@ def _register(app: BotApp, services: Services) -> None:
     # 5. catch-alls last.
     app.add_handlers(start.build_last())
     app.add_error_handler(errors.on_error)
+
+
+def run(config: Config, *, handle_delay: float = 0.0) -> None:
+    """Run until stopped: long polling, or the webhook server of [telegram] mode."""
+    app = build_application(config, handle_delay=handle_delay)
+    hook = config.webhook
+    if hook is None:
+        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+        return
+    # PTB's server (tornado) answers Telegram's POST only after update_queue.put() returns,
+    # i.e. after the update is stored (bot/app/intake.py): anything else is sent again.
+    # A request without the secret token, or with another, gets 403 and changes nothing.
+    app.run_webhook(
+        listen=hook.listen,
+        port=hook.port,
+        url_path=hook.path,
+        webhook_url=hook.url,
+        secret_token=hook.secret_token,
+        allowed_updates=ALLOWED_UPDATES,
+        # One update at a time, as polling hands them over: with parallel POSTs Telegram
+        # could have a chat's second message stored before its first.
+        max_connections=1,
+    )
 
 
 async def start_polling(app: BotApp, *, poll_timeout: int = 10) -> None:
@@ -187,7 +218,11 @@ async def _post_init(app: BotApp) -> None:
     await services.refresh_staff()
     await start.publish_commands(services, app.bot)
     await start.publish_description(app.bot)
-    await registration.resume_after_restart(app)
+    # Updates stored but not handled before a crash go first, in order, before any new one;
+    # a form whose answer is among them is not resumed (that answer moves it on).
+    assert isinstance(app.update_queue, DurableUpdateQueue)
+    replayed = await app.update_queue.replay(app.bot)
+    await registration.resume_after_restart(app, skip=replayed)
     ktp_read.warm_up()  # the KTP reader's engine loads on its own thread meanwhile
     if app.job_queue is not None:
         # first=1, not 0: a first run at "now" is skipped by APScheduler; one second
@@ -208,6 +243,7 @@ async def _post_init(app: BotApp) -> None:
         interval = systemd.watchdog_interval()
         if interval is not None:
             app.job_queue.run_repeating(health.watchdog_job, interval=interval, first=interval)
+        app.job_queue.run_repeating(_prune_updates, interval=timedelta(hours=1), first=60)
     log.info("bot @%s ready, database %s", services.bot_username, services.config.database_path)
 
 
@@ -229,6 +265,10 @@ async def _post_shutdown(app: BotApp) -> None:
     await _post_stop(app)  # a start that failed half-way never ran post_stop
     if getattr(services, "storage", None) is not None:
         await services.storage.close()
+
+
+async def _prune_updates(context: BotContext) -> None:
+    await prune_job(context.services)
 
 
 async def _expiry_sweep(context: BotContext) -> None:

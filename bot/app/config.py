@@ -1,18 +1,21 @@
 """Configuration: config.toml into frozen dataclasses, validated once at start.
 
 Secrets may come from the environment instead of the file: ``BOT_TOKEN``,
-``AKSES_SIGNING_SECRET``, ``AKSES_ENCRYPTION_KEY`` and ``AKSES_AUDIT_KEY`` override the
-file's values.
+``AKSES_SIGNING_SECRET``, ``AKSES_ENCRYPTION_KEY``, ``AKSES_AUDIT_KEY`` and
+``AKSES_WEBHOOK_SECRET`` override the file's values.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.policy import Act, may
@@ -28,6 +31,12 @@ ENCRYPTION_KEY_ENV = "AKSES_ENCRYPTION_KEY"
 LOG_FORMATS = ("text", "json")
 # PCI DSS 9.3.4: the visitor log is kept at least three months.
 MIN_RECORD_RETENTION_DAYS = 90
+# [telegram] mode = "webhook": Telegram posts updates to the office's reverse proxy.
+WEBHOOK_SECRET_ENV = "AKSES_WEBHOOK_SECRET"
+MIN_WEBHOOK_SECRET_LEN = 32
+# https://core.telegram.org/bots/api#setwebhook: secret_token is 1-256 characters,
+# only A-Z, a-z, 0-9, _ and -.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(Exception):
@@ -48,6 +57,21 @@ class Privacy:
 
     ktp_retention_days: int = 30  # then the encrypted KTP photo is deleted
     record_retention_days: int = 365  # then name, NIK and phone are removed from the log
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Webhook mode: where the bot listens, what Telegram is told, the shared secret."""
+
+    url: str  # public https URL Telegram posts to (the reverse proxy)
+    listen: str  # local address the bot's server binds (the proxy forwards to it)
+    port: int
+    secret_token: str = field(repr=False)
+
+    @property
+    def path(self) -> str:
+        """The URL's path: the proxy forwards it unchanged, the bot serves it."""
+        return urlsplit(self.url).path or "/"
 
 
 @dataclass(frozen=True)
@@ -72,6 +96,7 @@ class Config:
     daily_review_time: time = time(7, 30)  # office time of the approvers' daily review
     # Operations (deploy/, docs/operasi.md): how log lines look ("text" or "json").
     log_format: str = "text"
+    webhook: Webhook | None = None  # None: long polling (the default)
     source: Path | None = None
 
     @property
@@ -114,6 +139,7 @@ def parse_config(
         raise ConfigError("telegram.token does not look like a bot token (expected 123456:ABC...)")
     base_url = _str(telegram, "telegram.base_url", "base_url", required=False) or None
     base_file_url = _str(telegram, "telegram.base_file_url", "base_file_url", required=False)
+    webhook = _webhook(telegram, env)
 
     security = _table(raw, "security")
     secret = env.get(SECRET_ENV) or _str(
@@ -181,6 +207,7 @@ def parse_config(
         backup_approvers=_backup_approvers(_table(raw, "escalation"), staff),
         daily_review_time=_clock_time(_table(raw, "reports"), "reports.daily_review_time"),
         log_format=_log_format(_table(raw, "logging")),
+        webhook=webhook,
         source=source,
     )
 
@@ -224,6 +251,71 @@ def _log_format(table: dict[str, Any]) -> str:
     if value not in LOG_FORMATS:
         raise ConfigError(f'logging.format must be "text" or "json", not {value!r}')
     return str(value)
+
+
+def _webhook(telegram: dict[str, Any], env: dict[str, str]) -> Webhook | None:
+    """[telegram] mode and the webhook keys; None in polling mode."""
+    mode = _str(telegram, "telegram.mode", "mode", required=False) or "polling"
+    if mode not in ("polling", "webhook"):
+        raise ConfigError(f'telegram.mode must be "polling" or "webhook", not {mode!r}')
+    if mode == "polling":
+        return None
+    url = _str(telegram, "telegram.webhook_url", "webhook_url", required=False)
+    if not url:
+        raise ConfigError(
+            "telegram.webhook_url is missing: the public https address Telegram sends "
+            'updates to, e.g. "https://bot.example.go.id/akses-telegram"'
+        )
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ConfigError(
+            f"telegram.webhook_url must be an https:// address (Telegram accepts no other), "
+            f"not {url!r}"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError("telegram.webhook_url must not have a query (?) or fragment (#)")
+    try:
+        public_port = parts.port
+    except ValueError:
+        raise ConfigError(f"telegram.webhook_url has an invalid port: {url!r}") from None
+    if public_port not in (None, 80, 88, 443, 8443):
+        raise ConfigError(
+            "telegram.webhook_url: Telegram sends webhooks only to ports 443, 80, 88 or 8443"
+        )
+    listen = _str(telegram, "telegram.webhook_listen", "webhook_listen", required=False)
+    listen = listen or "127.0.0.1"
+    try:
+        ipaddress.ip_address(listen)
+    except ValueError:
+        raise ConfigError(
+            f"telegram.webhook_listen must be an IP address, e.g. 127.0.0.1, not {listen!r}"
+        ) from None
+    port = telegram.get("webhook_port")
+    if port is None:
+        raise ConfigError(
+            "telegram.webhook_port is missing: the local port the reverse proxy forwards to"
+        )
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        raise ConfigError("telegram.webhook_port must be a port number between 1 and 65535")
+    secret = env.get(WEBHOOK_SECRET_ENV) or _str(
+        telegram, "telegram.webhook_secret", "webhook_secret", required=False
+    )
+    generate = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    if not secret:
+        raise ConfigError(
+            f"telegram.webhook_secret is missing (or set {WEBHOOK_SECRET_ENV}); {generate}"
+        )
+    if not _WEBHOOK_SECRET.fullmatch(secret):
+        raise ConfigError(
+            "telegram.webhook_secret may hold only letters, digits, _ and - "
+            f"(at most 256); {generate}"
+        )
+    if len(secret) < MIN_WEBHOOK_SECRET_LEN:
+        raise ConfigError(
+            f"telegram.webhook_secret must be at least {MIN_WEBHOOK_SECRET_LEN} characters; "
+            f"{generate}"
+        )
+    return Webhook(url=url, listen=listen, port=port, secret_token=secret)
 
 
 def _privacy(table: dict[str, Any]) -> Privacy:

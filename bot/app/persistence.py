@@ -4,11 +4,17 @@ PTB loads persistence during Application.initialize(), before post_init, so the
 Storage is opened here on first use and shared with the rest of the bot: one
 connection, so a write here can never collide with a transaction there. The SQL is
 storage/conversations.py; this adapts it to PTB's interface.
+
+PTB hands changes over one user or conversation at a time; they are collected here and
+written by commit(), in one transaction with the updates that produced them marked done
+(bot/app/intake.py), so a crash never keeps a step's state without its update or the
+reverse.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
@@ -21,16 +27,19 @@ class SqlitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
     """User data (the officer's draft) and conversation states; nothing else is kept."""
 
     def __init__(self, open_storage: Callable[[], Awaitable[Storage]]) -> None:
-        # Writes are driven after every update (see bot.app.processor), so the interval is
-        # only a safety net.
+        # Writes are driven after every update (bot.app.intake, under the chat's lock), each
+        # with the updates it records; PTB's own timer would collect a change whose update
+        # is not marked yet, so it is pushed out of the way (a day: asyncio's limit is far).
         super().__init__(
             store_data=PersistenceInput(
                 bot_data=False, chat_data=False, user_data=True, callback_data=False
             ),
-            update_interval=30,
+            update_interval=24 * 3600,
         )
         self._open_storage = open_storage
         self._storage: Storage | None = None
+        self._users: dict[int, dict[str, Any] | None] = {}
+        self._states: dict[tuple[str, ConversationKey], int | None] = {}
 
     async def storage(self) -> Storage:
         """The bot's Storage, opened (and migrated) on first use."""
@@ -42,10 +51,10 @@ class SqlitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
         return await (await self.storage()).conversations.user_data()
 
     async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
-        await (await self.storage()).conversations.set_user_data(user_id, data)
+        self._users[user_id] = data
 
     async def drop_user_data(self, user_id: int) -> None:
-        await (await self.storage()).conversations.drop_user_data(user_id)
+        self._users[user_id] = None
 
     async def refresh_user_data(self, user_id: int, user_data: dict[str, Any]) -> None:
         """The database is only written by this process; nothing to refresh."""
@@ -61,11 +70,26 @@ class SqlitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
         # PTB types states as object; every state of ours is an IntEnum, stored as its int.
         if new_state is not None and not isinstance(new_state, int):
             raise TypeError(f"conversation {name}: state {new_state!r} is not an int")
-        state = None if new_state is None else int(new_state)
-        await (await self.storage()).conversations.set_state(name, key, state)
+        self._states[(name, key)] = None if new_state is None else int(new_state)
+
+    async def commit(self, handled: Collection[int], now: datetime) -> None:
+        """Write what PTB handed over since the last commit, and mark `handled` done, in
+        one transaction. On failure the changes stay for the next commit."""
+        users, states = self._users, self._states
+        self._users, self._states = {}, {}
+        if not (users or states or handled):
+            return
+        try:
+            await (await self.storage()).conversations.save(users, states, handled, now)
+        except BaseException:
+            # Newer changes made meanwhile win over the ones put back.
+            self._users, self._states = {**users, **self._users}, {**states, **self._states}
+            raise
 
     async def flush(self) -> None:
-        """Every write is committed as it happens; the Storage is closed at post_shutdown."""
+        """At a clean stop: whatever is left (every update is handled by then)."""
+        if self._storage is not None:
+            await self.commit((), datetime.now(UTC))
 
     # Chat data, bot data and callback data are not stored (store_data above).
     async def get_chat_data(self) -> dict[int, dict[str, Any]]:

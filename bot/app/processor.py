@@ -17,33 +17,40 @@ from telegram.ext import BaseUpdateProcessor
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 64) -> None:
         super().__init__(max_concurrent_updates)
-        # Called after each update, under the chat's lock (the app's persistence flush).
-        self.after_update: Callable[[], Awaitable[None]] | None = None
+        # Called after each update, under the chat's lock: the persistence flush, which also
+        # marks the update done (bot/app/intake.py). It gets the update once handled, None
+        # when its handling was cut short (it stays open and is handled again at start).
+        self.after_update: Callable[[object | None], Awaitable[None]] | None = None
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
         key = _chat_key(update)
         if key is None:
-            await coroutine
-            if self.after_update is not None:
-                await self.after_update()
+            await self._handle(update, coroutine)
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
-                try:
-                    await coroutine
-                finally:
-                    if self.after_update is not None:
-                        await self.after_update()
+                await self._handle(update, coroutine)
         finally:
             # Drop the lock once nobody holds or awaits it, so idle chats cost nothing.
             self._waiting[key] -= 1
             if not self._waiting[key]:
                 del self._waiting[key]
                 del self._locks[key]
+
+    async def _handle(self, update: object, coroutine: Awaitable[object]) -> None:
+        handled = None
+        try:
+            await coroutine
+            # Nothing awaits between the handling and this hook's first line, so the update
+            # counts as handled before any other chat's flush can collect its state.
+            handled = update
+        finally:
+            if self.after_update is not None:
+                await self.after_update(handled)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -88,10 +88,29 @@ def _run(path: Path, log_format: str | None = None) -> int:
     if log_format is None and config.log_format != "text":
         configure_logging(config.log_format)
     logsafe.protect(config.token, config.signing_secret, config.encryption_key, config.audit_key)
+    if config.webhook is not None:
+        logsafe.protect(config.webhook.secret_token)
     warn_if_readable(path)
-    from bot.app.build import ALLOWED_UPDATES, build_application
+    from bot.app import build
+    from bot.app.intake import HANDLE_DELAY_ENV
 
-    build_application(config).run_polling(allowed_updates=ALLOWED_UPDATES)
+    try:
+        delay = float(os.environ.get(HANDLE_DELAY_ENV) or 0)
+    except ValueError:
+        print(f"{HANDLE_DELAY_ENV} must be a number of seconds", file=sys.stderr)
+        return 2
+    try:
+        build.run(config, handle_delay=delay)
+    except OSError as exc:
+        if config.webhook is None:
+            raise
+        hook = config.webhook
+        print(
+            f"Cannot serve the webhook on {hook.listen}:{hook.port} "
+            f"(telegram.webhook_listen, telegram.webhook_port): {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

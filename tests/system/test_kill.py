@@ -1,6 +1,7 @@
 """The bot as its own process (`python -m bot run`), killed with SIGKILL at every step of
 the flow and started again: every visit completes, SQLite stays consistent, and the
-audit chain verifies."""
+audit chain verifies. Also killed between fetching an update and handling it (after
+Telegram forgot it): no update is lost (bot/app/intake.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.app.intake import HANDLE_DELAY_ENV
 from bot.core.form import FORM, Act, Move
 from bot.core.qr import decode_qr
 from bot.texts import form as form_texts
@@ -27,21 +29,25 @@ DOOR_STEPS = ("approve", "enter", "exit")
 
 
 class BotProcess:
-    def __init__(self, sim: BotApiSimulator, config: Path) -> None:
+    def __init__(self, sim: BotApiSimulator, config: Path, env: dict[str, str] | None = None):
         self.sim, self.config, self.proc = sim, config, None  # type: ignore[var-annotated]
         self.log = config.with_name("bot.log")
+        self.env = env or {}
 
-    async def start(self) -> None:
-        before = self.sim.call_counts["getUpdates"]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "PTB_TIMEDELTA": "1"}
+    def _spawn(self) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PTB_TIMEDELTA": "1", **self.env}
         with self.log.open("ab") as log:  # the child keeps its own copy of the descriptor
-            self.proc = subprocess.Popen(  # noqa: ASYNC220 - a child we kill on purpose
+            self.proc = subprocess.Popen(  # a child we kill on purpose
                 [sys.executable, "-m", "bot", "run", "--config", str(self.config)],
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )
+
+    async def start(self) -> None:
+        before = self.sim.call_counts["getUpdates"]
+        self._spawn()
         for _ in range(300):  # ready once it polls
             if self.sim.call_counts["getUpdates"] > before:
                 return
@@ -230,6 +236,125 @@ async def _door(
             await sim.settle(quiet=0.3)
         assert status(db, name) == after
     return link
+
+
+# How long each update waits between the queue and its handling in the next test: the
+# kill lands in this window, after the bot's next getUpdates confirmed the update.
+HANDLE_DELAY = 1.5
+
+
+async def confirmed(sim: BotApiSimulator) -> None:
+    """Until the bot's next getUpdates confirmed every update: Telegram has forgotten them."""
+    for _ in range(1000):
+        if not sim.state.updates:
+            return
+        await asyncio.sleep(0.005)
+    raise TimeoutError("the bot did not confirm the update")
+
+
+async def test_sigkill_between_fetch_and_handling_loses_no_update(
+    tmp_path: Path, sim: BotApiSimulator
+) -> None:
+    """Every input of a whole visit is fetched, confirmed to Telegram, and the bot killed
+    before handling it; each is still answered after the restart, none sent twice."""
+    config = write_config(tmp_path, sim)
+    db = tmp_path / "data" / "akses.sqlite3"
+    bot = BotProcess(sim, config, env={HANDLE_DELAY_ENV: str(HANDLE_DELAY)})
+    officer, approver, escort = sim.user(OFFICER), sim.user(APPROVER), sim.user(ESCORT)
+    name = "Tamu Antara"
+    moves = script(build_nik("350801", _date(3), "P", "0007"), name)
+    kills = 0
+
+    async def killed_before_handling(send: object) -> int:
+        """Send one update; once its fetch is confirmed and before the bot has done
+        anything with it, SIGKILL and restart. Returns the seq the input left."""
+        nonlocal kills
+        await handled(db)  # the update before is handled and recorded
+        await send  # type: ignore[misc]
+        sent_seq = sim.state.seq
+        await confirmed(sim)
+        assert sim.state.seq == sent_seq, "handled before the kill: the window was missed"
+        bot.kill()
+        kills += 1
+        await bot.start()
+        return sent_seq
+
+    await bot.start()
+    try:
+        since = await killed_before_handling(officer.send_text("/daftar"))
+        await officer.wait_for(moves[0].asked, since=since, timeout=20)
+        for move in moves:
+            question = await officer.wait_for(move.asked, since=0, timeout=20)
+            if move.act == Act.PHOTO:
+                sending = officer.send_photo(ktp_image())
+            elif move.act == Act.TAP:
+                sending = officer.tap(move.text, question)
+            else:
+                sending = officer.send_text(move.text)
+            since = await killed_before_handling(sending)
+            await officer.wait_for(move.then, since=since, timeout=20)
+        summary = officer.bot_messages[-1]
+        since = await killed_before_handling(officer.tap(form_texts.BTN_SUBMIT, summary))
+        await officer.wait_for("terkirim", since=since, timeout=20)
+        assert status(db, name) == "pending"
+
+        card = await approver.wait_for(
+            predicate=lambda m: name in m.text_or_caption and bool(m.buttons), timeout=20
+        )
+        await killed_before_handling(approver.tap("Setujui", card))
+        badge = await officer.wait_for(
+            predicate=lambda m: m.photo_bytes is not None and name in m.text_or_caption,
+            since=0,
+            timeout=20,
+        )
+        (link,) = decode_qr(badge.photo_bytes)
+        for label, after in (("Catat MASUK", "inside"), ("Catat KELUAR", "done")):
+            await escort.open_link(link)
+            view = await escort.wait_for(
+                predicate=lambda m: name in m.text_or_caption and bool(m.buttons), timeout=20
+            )
+            await killed_before_handling(escort.tap(label, view))
+            for _ in range(400):
+                if status(db, name) == after:
+                    break
+                await asyncio.sleep(0.05)
+            assert status(db, name) == after, _tail(bot.log)
+        await handled(db)  # the last update's done mark follows its transition
+    finally:
+        bot.kill()
+
+    assert kills == len(moves) + 2 + len(DOOR_STEPS)
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        # Every input once: one visit, one decision, one entry, one exit.
+        actions = [row[0] for row in raw.execute("SELECT action FROM audit_events")]
+        kept = raw.execute(
+            "SELECT COUNT(*) FROM incoming_updates WHERE payload IS NOT NULL"
+        ).fetchone()[0]
+    assert [a for a in actions if a in ("submit", "approve", "enter", "exit")] == [
+        "submit",
+        "approve",
+        "enter",
+        "exit",
+    ], actions
+    assert open_updates(db) == 0 and kept == 0  # all handled, and their data forgotten
+
+
+async def handled(db: Path) -> None:
+    for _ in range(200):
+        if not open_updates(db):
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("an update stays open")
+
+
+def open_updates(db: Path) -> int:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as raw:
+        return int(
+            raw.execute("SELECT COUNT(*) FROM incoming_updates WHERE done_at IS NULL").fetchone()[
+                0
+            ]
+        )
 
 
 def _tail(log: Path) -> str:

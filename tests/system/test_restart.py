@@ -108,6 +108,7 @@ async def test_a_form_saved_with_a_numbered_step_resumes(
     await app.persistence.update_user_data(OFFICER, user_data)
     for key in await app.persistence.get_conversations("registration"):
         await app.persistence.update_conversation("registration", key, 2)
+    await app.persistence.commit((), clock())  # type: ignore[attr-defined]  # SqlitePersistence's
     assert await saved_steps(app) == (2, {2})
 
     await start_polling(app, poll_timeout=1)
@@ -144,6 +145,7 @@ async def test_a_form_saved_before_the_letter_was_asked_resumes_past_it(
     draft["step"] = "purpose"
     assert "assignment_letter" not in draft
     await app.persistence.update_user_data(OFFICER, user_data)
+    await app.persistence.commit((), clock())  # type: ignore[attr-defined]  # SqlitePersistence's
 
     await start_polling(app, poll_timeout=1)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from telegram import Chat, Message, Update, User
 
 from bot.app.processor import PerChatUpdateProcessor
@@ -35,3 +36,27 @@ async def test_one_chat_in_order_other_chats_concurrently() -> None:
     await asyncio.gather(a1, a2)
     assert log.index("end a1") < log.index("start a2")
     assert processor._locks == {}  # idle chats leave nothing behind
+
+
+async def test_the_hook_learns_which_updates_were_handled() -> None:
+    """The after-update hook (the intake's done mark) gets the update once it was handled,
+    None when its handling was cut short: that update must stay open."""
+    processor = PerChatUpdateProcessor(4)
+    seen: list[object] = []
+
+    async def after(update: object | None) -> None:
+        seen.append(update)
+
+    processor.after_update = after
+
+    async def fine() -> None:
+        return None
+
+    async def broken() -> None:
+        raise RuntimeError("cut short")
+
+    ok, bad = update(1, 10), update(2, 10)
+    await processor.process_update(ok, fine())
+    with pytest.raises(RuntimeError):
+        await processor.process_update(bad, broken())
+    assert seen == [ok, None]
