@@ -11,7 +11,7 @@ import pytest
 
 from bot.app.config import load_config
 from bot.cli.main import main
-from tests.unit.test_config import KEY, ROOT, SECRET
+from tests.unit.test_config import AUDIT, KEY, ROOT, SECRET
 
 HOOK_SECRET = "webhook-secret-0123456789abcdefghijklmnopq"
 WEBHOOK = f"""
@@ -25,6 +25,7 @@ webhook_secret = "{HOOK_SECRET}"
 [security]
 signing_secret = "{SECRET}"
 encryption_key = "{KEY}"
+audit_key = "{AUDIT}"
 [[staff]]
 id = 5
 name = "Budi"

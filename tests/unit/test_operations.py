@@ -112,11 +112,15 @@ def test_the_logging_format_key(tmp_path: Path) -> None:
         "BOT_TOKEN": "123456:TEST-TOKEN-abcdefghijklmnopqrstuv",
         "AKSES_SIGNING_SECRET": "x" * 32,
         "AKSES_ENCRYPTION_KEY": "YWtzZXMtdGVzdC1lbmNyeXB0aW9uLWtleS0zMmJ5dGU=",
+        "AKSES_AUDIT_KEY": "a" * 40,
     }
-    assert load_config(example, env=env).log_format == "text"
+    # The example's staff are commented out (issue 10): one real member is added here.
+    text = example.read_text() + '\n[[staff]]\nid = 5\nname = "Budi"\nroles = ["approver"]\n'
     path = tmp_path / "config.toml"
-    path.write_text(example.read_text().replace('format = "text"', 'format = "json"'))
+    path.write_text(text)
+    assert load_config(path, env=env).log_format == "text"
+    path.write_text(text.replace('format = "text"', 'format = "json"'))
     assert load_config(path, env=env).log_format == "json"
-    path.write_text(example.read_text().replace('format = "text"', 'format = "xml"'))
+    path.write_text(text.replace('format = "text"', 'format = "xml"'))
     with pytest.raises(ConfigError, match=r'logging.format must be "text" or "json"'):
         load_config(path, env=env)
