@@ -210,6 +210,11 @@ MIGRATIONS: dict[int, str] = {
     """,
     # 9: the visitor's assignment letter (surat tugas) number; visits before it have none.
     9: "ALTER TABLE visits ADD COLUMN assignment_letter TEXT NOT NULL DEFAULT '';",
+    # 10: visitors' names, organisations and phones, the assignment letter, the KTP file id,
+    # deny and cancel reasons and queued messages are encrypted with the data key (storage/
+    # crypto.py DATA_KEY_COLUMNS). SQL cannot encrypt: this table marks the database for
+    # Storage.open (storage/at_rest.py), which encrypts the rows and then drops it.
+    10: "CREATE TABLE data_key_backfill (since TEXT NOT NULL);",
 }
 
 

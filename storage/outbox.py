@@ -3,6 +3,11 @@
 Items are written in the same transaction as the transition that causes them, so a
 crash can never leave a decision without its notice or a badge undelivered. A
 unique key per item makes enqueueing idempotent.
+
+A message's payload (texts and captions name visitors; a badge's caption carries its manual
+code) and its blob (the badge image carries the token) are encrypted with the data key as
+they are queued and decrypted as the worker reads them, so the delivery code never sees
+ciphertext. Both are cleared once the row is delivered, given up on, or its visit erased.
 """
 
 from __future__ import annotations
@@ -16,8 +21,13 @@ from typing import Any
 import aiosqlite
 
 from storage.base import Database
+from storage.crypto import Cipher, InvalidToken
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+CLEARED = ""  # the payload of a row whose content is gone (delivered, failed, erased)
+# Kinds that store nothing about the visit: they edit a delivered message, rendered from the
+# visit as it is when sent, so after an erasure they show the anonymized visit.
+RENDERED_AT_SEND = ("card_update", "badge_void")
 
 
 @dataclass(frozen=True)
@@ -45,15 +55,20 @@ class QueuedMessage:
     next_attempt_at: float
 
 
-def _queued(row: aiosqlite.Row) -> QueuedMessage:
+def seal_payload(payload: dict[str, Any], cipher: Cipher) -> str:
+    return cipher.encrypt_text(json.dumps(payload, ensure_ascii=False)) if payload else CLEARED
+
+
+def _queued(row: aiosqlite.Row, cipher: Cipher) -> QueuedMessage:
+    payload, blob = row["payload"], row["blob"]
     return QueuedMessage(
         id=row["id"],
         key=row["key"],
         kind=row["kind"],
         chat_id=row["chat_id"],
         visit_id=row["visit_id"],
-        payload=json.loads(row["payload"]),
-        blob=row["blob"],
+        payload=json.loads(cipher.decrypt_text(payload)) if payload else {},
+        blob=cipher.decrypt(blob) if blob is not None else None,
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],
     )
@@ -73,6 +88,7 @@ class Outbox:
         visit_id: int | None = None,
     ) -> None:
         """Queue inside the caller's transaction; an item already queued is left alone."""
+        cipher = self._database.cipher
         for item in items:
             vid = item.visit_id if item.visit_id is not None else visit_id
             await db.execute(
@@ -83,8 +99,8 @@ class Outbox:
                     item.kind,
                     item.chat_id,
                     vid,
-                    json.dumps(item.payload, ensure_ascii=False),
-                    item.blob,
+                    seal_payload(item.payload, cipher),
+                    cipher.encrypt(item.blob) if item.blob is not None else None,
                     now.timestamp(),
                 ),
             )
@@ -97,7 +113,17 @@ class Outbox:
             " GROUP BY chat_id) ORDER BY id LIMIT ?",
             (PENDING, limit),
         ) as cur:
-            return [_queued(row) for row in await cur.fetchall()]
+            rows = await cur.fetchall()
+        heads, unreadable = [], []
+        for row in rows:
+            try:
+                heads.append(_queued(row, self._database.cipher))
+            except (InvalidToken, ValueError):
+                unreadable.append(row["id"])
+        for item_id in unreadable:
+            # Encrypted with another key, or altered: it can never be sent.
+            await self.mark_failed(item_id, "payload unreadable with the data key")
+        return heads
 
     async def mark_sent(self, item_id: int, now: float, message_id: int | None) -> None:
         # Neither the text (names) nor the blob (a badge carries its token) is kept once
@@ -105,9 +131,8 @@ class Outbox:
         async with self._database.transaction() as db:
             await db.execute(
                 "UPDATE outbox SET status = ?, sent_at = ?, message_id = ?, blob = NULL,"
-                " payload = '{}',"
-                " attempts = attempts + 1, last_error = NULL WHERE id = ?",
-                (SENT, now, message_id, item_id),
+                " payload = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                (SENT, now, message_id, CLEARED, item_id),
             )
 
     async def mark_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
@@ -119,12 +144,28 @@ class Outbox:
             )
 
     async def mark_failed(self, item_id: int, error: str) -> None:
+        """Given up on: nothing of it is kept but what it was and why it failed."""
         async with self._database.transaction() as db:
             await db.execute(
                 "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?,"
-                " blob = NULL WHERE id = ?",
-                (FAILED, error[:300], item_id),
+                " blob = NULL, payload = ? WHERE id = ?",
+                (FAILED, error[:300], CLEARED, item_id),
             )
+
+    async def scrub(self, db: aiosqlite.Connection, visit_ids: Sequence[int], why: str) -> int:
+        """Inside the caller's transaction: the undelivered messages about ``visit_ids`` that
+        hold anything of the visit (texts, badges, approval cards with the KTP photo) are
+        cleared and given up; edits rendered at send time stay queued. Returns how many."""
+        if not visit_ids:
+            return 0
+        kinds = ", ".join("?" * len(RENDERED_AT_SEND))
+        cur = await db.execute(
+            "UPDATE outbox SET status = ?, payload = ?, blob = NULL, last_error = ?"
+            " WHERE visit_id IN (SELECT value FROM json_each(?)) AND status = ?"
+            f" AND kind NOT IN ({kinds})",
+            (FAILED, CLEARED, why, json.dumps(list(visit_ids)), PENDING, *RENDERED_AT_SEND),
+        )
+        return cur.rowcount
 
     async def is_pending(self, item_id: int) -> bool:
         async with self._database.connection.execute(
