@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shlex
+import stat
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from telegram.constants import ParseMode
@@ -127,6 +130,22 @@ def _register(app: BotApp, services: Services) -> None:
     # 5. catch-alls last.
     app.add_handlers(start.build_last())
     app.add_error_handler(errors.on_error)
+
+
+def unsafe_data_dir(data_dir: Path) -> str | None:
+    """Why the bot must not start on this data folder (one line, with the command that fixes
+    it), or None. The folder holds the database, its WAL and the KTP copies: other users must
+    not even list it. A folder that does not exist yet is made 0700 by Storage.open."""
+    try:
+        mode = stat.S_IMODE(data_dir.stat().st_mode)
+    except FileNotFoundError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (
+        f"Refusing to start: the data folder {data_dir} is open to other users"
+        f" (mode {mode:03o}); run: chmod 700 {shlex.quote(str(data_dir))}"
+    )
 
 
 async def start_polling(app: BotApp, *, poll_timeout: int = 10) -> None:

@@ -32,6 +32,9 @@ def configure_logging() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Whatever this process writes (the database and its WAL, KTP copies, exports, the demo's
+    # folder) is the bot's user's alone, whichever command it is.
+    os.umask(0o077)
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the bot against Telegram (or telegram.base_url)")
@@ -78,7 +81,12 @@ def _run(path: Path) -> int:
         return 2
     logsafe.protect(config.token, config.signing_secret, config.encryption_key)
     warn_if_readable(path)
-    from bot.app.build import ALLOWED_UPDATES, build_application
+    from bot.app.build import ALLOWED_UPDATES, build_application, unsafe_data_dir
+
+    problem = unsafe_data_dir(config.data_dir)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
 
     build_application(config).run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
