@@ -105,6 +105,11 @@ class Outbox:
                 ),
             )
 
+    async def queue(self, items: Sequence[OutboxItem], now: datetime) -> None:
+        """Queue messages caused by nothing else stored (their own transaction)."""
+        async with self._database.transaction() as db:
+            await self.enqueue(db, items, now)
+
     async def heads(self, limit: int = 100) -> list[QueuedMessage]:
         """The oldest pending item of each chat: a chat's messages go out in order."""
         async with self._database.connection.execute(

@@ -15,6 +15,7 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
+from bot.app import drafts
 from bot.app.config import Config
 from bot.app.context import BotApp, BotContext
 from bot.app.persistence import SqlitePersistence
@@ -194,6 +195,8 @@ async def _post_init(app: BotApp) -> None:
     await services.refresh_staff()
     await start.publish_commands(services, app.bot)
     await start.publish_description(app.bot)
+    # Forms abandoned while the bot was down are discarded, not resumed.
+    await drafts.expire_drafts(app)
     await registration.resume_after_restart(app)
     if app.job_queue is not None:
         # first=1, not 0: a first run at "now" is skipped by APScheduler; one second
@@ -207,6 +210,10 @@ async def _post_init(app: BotApp) -> None:
         tz = services.config.timezone
         review_at = services.config.daily_review_time.replace(tzinfo=tz)
         app.job_queue.run_daily(deadlines.review_job, time=review_at)
+        # Unfinished registration forms older than drafts.expire_after_hours (bot/app/drafts.py).
+        app.job_queue.run_repeating(
+            drafts.expiry_job, interval=drafts.INTERVAL, first=drafts.INTERVAL
+        )
         app.job_queue.run_once(deadlines.review_catch_up, when=0)
     log.info("bot @%s ready, database %s", services.bot_username, services.config.database_path)
 

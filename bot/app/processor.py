@@ -8,7 +8,8 @@ could race through the conversation). This keeps a lock per chat instead.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
@@ -29,15 +30,22 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             if self.after_update is not None:
                 await self.after_update()
             return
+        async with self.chat_lock(key):
+            try:
+                await coroutine
+            finally:
+                if self.after_update is not None:
+                    await self.after_update()
+
+    @asynccontextmanager
+    async def chat_lock(self, key: int) -> AsyncIterator[None]:
+        """Hold a chat's lock: no update of that chat is handled meanwhile (a job changing
+        what a conversation holds, such as the draft expiry, takes it too)."""
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
-                try:
-                    await coroutine
-                finally:
-                    if self.after_update is not None:
-                        await self.after_update()
+                yield
         finally:
             # Drop the lock once nobody holds or awaits it, so idle chats cost nothing.
             self._waiting[key] -= 1
