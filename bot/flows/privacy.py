@@ -85,10 +85,12 @@ async def end_live_visits(storage: Storage, visit_ids: list[int], now: datetime,
     A visitor inside the server room stays inside: the escort must still record the exit, and
     the badge only ever checks out from there."""
     ended = 0
-    for visit_id in visit_ids:
-        visit = await storage.visits.get(visit_id)
-        if visit is None or not lifecycle.allows(lifecycle.Action.CANCEL, visit.status):
+    wanted = set(visit_ids)
+    live = await storage.visits.with_status(VisitStatus.PENDING, VisitStatus.APPROVED)
+    for visit in (v for v in live if v.id in wanted):
+        if not lifecycle.allows(lifecycle.Action.CANCEL, visit.status):
             continue
+        visit_id = visit.id
         change = lifecycle.cancel(visit, SYSTEM_ACTOR, now, "")
         messages = [
             OutboxItem(f"card_cancelled:{{visit}}:{card.chat_id}", "card_update", card.chat_id)
