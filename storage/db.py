@@ -5,11 +5,13 @@ storage/; nothing here imports Telegram.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
 
+from storage.at_rest import seal_plain_columns
 from storage.audit import AuditLog
 from storage.base import Database
 from storage.conversations import Conversations
@@ -45,7 +47,7 @@ class Storage:
         self.visits = Visits(self.database, self.audit, self.outbox)
         self.staff = Staff(self.database, self.audit)
         self.deadlines = Deadlines(self.database, self.outbox)
-        self.privacy = Privacy(self.database, self.audit)
+        self.privacy = Privacy(self.database, self.audit, self.outbox)
         self.reports = Reports(self.database)
         self.updates = IncomingUpdates(self.database)
         self.conversations = Conversations(self.database)
@@ -56,7 +58,10 @@ class Storage:
     async def open(cls, path: Path | str, cipher: Cipher, audit_key: bytes) -> Storage:
         """Open (creating and migrating) the database; ``audit_key`` keys the audit chain."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The folder 0700 and the files 0600 (mkdir's mode is masked by the umask; the bot
+        # sets 077 at start, bot/cli/main.py). A folder that existed is the operator's: the
+        # bot refuses to start on one others can read (bot/app/checks.py), it does not chmod.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         db = await aiosqlite.connect(path, isolation_level=None)
         db.row_factory = aiosqlite.Row
         await db.execute("PRAGMA journal_mode=WAL")
@@ -67,6 +72,8 @@ class Storage:
         await db.execute("PRAGMA secure_delete=ON")
         await migrate(db)
         await encrypt_plain_niks(db, cipher)
+        await seal_plain_columns(db, cipher)
+        private_files(path)
         storage = cls(db, cipher, audit_key)
         # A chain from before the audit key is linked into the keyed one, never rewritten.
         await storage.audit.link_unkeyed(datetime.now(UTC))
@@ -109,3 +116,14 @@ class Storage:
 
     async def close(self) -> None:
         await self.database.connection.close()
+
+
+def private_files(path: Path) -> None:
+    """The database and its WAL and shared-memory files readable by the bot's user only
+    (files made by an older version, or under another umask, were 0644)."""
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if name.stat().st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except FileNotFoundError:
+            continue

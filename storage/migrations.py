@@ -253,6 +253,11 @@ MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX incoming_updates_open ON incoming_updates(done_at, failed_at, update_id);
     """,
+    # 14: visitors' names, organisations and phones, the assignment letter, the KTP file id,
+    # deny and cancel reasons and queued messages are encrypted with the data key (storage/
+    # crypto.py DATA_KEY_COLUMNS). SQL cannot encrypt: this table marks the database for
+    # Storage.open (storage/at_rest.py), which encrypts the rows and then drops it.
+    14: "CREATE TABLE data_key_backfill (since TEXT NOT NULL);",
 }
 
 

@@ -3,6 +3,11 @@
 Items are written in the same transaction as the transition that causes them, so a
 crash can never leave a decision without its notice or a badge undelivered. A
 unique key per item makes enqueueing idempotent.
+
+A message's payload (texts and captions name visitors; a badge's caption carries its manual
+code) and its blob (the badge image carries the token) are encrypted with the data key as
+they are queued and decrypted as the worker reads them, so the delivery code never sees
+ciphertext. Both are cleared once the row is delivered, given up on, or its visit erased.
 """
 
 from __future__ import annotations
@@ -17,10 +22,15 @@ import aiosqlite
 
 from bot.core.roles import Role
 from storage.base import Database
+from storage.crypto import Cipher, InvalidToken
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 # Not sent because its recipient no longer holds the role it was for (issue 10): audited.
 WITHHELD = "withheld"
+CLEARED = ""  # the payload of a row whose content is gone (delivered, failed, erased)
+# Kinds that store nothing about the visit: they edit a delivered message, rendered from the
+# visit as it is when sent, so after an erasure they show the anonymized visit.
+RENDERED_AT_SEND = ("card_update", "badge_void")
 
 
 @dataclass(frozen=True)
@@ -60,15 +70,20 @@ def _role(value: str | None) -> Role | None:
         return None  # a role this version does not know: sent as before
 
 
-def _queued(row: aiosqlite.Row) -> QueuedMessage:
+def seal_payload(payload: dict[str, Any], cipher: Cipher) -> str:
+    return cipher.encrypt_text(json.dumps(payload, ensure_ascii=False)) if payload else CLEARED
+
+
+def _queued(row: aiosqlite.Row, cipher: Cipher) -> QueuedMessage:
+    payload, blob = row["payload"], row["blob"]
     return QueuedMessage(
         id=row["id"],
         key=row["key"],
         kind=row["kind"],
         chat_id=row["chat_id"],
         visit_id=row["visit_id"],
-        payload=json.loads(row["payload"]),
-        blob=row["blob"],
+        payload=json.loads(cipher.decrypt_text(payload)) if payload else {},
+        blob=cipher.decrypt(blob) if blob is not None else None,
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],
         for_role=_role(row["for_role"]),
@@ -89,6 +104,7 @@ class Outbox:
         visit_id: int | None = None,
     ) -> None:
         """Queue inside the caller's transaction; an item already queued is left alone."""
+        cipher = self._database.cipher
         for item in items:
             vid = item.visit_id if item.visit_id is not None else visit_id
             await db.execute(
@@ -99,8 +115,8 @@ class Outbox:
                     item.kind,
                     item.chat_id,
                     vid,
-                    json.dumps(item.payload, ensure_ascii=False),
-                    item.blob,
+                    seal_payload(item.payload, cipher),
+                    cipher.encrypt(item.blob) if item.blob is not None else None,
                     now.timestamp(),
                     item.for_role.value if item.for_role is not None else None,
                 ),
@@ -119,7 +135,17 @@ class Outbox:
             " GROUP BY chat_id) ORDER BY id LIMIT ?",
             (PENDING, limit),
         ) as cur:
-            return [_queued(row) for row in await cur.fetchall()]
+            rows = await cur.fetchall()
+        heads, unreadable = [], []
+        for row in rows:
+            try:
+                heads.append(_queued(row, self._database.cipher))
+            except (InvalidToken, ValueError):
+                unreadable.append(row["id"])
+        for item_id in unreadable:
+            # Encrypted with another key, or altered: it can never be sent.
+            await self.mark_failed(item_id, "payload unreadable with the data key")
+        return heads
 
     async def mark_sent(self, item_id: int, now: float, message_id: int | None) -> None:
         # Neither the text (names) nor the blob (a badge carries its token) is kept once
@@ -127,9 +153,8 @@ class Outbox:
         async with self._database.transaction() as db:
             await db.execute(
                 "UPDATE outbox SET status = ?, sent_at = ?, message_id = ?, blob = NULL,"
-                " payload = '{}',"
-                " attempts = attempts + 1, last_error = NULL WHERE id = ?",
-                (SENT, now, message_id, item_id),
+                " payload = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                (SENT, now, message_id, CLEARED, item_id),
             )
 
     async def mark_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
@@ -141,11 +166,12 @@ class Outbox:
             )
 
     async def mark_failed(self, item_id: int, error: str) -> None:
+        """Given up on: nothing of it is kept but what it was and why it failed."""
         async with self._database.transaction() as db:
             await db.execute(
                 "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?,"
-                " blob = NULL WHERE id = ?",
-                (FAILED, error[:300], item_id),
+                " blob = NULL, payload = ? WHERE id = ?",
+                (FAILED, error[:300], CLEARED, item_id),
             )
 
     async def fail_and_tell(
@@ -156,8 +182,8 @@ class Outbox:
         async with self._database.transaction() as db:
             await db.execute(
                 "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?,"
-                " blob = NULL WHERE id = ?",
-                (FAILED, error[:300], item_id),
+                " payload = ?, blob = NULL WHERE id = ?",
+                (FAILED, error[:300], CLEARED, item_id),
             )
             await self.enqueue(db, notices, now)
 
@@ -172,11 +198,26 @@ class Outbox:
     async def withhold_in(self, db: aiosqlite.Connection, item_id: int, reason: str) -> bool:
         """Inside the caller's transaction (AuditLog.withhold): not sent, and never will be."""
         cur = await db.execute(
-            "UPDATE outbox SET status = ?, last_error = ?, blob = NULL, payload = '{}'"
+            "UPDATE outbox SET status = ?, last_error = ?, blob = NULL, payload = ?"
             " WHERE id = ? AND status = ?",
-            (WITHHELD, reason[:300], item_id, PENDING),
+            (WITHHELD, reason[:300], CLEARED, item_id, PENDING),
         )
         return cur.rowcount == 1
+
+    async def scrub(self, db: aiosqlite.Connection, visit_ids: Sequence[int], why: str) -> int:
+        """Inside the caller's transaction: the undelivered messages about ``visit_ids`` that
+        hold anything of the visit (texts, badges, approval cards with the KTP photo) are
+        cleared and given up; edits rendered at send time stay queued. Returns how many."""
+        if not visit_ids:
+            return 0
+        kinds = ", ".join("?" * len(RENDERED_AT_SEND))
+        cur = await db.execute(
+            "UPDATE outbox SET status = ?, payload = ?, blob = NULL, last_error = ?"
+            " WHERE visit_id IN (SELECT value FROM json_each(?)) AND status = ?"
+            f" AND kind NOT IN ({kinds})",
+            (FAILED, CLEARED, why, json.dumps(list(visit_ids)), PENDING, *RENDERED_AT_SEND),
+        )
+        return cur.rowcount
 
     async def is_pending(self, item_id: int) -> bool:
         async with self._database.connection.execute(

@@ -18,7 +18,8 @@ import aiosqlite
 from bot.core.form import FORM
 from storage.audit import AuditLog
 from storage.base import Database
-from storage.crypto import Cipher
+from storage.crypto import DATA_KEY_COLUMNS, Cipher
+from storage.outbox import Outbox
 
 ANONYMOUS = "(dianonimkan)"
 
@@ -31,10 +32,10 @@ class KtpRecord:
     submitted_at: datetime
 
 
-def _ktp(row: aiosqlite.Row) -> KtpRecord:
+def _ktp(row: aiosqlite.Row, cipher: Cipher) -> KtpRecord:
     return KtpRecord(
         visit_id=row["id"],
-        file_id=row["ktp_file_id"],
+        file_id=cipher.unseal(row["ktp_file_id"]),
         path=row["ktp_path"],
         submitted_at=datetime.fromisoformat(row["submitted_at"]),
     )
@@ -54,11 +55,14 @@ class Forgotten:
     ktp_deleted: int
     visits_anonymized: int
     visitors_deleted: int
+    messages_scrubbed: int = 0
+    visits_cancelled: int = 0  # open requests withdrawn first (bot/flows/privacy.py)
 
     def detail(self) -> str:
+        scrubbed = f" messages_scrubbed={self.messages_scrubbed}" if self.messages_scrubbed else ""
         return (
             f"ktp_deleted={self.ktp_deleted} visits_anonymized={self.visits_anonymized}"
-            f" visitors_deleted={self.visitors_deleted}"
+            f" visitors_deleted={self.visitors_deleted}{scrubbed}"
         )
 
 
@@ -92,9 +96,10 @@ async def encrypt_plain_niks(db: aiosqlite.Connection, cipher: Cipher) -> int:
 class Privacy:
     """KTP file records, retention and one person's export and erasure."""
 
-    def __init__(self, database: Database, audit: AuditLog) -> None:
+    def __init__(self, database: Database, audit: AuditLog, outbox: Outbox) -> None:
         self._database = database
         self._audit = audit
+        self._outbox = outbox
 
     # --- KTP files ---------------------------------------------------------------------------
 
@@ -126,7 +131,7 @@ class Privacy:
             sql += " AND ktp_path IS NULL AND ktp_file_id != ''"
         async with self._database.connection.execute(sql + " ORDER BY id") as cur:
             rows = await cur.fetchall()
-        return [_ktp(row) for row in rows]
+        return [_ktp(row, self._database.cipher) for row in rows]
 
     async def ktp_path(self, visit_id: int) -> str | None:
         async with self._database.connection.execute(
@@ -154,7 +159,8 @@ class Privacy:
         visits: Sequence[int] = (),
         detail: str = "",
     ) -> Forgotten:
-        """Drop the KTP records of ``ktp_of``, anonymize ``visits``, audit it: one transaction.
+        """Drop the KTP records of ``ktp_of``, anonymize ``visits`` and clear their undelivered
+        messages (Outbox.scrub), audit it: one transaction.
 
         The files themselves are deleted by the caller first (bot/flows/ktp.py). The audit event
         holds counts (and the caller's ``detail``), never personal data.
@@ -172,15 +178,16 @@ class Privacy:
                 ktp_deleted += cur.rowcount
             anonymized = 0
             for visit_id in sorted(set(visits)):
-                anonymized += await _anonymize_visit(db, visit_id, ts)
+                anonymized += await _anonymize_visit(db, visit_id, ts, self._database.cipher)
+            scrubbed = await self._outbox.scrub(db, sorted(set(visits)), action)
             cur = await db.execute(
                 "DELETE FROM visitors WHERE anonymized_at IS NULL"
                 " AND id NOT IN (SELECT visitor_id FROM visits)"
             )
-            result = Forgotten(ktp_deleted, anonymized, cur.rowcount)
+            result = Forgotten(ktp_deleted, anonymized, cur.rowcount, scrubbed)
             full = f"{detail} {result.detail()}".strip()
             await self._audit.append(db, now, None, action, detail=full)
-        if result.ktp_deleted or result.visits_anonymized or result.visitors_deleted:
+        if result.ktp_deleted or result.visits_anonymized or result.visitors_deleted or scrubbed:
             await compact_wal(self._database.connection)
         return result
 
@@ -217,12 +224,14 @@ class Privacy:
             tuple(visitor_ids),
         ) as cur:
             visitors = [_row_dict(r) for r in await cur.fetchall()]
+        cipher = self._database.cipher
         for row in visitors:
-            row["nik"] = self._database.cipher.decrypt_text(row.pop("nik_enc"))
+            row["nik"] = cipher.unseal(row.pop("nik_enc"))
+            _unseal(row, "visitors", cipher)
         async with db.execute(
             f"SELECT * FROM visits WHERE visitor_id IN ({marks}) ORDER BY id", tuple(visitor_ids)
         ) as cur:
-            visits = [_row_dict(r) for r in await cur.fetchall()]
+            visits = [_unseal(_row_dict(r), "visits", cipher) for r in await cur.fetchall()]
         ids = [v["id"] for v in visits]
         events: list[dict[str, Any]] = []
         if ids:
@@ -252,7 +261,9 @@ async def compact_wal(db: aiosqlite.Connection) -> bool:
     return row is not None and row["busy"] == 0
 
 
-async def _anonymize_visit(db: aiosqlite.Connection, visit_id: int, ts: str) -> int:
+async def _anonymize_visit(
+    db: aiosqlite.Connection, visit_id: int, ts: str, cipher: Cipher
+) -> int:
     async with db.execute(
         "SELECT p.organisation, p.created_at FROM visits v JOIN visitors p"
         " ON p.id = v.visitor_id WHERE v.id = ? AND v.anonymized_at IS NULL",
@@ -264,7 +275,14 @@ async def _anonymize_visit(db: aiosqlite.Connection, visit_id: int, ts: str) -> 
     cur = await db.execute(
         "INSERT INTO visitors (nik_hash, nik_enc, name, organisation, phone, created_at,"
         " updated_at, anonymized_at) VALUES (?, NULL, ?, ?, '', ?, ?, ?)",
-        (f"anonymized:{visit_id}", ANONYMOUS, row["organisation"], row["created_at"], ts, ts),
+        (
+            f"anonymized:{visit_id}",
+            cipher.seal(ANONYMOUS),
+            row["organisation"],  # still encrypted, as read
+            row["created_at"],
+            ts,
+            ts,
+        ),
     )
     # The deny and cancel reasons are free text a person typed about the visitor ("KTP
     # tidak cocok, a.n. ..."): they may carry personal data, so they go with the name.
@@ -278,3 +296,11 @@ async def _anonymize_visit(db: aiosqlite.Connection, visit_id: int, ts: str) -> 
 
 def _row_dict(row: aiosqlite.Row) -> dict[str, Any]:
     return dict(zip(row.keys(), row, strict=True))
+
+
+def _unseal(row: dict[str, Any], table: str, cipher: Cipher) -> dict[str, Any]:
+    """The row's encrypted cells decrypted in place (for an export)."""
+    for column in DATA_KEY_COLUMNS[table]:
+        if column in row:
+            row[column] = cipher.unseal(row[column])
+    return row

@@ -1,11 +1,14 @@
 """SQL for the access log's reports: visits in a period, and one visitor's history.
 
 Reads only. Timestamps are stored as UTC ISO strings (the bot's clock is UTC), so a
-period is compared as text and uses the visits_submitted index.
+period is compared as text and uses the visits_submitted index. Names are encrypted
+(storage/crypto.py), so a search by name decrypts the visitors' names and matches here.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from datetime import UTC, datetime
 
 from bot.core.visits import Visit
@@ -28,7 +31,10 @@ class Reports:
     async def _visits(self, where: str, params: tuple[object, ...]) -> list[Visit]:
         async with self._database.connection.execute(VISIT_SELECT + where, params) as cur:
             rows = await cur.fetchall()
-        return [visit_from_row(row, self._database.cipher) for row in rows]
+        cipher = self._database.cipher
+        # A returning visitor's row repeats (same ciphertext): decrypt each cell once.
+        unseal = functools.lru_cache(maxsize=None)(cipher.unseal)
+        return [visit_from_row(row, cipher, unseal) for row in rows]
 
     async def visits_between(self, start: datetime, end: datetime) -> list[Visit]:
         """Every request submitted in [start, end), oldest first, with its staff ids."""
@@ -46,8 +52,15 @@ class Reports:
 
     async def history_by_name(self, name: str, limit: int = HISTORY_LIMIT) -> list[Visit]:
         """Visits of everyone whose name contains ``name`` (case-insensitive), newest first."""
-        pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        wanted = name.casefold()
+        cipher = self._database.cipher
+        async with self._database.connection.execute("SELECT id, name FROM visitors") as cur:
+            rows = await cur.fetchall()
+        ids = [row["id"] for row in rows if wanted in cipher.unseal(row["name"]).casefold()]
+        if not ids:
+            return []
         return await self._visits(
-            " WHERE p.name LIKE ? ESCAPE '\\' ORDER BY v.submitted_at DESC, v.id DESC LIMIT ?",
-            (pattern, limit),
+            " WHERE v.visitor_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY v.submitted_at DESC, v.id DESC LIMIT ?",
+            (json.dumps(ids), limit),
         )

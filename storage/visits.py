@@ -18,8 +18,12 @@ from bot.core.form import FORM
 from bot.core.visits import Action, Change, Visit, VisitDraft, VisitStatus, transition
 from storage.audit import AuditLog
 from storage.base import Database, dt, ts
-from storage.crypto import Cipher
+from storage.crypto import DATA_KEY_COLUMNS, Cipher
 from storage.outbox import Outbox, OutboxItem
+
+# The visitors' and visits' columns encrypted with the data key (storage/crypto.py), by the
+# Visit attribute they hold (the same name); the NIK is mapped apart.
+SEALED = frozenset((*DATA_KEY_COLUMNS["visitors"], *DATA_KEY_COLUMNS["visits"])) - {"nik_enc"}
 
 # The form's answers come from the spec (bot/core/form.py): remembered ones from the visitor's
 # row, the rest from the visit's, each in the column named as its Visit attribute.
@@ -72,10 +76,19 @@ def nik_of(nik_enc: str | None, cipher: Cipher) -> str:
     return cipher.decrypt_text(nik_enc) if nik_enc else ""
 
 
-def visit_from_row(row: aiosqlite.Row, cipher: Cipher) -> Visit:
-    """Maps a row of :data:`VISIT_SELECT`."""
-    answers: dict[str, Any] = {c: row[c] for c in (*FORM.visitor_columns, *FORM.visit_columns)}
-    answers[FORM.identifying.visit_attr] = nik_of(row["nik_enc"], cipher)
+Opener = Callable[[str | None], str | None]
+
+
+def visit_from_row(row: aiosqlite.Row, cipher: Cipher, unseal: Opener | None = None) -> Visit:
+    """Maps a row of :data:`VISIT_SELECT`, decrypting its encrypted cells with ``unseal``
+    (a report passes a memoised one: a returning visitor's cells repeat)."""
+    unseal = unseal or cipher.unseal
+
+    def cell(column: str) -> Any:
+        return unseal(row[column]) if column in SEALED else row[column]
+
+    answers: dict[str, Any] = {c: cell(c) for c in (*FORM.visitor_columns, *FORM.visit_columns)}
+    answers[FORM.identifying.visit_attr] = unseal(row["nik_enc"]) or ""
     return Visit(
         id=row["id"],
         status=VisitStatus(row["status"]),
@@ -89,7 +102,7 @@ def visit_from_row(row: aiosqlite.Row, cipher: Cipher) -> Visit:
         decided_at=dt(row["decided_at"]),
         decided_by=row["decided_by"],
         decided_for=row["decided_for"],
-        deny_reason=row["deny_reason"],
+        deny_reason=cell("deny_reason"),
         valid_until=dt(row["valid_until"]),
         entered_at=dt(row["entered_at"]),
         entry_escort_id=row["entry_escort_id"],
@@ -97,7 +110,7 @@ def visit_from_row(row: aiosqlite.Row, cipher: Cipher) -> Visit:
         exit_escort_id=row["exit_escort_id"],
         cancelled_at=dt(row["cancelled_at"]),
         cancelled_by=row["cancelled_by"],
-        cancel_reason=row["cancel_reason"],
+        cancel_reason=cell("cancel_reason"),
     )
 
 
@@ -151,6 +164,13 @@ class Visits:
     def _cipher(self) -> Cipher:
         return self._database.cipher
 
+    def _stored(self, column: str, value: object) -> object:
+        """A value as its column keeps it: encrypted if the column is in SEALED."""
+        if column in SEALED:
+            assert value is None or isinstance(value, str)
+            return self._cipher.seal(value)
+        return value
+
     async def find_visitor(self, nik: str) -> Visitor | None:
         async with self._database.connection.execute(
             _VISITOR_SELECT + " WHERE nik_hash = ?", (self._cipher.nik_hash(nik),)
@@ -158,7 +178,10 @@ class Visits:
             row = await cur.fetchone()
         if row is None:
             return None
-        remembered = {column: row[column] for column in FORM.visitor_columns}
+        remembered = {
+            column: self._cipher.unseal(row[column]) if column in SEALED else row[column]
+            for column in FORM.visitor_columns
+        }
         return Visitor(row["id"], nik_of(row["nik_enc"], self._cipher), remembered)
 
     async def submit(
@@ -184,7 +207,7 @@ class Visits:
                 (
                     nik_hash,
                     self._cipher.encrypt_text(draft.nik),
-                    *(getattr(draft, column) for column in visitor),
+                    *(self._stored(column, getattr(draft, column)) for column in visitor),
                     ts(now),
                     ts(now),
                 ),
@@ -201,7 +224,7 @@ class Visits:
                 (
                     row["id"],
                     status.value,
-                    *(getattr(draft, column) for column in answers),
+                    *(self._stored(column, getattr(draft, column)) for column in answers),
                     officer_id,
                     ts(draft.started_at),
                     ts(draft.form_done_at),
@@ -236,7 +259,7 @@ class Visits:
         ):
             raise ValueError("a transition changes only the visit's decision and step fields")
         changed = {
-            name: encode(getattr(after, name))
+            name: self._stored(name, encode(getattr(after, name)))
             for name, encode in _TRANSITION_COLUMNS.items()
             if getattr(before, name) != getattr(after, name)
         }

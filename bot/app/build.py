@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shlex
+import stat
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
-from bot.app import systemd
+from bot.app import drafts, systemd
 from bot.app.config import Config
 from bot.app.context import BotApp, BotContext
 from bot.app.errorgroups import ErrorGroups
@@ -172,6 +175,22 @@ def run(config: Config, *, handle_delay: float = 0.0) -> None:
     )
 
 
+def unsafe_data_dir(data_dir: Path) -> str | None:
+    """Why the bot must not start on this data folder (one line, with the command that fixes
+    it), or None. The folder holds the database, its WAL and the KTP copies: other users must
+    not even list it. A folder that does not exist yet is made 0700 by Storage.open."""
+    try:
+        mode = stat.S_IMODE(data_dir.stat().st_mode)
+    except FileNotFoundError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (
+        f"Refusing to start: the data folder {data_dir} is open to other users"
+        f" (mode {mode:03o}); run: chmod 700 {shlex.quote(str(data_dir))}"
+    )
+
+
 async def start_polling(app: BotApp, *, poll_timeout: int = 10) -> None:
     """What run_polling() does before it blocks, for callers that own the event loop."""
     await app.initialize()
@@ -218,6 +237,8 @@ async def _post_init(app: BotApp) -> None:
     await services.refresh_staff()
     await start.publish_commands(services, app.bot)
     await start.publish_description(app.bot)
+    # Forms abandoned while the bot was down are discarded, not resumed.
+    await drafts.expire_drafts(app)
     # Updates stored but not handled before a crash go first, in order, before any new one;
     # a form whose answer is among them is not resumed (that answer moves it on).
     assert isinstance(app.update_queue, DurableUpdateQueue)
@@ -236,6 +257,10 @@ async def _post_init(app: BotApp) -> None:
         tz = services.config.timezone
         review_at = services.config.daily_review_time.replace(tzinfo=tz)
         app.job_queue.run_daily(deadlines.review_job, time=review_at)
+        # Unfinished registration forms older than drafts.expire_after_hours (bot/app/drafts.py).
+        app.job_queue.run_repeating(
+            drafts.expiry_job, interval=drafts.INTERVAL, first=drafts.INTERVAL
+        )
         app.job_queue.run_once(deadlines.review_catch_up, when=0)
         # systemd (deploy/): READY=1 once the job queue runs, which is after polling
         # started; the watchdog is pinged from the event loop, so a hung loop is restarted.

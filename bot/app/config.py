@@ -97,6 +97,8 @@ class Config:
     # Operations (deploy/, docs/operasi.md): how log lines look ("text" or "json").
     log_format: str = "text"
     webhook: Webhook | None = None  # None: long polling (the default)
+    # A registration form left unfinished this long is discarded with what it held.
+    draft_expiry_hours: int = 24
     source: Path | None = None
 
     @property
@@ -208,6 +210,7 @@ def parse_config(
         daily_review_time=_clock_time(_table(raw, "reports"), "reports.daily_review_time"),
         log_format=_log_format(_table(raw, "logging")),
         webhook=webhook,
+        draft_expiry_hours=_draft_expiry_hours(_table(raw, "drafts")),
         source=source,
     )
 
@@ -337,6 +340,25 @@ def _privacy(table: dict[str, Any]) -> Privacy:
             "privacy.ktp_retention_days cannot be longer than privacy.record_retention_days"
         )
     return Privacy(ktp_retention_days=ktp, record_retention_days=record)
+
+
+MAX_DRAFT_EXPIRY_HOURS = 24 * 30
+
+
+def _draft_expiry_hours(table: dict[str, Any]) -> int:
+    """[drafts] expire_after_hours: how long an unfinished form (with the NIK, name and phone
+    typed so far) is kept."""
+    value = table.get("expire_after_hours", Config.draft_expiry_hours)
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not 1 <= value <= MAX_DRAFT_EXPIRY_HOURS
+    ):
+        raise ConfigError(
+            f"drafts.expire_after_hours must be a whole number of hours between 1 and"
+            f" {MAX_DRAFT_EXPIRY_HOURS}"
+        )
+    return value
 
 
 def _staff(raw: dict[str, Any]) -> tuple[StaffMember, ...]:

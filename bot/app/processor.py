@@ -8,7 +8,8 @@ could race through the conversation). This keeps a lock per chat instead.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
@@ -29,11 +30,18 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if key is None:
             await self._handle(update, coroutine)
             return
+        async with self.chat_lock(key):
+            await self._handle(update, coroutine)
+
+    @asynccontextmanager
+    async def chat_lock(self, key: int) -> AsyncIterator[None]:
+        """Hold a chat's lock: no update of that chat is handled meanwhile (a job changing
+        what a conversation holds, such as the draft expiry, takes it too)."""
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
-                await self._handle(update, coroutine)
+                yield
         finally:
             # Drop the lock once nobody holds or awaits it, so idle chats cost nothing.
             self._waiting[key] -= 1

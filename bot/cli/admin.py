@@ -120,8 +120,13 @@ async def _erase(config: Config, nik: str) -> int:
         done = await privacy.erase(storage, config, nik, datetime.now(UTC))
     finally:
         await storage.close()
+    withdrawn = (
+        f" {done.visits_cancelled} open request(s) withdrawn (their badges are void),"
+        if done.visits_cancelled
+        else ""
+    )
     print(
-        f"NIK {mask_nik(nik)}: {done.visits_anonymized} visit(s) anonymized,"
+        f"NIK {mask_nik(nik)}:{withdrawn} {done.visits_anonymized} visit(s) anonymized,"
         f" {done.ktp_deleted} KTP photo(s) deleted, {done.visitors_deleted} person record(s)"
         " deleted. Dates, times and staff stay in the access log."
     )

@@ -22,6 +22,9 @@ def configure_logging(fmt: str = "text") -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Whatever this process writes (the database and its WAL, KTP copies, exports, the demo's
+    # folder) is the bot's user's alone, whichever command it is.
+    os.umask(0o077)
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the bot against Telegram (or telegram.base_url)")
@@ -93,6 +96,11 @@ def _run(path: Path, log_format: str | None = None) -> int:
     warn_if_readable(path)
     from bot.app import build
     from bot.app.intake import HANDLE_DELAY_ENV
+
+    problem = build.unsafe_data_dir(config.data_dir)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
 
     try:
         delay = float(os.environ.get(HANDLE_DELAY_ENV) or 0)

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import base64
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app.config import Config
 from bot.app.context import BotContext
 from bot.app.services import Services
+from bot.core import visits as lifecycle
 from bot.core.nik import mask_nik
+from bot.core.visits import SYSTEM_ACTOR, VisitStatus
 from bot.flows import ktp
+from bot.flows.workflow import BADGE_MESSAGES
 from storage.db import Storage
+from storage.outbox import OutboxItem
 from storage.privacy import Forgotten
 
 SWEEP_INTERVAL = timedelta(hours=1)
@@ -64,7 +69,45 @@ async def purge(storage: Storage, config: Config, now: datetime) -> Forgotten:
     still_kept = {r.path for r in kept if r.path and r.visit_id not in due}
     for path in ktp.orphans(config.data_dir, still_kept, time.time() - ORPHAN_GRACE_SECONDS):
         path.unlink(missing_ok=True)
-    return await storage.privacy.forget(now, PURGE, ktp_of=sorted(due), visits=visits)
+    ended = await end_live_visits(storage, visits, now, PURGE)
+    detail = f"visits_cancelled={ended}" if ended else ""
+    done = await storage.privacy.forget(
+        now, PURGE, ktp_of=sorted(due), visits=visits, detail=detail
+    )
+    return replace(done, visits_cancelled=ended)
+
+
+async def end_live_visits(storage: Storage, visit_ids: list[int], now: datetime, why: str) -> int:
+    """A request of a person being forgotten is withdrawn: pending, nobody decides it;
+    approved, its badge dies (the door refuses its QR and manual code). The approvers' cards
+    and the officer's badge say so, rendered when sent, so they show the anonymized visit.
+
+    A visitor inside the server room stays inside: the escort must still record the exit, and
+    the badge only ever checks out from there."""
+    ended = 0
+    wanted = set(visit_ids)
+    live = await storage.visits.with_status(VisitStatus.PENDING, VisitStatus.APPROVED)
+    for visit in (v for v in live if v.id in wanted):
+        if not lifecycle.allows(lifecycle.Action.CANCEL, visit.status):
+            continue
+        visit_id = visit.id
+        change = lifecycle.cancel(visit, SYSTEM_ACTOR, now, "")
+        messages = [
+            OutboxItem(f"card_cancelled:{{visit}}:{card.chat_id}", "card_update", card.chat_id)
+            for card in await storage.visits.cards(visit_id)
+        ]
+        if visit.status == VisitStatus.APPROVED:
+            messages += [
+                OutboxItem(
+                    f"{of}_void:{{visit}}:{visit.officer_id}",
+                    "badge_void",
+                    visit.officer_id,
+                    payload={"of": of},
+                )
+                for of in BADGE_MESSAGES
+            ]
+        ended += await storage.visits.apply(change, messages, detail=why) is not None
+    return ended
 
 
 async def export(storage: Storage, config: Config, nik: str, now: datetime) -> dict[str, Any]:
@@ -91,8 +134,12 @@ async def export(storage: Storage, config: Config, nik: str, now: datetime) -> d
 
 
 async def erase(storage: Storage, config: Config, nik: str, now: datetime) -> Forgotten:
-    """Delete the person's KTP photos and anonymize their visits; the log's times stay."""
+    """Withdraw the person's open requests, delete their KTP photos, anonymize their visits and
+    clear their undelivered messages; the log's times stay."""
     visits = await storage.privacy.visit_ids_of(await storage.privacy.visitor_ids_for_nik(nik))
+    ended = await end_live_visits(storage, visits, now, ERASE)
     for visit_id in visits:
         ktp.delete(config.data_dir, await storage.privacy.ktp_path(visit_id))
-    return await storage.privacy.forget(now, ERASE, visits=visits, detail=f"nik={mask_nik(nik)}")
+    detail = f"nik={mask_nik(nik)}" + (f" visits_cancelled={ended}" if ended else "")
+    done = await storage.privacy.forget(now, ERASE, visits=visits, detail=detail)
+    return replace(done, visits_cancelled=ended)

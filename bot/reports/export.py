@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -76,6 +77,15 @@ def render(log: AccessLog, fmt: str, progress: Progress | None = None) -> bytes:
     raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """An export names visitors: readable by the bot's user only (0600), also when the file
+    existed with other bits."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+
+
 @dataclass(frozen=True)
 class ExportResult:
     rows: int
@@ -130,7 +140,7 @@ async def export_visits(
     path: Path | None = None
     if out is None or isinstance(out, str | Path):
         path = Path(out) if out is not None else Path(file_name(period, fmt))
-        await asyncio.to_thread(path.write_bytes, data)
+        await asyncio.to_thread(write_private, path, data)
     else:
         await asyncio.to_thread(out.write, data)
     return ExportResult(len(log.rows), len(data), time.perf_counter() - began, path)

@@ -173,6 +173,18 @@ WANT_TEXT = "Langkah ini meminta <b>teks</b>, bukan foto atau file. Silakan keti
 RESUMED = "♻️ Bot baru saja dimulai ulang. Pendaftaran Anda tersimpan; lanjutkan dari sini:"
 USE_BUTTONS = "Silakan pilih dengan menekan salah satu tombol di bawah pertanyaan."
 CANCELLED = "Pendaftaran dibatalkan. Tidak ada data yang disimpan. Mulai lagi dengan /daftar."
+
+
+def draft_expired(started: str, hours: int) -> str:
+    """Told once, when an unfinished form (``started``: when, as the office writes it) is
+    discarded after ``hours`` (config drafts.expire_after_hours)."""
+    return (
+        f"🗑 Pendaftaran yang Anda mulai {started} tidak diselesaikan dalam {hours} jam, jadi "
+        "dihapus beserta data yang sudah diisi. Mulai lagi dengan /daftar bila tamu masih "
+        "menunggu."
+    )
+
+
 NOTHING_TO_CANCEL = "Tidak ada pendaftaran yang sedang berjalan."
 
 

@@ -73,8 +73,9 @@ async def test_ktp_is_stored_encrypted_and_private_and_no_nik_in_clear(
     # (the raw file bytes are checked in tests/storage/test_storage_privacy.py).
     assert visit.nik == NIK_WOMAN
     text = stored_text(config)
-    assert NIK_WOMAN not in text
-    assert Visitor().name in text  # the search does see plain text where there is some
+    for personal in (NIK_WOMAN, Visitor().name, Visitor().organisation, "081234567890"):
+        assert personal not in text
+    assert Visitor().purpose in text  # the search does see plain text where there is some
 
 
 async def test_failed_download_keeps_the_visit_and_is_retried(

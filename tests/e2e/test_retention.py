@@ -59,7 +59,8 @@ async def test_ktp_then_record_are_purged_on_time(
     gone = await storage.visits.get(visit.id)
     assert gone is not None
     assert (gone.name, gone.nik, gone.phone) == (store.ANONYMOUS, "", "")
-    assert (gone.status, gone.decided_by) == (VisitStatus.APPROVED, APPROVER)
+    # Still approved (no sweep ran on this clock): withdrawn, so its badge admits nobody.
+    assert (gone.status, gone.decided_by) == (VisitStatus.CANCELLED, APPROVER)
     assert gone.submitted_at == visit.submitted_at and gone.decided_at == visit.decided_at
     assert await storage.visits.find_visitor(NIK_WOMAN) is None
 
@@ -68,7 +69,7 @@ async def test_ktp_then_record_are_purged_on_time(
     assert details == [
         "ktp_deleted=0 visits_anonymized=0 visitors_deleted=0",
         "ktp_deleted=1 visits_anonymized=0 visitors_deleted=0",
-        "ktp_deleted=0 visits_anonymized=1 visitors_deleted=1",
+        "visits_cancelled=1 ktp_deleted=0 visits_anonymized=1 visitors_deleted=1",
     ]
 
 

@@ -18,6 +18,7 @@ from bot.core.form import FORM, Act, Move
 from bot.core.qr import decode_qr
 from bot.texts import form as form_texts
 from simulator import BotApiSimulator, SimMessage
+from storage.crypto import Cipher
 from tests.conftest import APPROVER, AUDIT_KEY, ESCORT, OFFICER, SECRET, TOKEN
 from tests.flows import NIK_WOMAN, Visitor, ktp_image
 from tests.strategies import build_nik
@@ -138,13 +139,13 @@ async def answer(sim: BotApiSimulator, question: SimMessage | None, nik: str, na
 
 
 def status(db: Path, name: str) -> str | None:
+    """The status of the visit of the visitor named ``name`` (names are stored encrypted)."""
+    cipher = Cipher(KEY.encode(), SECRET)
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as raw:
-        row = raw.execute(
-            "SELECT v.status FROM visits v JOIN visitors p ON p.id = v.visitor_id"
-            " WHERE p.name = ?",
-            (name,),
-        ).fetchone()
-    return row[0] if row else None
+        rows = raw.execute(
+            "SELECT v.status, p.name FROM visits v JOIN visitors p ON p.id = v.visitor_id"
+        ).fetchall()
+    return next((st for st, sealed in rows if cipher.decrypt_text(sealed) == name), None)
 
 
 async def test_sigkill_at_every_step(tmp_path: Path, sim: BotApiSimulator) -> None:

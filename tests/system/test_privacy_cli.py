@@ -16,6 +16,7 @@ import pytest
 
 from bot.app.config import load_config
 from bot.core import visits as lifecycle
+from bot.core.visits import VisitStatus
 from bot.flows import ktp
 from storage import privacy as store
 from storage.crypto import Cipher
@@ -120,6 +121,7 @@ async def test_erase_anonymizes_and_deletes_the_ktp_keeping_the_log(config_path:
     result = bot("privacy", "erase", DRAFT.nik, "--config", str(config_path), "--yes")
     assert result.returncode == 0, result.stderr
     assert "2 visit(s) anonymized" in result.stdout
+    assert "2 open request(s) withdrawn" in result.stdout  # their badges admit nobody now
     assert not ktp_file.exists()
     storage = await Storage.open(config.database_path, Cipher(KEY, SECRET), AUDIT_KEY)
     try:
@@ -127,13 +129,16 @@ async def test_erase_anonymizes_and_deletes_the_ktp_keeping_the_log(config_path:
         first = await storage.visits.get(1)
         assert first is not None and first.name == store.ANONYMOUS and first.nik == ""
         assert first.decided_by == 2001 and first.submitted_at == NOW  # the log's facts stay
+        assert first.status == VisitStatus.CANCELLED
         other = await storage.visits.get(3)
         assert other is not None and other.name == "Bayu Aji"  # somebody else is untouched
     finally:
         await storage.close()
     action, actor, visit, detail = audit_rows(config_path)[-1]
     assert (action, actor, visit) == ("privacy_erase", None, None)
-    assert detail == f"nik={MASKED} ktp_deleted=2 visits_anonymized=2 visitors_deleted=1"
+    assert detail == (
+        f"nik={MASKED} visits_cancelled=2 ktp_deleted=2 visits_anonymized=2 visitors_deleted=1"
+    )
     assert DRAFT.name.encode() not in config.database_path.read_bytes()
 
     again = bot("privacy", "export", DRAFT.nik, "--config", str(config_path))

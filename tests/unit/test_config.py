@@ -159,3 +159,16 @@ def test_cli_reports_config_error_without_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "telegram.token" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "721", "1.5", '"24"', "true"])
+def test_draft_expiry_must_be_whole_hours_in_range(tmp_path: Path, value: str) -> None:
+    text = VALID.replace("[[staff]]", f"[drafts]\nexpire_after_hours = {value}\n[[staff]]")
+    with pytest.raises(ConfigError, match=r"drafts\.expire_after_hours"):
+        load_config(write(tmp_path, text), env={})
+
+
+def test_draft_expiry_defaults_to_a_day_and_can_be_set(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, VALID), env={}).draft_expiry_hours == 24
+    text = VALID.replace("[[staff]]", "[drafts]\nexpire_after_hours = 8\n[[staff]]")
+    assert load_config(write(tmp_path, text), env={}).draft_expiry_hours == 8

@@ -1,0 +1,132 @@
+"""Abandoned registration forms expire: a draft holds the NIK, name and phone typed so far,
+and one the officer never finished or cancelled is not kept for ever.
+
+A periodic job (and once at start, before forms are resumed) discards every draft started
+more than ``drafts.expire_after_hours`` ago: from the officer's user data and the
+registration conversation, both written to the database at once, so a restart cannot bring
+the form back. The officer is told once, through the outbox (an idempotent key per draft).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from telegram.error import TelegramError
+from telegram.ext import ConversationHandler
+
+from bot.app.context import BotApp, BotContext
+from bot.app.intake import DurableUpdateQueue
+from bot.app.processor import PerChatUpdateProcessor
+from bot.app.services import Services
+from bot.texts import common as common_texts
+from bot.texts import form as form_texts
+from handlers.edits import drop_buttons
+from storage.outbox import OutboxItem
+
+log = logging.getLogger(__name__)
+
+INTERVAL = timedelta(minutes=10)
+CONVERSATION = "registration"  # handlers/registration.py names its ConversationHandler so
+
+
+async def expiry_job(context: BotContext) -> None:
+    """The JobQueue's call."""
+    # The context's application is the one build.py made, typed as BotApp there.
+    await expire_drafts(cast(BotApp, context.application))
+
+
+def _started(draft: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(draft["started_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _registration(app: BotApp) -> ConversationHandler[Any] | None:
+    for handlers in app.handlers.values():
+        for handler in handlers:
+            if isinstance(handler, ConversationHandler) and handler.name == CONVERSATION:
+                return handler
+    return None
+
+
+async def expire_drafts(app: BotApp) -> int:
+    """Discard every draft older than the configured limit; how many were."""
+    services: Services = app.bot_data
+    cutoff = services.now() - timedelta(hours=services.config.draft_expiry_hours)
+    due = [
+        user_id
+        for user_id, data in list(app.user_data.items())
+        if isinstance(data.get("draft"), dict)
+        and (started := _started(data["draft"])) is not None
+        and started <= cutoff
+    ]
+    conversation = _registration(app)
+    processor = app.update_processor
+    done = 0
+    for user_id in due:
+        # The conversation's keys are (chat, user); the bot works in private chats.
+        keys = [
+            key
+            for key in (conversation._conversations if conversation else {})
+            if key[-1] == user_id
+        ]
+        chat_id = int(keys[0][0]) if keys else user_id
+        if isinstance(processor, PerChatUpdateProcessor):
+            async with processor.chat_lock(chat_id):
+                done += await _expire(app, services, conversation, user_id, chat_id, cutoff)
+        else:
+            done += await _expire(app, services, conversation, user_id, chat_id, cutoff)
+    return done
+
+
+async def _expire(
+    app: BotApp,
+    services: Services,
+    conversation: ConversationHandler[Any] | None,
+    user_id: int,
+    chat_id: int,
+    cutoff: datetime,
+) -> bool:
+    data = app.user_data.get(user_id, {})
+    draft = data.get("draft")
+    started = _started(draft) if isinstance(draft, dict) else None
+    if started is None or started > cutoff:
+        return False  # finished, cancelled or started afresh while waiting for the lock
+    # First the notice (idempotent: a crash before the draft is gone cannot send it twice),
+    # then the draft and the conversation, persisted together.
+    text = form_texts.draft_expired(
+        common_texts.when(started, services.config.timezone), services.config.draft_expiry_hours
+    )
+    notice = OutboxItem(
+        f"draft_expired:{user_id}:{started.timestamp():.0f}",
+        "text",
+        chat_id,
+        payload={"text": text},
+    )
+    await services.storage.outbox.queue([notice], services.now())
+    asked = draft.get("asked") if isinstance(draft, dict) else None
+    del data["draft"]
+    if data:
+        app.mark_data_for_update_persistence(user_ids=[user_id])
+    else:
+        app.drop_user_data(user_id)
+    if conversation is not None:
+        for key in [k for k in conversation._conversations if k[-1] == user_id]:
+            # PTB has no public way to end a conversation from outside a handler; this is what
+            # a handler returning END does, and it marks the key for the update below.
+            conversation._update_state(ConversationHandler.END, key)
+    # Written now, not at the next update's flush: a restart must not bring the form back.
+    queue = app.update_queue
+    assert isinstance(queue, DurableUpdateQueue)
+    await queue.after_update(None)
+    services.delivery.kick()
+    if asked is not None:
+        try:  # the open question's buttons would answer a form that is gone
+            await drop_buttons(app.bot, chat_id, asked)
+        except TelegramError as exc:
+            log.info("draft of %s expired; its question kept its buttons: %s", user_id, exc)
+    log.info("unfinished registration of user %s expired", user_id)
+    return True

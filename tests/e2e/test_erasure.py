@@ -1,0 +1,99 @@
+"""Erasure and retention end a person's open requests: the badge of an erased visitor admits
+nobody, and nothing about them waits in the outbox (issue 10, "Old pages keep secrets")."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bot.app.config import Config
+from bot.app.services import Services
+from bot.core.visits import VisitStatus
+from bot.flows import privacy
+from simulator import BotApiSimulator
+from storage.outbox import PENDING
+from storage.privacy import ANONYMOUS
+from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER, FakeClock
+from tests.flows import NIK_WOMAN, Visitor, approve, register
+
+
+def _outbox(config: Config, visit_id: int) -> list[tuple[str, str, str, bytes | None]]:
+    with sqlite3.connect(f"file:{config.database_path}?mode=ro", uri=True) as raw:
+        return raw.execute(
+            "SELECT key, status, payload, blob FROM outbox WHERE visit_id = ?", (visit_id,)
+        ).fetchall()
+
+
+async def test_an_erased_visitors_badge_admits_nobody(
+    sim: BotApiSimulator, app: object, services: Services, config: Config, clock: FakeClock
+) -> None:
+    await register(sim)
+    await approve(sim)
+    officer = sim.user(OFFICER)
+    photo = next(m for m in officer.bot_messages if m.photo_bytes and "Kode manual" in m.caption)
+    pdf = next(m for m in officer.bot_messages if m.document_name)
+    code = photo.caption.rsplit(" ", 1)[1]
+    (visit,) = await services.storage.visits.with_status(VisitStatus.APPROVED)
+
+    done = await privacy.erase(services.storage, config, NIK_WOMAN, clock())
+    services.delivery.kick()
+    assert (done.visits_cancelled, done.visits_anonymized) == (1, 1)
+
+    escort = sim.user(ESCORT)
+    await escort.send_text(f"/kode {code}")
+    await escort.wait_for("dibatalkan")
+    assert not any("Catat MASUK" in str(m.buttons) for m in escort.bot_messages[-2:])
+    # The officer's badge photo and PDF say they are void; the card shows the withdrawal.
+    await officer.wait_for("BADGE TIDAK BERLAKU", predicate=lambda m: m is photo, since=0)
+    await officer.wait_for("BADGE TIDAK BERLAKU", predicate=lambda m: m is pdf, since=0)
+    card = await sim.user(APPROVER).wait_for("DIBATALKAN", since=0)
+    assert Visitor().name not in card.caption and ANONYMOUS in card.caption
+    stored = await services.storage.visits.get(visit.id)
+    assert stored is not None and stored.status == VisitStatus.CANCELLED
+    await services.delivery.wait_idle()
+    assert all(payload == "" and blob is None for _, _, payload, blob in _outbox(config, visit.id))
+
+
+async def test_erasing_a_pending_request_withdraws_it_and_its_undelivered_cards(
+    sim: BotApiSimulator, app: object, services: Services, config: Config, clock: FakeClock
+) -> None:
+    approver2 = sim.user(APPROVER2)
+    approver2.block()  # its card cannot be delivered: it waits, then fails for good
+    await register(sim)
+    card = await sim.user(APPROVER).wait_for("Permintaan akses ruang server")
+    (visit,) = await services.storage.visits.with_status(VisitStatus.PENDING)
+    await services.delivery.wait_idle()
+
+    await privacy.erase(services.storage, config, NIK_WOMAN, clock())
+    services.delivery.kick()
+    await sim.user(APPROVER).wait_for("DIBATALKAN", predicate=lambda m: m is card, since=0)
+    assert not card.buttons
+    stored = await services.storage.visits.get(visit.id)
+    assert stored is not None and stored.status == VisitStatus.CANCELLED
+    await services.delivery.wait_idle()
+    rows = _outbox(config, visit.id)
+    assert rows and all(status != PENDING for _, status, _, _ in rows)
+    assert all(payload == "" and blob is None for _, _, payload, blob in rows)
+
+
+async def test_a_visitor_inside_can_still_be_checked_out_after_erasure(
+    sim: BotApiSimulator, app: object, services: Services, config: Config, clock: FakeClock
+) -> None:
+    """Erasure does not lock a person in the log: the exit is still recorded."""
+    await register(sim)
+    await approve(sim)
+    officer = sim.user(OFFICER)
+    photo = next(m for m in officer.bot_messages if m.photo_bytes and "Kode manual" in m.caption)
+    code = photo.caption.rsplit(" ", 1)[1]
+    escort = sim.user(ESCORT)
+    await escort.send_text(f"/kode {code}")
+    await escort.wait_for("Badge pengunjung")
+    await escort.tap("Catat MASUK")
+    await escort.wait_for("MASUK tercatat")
+
+    done = await privacy.erase(services.storage, config, NIK_WOMAN, clock())
+    assert (done.visits_cancelled, done.visits_anonymized) == (0, 1)
+    await escort.send_text(f"/kode {code}")
+    view = await escort.wait_for("Badge pengunjung")
+    assert view.buttons == [["🚪 Catat KELUAR"]] and Visitor().name not in view.text
+    await escort.tap("Catat KELUAR")
+    await escort.wait_for("KELUAR tercatat")
