@@ -53,7 +53,7 @@ async def open_storage(config: Config) -> Storage:
         return await Storage.open(config.database_path)  # before encryption at rest
     from storage.crypto import Cipher  # type: ignore[import-not-found]
 
-    cipher = Cipher(config.encryption_key, config.signing_secret)  # type: ignore[attr-defined]
+    cipher = Cipher(config.encryption_key)  # type: ignore[attr-defined]
     return await Storage.open(config.database_path, cipher)  # type: ignore[call-arg]
 
 
@@ -234,7 +234,7 @@ class Seeder:
             from storage.crypto import Cipher  # type: ignore[import-not-found]
 
             key = self.config.encryption_key  # type: ignore[attr-defined]
-            cipher = Cipher(key, self.config.signing_secret)
+            cipher = Cipher(key)
             return lambda nik: {
                 "nik_hash": cipher.nik_hash(nik),
                 "nik_enc": cipher.encrypt_text(nik),

@@ -18,6 +18,7 @@ from pathlib import Path
 import aiosqlite
 
 from storage.base import Database, ts
+from storage.migrations import HEAD, SchemaTooNew, schema_version
 from storage.outbox import Outbox, OutboxItem
 
 GENESIS_HASH = "0" * 64
@@ -150,6 +151,9 @@ class ChainReport:
 async def verify(path: Path) -> ChainReport:
     """Walk the chain in the database at ``path`` (which must exist), opened read-only."""
     async with aiosqlite.connect(f"{path.as_uri()}?mode=ro", uri=True) as db:
+        version = await schema_version(db)
+        if version > HEAD:  # its chain may be computed in a way this program does not know
+            raise SchemaTooNew(version)
         db.row_factory = aiosqlite.Row
         rows = list(await db.execute_fetchall(_SELECT + " ORDER BY id"))
     prev, prev_id = GENESIS_HASH, 0

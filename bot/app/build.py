@@ -18,7 +18,7 @@ from bot.app.persistence import SqlitePersistence
 from bot.app.processor import PerChatUpdateProcessor
 from bot.app.request import RetryingRequest
 from bot.app.services import Clock, Services, system_clock
-from bot.flows import deadlines, privacy, workflow
+from bot.flows import backups, deadlines, privacy, workflow
 from bot.flows.delivery import Delivery
 from handlers import (
     access,
@@ -156,8 +156,15 @@ async def stop_polling(app: BotApp) -> None:
 
 
 async def _open_storage(config: Config) -> Storage:
-    cipher = Cipher(config.encryption_key, config.signing_secret)
+    cipher = Cipher(config.encryption_key)
     return await Storage.open(config.database_path, cipher)
+
+
+async def probe_storage(config: Config) -> None:
+    """Open (and migrate) the database once before anything starts: raises one of
+    storage.db.REFUSALS for a wrong encryption key or a database newer than the program."""
+    storage = await _open_storage(config)
+    await storage.close()
 
 
 async def _post_init(app: BotApp) -> None:
@@ -189,6 +196,9 @@ async def _post_init(app: BotApp) -> None:
         review_at = services.config.daily_review_time.replace(tzinfo=tz)
         app.job_queue.run_daily(deadlines.review_job, time=review_at)
         app.job_queue.run_once(deadlines.review_catch_up, when=0)
+        if services.config.backup.folder is not None:
+            backup_at = services.config.backup.at.replace(tzinfo=tz)
+            app.job_queue.run_daily(backups.daily_job, time=backup_at, name="backup")
     log.info("bot @%s ready, database %s", services.bot_username, services.config.database_path)
 
 

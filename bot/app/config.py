@@ -24,6 +24,9 @@ TOKEN_ENV = "BOT_TOKEN"
 SECRET_ENV = "AKSES_SIGNING_SECRET"
 MIN_SECRET_LEN = 32
 ENCRYPTION_KEY_ENV = "AKSES_ENCRYPTION_KEY"
+# --- backups and key rotation (issue 11) ---
+PREVIOUS_SECRET_ENV = "AKSES_PREVIOUS_SIGNING_SECRET"
+NEW_ENCRYPTION_KEY_ENV = "AKSES_NEW_ENCRYPTION_KEY"
 # PCI DSS 9.3.4: the visitor log is kept at least three months.
 MIN_RECORD_RETENTION_DAYS = 90
 
@@ -49,6 +52,15 @@ class Privacy:
 
 
 @dataclass(frozen=True)
+class Backup:
+    """The daily automatic backup (storage/backup.py); no folder, no daily backup."""
+
+    folder: Path | None = None
+    keep: int = 14  # the newest this many backups are kept, older ones deleted
+    at: time = time(1, 0)  # office time of day
+
+
+@dataclass(frozen=True)
 class Config:
     # Secrets stay out of repr(), so a logged or printed Config reveals none of them.
     token: str = field(repr=False)
@@ -68,6 +80,11 @@ class Config:
     backup_approvers: tuple[int, ...] = ()
     daily_review_time: time = time(7, 30)  # office time of the approvers' daily review
     source: Path | None = None
+    # --- backups and key rotation (issue 11) ---
+    backup: Backup = field(default_factory=Backup)
+    # Earlier signing secrets: badges they signed still verify until they expire; nothing
+    # new is signed with them.
+    previous_signing_secrets: tuple[bytes, ...] = field(default=(), repr=False)
 
     @property
     def database_path(self) -> Path:
@@ -173,7 +190,43 @@ def parse_config(
         backup_approvers=_backup_approvers(_table(raw, "escalation"), staff),
         daily_review_time=_clock_time(_table(raw, "reports"), "reports.daily_review_time"),
         source=source,
+        backup=_backup(_table(raw, "backup"), base_dir),
+        previous_signing_secrets=_previous_secrets(security, env, secret),
     )
+
+
+# --- backups and key rotation (issue 11) ---
+
+
+def _backup(table: dict[str, Any], base_dir: Path) -> Backup:
+    folder_text = table.get("folder", "backups")
+    if not isinstance(folder_text, str):
+        raise ConfigError('backup.folder must be a string (a folder, or "" for no daily backup)')
+    folder: Path | None = None
+    if folder_text.strip():
+        folder = Path(folder_text.strip())
+        if not folder.is_absolute():
+            folder = base_dir / folder
+    keep = table.get("keep", Backup.keep)
+    if not isinstance(keep, int) or isinstance(keep, bool) or not 1 <= keep <= 3650:
+        raise ConfigError("backup.keep must be a whole number of backups between 1 and 3650")
+    at = _clock_time({"time": table.get("time", "01:00")}, "backup.time")
+    return Backup(folder=folder, keep=keep, at=at)
+
+
+def _previous_secrets(
+    security: dict[str, Any], env: dict[str, str], current: str
+) -> tuple[bytes, ...]:
+    value = env.get(PREVIOUS_SECRET_ENV) or _str(
+        security, "security.previous_signing_secret", "previous_signing_secret", required=False
+    )
+    if not value or value == current:
+        return ()
+    if len(value) < MIN_SECRET_LEN:
+        raise ConfigError(
+            f"security.previous_signing_secret must be at least {MIN_SECRET_LEN} characters"
+        )
+    return (value.encode(),)
 
 
 def _privacy(table: dict[str, Any]) -> Privacy:

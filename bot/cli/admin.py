@@ -73,9 +73,7 @@ def _confirmed(nik: str) -> bool:
 
 
 async def _open(config: Config) -> Storage:
-    return await Storage.open(
-        config.database_path, Cipher(config.encryption_key, config.signing_secret)
-    )
+    return await Storage.open(config.database_path, Cipher(config.encryption_key))
 
 
 async def _export(config: Config, nik: str, out: Path | None) -> int:

@@ -1,8 +1,9 @@
-"""Command line: ``python -m bot run|demo|export|privacy|audit``."""
+"""Command line: ``python -m bot run|demo|check|backup|restore|keys|export|privacy|audit``."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -10,7 +11,9 @@ from pathlib import Path
 
 from bot.app import logsafe
 from bot.app.config import ConfigError, load_config
-from bot.cli import admin
+from bot.cli import admin, backup, check, keys
+from bot.cli.common import fail
+from storage.db import REFUSALS
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,24 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--format", choices=("xlsx", "pdf", "csv"), default="xlsx")
     export.add_argument("--out", help="file to write (default laporan-akses-<period>.<format>)")
     admin.add_parsers(sub)
+    check.add_parsers(sub)
+    backup.add_parsers(sub)
+    keys.add_parsers(sub)
     args = parser.parse_args(argv)
+    if args.command == "demo":
+        os.environ.setdefault("PTB_TIMEDELTA", "1")
+        configure_logging()
+        from demo.app import run_demo
+
+        status: int = run_demo(args.dir, script=args.script, host=args.host, port=args.port)
+        return status
+    try:
+        return _dispatch(args)
+    except REFUSALS as exc:  # a database newer than this program, or the wrong key
+        return fail(f"{args.command}: {exc}")
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "export":
         from bot.reports.export import run_cli
 
@@ -62,12 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     if args.command in ("privacy", "audit"):
         return admin.run(args)
-    if args.command == "run":
-        return _run(args.config)
-    from demo.app import run_demo
-
-    status: int = run_demo(args.dir, script=args.script, host=args.host, port=args.port)
-    return status
+    if args.command == "check":
+        return check.run(args)
+    if args.command in ("backup", "restore"):
+        return backup.run(args)
+    if args.command == "keys":
+        return keys.run(args)
+    return _run(args.config)
 
 
 def _run(path: Path) -> int:
@@ -76,9 +97,21 @@ def _run(path: Path) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    logsafe.protect(config.token, config.signing_secret, config.encryption_key)
+    logsafe.protect(
+        config.token,
+        config.signing_secret,
+        config.encryption_key,
+        *config.previous_signing_secrets,
+    )
     warn_if_readable(path)
-    from bot.app.build import ALLOWED_UPDATES, build_application
+    from bot.app.build import ALLOWED_UPDATES, build_application, probe_storage
+
+    # A wrong key or a database newer than this program stops here, in one line, instead
+    # of a bot that starts and then fails on every read.
+    try:
+        asyncio.run(probe_storage(config))
+    except REFUSALS as exc:
+        return fail(f"The bot cannot start: {exc}")
 
     build_application(config).run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0

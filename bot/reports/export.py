@@ -88,9 +88,7 @@ async def open_storage(config: Config) -> Storage:
     """The bot's database, for reading; a missing file is an error, not a new database."""
     if not config.database_path.exists():
         raise FileNotFoundError(f"no database at {config.database_path}")
-    return await Storage.open(
-        config.database_path, Cipher(config.encryption_key, config.signing_secret)
-    )
+    return await Storage.open(config.database_path, Cipher(config.encryption_key))
 
 
 async def export_visits(

@@ -84,9 +84,7 @@ async def config_path(tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(CONFIG.format(secret=SECRET.decode(), key=KEY.decode()), encoding="utf-8")
     config = load_config(path, env={})
-    storage = await Storage.open(
-        config.database_path, Cipher(config.encryption_key, config.signing_secret)
-    )
+    storage = await Storage.open(config.database_path, Cipher(config.encryption_key))
     try:
         await seed(storage, VISITS)
     finally:
@@ -148,9 +146,7 @@ def test_export_errors(config_path: Path, tmp_path: Path, capsys: pytest.Capture
 async def test_export_visits_from_an_open_storage(config_path: Path) -> None:
     """What the benchmarks call: an open Storage and a stream, no config needed."""
     config = load_config(config_path, env={})
-    storage = await Storage.open(
-        config.database_path, Cipher(config.encryption_key, config.signing_secret)
-    )
+    storage = await Storage.open(config.database_path, Cipher(config.encryption_key))
     try:
         # Staff added in the chat are in the staff table only; the log names them from it.
         await storage.staff.seed([(2001, "Budi dari Chat", frozenset({Role.APPROVER}))], T0)
