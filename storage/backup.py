@@ -81,6 +81,10 @@ class Manifest:
         )
 
 
+def _reason(exc: Exception) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -159,7 +163,12 @@ async def create(
     """Write a verified, encrypted backup of a (possibly running) bot's data to ``out``."""
     staging = data_dir / f".backup-{os.getpid()}-{now.timestamp():.0f}"
     try:
-        snapshot = await asyncio.to_thread(_prepare, database, data_dir, staging)
+        try:
+            snapshot = await asyncio.to_thread(_prepare, database, data_dir, staging)
+        except (OSError, sqlite3.Error) as exc:
+            raise BackupError(
+                f"cannot write the snapshot in {data_dir}: {_reason(exc)} (is the disk full?)"
+            ) from None
         facts = await verify_database(snapshot, cipher)
         members = await asyncio.to_thread(_members, snapshot, data_dir)
     finally:
@@ -177,7 +186,7 @@ async def create(
     try:
         await asyncio.to_thread(write_private, out, body)
     except OSError as exc:
-        raise BackupError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise BackupError(f"cannot write {out}: {_reason(exc)}") from None
     return manifest
 
 
