@@ -119,9 +119,14 @@ async def check_key_at_open(db: aiosqlite.Connection, cipher: Cipher) -> None:
     await verify_key(db, cipher)
     if await stored_key_check(db) is None:
         await begin(db)
-        await db.execute(
-            "INSERT OR IGNORE INTO meta (name, value) VALUES ('key_check', ?)", (cipher.key_check,)
-        )
+        try:
+            await db.execute(
+                "INSERT OR IGNORE INTO meta (name, value) VALUES ('key_check', ?)",
+                (cipher.key_check,),
+            )
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
         await db.execute("COMMIT")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"{args.command} failed: {exc}")
     except REFUSALS as exc:
         return fail(f"{args.command} failed: {exc}")
+    except sqlite3.Error as exc:  # e.g. the disk filled up while reading the snapshot
+        return fail(f"{args.command} failed: database error: {exc}")
 
 
 def _backup(out: Path, database: Path, data_dir: Path, cipher: Cipher) -> int:

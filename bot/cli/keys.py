@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sqlite3
 from pathlib import Path
 
 from bot.app.config import ENCRYPTION_KEY_ENV, NEW_ENCRYPTION_KEY_ENV, Config
@@ -60,10 +61,11 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"keys rotate: {exc}")
     except keys.UnreadableFile as exc:
         return fail(f"keys rotate: {exc}")
-    except OSError as exc:
+    except (OSError, sqlite3.Error) as exc:  # a full disk, a read-only folder
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
         return fail(
-            f"keys rotate stopped: {exc.strerror or exc} ({getattr(exc, 'filename', '')}); "
-            "fix that and run the same command again (both keys are accepted until it ends)"
+            f"keys rotate stopped: {reason}; fix that and run the same command again"
+            " (both keys are accepted until it ends)"
         )
 
 

@@ -4,6 +4,8 @@ than the program stops the bot and every command with one line, never a tracebac
 from __future__ import annotations
 
 import os
+import resource
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -25,10 +27,18 @@ ROOT = Path(__file__).resolve().parents[2]
 NEW = generate_key()
 
 
-def bot(*args: str, new_key: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+def bot(
+    *args: str, new_key: str | None = None, limit_file_size: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
     if new_key is not None:
         env["AKSES_NEW_ENCRYPTION_KEY"] = new_key
+
+    def limit() -> None:  # a disk that fills up: writes past this size fail
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        assert limit_file_size is not None
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_size, limit_file_size))
+
     done = subprocess.run(
         [sys.executable, "-m", "bot", *args],
         capture_output=True,
@@ -37,6 +47,7 @@ def bot(*args: str, new_key: str | None = None) -> subprocess.CompletedProcess[s
         env=env,
         timeout=60,
         check=False,
+        preexec_fn=limit if limit_file_size else None,
     )
     assert "Traceback" not in done.stderr + done.stdout
     return done
@@ -123,3 +134,25 @@ def test_every_command_refuses_a_newer_database(config: Path, tmp_path: Path) ->
     assert says in one_line(bot("keys", "rotate", "--config", str(config), new_key=NEW))
     assert path.read_bytes() == before
     assert not os.path.exists(tmp_path / "b.backup")
+
+
+async def test_a_rotation_stopped_by_a_full_disk_is_finished_by_a_rerun(
+    config: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    before = {p: p.read_bytes() for p in (data / "ktp").iterdir()}
+    # The WAL cannot grow past two pages: the database transaction fails, changing nothing.
+    line = one_line(
+        bot("keys", "rotate", "--config", str(config), new_key=NEW, limit_file_size=8192)
+    )
+    assert line.startswith("keys rotate stopped: ") and "run the same command again" in line
+    assert {p: p.read_bytes() for p in (data / "ktp").iterdir()} == before
+    storage = await Storage.open(data / "akses.sqlite3", Cipher(KEY))  # still the old key
+    await storage.close()
+    done = bot("keys", "rotate", "--config", str(config), new_key=NEW)
+    assert done.returncode == 0, done.stderr
+    storage = await Storage.open(data / "akses.sqlite3", Cipher(NEW.encode()))
+    try:
+        assert (await storage.visits.find_visitor(DRAFT.nik)) is not None
+    finally:
+        await storage.close()
