@@ -199,6 +199,8 @@ async def _post_init(app: BotApp) -> None:
         if services.config.backup.folder is not None:
             backup_at = services.config.backup.at.replace(tzinfo=tz)
             app.job_queue.run_daily(backups.daily_job, time=backup_at, name="backup")
+            # A backup missed while the bot was down is made a few seconds after start.
+            app.job_queue.run_once(backups.catch_up, when=3, name="backup_catch_up")
     log.info("bot @%s ready, database %s", services.bot_username, services.config.database_path)
 
 

@@ -5,6 +5,7 @@ beyond ``backup.keep`` deleted, and an audit event either way (``backup_done`` i
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from importlib import metadata
 from pathlib import Path
 
@@ -57,6 +58,15 @@ async def make(services: Services) -> Path | None:
     await services.storage.audit.record(now, None, DONE, detail=detail)
     log.info("daily backup written: %s (%d older removed)", out, len(removed))
     return out
+
+
+async def catch_up(context: BotContext) -> None:
+    """At start: when the last good backup is more than a day old (the bot was down at
+    backup time, or it never ran), one is made now."""
+    services = context.services
+    last = await services.storage.audit.last_at(DONE)
+    if last is None or services.now() - last > timedelta(days=1):
+        await make(services)
 
 
 async def daily_job(context: BotContext) -> None:
