@@ -57,9 +57,7 @@ async def open_storage(config: Config) -> Storage:
         return await Storage.open(config.database_path)  # before encryption at rest
     from storage.crypto import Cipher  # type: ignore[import-not-found]
 
-    cipher = Cipher(config.encryption_key, config.signing_secret)  # type: ignore[attr-defined]
-    if "audit_key" not in inspect.signature(Storage.open).parameters:
-        return await Storage.open(config.database_path, cipher)  # type: ignore[call-arg]
+    cipher = Cipher(config.encryption_key)  # type: ignore[attr-defined]
     return await Storage.open(config.database_path, cipher, config.audit_key)
 
 
@@ -244,7 +242,7 @@ class Seeder:
             from storage.crypto import Cipher  # type: ignore[import-not-found]
 
             key = self.config.encryption_key  # type: ignore[attr-defined]
-            cipher = Cipher(key, self.config.signing_secret)
+            cipher = Cipher(key)
             return lambda nik: {
                 "nik_hash": cipher.nik_hash(nik),
                 "nik_enc": cipher.encrypt_text(nik),
@@ -263,7 +261,7 @@ class Seeder:
             from storage.crypto import DATA_KEY_COLUMNS, Cipher  # type: ignore[attr-defined]
         except ImportError:  # before names were encrypted
             return lambda row: row
-        cipher = Cipher(self.config.encryption_key, self.config.signing_secret)  # type: ignore[attr-defined]
+        cipher = Cipher(self.config.encryption_key)  # type: ignore[attr-defined]
         sealed = set(DATA_KEY_COLUMNS.get(table, ())) - {"nik_enc"}
 
         def seal(row: dict[str, Any]) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from pathlib import Path
 import aiosqlite
 
 from storage.base import Database, ts
+from storage.migrations import HEAD, SchemaTooNew, schema_version
 from storage.outbox import Outbox, OutboxItem
 
 GENESIS_HASH = "0" * 64
@@ -274,6 +275,9 @@ async def verify(path: Path, key: bytes, anchor: str | None = None) -> ChainRepo
     """
     try:
         async with aiosqlite.connect(f"{path.as_uri()}?mode=ro", uri=True) as db:
+            version = await schema_version(db)
+            if version > HEAD:  # its chain may be computed in a way this program does not know
+                raise SchemaTooNew(version)
             db.row_factory = aiosqlite.Row
             rows = list(await db.execute_fetchall(_SELECT + " ORDER BY id"))
     except sqlite3.Error as exc:

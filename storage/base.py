@@ -33,7 +33,8 @@ def dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value is not None else None
 
 
-async def _begin(db: aiosqlite.Connection) -> None:
+async def begin(db: aiosqlite.Connection) -> None:
+    """BEGIN IMMEDIATE, retried briefly while another connection holds the write lock."""
     for delay in _BEGIN_RETRIES:
         try:
             await db.execute("BEGIN IMMEDIATE")
@@ -56,7 +57,7 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._write_lock:
-            await _begin(self.connection)
+            await begin(self.connection)
             try:
                 yield self.connection
                 await self.connection.execute("COMMIT")

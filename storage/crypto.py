@@ -1,20 +1,31 @@
-"""Citizens' data at rest (UU 27/2022): Fernet encryption and the keyed NIK lookup hash.
+"""Citizens' data at rest (UU 27/2022): Fernet encryption, the keyed NIK lookup hash and the
+key check value.
 
 The NIK is kept twice, neither in the clear: an HMAC-SHA256 (``nik_hash``) so a returning
 visitor is found without decrypting every row, and Fernet ciphertext so it can be shown
 again. KTP photos are Fernet-encrypted files (bot/flows/ktp.py).
 
+Every key used here derives from the one data key (``security.encryption_key``) through
+HKDF with its own label, so the badge signing secret can be rotated without touching
+stored data, and rotating the data key (``python -m bot keys rotate``) re-encrypts and
+re-indexes everything in one go. A Cipher may hold earlier data keys too (MultiFernet):
+it decrypts with any of them and encrypts with the first, which is what makes a rotation
+that stopped half-way safe to run again.
+
 :data:`DATA_KEY_COLUMNS` and :data:`DATA_KEY_FILES` are the one list of what the data key
-encrypts; a key rotation re-encrypts exactly these.
+encrypts; a key rotation (storage/keys.py) re-encrypts exactly these.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from typing import overload
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 __all__ = [
     "DATA_KEY_COLUMNS",
@@ -23,6 +34,7 @@ __all__ = [
     "InvalidToken",
     "check_key",
     "generate_key",
+    "key_check_value",
 ]
 
 # Everything stored encrypted with the data key (``security.encryption_key``), by table.
@@ -44,8 +56,9 @@ DATA_KEY_COLUMNS: dict[str, tuple[str, ...]] = {
 # Files under the data folder, each a Fernet token of the whole file.
 DATA_KEY_FILES: tuple[str, ...] = ("ktp/*.ktp",)
 
-# The NIK hash key is derived from the signing secret, separated from its other uses.
-_NIK_LOOKUP_LABEL = b"akses-ruang-server/nik-lookup/v1"
+# Labels of the keys derived from the data key; a new label is a new, independent key.
+_NIK_LOOKUP_LABEL = b"akses-ruang-server/nik-lookup/v2"
+_KEY_CHECK_LABEL = b"akses-ruang-server/key-check/v1"
 
 
 def generate_key() -> str:
@@ -59,15 +72,39 @@ def check_key(key: str) -> bytes:
     return raw
 
 
-class Cipher:
-    """Encrypts personal data for storage; the keys never appear in its repr."""
+def _derive(key: bytes, label: bytes) -> bytes:
+    material = base64.urlsafe_b64decode(key)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(material)
 
-    def __init__(self, encryption_key: bytes, signing_secret: bytes) -> None:
-        self._fernet = Fernet(encryption_key)
-        self._lookup_key = hmac.new(signing_secret, _NIK_LOOKUP_LABEL, hashlib.sha256).digest()
+
+def key_check_value(key: bytes) -> str:
+    """A short public fingerprint of a data key: stored in the database and in backups, it
+    tells whether a key is the one the data was written with, and reveals nothing of it."""
+    return _derive(key, _KEY_CHECK_LABEL)[:8].hex()
+
+
+class Cipher:
+    """Encrypts personal data for storage; the keys never appear in its repr.
+
+    ``encryption_key`` encrypts; ``previous`` keys are accepted for decryption only.
+    """
+
+    def __init__(self, encryption_key: bytes, *previous: bytes) -> None:
+        self._keys = (encryption_key, *(k for k in previous if k != encryption_key))
+        self._fernet = MultiFernet([Fernet(k) for k in self._keys])
+        self._lookup_key = _derive(encryption_key, _NIK_LOOKUP_LABEL)
 
     def __repr__(self) -> str:
         return "Cipher(<keys hidden>)"
+
+    @property
+    def key_check(self) -> str:
+        """The check value of the key that encrypts."""
+        return key_check_value(self._keys[0])
+
+    def accepts(self, check: str) -> bool:
+        """Whether data written under a key with this check value can be read."""
+        return any(hmac.compare_digest(check, key_check_value(k)) for k in self._keys)
 
     def encrypt(self, data: bytes) -> bytes:
         return self._fernet.encrypt(data)
@@ -75,6 +112,10 @@ class Cipher:
     def decrypt(self, token: bytes) -> bytes:
         """Raises InvalidToken when the data was altered or the key is not the one used."""
         return self._fernet.decrypt(token)
+
+    def rotate(self, token: bytes) -> bytes:
+        """The same data encrypted with the first key (from any accepted key)."""
+        return self._fernet.rotate(token)
 
     def encrypt_text(self, text: str) -> str:
         return self._fernet.encrypt(text.encode()).decode()

@@ -19,13 +19,17 @@ from storage.crypto import Cipher
 from storage.deadlines import Deadlines
 from storage.door import DoorNonces
 from storage.health import Health
-from storage.migrations import MIGRATIONS, migrate
+from storage.keys import WrongKey, check_key_at_open, reindex_at_open
+from storage.migrations import MIGRATIONS, SchemaTooNew, migrate
 from storage.outbox import Outbox
 from storage.privacy import Privacy, encrypt_plain_niks
 from storage.reports import Reports
 from storage.staff import Staff
 from storage.updates import IncomingUpdates
 from storage.visits import Visits
+
+# Why a database is not opened: each says so in one line (the CLIs print it, the bot stops).
+REFUSALS: tuple[type[Exception], ...] = (SchemaTooNew, WrongKey)
 
 
 class SchemaMismatch(Exception):
@@ -56,23 +60,34 @@ class Storage:
 
     @classmethod
     async def open(cls, path: Path | str, cipher: Cipher, audit_key: bytes) -> Storage:
-        """Open (creating and migrating) the database; ``audit_key`` keys the audit chain."""
+        """Open, migrate and check the key (``audit_key`` keys the audit chain); raises one
+        of REFUSALS (changing nothing) for a database newer than this program or a key that
+        is not the data's."""
         path = Path(path)
         # The folder 0700 and the files 0600 (mkdir's mode is masked by the umask; the bot
-        # sets 077 at start, bot/cli/main.py). A folder that existed is the operator's: the
-        # bot refuses to start on one others can read (bot/app/checks.py), it does not chmod.
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # sets 077 at start, bot/cli/main.py). `python -m bot run` refuses a data folder
+        # others can read; `python -m bot check` reports it.
+        if not path.parent.exists():
+            path.parent.mkdir(mode=0o700, parents=True)
         db = await aiosqlite.connect(path, isolation_level=None)
-        db.row_factory = aiosqlite.Row
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA busy_timeout=5000")
-        # Deleted and anonymized personal data is overwritten, not left in free pages.
-        await db.execute("PRAGMA secure_delete=ON")
-        await migrate(db)
-        await encrypt_plain_niks(db, cipher)
-        await seal_plain_columns(db, cipher)
+        try:
+            db.row_factory = aiosqlite.Row
+            await db.execute("PRAGMA busy_timeout=5000")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await migrate(db)  # first: a newer database is refused before anything is set
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=NORMAL")
+            # Deleted and anonymized personal data is overwritten, not left in free pages.
+            await db.execute("PRAGMA secure_delete=ON")
+            await check_key_at_open(db, cipher)
+            await encrypt_plain_niks(db, cipher)
+            await seal_plain_columns(db, cipher)
+            # The NIK index is keyed by the data key (storage/crypto.py): rebuilt once for a
+            # database indexed under the signing secret or an earlier key.
+            await reindex_at_open(db, cipher)
+        except BaseException:
+            await db.close()
+            raise
         private_files(path)
         storage = cls(db, cipher, audit_key)
         # A chain from before the audit key is linked into the keyed one, never rewritten.
@@ -119,8 +134,12 @@ class Storage:
 
 
 def private_files(path: Path) -> None:
-    """The database and its WAL and shared-memory files readable by the bot's user only
-    (files made by an older version, or under another umask, were 0644)."""
+    """The database holds personal data: its folder is the bot user's only (0700, as
+    DESIGN.md asks, when the bot's user owns it), its files too (0600; files made by an
+    older version, or under another umask, were 0644)."""
+    folder = path.parent
+    if folder.stat().st_mode & 0o077 and folder.stat().st_uid == os.getuid():
+        folder.chmod(0o700)
     for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         try:
             if name.stat().st_mode & 0o077:

@@ -258,18 +258,46 @@ MIGRATIONS: dict[int, str] = {
     # crypto.py DATA_KEY_COLUMNS). SQL cannot encrypt: this table marks the database for
     # Storage.open (storage/at_rest.py), which encrypts the rows and then drops it.
     14: "CREATE TABLE data_key_backfill (since TEXT NOT NULL);",
+    # 15: facts about the database itself (storage/keys.py): the data key's check value, so
+    # a wrong key is refused at open, and which NIK index the nik_hash column holds.
+    15: """
+    CREATE TABLE meta (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 }
 
 
-async def migrate(db: aiosqlite.Connection) -> int:
-    """Apply pending migrations, each in its own transaction; return the new version."""
+HEAD = max(MIGRATIONS)
+
+
+class SchemaTooNew(Exception):
+    """The database was written by a newer version of the bot; nothing here may touch it."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(
+            f"the database has schema version {version}, newer than this program's {HEAD}:"
+            " it was written by a newer version of the bot. Install that version (or newer);"
+            " the database was not changed"
+        )
+        self.version = version
+
+
+async def schema_version(db: aiosqlite.Connection) -> int:
     async with db.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
-    version = int(row[0]) if row else 0
-    if version > max(MIGRATIONS):
-        raise RuntimeError(
-            f"database schema {version} is newer than this program knows ({max(MIGRATIONS)})"
-        )
+    return int(row[0]) if row else 0
+
+
+async def migrate(db: aiosqlite.Connection) -> int:
+    """Apply pending migrations, each in its own transaction; return the new version.
+
+    Raises SchemaTooNew, before any change, for a database newer than this program.
+    """
+    version = await schema_version(db)
+    if version > HEAD:
+        raise SchemaTooNew(version)
     for number in sorted(n for n in MIGRATIONS if n > version):
         # executescript commits first, so BEGIN/COMMIT make the step atomic.
         script = MIGRATIONS[number]

@@ -260,6 +260,6 @@ async def _settled_snapshot(app: object, sim: _Simulator) -> Snapshot:
     await services.delivery.wait_idle()
     await sim.settle()
     config: _Config = services.config
-    cipher = Cipher(config.encryption_key, config.signing_secret)
+    cipher = Cipher(config.encryption_key)
     # Off the event loop: the bot under test runs on it.
     return await asyncio.to_thread(snapshot, config.database_path, cipher)

@@ -24,7 +24,7 @@ from bot.app.persistence import SqlitePersistence
 from bot.app.processor import PerChatUpdateProcessor
 from bot.app.request import RetryingRequest
 from bot.app.services import Clock, Services, system_clock
-from bot.flows import deadlines, health, ktp_read, privacy, workflow
+from bot.flows import backups, deadlines, health, ktp_read, privacy, workflow
 from bot.flows.delivery import Delivery
 from handlers import (
     access,
@@ -218,8 +218,15 @@ async def stop_polling(app: BotApp) -> None:
 
 
 async def _open_storage(config: Config) -> Storage:
-    cipher = Cipher(config.encryption_key, config.signing_secret)
+    cipher = Cipher(config.encryption_key)
     return await Storage.open(config.database_path, cipher, config.audit_key)
+
+
+async def probe_storage(config: Config) -> None:
+    """Open (and migrate) the database once before anything starts: raises one of
+    storage.db.REFUSALS for a wrong encryption key or a database newer than the program."""
+    storage = await _open_storage(config)
+    await storage.close()
 
 
 async def _post_init(app: BotApp) -> None:
@@ -269,6 +276,11 @@ async def _post_init(app: BotApp) -> None:
         if interval is not None:
             app.job_queue.run_repeating(health.watchdog_job, interval=interval, first=interval)
         app.job_queue.run_repeating(_prune_updates, interval=timedelta(hours=1), first=60)
+        if services.config.backup.folder is not None:
+            backup_at = services.config.backup.at.replace(tzinfo=tz)
+            app.job_queue.run_daily(backups.daily_job, time=backup_at, name="backup")
+            # A backup missed while the bot was down is made a few seconds after start.
+            app.job_queue.run_once(backups.catch_up, when=3, name="backup_catch_up")
     log.info("bot @%s ready, database %s", services.bot_username, services.config.database_path)
 
 

@@ -29,6 +29,9 @@ SECRET_ENV = "AKSES_SIGNING_SECRET"
 MIN_SECRET_LEN = 32
 ENCRYPTION_KEY_ENV = "AKSES_ENCRYPTION_KEY"
 LOG_FORMATS = ("text", "json")
+# --- backups and key rotation (issue 11) ---
+PREVIOUS_SECRET_ENV = "AKSES_PREVIOUS_SIGNING_SECRET"
+NEW_ENCRYPTION_KEY_ENV = "AKSES_NEW_ENCRYPTION_KEY"
 # PCI DSS 9.3.4: the visitor log is kept at least three months.
 MIN_RECORD_RETENTION_DAYS = 90
 # [telegram] mode = "webhook": Telegram posts updates to the office's reverse proxy.
@@ -75,6 +78,15 @@ class Webhook:
 
 
 @dataclass(frozen=True)
+class Backup:
+    """The daily automatic backup (storage/backup.py); no folder, no daily backup."""
+
+    folder: Path | None = None
+    keep: int = 14  # the newest this many backups are kept, older ones deleted
+    at: time = time(1, 0)  # office time of day
+
+
+@dataclass(frozen=True)
 class Config:
     # Secrets stay out of repr(), so a logged or printed Config reveals none of them.
     token: str = field(repr=False)
@@ -100,6 +112,11 @@ class Config:
     # A registration form left unfinished this long is discarded with what it held.
     draft_expiry_hours: int = 24
     source: Path | None = None
+    # --- backups and key rotation (issue 11) ---
+    backup: Backup = field(default_factory=Backup)
+    # Earlier signing secrets: badges they signed still verify until they expire; nothing
+    # new is signed with them.
+    previous_signing_secrets: tuple[bytes, ...] = field(default=(), repr=False)
 
     @property
     def database_path(self) -> Path:
@@ -212,6 +229,8 @@ def parse_config(
         webhook=webhook,
         draft_expiry_hours=_draft_expiry_hours(_table(raw, "drafts")),
         source=source,
+        backup=_backup(_table(raw, "backup"), base_dir),
+        previous_signing_secrets=_previous_secrets(security, env, secret),
     )
 
 
@@ -319,6 +338,40 @@ def _webhook(telegram: dict[str, Any], env: dict[str, str]) -> Webhook | None:
             f"{generate}"
         )
     return Webhook(url=url, listen=listen, port=port, secret_token=secret)
+
+
+# --- backups and key rotation (issue 11) ---
+
+
+def _backup(table: dict[str, Any], base_dir: Path) -> Backup:
+    folder_text = table.get("folder", "backups")
+    if not isinstance(folder_text, str):
+        raise ConfigError('backup.folder must be a string (a folder, or "" for no daily backup)')
+    folder: Path | None = None
+    if folder_text.strip():
+        folder = Path(folder_text.strip())
+        if not folder.is_absolute():
+            folder = base_dir / folder
+    keep = table.get("keep", Backup.keep)
+    if not isinstance(keep, int) or isinstance(keep, bool) or not 1 <= keep <= 3650:
+        raise ConfigError("backup.keep must be a whole number of backups between 1 and 3650")
+    at = _clock_time({"time": table.get("time", "01:00")}, "backup.time")
+    return Backup(folder=folder, keep=keep, at=at)
+
+
+def _previous_secrets(
+    security: dict[str, Any], env: dict[str, str], current: str
+) -> tuple[bytes, ...]:
+    value = env.get(PREVIOUS_SECRET_ENV) or _str(
+        security, "security.previous_signing_secret", "previous_signing_secret", required=False
+    )
+    if not value or value == current:
+        return ()
+    if len(value) < MIN_SECRET_LEN:
+        raise ConfigError(
+            f"security.previous_signing_secret must be at least {MIN_SECRET_LEN} characters"
+        )
+    return (value.encode(),)
 
 
 def _privacy(table: dict[str, Any]) -> Privacy:

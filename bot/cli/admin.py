@@ -88,9 +88,7 @@ def _confirmed(nik: str) -> bool:
 
 async def _open(config: Config) -> Storage:
     return await Storage.open(
-        config.database_path,
-        Cipher(config.encryption_key, config.signing_secret),
-        config.audit_key,
+        config.database_path, Cipher(config.encryption_key), config.audit_key
     )
 
 

@@ -1,8 +1,10 @@
-"""Command line: ``python -m bot run|demo|export|privacy|audit|status|ktp``."""
+"""Command line: ``python -m bot COMMAND``: run, demo, check, backup, restore, keys, export,
+privacy, audit, status, ktp (see --help)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -10,8 +12,10 @@ from pathlib import Path
 
 from bot.app import logging_setup, logsafe
 from bot.app.config import ConfigError, example_staff_ids, load_config
-from bot.cli import admin, ktp
+from bot.cli import admin, backup, check, keys, ktp
 from bot.cli import status as status_cli
+from bot.cli.common import fail
+from storage.db import REFUSALS
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +53,27 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--out", help="file to write (default laporan-akses-<period>.<format>)")
     admin.add_parsers(sub)
     status_cli.add_parser(sub)
+    check.add_parsers(sub)
+    backup.add_parsers(sub)
+    keys.add_parsers(sub)
     ktp.add_parsers(sub)
     args = parser.parse_args(argv)
     if args.command == "ktp":
         return ktp.run(args)
+    if args.command == "demo":
+        os.environ.setdefault("PTB_TIMEDELTA", "1")
+        configure_logging("text")
+        from demo.app import run_demo
+
+        status: int = run_demo(args.dir, script=args.script, host=args.host, port=args.port)
+        return status
+    try:
+        return _dispatch(args)
+    except REFUSALS as exc:  # a database newer than this program, or the wrong key
+        return fail(f"{args.command}: {exc}")
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "export":
         from bot.reports.export import run_cli
 
@@ -64,12 +85,13 @@ def main(argv: list[str] | None = None) -> int:
         return admin.run(args)
     if args.command == "status":
         return status_cli.run(args)
-    if args.command == "run":
-        return _run(args.config, args.log_format)
-    from demo.app import run_demo
-
-    status: int = run_demo(args.dir, script=args.script, host=args.host, port=args.port)
-    return status
+    if args.command == "check":
+        return check.run(args)
+    if args.command in ("backup", "restore"):
+        return backup.run(args)
+    if args.command == "keys":
+        return keys.run(args)
+    return _run(args.config, args.log_format)
 
 
 def _run(path: Path, log_format: str | None = None) -> int:
@@ -90,7 +112,13 @@ def _run(path: Path, log_format: str | None = None) -> int:
         return 2
     if log_format is None and config.log_format != "text":
         configure_logging(config.log_format)
-    logsafe.protect(config.token, config.signing_secret, config.encryption_key, config.audit_key)
+    logsafe.protect(
+        config.token,
+        config.signing_secret,
+        config.encryption_key,
+        config.audit_key,
+        *config.previous_signing_secrets,
+    )
     if config.webhook is not None:
         logsafe.protect(config.webhook.secret_token)
     warn_if_readable(path)
@@ -101,6 +129,12 @@ def _run(path: Path, log_format: str | None = None) -> int:
     if problem is not None:
         print(problem, file=sys.stderr)
         return 2
+    # A wrong key or a database newer than this program stops here, in one line, instead
+    # of a bot that starts and then fails on every read.
+    try:
+        asyncio.run(build.probe_storage(config))
+    except REFUSALS as exc:
+        return fail(f"The bot cannot start: {exc}")
 
     try:
         delay = float(os.environ.get(HANDLE_DELAY_ENV) or 0)

@@ -82,7 +82,7 @@ async def read(config: Config) -> Status:
             f"no database at {path}: the bot has not run with this config yet"
             " (check storage.data_dir)"
         )
-    cipher = Cipher(config.encryption_key, config.signing_secret)
+    cipher = Cipher(config.encryption_key)
     try:
         storage = await Storage.open_readonly(path, cipher)
     except SchemaMismatch as exc:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from pathlib import Path
 
 from telegram import Bot
@@ -18,6 +17,7 @@ from telegram.error import TelegramError
 
 from bot.app.services import Services
 from storage.crypto import Cipher
+from storage.keys import write_private
 
 log = logging.getLogger(__name__)
 
@@ -51,20 +51,6 @@ async def keep(services: Services, bot: Bot, visit_id: int, file_id: str) -> boo
         path.unlink(missing_ok=True)  # erased or purged while downloading
         return False
     return True
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write atomically, readable by the bot's user only (file 0600, folder 0700)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.parent.chmod(0o700)  # mkdir's mode is masked by the umask and ignored if it exists
-    temporary = path.with_name(path.name + ".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # the file may have existed with other bits
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, path)
 
 
 def read(cipher: Cipher, data_dir: Path, relative: str) -> bytes:

@@ -313,17 +313,23 @@ class BadgeLookup:
 
 async def find_badge(services: Services, *, token: str = "", code: str = "") -> BadgeLookup:
     """Resolve a scanned token or typed code to its visit, or say what is wrong with it."""
-    secret = services.config.signing_secret
-    if token:
-        found = await services.storage.visits.badge_visit(
-            "token", lookup_hash(secret, token, "token")
-        )
-        if found is not None and not token_matches_visit(secret, token, found):
-            found = None
-    else:
-        found = await services.storage.visits.badge_visit(
-            "code", lookup_hash(secret, code, "code")
-        )
+    found = None
+    # The current secret, then earlier ones (security.previous_signing_secret): a badge
+    # issued before the secret was rotated stays valid until it expires.
+    config = services.config
+    for secret in (config.signing_secret, *config.previous_signing_secrets):
+        if token:
+            found = await services.storage.visits.badge_visit(
+                "token", lookup_hash(secret, token, "token")
+            )
+            if found is not None and not token_matches_visit(secret, token, found):
+                found = None
+        else:
+            found = await services.storage.visits.badge_visit(
+                "code", lookup_hash(secret, code, "code")
+            )
+        if found is not None:
+            break
     visit = await services.storage.visits.get(found) if found is not None else None
     if visit is None:
         return BadgeLookup(None, BadgeProblem.UNKNOWN)

@@ -99,9 +99,7 @@ async def open_storage(config: Config) -> Storage:
     if not config.database_path.exists():
         raise FileNotFoundError(f"no database at {config.database_path}")
     return await Storage.open(
-        config.database_path,
-        Cipher(config.encryption_key, config.signing_secret),
-        config.audit_key,
+        config.database_path, Cipher(config.encryption_key), config.audit_key
     )
 
 

@@ -16,6 +16,7 @@ from storage.crypto import DATA_KEY_COLUMNS
 from storage.db import Storage
 from storage.migrations import MIGRATIONS
 from storage.outbox import FAILED, PENDING, SENT, OutboxItem
+from tests.conftest import AUDIT_KEY
 from tests.storage.test_storage import CIPHER, DRAFT, NOW, approve, deny
 
 BADGE_CAPTION = "Kode manual: 7Q4M-K2XD"
@@ -46,7 +47,7 @@ def test_every_remembered_answer_is_encrypted() -> None:
 
 async def test_the_person_and_the_queued_badge_are_never_in_the_file(tmp_path: Path) -> None:
     path = tmp_path / "t.sqlite3"
-    store = await Storage.open(path, CIPHER)
+    store = await Storage.open(path, CIPHER, AUDIT_KEY)
     try:
         draft = replace(DRAFT, assignment_letter=LETTER)
         badge = OutboxItem(
@@ -131,7 +132,7 @@ def _version_9_database(path: Path) -> None:
 async def test_a_database_from_before_is_encrypted_at_open(tmp_path: Path) -> None:
     path = tmp_path / "v9.sqlite3"
     _version_9_database(path)
-    store = await Storage.open(path, CIPHER)
+    store = await Storage.open(path, CIPHER, AUDIT_KEY)
     try:
         visit = await store.visits.get(1)
         assert visit is not None
@@ -160,7 +161,7 @@ async def test_a_database_from_before_is_encrypted_at_open(tmp_path: Path) -> No
     assert stored["card_update:1:2001"] == ""
     assert "data_key_backfill" not in tables
     # Opened again: nothing is encrypted twice.
-    again = await Storage.open(path, CIPHER)
+    again = await Storage.open(path, CIPHER, AUDIT_KEY)
     try:
         assert (await again.visits.get(1)).name == DRAFT.name  # type: ignore[union-attr]
     finally:
@@ -177,7 +178,7 @@ async def test_forgetting_a_visit_clears_its_undelivered_messages(
     """Erasure and the retention purge clear what the outbox still holds about the visit;
     an edit rendered at send time (an approval card's update) stays queued."""
     path = tmp_path / "t.sqlite3"
-    store = await Storage.open(path, CIPHER)
+    store = await Storage.open(path, CIPHER, AUDIT_KEY)
     try:
         visit = await store.visits.submit(DRAFT, 1001, NOW)
         approved = await approve(store, visit, 2001)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from storage.crypto import Cipher
-from tests.conftest import KEY, SECRET
+from tests.conftest import KEY
 from tests.dbstate import Decrypted, differences, snapshot
 
 SCHEMA = """
@@ -20,7 +20,7 @@ CREATE TABLE marks (day TEXT, note TEXT);
 CREATE TABLE audit_events (id INTEGER PRIMARY KEY AUTOINCREMENT, action TEXT NOT NULL);
 CREATE TABLE outbox (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, blob BLOB);
 """
-CIPHER = Cipher(KEY, SECRET)
+CIPHER = Cipher(KEY)
 
 
 @pytest.fixture

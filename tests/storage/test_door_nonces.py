@@ -8,14 +8,14 @@ from pathlib import Path
 from bot.core.tokens import DOOR_NONCE_LENGTH, new_door_nonce
 from storage.crypto import Cipher
 from storage.db import Storage
-from tests.conftest import AUDIT_KEY, KEY, SECRET
+from tests.conftest import AUDIT_KEY, KEY
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 UNTIL = NOW + timedelta(minutes=5)
 
 
 async def test_a_nonce_is_good_once_for_its_visit_escort_and_step(tmp_path: Path) -> None:
-    store = await Storage.open(tmp_path / "a.db", Cipher(KEY, SECRET), AUDIT_KEY)
+    store = await Storage.open(tmp_path / "a.db", Cipher(KEY), AUDIT_KEY)
     nonce = new_door_nonce()
     assert len(nonce) == DOOR_NONCE_LENGTH
     await store.door.issue(nonce, 7, 3001, "din", "qr", NOW, UNTIL)
@@ -32,7 +32,7 @@ async def test_a_nonce_is_good_once_for_its_visit_escort_and_step(tmp_path: Path
 
 
 async def test_a_nonce_expires_and_survives_a_restart(tmp_path: Path) -> None:
-    path, cipher = tmp_path / "a.db", Cipher(KEY, SECRET)
+    path, cipher = tmp_path / "a.db", Cipher(KEY)
     store = await Storage.open(path, cipher, AUDIT_KEY)
     late, fresh = new_door_nonce(), new_door_nonce()
     await store.door.issue(late, 7, 3001, "din", "code", NOW, UNTIL)

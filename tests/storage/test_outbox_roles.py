@@ -9,7 +9,7 @@ from bot.core.roles import Role
 from storage.crypto import Cipher
 from storage.db import Storage
 from storage.outbox import OutboxItem
-from tests.conftest import AUDIT_KEY, KEY, SECRET
+from tests.conftest import AUDIT_KEY, KEY
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
@@ -17,7 +17,7 @@ NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 async def test_the_role_travels_with_the_message_and_withholding_is_audited(
     tmp_path: Path,
 ) -> None:
-    store = await Storage.open(tmp_path / "a.db", Cipher(KEY, SECRET), AUDIT_KEY)
+    store = await Storage.open(tmp_path / "a.db", Cipher(KEY), AUDIT_KEY)
     items = [
         OutboxItem("badge_png:1:5", "photo", 5, 1, {"filename": "b.png"}, b"png", Role.OFFICER),
         OutboxItem("old:1:6", "text", 6, 1, {"text": "x"}),  # as queued before roles

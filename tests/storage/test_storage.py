@@ -19,10 +19,10 @@ from storage.db import Storage
 from storage.migrations import MIGRATIONS
 from storage.outbox import OutboxItem
 from storage.visits import BadgeHashes
-from tests.conftest import AUDIT_KEY, KEY, SECRET
+from tests.conftest import AUDIT_KEY, KEY
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-CIPHER = Cipher(KEY, SECRET)
+CIPHER = Cipher(KEY)
 DRAFT = VisitDraft(
     nik="3508015507900002",
     name="Ayu Lestari",

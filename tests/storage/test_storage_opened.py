@@ -11,10 +11,10 @@ from bot.core.roles import Role
 from storage.crypto import Cipher
 from storage.db import Storage
 from storage.migrations import MIGRATIONS
-from tests.conftest import AUDIT_KEY, KEY, SECRET
+from tests.conftest import AUDIT_KEY, KEY
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-CIPHER = Cipher(KEY, SECRET)
+CIPHER = Cipher(KEY)
 # The migration that added the column (numbers are assigned at merge; found by content).
 OPENED = next(n for n, step in MIGRATIONS.items() if "opened_at" in step)
 

@@ -15,8 +15,9 @@ from storage import audit
 from storage import privacy as store
 from storage.crypto import Cipher, InvalidToken
 from storage.db import Storage
+from storage.keys import WrongKey
 from storage.migrations import MIGRATIONS
-from tests.conftest import AUDIT_KEY, KEY, SECRET
+from tests.conftest import AUDIT_KEY, KEY
 from tests.storage.test_storage import CIPHER, DRAFT, NOW, approve, deny
 
 OTHER_KEY = b"b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktMzI="
@@ -50,7 +51,7 @@ async def test_nik_is_hashed_and_encrypted_never_in_the_file(store_: Storage, pa
     raw = sqlite3.connect(path)
     nik_hash, nik_enc = raw.execute("SELECT nik_hash, nik_enc FROM visitors").fetchone()
     raw.close()
-    assert nik_hash == Cipher(KEY, SECRET).nik_hash(DRAFT.nik) and len(nik_hash) == 64
+    assert nik_hash == Cipher(KEY).nik_hash(DRAFT.nik) and len(nik_hash) == 64
     assert CIPHER.decrypt_text(nik_enc) == DRAFT.nik
     data = file_bytes(path)
     assert DRAFT.purpose.encode() in data  # the file is readable: the person is not in it
@@ -58,16 +59,21 @@ async def test_nik_is_hashed_and_encrypted_never_in_the_file(store_: Storage, pa
         assert personal.encode() not in data
 
 
-async def test_the_wrong_key_reads_nothing(path: Path) -> None:
+async def test_the_wrong_key_is_refused_at_open(path: Path) -> None:
+    """The key check value refuses a wrong key before anything is read (it used to open
+    and then fail on every read)."""
     storage = await Storage.open(path, CIPHER, AUDIT_KEY)
-    visit = await storage.visits.submit(DRAFT, 1001, NOW)
+    await storage.visits.submit(DRAFT, 1001, NOW)
     await storage.close()
-    wrong = await Storage.open(path, Cipher(OTHER_KEY, SECRET), AUDIT_KEY)
-    try:
-        with pytest.raises(InvalidToken):
-            await wrong.visits.get(visit.id)
-    finally:
-        await wrong.close()
+    before = file_bytes(path)
+    with pytest.raises(WrongKey, match="does not match the database"):
+        await Storage.open(path, Cipher(OTHER_KEY), AUDIT_KEY)
+    assert file_bytes(path) == before
+    with pytest.raises(InvalidToken):  # and the key really cannot read the data
+        raw = sqlite3.connect(path)
+        (token,) = raw.execute("SELECT nik_enc FROM visitors").fetchone()
+        raw.close()
+        Cipher(OTHER_KEY).decrypt_text(token)
 
 
 def make_version_2(path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from storage.crypto import Cipher
 from storage.db import Storage
-from tests.conftest import AUDIT_KEY, KEY, SECRET
+from tests.conftest import AUDIT_KEY, KEY
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 NIK = "3508015507900002"
@@ -27,7 +27,7 @@ def update(update_id: int, text: str = "Ayu Lestari") -> dict:
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Storage]:
-    storage = await Storage.open(tmp_path / "akses.sqlite3", Cipher(KEY, SECRET), AUDIT_KEY)
+    storage = await Storage.open(tmp_path / "akses.sqlite3", Cipher(KEY), AUDIT_KEY)
     yield storage
     await storage.close()
 

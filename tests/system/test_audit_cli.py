@@ -18,7 +18,7 @@ from storage import audit
 from storage.audit import GENESIS_HASH, audit_hash, keyed_hash
 from storage.crypto import Cipher
 from storage.db import Storage
-from tests.conftest import AUDIT_KEY, KEY, SECRET
+from tests.conftest import AUDIT_KEY, KEY
 from tests.storage.test_storage import DRAFT, NOW
 from tests.system.test_privacy_cli import CONFIG, bot
 
@@ -27,7 +27,7 @@ FIELDS = ("at", "actor_id", "action", "visit_id", "from_status", "to_status", "d
 
 async def seed(path: Path, count: int = 3) -> None:
     config = load_config(path, env={})
-    storage = await Storage.open(config.database_path, Cipher(KEY, SECRET), AUDIT_KEY)
+    storage = await Storage.open(config.database_path, Cipher(KEY), AUDIT_KEY)
     try:
         for _ in range(count):
             await storage.visits.submit(DRAFT, 1001, NOW)
@@ -178,14 +178,14 @@ async def test_an_unkeyed_chain_is_linked_once_never_rewritten(
     config_path: Path, tmp_path: Path
 ) -> None:
     db_path = tmp_path / "old" / "akses.sqlite3"
-    storage = await Storage.open(db_path, Cipher(KEY, SECRET), AUDIT_KEY)
+    storage = await Storage.open(db_path, Cipher(KEY), AUDIT_KEY)
     await storage.close()
     old = unkeyed_chain(db_path, 3)
     before = await audit.verify(db_path, AUDIT_KEY)
     assert not before.ok and "written without the audit key" in before.problem
 
     for _ in range(2):  # the second open finds the chain keyed and adds nothing
-        storage = await Storage.open(db_path, Cipher(KEY, SECRET), AUDIT_KEY)
+        storage = await Storage.open(db_path, Cipher(KEY), AUDIT_KEY)
         await storage.visits.submit(DRAFT, 1001, NOW)
         await storage.close()
     raw = sqlite3.connect(db_path)

@@ -89,9 +89,7 @@ async def config_path(tmp_path: Path) -> Path:
     )
     config = load_config(path, env={})
     storage = await Storage.open(
-        config.database_path,
-        Cipher(config.encryption_key, config.signing_secret),
-        config.audit_key,
+        config.database_path, Cipher(config.encryption_key), config.audit_key
     )
     try:
         await seed(storage, VISITS)
@@ -155,9 +153,7 @@ async def test_export_visits_from_an_open_storage(config_path: Path) -> None:
     """What the benchmarks call: an open Storage and a stream, no config needed."""
     config = load_config(config_path, env={})
     storage = await Storage.open(
-        config.database_path,
-        Cipher(config.encryption_key, config.signing_secret),
-        config.audit_key,
+        config.database_path, Cipher(config.encryption_key), config.audit_key
     )
     try:
         # Staff added in the chat are in the staff table only; the log names them from it.

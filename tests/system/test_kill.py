@@ -140,7 +140,7 @@ async def answer(sim: BotApiSimulator, question: SimMessage | None, nik: str, na
 
 def status(db: Path, name: str) -> str | None:
     """The status of the visit of the visitor named ``name`` (names are stored encrypted)."""
-    cipher = Cipher(KEY.encode(), SECRET)
+    cipher = Cipher(KEY.encode())
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as raw:
         rows = raw.execute(
             "SELECT v.status, p.name FROM visits v JOIN visitors p ON p.id = v.visitor_id"

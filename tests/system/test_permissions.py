@@ -13,7 +13,7 @@ import pytest
 from bot.cli.main import main
 from storage.crypto import Cipher
 from storage.db import Storage
-from tests.conftest import KEY, SECRET
+from tests.conftest import AUDIT_KEY, KEY, SECRET
 from tests.system.test_export import CONFIG, seed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +56,7 @@ def loosen(folder: Path) -> None:
 
 async def test_a_new_database_and_its_folder_are_private(tmp_path: Path) -> None:
     path = tmp_path / "data" / "akses.sqlite3"
-    storage = await Storage.open(path, Cipher(KEY, SECRET))
+    storage = await Storage.open(path, Cipher(KEY), AUDIT_KEY)
     await storage.close()
     assert mode(path.parent) == 0o700
     found = modes(path.parent)
@@ -65,10 +65,10 @@ async def test_a_new_database_and_its_folder_are_private(tmp_path: Path) -> None
 
 async def test_a_database_left_readable_is_made_private_at_open(tmp_path: Path) -> None:
     path = tmp_path / "akses.sqlite3"
-    storage = await Storage.open(path, Cipher(KEY, SECRET))
+    storage = await Storage.open(path, Cipher(KEY), AUDIT_KEY)
     await storage.close()
     loosen(tmp_path)
-    storage = await Storage.open(path, Cipher(KEY, SECRET))
+    storage = await Storage.open(path, Cipher(KEY), AUDIT_KEY)
     try:
         found = modes(tmp_path)
         assert f"{path.name}-wal" in found and set(found.values()) == {0o600}, found
@@ -81,7 +81,7 @@ async def seeded(tmp_path: Path) -> Path:
     """A config whose database holds two finished visits."""
     path = tmp_path / "config.toml"
     path.write_text(CONFIG.format(secret=SECRET.decode(), key=KEY.decode()), encoding="utf-8")
-    storage = await Storage.open(tmp_path / "data" / "akses.sqlite3", Cipher(KEY, SECRET))
+    storage = await Storage.open(tmp_path / "data" / "akses.sqlite3", Cipher(KEY), AUDIT_KEY)
     try:
         await seed(storage, 2)
     finally:

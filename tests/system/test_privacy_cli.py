@@ -64,7 +64,7 @@ async def config_path(tmp_path: Path) -> Path:
     path.write_text(CONFIG, encoding="utf-8")
     path.chmod(0o600)
     config = load_config(path, env={})
-    storage = await Storage.open(config.database_path, Cipher(KEY, SECRET), AUDIT_KEY)
+    storage = await Storage.open(config.database_path, Cipher(KEY), AUDIT_KEY)
     try:
         first = await storage.visits.submit(DRAFT, 1001, NOW)
         approve = lifecycle.approve(first, 2001, NOW, NOW + timedelta(hours=1))
@@ -123,7 +123,7 @@ async def test_erase_anonymizes_and_deletes_the_ktp_keeping_the_log(config_path:
     assert "2 visit(s) anonymized" in result.stdout
     assert "2 open request(s) withdrawn" in result.stdout  # their badges admit nobody now
     assert not ktp_file.exists()
-    storage = await Storage.open(config.database_path, Cipher(KEY, SECRET), AUDIT_KEY)
+    storage = await Storage.open(config.database_path, Cipher(KEY), AUDIT_KEY)
     try:
         assert await storage.visits.find_visitor(DRAFT.nik) is None
         first = await storage.visits.get(1)

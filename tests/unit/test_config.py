@@ -172,3 +172,42 @@ def test_draft_expiry_defaults_to_a_day_and_can_be_set(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, VALID), env={}).draft_expiry_hours == 24
     text = VALID.replace("[[staff]]", "[drafts]\nexpire_after_hours = 8\n[[staff]]")
     assert load_config(write(tmp_path, text), env={}).draft_expiry_hours == 8
+
+
+# --- backups and key rotation (issue 11) ---
+
+PREVIOUS = "y" * 40
+
+
+def test_backup_and_previous_secret_settings(tmp_path: Path) -> None:
+    env = {"BOT_TOKEN": "123:abc", "AKSES_SIGNING_SECRET": SECRET, "AKSES_ENCRYPTION_KEY": KEY}
+    example = load_config(ROOT / "config.example.toml", env=env)
+    assert example.backup.folder == ROOT / "backups" and example.backup.keep == 14
+    assert example.previous_signing_secrets == ()
+    text = VALID.replace(
+        "[security]\n",
+        f'[backup]\nfolder = ""\n[security]\nprevious_signing_secret = "{PREVIOUS}"\n',
+    )
+    config = load_config(write(tmp_path, text), env={})
+    assert config.backup.folder is None  # no daily backup
+    assert config.previous_signing_secrets == (PREVIOUS.encode(),)
+    env = {"AKSES_PREVIOUS_SIGNING_SECRET": "z" * 40}
+    assert load_config(write(tmp_path, VALID), env=env).previous_signing_secrets == (b"z" * 40,)
+
+
+@pytest.mark.parametrize(
+    ("extra", "key"),
+    [
+        ("[backup]\nkeep = 0\n", "backup.keep"),
+        ('[backup]\ntime = "25h"\n', "backup.time"),
+        ("[backup]\nfolder = 3\n", "backup.folder"),
+        ('previous_signing_secret = "short"\n', "security.previous_signing_secret"),
+    ],
+)
+def test_bad_backup_and_previous_secret_settings(tmp_path: Path, extra: str, key: str) -> None:
+    if extra.startswith("["):
+        text = extra + VALID
+    else:
+        text = VALID.replace("[security]\n", "[security]\n" + extra)
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(write(tmp_path, text), env={})

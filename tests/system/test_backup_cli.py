@@ -1,0 +1,214 @@
+"""``python -m bot backup`` and ``restore`` from a shell: a verified, encrypted, private
+backup; a restore that checks what it restored; one clear line for every bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import resource
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.flows import ktp
+from storage import backup
+from storage.crypto import Cipher, generate_key
+from storage.db import Storage
+from storage.migrations import HEAD
+from tests.conftest import AUDIT_KEY, KEY, SECRET
+from tests.flows import ktp_image
+from tests.storage.test_storage import DRAFT, NOW
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def config_text(data_dir: str, key: bytes = KEY) -> str:
+    return f"""
+[telegram]
+token = "123456:TEST-TOKEN-abcdefghijklmnopqrstuv"
+[security]
+signing_secret = "{SECRET.decode()}"
+encryption_key = "{key.decode()}"
+[storage]
+data_dir = "{data_dir}"
+[backup]
+folder = ""
+[[staff]]
+id = 2001
+name = "Budi"
+roles = ["approver"]
+"""
+
+
+def bot(*args: str, limit_file_size: int | None = None) -> subprocess.CompletedProcess[str]:
+    def limit() -> None:  # a disk that fills up: writes past this size fail (EFBIG)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        assert limit_file_size is not None
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_size, limit_file_size))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        # No bytecode written under a file size limit: a truncated .pyc would break later runs.
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"},
+        timeout=60,
+        check=False,
+        preexec_fn=limit if limit_file_size else None,
+    )
+    assert "Traceback" not in done.stderr + done.stdout
+    return done
+
+
+def one_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 2, done
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def write_config(folder: Path, data_dir: str = "data", key: bytes = KEY) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / f"config-{data_dir}-{key.decode()[:6]}.toml"
+    path.write_text(config_text(data_dir, key), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture
+async def config(tmp_path: Path) -> Path:
+    """A data folder with two visits and one encrypted KTP photo."""
+    path = write_config(tmp_path)
+    storage = await Storage.open(tmp_path / "data" / "akses.sqlite3", Cipher(KEY), AUDIT_KEY)
+    try:
+        first = await storage.visits.submit(DRAFT, 1001, NOW)
+        await storage.visits.submit(dataclasses.replace(DRAFT, nik="3508010102850001"), 1001, NOW)
+        photo = storage.cipher.encrypt(ktp_image())
+        ktp.write_private(tmp_path / "data" / ktp.relative_path(first.id), photo)
+        await storage.privacy.ktp_stored(first.id, ktp.relative_path(first.id), NOW)
+    finally:
+        await storage.close()
+    return path
+
+
+@pytest.fixture
+def made(config: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "akses.backup"
+    done = bot("backup", "--config", str(config), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_backup_then_restore_into_an_empty_folder(config: Path, made: Path, tmp_path: Path):
+    assert stat.S_IMODE(made.stat().st_mode) == 0o600
+    assert DRAFT.nik.encode() not in made.read_bytes() and b"Ayu Lestari" not in made.read_bytes()
+    target = write_config(tmp_path, "restored")
+    done = bot("restore", "--config", str(target), str(made))
+    assert done.returncode == 0, done.stderr
+    assert "2 visit(s), 1 KTP file(s)" in done.stdout and "verified" in done.stdout
+    restored = tmp_path / "restored"
+    assert stat.S_IMODE(restored.stat().st_mode) == 0o700
+    raw = sqlite3.connect(restored / "akses.sqlite3")
+    assert raw.execute("SELECT COUNT(*) FROM visits").fetchone()[0] == 2
+    raw.close()
+    photo = (restored / ktp.relative_path(1)).read_bytes()
+    assert Cipher(KEY).decrypt(photo) == ktp_image()
+    head = done.stdout.rsplit("Audit head: ", 1)[1].strip()
+    verify = bot("audit", "verify", "--config", str(target))
+    assert head in verify.stdout
+
+
+def test_restore_refuses_a_folder_that_is_not_empty_unless_forced(
+    config: Path, made: Path, tmp_path: Path
+) -> None:
+    line = one_line(bot("restore", "--config", str(config), str(made)))
+    assert "data folder" in line and "is not empty" in line and "--force" in line
+    done = bot("restore", "--config", str(config), str(made), "--force")
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        (lambda data: b"PK\x03\x04 a zip file", "not a backup made by this bot"),
+        (lambda data: data[: len(data) // 2], "the backup is truncated"),
+        (lambda data: data[:-10] + b"0123456789", "another encryption key (or altered)"),
+    ],
+)
+def test_a_foreign_or_damaged_backup_is_one_line(
+    config: Path, made: Path, tmp_path: Path, damage, says: str
+) -> None:
+    made.write_bytes(damage(made.read_bytes()))
+    target = write_config(tmp_path, "restored")
+    assert says in one_line(bot("restore", "--config", str(target), str(made)))
+    assert not (tmp_path / "restored" / "akses.sqlite3").exists()
+
+
+def test_a_backup_made_with_another_key(config: Path, made: Path, tmp_path: Path) -> None:
+    other = write_config(tmp_path, "restored", generate_key().encode())
+    line = one_line(bot("restore", "--config", str(other), str(made)))
+    assert "made with another encryption key" in line
+
+
+def test_a_backup_from_a_newer_version(config: Path, made: Path, tmp_path: Path) -> None:
+    cipher = Cipher(KEY)
+    manifest, members = backup.read(made, cipher)
+    newer = dataclasses.replace(
+        manifest, facts=dataclasses.replace(manifest.facts, schema=HEAD + 1)
+    )
+    token = cipher.encrypt(backup._archive({backup.MANIFEST: newer.to_json(), **members}))
+    made.write_bytes(backup.MAGIC + f"{len(token)}\n".encode() + token)
+    target = write_config(tmp_path, "restored")
+    line = one_line(bot("restore", "--config", str(target), str(made)))
+    assert f"schema {HEAD + 1}, newer than this program's {HEAD}" in line
+
+
+def test_missing_files_and_folders(config: Path, made: Path, tmp_path: Path) -> None:
+    target = write_config(tmp_path, "restored")
+    assert "no backup file at" in one_line(
+        bot("restore", "--config", str(target), str(tmp_path / "nope.backup"))
+    )
+    assert "exists already" in one_line(bot("backup", "--config", str(config), "--out", str(made)))
+    assert "does not exist" in one_line(
+        bot("backup", "--config", str(config), "--out", str(tmp_path / "no" / "b"))
+    )
+    assert "no database at" in one_line(
+        bot("backup", "--config", str(target), "--out", str(tmp_path / "b2"))
+    )
+    assert "config file not found" in one_line(
+        bot("backup", "--config", str(tmp_path / "none.toml"), "--out", str(tmp_path / "b3"))
+    )
+
+
+def test_backup_with_the_wrong_key(config: Path, tmp_path: Path) -> None:
+    other = write_config(tmp_path, "data", generate_key().encode())
+    out = tmp_path / "x.backup"
+    line = one_line(bot("backup", "--config", str(other), "--out", str(out)))
+    assert "the encryption key does not match the database" in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("limit", "says"),
+    [
+        (4096, "backup failed: cannot write the snapshot in {data}: disk I/O error"),
+        (160_000, "backup failed: cannot write {out}: File too large"),
+    ],
+)
+def test_a_full_disk_leaves_no_half_written_backup(
+    config: Path, tmp_path: Path, limit: int, says: str
+) -> None:
+    """The snapshot (in the data folder) or the backup itself cannot be written."""
+    out = tmp_path / "full.backup"
+    line = one_line(
+        bot("backup", "--config", str(config), "--out", str(out), limit_file_size=limit)
+    )
+    assert line.startswith(says.format(data=tmp_path / "data", out=out))
+    assert not out.exists() and not list(tmp_path.glob("*.tmp"))
+    assert not [n for n in os.listdir(tmp_path / "data") if n.startswith(".")]  # no staging

@@ -1,0 +1,187 @@
+"""``python -m bot check``: one line per problem, exit 1; the demo's config passes with
+warnings only. Telegram is the simulator (getMe over HTTP, a wrong token refused)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import check
+from simulator import BotApiSimulator
+from storage.crypto import Cipher, generate_key
+from storage.db import Storage
+from tests.conftest import BOT_USERNAME, TOKEN
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_SECRET = "kR3v9-QpZt2mW8xYbN4cLdF7gHjS1aUe6oIiVyTqPw0"
+GOOD_KEY = generate_key()
+
+
+def config_text(url: str, **over: str) -> str:
+    values = {
+        "token": TOKEN,
+        "base_url": url,
+        "secret": GOOD_SECRET,
+        "key": GOOD_KEY,
+        "timezone": "Asia/Jakarta",
+        "staff_id": "2001",
+    }
+    values.update(over)
+    return f"""
+[telegram]
+token = "{values["token"]}"
+base_url = "{values["base_url"]}"
+[office]
+timezone = "{values["timezone"]}"
+[security]
+signing_secret = "{values["secret"]}"
+encryption_key = "{values["key"]}"
+[storage]
+data_dir = "data"
+[[staff]]
+id = {values["staff_id"]}
+name = "Budi"
+roles = ["approver"]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    (tmp_path / "data").mkdir(mode=0o700, exist_ok=True)
+    (tmp_path / "data").chmod(0o700)
+    return path
+
+
+async def run_check(path: Path) -> tuple[int, list[str], str]:
+    """The command as an admin runs it, in its own process (the simulator keeps serving)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "check",
+        "--config",
+        str(path),
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1"},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert b"Traceback" not in out + err
+    return proc.returncode or 0, out.decode().splitlines(), err.decode()
+
+
+def errors(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("ERROR")]
+
+
+@pytest.fixture
+async def sim() -> BotApiSimulator:  # type: ignore[misc]  # an async generator fixture
+    simulator = BotApiSimulator(token=TOKEN, bot_username=BOT_USERNAME)
+    await simulator.start()
+    yield simulator
+    await simulator.stop()
+
+
+async def test_a_good_config_passes(tmp_path: Path, sim: BotApiSimulator) -> None:
+    path = write(tmp_path, config_text(sim.base_url))
+    status, lines, _ = await run_check(path)
+    assert status == 0, lines
+    assert errors(lines) == []
+    assert any(f"@{BOT_USERNAME}" in line for line in lines)
+    warnings = [line.split(":")[0] for line in lines if line.startswith("WARNING")]
+    assert warnings == ["WARNING database", "WARNING telegram"]  # none yet; not Telegram's
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"secret": "short"}, "ERROR   config: security.signing_secret must be at least 32"),
+        ({"timezone": "Asia/Jakart"}, "ERROR   config: office.timezone: unknown time zone"),
+        ({"secret": "ab" * 20}, "signing_secret (AKSES_SIGNING_SECRET) is too weak"),
+        (
+            {"secret": "abcdefghijklmnopqrstuvwxyzABCDEFabcdefghijklmnopqrstuvwxyzABCDEF"},
+            "signing_secret (AKSES_SIGNING_SECRET) is too weak: a repeated pattern",
+        ),
+        (
+            {"key": "YWtzZXMtdGVzdC1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="},
+            "encryption_key (AKSES_ENCRYPTION_KEY) is too weak: its 32 bytes are readable text",
+        ),
+        ({"staff_id": "222222222"}, "ERROR   staff: 222222222 are the example ids"),
+        ({"token": "123456:WRONG-TOKEN"}, "refused the bot token (getMe: Unauthorized)"),
+        ({"base_url": "http://127.0.0.1:9/bot"}, "http://127.0.0.1:9/bot is not reachable"),
+    ],
+)
+async def test_each_problem_is_one_error_line(
+    tmp_path: Path, sim: BotApiSimulator, change: dict[str, str], says: str
+) -> None:
+    path = write(tmp_path, config_text(sim.base_url, **change))
+    status, lines, _ = await run_check(path)
+    assert status == 1
+    (error,) = errors(lines)
+    assert says in error
+    assert lines[-1].startswith("check: 1 error(s)")
+
+
+async def test_another_time_zone_is_a_warning(tmp_path: Path, sim: BotApiSimulator) -> None:
+    path = write(tmp_path, config_text(sim.base_url, timezone="Asia/Makassar"))
+    status, lines, _ = await run_check(path)
+    assert status == 0
+    assert any(line.startswith("WARNING office.timezone is Asia/Makassar") for line in lines)
+
+
+async def test_the_wrong_key_for_the_database(tmp_path: Path, sim: BotApiSimulator) -> None:
+    path = write(tmp_path, config_text(sim.base_url))
+    storage = await Storage.open(
+        tmp_path / "data" / "akses.sqlite3", Cipher(generate_key().encode())
+    )
+    await storage.close()
+    status, lines, _ = await run_check(path)
+    assert status == 1
+    (error,) = errors(lines)
+    assert error.startswith("ERROR   encryption key: the encryption key does not match")
+
+
+async def test_a_data_folder_open_to_others(tmp_path: Path, sim: BotApiSimulator) -> None:
+    path = write(tmp_path, config_text(sim.base_url))
+    storage = await Storage.open(tmp_path / "data" / "akses.sqlite3", Cipher(GOOD_KEY.encode()))
+    await storage.close()
+    (tmp_path / "data").chmod(0o755)
+    (tmp_path / "data" / "akses.sqlite3").chmod(0o644)
+    status, lines, _ = await run_check(path)
+    assert status == 1
+    assert [e.split(":")[0] for e in errors(lines)] == ["ERROR   data folder"] * 2
+    assert "chmod 700" in errors(lines)[0] and "chmod 600" in errors(lines)[1]
+
+
+async def test_the_example_secret_is_refused(
+    tmp_path: Path, sim: BotApiSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """config.example.toml ships empty secrets today; should it ever ship values, a config
+    that copied them fails the check."""
+    example = tmp_path / "example.toml"
+    example.write_text(f'[security]\nsigning_secret = "{GOOD_SECRET}"\n', encoding="utf-8")
+    monkeypatch.setattr(check, "EXAMPLE_CONFIG", example)
+    path = write(tmp_path, config_text(sim.base_url))
+    found = await check.check(path)
+    assert found.errors == [
+        "secrets: security.signing_secret is the example value from config.example.toml"
+    ]
+
+
+async def test_the_demo_config_passes_with_warnings_only(tmp_path: Path) -> None:
+    from demo.app import DemoBot
+
+    demo = DemoBot(tmp_path / "demo")
+    await demo.start()
+    try:
+        status, lines, _ = await run_check(demo.config_path)
+    finally:
+        await demo.stop()
+    assert status == 0, lines
+    assert errors(lines) == [] and any(line.startswith("WARNING") for line in lines)

@@ -1,0 +1,160 @@
+"""``python -m bot keys rotate`` and the refusals at start: a wrong key or a database newer
+than the program stops the bot and every command with one line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.flows import ktp
+from storage import keys
+from storage.crypto import Cipher, generate_key
+from storage.db import Storage
+from storage.migrations import HEAD
+from tests.conftest import AUDIT_KEY, KEY
+from tests.flows import ktp_image
+from tests.storage.test_storage import DRAFT, NOW
+from tests.system.test_backup_cli import write_config
+
+ROOT = Path(__file__).resolve().parents[2]
+NEW = generate_key()
+
+
+def bot(
+    *args: str, new_key: str | None = None, limit_file_size: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    if new_key is not None:
+        env["AKSES_NEW_ENCRYPTION_KEY"] = new_key
+
+    def limit() -> None:  # a disk that fills up: writes past this size fail
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        assert limit_file_size is not None
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_size, limit_file_size))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+        preexec_fn=limit if limit_file_size else None,
+    )
+    assert "Traceback" not in done.stderr + done.stdout
+    return done
+
+
+def one_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 2, done
+    (line,) = done.stderr.strip().splitlines()
+    return line
+
+
+@pytest.fixture
+async def config(tmp_path: Path) -> Path:
+    path = write_config(tmp_path)
+    storage = await Storage.open(tmp_path / "data" / "akses.sqlite3", Cipher(KEY), AUDIT_KEY)
+    try:
+        visit = await storage.visits.submit(DRAFT, 1001, NOW)
+        ktp.write_private(
+            tmp_path / "data" / ktp.relative_path(visit.id), storage.cipher.encrypt(ktp_image())
+        )
+        await storage.privacy.ktp_stored(visit.id, ktp.relative_path(visit.id), NOW)
+        await storage.conversations.set_user_data(1001, {"nik": DRAFT.nik})
+    finally:
+        await storage.close()
+    return path
+
+
+async def test_rotate_reencrypts_and_says_what_to_set(config: Path, tmp_path: Path) -> None:
+    done = bot("keys", "rotate", "--config", str(config), new_key=NEW)
+    assert done.returncode == 0, done.stderr
+    assert "1 in visitors.nik_enc, 1 in user_state.data, 1 file(s)" in done.stdout
+    assert "Now set security.encryption_key" in done.stdout and NEW not in done.stdout
+    # The old key no longer opens the data; the new one does, returning visitors included.
+    with pytest.raises(keys.WrongKey):
+        await Storage.open(tmp_path / "data" / "akses.sqlite3", Cipher(KEY), AUDIT_KEY)
+    storage = await Storage.open(tmp_path / "data" / "akses.sqlite3", Cipher(NEW.encode()))
+    try:
+        found = await storage.visits.find_visitor(DRAFT.nik)
+        assert found is not None and found.nik == DRAFT.nik
+        photo = ktp.read(storage.cipher, tmp_path / "data", ktp.relative_path(1))
+        assert photo == ktp_image()
+    finally:
+        await storage.close()
+    again = bot("keys", "rotate", "--config", str(config), new_key=NEW)  # a rerun is harmless
+    assert again.returncode == 0, again.stderr
+
+
+def test_rotate_refuses_bad_input(config: Path, tmp_path: Path) -> None:
+    missing = one_line(bot("keys", "rotate", "--config", str(config)))
+    assert "set AKSES_NEW_ENCRYPTION_KEY" in missing
+    assert "is not a Fernet key" in one_line(
+        bot("keys", "rotate", "--config", str(config), new_key="not-a-key")
+    )
+    wrong = write_config(tmp_path, "data", generate_key().encode())
+    assert "does not match the database" in one_line(
+        bot("keys", "rotate", "--config", str(wrong), new_key=NEW)
+    )
+    empty = write_config(tmp_path, "empty")
+    assert "no database at" in one_line(bot("keys", "rotate", "--config", str(empty), new_key=NEW))
+
+
+def test_the_bot_refuses_a_wrong_key_at_start(config: Path, tmp_path: Path) -> None:
+    """It used to start and then fail on every read."""
+    wrong = write_config(tmp_path, "data", generate_key().encode())
+    line = one_line(bot("run", "--config", str(wrong)))
+    assert line.startswith("The bot cannot start: the encryption key does not match the database")
+
+
+def test_every_command_refuses_a_newer_database(config: Path, tmp_path: Path) -> None:
+    path = tmp_path / "data" / "akses.sqlite3"
+    raw = sqlite3.connect(path)
+    raw.execute(f"PRAGMA user_version = {HEAD + 1}")
+    raw.close()
+    before = path.read_bytes()
+    says = f"schema version {HEAD + 1}, newer than this program's {HEAD}"
+    for args in (
+        ("run",),
+        ("audit", "verify"),
+        ("privacy", "export", DRAFT.nik),
+        ("backup", "--out", str(tmp_path / "b.backup")),
+        ("export", "--from", "2026-11-01", "--to", "2026-11-30"),
+    ):
+        assert says in one_line(bot(*args, "--config", str(config))), args
+    assert says in one_line(bot("keys", "rotate", "--config", str(config), new_key=NEW))
+    assert path.read_bytes() == before
+    assert not os.path.exists(tmp_path / "b.backup")
+
+
+async def test_a_rotation_stopped_by_a_full_disk_is_finished_by_a_rerun(
+    config: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    before = {p: p.read_bytes() for p in (data / "ktp").iterdir()}
+    # The WAL cannot grow past two pages: the database transaction fails, changing nothing.
+    line = one_line(
+        bot("keys", "rotate", "--config", str(config), new_key=NEW, limit_file_size=8192)
+    )
+    assert line.startswith("keys rotate stopped: ") and "run the same command again" in line
+    assert {p: p.read_bytes() for p in (data / "ktp").iterdir()} == before
+    storage = await Storage.open(
+        data / "akses.sqlite3", Cipher(KEY), AUDIT_KEY
+    )  # still the old key
+    await storage.close()
+    done = bot("keys", "rotate", "--config", str(config), new_key=NEW)
+    assert done.returncode == 0, done.stderr
+    storage = await Storage.open(data / "akses.sqlite3", Cipher(NEW.encode()))
+    try:
+        assert (await storage.visits.find_visitor(DRAFT.nik)) is not None
+    finally:
+        await storage.close()
