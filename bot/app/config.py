@@ -58,6 +58,7 @@ class Config:
     encryption_key: bytes = field(repr=False)
     base_url: str | None = None
     base_file_url: str | None = None
+    proxy: str | None = None  # http(s) proxy for the Bot API; else HTTPS_PROXY/ALL_PROXY
     office_name: str = badge_texts.DEFAULT_OFFICE
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Jakarta"))
     entry_window_minutes: int = 60
@@ -109,6 +110,12 @@ def parse_config(
         raise ConfigError("telegram.token does not look like a bot token (expected 123456:ABC...)")
     base_url = _str(telegram, "telegram.base_url", "base_url", required=False) or None
     base_file_url = _str(telegram, "telegram.base_file_url", "base_file_url", required=False)
+    # Proxy for the Bot API (issue 13); the environment's HTTPS_PROXY/ALL_PROXY otherwise.
+    proxy = _str(telegram, "telegram.proxy", "proxy", required=False) or None
+    if proxy is not None and not proxy.startswith(("http://", "https://")):
+        raise ConfigError(
+            "telegram.proxy must be an http:// or https:// URL, e.g. http://10.0.0.1:3128"
+        )
 
     security = _table(raw, "security")
     secret = env.get(SECRET_ENV) or _str(
@@ -162,6 +169,7 @@ def parse_config(
         encryption_key=encryption_key,
         base_url=base_url,
         base_file_url=base_file_url or None,
+        proxy=proxy,
         office_name=_str(office, "office.name", "name", required=False) or Config.office_name,
         timezone=tz,
         entry_window_minutes=_minutes(

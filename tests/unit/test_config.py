@@ -107,3 +107,16 @@ def test_cli_reports_config_error_without_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "telegram.token" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_proxy_is_an_http_url_or_absent(tmp_path: Path) -> None:
+    """Issue 13: the Bot API proxy comes from telegram.proxy (else the environment)."""
+
+    def with_proxy(value: str) -> str | None:
+        text = VALID.replace('token = "123:abc"', f'token = "123:abc"\nproxy = "{value}"', 1)
+        return load_config(write(tmp_path, text), env={}).proxy
+
+    assert with_proxy("") is None
+    assert with_proxy("http://10.0.0.1:3128") == "http://10.0.0.1:3128"
+    with pytest.raises(ConfigError, match=r"telegram\.proxy"):
+        with_proxy("socks5://10.0.0.1:1080")
