@@ -46,6 +46,7 @@ class Results:
     rss_100k: LoadResult | None = None
     seeded: int = 0
     export: Timing | None = None
+    export_pdf: Timing | None = None
     export_note: str = ""
     duration: float = 0.0
 
@@ -240,13 +241,15 @@ def target_rows(res: Results) -> list[str]:
                 f"| {timing.name} <= {seconds_text(timing.target)} "
                 f"| {seconds_text(timing.median)} median | {_mark(timing.met)} |"
             )
-    if res.export is not None:
-        rows.append(
-            f"| Export of 10,000 visits to XLSX <= 3 s | {seconds_text(res.export.median)} "
-            f"median ({res.export.name}) | {_mark(res.export.median <= 3)} |"
-        )
-    else:
-        rows.append(f"| Export of 10,000 visits to XLSX <= 3 s | {res.export_note} | pending |")
+    for timing in (res.export, getattr(res, "export_pdf", None)):
+        if timing is not None and timing.target is not None:
+            rows.append(
+                f"| {timing.name.split(' (')[0]} <= {seconds_text(timing.target)} "
+                f"| {seconds_text(timing.median)} median of {len(timing.samples)} "
+                f"| {_mark(timing.median <= timing.target)} |"
+            )
+    if res.export is None:
+        rows.append(f"| Export of 10,000 visits to XLSX | {res.export_note} | pending |")
     if res.rss_100k is not None:
         rss = res.rss_100k.peak_rss
         rows.append(
@@ -317,12 +320,12 @@ def render(res: Results) -> str:
         "",
         *(f"- {what}: {figure}" for what, figure in res.database),
     ]
-    if res.export is not None:
-        e = res.export
-        out.append(
-            f"- {e.name}, on the seeded log: median {seconds_text(e.median)}, "
-            f"slowest {seconds_text(max(e.samples))} of {len(e.samples)}"
-        )
+    for e in (res.export, getattr(res, "export_pdf", None)):
+        if e is not None:
+            out.append(
+                f"- {e.name}, on the seeded log: median {seconds_text(e.median)}, "
+                f"slowest {seconds_text(max(e.samples))} of {len(e.samples)}"
+            )
     if res.rss_100k is not None:
         r = res.rss_100k
         out += [
