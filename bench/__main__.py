@@ -15,7 +15,7 @@ from bench import micro, profiles, storage_bench
 from bench.load import ROOT, LoadResult, LoadSpec, run_load
 from bench.report import Results, render
 
-KINDS = ("baseline", "bot", "sequential")
+KINDS = ("baseline", "baseline-aiohttp", "bot", "sequential")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,9 +34,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--profile", type=Path, help="py-spy profiles of each bot run into this folder"
-    )
-    parser.add_argument(
-        "--no-transport", action="store_true", help="skip the aiohttp transport experiment"
     )
     parser.add_argument("--save", type=Path, help="also keep the raw results here (pickle)")
     parser.add_argument(
@@ -106,18 +103,6 @@ async def _run(args: argparse.Namespace, results: Results) -> None:
                     window=window if kind == "sequential" else None,
                 )
                 results.load.append(await _load(spec, args.profile, results))
-        if not args.no_transport:
-            # The same load with PTB's HTTP requests made by aiohttp (bench/aiohttp_request.py).
-            for latency in (0.0, 100.0):
-                for kind in ("baseline", "bot"):
-                    spec = LoadSpec(
-                        kind=kind,
-                        officers=officers,
-                        visits=visits,
-                        latency_ms=latency,
-                        transport="aiohttp",
-                    )
-                    results.transport.append(await _load(spec, args.profile, results))
         if "db" in parts:
             _say(f"peak RSS with {results.seeded:,} visits in the database ...")
             spec = LoadSpec(
@@ -130,18 +115,13 @@ async def _run(args: argparse.Namespace, results: Results) -> None:
 
 
 async def _load(spec: LoadSpec, profile: Path | None, results: Results) -> LoadResult:
-    _say(
-        f"load: {spec.kind}, {spec.latency_ms:.0f} ms, {spec.officers} officers"
-        f"{', aiohttp' if spec.transport != 'httpx' else ''} ..."
-    )
+    _say(f"load: {spec.kind}, {spec.latency_ms:.0f} ms, {spec.officers} officers ...")
     output = None
     if profile is not None:
-        output = profile / f"{spec.kind}-{spec.latency_ms:.0f}ms-{spec.transport}.txt"
+        output = profile / f"{spec.kind}-{spec.latency_ms:.0f}ms.txt"
     result = await run_load(spec, profile=output)
     if output is not None and output.exists():
-        label = (
-            f"{spec.kind}, {spec.latency_ms:.0f} ms, {spec.officers} officers, {spec.transport}"
-        )
+        label = f"{spec.kind}, {spec.latency_ms:.0f} ms, {spec.officers} officers"
         results.profiles.append((label, profiles.summarise(output)))
     _say(
         f"  {result.visits} visits, {result.updates_per_s:.0f} updates/s, "

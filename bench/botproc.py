@@ -1,7 +1,8 @@
 """The bot under test, as its own process: ``python -m bench.botproc KIND --config PATH``.
 
 KIND is ``bot`` (the real bot, per-chat concurrency), ``sequential`` (the real bot, one
-update at a time) or ``baseline`` (bench/baseline.py). The real bot is built as
+update at a time), ``baseline`` (bench/baseline.py on PTB's default HTTP client) or
+``baseline-aiohttp`` (the same bare bot on the bot's own aiohttp client). The real bot is built as
 ``python -m bot run`` builds it, except that the AIORateLimiter is off: keeping under
 Telegram's ~30 messages/s is the limiter's job, not the bot's work, and it would cap
 every run at that rate.
@@ -14,14 +15,13 @@ import logging
 import os
 from pathlib import Path
 
-KINDS = ("bot", "sequential", "baseline")
+KINDS = ("bot", "sequential", "baseline", "baseline-aiohttp")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.botproc")
     parser.add_argument("kind", choices=KINDS)
     parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--transport", choices=("httpx", "aiohttp"), default="httpx")
     args = parser.parse_args(argv)
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -30,14 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     from bot.app.config import load_config
 
     config = load_config(args.config)
-    if args.transport == "aiohttp":
-        from bench.aiohttp_request import use_aiohttp
-
-        use_aiohttp()
-    if args.kind == "baseline":
+    if args.kind.startswith("baseline"):
         from bench.baseline import build_baseline
 
-        app = build_baseline(config)
+        app = build_baseline(
+            config, client="aiohttp" if args.kind.endswith("aiohttp") else "httpx"
+        )
     else:
         # "bot" keeps build_application's own default concurrency.
         extra = {"concurrency": None} if args.kind == "sequential" else {}

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class LoadSpec:
-    kind: str = "bot"  # bot | sequential | baseline (bench/botproc.py)
+    kind: str = "bot"  # bot | sequential | baseline | baseline-aiohttp (bench/botproc.py)
     officers: int = 50  # and as many escorts, one per officer
     approvers: int = 2
     visits: int = 2  # per officer
@@ -49,7 +49,6 @@ class LoadSpec:
     window: float | None = None  # measure this many seconds of load, then stop
     seed_visits: int = 0  # finished visits in the database before the bot starts
     oversight: bool = False  # then every officer asks /aktif and /menunggu
-    transport: str = "httpx"  # or "aiohttp": bench/aiohttp_request.py, an experiment
     warmup: bool = True
 
 
@@ -102,8 +101,8 @@ def role_of(user_id: int) -> str:
 class BotProcess:
     """The bot under test as a subprocess, with its log kept for errors."""
 
-    def __init__(self, kind: str, config: Path, log: Path, transport: str = "httpx") -> None:
-        self.kind, self.config, self.log, self.transport = kind, config, log, transport
+    def __init__(self, kind: str, config: Path, log: Path) -> None:
+        self.kind, self.config, self.log = kind, config, log
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -111,7 +110,6 @@ class BotProcess:
         with self.log.open("wb") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 *(sys.executable, "-m", "bench.botproc", self.kind, "--config", str(self.config)),
-                *("--transport", self.transport),
                 cwd=ROOT,
                 env=env,
                 stdout=log,
@@ -207,9 +205,7 @@ async def run_load(spec: LoadSpec, *, profile: Path | None = None) -> LoadResult
     with tempfile.TemporaryDirectory(prefix="akses-bench-") as tmp:
         sim = BotApiSimulator(token=TOKEN, bot_username=BOT_USERNAME)
         await sim.start()
-        bot = BotProcess(
-            spec.kind, Path(tmp) / "config.toml", Path(tmp) / "bot.log", spec.transport
-        )
+        bot = BotProcess(spec.kind, Path(tmp) / "config.toml", Path(tmp) / "bot.log")
         killed = False
         try:
             people = staff(spec.officers, spec.approvers)
@@ -245,8 +241,8 @@ async def _measure(
     officers = [people[OFFICER + i] for i in range(1, spec.officers + 1)]
     escorts = [people[ESCORT + i] for i in range(1, spec.officers + 1)]
     approvers = [people[APPROVER + i] for i in range(1, spec.approvers + 1)]
-    script = baseline_visit if spec.kind == "baseline" else real_visit
-    if spec.kind == "baseline":
+    script = baseline_visit if spec.kind.startswith("baseline") else real_visit
+    if spec.kind.startswith("baseline"):
         await prime_baseline(harness, approvers)
     numbers = itertools.count(1)
     if spec.warmup:  # fonts, caches, connections; at 0 ms, not measured

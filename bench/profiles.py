@@ -13,7 +13,7 @@ from pathlib import Path
 
 HTTP = "HTTP client (httpx, httpcore, h11, anyio; or aiohttp)"
 WORK = (
-    (HTTP, ("(httpx/", "(httpcore/", "(h11/", "(anyio/", "(aiohttp/", "aiohttp_request.py")),
+    (HTTP, ("(httpx/", "(httpcore/", "(h11/", "(anyio/", "(aiohttp/", "bot/app/request.py")),
     (
         "Badge and QR images (Pillow, qrcode, zxing)",
         ("(PIL/", "(qrcode/", "zxingcpp", "(bot/core/badge.py", "(bot/core/qr.py"),

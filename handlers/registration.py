@@ -124,8 +124,12 @@ def question(step: str, draft: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
     return form_texts.question(field), _keyboard(field, bool(draft.get("editing")))
 
 
-async def _ask(update: Update, context: BotContext, step: str) -> int:
-    """Put the question for ``step`` on screen and remember where we are."""
+async def _ask(update: Update, context: BotContext, step: str, answered: str | None = None) -> int:
+    """Put the question for ``step`` on screen and remember where we are.
+
+    ``answered``: the previous question was answered by a tap on it, and that message
+    becomes its answer with this question under it, keyboard and all, in one edit.
+    """
     draft = _draft(context)
     step = FORM.go(draft, step)
     chat = update.effective_chat
@@ -135,6 +139,20 @@ async def _ask(update: Update, context: BotContext, step: str) -> int:
         draft.setdefault("form_done_at", context.services.now().isoformat())
     text, markup = question(step, draft)
     earlier = draft.pop("asked", None)
+    # The answers tapped on the open question's message so far, shown above its question.
+    shown: list[str] = draft.pop("shown", [])
+    query = update.callback_query
+    if answered is not None and query is not None and query.message is not None:
+        if query.message.message_id == earlier:
+            shown.append(answered)
+            await unless_unchanged(
+                query.edit_message_text(
+                    form_texts.answered_then("\n".join(shown), text), reply_markup=markup
+                )
+            )
+            draft["asked"], draft["shown"] = earlier, shown
+            return FILLING
+        await unless_unchanged(query.edit_message_text(answered))  # not the open question
     if earlier is not None:
         await drop_buttons(context.bot, chat.id, earlier)  # only the current question is live
     sent = await chat.send_message(text, reply_markup=markup)
@@ -212,8 +230,11 @@ async def start(update: Update, context: BotContext) -> int:
     return await _ask(update, context, FORM.first)
 
 
-async def _accept(update: Update, context: BotContext, field: Field, raw: str) -> int:
-    """An answer for ``field``: kept if valid, then the next question; else why not."""
+async def _accept(
+    update: Update, context: BotContext, field: Field, raw: str, answered: str | None = None
+) -> int:
+    """An answer for ``field``: kept if valid, then the next question; else why not.
+    ``answered``: given by a tap, shown as this (see _ask)."""
     try:
         value = field.read(raw, context.services.now().date())
     except Rejected as exc:
@@ -227,11 +248,11 @@ async def _accept(update: Update, context: BotContext, field: Field, raw: str) -
             draft.update(recalled=known.id, recalled_phone=known.phone)
             assert update.effective_user is not None
             await lookups.recalled(context.services, update.effective_user.id, known.id)
-            return await _ask(update, context, RETURNING)
+            return await _ask(update, context, RETURNING, answered)
     following = FORM.after(draft, field.name)
     while following in draft.get("prefilled", ()):  # confirmed from the KTP photo already
         following = FORM.after(draft, following)
-    return await _ask(update, context, following)
+    return await _ask(update, context, following, answered)
 
 
 async def _photo(update: Update, context: BotContext, field: Field, file_id: str) -> int:
@@ -305,8 +326,10 @@ async def suggestion(update: Update, context: BotContext) -> int | None:
         await stale(update, context)
         return None
     value = field.read(suggested[tap.index], context.services.now().date())  # always valid
-    await _done_with_button(update, context, form_texts.answered(field, value))
-    return await _accept(update, context, field, suggested[tap.index])
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    answered = form_texts.answered(field, value)
+    return await _accept(update, context, field, suggested[tap.index], answered)
 
 
 async def nothing(update: Update, context: BotContext) -> int | None:
@@ -317,10 +340,12 @@ async def nothing(update: Update, context: BotContext) -> int | None:
         return None
     field = FORM.get(tap.field)
     assert field is not None  # FormNone names a field of the form (bot/core/callbacks.py)
-    await _done_with_button(update, context, form_texts.answered(field, ""))
+    assert update.callback_query is not None
+    await update.callback_query.answer()
     draft = _draft(context)
     draft[tap.field] = ""
-    return await _ask(update, context, FORM.after(draft, tap.field))
+    answered = form_texts.answered(field, "")
+    return await _ask(update, context, FORM.after(draft, tap.field), answered)
 
 
 async def returning(update: Update, context: BotContext) -> int | None:
@@ -368,6 +393,8 @@ async def submit(update: Update, context: BotContext) -> int | None:
     if _step(context) != CONFIRM:
         await stale(update, context)
         return None
+    # The summary's buttons go before the request is stored (a receipt follows): a crash in
+    # between then leaves no live submit button on a request already stored.
     await _done_with_button(update, context)
     services = context.services
     draft = _draft(context)

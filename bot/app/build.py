@@ -13,7 +13,6 @@ from typing import Any, cast
 
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
-from telegram.request import HTTPXRequest
 
 from bot.app import drafts, systemd
 from bot.app.config import Config
@@ -22,7 +21,7 @@ from bot.app.errorgroups import ErrorGroups
 from bot.app.intake import DurableUpdateQueue, prune_job
 from bot.app.persistence import SqlitePersistence
 from bot.app.processor import PerChatUpdateProcessor
-from bot.app.request import RetryingRequest
+from bot.app.request import AiohttpRequest, RetryingRequest
 from bot.app.services import Clock, Services, system_clock
 from bot.flows import backups, deadlines, health, ktp_read, privacy, workflow
 from bot.flows.delivery import Delivery
@@ -92,9 +91,10 @@ def build_application(
                 read_timeout=request_timeout,
                 write_timeout=request_timeout * 2,
                 connect_timeout=request_timeout / 2,
+                proxy=config.proxy,
             )
         )
-        .get_updates_request(HTTPXRequest(read_timeout=30))
+        .get_updates_request(AiohttpRequest(read_timeout=30, proxy=config.proxy))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

@@ -97,6 +97,7 @@ class Config:
     audit_key: bytes = field(repr=False)  # keys the audit chain's HMAC (storage/audit.py)
     base_url: str | None = None
     base_file_url: str | None = None
+    proxy: str | None = None  # http(s) proxy for the Bot API; else HTTPS_PROXY/ALL_PROXY
     office_name: str = badge_texts.DEFAULT_OFFICE
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Jakarta"))
     entry_window_minutes: int = 60
@@ -159,6 +160,12 @@ def parse_config(
     base_url = _str(telegram, "telegram.base_url", "base_url", required=False) or None
     base_file_url = _str(telegram, "telegram.base_file_url", "base_file_url", required=False)
     webhook = _webhook(telegram, env)
+    # Proxy for the Bot API (issue 13); the environment's HTTPS_PROXY/ALL_PROXY otherwise.
+    proxy = _str(telegram, "telegram.proxy", "proxy", required=False) or None
+    if proxy is not None and not proxy.startswith(("http://", "https://")):
+        raise ConfigError(
+            "telegram.proxy must be an http:// or https:// URL, e.g. http://10.0.0.1:3128"
+        )
 
     security = _table(raw, "security")
     secret = env.get(SECRET_ENV) or _str(
@@ -215,6 +222,7 @@ def parse_config(
         audit_key=audit_key,
         base_url=base_url,
         base_file_url=base_file_url or None,
+        proxy=proxy,
         office_name=_str(office, "office.name", "name", required=False) or Config.office_name,
         timezone=tz,
         entry_window_minutes=_minutes(

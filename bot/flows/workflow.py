@@ -147,15 +147,17 @@ async def approve(
     change = lifecycle.approve(
         visit, approver.user_id, now, valid_until, principal.user_id if principal else None
     )
-    decided, tz = change.after, services.config.timezone
+    decided = change.after
     messages = [
         *_card_updates(services),
-        _text(
-            "approved",
-            visit.officer_id,
-            approval_texts.officer_approved(decided, approver.name, tz),
+        # The officer's "approved" notice is the badge photo's caption: one message, not two.
+        *await _badge_items(
+            services,
+            decided,
+            creds.token,
+            creds.code,
+            approval_texts.officer_approved(approver.name),
         ),
-        *await _badge_items(services, decided, creds.token, creds.code),
         *_escort_notices(services, decided, approver.name),
     ]
     badge = BadgeHashes(
@@ -256,9 +258,10 @@ BADGE_MESSAGES = ("badge_png", "badge_pdf")
 
 
 async def _badge_items(
-    services: Services, visit: Visit, token: str, code: str
+    services: Services, visit: Visit, token: str, code: str, notice: str = ""
 ) -> list[OutboxItem]:
-    """The SOP's special identity badge: PNG to show or print, and an ID-1 PDF."""
+    """The SOP's special identity badge: PNG to show or print, and an ID-1 PDF; ``notice``
+    heads the PNG's caption."""
     assert visit.valid_until is not None
     tz = services.config.timezone
     local_until = visit.valid_until.astimezone(tz)
@@ -276,7 +279,7 @@ async def _badge_items(
         asyncio.to_thread(render_badge_png, card), asyncio.to_thread(render_badge_pdf, card)
     )
     name = f"badge-{visit.reference}"
-    caption = badge_texts.caption(visit, format_code(code), tz)
+    caption = badge_texts.caption(visit, format_code(code), tz, notice)
     officer = visit.officer_id
     return [
         OutboxItem(

@@ -9,6 +9,7 @@ bundled for it.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from pathlib import Path
 
@@ -125,7 +126,9 @@ class _Table:
             for title in pdf.log.titles
         ]
         self.widths = pdf_widths(TABLE_WIDTH, floors=floors)
+        self.edges = list(itertools.accumulate(self.widths, initial=float(MARGIN)))
         self._wrapped: dict[tuple[str, float, bool], list[str]] = {}
+        self._top: float | None = None  # where this page's rows start
 
     def wrap(self, text: str, width: float, bold: bool = False) -> list[str]:
         key = (text, width, bold)
@@ -142,13 +145,25 @@ class _Table:
         self._draw(titles, fill=True, bold=True)
         pdf.set_text_color(0, 0, 0)
         pdf.set_font(FONT, "", BODY_SIZE)
+        self._top = pdf.get_y()
 
     def row(self, cells: list[str], titles: list[str]) -> None:
         height = self._height(cells, bold=False)
         if self.pdf.get_y() + height > self.pdf.page_break_trigger:
+            self.close_page()
             self.pdf.add_page()
             self.heading(titles)
         self._draw(cells, fill=False, bold=False)
+
+    def close_page(self) -> None:
+        """The column rules of this page's rows, each one line from the first row to the
+        last: a rectangle per cell (180,000 for 10,000 visits) was a third of the time."""
+        pdf, top, bottom = self.pdf, self._top, self.pdf.get_y()
+        if top is None or bottom <= top:
+            return
+        for edge in self.edges:
+            pdf.line(edge, top, edge, bottom)
+        self._top = None
 
     def _height(self, cells: list[str], *, bold: bool) -> float:
         lines = max(len(self.wrap(t, w, bold)) for t, w in zip(cells, self.widths, strict=True))
@@ -160,7 +175,8 @@ class _Table:
         height = self._height(cells, bold=bold)
         last = len(cells) - 1
         for index, (text, width) in enumerate(zip(cells, self.widths, strict=True)):
-            pdf.rect(x, y, width, height, style="DF" if fill else "D")
+            if fill:  # the heading; a row's rules are one line under it, the columns' per page
+                pdf.rect(x, y, width, height, style="DF")
             if index == last and text and not fill:
                 pdf.set_text_color(*BREACH_INK)
             for number, line in enumerate(self.wrap(text, width, bold)):
@@ -168,6 +184,8 @@ class _Table:
             if index == last and text and not fill:
                 pdf.set_text_color(0, 0, 0)
             x += width
+        if not fill:
+            pdf.line(self.edges[0], y + height, self.edges[-1], y + height)
         pdf.set_y(y + height)
 
 
@@ -217,6 +235,7 @@ def _table(pdf: _LogPdf, log: AccessLog, progress: Progress | None) -> None:
     for done, row in enumerate(log.rows, 1):
         table.row(text_cells(row, short_times=True), log.titles)
         tick(progress, done, total)
+    table.close_page()
 
 
 def _signature(pdf: _LogPdf, log: AccessLog) -> None:

@@ -1,19 +1,25 @@
-"""The access log as an XLSX workbook (openpyxl, write-only mode: fast and flat in memory).
+"""The access log as an XLSX workbook (XlsxWriter in constant-memory mode).
 
 Sheet 1 is the log, one row per visit, header frozen and filterable; times are real Excel
 date-times in the office's zone (Excel has no time zones, the header names the zone).
 Sheet 2 summarises the period against the SOP's time standards.
+
+XlsxWriter replaced openpyxl's write-only mode (issue 13): for 10,000 visits openpyxl's
+cell writer took 2.5-3.9 s of a 3.9 s export (bench/findings.md). In constant-memory mode
+each row is written to a temporary file as soon as the next row starts, so memory stays
+flat however long the log. Every text goes in as a string: no value is ever read as a
+formula, a number or a link (the workbook's options below).
 """
 
 from __future__ import annotations
 
 import io
+from datetime import date, datetime
+from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from bot.core.standards import STEPS, Step
 from bot.reports.log import COLUMNS, DETAILS, AccessLog, LogRow, Progress, inert, tick
@@ -22,126 +28,130 @@ from bot.texts import reports as reports_texts
 DATE_FORMAT = "dd-mm-yyyy"
 TIME_FORMAT = "dd-mm-yyyy hh:mm"
 
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
-_HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
-_HEADER_ALIGN = Alignment(wrap_text=True, vertical="center")
-_BREACH_FONT = Font(color="C00000")
+_OPTIONS = {
+    "constant_memory": True,
+    "in_memory": False,  # constant memory spills rows to a temporary file
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
 
 
 def render_xlsx(log: AccessLog, progress: Progress | None = None) -> bytes:
     """The workbook as bytes; ``progress(done, total)`` is called every few hundred rows."""
-    workbook = Workbook(write_only=True)
-    sheet: WriteOnlyWorksheet = workbook.create_sheet(reports_texts.SHEET_LOG)
-    # Write-only sheets take their layout before the first row.
-    for index, column in enumerate(COLUMNS, 1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.xlsx_width
-    sheet.freeze_panes = "A2"
-    last = get_column_letter(len(COLUMNS))
-    sheet.auto_filter.ref = f"A1:{last}{len(log.rows) + 1}"
-    sheet.append([_header_cell(sheet, title) for title in log.titles])
-    cells = _StyledCells(sheet)
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, _OPTIONS)
+    header = workbook.add_format(
+        {
+            "bold": True,
+            "font_color": "#FFFFFF",
+            "bg_color": "#1F4E79",
+            "pattern": 1,
+            "text_wrap": True,
+            "valign": "vcenter",
+        }
+    )
+    styles = _Styles(
+        day=workbook.add_format({"num_format": DATE_FORMAT}),
+        time=workbook.add_format({"num_format": TIME_FORMAT}),
+        breach=workbook.add_format({"font_color": "#C00000"}),
+    )
+    sheet = workbook.add_worksheet(reports_texts.SHEET_LOG)
+    for index, column in enumerate(COLUMNS):
+        sheet.set_column(index, index, column.xlsx_width)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, len(log.rows), len(COLUMNS) - 1)
+    for col, title in enumerate(log.titles):
+        sheet.write_string(0, col, title, header)
     total = len(log.rows)
     for done, row in enumerate(log.rows, 1):
-        sheet.append(cells.row(row))
+        for col, (value, style) in enumerate(styles.row(row)):
+            _write(sheet, done, col, value, style)
         tick(progress, done, total)
-    _summary(workbook.create_sheet(reports_texts.SHEET_SUMMARY), log)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    _summary(workbook, workbook.add_worksheet(reports_texts.SHEET_SUMMARY), log)
+    workbook.close()
     return buffer.getvalue()
 
 
-def _header_cell(sheet: WriteOnlyWorksheet, title: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=title)
-    cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN
-    return cell
+def _write(sheet: Worksheet, row: int, col: int, value: object, style: Format | None) -> None:
+    """One cell, by the type of its value; an empty value leaves the cell empty."""
+    if value is None or value == "":
+        return
+    if isinstance(value, str):
+        sheet.write_string(row, col, value, style)
+    elif isinstance(value, (datetime, date)):
+        sheet.write_datetime(row, col, value, style)
+    elif isinstance(value, (int, float)):
+        sheet.write_number(row, col, value, style)
+    else:
+        sheet.write_string(row, col, str(value), style)
 
 
-class _StyledCells:
-    """One styled cell per formatted column, reused row after row.
+class _Styles:
+    """Each column's value and its format, row after row."""
 
-    A write-only sheet serialises each row inside append(), so a cell can be refilled for
-    the next row; building and styling a fresh cell for every value costs more than half
-    of a 10,000-row export.
-    """
+    def __init__(self, day: Format, time: Format, breach: Format) -> None:
+        self.day, self.time, self.breach = day, time, breach
 
-    def __init__(self, sheet: WriteOnlyWorksheet) -> None:
-        self.day = WriteOnlyCell(sheet)
-        self.day.number_format = DATE_FORMAT
-        self.times = [WriteOnlyCell(sheet) for _ in range(3)]
-        for cell in self.times:
-            cell.number_format = TIME_FORMAT
-        self.breaches = WriteOnlyCell(sheet)
-        self.breaches.font = _BREACH_FONT
-
-    def _fill(self, cell: WriteOnlyCell, value: object) -> WriteOnlyCell | None:
-        if value is None or value == "":
-            return None
-        cell.value = value
-        return cell
-
-    def row(self, row: LogRow) -> list[object]:
+    def row(self, row: LogRow) -> list[tuple[object, Format | None]]:
         decided, entered, exited = (
             None if moment is None else moment.replace(tzinfo=None)
             for moment in (row.decided_at, row.entered_at, row.exited_at)
         )
-        cells: list[object] = [
-            row.number,
-            self._fill(self.day, row.day),
-            row.reference,
-            *(
-                row.details[field.name] or None if field.optional else row.details[field.name]
-                for field in DETAILS
-            ),
-            row.status,
-            row.approved_by or None,
-            self._fill(self.times[0], decided),
-            row.escort or None,
-            self._fill(self.times[1], entered),
-            self._fill(self.times[2], exited),
-            row.duration,
-            self._fill(self.breaches, row.breaches),
+        cells: list[tuple[object, Format | None]] = [
+            (row.number, None),
+            (row.day, self.day),
+            (row.reference, None),
+            *((row.details[field.name], None) for field in DETAILS),
+            (row.status, None),
+            (row.approved_by, None),
+            (decided, self.time),
+            (row.escort, None),
+            (entered, self.time),
+            (exited, self.time),
+            (row.duration, None),
+            (row.breaches, self.breach),
         ]
-        # openpyxl stores any text that starts with "=" as a formula: visitors' and staff's
-        # words must stay words.
-        return [inert(cell) if isinstance(cell, str) else cell for cell in cells]
-
-
-def _summary(sheet: WriteOnlyWorksheet, log: AccessLog) -> None:
-    sheet.column_dimensions["A"].width = 34
-    sheet.column_dimensions["B"].width = 18
-    sheet.column_dimensions["C"].width = 22
-    sheet.column_dimensions["D"].width = 16
-    bold = Font(bold=True)
-
-    def strong(value: object) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.font = bold
-        return cell
-
-    sheet.append([strong(reports_texts.REPORT_TITLE)])
-    sheet.append(
-        [
-            reports_texts.SUMMARY_PERIOD,
-            reports_texts.period_label(log.period.start, log.period.end),
+        # Text is written as text (never a formula), and a cell starting like a formula
+        # keeps a leading apostrophe, so pasting it elsewhere cannot run it either.
+        return [
+            (inert(value) if isinstance(value, str) else value, style) for value, style in cells
         ]
-    )
-    printed = log.generated_at.strftime("%d-%m-%Y %H:%M ") + log.tz_label
-    sheet.append([reports_texts.SUMMARY_PRINTED, printed])
-    sheet.append([reports_texts.SUMMARY_VISITS, len(log.rows)])
-    sheet.append([])
-    sheet.append(
-        [
-            strong(reports_texts.SUMMARY_STEP),
-            strong(reports_texts.SUMMARY_STANDARD),
-            strong(reports_texts.COL_BREACHES),
-        ]
-    )
+
+
+def _summary(workbook: xlsxwriter.Workbook, sheet: Worksheet, log: AccessLog) -> None:
+    for col, width in enumerate((34, 18, 22, 16)):
+        sheet.set_column(col, col, width)
+    bold = workbook.add_format({"bold": True})
     counts = log.breach_counts()
+    printed = log.generated_at.strftime("%d-%m-%Y %H:%M ") + log.tz_label
+    rows: list[list[tuple[Any, Format | None]]] = [
+        [(reports_texts.REPORT_TITLE, bold)],
+        [
+            (reports_texts.SUMMARY_PERIOD, None),
+            (reports_texts.period_label(log.period.start, log.period.end), None),
+        ],
+        [(reports_texts.SUMMARY_PRINTED, None), (printed, None)],
+        [(reports_texts.SUMMARY_VISITS, None), (len(log.rows), None)],
+        [],
+        [
+            (reports_texts.SUMMARY_STEP, bold),
+            (reports_texts.SUMMARY_STANDARD, bold),
+            (reports_texts.COL_BREACHES, bold),
+        ],
+    ]
     for step in STEPS:
         standard: object = getattr(log.standards, step.value)
         if step == Step.VISIT:
             standard = reports_texts.visit_standard_note(log.standards.visit)
         count, measured = counts[step]
-        sheet.append(
-            [reports_texts.step_label(step), standard, reports_texts.breach_count(count, measured)]
+        rows.append(
+            [
+                (reports_texts.step_label(step), None),
+                (standard, None),
+                (reports_texts.breach_count(count, measured), None),
+            ]
         )
+    for r, cells in enumerate(rows):
+        for col, (value, style) in enumerate(cells):
+            _write(sheet, r, col, value, style)

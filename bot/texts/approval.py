@@ -9,7 +9,7 @@ from html import escape
 from bot.core.fields import REASON_MAX
 from bot.core.nik import mask_niks_in
 from bot.core.visits import Visit, VisitStatus
-from bot.texts.common import STATUS_NAMES, clock, visit_details, when
+from bot.texts.common import STATUS_NAMES, clock, visit_details
 
 BTN_APPROVE = "✅ Setujui"
 BTN_DENY = "❌ Tolak"
@@ -54,11 +54,11 @@ def ask_deny_reason(reference: str) -> str:
     return f"Tulis <b>alasan penolakan</b> untuk {reference} (akan diteruskan ke petugas):"
 
 
-def officer_approved(visit: Visit, decider: str, tz: tzinfo) -> str:
+def officer_approved(decider: str) -> str:
+    """The approval as the badge photo's caption tells it (the badge names the visit)."""
     return (
-        f"✅ Permintaan <b>{visit.reference}</b> ({escape(visit.name)}) <b>disetujui</b> oleh "
-        f"{escape(decider)}.\nBerikan badge di bawah kepada pengunjung; badge wajib dipakai "
-        f"selama di ruang server. Berlaku s.d. {when(visit.valid_until, tz)}."
+        f"✅ Permintaan <b>disetujui</b> oleh {escape(decider)}. Berikan badge ini kepada "
+        "pengunjung; badge wajib dipakai selama di ruang server."
     )
 
 

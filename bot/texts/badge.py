@@ -32,11 +32,13 @@ def pdf_title(ref: str) -> str:
     return f"Tanda pengenal pengunjung {ref}"
 
 
-def caption(visit: Visit, code: str, tz: tzinfo) -> str:
-    """The chat caption of the badge image sent to the officer."""
+def caption(visit: Visit, code: str, tz: tzinfo, notice: str = "") -> str:
+    """The chat caption of the badge image sent to the officer; ``notice`` (the approval,
+    so that it needs no message of its own) goes under the first line."""
     return (
         f"🪪 Badge {visit.reference} — {escape(visit.name)}\n"
-        f"Berlaku s.d. {when(visit.valid_until, tz)}\n{MANUAL_CODE}: <code>{code}</code>"
+        + (f"{notice}\n" if notice else "")
+        + f"Berlaku s.d. {when(visit.valid_until, tz)}\n{MANUAL_CODE}: <code>{code}</code>"
     )
 
 

@@ -329,3 +329,8 @@ def script(values: Mapping[str, str | None], form: Form = FORM) -> list[Move]:
             act = Act.TAP if value in words.suggested else Act.TYPE
             moves.append(Move(field.name, act, value, asked, then))
     return moves
+
+
+def answered_then(answered: str, then: str) -> str:
+    """A question's message once answered by a tap: the answer, and what comes next."""
+    return f"{answered}\n\n{then}"

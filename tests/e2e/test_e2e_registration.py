@@ -271,9 +271,10 @@ async def test_answered_questions_show_their_answer_and_only_the_current_one_is_
         await fill_in(officer, [move])
     live_question(officer, "Periksa data pengunjung")
     texts = [m.text_or_caption for m in officer.bot_messages]
-    # A tapped answer stands where its question was; a typed one sits under its question.
-    assert "Keperluan: Pemeliharaan server" in texts and "Durasi: 30 menit" in texts
-    assert "Perangkat: -" in texts
+    # A tapped answer stands where its question was, the next question under it in the same
+    # message (issue 13: one edit, no second message); a typed one sits under its question.
+    assert any(t.startswith("Keperluan: Pemeliharaan server\nDurasi: 30 menit\n") for t in texts)
+    assert any("\nPerangkat: -\n\nPeriksa data pengunjung" in t for t in texts)
     assert not any("Pilih keperluan" in t for t in texts)
     assert any("Ketik NIK" in t for t in texts)
 
@@ -292,7 +293,8 @@ async def test_a_double_tap_on_a_suggested_answer_shows_no_error(
     second = await officer.send_callback(question, data)  # before the first edit arrived
     await officer.wait_for(moves[purpose].then)
     await sim.settle()
-    assert question.text_or_caption == "Keperluan: Pemeliharaan server" and not question.buttons
+    # The question became its answer, and the next question with its buttons (issue 13).
+    assert question.text_or_caption.startswith("Keperluan: Pemeliharaan server\n\n")
     assert first.answer is not None and not first.answer.show_alert
     assert second.answer is not None  # answered: "no longer valid", never an error
     assert not any("kesalahan" in m.text_or_caption for m in officer.bot_messages)

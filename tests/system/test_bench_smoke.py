@@ -23,7 +23,7 @@ async def test_two_officers_complete_a_visit_each_on_a_seeded_database() -> None
     assert result.calls > result.updates
 
 
-@pytest.mark.parametrize("kind", ["baseline"])
+@pytest.mark.parametrize("kind", ["baseline", "baseline-aiohttp"])
 async def test_the_baseline_answers_the_same_updates(kind: str) -> None:
     result = await run_load(LoadSpec(kind=kind, officers=2, visits=1, warmup=False))
     assert result.visits == 2 and result.updates == 2 * UPDATES_PER_VISIT

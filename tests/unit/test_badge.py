@@ -348,3 +348,25 @@ def test_non_bytes_input() -> None:
 @settings(max_examples=50, deadline=None)
 def test_random_bytes_never_raise(data: bytes) -> None:
     assert decode_qr(data) == []
+
+
+# --- the QR's mask (issue 13) -------------------------------------------------------------
+
+
+def test_the_qr_uses_the_fixed_mask_without_scoring_all_eight(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """qrcode scores each of the eight masks (util.lost_point, pure Python, ~10 ms a badge)
+    unless one is given; the badge gives one, and every badge still reads back."""
+    scored: list[int] = []
+    real = qrcode.util.lost_point
+    monkeypatch.setattr(qrcode.util, "lost_point", lambda m: scored.append(1) or real(m))
+    for n in range(5):
+        card = make_card(name=f"Tamu {n}")  # a fresh token each: no cached matrix
+        png = render_badge_png(card)
+        assert decode_badge_token(phone_photo(png), SAMPLE_BOT) == token_of(card)
+    assert scored == []
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_Q, mask_pattern=None)
+    qr.add_data(make_card().link)
+    qr.make(fit=True)
+    assert scored, "the spy sees qrcode's own search when no mask is given"

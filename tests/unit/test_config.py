@@ -211,3 +211,16 @@ def test_bad_backup_and_previous_secret_settings(tmp_path: Path, extra: str, key
         text = VALID.replace("[security]\n", "[security]\n" + extra)
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         load_config(write(tmp_path, text), env={})
+
+
+def test_proxy_is_an_http_url_or_absent(tmp_path: Path) -> None:
+    """Issue 13: the Bot API proxy comes from telegram.proxy (else the environment)."""
+
+    def with_proxy(value: str) -> str | None:
+        text = VALID.replace('token = "123:abc"', f'token = "123:abc"\nproxy = "{value}"', 1)
+        return load_config(write(tmp_path, text), env={}).proxy
+
+    assert with_proxy("") is None
+    assert with_proxy("http://10.0.0.1:3128") == "http://10.0.0.1:3128"
+    with pytest.raises(ConfigError, match=r"telegram\.proxy"):
+        with_proxy("socks5://10.0.0.1:1080")

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from matplotlib.text import Text
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from PIL import Image
 from pypdf import PdfReader
 
@@ -179,13 +180,63 @@ def test_xlsx_has_a_frozen_header_widths_and_local_times() -> None:
     book = load_workbook(io.BytesIO(render(log, "xlsx")))
     sheet = book["Log akses"]
     assert sheet.freeze_panes == "A2"
-    assert sheet.column_dimensions["D"].width == COLUMNS[3].xlsx_width
+    # XlsxWriter stores the width as Excel does, with its padding of about 0.71 character.
+    assert sheet.column_dimensions["D"].width == pytest.approx(COLUMNS[3].xlsx_width, abs=0.8)
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 6
     entry = rows[1][log.titles.index("Masuk (WIB)")]
     assert entry == datetime(2026, 11, 2, 9, 15)  # 02:15 UTC, shown as office time
     summary = [r for r in book["Ringkasan"].iter_rows(values_only=True) if r and r[0]]
     assert ("Jumlah permintaan", 5) in [tuple(r[:2]) for r in summary]
+
+
+def test_xlsx_read_back_keeps_sheets_styles_formats_and_filter() -> None:
+    """Issue 13 moved the workbook to XlsxWriter: read back with openpyxl (as Excel and
+    LibreOffice open it), it has what the openpyxl-written one had."""
+    log = access_log([make_visit(i) for i in range(1, 6)])
+    book = load_workbook(io.BytesIO(render(log, "xlsx")))
+    assert book.sheetnames == ["Log akses", "Ringkasan"]
+    sheet = book["Log akses"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(COLUMNS))}6"
+    assert [sheet.column_dimensions[get_column_letter(i)].width for i in (1, len(COLUMNS))] == [
+        pytest.approx(COLUMNS[0].xlsx_width, abs=0.8),
+        pytest.approx(COLUMNS[-1].xlsx_width, abs=0.8),
+    ]
+    header = sheet["A1"]
+    assert header.value == log.titles[0]
+    assert header.font.b and header.font.color.rgb.endswith("FFFFFF")
+    assert header.fill.fgColor.rgb.endswith("1F4E79") and header.alignment.wrap_text
+    entry = sheet.cell(2, log.titles.index("Masuk (WIB)") + 1)
+    assert entry.is_date and entry.number_format == "dd-mm-yyyy hh:mm"
+    assert sheet.cell(2, 2).is_date and sheet.cell(2, 2).number_format == "dd-mm-yyyy"
+    assert sheet.cell(2, 1).value == 1  # a number, not text
+    summary = book["Ringkasan"]
+    assert summary["A1"].font.b and summary["A1"].value
+
+
+def test_xlsx_text_that_looks_like_a_formula_stays_text() -> None:
+    log = access_log([make_visit(1, name='=HYPERLINK("http://x")')])
+    sheet = load_workbook(io.BytesIO(render(log, "xlsx")))["Log akses"]
+    cell = sheet.cell(2, log.titles.index("Nama") + 1)
+    # Written as text, and neutralised with an apostrophe (issue 10's report injection).
+    assert cell.data_type == "s" and cell.value == "'" + '=HYPERLINK("http://x")'
+
+
+def test_pdf_rules_the_table_per_row_and_per_column_not_per_cell() -> None:
+    """Issue 13: a rectangle around every cell (180,000 for 10,000 visits) was a third of
+    a PDF export. The heading's cells are still filled boxes; a row gets one rule under it
+    and each column one rule from the page's first row to its last."""
+    log = access_log([make_visit(i) for i in range(1, 80)])
+    pages = PdfReader(io.BytesIO(render(log, "pdf"))).pages
+    assert len(pages) >= 2
+    for page in pages[:-1]:  # the last may hold only the signature
+        ops = page.get_contents().get_data()
+        rectangles = len(re.findall(rb" re\b", ops))
+        lines = len(re.findall(rb" l\b", ops))
+        assert rectangles == len(COLUMNS)  # the heading
+        rows = lines - (len(COLUMNS) + 1)  # the rest are the column rules
+        assert rows >= 10, (rectangles, lines)
 
 
 def test_csv_is_utf8_with_bom_and_the_same_columns() -> None:
