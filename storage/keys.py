@@ -211,6 +211,7 @@ async def rotate_database(database: Database) -> dict[str, int]:
                 f" WHERE {item.column} IS NOT NULL AND {item.column} != ''"
             ) as cur:
                 rows = list(await cur.fetchall())
+            rows = [(key, token) for key, token in rows if token]  # empty: no value
             for key, token in rows:
                 # A text column holds the token as text, a BLOB column (the outbox's badge
                 # image) as bytes: each is written back as it was.

@@ -25,6 +25,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.app.config import (
+    AUDIT_KEY_ENV,
     ENCRYPTION_KEY_ENV,
     MIN_SECRET_LEN,
     SECRET_ENV,
@@ -103,6 +104,7 @@ def _example_values() -> dict[str, str]:
         "telegram.token": raw.get("telegram", {}).get("token", ""),
         "security.signing_secret": raw.get("security", {}).get("signing_secret", ""),
         "security.encryption_key": raw.get("security", {}).get("encryption_key", ""),
+        "security.audit_key": raw.get("security", {}).get("audit_key", ""),
     }
     return {k: v for k, v in values.items() if isinstance(v, str) and v.strip()}
 
@@ -142,6 +144,7 @@ def _secrets(config: Config, found: Findings) -> None:
         "telegram.token": config.token,
         "security.signing_secret": config.signing_secret.decode(),
         "security.encryption_key": config.encryption_key.decode(),
+        "security.audit_key": config.audit_key.decode(),
     }
     examples = _example_values()
     bad = False
@@ -156,6 +159,14 @@ def _secrets(config: Config, found: Findings) -> None:
             f"generate one with: {generate_secret}"
         )
         bad = True
+    why = weak_secret(current["security.audit_key"])
+    if why:
+        found.errors.append(
+            f"secrets: security.audit_key ({AUDIT_KEY_ENV}) is too weak: {why}; "
+            f"generate one with: {generate_secret} (only on a new database: the audit chain"
+            " is keyed with it)"
+        )
+        bad = True
     why = weak_key(config.encryption_key)
     if why:
         found.errors.append(
@@ -167,7 +178,9 @@ def _secrets(config: Config, found: Findings) -> None:
         found.errors.append("secrets: the signing secret and the encryption key are the same")
         bad = True
     if not bad:
-        found.passed.append(f"secrets: token ({TOKEN_ENV}), signing secret and encryption key set")
+        found.passed.append(
+            f"secrets: token ({TOKEN_ENV}), signing secret, encryption key and audit key set"
+        )
 
 
 # --- staff, time zone -------------------------------------------------------------------

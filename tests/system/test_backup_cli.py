@@ -34,6 +34,7 @@ token = "123456:TEST-TOKEN-abcdefghijklmnopqrstuv"
 [security]
 signing_secret = "{SECRET.decode()}"
 encryption_key = "{key.decode()}"
+audit_key = "{AUDIT_KEY.decode()}"
 [storage]
 data_dir = "{data_dir}"
 [backup]

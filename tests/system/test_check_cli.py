@@ -13,11 +13,12 @@ from bot.cli import check
 from simulator import BotApiSimulator
 from storage.crypto import Cipher, generate_key
 from storage.db import Storage
-from tests.conftest import BOT_USERNAME, TOKEN
+from tests.conftest import AUDIT_KEY, BOT_USERNAME, TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "kR3v9-QpZt2mW8xYbN4cLdF7gHjS1aUe6oIiVyTqPw0"
 GOOD_KEY = generate_key()
+GOOD_AUDIT = "Hq7Lz2Xw9Rk4Tb1Nv8Mc5Jd3Fg6Sp0YuAeKiWoQtErZ"
 
 
 def config_text(url: str, **over: str) -> str:
@@ -26,6 +27,7 @@ def config_text(url: str, **over: str) -> str:
         "base_url": url,
         "secret": GOOD_SECRET,
         "key": GOOD_KEY,
+        "audit": GOOD_AUDIT,
         "timezone": "Asia/Jakarta",
         "staff_id": "2001",
     }
@@ -39,6 +41,7 @@ timezone = "{values["timezone"]}"
 [security]
 signing_secret = "{values["secret"]}"
 encryption_key = "{values["key"]}"
+audit_key = "{values["audit"]}"
 [storage]
 data_dir = "data"
 [[staff]]
@@ -138,7 +141,7 @@ async def test_another_time_zone_is_a_warning(tmp_path: Path, sim: BotApiSimulat
 async def test_the_wrong_key_for_the_database(tmp_path: Path, sim: BotApiSimulator) -> None:
     path = write(tmp_path, config_text(sim.base_url))
     storage = await Storage.open(
-        tmp_path / "data" / "akses.sqlite3", Cipher(generate_key().encode())
+        tmp_path / "data" / "akses.sqlite3", Cipher(generate_key().encode()), AUDIT_KEY
     )
     await storage.close()
     status, lines, _ = await run_check(path)
@@ -149,7 +152,9 @@ async def test_the_wrong_key_for_the_database(tmp_path: Path, sim: BotApiSimulat
 
 async def test_a_data_folder_open_to_others(tmp_path: Path, sim: BotApiSimulator) -> None:
     path = write(tmp_path, config_text(sim.base_url))
-    storage = await Storage.open(tmp_path / "data" / "akses.sqlite3", Cipher(GOOD_KEY.encode()))
+    storage = await Storage.open(
+        tmp_path / "data" / "akses.sqlite3", Cipher(GOOD_KEY.encode()), AUDIT_KEY
+    )
     await storage.close()
     (tmp_path / "data").chmod(0o755)
     (tmp_path / "data" / "akses.sqlite3").chmod(0o644)

@@ -25,7 +25,10 @@ def mode(path: Path) -> int:
 
 def test_the_bot_refuses_a_data_folder_others_can_read(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text(CONFIG.format(secret=SECRET.decode(), key=KEY.decode()), encoding="utf-8")
+    config.write_text(
+        CONFIG.format(secret=SECRET.decode(), key=KEY.decode(), audit=AUDIT_KEY.decode()),
+        encoding="utf-8",
+    )
     config.chmod(0o600)
     data = tmp_path / "data"
     data.mkdir()
@@ -80,7 +83,10 @@ async def test_a_database_left_readable_is_made_private_at_open(tmp_path: Path) 
 async def seeded(tmp_path: Path) -> Path:
     """A config whose database holds two finished visits."""
     path = tmp_path / "config.toml"
-    path.write_text(CONFIG.format(secret=SECRET.decode(), key=KEY.decode()), encoding="utf-8")
+    path.write_text(
+        CONFIG.format(secret=SECRET.decode(), key=KEY.decode(), audit=AUDIT_KEY.decode()),
+        encoding="utf-8",
+    )
     storage = await Storage.open(tmp_path / "data" / "akses.sqlite3", Cipher(KEY), AUDIT_KEY)
     try:
         await seed(storage, 2)

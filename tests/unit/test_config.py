@@ -180,9 +180,17 @@ PREVIOUS = "y" * 40
 
 
 def test_backup_and_previous_secret_settings(tmp_path: Path) -> None:
-    env = {"BOT_TOKEN": "123:abc", "AKSES_SIGNING_SECRET": SECRET, "AKSES_ENCRYPTION_KEY": KEY}
-    example = load_config(ROOT / "config.example.toml", env=env)
-    assert example.backup.folder == ROOT / "backups" and example.backup.keep == 14
+    env = {
+        "BOT_TOKEN": "123:abc",
+        "AKSES_SIGNING_SECRET": SECRET,
+        "AKSES_ENCRYPTION_KEY": KEY,
+        "AKSES_AUDIT_KEY": AUDIT,
+    }
+    # The example's staff are commented out (issue 10): one real member is added here.
+    staff = '\n[[staff]]\nid = 5\nname = "Budi"\nroles = ["approver"]\n'
+    example_text = (ROOT / "config.example.toml").read_text() + staff
+    example = load_config(write(tmp_path, example_text), env=env)
+    assert example.backup.folder == tmp_path / "backups" and example.backup.keep == 14
     assert example.previous_signing_secrets == ()
     text = VALID.replace(
         "[security]\n",

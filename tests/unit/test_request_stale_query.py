@@ -25,7 +25,7 @@ async def sim() -> AsyncIterator[BotApiSimulator]:
 
 
 async def test_a_stale_callback_answer_counts_as_done(sim: BotApiSimulator) -> None:
-    request = RetryingRequest(retries=0, httpx_kwargs={"trust_env": False})
+    request = RetryingRequest(retries=0)
     async with Bot(sim.token, base_url=sim.base_url, request=request) as bot:
         message = await bot.send_message(USER, "pilih")
         callback = await sim.user(USER).send_callback(sim.messages(USER)[-1], "x")
