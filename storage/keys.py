@@ -211,8 +211,8 @@ async def rotate_database(database: Database) -> dict[str, int]:
                 f" WHERE {item.column} IS NOT NULL AND {item.column} != ''"
             ) as cur:
                 rows = list(await cur.fetchall())
-            rows = [(key, token) for key, token in rows if token]  # empty: no value
-            for key, token in rows:
+            filled = [(key, token) for key, token in rows if token]  # empty: no value
+            for key, token in filled:
                 # A text column holds the token as text, a BLOB column (the outbox's badge
                 # image) as bytes: each is written back as it was.
                 rotated: str | bytes = (
@@ -224,7 +224,7 @@ async def rotate_database(database: Database) -> dict[str, int]:
                     f"UPDATE {item.table} SET {item.column} = ? WHERE {item.row_key} = ?",
                     (rotated, key),
                 )
-            counts[f"{item.table}.{item.column}"] = len(rows)
+            counts[f"{item.table}.{item.column}"] = len(filled)
         await _reindex(db, cipher)
         await _set_meta(db, "key_check", cipher.key_check)
     return counts
