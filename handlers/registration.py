@@ -263,7 +263,9 @@ async def _photo(update: Update, context: BotContext, field: Field, file_id: str
         return await _accept(update, context, field, file_id)
     services = context.services
     reading = await ktp_read.read(context.bot, file_id, services.now().date())
-    if reading is None or not (reading.nik or reading.name):
+    # Offered only when the NIK itself was read and the card confirmed it: a name alone
+    # saves little, and the NIK is where typing goes wrong.
+    if reading is None or not reading.nik:
         return await _accept(update, context, field, file_id)
     draft[field.name] = field.read(file_id, services.now().date())
     draft["read"] = {

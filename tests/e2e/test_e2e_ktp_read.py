@@ -94,11 +94,9 @@ async def test_a_card_whose_nik_disagrees_with_its_birth_date_has_the_nik_typed(
 ) -> None:
     officer = sim.user(OFFICER)
     await send_card(sim, "disagreeing-date.jpg")
-    read = await officer.wait_for("Terbaca dari foto KTP", timeout=15)
-    assert "NIK: — (ketik manual)" in read.text_or_caption
-    assert form_texts.BTN_READ_FIX_NIK not in str(read.buttons)
-    await officer.tap(form_texts.BTN_READ_OK)
-    await officer.wait_for(question("nik"))
+    # The card's NIK is not this card's birth date: nothing is proposed, the NIK is asked.
+    await officer.wait_for(question("nik"), timeout=15)
+    assert not any("Terbaca" in m.text_or_caption for m in officer.bot_messages)
 
 
 async def test_a_photo_without_a_readable_card_asks_as_before(
