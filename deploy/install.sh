@@ -103,12 +103,13 @@ if [ ! -f "$ETC/secrets.env" ]; then
 import secrets
 from cryptography.fernet import Fernet
 print("# Read by systemd (EnvironmentFile) before the bot starts; keep it mode 0600.")
-print("# BOT_TOKEN: from @BotFather. The two keys were generated at install: keep a copy")
+print("# BOT_TOKEN: from @BotFather. The keys were generated at install: keep a copy")
 print("# apart from the server (docs/operasi.md); without the encryption key the stored")
 print("# NIKs and KTP photos cannot be read again.")
 print("BOT_TOKEN=")
 print(f"AKSES_SIGNING_SECRET={secrets.token_urlsafe(32)}")
 print(f"AKSES_ENCRYPTION_KEY={Fernet.generate_key().decode()}")
+print(f"AKSES_AUDIT_KEY={secrets.token_urlsafe(32)}")
 PY
   )
   mv "$ETC/secrets.env.new" "$ETC/secrets.env"

@@ -95,11 +95,9 @@ class Storage:
         return storage
 
     @classmethod
-    async def open_readonly(
-        cls, path: Path | str, cipher: Cipher, audit_key: bytes = b""
-    ) -> Storage:
+    async def open_readonly(cls, path: Path | str, cipher: Cipher, audit_key: bytes) -> Storage:
         """For tools that only look (``python -m bot status``): nothing is created, migrated
-        or written, so a running bot is never disturbed; reading the audit log needs no key.
+        or written, so a running bot is never disturbed.
         ``path`` is absolute and the file exists (the caller checks); its schema must be this
         program's (else SchemaMismatch)."""
         path = Path(path)
@@ -118,7 +116,11 @@ class Storage:
         if version != expected:
             await db.close()
             raise SchemaMismatch(version, expected)
-        return cls(db, cipher, audit_key)
+        try:
+            return cls(db, cipher, audit_key)
+        except BaseException:
+            await db.close()  # an open connection's thread would keep the process alive
+            raise
 
     @property
     def cipher(self) -> Cipher:

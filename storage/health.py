@@ -61,21 +61,17 @@ class Health:
         return int(row[0]) if row else 0
 
     async def wrong_key(self) -> str | None:
-        """Which configured key does not open this database: "encryption_key",
-        "signing_secret", or "" when both fit; None when nothing encrypted is stored yet.
-
-        One stored NIK is decrypted with the encryption key and hashed with the key derived
-        from the signing secret; both must give back what was stored."""
+        """ "encryption_key" when the configured data key does not open this database, ""
+        when it does; None when nothing encrypted is stored yet. (The NIK index is keyed by
+        the data key too, storage/crypto.py; the signing secret keys nothing stored.)"""
         async with self._database.connection.execute(
-            "SELECT nik_hash, nik_enc FROM visitors WHERE nik_enc IS NOT NULL AND nik_enc != ''"
-            " LIMIT 1"
+            "SELECT nik_enc FROM visitors WHERE nik_enc IS NOT NULL AND nik_enc != '' LIMIT 1"
         ) as cur:
             row = await cur.fetchone()
         if row is None:
             return None
-        cipher = self._database.cipher
         try:
-            nik = cipher.decrypt_text(row["nik_enc"])
+            self._database.cipher.decrypt_text(row["nik_enc"])
         except InvalidToken:
             return "encryption_key"
-        return "" if cipher.nik_hash(nik) == row["nik_hash"] else "signing_secret"
+        return ""

@@ -84,7 +84,7 @@ async def read(config: Config) -> Status:
         )
     cipher = Cipher(config.encryption_key)
     try:
-        storage = await Storage.open_readonly(path, cipher)
+        storage = await Storage.open_readonly(path, cipher, config.audit_key)
     except SchemaMismatch as exc:
         newer = exc.found > exc.expected
         raise Unreadable(

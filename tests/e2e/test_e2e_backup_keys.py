@@ -36,6 +36,7 @@ def write_toml(config: Config, path: Path) -> Path:
         f'[telegram]\ntoken = "{config.token}"\nbase_url = "{config.base_url}"\n'
         f'[security]\nsigning_secret = "{config.signing_secret.decode()}"\n'
         f'encryption_key = "{config.encryption_key.decode()}"\n'
+        f'audit_key = "{config.audit_key.decode()}"\n'
         f'[storage]\ndata_dir = "{config.data_dir}"\n[backup]\nfolder = ""\n{staff}',
         encoding="utf-8",
     )
@@ -122,8 +123,8 @@ async def test_backup_while_20_visits_run_then_restore_and_run_on_it(
     assert status == 0, stderr
     assert counts(restored.database_path) == counts(config.database_path)
     assert counts(restored.database_path)[0] == VISITS
-    live_chain = await audit.verify(config.database_path)
-    restored_chain = await audit.verify(restored.database_path)
+    live_chain = await audit.verify(config.database_path, config.audit_key)
+    restored_chain = await audit.verify(restored.database_path, restored.audit_key)
     assert restored_chain.ok and restored_chain.head == live_chain.head
     assert f"Audit head: {live_chain.head}" in stdout
 

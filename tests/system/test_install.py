@@ -30,7 +30,12 @@ from tests.system.test_systemd import exited, messages
 SRC = Path(__file__).resolve().parents[2]
 NAME = "akses-ruang-server"
 PYTHON = str(Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}")
-EXAMPLE_STAFF = 111111111  # the first [[staff]] of config.example.toml, an officer
+# The example's staff are commented out (the bot refuses them): the admin adds the office's.
+STAFF = 5001
+STAFF_ENTRY = (
+    f'\n[[staff]]\nid = {STAFF}\nname = "Sari"\nroles = ["officer"]\n'
+    '\n[[staff]]\nid = 5002\nname = "Budi"\nroles = ["approver"]\n'
+)
 
 
 def install(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -152,10 +157,10 @@ async def test_the_installed_program_runs_against_the_simulator(
     text = text.replace(f'data_dir = "/var/lib/{NAME}"', f'data_dir = "{data}"')
     text = text.replace('base_url = ""', f'base_url = "{sim.base_url}"')
     text = text.replace('base_file_url = ""', f'base_file_url = "{sim.base_file_url}"')
-    config.write_text(text)
+    config.write_text(text + STAFF_ENTRY)
     secrets = etc / "secrets.env"
     secrets.write_text(secrets.read_text().replace("BOT_TOKEN=\n", f"BOT_TOKEN={TOKEN}\n"))
-    sim.add_user(EXAMPLE_STAFF, "Sari")
+    sim.add_user(STAFF, "Sari")
 
     sock_path = tmp_path / "notify.sock"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -171,9 +176,9 @@ async def test_the_installed_program_runs_against_the_simulator(
     try:
         await messages(sock, "READY=1", within=60)
         await messages(sock, "WATCHDOG=1")
-        person = sim.user(EXAMPLE_STAFF)
+        person = sim.user(STAFF)
         await person.send_text("/start")
-        await person.wait_for("Sari Edited")  # the welcome, with the name from the config
+        await person.wait_for("Selamat datang, Sari.")  # the welcome, with the name from the config
         status = await asyncio.to_thread(
             subprocess.run,
             [str(wrapper), "status"],
