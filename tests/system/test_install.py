@@ -178,7 +178,9 @@ async def test_the_installed_program_runs_against_the_simulator(
         await messages(sock, "WATCHDOG=1")
         person = sim.user(STAFF)
         await person.send_text("/start")
-        await person.wait_for("Selamat datang, Sari.")  # the welcome, with the name from the config
+        await person.wait_for(
+            "Selamat datang, Sari."
+        )  # the welcome, with the name from the config
         status = await asyncio.to_thread(
             subprocess.run,
             [str(wrapper), "status"],
