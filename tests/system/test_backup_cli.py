@@ -46,7 +46,16 @@ roles = ["approver"]
 """
 
 
-def bot(*args: str, limit_file_size: int | None = None) -> subprocess.CompletedProcess[str]:
+def bot(
+    *args: str, limit_file_size: int | None = None, new_key: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m bot ARGS`` in its own process; ``new_key`` is AKSES_NEW_ENCRYPTION_KEY
+    (keys rotate)."""
+    # No bytecode written under a file size limit: a truncated .pyc would break later runs.
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    if new_key is not None:
+        env["AKSES_NEW_ENCRYPTION_KEY"] = new_key
+
     def limit() -> None:  # a disk that fills up: writes past this size fail (EFBIG)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         assert limit_file_size is not None
@@ -57,8 +66,7 @@ def bot(*args: str, limit_file_size: int | None = None) -> subprocess.CompletedP
         capture_output=True,
         text=True,
         cwd=ROOT,
-        # No bytecode written under a file size limit: a truncated .pyc would break later runs.
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"},
+        env=env,
         timeout=60,
         check=False,
         preexec_fn=limit if limit_file_size else None,

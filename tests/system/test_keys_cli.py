@@ -4,11 +4,7 @@ than the program stops the bot and every command with one line, never a tracebac
 from __future__ import annotations
 
 import os
-import resource
-import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,42 +17,10 @@ from storage.migrations import HEAD
 from tests.conftest import AUDIT_KEY, KEY
 from tests.flows import ktp_image
 from tests.storage.test_storage import DRAFT, NOW
-from tests.system.test_backup_cli import write_config
+from tests.system.test_backup_cli import bot, one_line, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 NEW = generate_key()
-
-
-def bot(
-    *args: str, new_key: str | None = None, limit_file_size: int | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
-    if new_key is not None:
-        env["AKSES_NEW_ENCRYPTION_KEY"] = new_key
-
-    def limit() -> None:  # a disk that fills up: writes past this size fail
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        assert limit_file_size is not None
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_size, limit_file_size))
-
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-        check=False,
-        preexec_fn=limit if limit_file_size else None,
-    )
-    assert "Traceback" not in done.stderr + done.stdout
-    return done
-
-
-def one_line(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 2, done
-    (line,) = done.stderr.strip().splitlines()
-    return line
 
 
 @pytest.fixture
