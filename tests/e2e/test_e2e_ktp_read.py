@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.texts import form as form_texts
 from simulator import BotApiSimulator, Faults
 from tests.conftest import OFFICER
+from tests.e2e.test_e2e_double_tap import tap_twice
 from tests.flows import Visitor, act, at, fill_in, ktp_image, live_question
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ktp"
@@ -123,3 +124,32 @@ async def test_a_slow_download_gives_up_after_three_seconds_and_asks(
     finally:
         sim.faults = Faults()
     assert not any("Terbaca" in m.text_or_caption for m in officer.bot_messages)
+
+
+async def test_benar_tapped_twice_confirms_once_and_a_late_replay_changes_nothing(
+    sim: BotApiSimulator, app: object
+) -> None:
+    """Real Telegram: the second tap finds the buttons gone; no generic error, the form
+    moves on once, and the same tap replayed later changes nothing in the database."""
+    officer = sim.user(OFFICER)
+    await send_card(sim, CARD)
+    read = await officer.wait_for("Terbaca dari foto KTP", timeout=15)
+    await tap_twice(app, sim, officer, form_texts.BTN_READ_OK, read)  # waits until idle
+    asked = [m for m in officer.bot_messages if question("organisation") in m.text_or_caption]
+    assert len(asked) == 1
+    live_question(officer, question("organisation"))
+
+
+async def test_telegram_refusing_the_file_asks_as_before(
+    sim: BotApiSimulator, app: object
+) -> None:
+    """getFile failing for good (the retries used up): the form asks for the NIK, no error."""
+    officer = sim.user(OFFICER)
+    sim.faults.inject("500", method="getFile", times=50)
+    try:
+        await send_card(sim, CARD)
+        await officer.wait_for(question("nik"), timeout=15)
+    finally:
+        sim.faults = Faults()
+    assert not any("Terbaca" in m.text_or_caption for m in officer.bot_messages)
+    assert not any("terjadi kesalahan" in m.text_or_caption for m in officer.bot_messages)
