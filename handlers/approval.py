@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import warnings
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
     ConversationHandler,
@@ -168,20 +168,53 @@ async def not_a_reason(update: Update, context: BotContext) -> DenyStep:
 
 
 async def deny_abort(update: Update, context: BotContext) -> int:
-    """Changed one's mind after Tolak: the request stays pending."""
+    """Changed one's mind after Tolak: the request stays pending, unless someone decided it
+    meanwhile; then the prompt only loses its button, and the tap says how it was decided."""
     query = update.callback_query
     assert query is not None
     context.user_state.pop("deny_visit", None)
     context.user_state.pop("deny_prompt", None)
+    tap = callbacks.parse_as(query.data, VisitTap)
+    visit = await context.services.storage.visits.get(tap.visit_id) if tap else None
+    if visit is not None and visit.status != VisitStatus.PENDING:
+        await query.answer(approval_texts.already_decided(visit), show_alert=True)
+        await _drop_tapped(context, query)
+        return ConversationHandler.END
     await query.answer()
     await unless_unchanged(query.edit_message_text(approval_texts.DENY_ABORTED))
     return ConversationHandler.END
 
 
+async def approve_in_prompt(update: Update, context: BotContext) -> DenyStep | int | None:
+    """Setujui while a reason prompt is open: the approval is the decision, so the prompt
+    of that request closes; a tap on another request's card leaves it waiting."""
+    await approve(update, context)
+    tap = callbacks.parse_as(
+        update.callback_query.data if update.callback_query else None, VisitTap
+    )
+    waiting = context.user_state.get("deny_visit")
+    if tap is None or tap.visit_id != waiting:
+        return None  # the conversation stays where it was
+    visit = await context.services.storage.visits.get(tap.visit_id)
+    if visit is not None and visit.status == VisitStatus.PENDING:
+        return None  # not decided (refused): the prompt still waits for its reason
+    context.user_state.pop("deny_visit", None)
+    assert update.effective_chat is not None
+    await _close_prompt(context, update.effective_chat.id)
+    return ConversationHandler.END
+
+
 async def stale_abort(update: Update, context: BotContext) -> None:
-    """'Batal menolak' from a reason prompt that is already answered."""
-    if update.callback_query is not None:
-        await update.callback_query.answer(common_texts.STALE_BUTTON, show_alert=True)
+    """'Batal menolak' from a reason prompt that is already answered: the button goes."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        await _drop_tapped(context, query)
+
+
+async def _drop_tapped(context: BotContext, query: CallbackQuery) -> None:
+    if query.message is not None:
+        await drop_buttons(context.bot, query.message.chat.id, query.message.message_id)
 
 
 async def _answer(update: Update, result: workflow.Result, success: str) -> None:
@@ -210,14 +243,19 @@ def build() -> list[Handler]:
                 ]
             },
             fallbacks=[
-                CallbackQueryHandler(deny_abort, pattern=callbacks.pattern(callbacks.DENY_ABORT))
+                CallbackQueryHandler(deny_abort, pattern=callbacks.pattern(callbacks.DENY_ABORT)),
+                CallbackQueryHandler(
+                    approve_in_prompt, pattern=callbacks.pattern(callbacks.APPROVE)
+                ),
             ],
             name="deny_reason",
             persistent=True,
             allow_reentry=True,
         )
+    # The conversation first: while a reason prompt is open, Setujui is its fallback (which
+    # closes the prompt); otherwise the conversation passes it on to the plain handler.
     return [
-        CallbackQueryHandler(approve, pattern=callbacks.pattern(callbacks.APPROVE)),
         deny_conversation,
+        CallbackQueryHandler(approve, pattern=callbacks.pattern(callbacks.APPROVE)),
         CallbackQueryHandler(stale_abort, pattern=callbacks.pattern(callbacks.DENY_ABORT)),
     ]

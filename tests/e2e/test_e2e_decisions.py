@@ -181,3 +181,44 @@ async def test_four_eyes_the_registrant_never_decides_their_own_request(
     assert (await only_visit(services)).status == VisitStatus.PENDING  # type: ignore[attr-defined]
     await sim.user(APPROVER).tap("Setujui", await card(sim))
     await sim.user(OFFICER).wait_for("disetujui")
+
+
+async def test_a_reason_prompt_outlived_by_another_decision_says_so(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    """Tolak, then the other section head approves first: the prompt's "Batal menolak" does
+    not claim the request still waits; it loses its button and changes nothing."""
+    await register(sim)
+    approver = sim.user(APPROVER)
+    await card(sim)
+    await approver.tap("Tolak")
+    prompt = await approver.wait_for("alasan penolakan")
+    await sim.user(APPROVER2).tap("Setujui", await card(sim, APPROVER2))
+    await sim.user(OFFICER).wait_for("disetujui")
+    visit = await only_visit(services)
+    events = await services.storage.audit.events(visit.id)  # type: ignore[attr-defined]
+    tap = await approver.tap("Batal menolak", prompt)
+    await sim.settle()
+    assert tap.answer is not None and "sudah diputuskan: Disetujui" in tap.answer.text
+    assert not any("masih menunggu" in m.text_or_caption for m in approver.bot_messages)
+    assert prompt.buttons == []
+    # Only the prompt's conversation ended: the decision and its trail are as they were.
+    assert await only_visit(services) == visit
+    assert await services.storage.audit.events(visit.id) == events  # type: ignore[attr-defined]
+
+
+async def test_approving_while_the_reason_prompt_is_open_closes_it(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    """Tolak, then Setujui on the card after all: the decision is the approval, and the
+    reason prompt's button goes with it (only the current question has live buttons)."""
+    await register(sim)
+    approver = sim.user(APPROVER)
+    approval = await card(sim)
+    await approver.tap("Tolak")
+    prompt = await approver.wait_for("alasan penolakan")
+    await approver.tap("Setujui", approval)
+    await sim.user(OFFICER).wait_for("disetujui")
+    await sim.settle()
+    assert prompt.buttons == []
+    assert (await only_visit(services)).status == VisitStatus.APPROVED  # type: ignore[attr-defined]
