@@ -7,6 +7,7 @@ from datetime import tzinfo
 from html import escape
 
 from bot.core.fields import REASON_MAX
+from bot.core.nik import mask_niks_in
 from bot.core.visits import Visit, VisitStatus
 from bot.texts.approval import approval_card
 from bot.texts.common import STATUS_NAMES, clock, when
@@ -104,12 +105,13 @@ def _cancelled_line(visit: Visit, canceller: str, tz: tzinfo) -> str:
 
 def card(visit: Visit, officer: str, approver: str | None, canceller: str, tz: tzinfo) -> str:
     """An approver's card once the officer withdrew the request (``approver``: who had
-    approved it, if anyone)."""
+    approved it, if anyone). Like every caption under the KTP photo, it masks a NIK even
+    when one was typed into the reason (docs/privacy.md)."""
     lines = [approval_card(visit, officer, tz), ""]
     if approver is not None:
         lines.append(f"✅ Disetujui oleh {escape(approver)}, {clock(visit.decided_at, tz)}")
     lines.append(_cancelled_line(visit, canceller, tz))
-    return "\n".join(lines)
+    return mask_niks_in("\n".join(lines))
 
 
 def badge_void(visit: Visit, canceller: str, tz: tzinfo) -> str:

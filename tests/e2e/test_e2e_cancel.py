@@ -14,6 +14,7 @@ from bot.app.build import build_application, start_polling, stop_polling
 from bot.app.config import Config
 from bot.app.services import Services
 from bot.core.fields import REASON_MAX
+from bot.core.nik import mask_nik
 from bot.core.period import Period
 from bot.core.roles import Role
 from bot.core.visits import VisitStatus
@@ -24,7 +25,17 @@ from simulator.message import SimMessage
 from tests.conftest import ADMIN, APPROVER, APPROVER2, ESCORT, OFFICER, FakeClock
 from tests.dbstate import watch
 from tests.e2e.test_e2e_door import phone_photo
-from tests.flows import NIK_MAN, Visitor, approve, badge_link, fill_in, ktp_image, register, scan
+from tests.flows import (
+    NIK_MAN,
+    NIK_WOMAN,
+    Visitor,
+    approve,
+    badge_link,
+    fill_in,
+    ktp_image,
+    register,
+    scan,
+)
 
 REF = "KRS-2026-00001"
 REASON = "Pengunjung tidak jadi datang <b>hari ini</b>"
@@ -413,3 +424,15 @@ async def test_a_deny_reason_typed_after_the_cancel_decides_nothing(
     assert [e.action for e in events] == ["submit", "cancel"]
     visit = await visit_of(services)
     assert visit.status == VisitStatus.CANCELLED and visit.deny_reason is None
+
+
+async def test_a_nik_typed_into_the_reason_is_masked_on_the_approvers_card(
+    sim: BotApiSimulator, app: object
+) -> None:
+    """The cancelled card is a caption under the KTP photo: like the decided card, it never
+    shows a NIK in full, even one typed into the reason (docs/privacy.md)."""
+    await register(sim)
+    await cancel(sim, reason=f"Salah orang, NIK {NIK_WOMAN} bukan yang dijadwalkan")
+    card = await sim.user(APPROVER).wait_for("DIBATALKAN oleh Sari Petugas")
+    assert NIK_WOMAN not in card.caption
+    assert f"NIK {mask_nik(NIK_WOMAN)} bukan yang dijadwalkan" in card.caption

@@ -10,13 +10,23 @@ from hypothesis import strategies as st
 
 from bot.core.nik import mask_nik, mask_niks_in
 from bot.core.visits import VisitStatus
+from bot.texts import cancel as cancel_texts
 from bot.texts.approval import approval_card, card_decided
 from tests.strategies import valid_niks
 from tests.unit.test_reports import make_visit
 
 WIB = ZoneInfo("Asia/Jakarta")
 SEPARATORS = st.sampled_from(["", " ", ".", "-"])
-FIELDS = ("name", "organisation", "purpose", "equipment", "deny_reason")
+# Every free-text field the card shows: a NIK typed into any of them stays masked.
+FIELDS = (
+    "name",
+    "organisation",
+    "assignment_letter",
+    "purpose",
+    "equipment",
+    "deny_reason",
+    "cancel_reason",
+)
 
 
 def typed(nik: str, separator: str) -> str:
@@ -28,11 +38,12 @@ def typed(nik: str, separator: str) -> str:
 def test_the_card_caption_never_shows_the_full_nik(
     nik: str, separator: str, field: str, status: VisitStatus
 ) -> None:
-    visit = replace(make_visit(1), nik=nik, status=status, deny_reason="-")
+    visit = replace(make_visit(1), nik=nik, status=status, deny_reason="-", cancel_reason="-")
     visit = replace(visit, **{field: f"lihat {typed(nik, separator)} di KTP"})
     for caption in (
         approval_card(visit, "Sari", WIB),
         card_decided(visit, "Sari", "Budi", WIB),
+        cancel_texts.card(visit, "Sari", "Budi", "Sari", WIB),  # withdrawn by the officer
     ):
         digits_only = "".join(c for c in caption if c.isdigit() or c == "*")
         assert nik not in caption and typed(nik, separator) not in caption
