@@ -94,6 +94,10 @@ def sample_visits() -> list[Visit]:
                 exited_at=entered + timedelta(minutes=inside),
             )
             visit = replace(visit, exit_escort_id=visit.entry_escort_id)
+            if organisation.startswith(("PT ", "CV ")):  # vendors bring a surat tugas
+                initials = "".join(w[0] for w in organisation.split()[1:])
+                letter = f"{number:03d}/ST/{initials}/XI/2026"
+                visit = replace(visit, assignment_letter=letter)
             if number % 11 == 0:
                 visit = replace(
                     visit,

@@ -131,6 +131,9 @@ async def test_deny_with_reason_on_a_narrow_screen_then_reset(
     await head.wait_for("alasan penolakan")
     await head.send("Jadwal pemeliharaan bentrok dengan backup")
     await head.wait_for("ditolak")
+    # The card is edited through the outbox: shoot it once it says DITOLAK, buttons gone.
+    await expect(head.bot("DITOLAK oleh")).to_be_visible()
+    await expect(head.bot("Bagus Santoso").locator(".ikb")).to_have_count(0)
     await screenshot(page, "07-kasi-tolak")
 
     await officer.show()
