@@ -2,7 +2,8 @@
 
 /riwayat, /kode (and /keluar), /laporan and /statistik: the command itself shows its prompt
 (or its refusal); a person allowed to use it is then waiting for the argument, and their next
-text message is read as if typed after the command, as BotFather does. /batal abandons the
+text message is read as if typed after the command, as BotFather does; an answer the command
+cannot read (a date, a code) gets its one-line error and the wait goes on. /batal abandons the
 wait; any other command abandons it silently and runs as usual.
 
 The conversation sits in a handler group of its own before the flows' (see bot/app/build.py):
@@ -46,7 +47,9 @@ class Waiting(enum.IntEnum):
     STATS = 4
 
 
-Command = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+# A command returns True when it refused the argument as unreadable (a date, a code): the
+# wait goes on, as BotFather keeps asking after an invalid answer.
+Command = Callable[[Update, BotContext], Coroutine[Any, Any, bool | None]]
 # command -> (the waiting state, the act that allows it, the command's handler)
 COMMANDS: dict[str, tuple[Waiting, Act, Command]] = {
     "riwayat": (Waiting.HISTORY, Act.VIEW_REPORTS, reports.history_command),
@@ -71,11 +74,12 @@ async def ask(update: Update, context: BotContext) -> None:
 
 def _answer(state: Waiting) -> Command:
     async def answer(update: Update, context: BotContext) -> None:
-        """The awaited argument: the command runs as if it had been typed after it."""
+        """The awaited argument: the command runs as if it had been typed after it; an
+        answer it cannot read is asked for again."""
         assert update.effective_message is not None
         context.args = (update.effective_message.text or "").split()
-        await _BY_STATE[state](update, context)
-        raise ApplicationHandlerStop(ConversationHandler.END)
+        again = await _BY_STATE[state](update, context)
+        raise ApplicationHandlerStop(state if again else ConversationHandler.END)
 
     return answer
 

@@ -56,37 +56,40 @@ def _period_keyboard(action: str) -> InlineKeyboardMarkup:
     )
 
 
-async def report_command(update: Update, context: BotContext) -> None:
+async def report_command(update: Update, context: BotContext) -> bool:
     """/laporan [from to]: period buttons, or the log of the typed period."""
-    await _command(update, context, callbacks.REPORT, reports_texts.CHOOSE_REPORT_PERIOD)
+    return await _command(update, context, callbacks.REPORT, reports_texts.CHOOSE_REPORT_PERIOD)
 
 
-async def stats_command(update: Update, context: BotContext) -> None:
+async def stats_command(update: Update, context: BotContext) -> bool:
     """/statistik [from to]: period buttons, or the chart of the typed period."""
-    await _command(update, context, callbacks.STATS, reports_texts.CHOOSE_STATS_PERIOD)
+    return await _command(update, context, callbacks.STATS, reports_texts.CHOOSE_STATS_PERIOD)
 
 
-async def _command(update: Update, context: BotContext, action: str, choose: str) -> None:
+async def _command(update: Update, context: BotContext, action: str, choose: str) -> bool:
+    """True when the typed period was refused, so an awaited answer is asked for again
+    (handlers/arguments.py)."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     if not _allowed(context, user.id):
         await message.reply_text(reports_texts.ONLY_REPORT_ROLES)
-        return
+        return False
     if not context.args:
         await message.reply_text(choose, reply_markup=_period_keyboard(action))
-        return
+        return False
     try:
         period = parse_period(context.args)
     except ReversedPeriod:
         await message.reply_text(reports_texts.REVERSED_DATES)
-        return
+        return True
     except PeriodError:
         await message.reply_text(reports_texts.BAD_DATES)
-        return
+        return True
     if period.days > MAX_CHAT_DAYS:
         await message.reply_text(reports_texts.period_too_long(MAX_CHAT_DAYS))
-        return
+        return True
     await _deliver(context, message.chat_id, user.id, action, period)
+    return False
 
 
 async def period_chosen(update: Update, context: BotContext) -> None:
@@ -149,17 +152,18 @@ async def _send_documents(context: BotContext, chat_id: int, log: AccessLog) -> 
     await context.bot.send_document(chat_id, InputFile(pdf, filename=file_name(period, "pdf")))
 
 
-async def history_command(update: Update, context: BotContext) -> None:
-    """/riwayat <NIK or name>: one visitor's visits, newest first, NIK masked."""
+async def history_command(update: Update, context: BotContext) -> bool:
+    """/riwayat <NIK or name>: one visitor's visits, newest first, NIK masked. True when the
+    query was too short to search by, so an awaited answer is asked for again."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     if not _allowed(context, user.id):
         await message.reply_text(reports_texts.ONLY_REPORT_ROLES)
-        return
+        return False
     query = " ".join(context.args or []).strip()
     if not query:
         await message.reply_text(reports_texts.HISTORY_USAGE)
-        return
+        return False
     services = context.services
     nik = normalise_nik(query)
     limit = HISTORY_LIMIT
@@ -171,17 +175,18 @@ async def history_command(update: Update, context: BotContext) -> None:
         visits = await services.storage.reports.history_by_name(query, limit + 1)
     else:
         await message.reply_text(reports_texts.history_query_too_short(HISTORY_NAME_MIN))
-        return
+        return True
     # Every lookup is recorded, one that finds nothing too (who searched for whom is the point).
     await lookups.history_viewed(services, user.id, by, visits[:limit])
     if not visits:
         await message.reply_text(reports_texts.history_none(query))
-        return
+        return False
     people = {p for v in visits for p in (v.entry_escort_id, v.cancelled_by) if p is not None}
     names = {p: services.name_of(p) for p in people}
     await message.reply_text(
         reports_texts.history(query, visits, services.config.timezone, names, limit)
     )
+    return False
 
 
 def build() -> list[Handler]:

@@ -94,29 +94,33 @@ async def badge_photo(update: Update, context: BotContext) -> None:
     await show_badge(update, context, member, "photo", token=token)
 
 
-async def manual_code(update: Update, context: BotContext) -> None:
-    """/kode ABCD-EFGH (also /keluar): the code printed under the QR, typed by hand."""
+async def manual_code(update: Update, context: BotContext) -> bool:
+    """/kode ABCD-EFGH (also /keluar): the code printed under the QR, typed by hand.
+
+    True when the text is not a code at all, so an awaited answer is asked for again
+    (handlers/arguments.py); a well-formed code is looked up (and counted) either way."""
     message = update.effective_message
     assert message is not None and update.effective_user is not None
     member = context.services.member(update.effective_user.id)
     if not may(member, Act.USE_CODE):
         await message.reply_text(common_texts.NOT_ALLOWED)
-        return
+        return False
     if not context.args:
         await message.reply_text(door_texts.CODE_USAGE)
-        return
+        return False
     limit = await workflow.code_limit(context.services, member)
     if limit is not None:
         closed = limit == workflow.CodeLimit.EVERYONE
         await message.reply_text(
             door_texts.CODE_CLOSED if closed else door_texts.CODE_RATE_LIMITED
         )
-        return
+        return False
     code = normalise_code("".join(context.args))
     if code is None:
         await message.reply_text(door_texts.CODE_FORMAT)
-        return
+        return True
     await show_badge(update, context, member, "code", code=code)
+    return False
 
 
 async def start_with_token(update: Update, context: BotContext) -> None:

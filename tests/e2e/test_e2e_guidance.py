@@ -125,3 +125,42 @@ async def test_the_wait_survives_a_restart(
         await officer.wait_for("Tidak ada riwayat kunjungan untuk Ayu")
     finally:
         await stop_polling(app)
+
+
+async def test_an_unreadable_answer_changes_nothing_and_is_asked_again(
+    sim: BotApiSimulator, app: object
+) -> None:
+    """An answer the command cannot read (a period, a code, a name too short) gets one line
+    that says how to write it, changes nothing, and the wait goes on, as BotFather keeps
+    asking after an invalid answer: the corrected text is taken as the answer."""
+    officer, escort = sim.user(OFFICER), sim.user(ESCORT)
+    await officer.send_text("/statistik")
+    await officer.wait_for("Statistik standar waktu")
+    await escort.send_text("/kode")
+    await escort.wait_for("Ketik kode yang tercetak")
+    await officer.send_text("/riwayat")  # the officer's wait is now for /riwayat
+    await officer.wait_for("Ketik NIK atau nama")
+    db = await watch(app, sim)
+    await officer.send_text("A")
+    await officer.wait_for("Ketik paling sedikit")
+    await escort.send_text("bukan kode")
+    await escort.wait_for("Kode manual terdiri dari")
+    await db.unchanged()
+    await escort.send_text("abcd efgh")  # well-formed now: looked up, and not found
+    await escort.wait_for("tidak dikenal atau palsu")
+
+    await officer.send_text("/statistik")
+    await officer.wait_for("Statistik standar waktu")
+    db = await watch(app, sim)
+    for typed, says in (
+        ("kemarin", "Tanggal tidak dikenali"),
+        ("28-11-2026 01-11-2026", "Tanggal awal harus sebelum"),
+    ):
+        await officer.send_text(typed)
+        error = await officer.wait_for(says)
+        assert "\n" not in error.text and not error.buttons
+    await db.unchanged()
+    await officer.send_text("01-11-2026 28-11-2026")
+    await officer.wait_for("Tidak ada permintaan akses pada periode 01-11-2026 s.d. 28-11-2026")
+    await officer.send_text("halo")  # answered: the wait is over
+    await officer.wait_for("Pilih perintah")
