@@ -95,7 +95,7 @@ async def handover(update: Update, context: BotContext) -> None:
     if tap is None or member is None or (tap.to_id and successor is None):
         await query.answer(staff_texts.STAFF_GONE if tap else common_texts.STALE_BUTTON, True)
         return
-    if successor is not None and not successor.has(Role.OFFICER):
+    if successor is not None and not may(successor, Act.REGISTER):  # may own requests
         await query.answer(staff_texts.HANDOVER_NOT_OFFICER, show_alert=True)
         return
     problem = change_problem(services, admin, member, tap.keeps)

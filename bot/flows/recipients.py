@@ -17,6 +17,7 @@ Messages queued before this check (no role recorded) are sent as before.
 from __future__ import annotations
 
 from bot.app.services import Services
+from bot.core.policy import Act, may
 from bot.core.roles import Role
 from bot.texts import staff as staff_texts
 from storage.outbox import OutboxItem, QueuedMessage
@@ -49,7 +50,7 @@ async def _replacements(
         return []
     now_officer = services.member(visit.officer_id)
     moved = visit.officer_id != item.chat_id
-    if moved and now_officer is not None and now_officer.has(Role.OFFICER):
+    if moved and may(now_officer, Act.REGISTER):  # still an officer, who may hold it
         return [
             OutboxItem(
                 f"{purpose}:{item.visit_id}:{visit.officer_id}",
