@@ -240,6 +240,7 @@ async def test_buttons_of_another_question_change_nothing(
     name, duration = at(moves, "name"), at(moves, "duration")
     await start_form(sim)
     question = await fill_in(officer, moves[:name])
+    db = await watch(app, sim)
     for data in [
         "v1:reg:c:purpose:0",  # a suggested purpose, before the purpose is asked
         "v1:reg:n:equipment",  # "no equipment"
@@ -249,10 +250,13 @@ async def test_buttons_of_another_question_change_nothing(
         "v1:reg:reuse",  # no returning visitor was offered
     ]:
         await refused(sim, question, data)
+    await db.unchanged()  # the draft included
     question = await fill_in(officer, moves[name:duration])
     assert "Berapa lama" in question.text_or_caption
+    db = await watch(app, sim)
     await refused(sim, question, "v1:reg:c:duration:9")  # there is no ninth duration
     await refused(sim, question, "v1:reg:c:purpose:0")  # the purpose is answered already
+    await db.unchanged()
     summary = await fill_in(officer, moves[duration:])
     assert "Nama: Ayu Lestari" in summary.text_or_caption
     assert "Keperluan: Ganti UPS" in summary.text_or_caption

@@ -168,7 +168,7 @@ async def test_forged_staff_buttons_are_stale_and_change_nothing(
     admin = sim.user(ADMIN)
     await admin.send_text("/staf")
     listing = await admin.wait_for("Daftar staf")
-    before = await services.storage.audit.events()
+    db = await watch(app, sim)
     for data in (
         f"v1:stfr:{OFFICER}:99",  # bits no role has (once read as officer + approver)
         f"v1:stfr:{OFFICER}:16",
@@ -181,7 +181,7 @@ async def test_forged_staff_buttons_are_stale_and_change_nothing(
         tap = await admin.send_callback(listing, data)
         await sim.settle()
         assert tap.answer is not None and "tidak berlaku" in (tap.answer.text or ""), data
-    assert await services.storage.audit.events() == before
+    await db.unchanged()
     rows = {r.user_id: r for r in await services.storage.staff.all()}
     assert rows[OFFICER].roles == {Role.OFFICER} and rows[OFFICER].active
 
