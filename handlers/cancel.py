@@ -32,12 +32,13 @@ from bot.flows import workflow
 from bot.texts import cancel as cancel_texts
 from bot.texts import common as common_texts
 from handlers import registration
-from handlers.edits import unless_unchanged
+from handlers.edits import drop_buttons, unless_unchanged
 from handlers.reasons import typed_reason
 
 # A chat list stays short on a cheap phone; the rest are reached by typing their reference.
 LIST_MAX = 20
 _VISIT = "cancel_visit"  # user_data: the request whose reason is awaited
+_PROMPT = "cancel_prompt"  # user_data: the reason prompt's message, whose button goes after
 
 
 class CancelStep(enum.IntEnum):
@@ -102,19 +103,30 @@ async def pick(update: Update, context: BotContext) -> CancelStep | None:
         await query.answer(cancel_texts.not_open(visit), show_alert=True)
         return None
     await query.answer()
+    if query.message is not None:  # answered: the list's buttons go, the prompt is live
+        await drop_buttons(context.bot, query.message.chat.id, query.message.message_id)
     return await _ask_reason(update, context, visit)
 
 
 async def _ask_reason(update: Update, context: BotContext, visit: Visit) -> CancelStep:
     assert update.effective_chat is not None
+    await _close_prompt(context, update.effective_chat.id)  # one prompt is live
     context.user_state[_VISIT] = visit.id
     abort = InlineKeyboardButton(
         cancel_texts.BTN_ABORT, callback_data=_tap(callbacks.CANCEL_ABORT, visit)
     )
-    await update.effective_chat.send_message(
+    prompt = await update.effective_chat.send_message(
         cancel_texts.ask_reason(visit), reply_markup=InlineKeyboardMarkup([[abort]])
     )
+    context.user_state[_PROMPT] = prompt.message_id
     return CancelStep.REASON
+
+
+async def _close_prompt(context: BotContext, chat_id: int | None) -> None:
+    """The reason prompt's "Tidak jadi" goes once the cancel is done or abandoned."""
+    prompt = context.user_state.pop(_PROMPT, None)
+    if prompt is not None and chat_id is not None:
+        await drop_buttons(context.bot, chat_id, prompt)
 
 
 async def reason(update: Update, context: BotContext) -> CancelStep | int:
@@ -125,6 +137,7 @@ async def reason(update: Update, context: BotContext) -> CancelStep | int:
     visit_id = context.user_state.get(_VISIT)
     if officer is None:  # no longer an officer since the tap
         context.user_state.pop(_VISIT, None)
+        await _close_prompt(context, message.chat_id)
         await message.reply_text(common_texts.ONLY_OFFICER)
         return ConversationHandler.END
     if visit_id is None:
@@ -136,6 +149,7 @@ async def reason(update: Update, context: BotContext) -> CancelStep | int:
         return CancelStep.REASON
     context.user_state.pop(_VISIT, None)
     result = await workflow.cancel(context.services, visit_id, officer, text)
+    await _close_prompt(context, message.chat_id)
     if result.outcome == workflow.Outcome.DONE and result.visit is not None:
         await message.reply_text(cancel_texts.done(result.visit))
         await _form_again(update, context)
@@ -156,6 +170,7 @@ async def interrupted(update: Update, context: BotContext) -> int:
     so a later answer meant for the form can never be taken for a reason."""
     visit_id = context.user_state.pop(_VISIT, None)
     visit = await context.services.storage.visits.get(visit_id) if visit_id else None
+    await _close_prompt(context, update.effective_chat.id if update.effective_chat else None)
     text = cancel_texts.interrupted(visit.reference if visit else "")
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
@@ -169,18 +184,24 @@ async def abort(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None
     context.user_state.pop(_VISIT, None)
+    context.user_state.pop(_PROMPT, None)  # edited below: its button goes with the edit
     tap = callbacks.parse_as(query.data, VisitTap)
     visit = await context.services.storage.visits.get(tap.visit_id) if tap else None
     await query.answer()
     if visit is not None:
         await unless_unchanged(query.edit_message_text(cancel_texts.aborted(visit)))
+    elif query.message is not None:
+        await drop_buttons(context.bot, query.message.chat.id, query.message.message_id)
     return ConversationHandler.END
 
 
 async def stale_abort(update: Update, context: BotContext) -> None:
-    """'Tidak jadi' under a prompt already answered."""
-    if update.callback_query is not None:
-        await update.callback_query.answer(common_texts.STALE_BUTTON, show_alert=True)
+    """'Tidak jadi' under a prompt already answered: the button goes."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        if query.message is not None:
+            await drop_buttons(context.bot, query.message.chat.id, query.message.message_id)
 
 
 async def _form_again(update: Update, context: BotContext) -> None:

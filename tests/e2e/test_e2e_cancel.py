@@ -436,3 +436,31 @@ async def test_a_nik_typed_into_the_reason_is_masked_on_the_approvers_card(
     card = await sim.user(APPROVER).wait_for("DIBATALKAN oleh Sari Petugas")
     assert NIK_WOMAN not in card.caption
     assert f"NIK {mask_nik(NIK_WOMAN)} bukan yang dijadwalkan" in card.caption
+
+
+async def test_only_the_open_question_of_a_cancel_has_live_buttons(
+    sim: BotApiSimulator, app: object
+) -> None:
+    """The list loses its buttons once a request is picked, the reason prompt its "Tidak
+    jadi" once the reason is in, or once another command interrupts it (issue 12)."""
+    await register(sim)
+    await register(sim, Visitor(nik=NIK_MAN, name="Bayu Aji"))
+    officer = sim.user(OFFICER)
+    await officer.send_text("/batalkan")
+    listed = await officer.wait_for("Batalkan permintaan")
+    await officer.tap(REF, listed)
+    prompt = await officer.wait_for("alasan pembatalan")
+    await sim.settle()
+    assert listed.buttons == [] and prompt.buttons == [["↩ Tidak jadi"]]
+    await officer.send_text(REASON)
+    await officer.wait_for("dibatalkan")
+    await sim.settle()
+    assert prompt.buttons == []
+    assert [m for m in officer.bot_messages if m.buttons] == []
+
+    await officer.send_text("/batalkan KRS-2026-00002")
+    prompt = await officer.wait_for("alasan pembatalan KRS-2026-00002")
+    await officer.send_text("/aktif")  # another command: the cancel stops here
+    await officer.wait_for("tidak dilanjutkan")
+    await sim.settle()
+    assert prompt.buttons == []
