@@ -29,11 +29,14 @@ from bot.reports.export import file_name, load_access_log, render
 from bot.reports.log import AccessLog
 from bot.texts import common as common_texts
 from bot.texts import reports as reports_texts
-from handlers.edits import claim
+from handlers.edits import claim, drop_buttons
 from storage.reports import HISTORY_LIMIT
 
 MAX_CHAT_DAYS = 366  # longer periods: python -m bot export on the server
 HISTORY_NAME_MIN = 3  # letters of a name to search by; fewer match half the log
+# chat_data (kept in memory only): the period prompt whose buttons go once a typed period
+# answers it. After a restart an old prompt keeps them; a tap on it still works.
+_PROMPT = "period_prompt"
 PRESET_LABELS = {
     Preset.TODAY: common_texts.BTN_TODAY,
     Preset.WEEK: reports_texts.BTN_WEEK,
@@ -75,7 +78,9 @@ async def _command(update: Update, context: BotContext, action: str, choose: str
         await message.reply_text(reports_texts.ONLY_REPORT_ROLES)
         return False
     if not context.args:
-        await message.reply_text(choose, reply_markup=_period_keyboard(action))
+        prompt = await message.reply_text(choose, reply_markup=_period_keyboard(action))
+        await _drop_prompt(context, message.chat_id)  # the newer prompt replaces it
+        _chat(context)[_PROMPT] = prompt.message_id
         return False
     try:
         period = parse_period(context.args)
@@ -88,8 +93,21 @@ async def _command(update: Update, context: BotContext, action: str, choose: str
     if period.days > MAX_CHAT_DAYS:
         await message.reply_text(reports_texts.period_too_long(MAX_CHAT_DAYS))
         return True
+    await _drop_prompt(context, message.chat_id)  # answered by the typed period
     await _deliver(context, message.chat_id, user.id, action, period)
     return False
+
+
+def _chat(context: BotContext) -> dict[str, object]:
+    if context.chat_data is None:
+        raise RuntimeError("a report command without a chat")
+    return context.chat_data
+
+
+async def _drop_prompt(context: BotContext, chat_id: int) -> None:
+    prompt = _chat(context).pop(_PROMPT, None)
+    if isinstance(prompt, int):
+        await drop_buttons(context.bot, chat_id, prompt)
 
 
 async def period_chosen(update: Update, context: BotContext) -> None:
@@ -106,6 +124,8 @@ async def period_chosen(update: Update, context: BotContext) -> None:
     await query.answer(reports_texts.PREPARING)
     if not await claim(query):
         return  # a double tap: the first one prepares the report
+    if _chat(context).get(_PROMPT) == query.message.message_id:
+        _chat(context).pop(_PROMPT)  # answered by the tap: its buttons are gone already
     services = context.services
     period = preset_period(tap.preset, services.now(), services.config.timezone)
     await _deliver(context, query.message.chat.id, query.from_user.id, tap.action, period)

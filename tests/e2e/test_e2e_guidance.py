@@ -150,7 +150,7 @@ async def test_an_unreadable_answer_changes_nothing_and_is_asked_again(
     await escort.wait_for("tidak dikenal atau palsu")
 
     await officer.send_text("/statistik")
-    await officer.wait_for("Statistik standar waktu")
+    prompt = await officer.wait_for("Statistik standar waktu")
     db = await watch(app, sim)
     for typed, says in (
         ("kemarin", "Tanggal tidak dikenali"),
@@ -160,7 +160,10 @@ async def test_an_unreadable_answer_changes_nothing_and_is_asked_again(
         error = await officer.wait_for(says)
         assert "\n" not in error.text and not error.buttons
     await db.unchanged()
+    assert prompt.buttons  # still the open question
     await officer.send_text("01-11-2026 28-11-2026")
     await officer.wait_for("Tidak ada permintaan akses pada periode 01-11-2026 s.d. 28-11-2026")
+    await sim.settle()
+    assert prompt.buttons == []  # answered by the typed period: only open questions are live
     await officer.send_text("halo")  # answered: the wait is over
     await officer.wait_for("Pilih perintah")
