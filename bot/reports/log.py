@@ -251,9 +251,10 @@ def notes(visit: Visit, names: dict[int, str], tz: tzinfo) -> list[str]:
        that keeps the list in order of events (an arrival-time fact such as "Terjadwal"
        before a decision; an exit-time fact such as a discrepancy after it):
        ``if visit.equipment_note: lines.append(reports_texts.note_discrepancy(...))``.
-       What is not on ``Visit`` (a roll call, a watchlist hit) becomes a ``Visit`` field
-       that the storage fills in its row mapper, so this stays a pure function of the
-       visit and the same in the reports and /riwayat.
+       What is not on ``Visit`` yet (a roll call, a watchlist hit) becomes a ``Visit``
+       field with an empty default, filled where visits are read (``VISIT_SELECT`` and
+       ``visit_from_row`` in ``storage/visits.py``, which ``storage/reports.py`` uses for
+       both the reports and /riwayat), so this stays a pure function of the visit.
     3. A person named in it: use ``_name(names, user_id)`` (a former staff member shows
        as "ID 123"), and add that user id to the names /riwayat looks up
        (``handlers/reports.py`` ``history_command``, ``people``); the reports' names
