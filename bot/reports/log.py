@@ -16,6 +16,7 @@ from bot.core.form import FORM, Field, Form
 from bot.core.period import Period
 from bot.core.standards import STEPS, Step, StepTiming, TimeStandards, measure
 from bot.core.visits import Visit, VisitStatus
+from bot.reports.rollcalls import RollCallLine
 from bot.texts import form as form_texts
 from bot.texts import reports as reports_texts
 from bot.texts import standards as standards_texts
@@ -144,6 +145,8 @@ class AccessLog:
     standards: TimeStandards
     office: str = ""
     titles: list[str] = field(default_factory=list)
+    # The period's evacuation roll calls (bot/reports/rollcalls.py), when any were loaded.
+    roll_calls: tuple[RollCallLine, ...] = ()
 
     def breach_counts(self) -> dict[Step, tuple[int, int]]:
         """Per step: (breaches, visits where the step was measured)."""

@@ -96,3 +96,19 @@ def visit_note(started_at: datetime, safe_at: datetime | None, tz: tzinfo) -> st
     if safe_at is None:
         return f"Apel darurat {start}: belum aman"
     return f"Apel darurat {start}: aman {safe_at.astimezone(tz).strftime('%H:%M')}"
+
+
+# The reports: the XLSX sheet and the PDF section (bot/reports/rollcalls.py).
+REPORT_SECTION = "Apel darurat"
+REPORT_COLUMNS = (
+    "Mulai",
+    "Dimulai oleh",
+    "Selesai",
+    "No. Ref",
+    "Pengunjung",
+    "Pendamping",
+    "Masuk",
+    "Aman",
+    "Ditandai oleh",
+)
+REPORT_NOBODY = "Tidak ada pengunjung di dalam"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from bot.app.config import Config
 from bot.app.services import Services
@@ -73,18 +76,21 @@ VISITORS = [
 ]
 
 
-def roll_message(sim: BotApiSimulator, user: int) -> SimMessage:
-    """The one roll-call message in ``user``'s chat."""
+def roll_message(sim: BotApiSimulator, user: int, count: int = 1) -> SimMessage:
+    """The newest of the ``count`` roll-call messages in ``user``'s chat (one per roll call:
+    each copy is edited, never sent again)."""
     found = [m for m in sim.user(user).bot_messages if TITLE in m.text_or_caption]
-    assert len(found) == 1, [str(m) for m in found]
-    return found[0]
+    assert len(found) == count, [str(m) for m in found]
+    return found[-1]
 
 
-async def everyone_sees(sim: BotApiSimulator, services: Services, *parts: str) -> None:
+async def everyone_sees(
+    sim: BotApiSimulator, services: Services, *parts: str, count: int = 1
+) -> None:
     await services.delivery.wait_idle()
     await sim.settle()
     for user in EVERYONE:
-        text = roll_message(sim, user).text_or_caption
+        text = roll_message(sim, user, count).text_or_caption
         assert all(p in text for p in parts), (user, text)
 
 
@@ -101,7 +107,10 @@ async def test_nobody_inside_says_so_at_once(
     )
     assert roll.started_by == ESCORT and roll.ended_at == roll.started_at and not roll.entries
     actions = [e.action for e in await services.storage.audit.events()]
-    assert actions[-2:] == ["roll_call_started", "roll_call_ended"]
+    assert [a for a in actions if a.startswith("roll_call")] == [
+        "roll_call_started",
+        "roll_call_ended",
+    ]
     # The next emergency is a new roll call, not "one is running".
     await sim.user(OFFICER).send_text("/darurat")
     await sim.user(OFFICER).wait_for(TITLE)
@@ -134,8 +143,13 @@ async def test_one_visitor_marked_safe_updates_every_copy(
     notes = await services.storage.rollcalls.of_visits([visit.id])
     ((done, entry),) = notes[visit.id]
     assert entry.marked_by == ESCORT and entry.safe_at == done.ended_at == clock.now
-    actions = [e.action for e in await services.storage.audit.events()]
-    assert actions[-3:] == ["roll_call_started", "roll_call_marked", "roll_call_ended"]
+    events = await services.storage.audit.events()
+    actions = [(e.action, e.actor_id) for e in events if e.action.startswith("roll_call")]
+    assert actions == [
+        ("roll_call_started", OFFICER),
+        ("roll_call_marked", ESCORT),
+        ("roll_call_ended", ESCORT),
+    ]
 
 
 async def test_three_inside_two_escorts_double_taps_stale_and_foreign_taps(
@@ -217,3 +231,38 @@ async def test_roll_call_works_in_the_middle_of_a_form(
     await officer.send_text("/darurat")
     await officer.wait_for(TITLE)
     await everyone_sees(sim, services, rollcall_texts.NOBODY)
+
+
+async def test_roll_calls_are_in_the_reports(
+    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
+) -> None:
+    await sim.user(ESCORT).send_text("/darurat")  # a drill with nobody inside
+    await sim.user(ESCORT).wait_for(TITLE)
+    clock.advance(minutes=10)
+    await inside(sim, VISITORS[0], ESCORT2)
+    clock.advance(minutes=5)  # 09:15 WIB
+    await sim.user(OFFICER).send_text("/darurat")
+    await sim.user(OFFICER).wait_for(TITLE)
+    await services.delivery.wait_idle()
+    clock.advance(minutes=4)
+    await sim.user(ESCORT2).tap("Aman: Ayu", roll_message(sim, ESCORT2, 2))
+    await everyone_sees(sim, services, "Semua pengunjung aman", count=2)
+
+    officer = sim.user(OFFICER)
+    await officer.send_text("/laporan")
+    await officer.wait_for("Pilih periode")
+    await officer.tap("Hari ini")
+    xlsx = await officer.wait_for(predicate=lambda m: (m.document_name or "").endswith(".xlsx"))
+    pdf = await officer.wait_for(predicate=lambda m: (m.document_name or "").endswith(".pdf"))
+    assert xlsx.document_bytes is not None and pdf.document_bytes is not None
+    sheet = load_workbook(io.BytesIO(xlsx.document_bytes))[rollcall_texts.REPORT_SECTION]
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    assert header == rollcall_texts.REPORT_COLUMNS
+    (drill, real) = rows
+    assert drill[1] == "Dewi Pendamping" and drill[4] == rollcall_texts.REPORT_NOBODY
+    assert drill[0] == drill[2] and drill[0].strftime("%H:%M") == "09:00"
+    assert real[1] == "Sari Petugas" and real[4] == "Ayu Lestari" and real[5] == "Eko Pendamping"
+    assert real[0].strftime("%H:%M") == "09:15" and real[7].strftime("%H:%M") == "09:19"
+    assert real[8] == "Eko Pendamping" and real[3].startswith("KRS-")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.document_bytes)).pages)
+    assert rollcall_texts.REPORT_SECTION in text and "28-11-2026 09:19" in text
