@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.core.form import FORM
+from bot.core.form import DECLARED
 from bot.core.visits import Action, Change, Visit, VisitDraft, VisitStatus, transition
 from storage.audit import AuditLog
 from storage.base import Database, dt, ts
@@ -28,7 +28,7 @@ SEALED = frozenset((*DATA_KEY_COLUMNS["visitors"], *DATA_KEY_COLUMNS["visits"]))
 # The form's answers come from the spec (bot/core/form.py): remembered ones from the visitor's
 # row, the rest from the visit's, each in the column named as its Visit attribute.
 _ANSWERS = ", ".join(
-    [*(f"p.{c}" for c in FORM.visitor_columns), *(f"v.{c}" for c in FORM.visit_columns)]
+    [*(f"p.{c}" for c in DECLARED.visitor_columns), *(f"v.{c}" for c in DECLARED.visit_columns)]
 )
 VISIT_SELECT = f"""
     SELECT v.id, v.status, v.visitor_id, p.nik_enc, {_ANSWERS}, v.officer_id, v.started_at,
@@ -38,7 +38,7 @@ VISIT_SELECT = f"""
            v.cancelled_at, v.cancelled_by, v.cancel_reason
     FROM visits v JOIN visitors p ON p.id = v.visitor_id
 """
-_VISITOR_SELECT = f"SELECT id, nik_enc, {', '.join(FORM.visitor_columns)} FROM visitors"
+_VISITOR_SELECT = f"SELECT id, nik_enc, {', '.join(DECLARED.visitor_columns)} FROM visitors"
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,10 @@ def visit_from_row(row: aiosqlite.Row, cipher: Cipher, unseal: Opener | None = N
     def cell(column: str) -> Any:
         return unseal(row[column]) if column in SEALED else row[column]
 
-    answers: dict[str, Any] = {c: cell(c) for c in (*FORM.visitor_columns, *FORM.visit_columns)}
-    answers[FORM.identifying.visit_attr] = unseal(row["nik_enc"]) or ""
+    answers: dict[str, Any] = {
+        c: cell(c) for c in (*DECLARED.visitor_columns, *DECLARED.visit_columns)
+    }
+    answers[DECLARED.identifying.visit_attr] = unseal(row["nik_enc"]) or ""
     return Visit(
         id=row["id"],
         status=VisitStatus(row["status"]),
@@ -180,7 +182,7 @@ class Visits:
             return None
         remembered = {
             column: self._cipher.unseal(row[column]) if column in SEALED else row[column]
-            for column in FORM.visitor_columns
+            for column in DECLARED.visitor_columns
         }
         return Visitor(row["id"], nik_of(row["nik_enc"], self._cipher), remembered)
 
@@ -198,7 +200,7 @@ class Visits:
         status = transition(Action.SUBMIT, None)
         async with self._database.transaction() as db:
             nik_hash = self._cipher.nik_hash(draft.nik)
-            visitor = FORM.visitor_columns
+            visitor = DECLARED.visitor_columns
             await db.execute(
                 f"INSERT INTO visitors (nik_hash, nik_enc, {', '.join(visitor)}, created_at,"
                 f" updated_at) VALUES ({_marks(len(visitor) + 4)}) ON CONFLICT(nik_hash) DO"
@@ -217,7 +219,7 @@ class Visits:
             ) as cur:
                 row = await cur.fetchone()
             assert row is not None
-            answers = FORM.visit_columns
+            answers = DECLARED.visit_columns
             cur2 = await db.execute(
                 f"INSERT INTO visits (visitor_id, status, {', '.join(answers)}, officer_id,"
                 f" started_at, form_done_at, submitted_at) VALUES ({_marks(len(answers) + 6)})",

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.core.form import FORM
+from bot.core.form import DECLARED
 from bot.core.period import Preset
 from bot.core.policy import DELEGATION_DAYS
 from bot.core.roles import ALL_ROLES_MASK, Role, mask_of, roles_of
@@ -285,7 +285,7 @@ class FormWord(Tap):
 
 
 def _form_field(name: str) -> None:
-    _require(FORM.get(name) is not None, "form field")
+    _require(DECLARED.get(name) is not None, "form field")
 
 
 @dataclass(frozen=True)
@@ -310,7 +310,7 @@ class FormNone(Tap):
     field: str
 
     def __post_init__(self) -> None:
-        field = FORM.get(self.field)
+        field = DECLARED.get(self.field)
         _require(field is not None and field.optional, "optional field")
 
     def wire(self) -> tuple[str, str]:

@@ -71,7 +71,9 @@ def render_xlsx(log: AccessLog, progress: Progress | None = None) -> bytes:
         tick(progress, done, total)
     _summary(workbook, workbook.add_worksheet(reports_texts.SHEET_SUMMARY), log)
     if log.roll_calls:
-        _roll_calls(workbook.add_worksheet(rollcall_texts.REPORT_SECTION), log, header, styles.time)
+        _roll_calls(
+            workbook.add_worksheet(rollcall_texts.REPORT_SECTION), log, header, styles.time
+        )
     workbook.close()
     return buffer.getvalue()
 
