@@ -76,7 +76,7 @@ async def test_rules_step_is_required_and_its_time_recorded(
 
     # The summary cannot be reached without it: Back and the edit buttons lead through it.
     clock.advance(minutes=3)  # 09:03 WIB
-    first, second = await officer.double_tap(form_texts.BTN_RULES_AGREED)
+    _first, second = await officer.double_tap(form_texts.BTN_RULES_AGREED)
     summary = await officer.wait_for(form_texts.SUMMARY_TITLE)
     assert second.answer is None or "kesalahan" not in (second.answer.text or "")
     assert "Tata tertib: ✅ disetujui 28-11-2026 09:03" in summary.text_or_caption
