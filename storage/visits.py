@@ -7,6 +7,7 @@ its messages and its badge row, in one transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -35,7 +36,10 @@ VISIT_SELECT = f"""
            v.submitted_at, v.decided_at, v.decided_by, v.decided_for, v.deny_reason,
            v.valid_until, v.entered_at, v.entry_escort_id, v.exited_at, v.exit_escort_id,
            v.form_done_at, v.handover_at,
-           v.cancelled_at, v.cancelled_by, v.cancel_reason
+           v.cancelled_at, v.cancelled_by, v.cancel_reason,
+           (SELECT json_group_array(json_array(r.started_at, e.safe_at))
+              FROM roll_call_entries e JOIN roll_calls r ON r.id = e.roll_call_id
+             WHERE e.visit_id = v.id) AS roll_calls
     FROM visits v JOIN visitors p ON p.id = v.visitor_id
 """
 _VISITOR_SELECT = f"SELECT id, nik_enc, {', '.join(DECLARED.visitor_columns)} FROM visitors"
@@ -113,7 +117,15 @@ def visit_from_row(row: aiosqlite.Row, cipher: Cipher, unseal: Opener | None = N
         cancelled_at=dt(row["cancelled_at"]),
         cancelled_by=row["cancelled_by"],
         cancel_reason=cell("cancel_reason"),
+        roll_calls=_roll_calls(row["roll_calls"]),
     )
+
+
+def _roll_calls(cell: str | None) -> tuple[tuple[datetime, datetime | None], ...]:
+    """The roll calls' [start, safe] pairs of VISIT_SELECT's json_group_array."""
+    pairs = json.loads(cell) if cell else []
+    found = [(datetime.fromisoformat(start), dt(safe)) for start, safe in pairs]
+    return tuple(sorted(found, key=lambda pair: pair[0]))
 
 
 def _marks(count: int) -> str:

@@ -116,6 +116,9 @@ class Visit:
     cancel_reason: str | None = None
     assignment_letter: str = ""  # empty for visits stored before the form asked it
     rules_agreed_at: str | None = None  # ISO, office time; None when the rules were not asked
+    # Each evacuation roll call the visitor was on (bot/core/rollcall.py): (its start, when
+    # they were marked safe, None while not), oldest first. Read with the visit, for notes.
+    roll_calls: tuple[tuple[datetime, datetime | None], ...] = ()
 
     @property
     def reference(self) -> str:

@@ -270,6 +270,9 @@ def notes(visit: Visit, names: dict[int, str], tz: tzinfo) -> list[str]:
     User-typed text (a reason) goes in as typed: every caller treats the lines as plain text.
     """
     lines: list[str] = []
+    if visit.rules_agreed_at:
+        agreed = _local(datetime.fromisoformat(visit.rules_agreed_at), tz)
+        lines.append(reports_texts.note_rules(agreed))
     if visit.status == VisitStatus.DENIED:
         lines.append(reports_texts.note_denied(visit.deny_reason or ""))
     if visit.status == VisitStatus.CANCELLED:
@@ -280,6 +283,8 @@ def notes(visit: Visit, names: dict[int, str], tz: tzinfo) -> list[str]:
                 visit.cancel_reason or "",
             )
         )
+    for started, safe in visit.roll_calls:  # while inside, after any decision
+        lines.append(reports_texts.note_roll_call(started.astimezone(tz), _local(safe, tz)))
     return lines
 
 

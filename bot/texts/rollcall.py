@@ -90,14 +90,6 @@ def already_marked(visit: Visit | None, by: str, at: datetime | None, tz: tzinfo
     return f"{name} sudah ditandai aman oleh {by} pukul {clock(at, tz)}."
 
 
-def visit_note(started_at: datetime, safe_at: datetime | None, tz: tzinfo) -> str:
-    """A visit's line in the reports and /riwayat: 'Apel darurat 28-11 09:05: aman 09:12'."""
-    start = started_at.astimezone(tz).strftime("%d-%m %H:%M")
-    if safe_at is None:
-        return f"Apel darurat {start}: belum aman"
-    return f"Apel darurat {start}: aman {safe_at.astimezone(tz).strftime('%H:%M')}"
-
-
 # The reports: the XLSX sheet and the PDF section (bot/reports/rollcalls.py).
 REPORT_SECTION = "Apel darurat"
 REPORT_COLUMNS = (

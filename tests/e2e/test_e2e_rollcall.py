@@ -266,3 +266,12 @@ async def test_roll_calls_are_in_the_reports(
     assert real[8] == "Eko Pendamping" and real[3].startswith("KRS-")
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.document_bytes)).pages)
     assert rollcall_texts.REPORT_SECTION in text and "28-11-2026 09:19" in text
+    # The visit's own row says it too (Catatan), and so does /riwayat.
+    note = "Apel darurat 28-11 09:15: aman 09:19"
+    log = load_workbook(io.BytesIO(xlsx.document_bytes))["Log akses"]
+    header, *visits = list(log.iter_rows(values_only=True))
+    assert visits[0][header.index("Catatan")] == note
+    assert "Apel darurat 28-11" in text  # the Catatan cell (wrapped in the PDF)
+    await officer.send_text("/riwayat Ayu")
+    history = await officer.wait_for("Ayu Lestari")
+    assert note in history.text_or_caption

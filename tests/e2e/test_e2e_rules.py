@@ -87,3 +87,6 @@ async def test_rules_step_is_required_and_its_time_recorded(
     assert visit.rules_agreed_at == "2026-11-28T09:03:00+07:00"
     card = await sim.user(APPROVER).wait_for("Permintaan akses ruang server")
     assert "Tata tertib: ✅ disetujui 28-11-2026 09:03" in card.text_or_caption
+    await officer.send_text("/riwayat Ayu")
+    history = await officer.wait_for("Ayu Lestari")
+    assert "Tata tertib disetujui 28-11 09:03" in history.text_or_caption
