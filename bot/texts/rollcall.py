@@ -42,14 +42,44 @@ def message(
         return "\n".join([*lines, "", NOBODY])
     total, left = len(roll.entries), len(roll.remaining)
     lines.append(f"Di dalam saat apel dimulai: <b>{total}</b> — belum aman: <b>{left}</b>")
+    entries = _entries(roll, visits, names, tz)
+    if len("\n".join([*lines, *entries])) > MESSAGE_ROOM:
+        entries = _entries(roll, visits, names, tz, short=True)
+    lines += entries
+    if roll.ended_at is not None:
+        lines.append(f"\n✅ <b>Semua pengunjung aman</b> pukul {clock(roll.ended_at, tz)}.")
+    else:
+        lines.append(f"\n{HOW_TO_MARK}")
+    return "\n".join(lines)
+
+
+# Telegram takes at most 4096 characters (https://core.telegram.org/bots/api#sendmessage);
+# with many visitors inside, each gets one short line instead of three, so the roll call is
+# never refused for its length (the markup counted too: this only errs on the safe side).
+MESSAGE_ROOM = 3600
+
+
+def _entries(
+    roll: RollCall,
+    visits: dict[int, Visit],
+    names: dict[int, str],
+    tz: tzinfo,
+    short: bool = False,
+) -> list[str]:
+    lines = []
     for entry in roll.by_escort():
         visit = visits.get(entry.visit_id)
+        escort = escape(names.get(entry.escort_id or 0, "-"))
+        if short:
+            name = escape(visit.name[:40]) if visit is not None else ERASED
+            done = f" aman {clock(entry.safe_at, tz)}" if entry.safe else ""
+            lines.append(f"{'✅' if entry.safe else '⬜'} {name} ({escort}){done}")
+            continue
         who = (
             f"<b>{escape(visit.name)}</b> ({escape(visit.organisation)}) — {visit.reference}"
             if visit is not None
             else ERASED
         )
-        escort = escape(names.get(entry.escort_id or 0, "-"))
         marker = escape(names.get(entry.marked_by or 0, "-"))
         state = (
             f"aman {clock(entry.safe_at, tz)}, ditandai oleh {marker}"
@@ -60,11 +90,7 @@ def message(
             f"\n{'✅' if entry.safe else '⬜'} {who}\n"
             f"   pendamping: {escort}, masuk {clock(entry.entered_at, tz)}\n   {state}"
         )
-    if roll.ended_at is not None:
-        lines.append(f"\n✅ <b>Semua pengunjung aman</b> pukul {clock(roll.ended_at, tz)}.")
-    else:
-        lines.append(f"\n{HOW_TO_MARK}")
-    return "\n".join(lines)
+    return lines
 
 
 def already_running(roll: RollCall, starter: str, tz: tzinfo) -> str:
