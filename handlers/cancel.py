@@ -24,7 +24,6 @@ from telegram.warnings import PTBUserWarning
 from bot.app.context import BotContext, Handler
 from bot.core import callbacks
 from bot.core.callbacks import VisitTap
-from bot.core.form import FORM
 from bot.core.policy import Act, may
 from bot.core.roles import StaffMember
 from bot.core.visits import Action, Visit, allows
@@ -209,7 +208,8 @@ async def _form_again(update: Update, context: BotContext) -> None:
     draft = context.user_state.get("draft")
     if not draft or "step" not in draft or update.effective_chat is None:
         return
-    text, markup = registration.question(FORM.current(draft), draft)
+    services = context.services
+    text, markup = registration.question(services, services.form.current(draft), draft)
     await update.effective_chat.send_message(cancel_texts.FORM_STILL_OPEN)
     await update.effective_chat.send_message(text, reply_markup=markup)
 

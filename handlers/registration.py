@@ -21,10 +21,11 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.app.context import BotApp, BotContext, Handler
+from bot.app.services import Services
 from bot.core import callbacks, form
 from bot.core.callbacks import FormChoice, FormEdit, FormNone, FormWord
 from bot.core.fields import mask_phone
-from bot.core.form import CONFIRM, FORM, READ, RETURNING, Field, Kind, Rejected
+from bot.core.form import CONFIRM, READ, RETURNING, Field, Form, Kind, Rejected
 from bot.core.policy import Act, may
 from bot.core.visits import VisitDraft
 from bot.flows import ktp, ktp_read, lookups, workflow
@@ -56,11 +57,15 @@ def _draft(context: BotContext) -> dict[str, Any]:
     return draft
 
 
+def _form(context: BotContext) -> Form:
+    return context.services.form
+
+
 def _step(context: BotContext) -> str:
-    return FORM.current(_draft(context))
+    return _form(context).current(_draft(context))
 
 
-def _keyboard(field: Field, editing: bool) -> InlineKeyboardMarkup:
+def _keyboard(form: Form, field: Field, editing: bool) -> InlineKeyboardMarkup:
     words = form_texts.FIELDS[field.name]
     choices = [
         _button(label, FormChoice(field.name, i)) for i, label in enumerate(words.suggested)
@@ -69,14 +74,14 @@ def _keyboard(field: Field, editing: bool) -> InlineKeyboardMarkup:
     if field.optional:
         rows.append([_button(words.none, FormNone(field.name))])
     nav = [_button(form_texts.BTN_CANCEL, FormWord("cancel"))]
-    if field.name != FORM.first or editing:
+    if field.name != form.first or editing:
         nav.insert(0, _button(form_texts.BTN_BACK, FormWord("back")))
     rows.append(nav)
     return InlineKeyboardMarkup(rows)
 
 
-def _summary_keyboard() -> InlineKeyboardMarkup:
-    edits = [_button(form_texts.FIELDS[f.name].button, FormEdit(f.name)) for f in FORM]
+def _summary_keyboard(form: Form) -> InlineKeyboardMarkup:
+    edits = [_button(form_texts.FIELDS[f.name].button, FormEdit(f.name)) for f in form]
     rows = [edits[i : i + 2] for i in range(0, len(edits), 2)]
     rows.append([_button(form_texts.BTN_SUBMIT, FormWord("send"))])
     rows.append([_button(form_texts.BTN_CANCEL, FormWord("cancel"))])
@@ -91,10 +96,13 @@ def _shown(draft: dict[str, Any]) -> dict[str, Any]:
     return {**draft, "phone": mask_phone(recalled)}
 
 
-def question(step: str, draft: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
-    """The text and buttons that ask for ``step``."""
+def question(
+    services: Services, step: str, draft: dict[str, Any]
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The text and buttons that ask for ``step``, in the form this configuration asks."""
+    form = services.form
     if step == CONFIRM:
-        return form_texts.summary(_shown(draft)), _summary_keyboard()
+        return form_texts.summary(_shown(draft), form), _summary_keyboard(form)
     if step == RETURNING:
         buttons = [
             [
@@ -119,9 +127,10 @@ def question(step: str, draft: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
         ]
         rows = [first, fixes, nav] if fixes else [first, nav]
         return form_texts.ktp_read(read), InlineKeyboardMarkup(rows)
-    field = FORM.get(step)
+    field = form.get(step)
     assert field is not None
-    return form_texts.question(field), _keyboard(field, bool(draft.get("editing")))
+    text = form_texts.question(field, form, services.config.rules.text)
+    return text, _keyboard(form, field, bool(draft.get("editing")))
 
 
 async def _ask(update: Update, context: BotContext, step: str, answered: str | None = None) -> int:
@@ -131,13 +140,13 @@ async def _ask(update: Update, context: BotContext, step: str, answered: str | N
     becomes its answer with this question under it, keyboard and all, in one edit.
     """
     draft = _draft(context)
-    step = FORM.go(draft, step)
+    step = _form(context).go(draft, step)
     chat = update.effective_chat
     assert chat is not None
     if step == CONFIRM:
         # The form is filled in; what remains is checking it against the KTP (SOP step 2).
         draft.setdefault("form_done_at", context.services.now().isoformat())
-    text, markup = question(step, draft)
+    text, markup = question(context.services, step, draft)
     earlier = draft.pop("asked", None)
     # The answers tapped on the open question's message so far, shown above its question.
     shown: list[str] = draft.pop("shown", [])
@@ -168,12 +177,13 @@ async def resume_after_restart(app: BotApp, skip: Collection[int] = ()) -> None:
     be handled (bot/app/intake.py), whose reply is the next question.
     """
     assert app.persistence is not None
+    services = app.bot_data
     for key, state in (await app.persistence.get_conversations("registration")).items():
         chat_id, user_id = key[0], int(key[-1])
         draft = app.user_data.get(user_id, {}).get("draft")
         if int(chat_id) in skip or state is None or not draft or "step" not in draft:
             continue
-        text, markup = question(FORM.current(draft), draft)
+        text, markup = question(services, services.form.current(draft), draft)
         try:
             if draft.get("asked") is not None:
                 await drop_buttons(app.bot, int(chat_id), draft["asked"])
@@ -227,7 +237,7 @@ async def start(update: Update, context: BotContext) -> int:
         await update.effective_message.reply_text(common_texts.ONLY_OFFICER)
         return ConversationHandler.END
     context.user_state["draft"] = {"started_at": context.services.now().isoformat()}
-    return await _ask(update, context, FORM.first)
+    return await _ask(update, context, _form(context).first)
 
 
 async def _accept(
@@ -244,14 +254,16 @@ async def _accept(
     if field.identifies and not draft.get("editing"):
         known = await context.services.storage.visits.find_visitor(value)
         if known is not None:
-            draft.update({f.name: getattr(known, f.visit_attr) for f in FORM.remembered})
+            remembered = _form(context).remembered
+            draft.update({f.name: getattr(known, f.visit_attr) for f in remembered})
             draft.update(recalled=known.id, recalled_phone=known.phone)
             assert update.effective_user is not None
             await lookups.recalled(context.services, update.effective_user.id, known.id)
             return await _ask(update, context, RETURNING, answered)
-    following = FORM.after(draft, field.name)
+    form = _form(context)
+    following = form.after(draft, field.name)
     while following in draft.get("prefilled", ()):  # confirmed from the KTP photo already
-        following = FORM.after(draft, following)
+        following = form.after(draft, following)
     return await _ask(update, context, following, answered)
 
 
@@ -289,7 +301,7 @@ async def read_answer(update: Update, context: BotContext) -> int | None:
     await _done_with_button(update, context)
     read = draft.pop("read")
     today = context.services.now().date()
-    name_field, nik_field = FORM.get("name"), FORM.get("nik")
+    name_field, nik_field = _form(context).get("name"), _form(context).get("nik")
     assert name_field is not None and nik_field is not None
     draft["prefilled"] = []
     if tap.word != "readname" and read.get("name"):
@@ -307,10 +319,13 @@ async def answer(update: Update, context: BotContext) -> int:
     """A message while the form is open: the answer to the open question, or why it is not."""
     message = update.effective_message
     assert message is not None
-    field = FORM.get(_step(context))
+    field = _form(context).get(_step(context))
     if field is not None and field.kind == Kind.PHOTO and message.photo:
         # Telegram's file id of the largest size.
         return await _photo(update, context, field, message.photo[-1].file_id)
+    if field is not None and field.kind == Kind.AGREE:
+        # Only its button answers, with the time of the tap: a typed time is no agreement.
+        return await _retry(update, context, form_texts.RULES_BAD_INPUT)
     if field is not None and field.kind != Kind.PHOTO and message.text is not None:
         return await _accept(update, context, field, message.text)
     return await wrong_input(update, context)
@@ -319,7 +334,7 @@ async def answer(update: Update, context: BotContext) -> int:
 async def suggestion(update: Update, context: BotContext) -> int | None:
     """A suggested answer tapped: read as if its label were typed."""
     tap = _tapped(update, FormChoice)
-    field = FORM.get(tap.field) if tap else None
+    field = _form(context).get(tap.field) if tap else None
     if tap is None or field is None or tap.field != _step(context):
         await stale(update, context)
         return None
@@ -327,11 +342,14 @@ async def suggestion(update: Update, context: BotContext) -> int | None:
     if tap.index >= len(suggested):
         await stale(update, context)
         return None
-    value = field.read(suggested[tap.index], context.services.now().date())  # always valid
+    raw = suggested[tap.index]
+    if field.kind == Kind.AGREE:  # the answer is the moment of the tap, in office time
+        raw = context.services.now().astimezone(context.services.config.timezone).isoformat()
+    value = field.read(raw, context.services.now().date())  # always valid
     assert update.callback_query is not None
     await update.callback_query.answer()
     answered = form_texts.answered(field, value)
-    return await _accept(update, context, field, suggested[tap.index], answered)
+    return await _accept(update, context, field, raw, answered)
 
 
 async def nothing(update: Update, context: BotContext) -> int | None:
@@ -340,14 +358,16 @@ async def nothing(update: Update, context: BotContext) -> int | None:
     if tap is None or tap.field != _step(context):
         await stale(update, context)
         return None
-    field = FORM.get(tap.field)
-    assert field is not None  # FormNone names a field of the form (bot/core/callbacks.py)
+    field = _form(context).get(tap.field)
+    if field is None:  # a field of the declared form this configuration does not ask
+        await stale(update, context)
+        return None
     assert update.callback_query is not None
     await update.callback_query.answer()
     draft = _draft(context)
     draft[tap.field] = ""
     answered = form_texts.answered(field, "")
-    return await _ask(update, context, FORM.after(draft, tap.field), answered)
+    return await _ask(update, context, _form(context).after(draft, tap.field), answered)
 
 
 async def returning(update: Update, context: BotContext) -> int | None:
@@ -358,7 +378,8 @@ async def returning(update: Update, context: BotContext) -> int | None:
     await _done_with_button(update, context)
     tap = _tapped(update, FormWord)
     reuse = tap == FormWord("reuse")
-    return await _ask(update, context, FORM.after_returning(_draft(context), reuse=reuse))
+    following = _form(context).after_returning(_draft(context), reuse=reuse)
+    return await _ask(update, context, following)
 
 
 async def reveal_phone(update: Update, context: BotContext) -> int | None:
@@ -375,7 +396,7 @@ async def reveal_phone(update: Update, context: BotContext) -> int | None:
 async def edit_field(update: Update, context: BotContext) -> int | None:
     """From the summary: change one field, then come back to the summary."""
     tap = _tapped(update, FormEdit)
-    if tap is None or _step(context) != CONFIRM:
+    if tap is None or _step(context) != CONFIRM or _form(context).get(tap.field) is None:
         await stale(update, context)
         return None
     await _done_with_button(update, context)
@@ -387,7 +408,8 @@ async def back(update: Update, context: BotContext) -> int:
     """One step back (or to the summary, when editing a field)."""
     await _done_with_button(update, context)
     draft = _draft(context)
-    return await _ask(update, context, FORM.before(draft, FORM.current(draft)))
+    form = _form(context)
+    return await _ask(update, context, form.before(draft, form.current(draft)))
 
 
 async def submit(update: Update, context: BotContext) -> int | None:
@@ -404,7 +426,7 @@ async def submit(update: Update, context: BotContext) -> int | None:
     if not may(officer, Act.REGISTER):
         return ConversationHandler.END
     visit_draft = VisitDraft(
-        **FORM.visit_values(draft),
+        **_form(context).visit_values(draft),
         started_at=datetime.fromisoformat(draft["started_at"]),
         form_done_at=datetime.fromisoformat(draft["form_done_at"]),
     )
@@ -433,7 +455,7 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 async def wrong_input(update: Update, context: BotContext) -> int:
     """Anything the open question cannot use: a clear answer and the same question."""
-    field = FORM.get(_step(context))
+    field = _form(context).get(_step(context))
     message = update.effective_message
     if field is None:
         return await _retry(update, context, form_texts.USE_BUTTONS)

@@ -24,6 +24,7 @@ from storage.migrations import MIGRATIONS, SchemaTooNew, migrate
 from storage.outbox import Outbox
 from storage.privacy import Privacy, encrypt_plain_niks
 from storage.reports import Reports
+from storage.rollcalls import RollCalls
 from storage.staff import Staff
 from storage.updates import IncomingUpdates
 from storage.visits import Visits
@@ -57,6 +58,7 @@ class Storage:
         self.conversations = Conversations(self.database)
         self.health = Health(self.database)
         self.door = DoorNonces(self.database)
+        self.rollcalls = RollCalls(self.database, self.audit, self.outbox)
 
     @classmethod
     async def open(cls, path: Path | str, cipher: Cipher, audit_key: bytes) -> Storage:

@@ -266,6 +266,30 @@ MIGRATIONS: dict[int, str] = {
         value TEXT NOT NULL
     );
     """,
+    # 16 (issue 14, parts 5 and 6): the evacuation roll call (storage/rollcalls.py): when it
+    # began and ended and who started it, and per visitor inside at its start the escort, the
+    # entry time and when and by whom they were marked safe; at most one open at a time. And
+    # the time the officer confirmed the visitor agreed to the server-room rules.
+    16: """
+    CREATE TABLE roll_calls (
+        id          INTEGER PRIMARY KEY,
+        started_at  TEXT NOT NULL,
+        started_by  INTEGER NOT NULL,
+        ended_at    TEXT
+    );
+    CREATE UNIQUE INDEX roll_calls_one_open ON roll_calls((1)) WHERE ended_at IS NULL;
+    CREATE TABLE roll_call_entries (
+        roll_call_id INTEGER NOT NULL REFERENCES roll_calls(id),
+        visit_id     INTEGER NOT NULL,
+        escort_id    INTEGER,
+        entered_at   TEXT,
+        safe_at      TEXT,
+        marked_by    INTEGER,
+        PRIMARY KEY (roll_call_id, visit_id)
+    );
+    CREATE INDEX roll_call_entries_visit ON roll_call_entries(visit_id);
+    ALTER TABLE visits ADD COLUMN rules_agreed_at TEXT;
+    """,
 }
 
 

@@ -219,6 +219,16 @@ class Outbox:
         )
         return cur.rowcount
 
+    async def newer_pending(self, item: QueuedMessage, key_prefix: str) -> bool:
+        """Is a later item of the same kind, whose key starts with ``key_prefix``, waiting
+        for the same chat? Then ``item`` (an edit drawn at send time) has nothing to add."""
+        async with self._database.connection.execute(
+            "SELECT 1 FROM outbox WHERE chat_id = ? AND kind = ? AND status = ? AND id > ?"
+            " AND substr(key, 1, ?) = ? LIMIT 1",
+            (item.chat_id, item.kind, PENDING, item.id, len(key_prefix), key_prefix),
+        ) as cur:
+            return await cur.fetchone() is not None
+
     async def is_pending(self, item_id: int) -> bool:
         async with self._database.connection.execute(
             "SELECT 1 FROM outbox WHERE id = ? AND status = ?", (item_id, PENDING)

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.core.form import FORM
+from bot.core.form import DECLARED
 from storage.audit import AuditLog
 from storage.base import Database
 from storage.crypto import DATA_KEY_COLUMNS, Cipher
@@ -219,7 +219,7 @@ class Privacy:
         db = self._database.connection
         marks = ", ".join("?" * len(visitor_ids))
         async with db.execute(
-            f"SELECT id, nik_enc, {', '.join(FORM.visitor_columns)}, created_at, updated_at"
+            f"SELECT id, nik_enc, {', '.join(DECLARED.visitor_columns)}, created_at, updated_at"
             f" FROM visitors WHERE id IN ({marks}) ORDER BY id",
             tuple(visitor_ids),
         ) as cur:

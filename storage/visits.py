@@ -7,6 +7,7 @@ its messages and its badge row, in one transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -14,7 +15,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.core.form import FORM
+from bot.core.form import DECLARED
 from bot.core.visits import Action, Change, Visit, VisitDraft, VisitStatus, transition
 from storage.audit import AuditLog
 from storage.base import Database, dt, ts
@@ -28,17 +29,20 @@ SEALED = frozenset((*DATA_KEY_COLUMNS["visitors"], *DATA_KEY_COLUMNS["visits"]))
 # The form's answers come from the spec (bot/core/form.py): remembered ones from the visitor's
 # row, the rest from the visit's, each in the column named as its Visit attribute.
 _ANSWERS = ", ".join(
-    [*(f"p.{c}" for c in FORM.visitor_columns), *(f"v.{c}" for c in FORM.visit_columns)]
+    [*(f"p.{c}" for c in DECLARED.visitor_columns), *(f"v.{c}" for c in DECLARED.visit_columns)]
 )
 VISIT_SELECT = f"""
     SELECT v.id, v.status, v.visitor_id, p.nik_enc, {_ANSWERS}, v.officer_id, v.started_at,
            v.submitted_at, v.decided_at, v.decided_by, v.decided_for, v.deny_reason,
            v.valid_until, v.entered_at, v.entry_escort_id, v.exited_at, v.exit_escort_id,
            v.form_done_at, v.handover_at,
-           v.cancelled_at, v.cancelled_by, v.cancel_reason
+           v.cancelled_at, v.cancelled_by, v.cancel_reason,
+           (SELECT json_group_array(json_array(r.started_at, e.safe_at))
+              FROM roll_call_entries e JOIN roll_calls r ON r.id = e.roll_call_id
+             WHERE e.visit_id = v.id) AS roll_calls
     FROM visits v JOIN visitors p ON p.id = v.visitor_id
 """
-_VISITOR_SELECT = f"SELECT id, nik_enc, {', '.join(FORM.visitor_columns)} FROM visitors"
+_VISITOR_SELECT = f"SELECT id, nik_enc, {', '.join(DECLARED.visitor_columns)} FROM visitors"
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,10 @@ def visit_from_row(row: aiosqlite.Row, cipher: Cipher, unseal: Opener | None = N
     def cell(column: str) -> Any:
         return unseal(row[column]) if column in SEALED else row[column]
 
-    answers: dict[str, Any] = {c: cell(c) for c in (*FORM.visitor_columns, *FORM.visit_columns)}
-    answers[FORM.identifying.visit_attr] = unseal(row["nik_enc"]) or ""
+    answers: dict[str, Any] = {
+        c: cell(c) for c in (*DECLARED.visitor_columns, *DECLARED.visit_columns)
+    }
+    answers[DECLARED.identifying.visit_attr] = unseal(row["nik_enc"]) or ""
     return Visit(
         id=row["id"],
         status=VisitStatus(row["status"]),
@@ -111,7 +117,15 @@ def visit_from_row(row: aiosqlite.Row, cipher: Cipher, unseal: Opener | None = N
         cancelled_at=dt(row["cancelled_at"]),
         cancelled_by=row["cancelled_by"],
         cancel_reason=cell("cancel_reason"),
+        roll_calls=_roll_calls(row["roll_calls"]),
     )
+
+
+def _roll_calls(cell: str | None) -> tuple[tuple[datetime, datetime | None], ...]:
+    """The roll calls' [start, safe] pairs of VISIT_SELECT's json_group_array."""
+    pairs = json.loads(cell) if cell else []
+    found = [(datetime.fromisoformat(start), dt(safe)) for start, safe in pairs]
+    return tuple(sorted(found, key=lambda pair: pair[0]))
 
 
 def _marks(count: int) -> str:
@@ -180,7 +194,7 @@ class Visits:
             return None
         remembered = {
             column: self._cipher.unseal(row[column]) if column in SEALED else row[column]
-            for column in FORM.visitor_columns
+            for column in DECLARED.visitor_columns
         }
         return Visitor(row["id"], nik_of(row["nik_enc"], self._cipher), remembered)
 
@@ -198,7 +212,7 @@ class Visits:
         status = transition(Action.SUBMIT, None)
         async with self._database.transaction() as db:
             nik_hash = self._cipher.nik_hash(draft.nik)
-            visitor = FORM.visitor_columns
+            visitor = DECLARED.visitor_columns
             await db.execute(
                 f"INSERT INTO visitors (nik_hash, nik_enc, {', '.join(visitor)}, created_at,"
                 f" updated_at) VALUES ({_marks(len(visitor) + 4)}) ON CONFLICT(nik_hash) DO"
@@ -217,7 +231,7 @@ class Visits:
             ) as cur:
                 row = await cur.fetchone()
             assert row is not None
-            answers = FORM.visit_columns
+            answers = DECLARED.visit_columns
             cur2 = await db.execute(
                 f"INSERT INTO visits (visitor_id, status, {', '.join(answers)}, officer_id,"
                 f" started_at, form_done_at, submitted_at) VALUES ({_marks(len(answers) + 6)})",

@@ -36,6 +36,7 @@ from handlers import (
     oversight,
     registration,
     reports,
+    rollcall,
     scan,
     staff,
     start,
@@ -131,6 +132,9 @@ def _register(app: BotApp, services: Services) -> None:
     # stops here, anything else goes on to group 0 (and another command ends the wait).
     app.add_handler(arguments.build(), group=-1)
     # Group 0, first match wins, so order matters:
+    # 0. the evacuation roll call before everything: /darurat must work even mid-form or
+    #    while a deny or cancel reason is awaited (those wait, untouched);
+    app.add_handlers(rollcall.build())
     # 1. a pending deny reason beats the officer's conversation (one person may hold both roles);
     app.add_handlers(approval.build())
     # likewise a pending cancel reason (/batalkan): the form open in the same chat waits;

@@ -87,6 +87,18 @@ class Backup:
 
 
 @dataclass(frozen=True)
+class Rules:
+    """[rules]: the server-room rules (tata tertib) the visitor reads and agrees to, a
+    required step of the form when enabled (bot/core/form.py, the field switched by RULES)."""
+
+    enabled: bool = False
+    text: str = ""
+
+
+RULES_TEXT_MAX = 3000  # the step's message holds the rules and the question (4096 at most)
+
+
+@dataclass(frozen=True)
 class Config:
     # Secrets stay out of repr(), so a logged or printed Config reveals none of them.
     token: str = field(repr=False)
@@ -118,6 +130,7 @@ class Config:
     # Earlier signing secrets: badges they signed still verify until they expire; nothing
     # new is signed with them.
     previous_signing_secrets: tuple[bytes, ...] = field(default=(), repr=False)
+    rules: Rules = field(default_factory=Rules)  # issue 14, part 6
 
     @property
     def database_path(self) -> Path:
@@ -239,6 +252,7 @@ def parse_config(
         source=source,
         backup=_backup(_table(raw, "backup"), base_dir),
         previous_signing_secrets=_previous_secrets(security, env, secret),
+        rules=_rules(_table(raw, "rules")),
     )
 
 
@@ -420,6 +434,22 @@ def _draft_expiry_hours(table: dict[str, Any]) -> int:
             f" {MAX_DRAFT_EXPIRY_HOURS}"
         )
     return value
+
+
+def _rules(table: dict[str, Any]) -> Rules:
+    """[rules] enabled (false by default) and text: the rules must be written out when on."""
+    enabled = table.get("enabled", False)
+    if not isinstance(enabled, bool):
+        raise ConfigError("rules.enabled must be true or false")
+    text = table.get("text", "")
+    if not isinstance(text, str):
+        raise ConfigError("rules.text must be text")
+    text = text.strip()
+    if enabled and not text:
+        raise ConfigError("rules.enabled is true but rules.text is empty: write the rules")
+    if len(text) > RULES_TEXT_MAX:
+        raise ConfigError(f"rules.text is longer than {RULES_TEXT_MAX} characters")
+    return Rules(enabled, text)
 
 
 def _staff(raw: dict[str, Any]) -> tuple[StaffMember, ...]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.app.config import Config
 from bot.app.errorgroups import ErrorGroups
+from bot.core.form import DECLARED, RULES, Form
 from bot.core.policy import Act, may, may_stand_in
 from bot.core.roles import Role, StaffMember, roles_named
 from storage.db import Storage
@@ -49,6 +50,11 @@ class Services:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @property
+    def form(self) -> Form:
+        """The visitor form as this configuration asks it (bot/core/form.py switches)."""
+        return DECLARED.enabled({RULES} if self.config.rules.enabled else ())
 
     def member(self, user_id: int | None) -> StaffMember | None:
         if self._staff is None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.core.form import FORM
+from bot.core.form import DECLARED
 from bot.core.period import Preset
 from bot.core.policy import DELEGATION_DAYS
 from bot.core.roles import ALL_ROLES_MASK, Role, mask_of, roles_of
@@ -53,6 +53,7 @@ HANDOVER = "hov"
 DELEGATE_FOR = "dlgp"  # arg: <user id>:<days>
 REPORT = "rep"  # arg: the period preset (today, week, month)
 STATS = "stat"  # arg: the period preset
+ROLL_CALL_SAFE = "rcs"  # a visitor marked safe in a roll call; arg: <roll call id>:<visit id>
 
 _DATA_RE = re.compile(r"v1:([a-z]{1,8}):([A-Za-z0-9_:-]{0,48})")  # fullmatch: no "\n" after
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,15}")
@@ -251,6 +252,21 @@ class ReportTap(Tap):
         return self.action, self.preset.value
 
 
+@dataclass(frozen=True)
+class RollCallTap(Tap):
+    """ "Aman" under an evacuation roll call: this visitor of that roll call is outside."""
+
+    roll_call_id: int
+    visit_id: int
+
+    def __post_init__(self) -> None:
+        _require(1 <= self.roll_call_id <= MAX_ROW_ID, "roll call id")
+        _require(1 <= self.visit_id <= MAX_ROW_ID, "visit id")
+
+    def wire(self) -> tuple[str, str]:
+        return ROLL_CALL_SAFE, f"{self.roll_call_id}:{self.visit_id}"
+
+
 # The officer's form (``v1:reg:<arg>``): four shapes of arg, one type each.
 
 
@@ -269,7 +285,7 @@ class FormWord(Tap):
 
 
 def _form_field(name: str) -> None:
-    _require(FORM.get(name) is not None, "form field")
+    _require(DECLARED.get(name) is not None, "form field")
 
 
 @dataclass(frozen=True)
@@ -294,7 +310,7 @@ class FormNone(Tap):
     field: str
 
     def __post_init__(self) -> None:
-        field = FORM.get(self.field)
+        field = DECLARED.get(self.field)
         _require(field is not None and field.optional, "optional field")
 
     def wire(self) -> tuple[str, str]:
@@ -381,6 +397,11 @@ def _report(action: str, arg: str) -> Tap:
     return ReportTap(action, _preset(arg))
 
 
+def _roll_call(action: str, arg: str) -> Tap:
+    roll_call_id, visit_id = _pair(arg)
+    return RollCallTap(roll_call_id, _int(visit_id))
+
+
 def _form(action: str, arg: str) -> Tap:
     if arg in FORM_WORDS:
         return FormWord(arg)
@@ -418,6 +439,7 @@ _READERS: dict[str, Callable[[str, str], Tap]] = {
     REPORT: _report,
     STATS: _report,
     REGISTRATION: _form,
+    ROLL_CALL_SAFE: _roll_call,
 }
 T = TypeVar("T", bound=Tap)
 

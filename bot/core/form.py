@@ -13,9 +13,9 @@ adds, moves or removes a field still resumes every form saved before it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bot.core.fields import (
@@ -45,6 +45,7 @@ class Kind(enum.StrEnum):
     PHOTO = "photo"  # a photo (sent as a photo, not a file); its Telegram file id is kept
     TEXT = "text"  # typed
     CHOICE = "choice"  # typed, or one of the suggested answers tapped, read the same way
+    AGREE = "agree"  # only its one button answers, with the time it was tapped; never typed
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,9 @@ class Field:
     card: bool = True  # on the approval card and a scanned badge's view
     log: LogWidth | None = None  # a column of the access log (XLSX, PDF, CSV)
     history: bool = False  # in /riwayat
+    # Asked only while this switch of the config is on (Form.enabled); "" always. A switched
+    # field's column exists whatever the switch: a visit registered without it holds NULL.
+    switch: str = ""
 
     @property
     def visit_attr(self) -> str:
@@ -99,6 +103,17 @@ def _phone(raw: str, today: date) -> str:
     return number
 
 
+def _agreed(raw: str, today: date) -> str:
+    """The moment the visitor agreed, as the handler records it (an ISO time with its zone)."""
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise FieldError(FieldProblem.INVALID) from None
+    if moment.tzinfo is None:
+        raise FieldError(FieldProblem.INVALID)
+    return moment.isoformat()
+
+
 def _duration(raw: str, today: date) -> int:
     minutes = parse_duration(raw)
     if minutes is None:
@@ -117,6 +132,11 @@ class Form:
         self._index = {name: i for i, name in enumerate(names)}
         self.identifying = next(f for f in fields if f.identifies)
         self.remembered = tuple(f for f in fields if f.remembered)
+
+    def enabled(self, switches: Collection[str]) -> Form:
+        """The form as asked with these switches of the config on: the fields switched off
+        are left out (their place, "Langkah n/N", the summary and its edit buttons follow)."""
+        return Form(tuple(f for f in self.fields if not f.switch or f.switch in switches))
 
     def __iter__(self) -> Iterator[Field]:
         return iter(self.fields)
@@ -218,7 +238,12 @@ class Form:
         return next((f.name for f in later if not (skip_remembered and f.remembered)), CONFIRM)
 
 
-FORM = Form(
+# The config switch of the server-room rules step ([rules] enabled).
+RULES = "rules"
+
+# Every field any configuration asks, in order: storage's columns and the buttons that parse
+# follow this. The form as asked is DECLARED.enabled(the config's switches on).
+DECLARED = Form(
     (
         Field("ktp", Kind.PHOTO, parse=_file_id, attr="ktp_file_id", card=False),
         Field(
@@ -259,8 +284,12 @@ FORM = Form(
         Field("purpose", Kind.CHOICE, max_len=PURPOSE_MAX, log=LogWidth(26, 21.5), history=True),
         Field("duration", Kind.CHOICE, parse=_duration, attr="duration_minutes"),
         Field("equipment", Kind.TEXT, max_len=EQUIPMENT_MAX, optional=True, log=LogWidth(22, 17)),
+        # The visitor read and agreed to the rules (issue 14): required when switched on.
+        Field("rules", Kind.AGREE, parse=_agreed, attr="rules_agreed_at", switch=RULES),
     )
 )
+# The form with every switch off: the default configuration's.
+FORM = DECLARED.enabled(())
 
 # Before the form was declared here, a draft's step was saved as its number, in this order,
 # and the KTP photo's file id under "ktp_file_id". A draft saved then is read through it once.

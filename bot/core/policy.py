@@ -28,6 +28,7 @@ class Act(enum.Enum):
     VIEW_REPORTS = "view_reports"  # the access log, its statistics, a visitor's history
     ADMINISTER_STAFF = "administer_staff"  # /staf, /undang, confirming invitations
     DELEGATE = "delegate"  # name someone who decides on one's behalf for a while
+    ROLL_CALL = "roll_call"  # start an evacuation roll call (/darurat), mark a visitor safe
 
 
 # The roles that allow each act; None: every staff member (strangers never get this far).
@@ -44,6 +45,9 @@ _ALLOWED: dict[Act, frozenset[Role] | None] = {
     Act.VIEW_REPORTS: frozenset({Role.OFFICER, Role.APPROVER, Role.ADMIN}),
     Act.ADMINISTER_STAFF: frozenset({Role.ADMIN}),
     Act.DELEGATE: frozenset({Role.APPROVER}),
+    # An emergency is everyone's: whoever notices it starts the roll call, and whoever sees a
+    # visitor outside marks them (the mark records who), not only their escort.
+    Act.ROLL_CALL: None,
 }
 
 # How long a delegation may run, in days: a stand-in is for an absence, never open-ended.

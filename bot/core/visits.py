@@ -80,6 +80,8 @@ class VisitDraft:
     started_at: datetime  # the form was opened (SOP step 1 starts)
     form_done_at: datetime  # every field filled in; checking and confirming remain (step 2)
     assignment_letter: str = ""  # the visitor's surat tugas number, if they brought one
+    # When the visitor agreed to the server-room rules (ISO, office time), if they were asked.
+    rules_agreed_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,10 @@ class Visit:
     cancelled_by: int | None = None  # the officer who withdrew the request
     cancel_reason: str | None = None
     assignment_letter: str = ""  # empty for visits stored before the form asked it
+    rules_agreed_at: str | None = None  # ISO, office time; None when the rules were not asked
+    # Each evacuation roll call the visitor was on (bot/core/rollcall.py): (its start, when
+    # they were marked safe, None while not), oldest first. Read with the visit, for notes.
+    roll_calls: tuple[tuple[datetime, datetime | None], ...] = ()
 
     @property
     def reference(self) -> str:

@@ -22,7 +22,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.app.services import Services
 from bot.core import callbacks
 from bot.core.visits import VisitStatus
-from bot.flows import recipients, undeliverable
+from bot.flows import recipients, rollcall, undeliverable
 from bot.texts import approval as approval_texts
 from bot.texts import cancel as cancel_texts
 from bot.texts import staff as staff_texts
@@ -166,6 +166,10 @@ class Delivery:
             return await self._card(item)
         if item.kind == "badge_void":
             return await self._void_badge(item)
+        if item.kind == rollcall.SEND:
+            return await rollcall.send(self._services, self._bot, item)
+        if item.kind == rollcall.EDIT:
+            return await rollcall.edit(self._services, self._bot, item)
         raise ValueError(f"unknown outbox kind {item.kind!r}")
 
     async def _card(self, item: QueuedMessage) -> Message | None:

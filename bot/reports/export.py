@@ -10,7 +10,7 @@ import asyncio
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -20,6 +20,7 @@ from bot.app.config import Config, ConfigError, load_config
 from bot.core.period import Period, PeriodError, parse_date
 from bot.core.standards import TimeStandards
 from bot.reports.log import AccessLog, Progress, build_access_log
+from bot.reports.rollcalls import roll_call_lines
 from storage.crypto import Cipher
 from storage.db import Storage
 
@@ -44,7 +45,7 @@ async def load_access_log(
     visits = await storage.reports.visits_between(start, end)
     names = {m.user_id: m.name for m in config.staff} if config is not None else {}
     names.update({row.user_id: row.name for row in await storage.staff.all()})
-    return build_access_log(
+    log = build_access_log(
         visits,
         period,
         tz=tz,
@@ -53,6 +54,13 @@ async def load_access_log(
         now=now,
         office=config.office_name if config is not None else "",
     )
+    rolls = await storage.rollcalls.between(start, end)
+    on_roll = {e.visit_id for roll in rolls for e in roll.entries}
+    visits_on_roll = {v.id: v for v in visits if v.id in on_roll}
+    for visit_id in on_roll - visits_on_roll.keys():  # in before the period began
+        if (visit := await storage.visits.get(visit_id)) is not None:
+            visits_on_roll[visit_id] = visit
+    return replace(log, roll_calls=roll_call_lines(rolls, visits_on_roll, names, tz))
 
 
 def render(log: AccessLog, fmt: str, progress: Progress | None = None) -> bytes:

@@ -16,6 +16,7 @@ from bot.core.form import FORM, Field, Form
 from bot.core.period import Period
 from bot.core.standards import STEPS, Step, StepTiming, TimeStandards, measure
 from bot.core.visits import Visit, VisitStatus
+from bot.reports.rollcalls import RollCallLine
 from bot.texts import form as form_texts
 from bot.texts import reports as reports_texts
 from bot.texts import standards as standards_texts
@@ -147,6 +148,8 @@ class AccessLog:
     standards: TimeStandards
     office: str = ""
     titles: list[str] = field(default_factory=list)
+    # The period's evacuation roll calls (bot/reports/rollcalls.py), when any were loaded.
+    roll_calls: tuple[RollCallLine, ...] = ()
 
     def breach_counts(self) -> dict[Step, tuple[int, int]]:
         """Per step: (breaches, visits where the step was measured)."""
@@ -267,6 +270,9 @@ def notes(visit: Visit, names: dict[int, str], tz: tzinfo) -> list[str]:
     User-typed text (a reason) goes in as typed: every caller treats the lines as plain text.
     """
     lines: list[str] = []
+    if visit.rules_agreed_at:
+        agreed = _local(datetime.fromisoformat(visit.rules_agreed_at), tz)
+        lines.append(reports_texts.note_rules(agreed))
     if visit.status == VisitStatus.DENIED:
         lines.append(reports_texts.note_denied(visit.deny_reason or ""))
     if visit.status == VisitStatus.CANCELLED:
@@ -277,6 +283,8 @@ def notes(visit: Visit, names: dict[int, str], tz: tzinfo) -> list[str]:
                 visit.cancel_reason or "",
             )
         )
+    for started, safe in visit.roll_calls:  # while inside, after any decision
+        lines.append(reports_texts.note_roll_call(started.astimezone(tz), _local(safe, tz)))
     return lines
 
 

@@ -18,7 +18,9 @@ from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
 from bot.reports.log import AccessLog, Progress, pdf_widths, text_cells, tick
+from bot.reports.rollcalls import text_cells as rollcall_cells
 from bot.texts import reports as reports_texts
+from bot.texts import rollcall as rollcall_texts
 
 FONT = "DejaVu"
 MARGIN = 10  # mm
@@ -110,6 +112,7 @@ def render_pdf(log: AccessLog, progress: Progress | None = None) -> bytes:
     pdf = _LogPdf(log)
     pdf.add_page()
     _table(pdf, log, progress)
+    _roll_calls(pdf, log)
     _signature(pdf, log)
     return bytes(pdf.output())
 
@@ -236,6 +239,39 @@ def _table(pdf: _LogPdf, log: AccessLog, progress: Progress | None) -> None:
         table.row(text_cells(row, short_times=True), log.titles)
         tick(progress, done, total)
     table.close_page()
+
+
+def _roll_calls(pdf: _LogPdf, log: AccessLog) -> None:
+    """The "Apel darurat" section: each roll call of the period, a line per visitor."""
+    if not log.roll_calls:
+        return
+    widths = (26, 30, 26, 30, 40, 32, 26, 26, 31)
+    needed = LINE_HEIGHT * 2 + 12
+    if pdf.get_y() + needed > pdf.page_break_trigger:
+        pdf.add_page()
+    pdf.ln(4)
+    pdf.set_font(FONT, "B", 9)
+    pdf.cell(0, 6, rollcall_texts.REPORT_SECTION, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    for cells, bold in [
+        (list(rollcall_texts.REPORT_COLUMNS), True),
+        *((rollcall_cells(line), False) for line in log.roll_calls),
+    ]:
+        if pdf.get_y() + LINE_HEIGHT * 2 > pdf.page_break_trigger:
+            pdf.add_page()
+        pdf.set_font(FONT, "B" if bold else "", BODY_SIZE)
+        for text, width in zip(cells, widths, strict=True):
+            pdf.cell(width, LINE_HEIGHT * 1.6, _fit(pdf, text, width), border=1)
+        pdf.ln(LINE_HEIGHT * 1.6)
+
+
+def _fit(pdf: FPDF, text: str, width: float) -> str:
+    """One line: cut with an ellipsis where the cell ends (a name, a reference, a time)."""
+    room = width - 2 * PADDING
+    if pdf.get_string_width(text) <= room:
+        return text
+    while text and pdf.get_string_width(text + "…") > room:
+        text = text[:-1]
+    return text + "…"
 
 
 def _signature(pdf: _LogPdf, log: AccessLog) -> None:

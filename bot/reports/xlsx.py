@@ -24,6 +24,7 @@ from xlsxwriter.worksheet import Worksheet
 from bot.core.standards import STEPS, Step
 from bot.reports.log import COLUMNS, DETAILS, AccessLog, LogRow, Progress, inert, tick
 from bot.texts import reports as reports_texts
+from bot.texts import rollcall as rollcall_texts
 
 DATE_FORMAT = "dd-mm-yyyy"
 TIME_FORMAT = "dd-mm-yyyy hh:mm"
@@ -70,6 +71,10 @@ def render_xlsx(log: AccessLog, progress: Progress | None = None) -> bytes:
             _write(sheet, done, col, value, style)
         tick(progress, done, total)
     _summary(workbook, workbook.add_worksheet(reports_texts.SHEET_SUMMARY), log)
+    if log.roll_calls:
+        _roll_calls(
+            workbook.add_worksheet(rollcall_texts.REPORT_SECTION), log, header, styles.time
+        )
     workbook.close()
     return buffer.getvalue()
 
@@ -157,3 +162,30 @@ def _summary(workbook: xlsxwriter.Workbook, sheet: Worksheet, log: AccessLog) ->
     for r, cells in enumerate(rows):
         for col, (value, style) in enumerate(cells):
             _write(sheet, r, col, value, style)
+
+
+def _roll_calls(sheet: Worksheet, log: AccessLog, header: Format, time: Format) -> None:
+    """The "Apel darurat" sheet: one row per visitor on each roll call of the period."""
+    for col, width in enumerate((17, 20, 17, 17, 24, 20, 17, 17, 20)):
+        sheet.set_column(col, col, width)
+    sheet.freeze_panes(1, 0)
+    for col, title in enumerate(rollcall_texts.REPORT_COLUMNS):
+        sheet.write_string(0, col, title, header)
+
+    def naive(moment: datetime | None) -> datetime | None:
+        return moment.replace(tzinfo=None) if moment is not None else None
+
+    for r, line in enumerate(log.roll_calls, 1):
+        cells: list[tuple[object, Format | None]] = [
+            (naive(line.started_at), time),
+            (line.started_by, None),
+            (naive(line.ended_at), time),
+            (line.reference, None),
+            (line.visitor, None),
+            (line.escort, None),
+            (naive(line.entered_at), time),
+            (naive(line.safe_at), time),
+            (line.marked_by, None),
+        ]
+        for col, (value, style) in enumerate(cells):
+            _write(sheet, r, col, inert(value) if isinstance(value, str) else value, style)

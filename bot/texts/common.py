@@ -51,6 +51,7 @@ COMMANDS = {
 # Every member's, whatever their roles; listed after the role's own.
 EVERYONE_COMMANDS = [
     ("aktif", "Siapa yang sedang di ruang server"),
+    ("darurat", "Apel darurat (evakuasi): siapa di dalam, tandai yang aman"),
     ("menunggu", "Permintaan yang menunggu keputusan"),
     ("bantuan", "Petunjuk penggunaan"),
 ]
@@ -89,7 +90,9 @@ HELP = (
     "3. Petugas menerima badge QR dan memberikannya kepada pengunjung.\n"
     "4. Pendamping memindai QR badge dengan kamera HP saat masuk dan saat keluar "
     "(atau kirim foto badge, atau ketik /kode KODE).\n\n"
-    "/aktif — siapa di dalam ruang server\n/menunggu — permintaan yang menunggu"
+    "/aktif — siapa di dalam ruang server\n/menunggu — permintaan yang menunggu\n"
+    "/darurat — apel darurat (evakuasi): semua staf menerima daftar pengunjung di dalam, "
+    "lalu pendamping menandai setiap pengunjung yang sudah aman"
 )
 
 

@@ -23,6 +23,7 @@ UNDELIVERED_WHAT = {
     "overstay": "Peringatan melebihi waktu",
     "forged": "Peringatan badge palsu",
     "review": "Tinjauan harian",
+    "rollcall": "Pesan apel darurat",
 }
 SOME_MESSAGE = "Pesan"
 

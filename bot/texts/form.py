@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape, unescape
 from typing import Any
 
@@ -20,7 +21,7 @@ from bot.core.fields import (
     FieldProblem,
     mask_phone,
 )
-from bot.core.form import FORM, Act, Field, Form, Kind, Move, Problem
+from bot.core.form import DECLARED, FORM, Act, Field, Form, Kind, Move, Problem
 from bot.core.nik import NikProblem, mask_nik
 
 PURPOSES = [
@@ -61,6 +62,20 @@ BAD_DURATION = f"Durasi harus berupa angka menit antara {DURATION_MIN} dan {DURA
 
 def _shown(value: Any) -> str:
     return escape(str(value)) if value not in ("", None) else "-"
+
+
+BTN_RULES_AGREED = "✅ Pengunjung setuju"
+RULES_BAD_INPUT = (
+    f"Langkah ini dijawab dengan tombol <b>{BTN_RULES_AGREED}</b>, setelah pengunjung membaca "
+    "dan menyetujui tata tertib."
+)
+
+
+def _agreed(value: Any) -> str:
+    """'✅ disetujui 28-11-2026 09:05' (the time as recorded, in the office's zone)."""
+    if not value:
+        return "-"
+    return f"✅ disetujui {datetime.fromisoformat(value).strftime('%d-%m-%Y %H:%M')}"
 
 
 @dataclass(frozen=True)
@@ -150,12 +165,24 @@ FIELDS: dict[str, FieldText] = {
         noun="Daftar perangkat",
         none=BTN_NO_EQUIPMENT,
     ),
+    "rules": FieldText(
+        "Minta pengunjung membaca <b>tata tertib ruang server</b> berikut. Tekan tombol "
+        "setelah pengunjung menyatakan setuju (wajib, tidak dapat dilewati).",
+        label="Tata tertib",
+        button="Tata tertib",
+        invalid=RULES_BAD_INPUT,
+        suggested=(BTN_RULES_AGREED,),
+        show=_agreed,
+    ),
 }
 
 
-def question(field: Field, form: Form = FORM) -> str:
-    """The question for ``field``, numbered by its place in the form."""
+def question(field: Field, form: Form = FORM, rules: str = "") -> str:
+    """The question for ``field``, numbered by its place in the form; the rules step shows
+    ``rules`` (the config's text) under it."""
     step, total, asked = form.number(field.name), len(form), FIELDS[field.name].question
+    if field.kind == Kind.AGREE and rules:
+        asked = f"{asked}\n\n📜 <b>Tata tertib</b>\n{escape(rules)}"
     if step == 1:
         return f"📝 <b>Pendaftaran pengunjung</b> (langkah 1/{total})\n\n{asked}"
     return f"Langkah {step}/{total} — {asked}"
@@ -252,11 +279,12 @@ def shown_value(field: Field, value: Any) -> Any:
     return masked(value) if masked is not None else value
 
 
-def card_lines(values: Mapping[str, Any], form: Form = FORM) -> list[str]:
-    """'Label: value' for each field on the card, from the visit's values by attribute."""
+def card_lines(values: Mapping[str, Any], form: Form = DECLARED) -> list[str]:
+    """'Label: value' for each field on the card, from the visit's values by attribute; a
+    switched field (the rules) only when the visit was asked it."""
     lines = []
     for field in form.shown:
-        if field.card:
+        if field.card and not (field.switch and not values.get(field.visit_attr)):
             words = FIELDS[field.name]
             value = words.show(shown_value(field, values[field.visit_attr]))
             lines.append(f"{words.card or words.label}: {value}")
@@ -283,9 +311,9 @@ def history_details(values: Mapping[str, Any], form: Form = FORM) -> str:
 SUMMARY_TITLE = "Periksa data pengunjung"
 
 
-def summary(draft: Mapping[str, Any]) -> str:
+def summary(draft: Mapping[str, Any], form: Form = FORM) -> str:
     """The officer's summary before submitting; photos are listed after what was typed."""
-    fields = sorted(FORM, key=lambda field: field.kind == Kind.PHOTO)
+    fields = sorted(form, key=lambda field: field.kind == Kind.PHOTO)
     lines = "\n".join(_line(field, draft) for field in fields)
     return (
         f"<b>{SUMMARY_TITLE}</b>\n\n{lines}\n\n"

@@ -60,6 +60,18 @@ def note_cancelled(officer: str, at: datetime | None, reason: str) -> str:
     return f"Dibatalkan oleh {officer}{moment}: {reason or NO_REASON}"
 
 
+def note_rules(at: datetime | None) -> str:
+    """The visitor read and agreed to the server-room rules (issue 14, part 6)."""
+    return f"Tata tertib disetujui {at:%d-%m %H:%M}" if at is not None else "Tata tertib disetujui"
+
+
+def note_roll_call(started: datetime, safe: datetime | None) -> str:
+    """An evacuation roll call the visitor was on (issue 14, part 5), and when they were
+    marked safe: 'Apel darurat 28-11 09:05: aman 09:12'."""
+    state = f"aman {safe:%H:%M}" if safe is not None else "belum ditandai aman"
+    return f"Apel darurat {started:%d-%m %H:%M}: {state}"
+
+
 def unknown_staff(user_id: int) -> str:
     """A decider or escort no longer on the staff list."""
     return f"ID {user_id}"

@@ -39,6 +39,7 @@ ACTIONS = [
     cb.DELEGATE_FOR,
     cb.REPORT,
     cb.STATS,
+    cb.ROLL_CALL_SAFE,
 ]
 # The order handlers/staff.py numbered roles in before bits were explicit.
 OLD_ROLE_ORDER = ("officer", "approver", "escort", "admin")
@@ -60,6 +61,7 @@ taps: st.SearchStrategy[cb.Tap] = st.one_of(
     st.builds(cb.FormChoice, st.sampled_from(FIELDS), st.integers(0, cb.MAX_CHOICE_INDEX)),
     st.builds(cb.FormNone, st.sampled_from(OPTIONAL)),
     st.builds(cb.FormEdit, st.sampled_from(FIELDS)),
+    st.builds(cb.RollCallTap, visit_ids, visit_ids),
 )
 
 
@@ -122,6 +124,7 @@ def test_role_masks_keep_the_old_numbering(user_id: int, roles: frozenset[Role])
         ("v1:reg:c:duration:4", cb.FormChoice("duration", 4)),
         ("v1:reg:n:equipment", cb.FormNone("equipment")),
         ("v1:reg:e:organisation", cb.FormEdit("organisation")),
+        ("v1:rcs:3:17", cb.RollCallTap(3, 17)),
     ],
 )
 def test_buttons_already_sent_still_parse(data: str, expected: cb.Tap) -> None:
@@ -187,6 +190,10 @@ def test_buttons_already_sent_still_parse(data: str, expected: cb.Tap) -> None:
         "v1:dout:7:AbC-_12345xyzz",  # one character too many
         "v1:dout:0:AbC-_12345xy",
         "v1:din:7:AbC-_1234.xy",
+        "v1:rcs:3",  # a roll call without the visitor
+        "v1:rcs:0:17",
+        "v1:rcs:3:0",
+        "v1:rcs:3:017",
     ],
 )
 def test_stale_forged_or_out_of_range_data_is_none(data: str | None) -> None:

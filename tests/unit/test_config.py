@@ -232,3 +232,16 @@ def test_proxy_is_an_http_url_or_absent(tmp_path: Path) -> None:
     assert with_proxy("http://10.0.0.1:3128") == "http://10.0.0.1:3128"
     with pytest.raises(ConfigError, match=r"telegram\.proxy"):
         with_proxy("socks5://10.0.0.1:1080")
+
+
+def test_rules_are_off_by_default_and_need_their_text_when_on(tmp_path: Path) -> None:
+    assert not load_config(write(tmp_path, VALID), env={}).rules.enabled
+    on = VALID.replace(
+        "[[staff]]", '[rules]\nenabled = true\ntext = """\n1. Tertib.\n"""\n[[staff]]'
+    )
+    rules = load_config(write(tmp_path, on), env={}).rules
+    assert rules.enabled and rules.text == "1. Tertib."
+    for table in ("enabled = true", 'enabled = "ya"\ntext = "x"', f'text = "{"x" * 3001}"'):
+        text = VALID.replace("[[staff]]", f"[rules]\n{table}\n[[staff]]")
+        with pytest.raises(ConfigError, match=r"rules\."):
+            load_config(write(tmp_path, text), env={})

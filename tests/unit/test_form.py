@@ -12,9 +12,11 @@ import pytest
 from bot.core.fields import DURATION_MAX, DURATION_MIN, PHONE_MAX, PHONE_MIN, FieldProblem
 from bot.core.form import (
     CONFIRM,
+    DECLARED,
     FORM,
     LEGACY_STEPS,
     RETURNING,
+    RULES,
     Act,
     Field,
     Form,
@@ -36,6 +38,7 @@ TYPED = {
     "purpose": "Ganti UPS",
     "duration": "45 menit",
     "equipment": "Laptop",
+    "rules": "2026-12-02T09:05:00+07:00",  # the moment of the tap (never typed)
 }
 
 
@@ -44,21 +47,40 @@ def answered(form: Form = FORM, **extra: Any) -> dict[str, Any]:
     return {f.name: f.read(TYPED[f.name], TODAY) for f in form if f.name in TYPED} | extra
 
 
-def test_every_field_is_numbered_worded_and_read() -> None:
-    assert set(form_texts.FIELDS) == {f.name for f in FORM}
-    for number, field in enumerate(FORM, start=1):
+@pytest.mark.parametrize("form", [FORM, DECLARED.enabled({RULES})], ids=["default", "rules"])
+def test_every_field_is_numbered_worded_and_read(form: Form) -> None:
+    assert set(form_texts.FIELDS) == {f.name for f in DECLARED}
+    for number, field in enumerate(form, start=1):
         words = form_texts.FIELDS[field.name]
-        assert FORM.number(field.name) == number
-        question = form_texts.question(field).lower()
-        assert f"langkah {number}/{len(FORM)}" in question
+        assert form.number(field.name) == number
+        question = form_texts.question(field, form).lower()
+        assert f"langkah {number}/{len(form)}" in question
         assert question.count("langkah") == 1
         assert words.question and words.label and words.button
         assert field.read(TYPED[field.name], TODAY) not in ("", None)
-        assert bool(words.suggested) == (field.kind == Kind.CHOICE)
+        assert bool(words.suggested) == (field.kind in (Kind.CHOICE, Kind.AGREE))
         assert bool(words.none) == field.optional
-        for label in words.suggested:  # a tap reads like the same words typed
-            field.read(label, TODAY)
-    assert len({form_texts.FIELDS[f.name].button for f in FORM}) == len(FORM)
+        for label in words.suggested if field.kind == Kind.CHOICE else ():
+            field.read(label, TODAY)  # a tap reads like the same words typed
+    assert len({form_texts.FIELDS[f.name].button for f in form}) == len(form)
+
+
+def test_the_rules_step_is_asked_only_when_switched_on_and_never_skipped() -> None:
+    assert DECLARED.get("rules") is not None and FORM.get("rules") is None
+    with_rules = DECLARED.enabled({RULES})
+    assert [f.name for f in with_rules] == [f.name for f in FORM] + ["rules"]
+    rules = with_rules.get("rules")
+    assert rules is not None and not rules.optional and rules.kind == Kind.AGREE
+    # The summary waits for it: a draft without it goes to the rules first.
+    draft = answered(FORM)
+    assert with_rules.go(dict(draft), CONFIRM) == "rules"
+    assert FORM.go(dict(draft), CONFIRM) == CONFIRM
+    for typed in ("setuju", "ya", "2026-12-02 09:05"):  # no zone: not a recorded moment
+        with pytest.raises(Rejected):
+            rules.read(typed, TODAY)
+    question = form_texts.question(rules, with_rules, "1. Dilarang <merokok>.")
+    assert "Dilarang &lt;merokok&gt;." in question and "Langkah 10/10" in question
+    assert "disetujui 02-12-2026 09:05" in form_texts.answered(rules, TYPED["rules"])
 
 
 @pytest.mark.parametrize("field", [f for f in FORM if f.kind != Kind.PHOTO], ids=str)

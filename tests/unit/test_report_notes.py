@@ -190,3 +190,19 @@ def test_history_lists_each_visits_notes_escaped() -> None:
     entries = text.split("\n\n• ")[1:]
     assert len(entries) == 3 and "Ditolak" in entries[1] and "Dibatalkan" not in entries[1]
     assert "Ditolak" not in entries[2] and "Dibatalkan" not in entries[2]
+
+
+def test_rules_and_roll_calls_are_noted_in_order_in_the_office_zone() -> None:
+    """The rules agreed before the request, roll calls while inside (issue 14)."""
+    rolls = (
+        (T0 + timedelta(hours=1), T0 + timedelta(hours=1, minutes=7)),  # 09:00, safe 09:07
+        (T0 + timedelta(hours=2), None),  # still open
+    )
+    visit = make_visit(1, rules_agreed_at="2026-11-28T08:05:00+07:00", roll_calls=rolls)
+    start = (T0 + timedelta(hours=1)).astimezone(WIB)
+    assert notes(visit, NAMES, WIB) == [
+        "Tata tertib disetujui 28-11 08:05",
+        f"Apel darurat {start:%d-%m %H:%M}: aman {start + timedelta(minutes=7):%H:%M}",
+        f"Apel darurat {start + timedelta(hours=1):%d-%m %H:%M}: belum ditandai aman",
+    ]
+    assert notes(make_visit(1), NAMES, WIB) == []

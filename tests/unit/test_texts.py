@@ -74,7 +74,7 @@ def test_menus_are_keyed_by_role_and_listed_once_in_role_order() -> None:
     commands = [c for c, _ in common_texts.commands_for(frozenset({Role.ADMIN, Role.APPROVER}))]
     assert commands == [
         "menunggu", "laporan", "statistik", "riwayat", "delegasi", "staf", "undang",
-        "aktif", "bantuan",
+        "aktif", "darurat", "bantuan",
     ]  # fmt: skip
     # Stored role sets may still be plain strings: a StrEnum key finds them.
     assert common_texts.commands_for(frozenset({Role.ESCORT}))[0][0] == "kode"

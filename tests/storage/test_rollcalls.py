@@ -1,0 +1,73 @@
+"""Roll calls in SQLite: one open at a time, each visitor marked once, the end recorded."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core import visits as lifecycle
+from bot.core.rollcall import MarkOutcome
+from storage.db import Storage
+from storage.outbox import OutboxItem
+from tests.conftest import AUDIT_KEY
+from tests.storage.test_storage import CIPHER, DRAFT, NOW
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Storage]:
+    storage = await Storage.open(tmp_path / "t.sqlite3", CIPHER, AUDIT_KEY)
+    yield storage
+    await storage.close()
+
+
+def messages(roll_id: int, marked: int) -> list[OutboxItem]:
+    return [OutboxItem(f"rc:{roll_id}:{marked}:7", "text", 7, payload={"text": "x"})]
+
+
+async def inside(store: Storage, escort: int) -> int:
+    visit = await store.visits.submit(DRAFT, 1001, NOW)
+    visit = (
+        await store.visits.apply(lifecycle.approve(visit, 2001, NOW, NOW + timedelta(hours=1)))
+        or visit
+    )
+    entered = await store.visits.apply(lifecycle.enter(visit, escort, NOW))
+    assert entered is not None
+    return entered.id
+
+
+async def test_one_open_roll_call_and_each_visitor_marked_once(store: Storage) -> None:
+    a, b = await inside(store, 3001), await inside(store, 3002)
+    roll, began = await store.rollcalls.start(
+        NOW, 3001, [(a, 3001, NOW), (b, 3002, NOW)], messages
+    )
+    assert began and roll.open and [e.visit_id for e in roll.entries] == [a, b]
+    again, began = await store.rollcalls.start(NOW, 1001, [], messages)
+    assert not began and again.id == roll.id  # the open one, nothing written
+    later = NOW + timedelta(minutes=4)
+    # Two people tap the same visitor at the same moment: one mark.
+    results = await asyncio.gather(
+        store.rollcalls.mark(roll.id, a, 3001, later, messages),
+        store.rollcalls.mark(roll.id, a, 4001, later, messages),
+    )
+    assert sorted(outcome for outcome, _ in results) == [MarkOutcome.ALREADY, MarkOutcome.MARKED]
+    assert (await store.rollcalls.mark(roll.id, 999, 3001, later, messages))[0] == (
+        MarkOutcome.UNKNOWN
+    )
+    outcome, done = await store.rollcalls.mark(roll.id, b, 3002, later, messages)
+    assert outcome == MarkOutcome.ENDED and done is not None and done.ended_at == later
+    assert await store.rollcalls.current() is None
+    visit = await store.visits.get(a)
+    assert visit is not None and visit.roll_calls == ((NOW, later),)
+    events = [e.action for e in await store.audit.events() if e.action.startswith("roll")]
+    assert events == [
+        "roll_call_started",
+        "roll_call_marked",
+        "roll_call_marked",
+        "roll_call_ended",
+    ]
+    keys = await store.outbox.counts()
+    assert keys == {"pending": 3}  # the start and one per mark, not per tap
