@@ -27,6 +27,7 @@ from storage.reports import Reports
 from storage.staff import Staff
 from storage.updates import IncomingUpdates
 from storage.visits import Visits
+from storage.watchlist import Watchlist
 
 # Why a database is not opened: each says so in one line (the CLIs print it, the bot stops).
 REFUSALS: tuple[type[Exception], ...] = (SchemaTooNew, WrongKey)
@@ -57,6 +58,7 @@ class Storage:
         self.conversations = Conversations(self.database)
         self.health = Health(self.database)
         self.door = DoorNonces(self.database)
+        self.watchlist = Watchlist(self.database, self.audit)
 
     @classmethod
     async def open(cls, path: Path | str, cipher: Cipher, audit_key: bytes) -> Storage:

@@ -266,6 +266,24 @@ MIGRATIONS: dict[int, str] = {
         value TEXT NOT NULL
     );
     """,
+    # 16: the watchlist (storage/watchlist.py): a barred NIK as the keyed lookup hash (and
+    # encrypted, so a key rotation can recompute the hash), the reason encrypted, who barred
+    # it and when, who lifted it and when. One live entry per NIK. A request whose NIK was on
+    # the list when it was submitted keeps the mark (visits.watchlisted).
+    16: """
+    CREATE TABLE watchlist (
+        id         INTEGER PRIMARY KEY,
+        nik_hash   TEXT NOT NULL,
+        nik_enc    TEXT NOT NULL,
+        reason     TEXT NOT NULL,
+        blocked_by INTEGER NOT NULL,
+        blocked_at TEXT NOT NULL,
+        lifted_by  INTEGER,
+        lifted_at  TEXT
+    );
+    CREATE UNIQUE INDEX watchlist_live ON watchlist(nik_hash) WHERE lifted_at IS NULL;
+    ALTER TABLE visits ADD COLUMN watchlisted INTEGER NOT NULL DEFAULT 0;
+    """,
 }
 
 

@@ -28,6 +28,7 @@ class Act(enum.Enum):
     VIEW_REPORTS = "view_reports"  # the access log, its statistics, a visitor's history
     ADMINISTER_STAFF = "administer_staff"  # /staf, /undang, confirming invitations
     DELEGATE = "delegate"  # name someone who decides on one's behalf for a while
+    WATCHLIST = "watchlist"  # bar a NIK, lift the bar, see the list (/blokir, /daftar_blokir)
 
 
 # The roles that allow each act; None: every staff member (strangers never get this far).
@@ -44,6 +45,8 @@ _ALLOWED: dict[Act, frozenset[Role] | None] = {
     Act.VIEW_REPORTS: frozenset({Role.OFFICER, Role.APPROVER, Role.ADMIN}),
     Act.ADMINISTER_STAFF: frozenset({Role.ADMIN}),
     Act.DELEGATE: frozenset({Role.APPROVER}),
+    # Those who decide on requests decide who is barred; the list names people and why.
+    Act.WATCHLIST: frozenset({Role.APPROVER}),
 }
 
 # How long a delegation may run, in days: a stand-in is for an absence, never open-ended.

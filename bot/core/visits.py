@@ -113,6 +113,9 @@ class Visit:
     cancelled_by: int | None = None  # the officer who withdrew the request
     cancel_reason: str | None = None
     assignment_letter: str = ""  # empty for visits stored before the form asked it
+    # The NIK was on the watchlist when the request was submitted (bot/flows/workflow.py):
+    # the cards say "blokir" and approving takes a second tap. Kept after an unblock.
+    watchlisted: bool = False
 
     @property
     def reference(self) -> str:

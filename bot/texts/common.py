@@ -40,6 +40,9 @@ COMMANDS = {
         ("menunggu", "Permintaan yang menunggu keputusan"),
         *_REPORT_COMMANDS,
         ("delegasi", "Tunjuk wakil yang menyetujui atas nama Anda"),
+        ("blokir", "Blokir NIK: pendaftarannya ditandai ⛔"),
+        ("buka_blokir", "Keluarkan NIK dari daftar blokir"),
+        ("daftar_blokir", "Daftar NIK yang diblokir"),
     ],
     Role.ESCORT: [("kode", "Masukkan kode manual badge")],
     Role.ADMIN: [
@@ -89,7 +92,10 @@ HELP = (
     "3. Petugas menerima badge QR dan memberikannya kepada pengunjung.\n"
     "4. Pendamping memindai QR badge dengan kamera HP saat masuk dan saat keluar "
     "(atau kirim foto badge, atau ketik /kode KODE).\n\n"
-    "/aktif — siapa di dalam ruang server\n/menunggu — permintaan yang menunggu"
+    "/aktif — siapa di dalam ruang server\n/menunggu — permintaan yang menunggu\n\n"
+    "<b>Daftar blokir</b> (Kepala Seksi): /blokir NIK alasan, /buka_blokir NIK, "
+    "/daftar_blokir. Pendaftaran dengan NIK yang diblokir ditandai ⛔ blokir, dan "
+    "menyetujuinya perlu konfirmasi kedua."
 )
 
 

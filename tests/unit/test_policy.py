@@ -36,6 +36,7 @@ MATRIX: dict[Act, frozenset[Role]] = {
     Act.VIEW_REPORTS: frozenset({Role.OFFICER, Role.APPROVER, Role.ADMIN}),
     Act.ADMINISTER_STAFF: frozenset({Role.ADMIN}),
     Act.DELEGATE: frozenset({Role.APPROVER}),
+    Act.WATCHLIST: frozenset({Role.APPROVER}),
 }
 
 
