@@ -55,7 +55,7 @@ async def block(update: Update, context: BotContext) -> None:
         tz = services.config.timezone
         await message.reply_text(watchlist_texts.already_blocked(existing, by, tz))
         return
-    await message.reply_text(watchlist_texts.blocked(entry))
+    await message.reply_text(watchlist_texts.now_barred(entry))
 
 
 async def unblock(update: Update, context: BotContext) -> None:
@@ -77,7 +77,7 @@ async def unblock(update: Update, context: BotContext) -> None:
     if entry is None:
         await message.reply_text(watchlist_texts.NOT_LISTED)
         return
-    await message.reply_text(watchlist_texts.lifted(entry))
+    await message.reply_text(watchlist_texts.now_lifted(entry))
 
 
 async def listing(update: Update, context: BotContext) -> None:

@@ -59,7 +59,7 @@ def refused(problem: Problem | NikProblem) -> str:
     return f"❗ {_PROBLEMS[problem]} Tidak ada yang diubah."
 
 
-def blocked(entry: WatchEntry) -> str:
+def now_barred(entry: WatchEntry) -> str:
     return (
         f"⛔ NIK <code>{mask_nik(entry.nik)}</code> masuk <b>daftar blokir</b>.\n"
         f"Alasan: {escape(entry.reason)}\n\n"
@@ -74,7 +74,7 @@ def already_blocked(entry: WatchEntry, by: str, tz: tzinfo) -> str:
     )
 
 
-def lifted(entry: WatchEntry) -> str:
+def now_lifted(entry: WatchEntry) -> str:
     return f"✅ NIK <code>{mask_nik(entry.nik)}</code> dikeluarkan dari daftar blokir."
 
 
