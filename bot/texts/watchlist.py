@@ -23,6 +23,8 @@ OFFICER_FLAG = (
     "⛔ <b>NIK pengunjung ini ada dalam daftar blokir.</b> Kepala Seksi sudah diberi tahu. "
     "Jangan izinkan masuk sebelum ada keputusan."
 )
+# After a request in /menunggu.
+LIST_MARK = " ⛔ <b>blokir</b>"
 # The access log's note on a flagged visit (bot/reports/log.py).
 LOG_NOTE = "⛔ NIK dalam daftar blokir"
 

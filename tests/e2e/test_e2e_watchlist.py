@@ -72,6 +72,9 @@ async def test_block_list_and_a_barred_registration_needs_a_second_tap(
         assert "KRS-2026-00001" in alert and "Ayu Lestari" in alert and MASKED in alert
         assert REASON in alert and "Budi Kasi" in alert and "Sari Petugas" in alert
         assert NIK_WOMAN not in alert
+    await approver.send_text("/menunggu")
+    pending = await approver.wait_for("Menunggu keputusan: 1")
+    assert "KRS-2026-00001 ⛔ blokir" in pending.text
     visit = await services.storage.visits.get(1)
     assert visit is not None and visit.watchlisted and visit.status == VisitStatus.PENDING
     entry = await services.storage.watchlist.find(NIK_WOMAN)
@@ -129,6 +132,8 @@ async def test_unblock_then_the_same_nik_registers_as_usual(
     await register(sim)
     receipt = await sim.user(OFFICER).wait_for("terkirim")
     assert "blokir" not in receipt.text
+    await sim.user(OFFICER).send_text("/menunggu")
+    assert "blokir" not in (await sim.user(OFFICER).wait_for("Menunggu keputusan: 1")).text
     await approve(sim)  # one tap, as for anyone else
     await sim.settle()
     assert "blokir" not in (card(sim, APPROVER).caption or "")
