@@ -111,6 +111,10 @@ async def test_block_list_and_a_barred_registration_needs_a_second_tap(
     visit = await services.storage.visits.get(1)
     assert visit is not None and visit.status == VisitStatus.APPROVED
     assert ("approve", 1, WATCHLIST_CONFIRMED) in await actions(services)
+    # The access log's history says so too (the Catatan lines, bot/reports/log.py notes()).
+    await approver.send_text(f"/riwayat {NIK_WOMAN}")
+    history = await approver.wait_for("KRS-2026-00001")
+    assert watchlist_texts.LOG_NOTE in history.text
 
 
 async def test_unblock_then_the_same_nik_registers_as_usual(
