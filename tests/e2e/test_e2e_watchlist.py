@@ -198,6 +198,7 @@ async def test_the_daily_review_shows_watchlist_changes(
     sim: BotApiSimulator, app: Any, services: Services, clock: Any
 ) -> None:
     await block(sim)
+    await register(sim)
     approver2 = sim.user(APPROVER2)
     await approver2.send_text(f"/buka_blokir {NIK_WOMAN}")
     await approver2.wait_for("dikeluarkan")
@@ -206,6 +207,7 @@ async def test_the_daily_review_shows_watchlist_changes(
     for person in (APPROVER, APPROVER2):
         (review,) = said(sim, person, "Tinjauan harian")
         assert "Perubahan daftar blokir: 2" in review
+        assert "KRS-2026-00001 Ayu Lestari (PT Jaringan Nusantara) — pending ⛔ blokir" in review
         assert f"⛔ {MASKED} diblokir oleh Budi Kasi" in review
         assert f"✅ {MASKED} dibuka oleh Rina Kasi" in review
         assert NIK_WOMAN not in review
