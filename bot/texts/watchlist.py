@@ -8,17 +8,18 @@ from datetime import tzinfo
 from html import escape
 
 from bot.core.fields import REASON_MAX
-from bot.core.nik import NikProblem, mask_nik
+from bot.core.nik import NIK_LENGTH, NikProblem, mask_nik
 from bot.core.visits import Visit
 from bot.core.watchlist import Problem, WatchEntry
 from bot.texts.common import when
 from bot.texts.form import NIK_PROBLEMS
 
-# On the officer's receipt and on every approver's card ("blokir" is the word people look for).
+# On every approver's card ("blokir" is the word people look for).
 CARD_FLAG = (
     "⛔ <b>NIK dalam daftar blokir.</b> Periksa alasannya (/daftar_blokir) sebelum memutuskan; "
     "menyetujui perlu konfirmasi kedua."
 )
+# Under the officer's receipt.
 OFFICER_FLAG = (
     "⛔ <b>NIK pengunjung ini ada dalam daftar blokir.</b> Kepala Seksi sudah diberi tahu. "
     "Jangan izinkan masuk sebelum ada keputusan."
@@ -35,16 +36,17 @@ CONFIRM_FIRST = (
 )
 
 ASK_BLOCK = (
-    "⛔ <b>Blokir NIK</b>\n\nKetik NIK (16 angka) lalu alasannya, mis.\n"
+    f"⛔ <b>Blokir NIK</b>\n\nKetik NIK ({NIK_LENGTH} angka) lalu alasannya, mis.\n"
     "<code>3508xxxxxxxxxxxx merusak perangkat pada kunjungan sebelumnya</code>\n\n"
     "/batal untuk batal."
 )
 ASK_UNBLOCK = (
-    "✅ <b>Buka blokir NIK</b>\n\nKetik NIK (16 angka) yang dikeluarkan dari daftar blokir.\n\n"
+    f"✅ <b>Buka blokir NIK</b>\n\nKetik NIK ({NIK_LENGTH} angka) yang dikeluarkan dari "
+    "daftar blokir.\n\n"
     "/batal untuk batal."
 )
 _PROBLEMS = {
-    Problem.NO_NIK: "Ketik NIK-nya (16 angka).",
+    Problem.NO_NIK: f"Ketik NIK-nya ({NIK_LENGTH} angka).",
     Problem.NO_REASON: (
         "Alasan wajib diisi. Ketik NIK lalu alasannya dalam satu pesan, mis. "
         "<code>/blokir 3508xxxxxxxxxxxx alasan</code>."
