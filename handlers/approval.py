@@ -26,9 +26,11 @@ from bot.core.policy import Act, decides_for, may, registered
 from bot.core.roles import StaffMember
 from bot.core.visits import Visit, VisitStatus
 from bot.flows import workflow
+from bot.flows.delivery import approval_keyboard
 from bot.texts import approval as approval_texts
 from bot.texts import common as common_texts
 from bot.texts import staff as staff_texts
+from bot.texts import watchlist as watchlist_texts
 from handlers.edits import drop_buttons, unless_unchanged
 from handlers.reasons import typed_reason
 
@@ -81,7 +83,8 @@ def _principal(
 
 
 async def approve(update: Update, context: BotContext) -> None:
-    """Tap on Setujui: the first decision wins, everyone's card shows who decided."""
+    """Tap on Setujui: the first decision wins, everyone's card shows who decided. On a
+    request whose NIK is on the watchlist, the card first asks for the second tap."""
     query = update.callback_query
     assert query is not None
     tap = callbacks.parse_as(query.data, VisitTap)
@@ -95,7 +98,20 @@ async def approve(update: Update, context: BotContext) -> None:
         await query.answer(common_texts.STALE_BUTTON, show_alert=True)
         return
     principal = _principal(context, approver, visit)
-    result = await workflow.approve(context.services, tap.visit_id, approver, principal)
+    result = await workflow.approve(
+        context.services,
+        tap.visit_id,
+        approver,
+        principal,
+        despite_watchlist=tap.action == callbacks.APPROVE_BARRED,
+    )
+    if result.outcome == workflow.Outcome.CONFIRM:
+        # A double tap edits the card to what it already shows: not an error.
+        await unless_unchanged(
+            query.edit_message_reply_markup(approval_keyboard(tap.visit_id, barred=True))
+        )
+        await query.answer(watchlist_texts.CONFIRM_FIRST, show_alert=True)
+        return
     await _answer(update, result, approval_texts.APPROVED_TOAST)
 
 
@@ -257,5 +273,6 @@ def build() -> list[Handler]:
     return [
         deny_conversation,
         CallbackQueryHandler(approve, pattern=callbacks.pattern(callbacks.APPROVE)),
+        CallbackQueryHandler(approve, pattern=callbacks.pattern(callbacks.APPROVE_BARRED)),
         CallbackQueryHandler(stale_abort, pattern=callbacks.pattern(callbacks.DENY_ABORT)),
     ]

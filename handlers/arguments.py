@@ -1,10 +1,10 @@
 """A command typed without its argument asks for it and takes the next text as the answer.
 
-/riwayat, /kode (and /keluar), /laporan and /statistik: the command itself shows its prompt
-(or its refusal); a person allowed to use it is then waiting for the argument, and their next
-text message is read as if typed after the command, as BotFather does; an answer the command
-cannot read (a date, a code) gets its one-line error and the wait goes on. /batal abandons the
-wait; any other command abandons it silently and runs as usual.
+/riwayat, /kode (and /keluar), /laporan, /statistik, /blokir and /buka_blokir: the command
+itself shows its prompt (or its refusal); a person allowed to use it is then waiting for the
+argument, and their next text message is read as if typed after the command, as BotFather
+does; an answer the command cannot read (a date, a code) gets its one-line error and the wait
+goes on. /batal abandons the wait; any other command abandons it silently and runs as usual.
 
 The conversation sits in a handler group of its own before the flows' (see bot/app/build.py):
 an answer stops there (ApplicationHandlerStop), so no flow sees the text as well, while any
@@ -35,7 +35,7 @@ from bot.core import callbacks
 from bot.core.callbacks import ReportTap
 from bot.core.policy import Act, may
 from bot.texts import common as common_texts
-from handlers import reports, scan
+from handlers import reports, scan, watchlist
 
 
 class Waiting(enum.IntEnum):
@@ -45,6 +45,8 @@ class Waiting(enum.IntEnum):
     CODE = 2
     REPORT = 3
     STATS = 4
+    BLOCK = 5
+    UNBLOCK = 6
 
 
 # A command returns True when it refused the argument as unreadable (a date, a code): the
@@ -57,6 +59,8 @@ COMMANDS: dict[str, tuple[Waiting, Act, Command]] = {
     "keluar": (Waiting.CODE, Act.USE_CODE, scan.manual_code),
     "laporan": (Waiting.REPORT, Act.VIEW_REPORTS, reports.report_command),
     "statistik": (Waiting.STATS, Act.VIEW_REPORTS, reports.stats_command),
+    "blokir": (Waiting.BLOCK, Act.WATCHLIST, watchlist.block),
+    "buka_blokir": (Waiting.UNBLOCK, Act.WATCHLIST, watchlist.unblock),
 }
 _BY_STATE = {state: command for state, _, command in COMMANDS.values()}
 

@@ -32,6 +32,7 @@ from bot.flows import ktp, ktp_read, lookups, workflow
 from bot.texts import common as common_texts
 from bot.texts import form as form_texts
 from bot.texts import lookups as lookup_texts
+from bot.texts import watchlist as watchlist_texts
 from handlers.edits import drop_buttons, unless_unchanged
 
 # One conversation state for the whole form: the open question is the draft's step, saved by
@@ -438,7 +439,10 @@ async def submit(update: Update, context: BotContext) -> int | None:
     )
     context.user_state.pop("draft", None)
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(form_texts.submitted(visit.reference, sent))
+    receipt = form_texts.submitted(visit.reference, sent)
+    if visit.watchlisted:
+        receipt = f"{receipt}\n\n{watchlist_texts.OFFICER_FLAG}"
+    await update.effective_chat.send_message(receipt)
     return ConversationHandler.END
 
 

@@ -52,6 +52,9 @@ DATA_KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "outbox": ("payload", "blob"),
     # Conversation state: the officer's draft (NIK, name, phone, ...).
     "user_state": ("data",),
+    # The watchlist: the barred NIK (looked up by its keyed hash, kept encrypted so a key
+    # rotation can recompute that hash) and the reason a section head typed.
+    "watchlist": ("nik_enc", "reason"),
 }
 # Files under the data folder, each a Fernet token of the whole file.
 DATA_KEY_FILES: tuple[str, ...] = ("ktp/*.ktp",)

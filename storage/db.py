@@ -28,6 +28,7 @@ from storage.rollcalls import RollCalls
 from storage.staff import Staff
 from storage.updates import IncomingUpdates
 from storage.visits import Visits
+from storage.watchlist import Watchlist
 
 # Why a database is not opened: each says so in one line (the CLIs print it, the bot stops).
 REFUSALS: tuple[type[Exception], ...] = (SchemaTooNew, WrongKey)
@@ -59,6 +60,7 @@ class Storage:
         self.health = Health(self.database)
         self.door = DoorNonces(self.database)
         self.rollcalls = RollCalls(self.database, self.audit, self.outbox)
+        self.watchlist = Watchlist(self.database, self.audit)
 
     @classmethod
     async def open(cls, path: Path | str, cipher: Cipher, audit_key: bytes) -> Storage:

@@ -37,6 +37,7 @@ _ROW_KEYS = {
     "outbox": "id",
     "user_state": "user_id",
     "incoming_updates": "update_id",
+    "watchlist": "id",
 }
 # Every column encrypted with the data key: storage/crypto.py's one list, and the durable
 # intake's stored updates (storage/updates.py).
@@ -170,8 +171,25 @@ async def _reindex(db: aiosqlite.Connection, cipher: Cipher) -> int:
             kept[digest] = row[0]
     for digest, visitor_id in kept.items():
         await db.execute("UPDATE visitors SET nik_hash = ? WHERE id = ?", (digest, visitor_id))
+    await _reindex_watchlist(db, cipher)
     await _set_meta(db, "nik_index", cipher.key_check)
     return len(kept)
+
+
+async def _reindex_watchlist(db: aiosqlite.Connection, cipher: Cipher) -> None:
+    """The watchlist's NIK hashes under the current lookup key (a database from before the
+    watchlist has no such table)."""
+    if not await _has_table(db, "watchlist"):
+        return
+    async with db.execute("SELECT id, nik_enc FROM watchlist") as cur:
+        rows = list(await cur.fetchall())
+    # Two steps, so no row ever holds a hash another row still holds under the old key
+    # (the live-entry index is unique).
+    for row in rows:
+        await db.execute("UPDATE watchlist SET nik_hash = ? WHERE id = ?", (f"-{row[0]}", row[0]))
+    for row in rows:
+        digest = cipher.nik_hash(cipher.decrypt_text(row[1]))
+        await db.execute("UPDATE watchlist SET nik_hash = ? WHERE id = ?", (digest, row[0]))
 
 
 async def reindex_at_open(db: aiosqlite.Connection, cipher: Cipher) -> int:

@@ -266,11 +266,29 @@ MIGRATIONS: dict[int, str] = {
         value TEXT NOT NULL
     );
     """,
-    # 16 (issue 14, parts 5 and 6): the evacuation roll call (storage/rollcalls.py): when it
+    # 16: the watchlist (storage/watchlist.py): a barred NIK as the keyed lookup hash (and
+    # encrypted, so a key rotation can recompute the hash), the reason encrypted, who barred
+    # it and when, who lifted it and when. One live entry per NIK. A request whose NIK was on
+    # the list when it was submitted keeps the mark (visits.watchlisted).
+    16: """
+    CREATE TABLE watchlist (
+        id         INTEGER PRIMARY KEY,
+        nik_hash   TEXT NOT NULL,
+        nik_enc    TEXT NOT NULL,
+        reason     TEXT NOT NULL,
+        blocked_by INTEGER NOT NULL,
+        blocked_at TEXT NOT NULL,
+        lifted_by  INTEGER,
+        lifted_at  TEXT
+    );
+    CREATE UNIQUE INDEX watchlist_live ON watchlist(nik_hash) WHERE lifted_at IS NULL;
+    ALTER TABLE visits ADD COLUMN watchlisted INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 17 (issue 14, parts 5 and 6): the evacuation roll call (storage/rollcalls.py): when it
     # began and ended and who started it, and per visitor inside at its start the escort, the
     # entry time and when and by whom they were marked safe; at most one open at a time. And
     # the time the officer confirmed the visitor agreed to the server-room rules.
-    16: """
+    17: """
     CREATE TABLE roll_calls (
         id          INTEGER PRIMARY KEY,
         started_at  TEXT NOT NULL,

@@ -36,7 +36,7 @@ VISIT_SELECT = f"""
            v.submitted_at, v.decided_at, v.decided_by, v.decided_for, v.deny_reason,
            v.valid_until, v.entered_at, v.entry_escort_id, v.exited_at, v.exit_escort_id,
            v.form_done_at, v.handover_at,
-           v.cancelled_at, v.cancelled_by, v.cancel_reason,
+           v.cancelled_at, v.cancelled_by, v.cancel_reason, v.watchlisted,
            (SELECT json_group_array(json_array(r.started_at, e.safe_at))
               FROM roll_call_entries e JOIN roll_calls r ON r.id = e.roll_call_id
              WHERE e.visit_id = v.id) AS roll_calls
@@ -118,6 +118,7 @@ def visit_from_row(row: aiosqlite.Row, cipher: Cipher, unseal: Opener | None = N
         cancelled_by=row["cancelled_by"],
         cancel_reason=cell("cancel_reason"),
         roll_calls=_roll_calls(row["roll_calls"]),
+        watchlisted=bool(row["watchlisted"]),
     )
 
 
@@ -164,6 +165,9 @@ _TRANSITION_COLUMNS: dict[str, Callable[[object], object]] = {
 }
 _FIXED = frozenset(f.name for f in fields(Visit)) - _TRANSITION_COLUMNS.keys()
 
+# The audit action of a request whose NIK is on the watchlist (detail: the entry id).
+WATCHLIST_MATCH = "watchlist_match"
+
 # After these the badge admits nobody (check-out, expiry, a cancelled request).
 _BADGE_DIES = frozenset({Action.EXIT, Action.EXPIRE, Action.CANCEL})
 
@@ -204,10 +208,13 @@ class Visits:
         officer_id: int,
         now: datetime,
         messages: Sequence[OutboxItem] = (),
+        watchlisted: int | None = None,
     ) -> Visit:
         """Store the visitor (updating a returning one) and a PENDING visit, audited.
 
         ``messages`` (the approval cards) are queued in the same transaction.
+        ``watchlisted``: the id of the watchlist entry the NIK matched; the visit is marked
+        and the match is its own audit event, in the same transaction.
         """
         status = transition(Action.SUBMIT, None)
         async with self._database.transaction() as db:
@@ -234,7 +241,8 @@ class Visits:
             answers = DECLARED.visit_columns
             cur2 = await db.execute(
                 f"INSERT INTO visits (visitor_id, status, {', '.join(answers)}, officer_id,"
-                f" started_at, form_done_at, submitted_at) VALUES ({_marks(len(answers) + 6)})",
+                " started_at, form_done_at, submitted_at, watchlisted)"
+                f" VALUES ({_marks(len(answers) + 7)})",
                 (
                     row["id"],
                     status.value,
@@ -243,11 +251,16 @@ class Visits:
                     ts(draft.started_at),
                     ts(draft.form_done_at),
                     ts(now),
+                    int(watchlisted is not None),
                 ),
             )
             visit_id = cur2.lastrowid
             assert visit_id is not None
             await self._audit.append(db, now, officer_id, Action.SUBMIT, visit_id, None, status)
+            if watchlisted is not None:
+                await self._audit.append(
+                    db, now, officer_id, WATCHLIST_MATCH, visit_id, detail=str(watchlisted)
+                )
             await self._outbox.enqueue(db, messages, now, visit_id)
             visit = await self._get(db, visit_id)
         assert visit is not None

@@ -40,6 +40,7 @@ from handlers import (
     scan,
     staff,
     start,
+    watchlist,
 )
 from handlers import health as heartbeat
 from storage.crypto import Cipher
@@ -144,6 +145,7 @@ def _register(app: BotApp, services: Services) -> None:
     # /start inv_<secret> (an invitation) before scan.build()'s /start <badge token>;
     app.add_handlers(staff.build())
     app.add_handlers(handover.build())  # a departing officer's open requests (/staf)
+    app.add_handlers(watchlist.build())  # /blokir, /buka_blokir, /daftar_blokir
     # 2. /start and /bantuan (and /help); /start <token> is a scan and lives in scan.build();
     app.add_handlers(start.build_first())
     # 3. the registration conversation claims the officer's messages while it is active;

@@ -30,6 +30,8 @@ VERSION = "v1"
 APPROVE = "ok"  # arg: visit id
 DENY = "no"  # arg: visit id
 DENY_ABORT = "nx"  # arg: visit id
+# The second tap that approves a request whose NIK is on the watchlist; arg: visit id
+APPROVE_BARRED = "okb"
 ENTER = "in"  # arg: visit id; buttons from before door nonces: refused, "scan again"
 EXIT = "out"  # arg: visit id; likewise
 DOOR_ENTER = "din"  # arg: <visit id>:<nonce> (storage/door.py)
@@ -82,7 +84,7 @@ def pattern(action: str) -> re.Pattern[str]:
 
 
 _VISIT_ACTIONS = frozenset(
-    {APPROVE, DENY, DENY_ABORT, ENTER, EXIT, OPEN_VISIT, CANCEL, CANCEL_ABORT}
+    {APPROVE, APPROVE_BARRED, DENY, DENY_ABORT, ENTER, EXIT, OPEN_VISIT, CANCEL, CANCEL_ABORT}
 )
 
 
@@ -417,6 +419,7 @@ def _form(action: str, arg: str) -> Tap:
 
 _READERS: dict[str, Callable[[str, str], Tap]] = {
     APPROVE: _visit,
+    APPROVE_BARRED: _visit,
     DENY: _visit,
     DENY_ABORT: _visit,
     ENTER: _visit,

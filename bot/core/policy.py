@@ -29,6 +29,7 @@ class Act(enum.Enum):
     ADMINISTER_STAFF = "administer_staff"  # /staf, /undang, confirming invitations
     DELEGATE = "delegate"  # name someone who decides on one's behalf for a while
     ROLL_CALL = "roll_call"  # start an evacuation roll call (/darurat), mark a visitor safe
+    WATCHLIST = "watchlist"  # bar a NIK, lift the bar, see the list (/blokir, /daftar_blokir)
 
 
 # The roles that allow each act; None: every staff member (strangers never get this far).
@@ -48,6 +49,8 @@ _ALLOWED: dict[Act, frozenset[Role] | None] = {
     # An emergency is everyone's: whoever notices it starts the roll call, and whoever sees a
     # visitor outside marks them (the mark records who), not only their escort.
     Act.ROLL_CALL: None,
+    # Those who decide on requests decide who is barred; the list names people and why.
+    Act.WATCHLIST: frozenset({Role.APPROVER}),
 }
 
 # How long a delegation may run, in days: a stand-in is for an absence, never open-ended.

@@ -119,6 +119,9 @@ class Visit:
     # Each evacuation roll call the visitor was on (bot/core/rollcall.py): (its start, when
     # they were marked safe, None while not), oldest first. Read with the visit, for notes.
     roll_calls: tuple[tuple[datetime, datetime | None], ...] = ()
+    # The NIK was on the watchlist when the request was submitted (bot/flows/workflow.py):
+    # the cards say "blokir" and approving takes a second tap. Kept after an unblock.
+    watchlisted: bool = False
 
     @property
     def reference(self) -> str:

@@ -16,8 +16,10 @@ from bot.app.services import Services
 from bot.core.roles import Role
 from bot.core.standards import breaches, decision_deadline
 from bot.core.visits import Visit, VisitStatus
+from bot.core.watchlist import WatchEntry
 from bot.texts import audit as audit_texts
 from bot.texts import standards as standards_texts
+from bot.texts import watchlist as watchlist_texts
 from storage import audit
 from storage.deadlines import DeadlineMarks, Deadlines
 from storage.outbox import OutboxItem
@@ -152,6 +154,22 @@ async def _overstays(services: Services, store: Deadlines) -> None:
         await store.overstay(visit.id, number, now, messages)
 
 
+def _watchlist_events(
+    services: Services, entries: list[WatchEntry], start: datetime, end: datetime
+) -> list[tuple[WatchEntry, bool, str]]:
+    """Each bar and lift within [start, end): (entry, lifted, by whom), in time order."""
+    events = [
+        (e.blocked_at, e, False, e.blocked_by) for e in entries if start <= e.blocked_at < end
+    ]
+    events += [
+        (e.lifted_at, e, True, e.lifted_by or 0)
+        for e in entries
+        if e.lifted_at is not None and start <= e.lifted_at < end
+    ]
+    events.sort(key=lambda event: (event[0], event[1].id))
+    return [(entry, lifted, services.name_of(by)) for _, entry, lifted, by in events]
+
+
 async def daily_review(services: Services, *, catch_up: bool = False) -> bool:
     """Yesterday's visits, breaches, anyone inside and pending requests, to every approver.
 
@@ -185,6 +203,9 @@ async def daily_review(services: Services, *, catch_up: bool = False) -> bool:
     text = standards_texts.daily_review(
         start.astimezone(tz).date(), visits, late, inside, pending, now, tz
     )
+    changed = await services.storage.watchlist.changed_between(start, end)
+    if changed:
+        text += "\n" + watchlist_texts.review(_watchlist_events(services, changed, start, end), tz)
     text += "\n\n" + audit_texts.anchor_note(head)
     key = f"review:{today.isoformat()}"
     messages = [

@@ -26,6 +26,7 @@ from bot.flows import recipients, rollcall, undeliverable
 from bot.texts import approval as approval_texts
 from bot.texts import cancel as cancel_texts
 from bot.texts import staff as staff_texts
+from bot.texts import watchlist as watchlist_texts
 from storage.outbox import QueuedMessage
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,8 @@ class Delivery:
             return await rollcall.send(self._services, self._bot, item)
         if item.kind == rollcall.EDIT:
             return await rollcall.edit(self._services, self._bot, item)
+        if item.kind == "watch_alert":
+            return await self._watch_alert(item)
         raise ValueError(f"unknown outbox kind {item.kind!r}")
 
     async def _card(self, item: QueuedMessage) -> Message | None:
@@ -207,6 +210,24 @@ class Delivery:
         )
         return None
 
+    async def _watch_alert(self, item: QueuedMessage) -> Message | None:
+        """An approver's alert that a request matches the watchlist, written at send time
+        (the request's reference exists only once it is stored)."""
+        services = self._services
+        assert item.visit_id is not None
+        visit = await services.storage.visits.get(item.visit_id)
+        entry = await services.storage.watchlist.get(item.payload["entry"])
+        if visit is None or entry is None:
+            return None
+        text = watchlist_texts.alert(
+            visit,
+            entry,
+            services.name_of(entry.blocked_by),
+            services.name_of(visit.officer_id),
+            services.config.timezone,
+        )
+        return await self._bot.send_message(item.chat_id, text)
+
     async def _void_badge(self, item: QueuedMessage) -> Message | None:
         """A withdrawn request's badge, as delivered to the officer, now says it is void.
 
@@ -232,13 +253,20 @@ class Delivery:
             await storage.visits.mark_handover(item.visit_id, self._services.now())
 
 
-def approval_keyboard(visit_id: int) -> InlineKeyboardMarkup:
-    approve = callbacks.VisitTap(callbacks.APPROVE, visit_id).data
+def approval_keyboard(visit_id: int, *, barred: bool = False) -> InlineKeyboardMarkup:
+    """Setujui / Tolak; ``barred``: the second step on a request whose NIK is on the
+    watchlist, where Setujui became "Ya, setujui meski diblokir"."""
+    label, action = (
+        (watchlist_texts.BTN_APPROVE_BARRED, callbacks.APPROVE_BARRED)
+        if barred
+        else (approval_texts.BTN_APPROVE, callbacks.APPROVE)
+    )
+    approve = callbacks.VisitTap(action, visit_id).data
     deny = callbacks.VisitTap(callbacks.DENY, visit_id).data
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(approval_texts.BTN_APPROVE, callback_data=approve),
+                InlineKeyboardButton(label, callback_data=approve),
                 InlineKeyboardButton(approval_texts.BTN_DENY, callback_data=deny),
             ]
         ]

@@ -31,7 +31,7 @@ UNREACHED_BACKUP = "unreached_backup"  # ... and to each backup, before the card
 # Our own notices: when one fails, nobody is told (no loop).
 _QUIET = frozenset({NOTICE, UNREACHED, UNREACHED_BACKUP})
 # New messages; an edit of a message never delivered has nothing to report.
-_NEW_MESSAGES = frozenset({"text", "photo", "document", "card", "rollcall"})
+_NEW_MESSAGES = frozenset({"text", "photo", "document", "card", "rollcall", "watch_alert"})
 
 
 class Reason(enum.Enum):

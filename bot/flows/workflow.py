@@ -41,11 +41,15 @@ from storage.visits import BadgeHashes
 
 log = logging.getLogger(__name__)
 
+# The approval's audit note when the NIK was on the watchlist (approved on the second tap).
+WATCHLIST_CONFIRMED = "watchlist confirmed"
+
 
 class Outcome(enum.Enum):
     DONE = "done"
     NOT_ALLOWED = "not_allowed"  # the visit is not in the state the action needs
     NOT_FOUND = "not_found"
+    CONFIRM = "confirm"  # the NIK is on the watchlist: approving takes a second, explicit tap
 
 
 @dataclass(frozen=True)
@@ -93,18 +97,42 @@ def _escort_notices(services: Services, visit: Visit, approver: str) -> list[Out
 async def submit(services: Services, draft: VisitDraft, officer: StaffMember) -> tuple[Visit, int]:
     """SOP step 3: store the request and queue a card for every approver, atomically.
 
-    Backup approvers get it only on escalation (bot/flows/deadlines.py)."""
+    Backup approvers get it only on escalation (bot/flows/deadlines.py). Every path that
+    creates a request comes through here, so this is where the watchlist is checked: a
+    barred NIK marks the request (its cards say so), alerts every approver and is audited,
+    in the same transaction."""
     backups = services.config.backup_approvers
     approvers = [a for a in services.with_role(Role.APPROVER) if a.user_id not in backups]
     cards = [
         OutboxItem(f"card:{{visit}}:{a.user_id}", "card", a.user_id, for_role=Role.APPROVER)
         for a in approvers
     ]
+    barred = await services.storage.watchlist.find(draft.nik)
+    alerts = [] if barred is None else _watch_alerts(services, barred.id)
     visit = await services.storage.visits.submit(
-        draft, officer.user_id, services.now(), messages=cards
+        draft,
+        officer.user_id,
+        services.now(),
+        messages=[*cards, *alerts],
+        watchlisted=barred.id if barred is not None else None,
     )
     services.delivery.kick()
     return visit, len(cards)
+
+
+def _watch_alerts(services: Services, entry_id: int) -> list[OutboxItem]:
+    """Every approver, backups included, hears of a request for a barred NIK (written at
+    send time: bot/flows/delivery.py)."""
+    return [
+        OutboxItem(
+            f"watch_alert:{{visit}}:{a.user_id}",
+            "watch_alert",
+            a.user_id,
+            payload={"entry": entry_id},
+            for_role=Role.APPROVER,
+        )
+        for a in services.with_role(Role.APPROVER)
+    ]
 
 
 async def _applied(
@@ -128,16 +156,22 @@ async def approve(
     visit_id: int,
     approver: StaffMember,
     principal: StaffMember | None = None,
+    *,
+    despite_watchlist: bool = False,
 ) -> Result:
     """SOP steps 4-5a: the first decision wins; the officer receives the badge.
 
     ``principal`` is the approver a delegate decides for; it is stored with the decision.
+    A request marked by the watchlist is approved only with ``despite_watchlist`` (the
+    second tap, "Ya, setujui meski diblokir"), which the audit event notes.
     """
     visit = await services.storage.visits.get(visit_id)
     if visit is None:
         return Result(Outcome.NOT_FOUND)
     if visit.status != VisitStatus.PENDING:
         return Result(Outcome.NOT_ALLOWED, visit)
+    if visit.watchlisted and not despite_watchlist:
+        return Result(Outcome.CONFIRM, visit)
     now = services.now()
     secret = services.config.signing_secret
     creds = new_credentials(secret, visit_id)
@@ -163,7 +197,8 @@ async def approve(
     badge = BadgeHashes(
         lookup_hash(secret, creds.token, "token"), lookup_hash(secret, creds.code, "code")
     )
-    return await _applied(services, change, messages, badge)
+    detail = WATCHLIST_CONFIRMED if visit.watchlisted else ""
+    return await _applied(services, change, messages, badge, detail)
 
 
 async def deny(

@@ -20,6 +20,7 @@ from bot.reports.rollcalls import RollCallLine
 from bot.texts import form as form_texts
 from bot.texts import reports as reports_texts
 from bot.texts import standards as standards_texts
+from bot.texts import watchlist as watchlist_texts
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 PROGRESS_EVERY = 500
@@ -270,6 +271,8 @@ def notes(visit: Visit, names: dict[int, str], tz: tzinfo) -> list[str]:
     User-typed text (a reason) goes in as typed: every caller treats the lines as plain text.
     """
     lines: list[str] = []
+    if visit.watchlisted:  # known when the request was submitted: before any decision
+        lines.append(watchlist_texts.LOG_NOTE)
     if visit.rules_agreed_at:
         agreed = _local(datetime.fromisoformat(visit.rules_agreed_at), tz)
         lines.append(reports_texts.note_rules(agreed))

@@ -9,6 +9,7 @@ from html import escape
 from bot.core.fields import REASON_MAX
 from bot.core.nik import mask_niks_in
 from bot.core.visits import Visit, VisitStatus
+from bot.texts import watchlist as watchlist_texts
 from bot.texts.common import STATUS_NAMES, clock, visit_details
 
 BTN_APPROVE = "✅ Setujui"
@@ -26,9 +27,10 @@ DENY_REASON_TEXT = "Alasan penolakan harus berupa teks. Silakan ketik alasannya.
 def approval_card(visit: Visit, officer: str, tz: tzinfo) -> str:
     """The caption under the KTP photo. The photo shows the NIK (the section head checks the
     person against it); the caption masks it, wherever it was typed (docs/privacy.md)."""
+    flag = f"{watchlist_texts.CARD_FLAG}\n\n" if visit.watchlisted else ""
     return mask_niks_in(
         "🔔 <b>Permintaan akses ruang server</b>\n\n"
-        f"{visit_details(visit)}\n"
+        f"{flag}{visit_details(visit)}\n"
         f"Petugas: {escape(officer)}\nDiajukan: {clock(visit.submitted_at, tz)}"
     )
 

@@ -40,6 +40,9 @@ COMMANDS = {
         ("menunggu", "Permintaan yang menunggu keputusan"),
         *_REPORT_COMMANDS,
         ("delegasi", "Tunjuk wakil yang menyetujui atas nama Anda"),
+        ("blokir", "Blokir NIK: pendaftarannya ditandai ⛔"),
+        ("buka_blokir", "Keluarkan NIK dari daftar blokir"),
+        ("daftar_blokir", "Daftar NIK yang diblokir"),
     ],
     Role.ESCORT: [("kode", "Masukkan kode manual badge")],
     Role.ADMIN: [
@@ -92,7 +95,10 @@ HELP = (
     "(atau kirim foto badge, atau ketik /kode KODE).\n\n"
     "/aktif — siapa di dalam ruang server\n/menunggu — permintaan yang menunggu\n"
     "/darurat — apel darurat (evakuasi): semua staf menerima daftar pengunjung di dalam, "
-    "lalu pendamping menandai setiap pengunjung yang sudah aman"
+    "lalu pendamping menandai setiap pengunjung yang sudah aman\n\n"
+    "<b>Daftar blokir</b> (Kepala Seksi): /blokir NIK alasan, /buka_blokir NIK, "
+    "/daftar_blokir. Pendaftaran dengan NIK yang diblokir ditandai ⛔ blokir, dan "
+    "menyetujuinya perlu konfirmasi kedua."
 )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, tzinfo
 from html import escape
 
 from bot.core.visits import Visit
+from bot.texts import watchlist as watchlist_texts
 from bot.texts.common import clock, duration
 
 NOBODY_INSIDE = "Tidak ada pengunjung di dalam ruang server saat ini."
@@ -18,8 +19,10 @@ def inside_list(visits: list[Visit], now: datetime, names: dict[int, str], tz: t
         spent = visit.time_inside(now) or timedelta()
         flag = " ⚠️ <b>melewati rencana</b>" if visit.overstayed(now) else ""
         escort = escape(names.get(visit.entry_escort_id or 0, "-"))
+        barred = watchlist_texts.LIST_MARK if visit.watchlisted else ""
         lines.append(
-            f"\n• <b>{escape(visit.name)}</b> ({escape(visit.organisation)}) — {visit.reference}\n"
+            f"\n• <b>{escape(visit.name)}</b> ({escape(visit.organisation)}) — {visit.reference}"
+            f"{barred}\n"
             f"  masuk {clock(visit.entered_at, tz)}, {duration(spent)} dari "
             f"{visit.duration_minutes} menit{flag}\n  pendamping: {escort}"
         )
@@ -31,8 +34,10 @@ def pending_list(visits: list[Visit], now: datetime, standard: int, tz: tzinfo) 
     for visit in visits:
         waited = now - visit.submitted_at
         flag = " ⚠️ <b>melewati standar</b>" if waited > timedelta(minutes=standard) else ""
+        barred = watchlist_texts.LIST_MARK if visit.watchlisted else ""
         lines.append(
-            f"\n• <b>{escape(visit.name)}</b> ({escape(visit.organisation)}) — {visit.reference}\n"
+            f"\n• <b>{escape(visit.name)}</b> ({escape(visit.organisation)}) — {visit.reference}"
+            f"{barred}\n"
             f"  diajukan {clock(visit.submitted_at, tz)}, menunggu {duration(waited)} "
             f"(standar {standard} menit){flag}"
         )

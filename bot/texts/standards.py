@@ -9,6 +9,7 @@ from html import escape
 
 from bot.core.standards import Step, StepTiming
 from bot.core.visits import Visit
+from bot.texts import watchlist as watchlist_texts
 from bot.texts.common import clock, date_text, duration
 
 # Short, because the access log's columns and the chart's axis show them too.
@@ -95,9 +96,10 @@ def daily_review(
         f"Kunjungan kemarin: <b>{len(visits)}</b>",
     ]
     for visit in visits:
+        barred = watchlist_texts.LIST_MARK if visit.watchlisted else ""
         lines.append(
             f"• {visit.reference} {escape(visit.name)} ({escape(visit.organisation)}) — "
-            f"{visit.status.value}"
+            f"{visit.status.value}{barred}"
         )
     lines.append(f"\nPelanggaran standar waktu: <b>{len(breaches)}</b>")
     for visit, steps in breaches:

@@ -29,6 +29,12 @@ COMMANDS = {
     "/aktif": dict.fromkeys(ROLES, "Tidak ada pengunjung"),
     "/menunggu": dict.fromkeys(ROLES, "Menunggu keputusan: 1"),
     "/kode ABCD-EFGH": dict.fromkeys(ROLES, "tidak dikenal"),
+    "/daftar_blokir": {
+        "officer": "khusus untuk Kepala Seksi",
+        "approver": "Daftar blokir kosong",
+        "escort": "khusus untuk Kepala Seksi",
+        "admin": "khusus untuk Kepala Seksi",
+    },
 }
 # What the commands above write: only the audit events of refusals (and the officer's
 # /daftar opens a form). A stranger's refusal is always audited.
@@ -56,6 +62,7 @@ async def test_commands(sim: BotApiSimulator, app: object, command: str) -> None
 # callback action -> roles allowed; the others get the refusal text.
 BUTTONS = {
     "ok": ({"approver"}, "khusus untuk Kepala Seksi"),
+    "okb": ({"approver"}, "khusus untuk Kepala Seksi"),  # "Ya, setujui meski diblokir"
     "no": ({"approver"}, "khusus untuk Kepala Seksi"),
     "in": ({"escort"}, "Hanya Pendamping"),
     "out": ({"escort"}, "Hanya Pendamping"),

@@ -23,7 +23,7 @@ def _expected(table: str, column: str, stored: Any, row: dict[str, Any]) -> Any:
     """What a value stored by an earlier release must read as now (the known conversions)."""
     if (table, column) == ("visitors", "nik"):  # migration 3 renamed and encrypted it
         return ("nik_hash", CIPHER.nik_hash(stored))
-    if (table, column) == ("visitors", "nik_hash"):  # re-indexed under the data key
+    if column == "nik_hash":  # visitors' and the watchlist's: re-indexed under the data key
         return ("nik_hash", CIPHER.nik_hash(CIPHER.decrypt_text(row["nik_enc"])))
     if column == "roles" and isinstance(stored, str):  # migration 7: names to masks
         return ("roles", mask_of(roles_named(stored.split(","))))

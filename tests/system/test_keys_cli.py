@@ -21,6 +21,7 @@ from tests.system.test_backup_cli import bot, one_line, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 NEW = generate_key()
+BARRED = "3508010102850001"  # a NIK on the watchlist
 
 
 @pytest.fixture
@@ -34,6 +35,7 @@ async def config(tmp_path: Path) -> Path:
         )
         await storage.privacy.ktp_stored(visit.id, ktp.relative_path(visit.id), NOW)
         await storage.conversations.set_user_data(1001, {"nik": DRAFT.nik})
+        await storage.watchlist.block(BARRED, "Merusak rak server", 2001, NOW)
     finally:
         await storage.close()
     return path
@@ -43,7 +45,13 @@ async def test_rotate_reencrypts_and_says_what_to_set(config: Path, tmp_path: Pa
     done = bot("keys", "rotate", "--config", str(config), new_key=NEW)
     assert done.returncode == 0, done.stderr
     # Every column of storage/crypto.py's list (the NIK, the name, ...), and the KTP file.
-    for part in ("1 in visitors.nik_enc", "1 in visitors.name", "1 in user_state.data"):
+    for part in (
+        "1 in visitors.nik_enc",
+        "1 in visitors.name",
+        "1 in user_state.data",
+        "1 in watchlist.nik_enc",
+        "1 in watchlist.reason",
+    ):
         assert part in done.stdout
     assert done.stdout.count(" file(s)") == 1 and "1 file(s)" in done.stdout
     assert "Now set security.encryption_key" in done.stdout and NEW not in done.stdout
@@ -56,6 +64,8 @@ async def test_rotate_reencrypts_and_says_what_to_set(config: Path, tmp_path: Pa
     try:
         found = await storage.visits.find_visitor(DRAFT.nik)
         assert found is not None and found.nik == DRAFT.nik
+        barred = await storage.watchlist.find(BARRED)  # the watchlist's hash follows the key
+        assert barred is not None and barred.reason == "Merusak rak server"
         photo = ktp.read(storage.cipher, tmp_path / "data", ktp.relative_path(1))
         assert photo == ktp_image()
     finally:

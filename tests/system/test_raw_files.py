@@ -21,10 +21,11 @@ from bot.texts import form as form_texts
 from simulator import BotApiSimulator
 from simulator.faults import Faults
 from tests.conftest import APPROVER, BOT_USERNAME, OFFICER
-from tests.flows import Visitor, fill_in
+from tests.flows import NIK_MAN, Visitor, fill_in
 from tests.system.test_kill import BotProcess, write_config
 
 VISITOR = Visitor(assignment_letter="090/7/ST/XI/2026")
+BARRED_REASON = "Membawa perangkat tanpa izin"
 
 
 def data_files(folder: Path) -> dict[str, bytes]:
@@ -72,6 +73,9 @@ async def test_no_secret_or_personal_data_in_the_raw_files(
     await bot.start()
     snapshots: dict[str, dict[str, bytes]] = {}
     try:
+        # A NIK on the watchlist, with its reason: neither may be readable at rest either.
+        await sim.user(APPROVER).send_text(f"/blokir {NIK_MAN} {BARRED_REASON}")
+        await sim.user(APPROVER).wait_for("masuk daftar blokir", timeout=20)
         officer = sim.user(OFFICER)
         moves = VISITOR.script()
         await officer.send_text("/daftar")
@@ -131,6 +135,8 @@ async def test_no_secret_or_personal_data_in_the_raw_files(
         "phone": normalise_phone(VISITOR.phone) or "",
         "phone as typed": VISITOR.phone,
         "assignment letter": VISITOR.assignment_letter or "",
+        "barred NIK": NIK_MAN,
+        "watchlist reason": BARRED_REASON,
     }
     for moment, files in snapshots.items():
         assert "akses.sqlite3" in files and files["akses.sqlite3"].startswith(b"SQLite format 3")

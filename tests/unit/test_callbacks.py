@@ -40,6 +40,7 @@ ACTIONS = [
     cb.REPORT,
     cb.STATS,
     cb.ROLL_CALL_SAFE,
+    cb.APPROVE_BARRED,
 ]
 # The order handlers/staff.py numbered roles in before bits were explicit.
 OLD_ROLE_ORDER = ("officer", "approver", "escort", "admin")
@@ -100,6 +101,7 @@ def test_role_masks_keep_the_old_numbering(user_id: int, roles: frozenset[Role])
         ("v1:in:7", cb.VisitTap(cb.ENTER, 7)),
         ("v1:out:7", cb.VisitTap(cb.EXIT, 7)),
         ("v1:cx:42", cb.VisitTap(cb.CANCEL, 42)),
+        ("v1:okb:42", cb.VisitTap(cb.APPROVE_BARRED, 42)),
         ("v1:cxn:42", cb.VisitTap(cb.CANCEL_ABORT, 42)),
         ("v1:invok:3", cb.InvitationTap(cb.INVITE_OK, 3)),
         ("v1:invno:3", cb.InvitationTap(cb.INVITE_NO, 3)),

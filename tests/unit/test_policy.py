@@ -37,6 +37,7 @@ MATRIX: dict[Act, frozenset[Role]] = {
     Act.ADMINISTER_STAFF: frozenset({Role.ADMIN}),
     Act.DELEGATE: frozenset({Role.APPROVER}),
     Act.ROLL_CALL: EVERYONE,
+    Act.WATCHLIST: frozenset({Role.APPROVER}),
 }
 
 

@@ -17,6 +17,7 @@ from bot.core.visits import SYSTEM_ACTOR, Visit, VisitStatus
 from bot.reports.export import render
 from bot.reports.log import COLUMNS, AccessLog, notes, text_cells
 from bot.texts import reports as reports_texts
+from bot.texts import watchlist as watchlist_texts
 from tests.unit.test_reports import NAMES, T0, WIB, access_log, make_visit, pdf_pages
 
 NOT_IN = dict(entered_at=None, exited_at=None, entry_escort_id=None, exit_escort_id=None)
@@ -206,3 +207,21 @@ def test_rules_and_roll_calls_are_noted_in_order_in_the_office_zone() -> None:
         f"Apel darurat {start + timedelta(hours=1):%d-%m %H:%M}: belum ditandai aman",
     ]
     assert notes(make_visit(1), NAMES, WIB) == []
+
+
+def test_a_request_for_a_barred_nik_says_so_first_in_every_document() -> None:
+    """The watchlist's mark (Visit.watchlisted) is known at submission: before the decision."""
+    flagged = replace(denied(), watchlisted=True)
+    assert notes(flagged, NAMES, WIB) == [watchlist_texts.LOG_NOTE, f"Ditolak: {REASON}"]
+    assert notes(replace(make_visit(1), watchlisted=True), NAMES, WIB) == [
+        "⛔ NIK dalam daftar blokir"
+    ]
+    log = access_log([flagged])
+    column = log.titles.index("Catatan")
+    sheet = load_workbook(io.BytesIO(render(log, "xlsx")))["Log akses"]
+    assert sheet.cell(2, column + 1).value == f"⛔ NIK dalam daftar blokir\nDitolak: {REASON}"
+    rows = list(csv.reader(io.StringIO(render(log, "csv").decode("utf-8-sig"))))
+    assert rows[1][column].startswith("⛔ NIK dalam daftar blokir\n")
+    # The PDF's font (DejaVu Sans) has no ⛔: the words stay, wrapped in the narrow column.
+    text = " ".join(pdf_pages(render(log, "pdf"))[0].split())
+    assert "NIK dalam daftar blokir Ditolak:" in text

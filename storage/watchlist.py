@@ -1,0 +1,113 @@
+"""The watchlist's rows (migration 16): barred NIKs, found by their keyed hash.
+
+The NIK is looked up by ``Cipher.nik_hash``, the NIK index's HMAC (storage/crypto.py), and
+kept Fernet-encrypted beside it only so that a data key rotation can recompute that hash
+(storage/keys.py ``_reindex_watchlist``); the reason is encrypted too. Every change is an
+audit event in the same transaction; the event names the entry's id, never the NIK.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+import aiosqlite
+
+from bot.core.watchlist import WatchEntry
+from storage.audit import AuditLog
+from storage.base import Database, dt, ts
+
+_SELECT = "SELECT id, nik_enc, reason, blocked_by, blocked_at, lifted_by, lifted_at FROM watchlist"
+# Audit actions (their detail is the entry id).
+BLOCKED = "watchlist_block"
+LIFTED = "watchlist_lift"
+
+
+class Watchlist:
+    def __init__(self, database: Database, audit: AuditLog) -> None:
+        self._database = database
+        self._audit = audit
+
+    def _entry(self, row: aiosqlite.Row) -> WatchEntry:
+        cipher = self._database.cipher
+        return WatchEntry(
+            id=row["id"],
+            nik=cipher.decrypt_text(row["nik_enc"]),
+            reason=cipher.decrypt_text(row["reason"]),
+            blocked_by=row["blocked_by"],
+            blocked_at=datetime.fromisoformat(row["blocked_at"]),
+            lifted_by=row["lifted_by"],
+            lifted_at=dt(row["lifted_at"]),
+        )
+
+    async def find(self, nik: str) -> WatchEntry | None:
+        """The live entry for this NIK, or None."""
+        async with self._database.connection.execute(
+            _SELECT + " WHERE nik_hash = ? AND lifted_at IS NULL",
+            (self._database.cipher.nik_hash(nik),),
+        ) as cur:
+            row = await cur.fetchone()
+        return self._entry(row) if row else None
+
+    async def get(self, entry_id: int) -> WatchEntry | None:
+        async with self._database.connection.execute(
+            _SELECT + " WHERE id = ?", (entry_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return self._entry(row) if row else None
+
+    async def block(self, nik: str, reason: str, by: int, now: datetime) -> WatchEntry | None:
+        """Put a NIK on the list, audited; None when it is already there (nothing changes)."""
+        cipher = self._database.cipher
+        async with self._database.transaction() as db:
+            try:
+                cur = await db.execute(
+                    "INSERT INTO watchlist (nik_hash, nik_enc, reason, blocked_by, blocked_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        cipher.nik_hash(nik),
+                        cipher.encrypt_text(nik),
+                        cipher.seal(reason),
+                        by,
+                        ts(now),
+                    ),
+                )
+            except sqlite3.IntegrityError:  # the live-entry index: already barred
+                return None
+            entry_id = cur.lastrowid
+            assert entry_id is not None
+            await self._audit.append(db, now, by, BLOCKED, detail=str(entry_id))
+        return WatchEntry(entry_id, nik, reason, by, now)
+
+    async def lift(self, nik: str, by: int, now: datetime) -> WatchEntry | None:
+        """Take a NIK off the list, audited; None when it is not on it."""
+        async with self._database.transaction() as db:
+            async with db.execute(
+                "UPDATE watchlist SET lifted_by = ?, lifted_at = ?"
+                " WHERE nik_hash = ? AND lifted_at IS NULL RETURNING id",
+                (by, ts(now), self._database.cipher.nik_hash(nik)),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return None
+            await self._audit.append(db, now, by, LIFTED, detail=str(row["id"]))
+            async with db.execute(_SELECT + " WHERE id = ?", (row["id"],)) as cur:
+                lifted = await cur.fetchone()
+        assert lifted is not None
+        return self._entry(lifted)
+
+    async def live(self) -> list[WatchEntry]:
+        """Every NIK barred now, oldest first."""
+        async with self._database.connection.execute(
+            _SELECT + " WHERE lifted_at IS NULL ORDER BY id"
+        ) as cur:
+            return [self._entry(row) for row in await cur.fetchall()]
+
+    async def changed_between(self, start: datetime, end: datetime) -> list[WatchEntry]:
+        """Entries barred or lifted in [start, end), for the daily review, oldest first."""
+        async with self._database.connection.execute(
+            _SELECT + " WHERE (blocked_at >= ? AND blocked_at < ?)"
+            " OR (lifted_at >= ? AND lifted_at < ?) ORDER BY id",
+            (ts(start), ts(end), ts(start), ts(end)),
+        ) as cur:
+            return [self._entry(row) for row in await cur.fetchall()]

@@ -1,0 +1,213 @@
+"""The watchlist (issue 14, part 2): section heads bar a NIK, list and lift it; a request for
+a barred NIK is marked on the officer's receipt and on every card, the approvers are alerted,
+and approving it takes a second, explicit tap; every refusal leaves the database as it was."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.app.services import Services
+from bot.core.nik import mask_nik
+from bot.core.visits import VisitStatus
+from bot.flows.workflow import WATCHLIST_CONFIRMED
+from bot.texts import watchlist as watchlist_texts
+from simulator import BotApiSimulator
+from simulator.message import SimMessage
+from storage.visits import WATCHLIST_MATCH
+from storage.watchlist import BLOCKED, LIFTED
+from tests.conftest import APPROVER, APPROVER2, OFFICER, STRANGER
+from tests.dbstate import watch
+from tests.e2e.test_e2e_deadlines import run_job, said
+from tests.e2e.test_e2e_double_tap import answered, idle, no_generic_error
+from tests.flows import NIK_MAN, NIK_WOMAN, approve, register
+
+REASON = "Merusak rak server <b>3 November</b>"
+MASKED = mask_nik(NIK_WOMAN)
+BARRED = "Ya, setujui meski diblokir"
+
+
+async def block(sim: BotApiSimulator, nik: str = NIK_WOMAN, reason: str = REASON) -> SimMessage:
+    person = sim.user(APPROVER)
+    await person.send_text(f"/blokir {nik} {reason}")
+    return await person.wait_for("daftar blokir")
+
+
+def card(sim: BotApiSimulator, user_id: int) -> SimMessage:
+    (found,) = [
+        m
+        for m in sim.user(user_id).bot_messages
+        if "Permintaan akses ruang server" in (m.caption or "")
+    ]
+    return found
+
+
+async def actions(services: Services) -> list[tuple[str, int | None, str]]:
+    return [(e.action, e.visit_id, e.detail) for e in await services.storage.audit.events()]
+
+
+async def test_block_list_and_a_barred_registration_needs_a_second_tap(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    done = await block(sim)
+    assert MASKED in done.text and NIK_WOMAN not in done.text
+    assert "Merusak rak server <b>3 November</b>" in done.text  # typed markup stays text
+    approver = sim.user(APPROVER)
+    await approver.send_text("/daftar_blokir")
+    listed = await approver.wait_for("Daftar blokir")
+    assert "(1)" in listed.text and MASKED in listed.text and REASON in listed.text
+    assert "Budi Kasi" in listed.text and "28-11-2026 09:00" in listed.text
+    assert NIK_WOMAN not in listed.text
+
+    await register(sim)
+    receipt = await sim.user(OFFICER).wait_for("terkirim")
+    assert "⛔" in receipt.text and "daftar blokir" in receipt.text
+    await sim.settle()
+    await services.delivery.wait_idle()
+    for person in (APPROVER, APPROVER2):
+        shown = card(sim, person)
+        assert "⛔" in shown.caption and "blokir" in shown.caption
+        assert shown.buttons == [["✅ Setujui", "❌ Tolak"]]
+        (alert,) = said(sim, person, "Peringatan blokir")
+        assert "KRS-2026-00001" in alert and "Ayu Lestari" in alert and MASKED in alert
+        assert REASON in alert and "Budi Kasi" in alert and "Sari Petugas" in alert
+        assert NIK_WOMAN not in alert
+    await approver.send_text("/menunggu")
+    pending = await approver.wait_for("Menunggu keputusan: 1")
+    assert "KRS-2026-00001 ⛔ blokir" in pending.text
+    visit = await services.storage.visits.get(1)
+    assert visit is not None and visit.watchlisted and visit.status == VisitStatus.PENDING
+    entry = await services.storage.watchlist.find(NIK_WOMAN)
+    assert entry is not None
+    assert (WATCHLIST_MATCH, 1, str(entry.id)) in await actions(services)
+
+    # Setujui, even twice, only asks for the second tap: nothing is decided.
+    db = await watch(app, sim)
+    first, second = await approver.double_tap("Setujui", card(sim, APPROVER))
+    await answered(sim, first, second)
+    await idle(app, sim)
+    for tap in (first, second):
+        assert tap.answer is not None and tap.answer.text == watchlist_texts.CONFIRM_FIRST
+    assert card(sim, APPROVER).buttons == [[watchlist_texts.BTN_APPROVE_BARRED, "❌ Tolak"]]
+    assert card(sim, APPROVER2).buttons == [["✅ Setujui", "❌ Tolak"]]  # only the tapper's
+    await db.unchanged()
+
+    # The second tap, double-tapped: approved once, the late one told so.
+    first, second = await approver.double_tap(BARRED, card(sim, APPROVER))
+    await answered(sim, first, second)
+    await idle(app, sim)
+    no_generic_error(sim)
+    assert first.answer is not None and "Disetujui" in first.answer.text
+    assert second.answer is not None and "sudah diputuskan" in second.answer.text
+    officer = sim.user(OFFICER)
+    await officer.wait_for(predicate=lambda m: m.document_name is not None)
+    await services.delivery.wait_idle()
+    await sim.settle()
+    assert sum(m.document_name is not None for m in officer.bot_messages) == 1
+    for person in (APPROVER, APPROVER2):
+        decided = card(sim, person)
+        assert "DISETUJUI" in decided.caption and "blokir" in decided.caption
+        assert decided.buttons == []
+    visit = await services.storage.visits.get(1)
+    assert visit is not None and visit.status == VisitStatus.APPROVED
+    assert ("approve", 1, WATCHLIST_CONFIRMED) in await actions(services)
+    # The access log's history says so too (the Catatan lines, bot/reports/log.py notes()).
+    await approver.send_text(f"/riwayat {NIK_WOMAN}")
+    history = await approver.wait_for("KRS-2026-00001")
+    assert watchlist_texts.LOG_NOTE in history.text
+
+
+async def test_unblock_then_the_same_nik_registers_as_usual(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    await block(sim)
+    approver = sim.user(APPROVER)
+    await approver.send_text(f"/buka_blokir {NIK_WOMAN}")
+    lifted = await approver.wait_for("dikeluarkan dari daftar blokir")
+    assert MASKED in lifted.text
+    await approver.send_text("/daftar_blokir")
+    await approver.wait_for(watchlist_texts.EMPTY)
+    entry_ids = [d for a, _, d in await actions(services) if a in (BLOCKED, LIFTED)]
+    assert [a for a, _, _ in await actions(services) if a in (BLOCKED, LIFTED)] == [
+        BLOCKED,
+        LIFTED,
+    ] and len(set(entry_ids)) == 1
+
+    await register(sim)
+    receipt = await sim.user(OFFICER).wait_for("terkirim")
+    assert "blokir" not in receipt.text
+    await sim.user(OFFICER).send_text("/menunggu")
+    assert "blokir" not in (await sim.user(OFFICER).wait_for("Menunggu keputusan: 1")).text
+    await approve(sim)  # one tap, as for anyone else
+    await sim.settle()
+    assert "blokir" not in (card(sim, APPROVER).caption or "")
+    assert not said(sim, APPROVER, "Peringatan blokir")
+    visit = await services.storage.visits.get(1)
+    assert visit is not None and not visit.watchlisted and visit.status == VisitStatus.APPROVED
+
+
+async def test_a_command_without_its_argument_asks_for_it(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    approver = sim.user(APPROVER)
+    await approver.send_text("/blokir")
+    await approver.wait_for("Ketik NIK (16 angka) lalu alasannya")
+    await approver.send_text(f"{NIK_MAN} Mengambil kabel tanpa izin")
+    done = await approver.wait_for("masuk")
+    assert mask_nik(NIK_MAN) in done.text and "Mengambil kabel tanpa izin" in done.text
+    await approver.send_text("/buka_blokir")
+    await approver.wait_for("Buka blokir NIK")
+    await approver.send_text(NIK_MAN)
+    await approver.wait_for("dikeluarkan dari daftar blokir")
+    assert await services.storage.watchlist.live() == []
+
+
+async def test_bad_input_and_other_people_change_nothing(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    await block(sim, NIK_MAN, "Sudah diblokir")
+    db = await watch(app, sim)
+    approver = sim.user(APPROVER)
+    cases = [
+        (f"/blokir 1234 {REASON}", "NIK harus tepat 16 angka"),
+        ("/blokir 3508013202900001 alasan", "tanggal lahir"),  # born on the 32nd
+        (f"/blokir {NIK_WOMAN}", "Alasan wajib diisi"),
+        (f"/blokir {NIK_WOMAN} {'x' * 301}", "Alasan terlalu panjang"),
+        (f"/blokir {NIK_MAN} Lagi", "sudah ada dalam daftar blokir"),
+        (f"/buka_blokir {NIK_WOMAN}", "tidak ada dalam daftar blokir"),
+        ("/buka_blokir 12", "NIK harus tepat 16 angka"),
+    ]
+    for typed, says in cases:
+        await approver.send_text(typed)
+        reply = await approver.wait_for(says)
+        assert "Tidak ada yang diubah" in reply.text
+    officer = sim.user(OFFICER)
+    for typed in (f"/blokir {NIK_WOMAN} alasan", f"/buka_blokir {NIK_MAN}", "/daftar_blokir"):
+        await officer.send_text(typed)
+        await officer.wait_for("khusus untuk Kepala Seksi")
+    stranger = sim.user(STRANGER)
+    for typed in (f"/blokir {NIK_WOMAN} alasan", f"/buka_blokir {NIK_MAN}", "/daftar_blokir"):
+        await stranger.send_text(typed)
+        reply = await stranger.wait_for("hanya untuk petugas")
+        assert "blokir" not in reply.text
+    await db.unchanged(new_audit=["stranger_refused"] * 3)
+    assert [e.id for e in await services.storage.watchlist.live()] == [1]
+
+
+async def test_the_daily_review_shows_watchlist_changes(
+    sim: BotApiSimulator, app: Any, services: Services, clock: Any
+) -> None:
+    await block(sim)
+    await register(sim)
+    approver2 = sim.user(APPROVER2)
+    await approver2.send_text(f"/buka_blokir {NIK_WOMAN}")
+    await approver2.wait_for("dikeluarkan")
+    clock.now = datetime(2026, 11, 29, 0, 30, tzinfo=UTC)  # 07:30 WIB the next day
+    await run_job(app, "review_job")
+    for person in (APPROVER, APPROVER2):
+        (review,) = said(sim, person, "Tinjauan harian")
+        assert "Perubahan daftar blokir: 2" in review
+        assert "KRS-2026-00001 Ayu Lestari (PT Jaringan Nusantara) — pending ⛔ blokir" in review
+        assert f"⛔ {MASKED} diblokir oleh Budi Kasi" in review
+        assert f"✅ {MASKED} dibuka oleh Rina Kasi" in review
+        assert NIK_WOMAN not in review
