@@ -28,6 +28,7 @@ from bot.core.visits import Visit, VisitStatus
 from bot.flows import workflow
 from bot.texts import approval as approval_texts
 from bot.texts import common as common_texts
+from bot.texts import planning as plan_texts
 from bot.texts import staff as staff_texts
 from handlers.edits import drop_buttons, unless_unchanged
 from handlers.reasons import typed_reason
@@ -96,7 +97,12 @@ async def approve(update: Update, context: BotContext) -> None:
         return
     principal = _principal(context, approver, visit)
     result = await workflow.approve(context.services, tap.visit_id, approver, principal)
-    await _answer(update, result, approval_texts.APPROVED_TOAST)
+    planned = result.visit is not None and result.visit.planned
+    await _answer(
+        update,
+        result,
+        plan_texts.APPROVED_AHEAD_TOAST if planned else approval_texts.APPROVED_TOAST,
+    )
 
 
 async def deny(update: Update, context: BotContext) -> DenyStep | int:

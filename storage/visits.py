@@ -15,6 +15,7 @@ from typing import Any
 import aiosqlite
 
 from bot.core.form import FORM
+from bot.core.planning import Plan
 from bot.core.visits import Action, Change, Visit, VisitDraft, VisitStatus, transition
 from storage.audit import AuditLog
 from storage.base import Database, dt, ts
@@ -35,7 +36,8 @@ VISIT_SELECT = f"""
            v.submitted_at, v.decided_at, v.decided_by, v.decided_for, v.deny_reason,
            v.valid_until, v.entered_at, v.entry_escort_id, v.exited_at, v.exit_escort_id,
            v.form_done_at, v.handover_at,
-           v.cancelled_at, v.cancelled_by, v.cancel_reason
+           v.cancelled_at, v.cancelled_by, v.cancel_reason,
+           v.planned_date, v.planned_window, v.arrived_at, v.checked_at
     FROM visits v JOIN visitors p ON p.id = v.visitor_id
 """
 _VISITOR_SELECT = f"SELECT id, nik_enc, {', '.join(FORM.visitor_columns)} FROM visitors"
@@ -111,7 +113,14 @@ def visit_from_row(row: aiosqlite.Row, cipher: Cipher, unseal: Opener | None = N
         cancelled_at=dt(row["cancelled_at"]),
         cancelled_by=row["cancelled_by"],
         cancel_reason=cell("cancel_reason"),
+        plan=_plan(row["planned_date"], row["planned_window"]),
+        arrived_at=dt(row["arrived_at"]),
+        checked_at=dt(row["checked_at"]),
     )
+
+
+def _plan(day: str | None, window: str | None) -> Plan | None:
+    return Plan.of(day, window) if day and window else None
 
 
 def _marks(count: int) -> str:
@@ -147,6 +156,10 @@ _TRANSITION_COLUMNS: dict[str, Callable[[object], object]] = {
     "cancelled_at": _time,
     "cancelled_by": _same,
     "cancel_reason": _same,
+    # A planned visit's arrival: the KTP photo comes on the day (sealed: storage/crypto.py).
+    "ktp_file_id": _same,
+    "arrived_at": _time,
+    "checked_at": _time,
 }
 _FIXED = frozenset(f.name for f in fields(Visit)) - _TRANSITION_COLUMNS.keys()
 
@@ -218,9 +231,11 @@ class Visits:
                 row = await cur.fetchone()
             assert row is not None
             answers = FORM.visit_columns
+            plan = draft.plan
             cur2 = await db.execute(
                 f"INSERT INTO visits (visitor_id, status, {', '.join(answers)}, officer_id,"
-                f" started_at, form_done_at, submitted_at) VALUES ({_marks(len(answers) + 6)})",
+                " started_at, form_done_at, submitted_at, planned_date, planned_window)"
+                f" VALUES ({_marks(len(answers) + 8)})",
                 (
                     row["id"],
                     status.value,
@@ -229,6 +244,8 @@ class Visits:
                     ts(draft.started_at),
                     ts(draft.form_done_at),
                     ts(now),
+                    plan.day.isoformat() if plan else None,
+                    plan.window if plan else None,
                 ),
             )
             visit_id = cur2.lastrowid

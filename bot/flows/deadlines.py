@@ -16,6 +16,7 @@ from bot.app.services import Services
 from bot.core.roles import Role
 from bot.core.standards import breaches, decision_deadline
 from bot.core.visits import Visit, VisitStatus
+from bot.flows import planning
 from bot.texts import audit as audit_texts
 from bot.texts import standards as standards_texts
 from storage import audit
@@ -52,6 +53,7 @@ async def check_deadlines(services: Services) -> None:
     store = services.storage.deadlines
     await _decisions(services, store)
     await _overstays(services, store)
+    await planning.remind_tomorrow(services)
     services.delivery.kick()
 
 
@@ -62,7 +64,9 @@ async def _decisions(services: Services, store: Deadlines) -> None:
     before = timedelta(minutes=config.reminders.before_minutes)
     for visit in await services.storage.visits.with_status(VisitStatus.PENDING):
         mark = marks.get(visit.id)
-        if mark is None:
+        # A visit planned ahead is decided before its day: its standards count from the
+        # visitor's arrival (bot/core/standards.py), and it is reminded the day before.
+        if mark is None or visit.planned:
             continue
         due = decision_deadline(visit, config.standards)
         if now >= due:

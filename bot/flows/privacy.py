@@ -86,7 +86,9 @@ async def end_live_visits(storage: Storage, visit_ids: list[int], now: datetime,
     the badge only ever checks out from there."""
     ended = 0
     wanted = set(visit_ids)
-    live = await storage.visits.with_status(VisitStatus.PENDING, VisitStatus.APPROVED)
+    live = await storage.visits.with_status(
+        VisitStatus.PENDING, VisitStatus.SCHEDULED, VisitStatus.APPROVED
+    )
     for visit in (v for v in live if v.id in wanted):
         if not lifecycle.allows(lifecycle.Action.CANCEL, visit.status):
             continue

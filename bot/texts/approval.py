@@ -26,8 +26,9 @@ DENY_REASON_TEXT = "Alasan penolakan harus berupa teks. Silakan ketik alasannya.
 def approval_card(visit: Visit, officer: str, tz: tzinfo) -> str:
     """The caption under the KTP photo. The photo shows the NIK (the section head checks the
     person against it); the caption masks it, wherever it was typed (docs/privacy.md)."""
+    planned = " — TERJADWAL" if visit.planned else ""
     return mask_niks_in(
-        "🔔 <b>Permintaan akses ruang server</b>\n\n"
+        f"🔔 <b>Permintaan akses ruang server{planned}</b>\n\n"
         f"{visit_details(visit)}\n"
         f"Petugas: {escape(officer)}\nDiajukan: {clock(visit.submitted_at, tz)}"
     )

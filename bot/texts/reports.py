@@ -29,6 +29,7 @@ COL_BREACHES = "Pelanggaran standar waktu"
 
 STATUS_SHORT = {
     VisitStatus.PENDING: "Menunggu",
+    VisitStatus.SCHEDULED: "Terjadwal",
     VisitStatus.APPROVED: "Disetujui",
     VisitStatus.DENIED: "Ditolak",
     VisitStatus.CANCELLED: "Dibatalkan",
