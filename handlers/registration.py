@@ -524,7 +524,7 @@ async def submit(update: Update, context: BotContext) -> int | None:
         context.user_state.pop("draft", None)
         assert update.effective_chat is not None
         await update.effective_chat.send_message(
-            plan_texts.submitted(visit.reference, common_texts.plan_text(visit.plan), sent)
+            plan_texts.plan_submitted(visit.reference, common_texts.plan_text(visit.plan), sent)
         )
         return ConversationHandler.END
     # The KTP copy, encrypted at rest, kept in the background so a slow download never holds

@@ -32,7 +32,7 @@ def issued(reference: str) -> str:
     return f"🪪 Badge {reference} diterbitkan (dikirim di bawah). Pendamping sudah diberi tahu."
 
 
-def submitted(reference: str, plan: str, approvers: int) -> str:
+def plan_submitted(reference: str, plan: str, approvers: int) -> str:
     """After /jadwal: the request is with the section heads, decided before the day."""
     return (
         f"📨 Kunjungan terjadwal <b>{reference}</b> ({plan}) terkirim ke {approvers} Kepala "
@@ -68,7 +68,7 @@ def missed_notice(visit: Visit, tz: tzinfo) -> str:
     )
 
 
-def _line(visit: Visit) -> str:
+def _today_line(visit: Visit) -> str:
     assert visit.plan is not None
     mark = "✅" if visit.status == VisitStatus.SCHEDULED else "⏳"
     return (
@@ -78,7 +78,7 @@ def _line(visit: Visit) -> str:
 
 
 def today_list(visits: list[Visit], day: date) -> str:
-    lines = "\n".join(_line(v) for v in visits)
+    lines = "\n".join(_today_line(v) for v in visits)
     return (
         f"📅 <b>Kunjungan terjadwal hari ini</b> ({date_text(day)})\n\n{lines}\n\n"
         "Saat pengunjung datang, tekan namanya: foto KTP, cocokkan, badge langsung terbit "
