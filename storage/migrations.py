@@ -274,6 +274,7 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE visits ADD COLUMN planned_window TEXT;
     ALTER TABLE visits ADD COLUMN arrived_at TEXT;
     ALTER TABLE visits ADD COLUMN checked_at TEXT;
+    ALTER TABLE visits ADD COLUMN checked_by INTEGER;
     ALTER TABLE visits ADD COLUMN plan_reminded_at TEXT;
     """,
 }

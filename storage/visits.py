@@ -37,7 +37,8 @@ VISIT_SELECT = f"""
            v.valid_until, v.entered_at, v.entry_escort_id, v.exited_at, v.exit_escort_id,
            v.form_done_at, v.handover_at,
            v.cancelled_at, v.cancelled_by, v.cancel_reason,
-           v.planned_date, v.planned_window, v.arrived_at, v.checked_at
+           v.planned_date, v.planned_window, v.arrived_at, v.checked_at,
+           v.checked_by
     FROM visits v JOIN visitors p ON p.id = v.visitor_id
 """
 _VISITOR_SELECT = f"SELECT id, nik_enc, {', '.join(FORM.visitor_columns)} FROM visitors"
@@ -116,6 +117,7 @@ def visit_from_row(row: aiosqlite.Row, cipher: Cipher, unseal: Opener | None = N
         plan=_plan(row["planned_date"], row["planned_window"]),
         arrived_at=dt(row["arrived_at"]),
         checked_at=dt(row["checked_at"]),
+        checked_by=row["checked_by"],
     )
 
 
@@ -160,6 +162,7 @@ _TRANSITION_COLUMNS: dict[str, Callable[[object], object]] = {
     "ktp_file_id": _same,
     "arrived_at": _time,
     "checked_at": _time,
+    "checked_by": _same,
 }
 _FIXED = frozenset(f.name for f in fields(Visit)) - _TRANSITION_COLUMNS.keys()
 

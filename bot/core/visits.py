@@ -130,10 +130,17 @@ class Visit:
     plan: Plan | None = None  # a visit planned ahead: its day and window (None: walk-in)
     arrived_at: datetime | None = None  # planned: the officer opened it, visitor at the desk
     checked_at: datetime | None = None  # planned: KTP checked against the person, badge issued
+    checked_by: int | None = None  # planned: the officer who did it (and holds the badge)
 
     @property
     def planned(self) -> bool:
         return self.plan is not None
+
+    @property
+    def desk_officer(self) -> int:
+        """Who holds the badge and hears about the door: the officer who checked a planned
+        visitor in (a section head may have planned it), else whoever registered it."""
+        return self.checked_by if self.checked_by is not None else self.officer_id
 
     @property
     def reference(self) -> str:
@@ -232,6 +239,7 @@ def arrive(
         ktp_file_id=ktp_file_id,
         arrived_at=arrived_at,
         checked_at=now,
+        checked_by=officer_id,
         valid_until=valid_until,
     )
     return Change(Action.ARRIVE, officer_id, now, visit, after)

@@ -140,7 +140,7 @@ async def _overstays(services: Services, store: Deadlines) -> None:
         text = standards_texts.overstay_alert(visit, number, now, escort, tz)
         # The officer as officer, the escort as escort: checked again when sent, so a
         # former member of staff hears nothing (bot/flows/recipients.py).
-        chats = {visit.officer_id: Role.OFFICER}
+        chats = {visit.desk_officer: Role.OFFICER}
         if visit.entry_escort_id is not None:
             chats.setdefault(visit.entry_escort_id, Role.ESCORT)
         messages = [

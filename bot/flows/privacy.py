@@ -101,9 +101,9 @@ async def end_live_visits(storage: Storage, visit_ids: list[int], now: datetime,
         if visit.status == VisitStatus.APPROVED:
             messages += [
                 OutboxItem(
-                    f"{of}_void:{{visit}}:{visit.officer_id}",
+                    f"{of}_void:{{visit}}:{visit.desk_officer}",
                     "badge_void",
-                    visit.officer_id,
+                    visit.desk_officer,
                     payload={"of": of},
                 )
                 for of in BADGE_MESSAGES

@@ -77,6 +77,13 @@ def _text(key: str, chat_id: int, text: str, role: Role = Role.OFFICER) -> Outbo
     )
 
 
+def _desk_role(services: Services, user_id: int) -> Role:
+    """The role a notice about a visit is for, to whoever registered it or holds its badge:
+    an officer, or a section head who planned it (/jadwal)."""
+    member = services.member(user_id)
+    return Role.APPROVER if member and not member.has(Role.OFFICER) else Role.OFFICER
+
+
 def _escort_notices(services: Services, visit: Visit, approver: str) -> list[OutboxItem]:
     """Every escort learns that a visitor waits at the desk, with a button to open the visit."""
     text = door_texts.visitor_waiting(visit, approver, services.config.timezone)
@@ -182,7 +189,10 @@ async def _approve_ahead(
     notice = plan_texts.officer_approved_ahead(
         change.after, approver.name, services.config.timezone
     )
-    messages = [*_card_updates(services), _text("approved_ahead", visit.officer_id, notice)]
+    messages = [
+        *_card_updates(services),
+        _text("approved_ahead", visit.officer_id, notice, _desk_role(services, visit.officer_id)),
+    ]
     return await _applied(services, change, messages)
 
 
@@ -290,7 +300,10 @@ async def deny(
     messages = [
         *_card_updates(services),
         _text(
-            "denied", visit.officer_id, approval_texts.officer_denied(change.after, approver.name)
+            "denied",
+            visit.officer_id,
+            approval_texts.officer_denied(change.after, approver.name),
+            _desk_role(services, visit.officer_id),
         ),
     ]
     return await _applied(services, change, messages)
@@ -342,9 +355,9 @@ async def cancel(services: Services, visit_id: int, officer: StaffMember, reason
         # The officer's badge photo and PDF are edited in place, rendered at send time.
         messages += [
             OutboxItem(
-                f"{of}_void:{{visit}}:{visit.officer_id}",
+                f"{of}_void:{{visit}}:{visit.desk_officer}",
                 "badge_void",
-                visit.officer_id,
+                visit.desk_officer,
                 payload={"of": of},
                 for_role=Role.OFFICER,
             )
@@ -352,7 +365,8 @@ async def cancel(services: Services, visit_id: int, officer: StaffMember, reason
         ]
     if visit.officer_id != officer.user_id:
         notice = cancel_texts.officer_told(change.after, officer.name, services.config.timezone)
-        messages.append(_text("cancelled", visit.officer_id, notice))
+        role = _desk_role(services, visit.officer_id)
+        messages.append(_text("cancelled", visit.officer_id, notice, role))
     # A note for the audit trail: states and the badge, never the reason (it may name people).
     detail = "badge revoked" if had_badge else ""
     return await _applied(services, change, messages, detail=detail)
@@ -385,7 +399,7 @@ async def _badge_items(
     )
     name = f"badge-{visit.reference}"
     caption = badge_texts.caption(visit, format_code(code), tz, notice)
-    officer = visit.officer_id
+    officer = visit.desk_officer
     return [
         OutboxItem(
             f"badge_png:{{visit}}:{officer}",
@@ -561,7 +575,7 @@ async def enter(services: Services, visit_id: int, escort: StaffMember, via: str
         return Result(Outcome.NOT_ALLOWED, visit)
     change = lifecycle.enter(visit, escort.user_id, services.now())
     notice = door_texts.officer_entered(change.after, escort.name, services.config.timezone)
-    messages = [_text("entered", visit.officer_id, notice)]
+    messages = [_text("entered", visit.desk_officer, notice)]
     return await _applied(services, change, messages, detail=_scanned(via))
 
 
@@ -581,7 +595,7 @@ async def exit_(services: Services, visit_id: int, escort: StaffMember, via: str
     if visit.entered_at is not None:
         summary = door_texts.exit_summary(change.after, escort.name, services.config.timezone)
         approvers = {a.user_id for a in services.with_role(Role.APPROVER)}
-        recipients = {visit.officer_id, *approvers}
+        recipients = {visit.desk_officer, *approvers}
         messages = [
             _text(
                 "exit_summary", chat, summary, Role.APPROVER if chat in approvers else Role.OFFICER
@@ -601,7 +615,7 @@ async def expire(services: Services, visit: Visit) -> bool:
         text = plan_texts.missed_notice(change.after, services.config.timezone)
     else:
         text = badge_texts.expired_notice(change.after)
-    notice = _text("expired", visit.officer_id, text)
+    notice = _text("expired", visit.desk_officer, text, _desk_role(services, visit.desk_officer))
     return (await _applied(services, change, [notice])).outcome == Outcome.DONE
 
 

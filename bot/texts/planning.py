@@ -101,6 +101,8 @@ def refused(state: Opening, visit: Visit | None, tz: tzinfo, grace: timedelta) -
             f"⏳ {ref} <b>belum disetujui</b> Kepala Seksi, jadi belum bisa dibuka. Tunggu "
             "keputusannya, atau daftarkan pengunjung biasa dengan /daftar."
         )
+    if visit.status == VisitStatus.EXPIRED and visit.checked_at is None:
+        state = Opening.LATE  # the window passed without the visitor: expired by the sweep
     if state is Opening.NOT_APPROVED and visit.checked_at is not None:
         return f"{ref} sudah dibuka pukul {clock(visit.checked_at, tz)}; badge sudah terbit."
     if state is Opening.NOT_APPROVED:

@@ -220,7 +220,9 @@ def test_the_planning_form_is_the_visitor_form_without_the_photo() -> None:
     assert rest == tuple(f for f in FORM if f.kind != Kind.PHOTO)
     for number, field in enumerate(PLAN_FORM, start=1):
         words = form_texts.FIELDS[field.name]
-        assert f"langkah {number}/{len(PLAN_FORM)}" in form_texts.question(field, PLAN_FORM).lower()
+        assert (
+            f"langkah {number}/{len(PLAN_FORM)}" in form_texts.question(field, PLAN_FORM).lower()
+        )
         assert bool(words.suggested) == (field.kind == Kind.CHOICE)
         for label in words.suggested:
             field.read(label, TODAY)
@@ -239,7 +241,9 @@ def test_the_planning_form_is_the_visitor_form_without_the_photo() -> None:
         ("window", "10:00-10:00", FieldProblem.ORDER),
     ],
 )
-def test_a_bad_plan_is_refused_with_its_own_words(field: str, raw: str, problem: FieldProblem) -> None:
+def test_a_bad_plan_is_refused_with_its_own_words(
+    field: str, raw: str, problem: FieldProblem
+) -> None:
     spec = PLAN_FORM.get(field)
     assert spec is not None
     with pytest.raises(Rejected) as caught:
