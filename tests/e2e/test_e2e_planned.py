@@ -189,6 +189,10 @@ async def test_not_approved_or_outside_the_window_cannot_be_opened(
 
     # Still pending on the day: listed with ⏳, and opening it is refused.
     next_day(clock, 9, 30)
+    await officer.send_text("/menunggu")
+    waiting = await officer.wait_for("Menunggu keputusan")
+    assert "terjadwal Minggu, 29-11-2026" in waiting.text_or_caption
+    assert "melewati standar" not in waiting.text_or_caption  # a day old, decided ahead
     listed = await today_list(sim)
     assert "⏳" in listed.text_or_caption
     db = await watch(app, sim)
