@@ -267,6 +267,8 @@ def notes(visit: Visit, names: dict[int, str], tz: tzinfo) -> list[str]:
     User-typed text (a reason) goes in as typed: every caller treats the lines as plain text.
     """
     lines: list[str] = []
+    if visit.plan is not None:  # planned ahead rather than a walk-in (bot/core/planning.py)
+        lines.append(reports_texts.note_planned(visit.plan.day, visit.plan.window))
     if visit.status == VisitStatus.DENIED:
         lines.append(reports_texts.note_denied(visit.deny_reason or ""))
     if visit.status == VisitStatus.CANCELLED:

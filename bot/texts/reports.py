@@ -50,6 +50,11 @@ NO_REASON = "-"
 SYSTEM = "sistem"  # a request withdrawn by the bot itself (a visitor's data erased)
 
 
+def note_planned(day: date, window: str) -> str:
+    """A visit planned ahead (/jadwal), against a walk-in: its day and time window."""
+    return f"Terjadwal {day:%d-%m-%Y} {window}"
+
+
 def note_denied(reason: str) -> str:
     """Why the section head refused the request."""
     return f"Ditolak: {reason or NO_REASON}"

@@ -126,6 +126,11 @@ async def test_planned_visit_from_jadwal_to_the_door(
     await escort.tap("MASUK")
     await officer.wait_for("masuk")
     assert (await stored(services)).status == VisitStatus.INSIDE
+
+    # Planned vs walk-in in the access log's notes, as /riwayat shows them.
+    await officer.send_text("/riwayat 3508015507900002")
+    history = await officer.wait_for("Ayu Lestari")
+    assert "Terjadwal 29-11-2026 09:00-12:00" in history.text_or_caption
     no_generic_error(sim)
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import replace
-from datetime import UTC, timedelta
+from datetime import UTC, time, timedelta
 
 from openpyxl import load_workbook
 
+from bot.core.planning import Plan
 from bot.core.visits import SYSTEM_ACTOR, Visit, VisitStatus
 from bot.reports.export import render
 from bot.reports.log import COLUMNS, AccessLog, notes, text_cells
@@ -190,3 +191,16 @@ def test_history_lists_each_visits_notes_escaped() -> None:
     entries = text.split("\n\n• ")[1:]
     assert len(entries) == 3 and "Ditolak" in entries[1] and "Dibatalkan" not in entries[1]
     assert "Ditolak" not in entries[2] and "Dibatalkan" not in entries[2]
+
+
+def test_a_planned_visit_says_so_before_its_decision() -> None:
+    """Planned vs walk-in: a planned visit's day and window lead its notes; a walk-in has
+    no such line."""
+    day = T0.astimezone(WIB).date()
+    plan = Plan(day, time(9, 0), time(12, 0))
+    planned = replace(denied(), plan=plan)
+    assert notes(planned, NAMES, WIB) == [
+        f"Terjadwal {day:%d-%m-%Y} 09:00-12:00",
+        reports_texts.note_denied(REASON),
+    ]
+    assert not any("Terjadwal" in line for line in notes(denied(), NAMES, WIB))
