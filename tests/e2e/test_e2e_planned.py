@@ -45,9 +45,9 @@ async def plan(sim: BotApiSimulator, by: int = OFFICER, **kwargs: str) -> None:
     await person.wait_for("terkirim")
 
 
-async def approve_ahead(sim: BotApiSimulator, approver: int = APPROVER) -> None:
+async def approve_ahead(sim: BotApiSimulator, approver: int = APPROVER, ref: str = REF) -> None:
     person = sim.user(approver)
-    card = await person.wait_for("TERJADWAL")
+    card = await person.wait_for(ref, predicate=lambda m: "TERJADWAL" in m.text and m.buttons)
     await person.tap(approval_texts.BTN_APPROVE, card)
     await sim.user(OFFICER).wait_for("disetujui")
 
@@ -363,3 +363,36 @@ async def test_the_day_before_the_officer_and_escorts_are_reminded_once(
         assert "09:00-12:00" in reminded[0].text_or_caption
         assert "sudah disetujui" in reminded[0].text_or_caption
     assert not [m for m in sim.user(APPROVER).bot_messages if "Besok" in m.text_or_caption]
+
+
+async def test_a_denied_or_withdrawn_plan_is_not_listed_on_the_day(
+    sim: BotApiSimulator, app: object, services: object, clock: FakeClock
+) -> None:
+    """Denied on its card (edited in place, a text card), or withdrawn by /batalkan after
+    approval: /hari_ini has nothing to open."""
+    officer, approver = sim.user(OFFICER), sim.user(APPROVER)
+    await plan(sim)
+    card = await approver.wait_for("TERJADWAL")
+    await approver.tap(approval_texts.BTN_DENY, card)
+    await approver.wait_for("alasan penolakan")
+    await approver.send_text("Jadwal bentrok dengan audit")
+    denied = await officer.wait_for("ditolak")
+    assert "Jadwal bentrok" in denied.text_or_caption
+    edited = await sim.user(APPROVER2).wait_for("DITOLAK")
+    assert "TERJADWAL" in edited.text_or_caption
+    assert (await stored(services)).status == VisitStatus.DENIED
+
+    await plan(sim)
+    await approve_ahead(sim, ref="KRS-2026-00002")
+    await officer.send_text("/batalkan")
+    listed = await officer.wait_for("Batalkan permintaan")
+    await officer.tap("KRS-2026-00002", listed)
+    await officer.wait_for("alasan pembatalan")
+    await officer.send_text("Vendor menunda")
+    await officer.wait_for("dibatalkan")
+    await idle(app, sim)
+    assert (await stored(services, 2)).status == VisitStatus.CANCELLED
+    next_day(clock, 10)
+    await officer.send_text("/hari_ini")
+    await officer.wait_for(plan_texts.NOTHING_TODAY[:30])
+    no_generic_error(sim)
