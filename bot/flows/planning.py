@@ -1,7 +1,8 @@
 """Visits planned ahead: the day-before reminder (run by the deadline job every minute).
 
 From ``planning.remind_at`` (office time) on the day before, the officer who planned each of
-tomorrow's visits, every officer at the desk and every escort get one message per visit,
+tomorrow's visits, every officer at the desk and every escort (and, while it is undecided,
+every primary section head) get one message per visit,
 through the outbox; the mark (``visits.plan_reminded_at``) is set in the same transaction,
 so a restart or the next minute's run sends nothing twice, and a reminder missed while the
 bot was down goes out when it starts.
@@ -35,8 +36,13 @@ async def remind_tomorrow(services: Services) -> int:
         planner = services.member(visit.officer_id)
         planner_role = Role.OFFICER if planner and planner.has(Role.OFFICER) else Role.APPROVER
         recipients = {visit.officer_id: planner_role}
-        for role in (Role.OFFICER, Role.ESCORT):
+        roles = [Role.OFFICER, Role.ESCORT]
+        if visit.status == VisitStatus.PENDING:  # still undecided: the section heads too
+            roles.append(Role.APPROVER)
+        for role in roles:
             for member in services.with_role(role):
+                if role is Role.APPROVER and member.user_id in config.backup_approvers:
+                    continue
                 recipients.setdefault(member.user_id, role)
         messages = [
             OutboxItem(

@@ -396,3 +396,17 @@ async def test_a_denied_or_withdrawn_plan_is_not_listed_on_the_day(
     await officer.send_text("/hari_ini")
     await officer.wait_for(plan_texts.NOTHING_TODAY[:30])
     no_generic_error(sim)
+
+
+async def test_an_undecided_plan_is_also_a_reminder_to_the_section_heads(
+    sim: BotApiSimulator, app: object, services: object, clock: FakeClock
+) -> None:
+    await plan(sim)
+    await idle(app, sim)
+    clock.now = clock.now.replace(hour=16 - 7)
+    await deadlines.check_deadlines(services)  # type: ignore[arg-type]
+    await idle(app, sim)
+    for person in (OFFICER, ESCORT, APPROVER, APPROVER2):
+        reminded = [m for m in sim.user(person).bot_messages if "Besok" in m.text_or_caption]
+        assert len(reminded) == 1, person
+        assert "BELUM disetujui" in reminded[0].text_or_caption
