@@ -5,6 +5,7 @@ nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
 from datetime import timedelta
 
@@ -99,10 +100,21 @@ async def test_planned_visit_from_jadwal_to_the_door(
     assert "09:00-12:00" in listed.text_or_caption and "Ayu Lestari" in listed.text_or_caption
     await officer.tap(BUTTON, listed)
     await officer.wait_for("foto KTP")
+    # Text where the photo is asked: the form's own answer, nothing stored.
+    db = await watch(app, sim)
+    await officer.send_text("sudah saya cek")
+    await officer.wait_for(form_texts.plain(form_texts.WANT_PHOTO)[:30])
+    await idle(app, sim)
+    await db.unchanged()
     clock.advance(minutes=2)
-    await officer.send_photo(ktp_image())
+    await officer.send_photo(ktp_image("BURAM"))
     check = await officer.wait_for("Cocokkan KTP dengan orangnya")
     assert "3508**********02" in check.text_or_caption
+    # A blurred photo is taken again: back to the check.
+    await officer.tap(plan_texts.BTN_RETAKE, check)
+    await officer.wait_for("foto KTP")
+    await officer.send_photo(ktp_image())
+    check = await officer.wait_for("Cocokkan KTP dengan orangnya")
     clock.advance(minutes=1)
     await officer.tap(plan_texts.BTN_ISSUE, check)
     await officer.wait_for(predicate=lambda m: m.document_name is not None)
@@ -113,6 +125,12 @@ async def test_planned_visit_from_jadwal_to_the_door(
     assert visit.status == VisitStatus.APPROVED and visit.ktp_file_id
     assert visit.arrived_at is not None and visit.checked_at is not None
     assert visit.checked_at - visit.arrived_at == timedelta(minutes=3)
+    # The KTP photo taken on the day is kept encrypted like a walk-in's (bot/flows/ktp.py).
+    for _ in range(50):
+        if await services.storage.privacy.ktp_path(1) is not None:  # type: ignore[attr-defined]
+            break
+        await asyncio.sleep(0.1)
+    assert await services.storage.privacy.ktp_path(1) == "ktp/1.ktp"  # type: ignore[attr-defined]
 
     # The time standards count from arrival: the form and the decision, taken ahead, are not
     # measured; the recording step is the check at the desk.
