@@ -23,7 +23,13 @@ from bot.texts import standards as standards_texts
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 PROGRESS_EVERY = 500
 
-_APPROVED = {VisitStatus.APPROVED, VisitStatus.INSIDE, VisitStatus.DONE, VisitStatus.EXPIRED}
+_APPROVED = {
+    VisitStatus.SCHEDULED,  # a planned visit approved ahead
+    VisitStatus.APPROVED,
+    VisitStatus.INSIDE,
+    VisitStatus.DONE,
+    VisitStatus.EXPIRED,
+}
 
 
 @dataclass(frozen=True)

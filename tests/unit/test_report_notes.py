@@ -204,3 +204,13 @@ def test_a_planned_visit_says_so_before_its_decision() -> None:
         reports_texts.note_denied(REASON),
     ]
     assert not any("Terjadwal" in line for line in notes(denied(), NAMES, WIB))
+
+
+def test_a_plan_approved_ahead_names_its_approver_in_the_log() -> None:
+    day = T0.astimezone(WIB).date()
+    scheduled = make_visit(
+        1, status=VisitStatus.SCHEDULED, plan=Plan(day, time(9, 0), time(12, 0)), **NOT_IN
+    )
+    row = access_log([scheduled]).rows[0]
+    assert row.status == reports_texts.STATUS_SHORT[VisitStatus.SCHEDULED] == "Terjadwal"
+    assert row.approved_by and row.approved_by == NAMES[scheduled.decided_by]
