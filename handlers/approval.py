@@ -29,6 +29,7 @@ from bot.flows import workflow
 from bot.flows.delivery import approval_keyboard
 from bot.texts import approval as approval_texts
 from bot.texts import common as common_texts
+from bot.texts import planning as plan_texts
 from bot.texts import staff as staff_texts
 from bot.texts import watchlist as watchlist_texts
 from handlers.edits import drop_buttons, unless_unchanged
@@ -112,7 +113,12 @@ async def approve(update: Update, context: BotContext) -> None:
         )
         await query.answer(watchlist_texts.CONFIRM_FIRST, show_alert=True)
         return
-    await _answer(update, result, approval_texts.APPROVED_TOAST)
+    planned = result.visit is not None and result.visit.planned
+    await _answer(
+        update,
+        result,
+        plan_texts.APPROVED_AHEAD_TOAST if planned else approval_texts.APPROVED_TOAST,
+    )
 
 
 async def deny(update: Update, context: BotContext) -> DenyStep | int:

@@ -23,15 +23,28 @@ from telegram.warnings import PTBUserWarning
 from bot.app.context import BotApp, BotContext, Handler
 from bot.app.services import Services
 from bot.core import callbacks, form
-from bot.core.callbacks import FormChoice, FormEdit, FormNone, FormWord
+from bot.core.callbacks import FormChoice, FormEdit, FormNone, FormWord, VisitTap
 from bot.core.fields import mask_phone
-from bot.core.form import CONFIRM, READ, RETURNING, Field, Form, Kind, Rejected
+from bot.core.form import (
+    ARRIVAL_FORM,
+    CONFIRM,
+    FORM,
+    PLAN_FORM,
+    READ,
+    RETURNING,
+    Field,
+    Form,
+    Kind,
+    Rejected,
+)
+from bot.core.planning import Opening, Plan
 from bot.core.policy import Act, may
 from bot.core.visits import VisitDraft
 from bot.flows import ktp, ktp_read, lookups, workflow
 from bot.texts import common as common_texts
 from bot.texts import form as form_texts
 from bot.texts import lookups as lookup_texts
+from bot.texts import planning as plan_texts
 from bot.texts import watchlist as watchlist_texts
 from handlers.edits import drop_buttons, unless_unchanged
 
@@ -58,8 +71,18 @@ def _draft(context: BotContext) -> dict[str, Any]:
     return draft
 
 
+def form_of(draft: dict[str, Any], walk_in: Form = FORM) -> Form:
+    """The form this draft fills in: a walk-in registration (/daftar, ``walk_in``: the form
+    as this configuration asks it), a visit planned ahead (/jadwal: the same form without the
+    KTP photo, after the day and the window), or a planned visitor's arrival (/hari_ini: the
+    KTP photo alone, then the check)."""
+    if draft.get("arrival"):
+        return ARRIVAL_FORM
+    return PLAN_FORM if draft.get("plan") else walk_in
+
+
 def _form(context: BotContext) -> Form:
-    return context.services.form
+    return form_of(_draft(context), context.services.form)
 
 
 def _step(context: BotContext) -> str:
@@ -81,7 +104,15 @@ def _keyboard(form: Form, field: Field, editing: bool) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-def _summary_keyboard(form: Form) -> InlineKeyboardMarkup:
+def _summary_keyboard(form: Form = FORM) -> InlineKeyboardMarkup:
+    if form is ARRIVAL_FORM:  # the KTP checked against the person: issue, or another photo
+        return InlineKeyboardMarkup(
+            [
+                [_button(plan_texts.BTN_ISSUE, FormWord("send"))],
+                [_button(plan_texts.BTN_RETAKE, FormEdit(form.first))],
+                [_button(form_texts.BTN_CANCEL, FormWord("cancel"))],
+            ]
+        )
     edits = [_button(form_texts.FIELDS[f.name].button, FormEdit(f.name)) for f in form]
     rows = [edits[i : i + 2] for i in range(0, len(edits), 2)]
     rows.append([_button(form_texts.BTN_SUBMIT, FormWord("send"))])
@@ -100,8 +131,10 @@ def _shown(draft: dict[str, Any]) -> dict[str, Any]:
 def question(
     services: Services, step: str, draft: dict[str, Any]
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The text and buttons that ask for ``step``, in the form this configuration asks."""
-    form = services.form
+    """The text and buttons that ask for ``step``, in the form this draft fills in."""
+    form = form_of(draft, services.form)
+    if step == CONFIRM and form is ARRIVAL_FORM:
+        return draft["check"], _summary_keyboard(form)
     if step == CONFIRM:
         return form_texts.summary(_shown(draft), form), _summary_keyboard(form)
     if step == RETURNING:
@@ -130,8 +163,10 @@ def question(
         return form_texts.ktp_read(read), InlineKeyboardMarkup(rows)
     field = form.get(step)
     assert field is not None
-    text = form_texts.question(field, form, services.config.rules.text)
-    return text, _keyboard(form, field, bool(draft.get("editing")))
+    asked = form_texts.question(field, form, services.config.rules.text)
+    if form is ARRIVAL_FORM:
+        asked = f"{asked}\n\n{draft['heading']}"
+    return asked, _keyboard(form, field, bool(draft.get("editing")))
 
 
 async def _ask(update: Update, context: BotContext, step: str, answered: str | None = None) -> int:
@@ -184,7 +219,7 @@ async def resume_after_restart(app: BotApp, skip: Collection[int] = ()) -> None:
         draft = app.user_data.get(user_id, {}).get("draft")
         if int(chat_id) in skip or state is None or not draft or "step" not in draft:
             continue
-        text, markup = question(services, services.form.current(draft), draft)
+        text, markup = question(services, form_of(draft, services.form).current(draft), draft)
         try:
             if draft.get("asked") is not None:
                 await drop_buttons(app.bot, int(chat_id), draft["asked"])
@@ -241,6 +276,54 @@ async def start(update: Update, context: BotContext) -> int:
     return await _ask(update, context, _form(context).first)
 
 
+async def plan(update: Update, context: BotContext) -> int:
+    """/jadwal: a visit planned ahead, on the same form (officers and section heads)."""
+    member = context.services.member(update.effective_user.id if update.effective_user else None)
+    assert update.effective_message is not None
+    if not may(member, Act.PLAN):
+        await update.effective_message.reply_text(plan_texts.ONLY_PLANNERS)
+        return ConversationHandler.END
+    context.user_state["draft"] = {"started_at": context.services.now().isoformat(), "plan": True}
+    return await _ask(update, context, PLAN_FORM.first)
+
+
+async def open_planned(update: Update, context: BotContext) -> int | None:
+    """A planned visit tapped in /hari_ini: the visitor is at the desk. Opened only when it
+    was approved ahead and it is its day and window; otherwise why not, and nothing changes."""
+    query = update.callback_query
+    assert query is not None
+    services = context.services
+    member = services.member(query.from_user.id)
+    if not may(member, Act.REGISTER):
+        await query.answer(common_texts.ONLY_OFFICER, show_alert=True)
+        return None
+    tap = _tapped(update, VisitTap)
+    draft = context.user_state.get("draft") or {}
+    if tap is None or draft.get("arrival") == tap.visit_id:
+        await query.answer()  # a double tap: this visit is open already, its question below
+        return None
+    visit = await workflow.planned_visit(services, tap.visit_id)
+    state = workflow.opening(services, visit) if visit else Opening.NOT_PLANNED
+    if state is not Opening.OPEN or visit is None:
+        await query.answer()
+        config = services.config
+        assert query.message is not None
+        await query.message.chat.send_message(
+            plan_texts.refused(state, visit, config.timezone, config.planning.grace)
+        )
+        return None
+    await query.answer()
+    now = services.now()
+    context.user_state["draft"] = {
+        "started_at": now.isoformat(),
+        "arrival": visit.id,
+        "arrived_at": now.isoformat(),
+        "heading": plan_texts.arrival_heading(visit),
+        "check": plan_texts.arrival_check(visit, now, services.config.timezone),
+    }
+    return await _ask(update, context, ARRIVAL_FORM.first)
+
+
 async def _accept(
     update: Update, context: BotContext, field: Field, raw: str, answered: str | None = None
 ) -> int:
@@ -272,7 +355,9 @@ async def _photo(update: Update, context: BotContext, field: Field, file_id: str
     """The KTP photo: kept, then read; what the reader found is offered for confirmation,
     and whatever it could not read safely is asked as before."""
     draft = _draft(context)
-    if draft.get("editing"):
+    # On a planned visitor's arrival the data was typed ahead: the officer compares the
+    # card with it and with the person (the check that follows), nothing is read off it.
+    if draft.get("editing") or draft.get("arrival"):
         return await _accept(update, context, field, file_id)
     services = context.services
     reading = await ktp_read.read(context.bot, file_id, services.now().date())
@@ -418,20 +503,43 @@ async def submit(update: Update, context: BotContext) -> int | None:
     if _step(context) != CONFIRM:
         await stale(update, context)
         return None
+    draft = _draft(context)
+    if draft.get("plan") and workflow.window_passed(
+        context.services, Plan.of(draft["planned_date"], draft["window"])
+    ):
+        # Planned for today, but the window is over: the officer changes the plan.
+        assert update.callback_query is not None
+        await update.callback_query.answer(plan_texts.WINDOW_PASSED, show_alert=True)
+        return None
     # The summary's buttons go before the request is stored (a receipt follows): a crash in
     # between then leaves no live submit button on a request already stored.
     await _done_with_button(update, context)
     services = context.services
     draft = _draft(context)
+    if draft.get("arrival"):
+        return await _issue(update, context, draft)
     officer = services.member(update.effective_user.id if update.effective_user else None)
-    if not may(officer, Act.REGISTER):
+    if not may(officer, Act.PLAN if draft.get("plan") else Act.REGISTER):
         return ConversationHandler.END
+    values = _form(context).visit_values(draft)
+    planned = None
+    if draft.get("plan"):
+        planned = Plan.of(values.pop("planned_date"), values.pop("window"))
+        values["ktp_file_id"] = ""  # taken on the day (/hari_ini)
     visit_draft = VisitDraft(
-        **_form(context).visit_values(draft),
+        **values,
         started_at=datetime.fromisoformat(draft["started_at"]),
         form_done_at=datetime.fromisoformat(draft["form_done_at"]),
+        plan=planned,
     )
     visit, sent = await workflow.submit(services, visit_draft, officer)
+    if visit.plan is not None:
+        context.user_state.pop("draft", None)
+        assert update.effective_chat is not None
+        await update.effective_chat.send_message(
+            plan_texts.plan_submitted(visit.reference, common_texts.plan_text(visit.plan), sent)
+        )
+        return ConversationHandler.END
     # The KTP copy, encrypted at rest, kept in the background so a slow download never holds
     # up the officer; one that fails is retried by the privacy sweep (bot/flows/privacy.py).
     context.application.create_task(
@@ -446,6 +554,35 @@ async def submit(update: Update, context: BotContext) -> int | None:
     return ConversationHandler.END
 
 
+async def _issue(update: Update, context: BotContext, draft: dict[str, Any]) -> int:
+    """The planned visitor's KTP matches them: the badge approved ahead is issued now, or,
+    if the visit can no longer be opened (withdrawn, the window closed meanwhile), why not."""
+    services = context.services
+    officer = services.member(update.effective_user.id if update.effective_user else None)
+    if not may(officer, Act.REGISTER):
+        return ConversationHandler.END
+    state, visit = await workflow.arrive(
+        services,
+        draft["arrival"],
+        officer,
+        draft[ARRIVAL_FORM.first],
+        datetime.fromisoformat(draft["arrived_at"]),
+    )
+    context.user_state.pop("draft", None)
+    assert update.effective_chat is not None
+    if state is not Opening.OPEN or visit is None:
+        config = services.config
+        await update.effective_chat.send_message(
+            plan_texts.refused(state, visit, config.timezone, config.planning.grace)
+        )
+        return ConversationHandler.END
+    context.application.create_task(
+        ktp.keep(services, context.bot, visit.id, visit.ktp_file_id), update=update
+    )
+    await update.effective_chat.send_message(plan_texts.issued(visit.reference))
+    return ConversationHandler.END
+
+
 async def cancel(update: Update, context: BotContext) -> int:
     """/batal or the cancel button: forget the draft."""
     await _done_with_button(update, context)
@@ -453,7 +590,12 @@ async def cancel(update: Update, context: BotContext) -> int:
     assert update.effective_chat is not None
     if draft.get("asked") is not None:  # /batal typed: the open question's buttons go too
         await drop_buttons(context.bot, update.effective_chat.id, draft["asked"])
-    await update.effective_chat.send_message(form_texts.CANCELLED)
+    said = form_texts.CANCELLED
+    if draft.get("arrival"):
+        said = plan_texts.OPEN_CANCELLED
+    elif draft.get("plan"):
+        said = plan_texts.PLAN_CANCELLED
+    await update.effective_chat.send_message(said)
     return ConversationHandler.END
 
 
@@ -505,11 +647,17 @@ def build() -> Handler:
         # and every handler checks which button it accepts now.
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         return ConversationHandler(
-            entry_points=[CommandHandler("daftar", start)],
+            entry_points=[
+                CommandHandler("daftar", start),
+                CommandHandler("jadwal", plan),
+                CallbackQueryHandler(open_planned, pattern=callbacks.pattern(callbacks.PLAN_OPEN)),
+            ],
             states={state: filling for state in _STATES},
             fallbacks=[
                 CommandHandler("batal", cancel),
                 CommandHandler("daftar", start),
+                CommandHandler("jadwal", plan),
+                CallbackQueryHandler(open_planned, pattern=callbacks.pattern(callbacks.PLAN_OPEN)),
                 _on_tap(FormWord, cancel, "cancel"),
                 _on_tap(FormWord, back, "back"),
                 CallbackQueryHandler(stale, pattern=callbacks.pattern(callbacks.REGISTRATION)),

@@ -77,6 +77,20 @@ class Deadlines:
             messages,
         )
 
+    async def remind_planned(
+        self, visit_id: int, now: datetime, messages: Sequence[OutboxItem]
+    ) -> bool:
+        """Mark a planned visit's day-before reminder sent and queue it; False if it was
+        sent already, or the visit is no longer pending or scheduled."""
+        return await self._mark(
+            "UPDATE visits SET plan_reminded_at = ? WHERE id = ? AND plan_reminded_at IS NULL"
+            " AND status IN ('pending', 'scheduled')",
+            (now.isoformat(), visit_id),
+            now,
+            visit_id,
+            messages,
+        )
+
     async def escalate(self, visit_id: int, now: datetime, messages: Sequence[OutboxItem]) -> bool:
         """Mark the request escalated and queue the backups' cards; False if done already."""
         return await self._mark(

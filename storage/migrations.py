@@ -308,6 +308,17 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX roll_call_entries_visit ON roll_call_entries(visit_id);
     ALTER TABLE visits ADD COLUMN rules_agreed_at TEXT;
     """,
+    # 18: visits planned ahead (/jadwal, issue 14): the day and window (office time; NULL for
+    # a walk-in), on the day when the visitor was opened at the desk and the KTP checked, and
+    # when the day-before reminder went out (bot/flows/planning.py).
+    18: """
+    ALTER TABLE visits ADD COLUMN planned_date TEXT;
+    ALTER TABLE visits ADD COLUMN planned_window TEXT;
+    ALTER TABLE visits ADD COLUMN arrived_at TEXT;
+    ALTER TABLE visits ADD COLUMN checked_at TEXT;
+    ALTER TABLE visits ADD COLUMN checked_by INTEGER;
+    ALTER TABLE visits ADD COLUMN plan_reminded_at TEXT;
+    """,
 }
 
 

@@ -29,7 +29,7 @@ class KtpRecord:
     visit_id: int
     file_id: str
     path: str | None
-    submitted_at: datetime
+    submitted_at: datetime  # when the photo was taken: submission, or a planned visit's check
 
 
 def _ktp(row: aiosqlite.Row, cipher: Cipher) -> KtpRecord:
@@ -122,7 +122,10 @@ class Privacy:
     async def ktp_records(self, *, stored: bool | None = None) -> list[KtpRecord]:
         """Visits whose KTP is still kept (stored=True), still to download (False), or both."""
         sql = (
-            "SELECT id, ktp_file_id, ktp_path, submitted_at FROM visits"
+            # A planned visit's photo is taken on its day (checked_at), maybe weeks after the
+            # request: its retention counts from then, as a walk-in's does from submission.
+            "SELECT id, ktp_file_id, ktp_path, COALESCE(checked_at, submitted_at) AS submitted_at"
+            " FROM visits"
             " WHERE ktp_deleted_at IS NULL AND anonymized_at IS NULL"
         )
         if stored is True:

@@ -16,6 +16,7 @@ from typing import Any
 import aiosqlite
 
 from bot.core.form import DECLARED
+from bot.core.planning import Plan
 from bot.core.visits import Action, Change, Visit, VisitDraft, VisitStatus, transition
 from storage.audit import AuditLog
 from storage.base import Database, dt, ts
@@ -37,6 +38,8 @@ VISIT_SELECT = f"""
            v.valid_until, v.entered_at, v.entry_escort_id, v.exited_at, v.exit_escort_id,
            v.form_done_at, v.handover_at,
            v.cancelled_at, v.cancelled_by, v.cancel_reason, v.watchlisted,
+           v.planned_date, v.planned_window, v.arrived_at, v.checked_at,
+           v.checked_by,
            (SELECT json_group_array(json_array(r.started_at, e.safe_at))
               FROM roll_call_entries e JOIN roll_calls r ON r.id = e.roll_call_id
              WHERE e.visit_id = v.id) AS roll_calls
@@ -119,7 +122,15 @@ def visit_from_row(row: aiosqlite.Row, cipher: Cipher, unseal: Opener | None = N
         cancel_reason=cell("cancel_reason"),
         roll_calls=_roll_calls(row["roll_calls"]),
         watchlisted=bool(row["watchlisted"]),
+        plan=_plan(row["planned_date"], row["planned_window"]),
+        arrived_at=dt(row["arrived_at"]),
+        checked_at=dt(row["checked_at"]),
+        checked_by=row["checked_by"],
     )
+
+
+def _plan(day: str | None, window: str | None) -> Plan | None:
+    return Plan.of(day, window) if day and window else None
 
 
 def _roll_calls(cell: str | None) -> tuple[tuple[datetime, datetime | None], ...]:
@@ -162,6 +173,11 @@ _TRANSITION_COLUMNS: dict[str, Callable[[object], object]] = {
     "cancelled_at": _time,
     "cancelled_by": _same,
     "cancel_reason": _same,
+    # A planned visit's arrival: the KTP photo comes on the day (sealed: storage/crypto.py).
+    "ktp_file_id": _same,
+    "arrived_at": _time,
+    "checked_at": _time,
+    "checked_by": _same,
 }
 _FIXED = frozenset(f.name for f in fields(Visit)) - _TRANSITION_COLUMNS.keys()
 
@@ -239,10 +255,12 @@ class Visits:
                 row = await cur.fetchone()
             assert row is not None
             answers = DECLARED.visit_columns
+            plan = draft.plan
             cur2 = await db.execute(
                 f"INSERT INTO visits (visitor_id, status, {', '.join(answers)}, officer_id,"
-                " started_at, form_done_at, submitted_at, watchlisted)"
-                f" VALUES ({_marks(len(answers) + 7)})",
+                " started_at, form_done_at, submitted_at, watchlisted, planned_date,"
+                " planned_window)"
+                f" VALUES ({_marks(len(answers) + 9)})",
                 (
                     row["id"],
                     status.value,
@@ -252,6 +270,8 @@ class Visits:
                     ts(draft.form_done_at),
                     ts(now),
                     int(watchlisted is not None),
+                    plan.day.isoformat() if plan else None,
+                    plan.window if plan else None,
                 ),
             )
             visit_id = cur2.lastrowid

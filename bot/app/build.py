@@ -34,6 +34,7 @@ from handlers import (
     handover,
     opened,
     oversight,
+    planning,
     registration,
     reports,
     rollcall,
@@ -153,6 +154,7 @@ def _register(app: BotApp, services: Services) -> None:
     # 4. scans, manual codes and entry/exit taps; a photo outside the conversation is a badge;
     app.add_handlers(scan.build())
     app.add_handlers(oversight.build())
+    app.add_handlers(planning.build())  # /hari_ini (opening one is the conversation's)
     # 5. catch-alls last.
     app.add_handlers(start.build_last())
     app.add_error_handler(errors.on_error)

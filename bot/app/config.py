@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,6 +60,20 @@ class Privacy:
 
     ktp_retention_days: int = 30  # then the encrypted KTP photo is deleted
     record_retention_days: int = 365  # then name, NIK and phone are removed from the log
+
+
+@dataclass(frozen=True)
+class Planning:
+    """Visits planned ahead (/jadwal, /hari_ini; bot/flows/planning.py)."""
+
+    # A planned visit may be opened at the desk this long before its window starts and
+    # after it ends (a visitor stuck in traffic); past that, it expires unused.
+    grace_minutes: int = 30
+    remind_at: time = time(15, 0)  # office time, the day before: officer and escorts reminded
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(minutes=self.grace_minutes)
 
 
 @dataclass(frozen=True)
@@ -127,6 +141,7 @@ class Config:
     source: Path | None = None
     # --- backups and key rotation (issue 11) ---
     backup: Backup = field(default_factory=Backup)
+    planning: Planning = field(default_factory=Planning)
     # Earlier signing secrets: badges they signed still verify until they expire; nothing
     # new is signed with them.
     previous_signing_secrets: tuple[bytes, ...] = field(default=(), repr=False)
@@ -253,6 +268,14 @@ def parse_config(
         backup=_backup(_table(raw, "backup"), base_dir),
         previous_signing_secrets=_previous_secrets(security, env, secret),
         rules=_rules(_table(raw, "rules")),
+        planning=_planning(_table(raw, "planning")),
+    )
+
+
+def _planning(table: dict[str, Any]) -> Planning:
+    return Planning(
+        grace_minutes=_minutes(table, "planning.grace_minutes", "grace_minutes", 30),
+        remind_at=_clock_time(table, "planning.remind_at", "15:00"),
     )
 
 
@@ -549,8 +572,8 @@ def _backup_approvers(table: dict[str, Any], staff: tuple[StaffMember, ...]) -> 
     return tuple(dict.fromkeys(ids))
 
 
-def _clock_time(table: dict[str, Any], full_key: str) -> time:
-    value = table.get(full_key.rsplit(".", 1)[1], "07:30")
+def _clock_time(table: dict[str, Any], full_key: str, default: str = "07:30") -> time:
+    value = table.get(full_key.rsplit(".", 1)[1], default)
     try:
         hours, minutes = (int(part) for part in str(value).split(":"))
         return time(hours, minutes)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.core.form import DECLARED
+from bot.core.form import field_named
 from bot.core.period import Preset
 from bot.core.policy import DELEGATION_DAYS
 from bot.core.roles import ALL_ROLES_MASK, Role, mask_of, roles_of
@@ -39,6 +39,7 @@ DOOR_EXIT = "dout"  # arg: <visit id>:<nonce>
 CANCEL = "cx"  # the officer picks a request to withdraw (/batalkan); arg: visit id
 CANCEL_ABORT = "cxn"  # "Tidak jadi" under the cancel reason prompt; arg: visit id
 OPEN_VISIT = "dv"  # arg: visit id; the escort's "a visitor is waiting" notice
+PLAN_OPEN = "po"  # arg: visit id; the officer opens a planned visit from /hari_ini
 REGISTRATION = "reg"  # the officer's form; arg: see FormWord, FormChoice, FormNone, FormEdit
 # Staff administration (handlers/staff.py); a role set travels as its bit mask (Role.bit).
 INVITE_ROLE = "invr"  # arg: mask
@@ -84,7 +85,7 @@ def pattern(action: str) -> re.Pattern[str]:
 
 
 _VISIT_ACTIONS = frozenset(
-    {APPROVE, APPROVE_BARRED, DENY, DENY_ABORT, ENTER, EXIT, OPEN_VISIT, CANCEL, CANCEL_ABORT}
+    {APPROVE, DENY, DENY_ABORT, ENTER, EXIT, OPEN_VISIT, CANCEL, CANCEL_ABORT, PLAN_OPEN}
 )
 
 
@@ -287,7 +288,7 @@ class FormWord(Tap):
 
 
 def _form_field(name: str) -> None:
-    _require(DECLARED.get(name) is not None, "form field")
+    _require(field_named(name) is not None, "form field")
 
 
 @dataclass(frozen=True)
@@ -312,7 +313,7 @@ class FormNone(Tap):
     field: str
 
     def __post_init__(self) -> None:
-        field = DECLARED.get(self.field)
+        field = field_named(self.field)
         _require(field is not None and field.optional, "optional field")
 
     def wire(self) -> tuple[str, str]:
@@ -429,6 +430,7 @@ _READERS: dict[str, Callable[[str, str], Tap]] = {
     CANCEL: _visit,
     CANCEL_ABORT: _visit,
     OPEN_VISIT: _visit,
+    PLAN_OPEN: _visit,
     INVITE_OK: _invitation,
     INVITE_NO: _invitation,
     STAFF_VIEW: _staff,

@@ -24,6 +24,9 @@ class FieldProblem(enum.Enum):
     TOO_SHORT = "too_short"
     TOO_LONG = "too_long"
     INVALID = "invalid"  # not a phone number, not a duration in range
+    PAST = "past"  # a planned day before today
+    TOO_FAR = "too_far"  # a planned day beyond bot.core.planning.HORIZON_DAYS
+    ORDER = "order"  # a time window that ends before it starts
 
 
 class FieldError(ValueError):

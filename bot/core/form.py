@@ -31,6 +31,7 @@ from bot.core.fields import (
     parse_duration,
 )
 from bot.core.nik import NikError, NikProblem, validate_nik
+from bot.core.planning import parse_day, parse_window
 
 CONFIRM = "confirm"  # the summary: edit a field, or submit
 RETURNING = "returning"  # a known NIK: reuse the visitor's stored details, or type them anew
@@ -130,13 +131,25 @@ class Form:
             raise ValueError(f"field names must be unique and not a step's: {names}")
         self.fields = fields
         self._index = {name: i for i, name in enumerate(names)}
-        self.identifying = next(f for f in fields if f.identifies)
+        self._identifying = next((f for f in fields if f.identifies), None)
         self.remembered = tuple(f for f in fields if f.remembered)
 
     def enabled(self, switches: Collection[str]) -> Form:
         """The form as asked with these switches of the config on: the fields switched off
         are left out (their place, "Langkah n/N", the summary and its edit buttons follow)."""
         return Form(tuple(f for f in self.fields if not f.switch or f.switch in switches))
+
+    @property
+    def identifying(self) -> Field:
+        """The field that finds a returning visitor (the NIK); every form but the planned
+        visit's arrival (which asks only the KTP photo) has one."""
+        if self._identifying is None:
+            raise LookupError("this form identifies nobody")
+        return self._identifying
+
+    def without(self, *names: str) -> tuple[Field, ...]:
+        """The fields but these, in order (another form built from this one)."""
+        return tuple(f for f in self.fields if f.name not in names)
 
     def __iter__(self) -> Iterator[Field]:
         return iter(self.fields)
@@ -290,6 +303,24 @@ DECLARED = Form(
 )
 # The form with every switch off: the default configuration's.
 FORM = DECLARED.enabled(())
+
+# A visit planned ahead (/jadwal): the day and the window first, then the visitor form as
+# it is, without the KTP photo, which is taken on the day (ARRIVAL_FORM). Only the two
+# planning fields are its own; the rest is FORM's fields themselves.
+PLAN_FIELDS = (
+    Field("planned_date", Kind.TEXT, parse=parse_day, card=False),
+    Field("window", Kind.CHOICE, parse=parse_window, card=False),
+)
+PLAN_FORM = Form((*PLAN_FIELDS, *FORM.without("ktp")))
+# On the day: the KTP photo alone, then the check against the person and the badge.
+ARRIVAL_FORM = Form(tuple(f for f in FORM if f.kind == Kind.PHOTO))
+FORMS = (DECLARED, PLAN_FORM, ARRIVAL_FORM)
+
+
+def field_named(name: str) -> Field | None:
+    """A field of any of the forms, by name (for the buttons that name one)."""
+    return next((f for form in FORMS if (f := form.get(name)) is not None), None)
+
 
 # Before the form was declared here, a draft's step was saved as its number, in this order,
 # and the KTP photo's file id under "ktp_file_id". A draft saved then is read through it once.

@@ -14,6 +14,11 @@ use the measurements; reminders and escalation use the deadlines.
 
 A step exceeds its standard only when it took strictly longer than the standard.
 
+A visit planned ahead (/jadwal) counts from the visitor's arrival, not from planning: its
+form was typed and its decision taken before the day, while nobody waited, so those steps
+are not measured; its recording (step 2) runs from the officer opening it at the desk
+(``arrived_at``) to the KTP checked and the badge issued (``checked_at``).
+
 Pure module: no Telegram, no storage.
 """
 
@@ -112,9 +117,22 @@ def standard_for(step: Step, visit: Visit, standards: TimeStandards) -> timedelt
     return fixed
 
 
+# A planned visit's steps: from arrival; None where the step happened before the day.
+_PLANNED_BOUNDS: dict[Step, tuple[str, str] | None] = {
+    Step.FORM: None,
+    Step.RECORDING: ("arrived_at", "checked_at"),
+    Step.HANDOVER: None,
+    Step.DECISION: None,
+    Step.VISIT: _BOUNDS[Step.VISIT],
+}
+
+
 def step_bounds(step: Step, visit: Visit) -> tuple[datetime | None, datetime | None]:
     """When the step started and ended on this visit (None where not recorded)."""
-    start, end = _BOUNDS[step]
+    bounds = _PLANNED_BOUNDS[step] if visit.planned else _BOUNDS[step]
+    if bounds is None:
+        return None, None
+    start, end = bounds
     return getattr(visit, start), getattr(visit, end)
 
 

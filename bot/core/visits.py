@@ -7,9 +7,12 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot.core.planning import Plan
+
 
 class VisitStatus(enum.StrEnum):
     PENDING = "pending"
+    SCHEDULED = "scheduled"  # a planned visit approved in advance; the visitor has not come
     APPROVED = "approved"
     DENIED = "denied"
     CANCELLED = "cancelled"
@@ -21,6 +24,8 @@ class VisitStatus(enum.StrEnum):
 class Action(enum.StrEnum):
     SUBMIT = "submit"
     APPROVE = "approve"
+    APPROVE_AHEAD = "approve_ahead"  # a planned visit decided before the day
+    ARRIVE = "arrive"  # the planned visitor at the desk: KTP checked, badge issued
     DENY = "deny"
     CANCEL = "cancel"
     ENTER = "enter"
@@ -34,16 +39,24 @@ class Action(enum.StrEnum):
 TRANSITIONS: dict[Action, tuple[frozenset[VisitStatus | None], VisitStatus]] = {
     Action.SUBMIT: (frozenset({None}), VisitStatus.PENDING),
     Action.APPROVE: (frozenset({VisitStatus.PENDING}), VisitStatus.APPROVED),
+    # A planned visit is decided on the same card, before the day; the badge waits for the
+    # visitor (SOP step 2 happens on the day), so it is not APPROVED yet.
+    Action.APPROVE_AHEAD: (frozenset({VisitStatus.PENDING}), VisitStatus.SCHEDULED),
+    Action.ARRIVE: (frozenset({VisitStatus.SCHEDULED}), VisitStatus.APPROVED),
     Action.DENY: (frozenset({VisitStatus.PENDING}), VisitStatus.DENIED),
     # The officer withdraws a request nobody has used yet: still waiting, or approved and
     # not entered (the visitor gave up, or came on the wrong day).
     Action.CANCEL: (
-        frozenset({VisitStatus.PENDING, VisitStatus.APPROVED}),
+        frozenset({VisitStatus.PENDING, VisitStatus.SCHEDULED, VisitStatus.APPROVED}),
         VisitStatus.CANCELLED,
     ),
     Action.ENTER: (frozenset({VisitStatus.APPROVED}), VisitStatus.INSIDE),
     Action.EXIT: (frozenset({VisitStatus.INSIDE}), VisitStatus.DONE),
-    Action.EXPIRE: (frozenset({VisitStatus.APPROVED}), VisitStatus.EXPIRED),
+    # An unused badge, or a planned visit whose window passed without the visitor.
+    Action.EXPIRE: (
+        frozenset({VisitStatus.APPROVED, VisitStatus.SCHEDULED}),
+        VisitStatus.EXPIRED,
+    ),
 }
 
 
@@ -82,6 +95,7 @@ class VisitDraft:
     assignment_letter: str = ""  # the visitor's surat tugas number, if they brought one
     # When the visitor agreed to the server-room rules (ISO, office time), if they were asked.
     rules_agreed_at: str | None = None
+    plan: Plan | None = None  # planned ahead (/jadwal): no KTP photo until the day
 
 
 @dataclass(frozen=True)
@@ -122,6 +136,20 @@ class Visit:
     # The NIK was on the watchlist when the request was submitted (bot/flows/workflow.py):
     # the cards say "blokir" and approving takes a second tap. Kept after an unblock.
     watchlisted: bool = False
+    plan: Plan | None = None  # a visit planned ahead: its day and window (None: walk-in)
+    arrived_at: datetime | None = None  # planned: the officer opened it, visitor at the desk
+    checked_at: datetime | None = None  # planned: KTP checked against the person, badge issued
+    checked_by: int | None = None  # planned: the officer who did it (and holds the badge)
+
+    @property
+    def planned(self) -> bool:
+        return self.plan is not None
+
+    @property
+    def desk_officer(self) -> int:
+        """Who holds the badge and hears about the door: the officer who checked a planned
+        visitor in (a section head may have planned it), else whoever registered it."""
+        return self.checked_by if self.checked_by is not None else self.officer_id
 
     @property
     def reference(self) -> str:
@@ -186,6 +214,44 @@ def deny(
         deny_reason=reason,
     )
     return Change(Action.DENY, approver_id, now, visit, after)
+
+
+def approve_ahead(
+    visit: Visit, approver_id: int, now: datetime, decided_for: int | None = None
+) -> Change:
+    """A planned visit approved before the day: no badge yet, it comes with ``arrive``."""
+    if visit.plan is None:
+        raise InvalidTransition("only a planned visit is approved ahead")
+    after = replace(
+        visit,
+        status=transition(Action.APPROVE_AHEAD, visit.status),
+        decided_at=now,
+        decided_by=approver_id,
+        decided_for=decided_for,
+    )
+    return Change(Action.APPROVE_AHEAD, approver_id, now, visit, after)
+
+
+def arrive(
+    visit: Visit,
+    officer_id: int,
+    arrived_at: datetime,
+    now: datetime,
+    ktp_file_id: str,
+    valid_until: datetime,
+) -> Change:
+    """The planned visitor is at the desk: the KTP photo taken and checked against them (SOP
+    step 2), the badge valid from now. The time standards count from ``arrived_at``."""
+    after = replace(
+        visit,
+        status=transition(Action.ARRIVE, visit.status),
+        ktp_file_id=ktp_file_id,
+        arrived_at=arrived_at,
+        checked_at=now,
+        checked_by=officer_id,
+        valid_until=valid_until,
+    )
+    return Change(Action.ARRIVE, officer_id, now, visit, after)
 
 
 def cancel(visit: Visit, officer_id: int, now: datetime, reason: str) -> Change:

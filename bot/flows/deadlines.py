@@ -17,6 +17,7 @@ from bot.core.roles import Role
 from bot.core.standards import breaches, decision_deadline
 from bot.core.visits import Visit, VisitStatus
 from bot.core.watchlist import WatchEntry
+from bot.flows import planning
 from bot.texts import audit as audit_texts
 from bot.texts import standards as standards_texts
 from bot.texts import watchlist as watchlist_texts
@@ -54,6 +55,7 @@ async def check_deadlines(services: Services) -> None:
     store = services.storage.deadlines
     await _decisions(services, store)
     await _overstays(services, store)
+    await planning.remind_tomorrow(services)
     services.delivery.kick()
 
 
@@ -64,7 +66,9 @@ async def _decisions(services: Services, store: Deadlines) -> None:
     before = timedelta(minutes=config.reminders.before_minutes)
     for visit in await services.storage.visits.with_status(VisitStatus.PENDING):
         mark = marks.get(visit.id)
-        if mark is None:
+        # A visit planned ahead is decided before its day: its standards count from the
+        # visitor's arrival (bot/core/standards.py), and it is reminded the day before.
+        if mark is None or visit.planned:
             continue
         due = decision_deadline(visit, config.standards)
         if now >= due:
@@ -138,7 +142,7 @@ async def _overstays(services: Services, store: Deadlines) -> None:
         text = standards_texts.overstay_alert(visit, number, now, escort, tz)
         # The officer as officer, the escort as escort: checked again when sent, so a
         # former member of staff hears nothing (bot/flows/recipients.py).
-        chats = {visit.officer_id: Role.OFFICER}
+        chats = {visit.desk_officer: Role.OFFICER}
         if visit.entry_escort_id is not None:
             chats.setdefault(visit.entry_escort_id, Role.ESCORT)
         messages = [

@@ -197,6 +197,9 @@ class Delivery:
             caption = cancel_texts.card(visit, officer, approver, canceller, tz)
         else:
             caption = approval_texts.card_decided(visit, officer, decider, tz)
+        # A visit planned ahead is decided before its KTP photo exists: its card is text.
+        if item.kind == "card" and visit.planned:
+            return await self._bot.send_message(item.chat_id, caption, reply_markup=markup)
         if item.kind == "card":
             return await self._bot.send_photo(
                 item.chat_id, visit.ktp_file_id, caption=caption, reply_markup=markup
@@ -205,9 +208,14 @@ class Delivery:
         card = cards.get(item.chat_id)
         if card is None:
             return None  # never delivered; the card itself will show the decision
-        await self._bot.edit_message_caption(
-            card.chat_id, card.message_id, caption=caption, reply_markup=markup
-        )
+        if visit.planned:
+            await self._bot.edit_message_text(
+                caption, card.chat_id, card.message_id, reply_markup=markup
+            )
+        else:
+            await self._bot.edit_message_caption(
+                card.chat_id, card.message_id, caption=caption, reply_markup=markup
+            )
         return None
 
     async def _watch_alert(self, item: QueuedMessage) -> Message | None:

@@ -86,7 +86,9 @@ async def end_live_visits(storage: Storage, visit_ids: list[int], now: datetime,
     the badge only ever checks out from there."""
     ended = 0
     wanted = set(visit_ids)
-    live = await storage.visits.with_status(VisitStatus.PENDING, VisitStatus.APPROVED)
+    live = await storage.visits.with_status(
+        VisitStatus.PENDING, VisitStatus.SCHEDULED, VisitStatus.APPROVED
+    )
     for visit in (v for v in live if v.id in wanted):
         if not lifecycle.allows(lifecycle.Action.CANCEL, visit.status):
             continue
@@ -99,9 +101,9 @@ async def end_live_visits(storage: Storage, visit_ids: list[int], now: datetime,
         if visit.status == VisitStatus.APPROVED:
             messages += [
                 OutboxItem(
-                    f"{of}_void:{{visit}}:{visit.officer_id}",
+                    f"{of}_void:{{visit}}:{visit.desk_officer}",
                     "badge_void",
-                    visit.officer_id,
+                    visit.desk_officer,
                     payload={"of": of},
                 )
                 for of in BADGE_MESSAGES

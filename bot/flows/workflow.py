@@ -11,12 +11,14 @@ import asyncio
 import enum
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from bot.app.services import Services
+from bot.core import planning
 from bot.core import visits as lifecycle
 from bot.core.badge import BadgeCard, render_badge_pdf, render_badge_png
 from bot.core.callbacks import OPEN_VISIT, VisitTap
+from bot.core.planning import Opening
 from bot.core.roles import Role, StaffMember
 from bot.core.tokens import (
     CODE_ATTEMPTS,
@@ -36,6 +38,7 @@ from bot.texts import approval as approval_texts
 from bot.texts import badge as badge_texts
 from bot.texts import cancel as cancel_texts
 from bot.texts import door as door_texts
+from bot.texts import planning as plan_texts
 from storage.outbox import OutboxItem
 from storage.visits import BadgeHashes
 
@@ -76,6 +79,13 @@ def _text(key: str, chat_id: int, text: str, role: Role = Role.OFFICER) -> Outbo
     return OutboxItem(
         f"{key}:{{visit}}:{chat_id}", "text", chat_id, payload={"text": text}, for_role=role
     )
+
+
+def _desk_role(services: Services, user_id: int) -> Role:
+    """The role a notice about a visit is for, to whoever registered it or holds its badge:
+    an officer, or a section head who planned it (/jadwal)."""
+    member = services.member(user_id)
+    return Role.APPROVER if member and not member.has(Role.OFFICER) else Role.OFFICER
 
 
 def _escort_notices(services: Services, visit: Visit, approver: str) -> list[OutboxItem]:
@@ -172,6 +182,8 @@ async def approve(
         return Result(Outcome.NOT_ALLOWED, visit)
     if visit.watchlisted and not despite_watchlist:
         return Result(Outcome.CONFIRM, visit)
+    if visit.planned:
+        return await _approve_ahead(services, visit, approver, principal)
     now = services.now()
     secret = services.config.signing_secret
     creds = new_credentials(secret, visit_id)
@@ -201,6 +213,109 @@ async def approve(
     return await _applied(services, change, messages, badge, detail)
 
 
+async def _approve_ahead(
+    services: Services, visit: Visit, approver: StaffMember, principal: StaffMember | None
+) -> Result:
+    """A planned visit decided before the day: every card shows it, the officer is told; the
+    badge waits for the visitor (``arrive``)."""
+    change = lifecycle.approve_ahead(
+        visit, approver.user_id, services.now(), principal.user_id if principal else None
+    )
+    notice = plan_texts.officer_approved_ahead(
+        change.after, approver.name, services.config.timezone
+    )
+    messages = [
+        *_card_updates(services),
+        _text("approved_ahead", visit.officer_id, notice, _desk_role(services, visit.officer_id)),
+    ]
+    return await _applied(services, change, messages)
+
+
+def opening(services: Services, visit: Visit) -> Opening:
+    """May this planned visit be opened at the desk now? (its state, the day, the window)"""
+    return planning.opening(
+        visit.plan,
+        visit.status == VisitStatus.SCHEDULED,
+        services.now(),
+        services.config.timezone,
+        services.config.planning.grace,
+    )
+
+
+async def arrive(
+    services: Services,
+    visit_id: int,
+    officer: StaffMember,
+    ktp_file_id: str,
+    arrived_at: datetime,
+) -> tuple[Opening, Visit | None]:
+    """SOP step 2 on the day of a planned visit: the KTP photo is checked against the
+    person, and the badge approved in advance is issued at once (no second decision).
+
+    Checked again here, not only when the visit was opened: the window may have closed, or
+    the request been withdrawn, while the photo was being taken."""
+    visit = await services.storage.visits.get(visit_id)
+    if visit is None:
+        return Opening.NOT_PLANNED, None
+    visit = await _expire_if_due(services, visit)
+    state = opening(services, visit)
+    if state is not Opening.OPEN:
+        return state, visit
+    now = services.now()
+    secret = services.config.signing_secret
+    creds = new_credentials(secret, visit_id)
+    valid_until = badge_valid_until(
+        now, services.config.entry_window_minutes, visit.duration_minutes
+    )
+    change = lifecycle.arrive(visit, officer.user_id, arrived_at, now, ktp_file_id, valid_until)
+    arrived = change.after
+    approver = services.name_of(visit.decided_by)
+    messages = [
+        *await _badge_items(
+            services,
+            arrived,
+            creds.token,
+            creds.code,
+            plan_texts.officer_badge_issued(approver),
+        ),
+        *_escort_notices(services, arrived, approver),
+    ]
+    badge = BadgeHashes(
+        lookup_hash(secret, creds.token, "token"), lookup_hash(secret, creds.code, "code")
+    )
+    result = await _applied(services, change, messages, badge)
+    if result.outcome is not Outcome.DONE:
+        return Opening.NOT_APPROVED, result.visit
+    return Opening.OPEN, result.visit
+
+
+def window_passed(services: Services, plan: planning.Plan) -> bool:
+    """A plan whose window (and its grace) is already over: nobody could open it."""
+    config = services.config
+    return services.now() > plan.closes(config.timezone, config.planning.grace)
+
+
+async def planned_visit(services: Services, visit_id: int) -> Visit | None:
+    """The visit as it stands now (a scheduled one past its window expires first)."""
+    visit = await services.storage.visits.get(visit_id)
+    return await _expire_if_due(services, visit) if visit is not None else None
+
+
+async def planned_on(services: Services, day: date) -> list[Visit]:
+    """The planned visits of ``day`` still to come (approved ahead, or still pending),
+    by window; a scheduled one whose window has passed expires here first."""
+    found = []
+    for visit in await services.storage.visits.with_status(
+        VisitStatus.PENDING, VisitStatus.SCHEDULED
+    ):
+        if visit.plan is None or visit.plan.day != day:
+            continue
+        visit = await _expire_if_due(services, visit)
+        if visit.status in (VisitStatus.PENDING, VisitStatus.SCHEDULED):
+            found.append(visit)
+    return sorted(found, key=lambda v: (v.plan.start if v.plan else time(), v.id))
+
+
 async def deny(
     services: Services,
     visit_id: int,
@@ -220,7 +335,10 @@ async def deny(
     messages = [
         *_card_updates(services),
         _text(
-            "denied", visit.officer_id, approval_texts.officer_denied(change.after, approver.name)
+            "denied",
+            visit.officer_id,
+            approval_texts.officer_denied(change.after, approver.name),
+            _desk_role(services, visit.officer_id),
         ),
     ]
     return await _applied(services, change, messages)
@@ -233,7 +351,7 @@ async def open_requests(services: Services) -> list[Visit]:
     list never offers one that is already dead."""
     found = []
     for visit in await services.storage.visits.with_status(
-        VisitStatus.PENDING, VisitStatus.APPROVED
+        VisitStatus.PENDING, VisitStatus.SCHEDULED, VisitStatus.APPROVED
     ):
         visit = await _expire_if_due(services, visit)
         if lifecycle.allows(lifecycle.Action.CANCEL, visit.status):
@@ -272,9 +390,9 @@ async def cancel(services: Services, visit_id: int, officer: StaffMember, reason
         # The officer's badge photo and PDF are edited in place, rendered at send time.
         messages += [
             OutboxItem(
-                f"{of}_void:{{visit}}:{visit.officer_id}",
+                f"{of}_void:{{visit}}:{visit.desk_officer}",
                 "badge_void",
-                visit.officer_id,
+                visit.desk_officer,
                 payload={"of": of},
                 for_role=Role.OFFICER,
             )
@@ -282,7 +400,8 @@ async def cancel(services: Services, visit_id: int, officer: StaffMember, reason
         ]
     if visit.officer_id != officer.user_id:
         notice = cancel_texts.officer_told(change.after, officer.name, services.config.timezone)
-        messages.append(_text("cancelled", visit.officer_id, notice))
+        role = _desk_role(services, visit.officer_id)
+        messages.append(_text("cancelled", visit.officer_id, notice, role))
     # A note for the audit trail: states and the badge, never the reason (it may name people).
     detail = "badge revoked" if had_badge else ""
     return await _applied(services, change, messages, detail=detail)
@@ -315,7 +434,7 @@ async def _badge_items(
     )
     name = f"badge-{visit.reference}"
     caption = badge_texts.caption(visit, format_code(code), tz, notice)
-    officer = visit.officer_id
+    officer = visit.desk_officer
     return [
         OutboxItem(
             f"badge_png:{{visit}}:{officer}",
@@ -491,7 +610,7 @@ async def enter(services: Services, visit_id: int, escort: StaffMember, via: str
         return Result(Outcome.NOT_ALLOWED, visit)
     change = lifecycle.enter(visit, escort.user_id, services.now())
     notice = door_texts.officer_entered(change.after, escort.name, services.config.timezone)
-    messages = [_text("entered", visit.officer_id, notice)]
+    messages = [_text("entered", visit.desk_officer, notice)]
     return await _applied(services, change, messages, detail=_scanned(via))
 
 
@@ -511,7 +630,7 @@ async def exit_(services: Services, visit_id: int, escort: StaffMember, via: str
     if visit.entered_at is not None:
         summary = door_texts.exit_summary(change.after, escort.name, services.config.timezone)
         approvers = {a.user_id for a in services.with_role(Role.APPROVER)}
-        recipients = {visit.officer_id, *approvers}
+        recipients = {visit.desk_officer, *approvers}
         messages = [
             _text(
                 "exit_summary", chat, summary, Role.APPROVER if chat in approvers else Role.OFFICER
@@ -522,28 +641,43 @@ async def exit_(services: Services, visit_id: int, escort: StaffMember, via: str
 
 
 async def expire(services: Services, visit: Visit) -> bool:
-    """An approved badge not used within its window dies; the officer is told."""
-    if visit.status != VisitStatus.APPROVED:
+    """An approved badge not used within its window dies, and so does a planned visit whose
+    visitor never came within its window; the officer is told."""
+    if visit.status not in (VisitStatus.APPROVED, VisitStatus.SCHEDULED):
         return False
     change = lifecycle.expire(visit, services.now())
-    notice = _text("expired", visit.officer_id, badge_texts.expired_notice(change.after))
+    if visit.status == VisitStatus.SCHEDULED:
+        text = plan_texts.missed_notice(change.after, services.config.timezone)
+    else:
+        text = badge_texts.expired_notice(change.after)
+    notice = _text("expired", visit.desk_officer, text, _desk_role(services, visit.desk_officer))
     return (await _applied(services, change, [notice])).outcome == Outcome.DONE
+
+
+def _due(services: Services, visit: Visit) -> bool:
+    """An approved badge past its validity, or a scheduled visit past its window's grace."""
+    now = services.now()
+    if visit.status == VisitStatus.APPROVED:
+        return visit.valid_until is not None and now >= visit.valid_until
+    if visit.status == VisitStatus.SCHEDULED and visit.plan is not None:
+        return window_passed(services, visit.plan)
+    return False
 
 
 async def expire_overdue(services: Services) -> int:
     """Sweep every approved visit whose window has closed (the deadline lives in SQLite)."""
-    now = services.now()
     count = 0
-    for visit in await services.storage.visits.with_status(VisitStatus.APPROVED):
-        if visit.valid_until is not None and now >= visit.valid_until:
+    for visit in await services.storage.visits.with_status(
+        VisitStatus.APPROVED, VisitStatus.SCHEDULED
+    ):
+        if _due(services, visit):
             count += await expire(services, visit)
     return count
 
 
 async def _expire_if_due(services: Services, visit: Visit) -> Visit:
     """Expiry is checked on every use too, so a missed sweep never admits anyone."""
-    due = visit.valid_until is not None and services.now() >= visit.valid_until
-    if visit.status == VisitStatus.APPROVED and due:
+    if _due(services, visit):
         await expire(services, visit)
         return await services.storage.visits.get(visit.id) or visit
     return visit

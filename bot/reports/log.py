@@ -25,7 +25,13 @@ from bot.texts import watchlist as watchlist_texts
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 PROGRESS_EVERY = 500
 
-_APPROVED = {VisitStatus.APPROVED, VisitStatus.INSIDE, VisitStatus.DONE, VisitStatus.EXPIRED}
+_APPROVED = {
+    VisitStatus.SCHEDULED,  # a planned visit approved ahead
+    VisitStatus.APPROVED,
+    VisitStatus.INSIDE,
+    VisitStatus.DONE,
+    VisitStatus.EXPIRED,
+}
 
 
 @dataclass(frozen=True)
@@ -271,6 +277,8 @@ def notes(visit: Visit, names: dict[int, str], tz: tzinfo) -> list[str]:
     User-typed text (a reason) goes in as typed: every caller treats the lines as plain text.
     """
     lines: list[str] = []
+    if visit.plan is not None:  # planned ahead rather than a walk-in (bot/core/planning.py)
+        lines.append(reports_texts.note_planned(visit.plan.day, visit.plan.window))
     if visit.watchlisted:  # known when the request was submitted: before any decision
         lines.append(watchlist_texts.LOG_NOTE)
     if visit.rules_agreed_at:

@@ -28,8 +28,9 @@ def approval_card(visit: Visit, officer: str, tz: tzinfo) -> str:
     """The caption under the KTP photo. The photo shows the NIK (the section head checks the
     person against it); the caption masks it, wherever it was typed (docs/privacy.md)."""
     flag = f"{watchlist_texts.CARD_FLAG}\n\n" if visit.watchlisted else ""
+    planned = " — TERJADWAL" if visit.planned else ""
     return mask_niks_in(
-        "🔔 <b>Permintaan akses ruang server</b>\n\n"
+        f"🔔 <b>Permintaan akses ruang server{planned}</b>\n\n"
         f"{flag}{visit_details(visit)}\n"
         f"Petugas: {escape(officer)}\nDiajukan: {clock(visit.submitted_at, tz)}"
     )

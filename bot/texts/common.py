@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, tzinfo
 from html import escape
 
+from bot.core.planning import Plan
 from bot.core.roles import Role
 from bot.core.visits import Visit, VisitStatus
 from bot.texts import form as form_texts
@@ -32,12 +33,16 @@ _REPORT_COMMANDS = [
 COMMANDS = {
     Role.OFFICER: [
         ("daftar", "Daftarkan pengunjung baru"),
+        ("jadwal", "Jadwalkan kunjungan (disetujui lebih dulu)"),
+        ("hari_ini", "Kunjungan terjadwal hari ini"),
         ("batal", "Batalkan pendaftaran"),
         ("batalkan", "Batalkan permintaan yang belum dipakai"),
         *_REPORT_COMMANDS,
     ],
     Role.APPROVER: [
         ("menunggu", "Permintaan yang menunggu keputusan"),
+        ("jadwal", "Jadwalkan kunjungan (disetujui lebih dulu)"),
+        ("hari_ini", "Kunjungan terjadwal hari ini"),
         *_REPORT_COMMANDS,
         ("delegasi", "Tunjuk wakil yang menyetujui atas nama Anda"),
         ("blokir", "Blokir NIK: pendaftarannya ditandai ⛔"),
@@ -61,6 +66,7 @@ EVERYONE_COMMANDS = [
 
 STATUS_NAMES = {
     VisitStatus.PENDING: "Menunggu keputusan",
+    VisitStatus.SCHEDULED: "Disetujui, terjadwal (pengunjung belum datang)",
     VisitStatus.APPROVED: "Disetujui, belum masuk",
     VisitStatus.DENIED: "Ditolak",
     VisitStatus.CANCELLED: "Dibatalkan",
@@ -93,6 +99,11 @@ HELP = (
     "3. Petugas menerima badge QR dan memberikannya kepada pengunjung.\n"
     "4. Pendamping memindai QR badge dengan kamera HP saat masuk dan saat keluar "
     "(atau kirim foto badge, atau ketik /kode KODE).\n\n"
+    "<b>Kunjungan terjadwal</b>\n"
+    "/jadwal — Petugas atau Kepala Seksi mengisi tanggal, jam, dan data pengunjung (tanpa "
+    "foto KTP); Kepala Seksi memutuskan lebih dulu.\n"
+    "/hari_ini — pada harinya petugas membuka kunjungan, memotret KTP dan mencocokkannya "
+    "dengan orangnya; badge langsung terbit.\n\n"
     "/aktif — siapa di dalam ruang server\n/menunggu — permintaan yang menunggu\n"
     "/darurat — apel darurat (evakuasi): semua staf menerima daftar pengunjung di dalam, "
     "lalu pendamping menandai setiap pengunjung yang sudah aman\n\n"
@@ -188,7 +199,16 @@ def duration(delta: timedelta) -> str:
     return f"{hours} jam" if hours else f"{minutes} menit"
 
 
+DAY_NAMES = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+
+
+def plan_text(plan: Plan) -> str:
+    """A planned visit's day and window, e.g. Kamis, 03-12-2026, 09:00-12:00."""
+    return f"{DAY_NAMES[plan.day.weekday()]}, {date_text(plan.day)}, {plan.window}"
+
+
 def visit_details(visit: Visit) -> str:
     """The visit as staff see it on the approval card and on a scanned badge."""
     lines = "\n".join(form_texts.card_lines(vars(visit)))
-    return f"Ref: <b>{visit.reference}</b>\n{lines}"
+    planned = f"\n📅 Terjadwal: <b>{plan_text(visit.plan)}</b>" if visit.plan else ""
+    return f"Ref: <b>{visit.reference}</b>{planned}\n{lines}"

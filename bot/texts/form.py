@@ -6,6 +6,7 @@ markup (messages are sent with parse_mode=HTML).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,8 +22,20 @@ from bot.core.fields import (
     FieldProblem,
     mask_phone,
 )
-from bot.core.form import DECLARED, FORM, Act, Field, Form, Kind, Move, Problem
+from bot.core.form import (
+    ARRIVAL_FORM,
+    DECLARED,
+    FORM,
+    PLAN_FORM,
+    Act,
+    Field,
+    Form,
+    Kind,
+    Move,
+    Problem,
+)
 from bot.core.nik import NikProblem, mask_nik
+from bot.core.planning import HORIZON_DAYS
 
 PURPOSES = [
     "Pemeliharaan server",
@@ -94,9 +107,42 @@ class FieldText:
     column: str = ""  # its column title in the access log, when not the summary's label
     masked: Callable[[str], str] | None = None  # hides part of it on the card, log, history
     history: str = ", {}"  # its part of a /riwayat entry, after the previous field's
+    # The answers to the other problems a field's reading may raise (a planned day past).
+    problems: Mapping[FieldProblem, str] = dataclasses.field(default_factory=dict)
 
+
+def _day(iso: Any) -> str:
+    """A planned day as the office writes dates (the draft keeps it as ISO text)."""
+    text = str(iso or "")
+    return f"{text[8:10]}-{text[5:7]}-{text[:4]}" if len(text) == 10 else _shown(text)
+
+
+WINDOWS = ["08:00-12:00", "09:00-12:00", "13:00-16:00"]
 
 FIELDS: dict[str, FieldText] = {
+    # A visit planned ahead (bot/core/form.py PLAN_FORM): when the visitor is expected.
+    "planned_date": FieldText(
+        "Tanggal kunjungan? Ketik <b>DD-MM-YYYY</b> (mis. 03-12-2026).",
+        label="Tanggal",
+        button="Tanggal",
+        invalid="Tanggal tidak dikenali. Ketik seperti 03-12-2026 (atau 2026-12-03).",
+        show=lambda iso: f"<b>{_day(iso)}</b>",
+        problems={
+            FieldProblem.PAST: "Tanggal itu sudah lewat. Ketik hari ini atau tanggal berikutnya.",
+            FieldProblem.TOO_FAR: (
+                f"Kunjungan hanya bisa dijadwalkan paling lama {HORIZON_DAYS} hari ke depan."
+            ),
+        },
+    ),
+    "window": FieldText(
+        "Jam kunjungan? Pilih, atau ketik rentang jam seperti <b>09:00-12:00</b>.",
+        label="Jam",
+        button="Jam",
+        invalid="Jam tidak dikenali. Ketik rentang seperti 09:00-12:00 (jam 00-23, menit 00-59).",
+        suggested=tuple(WINDOWS),
+        per_row=len(WINDOWS),
+        problems={FieldProblem.ORDER: "Jam selesai harus setelah jam mulai, mis. 09:00-12:00."},
+    ),
     "ktp": FieldText(
         "Kirim <b>foto KTP</b> pengunjung. Pastikan NIK dan nama terbaca jelas.",
         label="Foto KTP",
@@ -177,14 +223,21 @@ FIELDS: dict[str, FieldText] = {
 }
 
 
+PLAN_TITLE = "📅 <b>Jadwal kunjungan</b>"
+ARRIVAL_TITLE = "🛂 <b>Pengunjung terjadwal datang</b>"
+
+
 def question(field: Field, form: Form = FORM, rules: str = "") -> str:
     """The question for ``field``, numbered by its place in the form; the rules step shows
     ``rules`` (the config's text) under it."""
     step, total, asked = form.number(field.name), len(form), FIELDS[field.name].question
     if field.kind == Kind.AGREE and rules:
         asked = f"{asked}\n\n📜 <b>Tata tertib</b>\n{escape(rules)}"
+    if form is ARRIVAL_FORM:
+        return f"{ARRIVAL_TITLE}\n\n{asked}"
     if step == 1:
-        return f"📝 <b>Pendaftaran pengunjung</b> (langkah 1/{total})\n\n{asked}"
+        title = PLAN_TITLE if form is PLAN_FORM else "📝 <b>Pendaftaran pengunjung</b>"
+        return f"{title} (langkah 1/{total})\n\n{asked}"
     return f"Langkah {step}/{total} — {asked}"
 
 
@@ -232,6 +285,8 @@ def rejected(field: Field, problem: Problem) -> str:
     if isinstance(problem, NikProblem):
         return bad_nik(problem)
     words = FIELDS[field.name]
+    if problem in words.problems:
+        return words.problems[problem]
     if problem == FieldProblem.INVALID:
         return words.invalid
     if problem == FieldProblem.TOO_LONG:
@@ -315,8 +370,14 @@ def summary(draft: Mapping[str, Any], form: Form = FORM) -> str:
     """The officer's summary before submitting; photos are listed after what was typed."""
     fields = sorted(form, key=lambda field: field.kind == Kind.PHOTO)
     lines = "\n".join(_line(field, draft) for field in fields)
+    planned = (
+        "\n\nFoto KTP diambil pada hari kunjungan (/hari_ini). Kepala Seksi memutuskan "
+        "sekarang; badge terbit saat pengunjung datang dan KTP dicocokkan."
+        if form is PLAN_FORM
+        else ""
+    )
     return (
-        f"<b>{SUMMARY_TITLE}</b>\n\n{lines}\n\n"
+        f"<b>{SUMMARY_TITLE}</b>\n\n{lines}{planned}\n\n"
         "Tekan nama kolom untuk mengubah, atau kirim ke Kepala Seksi."
     )
 

@@ -7,7 +7,7 @@ from html import escape
 
 from bot.core.visits import Visit
 from bot.texts import watchlist as watchlist_texts
-from bot.texts.common import clock, duration
+from bot.texts.common import clock, duration, plan_text, when
 
 NOBODY_INSIDE = "Tidak ada pengunjung di dalam ruang server saat ini."
 NOTHING_PENDING = "Tidak ada permintaan yang menunggu keputusan."
@@ -33,6 +33,13 @@ def pending_list(visits: list[Visit], now: datetime, standard: int, tz: tzinfo) 
     lines = [f"⏳ <b>Menunggu keputusan: {len(visits)}</b>"]
     for visit in visits:
         waited = now - visit.submitted_at
+        if visit.plan is not None:  # decided ahead: its standards count from the arrival
+            lines.append(
+                f"\n• <b>{escape(visit.name)}</b> ({escape(visit.organisation)}) — "
+                f"{visit.reference}\n  📅 terjadwal {plan_text(visit.plan)}, diajukan "
+                f"{when(visit.submitted_at, tz)}"
+            )
+            continue
         flag = " ⚠️ <b>melewati standar</b>" if waited > timedelta(minutes=standard) else ""
         barred = watchlist_texts.LIST_MARK if visit.watchlisted else ""
         lines.append(

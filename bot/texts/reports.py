@@ -30,6 +30,7 @@ COL_NOTES = "Catatan"
 
 STATUS_SHORT = {
     VisitStatus.PENDING: "Menunggu",
+    VisitStatus.SCHEDULED: "Terjadwal",
     VisitStatus.APPROVED: "Disetujui",
     VisitStatus.DENIED: "Ditolak",
     VisitStatus.CANCELLED: "Dibatalkan",
@@ -47,6 +48,11 @@ def denied_by(name: str) -> str:
 # Built by bot/reports/log.py notes(); plain text (no markup): /riwayat escapes each line.
 NO_REASON = "-"
 SYSTEM = "sistem"  # a request withdrawn by the bot itself (a visitor's data erased)
+
+
+def note_planned(day: date, window: str) -> str:
+    """A visit planned ahead (/jadwal), against a walk-in: its day and time window."""
+    return f"Terjadwal {day:%d-%m-%Y} {window}"
 
 
 def note_denied(reason: str) -> str:

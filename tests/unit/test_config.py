@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -245,3 +246,30 @@ def test_rules_are_off_by_default_and_need_their_text_when_on(tmp_path: Path) ->
         text = VALID.replace("[[staff]]", f"[rules]\n{table}\n[[staff]]")
         with pytest.raises(ConfigError, match=r"rules\."):
             load_config(write(tmp_path, text), env={})
+
+
+# --- visits planned ahead (issue 14) ---
+
+
+def test_planning_defaults_and_settings(tmp_path: Path) -> None:
+    planning = load_config(write(tmp_path, VALID), env={}).planning
+    assert (planning.grace_minutes, planning.remind_at) == (30, time(15, 0))
+    settings = '[planning]\ngrace_minutes = 45\nremind_at = "16:30"\n'
+    text = VALID.replace("[[staff]]", f"{settings}[[staff]]")
+    planning = load_config(write(tmp_path, text), env={}).planning
+    assert (planning.grace_minutes, planning.remind_at) == (45, time(16, 30))
+
+
+@pytest.mark.parametrize(
+    ("extra", "key"),
+    [
+        ("grace_minutes = 0", "planning.grace_minutes"),
+        ('grace_minutes = "30"', "planning.grace_minutes"),
+        ('remind_at = "25:00"', "planning.remind_at"),
+        ('remind_at = "sore"', "planning.remind_at"),
+    ],
+)
+def test_bad_planning_settings_name_their_key(tmp_path: Path, extra: str, key: str) -> None:
+    text = VALID.replace("[[staff]]", f"[planning]\n{extra}\n[[staff]]")
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(write(tmp_path, text), env={})

@@ -14,7 +14,9 @@ from bot.core.form import (
     CONFIRM,
     DECLARED,
     FORM,
+    FORMS,
     LEGACY_STEPS,
+    PLAN_FORM,
     RETURNING,
     RULES,
     Act,
@@ -39,6 +41,8 @@ TYPED = {
     "duration": "45 menit",
     "equipment": "Laptop",
     "rules": "2026-12-02T09:05:00+07:00",  # the moment of the tap (never typed)
+    "planned_date": "03-12-2026",
+    "window": "09:00-12:00",
 }
 
 
@@ -49,7 +53,7 @@ def answered(form: Form = FORM, **extra: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("form", [FORM, DECLARED.enabled({RULES})], ids=["default", "rules"])
 def test_every_field_is_numbered_worded_and_read(form: Form) -> None:
-    assert set(form_texts.FIELDS) == {f.name for f in DECLARED}
+    assert set(form_texts.FIELDS) == {f.name for each in FORMS for f in each}
     for number, field in enumerate(form, start=1):
         words = form_texts.FIELDS[field.name]
         assert form.number(field.name) == number
@@ -229,3 +233,52 @@ def test_the_script_answers_every_field_in_order() -> None:
     assert "<" not in nik.asked and "Ketik NIK" in nik.asked
     with pytest.raises(ValueError, match="name"):
         form_texts.script(values | {"name": None})
+
+
+def test_the_planning_form_is_the_visitor_form_without_the_photo() -> None:
+    """/jadwal asks the day and the window, then FORM's own fields (no second form)."""
+    rest = PLAN_FORM.fields[2:]
+    assert [f.name for f in PLAN_FORM.fields[:2]] == ["planned_date", "window"]
+    assert rest == tuple(f for f in FORM if f.kind != Kind.PHOTO)
+    for number, field in enumerate(PLAN_FORM, start=1):
+        words = form_texts.FIELDS[field.name]
+        assert (
+            f"langkah {number}/{len(PLAN_FORM)}" in form_texts.question(field, PLAN_FORM).lower()
+        )
+        assert bool(words.suggested) == (field.kind == Kind.CHOICE)
+        for label in words.suggested:
+            field.read(label, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "problem"),
+    [
+        ("planned_date", "31-02-2026", FieldProblem.INVALID),
+        ("planned_date", "besok", FieldProblem.INVALID),
+        ("planned_date", "01-12-2026", FieldProblem.PAST),
+        ("planned_date", "2027-03-01", FieldProblem.TOO_FAR),
+        ("window", "9-12", FieldProblem.INVALID),
+        ("window", "25:00-26:00", FieldProblem.INVALID),
+        ("window", "12:00-09:00", FieldProblem.ORDER),
+        ("window", "10:00-10:00", FieldProblem.ORDER),
+    ],
+)
+def test_a_bad_plan_is_refused_with_its_own_words(
+    field: str, raw: str, problem: FieldProblem
+) -> None:
+    spec = PLAN_FORM.get(field)
+    assert spec is not None
+    with pytest.raises(Rejected) as caught:
+        spec.read(raw, TODAY)
+    assert caught.value.problem == problem
+    message = form_texts.rejected(spec, problem)
+    assert message and message != form_texts.rejected(spec, FieldProblem.TOO_SHORT)
+
+
+def test_a_plan_is_read_as_the_bot_reads_dates() -> None:
+    day, window = PLAN_FORM.get("planned_date"), PLAN_FORM.get("window")
+    assert day is not None and window is not None
+    assert day.read("03-12-2026", TODAY) == day.read("2026-12-03", TODAY) == "2026-12-03"
+    assert day.read("02-12-2026", TODAY) == "2026-12-02"  # today is allowed
+    assert window.read(" 9.00 - 12.30 ", TODAY) == "09:00-12:30"
+    assert window.read("08:00 s.d. 10:00", TODAY) == "08:00-10:00"

@@ -27,6 +27,7 @@ EVERYONE = frozenset(Role)
 MATRIX: dict[Act, frozenset[Role]] = {
     Act.USE_BOT: EVERYONE,
     Act.REGISTER: frozenset({Role.OFFICER}),
+    Act.PLAN: frozenset({Role.OFFICER, Role.APPROVER}),
     Act.CANCEL: frozenset({Role.OFFICER}),
     Act.DECIDE: frozenset({Role.APPROVER}),
     Act.RECORD_DOOR: frozenset({Role.ESCORT}),

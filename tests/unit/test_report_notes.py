@@ -9,10 +9,11 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import replace
-from datetime import UTC, timedelta
+from datetime import UTC, time, timedelta
 
 from openpyxl import load_workbook
 
+from bot.core.planning import Plan
 from bot.core.visits import SYSTEM_ACTOR, Visit, VisitStatus
 from bot.reports.export import render
 from bot.reports.log import COLUMNS, AccessLog, notes, text_cells
@@ -225,3 +226,26 @@ def test_a_request_for_a_barred_nik_says_so_first_in_every_document() -> None:
     # The PDF's font (DejaVu Sans) has no ⛔: the words stay, wrapped in the narrow column.
     text = " ".join(pdf_pages(render(log, "pdf"))[0].split())
     assert "NIK dalam daftar blokir Ditolak:" in text
+
+
+def test_a_planned_visit_says_so_before_its_decision() -> None:
+    """Planned vs walk-in: a planned visit's day and window lead its notes; a walk-in has
+    no such line."""
+    day = T0.astimezone(WIB).date()
+    plan = Plan(day, time(9, 0), time(12, 0))
+    planned = replace(denied(), plan=plan)
+    assert notes(planned, NAMES, WIB) == [
+        f"Terjadwal {day:%d-%m-%Y} 09:00-12:00",
+        reports_texts.note_denied(REASON),
+    ]
+    assert not any("Terjadwal" in line for line in notes(denied(), NAMES, WIB))
+
+
+def test_a_plan_approved_ahead_names_its_approver_in_the_log() -> None:
+    day = T0.astimezone(WIB).date()
+    scheduled = make_visit(
+        1, status=VisitStatus.SCHEDULED, plan=Plan(day, time(9, 0), time(12, 0)), **NOT_IN
+    )
+    row = access_log([scheduled]).rows[0]
+    assert row.status == reports_texts.STATUS_SHORT[VisitStatus.SCHEDULED] == "Terjadwal"
+    assert row.approved_by and row.approved_by == NAMES[scheduled.decided_by]

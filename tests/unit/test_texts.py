@@ -73,8 +73,9 @@ def test_menus_are_keyed_by_role_and_listed_once_in_role_order() -> None:
     assert set(common_texts.ROLE_NAMES) == set(Role) == set(common_texts.COMMANDS)
     commands = [c for c, _ in common_texts.commands_for(frozenset({Role.ADMIN, Role.APPROVER}))]
     assert commands == [
-        "menunggu", "laporan", "statistik", "riwayat", "delegasi", "blokir", "buka_blokir",
-        "daftar_blokir", "staf", "undang", "aktif", "darurat", "bantuan",
+        "menunggu", "jadwal", "hari_ini", "laporan", "statistik", "riwayat", "delegasi",
+        "blokir", "buka_blokir", "daftar_blokir", "staf", "undang", "aktif", "darurat",
+        "bantuan",
     ]  # fmt: skip
     # Stored role sets may still be plain strings: a StrEnum key finds them.
     assert common_texts.commands_for(frozenset({Role.ESCORT}))[0][0] == "kode"
