@@ -85,7 +85,18 @@ def pattern(action: str) -> re.Pattern[str]:
 
 
 _VISIT_ACTIONS = frozenset(
-    {APPROVE, DENY, DENY_ABORT, ENTER, EXIT, OPEN_VISIT, CANCEL, CANCEL_ABORT, PLAN_OPEN}
+    {
+        APPROVE,
+        APPROVE_BARRED,
+        DENY,
+        DENY_ABORT,
+        ENTER,
+        EXIT,
+        OPEN_VISIT,
+        CANCEL,
+        CANCEL_ABORT,
+        PLAN_OPEN,
+    }
 )
 
 
