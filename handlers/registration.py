@@ -309,7 +309,7 @@ async def open_planned(update: Update, context: BotContext) -> int | None:
         config = services.config
         assert query.message is not None
         await query.message.chat.send_message(
-            plan_texts.refused(state, visit, config.timezone, config.planning.grace)
+            plan_texts.open_refused(state, visit, config.timezone, config.planning.grace)
         )
         return None
     await query.answer()
@@ -573,7 +573,7 @@ async def _issue(update: Update, context: BotContext, draft: dict[str, Any]) -> 
     if state is not Opening.OPEN or visit is None:
         config = services.config
         await update.effective_chat.send_message(
-            plan_texts.refused(state, visit, config.timezone, config.planning.grace)
+            plan_texts.open_refused(state, visit, config.timezone, config.planning.grace)
         )
         return ConversationHandler.END
     context.application.create_task(

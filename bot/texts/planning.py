@@ -91,7 +91,7 @@ def open_button(visit: Visit) -> str:
     return f"{visit.plan.window} {visit.name}"
 
 
-def refused(state: Opening, visit: Visit | None, tz: tzinfo, grace: timedelta) -> str:
+def open_refused(state: Opening, visit: Visit | None, tz: tzinfo, grace: timedelta) -> str:
     """Why a planned visit cannot be opened at the desk now; nothing was changed."""
     if visit is None or state is Opening.NOT_PLANNED or visit.plan is None:
         return "Kunjungan ini tidak ditemukan sebagai kunjungan terjadwal."
