@@ -228,7 +228,8 @@ async def _approve_ahead(
         *_card_updates(services),
         _text("approved_ahead", visit.officer_id, notice, _desk_role(services, visit.officer_id)),
     ]
-    return await _applied(services, change, messages)
+    detail = WATCHLIST_CONFIRMED if visit.watchlisted else ""
+    return await _applied(services, change, messages, detail=detail)
 
 
 def opening(services: Services, visit: Visit) -> Opening:

@@ -211,3 +211,33 @@ async def test_the_daily_review_shows_watchlist_changes(
         assert f"⛔ {MASKED} diblokir oleh Budi Kasi" in review
         assert f"✅ {MASKED} dibuka oleh Rina Kasi" in review
         assert NIK_WOMAN not in review
+
+
+async def test_a_planned_visit_for_a_barred_nik_is_marked_and_needs_the_second_tap(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    """/jadwal goes through the same submit as /daftar: the plan is checked too (issue 14)."""
+    from tests.e2e.test_e2e_planned import plan
+
+    await block(sim)
+    await plan(sim)
+    receipt = sim.user(OFFICER).bot_messages[-1]
+    assert "terkirim" in receipt.text and "⛔" in receipt.text and "daftar blokir" in receipt.text
+    await sim.settle()
+    await services.delivery.wait_idle()
+    approver = sim.user(APPROVER)
+    shown = await approver.wait_for(
+        "KRS-2026-00001", predicate=lambda m: "TERJADWAL" in m.text and bool(m.buttons)
+    )
+    assert "⛔" in shown.text and "blokir" in shown.text
+    assert said(sim, APPROVER, "Peringatan blokir")
+    db = await watch(app, sim)
+    await approver.tap("Setujui", shown)
+    await idle(app, sim)
+    await db.unchanged()  # the first tap only asks for the second
+    await approver.tap(BARRED, shown)
+    await idle(app, sim)
+    no_generic_error(sim)
+    visit = await services.storage.visits.get(1)
+    assert visit is not None and visit.watchlisted and visit.status == VisitStatus.SCHEDULED
+    assert ("approve_ahead", 1, WATCHLIST_CONFIRMED) in await actions(services)
