@@ -266,6 +266,13 @@ MIGRATIONS: dict[int, str] = {
         value TEXT NOT NULL
     );
     """,
+    # 16: the escort's equipment check at KELUAR when equipment was listed ('ok' or 'diff',
+    # NULL otherwise) and the note of a discrepancy, encrypted with the data key (storage/
+    # crypto.py DATA_KEY_COLUMNS; new, so no row holds plaintext).
+    16: """
+    ALTER TABLE visits ADD COLUMN equipment_check TEXT;
+    ALTER TABLE visits ADD COLUMN equipment_note TEXT;
+    """,
 }
 
 

@@ -15,7 +15,15 @@ from typing import Any
 import aiosqlite
 
 from bot.core.form import FORM
-from bot.core.visits import Action, Change, Visit, VisitDraft, VisitStatus, transition
+from bot.core.visits import (
+    Action,
+    Change,
+    EquipmentCheck,
+    Visit,
+    VisitDraft,
+    VisitStatus,
+    transition,
+)
 from storage.audit import AuditLog
 from storage.base import Database, dt, ts
 from storage.crypto import DATA_KEY_COLUMNS, Cipher
@@ -35,7 +43,8 @@ VISIT_SELECT = f"""
            v.submitted_at, v.decided_at, v.decided_by, v.decided_for, v.deny_reason,
            v.valid_until, v.entered_at, v.entry_escort_id, v.exited_at, v.exit_escort_id,
            v.form_done_at, v.handover_at,
-           v.cancelled_at, v.cancelled_by, v.cancel_reason
+           v.cancelled_at, v.cancelled_by, v.cancel_reason, v.equipment_check,
+           v.equipment_note
     FROM visits v JOIN visitors p ON p.id = v.visitor_id
 """
 _VISITOR_SELECT = f"SELECT id, nik_enc, {', '.join(FORM.visitor_columns)} FROM visitors"
@@ -111,6 +120,8 @@ def visit_from_row(row: aiosqlite.Row, cipher: Cipher, unseal: Opener | None = N
         cancelled_at=dt(row["cancelled_at"]),
         cancelled_by=row["cancelled_by"],
         cancel_reason=cell("cancel_reason"),
+        equipment_check=EquipmentCheck(row["equipment_check"]) if row["equipment_check"] else None,
+        equipment_note=cell("equipment_note"),
     )
 
 
@@ -125,6 +136,11 @@ def _same(value: object) -> object:
 def _status(value: object) -> object:
     assert isinstance(value, VisitStatus)
     return value.value
+
+
+def _check(value: object) -> object:
+    assert value is None or isinstance(value, EquipmentCheck)
+    return value.value if value is not None else None
 
 
 def _time(value: object) -> object:
@@ -147,6 +163,8 @@ _TRANSITION_COLUMNS: dict[str, Callable[[object], object]] = {
     "cancelled_at": _time,
     "cancelled_by": _same,
     "cancel_reason": _same,
+    "equipment_check": _check,
+    "equipment_note": _same,
 }
 _FIXED = frozenset(f.name for f in fields(Visit)) - _TRANSITION_COLUMNS.keys()
 
@@ -291,6 +309,11 @@ class Visits:
                     "decided_on_behalf",
                     before.id,
                     detail=str(after.decided_for),
+                )
+            if after.equipment_check == EquipmentCheck.DIFFERS != before.equipment_check:
+                # Its own event, so the review finds it; the note stays in the visit (encrypted).
+                await self._audit.append(
+                    db, change.at, change.actor_id, "equipment_discrepancy", before.id
                 )
             await self._outbox.enqueue(db, messages, change.at, before.id)
             if badge is not None:
