@@ -274,6 +274,8 @@ async def _badge_items(
         code=code,
         office=services.config.office_name,
         timezone_label=local_until.tzname() or "",
+        # The day the badge was issued, in the office's zone (the visit's day).
+        visit_date=(visit.decided_at or services.now()).astimezone(tz).date(),
     )
     png, pdf = await asyncio.gather(
         asyncio.to_thread(render_badge_png, card), asyncio.to_thread(render_badge_pdf, card)
