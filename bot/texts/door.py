@@ -3,8 +3,9 @@ one tap, the manual code and the badge photo, and what the officer is told."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, tzinfo
-from html import escape
+from html import escape, unescape
 
 from bot.core.fields import REASON_MAX
 from bot.core.nik import mask_niks_in
@@ -28,13 +29,10 @@ BTN_OPEN_VISIT = "🔎 Buka kunjungan"
 BTN_EXIT_OK = "✅ Perangkat sesuai"
 BTN_EXIT_DIFF = "⚠️ Ada selisih"
 # Under the scanned badge: the KTP photo is there to compare the face (PCI DSS 9.3.1).
-COMPARE_FACE = "👤 Cocokkan wajah pengunjung dengan foto KTP di atas."
+COMPARE_FACE = "👤 Cocokkan wajah pengunjung dengan foto KTP."
 KTP_PURGED = "🗑 Foto KTP sudah dihapus sesuai retensi. Periksa KTP asli pengunjung."
 KTP_UNAVAILABLE = "Foto KTP tidak dapat ditampilkan. Periksa KTP asli pengunjung."
-CHECK_EQUIPMENT = (
-    "Periksa <b>perangkat</b> yang dibawa keluar dengan daftar di atas, lalu catat KELUAR: "
-    f"{BTN_EXIT_OK} atau {BTN_EXIT_DIFF}."
-)
+CHECK_EQUIPMENT = "Periksa <b>perangkat</b> yang dibawa keluar, lalu catat KELUAR di bawah."
 NOTE_TOO_LONG = (
     f"Catatan terlalu panjang (maksimal {REASON_MAX} karakter). Silakan ketik lebih singkat."
 )
@@ -119,6 +117,16 @@ def ktp_line(visit: Visit, *, shown: bool) -> str:
     if shown:
         return COMPARE_FACE
     return KTP_PURGED if not visit.ktp_file_id else KTP_UNAVAILABLE
+
+
+CAPTION_MAX = 1024  # https://core.telegram.org/bots/api#sendphoto: 0-1024 characters
+
+
+def fits_caption(html: str) -> bool:
+    """Whether Telegram takes ``html`` as a caption: counted after the markup is parsed, in
+    UTF-16 code units, as Telegram measures text."""
+    plain = unescape(re.sub(r"<[^>]*>", "", html))
+    return len(plain.encode("utf-16-le")) // 2 <= CAPTION_MAX
 
 
 def scan_view(visit: Visit, tz: tzinfo, *, can_act: bool, ktp: str = "") -> str:

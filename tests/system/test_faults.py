@@ -86,7 +86,10 @@ async def one_visit(sim: BotApiSimulator, officer: int, n: int, escort: int) -> 
     )
     (link,) = decode_qr(badge.photo_bytes)
     person = sim.user(escort)
-    for label, done in (("Catat MASUK", "MASUK tercatat"), ("Perangkat sesuai", "KELUAR tercatat")):
+    for label, done in (
+        ("Catat MASUK", "MASUK tercatat"),
+        ("Perangkat sesuai", "KELUAR tercatat"),
+    ):
         await person.open_link(link)
         # The scan's view (escorts also hold a "visitor waiting" notice with a button).
         view = await person.wait_for(
