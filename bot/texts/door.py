@@ -129,10 +129,13 @@ def fits_caption(html: str) -> bool:
     return len(plain.encode("utf-16-le")) // 2 <= CAPTION_MAX
 
 
-def scan_view(visit: Visit, tz: tzinfo, *, can_act: bool, ktp: str = "") -> str:
+def scan_view(
+    visit: Visit, tz: tzinfo, *, can_act: bool, ktp: str = "", buttons: bool = True
+) -> str:
     """The scanned badge, as the caption under the KTP photo (at most 1024 characters, the
     caption limit: every field at its longest fits) or as a text when there is no photo.
-    The photo shows the NIK; the words mask it wherever it was typed (docs/privacy.md)."""
+    The photo shows the NIK; the words mask it wherever it was typed (docs/privacy.md).
+    ``buttons``: the door buttons are under it (a scan), not an opened notice."""
     status = STATUS_NAMES[visit.status]
     lines = [f"🪪 <b>Badge pengunjung</b>\n\n{visit_details(visit)}", f"Status: <b>{status}</b>"]
     if visit.status == VisitStatus.APPROVED:
@@ -143,7 +146,7 @@ def scan_view(visit: Visit, tz: tzinfo, *, can_act: bool, ktp: str = "") -> str:
         lines.append(ktp)
     if not can_act:
         lines.append(f"\n{ONLY_ESCORT}")
-    elif visit.status == VisitStatus.INSIDE and visit.needs_equipment_check:
+    elif buttons and visit.status == VisitStatus.INSIDE and visit.needs_equipment_check:
         lines.append(f"\n{CHECK_EQUIPMENT}")
     return mask_niks_in("\n".join(lines))
 
@@ -179,7 +182,7 @@ def visitor_waiting(visit: Visit, approver: str, tz: tzinfo) -> str:
 
 def opened_visit(visit: Visit, tz: tzinfo) -> str:
     """The escort's notice, opened: the scan's view, and how entry is recorded."""
-    view = scan_view(visit, tz, can_act=True)
+    view = scan_view(visit, tz, can_act=True, buttons=False)
     return f"{view}\n\n{SCAN_TO_ENTER}" if visit.status == VisitStatus.APPROVED else view
 
 
