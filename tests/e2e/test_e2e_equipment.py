@@ -4,6 +4,8 @@ approver hears about."""
 
 from __future__ import annotations
 
+from bot.app.build import build_application, start_polling, stop_polling
+from bot.app.config import Config
 from bot.app.services import Services
 from bot.core import callbacks
 from bot.core.fields import REASON_MAX
@@ -226,3 +228,25 @@ async def test_forged_exit_buttons_are_refused(
     await db.unchanged(new_audit=["door_tap_refused"])
     assert (await the_visit(services)).status == VisitStatus.INSIDE
     no_generic_error(sim)
+
+
+async def test_a_restart_between_the_tap_and_the_note_loses_nothing(
+    sim: BotApiSimulator, config: Config, clock: FakeClock
+) -> None:
+    app = build_application(config, clock=clock, rate_limit=False)
+    await start_polling(app, poll_timeout=1)
+    try:
+        link = await inside(sim)
+        card = await exit_card(sim, link)
+        escort = sim.user(ESCORT)
+        await escort.tap("Ada selisih", card)
+        await escort.wait_for("Ketik catatannya")
+        await stop_polling(app)
+        app = build_application(config, clock=clock, rate_limit=False)
+        await start_polling(app, poll_timeout=1)
+        await escort.send_text(NOTE)
+        await escort.wait_for("Catatan selisih tersimpan")
+        visit = await app.bot_data.storage.visits.get(1)  # type: ignore[attr-defined]
+        assert (visit.status, visit.equipment_note) == (VisitStatus.DONE, NOTE)
+    finally:
+        await stop_polling(app)
