@@ -216,8 +216,10 @@ async def record(update: Update, context: BotContext) -> None:
     if result.outcome != workflow.Outcome.DONE or result.visit is None:
         # Still inside: a KELUAR without the equipment check the visit needs (a card from
         # before the check existed); anything else is a double tap or a step taken meanwhile.
-        inside = result.visit is not None and result.visit.status == VisitStatus.INSIDE
-        refusal = door_texts.SCAN_AGAIN if inside else door_texts.stale_tap(result.visit)
+        unchecked = (
+            not enters and result.visit is not None and result.visit.status == VisitStatus.INSIDE
+        )
+        refusal = door_texts.SCAN_AGAIN if unchecked else door_texts.stale_tap(result.visit)
         await query.answer(refusal, show_alert=True)
         await unless_unchanged(query.edit_message_reply_markup(None))  # a double tap
         return
