@@ -104,6 +104,18 @@ def sample_visits() -> list[Visit]:
                     exited_at=None,
                     exit_escort_id=None,
                 )
+            elif number % 13 == 5:  # approved, then withdrawn by the officer (/batalkan)
+                visit = replace(
+                    visit,
+                    status=VisitStatus.CANCELLED,
+                    cancelled_at=decided + timedelta(minutes=25),
+                    cancelled_by=101,
+                    cancel_reason="Pengunjung berhalangan hadir",
+                    entered_at=None,
+                    entry_escort_id=None,
+                    exited_at=None,
+                    exit_escort_id=None,
+                )
             visits.append(visit)
         day += timedelta(days=1)
     return visits

@@ -26,7 +26,7 @@ from bot.core.period import (
 from bot.core.policy import Act, may
 from bot.flows import lookups
 from bot.reports.export import file_name, load_access_log, render
-from bot.reports.log import AccessLog
+from bot.reports.log import AccessLog, notes
 from bot.texts import common as common_texts
 from bot.texts import reports as reports_texts
 from handlers.edits import claim
@@ -179,9 +179,9 @@ async def history_command(update: Update, context: BotContext) -> None:
         return
     people = {p for v in visits for p in (v.entry_escort_id, v.cancelled_by) if p is not None}
     names = {p: services.name_of(p) for p in people}
-    await message.reply_text(
-        reports_texts.history(query, visits, services.config.timezone, names, limit)
-    )
+    tz = services.config.timezone
+    outcomes = {v.id: notes(v, names, tz) for v in visits[:limit]}
+    await message.reply_text(reports_texts.history(query, visits, tz, names, limit, outcomes))
 
 
 def build() -> list[Handler]:

@@ -57,9 +57,11 @@ def log_columns(form: Form = FORM) -> tuple[Column, ...]:
         Column("approved_by", reports_texts.COL_APPROVED_BY, 20, 19, narrows=True),
         Column("decided_at", reports_texts.COL_DECIDED_AT, 17, 15.5, timed=True),
         Column("escort", reports_texts.COL_ESCORT, 20, 19, narrows=True),
-        Column("entered_at", reports_texts.COL_ENTRY, 17, 11, timed=True),
-        Column("exited_at", reports_texts.COL_EXIT, 17, 11, timed=True),
+        Column("entered_at", reports_texts.COL_ENTRY, 17, 10, timed=True),
+        Column("exited_at", reports_texts.COL_EXIT, 17, 10, timed=True),
         Column("duration", reports_texts.COL_DURATION, 9, 10),
+        # Each outcome one line (notes()); before the breaches, which stay last (red ink).
+        Column("notes", reports_texts.COL_NOTES, 36, 22, narrows=True),
         # Wide enough for one breach a line ("Keputusan 12 > 10 mnt"): kept so.
         Column("breaches", reports_texts.COL_BREACHES, 40, 31),
     )
@@ -118,6 +120,7 @@ class LogRow:
     duration: int | None  # whole minutes inside, once the visitor has left
     timings: tuple[StepTiming, ...]
     breaches: str
+    notes: str = ""  # notes(), one outcome a line ("\n" between them)
 
     def __getattr__(self, name: str) -> str:
         """A detail by its field's name (``row.nik``)."""
@@ -202,13 +205,8 @@ def _row(
     elif visit.status == VisitStatus.DENIED:
         approved_by = reports_texts.denied_by(decider)
     elif visit.status == VisitStatus.CANCELLED:
-        # Beside the approval it may have had, as a denial shows beside its decider.
-        approved_by = reports_texts.cancelled_by(
-            decider,
-            _name(names, visit.cancelled_by),
-            _local(visit.cancelled_at, tz),
-            visit.cancel_reason or "",
-        )
+        # The approval it may have had; who withdrew it, when and why are in its notes.
+        approved_by = decider
     else:
         approved_by = ""
     escorts = [_name(names, e) for e in (visit.entry_escort_id, visit.exit_escort_id) if e]
@@ -233,7 +231,53 @@ def _row(
         duration=duration,
         timings=timings,
         breaches=standards_texts.breaches_text(timings),
+        notes="\n".join(notes(visit, names, tz)),
     )
+
+
+def notes(visit: Visit, names: dict[int, str], tz: tzinfo) -> list[str]:
+    """What else happened to the visit, one short plain line an outcome, in the order they
+    happened. The one source of the access log's "Catatan" column (XLSX, PDF, CSV) and of
+    each visit's lines in /riwayat, so an outcome added here shows everywhere at once.
+
+    To add an outcome (an equipment discrepancy, a watchlist flag, planned vs walk-in, a
+    roll call, ...):
+
+    1. Its words: a function in ``bot/texts/reports.py`` next to ``note_denied``, named
+       ``note_<outcome>``, taking plain values (names, a local ``datetime``, the reason)
+       and returning one short line without markup, e.g.
+       ``def note_discrepancy(note: str) -> str: return f"Selisih perangkat: {note}"``.
+    2. Here, one ``if`` on the visit's own fields that appends that line, in the place
+       that keeps the list in order of events (an arrival-time fact such as "Terjadwal"
+       before a decision; an exit-time fact such as a discrepancy after it):
+       ``if visit.equipment_note: lines.append(reports_texts.note_discrepancy(...))``.
+       What is not on ``Visit`` yet (a roll call, a watchlist hit) becomes a ``Visit``
+       field with an empty default, filled where visits are read (``VISIT_SELECT`` and
+       ``visit_from_row`` in ``storage/visits.py``, which ``storage/reports.py`` uses for
+       both the reports and /riwayat), so this stays a pure function of the visit.
+    3. A person named in it: use ``_name(names, user_id)`` (a former staff member shows
+       as "ID 123"), and add that user id to the names /riwayat looks up
+       (``handlers/reports.py`` ``history_command``, ``people``); the reports' names
+       already hold every staff member, former ones included.
+    4. A time: ``_local(moment, tz)``, printed as ``%d-%m %H:%M`` by the text function.
+    5. A test in ``tests/unit/test_report_notes.py`` (the line, its place in the order).
+
+    Nothing else: the cell is made inert for spreadsheets (``inert``), wrapped in the
+    XLSX, wrapped within its column in the PDF, and escaped for /riwayat by the callers.
+    User-typed text (a reason) goes in as typed: every caller treats the lines as plain text.
+    """
+    lines: list[str] = []
+    if visit.status == VisitStatus.DENIED:
+        lines.append(reports_texts.note_denied(visit.deny_reason or ""))
+    if visit.status == VisitStatus.CANCELLED:
+        lines.append(
+            reports_texts.note_cancelled(
+                _name(names, visit.cancelled_by) or reports_texts.SYSTEM,
+                _local(visit.cancelled_at, tz),
+                visit.cancel_reason or "",
+            )
+        )
+    return lines
 
 
 def _name(names: dict[int, str], user_id: int | None) -> str:
@@ -288,6 +332,7 @@ def text_cells(row: LogRow, *, short_times: bool = False) -> list[str]:
         moment(row.entered_at),
         moment(row.exited_at),
         "" if row.duration is None else str(row.duration),
+        row.notes,
         row.breaches,
     ]
 

@@ -55,6 +55,7 @@ def render_xlsx(log: AccessLog, progress: Progress | None = None) -> bytes:
         day=workbook.add_format({"num_format": DATE_FORMAT}),
         time=workbook.add_format({"num_format": TIME_FORMAT}),
         breach=workbook.add_format({"font_color": "#C00000"}),
+        wrapped=workbook.add_format({"text_wrap": True, "valign": "top"}),
     )
     sheet = workbook.add_worksheet(reports_texts.SHEET_LOG)
     for index, column in enumerate(COLUMNS):
@@ -90,8 +91,8 @@ def _write(sheet: Worksheet, row: int, col: int, value: object, style: Format | 
 class _Styles:
     """Each column's value and its format, row after row."""
 
-    def __init__(self, day: Format, time: Format, breach: Format) -> None:
-        self.day, self.time, self.breach = day, time, breach
+    def __init__(self, day: Format, time: Format, breach: Format, wrapped: Format) -> None:
+        self.day, self.time, self.breach, self.wrapped = day, time, breach, wrapped
 
     def row(self, row: LogRow) -> list[tuple[object, Format | None]]:
         decided, entered, exited = (
@@ -110,6 +111,7 @@ class _Styles:
             (entered, self.time),
             (exited, self.time),
             (row.duration, None),
+            (row.notes, self.wrapped),
             (row.breaches, self.breach),
         ]
         # Text is written as text (never a formula), and a cell starting like a formula

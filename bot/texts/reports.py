@@ -3,7 +3,7 @@ chart's labels, and the chat replies of /laporan, /statistik and /riwayat."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from html import escape
 
@@ -26,6 +26,7 @@ COL_ENTRY = "Masuk"
 COL_EXIT = "Keluar"
 COL_DURATION = "Durasi (mnt)"
 COL_BREACHES = "Pelanggaran standar waktu"
+COL_NOTES = "Catatan"
 
 STATUS_SHORT = {
     VisitStatus.PENDING: "Menunggu",
@@ -42,12 +43,21 @@ def denied_by(name: str) -> str:
     return f"(ditolak: {name})"
 
 
-def cancelled_by(approver: str, officer: str, at: datetime | None, reason: str) -> str:
-    """A withdrawn request in the log: its approver if it had one, then who cancelled it,
-    when, and why (a plain cell: no markup)."""
-    moment = at.strftime("%d-%m %H:%M") if at is not None else "-"
-    cancelled = f"(dibatalkan: {officer}, {moment}; alasan: {reason})"
-    return f"{approver} {cancelled}" if approver else cancelled
+# --- the log's notes (the "Catatan" column and /riwayat): one short plain line an outcome ------
+# Built by bot/reports/log.py notes(); plain text (no markup): /riwayat escapes each line.
+NO_REASON = "-"
+SYSTEM = "sistem"  # a request withdrawn by the bot itself (a visitor's data erased)
+
+
+def note_denied(reason: str) -> str:
+    """Why the section head refused the request."""
+    return f"Ditolak: {reason or NO_REASON}"
+
+
+def note_cancelled(officer: str, at: datetime | None, reason: str) -> str:
+    """The officer withdrew the request (/batalkan): who, when, and why."""
+    moment = f", {at:%d-%m %H:%M}" if at is not None else ""
+    return f"Dibatalkan oleh {officer}{moment}: {reason or NO_REASON}"
 
 
 def unknown_staff(user_id: int) -> str:
@@ -204,8 +214,10 @@ def history(
     tz: tzinfo,
     names: dict[int, str],
     limit: int,
+    notes: Mapping[int, Sequence[str]],
 ) -> str:
-    """Newest first, at most ``limit``; the NIK always masked (the query may be a NIK)."""
+    """Newest first, at most ``limit``; the NIK always masked (the query may be a NIK).
+    ``notes``: each visit's outcome lines by visit id (bot/reports/log.py ``notes``)."""
     more = "+" if len(visits) > limit else ""
     shown = visits[:limit]
     lines = [f"🗂 <b>Riwayat kunjungan: {escape(_shown_query(query))}</b> ({len(shown)}{more})"]
@@ -222,11 +234,7 @@ def history(
             f"\n• <b>{date_text(local)}</b> {visit.reference} — {STATUS_SHORT[visit.status]}\n"
             f"  {details}{moves}{escort_text}"
         )
-        if visit.status == VisitStatus.CANCELLED:
-            officer = names.get(visit.cancelled_by or 0) or unknown_staff(visit.cancelled_by or 0)
-            lines.append(
-                f"  Dibatalkan oleh {escape(officer)}: {escape(visit.cancel_reason or '-')}"
-            )
+        lines.extend(f"  {escape(note)}" for note in notes.get(visit.id, ()))
     if more:
         lines.append("\n… dan kunjungan lain yang lebih lama (lihat /laporan).")
     return "\n".join(lines)

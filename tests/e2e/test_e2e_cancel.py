@@ -375,13 +375,13 @@ async def test_reports_show_the_cancel_and_its_reason(
     col = {title: i for i, title in enumerate(rows[0])}
     (row,) = rows[1:]
     assert row[col["Status"]] == "Dibatalkan"
-    assert row[col["Disetujui oleh"]] == (
-        "Budi Kasi (dibatalkan: Sari Petugas, 28-11 09:00; alasan: Salah tanggal)"
-    )
+    assert row[col["Disetujui oleh"]] == "Budi Kasi"  # it was approved before the cancel
+    assert row[col["Catatan"]] == "Dibatalkan oleh Sari Petugas, 28-11 09:00: Salah tanggal"
     reader = PdfReader(io.BytesIO(pdf.document_bytes))
     text = "\n".join(page.extract_text() for page in reader.pages)
-    assert "Dibatalkan" in text and "(dibatalkan:" in text
-    assert "Salah tanggal" in text.replace("\n", " ")  # the narrow column wraps it
+    flat = text.replace("\n", " ")  # the narrow column wraps it
+    assert "Catatan" in text and "Dibatalkan oleh Sari Petugas" in flat
+    assert "Salah tanggal" in flat
     for page in reader.pages:  # A4 landscape, as before
         assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (
             842,
@@ -390,10 +390,10 @@ async def test_reports_show_the_cancel_and_its_reason(
     day = clock.now.astimezone(services.config.timezone).date()
     log = await load_access_log(services.storage, services.config, Period(day, day), clock.now)
     csv_text = render(log, "csv").decode("utf-8-sig")
-    assert "Dibatalkan" in csv_text and "alasan: Salah tanggal" in csv_text
+    assert "Dibatalkan oleh Sari Petugas, 28-11 09:00: Salah tanggal" in csv_text
     await officer.send_text("/riwayat Ayu")
     history = await officer.wait_for("Riwayat kunjungan")
-    assert "Dibatalkan oleh Sari Petugas: Salah tanggal" in history.text
+    assert "Dibatalkan oleh Sari Petugas, 28-11 09:00: Salah tanggal" in history.text
 
 
 async def test_a_deny_reason_typed_after_the_cancel_decides_nothing(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 
 from openpyxl import load_workbook
@@ -10,6 +11,8 @@ from pypdf import PdfReader
 
 from bot.app.services import Services
 from bot.core import callbacks
+from bot.core.period import Period
+from bot.reports.export import load_access_log, render
 from simulator import BotApiSimulator
 from simulator.message import SimMessage
 from tests.conftest import ADMIN, APPROVER, ESCORT, OFFICER, FakeClock
@@ -220,3 +223,48 @@ async def test_escort_is_refused_politely(sim: BotApiSimulator, app: object) -> 
     await db.unchanged()
     assert ("laporan", "Laporan pencatatan akses (XLSX dan PDF)") in sim.commands_for(OFFICER)
     assert "laporan" not in [c for c, _ in sim.commands_for(ESCORT)]
+
+
+async def test_a_deny_reason_is_in_every_report_and_the_history(
+    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
+) -> None:
+    """Issue 14 part 7: the reports showed only "Ditolak"; the reason the section head
+    typed is now in the Catatan column of the XLSX, PDF and CSV, and in /riwayat."""
+    reason = "Surat tugas belum ada <vendor>"
+    await register(sim)
+    approver = sim.user(APPROVER)
+    await approver.wait_for("Permintaan akses ruang server")
+    await approver.tap("Tolak")
+    await approver.wait_for("alasan penolakan")
+    await approver.send_text(reason)
+    await approver.wait_for("Permintaan ditolak")
+    await sim.settle()
+
+    officer = sim.user(OFFICER)
+    await officer.send_text("/laporan")
+    await officer.wait_for("Pilih periode")
+    await officer.tap("Hari ini")
+    xlsx = await officer.wait_for(
+        predicate=lambda m: (m.document_name or "").endswith(".xlsx"), timeout=60
+    )
+    pdf = await officer.wait_for(predicate=lambda m: (m.document_name or "").endswith(".pdf"))
+    rows = list(load_workbook(io.BytesIO(document(xlsx)))["Log akses"].iter_rows(values_only=True))
+    col = {title: i for i, title in enumerate(rows[0])}
+    (row,) = rows[1:]
+    assert row[col["Status"]] == "Ditolak"
+    assert row[col["Disetujui oleh"]] == "(ditolak: Budi Kasi)"
+    assert row[col["Catatan"]] == f"Ditolak: {reason}"
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(document(pdf))).pages)
+    assert "Catatan" in text
+    assert "".join(f"Ditolak: {reason}".split()) in "".join(text.split())  # wrapped in its column
+
+    day = clock.now.astimezone(services.config.timezone).date()
+    log = await load_access_log(services.storage, services.config, Period(day, day), clock.now)
+    table = list(csv.reader(io.StringIO(render(log, "csv").decode("utf-8-sig"))))
+    assert table[1][table[0].index("Catatan")] == f"Ditolak: {reason}"
+
+    await officer.send_text("/riwayat Ayu")
+    history = await officer.wait_for("Riwayat kunjungan")
+    assert "Ditolak" in history.text and f"Ditolak: {reason}" in history.text
+    assert history.html is not None  # sent as HTML, the reason escaped in it
+    assert "Ditolak: Surat tugas belum ada &lt;vendor&gt;" in history.html

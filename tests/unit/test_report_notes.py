@@ -1,0 +1,192 @@
+"""The access log's "Catatan" (notes): one line an outcome, in every report and /riwayat.
+
+``bot/reports/log.py`` ``notes()`` is the one source; these tests pin each outcome's line
+and read the documents back (XLSX with openpyxl, PDF with pypdf, CSV with csv) to see it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+from datetime import UTC, timedelta
+
+from openpyxl import load_workbook
+
+from bot.core.visits import SYSTEM_ACTOR, Visit, VisitStatus
+from bot.reports.export import render
+from bot.reports.log import COLUMNS, AccessLog, notes, text_cells
+from bot.texts import reports as reports_texts
+from tests.unit.test_reports import NAMES, T0, WIB, access_log, make_visit, pdf_pages
+
+NOT_IN = dict(entered_at=None, exited_at=None, entry_escort_id=None, exit_escort_id=None)
+REASON = "Surat tugas belum ada <b>vendor</b>"
+
+
+def denied(number: int = 1, reason: str | None = REASON) -> Visit:
+    return make_visit(number, status=VisitStatus.DENIED, deny_reason=reason, **NOT_IN)
+
+
+def cancelled(number: int = 1, by: int = 1001, reason: str = "Salah tanggal") -> Visit:
+    return make_visit(
+        number,
+        status=VisitStatus.CANCELLED,
+        decided_at=None,
+        decided_by=None,
+        cancelled_at=T0 + timedelta(hours=1, minutes=30),  # 09:30 WIB
+        cancelled_by=by,
+        cancel_reason=reason,
+        **NOT_IN,
+    )
+
+
+# --- notes() ---------------------------------------------------------------------------------
+
+
+def test_a_visit_without_an_outcome_has_no_notes() -> None:
+    for status in (VisitStatus.DONE, VisitStatus.APPROVED, VisitStatus.EXPIRED):
+        assert notes(make_visit(1, status=status), NAMES, WIB) == []
+    assert notes(make_visit(1, status=VisitStatus.PENDING, decided_at=None), NAMES, WIB) == []
+
+
+def test_a_denial_names_its_reason() -> None:
+    assert notes(denied(), NAMES, WIB) == [f"Ditolak: {REASON}"]
+    # A denial stored without a reason still says it was refused, with a dash.
+    assert notes(denied(reason=None), NAMES, WIB) == ["Ditolak: -"]
+    assert notes(denied(reason=""), NAMES, WIB) == ["Ditolak: -"]
+
+
+def test_a_cancellation_names_who_when_in_the_office_zone_and_why() -> None:
+    assert notes(cancelled(), NAMES, WIB) == [
+        "Dibatalkan oleh Sari Petugas, 02-11 09:30: Salah tanggal"
+    ]
+    # The same moment in UTC: the zone given is the one printed.
+    assert notes(cancelled(), NAMES, UTC) == [
+        "Dibatalkan oleh Sari Petugas, 02-11 02:30: Salah tanggal"
+    ]
+    # An officer no longer on the staff list shows by id, as in every other column.
+    assert notes(cancelled(by=1999), NAMES, WIB) == [
+        "Dibatalkan oleh ID 1999, 02-11 09:30: Salah tanggal"
+    ]
+    # Withdrawn by the bot itself (the visitor's data erased): no officer, no reason.
+    assert notes(cancelled(by=SYSTEM_ACTOR, reason=""), NAMES, WIB) == [
+        "Dibatalkan oleh sistem, 02-11 09:30: -"
+    ]
+
+
+def test_the_texts_are_one_plain_line_each() -> None:
+    for line in (
+        reports_texts.note_denied("x"),
+        reports_texts.note_cancelled("Sari", None, "y"),
+    ):
+        assert "\n" not in line and "<" not in line
+    assert reports_texts.note_cancelled("Sari", None, "y") == "Dibatalkan oleh Sari: y"
+
+
+# --- the log's rows --------------------------------------------------------------------------
+
+
+def test_the_row_carries_the_notes_in_the_catatan_column() -> None:
+    log = access_log([make_visit(1), denied(2), cancelled(3)])
+    done, refused, withdrawn = log.rows
+    assert done.notes == "" and refused.notes == f"Ditolak: {REASON}"
+    assert refused.approved_by == "(ditolak: Budi Kasi)"  # the decider stays in its column
+    assert withdrawn.notes.startswith("Dibatalkan oleh Sari Petugas")
+    assert withdrawn.approved_by == ""  # never approved: nobody to name
+    column = log.titles.index("Catatan")
+    assert COLUMNS[column].key == "notes" and COLUMNS[column].narrows
+    assert text_cells(refused)[column] == f"Ditolak: {REASON}"
+    assert text_cells(refused, short_times=True)[column] == f"Ditolak: {REASON}"
+    assert log.titles[-1] == "Pelanggaran standar waktu"  # still last: the PDF's red column
+
+
+def test_several_outcomes_are_one_line_each_in_the_cell() -> None:
+    """Two outcomes of one visit: one line each (a denial cannot also be cancelled, so the
+    row is given two lines as a later outcome would add them)."""
+    log = access_log([denied()])
+    row = replace(log.rows[0], notes="Ditolak: x\nDibatalkan oleh Sari: y")
+    both = replace(log, rows=[row])
+    sheet = load_workbook(io.BytesIO(render(both, "xlsx")))["Log akses"]
+    assert (
+        sheet.cell(2, both.titles.index("Catatan") + 1).value
+        == "Ditolak: x\nDibatalkan oleh Sari: y"
+    )
+    rows = list(csv.reader(io.StringIO(render(both, "csv").decode("utf-8-sig"))))
+    assert rows[1][both.titles.index("Catatan")] == "Ditolak: x\nDibatalkan oleh Sari: y"
+    text = pdf_pages(render(both, "pdf"))[0]
+    assert "Ditolak: x" in text and "Dibatalkan" in text
+
+
+# --- the documents, read back ----------------------------------------------------------------
+
+
+def catatan_log() -> AccessLog:
+    return access_log([make_visit(1), denied(2), cancelled(3)])
+
+
+def test_xlsx_shows_the_notes_wrapped() -> None:
+    log = catatan_log()
+    sheet = load_workbook(io.BytesIO(render(log, "xlsx")))["Log akses"]
+    column = log.titles.index("Catatan") + 1
+    assert sheet.cell(1, column).value == "Catatan"
+    assert sheet.cell(2, column).value is None  # nothing happened: an empty cell
+    refused, withdrawn = sheet.cell(3, column), sheet.cell(4, column)
+    assert refused.value == f"Ditolak: {REASON}" and refused.data_type == "s"
+    assert withdrawn.value == "Dibatalkan oleh Sari Petugas, 02-11 09:30: Salah tanggal"
+    assert refused.alignment.wrap_text and withdrawn.alignment.wrap_text
+
+
+def test_csv_shows_the_notes() -> None:
+    log = catatan_log()
+    rows = list(csv.reader(io.StringIO(render(log, "csv").decode("utf-8-sig"))))
+    column = rows[0].index("Catatan")
+    assert [row[column] for row in rows[1:]] == [
+        "",
+        f"Ditolak: {REASON}",
+        "Dibatalkan oleh Sari Petugas, 02-11 09:30: Salah tanggal",
+    ]
+
+
+def test_pdf_shows_the_notes_within_the_page() -> None:
+    log = catatan_log()
+    (page,) = pdf_pages(render(log, "pdf"))
+    assert "Catatan" in page
+    # The narrow column wraps the lines, a long word inside it: compared without spaces.
+    squeezed = "".join(page.split())
+    for line in (f"Ditolak: {REASON}", "Dibatalkan oleh Sari Petugas, 02-11 09:30: Salah tanggal"):
+        assert "".join(line.split()) in squeezed, line  # as typed: <b> is not markup
+    # The column is wide enough for its own longest word: "Dibatalkan" is never cut.
+    assert "Dibatalkan\noleh" in page and "Ditolak:" in page
+
+
+def test_a_notes_cell_that_looks_like_a_formula_stays_text() -> None:
+    """Every line starts with fixed words today, but the cell goes through the same
+    neutralisation as the others (inert) whatever an outcome's line starts with."""
+    log = access_log([denied()])
+    formula = '=HYPERLINK("http://evil.example/","klik")'
+    row = replace(log.rows[0], notes=formula)
+    tainted = replace(log, rows=[row])
+    column = tainted.titles.index("Catatan")
+    cell = load_workbook(io.BytesIO(render(tainted, "xlsx")))["Log akses"].cell(2, column + 1)
+    assert cell.data_type == "s" and cell.value == "'" + formula
+    rows = list(csv.reader(io.StringIO(render(tainted, "csv").decode("utf-8-sig"))))
+    assert rows[1][column] == "'" + formula
+    # A reason that starts like a formula comes after "Ditolak: ": not a formula at all.
+    plain = access_log([denied(reason="=1+1")])
+    rows = list(csv.reader(io.StringIO(render(plain, "csv").decode("utf-8-sig"))))
+    assert rows[1][column] == "Ditolak: =1+1"
+
+
+# --- /riwayat --------------------------------------------------------------------------------
+
+
+def test_history_lists_each_visits_notes_escaped() -> None:
+    visits = [cancelled(3), denied(2), make_visit(1)]
+    by_id = {v.id: notes(v, NAMES, WIB) for v in visits}
+    text = reports_texts.history("Pengunjung", visits, WIB, NAMES, 10, by_id)
+    assert "Ditolak: Surat tugas belum ada &lt;b&gt;vendor&lt;/b&gt;" in text
+    assert "<b>vendor</b>" not in text  # a reason is never markup
+    assert "Dibatalkan oleh Sari Petugas, 02-11 09:30: Salah tanggal" in text
+    entries = text.split("\n\n• ")[1:]
+    assert len(entries) == 3 and "Ditolak" in entries[1] and "Dibatalkan" not in entries[1]
+    assert "Ditolak" not in entries[2] and "Dibatalkan" not in entries[2]
