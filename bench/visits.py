@@ -139,8 +139,10 @@ async def real_visit(
 
     view = await h.step(e, e.open_link(link), predicate=_has_button(door_texts.BTN_ENTER))
     await h.step(e, e.tap(door_texts.BTN_ENTER, view), predicate=_edited(view, "MASUK tercatat"))
-    view = await h.step(e, e.open_link(link), predicate=_has_button(door_texts.BTN_EXIT))
-    await h.step(e, e.tap(door_texts.BTN_EXIT, view), predicate=_edited(view, "KELUAR tercatat"))
+    view = await h.step(e, e.open_link(link), predicate=_has_button(door_texts.BTN_EXIT_OK))
+    await h.step(
+        e, e.tap(door_texts.BTN_EXIT_OK, view), predicate=_edited(view, "KELUAR tercatat")
+    )
 
 
 async def baseline_visit(

@@ -100,7 +100,7 @@ async def _walkthrough(sim: BotApiSimulator, directory: Path) -> Path:
     if token is None:
         raise RuntimeError("the badge's QR could not be read")
     link = deep_link(DEMO_BOT, token)
-    for label in ("Catat MASUK", "Catat KELUAR"):
+    for label in ("Catat MASUK", "Perangkat sesuai"):
         await escort.open_link(link)
         await _step(sim, printer, ESCORT, "memindai QR badge dengan kamera")
         await escort.tap(label)

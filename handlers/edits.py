@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from telegram import Bot, CallbackQuery
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
 
@@ -48,3 +48,16 @@ async def drop_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
     except BadRequest as exc:
         if not any(reason in exc.message.lower() for reason in _GONE):
             raise
+
+
+async def edit_body(bot: Bot, chat_id: int, message_id: int, text: str, *, photo: bool) -> bool:
+    """Rewrite a message's words: the caption of a photo (the scan card under the KTP
+    photo), the text otherwise; False when it already says that (a double tap)."""
+    markup: InlineKeyboardMarkup | None = None  # the step is done: no button stays
+    if photo:
+        return await unless_unchanged(
+            bot.edit_message_caption(chat_id, message_id, caption=text, reply_markup=markup)
+        )
+    return await unless_unchanged(
+        bot.edit_message_text(text, chat_id, message_id, reply_markup=markup)
+    )

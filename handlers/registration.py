@@ -536,12 +536,12 @@ async def submit(update: Update, context: BotContext) -> int | None:
     if visit.plan is not None:
         context.user_state.pop("draft", None)
         assert update.effective_chat is not None
-        planned = plan_texts.plan_submitted(
+        sent_text = plan_texts.plan_submitted(
             visit.reference, common_texts.plan_text(visit.plan), sent
         )
         if visit.watchlisted:
-            planned = f"{planned}\n\n{watchlist_texts.OFFICER_FLAG}"
-        await update.effective_chat.send_message(planned)
+            sent_text = f"{sent_text}\n\n{watchlist_texts.OFFICER_FLAG}"
+        await update.effective_chat.send_message(sent_text)
         return ConversationHandler.END
     # The KTP copy, encrypted at rest, kept in the background so a slow download never holds
     # up the officer; one that fails is retried by the privacy sweep (bot/flows/privacy.py).

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import tzinfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.app.context import BotContext, Handler
+from bot.app.services import Services
 from bot.core import callbacks
 from bot.core.callbacks import DoorTap, VisitTap
 from bot.core.policy import Act, may
 from bot.core.qr import decode_badge_token
 from bot.core.roles import StaffMember
 from bot.core.tokens import DOOR_NONCE_TTL, looks_like_token, new_door_nonce, normalise_code
-from bot.core.visits import VisitStatus
+from bot.core.visits import Visit, VisitStatus
 from bot.flows import workflow
 from bot.texts import cancel as cancel_texts
 from bot.texts import common as common_texts
 from bot.texts import door as door_texts
-from handlers.edits import unless_unchanged
+from handlers.edits import edit_body, unless_unchanged
+from storage.door import DoorPass
 
 log = logging.getLogger(__name__)
 
@@ -57,23 +61,66 @@ async def show_badge(
     can_act = may(member, Act.RECORD_DOOR, visit)
     markup = None
     if can_act and visit.status in _DOOR_STEP:
-        label, action = _DOOR_STEP[visit.status]
+        action = _DOOR_STEP[visit.status]
         # The button is good for this scan only: one tap, by this escort, for a few minutes.
         nonce, now = new_door_nonce(), services.now()
         await services.storage.door.issue(
             nonce, visit.id, member.user_id, action, via, now, now + DOOR_NONCE_TTL
         )
-        tap = DoorTap(action, visit.id, nonce)
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=tap.data)]])
-    await update.effective_chat.send_message(
-        door_texts.scan_view(visit, services.config.timezone, can_act=can_act), reply_markup=markup
+        markup = door_buttons(visit, nonce)
+    await _send_view(update.effective_chat, visit, services.config.timezone, can_act, markup)
+
+
+async def _send_view(
+    chat: Chat, visit: Visit, tz: tzinfo, can_act: bool, markup: InlineKeyboardMarkup | None
+) -> None:
+    """The scan's card: the KTP photo, the visit as its caption and the door buttons, in one
+    sendPhoto, sent by the file id the approvers' cards use (nothing is uploaded). Once the
+    photo is purged, or if Telegram refuses the file id, the card is a text that says so."""
+    if visit.ktp_file_id:
+        caption = door_texts.scan_view(
+            visit, tz, can_act=can_act, ktp=door_texts.ktp_line(visit, shown=True)
+        )
+        # Every field at its longest fits (a test holds it); a text grown past the limit
+        # since must not cost the escort the card.
+        try:
+            if door_texts.fits_caption(caption):
+                await chat.send_photo(visit.ktp_file_id, caption=caption, reply_markup=markup)
+                return
+            log.warning("scan card of visit %s too long for a caption", visit.id)
+        except BadRequest as exc:
+            log.warning("KTP photo of visit %s not shown at the door: %s", visit.id, exc.message)
+    text = door_texts.scan_view(
+        visit, tz, can_act=can_act, ktp=door_texts.ktp_line(visit, shown=False)
     )
+    await chat.send_message(text, reply_markup=markup)
 
 
 _DOOR_STEP = {
-    VisitStatus.APPROVED: (door_texts.BTN_ENTER, callbacks.DOOR_ENTER),
-    VisitStatus.INSIDE: (door_texts.BTN_EXIT, callbacks.DOOR_EXIT),
+    VisitStatus.APPROVED: callbacks.DOOR_ENTER,
+    VisitStatus.INSIDE: callbacks.DOOR_EXIT,
 }
+
+
+def door_buttons(visit: Visit, nonce: str) -> InlineKeyboardMarkup:
+    """MASUK; or KELUAR, which for a visit that listed equipment is one of the two checks."""
+    if visit.status == VisitStatus.APPROVED:
+        buttons = [(door_texts.BTN_ENTER, callbacks.DOOR_ENTER)]
+    elif visit.needs_equipment_check:
+        buttons = [
+            (door_texts.BTN_EXIT_OK, callbacks.DOOR_EXIT_OK),
+            (door_texts.BTN_EXIT_DIFF, callbacks.DOOR_EXIT_DIFF),
+        ]
+    else:
+        buttons = [(door_texts.BTN_EXIT, callbacks.DOOR_EXIT)]
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(label, callback_data=DoorTap(action, visit.id, nonce).data)
+                for label, action in buttons
+            ]
+        ]
+    )
 
 
 async def badge_photo(update: Update, context: BotContext) -> None:
@@ -151,34 +198,59 @@ async def record(update: Update, context: BotContext) -> None:
     if not isinstance(tap, DoorTap | VisitTap):
         await query.answer(common_texts.STALE_BUTTON, show_alert=True)
         return
-    door_pass = None
-    if isinstance(tap, DoorTap):
-        door_pass = await services.storage.door.find(
-            tap.nonce, tap.visit_id, escort.user_id, tap.action, services.now()
-        )
-    if door_pass is None:
+    door_pass = await redeem(services, escort, tap) if isinstance(tap, DoorTap) else None
+    if door_pass is None or isinstance(tap, VisitTap):
         # A button from before nonces, a forged, replayed, expired or someone else's one.
-        await services.storage.audit.record(
-            services.now(), escort.user_id, "door_tap_refused", tap.visit_id, detail=tap.action
-        )
+        await refuse_tap(services, escort, tap.visit_id, tap.action)
         await query.answer(door_texts.SCAN_AGAIN, show_alert=True)
         await unless_unchanged(query.edit_message_reply_markup(None))
         return
     enters = door_pass.action == callbacks.DOOR_ENTER
-    step = workflow.enter if enters else workflow.exit_
-    result = await step(services, tap.visit_id, escort, via=door_pass.via)
+    if enters:
+        result = await workflow.enter(services, tap.visit_id, escort, via=door_pass.via)
+    else:
+        result = await workflow.exit_(
+            services, tap.visit_id, escort, via=door_pass.via, check=tap.check
+        )
     tz = services.config.timezone
     if result.outcome == workflow.Outcome.DONE:
         # Used once the step is recorded; a replay finds it spent, and a tap the visit's
         # state refused (a double tap, a cancel meanwhile) changed nothing at all.
         await services.storage.door.spend(door_pass, services.now())
     if result.outcome != workflow.Outcome.DONE or result.visit is None:
-        await query.answer(door_texts.stale_tap(result.visit), show_alert=True)
+        # Still inside: a KELUAR without the equipment check the visit needs (a card from
+        # before the check existed); anything else is a double tap or a step taken meanwhile.
+        unchecked = (
+            not enters and result.visit is not None and result.visit.status == VisitStatus.INSIDE
+        )
+        refusal = door_texts.SCAN_AGAIN if unchecked else door_texts.stale_tap(result.visit)
+        await query.answer(refusal, show_alert=True)
         await unless_unchanged(query.edit_message_reply_markup(None))  # a double tap
         return
     await query.answer()
     render = door_texts.entered if enters else door_texts.exited
-    await query.edit_message_text(render(result.visit, escort.name, tz))
+    message = query.message
+    assert message is not None
+    await edit_body(
+        context.bot,
+        message.chat.id,
+        message.message_id,
+        render(result.visit, escort.name, tz),
+        photo=bool(getattr(message, "photo", None)),
+    )
+
+
+async def redeem(services: Services, escort: StaffMember, tap: DoorTap) -> DoorPass | None:
+    """The unused, unexpired pass of the scan that showed this button, or None."""
+    return await services.storage.door.find(
+        tap.nonce, tap.visit_id, escort.user_id, tap.step, services.now()
+    )
+
+
+async def refuse_tap(services: Services, escort: StaffMember, visit_id: int, action: str) -> None:
+    await services.storage.audit.record(
+        services.now(), escort.user_id, "door_tap_refused", visit_id, detail=action
+    )
 
 
 async def open_visit(update: Update, context: BotContext) -> None:
@@ -209,6 +281,7 @@ def build() -> list[Handler]:
         CallbackQueryHandler(record, pattern=callbacks.pattern(callbacks.EXIT)),
         CallbackQueryHandler(record, pattern=callbacks.pattern(callbacks.DOOR_ENTER)),
         CallbackQueryHandler(record, pattern=callbacks.pattern(callbacks.DOOR_EXIT)),
+        CallbackQueryHandler(record, pattern=callbacks.pattern(callbacks.DOOR_EXIT_OK)),
         CallbackQueryHandler(open_visit, pattern=callbacks.pattern(callbacks.OPEN_VISIT)),
         MessageHandler(filters.PHOTO, badge_photo),
     ]

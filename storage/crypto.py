@@ -44,9 +44,16 @@ DATA_KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     # The person: NIK, and the form's remembered answers (bot/core/form.py, remembered=True).
     "visitors": ("nik_enc", "name", "organisation", "phone"),
     # Per visit: the letter identifying the visitor's assignment, the Telegram file id that
-    # fetches the KTP photo, and the free-text reasons staff type about the visitor.
+    # fetches the KTP photo, and the free-text reasons and notes staff type about the visit
+    # (the escort's equipment discrepancy note may name people too).
     # Purpose, equipment and duration describe the visit, not the person, and stay readable.
-    "visits": ("assignment_letter", "ktp_file_id", "deny_reason", "cancel_reason"),
+    "visits": (
+        "assignment_letter",
+        "ktp_file_id",
+        "deny_reason",
+        "cancel_reason",
+        "equipment_note",
+    ),
     # Queued messages: texts and captions name visitors, the badge image and its caption carry
     # the token and the manual code. Cleared ('' and NULL) once delivered or given up.
     "outbox": ("payload", "blob"),

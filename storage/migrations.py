@@ -319,6 +319,13 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE visits ADD COLUMN checked_by INTEGER;
     ALTER TABLE visits ADD COLUMN plan_reminded_at TEXT;
     """,
+    # 19: the escort's equipment check at KELUAR when equipment was listed ('ok' or 'diff',
+    # NULL otherwise) and the note of a discrepancy, encrypted with the data key (storage/
+    # crypto.py DATA_KEY_COLUMNS; new, so no row holds plaintext).
+    19: """
+    ALTER TABLE visits ADD COLUMN equipment_check TEXT;
+    ALTER TABLE visits ADD COLUMN equipment_note TEXT;
+    """,
 }
 
 

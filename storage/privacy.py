@@ -287,11 +287,12 @@ async def _anonymize_visit(
             ts,
         ),
     )
-    # The deny and cancel reasons are free text a person typed about the visitor ("KTP
-    # tidak cocok, a.n. ..."): they may carry personal data, so they go with the name.
+    # The deny and cancel reasons and the equipment note are free text a person typed about
+    # the visitor ("KTP tidak cocok, a.n. ..."): they may carry personal data, so they go with
+    # the name. The equipment check itself (matched or not) stays with the log.
     await db.execute(
         "UPDATE visits SET visitor_id = ?, anonymized_at = ?, ktp_path = NULL, ktp_file_id = '',"
-        " deny_reason = NULL, cancel_reason = NULL WHERE id = ?",
+        " deny_reason = NULL, cancel_reason = NULL, equipment_note = NULL WHERE id = ?",
         (cur.lastrowid, ts, visit_id),
     )
     return 1

@@ -17,7 +17,15 @@ import aiosqlite
 
 from bot.core.form import DECLARED
 from bot.core.planning import Plan
-from bot.core.visits import Action, Change, Visit, VisitDraft, VisitStatus, transition
+from bot.core.visits import (
+    Action,
+    Change,
+    EquipmentCheck,
+    Visit,
+    VisitDraft,
+    VisitStatus,
+    transition,
+)
 from storage.audit import AuditLog
 from storage.base import Database, dt, ts
 from storage.crypto import DATA_KEY_COLUMNS, Cipher
@@ -39,7 +47,7 @@ VISIT_SELECT = f"""
            v.form_done_at, v.handover_at,
            v.cancelled_at, v.cancelled_by, v.cancel_reason, v.watchlisted,
            v.planned_date, v.planned_window, v.arrived_at, v.checked_at,
-           v.checked_by,
+           v.checked_by, v.equipment_check, v.equipment_note,
            (SELECT json_group_array(json_array(r.started_at, e.safe_at))
               FROM roll_call_entries e JOIN roll_calls r ON r.id = e.roll_call_id
              WHERE e.visit_id = v.id) AS roll_calls
@@ -126,6 +134,8 @@ def visit_from_row(row: aiosqlite.Row, cipher: Cipher, unseal: Opener | None = N
         arrived_at=dt(row["arrived_at"]),
         checked_at=dt(row["checked_at"]),
         checked_by=row["checked_by"],
+        equipment_check=EquipmentCheck(row["equipment_check"]) if row["equipment_check"] else None,
+        equipment_note=cell("equipment_note"),
     )
 
 
@@ -153,6 +163,11 @@ def _status(value: object) -> object:
     return value.value
 
 
+def _check(value: object) -> object:
+    assert value is None or isinstance(value, EquipmentCheck)
+    return value.value if value is not None else None
+
+
 def _time(value: object) -> object:
     assert value is None or isinstance(value, datetime)
     return ts(value)
@@ -178,6 +193,8 @@ _TRANSITION_COLUMNS: dict[str, Callable[[object], object]] = {
     "arrived_at": _time,
     "checked_at": _time,
     "checked_by": _same,
+    "equipment_check": _check,
+    "equipment_note": _same,
 }
 _FIXED = frozenset(f.name for f in fields(Visit)) - _TRANSITION_COLUMNS.keys()
 
@@ -338,6 +355,11 @@ class Visits:
                     "decided_on_behalf",
                     before.id,
                     detail=str(after.decided_for),
+                )
+            if after.equipment_check == EquipmentCheck.DIFFERS != before.equipment_check:
+                # Its own event, so the review finds it; the note stays in the visit (encrypted).
+                await self._audit.append(
+                    db, change.at, change.actor_id, "equipment_discrepancy", before.id
                 )
             await self._outbox.enqueue(db, messages, change.at, before.id)
             if badge is not None:

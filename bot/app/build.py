@@ -31,6 +31,7 @@ from handlers import (
     arguments,
     cancel,
     errors,
+    exit_check,
     handover,
     opened,
     oversight,
@@ -141,6 +142,8 @@ def _register(app: BotApp, services: Services) -> None:
     app.add_handlers(approval.build())
     # likewise a pending cancel reason (/batalkan): the form open in the same chat waits;
     app.add_handlers(cancel.build())
+    # likewise the escort's note on an equipment discrepancy at KELUAR;
+    app.add_handlers(exit_check.build())
     # the access log's reports, statistics and history (their own callback actions);
     app.add_handlers(reports.build())
     # /start inv_<secret> (an invitation) before scan.build()'s /start <badge token>;

@@ -3,7 +3,8 @@
 A portrait ID-1 card (54 x 85.6 mm, the size of a KTP or bank card) at 300 dpi: a coloured
 band that marks the holder as a visitor from across the room (PCI DSS 9.3.2 asks for a badge
 that visibly tells visitors from staff), the office, the visitor's name and organisation,
-the visit reference, the expiry time, the QR deep link and the manual code under it.
+the visit reference, the visit date, the expiry time, the QR deep link and the manual code
+under it, and the zone the visit is for ("RUANG SERVER") in the bottom band.
 
 Only Pillow's embedded font is used, so nothing has to be shipped or installed. That font
 covers printable ASCII and a few typographic marks only, so text is folded to what it can
@@ -19,7 +20,7 @@ import io
 import threading
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import qrcode
 import qrcode.constants
@@ -59,7 +60,7 @@ _MARGIN = 36
 # The visitor band at the top, and a thin one at the bottom: either end showing from a
 # lanyard still marks the holder as a visitor.
 _BAND_HEIGHT = 176
-_BOTTOM_BAND = 22
+_BOTTOM_BAND = 48  # tall enough to carry the zone's name in white
 _ELLIPSIS = "…"  # the embedded font has this glyph (checked in the tests)
 
 # Characters the embedded font lacks but that have an obvious ASCII reading NFKD does not
@@ -85,6 +86,8 @@ class BadgeCard:
     code: str
     office: str
     timezone_label: str = "WIB"
+    visit_date: date | None = None  # None: the date valid_until falls on, in the label's zone
+    zone: str = badge_texts.ZONE
 
     def __post_init__(self) -> None:
         # A naive datetime would print whatever the server's clock zone is as "WIB".
@@ -310,12 +313,17 @@ def _qr_image(data: str, target: int) -> Image.Image:
     return small.resize((side * box, side * box), Image.Resampling.NEAREST)
 
 
-def _valid_until_text(card: BadgeCard) -> str:
+def _local_until(card: BadgeCard) -> datetime:
     offset = _ZONE_OFFSETS.get(card.timezone_label.upper())
-    when = card.valid_until
-    if offset is not None:
-        when = when.astimezone(timezone(offset))
-    return badge_texts.valid_until(when, card.timezone_label)
+    return card.valid_until.astimezone(timezone(offset)) if offset else card.valid_until
+
+
+def _valid_until_text(card: BadgeCard) -> str:
+    return badge_texts.valid_until(_local_until(card), card.timezone_label)
+
+
+def _visit_date_text(card: BadgeCard) -> str:
+    return badge_texts.visit_date(card.visit_date or _local_until(card).date())
 
 
 def _palette() -> list[int]:
@@ -334,6 +342,24 @@ def _palette() -> list[int]:
 _PALETTE = _palette()
 _BODY_LUT = [v >> 1 for v in range(256)]
 _BAND_LUT = [128 + (v >> 1) for v in range(256)]
+
+
+@functools.lru_cache(maxsize=4)
+def _bottom_band_layer(zone: str) -> Image.Image:
+    """The bottom band with the zone's name in white, in palette indices."""
+    width = BADGE_SIZE_PX[0]
+    band = Image.new("L", (width, _BOTTOM_BAND), 0)
+    font, lines = _fit(printable_text(zone), range(32, 17, -2), width - 2 * _MARGIN, 1)
+    ImageDraw.Draw(band).text(
+        (width / 2, _BOTTOM_BAND / 2),
+        lines[0] if lines else "",
+        font=font,
+        fill=255,
+        anchor="mm",
+        stroke_width=1,
+        stroke_fill=255,
+    )
+    return band.point(_BAND_LUT)
 
 
 @functools.lru_cache(maxsize=1)
@@ -412,6 +438,8 @@ def _render_cached(card: BadgeCard) -> Image.Image:
     small = _font(26)
     ref = _truncate(printable_text(badge_texts.reference(card.reference)), small, inner)
     y = _draw_lines(draw, [ref], small, y, muted)
+    day = _truncate(printable_text(_visit_date_text(card)), small, inner)
+    y = _draw_lines(draw, [day], small, y, ink)
     until = _truncate(printable_text(_valid_until_text(card)), small, inner)
     y = _draw_lines(draw, [until], small, y, ink)
 
@@ -441,7 +469,7 @@ def _render_cached(card: BadgeCard) -> Image.Image:
 
     indexed = body.point(_BODY_LUT)
     indexed.paste(_band_layer(), (0, 0))
-    indexed.paste(128, (0, height - _BOTTOM_BAND, width, height))
+    indexed.paste(_bottom_band_layer(card.zone), (0, height - _BOTTOM_BAND))
     indexed.putpalette(_PALETTE)  # turns the "L" image into "P"
     return indexed
 

@@ -24,6 +24,7 @@ from bot.core.period import Preset
 from bot.core.policy import DELEGATION_DAYS
 from bot.core.roles import ALL_ROLES_MASK, Role, mask_of, roles_of
 from bot.core.tokens import DOOR_NONCE_LENGTH
+from bot.core.visits import EquipmentCheck
 
 VERSION = "v1"
 
@@ -36,6 +37,9 @@ ENTER = "in"  # arg: visit id; buttons from before door nonces: refused, "scan a
 EXIT = "out"  # arg: visit id; likewise
 DOOR_ENTER = "din"  # arg: <visit id>:<nonce> (storage/door.py)
 DOOR_EXIT = "dout"  # arg: <visit id>:<nonce>
+# KELUAR of a visit that listed equipment, with the escort's check; the nonce is DOOR_EXIT's.
+DOOR_EXIT_OK = "dxok"  # arg: <visit id>:<nonce>; the equipment matches
+DOOR_EXIT_DIFF = "dxdif"  # arg: <visit id>:<nonce>; a discrepancy, a note follows
 CANCEL = "cx"  # the officer picks a request to withdraw (/batalkan); arg: visit id
 CANCEL_ABORT = "cxn"  # "Tidak jadi" under the cancel reason prompt; arg: visit id
 OPEN_VISIT = "dv"  # arg: visit id; the escort's "a visitor is waiting" notice
@@ -133,23 +137,37 @@ class VisitTap(Tap):
         return self.action, str(self.visit_id)
 
 
+_EXIT_CHECKS = {DOOR_EXIT_OK: EquipmentCheck.MATCHES, DOOR_EXIT_DIFF: EquipmentCheck.DIFFERS}
+
+
 @dataclass(frozen=True)
 class DoorTap(Tap):
-    """MASUK (DOOR_ENTER) or KELUAR (DOOR_EXIT) under a scanned badge, with the nonce that
-    scan was given: the server redeems it once, for this visit and this escort."""
+    """MASUK (DOOR_ENTER) or KELUAR (DOOR_EXIT, or DOOR_EXIT_OK / DOOR_EXIT_DIFF with the
+    equipment check) under a scanned badge, with the nonce that scan was given: the server
+    redeems it once, for this visit and this escort."""
 
     action: str
     visit_id: int
     nonce: str
 
     def __post_init__(self) -> None:
-        _require(self.action in {DOOR_ENTER, DOOR_EXIT}, "door action")
+        _require(self.action in {DOOR_ENTER, DOOR_EXIT, *_EXIT_CHECKS}, "door action")
         _require(1 <= self.visit_id <= MAX_ROW_ID, "visit id")
         _require(_NONCE.fullmatch(self.nonce) is not None, "door nonce")
 
     @property
     def enters(self) -> bool:
         return self.action == DOOR_ENTER
+
+    @property
+    def step(self) -> str:
+        """The step the nonce was issued for (DOOR_ENTER or DOOR_EXIT)."""
+        return DOOR_ENTER if self.enters else DOOR_EXIT
+
+    @property
+    def check(self) -> EquipmentCheck | None:
+        """The equipment check a KELUAR button carries, if any."""
+        return _EXIT_CHECKS.get(self.action)
 
     def wire(self) -> tuple[str, str]:
         return self.action, f"{self.visit_id}:{self.nonce}"
@@ -438,6 +456,8 @@ _READERS: dict[str, Callable[[str, str], Tap]] = {
     EXIT: _visit,
     DOOR_ENTER: _door,
     DOOR_EXIT: _door,
+    DOOR_EXIT_OK: _door,
+    DOOR_EXIT_DIFF: _door,
     CANCEL: _visit,
     CANCEL_ABORT: _visit,
     OPEN_VISIT: _visit,

@@ -21,6 +21,13 @@ class VisitStatus(enum.StrEnum):
     EXPIRED = "expired"
 
 
+class EquipmentCheck(enum.StrEnum):
+    """What the escort found at KELUAR, when the form listed equipment brought in."""
+
+    MATCHES = "ok"  # the same equipment goes out
+    DIFFERS = "diff"  # something is missing or extra: a note says what
+
+
 class Action(enum.StrEnum):
     SUBMIT = "submit"
     APPROVE = "approve"
@@ -151,6 +158,15 @@ class Visit:
         visitor in (a section head may have planned it), else whoever registered it."""
         return self.checked_by if self.checked_by is not None else self.officer_id
 
+    # At KELUAR, when equipment was listed: the escort's check and, for a discrepancy, the note.
+    equipment_check: EquipmentCheck | None = None
+    equipment_note: str | None = None
+
+    @property
+    def needs_equipment_check(self) -> bool:
+        """Equipment was listed on the form: KELUAR records what the escort found."""
+        return bool(self.equipment)
+
     @property
     def reference(self) -> str:
         return visit_reference(self.id, self.submitted_at)
@@ -279,12 +295,31 @@ def enter(visit: Visit, escort_id: int, now: datetime) -> Change:
     return Change(Action.ENTER, escort_id, now, visit, after)
 
 
-def exit_(visit: Visit, escort_id: int, now: datetime) -> Change:
+def exit_(
+    visit: Visit,
+    escort_id: int,
+    now: datetime,
+    check: EquipmentCheck | None = None,
+    note: str | None = None,
+) -> Change:
+    """``check`` (and ``note``, for a discrepancy) is kept only when equipment was listed;
+    a visit that brought none exits as it always has."""
+    status = transition(Action.EXIT, visit.status)
+    if not visit.needs_equipment_check:
+        check, note = None, None
+    elif check is None:
+        raise InvalidTransition("equipment was listed: the exit needs the escort's check")
+    elif check == EquipmentCheck.MATCHES:
+        note = None
+    elif not note:
+        raise InvalidTransition("a discrepancy needs a note")
     after = replace(
         visit,
-        status=transition(Action.EXIT, visit.status),
+        status=status,
         exited_at=now,
         exit_escort_id=escort_id,
+        equipment_check=check,
+        equipment_note=note,
     )
     return Change(Action.EXIT, escort_id, now, visit, after)
 

@@ -33,7 +33,7 @@ from bot.core.tokens import (
     new_credentials,
     token_matches_visit,
 )
-from bot.core.visits import Visit, VisitDraft, VisitStatus, badge_valid_until
+from bot.core.visits import EquipmentCheck, Visit, VisitDraft, VisitStatus, badge_valid_until
 from bot.texts import approval as approval_texts
 from bot.texts import badge as badge_texts
 from bot.texts import cancel as cancel_texts
@@ -429,6 +429,8 @@ async def _badge_items(
         code=code,
         office=services.config.office_name,
         timezone_label=local_until.tzname() or "",
+        # The day the badge was issued, in the office's zone (the visit's day).
+        visit_date=(visit.decided_at or services.now()).astimezone(tz).date(),
     )
     png, pdf = await asyncio.gather(
         asyncio.to_thread(render_badge_png, card), asyncio.to_thread(render_badge_pdf, card)
@@ -619,14 +621,30 @@ def _scanned(via: str) -> str:
     return f"scan:{via}" if via else ""
 
 
-async def exit_(services: Services, visit_id: int, escort: StaffMember, via: str = "") -> Result:
-    """End of the SOP: the visitor leaves, the badge dies, the log entry closes."""
+async def exit_(
+    services: Services,
+    visit_id: int,
+    escort: StaffMember,
+    via: str = "",
+    check: EquipmentCheck | None = None,
+    note: str = "",
+) -> Result:
+    """End of the SOP: the visitor leaves, the badge dies, the log entry closes.
+
+    When equipment was listed, the escort's ``check`` goes with it (a discrepancy with its
+    ``note``); the exit summary every approver receives then leads with the discrepancy, so
+    the alert rides on the message the exit queues anyway. Without the check (a KELUAR button
+    from before the check existed) nothing is recorded."""
     visit = await services.storage.visits.get(visit_id)
     if visit is None:
         return Result(Outcome.NOT_FOUND)
     if visit.status != VisitStatus.INSIDE:
         return Result(Outcome.NOT_ALLOWED, visit)
-    change = lifecycle.exit_(visit, escort.user_id, services.now())
+    if visit.needs_equipment_check and (
+        check is None or (check == EquipmentCheck.DIFFERS and not note)
+    ):
+        return Result(Outcome.NOT_ALLOWED, visit)
+    change = lifecycle.exit_(visit, escort.user_id, services.now(), check, note or None)
     messages = []
     if visit.entered_at is not None:
         summary = door_texts.exit_summary(change.after, escort.name, services.config.timezone)

@@ -15,7 +15,7 @@ from datetime import date, datetime, tzinfo
 from bot.core.form import FORM, Field, Form
 from bot.core.period import Period
 from bot.core.standards import STEPS, Step, StepTiming, TimeStandards, measure
-from bot.core.visits import Visit, VisitStatus
+from bot.core.visits import EquipmentCheck, Visit, VisitStatus
 from bot.reports.rollcalls import RollCallLine
 from bot.texts import form as form_texts
 from bot.texts import reports as reports_texts
@@ -296,6 +296,11 @@ def notes(visit: Visit, names: dict[int, str], tz: tzinfo) -> list[str]:
         )
     for started, safe in visit.roll_calls:  # while inside, after any decision
         lines.append(reports_texts.note_roll_call(started.astimezone(tz), _local(safe, tz)))
+    # At the exit, after everything above: the escort's check of the listed equipment.
+    if visit.equipment_check == EquipmentCheck.DIFFERS:
+        lines.append(reports_texts.note_discrepancy(visit.equipment_note or ""))
+    elif visit.equipment_check == EquipmentCheck.MATCHES:
+        lines.append(reports_texts.NOTE_EQUIPMENT_OK)
     return lines
 
 

@@ -6,7 +6,7 @@ The card's words go through the badge's ASCII folding, so they stay plain: no HT
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from html import escape
 
 from bot.core.visits import Visit
@@ -17,6 +17,8 @@ DEFAULT_OFFICE = "Dinas Komunikasi dan Informatika Kabupaten Lumajang"
 BAND = "PENGUNJUNG"
 BAND_ENGLISH = "VISITOR"  # foreign vendors' engineers read the band too
 MANUAL_CODE = "Kode manual"
+# The zone the badge admits to, printed in the bottom band.
+ZONE = "RUANG SERVER"
 
 
 def reference(ref: str) -> str:
@@ -26,6 +28,10 @@ def reference(ref: str) -> str:
 def valid_until(moment: datetime, zone_label: str) -> str:
     """``moment`` already in the zone ``zone_label`` names (the card has no tz database)."""
     return f"Berlaku s.d. {moment:%d-%m-%Y %H:%M} {zone_label}"
+
+
+def visit_date(day: date) -> str:
+    return f"Tanggal kunjungan: {day:%d-%m-%Y}"
 
 
 def pdf_title(ref: str) -> str:

@@ -3,12 +3,15 @@ one tap, the manual code and the badge photo, and what the officer is told."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, tzinfo
-from html import escape
+from html import escape, unescape
 
+from bot.core.fields import REASON_MAX
+from bot.core.nik import mask_niks_in
 from bot.core.roles import Role
-from bot.core.tokens import CODE_ATTEMPTS_ALL, CODE_LENGTH, CODE_WINDOW
-from bot.core.visits import Visit, VisitStatus
+from bot.core.tokens import CODE_ATTEMPTS_ALL, CODE_LENGTH, CODE_WINDOW, DOOR_NONCE_TTL
+from bot.core.visits import EquipmentCheck, Visit, VisitStatus
 from bot.texts.common import (
     ROLE_NAMES,
     STALE_BUTTON,
@@ -22,6 +25,24 @@ from bot.texts.common import (
 BTN_ENTER = "✅ Catat MASUK"
 BTN_EXIT = "🚪 Catat KELUAR"
 BTN_OPEN_VISIT = "🔎 Buka kunjungan"
+# KELUAR of a visit that listed equipment: the escort records it with what they found.
+BTN_EXIT_OK = "✅ Perangkat sesuai"
+BTN_EXIT_DIFF = "⚠️ Ada selisih"
+# Under the scanned badge: the KTP photo is there to compare the face (PCI DSS 9.3.1).
+COMPARE_FACE = "👤 Cocokkan wajah pengunjung dengan foto KTP."
+KTP_PURGED = "🗑 Foto KTP sudah dihapus sesuai retensi. Periksa KTP asli pengunjung."
+KTP_UNAVAILABLE = "Foto KTP tidak dapat ditampilkan. Periksa KTP asli pengunjung."
+CHECK_EQUIPMENT = "Periksa <b>perangkat</b> yang dibawa keluar, lalu catat KELUAR di bawah."
+NOTE_TOO_LONG = (
+    f"Catatan terlalu panjang (maksimal {REASON_MAX} karakter). Silakan ketik lebih singkat."
+)
+NOTE_TEXT = "Catatan selisih perangkat harus berupa teks dan tidak boleh kosong. Silakan ketik."
+NOTE_AWAITED = "Ketik catatan selisihnya di chat ini."
+NOTE_SAVED = "✅ Catatan selisih tersimpan; KELUAR tercatat dan Kepala Seksi sudah diberi tahu."
+NOTE_TOO_LATE = (
+    "Catatan tidak dicatat: tombol KELUAR sudah tidak berlaku. Pindai ulang badge "
+    "pengunjung, lalu tekan tombolnya lagi."
+)
 SCAN_TO_ENTER = "Pindai QR badge pengunjung di pintu untuk mencatat MASUK."
 ONLY_ESCORT = f"Hanya {ROLE_NAMES[Role.ESCORT]} yang dapat mencatat masuk/keluar."
 BADGE_UNKNOWN = (
@@ -91,16 +112,61 @@ def code_guessing_alert(wrong: int, accounts: int, moment: datetime, tz: tzinfo)
     )
 
 
-def scan_view(visit: Visit, tz: tzinfo, *, can_act: bool) -> str:
+def ktp_line(visit: Visit, *, shown: bool) -> str:
+    """What the scan says about the KTP photo: shown above it, purged, or not to be had."""
+    if shown:
+        return COMPARE_FACE
+    return KTP_PURGED if not visit.ktp_file_id else KTP_UNAVAILABLE
+
+
+CAPTION_MAX = 1024  # https://core.telegram.org/bots/api#sendphoto: 0-1024 characters
+
+
+def fits_caption(html: str) -> bool:
+    """Whether Telegram takes ``html`` as a caption: counted after the markup is parsed, in
+    UTF-16 code units, as Telegram measures text."""
+    plain = unescape(re.sub(r"<[^>]*>", "", html))
+    return len(plain.encode("utf-16-le")) // 2 <= CAPTION_MAX
+
+
+def scan_view(
+    visit: Visit, tz: tzinfo, *, can_act: bool, ktp: str = "", buttons: bool = True
+) -> str:
+    """The scanned badge, as the caption under the KTP photo (at most 1024 characters, the
+    caption limit: every field at its longest fits) or as a text when there is no photo.
+    The photo shows the NIK; the words mask it wherever it was typed (docs/privacy.md).
+    ``buttons``: the door buttons are under it (a scan), not an opened notice."""
     status = STATUS_NAMES[visit.status]
     lines = [f"🪪 <b>Badge pengunjung</b>\n\n{visit_details(visit)}", f"Status: <b>{status}</b>"]
     if visit.status == VisitStatus.APPROVED:
         lines.append(f"Berlaku s.d. {when(visit.valid_until, tz)}")
     if visit.status == VisitStatus.INSIDE:
         lines.append(f"Masuk: {clock(visit.entered_at, tz)}")
+    if ktp:
+        lines.append(ktp)
     if not can_act:
         lines.append(f"\n{ONLY_ESCORT}")
-    return "\n".join(lines)
+    elif buttons and visit.status == VisitStatus.INSIDE and visit.needs_equipment_check:
+        lines.append(f"\n{CHECK_EQUIPMENT}")
+    return mask_niks_in("\n".join(lines))
+
+
+def ask_note(visit: Visit) -> str:
+    """After ⚠️ Ada selisih: the note is typed next; KELUAR is recorded with it."""
+    return (
+        f"⚠️ <b>Selisih perangkat</b> — {escape(visit.name)} ({visit.reference})\n"
+        f"Ketik catatannya: perangkat apa yang kurang atau lebih (maksimal {REASON_MAX} "
+        f"karakter, dalam {duration(DOOR_NONCE_TTL)}). KELUAR dicatat setelah catatan terkirim."
+    )
+
+
+def equipment_result(visit: Visit) -> str:
+    """The escort's check as the exit and its summary show it; empty when none was listed."""
+    if visit.equipment_check == EquipmentCheck.MATCHES:
+        return f"\n{BTN_EXIT_OK}"
+    if visit.equipment_check == EquipmentCheck.DIFFERS:
+        return f"\n⚠️ <b>Selisih perangkat:</b> {escape(visit.equipment_note or '-')}"
+    return ""
 
 
 def visitor_waiting(visit: Visit, approver: str, tz: tzinfo) -> str:
@@ -116,7 +182,7 @@ def visitor_waiting(visit: Visit, approver: str, tz: tzinfo) -> str:
 
 def opened_visit(visit: Visit, tz: tzinfo) -> str:
     """The escort's notice, opened: the scan's view, and how entry is recorded."""
-    view = scan_view(visit, tz, can_act=True)
+    view = scan_view(visit, tz, can_act=True, buttons=False)
     return f"{view}\n\n{SCAN_TO_ENTER}" if visit.status == VisitStatus.APPROVED else view
 
 
@@ -129,9 +195,9 @@ def entered(visit: Visit, escort: str, tz: tzinfo) -> str:
 
 
 def exited(visit: Visit, escort: str, tz: tzinfo) -> str:
-    return (
+    return mask_niks_in(
         f"🚪 <b>KELUAR</b> tercatat {clock(visit.exited_at, tz)} — {escape(visit.name)} "
-        f"({visit.reference}). Badge dinonaktifkan."
+        f"({visit.reference}). Badge dinonaktifkan.{equipment_result(visit)}"
     )
 
 
@@ -147,10 +213,15 @@ def exit_summary(visit: Visit, escort: str, tz: tzinfo) -> str:
     spent = visit.exited_at - visit.entered_at
     over = spent > timedelta(minutes=visit.duration_minutes)
     note = " ⚠️ melebihi rencana" if over else ""
-    return (
-        f"🏁 <b>Kunjungan selesai</b> — {visit.reference}\n"
+    alert = (
+        "⚠️ <b>Ada selisih perangkat saat keluar</b>\n"
+        if visit.equipment_check == EquipmentCheck.DIFFERS
+        else ""
+    )
+    return mask_niks_in(
+        f"{alert}🏁 <b>Kunjungan selesai</b> — {visit.reference}\n"
         f"Nama: {escape(visit.name)}\nInstansi: {escape(visit.organisation)}\n"
         f"Masuk: {clock(visit.entered_at, tz)}\nKeluar: {clock(visit.exited_at, tz)}\n"
         f"Lama: {duration(spent)} (rencana {visit.duration_minutes} menit){note}\n"
-        f"Pendamping: {escape(escort)}"
+        f"Pendamping: {escape(escort)}{equipment_result(visit)}"
     )

@@ -78,6 +78,15 @@ def note_roll_call(started: datetime, safe: datetime | None) -> str:
     return f"Apel darurat {started:%d-%m %H:%M}: {state}"
 
 
+# The escort's equipment check at KELUAR (only when the form listed equipment).
+NOTE_EQUIPMENT_OK = "Perangkat sesuai"
+
+
+def note_discrepancy(note: str) -> str:
+    """What the escort found missing or extra when the visitor left."""
+    return f"Selisih perangkat: {note or NO_REASON}"
+
+
 def unknown_staff(user_id: int) -> str:
     """A decider or escort no longer on the staff list."""
     return f"ID {user_id}"

@@ -49,7 +49,7 @@ async def test_a_complete_visit_takes_fewer_calls_and_tells_everyone_the_same(
     await escort.wait_for("MASUK tercatat")
     clock.advance(minutes=25)
     await scan(sim, link)
-    await escort.tap("Catat KELUAR")
+    await escort.tap("Perangkat sesuai")
     await escort.wait_for("KELUAR tercatat")
     for person in (OFFICER, APPROVER, APPROVER2):
         await sim.user(person).wait_for("Kunjungan selesai")

@@ -101,7 +101,7 @@ async def test_overstay_alert_repeats_until_check_out(
     assert len(said(sim, ESCORT, "Melebihi waktu")) == 2
     assert "peringatan ke-2" in said(sim, OFFICER, "Melebihi waktu")[-1]
     await scan(sim, link)
-    await escort.tap("Catat KELUAR")
+    await escort.tap("Perangkat sesuai")
     await escort.wait_for("KELUAR tercatat")
     clock.advance(minutes=30)
     await run_job(app, "deadline_job")

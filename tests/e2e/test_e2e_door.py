@@ -126,8 +126,8 @@ async def test_manual_code_and_badge_photo_work_like_a_scan(
     await escort.wait_for("MASUK tercatat")
     await escort.send_photo(phone_photo(badge.photo_bytes))
     view = await escort.wait_for("Badge pengunjung")
-    assert view.buttons == [["🚪 Catat KELUAR"]]
-    await escort.tap("Catat KELUAR")
+    assert view.buttons == [["✅ Perangkat sesuai", "⚠️ Ada selisih"]]
+    await escort.tap("Perangkat sesuai")
     await escort.wait_for("KELUAR tercatat")
     assert await visit_status(services) == VisitStatus.DONE
     db = await watch(app, sim)
@@ -287,7 +287,7 @@ async def test_escorts_are_told_a_visitor_waits_and_open_the_visit(
     await escort.tap("Catat MASUK")
     await escort.wait_for("MASUK")
     await scan(sim, badge_link(sim))
-    await escort.tap("Catat KELUAR")
+    await escort.tap("Perangkat sesuai")
     await escort.wait_for("KELUAR")
     late = await escort.send_callback(notice, data)
     await sim.settle()

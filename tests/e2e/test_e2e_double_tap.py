@@ -175,7 +175,7 @@ async def test_approval_and_door_buttons_twice(
     await tap_twice(app, sim, escort, "Catat MASUK", late_audit=spent)
     await escort.open_link(badge_link(sim))
     await escort.wait_for("Badge pengunjung")
-    await tap_twice(app, sim, escort, "Catat KELUAR", late_audit=spent)
+    await tap_twice(app, sim, escort, "Perangkat sesuai", late_audit=spent)
     counts = await audit(services)
     assert (counts["enter"], counts["exit"]) == (1, 1)
     assert (

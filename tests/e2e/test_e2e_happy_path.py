@@ -66,8 +66,8 @@ async def test_whole_visit(
     # At the exit: the same QR, the other button; then the badge is dead.
     clock.advance(minutes=25)
     await scan(sim, link)
-    assert escort.last_bot_message.buttons == [["🚪 Catat KELUAR"]]
-    await escort.tap("Catat KELUAR")
+    assert escort.last_bot_message.buttons == [["✅ Perangkat sesuai", "⚠️ Ada selisih"]]
+    await escort.tap("Perangkat sesuai")
     await escort.wait_for("KELUAR tercatat")
     for person in (OFFICER, APPROVER, APPROVER2):
         summary = await sim.user(person).wait_for("Kunjungan selesai")

@@ -31,7 +31,7 @@ async def enter_and_exit(sim: BotApiSimulator, clock: FakeClock, minutes: int) -
     await escort.wait_for("MASUK tercatat")
     clock.advance(minutes=minutes)
     await scan(sim, link)
-    await escort.tap("Catat KELUAR")
+    await escort.tap("Perangkat sesuai")
     await escort.wait_for("KELUAR tercatat")
 
 

@@ -94,6 +94,9 @@ async def test_a_visitor_inside_can_still_be_checked_out_after_erasure(
     assert (done.visits_cancelled, done.visits_anonymized) == (0, 1)
     await escort.send_text(f"/kode {code}")
     view = await escort.wait_for("Badge pengunjung")
-    assert view.buttons == [["🚪 Catat KELUAR"]] and Visitor().name not in view.text
-    await escort.tap("Catat KELUAR")
+    assert (
+        view.buttons == [["✅ Perangkat sesuai", "⚠️ Ada selisih"]]
+        and Visitor().name not in view.text
+    )
+    await escort.tap("Perangkat sesuai")
     await escort.wait_for("KELUAR tercatat")

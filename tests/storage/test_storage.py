@@ -12,7 +12,7 @@ import pytest
 
 from bot.core import visits as lifecycle
 from bot.core.roles import Role, mask_of, roles_named, roles_of
-from bot.core.visits import InvalidTransition, Visit, VisitDraft, VisitStatus
+from bot.core.visits import EquipmentCheck, InvalidTransition, Visit, VisitDraft, VisitStatus
 from storage.audit import GENESIS_HASH, keyed_hash
 from storage.crypto import Cipher
 from storage.db import Storage
@@ -99,11 +99,24 @@ async def test_transitions_are_guarded(store: Storage) -> None:
     inside = await store.visits.apply(entering)
     assert inside is not None and inside.entry_escort_id == 3001
     assert await store.visits.apply(entering) is None  # double tap
-    leaving = lifecycle.exit_(inside, 3001, NOW + timedelta(minutes=20))
+    with pytest.raises(InvalidTransition):
+        lifecycle.exit_(inside, 3001, NOW)  # equipment was listed: the escort must check it
+    note = "Hard disk 2 TB tidak dibawa keluar"
+    leaving = lifecycle.exit_(
+        inside, 3001, NOW + timedelta(minutes=20), EquipmentCheck.DIFFERS, note
+    )
     assert await store.visits.apply(leaving) is not None
     assert await store.visits.apply(leaving) is None
     done = await store.visits.get(visit.id)
     assert done is not None and done.status == VisitStatus.DONE
+    assert (done.equipment_check, done.equipment_note) == (EquipmentCheck.DIFFERS, note)
+    async with store.connection.execute(
+        "SELECT equipment_check, equipment_note FROM visits"
+    ) as cur:
+        row = await cur.fetchone()
+    assert row["equipment_check"] == "diff" and "Hard disk" not in row["equipment_note"]
+    actions = [e.action for e in await store.audit.events(visit.id)]
+    assert actions.count("equipment_discrepancy") == 1
     assert done.time_inside(NOW) == timedelta(minutes=20)
     assert await store.visits.badge_visit("token", "t") == visit.id
     async with store.connection.execute("SELECT revoked_at FROM badges") as cur:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import visits as lifecycle
-from bot.core.visits import VisitStatus
+from bot.core.visits import EquipmentCheck, VisitStatus
 from storage import audit
 from storage import privacy as store
 from storage.crypto import Cipher, InvalidToken
@@ -229,3 +229,26 @@ async def test_anonymizing_removes_the_reasons_typed_about_the_visitor(
     assert (await store_.visits.get(denied.id)).status == VisitStatus.DENIED  # type: ignore[union-attr]
     data = file_bytes(path)
     assert b"Siti Rahmawati" not in data and b"Joko Susilo" not in data
+
+
+async def test_anonymizing_removes_the_equipment_note_and_keeps_the_check(
+    store_: Storage, path: Path
+) -> None:
+    """The escort's discrepancy note is free text too (it may name people); whether the
+    equipment matched stays in the log."""
+    visit = await store_.visits.submit(DRAFT, 1001, NOW)  # DRAFT lists a laptop
+    approved = await approve(store_, visit, 2001)
+    assert approved is not None
+    inside = await store_.visits.apply(lifecycle.enter(approved, 3001, NOW))
+    assert inside is not None
+    note = "Laptop milik Bambang Prasetyo tertinggal di rak"
+    assert await store_.visits.apply(
+        lifecycle.exit_(inside, 3001, NOW, EquipmentCheck.DIFFERS, note)
+    )
+    person = await store_.privacy.person([visit.visitor_id])
+    assert [v["equipment_note"] for v in person.visits] == [note]  # exported decrypted
+    await store_.privacy.forget(NOW + timedelta(days=400), "privacy_purge", visits=[visit.id])
+    gone = await store_.visits.get(visit.id)
+    assert gone is not None
+    assert (gone.equipment_check, gone.equipment_note) == (EquipmentCheck.DIFFERS, None)
+    assert b"Bambang Prasetyo" not in file_bytes(path)

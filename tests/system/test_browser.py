@@ -87,8 +87,8 @@ async def test_whole_visit_in_three_phones(demo: WebDemo, browser: Browser) -> N
     # At the exit: the same badge, the other button; then everyone gets the summary.
     await scan_badge(page, escort)
     view = await escort.wait_for("Badge pengunjung")
-    assert await escort.buttons(view) == ["🚪 Catat KELUAR"]
-    await escort.tap("Catat KELUAR")
+    assert await escort.buttons(view) == ["✅ Perangkat sesuai", "⚠️ Ada selisih"]
+    await escort.tap("Perangkat sesuai")
     await escort.wait_for("KELUAR tercatat")
     for phone in (officer, head):
         await phone.wait_for("Kunjungan selesai")

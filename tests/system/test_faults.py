@@ -89,7 +89,7 @@ async def one_visit(
     )
     (link,) = decode_qr(badge.photo_bytes)
     person = sim.user(escort)
-    steps = [("Catat MASUK", "MASUK tercatat"), ("Catat KELUAR", "KELUAR tercatat")]
+    steps = [("Catat MASUK", "MASUK tercatat"), ("Perangkat sesuai", "KELUAR tercatat")]
     for label, done in steps if leave else steps[:1]:
         await person.open_link(link)
         # The scan's view (escorts also hold a "visitor waiting" notice with a button).

@@ -230,7 +230,7 @@ async def _door(
                     predicate=lambda m: name in m.text_or_caption and bool(m.buttons),
                     timeout=20,
                 )
-                await escort.tap("Catat MASUK" if step == "enter" else "Catat KELUAR", view)
+                await escort.tap("Catat MASUK" if step == "enter" else "Perangkat sesuai", view)
             if index == kill_index and attempts == 1:
                 bot.kill()
                 await bot.start()
@@ -309,10 +309,12 @@ async def test_sigkill_between_fetch_and_handling_loses_no_update(
             timeout=20,
         )
         (link,) = decode_qr(badge.photo_bytes)
-        for label, after in (("Catat MASUK", "inside"), ("Catat KELUAR", "done")):
+        for label, after in (("Catat MASUK", "inside"), ("Perangkat sesuai", "done")):
             await escort.open_link(link)
-            view = await escort.wait_for(
-                predicate=lambda m: name in m.text_or_caption and bool(m.buttons), timeout=20
+            view = await escort.wait_for(  # the scan's view, not the "waiting" notice
+                "Badge pengunjung",
+                predicate=lambda m: name in m.text_or_caption and bool(m.buttons),
+                timeout=20,
             )
             await killed_before_handling(escort.tap(label, view))
             for _ in range(400):

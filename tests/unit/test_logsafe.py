@@ -162,7 +162,10 @@ async def test_full_flows_at_debug_log_no_personal_data_or_secrets(
     await approve(sim)
     link = badge_link(sim)
     escort = sim.user(ESCORT)
-    for label, done in (("Catat MASUK", "MASUK tercatat"), ("Catat KELUAR", "KELUAR tercatat")):
+    for label, done in (
+        ("Catat MASUK", "MASUK tercatat"),
+        ("Perangkat sesuai", "KELUAR tercatat"),
+    ):
         await scan(sim, link)
         await escort.tap(label)
         await escort.wait_for(done)

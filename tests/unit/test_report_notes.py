@@ -14,7 +14,7 @@ from datetime import UTC, time, timedelta
 from openpyxl import load_workbook
 
 from bot.core.planning import Plan
-from bot.core.visits import SYSTEM_ACTOR, Visit, VisitStatus
+from bot.core.visits import SYSTEM_ACTOR, EquipmentCheck, Visit, VisitStatus
 from bot.reports.export import render
 from bot.reports.log import COLUMNS, AccessLog, notes, text_cells
 from bot.texts import reports as reports_texts
@@ -76,10 +76,26 @@ def test_a_cancellation_names_who_when_in_the_office_zone_and_why() -> None:
     ]
 
 
+def test_the_equipment_check_at_the_exit() -> None:
+    note = "Hard disk <2 TB> tertinggal"
+    differs = make_visit(
+        1, equipment="Laptop", equipment_check=EquipmentCheck.DIFFERS, equipment_note=note
+    )
+    assert notes(differs, NAMES, WIB) == [f"Selisih perangkat: {note}"]
+    matches = make_visit(1, equipment="Laptop", equipment_check=EquipmentCheck.MATCHES)
+    assert notes(matches, NAMES, WIB) == ["Perangkat sesuai"]
+    # Anonymized: the note is gone, the discrepancy stays.
+    assert notes(replace(differs, equipment_note=None), NAMES, WIB) == ["Selisih perangkat: -"]
+    # No equipment listed, or a visit from before the check: nothing.
+    assert notes(make_visit(1, equipment=""), NAMES, WIB) == []
+
+
 def test_the_texts_are_one_plain_line_each() -> None:
     for line in (
         reports_texts.note_denied("x"),
         reports_texts.note_cancelled("Sari", None, "y"),
+        reports_texts.note_discrepancy("z"),
+        reports_texts.NOTE_EQUIPMENT_OK,
     ):
         assert "\n" not in line and "<" not in line
     assert reports_texts.note_cancelled("Sari", None, "y") == "Dibatalkan oleh Sari: y"

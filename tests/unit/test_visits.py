@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.core import visits as lifecycle
-from bot.core.visits import Action, InvalidTransition, Visit, VisitStatus
+from bot.core.visits import Action, EquipmentCheck, InvalidTransition, Visit, VisitStatus
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 PENDING = Visit(
@@ -168,3 +168,20 @@ def test_a_decided_visit_cannot_be_decided_again() -> None:
     denied = lifecycle.deny(PENDING, 2001, NOW, "x").after
     with pytest.raises(InvalidTransition):
         lifecycle.approve(denied, 2002, NOW, NOW + timedelta(hours=1))
+
+
+def test_keluar_records_the_equipment_check_only_when_equipment_was_listed() -> None:
+    approved = lifecycle.approve(PENDING, 2001, NOW, NOW + timedelta(hours=1)).after
+    bare = lifecycle.enter(approved, 4001, NOW).after
+    # Nothing listed: nothing to check, whatever a button claims.
+    done = lifecycle.exit_(bare, 4001, NOW, EquipmentCheck.DIFFERS, "x").after
+    assert (done.equipment_check, done.equipment_note) == (None, None)
+    laptop = replace(bare, equipment="Laptop")
+    with pytest.raises(InvalidTransition):
+        lifecycle.exit_(laptop, 4001, NOW)  # no check
+    with pytest.raises(InvalidTransition):
+        lifecycle.exit_(laptop, 4001, NOW, EquipmentCheck.DIFFERS, "")  # no note
+    ok = lifecycle.exit_(laptop, 4001, NOW, EquipmentCheck.MATCHES, "ignored").after
+    assert (ok.equipment_check, ok.equipment_note) == (EquipmentCheck.MATCHES, None)
+    diff = lifecycle.exit_(laptop, 4001, NOW, EquipmentCheck.DIFFERS, "kabel hilang").after
+    assert (diff.equipment_check, diff.equipment_note) == (EquipmentCheck.DIFFERS, "kabel hilang")
