@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -28,6 +30,9 @@ __all__ = ["NotAnImage", "OcrUnavailable", "load", "read_ktp", "read_lines"]
 # that Tesseract sees text about 30 px tall.
 SCALE = 1.6
 CARD_W, CARD_H = 856, 540
+# Where the lines are on the card at 1x (rows, top and bottom), when the print cannot say.
+LAYOUT = {"nik": (106, 140), "name": (160, 181), "birth": (189, 213), "sex": (218, 240)}
+NIK_BAND_MAX = 44  # px at 1x: the NIK label's height is about 30
 
 TESSDATA_DIRS = (
     "/usr/share/tesseract-ocr/5/tessdata",
@@ -179,6 +184,8 @@ def _locate(card: np.ndarray) -> tuple[tuple[int, int] | None, tuple[int, int] |
     ink = _ink(card)
     s = SCALE
     labels = [b for b in _bands(ink, int(28 * s), int(212 * s)) if b[0] < card.shape[0] * 0.5]
+    # Two lines run together (glare, the overprint) are taller than the NIK label ever is.
+    labels = [b for b in labels if b[1] - b[0] <= NIK_BAND_MAX * s] or labels
     if not labels:
         return None, None
     nik = max(labels, key=lambda b: b[1] - b[0])
@@ -232,25 +239,47 @@ def _ocr_line(crop: np.ndarray, kind: str) -> tuple[str, float]:
     return text, min(confidences, default=0.0)
 
 
-def read_lines(data: bytes) -> KtpLines:
-    """The raw lines of the card in `data` (JPEG/PNG bytes)."""
-    card = _straighten(_decode(data))
+def _nik_crop(card: np.ndarray, band: tuple[int, int], binary: bool) -> np.ndarray:
+    pad = int(5 * SCALE)
+    return _crop(card, int(145 * SCALE), band[0] - pad, int(650 * SCALE), band[1] + pad, binary)
+
+
+def _field_crop(
+    card: np.ndarray, band: tuple[int, int], right: int, binary: bool = False
+) -> np.ndarray:
+    pad = int(5 * SCALE)
+    return _crop(card, int(222 * SCALE), band[0] - pad, int(right * SCALE), band[1] + pad, binary)
+
+
+def _zoom(crop: np.ndarray, factor: float) -> np.ndarray:
+    """The crop larger or smaller: Tesseract tells some blurred digits apart at another size."""
+    if factor == 1.0 or crop.size == 0:
+        return crop
+    method = cv2.INTER_CUBIC if factor > 1 else cv2.INTER_AREA
+    return cv2.resize(crop, None, fx=factor, fy=factor, interpolation=method)
+
+
+def _layout(key: str, nik_band: tuple[int, int] | None) -> tuple[int, int]:
+    """Where the card's fixed layout puts line `key`: below the NIK line found, or, when none
+    was found, where it is printed on a card straightened edge to edge."""
+    top, bottom = LAYOUT[key]
+    shift = 0 if nik_band is None else nik_band[0] / SCALE - LAYOUT["nik"][0]
+    return int((top + shift) * SCALE), int((bottom + shift) * SCALE)
+
+
+def _read_card(card: np.ndarray) -> tuple[KtpLines, tuple[int, int] | None]:
+    """The lines found from the print, and the NIK line's rows (None if not found)."""
     nik_band, header = _locate(card)
-    s = SCALE
     if nik_band is None:
-        return KtpLines()
-    top, bottom = nik_band
-    pad = int(5 * s)
-    nik = _ocr_line(
-        _crop(card, int(145 * s), top - pad, int(650 * s), bottom + pad, binary=True), "digits"
-    )
+        return KtpLines(), None
+    s = SCALE
+    nik = _ocr_line(_nik_crop(card, nik_band, binary=True), "digits")
     # The labels' column has short, well separated lines: it says where each row is.
-    rows = [b for b in _bands(_ink(card), int(28 * s), int(212 * s)) if b[0] >= bottom - 2]
+    rows = [b for b in _bands(_ink(card), int(28 * s), int(212 * s)) if b[0] >= nik_band[1] - 2]
     values: dict[str, tuple[str, float]] = {}
-    for key, (y0, y1), right in zip(("name", "birth", "sex"), rows, (650, 650, 436), strict=False):
-        values[key] = _ocr_line(
-            _crop(card, int(222 * s), y0 - pad, int(right * s), y1 + pad), "text"
-        )
+    for key, band, right in zip(("name", "birth", "sex"), rows, (650, 650, 436), strict=False):
+        values[key] = _ocr_line(_field_crop(card, band, right), "text")
+    pad = int(5 * s)
     province = (
         _ocr_line(
             _crop(card, int(100 * s), header[0] - pad, int(756 * s), header[1] + pad), "text"
@@ -258,15 +287,80 @@ def read_lines(data: bytes) -> KtpLines:
         if header
         else ("", 0.0)
     )
-    return KtpLines(
+    lines = KtpLines(
         nik=nik,
         name=values.get("name", ("", 0.0)),
         birth=values.get("birth", ("", 0.0)),
         sex=values.get("sex", ("", 0.0)),
         province=province,
     )
+    return lines, nik_band
+
+
+def _second_reads(
+    card: np.ndarray, lines: KtpLines, nik_band: tuple[int, int] | None
+) -> Iterator[KtpLines]:
+    """The NIK and birth lines read other ways (the other binarisation, the fixed layout's
+    rows), paired with each other and with the first reads. Only tried when the first read
+    gave no NIK the card confirms; each pairing still has to pass every cross-check."""
+    niks: list[Callable[[], tuple[str, float]]] = [lambda: lines.nik]
+    births: list[Callable[[], tuple[str, float]]] = [lambda: lines.birth]
+    bands = [nik_band] if nik_band is not None else []
+    layout_nik = _layout("nik", None)
+    if nik_band is None or abs(nik_band[0] - layout_nik[0]) > 8 * SCALE:
+        bands.append(layout_nik)
+    for band in bands:
+        for binary in (False, True):
+            if band == nik_band and binary:
+                continue  # the first read
+            niks.append(lambda b=band, bi=binary: _ocr_line(_nik_crop(card, b, bi), "digits"))
+        birth = _layout("birth", band)
+        for binary, zoom in ((False, 1.5), (True, 1.0), (False, 1.0), (False, 0.75)):
+            births.append(
+                lambda b=birth, bi=binary, z=zoom: _ocr_line(
+                    _zoom(_field_crop(card, b, 650, bi), z), "text"
+                )
+            )
+    cache: dict[tuple[str, int], tuple[str, float]] = {}
+
+    def get(
+        kind: str, index: int, readers: list[Callable[[], tuple[str, float]]]
+    ) -> tuple[str, float]:
+        key = (kind, index)
+        if key not in cache:
+            cache[key] = readers[index]()
+        return cache[key]
+
+    for n in range(len(niks)):
+        for b in range(len(births)):
+            if n == 0 and b == 0:
+                continue
+            yield replace(lines, nik=get("nik", n, niks), birth=get("birth", b, births))
+
+
+def read_lines(data: bytes) -> KtpLines:
+    """The raw lines of the card in `data` (JPEG/PNG bytes), as first read."""
+    return _read_card(_straighten(_decode(data)))[0]
 
 
 def read_ktp(data: bytes, today: date) -> KtpReading:
-    """The fields of the KTP photographed in `data`; raises NotAnImage or OcrUnavailable."""
-    return interpret(read_lines(data), today)
+    """The fields of the KTP photographed in `data`; raises NotAnImage or OcrUnavailable.
+
+    When the first read gives no NIK the card itself confirms, the NIK and birth lines are
+    read again other ways, and the first pairing that passes every check gives the NIK and
+    birth date; the other fields stay as first read."""
+    card = _straighten(_decode(data))
+    lines, nik_band = _read_card(card)
+    reading = interpret(lines, today)
+    if reading.nik is not None:
+        return reading
+    for other in _second_reads(card, lines, nik_band):
+        second = interpret(other, today)
+        if second.nik is not None:
+            return replace(
+                second,
+                name=reading.name or second.name,
+                birth_place=reading.birth_place or second.birth_place,
+                sex=reading.sex or second.sex,
+            )
+    return reading
