@@ -24,7 +24,7 @@ from bot.app.context import BotApp, BotContext, Handler
 from bot.core import callbacks, form
 from bot.core.callbacks import FormChoice, FormEdit, FormNone, FormWord
 from bot.core.fields import mask_phone
-from bot.core.form import CONFIRM, FORM, READ, RETURNING, Field, Kind, Rejected
+from bot.core.form import BULK, CONFIRM, FORM, READ, RETURNING, Field, Kind, Rejected, labelled
 from bot.core.policy import Act, may
 from bot.core.visits import VisitDraft
 from bot.flows import ktp, ktp_read, lookups, workflow
@@ -119,6 +119,16 @@ def question(step: str, draft: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
         ]
         rows = [first, fixes, nav] if fixes else [first, nav]
         return form_texts.ktp_read(read), InlineKeyboardMarkup(rows)
+    if step == BULK:
+        buttons = [
+            [_button(form_texts.BTN_ONE_BY_ONE, FormWord("onebyone"))],
+            [
+                _button(form_texts.BTN_BACK, FormWord("back")),
+                _button(form_texts.BTN_CANCEL, FormWord("cancel")),
+            ],
+        ]
+        text = form_texts.rest_in_one_reply(FORM.remaining(draft))
+        return text, InlineKeyboardMarkup(buttons)
     field = FORM.get(step)
     assert field is not None
     return form_texts.question(field), _keyboard(field, bool(draft.get("editing")))
@@ -252,7 +262,43 @@ async def _accept(
     following = FORM.after(draft, field.name)
     while following in draft.get("prefilled", ()):  # confirmed from the KTP photo already
         following = FORM.after(draft, following)
+    if (
+        draft.get("bulk")
+        and FORM.get(following) is not None
+        and following != draft.get("fixing")  # "✏️ Ubah nama": the name is asked alone first
+        and len(FORM.remaining(draft)) > 1
+    ):
+        following = BULK  # after a KTP read: the rest in one reply
     return await _ask(update, context, following, answered)
+
+
+async def _reply(update: Update, context: BotContext, text: str) -> int:
+    """The one-message reply to the template: every valid line kept; what is missing or was
+    refused is then asked alone, and the summary follows."""
+    draft = _draft(context)
+    remaining = FORM.remaining(draft)
+    answers = labelled(text, form_texts.reply_labels(remaining))
+    if not answers:
+        return await _retry(update, context, form_texts.REPLY_NOT_UNDERSTOOD)
+    today = context.services.now().date()
+    problems = FORM.read_reply(draft, answers, today, nothing=form_texts.NOTHING)
+    draft.pop("bulk", None)
+    if problems:
+        assert update.effective_chat is not None
+        await update.effective_chat.send_message(form_texts.reply_problems(problems))
+    return await _ask(update, context, CONFIRM)
+
+
+async def one_by_one(update: Update, context: BotContext) -> int | None:
+    """The template declined: the remaining fields are asked one at a time, as always."""
+    draft = _draft(context)
+    if _step(context) != BULK:
+        await stale(update, context)
+        return None
+    await _done_with_button(update, context)
+    draft.pop("bulk", None)
+    remaining = FORM.remaining(draft)
+    return await _ask(update, context, remaining[0].name if remaining else CONFIRM)
 
 
 async def _photo(update: Update, context: BotContext, field: Field, file_id: str) -> int:
@@ -292,6 +338,9 @@ async def read_answer(update: Update, context: BotContext) -> int | None:
     name_field, nik_field = FORM.get("name"), FORM.get("nik")
     assert name_field is not None and nik_field is not None
     draft["prefilled"] = []
+    draft["bulk"] = True  # what no card holds is then asked in one reply
+    if tap.word == "readname":
+        draft["fixing"] = name_field.name
     if tap.word != "readname" and read.get("name"):
         try:
             draft["name"] = name_field.read(read["name"], today)
@@ -313,6 +362,8 @@ async def answer(update: Update, context: BotContext) -> int:
         return await _photo(update, context, field, message.photo[-1].file_id)
     if field is not None and field.kind != Kind.PHOTO and message.text is not None:
         return await _accept(update, context, field, message.text)
+    if _step(context) == BULK and message.text is not None:
+        return await _reply(update, context, message.text)
     return await wrong_input(update, context)
 
 
@@ -435,6 +486,8 @@ async def wrong_input(update: Update, context: BotContext) -> int:
     """Anything the open question cannot use: a clear answer and the same question."""
     field = FORM.get(_step(context))
     message = update.effective_message
+    if field is None and _step(context) == BULK:
+        return await _retry(update, context, form_texts.WANT_TEXT)
     if field is None:
         return await _retry(update, context, form_texts.USE_BUTTONS)
     if field.kind == Kind.PHOTO:
@@ -471,6 +524,7 @@ def build() -> Handler:
         _on_tap(FormWord, returning, "reuse", "fresh"),
         _on_tap(FormWord, reveal_phone, "phone"),
         _on_tap(FormWord, read_answer, "readok", "readnik", "readname"),
+        _on_tap(FormWord, one_by_one, "onebyone"),
         _on_tap(FormEdit, edit_field),
         _on_tap(FormWord, submit, "send"),
     ]

@@ -13,7 +13,7 @@ adds, moves or removes a field still resumes every form saved before it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -35,6 +35,8 @@ from bot.core.nik import NikError, NikProblem, validate_nik
 CONFIRM = "confirm"  # the summary: edit a field, or submit
 RETURNING = "returning"  # a known NIK: reuse the visitor's stored details, or type them anew
 READ = "ktp_read"  # what the KTP reader found on the photo: confirm it, or type a field
+# After a KTP read: every field still unanswered, asked at once in one labelled reply.
+BULK = "bulk"
 
 # What Field.read raises; both carry the problem, for the officer's error message.
 Rejected = (FieldError, NikError)
@@ -111,7 +113,7 @@ class Form:
 
     def __init__(self, fields: tuple[Field, ...]) -> None:
         names = [f.name for f in fields]
-        if len(set(names)) != len(names) or {CONFIRM, RETURNING} & set(names):
+        if len(set(names)) != len(names) or {CONFIRM, RETURNING, READ, BULK} & set(names):
             raise ValueError(f"field names must be unique and not a step's: {names}")
         self.fields = fields
         self._index = {name: i for i, name in enumerate(names)}
@@ -138,14 +140,59 @@ class Form:
         return self.fields[0].name
 
     def missing(self, draft: Mapping[str, Any]) -> str | None:
-        """The first required field without an answer (one added since the draft was saved)."""
-        return next((f.name for f in self.fields if not f.optional and f.name not in draft), None)
+        """The first required field without an answer (one added since the draft was saved),
+        or an optional one whose answer in a one-message reply was refused
+        (``draft["ask_again"]``)."""
+        again = draft.get("ask_again", ())
+        return next(
+            (
+                f.name
+                for f in self.fields
+                if f.name not in draft and (not f.optional or f.name in again)
+            ),
+            None,
+        )
+
+    def remaining(self, draft: Mapping[str, Any]) -> tuple[Field, ...]:
+        """The typed fields still without an answer, in the form's order: what the
+        one-message reply (BULK) asks for."""
+        return tuple(f for f in self.fields if f.kind != Kind.PHOTO and f.name not in draft)
+
+    def read_reply(
+        self,
+        draft: MutableMapping[str, Any],
+        answers: Mapping[str, str],
+        today: date,
+        nothing: Collection[str] = (),
+    ) -> dict[str, Problem]:
+        """The answers of a one-message reply, by field name, each read as if typed alone.
+
+        Valid answers go into the draft; an optional field left blank is answered "none"; a
+        refused answer is left out, listed in ``draft["ask_again"]`` so the summary asks it alone
+        first (see ``go``), and returned with its problem. A required field left blank is
+        simply missing, and asked the same way. ``nothing``: the words that mean "none" (any
+        case)."""
+        problems: dict[str, Problem] = {}
+        for field in self.remaining(draft):
+            raw = answers.get(field.name, "").strip()
+            if raw.casefold() in {word.casefold() for word in nothing}:
+                raw = ""
+            if not raw:
+                if field.optional:
+                    draft[field.name] = ""
+                continue
+            try:
+                draft[field.name] = field.read(raw, today)
+            except Rejected as exc:
+                problems[field.name] = exc.problem
+        draft["ask_again"] = list(problems)
+        return problems
 
     def current(self, draft: MutableMapping[str, Any]) -> str:
         """Where the draft stands, read through the old numbering once if it is that old."""
         upgrade(draft)
         step = draft.get("step", self.first)
-        if step in self._index or step in (RETURNING, READ):
+        if step in self._index or step in (RETURNING, READ, BULK):
             return str(step)
         # The summary, or a field this version no longer asks: the summary, if it is complete.
         return self.go(draft, CONFIRM)
@@ -190,6 +237,8 @@ class Form:
             return self.identifying.name
         if step == READ:
             return self.first
+        if step == BULK:
+            return self.identifying.name
         return self.fields[max(self._index.get(step, 0) - 1, 0)].name
 
     @property
@@ -216,6 +265,29 @@ class Form:
     def _following(self, step: str, *, skip_remembered: bool = False) -> str:
         later = self.fields[self._index[step] + 1 :] if step in self._index else ()
         return next((f.name for f in later if not (skip_remembered and f.remembered)), CONFIRM)
+
+
+def labelled(text: str, labels: Mapping[str, Collection[str]]) -> dict[str, str]:
+    """A reply of "Label: value" lines, as values by field name (``labels``: field name to the
+    labels it may be written with). Labels match whatever their case, spacing and
+    punctuation; a line that names no label continues the value of the line above it; the
+    first colon ends the label."""
+    keys = {_key(label): name for name, names in labels.items() for label in names}
+    found: dict[str, str] = {}
+    current: str | None = None
+    for line in text.splitlines():
+        label, colon, value = line.partition(":")
+        name = keys.get(_key(label)) if colon else None
+        if name is not None:
+            current = name
+            found[name] = value.strip()
+        elif current is not None and line.strip():
+            found[current] = f"{found[current]} {line.strip()}".strip()
+    return found
+
+
+def _key(label: str) -> str:
+    return "".join(ch for ch in label.casefold() if ch.isalnum())
 
 
 FORM = Form(
