@@ -270,20 +270,28 @@ class Form:
 def labelled(text: str, labels: Mapping[str, Collection[str]]) -> dict[str, str]:
     """A reply of "Label: value" lines, as values by field name (``labels``: field name to the
     labels it may be written with). Labels match whatever their case, spacing and
-    punctuation; a line that names no label continues the value of the line above it; the
-    first colon ends the label."""
+    punctuation, and in part ("Surat tugas" for "No. Surat Tugas") when only one field fits;
+    a line without a colon continues the value above it; a label that fits no field, or
+    several, is left out (its field is then asked alone)."""
     keys = {_key(label): name for name, names in labels.items() for label in names}
     found: dict[str, str] = {}
     current: str | None = None
     for line in text.splitlines():
         label, colon, value = line.partition(":")
-        name = keys.get(_key(label)) if colon else None
-        if name is not None:
-            current = name
-            found[name] = value.strip()
+        if colon:
+            current = _field_named(_key(label), keys)
+            if current is not None:
+                found[current] = value.strip()
         elif current is not None and line.strip():
             found[current] = f"{found[current]} {line.strip()}".strip()
     return found
+
+
+def _field_named(key: str, keys: Mapping[str, str]) -> str | None:
+    if key in keys:
+        return keys[key]
+    fits = {name for label, name in keys.items() if len(key) >= 3 and key in label}
+    return fits.pop() if len(fits) == 1 else None
 
 
 def _key(label: str) -> str:
