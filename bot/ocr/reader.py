@@ -134,17 +134,23 @@ def _find_card(image: np.ndarray) -> np.ndarray | None:
 
 
 def _straighten(image: np.ndarray) -> np.ndarray:
+    return _card(image)[0]
+
+
+def _card(image: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The card straightened to the layout's size, and whether its outline was found (if
+    not, the whole photo is taken for the card)."""
     corners = _find_card(image)
     out_w, out_h = int(CARD_W * SCALE), int(CARD_H * SCALE)
     if corners is None:
-        return cv2.resize(image, (out_w, out_h), interpolation=cv2.INTER_CUBIC)
+        return cv2.resize(image, (out_w, out_h), interpolation=cv2.INTER_CUBIC), False
     top = np.linalg.norm(corners[1] - corners[0])
     left = np.linalg.norm(corners[3] - corners[0])
     if left > top:  # the card was photographed upright: turn it back to landscape
         corners = np.roll(corners, -1, axis=0)
     target = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(corners, target)
-    return cv2.warpPerspective(image, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC)
+    return cv2.warpPerspective(image, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC), True
 
 
 def _ink(card: np.ndarray) -> np.ndarray:
@@ -349,11 +355,11 @@ def read_ktp(data: bytes, today: date) -> KtpReading:
     When the first read gives no NIK the card itself confirms, the NIK and birth lines are
     read again other ways, and the first pairing that passes every check gives the NIK and
     birth date; the other fields stay as first read."""
-    card = _straighten(_decode(data))
+    card, outlined = _card(_decode(data))
     lines, nik_band = _read_card(card)
     reading = interpret(lines, today)
-    if reading.nik is not None:
-        return reading
+    if reading.nik is not None or nik_band is None or not outlined:
+        return reading  # read, or no card found in the photo: nothing to read again
     for other in _second_reads(card, lines, nik_band):
         second = interpret(other, today)
         if second.nik is not None:
