@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -303,45 +304,52 @@ def _read_card(card: np.ndarray) -> tuple[KtpLines, tuple[int, int] | None]:
     return lines, nik_band
 
 
+class _Once:
+    """A line read on first use only: most pairings reuse the same reads."""
+
+    def __init__(self, read: Callable[[], tuple[str, float]]) -> None:
+        self._read = read
+        self._value: tuple[str, float] | None = None
+
+    def __call__(self) -> tuple[str, float]:
+        if self._value is None:
+            self._value = self._read()
+        return self._value
+
+
+def _read_nik(card: np.ndarray, band: tuple[int, int], binary: bool) -> tuple[str, float]:
+    return _ocr_line(_nik_crop(card, band, binary), "digits")
+
+
+def _read_birth(
+    card: np.ndarray, band: tuple[int, int], binary: bool, zoom: float
+) -> tuple[str, float]:
+    return _ocr_line(_zoom(_field_crop(card, band, 650, binary), zoom), "text")
+
+
 def _second_reads(
     card: np.ndarray, lines: KtpLines, nik_band: tuple[int, int] | None
 ) -> Iterator[KtpLines]:
     """The NIK and birth lines read other ways (the other binarisation, the fixed layout's
     rows), paired with each other and with the first reads. Only tried when the first read
     gave no NIK the card confirms; each pairing still has to pass every cross-check."""
-    niks: list[Callable[[], tuple[str, float]]] = [lambda: lines.nik]
-    births: list[Callable[[], tuple[str, float]]] = [lambda: lines.birth]
+    niks = [_Once(lambda: lines.nik)]
+    births = [_Once(lambda: lines.birth)]
     bands = [nik_band] if nik_band is not None else []
     layout_nik = _layout("nik", None)
     if nik_band is None or abs(nik_band[0] - layout_nik[0]) > 8 * SCALE:
         bands.append(layout_nik)
     for band in bands:
         for binary in (False, True):
-            if band == nik_band and binary:
-                continue  # the first read
-            niks.append(lambda b=band, bi=binary: _ocr_line(_nik_crop(card, b, bi), "digits"))
+            if band != nik_band or not binary:  # binarised at the found band: the first read
+                niks.append(_Once(partial(_read_nik, card, band, binary)))
         birth = _layout("birth", band)
         for binary, zoom in ((False, 1.5), (True, 1.0), (False, 1.0), (False, 0.75)):
-            births.append(
-                lambda b=birth, bi=binary, z=zoom: _ocr_line(
-                    _zoom(_field_crop(card, b, 650, bi), z), "text"
-                )
-            )
-    cache: dict[tuple[str, int], tuple[str, float]] = {}
-
-    def get(
-        kind: str, index: int, readers: list[Callable[[], tuple[str, float]]]
-    ) -> tuple[str, float]:
-        key = (kind, index)
-        if key not in cache:
-            cache[key] = readers[index]()
-        return cache[key]
-
-    for n in range(len(niks)):
-        for b in range(len(births)):
-            if n == 0 and b == 0:
-                continue
-            yield replace(lines, nik=get("nik", n, niks), birth=get("birth", b, births))
+            births.append(_Once(partial(_read_birth, card, birth, binary, zoom)))
+    for n, nik in enumerate(niks):
+        for b, born in enumerate(births):
+            if n or b:
+                yield replace(lines, nik=nik(), birth=born())
 
 
 def read_lines(data: bytes) -> KtpLines:
