@@ -245,3 +245,16 @@ async def test_telegram_refusing_the_file_asks_as_before(
         sim.faults = Faults()
     assert not any("Terbaca" in m.text_or_caption for m in officer.bot_messages)
     assert not any("terjadi kesalahan" in m.text_or_caption for m in officer.bot_messages)
+
+
+async def test_back_from_the_template_asks_the_nik_and_then_the_template_again(
+    sim: BotApiSimulator, app: object
+) -> None:
+    officer = sim.user(OFFICER)
+    truth = TRUTH[CARD]
+    await confirm_card(sim)
+    await officer.tap(form_texts.BTN_BACK)
+    await officer.wait_for(question("nik"))
+    await officer.send_text(truth["nik"])
+    await officer.wait_for("satu pesan")
+    live_question(officer, "satu pesan")
