@@ -162,9 +162,9 @@ ENGINE_NOTES = (
     "error, and these checks are what keep it at zero.",
     "",
     "Engine choice: Tesseract is a Debian package (`tesseract-ocr`, `tesseract-ocr-ind`,",
-    "installed by `make test`, `.ci/run` and deploy/install.sh) with its model on disk, so",
-    "nothing is downloaded at run time; tesserocr keeps one engine loaded in the bot's",
-    "process. RapidOCR (ONNX models inside its wheel) was not measured here: it needs",
+    "installed by `make test` and `.ci/run`; docs/operasi.md for a server) with its model",
+    "on disk, so nothing is downloaded at run time; tesserocr keeps one engine loaded in the",
+    "bot's process. RapidOCR (ONNX models inside its wheel) was not measured here: it needs",
     "onnxruntime, a new dependency, and Tesseract already meets the targets above.",
 )
 
