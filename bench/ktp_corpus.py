@@ -348,7 +348,7 @@ def generate(out: Path, count: int, seed: int) -> list[Truth]:
         person = make_person(rng)
         photo = photograph(draw_card(person, rng), rng)
         name = f"ktp-{seed}-{index:04d}.jpg"
-        (out / name).write_bytes(_jpeg_bytes(photo))
+        (out / name).write_bytes(jpeg_bytes(photo))
         truths.append(
             Truth(
                 name,
@@ -365,7 +365,7 @@ def generate(out: Path, count: int, seed: int) -> list[Truth]:
     return truths
 
 
-def _jpeg_bytes(photo: Image.Image) -> bytes:
+def jpeg_bytes(photo: Image.Image) -> bytes:
     # `photograph` already compressed it; keep those bytes rather than compress twice.
     fp = getattr(photo, "fp", None)
     if fp is not None and hasattr(fp, "getvalue"):

@@ -29,6 +29,7 @@ PACKAGES = (
 # showed (profiles, fixes with before and after).
 METHOD = Path(__file__).with_name("method.md")
 FINDINGS = Path(__file__).with_name("findings.md")
+KTP = Path(__file__).with_name("ktp.md")  # written by `python -m bench.ktp_ocr` (its own run)
 
 
 @dataclass
@@ -332,7 +333,7 @@ def render(res: Results) -> str:
             f"- Bot peak RSS with {res.seeded:,} visits in the database, after {r.visits} more "
             f"visits and every staff member asking /aktif and /menunggu: **{_mb(r.peak_rss)}**",
         ]
-    for part in (METHOD, FINDINGS):
+    for part in (KTP, METHOD, FINDINGS):
         if part.exists():
             out += ["", part.read_text(encoding="utf-8").strip()]
     return "\n".join(out) + "\n"

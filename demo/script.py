@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.core.form import Act
+from bot.core.form import FORM, Act
 from bot.core.qr import decode_badge_token
 from bot.core.tokens import deep_link
 from bot.texts import approval as approval_texts
@@ -66,6 +66,16 @@ class _Printer:
                     print(" " * len(label) + "  ".join(f"[{b}]" for b in row))
 
 
+def _reply() -> str:
+    """The one-reply template filled in with the visitor's answers (an optional field left
+    unanswered stays blank)."""
+    card = {"ktp": "", "nik": DEMO_NIK, "name": ""}
+    return "\n".join(
+        f"{form_texts.template_label(field)}: {VISITOR.get(field.name, '')}"
+        for field in FORM.remaining(card)
+    )
+
+
 async def _step(sim: BotApiSimulator, printer: _Printer, who: int, action: str) -> None:
     print(f"\n>>> {PEOPLE[who][1]}: {action}")
     await sim.settle()
@@ -76,20 +86,33 @@ async def _walkthrough(sim: BotApiSimulator, directory: Path) -> Path:
     officer, approver, escort = (sim.user(i) for i in (OFFICER, APPROVER, ESCORT))
     printer = _Printer(sim)
     ktp = (SAMPLES / "ktp-1.jpg").read_bytes()
-    methods = {Act.PHOTO: "send_photo", Act.TYPE: "send_text", Act.TAP: "tap"}
-    steps: list[tuple[SimUser, str, str | bytes]] = [
-        (officer, "send_text", "/daftar"),
-        *(
-            (officer, methods[move.act], ktp if move.act == Act.PHOTO else move.text)
+    await officer.send_text("/daftar")
+    await _step(sim, printer, OFFICER, "send text /daftar")
+    await officer.send_photo(ktp)
+    nik_asked = form_texts.plain(form_texts.question(FORM.identifying))
+    read = await officer.wait_for(
+        predicate=lambda m: "Terbaca" in m.text_or_caption or nik_asked in m.text_or_caption,
+        timeout=15,
+    )
+    await _step(sim, printer, OFFICER, "send photo (foto KTP spesimen)")
+    steps: list[tuple[SimUser, str, str]] = []
+    if "Terbaca" in read.text_or_caption:
+        # The card was read: confirm it, then the rest in one reply to the template.
+        steps += [(officer, "tap", form_texts.BTN_READ_OK), (officer, "send_text", _reply())]
+    else:  # no reader on this machine: the form asks field by field
+        methods = {Act.TYPE: "send_text", Act.TAP: "tap"}
+        steps += [
+            (officer, methods[move.act], move.text)
             for move in form_texts.script(VISITOR)
-        ),
+            if move.act != Act.PHOTO
+        ]
+    steps += [
         (officer, "tap", form_texts.BTN_SUBMIT),
         (approver, "tap", approval_texts.BTN_APPROVE),
     ]
     for person, method, arg in steps:
-        shown = "(foto KTP spesimen)" if isinstance(arg, bytes) else arg
         await getattr(person, method)(arg)
-        await _step(sim, printer, person.id, f"{method.replace('_', ' ')} {shown}")
+        await _step(sim, printer, person.id, f"{method.replace('_', ' ')} {arg}")
 
     badge_message = next(
         m for m in reversed(officer.bot_messages) if m.photo_bytes and "Badge" in m.text_or_caption

@@ -27,6 +27,7 @@ from bot.core.callbacks import FormChoice, FormEdit, FormNone, FormWord, VisitTa
 from bot.core.fields import mask_phone
 from bot.core.form import (
     ARRIVAL_FORM,
+    BULK,
     CONFIRM,
     FORM,
     PLAN_FORM,
@@ -36,6 +37,7 @@ from bot.core.form import (
     Form,
     Kind,
     Rejected,
+    labelled,
 )
 from bot.core.planning import Opening, Plan
 from bot.core.policy import Act, may
@@ -161,6 +163,16 @@ def question(
         ]
         rows = [first, fixes, nav] if fixes else [first, nav]
         return form_texts.ktp_read(read), InlineKeyboardMarkup(rows)
+    if step == BULK:
+        buttons = [
+            [_button(form_texts.BTN_ONE_BY_ONE, FormWord("onebyone"))],
+            [
+                _button(form_texts.BTN_BACK, FormWord("back")),
+                _button(form_texts.BTN_CANCEL, FormWord("cancel")),
+            ],
+        ]
+        text = form_texts.rest_in_one_reply(form.remaining(draft))
+        return text, InlineKeyboardMarkup(buttons)
     field = form.get(step)
     assert field is not None
     asked = form_texts.question(field, form, services.config.rules.text)
@@ -348,7 +360,43 @@ async def _accept(
     following = form.after(draft, field.name)
     while following in draft.get("prefilled", ()):  # confirmed from the KTP photo already
         following = form.after(draft, following)
+    if (
+        draft.get("bulk")
+        and form.get(following) is not None
+        and following != draft.get("fixing")  # "✏️ Ubah nama": the name is asked alone first
+        and len(form.remaining(draft)) > 1
+    ):
+        following = BULK  # after a KTP read: the rest in one reply
     return await _ask(update, context, following, answered)
+
+
+async def _reply(update: Update, context: BotContext, text: str) -> int:
+    """The one-message reply to the template: every valid line kept; what is missing or was
+    refused is then asked alone, and the summary follows."""
+    draft = _draft(context)
+    remaining = _form(context).remaining(draft)
+    answers = labelled(text, form_texts.reply_labels(remaining))
+    if not answers:
+        return await _retry(update, context, form_texts.REPLY_NOT_UNDERSTOOD)
+    today = context.services.now().date()
+    problems = _form(context).read_reply(draft, answers, today, nothing=form_texts.NOTHING)
+    draft.pop("bulk", None)
+    if problems:
+        assert update.effective_chat is not None
+        await update.effective_chat.send_message(form_texts.reply_problems(problems))
+    return await _ask(update, context, CONFIRM)
+
+
+async def one_by_one(update: Update, context: BotContext) -> int | None:
+    """The template declined: the remaining fields are asked one at a time, as always."""
+    draft = _draft(context)
+    if _step(context) != BULK:
+        await stale(update, context)
+        return None
+    await _done_with_button(update, context)
+    draft.pop("bulk", None)
+    remaining = _form(context).remaining(draft)
+    return await _ask(update, context, remaining[0].name if remaining else CONFIRM)
 
 
 async def _photo(update: Update, context: BotContext, field: Field, file_id: str) -> int:
@@ -390,6 +438,9 @@ async def read_answer(update: Update, context: BotContext) -> int | None:
     name_field, nik_field = _form(context).get("name"), _form(context).get("nik")
     assert name_field is not None and nik_field is not None
     draft["prefilled"] = []
+    draft["bulk"] = True  # what no card holds is then asked in one reply
+    if tap.word == "readname":
+        draft["fixing"] = name_field.name
     if tap.word != "readname" and read.get("name"):
         try:
             draft["name"] = name_field.read(read["name"], today)
@@ -414,6 +465,8 @@ async def answer(update: Update, context: BotContext) -> int:
         return await _retry(update, context, form_texts.RULES_BAD_INPUT)
     if field is not None and field.kind != Kind.PHOTO and message.text is not None:
         return await _accept(update, context, field, message.text)
+    if _step(context) == BULK and message.text is not None:
+        return await _reply(update, context, message.text)
     return await wrong_input(update, context)
 
 
@@ -606,6 +659,8 @@ async def wrong_input(update: Update, context: BotContext) -> int:
     """Anything the open question cannot use: a clear answer and the same question."""
     field = _form(context).get(_step(context))
     message = update.effective_message
+    if field is None and _step(context) == BULK:
+        return await _retry(update, context, form_texts.WANT_TEXT)
     if field is None:
         return await _retry(update, context, form_texts.USE_BUTTONS)
     if field.kind == Kind.PHOTO:
@@ -642,6 +697,7 @@ def build() -> Handler:
         _on_tap(FormWord, returning, "reuse", "fresh"),
         _on_tap(FormWord, reveal_phone, "phone"),
         _on_tap(FormWord, read_answer, "readok", "readnik", "readname"),
+        _on_tap(FormWord, one_by_one, "onebyone"),
         _on_tap(FormEdit, edit_field),
         _on_tap(FormWord, submit, "send"),
     ]

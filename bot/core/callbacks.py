@@ -69,9 +69,21 @@ _NONCE = re.compile(rf"[A-Za-z0-9_-]{{{DOOR_NONCE_LENGTH}}}")
 MAX_ROW_ID = 10**12 - 1  # visit and invitation ids: SQLite rowids, far below this
 MAX_USER_ID = 2**52 - 1  # Telegram: "at most 52 significant bits" (Bot API, User.id)
 # phone: show a returning visitor's full number; readok / readnik / readname: the KTP
-# reader's findings confirmed, or one of them typed.
+# reader's findings confirmed, or one of them typed; onebyone: the fields after a KTP read
+# asked one at a time instead of in one reply.
 FORM_WORDS = frozenset(
-    {"cancel", "back", "send", "reuse", "fresh", "phone", "readok", "readnik", "readname"}
+    {
+        "cancel",
+        "back",
+        "send",
+        "reuse",
+        "fresh",
+        "phone",
+        "readok",
+        "readnik",
+        "readname",
+        "onebyone",
+    }
 )
 MAX_CHOICE_INDEX = 9  # one digit: a question offers a handful of suggested answers
 
@@ -305,7 +317,7 @@ class RollCallTap(Tap):
 @dataclass(frozen=True)
 class FormWord(Tap):
     """cancel, back, send (the summary), reuse, fresh or phone (a returning visitor), readok,
-    readnik or readname (what the KTP reader found)."""
+    readnik or readname (what the KTP reader found), onebyone (the rest asked one by one)."""
 
     word: str
 

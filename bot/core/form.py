@@ -36,6 +36,8 @@ from bot.core.planning import parse_day, parse_window
 CONFIRM = "confirm"  # the summary: edit a field, or submit
 RETURNING = "returning"  # a known NIK: reuse the visitor's stored details, or type them anew
 READ = "ktp_read"  # what the KTP reader found on the photo: confirm it, or type a field
+# After a KTP read: every field still unanswered, asked at once in one labelled reply.
+BULK = "bulk"
 
 # What Field.read raises; both carry the problem, for the officer's error message.
 Rejected = (FieldError, NikError)
@@ -127,7 +129,7 @@ class Form:
 
     def __init__(self, fields: tuple[Field, ...]) -> None:
         names = [f.name for f in fields]
-        if len(set(names)) != len(names) or {CONFIRM, RETURNING} & set(names):
+        if len(set(names)) != len(names) or {CONFIRM, RETURNING, READ, BULK} & set(names):
             raise ValueError(f"field names must be unique and not a step's: {names}")
         self.fields = fields
         self._index = {name: i for i, name in enumerate(names)}
@@ -171,14 +173,63 @@ class Form:
         return self.fields[0].name
 
     def missing(self, draft: Mapping[str, Any]) -> str | None:
-        """The first required field without an answer (one added since the draft was saved)."""
-        return next((f.name for f in self.fields if not f.optional and f.name not in draft), None)
+        """The first required field without an answer (one added since the draft was saved),
+        or an optional one whose answer in a one-message reply was refused
+        (``draft["ask_again"]``)."""
+        again = draft.get("ask_again", ())
+        return next(
+            (
+                f.name
+                for f in self.fields
+                if f.name not in draft and (not f.optional or f.name in again)
+            ),
+            None,
+        )
+
+    def remaining(self, draft: Mapping[str, Any]) -> tuple[Field, ...]:
+        """The typed fields still without an answer, in the form's order: what the
+        one-message reply (BULK) asks for; the rules are agreed with their own button."""
+        return tuple(
+            f
+            for f in self.fields
+            if f.kind not in (Kind.PHOTO, Kind.AGREE) and f.name not in draft
+        )
+
+    def read_reply(
+        self,
+        draft: MutableMapping[str, Any],
+        answers: Mapping[str, str],
+        today: date,
+        nothing: Collection[str] = (),
+    ) -> dict[str, Problem]:
+        """The answers of a one-message reply, by field name, each read as if typed alone.
+
+        Valid answers go into the draft; an optional field left blank is answered "none"; a
+        refused answer is left out, listed in ``draft["ask_again"]`` so the summary asks it alone
+        first (see ``go``), and returned with its problem. A required field left blank is
+        simply missing, and asked the same way. ``nothing``: the words that mean "none" (any
+        case)."""
+        problems: dict[str, Problem] = {}
+        for field in self.remaining(draft):
+            raw = answers.get(field.name, "").strip()
+            if raw.casefold() in {word.casefold() for word in nothing}:
+                raw = ""
+            if not raw:
+                if field.optional:
+                    draft[field.name] = ""
+                continue
+            try:
+                draft[field.name] = field.read(raw, today)
+            except Rejected as exc:
+                problems[field.name] = exc.problem
+        draft["ask_again"] = list(problems)
+        return problems
 
     def current(self, draft: MutableMapping[str, Any]) -> str:
         """Where the draft stands, read through the old numbering once if it is that old."""
         upgrade(draft)
         step = draft.get("step", self.first)
-        if step in self._index or step in (RETURNING, READ):
+        if step in self._index or step in (RETURNING, READ, BULK):
             return str(step)
         # The summary, or a field this version no longer asks: the summary, if it is complete.
         return self.go(draft, CONFIRM)
@@ -223,6 +274,8 @@ class Form:
             return self.identifying.name
         if step == READ:
             return self.first
+        if step == BULK:
+            return self.identifying.name
         return self.fields[max(self._index.get(step, 0) - 1, 0)].name
 
     @property
@@ -249,6 +302,37 @@ class Form:
     def _following(self, step: str, *, skip_remembered: bool = False) -> str:
         later = self.fields[self._index[step] + 1 :] if step in self._index else ()
         return next((f.name for f in later if not (skip_remembered and f.remembered)), CONFIRM)
+
+
+def labelled(text: str, labels: Mapping[str, Collection[str]]) -> dict[str, str]:
+    """A reply of "Label: value" lines, as values by field name (``labels``: field name to the
+    labels it may be written with). Labels match whatever their case, spacing and
+    punctuation, and in part ("Surat tugas" for "No. Surat Tugas") when only one field fits;
+    a line without a colon continues the value above it; a label that fits no field, or
+    several, is left out (its field is then asked alone)."""
+    keys = {_key(label): name for name, names in labels.items() for label in names}
+    found: dict[str, str] = {}
+    current: str | None = None
+    for line in text.splitlines():
+        label, colon, value = line.partition(":")
+        if colon:
+            current = _field_named(_key(label), keys)
+            if current is not None:
+                found[current] = value.strip()
+        elif current is not None and line.strip():
+            found[current] = f"{found[current]} {line.strip()}".strip()
+    return found
+
+
+def _field_named(key: str, keys: Mapping[str, str]) -> str | None:
+    if key in keys:
+        return keys[key]
+    fits = {name for label, name in keys.items() if len(key) >= 3 and key in label}
+    return fits.pop() if len(fits) == 1 else None
+
+
+def _key(label: str) -> str:
+    return "".join(ch for ch in label.casefold() if ch.isalnum())
 
 
 # The config switch of the server-room rules step ([rules] enabled).

@@ -29,6 +29,8 @@ MIN_DIGIT_CONFIDENCE = 35.0
 
 _NAME_CHARS = re.compile(r"[^A-Z' .,\-]")
 _DATE = re.compile(r"(\d{1,2})\s*[-./ ]\s*(\d{1,2})\s*[-./ ]\s*(\d{4})")
+# The same date with a separator or two lost ("0411-1962", "15022002").
+_DATE_RUN = re.compile(r"(?<!\d)(\d{2})[-./]?(\d{2})[-./]?(\d{4})(?!\d)")
 _PROVINCE_NAMES = {
     code: re.sub(r"[^A-Z ]", "", name.upper()).strip() for code, name in PROVINCE_CODES.items()
 }
@@ -103,7 +105,7 @@ def read_name(text: str) -> str | None:
 
 def read_birth(text: str) -> tuple[str | None, date | None]:
     value = _value(text)
-    found = _DATE.search(value)
+    found = _DATE.search(value) or _DATE_RUN.search(value)
     born = None
     if found:
         day, month, year = (int(g) for g in found.groups())
@@ -148,13 +150,17 @@ def interpret(lines: KtpLines, today: date) -> KtpReading:
     """The fields to propose. Low confidence or a contradiction leaves a field empty, and the
     form then asks for it as it always did."""
     name = read_name(lines.name[0]) if lines.name[1] >= MIN_LINE_CONFIDENCE else None
-    place, born = (
-        read_birth(lines.birth[0]) if lines.birth[1] >= MIN_LINE_CONFIDENCE else (None, None)
-    )
+    place, printed = read_birth(lines.birth[0])
+    sure = lines.birth[1] >= MIN_LINE_CONFIDENCE
     sex = read_sex(lines.sex[0])  # matched against the two words a KTP can print
     nik = read_nik(lines.nik[0]) if lines.nik[1] >= MIN_DIGIT_CONFIDENCE else None
     if nik is not None:
-        nik = _checked_nik(nik, born, sex, read_province(lines.province[0]), today)
+        # Even a faint birth line confirms the NIK when all six of its date digits agree:
+        # two lines misread into the same date is not a thing that happens by chance.
+        nik = _checked_nik(nik, printed, sex, read_province(lines.province[0]), today)
+    # The printed date is offered when the engine was sure of its line, or the NIK agrees.
+    born = printed if sure or nik is not None else None
+    place = place if sure else None
     used = [
         conf for key, (_, conf) in _by_key(lines).items() if _filled(key, nik, name, born, sex)
     ]

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -28,6 +31,9 @@ __all__ = ["NotAnImage", "OcrUnavailable", "load", "read_ktp", "read_lines"]
 # that Tesseract sees text about 30 px tall.
 SCALE = 1.6
 CARD_W, CARD_H = 856, 540
+# Where the lines are on the card at 1x (rows, top and bottom), when the print cannot say.
+LAYOUT = {"nik": (106, 140), "name": (160, 181), "birth": (189, 213), "sex": (218, 240)}
+NIK_BAND_MAX = 44  # px at 1x: the NIK label's height is about 30
 
 TESSDATA_DIRS = (
     "/usr/share/tesseract-ocr/5/tessdata",
@@ -129,17 +135,23 @@ def _find_card(image: np.ndarray) -> np.ndarray | None:
 
 
 def _straighten(image: np.ndarray) -> np.ndarray:
+    return _card(image)[0]
+
+
+def _card(image: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The card straightened to the layout's size, and whether its outline was found (if
+    not, the whole photo is taken for the card)."""
     corners = _find_card(image)
     out_w, out_h = int(CARD_W * SCALE), int(CARD_H * SCALE)
     if corners is None:
-        return cv2.resize(image, (out_w, out_h), interpolation=cv2.INTER_CUBIC)
+        return cv2.resize(image, (out_w, out_h), interpolation=cv2.INTER_CUBIC), False
     top = np.linalg.norm(corners[1] - corners[0])
     left = np.linalg.norm(corners[3] - corners[0])
     if left > top:  # the card was photographed upright: turn it back to landscape
         corners = np.roll(corners, -1, axis=0)
     target = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(corners, target)
-    return cv2.warpPerspective(image, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC)
+    return cv2.warpPerspective(image, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC), True
 
 
 def _ink(card: np.ndarray) -> np.ndarray:
@@ -179,6 +191,8 @@ def _locate(card: np.ndarray) -> tuple[tuple[int, int] | None, tuple[int, int] |
     ink = _ink(card)
     s = SCALE
     labels = [b for b in _bands(ink, int(28 * s), int(212 * s)) if b[0] < card.shape[0] * 0.5]
+    # Two lines run together (glare, the overprint) are taller than the NIK label ever is.
+    labels = [b for b in labels if b[1] - b[0] <= NIK_BAND_MAX * s] or labels
     if not labels:
         return None, None
     nik = max(labels, key=lambda b: b[1] - b[0])
@@ -232,25 +246,47 @@ def _ocr_line(crop: np.ndarray, kind: str) -> tuple[str, float]:
     return text, min(confidences, default=0.0)
 
 
-def read_lines(data: bytes) -> KtpLines:
-    """The raw lines of the card in `data` (JPEG/PNG bytes)."""
-    card = _straighten(_decode(data))
+def _nik_crop(card: np.ndarray, band: tuple[int, int], binary: bool) -> np.ndarray:
+    pad = int(5 * SCALE)
+    return _crop(card, int(145 * SCALE), band[0] - pad, int(650 * SCALE), band[1] + pad, binary)
+
+
+def _field_crop(
+    card: np.ndarray, band: tuple[int, int], right: int, binary: bool = False
+) -> np.ndarray:
+    pad = int(5 * SCALE)
+    return _crop(card, int(222 * SCALE), band[0] - pad, int(right * SCALE), band[1] + pad, binary)
+
+
+def _zoom(crop: np.ndarray, factor: float) -> np.ndarray:
+    """The crop larger or smaller: Tesseract tells some blurred digits apart at another size."""
+    if factor == 1.0 or crop.size == 0:
+        return crop
+    method = cv2.INTER_CUBIC if factor > 1 else cv2.INTER_AREA
+    return cv2.resize(crop, None, fx=factor, fy=factor, interpolation=method)
+
+
+def _layout(key: str, nik_band: tuple[int, int] | None) -> tuple[int, int]:
+    """Where the card's fixed layout puts line `key`: below the NIK line found, or, when none
+    was found, where it is printed on a card straightened edge to edge."""
+    top, bottom = LAYOUT[key]
+    shift = 0 if nik_band is None else nik_band[0] / SCALE - LAYOUT["nik"][0]
+    return int((top + shift) * SCALE), int((bottom + shift) * SCALE)
+
+
+def _read_card(card: np.ndarray) -> tuple[KtpLines, tuple[int, int] | None]:
+    """The lines found from the print, and the NIK line's rows (None if not found)."""
     nik_band, header = _locate(card)
-    s = SCALE
     if nik_band is None:
-        return KtpLines()
-    top, bottom = nik_band
-    pad = int(5 * s)
-    nik = _ocr_line(
-        _crop(card, int(145 * s), top - pad, int(650 * s), bottom + pad, binary=True), "digits"
-    )
+        return KtpLines(), None
+    s = SCALE
+    nik = _ocr_line(_nik_crop(card, nik_band, binary=True), "digits")
     # The labels' column has short, well separated lines: it says where each row is.
-    rows = [b for b in _bands(_ink(card), int(28 * s), int(212 * s)) if b[0] >= bottom - 2]
+    rows = [b for b in _bands(_ink(card), int(28 * s), int(212 * s)) if b[0] >= nik_band[1] - 2]
     values: dict[str, tuple[str, float]] = {}
-    for key, (y0, y1), right in zip(("name", "birth", "sex"), rows, (650, 650, 436), strict=False):
-        values[key] = _ocr_line(
-            _crop(card, int(222 * s), y0 - pad, int(right * s), y1 + pad), "text"
-        )
+    for key, band, right in zip(("name", "birth", "sex"), rows, (650, 650, 436), strict=False):
+        values[key] = _ocr_line(_field_crop(card, band, right), "text")
+    pad = int(5 * s)
     province = (
         _ocr_line(
             _crop(card, int(100 * s), header[0] - pad, int(756 * s), header[1] + pad), "text"
@@ -258,15 +294,87 @@ def read_lines(data: bytes) -> KtpLines:
         if header
         else ("", 0.0)
     )
-    return KtpLines(
+    lines = KtpLines(
         nik=nik,
         name=values.get("name", ("", 0.0)),
         birth=values.get("birth", ("", 0.0)),
         sex=values.get("sex", ("", 0.0)),
         province=province,
     )
+    return lines, nik_band
+
+
+class _Once:
+    """A line read on first use only: most pairings reuse the same reads."""
+
+    def __init__(self, read: Callable[[], tuple[str, float]]) -> None:
+        self._read = read
+        self._value: tuple[str, float] | None = None
+
+    def __call__(self) -> tuple[str, float]:
+        if self._value is None:
+            self._value = self._read()
+        return self._value
+
+
+def _read_nik(card: np.ndarray, band: tuple[int, int], binary: bool) -> tuple[str, float]:
+    return _ocr_line(_nik_crop(card, band, binary), "digits")
+
+
+def _read_birth(
+    card: np.ndarray, band: tuple[int, int], binary: bool, zoom: float
+) -> tuple[str, float]:
+    return _ocr_line(_zoom(_field_crop(card, band, 650, binary), zoom), "text")
+
+
+def _second_reads(
+    card: np.ndarray, lines: KtpLines, nik_band: tuple[int, int] | None
+) -> Iterator[KtpLines]:
+    """The NIK and birth lines read other ways (the other binarisation, the fixed layout's
+    rows), paired with each other and with the first reads. Only tried when the first read
+    gave no NIK the card confirms; each pairing still has to pass every cross-check."""
+    niks = [_Once(lambda: lines.nik)]
+    births = [_Once(lambda: lines.birth)]
+    bands = [nik_band] if nik_band is not None else []
+    layout_nik = _layout("nik", None)
+    if nik_band is None or abs(nik_band[0] - layout_nik[0]) > 8 * SCALE:
+        bands.append(layout_nik)
+    for band in bands:
+        for binary in (False, True):
+            if band != nik_band or not binary:  # binarised at the found band: the first read
+                niks.append(_Once(partial(_read_nik, card, band, binary)))
+        birth = _layout("birth", band)
+        for binary, zoom in ((False, 1.5), (True, 1.0), (False, 1.0), (False, 0.75)):
+            births.append(_Once(partial(_read_birth, card, birth, binary, zoom)))
+    for n, nik in enumerate(niks):
+        for b, born in enumerate(births):
+            if n or b:
+                yield replace(lines, nik=nik(), birth=born())
+
+
+def read_lines(data: bytes) -> KtpLines:
+    """The raw lines of the card in `data` (JPEG/PNG bytes), as first read."""
+    return _read_card(_straighten(_decode(data)))[0]
 
 
 def read_ktp(data: bytes, today: date) -> KtpReading:
-    """The fields of the KTP photographed in `data`; raises NotAnImage or OcrUnavailable."""
-    return interpret(read_lines(data), today)
+    """The fields of the KTP photographed in `data`; raises NotAnImage or OcrUnavailable.
+
+    When the first read gives no NIK the card itself confirms, the NIK and birth lines are
+    read again other ways, and the first pairing that passes every check gives the NIK and
+    birth date; the other fields stay as first read."""
+    card, outlined = _card(_decode(data))
+    lines, nik_band = _read_card(card)
+    reading = interpret(lines, today)
+    if reading.nik is not None or nik_band is None or not outlined:
+        return reading  # read, or no card found in the photo: nothing to read again
+    for other in _second_reads(card, lines, nik_band):
+        second = interpret(other, today)
+        if second.nik is not None:
+            return replace(
+                second,
+                name=reading.name or second.name,
+                birth_place=reading.birth_place or second.birth_place,
+                sex=reading.sex or second.sex,
+            )
+    return reading

@@ -66,6 +66,7 @@ BTN_NO_LETTER = "Tidak ada surat tugas"
 BTN_READ_OK = "✅ Benar"
 BTN_READ_FIX_NIK = "✏️ Ubah NIK"
 BTN_READ_FIX_NAME = "✏️ Ubah nama"
+BTN_ONE_BY_ONE = "📝 Isi satu per satu"
 
 BAD_PHONE = (
     f"Nomor HP tidak valid. Gunakan {PHONE_MIN}–{PHONE_MAX} angka, boleh diawali +62 atau 0."
@@ -109,6 +110,7 @@ class FieldText:
     history: str = ", {}"  # its part of a /riwayat entry, after the previous field's
     # The answers to the other problems a field's reading may raise (a planned day past).
     problems: Mapping[FieldProblem, str] = dataclasses.field(default_factory=dict)
+    hint: str = ""  # under the one-reply template (rest_in_one_reply): how to fill it in
 
 
 def _day(iso: Any) -> str:
@@ -174,6 +176,7 @@ FIELDS: dict[str, FieldText] = {
         "Ketik <b>nomor surat tugas</b> dari instansi pengunjung (mis. 090/123/ST/XI/2026), "
         "atau tekan tombol jika tidak ada.",
         label="No. Surat Tugas",
+        hint="mis. 090/123/ST/XI/2026; kosongkan bila tidak ada",
         button="No. Surat Tugas",
         noun="Nomor surat tugas",
         none=BTN_NO_LETTER,
@@ -182,6 +185,7 @@ FIELDS: dict[str, FieldText] = {
     "phone": FieldText(
         "Ketik <b>nomor HP</b> pengunjung (mis. 0812xxxxxxx).",
         label="HP",
+        hint="mis. 0812xxxxxxx",
         button="No. HP",
         invalid=BAD_PHONE,
         masked=mask_phone,  # the card and a scanned badge need no full number (privacy.md)
@@ -189,6 +193,7 @@ FIELDS: dict[str, FieldText] = {
     "purpose": FieldText(
         "Pilih <b>keperluan</b> kunjungan, atau ketik sendiri.",
         label="Keperluan",
+        hint="mis. " + PURPOSES[0] + ", atau tulis sendiri",
         button="Keperluan",
         suggested=tuple(PURPOSES),
         history="\n  {}",  # the visit's own line, which its entry and exit times follow
@@ -196,6 +201,7 @@ FIELDS: dict[str, FieldText] = {
     "duration": FieldText(
         "Berapa lama rencana kunjungan? Pilih, atau ketik jumlah menit.",
         label="Durasi",
+        hint="jumlah menit, mis. 60",
         button="Durasi",
         invalid=BAD_DURATION,
         suggested=tuple(f"{minutes} mnt" for minutes in DURATIONS),
@@ -207,6 +213,7 @@ FIELDS: dict[str, FieldText] = {
         "Perangkat yang dibawa masuk (laptop, hard disk, alat ukur, ...)? "
         "Ketik daftarnya, atau tekan tombol jika tidak ada.",
         label="Perangkat",
+        hint="mis. laptop, hard disk; kosongkan bila tidak ada",
         button="Perangkat",
         noun="Daftar perangkat",
         none=BTN_NO_EQUIPMENT,
@@ -325,6 +332,55 @@ def ktp_read(read: Mapping[str, Any]) -> str:
         + "\n".join(rows)
         + "\n\nSudah benar?"
     )
+
+
+# --- the rest of the form in one reply, after a KTP read -------------------------------------
+# An optional field answered with one of these means "none" (as its button would).
+NOTHING = ("-", "tidak ada", "tidak", "tdk ada", "nihil", "kosong")
+REPLY_NOT_UNDERSTOOD = (
+    "Balasan ini tidak memuat baris templat (mis. <code>Instansi: ...</code>). Salin "
+    "templat di atas, isi setelah tanda titik dua, lalu kirim; atau tekan "
+    f"<b>{BTN_ONE_BY_ONE}</b>."
+)
+
+
+def template_label(field: Field) -> str:
+    """The field's label in the one-reply template: its edit button's, which names it fully."""
+    return FIELDS[field.name].button
+
+
+def reply_labels(fields: tuple[Field, ...]) -> dict[str, tuple[str, ...]]:
+    """The labels a reply may use for each field: the template's and the summary's."""
+    return {f.name: (template_label(f), FIELDS[f.name].label) for f in fields}
+
+
+def _hint(field: Field) -> str:
+    return FIELDS[field.name].hint
+
+
+def rest_in_one_reply(fields: tuple[Field, ...], form: Form = FORM) -> str:
+    """The remaining fields asked at once: a template to copy (a tap copies a code block in
+    Telegram), fill in after the colons and send back as one message."""
+    first, last = form.number(fields[0].name), form.number(fields[-1].name)
+    template = "\n".join(f"{template_label(f)}: " for f in fields)
+    hints = "\n".join(f"• {template_label(f)}: {_hint(f)}" for f in fields if _hint(f))
+    steps = f"{first}–{last}" if last > first else str(first)
+    return (
+        f"Langkah {steps}/{len(form)} — Ketuk templat di bawah untuk menyalinnya, isi setelah "
+        f"tanda titik dua, lalu kirim dalam <b>satu pesan</b>:\n\n"
+        f"<code>{escape(template)}</code>\n\n{hints}\n\n"
+        f"Isian wajib yang kosong atau keliru akan ditanyakan lagi satu per satu."
+    )
+
+
+def reply_problems(problems: Mapping[str, Problem], form: Form = FORM) -> str:
+    """What was refused in a one-message reply; each is then asked alone."""
+    lines = []
+    for name, problem in problems.items():
+        field = form.get(name)
+        assert field is not None
+        lines.append(f"• {template_label(field)}: {rejected(field, problem)}")
+    return "Sebagian isian belum bisa dipakai dan akan ditanyakan lagi:\n" + "\n".join(lines)
 
 
 # --- a stored visit's views: the card, the access log, /riwayat --------------------------------

@@ -199,4 +199,5 @@ def test_sample_ktps_are_specimens_with_valid_niks() -> None:
     for person in PEOPLE:
         validate_nik(person.nik, date(2026, 1, 1))  # raises NikError when invalid
         with Image.open(STATIC / "samples" / person.file) as image:
-            assert (image.format, image.size) == ("JPEG", (856, 540))
+            # A phone's photo of the card (bench/ktp_corpus.py), as the reader expects one.
+            assert image.format == "JPEG" and 800 <= image.size[0] <= 1600

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Locator, Page, Playwright, expect
 
-from bot.core.form import Act
+from bot.core.form import FORM, Act
 from bot.texts import form as form_texts
 from tests.flows import Visitor
 
@@ -99,7 +99,7 @@ class PhoneView:
         return bubble
 
     async def send(self, text: str) -> None:
-        box = self.root.locator(".composer input")
+        box = self.root.locator(".composer textarea")
         await box.fill(text)
         await box.press("Enter")
         await expect(self.root.locator("li.msg.me").last).to_contain_text(text)
@@ -124,20 +124,39 @@ class PhoneView:
 
 
 async def register(officer: PhoneView, sample: int, nik: str, name: str) -> None:
-    """The officer's whole form, typed and tapped in the officer's phone."""
+    """The officer's whole form in the officer's phone: the sample KTP is read, ✅ Benar, and
+    the rest goes in one reply typed into the template a tap copied into the composer."""
     start = officer.root.locator(".start")
     if await start.is_visible():  # a chat never opened shows only Telegram's Start button
         await start.click()
         await officer.wait_for("Selamat datang")
     await officer.menu("daftar")
     # The form's shared step script (bot/texts/form.py), as the tests and the demo use it.
-    for move in Visitor(nik=nik, name=name).script():
-        await officer.wait_for(move.asked)
-        if move.act == Act.PHOTO:
-            await officer.attach_sample(sample)
-        elif move.act == Act.TAP:
-            await officer.tap(move.text)
-        else:
-            await officer.send(move.text)
+    moves = Visitor(nik=nik, name=name).script()
+    await officer.wait_for(moves[0].asked)
+    await officer.attach_sample(sample)
+    read = await officer.wait_for("Terbaca dari foto KTP")
+    await expect(read).to_contain_text(nik)
+    await expect(read).to_contain_text(name)
+    await officer.tap(form_texts.BTN_READ_OK)
+    template = await officer.wait_for("satu pesan")
+    await template.locator("code").click()  # copies the template into the composer
+    box = officer.root.locator(".composer textarea")
+    await expect(box).to_have_value(re.compile(r"Instansi: \n"))
+    answers = {move.field: move for move in moves}
+    filled = []
+    for line in (await box.input_value()).splitlines():
+        label = line.partition(":")[0]
+        field = next(f for f in FORM if form_texts.template_label(f) == label)
+        move = answers[field.name]
+        value = (
+            ""
+            if move.act == Act.TAP and move.text == form_texts.FIELDS[field.name].none
+            else move.text
+        )
+        filled.append(f"{label}: {value}")
+    await box.fill("\n".join(filled))
+    await box.press("Enter")
+    await expect(officer.root.locator("li.msg.me").last).to_contain_text("Instansi:")
     summary = await officer.wait_for(form_texts.SUMMARY_TITLE)
     await expect(summary).to_contain_text(re.compile(name))

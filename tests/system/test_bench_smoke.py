@@ -28,3 +28,14 @@ async def test_the_baseline_answers_the_same_updates(kind: str) -> None:
     result = await run_load(LoadSpec(kind=kind, officers=2, visits=1, warmup=False))
     assert result.visits == 2 and result.updates == 2 * UPDATES_PER_VISIT
     assert result.calls == result.updates  # one call per update, nothing else
+
+
+def test_the_ktp_section_replaces_its_old_self_in_the_benchmarks_page() -> None:
+    from bench.ktp_ocr import HEADING, splice
+
+    page = "# Benchmarks\n\n## Database\n\nx\n\n## How it is measured\n\ny\n"
+    first = splice(page, f"{HEADING}\n\nold table\n")
+    assert first.index(HEADING) < first.index("## How it is measured")
+    again = splice(first, f"{HEADING}\n\nnew table\n")
+    assert "old table" not in again and again.count(HEADING) == 1
+    assert again == first.replace("old table", "new table")

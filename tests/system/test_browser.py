@@ -47,7 +47,7 @@ async def test_whole_visit_in_three_phones(demo: WebDemo, browser: Browser) -> N
     await officer.root.locator(".start").click()
     await officer.wait_for("Selamat datang")
     await screenshot(page, "01-mulai")
-    await register(officer, 1, NIK_WOMAN, "Ayu Lestari")
+    await register(officer, 1, NIK_WOMAN, "AYU LESTARI")
     await expect(officer.root.locator("li.msg.me img").first).to_be_visible()
     await screenshot(page, "02-petugas-daftar")
     await officer.tap("Kirim ke Kepala Seksi")
@@ -76,7 +76,7 @@ async def test_whole_visit_in_three_phones(demo: WebDemo, browser: Browser) -> N
     # At the door the escort scans the badge shown in the officer's chat.
     await scan_badge(page, escort, "04b-pendamping-kamera")
     view = await escort.wait_for("Badge pengunjung")
-    await expect(view).to_contain_text("Ayu Lestari")
+    await expect(view).to_contain_text("AYU LESTARI")
     assert await escort.buttons(view) == ["✅ Catat MASUK"]
     await escort.tap("Catat MASUK")
     await escort.wait_for("MASUK tercatat")
@@ -119,14 +119,14 @@ async def test_deny_with_reason_on_a_narrow_screen_then_reset(
     await expect(officer.root).to_be_visible()
     await expect(head.root).to_be_hidden()
 
-    await register(officer, 2, NIK_MAN, "Bagus Santoso")
+    await register(officer, 2, NIK_MAN, "BAGUS SANTOSO")
     await officer.tap("Kirim ke Kepala Seksi")
     await officer.wait_for("terkirim")
     await expect(page.locator('.tabs button.unread[data-user="201"]')).to_be_visible()
 
     await head.show()
     await expect(officer.root).to_be_hidden()
-    await head.wait_for("Bagus Santoso")
+    await head.wait_for("BAGUS SANTOSO")
     await head.tap("Tolak")
     await head.wait_for("alasan penolakan")
     await head.send("Jadwal pemeliharaan bentrok dengan backup")

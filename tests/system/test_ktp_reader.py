@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.ocr.reader import NotAnImage, read_ktp
+from simulator.web.make_samples import OUT as SAMPLES
+from simulator.web.make_samples import PEOPLE as DEMO_SAMPLES
+from simulator.web.make_samples import Sample
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ktp"
 TRUTH = [json.loads(line) for line in (FIXTURES / "truth.jsonl").read_text("utf-8").splitlines()]
@@ -28,6 +31,20 @@ def test_each_sample_reads_exactly_as_printed(truth: dict[str, str]) -> None:
     assert reading.birth_date == date.fromisoformat(truth["birth_date"])
     assert reading.sex == truth["sex"]
     assert reading.confidence > 0.5
+
+
+@pytest.mark.parametrize("sample", DEMO_SAMPLES, ids=[s.file for s in DEMO_SAMPLES])
+def test_the_demo_pages_specimen_ktps_are_read(sample: Sample) -> None:
+    """The KTPs the browser demo's officer attaches (simulator/web/static/samples) prefill
+    the form: read exactly, NIK first."""
+    reading = read_ktp((SAMPLES / sample.file).read_bytes(), TODAY)
+    assert reading.nik == sample.nik
+    assert reading.name == sample.person.name
+    assert (reading.birth_place, reading.birth_date) == (
+        sample.person.birth_place,
+        sample.person.born,
+    )
+    assert reading.sex == sample.person.sex
 
 
 def test_a_card_whose_printed_birth_date_disagrees_with_its_nik_gets_no_nik() -> None:

@@ -24,6 +24,7 @@ from bot.core.form import (
     Form,
     Kind,
     Rejected,
+    labelled,
 )
 from bot.core.visits import VisitDraft
 from bot.texts import form as form_texts
@@ -282,3 +283,58 @@ def test_a_plan_is_read_as_the_bot_reads_dates() -> None:
     assert day.read("02-12-2026", TODAY) == "2026-12-02"  # today is allowed
     assert window.read(" 9.00 - 12.30 ", TODAY) == "09:00-12:30"
     assert window.read("08:00 s.d. 10:00", TODAY) == "08:00-10:00"
+
+
+# --- the rest of the form in one reply (after a KTP read) ----------------------------------
+def test_the_one_reply_template_lists_every_unanswered_typed_field_by_the_spec() -> None:
+    draft: dict[str, Any] = {"ktp": TYPED["ktp"], "nik": TYPED["nik"], "name": "AYU"}
+    remaining = FORM.remaining(draft)
+    assert [f.name for f in remaining] == [
+        f.name for f in FORM if f.kind != Kind.PHOTO and f.name not in draft
+    ]
+    text = form_texts.rest_in_one_reply(remaining)
+    assert f"Langkah 4–{len(FORM)}/{len(FORM)}" in text
+    template = text.split("<code>")[1].split("</code>")[0]
+    assert template.splitlines() == [f"{form_texts.template_label(f)}: " for f in remaining]
+
+
+def test_a_reply_is_read_line_by_line_whatever_the_labels_case() -> None:
+    labels = form_texts.reply_labels(FORM.remaining({}))
+    reply = "instansi : PT Maju\nNO. HP: 0812 3456 7890\nKeperluan: Ganti UPS\n  dan kabel\nx: y"
+    assert labelled(reply, labels) == {
+        "organisation": "PT Maju",
+        "phone": "0812 3456 7890",
+        "purpose": "Ganti UPS dan kabel",  # a line without a label continues the one above
+    }
+    assert labelled("PT Maju, 0812 3456 7890", labels) == {}
+    assert labelled("HP: 0812", labels) == {"phone": "0812"}  # the summary's label too
+    assert labelled("Surat tugas: 090/1/ST", labels) == {"assignment_letter": "090/1/ST"}
+    assert labelled("No: 1", labels) == {}  # fits several: left out, asked alone
+
+
+def test_a_reply_keeps_what_is_valid_and_asks_the_rest_alone() -> None:
+    draft: dict[str, Any] = {"ktp": TYPED["ktp"], "nik": TYPED["nik"], "name": "AYU"}
+    answers = {
+        "organisation": "PT Maju",
+        "assignment_letter": "x" * 500,  # refused: too long, asked again although optional
+        "phone": "12",  # refused
+        "purpose": "Ganti UPS",
+        "equipment": "-",  # "none"
+    }  # no duration: missing
+    problems = FORM.read_reply(draft, answers, TODAY, nothing=form_texts.NOTHING)
+    assert problems == {
+        "assignment_letter": FieldProblem.TOO_LONG,
+        "phone": FieldProblem.INVALID,
+    }
+    assert (draft["organisation"], draft["purpose"], draft["equipment"]) == (
+        "PT Maju",
+        "Ganti UPS",
+        "",
+    )
+    assert form_texts.BAD_PHONE in form_texts.reply_problems(problems)
+    # The summary asks each one alone first, in the form's order, then shows itself.
+    asked = []
+    while (step := FORM.go(draft, CONFIRM)) != CONFIRM:
+        asked.append(step)
+        draft[step] = FORM.get(step).read(TYPED[step], TODAY)  # type: ignore[union-attr]
+    assert asked == ["assignment_letter", "phone", "duration"]

@@ -105,3 +105,25 @@ def test_birth_place_and_date() -> None:
 def test_a_reading_never_prints_its_data() -> None:
     reading = interpret(lines("3508015507900002"), TODAY)
     assert "3508015507900002" not in repr(reading) and "AYU" not in repr(reading)
+
+
+def test_a_faint_birth_line_confirms_a_nik_only_when_all_six_date_digits_agree() -> None:
+    def faint(birth: str) -> KtpLines:
+        return KtpLines(
+            ("3508015507900002", SURE),
+            (": AYU LESTARI", SURE),
+            (birth, 20.0),
+            (": PEREMPUAN", SURE),
+        )
+
+    agreeing = interpret(faint(": LUMAJANG, 15-07-1990"), TODAY)
+    assert agreeing.nik == "3508015507900002" and agreeing.birth_date == date(1990, 7, 15)
+    assert agreeing.birth_place is None  # the faint line's place is not offered
+    disagreeing = interpret(faint(": LUMAJANG, 15-07-1970"), TODAY)
+    assert disagreeing.nik is None and disagreeing.birth_date is None
+
+
+def test_a_date_whose_separators_were_lost_is_still_read() -> None:
+    assert read_birth(": JEMBER, 0411-1982") == ("JEMBER", date(1982, 11, 4))
+    assert read_birth("1 MALANG. 15022002 be") == ("MALANG", date(2002, 2, 15))
+    assert read_birth(": MALANG, 150220021") == ("MALANG", None)  # nine digits: no date

@@ -27,13 +27,29 @@ class Phone {
     this.find(".bot-name").textContent = bot.name;
     this.find(".avatar").textContent = bot.name.slice(0, 1);
     this.list = this.find(".messages");
-    this.input = this.find(".composer input");
+    this.input = this.find(".composer textarea");
     this.find(".scan-btn").hidden = !person.scanner;
     this.find(".composer").addEventListener("submit", (event) => {
       event.preventDefault();
       const text = this.input.value;
       if (text.trim()) this.input.value = "";
       this.sendText(text);
+    });
+    // As in Telegram's apps: Enter sends, Shift+Enter starts a new line of the same message.
+    this.input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.find(".composer").requestSubmit();
+      }
+    });
+    // As in Telegram: a tap on monospace text copies it (here also into the composer).
+    this.list.addEventListener("click", (event) => {
+      const code = event.target.closest("code, pre");
+      if (!code) return;
+      this.input.value = code.textContent;
+      this.input.focus();
+      navigator.clipboard?.writeText(code.textContent).catch(() => {});
+      this.toast("Disalin");
     });
     this.find(".start").addEventListener("click", () => this.sendText("/start"));
     this.find(".menu-btn").addEventListener("click", () => this.toggleMenu());
