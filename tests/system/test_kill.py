@@ -311,8 +311,10 @@ async def test_sigkill_between_fetch_and_handling_loses_no_update(
         (link,) = decode_qr(badge.photo_bytes)
         for label, after in (("Catat MASUK", "inside"), ("Catat KELUAR", "done")):
             await escort.open_link(link)
-            view = await escort.wait_for(
-                predicate=lambda m: name in m.text_or_caption and bool(m.buttons), timeout=20
+            view = await escort.wait_for(  # the scan's view, not the "waiting" notice
+                "Badge pengunjung",
+                predicate=lambda m: name in m.text_or_caption and bool(m.buttons),
+                timeout=20,
             )
             await killed_before_handling(escort.tap(label, view))
             for _ in range(400):
