@@ -9,10 +9,17 @@ PTB hands changes over one user or conversation at a time; they are collected he
 written by commit(), in one transaction with the updates that produced them marked done
 (bot/app/intake.py), so a crash never keeps a step's state without its update or the
 reverse.
+
+PTB hands over the user data of everyone whose update was handled, changed or not (a
+section head's tap, an escort's scan), and every conversation state a handler returned,
+even the same one. Only what differs from what the database holds is written (and so
+encrypted): this process is the only writer of those tables, so what it last wrote, or
+read at start, is what they hold (issue 13).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +47,9 @@ class SqlitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
         self._storage: Storage | None = None
         self._users: dict[int, dict[str, Any] | None] = {}
         self._states: dict[tuple[str, ConversationKey], int | None] = {}
+        # What the database holds: a user's non-empty data, an open conversation's state.
+        self._saved_users: dict[int, dict[str, Any]] = {}
+        self._saved_states: dict[tuple[str, ConversationKey], int] = {}
 
     async def storage(self) -> Storage:
         """The bot's Storage, opened (and migrated) on first use."""
@@ -48,7 +58,10 @@ class SqlitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
         return self._storage
 
     async def get_user_data(self) -> dict[int, dict[str, Any]]:
-        return await (await self.storage()).conversations.user_data()
+        users = await (await self.storage()).conversations.user_data()
+        # PTB keeps these dicts as its live user data: remember a copy of what is stored.
+        self._saved_users = {user_id: copy.deepcopy(data) for user_id, data in users.items()}
+        return users
 
     async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
         self._users[user_id] = data
@@ -61,6 +74,7 @@ class SqlitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
 
     async def get_conversations(self, name: str) -> ConversationDict:
         states = await (await self.storage()).conversations.states(name)
+        self._saved_states.update({(name, key): state for key, state in states.items()})
         conversations: ConversationDict = {key: state for key, state in states.items()}
         return conversations
 
@@ -77,14 +91,35 @@ class SqlitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
         one transaction. On failure the changes stay for the next commit."""
         users, states = self._users, self._states
         self._users, self._states = {}, {}
-        if not (users or states or handled):
+        # What the database already holds is not written again (PTB gave copies: kept as is).
+        changed_users = {
+            user_id: data
+            for user_id, data in users.items()
+            if (data or None) != self._saved_users.get(user_id)
+        }
+        changed_states = {
+            key: state for key, state in states.items() if state != self._saved_states.get(key)
+        }
+        if not (changed_users or changed_states or handled):
             return
         try:
-            await (await self.storage()).conversations.save(users, states, handled, now)
+            await (await self.storage()).conversations.save(
+                changed_users, changed_states, handled, now
+            )
         except BaseException:
             # Newer changes made meanwhile win over the ones put back.
             self._users, self._states = {**users, **self._users}, {**states, **self._states}
             raise
+        for user_id, data in changed_users.items():
+            if data:
+                self._saved_users[user_id] = data
+            else:
+                self._saved_users.pop(user_id, None)
+        for key, state in changed_states.items():
+            if state is None:
+                self._saved_states.pop(key, None)
+            else:
+                self._saved_states[key] = state
 
     async def flush(self) -> None:
         """At a clean stop: whatever is left (every update is handled by then)."""

@@ -3,16 +3,38 @@
 PTB's default processor either handles every update in sequence (one slow Bot API
 call stalls everyone) or everything concurrently (an officer's two quick messages
 could race through the conversation). This keeps a lock per chat instead.
+
+A tap on a visit's own button (a section head's Setujui on an approval card, an escort's
+MASUK / KELUAR, the escort's "open the visit") is ordered per visit instead (issue 13): it
+reads and writes only that visit, never the chat's conversation or user data, so a section
+head's taps on two cards run at the same time, while two taps on one card still go one
+after the other (the second finds the first's decision). Everything else, the officer's
+form above all, keeps its chat's order.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot.core import callbacks
+
+# Taps that touch only their visit: no conversation (Tolak starts the reason prompt, so it
+# keeps the chat's order), no user data.
+PER_VISIT = frozenset(
+    {
+        callbacks.APPROVE,
+        callbacks.ENTER,
+        callbacks.EXIT,
+        callbacks.DOOR_ENTER,
+        callbacks.DOOR_EXIT,
+        callbacks.OPEN_VISIT,
+    }
+)
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -22,11 +44,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         # marks the update done (bot/app/intake.py). It gets the update once handled, None
         # when its handling was cut short (it stays open and is handled again at start).
         self.after_update: Callable[[object | None], Awaitable[None]] | None = None
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
+        self._locks: dict[Hashable, asyncio.Lock] = {}
+        self._waiting: dict[Hashable, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
-        key = _chat_key(update)
+        key = order_key(update)
         if key is None:
             await self._handle(update, coroutine)
             return
@@ -34,7 +56,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             await self._handle(update, coroutine)
 
     @asynccontextmanager
-    async def chat_lock(self, key: int) -> AsyncIterator[None]:
+    async def chat_lock(self, key: Hashable) -> AsyncIterator[None]:
         """Hold a chat's lock: no update of that chat is handled meanwhile (a job changing
         what a conversation holds, such as the draft expiry, takes it too)."""
         lock = self._locks.setdefault(key, asyncio.Lock())
@@ -65,6 +87,15 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to tear down."""
+
+
+def order_key(update: object) -> Hashable | None:
+    """What an update is ordered with: its visit for a visit's own button, else its chat."""
+    if isinstance(update, Update) and update.callback_query is not None:
+        tap = callbacks.parse(update.callback_query.data)
+        if isinstance(tap, callbacks.VisitTap | callbacks.DoorTap) and tap.action in PER_VISIT:
+            return ("visit", tap.visit_id)
+    return _chat_key(update)
 
 
 def _chat_key(update: object) -> int | None:

@@ -16,6 +16,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.app.services import Services
+from bot.flows import telegram_files
 from storage.crypto import Cipher
 from storage.keys import write_private
 
@@ -31,8 +32,7 @@ def relative_path(visit_id: int) -> str:
 async def keep(services: Services, bot: Bot, visit_id: int, file_id: str) -> bool:
     """Download the officer's KTP photo and store it encrypted; False if it must wait."""
     try:
-        telegram_file = await bot.get_file(file_id)
-        data = bytes(await telegram_file.download_as_bytearray())
+        data = await telegram_files.download(bot, file_id)  # the reader's link, if recent
     except TelegramError as exc:
         # The visit is stored already; only the copy waits for the next sweep.
         log.warning("KTP of visit %s not downloaded, will retry: %s", visit_id, exc)

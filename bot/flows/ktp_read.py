@@ -17,6 +17,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.core.ktp_text import KtpReading
+from bot.flows import telegram_files
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,7 @@ async def read(bot: Bot, file_id: str, today: date) -> KtpReading | None:
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(READ_LIMIT):
-            telegram_file = await bot.get_file(file_id)
-            data = bytes(await telegram_file.download_as_bytearray())
+            data = await telegram_files.download(bot, file_id)
             return await loop.run_in_executor(_worker, _read, data, today)
     except TimeoutError:
         log.info("KTP photo not read within %.0f s; the form asks", READ_LIMIT)

@@ -7,6 +7,8 @@ import sqlite3
 import stat
 from pathlib import Path
 
+import pytest
+
 from bot.app.config import Config
 from bot.app.services import Services
 from bot.core.visits import VisitStatus
@@ -14,7 +16,7 @@ from bot.flows import privacy
 from simulator import BotApiSimulator
 from simulator.faults import Faults
 from tests.conftest import APPROVER, OFFICER
-from tests.flows import NIK_WOMAN, Visitor, ktp_image, register
+from tests.flows import NIK_MAN, NIK_WOMAN, Visitor, ktp_image, register
 
 # The conversation's draft (bot/app/persistence.py) is kept apart; see docs/privacy.md.
 DRAFT_TABLES = {"user_state", "conversation_state"}
@@ -127,3 +129,33 @@ async def _failed(services: Services, visit_id: int) -> bool:
     ) as cur:
         row = await cur.fetchone()
     return row is not None and row[0] is not None
+
+
+async def test_the_photo_is_fetched_once_and_again_only_when_its_link_is_old(
+    sim: BotApiSimulator, app: object, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: the reader's getFile answer serves the copy kept at submit while Telegram's
+    link is valid (at least an hour); an older one is asked for again. Either way the kept
+    copy is the officer's exact photo."""
+    from bot.flows import telegram_files
+
+    await sim.settle()
+    before = sim.call_counts["getFile"]
+    await register(sim)
+    visit = await only_visit(services)
+    path = await kept_ktp(services, visit.id)
+    assert services.storage.cipher.decrypt(path.read_bytes()) == ktp_image()
+    assert sim.call_counts["getFile"] - before == 1
+
+    monkeypatch.setattr(telegram_files, "REUSE_FOR", 0.0)
+    before = sim.call_counts["getFile"]
+    await register(sim, Visitor(nik=NIK_MAN, name="Budi Santoso"))
+    await sim.settle()
+    (second,) = [
+        v
+        for v in await services.storage.visits.with_status(VisitStatus.PENDING)
+        if v.id != visit.id
+    ]
+    path = await kept_ktp(services, second.id)
+    assert services.storage.cipher.decrypt(path.read_bytes()) == ktp_image()
+    assert sim.call_counts["getFile"] - before == 2

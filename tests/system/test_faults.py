@@ -92,10 +92,14 @@ async def one_visit(
     steps = [("Catat MASUK", "MASUK tercatat"), ("Perangkat sesuai", "KELUAR tercatat")]
     for label, done in steps if leave else steps[:1]:
         await person.open_link(link)
-        # The scan's view (escorts also hold a "visitor waiting" notice with a button).
+        # The scan's view (escorts also hold a "visitor waiting" notice with a button), with
+        # this step's button: a view sent twice (a timed-out sendMessage that arrived after
+        # all, then its retry) may show up late, still offering the step before.
         view = await person.wait_for(
             "Badge pengunjung",
-            predicate=lambda m: name in m.text_or_caption and bool(m.buttons),
+            predicate=lambda m, label=label: (
+                name in m.text_or_caption and any(label in b for row in m.buttons for b in row)
+            ),
             timeout=60,
         )
         await person.tap(label, view)
