@@ -139,9 +139,17 @@ async def scan_badge(escort: PhoneView, shot: str | None = None) -> None:
     await expect(dialog).to_be_hidden()
 
 
-async def register(officer: PhoneView, sample: int, nik: str, name: str) -> None:
+async def register(
+    officer: PhoneView,
+    sample: int,
+    nik: str,
+    name: str,
+    shots: tuple[str, str] | None = None,
+) -> None:
     """The officer's whole form in the officer's phone: the sample KTP is read, ✅ Benar, and
-    the rest goes in one reply typed into the template a tap copied into the composer."""
+    the rest goes in one reply typed into the template a tap copied into the composer.
+
+    shots: the names of the screenshots of the KTP's reading and of the filled-in template."""
     start = officer.root.locator(".start")
     if await start.is_visible():  # a chat never opened shows only Telegram's Start button
         await start.click()
@@ -154,6 +162,8 @@ async def register(officer: PhoneView, sample: int, nik: str, name: str) -> None
     read = await officer.wait_for("Terbaca dari foto KTP")
     await expect(read).to_contain_text(nik)
     await expect(read).to_contain_text(name)
+    if shots:  # what the KTP photo filled in, waiting for ✅ Benar
+        await screenshot(officer.page, shots[0])
     await officer.tap(form_texts.BTN_READ_OK)
     template = await officer.wait_for("satu pesan")
     await template.locator("code").click()  # copies the template into the composer
@@ -172,6 +182,8 @@ async def register(officer: PhoneView, sample: int, nik: str, name: str) -> None
         )
         filled.append(f"{label}: {value}")
     await box.fill("\n".join(filled))
+    if shots:  # the one-reply template, filled in before it is sent
+        await screenshot(officer.page, shots[1])
     await box.press("Enter")
     await expect(officer.root.locator("li.msg.me").last).to_contain_text("Instansi:")
     summary = await officer.wait_for(form_texts.SUMMARY_TITLE)

@@ -56,7 +56,13 @@ async def test_whole_visit_in_three_phones(demo: WebDemo, browser: Browser) -> N
     await officer.root.locator(".start").click()
     await officer.wait_for("Selamat datang")
     await screenshot(page, "01-mulai")
-    await register(officer, 1, NIK_WOMAN, "AYU LESTARI")
+    await register(
+        officer,
+        1,
+        NIK_WOMAN,
+        "AYU LESTARI",
+        shots=("02a-petugas-ktp-terbaca", "02b-petugas-satu-pesan"),
+    )
     await expect(officer.root.locator("li.msg.me img").first).to_be_visible()
     await screenshot(page, "02-petugas-daftar")
     await officer.tap("Kirim ke Kepala Seksi")
