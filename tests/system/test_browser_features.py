@@ -21,7 +21,6 @@ from bot.core.visits import EquipmentCheck, VisitStatus
 from bot.texts import door as door_texts
 from bot.texts import form as form_texts
 from bot.texts import planning as plan_texts
-from bot.texts import rollcall as roll_texts
 from bot.texts import watchlist as watch_texts
 from demo.web import WebDemo, running_demo
 from tests.flows import NIK_MAN, Visitor
@@ -94,6 +93,7 @@ async def test_features_beyond_the_sop(demo: WebDemo, browser: Browser) -> None:
     await expect(alert).to_contain_text("Ya, setujui meski diblokir")
     await alert.get_by_role("button", name="OK").click()
     await expect(alert).to_be_hidden()
+    await expect(card.locator(".ikb", has_text=watch_texts.BTN_APPROVE_BARRED)).to_be_visible()
     assert await head.buttons(card) == [watch_texts.BTN_APPROVE_BARRED, "❌ Tolak"]
     assert await storage.visits.with_status(VisitStatus.PENDING) != []
     await screenshot(page, "10-kasi-blokir")
@@ -117,8 +117,7 @@ async def test_features_beyond_the_sop(demo: WebDemo, browser: Browser) -> None:
     for phone in (officer, head, escort):
         roll = await phone.wait_for("APEL DARURAT")
         await expect(roll).to_contain_text("belum aman")
-    safe = roll_texts.safe_button(None).replace(roll_texts.ERASED, BARRED)
-    assert await escort.buttons(escort.bot("APEL DARURAT")) == [safe]
+    assert await escort.buttons(escort.bot("APEL DARURAT")) == [f"✅ Aman: {BARRED}"]
     await screenshot(page, "12-apel-darurat")
     await escort.tap("Aman:")
     for phone in (officer, head, escort):
@@ -163,6 +162,8 @@ async def test_features_beyond_the_sop(demo: WebDemo, browser: Browser) -> None:
     await head.tap("Setujui")
     await head.toast(plan_texts.APPROVED_AHEAD_TOAST[:20])
     await officer.wait_for("disetujui")
+    [scheduled] = await storage.visits.with_status(VisitStatus.SCHEDULED)
+    assert scheduled.plan is not None and scheduled.plan.window == window
     await officer.send("/hari_ini")
     listed = await officer.wait_for("Kunjungan terjadwal hari ini")
     assert await officer.buttons(listed) == [f"{window} Ayu Lestari"]
