@@ -77,7 +77,7 @@ lock:
 	/tmp/akses-lock-venv/bin/python deploy/lockcheck.py
 
 screenshots: $(BIN)/.installed chromium
-	AKSES_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/system/test_browser.py
+	AKSES_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/system/test_browser.py tests/system/test_browser_features.py
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench

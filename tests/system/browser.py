@@ -33,6 +33,7 @@ SCREENSHOTS = Path(
 )
 WIDE = {"width": 1280, "height": 860}
 NARROW = {"width": 420, "height": 860}
+OFFICE_TZ = "Asia/Jakarta"  # the demo config's default [office] timezone
 _CLASS = "contains(concat(' ', @class, ' '), ' {} ')"
 _ANSWERS = (
     f"xpath=.//li[{_CLASS.format('bot')}][not(following-sibling::li[{_CLASS.format('me')}])]"
@@ -54,7 +55,9 @@ async def launch(playwright: Playwright) -> Browser:
 
 async def open_demo(browser: Browser, url: str, viewport: dict, errors: list[str]) -> Page:
     """The page, once its live connection is up; script errors are collected in `errors`."""
-    page = await browser.new_page(viewport=viewport)  # type: ignore[arg-type]
+    # The bubbles' clock in the demo's office time zone, as on a phone in the office (the
+    # messages' own times are WIB), whatever the machine running the tests uses.
+    page = await browser.new_page(viewport=viewport, timezone_id=OFFICE_TZ)  # type: ignore[arg-type]
     page.set_default_timeout(10_000)
     page.on("pageerror", lambda error: errors.append(str(error)))
     await page.goto(url)
@@ -63,7 +66,9 @@ async def open_demo(browser: Browser, url: str, viewport: dict, errors: list[str
 
 
 async def screenshot(page: Page, name: str) -> None:
-    """Saved into docs/img/ for the README and the guides (Playwright creates the folder)."""
+    """Saved into docs/img/ for the README and the guides (Playwright creates the folder),
+    once the pop-up notes (3.5 s each, e.g. "Disalin") are gone, so none hides a message."""
+    await expect(page.locator(".toast")).to_have_count(0)
     await page.screenshot(path=SCREENSHOTS / f"{name}.png")
 
 
@@ -123,9 +128,28 @@ class PhoneView:
         await expect(self.root.locator(".toast", has_text=text)).to_be_visible()
 
 
-async def register(officer: PhoneView, sample: int, nik: str, name: str) -> None:
+async def scan_badge(escort: PhoneView, shot: str | None = None) -> None:
+    """The escort's camera dialog, pointed at the newest badge shown in any chat."""
+    await escort.root.locator(".scan-btn").click()
+    dialog = escort.page.locator("#scanner")
+    await expect(dialog).to_be_visible()
+    if shot:
+        await screenshot(escort.page, shot)
+    await dialog.locator(".badge-choice", has_text="🪪 Badge").first.click()
+    await expect(dialog).to_be_hidden()
+
+
+async def register(
+    officer: PhoneView,
+    sample: int,
+    nik: str,
+    name: str,
+    shots: tuple[str, str] | None = None,
+) -> None:
     """The officer's whole form in the officer's phone: the sample KTP is read, ✅ Benar, and
-    the rest goes in one reply typed into the template a tap copied into the composer."""
+    the rest goes in one reply typed into the template a tap copied into the composer.
+
+    shots: the names of the screenshots of the KTP's reading and of the filled-in template."""
     start = officer.root.locator(".start")
     if await start.is_visible():  # a chat never opened shows only Telegram's Start button
         await start.click()
@@ -138,6 +162,8 @@ async def register(officer: PhoneView, sample: int, nik: str, name: str) -> None
     read = await officer.wait_for("Terbaca dari foto KTP")
     await expect(read).to_contain_text(nik)
     await expect(read).to_contain_text(name)
+    if shots:  # what the KTP photo filled in, waiting for ✅ Benar
+        await screenshot(officer.page, shots[0])
     await officer.tap(form_texts.BTN_READ_OK)
     template = await officer.wait_for("satu pesan")
     await template.locator("code").click()  # copies the template into the composer
@@ -156,6 +182,8 @@ async def register(officer: PhoneView, sample: int, nik: str, name: str) -> None
         )
         filled.append(f"{label}: {value}")
     await box.fill("\n".join(filled))
+    if shots:  # the one-reply template, filled in before it is sent
+        await screenshot(officer.page, shots[1])
     await box.press("Enter")
     await expect(officer.root.locator("li.msg.me").last).to_contain_text("Instansi:")
     summary = await officer.wait_for(form_texts.SUMMARY_TITLE)

@@ -15,7 +15,16 @@ from playwright.async_api import Browser, async_playwright, expect
 from bot.core.visits import VisitStatus
 from demo.web import WebDemo, running_demo
 from tests.flows import NIK_MAN, NIK_WOMAN
-from tests.system.browser import NARROW, WIDE, PhoneView, launch, open_demo, register, screenshot
+from tests.system.browser import (
+    NARROW,
+    WIDE,
+    PhoneView,
+    launch,
+    open_demo,
+    register,
+    scan_badge,
+    screenshot,
+)
 
 expect.set_options(timeout=10_000)
 
@@ -47,7 +56,13 @@ async def test_whole_visit_in_three_phones(demo: WebDemo, browser: Browser) -> N
     await officer.root.locator(".start").click()
     await officer.wait_for("Selamat datang")
     await screenshot(page, "01-mulai")
-    await register(officer, 1, NIK_WOMAN, "AYU LESTARI")
+    await register(
+        officer,
+        1,
+        NIK_WOMAN,
+        "AYU LESTARI",
+        shots=("02a-petugas-ktp-terbaca", "02b-petugas-satu-pesan"),
+    )
     await expect(officer.root.locator("li.msg.me img").first).to_be_visible()
     await screenshot(page, "02-petugas-daftar")
     await officer.tap("Kirim ke Kepala Seksi")
@@ -74,7 +89,7 @@ async def test_whole_visit_in_three_phones(demo: WebDemo, browser: Browser) -> N
     await screenshot(page, "04-petugas-badge")
 
     # At the door the escort scans the badge shown in the officer's chat.
-    await scan_badge(page, escort, "04b-pendamping-kamera")
+    await scan_badge(escort, "04b-pendamping-kamera")
     view = await escort.wait_for("Badge pengunjung")
     await expect(view).to_contain_text("AYU LESTARI")
     assert await escort.buttons(view) == ["✅ Catat MASUK"]
@@ -85,7 +100,7 @@ async def test_whole_visit_in_three_phones(demo: WebDemo, browser: Browser) -> N
     assert [v.entry_escort_id for v in await stored(demo, VisitStatus.INSIDE)] == [301]
 
     # At the exit: the same badge, the other button; then everyone gets the summary.
-    await scan_badge(page, escort)
+    await scan_badge(escort)
     view = await escort.wait_for("Badge pengunjung")
     assert await escort.buttons(view) == ["✅ Perangkat sesuai", "⚠️ Ada selisih"]
     await escort.tap("Perangkat sesuai")
@@ -96,17 +111,6 @@ async def test_whole_visit_in_three_phones(demo: WebDemo, browser: Browser) -> N
     done = await stored(demo, VisitStatus.DONE)
     assert [(v.decided_by, v.exit_escort_id) for v in done] == [(201, 301)]
     assert errors == []
-
-
-async def scan_badge(page: object, escort: PhoneView, shot: str | None = None) -> None:
-    """The escort's camera dialog, pointed at the newest badge shown in any chat."""
-    await escort.root.locator(".scan-btn").click()
-    dialog = escort.page.locator("#scanner")
-    await expect(dialog).to_be_visible()
-    if shot:
-        await screenshot(escort.page, shot)
-    await dialog.locator(".badge-choice", has_text="🪪 Badge").first.click()
-    await expect(dialog).to_be_hidden()
 
 
 async def test_deny_with_reason_on_a_narrow_screen_then_reset(
