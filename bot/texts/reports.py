@@ -33,6 +33,7 @@ def pdf_notes(lines: list[str]) -> str:
     """A visit's notes as the PDF prints them: one line under its row, across the table."""
     return f"{COL_NOTES}: " + " · ".join(lines)
 
+
 STATUS_SHORT = {
     VisitStatus.PENDING: "Menunggu",
     VisitStatus.SCHEDULED: "Terjadwal",
