@@ -59,16 +59,21 @@ class _LogPdf(FPDF):
     def __init__(self, log: AccessLog) -> None:
         super().__init__(orientation="L", unit="mm", format="A4")
         self.log = log
-        regular, bold, italic = _font_files()
+        regular, bold, _italic = _font_files()
         self.add_font(FONT, "", regular)
         self.add_font(FONT, "B", bold)
-        self.add_font(FONT, "I", italic)
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(True, margin=14)
         period = reports_texts.period_label(log.period.start, log.period.end)
         self.set_title(f"{reports_texts.REPORT_TITLE} {period}")
         self.set_author(reports_texts.OFFICE.title())
         self.set_creator("akses-ruang-server")
+
+    def italic(self) -> None:
+        """The notes' italics, read only for a log that has notes (parsing the font file
+        takes longer than drawing a few hundred rows)."""
+        if FONT.lower() + "I" not in self.fonts:
+            self.add_font(FONT, "I", _font_files()[2])
 
     def header(self) -> None:
         period = reports_texts.period_label(self.log.period.start, self.log.period.end)
@@ -188,6 +193,7 @@ class _Table:
         height = self._height(cells, bold=False)
         noted: list[str] = []
         if notes:
+            pdf.italic()
             pdf.set_font(FONT, "I", NOTES_SIZE)
             noted = self.wrap(reports_texts.pdf_notes(notes.splitlines()), self.notes_width, "I")
             pdf.set_font(FONT, "", BODY_SIZE)
