@@ -69,7 +69,7 @@ class _LogPdf(FPDF):
         self.set_author(reports_texts.OFFICE.title())
         self.set_creator("akses-ruang-server")
 
-    def italic(self) -> None:
+    def load_italics(self) -> None:
         """The notes' italics, read only for a log that has notes (parsing the font file
         takes longer than drawing a few hundred rows)."""
         if FONT.lower() + "I" not in self.fonts:
@@ -193,7 +193,7 @@ class _Table:
         height = self._height(cells, bold=False)
         noted: list[str] = []
         if notes:
-            pdf.italic()
+            pdf.load_italics()
             pdf.set_font(FONT, "I", NOTES_SIZE)
             noted = self.wrap(reports_texts.pdf_notes(notes.splitlines()), self.notes_width, "I")
             pdf.set_font(FONT, "", BODY_SIZE)
