@@ -6,6 +6,8 @@ once, as it would read on their phone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from bot.core.form import FORM, Act
@@ -14,7 +16,7 @@ from bot.core.tokens import deep_link
 from bot.texts import approval as approval_texts
 from bot.texts import form as form_texts
 from demo.app import APPROVER, DEMO_BOT, DEMO_NIK, ESCORT, OFFICER, PEOPLE, SAMPLES, DemoBot
-from simulator import BotApiSimulator, SimUser
+from simulator import BotApiSimulator, SimMessage, SimUser
 
 # The officer's answers, by form field (bot/core/form.py); the suggested ones are tapped.
 VISITOR = {
@@ -76,10 +78,40 @@ def _reply() -> str:
     )
 
 
+# How long a step waits for the bot's question (a KTP read or a slow machine takes seconds).
+WAIT = 60.0
+
+
 async def _step(sim: BotApiSimulator, printer: _Printer, who: int, action: str) -> None:
     print(f"\n>>> {PEOPLE[who][1]}: {action}")
     await sim.settle()
     printer.show()
+
+
+def _offers(label: str, message: SimMessage) -> bool:
+    return any(label == button for row in message.buttons for button in row)
+
+
+async def _act(
+    sim: BotApiSimulator,
+    printer: _Printer,
+    person: SimUser,
+    method: str,
+    arg: str,
+    ready: Callable[[SimMessage], bool],
+) -> None:
+    """One scripted action, once the bot has asked for it (``ready``: a message shows the
+    question, or the button to tap): sim.settle() alone returned while the bot was still
+    working on the previous answer, and a tap then found no button. Then what the bot
+    answers is printed."""
+    await person.wait_for(predicate=ready, since=0, timeout=WAIT)
+    await getattr(person, method)(arg)
+    await person.wait_for(timeout=WAIT)  # the bot has begun to answer (an edit, a message)
+    await _step(sim, printer, person.id, f"{method.replace('_', ' ')} {arg}")
+
+
+def _asks(question: str, message: SimMessage) -> bool:
+    return question in message.text_or_caption
 
 
 async def _walkthrough(sim: BotApiSimulator, directory: Path) -> Path:
@@ -87,35 +119,51 @@ async def _walkthrough(sim: BotApiSimulator, directory: Path) -> Path:
     printer = _Printer(sim)
     ktp = (SAMPLES / "ktp-1.jpg").read_bytes()
     await officer.send_text("/daftar")
+    await officer.wait_for(timeout=WAIT)
     await _step(sim, printer, OFFICER, "send text /daftar")
     await officer.send_photo(ktp)
     nik_asked = form_texts.plain(form_texts.question(FORM.identifying))
     read = await officer.wait_for(
         predicate=lambda m: "Terbaca" in m.text_or_caption or nik_asked in m.text_or_caption,
-        timeout=15,
+        timeout=WAIT,
     )
     await _step(sim, printer, OFFICER, "send photo (foto KTP spesimen)")
-    steps: list[tuple[SimUser, str, str]] = []
+    # Each step: who, how, what, and the message that must be on screen before it.
+    steps: list[tuple[SimUser, str, str, Callable[[SimMessage], bool]]] = []
     if "Terbaca" in read.text_or_caption:
         # The card was read: confirm it, then the rest in one reply to the template.
-        steps += [(officer, "tap", form_texts.BTN_READ_OK), (officer, "send_text", _reply())]
+        steps += [
+            (officer, "tap", form_texts.BTN_READ_OK, partial(_offers, form_texts.BTN_READ_OK)),
+            (officer, "send_text", _reply(), partial(_offers, form_texts.BTN_ONE_BY_ONE)),
+        ]
     else:  # no reader on this machine: the form asks field by field
         methods = {Act.TYPE: "send_text", Act.TAP: "tap"}
         steps += [
-            (officer, methods[move.act], move.text)
+            (
+                officer,
+                methods[move.act],
+                move.text,
+                partial(_offers, move.text) if move.act == Act.TAP else partial(_asks, move.asked),
+            )
             for move in form_texts.script(VISITOR)
             if move.act != Act.PHOTO
         ]
     steps += [
-        (officer, "tap", form_texts.BTN_SUBMIT),
-        (approver, "tap", approval_texts.BTN_APPROVE),
+        (officer, "tap", form_texts.BTN_SUBMIT, partial(_offers, form_texts.BTN_SUBMIT)),
+        (
+            approver,
+            "tap",
+            approval_texts.BTN_APPROVE,
+            partial(_offers, approval_texts.BTN_APPROVE),
+        ),
     ]
-    for person, method, arg in steps:
-        await getattr(person, method)(arg)
-        await _step(sim, printer, person.id, f"{method.replace('_', ' ')} {arg}")
+    for person, method, arg, ready in steps:
+        await _act(sim, printer, person, method, arg, ready)
 
-    badge_message = next(
-        m for m in reversed(officer.bot_messages) if m.photo_bytes and "Badge" in m.text_or_caption
+    badge_message = await officer.wait_for(
+        predicate=lambda m: bool(m.photo_bytes) and "Badge" in m.text_or_caption,
+        since=0,
+        timeout=WAIT,
     )
     badge_path = directory / "badge.png"
     badge_path.write_bytes(badge_message.photo_bytes or b"")
@@ -125,7 +173,12 @@ async def _walkthrough(sim: BotApiSimulator, directory: Path) -> Path:
     link = deep_link(DEMO_BOT, token)
     for label in ("Catat MASUK", "Perangkat sesuai"):
         await escort.open_link(link)
+        await escort.wait_for(timeout=WAIT)
         await _step(sim, printer, ESCORT, "memindai QR badge dengan kamera")
-        await escort.tap(label)
-        await _step(sim, printer, ESCORT, f"tap {label}")
+        await _act(sim, printer, escort, "tap", label, partial(_offers_part, label))
     return badge_path
+
+
+def _offers_part(label: str, message: SimMessage) -> bool:
+    """A button whose label holds ``label`` ("✅ Perangkat sesuai"), as tap() finds it."""
+    return any(label in button for row in message.buttons for button in row)

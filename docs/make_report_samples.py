@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.core.period import Period  # noqa: E402
 from bot.core.standards import TimeStandards  # noqa: E402
-from bot.core.visits import Visit, VisitStatus  # noqa: E402
+from bot.core.visits import EquipmentCheck, Visit, VisitStatus  # noqa: E402
 from bot.reports.export import render  # noqa: E402
 from bot.reports.log import build_access_log  # noqa: E402
 
@@ -119,6 +119,13 @@ def sample_visits() -> list[Visit]:
                     entry_escort_id=None,
                     exited_at=None,
                     exit_escort_id=None,
+                )
+            if visit.status == VisitStatus.DONE and equipment:  # checked at the exit
+                differs = number == 3
+                visit = replace(
+                    visit,
+                    equipment_check=EquipmentCheck.DIFFERS if differs else EquipmentCheck.MATCHES,
+                    equipment_note="Switch dibawa kembali, belum dipasang" if differs else None,
                 )
             visits.append(visit)
         day += timedelta(days=1)

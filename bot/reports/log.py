@@ -42,6 +42,9 @@ class Column:
     pdf_width: float  # millimetres, before the columns are fitted to the page (pdf_widths)
     narrows: bool = False  # free text that wraps well: narrowed to make room for more columns
     timed: bool = False  # a time column: its title names the zone
+    # A column of the PDF's table; the notes are not: the PDF prints them as a line under
+    # the row, across the table (bot/reports/pdf.py), so they squeeze no other column.
+    printed: bool = True
 
 
 def logged(form: Form = FORM) -> tuple[Field, ...]:
@@ -65,11 +68,12 @@ def log_columns(form: Form = FORM) -> tuple[Column, ...]:
         Column("approved_by", reports_texts.COL_APPROVED_BY, 20, 19, narrows=True),
         Column("decided_at", reports_texts.COL_DECIDED_AT, 17, 15.5, timed=True),
         Column("escort", reports_texts.COL_ESCORT, 20, 19, narrows=True),
-        Column("entered_at", reports_texts.COL_ENTRY, 17, 10, timed=True),
-        Column("exited_at", reports_texts.COL_EXIT, 17, 10, timed=True),
+        Column("entered_at", reports_texts.COL_ENTRY, 17, 11, timed=True),
+        Column("exited_at", reports_texts.COL_EXIT, 17, 11, timed=True),
         Column("duration", reports_texts.COL_DURATION, 9, 10),
         # Each outcome one line (notes()); before the breaches, which stay last (red ink).
-        Column("notes", reports_texts.COL_NOTES, 36, 22, narrows=True),
+        # Not a PDF column: a line under the row there (pdf_width unused).
+        Column("notes", reports_texts.COL_NOTES, 36, 0, narrows=True, printed=False),
         # Wide enough for one breach a line ("Keputusan 12 > 10 mnt"): kept so.
         Column("breaches", reports_texts.COL_BREACHES, 40, 31),
     )
@@ -77,10 +81,13 @@ def log_columns(form: Form = FORM) -> tuple[Column, ...]:
 
 DETAILS = logged()
 COLUMNS = log_columns()
+# The PDF table's columns (all but the notes), and where each is among COLUMNS.
+PDF_COLUMNS = tuple(c for c in COLUMNS if c.printed)
+PDF_INDEXES = tuple(i for i, c in enumerate(COLUMNS) if c.printed)
 
 
 def pdf_widths(
-    width: float, columns: tuple[Column, ...] = COLUMNS, floors: Sequence[float] = ()
+    width: float, columns: tuple[Column, ...] = PDF_COLUMNS, floors: Sequence[float] = ()
 ) -> list[float]:
     """Each column's width in mm, filling ``width`` whatever columns the form adds.
 
@@ -247,8 +254,9 @@ def _row(
 
 def notes(visit: Visit, names: dict[int, str], tz: tzinfo) -> list[str]:
     """What else happened to the visit, one short plain line an outcome, in the order they
-    happened. The one source of the access log's "Catatan" column (XLSX, PDF, CSV) and of
-    each visit's lines in /riwayat, so an outcome added here shows everywhere at once.
+    happened. The one source of the access log's "Catatan" (a column in the XLSX and CSV,
+    a line under the visit's row in the PDF) and of each visit's lines in /riwayat, so an
+    outcome added here shows everywhere at once.
 
     To add an outcome (an equipment discrepancy, a watchlist flag, planned vs walk-in, a
     roll call, ...):
@@ -273,7 +281,8 @@ def notes(visit: Visit, names: dict[int, str], tz: tzinfo) -> list[str]:
     5. A test in ``tests/unit/test_report_notes.py`` (the line, its place in the order).
 
     Nothing else: the cell is made inert for spreadsheets (``inert``), wrapped in the
-    XLSX, wrapped within its column in the PDF, and escaped for /riwayat by the callers.
+    XLSX, printed as a "Catatan: ..." line under the visit's row across the PDF's table,
+    and escaped for /riwayat by the callers.
     User-typed text (a reason) goes in as typed: every caller treats the lines as plain text.
     """
     lines: list[str] = []

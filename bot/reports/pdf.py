@@ -18,7 +18,15 @@ import matplotlib
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-from bot.reports.log import AccessLog, Progress, pdf_widths, text_cells, tick
+from bot.reports.log import (
+    PDF_COLUMNS,
+    PDF_INDEXES,
+    AccessLog,
+    Progress,
+    pdf_widths,
+    text_cells,
+    tick,
+)
 from bot.reports.rollcalls import text_cells as rollcall_cells
 from bot.texts import reports as reports_texts
 from bot.texts import rollcall as rollcall_texts
@@ -31,19 +39,27 @@ LINE_HEIGHT = 2.7  # mm, for BODY_SIZE
 PADDING = 0.7
 HEADER_FILL = (31, 78, 121)
 BREACH_INK = (192, 0, 0)
+NOTES_SIZE = 6  # a visit's notes line under its row: smaller, italic, muted
+NOTES_LINE_HEIGHT = 2.5  # mm, for NOTES_SIZE
+NOTES_PADDING = (0.3, 0.6)  # mm above the notes' first line, under their last
+NOTES_INK = (80, 80, 80)
 
 
 @functools.cache
-def _font_files() -> tuple[Path, Path]:
+def _font_files() -> tuple[Path, Path, Path]:
     fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    return fonts / "DejaVuSans.ttf", fonts / "DejaVuSans-Bold.ttf"
+    return (
+        fonts / "DejaVuSans.ttf",
+        fonts / "DejaVuSans-Bold.ttf",
+        fonts / "DejaVuSans-Oblique.ttf",
+    )
 
 
 class _LogPdf(FPDF):
     def __init__(self, log: AccessLog) -> None:
         super().__init__(orientation="L", unit="mm", format="A4")
         self.log = log
-        regular, bold = _font_files()
+        regular, bold, _italic = _font_files()
         self.add_font(FONT, "", regular)
         self.add_font(FONT, "B", bold)
         self.set_margins(MARGIN, MARGIN, MARGIN)
@@ -52,6 +68,12 @@ class _LogPdf(FPDF):
         self.set_title(f"{reports_texts.REPORT_TITLE} {period}")
         self.set_author(reports_texts.OFFICE.title())
         self.set_creator("akses-ruang-server")
+
+    def load_italics(self) -> None:
+        """The notes' italics, read only for a log that has notes (parsing the font file
+        takes longer than drawing a few hundred rows)."""
+        if FONT.lower() + "I" not in self.fonts:
+            self.add_font(FONT, "I", _font_files()[2])
 
     def header(self) -> None:
         period = reports_texts.period_label(self.log.period.start, self.log.period.end)
@@ -120,33 +142,45 @@ def render_pdf(log: AccessLog, progress: Progress | None = None) -> bytes:
 
 class _Table:
     """The log table, drawn row by row (fpdf2's table() lays out each cell with a dry run,
-    which takes minutes for 10,000 rows; this wraps each distinct text once)."""
+    which takes minutes for 10,000 rows; this wraps each distinct text once).
+
+    A visit's notes are no column here: they are one line (wrapped if need be) under its
+    row, "Catatan: ...", from the visitor's details to the table's right edge; the number,
+    date and reference to its left span both, and a page never parts the two.
+    """
 
     def __init__(self, pdf: _LogPdf) -> None:
         self.pdf = pdf
+        self.titles = [pdf.log.titles[i] for i in PDF_INDEXES]
         pdf.set_font(FONT, "B", BODY_SIZE)
         floors = [
             max((pdf.get_string_width(word) for word in title.split()), default=0) + 2 * PADDING
-            for title in pdf.log.titles
+            for title in self.titles
         ]
         self.widths = pdf_widths(TABLE_WIDTH, floors=floors)
         self.edges = list(itertools.accumulate(self.widths, initial=float(MARGIN)))
-        self._wrapped: dict[tuple[str, float, bool], list[str]] = {}
+        # The notes start at the first detail (after the request's number, date, reference).
+        keys = [column.key for column in PDF_COLUMNS]
+        self.notes_from = keys.index("reference") + 1 if "reference" in keys else 0
+        self.notes_width = self.edges[-1] - self.edges[self.notes_from]
+        self._wrapped: dict[tuple[str, float, str], list[str]] = {}
         self._top: float | None = None  # where this page's rows start
+        self._bands: list[tuple[float, float]] = []  # this page's notes lines: top, bottom
 
-    def wrap(self, text: str, width: float, bold: bool = False) -> list[str]:
-        key = (text, width, bold)
+    def wrap(self, text: str, width: float, style: str = "") -> list[str]:
+        """``text`` wrapped to ``width`` mm in the current font, whose style is ``style``."""
+        key = (text, width, style)
         lines = self._wrapped.get(key)
         if lines is None:
             lines = self._wrapped[key] = _wrap(self.pdf, text, width - 2 * PADDING)
         return lines
 
-    def heading(self, titles: list[str]) -> None:
+    def heading(self) -> None:
         pdf = self.pdf
         pdf.set_font(FONT, "B", BODY_SIZE)
         pdf.set_fill_color(*HEADER_FILL)
         pdf.set_text_color(255, 255, 255)
-        self._draw(titles, fill=True, bold=True)
+        self._draw(self.titles, fill=True, bold=True)
         pdf.set_text_color(0, 0, 0)
         # Nothing below the heading is filled; a fill colour equal to the text's spares every
         # line of text the colour change fpdf2 wraps around it otherwise ("q ... Q").
@@ -154,30 +188,55 @@ class _Table:
         pdf.set_font(FONT, "", BODY_SIZE)
         self._top = pdf.get_y()
 
-    def row(self, cells: list[str], titles: list[str]) -> None:
+    def row(self, cells: list[str], notes: str) -> None:
+        pdf = self.pdf
         height = self._height(cells, bold=False)
-        if self.pdf.get_y() + height > self.pdf.page_break_trigger:
+        noted: list[str] = []
+        if notes:
+            pdf.load_italics()
+            pdf.set_font(FONT, "I", NOTES_SIZE)
+            noted = self.wrap(reports_texts.pdf_notes(notes.splitlines()), self.notes_width, "I")
+            pdf.set_font(FONT, "", BODY_SIZE)
+            height += len(noted) * NOTES_LINE_HEIGHT + sum(NOTES_PADDING)
+        if pdf.get_y() + height > pdf.page_break_trigger:
             self.close_page()
-            self.pdf.add_page()
-            self.heading(titles)
-        self._draw(cells, fill=False, bold=False)
+            pdf.add_page()
+            self.heading()
+        self._draw(cells, fill=False, bold=False, ruled=not noted)
+        if noted:
+            self._notes(noted)
 
     def close_page(self) -> None:
         """The column rules of this page's rows, each one line from the first row to the
-        last: a rectangle per cell (180,000 for 10,000 visits) was a third of the time."""
+        last: a rectangle per cell (180,000 for 10,000 visits) was a third of the time. A
+        rule the notes lines cross is a line between them."""
         pdf, top, bottom = self.pdf, self._top, self.pdf.get_y()
         if top is None or bottom <= top:
             return
-        for edge in self.edges:
-            pdf.line(edge, top, edge, bottom)
+        crossed = range(self.notes_from + 1, len(self.edges) - 1)
+        for index, edge in enumerate(self.edges):
+            if index not in crossed or not self._bands:
+                pdf.line(edge, top, edge, bottom)
+                continue
+            start = top
+            for band_top, band_bottom in self._bands:
+                pdf.line(edge, start, edge, band_top)
+                start = band_bottom
+            if start < bottom:
+                pdf.line(edge, start, edge, bottom)
         self._top = None
+        self._bands = []
 
     def _height(self, cells: list[str], *, bold: bool) -> float:
-        lines = max(len(self.wrap(t, w, bold)) for t, w in zip(cells, self.widths, strict=True))
+        style = "B" if bold else ""
+        lines = max(len(self.wrap(t, w, style)) for t, w in zip(cells, self.widths, strict=True))
         return max(1, lines) * LINE_HEIGHT + 2 * PADDING
 
-    def _draw(self, cells: list[str], *, fill: bool, bold: bool) -> None:
+    def _draw(self, cells: list[str], *, fill: bool, bold: bool, ruled: bool = True) -> None:
+        """A row, or the heading (``fill``); ``ruled`` False: its rule is drawn only under
+        the number, date and reference, which its notes line below does not cross."""
         pdf = self.pdf
+        style = "B" if bold else ""
         x, y = float(MARGIN), pdf.get_y()
         height = self._height(cells, bold=bold)
         last = len(cells) - 1
@@ -186,14 +245,30 @@ class _Table:
                 pdf.rect(x, y, width, height, style="DF")
             if index == last and text and not fill:
                 pdf.set_text_color(*BREACH_INK)
-            for number, line in enumerate(self.wrap(text, width, bold)):
+            for number, line in enumerate(self.wrap(text, width, style)):
                 if line:  # an empty line draws nothing, but text() still writes a text object
                     pdf.text(x + PADDING, y + PADDING + (number + 0.78) * LINE_HEIGHT, line)
             if index == last and text and not fill:
                 pdf.set_text_color(0, 0, 0)
             x += width
         if not fill:
-            pdf.line(self.edges[0], y + height, self.edges[-1], y + height)
+            start = self.edges[0 if ruled else self.notes_from]
+            pdf.line(start, y + height, self.edges[-1], y + height)
+        pdf.set_y(y + height)
+
+    def _notes(self, lines: list[str]) -> None:
+        """The notes line(s) under the row just drawn, in small muted italics."""
+        pdf = self.pdf
+        x, y = self.edges[self.notes_from] + PADDING, pdf.get_y()
+        height = len(lines) * NOTES_LINE_HEIGHT + sum(NOTES_PADDING)
+        pdf.set_font(FONT, "I", NOTES_SIZE)
+        pdf.set_text_color(*NOTES_INK)
+        for number, line in enumerate(lines):
+            pdf.text(x, y + NOTES_PADDING[0] + (number + 0.8) * NOTES_LINE_HEIGHT, line)
+        pdf.set_text_color(0, 0, 0)
+        pdf.set_font(FONT, "", BODY_SIZE)
+        pdf.line(self.edges[0], y + height, self.edges[-1], y + height)
+        self._bands.append((y, y + height))
         pdf.set_y(y + height)
 
 
@@ -245,14 +320,15 @@ def _table(pdf: _LogPdf, log: AccessLog, progress: Progress | None) -> None:
     pdf.set_draw_color(110, 110, 110)
     pdf.set_line_width(0.15)
     table = _Table(pdf)
-    table.heading(log.titles)
+    table.heading()
     if not log.rows:
         pdf.set_font(FONT, "", 9)
         pdf.cell(sum(table.widths), 8, reports_texts.NO_ROWS, border=1, align=Align.C)
         pdf.ln(8)
     total = len(log.rows)
     for done, row in enumerate(log.rows, 1):
-        table.row(text_cells(row, short_times=True), log.titles)
+        cells = text_cells(row, short_times=True)
+        table.row([cells[i] for i in PDF_INDEXES], row.notes)
         tick(progress, done, total)
     table.close_page()
 

@@ -28,6 +28,12 @@ COL_DURATION = "Durasi (mnt)"
 COL_BREACHES = "Pelanggaran standar waktu"
 COL_NOTES = "Catatan"
 
+
+def pdf_notes(lines: list[str]) -> str:
+    """A visit's notes as the PDF prints them: one line under its row, across the table."""
+    return f"{COL_NOTES}: " + " · ".join(lines)
+
+
 STATUS_SHORT = {
     VisitStatus.PENDING: "Menunggu",
     VisitStatus.SCHEDULED: "Terjadwal",

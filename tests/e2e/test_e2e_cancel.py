@@ -390,9 +390,8 @@ async def test_reports_show_the_cancel_and_its_reason(
     assert row[col["Catatan"]] == "Dibatalkan oleh Sari Petugas, 28-11 09:00: Salah tanggal"
     reader = PdfReader(io.BytesIO(pdf.document_bytes))
     text = "\n".join(page.extract_text() for page in reader.pages)
-    flat = text.replace("\n", " ")  # the narrow column wraps it
-    assert "Catatan" in text and "Dibatalkan oleh Sari Petugas" in flat
-    assert "Salah tanggal" in flat
+    # A line under the visit's row, whole (no longer a narrow column that wrapped it).
+    assert "Catatan: Dibatalkan oleh Sari Petugas, 28-11 09:00: Salah tanggal" in text
     for page in reader.pages:  # A4 landscape, as before
         assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (
             842,

@@ -264,7 +264,8 @@ async def test_a_restart_between_the_tap_and_the_note_loses_nothing(
 async def test_a_discrepancy_is_in_every_report_and_the_history(
     sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
 ) -> None:
-    """The note in the access log's Catatan column (XLSX, PDF, CSV) and in /riwayat."""
+    """The note in the access log's Catatan (XLSX and CSV column, PDF line under the row)
+    and in /riwayat."""
     link = await inside(sim)
     card = await exit_card(sim, link)
     escort = sim.user(ESCORT)
@@ -285,11 +286,10 @@ async def test_a_discrepancy_is_in_every_report_and_the_history(
     col = {title: i for i, title in enumerate(rows[0])}
     (row,) = rows[1:]
     assert row[col["Catatan"]] == f"Selisih perangkat: {NOTE}"
-    text = "".join(
-        "".join((page.extract_text() or "").split())
-        for page in PdfReader(io.BytesIO(document(pdf))).pages
+    text = "\n".join(
+        page.extract_text() or "" for page in PdfReader(io.BytesIO(document(pdf))).pages
     )
-    assert "".join(f"Selisih perangkat: {NOTE}".split()) in text
+    assert f"Catatan: Selisih perangkat: {NOTE}" in text  # a line under the row
     day = clock.now.astimezone(services.config.timezone).date()
     log = await load_access_log(services.storage, services.config, Period(day, day), clock.now)
     table = list(csv.reader(io.StringIO(render(log, "csv").decode("utf-8-sig"))))

@@ -94,9 +94,9 @@ async def test_a_letter_number_reaches_every_view_of_the_visit(
     assert rows[1][header.index("No. Surat Tugas")] == LETTER
     pages = PdfReader(io.BytesIO(document(sim, ".pdf"))).pages
     pdf_text = "\n".join(page.extract_text() for page in pages)
-    # Ten columns before (and Catatan after), the number's column is narrow: it breaks
-    # after a slash, and no heading is cut inside a word to make room for it.
-    assert "No.\nSurat\nTugas" in pdf_text and "090/\n123/ST/\nPT-JN/XI/\n2026" in pdf_text
+    # Ten columns before it, the number's column is narrow: it breaks after a slash, and no
+    # heading is cut inside a word to make room for it.
+    assert "No. Surat\nTugas" in pdf_text and "090/123/\nST/PT-JN/\nXI/2026" in pdf_text
     assert "Perangkat" in pdf_text and "Pendamping" in pdf_text
     table = await csv_export(services, clock)
     assert table[1][table[0].index("No. Surat Tugas")] == LETTER

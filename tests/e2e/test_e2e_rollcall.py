@@ -271,7 +271,7 @@ async def test_roll_calls_are_in_the_reports(
     log = load_workbook(io.BytesIO(xlsx.document_bytes))["Log akses"]
     header, *visits = list(log.iter_rows(values_only=True))
     assert visits[0][header.index("Catatan")] == note
-    assert note in " ".join(text.split())  # the Catatan cell, wrapped in the PDF
+    assert f"Catatan: {note}" in text.splitlines()  # the PDF: a line under the row
     await officer.send_text("/riwayat Ayu")
     history = await officer.wait_for("Ayu Lestari")
     assert note in history.text_or_caption

@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.form import FORM, Form, LogWidth
 from bot.core.visits import Visit, VisitStatus
-from bot.reports.log import COLUMNS, log_columns, logged, pdf_widths
+from bot.reports.log import COLUMNS, PDF_COLUMNS, log_columns, logged, pdf_widths
 from bot.reports.pdf import TABLE_WIDTH
 from bot.texts import form as form_texts
 from bot.texts.common import visit_details
@@ -58,8 +58,12 @@ def test_a_field_newly_logged_is_one_more_column_and_the_pdf_still_fills_the_pag
     longer = log_columns(changed("phone", log=LogWidth(15, 14)))
     assert [c.title for c in longer] == [*titles[:7], "HP", *titles[7:]]
     assert [c for c in longer if c.key != "phone"] == list(COLUMNS)
-    drawn = [w for w, c in zip(pdf_widths(TABLE_WIDTH), COLUMNS, strict=True) if not c.narrows]
-    assert drawn == [c.pdf_width for c in COLUMNS if not c.narrows]
+    # The PDF draws every column but the notes (a line under each row there).
+    assert [c.key for c in COLUMNS if not c.printed] == ["notes"]
+    assert tuple(c for c in COLUMNS if c.key != "notes") == PDF_COLUMNS
+    drawn = [w for w, c in zip(pdf_widths(TABLE_WIDTH), PDF_COLUMNS, strict=True) if not c.narrows]
+    assert drawn == [c.pdf_width for c in PDF_COLUMNS if not c.narrows]
+    longer = tuple(c for c in longer if c.printed)
     widths, wider = pdf_widths(TABLE_WIDTH), pdf_widths(TABLE_WIDTH, longer)
     assert sum(wider) == pytest.approx(TABLE_WIDTH) == sum(widths)
     # Free text makes room; times, numbers, the masked NIK and names keep their width.
@@ -74,6 +78,7 @@ def test_a_field_newly_logged_is_one_more_column_and_the_pdf_still_fills_the_pag
     assert sum(floored) == pytest.approx(TABLE_WIDTH)
     # However many columns are added, the table still fits the page.
     crowded = log_columns(Form(tuple(replace(f, log=LogWidth(20, 30)) for f in FORM)))
+    crowded = tuple(c for c in crowded if c.printed)
     assert sum(pdf_widths(TABLE_WIDTH, crowded)) == pytest.approx(TABLE_WIDTH)
     logged_names = ["name", "nik", "organisation", "assignment_letter", "purpose", "equipment"]
     assert [f.name for f in logged()] == logged_names

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import replace
 from datetime import UTC, time, timedelta
 
@@ -165,16 +166,48 @@ def test_csv_shows_the_notes() -> None:
     ]
 
 
-def test_pdf_shows_the_notes_within_the_page() -> None:
+def test_pdf_prints_the_notes_as_a_line_under_their_row() -> None:
+    """No Catatan column in the PDF (it squeezed the others into breaking words): a visit's
+    notes are one "Catatan: ..." line under its row, across the table; none without."""
     log = catatan_log()
     (page,) = pdf_pages(render(log, "pdf"))
-    assert "Catatan" in page
-    # The narrow column wraps the lines, a long word inside it: compared without spaces.
-    squeezed = "".join(page.split())
-    for line in (f"Ditolak: {REASON}", "Dibatalkan oleh Sari Petugas, 02-11 09:30: Salah tanggal"):
-        assert "".join(line.split()) in squeezed, line  # as typed: <b> is not markup
-    # The column is wide enough for its own longest word: "Dibatalkan" is never cut.
-    assert "Dibatalkan\noleh" in page and "Ditolak:" in page
+    heading = page[page.index("No Tanggal") : page.index("KRS-2026-00001")]
+    assert "Catatan" not in heading and "Pelanggaran" in heading
+    lines = page.splitlines()
+    noted = [line for line in lines if line.startswith("Catatan: ")]
+    assert noted == [  # whole, each on one line: as typed (<b> is not markup)
+        f"Catatan: Ditolak: {REASON}",
+        "Catatan: Dibatalkan oleh Sari Petugas, 02-11 09:30: Salah tanggal",
+    ]
+    # Each right after its own row; the first visit, without notes, has no such line.
+    second, third = page.index("KRS-2026-00002"), page.index("KRS-2026-00003")
+    assert second < page.index(noted[0]) < third < page.index(noted[1])
+    assert "Catatan" not in page[:second]
+
+
+def test_pdf_joins_several_notes_on_one_line_and_wraps_a_long_one() -> None:
+    log = access_log([denied()])
+    row = replace(log.rows[0], notes="Ditolak: x\nDibatalkan oleh Sari: y")
+    (page,) = pdf_pages(render(replace(log, rows=[row]), "pdf"))
+    assert "Catatan: Ditolak: x · Dibatalkan oleh Sari: y" in page.splitlines()
+    long = "Ditolak: " + " ".join(f"alasan{i:03d}" for i in range(40))
+    row = replace(log.rows[0], notes=long)
+    (page,) = pdf_pages(render(replace(log, rows=[row]), "pdf"))
+    start = page.index("Catatan: Ditolak:")
+    wrapped = page[start : page.index("alasan039") + len("alasan039")]
+    assert 2 <= wrapped.count("\n") + 1 <= 3  # across the table: a few lines, not a tower
+    assert wrapped.split() == ["Catatan:", *long.split()]  # no word cut
+
+
+def test_a_page_never_parts_a_row_from_its_notes() -> None:
+    visits = [denied(i, reason=f"alasan-{i:03d} " + "panjang " * 30) for i in range(1, 90)]
+    pages = pdf_pages(render(access_log(visits), "pdf"))
+    assert len(pages) >= 3
+    for text in pages:
+        rows = set(re.findall(r"KRS-2026-(\d{5})", text))
+        noted = {f"{int(n):05d}" for n in re.findall(r"alasan-(\d{3})", text)}
+        assert rows == noted, rows ^ noted
+    assert sum(text.count("Catatan: ") for text in pages) == len(visits)
 
 
 def test_a_notes_cell_that_looks_like_a_formula_stays_text() -> None:
@@ -239,9 +272,9 @@ def test_a_request_for_a_barred_nik_says_so_first_in_every_document() -> None:
     assert sheet.cell(2, column + 1).value == f"⛔ NIK dalam daftar blokir\nDitolak: {REASON}"
     rows = list(csv.reader(io.StringIO(render(log, "csv").decode("utf-8-sig"))))
     assert rows[1][column].startswith("⛔ NIK dalam daftar blokir\n")
-    # The PDF's font (DejaVu Sans) has no ⛔: the words stay, wrapped in the narrow column.
-    text = " ".join(pdf_pages(render(log, "pdf"))[0].split())
-    assert "NIK dalam daftar blokir Ditolak:" in text
+    # The PDF's font (DejaVu Sans) has no ⛔: the words stay, on the row's notes line.
+    text = pdf_pages(render(log, "pdf"))[0]
+    assert f"NIK dalam daftar blokir · Ditolak: {REASON}" in text
 
 
 def test_a_planned_visit_says_so_before_its_decision() -> None:

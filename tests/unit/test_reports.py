@@ -30,7 +30,8 @@ from bot.core.standards import TimeStandards
 from bot.core.visits import Visit, VisitStatus
 from bot.reports.chart import build_figure
 from bot.reports.export import ProgressBar, render
-from bot.reports.log import COLUMNS, AccessLog, build_access_log
+from bot.reports.log import COLUMNS, PDF_COLUMNS, AccessLog, build_access_log
+from bot.texts import form as form_texts
 
 WIB = ZoneInfo("Asia/Jakarta")
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Monday 08:00 WIB
@@ -234,8 +235,8 @@ def test_pdf_rules_the_table_per_row_and_per_column_not_per_cell() -> None:
         ops = page.get_contents().get_data()
         rectangles = len(re.findall(rb" re\b", ops))
         lines = len(re.findall(rb" l\b", ops))
-        assert rectangles == len(COLUMNS)  # the heading
-        rows = lines - (len(COLUMNS) + 1)  # the rest are the column rules
+        assert rectangles == len(PDF_COLUMNS)  # the heading
+        rows = lines - (len(PDF_COLUMNS) + 1)  # the rest are the column rules
         assert rows >= 10, (rectangles, lines)
 
 
@@ -300,13 +301,29 @@ def test_pdf_pages_are_numbered_and_end_with_the_signature_block() -> None:
 
 
 def test_pdf_prints_any_latin_name_and_wraps_long_text() -> None:
-    # "Ganti": a first word that fits the narrowed column whole (the Catatan column took
-    # some of the free-text columns' room); the rest wraps at its hyphens.
-    long_purpose = "Ganti " + "modul-memori-server-rak-A3 " * 6
+    long_purpose = "Ganti " + "modul-memori-server-rak-A3 " * 6  # wraps at its hyphens
     log = access_log([make_visit(1, name="Ñoño Łukasz Çelik", purpose=long_purpose)])
     text = pdf_pages(render(log, "pdf"))[0]
     assert "Ñoño Łukasz Çelik" in text
     assert "Ganti" in text and text.count("memori-") == 6
+
+
+def test_pdf_never_breaks_a_purpose_or_organisation_word_in_the_standard_columns() -> None:
+    """The Catatan column once squeezed the free-text columns into "Pemelihara/an" and
+    "Inspektora/t": with the notes under the row, every suggested purpose's words and a
+    long organisation word print whole, even on a row that has notes."""
+    purposes = [*form_texts.PURPOSES, "Penggantian perangkat"]
+    visits = [
+        make_visit(i, purpose=purpose, organisation="Inspektorat Kabupaten")
+        for i, purpose in enumerate(purposes, 1)
+    ]
+    visits[0] = replace(visits[0], status=VisitStatus.DENIED, deny_reason="Jadwal penuh")
+    log = access_log(visits)
+    assert log.rows[0].notes
+    words = pdf_pages(render(log, "pdf"))[0].split()
+    for word in {w for purpose in purposes for w in purpose.split()} | {"Inspektorat"}:
+        assert word in words, word
+    assert "Pemeliharaan" in words and "Penggantian" in words
 
 
 def test_pdf_of_an_empty_period_still_prints() -> None:
