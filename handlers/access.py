@@ -121,7 +121,7 @@ def _guest_input(update: Update, context: BotContext) -> bool:
     if message is None:
         return False  # an edited message, a reaction, ...: nothing the form reads
     text = message.text or ""
-    return not text.startswith("/") or text.strip() == "/batal"
+    return not text.startswith("/") or guests.CANCEL_RE.match(text) is not None
 
 
 def build() -> Handler:

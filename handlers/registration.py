@@ -126,7 +126,7 @@ def _summary_keyboard(form: Form = FORM) -> InlineKeyboardMarkup:
         )
     edits = [_button(form_texts.FIELDS[f.name].button, FormEdit(f.name)) for f in form]
     rows = [edits[i : i + 2] for i in range(0, len(edits), 2)]
-    send = guest_texts.BTN_MAKE_LINK if form is INVITE_FORM else form_texts.BTN_SUBMIT
+    send = guest_texts.BTN_GUEST_LINK if form is INVITE_FORM else form_texts.BTN_SUBMIT
     rows.append([_button(send, FormWord("send"))])
     rows.append([_button(form_texts.BTN_CANCEL, FormWord("cancel"))])
     return InlineKeyboardMarkup(rows)
@@ -316,7 +316,7 @@ async def invite(update: Update, context: BotContext) -> int:
     member = services.member(update.effective_user.id if update.effective_user else None)
     assert update.effective_message is not None
     if member is None or not may(member, Act.INVITE_VISITOR):
-        await update.effective_message.reply_text(guest_texts.ONLY_OFFICER)
+        await update.effective_message.reply_text(guest_texts.ONLY_OFFICERS_INVITE)
         return ConversationHandler.END
     if not await services.storage.guests.may_create(member.user_id, services.now()):
         await update.effective_message.reply_text(guest_texts.RATE_LIMITED)
@@ -351,7 +351,7 @@ async def guest_open(update: Update, context: BotContext) -> int | None:
         await message.reply_text(guest_texts.LINK_DEAD)
         return ConversationHandler.END
     context.user_state["draft"] = {"started_at": now.isoformat(), "guest": link.id}
-    await message.reply_text(guest_texts.welcome(Plan.of(link.planned_date, link.window)))
+    await message.reply_text(guest_texts.guest_welcome(Plan.of(link.planned_date, link.window)))
     return await _ask(update, context, _form(context).first)
 
 

@@ -233,7 +233,7 @@ class Delivery:
         visit = await self._services.storage.visits.get(item.visit_id)
         if visit is None or visit.plan is None:
             return None
-        text = guest_texts.officer_told(visit.reference, visit.name, visit.plan)
+        text = guest_texts.visitor_sent_form(visit.reference, visit.name, visit.plan)
         if visit.watchlisted:
             text = f"{text}\n\n{watchlist_texts.OFFICER_FLAG}"
         return await self._bot.send_message(item.chat_id, text)

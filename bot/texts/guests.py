@@ -11,8 +11,8 @@ from bot.core.guests import PER_DAY
 from bot.core.planning import Plan
 from bot.texts.common import plan_text, when
 
-BTN_MAKE_LINK = "🔗 Buat tautan isi mandiri"
-ONLY_OFFICER = "Perintah ini khusus untuk Petugas."
+BTN_GUEST_LINK = "🔗 Buat tautan isi mandiri"
+ONLY_OFFICERS_INVITE = "Perintah ini khusus untuk Petugas."
 RATE_LIMITED = (
     f"Anda sudah membuat {PER_DAY} tautan isi mandiri dalam 24 jam terakhir. Tunggu sampai "
     "tautan terlama berumur 24 jam, atau daftarkan pengunjung dengan /daftar atau /jadwal."
@@ -56,7 +56,7 @@ def link_made(link: str, plan: Plan, until: datetime, tz: tzinfo) -> str:
     )
 
 
-def welcome(plan: Plan) -> str:
+def guest_welcome(plan: Plan) -> str:
     """What the visitor reads first, above the first question."""
     return (
         "👋 <b>Selamat datang.</b> Petugas ruang server Diskominfo mengundang Anda mengisi "
@@ -76,7 +76,7 @@ def guest_sent(reference: str, plan: Plan) -> str:
     )
 
 
-def officer_told(reference: str, name: str, plan: Plan) -> str:
+def visitor_sent_form(reference: str, name: str, plan: Plan) -> str:
     """To the officer who made the link, once the visitor sent the form."""
     return (
         f"📝 Pengunjung <b>{escape(name)}</b> mengisi sendiri lewat tautan Anda: permintaan "

@@ -43,7 +43,7 @@ async def make_link(sim: BotApiSimulator, day: str = TOMORROW, window: str = WIN
     await officer.send_text("/undang_tamu")
     await officer.wait_for(moves[0].asked)
     summary = await fill_in(officer, moves)
-    await officer.tap(guest_texts.BTN_MAKE_LINK, summary)
+    await officer.tap(guest_texts.BTN_GUEST_LINK, summary)
     made = await officer.wait_for("Tautan isi mandiri untuk kunjungan")
     found = LINK.search(made.text_or_caption)
     assert found is not None, made.text_or_caption
@@ -247,7 +247,7 @@ async def test_rate_limit_and_double_taps(
     await officer.send_text("/undang_tamu")
     await officer.wait_for(moves[0].asked)
     await fill_in(officer, moves)
-    await tap_twice(app, sim, officer, guest_texts.BTN_MAKE_LINK)
+    await tap_twice(app, sim, officer, guest_texts.BTN_GUEST_LINK)
     made = [
         m
         for m in officer.bot_messages
