@@ -43,6 +43,11 @@ GUEST_CANCELLED = (
     "Pengisian dibatalkan. Data yang Anda ketik tidak disimpan. Buka lagi tautan dari "
     "petugas untuk mengulang, selama tautannya masih berlaku."
 )
+GUEST_EXPIRED = (
+    "🗑 Pengisian data Anda tidak diselesaikan tepat waktu, jadi dihapus beserta data yang "
+    "sudah diisi. Buka lagi tautan dari petugas selama masih berlaku, atau mintalah tautan "
+    "baru."
+)
 # The card's and the officer's mark of a request the visitor filled in themselves.
 CARD_MARK = "📝 <b>Diisi sendiri oleh pengunjung</b> lewat tautan dari petugas."
 

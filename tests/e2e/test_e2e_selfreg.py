@@ -8,8 +8,11 @@ nothing."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import timedelta
 
+from bot.app import drafts
+from bot.app.config import Config
 from bot.core.form import INVITE_FORM
 from bot.core.guests import PER_DAY
 from bot.core.visits import VisitStatus
@@ -20,6 +23,7 @@ from bot.texts import planning as plan_texts
 from simulator import BotApiSimulator
 from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER, STRANGER, FakeClock
 from tests.dbstate import watch
+from tests.e2e.test_drafts import persisted
 from tests.e2e.test_e2e_double_tap import idle, no_generic_error, tap_twice
 from tests.e2e.test_e2e_planned import (
     BUTTON,
@@ -298,4 +302,33 @@ async def test_only_officers_make_links_and_staff_cannot_use_one(
     link = await services.storage.guests.get(1)  # type: ignore[attr-defined]
     assert link is not None and link.used_at is None
     assert link.expires_at - link.created_at == timedelta(hours=24)
+    no_generic_error(sim)
+
+
+async def test_a_visitors_abandoned_form_expires_and_leaves_no_trace(
+    sim: BotApiSimulator, app: object, config: Config, clock: FakeClock
+) -> None:
+    """Like an officer's draft, a visitor's unfinished form is discarded; the visitor is told
+    directly (nothing queued in the outbox for their chat), and then only the link works."""
+    guest = sim.user(STRANGER)
+    payload = await make_link(sim, day="30-11-2026")
+    await guest.send_text(f"/start {payload}")
+    await guest.wait_for("Selamat datang")
+    moves = Visitor().script()
+    await fill_in(guest, moves[:3])
+    await idle(app, sim)
+    assert persisted(config)[0] == [(STRANGER,)]
+    clock.advance(hours=24, minutes=1)
+    assert await drafts.expire_drafts(app) == 1  # type: ignore[arg-type]
+    await guest.wait_for("tidak diselesaikan tepat waktu")
+    await idle(app, sim)
+    assert persisted(config) == ([], [])
+    with sqlite3.connect(f"file:{config.database_path}?mode=ro", uri=True) as raw:
+        chats = raw.execute("SELECT chat_id FROM outbox WHERE chat_id = ?", (STRANGER,))
+        assert chats.fetchall() == []
+    db = await watch(app, sim)
+    await guest.send_text("Ayu Lestari")
+    await guest.wait_for(STRANGER_SAYS)
+    await idle(app, sim)
+    await db.unchanged(new_audit=["stranger_refused"])
     no_generic_error(sim)
