@@ -11,6 +11,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.app.context import BotContext, Handler
+from bot.core import callbacks, guests
 from bot.core.invites import START_RE
 from bot.core.policy import Act, may
 from bot.core.roles import Role
@@ -18,6 +19,8 @@ from bot.texts import common as common_texts
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
+# The form's buttons: the only taps a visitor's own form (self-registration) accepts.
+FORM_TAP = callbacks.pattern(callbacks.REGISTRATION)
 
 
 async def refuse_strangers(update: Update, context: BotContext) -> None:
@@ -33,6 +36,8 @@ async def refuse_strangers(update: Update, context: BotContext) -> None:
         return
     if user is not None and _opens_invitation(update):
         return  # handlers.staff checks the link itself
+    if user is not None and _guest_input(update, context):
+        return  # a visitor's own form, opened by an officer's link (handlers.registration)
     if user is None:
         raise ApplicationHandlerStop
     # Only the numeric id is logged: what a stranger typed may be personal data.
@@ -96,6 +101,27 @@ def _opens_invitation(update: Update) -> bool:
         and message.chat.type == "private"
         and START_RE.match(message.text or "") is not None
     )
+
+
+def _guest_input(update: Update, context: BotContext) -> bool:
+    """A visitor with a self-registration link: exactly ``/start tamu_<secret>`` (the link
+    itself, checked by handlers.registration), and, while the form that link opened is in
+    progress, only that form's input: a message that is no command but /batal, or a tap on
+    a form button. Anything else, a command above all, gets the stranger's answer."""
+    message, query = update.message, update.callback_query
+    if message is not None and message.chat.type != ChatType.PRIVATE:
+        return False
+    if message is not None and guests.START_RE.match(message.text or "") is not None:
+        return True
+    draft = (context.user_data or {}).get("draft")
+    if not isinstance(draft, dict) or not draft.get("guest"):
+        return False
+    if query is not None:
+        return FORM_TAP.match(query.data or "") is not None
+    if message is None:
+        return False  # an edited message, a reaction, ...: nothing the form reads
+    text = message.text or ""
+    return not text.startswith("/") or guests.CANCEL_RE.match(text) is not None
 
 
 def build() -> Handler:

@@ -22,7 +22,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.app.context import BotApp, BotContext, Handler
 from bot.app.services import Services
-from bot.core import callbacks, form
+from bot.core import callbacks, form, guests
 from bot.core.callbacks import FormChoice, FormEdit, FormNone, FormWord, VisitTap
 from bot.core.fields import mask_phone
 from bot.core.form import (
@@ -30,6 +30,7 @@ from bot.core.form import (
     BULK,
     CONFIRM,
     FORM,
+    INVITE_FORM,
     PLAN_FORM,
     READ,
     RETURNING,
@@ -39,16 +40,20 @@ from bot.core.form import (
     Rejected,
     labelled,
 )
+from bot.core.guests import GUEST_KIND, is_link, new_link_token
 from bot.core.planning import Opening, Plan
 from bot.core.policy import Act, may
+from bot.core.tokens import deep_link, lookup_hash
 from bot.core.visits import VisitDraft
 from bot.flows import ktp, ktp_read, lookups, workflow
 from bot.texts import common as common_texts
 from bot.texts import form as form_texts
+from bot.texts import guests as guest_texts
 from bot.texts import lookups as lookup_texts
 from bot.texts import planning as plan_texts
 from bot.texts import watchlist as watchlist_texts
 from handlers.edits import drop_buttons, unless_unchanged
+from storage.guests import LinkGone
 
 # One conversation state for the whole form: the open question is the draft's step, saved by
 # name (bot/core/form.py). PTB persists the state itself; before the form was declared, each
@@ -77,9 +82,13 @@ def form_of(draft: dict[str, Any], walk_in: Form = FORM) -> Form:
     """The form this draft fills in: a walk-in registration (/daftar, ``walk_in``: the form
     as this configuration asks it), a visit planned ahead (/jadwal: the same form without the
     KTP photo, after the day and the window), or a planned visitor's arrival (/hari_ini: the
-    KTP photo alone, then the check)."""
+    KTP photo alone, then the check), a self-registration link (/undang_tamu: the day and
+    the window alone). A visitor filling in their own form through such a link (``guest``)
+    answers the walk-in form itself."""
     if draft.get("arrival"):
         return ARRIVAL_FORM
+    if draft.get("invite"):
+        return INVITE_FORM
     return PLAN_FORM if draft.get("plan") else walk_in
 
 
@@ -117,7 +126,8 @@ def _summary_keyboard(form: Form = FORM) -> InlineKeyboardMarkup:
         )
     edits = [_button(form_texts.FIELDS[f.name].button, FormEdit(f.name)) for f in form]
     rows = [edits[i : i + 2] for i in range(0, len(edits), 2)]
-    rows.append([_button(form_texts.BTN_SUBMIT, FormWord("send"))])
+    send = guest_texts.BTN_GUEST_LINK if form is INVITE_FORM else form_texts.BTN_SUBMIT
+    rows.append([_button(send, FormWord("send"))])
     rows.append([_button(form_texts.BTN_CANCEL, FormWord("cancel"))])
     return InlineKeyboardMarkup(rows)
 
@@ -299,6 +309,52 @@ async def plan(update: Update, context: BotContext) -> int:
     return await _ask(update, context, PLAN_FORM.first)
 
 
+async def invite(update: Update, context: BotContext) -> int:
+    """/undang_tamu: a self-registration link for a visitor; the officer sets the day and
+    the window first (the planning form's own two fields). Refused at the rate limit."""
+    services = context.services
+    member = services.member(update.effective_user.id if update.effective_user else None)
+    assert update.effective_message is not None
+    if member is None or not may(member, Act.INVITE_VISITOR):
+        await update.effective_message.reply_text(guest_texts.ONLY_OFFICERS_INVITE)
+        return ConversationHandler.END
+    if not await services.storage.guests.may_create(member.user_id, services.now()):
+        await update.effective_message.reply_text(guest_texts.RATE_LIMITED)
+        return ConversationHandler.END
+    context.user_state["draft"] = {"started_at": services.now().isoformat(), "invite": True}
+    await update.effective_message.reply_text(guest_texts.INVITE_INTRO)
+    return await _ask(update, context, INVITE_FORM.first)
+
+
+async def guest_open(update: Update, context: BotContext) -> int | None:
+    """/start tamu_<secret>: a visitor opened the link an officer sent them. A live link
+    opens the visitor form for them; a used, expired or forged one is refused (nothing is
+    stored, and the visitor's form, if one was open, is closed). Staff are told the link is
+    the visitor's, and whatever they were doing stays as it was."""
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    services = context.services
+    if services.member(user.id) is not None:
+        await message.reply_text(guest_texts.STAFF_OPENED)
+        return None
+    payload = context.args[0] if context.args else ""
+    now = services.now()
+    link = None
+    if is_link(payload):
+        secret = services.config.signing_secret
+        link = await services.storage.guests.find(lookup_hash(secret, payload, GUEST_KIND))
+    earlier = (context.user_state.pop("draft", None) or {}).get("asked")
+    if earlier is not None:
+        await drop_buttons(context.bot, message.chat.id, earlier)
+    maker = services.member(link.officer_id) if link is not None else None
+    if link is None or not link.usable(now) or not may(maker, Act.INVITE_VISITOR):
+        await message.reply_text(guest_texts.LINK_DEAD)
+        return ConversationHandler.END
+    context.user_state["draft"] = {"started_at": now.isoformat(), "guest": link.id}
+    await message.reply_text(guest_texts.guest_welcome(Plan.of(link.planned_date, link.window)))
+    return await _ask(update, context, _form(context).first)
+
+
 async def open_planned(update: Update, context: BotContext) -> int | None:
     """A planned visit tapped in /hari_ini: the visitor is at the desk. Opened only when it
     was approved ahead and it is its day and window; otherwise why not, and nothing changes."""
@@ -347,7 +403,8 @@ async def _accept(
         return await _retry(update, context, form_texts.rejected(field, exc.problem))
     draft = _draft(context)
     draft[field.name] = value
-    if field.identifies and not draft.get("editing"):
+    # A visitor filling in their own form is never shown what is stored about a NIK.
+    if field.identifies and not draft.get("editing") and not draft.get("guest"):
         known = await context.services.storage.visits.find_visitor(value)
         if known is not None:
             remembered = _form(context).remembered
@@ -557,7 +614,7 @@ async def submit(update: Update, context: BotContext) -> int | None:
         await stale(update, context)
         return None
     draft = _draft(context)
-    if draft.get("plan") and workflow.window_passed(
+    if (draft.get("plan") or draft.get("invite")) and workflow.window_passed(
         context.services, Plan.of(draft["planned_date"], draft["window"])
     ):
         # Planned for today, but the window is over: the officer changes the plan.
@@ -571,6 +628,10 @@ async def submit(update: Update, context: BotContext) -> int | None:
     draft = _draft(context)
     if draft.get("arrival"):
         return await _issue(update, context, draft)
+    if draft.get("invite"):
+        return await _make_link(update, context, draft)
+    if draft.get("guest"):
+        return await _guest_submit(update, context, draft)
     officer = services.member(update.effective_user.id if update.effective_user else None)
     if not may(officer, Act.PLAN if draft.get("plan") else Act.REGISTER):
         return ConversationHandler.END
@@ -607,6 +668,75 @@ async def submit(update: Update, context: BotContext) -> int | None:
     if visit.watchlisted:
         receipt = f"{receipt}\n\n{watchlist_texts.OFFICER_FLAG}"
     await update.effective_chat.send_message(receipt)
+    return ConversationHandler.END
+
+
+async def _make_link(update: Update, context: BotContext, draft: dict[str, Any]) -> int:
+    """The day and window set: a new single-use link (only its keyed hash is stored), or,
+    at the rate limit, why not."""
+    services = context.services
+    officer = services.member(update.effective_user.id if update.effective_user else None)
+    context.user_state.pop("draft", None)
+    assert update.effective_chat is not None
+    if officer is None or not may(officer, Act.INVITE_VISITOR):
+        return ConversationHandler.END
+    token, now = new_link_token(), services.now()
+    link = await services.storage.guests.create(
+        lookup_hash(services.config.signing_secret, token, GUEST_KIND),
+        officer.user_id,
+        draft["planned_date"],
+        draft["window"],
+        now,
+    )
+    if link is None:
+        await update.effective_chat.send_message(guest_texts.RATE_LIMITED)
+        return ConversationHandler.END
+    plan = Plan.of(link.planned_date, link.window)
+    url = deep_link(services.bot_username, token)
+    await update.effective_chat.send_message(
+        guest_texts.link_made(url, plan, link.expires_at, services.config.timezone)
+    )
+    return ConversationHandler.END
+
+
+async def _guest_submit(update: Update, context: BotContext, draft: dict[str, Any]) -> int:
+    """The visitor sends their own form: a visit planned for the link's day and window,
+    registered by the officer who made the link and marked as self-registered; the link is
+    used up in the same write. A link used or expired meanwhile, or whose officer may no
+    longer invite, or whose window is over, stores nothing."""
+    services = context.services
+    context.user_state.pop("draft", None)
+    chat = update.effective_chat
+    assert chat is not None
+    link = await services.storage.guests.get(draft["guest"])
+    officer = services.member(link.officer_id) if link is not None else None
+    if link is None or officer is None or not link.usable(services.now()):
+        await chat.send_message(guest_texts.LINK_DEAD)
+        return ConversationHandler.END
+    if not may(officer, Act.INVITE_VISITOR):
+        await chat.send_message(guest_texts.LINK_DEAD)
+        return ConversationHandler.END
+    planned = Plan.of(link.planned_date, link.window)
+    if workflow.window_passed(services, planned):
+        await chat.send_message(guest_texts.WINDOW_GONE)
+        return ConversationHandler.END
+    visit_draft = VisitDraft(
+        **form_of(draft, services.form).visit_values(draft),
+        started_at=datetime.fromisoformat(draft["started_at"]),
+        form_done_at=datetime.fromisoformat(draft["form_done_at"]),
+        plan=planned,
+    )
+    try:
+        visit, _sent = await workflow.submit(services, visit_draft, officer, guest_link=link.id)
+    except LinkGone:
+        await chat.send_message(guest_texts.LINK_DEAD)
+        return ConversationHandler.END
+    # The visitor's KTP photo, encrypted at rest like a walk-in's until the photo taken at
+    # the desk on the day replaces it (docs/privacy.md).
+    context.application.create_task(
+        ktp.keep(services, context.bot, visit.id, visit.ktp_file_id), update=update
+    )
+    await chat.send_message(guest_texts.guest_sent(visit.reference, planned))
     return ConversationHandler.END
 
 
@@ -651,6 +781,10 @@ async def cancel(update: Update, context: BotContext) -> int:
         said = plan_texts.OPEN_CANCELLED
     elif draft.get("plan"):
         said = plan_texts.PLAN_CANCELLED
+    elif draft.get("invite"):
+        said = guest_texts.LINK_CANCELLED
+    elif draft.get("guest"):
+        said = guest_texts.GUEST_CANCELLED
     await update.effective_chat.send_message(said)
     return ConversationHandler.END
 
@@ -686,6 +820,13 @@ def _on_tap(kind: type[T], callback: Any, *words: str) -> Handler:
     )
 
 
+def _guest_entry() -> Handler:
+    """/start tamu_<secret>, exactly: the one thing a stranger may send to begin."""
+    return CommandHandler(
+        "start", guest_open, filters=filters.Regex(guests.START_RE), has_args=True
+    )
+
+
 def build() -> Handler:
     """The registration conversation; buttons are tracked per chat, not per message."""
     # Every handler checks the open question itself (the draft's step), so one list serves
@@ -709,6 +850,8 @@ def build() -> Handler:
             entry_points=[
                 CommandHandler("daftar", start),
                 CommandHandler("jadwal", plan),
+                CommandHandler("undang_tamu", invite),
+                _guest_entry(),
                 CallbackQueryHandler(open_planned, pattern=callbacks.pattern(callbacks.PLAN_OPEN)),
             ],
             states={state: filling for state in _STATES},
@@ -716,6 +859,8 @@ def build() -> Handler:
                 CommandHandler("batal", cancel),
                 CommandHandler("daftar", start),
                 CommandHandler("jadwal", plan),
+                CommandHandler("undang_tamu", invite),
+                _guest_entry(),
                 CallbackQueryHandler(open_planned, pattern=callbacks.pattern(callbacks.PLAN_OPEN)),
                 _on_tap(FormWord, cancel, "cancel"),
                 _on_tap(FormWord, back, "back"),

@@ -18,6 +18,7 @@ from storage.conversations import Conversations
 from storage.crypto import Cipher
 from storage.deadlines import Deadlines
 from storage.door import DoorNonces
+from storage.guests import GuestLinks
 from storage.health import Health
 from storage.keys import WrongKey, check_key_at_open, reindex_at_open
 from storage.migrations import MIGRATIONS, SchemaTooNew, migrate
@@ -61,6 +62,7 @@ class Storage:
         self.door = DoorNonces(self.database)
         self.rollcalls = RollCalls(self.database, self.audit, self.outbox)
         self.watchlist = Watchlist(self.database, self.audit)
+        self.guests = GuestLinks(self.database, self.audit)
 
     @classmethod
     async def open(cls, path: Path | str, cipher: Cipher, audit_key: bytes) -> Storage:

@@ -326,6 +326,24 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE visits ADD COLUMN equipment_check TEXT;
     ALTER TABLE visits ADD COLUMN equipment_note TEXT;
     """,
+    # 20: self-registration links (issue 14.1, bot/core/guests.py): only the keyed hash of
+    # the secret, the officer, the planned day and window, and the link's life; nothing of
+    # the visitor (no Telegram id). A visit filled in by its visitor is marked.
+    20: """
+    CREATE TABLE guest_links (
+        id             INTEGER PRIMARY KEY,
+        token_hash     TEXT NOT NULL UNIQUE,
+        officer_id     INTEGER NOT NULL,
+        planned_date   TEXT NOT NULL,
+        planned_window TEXT NOT NULL,
+        created_at     TEXT NOT NULL,
+        expires_at     TEXT NOT NULL,
+        used_at        TEXT,
+        visit_id       INTEGER REFERENCES visits(id)
+    );
+    CREATE INDEX guest_links_officer ON guest_links(officer_id, created_at);
+    ALTER TABLE visits ADD COLUMN self_registered INTEGER NOT NULL DEFAULT 0;
+    """,
 }
 
 

@@ -123,8 +123,12 @@ class Privacy:
         """Visits whose KTP is still kept (stored=True), still to download (False), or both."""
         sql = (
             # A planned visit's photo is taken on its day (checked_at), maybe weeks after the
-            # request: its retention counts from then, as a walk-in's does from submission.
-            "SELECT id, ktp_file_id, ktp_path, COALESCE(checked_at, submitted_at) AS submitted_at"
+            # request: its retention counts from then, as a walk-in's does from submission. A
+            # visitor who registered themselves sent a photo ahead: until they arrive (the
+            # photo taken then replaces it), it counts from the end of the planned day, so it
+            # is not purged before the visit and the photo of the day is still kept.
+            "SELECT id, ktp_file_id, ktp_path, COALESCE(checked_at, CASE WHEN self_registered"
+            " = 1 THEN planned_date || 'T23:59:59+00:00' END, submitted_at) AS submitted_at"
             " FROM visits"
             " WHERE ktp_deleted_at IS NULL AND anonymized_at IS NULL"
         )

@@ -29,6 +29,7 @@ from bot.core.visits import (
 from storage.audit import AuditLog
 from storage.base import Database, dt, ts
 from storage.crypto import DATA_KEY_COLUMNS, Cipher
+from storage.guests import GuestLinks
 from storage.outbox import Outbox, OutboxItem
 
 # The visitors' and visits' columns encrypted with the data key (storage/crypto.py), by the
@@ -47,7 +48,7 @@ VISIT_SELECT = f"""
            v.form_done_at, v.handover_at,
            v.cancelled_at, v.cancelled_by, v.cancel_reason, v.watchlisted,
            v.planned_date, v.planned_window, v.arrived_at, v.checked_at,
-           v.checked_by, v.equipment_check, v.equipment_note,
+           v.checked_by, v.equipment_check, v.equipment_note, v.self_registered,
            (SELECT json_group_array(json_array(r.started_at, e.safe_at))
               FROM roll_call_entries e JOIN roll_calls r ON r.id = e.roll_call_id
              WHERE e.visit_id = v.id) AS roll_calls
@@ -131,6 +132,7 @@ def visit_from_row(row: aiosqlite.Row, cipher: Cipher, unseal: Opener | None = N
         roll_calls=_roll_calls(row["roll_calls"]),
         watchlisted=bool(row["watchlisted"]),
         plan=_plan(row["planned_date"], row["planned_window"]),
+        self_registered=bool(row["self_registered"]),
         arrived_at=dt(row["arrived_at"]),
         checked_at=dt(row["checked_at"]),
         checked_by=row["checked_by"],
@@ -242,12 +244,16 @@ class Visits:
         now: datetime,
         messages: Sequence[OutboxItem] = (),
         watchlisted: int | None = None,
+        guest_link: int | None = None,
     ) -> Visit:
         """Store the visitor (updating a returning one) and a PENDING visit, audited.
 
         ``messages`` (the approval cards) are queued in the same transaction.
         ``watchlisted``: the id of the watchlist entry the NIK matched; the visit is marked
         and the match is its own audit event, in the same transaction.
+        ``guest_link``: the self-registration link the visitor filled it in through; it is
+        used up in the same transaction, and if it was used or expired meanwhile nothing is
+        stored (storage.guests.LinkGone).
         """
         status = transition(Action.SUBMIT, None)
         async with self._database.transaction() as db:
@@ -276,8 +282,8 @@ class Visits:
             cur2 = await db.execute(
                 f"INSERT INTO visits (visitor_id, status, {', '.join(answers)}, officer_id,"
                 " started_at, form_done_at, submitted_at, watchlisted, planned_date,"
-                " planned_window)"
-                f" VALUES ({_marks(len(answers) + 9)})",
+                " planned_window, self_registered)"
+                f" VALUES ({_marks(len(answers) + 10)})",
                 (
                     row["id"],
                     status.value,
@@ -289,10 +295,13 @@ class Visits:
                     int(watchlisted is not None),
                     plan.day.isoformat() if plan else None,
                     plan.window if plan else None,
+                    int(guest_link is not None),
                 ),
             )
             visit_id = cur2.lastrowid
             assert visit_id is not None
+            if guest_link is not None:
+                await GuestLinks(self._database, self._audit).claim(db, guest_link, visit_id, now)
             await self._audit.append(db, now, officer_id, Action.SUBMIT, visit_id, None, status)
             if watchlisted is not None:
                 await self._audit.append(

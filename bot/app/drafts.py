@@ -22,6 +22,7 @@ from bot.app.processor import PerChatUpdateProcessor
 from bot.app.services import Services
 from bot.texts import common as common_texts
 from bot.texts import form as form_texts
+from bot.texts import guests as guest_texts
 from handlers.edits import drop_buttons
 from storage.outbox import OutboxItem
 
@@ -100,13 +101,17 @@ async def _expire(
     text = form_texts.draft_expired(
         common_texts.when(started, services.config.timezone), services.config.draft_expiry_hours
     )
-    notice = OutboxItem(
-        f"draft_expired:{user_id}:{started.timestamp():.0f}",
-        "text",
-        chat_id,
-        payload={"text": text},
-    )
-    await services.storage.outbox.queue([notice], services.now())
+    # A visitor's own form (a self-registration link): told directly, best effort, so that
+    # their chat id is not kept in the outbox (docs/privacy.md).
+    guest = isinstance(draft, dict) and bool(draft.get("guest"))
+    if not guest:
+        notice = OutboxItem(
+            f"draft_expired:{user_id}:{started.timestamp():.0f}",
+            "text",
+            chat_id,
+            payload={"text": text},
+        )
+        await services.storage.outbox.queue([notice], services.now())
     asked = draft.get("asked") if isinstance(draft, dict) else None
     del data["draft"]
     if data:
@@ -128,5 +133,10 @@ async def _expire(
             await drop_buttons(app.bot, chat_id, asked)
         except TelegramError as exc:
             log.info("draft of %s expired; its question kept its buttons: %s", user_id, exc)
+    if guest:
+        try:
+            await app.bot.send_message(chat_id, guest_texts.GUEST_EXPIRED)
+        except TelegramError as exc:
+            log.info("visitor's expired form: notice not sent: %s", exc)
     log.info("unfinished registration of user %s expired", user_id)
     return True

@@ -398,6 +398,9 @@ PLAN_FIELDS = (
 PLAN_FORM = Form((*PLAN_FIELDS, *FORM.without("ktp")))
 # On the day: the KTP photo alone, then the check against the person and the badge.
 ARRIVAL_FORM = Form(tuple(f for f in FORM if f.kind == Kind.PHOTO))
+# A self-registration link (/undang_tamu): the officer sets the day and the window alone; the
+# visitor fills in the visitor form itself (the configured FORM, KTP photo included).
+INVITE_FORM = Form(PLAN_FIELDS)
 FORMS = (DECLARED, PLAN_FORM, ARRIVAL_FORM)
 
 

@@ -20,6 +20,7 @@ class Act(enum.Enum):
     USE_BOT = "use_bot"  # anything at all: the gate in handlers/access.py
     REGISTER = "register"  # fill in and submit the visitor form (SOP steps 1-3)
     PLAN = "plan"  # plan a visit ahead (/jadwal) and see today's planned visits (/hari_ini)
+    INVITE_VISITOR = "invite_visitor"  # a self-registration link for a visitor (/undang_tamu)
     CANCEL = "cancel"  # withdraw a request not yet used (/batalkan), whoever registered it
     DECIDE = "decide"  # approve or deny a request (SOP steps 4-5)
     RECORD_DOOR = "record_door"  # record entry and exit at the door (SOP step 6, the end)
@@ -40,6 +41,9 @@ _ALLOWED: dict[Act, frozenset[Role] | None] = {
     # A section head may plan a vendor's visit too; four eyes still keeps them off its
     # decision. Opening it on the day takes the KTP at the desk: REGISTER, officers only.
     Act.PLAN: frozenset({Role.OFFICER, Role.APPROVER}),
+    # The officer at the desk vouches for the visitor they send a link to, and checks the
+    # person on arrival; the request still goes to the section heads.
+    Act.INVITE_VISITOR: frozenset({Role.OFFICER}),
     # Any officer at the desk, not only the registrant: shifts change, the audit keeps who.
     Act.CANCEL: frozenset({Role.OFFICER}),
     Act.DECIDE: frozenset({Role.APPROVER}),

@@ -144,6 +144,8 @@ class Visit:
     # the cards say "blokir" and approving takes a second tap. Kept after an unblock.
     watchlisted: bool = False
     plan: Plan | None = None  # a visit planned ahead: its day and window (None: walk-in)
+    # Filled in by the visitor through a self-registration link (bot/core/guests.py).
+    self_registered: bool = False
     arrived_at: datetime | None = None  # planned: the officer opened it, visitor at the desk
     checked_at: datetime | None = None  # planned: KTP checked against the person, badge issued
     checked_by: int | None = None  # planned: the officer who did it (and holds the badge)

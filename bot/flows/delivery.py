@@ -25,6 +25,7 @@ from bot.core.visits import VisitStatus
 from bot.flows import recipients, rollcall, undeliverable
 from bot.texts import approval as approval_texts
 from bot.texts import cancel as cancel_texts
+from bot.texts import guests as guest_texts
 from bot.texts import staff as staff_texts
 from bot.texts import watchlist as watchlist_texts
 from storage.outbox import QueuedMessage
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300.0
 PARALLEL_CHATS = 16
+# The outbox kind telling an officer that their visitor sent the self-registration form.
+GUEST_DONE = "guest_done"
 STOP_GRACE = 5.0  # seconds a send in flight may take to finish when the bot stops
 
 
@@ -173,6 +176,8 @@ class Delivery:
             return await rollcall.edit(self._services, self._bot, item)
         if item.kind == "watch_alert":
             return await self._watch_alert(item)
+        if item.kind == GUEST_DONE:
+            return await self._guest_done(item)
         raise ValueError(f"unknown outbox kind {item.kind!r}")
 
     async def _card(self, item: QueuedMessage) -> Message | None:
@@ -197,8 +202,10 @@ class Delivery:
             caption = cancel_texts.card(visit, officer, approver, canceller, tz)
         else:
             caption = approval_texts.card_decided(visit, officer, decider, tz)
-        # A visit planned ahead is decided before its KTP photo exists: its card is text.
-        if item.kind == "card" and visit.planned:
+        # A visit planned ahead is decided before its KTP photo exists: its card is text;
+        # a visitor who registered themselves sent their photo, shown like a walk-in's.
+        text_card = visit.planned and not visit.self_registered
+        if item.kind == "card" and text_card:
             return await self._bot.send_message(item.chat_id, caption, reply_markup=markup)
         if item.kind == "card":
             return await self._bot.send_photo(
@@ -208,7 +215,7 @@ class Delivery:
         card = cards.get(item.chat_id)
         if card is None:
             return None  # never delivered; the card itself will show the decision
-        if visit.planned:
+        if text_card:
             await self._bot.edit_message_text(
                 caption, card.chat_id, card.message_id, reply_markup=markup
             )
@@ -217,6 +224,19 @@ class Delivery:
                 card.chat_id, card.message_id, caption=caption, reply_markup=markup
             )
         return None
+
+    async def _guest_done(self, item: QueuedMessage) -> Message | None:
+        """The officer hears that their visitor sent the self-registration form, written at
+        send time (the reference exists only once the request is stored, and the visitor's
+        name never waits in the outbox)."""
+        assert item.visit_id is not None
+        visit = await self._services.storage.visits.get(item.visit_id)
+        if visit is None or visit.plan is None:
+            return None
+        text = guest_texts.visitor_sent_form(visit.reference, visit.name, visit.plan)
+        if visit.watchlisted:
+            text = f"{text}\n\n{watchlist_texts.OFFICER_FLAG}"
+        return await self._bot.send_message(item.chat_id, text)
 
     async def _watch_alert(self, item: QueuedMessage) -> Message | None:
         """An approver's alert that a request matches the watchlist, written at send time

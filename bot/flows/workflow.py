@@ -34,6 +34,7 @@ from bot.core.tokens import (
     token_matches_visit,
 )
 from bot.core.visits import EquipmentCheck, Visit, VisitDraft, VisitStatus, badge_valid_until
+from bot.flows.delivery import GUEST_DONE
 from bot.texts import approval as approval_texts
 from bot.texts import badge as badge_texts
 from bot.texts import cancel as cancel_texts
@@ -104,13 +105,19 @@ def _escort_notices(services: Services, visit: Visit, approver: str) -> list[Out
     ]
 
 
-async def submit(services: Services, draft: VisitDraft, officer: StaffMember) -> tuple[Visit, int]:
+async def submit(
+    services: Services, draft: VisitDraft, officer: StaffMember, guest_link: int | None = None
+) -> tuple[Visit, int]:
     """SOP step 3: store the request and queue a card for every approver, atomically.
 
     Backup approvers get it only on escalation (bot/flows/deadlines.py). Every path that
     creates a request comes through here, so this is where the watchlist is checked: a
     barred NIK marks the request (its cards say so), alerts every approver and is audited,
-    in the same transaction."""
+    in the same transaction.
+
+    ``guest_link``: the visitor filled the form in themselves through this self-registration
+    link (``officer`` made it): the link is used up in the same transaction and the officer
+    is told; storage.guests.LinkGone when it was used or expired meanwhile (nothing stored)."""
     backups = services.config.backup_approvers
     approvers = [a for a in services.with_role(Role.APPROVER) if a.user_id not in backups]
     cards = [
@@ -119,12 +126,17 @@ async def submit(services: Services, draft: VisitDraft, officer: StaffMember) ->
     ]
     barred = await services.storage.watchlist.find(draft.nik)
     alerts = [] if barred is None else _watch_alerts(services, barred.id)
+    told = []
+    if guest_link is not None:
+        key = f"{GUEST_DONE}:{{visit}}:{officer.user_id}"
+        told = [OutboxItem(key, GUEST_DONE, officer.user_id, for_role=Role.OFFICER)]
     visit = await services.storage.visits.submit(
         draft,
         officer.user_id,
         services.now(),
-        messages=[*cards, *alerts],
+        messages=[*cards, *alerts, *told],
         watchlisted=barred.id if barred is not None else None,
+        guest_link=guest_link,
     )
     services.delivery.kick()
     return visit, len(cards)

@@ -288,6 +288,8 @@ def notes(visit: Visit, names: dict[int, str], tz: tzinfo) -> list[str]:
     lines: list[str] = []
     if visit.plan is not None:  # planned ahead rather than a walk-in (bot/core/planning.py)
         lines.append(reports_texts.note_planned(visit.plan.day, visit.plan.window))
+    if visit.self_registered:  # the visitor filled in the form through /undang_tamu's link
+        lines.append(reports_texts.NOTE_SELF_REGISTERED)
     if visit.watchlisted:  # known when the request was submitted: before any decision
         lines.append(watchlist_texts.LOG_NOTE)
     if visit.rules_agreed_at:

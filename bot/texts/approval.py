@@ -9,6 +9,7 @@ from html import escape
 from bot.core.fields import REASON_MAX
 from bot.core.nik import mask_niks_in
 from bot.core.visits import Visit, VisitStatus
+from bot.texts import guests as guest_texts
 from bot.texts import watchlist as watchlist_texts
 from bot.texts.common import STATUS_NAMES, clock, visit_details
 
@@ -28,6 +29,8 @@ def approval_card(visit: Visit, officer: str, tz: tzinfo) -> str:
     """The caption under the KTP photo. The photo shows the NIK (the section head checks the
     person against it); the caption masks it, wherever it was typed (docs/privacy.md)."""
     flag = f"{watchlist_texts.CARD_FLAG}\n\n" if visit.watchlisted else ""
+    if visit.self_registered:
+        flag = f"{flag}{guest_texts.CARD_MARK}\n\n"
     planned = " — TERJADWAL" if visit.planned else ""
     return mask_niks_in(
         f"🔔 <b>Permintaan akses ruang server{planned}</b>\n\n"

@@ -35,6 +35,7 @@ COMMANDS = {
         ("daftar", "Daftarkan pengunjung baru"),
         ("jadwal", "Jadwalkan kunjungan (disetujui lebih dulu)"),
         ("hari_ini", "Kunjungan terjadwal hari ini"),
+        ("undang_tamu", "Tautan isi mandiri untuk pengunjung"),
         ("batal", "Batalkan pendaftaran"),
         ("batalkan", "Batalkan permintaan yang belum dipakai"),
         *_REPORT_COMMANDS,
@@ -103,7 +104,11 @@ HELP = (
     "/jadwal — Petugas atau Kepala Seksi mengisi tanggal, jam, dan data pengunjung (tanpa "
     "foto KTP); Kepala Seksi memutuskan lebih dulu.\n"
     "/hari_ini — pada harinya petugas membuka kunjungan, memotret KTP dan mencocokkannya "
-    "dengan orangnya; badge langsung terbit.\n\n"
+    "dengan orangnya; badge langsung terbit.\n"
+    "/undang_tamu — petugas membuat tautan sekali pakai (24 jam) untuk tanggal dan jam "
+    "tertentu; pengunjung yang punya Telegram mengisi sendiri data dan foto KTP-nya, lalu "
+    "permintaannya dikirim ke Kepala Seksi. Pada harinya KTP tetap dicocokkan lewat "
+    "/hari_ini.\n\n"
     "/aktif — siapa di dalam ruang server\n/menunggu — permintaan yang menunggu\n"
     "/darurat — apel darurat (evakuasi): semua staf menerima daftar pengunjung di dalam, "
     "lalu pendamping menandai setiap pengunjung yang sudah aman\n\n"

@@ -56,6 +56,9 @@ NO_REASON = "-"
 SYSTEM = "sistem"  # a request withdrawn by the bot itself (a visitor's data erased)
 
 
+NOTE_SELF_REGISTERED = "Diisi sendiri oleh pengunjung (tautan /undang_tamu)"
+
+
 def note_planned(day: date, window: str) -> str:
     """A visit planned ahead (/jadwal), against a walk-in: its day and time window."""
     return f"Terjadwal {day:%d-%m-%Y} {window}"

@@ -28,6 +28,7 @@ MATRIX: dict[Act, frozenset[Role]] = {
     Act.USE_BOT: EVERYONE,
     Act.REGISTER: frozenset({Role.OFFICER}),
     Act.PLAN: frozenset({Role.OFFICER, Role.APPROVER}),
+    Act.INVITE_VISITOR: frozenset({Role.OFFICER}),
     Act.CANCEL: frozenset({Role.OFFICER}),
     Act.DECIDE: frozenset({Role.APPROVER}),
     Act.RECORD_DOOR: frozenset({Role.ESCORT}),

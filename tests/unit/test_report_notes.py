@@ -288,6 +288,12 @@ def test_a_planned_visit_says_so_before_its_decision() -> None:
         reports_texts.note_denied(REASON),
     ]
     assert not any("Terjadwal" in line for line in notes(denied(), NAMES, WIB))
+    # Filled in by the visitor through a self-registration link (/undang_tamu): said next.
+    by_visitor = replace(planned, self_registered=True)
+    assert notes(by_visitor, NAMES, WIB)[:2] == [
+        f"Terjadwal {day:%d-%m-%Y} 09:00-12:00",
+        "Diisi sendiri oleh pengunjung (tautan /undang_tamu)",
+    ]
 
 
 def test_a_plan_approved_ahead_names_its_approver_in_the_log() -> None:
