@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import asdict
 from pathlib import Path
 
 from playwright.async_api import Browser, Locator, Page, Playwright, expect
 
-from bot.core.form import FORM, Act
+from bot.core.form import DECLARED, FORM, RULES, Act
 from bot.texts import form as form_texts
 from tests.flows import Visitor
 
@@ -145,11 +146,13 @@ async def register(
     nik: str,
     name: str,
     shots: tuple[str, str] | None = None,
+    rules_shot: str | None = None,
 ) -> None:
     """The officer's whole form in the officer's phone: the sample KTP is read, ✅ Benar, and
     the rest goes in one reply typed into the template a tap copied into the composer.
 
-    shots: the names of the screenshots of the KTP's reading and of the filled-in template."""
+    shots: the names of the screenshots of the KTP's reading and of the filled-in template.
+    rules_shot: with [rules] on, the name of the screenshot of the rules step, then agreed."""
     start = officer.root.locator(".start")
     if await start.is_visible():  # a chat never opened shows only Telegram's Start button
         await start.click()
@@ -157,6 +160,9 @@ async def register(
     await officer.menu("daftar")
     # The form's shared step script (bot/texts/form.py), as the tests and the demo use it.
     moves = Visitor(nik=nik, name=name).script()
+    if rules_shot:  # the steps are numbered out of one more
+        answers = {**asdict(Visitor(nik=nik, name=name)), "rules": form_texts.BTN_RULES_AGREED}
+        moves = form_texts.script(answers, DECLARED.enabled({RULES}))
     await officer.wait_for(moves[0].asked)
     await officer.attach_sample(sample)
     read = await officer.wait_for("Terbaca dari foto KTP")
@@ -186,5 +192,9 @@ async def register(
         await screenshot(officer.page, shots[1])
     await box.press("Enter")
     await expect(officer.root.locator("li.msg.me").last).to_contain_text("Instansi:")
+    if rules_shot:  # the form's last step: the rules, agreed with the visitor's consent
+        await officer.wait_for("Tata tertib")
+        await screenshot(officer.page, rules_shot)
+        await officer.tap(form_texts.BTN_RULES_AGREED)
     summary = await officer.wait_for(form_texts.SUMMARY_TITLE)
     await expect(summary).to_contain_text(re.compile(name))

@@ -8,6 +8,7 @@ $AKSES_SCREENSHOTS (`make screenshots` sets docs/img) as 1N-<name>.png for the g
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 from datetime import datetime, time, timedelta
@@ -16,14 +17,15 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
-from bot.core.form import PLAN_FORM, Act
+from bot.core.form import DECLARED, INVITE_FORM, PLAN_FORM, RULES, Act
 from bot.core.visits import EquipmentCheck, VisitStatus
 from bot.texts import door as door_texts
 from bot.texts import form as form_texts
+from bot.texts import guests as guest_texts
 from bot.texts import planning as plan_texts
 from bot.texts import watchlist as watch_texts
 from demo.web import WebDemo, running_demo
-from tests.flows import NIK_MAN, Visitor
+from tests.flows import NIK_MAN, Visitor, fill_in
 from tests.system.browser import (
     WIDE,
     PhoneView,
@@ -174,4 +176,55 @@ async def test_features_beyond_the_sop(demo: WebDemo, browser: Browser) -> None:
     check = await officer.wait_for("Cocokkan KTP dengan orangnya")
     assert await officer.buttons(check) == [plan_texts.BTN_ISSUE, plan_texts.BTN_RETAKE, "✖ Batal"]
     await screenshot(page, "17-jadwal-cocokkan")
+    assert errors == []
+
+
+RULES_TOML = """
+[rules]
+enabled = true
+text = \"\"\"1. Badge dipakai selama di ruang server.
+2. Dilarang makan dan minum di dalam ruang server.
+3. Perangkat yang dibawa masuk dicatat dan diperiksa saat keluar.\"\"\"
+"""
+GUEST = 901  # a visitor with Telegram, not staff: driven through the simulator, no phone
+
+
+async def test_rules_and_self_registration(demo: WebDemo, browser: Browser) -> None:
+    """With [rules] on (this test's config only), the form's last step shows the rules; then
+    /undang_tamu's link, and the section head's card of the visitor's own form."""
+    with demo.config_path.open("a", encoding="utf-8") as config:
+        config.write(RULES_TOML)
+    await demo.reset()  # the bot starts again with the rules on
+    errors: list[str] = []
+    page = await open_demo(browser, demo.url, WIDE, errors)
+    officer, head = PhoneView(page, "Petugas"), PhoneView(page, "Kepala Seksi")
+    await opened(head)
+    await register(officer, 2, NIK_MAN, BARRED, rules_shot="18-tata-tertib")
+    await officer.tap("Kirim ke Kepala Seksi")
+    await expect(head.bot("Permintaan akses ruang server")).to_contain_text("Tata tertib")
+
+    now = datetime.now(demo.app.bot_data.config.timezone)  # type: ignore[attr-defined]
+    values = {"planned_date": f"{now + timedelta(days=1):%d-%m-%Y}", "window": "09:00-11:00"}
+    await officer.send("/undang_tamu")
+    for move in form_texts.script(values, INVITE_FORM):
+        await officer.wait_for(move.asked)
+        await (officer.tap if move.act == Act.TAP else officer.send)(move.text)
+    await officer.wait_for(form_texts.SUMMARY_TITLE)
+    await officer.tap(guest_texts.BTN_GUEST_LINK)
+    made = await officer.wait_for("Tautan isi mandiri untuk kunjungan")
+    await expect(made).to_contain_text("?start=tamu_")
+    await screenshot(page, "19-undang-tamu")
+
+    # The visitor opens the link on their own phone and fills in the form, rules included.
+    payload = re.search(r"start=(tamu_[A-Za-z0-9_-]{32})", await made.inner_text())
+    assert payload is not None
+    guest = demo.sim.add_user(GUEST, "Ayu")
+    await guest.send_text(f"/start {payload.group(1)}")
+    await guest.wait_for("Selamat datang")
+    answers = {**asdict(Visitor()), "rules": form_texts.BTN_RULES_AGREED}
+    summary = await fill_in(guest, form_texts.script(answers, DECLARED.enabled({RULES})))
+    await guest.tap(form_texts.BTN_SUBMIT, summary)
+    card = head.bot("Diisi sendiri oleh pengunjung")
+    await expect(card).to_contain_text("Ayu Lestari")
+    await screenshot(page, "20-diisi-sendiri")
     assert errors == []
