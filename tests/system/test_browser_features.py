@@ -1,9 +1,10 @@
 """The demo page in real Chromium, beyond the paper SOP (issue 14): the watchlist's second
 confirmation, the KTP photo on the escort's scan, the evacuation roll call, the equipment
-check at KELUAR, and a visit planned for today opened from /hari_ini.
+check at KELUAR, and a visit planned for today opened from /hari_ini; then, in a second
+demo run with [rules] on, the rules step and a visitor's own form from /undang_tamu.
 
 One demo run, one browser page, one visitor inside: each step's screenshot lands in
-$AKSES_SCREENSHOTS (`make screenshots` sets docs/img) as 1N-<name>.png for the guides.
+$AKSES_SCREENSHOTS (`make screenshots` sets docs/img) as 1N-/2N-<name>.png for the guides.
 """
 
 from __future__ import annotations
