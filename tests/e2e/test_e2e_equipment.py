@@ -4,25 +4,17 @@ approver hears about."""
 
 from __future__ import annotations
 
-import csv
-import io
-
-from openpyxl import load_workbook
-from pypdf import PdfReader
-
 from bot.app.build import build_application, start_polling, stop_polling
 from bot.app.config import Config
 from bot.app.services import Services
 from bot.core import callbacks
 from bot.core.fields import REASON_MAX
-from bot.core.period import Period
 from bot.core.visits import EquipmentCheck, Visit, VisitStatus
-from bot.reports.export import load_access_log, render
 from simulator import BotApiSimulator, SimMessage
 from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER, FakeClock
 from tests.dbstate import watch
 from tests.e2e.test_e2e_double_tap import answered, no_generic_error
-from tests.e2e.test_e2e_reports import document
+from tests.e2e.test_e2e_reports import todays_log
 from tests.flows import Visitor, approve, badge_link, register, scan
 
 NOTE = "Hard disk eksternal 2 TB tidak dibawa keluar"
@@ -275,25 +267,10 @@ async def test_a_discrepancy_is_in_every_report_and_the_history(
     await escort.wait_for("Catatan selisih tersimpan")
     await sim.settle()
     officer = sim.user(OFFICER)
-    await officer.send_text("/laporan")
-    await officer.wait_for("Pilih periode")
-    await officer.tap("Hari ini")
-    xlsx = await officer.wait_for(
-        predicate=lambda m: (m.document_name or "").endswith(".xlsx"), timeout=60
-    )
-    pdf = await officer.wait_for(predicate=lambda m: (m.document_name or "").endswith(".pdf"))
-    rows = list(load_workbook(io.BytesIO(document(xlsx)))["Log akses"].iter_rows(values_only=True))
-    col = {title: i for i, title in enumerate(rows[0])}
-    (row,) = rows[1:]
-    assert row[col["Catatan"]] == f"Selisih perangkat: {NOTE}"
-    text = "\n".join(
-        page.extract_text() or "" for page in PdfReader(io.BytesIO(document(pdf))).pages
-    )
+    row, text, table = await todays_log(sim, services, clock)
+    assert row["Catatan"] == f"Selisih perangkat: {NOTE}"
     assert f"Catatan: Selisih perangkat: {NOTE}" in text  # a line under the row
-    day = clock.now.astimezone(services.config.timezone).date()
-    log = await load_access_log(services.storage, services.config, Period(day, day), clock.now)
-    table = list(csv.reader(io.StringIO(render(log, "csv").decode("utf-8-sig"))))
-    assert table[1][table[0].index("Catatan")] == f"Selisih perangkat: {NOTE}"
+    assert table["Catatan"] == f"Selisih perangkat: {NOTE}"
     await officer.send_text("/riwayat Ayu")
     history = await officer.wait_for("Riwayat kunjungan")
     assert f"Selisih perangkat: {NOTE}" in history.text

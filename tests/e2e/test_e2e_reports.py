@@ -242,29 +242,43 @@ async def test_a_deny_reason_is_in_every_report_and_the_history(
     await sim.settle()
 
     officer = sim.user(OFFICER)
-    await officer.send_text("/laporan")
-    await officer.wait_for("Pilih periode")
-    await officer.tap("Hari ini")
-    xlsx = await officer.wait_for(
-        predicate=lambda m: (m.document_name or "").endswith(".xlsx"), timeout=60
-    )
-    pdf = await officer.wait_for(predicate=lambda m: (m.document_name or "").endswith(".pdf"))
-    rows = list(load_workbook(io.BytesIO(document(xlsx)))["Log akses"].iter_rows(values_only=True))
-    col = {title: i for i, title in enumerate(rows[0])}
-    (row,) = rows[1:]
-    assert row[col["Status"]] == "Ditolak"
-    assert row[col["Disetujui oleh"]] == "(ditolak: Budi Kasi)"
-    assert row[col["Catatan"]] == f"Ditolak: {reason}"
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(document(pdf))).pages)
+    row, text, table = await todays_log(sim, services, clock)
+    assert row["Status"] == "Ditolak"
+    assert row["Disetujui oleh"] == "(ditolak: Budi Kasi)"
+    assert row["Catatan"] == f"Ditolak: {reason}"
     assert f"Catatan: Ditolak: {reason}" in text.splitlines()  # a line under the row
-
-    day = clock.now.astimezone(services.config.timezone).date()
-    log = await load_access_log(services.storage, services.config, Period(day, day), clock.now)
-    table = list(csv.reader(io.StringIO(render(log, "csv").decode("utf-8-sig"))))
-    assert table[1][table[0].index("Catatan")] == f"Ditolak: {reason}"
+    assert table["Catatan"] == f"Ditolak: {reason}"
 
     await officer.send_text("/riwayat Ayu")
     history = await officer.wait_for("Riwayat kunjungan")
     assert "Ditolak" in history.text and f"Ditolak: {reason}" in history.text
     assert history.html is not None  # sent as HTML, the reason escaped in it
     assert "Ditolak: Surat tugas belum ada &lt;vendor&gt;" in history.html
+
+
+async def todays_log(
+    sim: BotApiSimulator, services: Services, clock: FakeClock, by: int = OFFICER
+) -> tuple[dict[str, object], str, dict[str, str]]:
+    """Today's access log as a person gets it (/laporan, Hari ini) and as the CLI's CSV: the
+    one visit's XLSX row by column title, the PDF's text, and the CSV row by column title."""
+    person = sim.user(by)
+    await person.send_text("/laporan")
+    await person.wait_for("Pilih periode")
+    await person.tap("Hari ini")
+    xlsx = await person.wait_for(
+        predicate=lambda m: (m.document_name or "").endswith(".xlsx"), timeout=60
+    )
+    pdf = await person.wait_for(predicate=lambda m: (m.document_name or "").endswith(".pdf"))
+    rows = list(load_workbook(io.BytesIO(document(xlsx)))["Log akses"].iter_rows(values_only=True))
+    (row,) = rows[1:]
+    text = "\n".join(
+        page.extract_text() or "" for page in PdfReader(io.BytesIO(document(pdf))).pages
+    )
+    day = clock.now.astimezone(services.config.timezone).date()
+    log = await load_access_log(services.storage, services.config, Period(day, day), clock.now)
+    table = list(csv.reader(io.StringIO(render(log, "csv").decode("utf-8-sig"))))
+    return (
+        dict(zip(map(str, rows[0]), row, strict=True)),
+        text,
+        dict(zip(table[0], table[1], strict=True)),
+    )
