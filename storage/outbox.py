@@ -63,6 +63,18 @@ class QueuedMessage:
     for_role: Role | None = None  # None: queued before roles were recorded, or for anyone
 
 
+_COLUMNS = "id, key, kind, chat_id, visit_id, payload, blob, attempts, next_attempt_at, for_role"
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A chat's next pending item, as the delivery worker schedules it (no content)."""
+
+    id: int
+    chat_id: int
+    next_attempt_at: float
+
+
 def _role(value: str | None) -> Role | None:
     try:
         return Role(value) if value is not None else None
@@ -127,24 +139,40 @@ class Outbox:
         async with self._database.transaction() as db:
             await self.enqueue(db, items, now)
 
-    async def heads(self, limit: int = 100) -> list[QueuedMessage]:
-        """The oldest pending item of each chat: a chat's messages go out in order."""
+    async def waiting(self, limit: int = 100) -> list[Waiting]:
+        """The oldest pending item of each chat, without its content: a chat's messages go
+        out in order. Nothing is decrypted here; the worker reads the few items it sends
+        now with `pending` (a queue of many chats is looked at after every send)."""
         async with self._database.connection.execute(
-            "SELECT id, key, kind, chat_id, visit_id, payload, blob, attempts, next_attempt_at,"
-            " for_role FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox WHERE status = ?"
-            " GROUP BY chat_id) ORDER BY id LIMIT ?",
+            "SELECT id, chat_id, next_attempt_at FROM outbox WHERE id IN"
+            " (SELECT MIN(id) FROM outbox WHERE status = ? GROUP BY chat_id) ORDER BY id LIMIT ?",
             (PENDING, limit),
         ) as cur:
             rows = await cur.fetchall()
-        heads, unreadable = [], []
-        for row in rows:
-            try:
-                heads.append(_queued(row, self._database.cipher))
-            except (InvalidToken, ValueError):
-                unreadable.append(row["id"])
-        for item_id in unreadable:
-            # Encrypted with another key, or altered: it can never be sent.
+        return [Waiting(row["id"], row["chat_id"], row["next_attempt_at"]) for row in rows]
+
+    async def pending(self, item_id: int) -> QueuedMessage | None:
+        """The item with its content decrypted, if it is still pending. One that cannot be
+        decrypted (another key, or altered) can never be sent: it is marked failed."""
+        async with self._database.connection.execute(
+            f"SELECT {_COLUMNS} FROM outbox WHERE id = ? AND status = ?", (item_id, PENDING)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        try:
+            return _queued(row, self._database.cipher)
+        except (InvalidToken, ValueError):
             await self.mark_failed(item_id, "payload unreadable with the data key")
+            return None
+
+    async def heads(self, limit: int = 100) -> list[QueuedMessage]:
+        """The oldest pending item of each chat, decrypted (unreadable ones marked failed)."""
+        heads = []
+        for waiting in await self.waiting(limit):
+            item = await self.pending(waiting.id)
+            if item is not None:
+                heads.append(item)
         return heads
 
     async def mark_sent(self, item_id: int, now: float, message_id: int | None) -> None:
@@ -226,12 +254,6 @@ class Outbox:
             "SELECT 1 FROM outbox WHERE chat_id = ? AND kind = ? AND status = ? AND id > ?"
             " AND substr(key, 1, ?) = ? LIMIT 1",
             (item.chat_id, item.kind, PENDING, item.id, len(key_prefix), key_prefix),
-        ) as cur:
-            return await cur.fetchone() is not None
-
-    async def is_pending(self, item_id: int) -> bool:
-        async with self._database.connection.execute(
-            "SELECT 1 FROM outbox WHERE id = ? AND status = ?", (item_id, PENDING)
         ) as cur:
             return await cur.fetchone() is not None
 

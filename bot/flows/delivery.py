@@ -28,7 +28,7 @@ from bot.texts import cancel as cancel_texts
 from bot.texts import guests as guest_texts
 from bot.texts import staff as staff_texts
 from bot.texts import watchlist as watchlist_texts
-from storage.outbox import QueuedMessage
+from storage.outbox import QueuedMessage, Waiting
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class Delivery:
         try:
             while True:
                 self._wake.clear()
-                heads = await self._store.heads(1000)
+                heads = await self._store.waiting(1000)
                 now = time.time()
                 for item in heads:
                     if len(inflight) >= PARALLEL_CHATS:
@@ -102,18 +102,19 @@ class Delivery:
         inflight.pop(chat_id, None)
         self.kick()
 
-    async def _deliver_safely(self, item: QueuedMessage) -> None:
+    async def _deliver_safely(self, head: Waiting) -> None:
         try:
-            await self._deliver(item)
+            # Read (and decrypt) now: the list of heads may predate another task's
+            # delivery of this very item.
+            item = await self._store.pending(head.id)
+            if item is not None:
+                await self._deliver(item)
         except Exception:
             # A bug or a database hiccup must not stop the outbox; try the item again later.
-            log.exception("outbox item %s (%s) could not be processed", item.id, item.kind)
-            await self._store.mark_retry(item.id, time.time() + MAX_BACKOFF / 10, "internal error")
+            log.exception("outbox item %s could not be processed", head.id)
+            await self._store.mark_retry(head.id, time.time() + MAX_BACKOFF / 10, "internal error")
 
     async def _deliver(self, item: QueuedMessage) -> None:
-        # The list of heads may predate another task's delivery of this very item.
-        if not await self._store.is_pending(item.id):
-            return
         # Someone removed from staff, or stripped of the role the message is for, gets
         # nothing that role entitled them to (bot/flows/recipients.py).
         if not await recipients.still_entitled(self._services, item):
