@@ -71,6 +71,7 @@ class Waiting:
     """A chat's next pending item, as the delivery worker schedules it (no content)."""
 
     id: int
+    key: str
     chat_id: int
     next_attempt_at: float
 
@@ -144,12 +145,12 @@ class Outbox:
         out in order. Nothing is decrypted here; the worker reads the few items it sends
         now with `pending` (a queue of many chats is looked at after every send)."""
         async with self._database.connection.execute(
-            "SELECT id, chat_id, next_attempt_at FROM outbox WHERE id IN"
+            "SELECT id, key, chat_id, next_attempt_at FROM outbox WHERE id IN"
             " (SELECT MIN(id) FROM outbox WHERE status = ? GROUP BY chat_id) ORDER BY id LIMIT ?",
             (PENDING, limit),
         ) as cur:
             rows = await cur.fetchall()
-        return [Waiting(row["id"], row["chat_id"], row["next_attempt_at"]) for row in rows]
+        return [Waiting(row["id"], row["key"], row["chat_id"], row["next_attempt_at"]) for row in rows]
 
     async def pending(self, item_id: int) -> QueuedMessage | None:
         """The item with its content decrypted, if it is still pending. One that cannot be

@@ -36,7 +36,15 @@ MAX_BACKOFF = 300.0
 PARALLEL_CHATS = 16
 # The outbox kind telling an officer that their visitor sent the self-registration form.
 GUEST_DONE = "guest_done"
+# The escorts' "a visitor waits" notice goes to every escort: behind the messages someone is
+# waiting for (a card, a badge), which would otherwise queue behind many escorts' notices.
+VISITOR_WAITING = "visitor_waiting"
 STOP_GRACE = 5.0  # seconds a send in flight may take to finish when the bot stops
+
+
+def _broadcast_last(head: Waiting) -> tuple[bool, int]:
+    """Chats' next items in the order they were queued, escorts' notices last."""
+    return head.key.startswith(f"{VISITOR_WAITING}:"), head.id
 
 
 class Delivery:
@@ -68,7 +76,7 @@ class Delivery:
                 self._wake.clear()
                 heads = await self._store.waiting(1000)
                 now = time.time()
-                for item in heads:
+                for item in sorted(heads, key=_broadcast_last):
                     if len(inflight) >= PARALLEL_CHATS:
                         break
                     if item.chat_id in inflight or item.next_attempt_at > now:

@@ -34,7 +34,7 @@ from bot.core.tokens import (
     token_matches_visit,
 )
 from bot.core.visits import EquipmentCheck, Visit, VisitDraft, VisitStatus, badge_valid_until
-from bot.flows.delivery import GUEST_DONE
+from bot.flows.delivery import GUEST_DONE, VISITOR_WAITING
 from bot.texts import approval as approval_texts
 from bot.texts import badge as badge_texts
 from bot.texts import cancel as cancel_texts
@@ -95,7 +95,7 @@ def _escort_notices(services: Services, visit: Visit, approver: str) -> list[Out
     button = [door_texts.BTN_OPEN_VISIT, VisitTap(OPEN_VISIT, visit.id).data]
     return [
         OutboxItem(
-            f"visitor_waiting:{{visit}}:{e.user_id}",
+            f"{VISITOR_WAITING}:{{visit}}:{e.user_id}",
             "text",
             e.user_id,
             payload={"text": text, "button": button},
