@@ -150,7 +150,7 @@ class Outbox:
             (PENDING, limit),
         ) as cur:
             rows = await cur.fetchall()
-        return [Waiting(row["id"], row["key"], row["chat_id"], row["next_attempt_at"]) for row in rows]
+        return [Waiting(r["id"], r["key"], r["chat_id"], r["next_attempt_at"]) for r in rows]
 
     async def pending(self, item_id: int) -> QueuedMessage | None:
         """The item with its content decrypted, if it is still pending. One that cannot be
