@@ -286,6 +286,9 @@ async def _measure(
                         break
                     await asyncio.sleep(0.01)
             end = time.perf_counter() if spec.oversight else max(done)
+            # The work the visits caused is counted whole: messages still queued when the
+            # last person finished (the escorts' notices go last) are sent first.
+            await sim.settle(quiet=0.5, timeout=120)
         else:
             await asyncio.wait(tasks, timeout=spec.window)
             end = time.perf_counter()
