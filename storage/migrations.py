@@ -344,6 +344,13 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX guest_links_officer ON guest_links(officer_id, created_at);
     ALTER TABLE visits ADD COLUMN self_registered INTEGER NOT NULL DEFAULT 0;
     """,
+    # 21: the form's own key, made when its summary is first shown: a submit handled again
+    # after a crash (its update replayed, bot/app/intake.py) finds the request it stored.
+    21: """
+    ALTER TABLE visits ADD COLUMN submission_key TEXT;
+    CREATE UNIQUE INDEX visits_submission_key ON visits(submission_key)
+        WHERE submission_key IS NOT NULL;
+    """,
 }
 
 

@@ -257,6 +257,15 @@ class Visits:
         """
         status = transition(Action.SUBMIT, None)
         async with self._database.transaction() as db:
+            if draft.submission_key is not None:
+                async with db.execute(
+                    "SELECT id FROM visits WHERE submission_key = ?", (draft.submission_key,)
+                ) as cur:
+                    stored = await cur.fetchone()
+                if stored is not None:  # this very form, submitted before: nothing new
+                    found = await self._get(db, stored["id"])
+                    assert found is not None
+                    return found
             nik_hash = self._cipher.nik_hash(draft.nik)
             visitor = DECLARED.visitor_columns
             await db.execute(
@@ -282,8 +291,8 @@ class Visits:
             cur2 = await db.execute(
                 f"INSERT INTO visits (visitor_id, status, {', '.join(answers)}, officer_id,"
                 " started_at, form_done_at, submitted_at, watchlisted, planned_date,"
-                " planned_window, self_registered)"
-                f" VALUES ({_marks(len(answers) + 10)})",
+                " planned_window, self_registered, submission_key)"
+                f" VALUES ({_marks(len(answers) + 11)})",
                 (
                     row["id"],
                     status.value,
@@ -296,6 +305,7 @@ class Visits:
                     plan.day.isoformat() if plan else None,
                     plan.window if plan else None,
                     int(guest_link is not None),
+                    draft.submission_key,
                 ),
             )
             visit_id = cur2.lastrowid

@@ -103,6 +103,9 @@ class VisitDraft:
     # When the visitor agreed to the server-room rules (ISO, office time), if they were asked.
     rules_agreed_at: str | None = None
     plan: Plan | None = None  # planned ahead (/jadwal): no KTP photo until the day
+    # The form's own key: submitting the same form again (a replay after a crash) stores
+    # nothing new and finds the request stored the first time.
+    submission_key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,25 @@ async def test_submit_stores_visitor_and_pending_visit(store: Storage) -> None:
     assert (await store.visits.find_visitor(DRAFT.nik)).organisation == "PT Baru"  # type: ignore[union-attr]
 
 
+async def test_the_same_form_submitted_again_stores_nothing_new(store: Storage) -> None:
+    """A submit handled again after a crash (its update replayed) finds the request the
+    first one stored: no second visit, card or audit event."""
+    keyed = replace(DRAFT, submission_key="f" * 32)
+    card = [OutboxItem("card:{visit}:2001", "card", 2001)]
+    first = await store.visits.submit(keyed, 1001, NOW, messages=card)
+    again = await store.visits.submit(keyed, 1001, NOW + timedelta(seconds=5), messages=card)
+    assert again == first
+    async with store.database.connection.execute(
+        "SELECT (SELECT COUNT(*) FROM visits), (SELECT COUNT(*) FROM outbox),"
+        " (SELECT COUNT(*) FROM audit_events)"
+    ) as cur:
+        assert tuple(await cur.fetchone()) == (1, 1, 1)
+    other = await store.visits.submit(replace(DRAFT, submission_key="e" * 32), 1001, NOW)
+    assert other.id != first.id  # another form is another request
+    unkeyed = await store.visits.submit(DRAFT, 1001, NOW)  # a form saved before keys
+    assert unkeyed.id not in (first.id, other.id)
+
+
 async def test_two_approvers_at_once_yield_one_decision(store: Storage) -> None:
     visit = await store.visits.submit(DRAFT, 1001, NOW)
     results = await asyncio.gather(
