@@ -14,6 +14,7 @@ import json
 
 import aiosqlite
 
+from storage.base import fetch_all
 from storage.crypto import Cipher
 from storage.privacy import compact_wal
 
@@ -49,8 +50,7 @@ async def seal_plain_columns(db: aiosqlite.Connection, cipher: Cipher) -> int:
 async def _seal(
     db: aiosqlite.Connection, table: str, columns: tuple[str, ...], cipher: Cipher
 ) -> int:
-    async with db.execute(f"SELECT id, {', '.join(columns)} FROM {table}") as cur:
-        rows = list(await cur.fetchall())
+    rows = list(await fetch_all(db, f"SELECT id, {', '.join(columns)} FROM {table}"))
     assignments = ", ".join(f"{c} = ?" for c in columns)
     for row in rows:
         await db.execute(
@@ -67,8 +67,9 @@ async def _seal_outbox(db: aiosqlite.Connection, cipher: Cipher) -> int:
         " AND (payload != '' OR blob IS NOT NULL)"
     )
     count = cur.rowcount
-    async with db.execute("SELECT id, payload, blob FROM outbox WHERE status = 'pending'") as cur2:
-        rows = list(await cur2.fetchall())
+    rows = list(
+        await fetch_all(db, "SELECT id, payload, blob FROM outbox WHERE status = 'pending'")
+    )
     for row in rows:
         payload = json.loads(row["payload"])
         await db.execute(

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.base import Database, ts
+from storage.base import Database, fetch_all, fetch_one, ts
 from storage.migrations import HEAD, SchemaTooNew, schema_version
 from storage.outbox import Outbox, OutboxItem
 
@@ -107,8 +107,7 @@ class AuditLog:
         detail: str = "",
     ) -> None:
         """Add one event to the chain; ``db`` is the connection of an open transaction."""
-        async with db.execute("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1") as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(db, "SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1")
         prev = row["hash"] if row else GENESIS_HASH
         fields = (ts(at), actor_id, action, visit_id, from_status, to_status, detail)
         await db.execute(
@@ -124,8 +123,7 @@ class AuditLog:
         matches neither formula (a broken chain is for ``verify`` to report, not to bless).
         """
         async with self._database.transaction() as db:
-            async with db.execute(_SELECT + " ORDER BY id DESC LIMIT 1") as cur:
-                head = await cur.fetchone()
+            head = await fetch_one(db, _SELECT + " ORDER BY id DESC LIMIT 1")
             if head is None:
                 return False
             fields = tuple(head[name] for name in _FIELDS)
@@ -142,10 +140,9 @@ class AuditLog:
 
     async def head(self) -> str:
         """The newest event's hash (the chain's fingerprint), or the genesis hash."""
-        async with self._database.connection.execute(
-            "SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1"
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self._database.connection, "SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1"
+        )
         return str(row["hash"]) if row else GENESIS_HASH
 
     async def record(
@@ -189,8 +186,7 @@ class AuditLog:
         if detail is not None:
             sql += " AND detail = ?"
             params = (*params, detail)
-        async with self._database.connection.execute(sql, params) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self._database.connection, sql, params)
         return int(row[0]) if row else 0
 
     async def tally(
@@ -215,8 +211,7 @@ class AuditLog:
         if not_detail is not None:
             sql += " AND detail != ?"
             params = (*params, not_detail)
-        async with self._database.connection.execute(sql, params) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self._database.connection, sql, params)
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def latest(self, action: str, actor_id: int | None = None) -> AuditEvent | None:
@@ -225,10 +220,7 @@ class AuditLog:
         params: tuple[object, ...] = (action,)
         if actor_id is not None:
             sql, params = sql + " AND actor_id = ?", (action, actor_id)
-        async with self._database.connection.execute(
-            sql + " ORDER BY id DESC LIMIT 1", params
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self._database.connection, sql + " ORDER BY id DESC LIMIT 1", params)
         return _event(row) if row else None
 
     async def events(self, visit_id: int | None = None) -> list[AuditEvent]:
@@ -237,14 +229,17 @@ class AuditLog:
         if visit_id is not None:
             sql += " WHERE visit_id = ?"
             params = (visit_id,)
-        async with self._database.connection.execute(sql + " ORDER BY id", params) as cur:
-            return [_event(row) for row in await cur.fetchall()]
+        return [
+            _event(row)
+            for row in await fetch_all(self._database.connection, sql + " ORDER BY id", params)
+        ]
 
     async def last_at(self, action: str) -> datetime | None:
-        async with self._database.connection.execute(
-            "SELECT at FROM audit_events WHERE action = ? ORDER BY id DESC LIMIT 1", (action,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self._database.connection,
+            "SELECT at FROM audit_events WHERE action = ? ORDER BY id DESC LIMIT 1",
+            (action,),
+        )
         return datetime.fromisoformat(row["at"]) if row else None
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import aiosqlite
 
 from storage import audit
+from storage.base import fetch_all, fetch_one
 from storage.crypto import Cipher, InvalidToken
 from storage.keys import ENCRYPTED_FILES, verify_key, write_private
 from storage.keys import stored_key_check as _stored_key_check
@@ -108,8 +109,7 @@ def _snapshot(source: Path, target: Path) -> None:
 async def verify_database(path: Path, cipher: Cipher, audit_key: bytes) -> Facts:
     """Check a database file: integrity, schema, key, audit chain. Raises BackupError."""
     async with aiosqlite.connect(f"{path.as_uri()}?mode=ro", uri=True) as db:
-        async with db.execute("PRAGMA integrity_check") as cur:
-            result = [row[0] for row in await cur.fetchall()]
+        result = [row[0] for row in await fetch_all(db, "PRAGMA integrity_check")]
         if result != ["ok"]:
             raise BackupError(f"the database fails its integrity check: {result[0]}")
         version = await schema_version(db)
@@ -117,8 +117,7 @@ async def verify_database(path: Path, cipher: Cipher, audit_key: bytes) -> Facts
             raise SchemaTooNew(version)
         await verify_key(db, cipher)
         key_check = await _stored_key_check(db) or cipher.key_check
-        async with db.execute("SELECT COUNT(*) FROM visits") as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(db, "SELECT COUNT(*) FROM visits")
         visits = int(row[0]) if row else 0
     chain = await audit.verify(path, audit_key)
     if not chain.ok:

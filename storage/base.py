@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
@@ -31,6 +32,22 @@ def ts(value: datetime | None) -> str | None:
 
 def dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value is not None else None
+
+
+async def fetch_one(
+    db: aiosqlite.Connection, sql: str, parameters: Sequence[Any] = ()
+) -> aiosqlite.Row | None:
+    """The first row of a query, or None: one trip to the database thread (a cursor held
+    across ``async with`` takes three, and keeps the read open in between)."""
+    rows = await db.execute_fetchall(sql, parameters)
+    return next(iter(rows), None)
+
+
+async def fetch_all(
+    db: aiosqlite.Connection, sql: str, parameters: Sequence[Any] = ()
+) -> list[aiosqlite.Row]:
+    """Every row of a query, in one trip to the database thread."""
+    return list(await db.execute_fetchall(sql, parameters))
 
 
 async def begin(db: aiosqlite.Connection) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from storage.base import Database
+from storage.base import Database, fetch_all
 from storage.updates import IncomingUpdates
 
 ConversationKey = tuple[str | int, ...]
@@ -23,10 +23,7 @@ class Conversations:
         self._database = database
 
     async def user_data(self) -> dict[int, dict[str, Any]]:
-        async with self._database.connection.execute(
-            "SELECT user_id, data FROM user_state"
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = await fetch_all(self._database.connection, "SELECT user_id, data FROM user_state")
         cipher = self._database.cipher
         return {row["user_id"]: json.loads(cipher.decrypt_text(row["data"])) for row in rows}
 
@@ -48,10 +45,14 @@ class Conversations:
 
     async def states(self, name: str) -> dict[tuple[str | int, ...], int]:
         """Every open conversation of handler ``name``: its key and state."""
-        async with self._database.connection.execute(
-            "SELECT key, state FROM conversation_state WHERE name = ?", (name,)
-        ) as cur:
-            return {tuple(json.loads(row["key"])): row["state"] for row in await cur.fetchall()}
+        return {
+            tuple(json.loads(row["key"])): row["state"]
+            for row in await fetch_all(
+                self._database.connection,
+                "SELECT key, state FROM conversation_state WHERE name = ?",
+                (name,),
+            )
+        }
 
     async def set_state(self, name: str, key: tuple[str | int, ...], state: int | None) -> None:
         """Record where a conversation stands; None ends it."""

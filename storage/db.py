@@ -13,7 +13,7 @@ import aiosqlite
 
 from storage.at_rest import seal_plain_columns
 from storage.audit import AuditLog
-from storage.base import Database
+from storage.base import Database, fetch_one
 from storage.conversations import Conversations
 from storage.crypto import Cipher
 from storage.deadlines import Deadlines
@@ -113,8 +113,7 @@ class Storage:
         try:
             db.row_factory = aiosqlite.Row
             await db.execute("PRAGMA busy_timeout=5000")
-            async with db.execute("PRAGMA user_version") as cur:
-                row = await cur.fetchone()
+            row = await fetch_one(db, "PRAGMA user_version")
         except BaseException:
             await db.close()
             raise

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from storage.base import Database, dt
+from storage.base import Database, dt, fetch_all, fetch_one
 from storage.outbox import Outbox, OutboxItem
 
 
@@ -44,12 +44,15 @@ class Deadlines:
         self._outbox = outbox
 
     async def marks(self, status: str) -> dict[int, DeadlineMarks]:
-        async with self._database.connection.execute(
-            "SELECT id, reminded_at, escalated_at, overstay_alerts, last_overstay_alert_at"
-            " FROM visits WHERE status = ?",
-            (status,),
-        ) as cur:
-            return {row["id"]: _marks(row) for row in await cur.fetchall()}
+        return {
+            row["id"]: _marks(row)
+            for row in await fetch_all(
+                self._database.connection,
+                "SELECT id, reminded_at, escalated_at, overstay_alerts, last_overstay_alert_at"
+                " FROM visits WHERE status = ?",
+                (status,),
+            )
+        }
 
     async def _mark(
         self,
@@ -117,17 +120,19 @@ class Deadlines:
 
     async def submitted_between(self, start: datetime, end: datetime) -> list[int]:
         """Ids of the visits submitted in [start, end) (timestamps are stored in UTC)."""
-        async with self._database.connection.execute(
-            "SELECT id FROM visits WHERE submitted_at >= ? AND submitted_at < ? ORDER BY id",
-            (start.isoformat(), end.isoformat()),
-        ) as cur:
-            return [row["id"] for row in await cur.fetchall()]
+        return [
+            row["id"]
+            for row in await fetch_all(
+                self._database.connection,
+                "SELECT id FROM visits WHERE submitted_at >= ? AND submitted_at < ? ORDER BY id",
+                (start.isoformat(), end.isoformat()),
+            )
+        ]
 
     async def last_review(self) -> date | None:
-        async with self._database.connection.execute(
-            "SELECT MAX(day) AS day FROM daily_reviews"
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self._database.connection, "SELECT MAX(day) AS day FROM daily_reviews"
+        )
         return date.fromisoformat(row["day"]) if row and row["day"] else None
 
     async def record_review(

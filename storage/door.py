@@ -13,7 +13,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.base import Database, ts
+from storage.base import Database, fetch_all, ts
 
 
 def _digest(nonce: str) -> str:
@@ -61,12 +61,12 @@ class DoorNonces:
         used, another escort's, another visit's or another step's). Nothing is written: a
         tap the visit's state then refuses leaves the nonce as it was."""
         wanted = _digest(nonce)
-        async with self._database.connection.execute(
+        rows = await fetch_all(
+            self._database.connection,
             "SELECT id, nonce_hash, via FROM door_nonces WHERE visit_id = ?"
             " AND escort_id = ? AND action = ? AND used_at IS NULL AND expires_at > ?",
             (visit_id, escort_id, action, ts(now)),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         match = None
         for row in rows:
             # Compared in constant time: how far a guess matches must not show in the timing.

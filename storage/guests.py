@@ -15,7 +15,7 @@ import aiosqlite
 
 from bot.core.guests import PER_DAY, VALID, GuestLink
 from storage.audit import AuditLog
-from storage.base import Database, dt, ts
+from storage.base import Database, dt, fetch_all, fetch_one, ts
 
 _SELECT = (
     "SELECT id, officer_id, planned_date, planned_window, created_at, expires_at, used_at,"
@@ -51,10 +51,9 @@ class GuestLinks:
     async def _recent(self, db: aiosqlite.Connection, officer_id: int, now: datetime) -> int:
         """How many links this officer made within the last VALID."""
         since = now - VALID
-        async with db.execute(
-            "SELECT created_at FROM guest_links WHERE officer_id = ?", (officer_id,)
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = await fetch_all(
+            db, "SELECT created_at FROM guest_links WHERE officer_id = ?", (officer_id,)
+        )
         return sum(1 for row in rows if datetime.fromisoformat(row["created_at"]) > since)
 
     async def may_create(self, officer_id: int, now: datetime) -> bool:
@@ -90,8 +89,7 @@ class GuestLinks:
 
     async def _get(self, db: aiosqlite.Connection, column: str, value: object) -> GuestLink | None:
         assert column in ("id", "token_hash")
-        async with db.execute(_SELECT + f" WHERE {column} = ?", (value,)) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(db, _SELECT + f" WHERE {column} = ?", (value,))
         return _link(row) if row else None
 
     async def claim(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from storage.base import Database, dt, ts
+from storage.base import Database, dt, fetch_one, ts
 from storage.crypto import InvalidToken
 
 
@@ -34,18 +34,17 @@ class Health:
             )
 
     async def last_beat(self, name: str) -> datetime | None:
-        async with self._database.connection.execute(
-            "SELECT at FROM heartbeats WHERE name = ?", (name,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self._database.connection, "SELECT at FROM heartbeats WHERE name = ?", (name,)
+        )
         return dt(row["at"]) if row else None
 
     async def outbox(self) -> Backlog:
-        async with self._database.connection.execute(
+        row = await fetch_one(
+            self._database.connection,
             "SELECT SUM(status = 'pending') AS pending, SUM(status = 'failed') AS failed,"
-            " MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest FROM outbox"
-        ) as cur:
-            row = await cur.fetchone()
+            " MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest FROM outbox",
+        )
         oldest = row["oldest"] if row else None
         return Backlog(
             pending=int(row["pending"] or 0) if row else 0,
@@ -54,20 +53,19 @@ class Health:
         )
 
     async def visits_in(self, status: str) -> int:
-        async with self._database.connection.execute(
-            "SELECT COUNT(*) FROM visits WHERE status = ?", (status,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self._database.connection, "SELECT COUNT(*) FROM visits WHERE status = ?", (status,)
+        )
         return int(row[0]) if row else 0
 
     async def wrong_key(self) -> str | None:
         """ "encryption_key" when the configured data key does not open this database, ""
         when it does; None when nothing encrypted is stored yet. (The NIK index is keyed by
         the data key too, storage/crypto.py; the signing secret keys nothing stored.)"""
-        async with self._database.connection.execute(
-            "SELECT nik_enc FROM visitors WHERE nik_enc IS NOT NULL AND nik_enc != '' LIMIT 1"
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self._database.connection,
+            "SELECT nik_enc FROM visitors WHERE nik_enc IS NOT NULL AND nik_enc != '' LIMIT 1",
+        )
         if row is None:
             return None
         try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.base import Database, begin
+from storage.base import Database, begin, fetch_all, fetch_one
 from storage.crypto import DATA_KEY_COLUMNS, DATA_KEY_FILES, Cipher, InvalidToken
 
 
@@ -67,10 +67,12 @@ class WrongKey(Exception):
 
 
 async def _has_table(db: aiosqlite.Connection, table: str) -> bool:
-    async with db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-    ) as cur:
-        return await cur.fetchone() is not None
+    return (
+        await fetch_one(
+            db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        )
+        is not None
+    )
 
 
 class UnreadableFile(Exception):
@@ -86,8 +88,7 @@ class UnreadableFile(Exception):
 async def get_meta(db: aiosqlite.Connection, name: str) -> str | None:
     if not await _has_table(db, "meta"):  # a database older than the table
         return None
-    async with db.execute("SELECT value FROM meta WHERE name = ?", (name,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(db, "SELECT value FROM meta WHERE name = ?", (name,))
     return str(row[0]) if row else None
 
 
@@ -100,11 +101,11 @@ async def _sample(db: aiosqlite.Connection) -> str | None:
     for item in _SAMPLED:
         if not await _has_table(db, item.table):
             continue
-        async with db.execute(
+        row = await fetch_one(
+            db,
             f"SELECT {item.column} FROM {item.table}"
-            f" WHERE {item.column} IS NOT NULL AND {item.column} != '' LIMIT 1"
-        ) as cur:
-            row = await cur.fetchone()
+            f" WHERE {item.column} IS NOT NULL AND {item.column} != '' LIMIT 1",
+        )
         if row is not None:
             return str(row[0])
     return None
@@ -154,11 +155,13 @@ async def _reindex(db: aiosqlite.Connection, cipher: Cipher) -> int:
     the most recently updated row keeps the person's details, and the other rows' visits
     move to it.
     """
-    async with db.execute(
-        "SELECT id, nik_enc FROM visitors WHERE nik_enc IS NOT NULL"
-        " ORDER BY updated_at DESC, id DESC"
-    ) as cur:
-        rows = list(await cur.fetchall())
+    rows = list(
+        await fetch_all(
+            db,
+            "SELECT id, nik_enc FROM visitors WHERE nik_enc IS NOT NULL"
+            " ORDER BY updated_at DESC, id DESC",
+        )
+    )
     kept: dict[str, int] = {}
     for row in rows:
         digest = cipher.nik_hash(cipher.decrypt_text(row[1]))
@@ -181,8 +184,7 @@ async def _reindex_watchlist(db: aiosqlite.Connection, cipher: Cipher) -> None:
     watchlist has no such table)."""
     if not await _has_table(db, "watchlist"):
         return
-    async with db.execute("SELECT id, nik_enc FROM watchlist") as cur:
-        rows = list(await cur.fetchall())
+    rows = list(await fetch_all(db, "SELECT id, nik_enc FROM watchlist"))
     # Two steps, so no row ever holds a hash another row still holds under the old key
     # (the live-entry index is unique).
     for row in rows:
@@ -224,11 +226,13 @@ async def rotate_database(database: Database) -> dict[str, int]:
     counts: dict[str, int] = {}
     async with database.transaction() as db:
         for item in ENCRYPTED:
-            async with db.execute(
-                f"SELECT {item.row_key}, {item.column} FROM {item.table}"
-                f" WHERE {item.column} IS NOT NULL AND {item.column} != ''"
-            ) as cur:
-                rows = list(await cur.fetchall())
+            rows = list(
+                await fetch_all(
+                    db,
+                    f"SELECT {item.row_key}, {item.column} FROM {item.table}"
+                    f" WHERE {item.column} IS NOT NULL AND {item.column} != ''",
+                )
+            )
             filled = [(key, token) for key, token in rows if token]  # empty: no value
             for key, token in filled:
                 # A text column holds the token as text, a BLOB column (the outbox's badge

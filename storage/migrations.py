@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import aiosqlite
 
+from storage.base import fetch_one
+
 _OUTBOX = """
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY,
@@ -370,8 +372,7 @@ class SchemaTooNew(Exception):
 
 
 async def schema_version(db: aiosqlite.Connection) -> int:
-    async with db.execute("PRAGMA user_version") as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(db, "PRAGMA user_version")
     return int(row[0]) if row else 0
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import aiosqlite
 
 from bot.core.roles import Role
-from storage.base import Database
+from storage.base import Database, fetch_all, fetch_one
 from storage.crypto import Cipher, InvalidToken
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -144,21 +144,22 @@ class Outbox:
         """The oldest pending item of each chat, without its content: a chat's messages go
         out in order. Nothing is decrypted here; the worker reads the few items it sends
         now with `pending` (a queue of many chats is looked at after every send)."""
-        async with self._database.connection.execute(
+        rows = await fetch_all(
+            self._database.connection,
             "SELECT id, key, chat_id, next_attempt_at FROM outbox WHERE id IN"
             " (SELECT MIN(id) FROM outbox WHERE status = ? GROUP BY chat_id) ORDER BY id LIMIT ?",
             (PENDING, limit),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [Waiting(r["id"], r["key"], r["chat_id"], r["next_attempt_at"]) for r in rows]
 
     async def pending(self, item_id: int) -> QueuedMessage | None:
         """The item with its content decrypted, if it is still pending. One that cannot be
         decrypted (another key, or altered) can never be sent: it is marked failed."""
-        async with self._database.connection.execute(
-            f"SELECT {_COLUMNS} FROM outbox WHERE id = ? AND status = ?", (item_id, PENDING)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self._database.connection,
+            f"SELECT {_COLUMNS} FROM outbox WHERE id = ? AND status = ?",
+            (item_id, PENDING),
+        )
         if row is None:
             return None
         try:
@@ -218,11 +219,14 @@ class Outbox:
 
     async def card_states(self, visit_id: int) -> dict[int, str]:
         """Each approval card of a visit: its chat and whether it is pending, sent or failed."""
-        async with self._database.connection.execute(
-            "SELECT chat_id, status FROM outbox WHERE visit_id = ? AND kind = 'card'",
-            (visit_id,),
-        ) as cur:
-            return {row["chat_id"]: row["status"] for row in await cur.fetchall()}
+        return {
+            row["chat_id"]: row["status"]
+            for row in await fetch_all(
+                self._database.connection,
+                "SELECT chat_id, status FROM outbox WHERE visit_id = ? AND kind = 'card'",
+                (visit_id,),
+            )
+        }
 
     async def withhold_in(self, db: aiosqlite.Connection, item_id: int, reason: str) -> bool:
         """Inside the caller's transaction (AuditLog.withhold): not sent, and never will be."""
@@ -251,23 +255,30 @@ class Outbox:
     async def newer_pending(self, item: QueuedMessage, key_prefix: str) -> bool:
         """Is a later item of the same kind, whose key starts with ``key_prefix``, waiting
         for the same chat? Then ``item`` (an edit drawn at send time) has nothing to add."""
-        async with self._database.connection.execute(
-            "SELECT 1 FROM outbox WHERE chat_id = ? AND kind = ? AND status = ? AND id > ?"
-            " AND substr(key, 1, ?) = ? LIMIT 1",
-            (item.chat_id, item.kind, PENDING, item.id, len(key_prefix), key_prefix),
-        ) as cur:
-            return await cur.fetchone() is not None
+        return (
+            await fetch_one(
+                self._database.connection,
+                "SELECT 1 FROM outbox WHERE chat_id = ? AND kind = ? AND status = ? AND id > ?"
+                " AND substr(key, 1, ?) = ? LIMIT 1",
+                (item.chat_id, item.kind, PENDING, item.id, len(key_prefix), key_prefix),
+            )
+            is not None
+        )
 
     async def delivered_message(self, key: str) -> int | None:
         """The Telegram message id an item was delivered as (to edit it later), if it was."""
-        async with self._database.connection.execute(
-            "SELECT message_id FROM outbox WHERE key = ? AND status = ?", (key, SENT)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self._database.connection,
+            "SELECT message_id FROM outbox WHERE key = ? AND status = ?",
+            (key, SENT),
+        )
         return int(row["message_id"]) if row and row["message_id"] is not None else None
 
     async def counts(self) -> dict[str, int]:
-        async with self._database.connection.execute(
-            "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status"
-        ) as cur:
-            return {row["status"]: row["n"] for row in await cur.fetchall()}
+        return {
+            row["status"]: row["n"]
+            for row in await fetch_all(
+                self._database.connection,
+                "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status",
+            )
+        }

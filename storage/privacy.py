@@ -17,7 +17,7 @@ import aiosqlite
 
 from bot.core.form import DECLARED
 from storage.audit import AuditLog
-from storage.base import Database
+from storage.base import Database, fetch_all, fetch_one
 from storage.crypto import DATA_KEY_COLUMNS, Cipher
 from storage.outbox import Outbox
 
@@ -74,10 +74,13 @@ async def encrypt_plain_niks(db: aiosqlite.Connection, cipher: Cipher) -> int:
     """
     await db.execute("BEGIN IMMEDIATE")
     try:
-        async with db.execute(
-            "SELECT id, nik_hash FROM visitors WHERE nik_enc IS NULL AND anonymized_at IS NULL"
-        ) as cur:
-            rows = list(await cur.fetchall())
+        rows = list(
+            await fetch_all(
+                db,
+                "SELECT id, nik_hash FROM visitors"
+                " WHERE nik_enc IS NULL AND anonymized_at IS NULL",
+            )
+        )
         for row in rows:
             nik = row["nik_hash"]
             await db.execute(
@@ -136,25 +139,23 @@ class Privacy:
             sql += " AND ktp_path IS NOT NULL"
         elif stored is False:
             sql += " AND ktp_path IS NULL AND ktp_file_id != ''"
-        async with self._database.connection.execute(sql + " ORDER BY id") as cur:
-            rows = await cur.fetchall()
+        rows = await fetch_all(self._database.connection, sql + " ORDER BY id")
         return [_ktp(row, self._database.cipher) for row in rows]
 
     async def ktp_path(self, visit_id: int) -> str | None:
-        async with self._database.connection.execute(
-            "SELECT ktp_path FROM visits WHERE id = ?", (visit_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self._database.connection, "SELECT ktp_path FROM visits WHERE id = ?", (visit_id,)
+        )
         return row["ktp_path"] if row else None
 
     # --- retention ---------------------------------------------------------------------------
 
     async def visits_submitted_before(self, before: datetime) -> list[int]:
         """Visits not yet anonymized that were submitted before ``before``."""
-        async with self._database.connection.execute(
-            "SELECT id, submitted_at FROM visits WHERE anonymized_at IS NULL ORDER BY id"
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = await fetch_all(
+            self._database.connection,
+            "SELECT id, submitted_at FROM visits WHERE anonymized_at IS NULL ORDER BY id",
+        )
         return [r["id"] for r in rows if datetime.fromisoformat(r["submitted_at"]) < before]
 
     async def forget(
@@ -206,49 +207,64 @@ class Privacy:
         Decrypts every row rather than trusting nik_hash alone: after a change of the signing
         secret the same person may have rows under two hashes, and erasure must find both.
         """
-        async with self._database.connection.execute(
-            "SELECT id, nik_enc FROM visitors WHERE nik_enc IS NOT NULL ORDER BY id"
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = await fetch_all(
+            self._database.connection,
+            "SELECT id, nik_enc FROM visitors WHERE nik_enc IS NOT NULL ORDER BY id",
+        )
         return [r["id"] for r in rows if self._database.cipher.decrypt_text(r["nik_enc"]) == nik]
 
     async def visit_ids_of(self, visitor_ids: Sequence[int]) -> list[int]:
         if not visitor_ids:
             return []
         marks = ", ".join("?" * len(visitor_ids))
-        async with self._database.connection.execute(
-            f"SELECT id FROM visits WHERE visitor_id IN ({marks}) ORDER BY id", tuple(visitor_ids)
-        ) as cur:
-            return [r["id"] for r in await cur.fetchall()]
+        return [
+            r["id"]
+            for r in await fetch_all(
+                self._database.connection,
+                f"SELECT id FROM visits WHERE visitor_id IN ({marks}) ORDER BY id",
+                tuple(visitor_ids),
+            )
+        ]
 
     async def person(self, visitor_ids: Sequence[int]) -> Person:
         """The stored rows of one person (NIK decrypted), their visits and those visits' events."""
         db = self._database.connection
         marks = ", ".join("?" * len(visitor_ids))
-        async with db.execute(
-            f"SELECT id, nik_enc, {', '.join(DECLARED.visitor_columns)}, created_at, updated_at"
-            f" FROM visitors WHERE id IN ({marks}) ORDER BY id",
-            tuple(visitor_ids),
-        ) as cur:
-            visitors = [_row_dict(r) for r in await cur.fetchall()]
+        visitors = [
+            _row_dict(r)
+            for r in await fetch_all(
+                db,
+                f"SELECT id, nik_enc, {', '.join(DECLARED.visitor_columns)},"
+                " created_at, updated_at"
+                f" FROM visitors WHERE id IN ({marks}) ORDER BY id",
+                tuple(visitor_ids),
+            )
+        ]
         cipher = self._database.cipher
         for row in visitors:
             row["nik"] = cipher.unseal(row.pop("nik_enc"))
             _unseal(row, "visitors", cipher)
-        async with db.execute(
-            f"SELECT * FROM visits WHERE visitor_id IN ({marks}) ORDER BY id", tuple(visitor_ids)
-        ) as cur:
-            visits = [_unseal(_row_dict(r), "visits", cipher) for r in await cur.fetchall()]
+        visits = [
+            _unseal(_row_dict(r), "visits", cipher)
+            for r in await fetch_all(
+                db,
+                f"SELECT * FROM visits WHERE visitor_id IN ({marks}) ORDER BY id",
+                tuple(visitor_ids),
+            )
+        ]
         ids = [v["id"] for v in visits]
         events: list[dict[str, Any]] = []
         if ids:
             vmarks = ", ".join("?" * len(ids))
-            async with db.execute(
-                "SELECT id, at, actor_id, action, visit_id, from_status, to_status, detail"
-                f" FROM audit_events WHERE visit_id IN ({vmarks}) ORDER BY id",
-                tuple(ids),
-            ) as cur:
-                events = [_row_dict(r) for r in await cur.fetchall()]
+            events = [
+                _row_dict(r)
+                for r in await fetch_all(
+                    db,
+                    "SELECT id, at, actor_id, action, visit_id, from_status, to_status, detail"
+                    f" FROM audit_events WHERE visit_id IN ({vmarks}) ORDER BY id",
+                    tuple(ids),
+                )
+            ]
         return Person(visitors=visitors, visits=visits, events=events)
 
 
@@ -257,26 +273,26 @@ async def compact_wal(db: aiosqlite.Connection) -> bool:
     do not linger in it. Best effort and never blocking: it gives up while another
     connection is reading, and the next purge tries again.
     """
-    async with db.execute("PRAGMA database_list") as cur:
-        path = next(row["file"] for row in await cur.fetchall() if row["name"] == "main")
+    path = next(
+        row["file"] for row in await fetch_all(db, "PRAGMA database_list") if row["name"] == "main"
+    )
     # Its own connection: a checkpoint fails while this connection has a statement open.
     async with aiosqlite.connect(path) as own:
         await own.execute("PRAGMA busy_timeout=0")
         own.row_factory = aiosqlite.Row
-        async with own.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(own, "PRAGMA wal_checkpoint(TRUNCATE)")
     return row is not None and row["busy"] == 0
 
 
 async def _anonymize_visit(
     db: aiosqlite.Connection, visit_id: int, ts: str, cipher: Cipher
 ) -> int:
-    async with db.execute(
+    row = await fetch_one(
+        db,
         "SELECT p.organisation, p.created_at FROM visits v JOIN visitors p"
         " ON p.id = v.visitor_id WHERE v.id = ? AND v.anonymized_at IS NULL",
         (visit_id,),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     if row is None:
         return 0
     cur = await db.execute(

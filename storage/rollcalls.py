@@ -15,7 +15,7 @@ import aiosqlite
 
 from bot.core.rollcall import Entry, MarkOutcome, RollCall
 from storage.audit import AuditLog
-from storage.base import Database, dt, ts
+from storage.base import Database, dt, fetch_all, fetch_one, ts
 from storage.outbox import Outbox, OutboxItem
 
 STARTED, MARKED, ENDED = "roll_call_started", "roll_call_marked", "roll_call_ended"
@@ -114,23 +114,29 @@ class RollCalls:
 
     async def between(self, start: datetime, end: datetime) -> list[RollCall]:
         """The roll calls begun in [start, end), oldest first (the reports)."""
-        async with self._database.connection.execute(
-            "SELECT id FROM roll_calls WHERE started_at >= ? AND started_at < ? ORDER BY id",
-            (ts(start), ts(end)),
-        ) as cur:
-            ids = [row["id"] for row in await cur.fetchall()]
+        ids = [
+            row["id"]
+            for row in await fetch_all(
+                self._database.connection,
+                "SELECT id FROM roll_calls WHERE started_at >= ? AND started_at < ? ORDER BY id",
+                (ts(start), ts(end)),
+            )
+        ]
         return [r for i in ids if (r := await self.get(i)) is not None]
 
     async def of_visits(self, visit_ids: Sequence[int]) -> dict[int, list[tuple[RollCall, Entry]]]:
         """Each visit's roll calls, with its own entry (the reports' per-visit notes)."""
         if not visit_ids:
             return {}
-        async with self._database.connection.execute(
-            "SELECT DISTINCT roll_call_id FROM roll_call_entries"
-            " WHERE visit_id IN (SELECT value FROM json_each(?)) ORDER BY roll_call_id",
-            (f"[{','.join(str(int(v)) for v in visit_ids)}]",),
-        ) as cur:
-            ids = [row["roll_call_id"] for row in await cur.fetchall()]
+        ids = [
+            row["roll_call_id"]
+            for row in await fetch_all(
+                self._database.connection,
+                "SELECT DISTINCT roll_call_id FROM roll_call_entries"
+                " WHERE visit_id IN (SELECT value FROM json_each(?)) ORDER BY roll_call_id",
+                (f"[{','.join(str(int(v)) for v in visit_ids)}]",),
+            )
+        ]
         wanted = set(visit_ids)
         result: dict[int, list[tuple[RollCall, Entry]]] = {}
         for roll_id in ids:
@@ -141,8 +147,7 @@ class RollCalls:
         return result
 
     async def _open_id(self, db: aiosqlite.Connection) -> int | None:
-        async with db.execute("SELECT id FROM roll_calls WHERE ended_at IS NULL") as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(db, "SELECT id FROM roll_calls WHERE ended_at IS NULL")
         return int(row["id"]) if row is not None else None
 
     async def _found(self, db: aiosqlite.Connection, roll_id: int) -> RollCall:
@@ -151,19 +156,22 @@ class RollCalls:
         return roll
 
     async def _get(self, db: aiosqlite.Connection, roll_id: int) -> RollCall | None:
-        async with db.execute(
+        row = await fetch_one(
+            db,
             "SELECT id, started_at, started_by, ended_at FROM roll_calls WHERE id = ?",
             (roll_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         if row is None:
             return None
-        async with db.execute(
-            "SELECT visit_id, escort_id, entered_at, safe_at, marked_by FROM roll_call_entries"
-            " WHERE roll_call_id = ? ORDER BY visit_id",
-            (roll_id,),
-        ) as cur:
-            entries = tuple(_entry(r) for r in await cur.fetchall())
+        entries = tuple(
+            _entry(r)
+            for r in await fetch_all(
+                db,
+                "SELECT visit_id, escort_id, entered_at, safe_at, marked_by FROM roll_call_entries"
+                " WHERE roll_call_id = ? ORDER BY visit_id",
+                (roll_id,),
+            )
+        )
         started = dt(row["started_at"])
         assert started is not None
         return RollCall(row["id"], started, row["started_by"], dt(row["ended_at"]), entries)

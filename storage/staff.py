@@ -17,7 +17,7 @@ import aiosqlite
 
 from bot.core.roles import Role, mask_of, roles_of
 from storage.audit import AuditLog
-from storage.base import Database
+from storage.base import Database, fetch_all, fetch_one
 
 
 @dataclass(frozen=True)
@@ -96,8 +96,7 @@ class Staff:
     async def all(self) -> list[StaffRow]:
         """Everyone ever added, active or not (names of former staff stay in old records)."""
         sql = "SELECT user_id, name, roles, active, opened_at FROM staff ORDER BY name, user_id"
-        async with self._database.connection.execute(sql) as cur:
-            return [_staff_row(row) for row in await cur.fetchall()]
+        return [_staff_row(row) for row in await fetch_all(self._database.connection, sql)]
 
     async def mark_opened(self, user_id: int, now: datetime) -> bool:
         """The first update from a staff member: their chat with the bot exists now. True
@@ -115,10 +114,9 @@ class Staff:
         """Insert config staff the database lacks; config admins stay active admins."""
         async with self._database.transaction() as db:
             for user_id, name, roles in members:
-                async with db.execute(
-                    "SELECT roles, active FROM staff WHERE user_id = ?", (user_id,)
-                ) as cur:
-                    row = await cur.fetchone()
+                row = await fetch_one(
+                    db, "SELECT roles, active FROM staff WHERE user_id = ?", (user_id,)
+                )
                 if row is None:
                     await db.execute(
                         "INSERT INTO staff (user_id, name, roles, active, added_by, added_at)"
@@ -148,10 +146,9 @@ class Staff:
         Setting the roles they already have (a double tap on a role button carries the same
         role set twice) changes and audits nothing."""
         async with self._database.transaction() as db:
-            async with db.execute(
-                "SELECT roles FROM staff WHERE user_id = ? AND active = 1", (user_id,)
-            ) as cur:
-                row = await cur.fetchone()
+            row = await fetch_one(
+                db, "SELECT roles FROM staff WHERE user_id = ? AND active = 1", (user_id,)
+            )
             if row is None:
                 return False
             if row["roles"] == mask_of(roles):
@@ -264,8 +261,7 @@ class Staff:
             "SELECT id, roles, created_by, expires_at, claimed_by, claimed_name, decided_at"
             f" FROM staff_invitations WHERE {column} = ?"
         )
-        async with self._database.connection.execute(sql, (value,)) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self._database.connection, sql, (value,))
         return _invitation(row) if row else None
 
     # --- delegations ------------------------------------------------------------------------
@@ -288,8 +284,10 @@ class Staff:
             "SELECT id, approver_id, delegate_id, starts_at, ends_at FROM delegations"
             " WHERE revoked_at IS NULL AND ends_at > ? ORDER BY id"
         )
-        async with self._database.connection.execute(sql, (now.isoformat(),)) as cur:
-            return [_delegation(row) for row in await cur.fetchall()]
+        return [
+            _delegation(row)
+            for row in await fetch_all(self._database.connection, sql, (now.isoformat(),))
+        ]
 
     async def void_delegation(self, delegation: Delegation, reason: str, now: datetime) -> bool:
         """End a delegation that may no longer run (its delegate is not an approver), audited
@@ -316,8 +314,10 @@ class Staff:
             "SELECT id FROM visits WHERE officer_id = ? AND status IN ('pending', 'approved')"
             " ORDER BY id"
         )
-        async with self._database.connection.execute(sql, (officer_id,)) as cur:
-            return [int(row["id"]) for row in await cur.fetchall()]
+        return [
+            int(row["id"])
+            for row in await fetch_all(self._database.connection, sql, (officer_id,))
+        ]
 
     async def reassign_visit(
         self, visit_id: int, from_id: int, to_id: int, actor_id: int, now: datetime

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.base import Database, ts
+from storage.base import Database, fetch_all, fetch_one, ts
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,11 @@ class IncomingUpdates:
                 "UPDATE incoming_updates SET attempts = attempts + 1"
                 " WHERE done_at IS NULL AND failed_at IS NULL"
             )
-            async with db.execute(
+            rows = await fetch_all(
+                db,
                 "SELECT update_id, payload, attempts FROM incoming_updates"
-                " WHERE done_at IS NULL AND failed_at IS NULL ORDER BY update_id"
-            ) as cur:
-                rows = await cur.fetchall()
+                " WHERE done_at IS NULL AND failed_at IS NULL ORDER BY update_id",
+            )
         cipher = self._database.cipher
         return [
             StoredUpdate(
@@ -72,16 +72,20 @@ class IncomingUpdates:
 
     async def given_up(self) -> list[int]:
         """Updates never handled because handling them kept killing the process."""
-        async with self._database.connection.execute(
-            "SELECT update_id FROM incoming_updates WHERE failed_at IS NOT NULL ORDER BY update_id"
-        ) as cur:
-            return [row["update_id"] for row in await cur.fetchall()]
+        return [
+            row["update_id"]
+            for row in await fetch_all(
+                self._database.connection,
+                "SELECT update_id FROM incoming_updates WHERE failed_at IS NOT NULL"
+                " ORDER BY update_id",
+            )
+        ]
 
     async def open_count(self) -> int:
-        async with self._database.connection.execute(
-            "SELECT COUNT(*) FROM incoming_updates WHERE done_at IS NULL AND failed_at IS NULL"
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self._database.connection,
+            "SELECT COUNT(*) FROM incoming_updates WHERE done_at IS NULL AND failed_at IS NULL",
+        )
         return int(row[0]) if row else 0
 
     async def mark_done(self, update_ids: Collection[int], now: datetime) -> None:

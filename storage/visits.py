@@ -27,7 +27,7 @@ from bot.core.visits import (
     transition,
 )
 from storage.audit import AuditLog
-from storage.base import Database, dt, ts
+from storage.base import Database, dt, fetch_all, fetch_one, ts
 from storage.crypto import DATA_KEY_COLUMNS, Cipher
 from storage.guests import GuestLinks
 from storage.outbox import Outbox, OutboxItem
@@ -225,10 +225,11 @@ class Visits:
         return value
 
     async def find_visitor(self, nik: str) -> Visitor | None:
-        async with self._database.connection.execute(
-            _VISITOR_SELECT + " WHERE nik_hash = ?", (self._cipher.nik_hash(nik),)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self._database.connection,
+            _VISITOR_SELECT + " WHERE nik_hash = ?",
+            (self._cipher.nik_hash(nik),),
+        )
         if row is None:
             return None
         remembered = {
@@ -258,10 +259,9 @@ class Visits:
         status = transition(Action.SUBMIT, None)
         async with self._database.transaction() as db:
             if draft.submission_key is not None:
-                async with db.execute(
-                    "SELECT id FROM visits WHERE submission_key = ?", (draft.submission_key,)
-                ) as cur:
-                    stored = await cur.fetchone()
+                stored = await fetch_one(
+                    db, "SELECT id FROM visits WHERE submission_key = ?", (draft.submission_key,)
+                )
                 if stored is not None:  # this very form, submitted before: nothing new
                     found = await self._get(db, stored["id"])
                     assert found is not None
@@ -281,10 +281,7 @@ class Visits:
                     ts(now),
                 ),
             )
-            async with db.execute(
-                "SELECT id FROM visitors WHERE nik_hash = ?", (nik_hash,)
-            ) as cur:
-                row = await cur.fetchone()
+            row = await fetch_one(db, "SELECT id FROM visitors WHERE nik_hash = ?", (nik_hash,))
             assert row is not None
             answers = DECLARED.visit_columns
             plan = draft.plan
@@ -348,11 +345,14 @@ class Visits:
         }
         assignments = ", ".join(f"{name} = ?" for name in changed)
         async with self._database.transaction() as db:
-            async with db.execute(
-                f"UPDATE visits SET {assignments} WHERE id = ? AND status = ? RETURNING id",
-                (*changed.values(), before.id, before.status.value),
-            ) as cur:
-                won = await cur.fetchone() is not None
+            won = (
+                await fetch_one(
+                    db,
+                    f"UPDATE visits SET {assignments} WHERE id = ? AND status = ? RETURNING id",
+                    (*changed.values(), before.id, before.status.value),
+                )
+                is not None
+            )
             if not won:
                 return None
             await self._audit.append(
@@ -415,27 +415,30 @@ class Visits:
         return await self._get(self._database.connection, visit_id)
 
     async def _get(self, db: aiosqlite.Connection, visit_id: int) -> Visit | None:
-        async with db.execute(VISIT_SELECT + " WHERE v.id = ?", (visit_id,)) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(db, VISIT_SELECT + " WHERE v.id = ?", (visit_id,))
         return visit_from_row(row, self._cipher) if row else None
 
     async def with_status(self, *statuses: VisitStatus) -> list[Visit]:
         """Visits in any of ``statuses``, oldest first."""
         marks = ", ".join("?" * len(statuses))
-        async with self._database.connection.execute(
-            VISIT_SELECT + f" WHERE v.status IN ({marks}) ORDER BY v.id",
-            tuple(status.value for status in statuses),
-        ) as cur:
-            return [visit_from_row(row, self._cipher) for row in await cur.fetchall()]
+        return [
+            visit_from_row(row, self._cipher)
+            for row in await fetch_all(
+                self._database.connection,
+                VISIT_SELECT + f" WHERE v.status IN ({marks}) ORDER BY v.id",
+                tuple(status.value for status in statuses),
+            )
+        ]
 
     async def badge_visit(self, column: str, value_hash: str) -> int | None:
         """The visit id for a token or code hash; column is 'token' or 'code'."""
         if column not in ("token", "code"):
             raise ValueError(column)
-        async with self._database.connection.execute(
-            f"SELECT visit_id FROM badges WHERE {column}_hash = ?", (value_hash,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self._database.connection,
+            f"SELECT visit_id FROM badges WHERE {column}_hash = ?",
+            (value_hash,),
+        )
         return int(row["visit_id"]) if row else None
 
     async def add_card(self, visit_id: int, chat_id: int, message_id: int) -> None:

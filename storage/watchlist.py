@@ -15,7 +15,7 @@ import aiosqlite
 
 from bot.core.watchlist import WatchEntry
 from storage.audit import AuditLog
-from storage.base import Database, dt, ts
+from storage.base import Database, dt, fetch_all, fetch_one, ts
 
 _SELECT = "SELECT id, nik_enc, reason, blocked_by, blocked_at, lifted_by, lifted_at FROM watchlist"
 # Audit actions (their detail is the entry id).
@@ -42,18 +42,15 @@ class Watchlist:
 
     async def find(self, nik: str) -> WatchEntry | None:
         """The live entry for this NIK, or None."""
-        async with self._database.connection.execute(
+        row = await fetch_one(
+            self._database.connection,
             _SELECT + " WHERE nik_hash = ? AND lifted_at IS NULL",
             (self._database.cipher.nik_hash(nik),),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return self._entry(row) if row else None
 
     async def get(self, entry_id: int) -> WatchEntry | None:
-        async with self._database.connection.execute(
-            _SELECT + " WHERE id = ?", (entry_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self._database.connection, _SELECT + " WHERE id = ?", (entry_id,))
         return self._entry(row) if row else None
 
     async def block(self, nik: str, reason: str, by: int, now: datetime) -> WatchEntry | None:
@@ -82,32 +79,36 @@ class Watchlist:
     async def lift(self, nik: str, by: int, now: datetime) -> WatchEntry | None:
         """Take a NIK off the list, audited; None when it is not on it."""
         async with self._database.transaction() as db:
-            async with db.execute(
+            row = await fetch_one(
+                db,
                 "UPDATE watchlist SET lifted_by = ?, lifted_at = ?"
                 " WHERE nik_hash = ? AND lifted_at IS NULL RETURNING id",
                 (by, ts(now), self._database.cipher.nik_hash(nik)),
-            ) as cur:
-                row = await cur.fetchone()
+            )
             if row is None:
                 return None
             await self._audit.append(db, now, by, LIFTED, detail=str(row["id"]))
-            async with db.execute(_SELECT + " WHERE id = ?", (row["id"],)) as cur:
-                lifted = await cur.fetchone()
+            lifted = await fetch_one(db, _SELECT + " WHERE id = ?", (row["id"],))
         assert lifted is not None
         return self._entry(lifted)
 
     async def live(self) -> list[WatchEntry]:
         """Every NIK barred now, oldest first."""
-        async with self._database.connection.execute(
-            _SELECT + " WHERE lifted_at IS NULL ORDER BY id"
-        ) as cur:
-            return [self._entry(row) for row in await cur.fetchall()]
+        return [
+            self._entry(row)
+            for row in await fetch_all(
+                self._database.connection, _SELECT + " WHERE lifted_at IS NULL ORDER BY id"
+            )
+        ]
 
     async def changed_between(self, start: datetime, end: datetime) -> list[WatchEntry]:
         """Entries barred or lifted in [start, end), for the daily review, oldest first."""
-        async with self._database.connection.execute(
-            _SELECT + " WHERE (blocked_at >= ? AND blocked_at < ?)"
-            " OR (lifted_at >= ? AND lifted_at < ?) ORDER BY id",
-            (ts(start), ts(end), ts(start), ts(end)),
-        ) as cur:
-            return [self._entry(row) for row in await cur.fetchall()]
+        return [
+            self._entry(row)
+            for row in await fetch_all(
+                self._database.connection,
+                _SELECT + " WHERE (blocked_at >= ? AND blocked_at < ?)"
+                " OR (lifted_at >= ? AND lifted_at < ?) ORDER BY id",
+                (ts(start), ts(end), ts(start), ts(end)),
+            )
+        ]
