@@ -84,12 +84,17 @@ async def fill_in(
 
 
 def live_question(person: SimUser, asked: str) -> SimMessage:
-    """The only message with live buttons in the person's chat, which asks ``asked``:
-    answered questions show their answer or lose their buttons."""
+    """The open question, the newest message that asks ``asked``: no other message in the
+    person's chat has live buttons (answered questions show their answer or lose them).
+    A question answered by typing has none itself: its text ends with /batal instead."""
+    asking = [m for m in person.bot_messages if asked in m.text_or_caption and not m.deleted]
+    assert asking, f"nothing asks {asked!r}"
+    question = asking[-1]
     live = [m for m in person.bot_messages if m.buttons and not m.deleted]
-    assert len(live) == 1, [str(m) for m in live]
-    assert asked in live[0].text_or_caption, live[0]
-    return live[0]
+    assert live in ([], [question]), [str(m) for m in live]
+    if not question.buttons:
+        assert form_texts.CANCEL_COMMAND in question.text_or_caption, question
+    return question
 
 
 async def one_line_error(person: SimUser, says: str, asked: str) -> SimMessage:
