@@ -59,7 +59,10 @@ async def act(officer: SimUser, move: Move) -> None:
 
 
 def _asks(question: str, message: SimMessage) -> bool:
-    return question in message.text_or_caption or "pernah terdaftar" in message.text_or_caption
+    """``message`` asks ``question``, or offers a returning visitor's stored details (a
+    message that offered them keeps saying so once answered: it is known by its buttons)."""
+    offer = any(form_texts.BTN_FRESH in label for row in message.buttons for label in row)
+    return question in message.text_or_caption or offer
 
 
 async def fill_in(

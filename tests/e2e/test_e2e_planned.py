@@ -235,12 +235,13 @@ async def test_not_approved_or_outside_the_window_cannot_be_opened(
     await idle(app, sim)
     await db.unchanged()
 
-    # Within the grace before the window: opens (and is left by ✖ Batal, nothing stored).
+    # Within the grace before the window: opens (and is left by /batal, nothing stored).
     next_day(clock, 8, 40)
     db = await watch(app, sim)
     await officer.tap(BUTTON, listed)
-    await officer.wait_for("foto KTP")
-    await officer.tap(form_texts.BTN_CANCEL)
+    photo = await officer.wait_for("foto KTP")
+    assert not photo.buttons and photo.text_or_caption.endswith(form_texts.CANCEL_COMMAND)
+    await officer.send_text("/batal")
     await officer.wait_for("tidak dibuka")
     await idle(app, sim)
     await db.unchanged()
