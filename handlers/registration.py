@@ -200,7 +200,9 @@ def question(
     markup = _keyboard(form, field, editing)
     if markup is None:
         back = field.name != form.first or editing
-        asked = form_texts.with_commands(asked, back=back, editing=editing)
+        # Back from an edit is the summary; on arrival, the check, which is no summary.
+        to_summary = editing and form is not ARRIVAL_FORM
+        asked = form_texts.with_commands(asked, back=back, editing=to_summary)
     return asked, markup
 
 

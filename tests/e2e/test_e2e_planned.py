@@ -112,6 +112,12 @@ async def test_planned_visit_from_jadwal_to_the_door(
     assert "3508**********02" in check.text_or_caption
     # A blurred photo is taken again: back to the check.
     await officer.tap(plan_texts.BTN_RETAKE, check)
+    retake = await officer.wait_for("foto KTP")
+    # Typed (a photo): no buttons; /kembali leads back to the check, /batal closes it.
+    assert not retake.buttons and form_texts.GO_BACK in retake.text_or_caption
+    await officer.send_text("/kembali")
+    check = await officer.wait_for("Cocokkan KTP dengan orangnya")
+    await officer.tap(plan_texts.BTN_RETAKE, check)
     await officer.wait_for("foto KTP")
     await officer.send_photo(ktp_image())
     check = await officer.wait_for("Cocokkan KTP dengan orangnya")
