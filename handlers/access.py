@@ -106,8 +106,8 @@ def _opens_invitation(update: Update) -> bool:
 def _guest_input(update: Update, context: BotContext) -> bool:
     """A visitor with a self-registration link: exactly ``/start tamu_<secret>`` (the link
     itself, checked by handlers.registration), and, while the form that link opened is in
-    progress, only that form's input: a message that is no command but /batal, or a tap on
-    a form button. Anything else, a command above all, gets the stranger's answer."""
+    progress, only that form's input: a message that is no command but /batal or /kembali,
+    or a tap on a form button. Anything else, a command above all, gets the stranger's answer."""
     message, query = update.message, update.callback_query
     if message is not None and message.chat.type != ChatType.PRIVATE:
         return False
@@ -121,7 +121,7 @@ def _guest_input(update: Update, context: BotContext) -> bool:
     if message is None:
         return False  # an edited message, a reaction, ...: nothing the form reads
     text = message.text or ""
-    return not text.startswith("/") or guests.CANCEL_RE.match(text) is not None
+    return not text.startswith("/") or guests.FORM_COMMAND_RE.match(text) is not None
 
 
 def build() -> Handler:

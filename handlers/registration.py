@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -63,6 +63,8 @@ FILLING = 0
 # A question asked this many messages ago (both sides count) is still on a phone's screen,
 # so an error under it is one line; further up, the question is asked again below the error.
 ON_SCREEN = 6
+# A /kembali this soon after the last one handled is the same link tapped twice.
+DOUBLE_COMMAND = timedelta(seconds=2)
 _STATES = range(len(form.LEGACY_STEPS))
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=callbacks.Tap)
@@ -100,8 +102,14 @@ def _step(context: BotContext) -> str:
     return _form(context).current(_draft(context))
 
 
-def _keyboard(form: Form, field: Field, editing: bool) -> InlineKeyboardMarkup:
+def _keyboard(form: Form, field: Field, editing: bool) -> InlineKeyboardMarkup | None:
+    """A question's buttons: its suggested answers, "none" for an optional field, then
+    « Kembali and ✖ Batal. A question with no answer to tap has none at all: it is answered
+    by typing (or a photo), its text ends with /kembali and /batal (see question), and its
+    answer then costs one call, the next question, with no keyboard to take off."""
     words = form_texts.FIELDS[field.name]
+    if not words.suggested and not field.optional:
+        return None
     choices = [
         _button(label, FormChoice(field.name, i)) for i, label in enumerate(words.suggested)
     ]
@@ -142,7 +150,7 @@ def _shown(draft: dict[str, Any]) -> dict[str, Any]:
 
 def question(
     services: Services, step: str, draft: dict[str, Any]
-) -> tuple[str, InlineKeyboardMarkup]:
+) -> tuple[str, InlineKeyboardMarkup | None]:
     """The text and buttons that ask for ``step``, in the form this draft fills in."""
     form = form_of(draft, services.form)
     if step == CONFIRM and form is ARRIVAL_FORM:
@@ -188,7 +196,30 @@ def question(
     asked = form_texts.question(field, form, services.config.rules.text)
     if form is ARRIVAL_FORM:
         asked = f"{asked}\n\n{draft['heading']}"
-    return asked, _keyboard(form, field, bool(draft.get("editing")))
+    editing = bool(draft.get("editing"))
+    markup = _keyboard(form, field, editing)
+    if markup is None:
+        back = field.name != form.first or editing
+        # Back from an edit is the summary; on arrival, the check, which is no summary.
+        to_summary = editing and form is not ARRIVAL_FORM
+        asked = form_texts.with_commands(asked, back=back, editing=to_summary)
+    return asked, markup
+
+
+def _asked(draft: dict[str, Any], message_id: int, markup: InlineKeyboardMarkup | None) -> None:
+    """The open question is now ``message_id``; ``bare``: it has no buttons to take off
+    later (a draft saved before typed questions lost theirs has no mark: its buttons go)."""
+    draft["asked"] = message_id
+    if markup is None:
+        draft["bare"] = True
+    else:
+        draft.pop("bare", None)
+
+
+def _drop_asked(draft: dict[str, Any]) -> int | None:
+    """Forget the open question: the id of its message if it still has buttons to drop."""
+    earlier, bare = draft.pop("asked", None), draft.pop("bare", False)
+    return None if bare else earlier
 
 
 async def _ask(update: Update, context: BotContext, step: str, answered: str | None = None) -> int:
@@ -205,7 +236,9 @@ async def _ask(update: Update, context: BotContext, step: str, answered: str | N
         # The form is filled in; what remains is checking it against the KTP (SOP step 2).
         draft.setdefault("form_done_at", context.services.now().isoformat())
     text, markup = question(context.services, step, draft)
+    bare = bool(draft.get("bare"))
     earlier = draft.pop("asked", None)
+    draft.pop("bare", None)
     # The answers tapped on the open question's message so far, shown above its question.
     shown: list[str] = draft.pop("shown", [])
     query = update.callback_query
@@ -217,13 +250,15 @@ async def _ask(update: Update, context: BotContext, step: str, answered: str | N
                     form_texts.answered_then("\n".join(shown), text), reply_markup=markup
                 )
             )
-            draft["asked"], draft["shown"] = earlier, shown
+            _asked(draft, earlier, markup)
+            draft["shown"] = shown
             return FILLING
         await unless_unchanged(query.edit_message_text(answered))  # not the open question
-    if earlier is not None:
-        await drop_buttons(context.bot, chat.id, earlier)  # only the current question is live
+    if earlier is not None and not bare:
+        # Only the current question is live. A question answered by typing had no buttons.
+        await drop_buttons(context.bot, chat.id, earlier)
     sent = await chat.send_message(text, reply_markup=markup)
-    draft["asked"] = sent.message_id
+    _asked(draft, sent.message_id, markup)
     return FILLING
 
 
@@ -243,11 +278,11 @@ async def resume_after_restart(app: BotApp, skip: Collection[int] = ()) -> None:
             continue
         text, markup = question(services, form_of(draft, services.form).current(draft), draft)
         try:
-            if draft.get("asked") is not None:
-                await drop_buttons(app.bot, int(chat_id), draft["asked"])
+            if (earlier := _drop_asked(draft)) is not None:
+                await drop_buttons(app.bot, int(chat_id), earlier)
             await app.bot.send_message(chat_id, form_texts.RESUMED)
             sent = await app.bot.send_message(chat_id, text, reply_markup=markup)
-            draft["asked"] = sent.message_id
+            _asked(draft, sent.message_id, markup)
         except TelegramError as exc:
             log.warning("could not resume the form in chat %s: %s", chat_id, exc)
 
@@ -278,7 +313,7 @@ async def _done_with_button(
         await unless_unchanged(query.edit_message_reply_markup(None))
     draft = _draft(context)
     if query.message is not None and draft.get("asked") == query.message.message_id:
-        del draft["asked"]
+        _drop_asked(draft)
 
 
 def _tapped(update: Update, kind: type[T]) -> T | None:
@@ -343,7 +378,7 @@ async def guest_open(update: Update, context: BotContext) -> int | None:
     if is_link(payload):
         secret = services.config.signing_secret
         link = await services.storage.guests.find(lookup_hash(secret, payload, GUEST_KIND))
-    earlier = (context.user_state.pop("draft", None) or {}).get("asked")
+    earlier = _drop_asked(context.user_state.pop("draft", None) or {})
     if earlier is not None:
         await drop_buttons(context.bot, message.chat.id, earlier)
     maker = services.member(link.officer_id) if link is not None else None
@@ -450,10 +485,12 @@ async def one_by_one(update: Update, context: BotContext) -> int | None:
     if _step(context) != BULK:
         await stale(update, context)
         return None
-    await _done_with_button(update, context)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
     draft.pop("bulk", None)
     remaining = _form(context).remaining(draft)
-    return await _ask(update, context, remaining[0].name if remaining else CONFIRM)
+    following = remaining[0].name if remaining else CONFIRM
+    return await _ask(update, context, following, form_texts.ONE_BY_ONE_CHOSEN)
 
 
 async def _photo(update: Update, context: BotContext, field: Field, file_id: str) -> int:
@@ -489,7 +526,6 @@ async def read_answer(update: Update, context: BotContext) -> int | None:
     if tap is None or _step(context) != READ or "read" not in draft:
         await stale(update, context)
         return None
-    await _done_with_button(update, context)
     read = draft.pop("read")
     today = context.services.now().date()
     name_field, nik_field = _form(context).get("name"), _form(context).get("nik")
@@ -504,9 +540,21 @@ async def read_answer(update: Update, context: BotContext) -> int | None:
             draft["prefilled"].append("name")
         except Rejected:
             pass  # asked in its turn
-    if tap.word != "readnik" and read.get("nik"):
-        return await _accept(update, context, nik_field, read["nik"])
-    return await _ask(update, context, nik_field.name)
+    nik = read.get("nik") if tap.word != "readnik" else None
+    if nik:
+        try:
+            nik_field.read(nik, today)
+        except Rejected:
+            nik = None  # typed instead
+    # What was read stays on the message, with the choice, and the next question under it.
+    chosen = {"readok": form_texts.BTN_READ_OK, "readnik": form_texts.BTN_READ_FIX_NIK}
+    label = chosen.get(tap.word, form_texts.BTN_READ_FIX_NAME)
+    answered = form_texts.chose(form_texts.ktp_read(read), label)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    if nik:
+        return await _accept(update, context, nik_field, nik, answered)
+    return await _ask(update, context, nik_field.name, answered)
 
 
 async def answer(update: Update, context: BotContext) -> int:
@@ -571,11 +619,16 @@ async def returning(update: Update, context: BotContext) -> int | None:
     if _step(context) != RETURNING:
         await stale(update, context)
         return None
-    await _done_with_button(update, context)
     tap = _tapped(update, FormWord)
     reuse = tap == FormWord("reuse")
-    following = _form(context).after_returning(_draft(context), reuse=reuse)
-    return await _ask(update, context, following)
+    draft = _draft(context)
+    # The question stays as it was asked, with the choice, and the next one under it (one edit).
+    asked = form_texts.returning_visitor(_shown(draft))
+    answered = form_texts.chose(asked, form_texts.BTN_REUSE if reuse else form_texts.BTN_FRESH)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    following = _form(context).after_returning(draft, reuse=reuse)
+    return await _ask(update, context, following, answered)
 
 
 async def reveal_phone(update: Update, context: BotContext) -> int | None:
@@ -600,10 +653,24 @@ async def edit_field(update: Update, context: BotContext) -> int | None:
     return await _ask(update, context, tap.field)
 
 
-async def back(update: Update, context: BotContext) -> int:
-    """One step back (or to the summary, when editing a field)."""
-    await _done_with_button(update, context)
+async def back(update: Update, context: BotContext) -> int | None:
+    """« Kembali or /kembali: one step back (or to the summary, when editing a field).
+
+    A double tap goes back once. The button's second tap finds its message no longer the
+    open question. The /kembali link's second tap is a second /kembali: one within
+    DOUBLE_COMMAND of the last handled one is ignored, silently."""
     draft = _draft(context)
+    query = update.callback_query
+    if query is None:
+        now = context.services.now()
+        last = draft.get("back_at")
+        if last is not None and now - datetime.fromisoformat(last) < DOUBLE_COMMAND:
+            return None
+        draft["back_at"] = now.isoformat()
+    elif query.message is not None and draft.get("asked") not in (None, query.message.message_id):
+        await stale(update, context)
+        return None
+    await _done_with_button(update, context)
     form = _form(context)
     return await _ask(update, context, form.before(draft, form.current(draft)))
 
@@ -774,8 +841,9 @@ async def cancel(update: Update, context: BotContext) -> int:
     await _done_with_button(update, context)
     draft = context.user_state.pop("draft", None) or {}
     assert update.effective_chat is not None
-    if draft.get("asked") is not None:  # /batal typed: the open question's buttons go too
-        await drop_buttons(context.bot, update.effective_chat.id, draft["asked"])
+    earlier = _drop_asked(draft)
+    if earlier is not None:  # /batal typed: the open question's buttons go too
+        await drop_buttons(context.bot, update.effective_chat.id, earlier)
     said = form_texts.CANCELLED
     if draft.get("arrival"):
         said = plan_texts.OPEN_CANCELLED
@@ -857,6 +925,7 @@ def build() -> Handler:
             states={state: filling for state in _STATES},
             fallbacks=[
                 CommandHandler("batal", cancel),
+                CommandHandler("kembali", back),
                 CommandHandler("daftar", start),
                 CommandHandler("jadwal", plan),
                 CommandHandler("undang_tamu", invite),

@@ -49,6 +49,12 @@ async def nothing_to_cancel(update: Update, context: BotContext) -> None:
         await update.effective_message.reply_text(form_texts.NOTHING_TO_CANCEL)
 
 
+async def nothing_to_go_back(update: Update, context: BotContext) -> None:
+    """/kembali with no form open (an open form's /kembali is the conversation's own)."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(form_texts.NOTHING_TO_GO_BACK)
+
+
 async def stale_button(update: Update, context: BotContext) -> None:
     """A button from a finished conversation or an older bot version."""
     if update.callback_query is not None:
@@ -97,6 +103,7 @@ def build_last() -> list[Handler]:
     """Catch-alls: registered after every flow."""
     return [
         CommandHandler("batal", nothing_to_cancel),
+        CommandHandler("kembali", nothing_to_go_back),
         CallbackQueryHandler(stale_button, pattern=callbacks.pattern(callbacks.REGISTRATION)),
         CallbackQueryHandler(stale_button),
         MessageHandler(filters.ALL, unknown),

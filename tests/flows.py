@@ -59,7 +59,10 @@ async def act(officer: SimUser, move: Move) -> None:
 
 
 def _asks(question: str, message: SimMessage) -> bool:
-    return question in message.text_or_caption or "pernah terdaftar" in message.text_or_caption
+    """``message`` asks ``question``, or offers a returning visitor's stored details (a
+    message that offered them keeps saying so once answered: it is known by its buttons)."""
+    offer = any(form_texts.BTN_FRESH in label for row in message.buttons for label in row)
+    return question in message.text_or_caption or offer
 
 
 async def fill_in(
@@ -84,12 +87,17 @@ async def fill_in(
 
 
 def live_question(person: SimUser, asked: str) -> SimMessage:
-    """The only message with live buttons in the person's chat, which asks ``asked``:
-    answered questions show their answer or lose their buttons."""
+    """The open question, the newest message that asks ``asked``: no other message in the
+    person's chat has live buttons (answered questions show their answer or lose them).
+    A question answered by typing has none itself: its text ends with /batal instead."""
+    asking = [m for m in person.bot_messages if asked in m.text_or_caption and not m.deleted]
+    assert asking, f"nothing asks {asked!r}"
+    question = asking[-1]
     live = [m for m in person.bot_messages if m.buttons and not m.deleted]
-    assert len(live) == 1, [str(m) for m in live]
-    assert asked in live[0].text_or_caption, live[0]
-    return live[0]
+    assert live in ([], [question]), [str(m) for m in live]
+    if not question.buttons:
+        assert form_texts.CANCEL_COMMAND in question.text_or_caption, question
+    return question
 
 
 async def one_line_error(person: SimUser, says: str, asked: str) -> SimMessage:

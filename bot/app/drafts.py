@@ -112,7 +112,8 @@ async def _expire(
             payload={"text": text},
         )
         await services.storage.outbox.queue([notice], services.now())
-    asked = draft.get("asked") if isinstance(draft, dict) else None
+    # The open question's buttons, if it has any (a question answered by typing has none).
+    asked = draft.get("asked") if isinstance(draft, dict) and not draft.get("bare") else None
     del data["draft"]
     if data:
         app.mark_data_for_update_persistence(user_ids=[user_id])

@@ -24,8 +24,9 @@ _SECRET_CHARS = 32
 LINK_LENGTH = len(PREFIX) + _SECRET_CHARS
 # The message the visitor's phone sends when the link opens: nothing else is accepted.
 START_RE = re.compile(rf"\A/start {PREFIX}[A-Za-z0-9_-]{{{_SECRET_CHARS}}}\Z")
-# While their form is open, the one command a visitor may send: it closes their own form.
-CANCEL_RE = re.compile(r"\A/batal\s*\Z")
+# While their form is open, the commands a visitor may send: /batal closes their own form,
+# /kembali goes one step back in it.
+FORM_COMMAND_RE = re.compile(r"\A/(?:batal|kembali)\s*\Z")
 PAYLOAD_RE = re.compile(rf"\A{PREFIX}[A-Za-z0-9_-]{{{_SECRET_CHARS}}}\Z")
 GUEST_KIND = "guest"  # the lookup hash's kind: a guest link never matches a badge or invite
 VALID = timedelta(hours=24)

@@ -36,6 +36,7 @@ COMMANDS = {
         ("jadwal", "Jadwalkan kunjungan (disetujui lebih dulu)"),
         ("hari_ini", "Kunjungan terjadwal hari ini"),
         ("undang_tamu", "Tautan isi mandiri untuk pengunjung"),
+        ("kembali", "Kembali satu langkah di formulir"),
         ("batal", "Batalkan pendaftaran"),
         ("batalkan", "Batalkan permintaan yang belum dipakai"),
         *_REPORT_COMMANDS,

@@ -273,6 +273,20 @@ def draft_expired(started: str, hours: int) -> str:
 
 
 NOTHING_TO_CANCEL = "Tidak ada pendaftaran yang sedang berjalan."
+NOTHING_TO_GO_BACK = "Tidak ada formulir yang sedang diisi, jadi tidak ada langkah untuk kembali."
+
+# Under a question answered by typing (it has no buttons): the way back and out as commands,
+# which Telegram shows as links that send themselves on a tap.
+GO_BACK = "↩️ /kembali ke langkah sebelumnya"
+GO_BACK_TO_SUMMARY = "↩️ /kembali ke ringkasan"
+CANCEL_COMMAND = "✖ /batal"
+
+
+def with_commands(question: str, *, back: bool, editing: bool = False) -> str:
+    """A typed question with its command line: /kembali (not on the first step, where there
+    is nothing before it) and /batal."""
+    commands = [GO_BACK_TO_SUMMARY if editing else GO_BACK] if back else []
+    return f"{question}\n\n{' · '.join([*commands, CANCEL_COMMAND])}"
 
 
 def too_long(field: str, limit: int) -> str:
@@ -474,6 +488,15 @@ def script(values: Mapping[str, str | None], form: Form = FORM) -> list[Move]:
             act = Act.TAP if value in words.suggested else Act.TYPE
             moves.append(Move(field.name, act, value, asked, then))
     return moves
+
+
+def chose(asked: str, label: str) -> str:
+    """A question answered by a tap that keeps what it showed: the question, then the
+    button's label ("Sudah benar? ✅ Benar")."""
+    return f"{asked} <b>{escape(label)}</b>"
+
+
+ONE_BY_ONE_CHOSEN = f"<b>{BTN_ONE_BY_ONE}</b>: sisa isian ditanyakan satu per satu."
 
 
 def answered_then(answered: str, then: str) -> str:

@@ -80,9 +80,13 @@ async def test_a_readable_ktp_is_registered_in_five_officer_interactions(
     await officer.tap(form_texts.BTN_READ_OK)
     # Neither the NIK nor the name is asked: the rest comes as one template to copy.
     template = await officer.wait_for("satu pesan")
+    # One edit (issue 13): what was read stays, with the choice, and the template under it.
+    assert template.message_id == read.message_id
+    kept, asked = template.text_or_caption.split(f"Sudah benar? {form_texts.BTN_READ_OK}")
+    assert f"NIK: {truth['nik']}" in kept
     for label in ("Instansi:", "No. Surat Tugas:", "No. HP:", "Keperluan:", "Durasi:"):
-        assert label in template.text_or_caption
-    assert "Nama:" not in template.text_or_caption and "NIK:" not in template.text_or_caption
+        assert label in asked
+    assert "Nama:" not in asked and "NIK:" not in asked
     live_question(officer, "satu pesan")
     await officer.send_text(REPLY)
     summary = await officer.wait_for(form_texts.SUMMARY_TITLE)

@@ -112,6 +112,12 @@ async def test_planned_visit_from_jadwal_to_the_door(
     assert "3508**********02" in check.text_or_caption
     # A blurred photo is taken again: back to the check.
     await officer.tap(plan_texts.BTN_RETAKE, check)
+    retake = await officer.wait_for("foto KTP")
+    # Typed (a photo): no buttons; /kembali leads back to the check, /batal closes it.
+    assert not retake.buttons and form_texts.GO_BACK in retake.text_or_caption
+    await officer.send_text("/kembali")
+    check = await officer.wait_for("Cocokkan KTP dengan orangnya")
+    await officer.tap(plan_texts.BTN_RETAKE, check)
     await officer.wait_for("foto KTP")
     await officer.send_photo(ktp_image())
     check = await officer.wait_for("Cocokkan KTP dengan orangnya")
@@ -235,12 +241,13 @@ async def test_not_approved_or_outside_the_window_cannot_be_opened(
     await idle(app, sim)
     await db.unchanged()
 
-    # Within the grace before the window: opens (and is left by ✖ Batal, nothing stored).
+    # Within the grace before the window: opens (and is left by /batal, nothing stored).
     next_day(clock, 8, 40)
     db = await watch(app, sim)
     await officer.tap(BUTTON, listed)
-    await officer.wait_for("foto KTP")
-    await officer.tap(form_texts.BTN_CANCEL)
+    photo = await officer.wait_for("foto KTP")
+    assert not photo.buttons and photo.text_or_caption.endswith(form_texts.CANCEL_COMMAND)
+    await officer.send_text("/batal")
     await officer.wait_for("tidak dibuka")
     await idle(app, sim)
     await db.unchanged()

@@ -109,6 +109,18 @@ async def test_phone_draws_what_the_bot_sends(sim: BotApiSimulator) -> None:
         document = phone.root.locator(".document").last
         await expect(document).to_contain_text("log.csv")
         await expect(document).to_have_attribute("href", re.compile(r"^/sim/files/"))
+
+        # A /command in the bot's text is a link that sends it, as in Telegram's apps; not
+        # in code, nor a slash inside a word.
+        text = "Ketik NIK.\n\n↩️ /kembali · ✖ /batal <code>/bukan</code> dan/atau"
+        await bot("sendMessage", chat_id=USER, text=text, parse_mode="HTML")
+        asked = await phone.wait_for("Ketik NIK")
+        await expect(asked.locator(".bot-command")).to_have_text(["/kembali", "/batal"])
+        await asked.locator(".bot-command", has_text="/kembali").click()
+        await expect(phone.root.locator("li.msg.me").last).to_contain_text("/kembali")
+        sent = [u["message"] for u in sim.state.updates if "message" in u]
+        assert sent[-1]["text"] == "/kembali"
+        assert sent[-1]["entities"][0]["type"] == "bot_command"
         assert errors == []
         await browser.close()
 

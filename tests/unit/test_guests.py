@@ -31,9 +31,11 @@ def test_only_the_exact_start_message_opens_a_link() -> None:
         f"/start\n{token}",
     ):
         assert guests.START_RE.match(text) is None, text
-    assert guests.CANCEL_RE.match("/batal")
-    assert not guests.CANCEL_RE.match("/batalkan")
-    assert not guests.CANCEL_RE.match("/batal 1")
+    assert guests.FORM_COMMAND_RE.match("/batal")
+    assert guests.FORM_COMMAND_RE.match("/kembali")
+    assert not guests.FORM_COMMAND_RE.match("/batalkan")
+    assert not guests.FORM_COMMAND_RE.match("/batal 1")
+    assert not guests.FORM_COMMAND_RE.match("/kembalikan")
 
 
 def test_a_link_lives_until_used_or_expired() -> None:

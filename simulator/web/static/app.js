@@ -55,6 +55,15 @@ class Phone {
     this.find(".menu-btn").addEventListener("click", () => this.toggleMenu());
     this.find(".attach-btn").addEventListener("click", () => openAttach(this, samples));
     this.find(".scan-btn").addEventListener("click", () => openScanner(this, phones.values()));
+    // As in Telegram: a chat read to its end stays at its end when the composer grows (a
+    // long reply typed) and the chat gets shorter.
+    this.pinned = true;
+    this.list.addEventListener("scroll", () => (this.pinned = this.atEnd()));
+    new ResizeObserver(() => this.pinned && this.scrollDown()).observe(this.list);
+  }
+
+  atEnd() {
+    return this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 8;
   }
 
   find(selector) {
@@ -79,7 +88,11 @@ class Phone {
     const fresh = bubble(message, this);
     const old = this.list.querySelector(`li[data-id="${message.message_id}"]`);
     if (old) {
+      // A message edited longer (a question that became its answer and the next one) keeps
+      // the end of the chat in view, if it was.
+      const atEnd = this.atEnd();
       old.replaceWith(fresh);
+      if (live && atEnd) this.scrollDown();
     } else {
       const later = [...this.list.children].find((li) => Number(li.dataset.id) > message.message_id);
       this.list.insertBefore(fresh, later || null);

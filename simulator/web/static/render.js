@@ -17,23 +17,51 @@ export function el(tag, className, text) {
   return node;
 }
 
+// A /command in a bot's message, as Telegram finds it (a bot_command entity): a slash at
+// the start or after a space or bracket, up to 32 letters, digits or underscores.
+const COMMAND = /(^|[\s(])(\/[A-Za-z0-9_]{1,32})(?![A-Za-z0-9_/])/g;
+
 // The bot's stored HTML, reduced to Telegram's subset; plain text when it sent none.
-export function formatted(html, text) {
+// `onCommand(text)`: a /command in the text becomes a link that sends it, as Telegram shows
+// a bot's commands (none in code, pre or a link of its own).
+export function formatted(html, text, onCommand = null) {
   const out = document.createDocumentFragment();
   if (!html) {
-    out.append(text || "");
+    appendText(out, text || "", onCommand);
     return out;
   }
   // DOMParser documents are inert: no scripts run, no images load.
   const doc = new DOMParser().parseFromString(`<body>${html}</body>`, "text/html");
-  copyAllowed(doc.body, out);
+  copyAllowed(doc.body, out, onCommand);
   return out;
 }
 
-function copyAllowed(source, target) {
+function appendText(target, text, onCommand) {
+  if (!onCommand) {
+    target.append(text);
+    return;
+  }
+  let from = 0;
+  for (const found of text.matchAll(COMMAND)) {
+    const start = found.index + found[1].length;
+    target.append(text.slice(from, start));
+    const command = found[2];
+    const link = el("a", "bot-command", command);
+    link.href = "#";
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      onCommand(command);
+    });
+    target.append(link);
+    from = start + command.length;
+  }
+  target.append(text.slice(from));
+}
+
+function copyAllowed(source, target, onCommand) {
   for (const node of source.childNodes) {
     if (node.nodeType === Node.TEXT_NODE) {
-      target.append(node.textContent);
+      appendText(target, node.textContent, onCommand);
       continue;
     }
     if (node.nodeType !== Node.ELEMENT_NODE) continue;
@@ -49,8 +77,9 @@ function copyAllowed(source, target) {
       if (name === "a") safeLink(node, copy);
       if (name === "blockquote" && node.hasAttribute("expandable")) copy.className = "expandable";
     }
-    // Unknown tags (and tg-emoji) keep their text only.
-    copyAllowed(node, copy || target);
+    // Unknown tags (and tg-emoji) keep their text only; code and links keep their commands.
+    const inert = name === "a" || name === "code" || name === "pre";
+    copyAllowed(node, copy || target, inert ? null : onCommand);
     if (copy) target.append(copy);
   }
 }
@@ -113,7 +142,8 @@ export function bubble(message, actions) {
   const text = message.text !== null ? message.text : message.caption;
   if (text) {
     const content = el("div", "text");
-    content.append(formatted(html, text));
+    const command = message.from_bot ? (name) => actions.sendText(name) : null;
+    content.append(formatted(html, text, command));
     body.append(content);
   }
   const meta = el("span", "meta", clock(message.date));
