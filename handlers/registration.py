@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import warnings
 from collections.abc import Collection
 from datetime import datetime, timedelta
@@ -235,6 +236,9 @@ async def _ask(update: Update, context: BotContext, step: str, answered: str | N
     if step == CONFIRM:
         # The form is filled in; what remains is checking it against the KTP (SOP step 2).
         draft.setdefault("form_done_at", context.services.now().isoformat())
+        # The form's own key, kept with the draft before Kirim can be tapped: a submit
+        # handled again after a crash finds the request it stored (storage/visits.py).
+        draft.setdefault("submission_key", secrets.token_hex(16))
     text, markup = question(context.services, step, draft)
     bare = bool(draft.get("bare"))
     earlier = draft.pop("asked", None)
@@ -688,17 +692,18 @@ async def submit(update: Update, context: BotContext) -> int | None:
         assert update.callback_query is not None
         await update.callback_query.answer(plan_texts.WINDOW_PASSED, show_alert=True)
         return None
-    # The summary's buttons go before the request is stored (a receipt follows): a crash in
-    # between then leaves no live submit button on a request already stored.
-    await _done_with_button(update, context)
     services = context.services
-    draft = _draft(context)
-    if draft.get("arrival"):
-        return await _issue(update, context, draft)
-    if draft.get("invite"):
-        return await _make_link(update, context, draft)
-    if draft.get("guest"):
+    if draft.get("arrival") or draft.get("invite") or draft.get("guest"):
+        # The summary's buttons go first: each of these ends in a message of its own.
+        await _done_with_button(update, context)
+        if draft.get("arrival"):
+            return await _issue(update, context, draft)
+        if draft.get("invite"):
+            return await _make_link(update, context, draft)
         return await _guest_submit(update, context, draft)
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
     officer = services.member(update.effective_user.id if update.effective_user else None)
     if not may(officer, Act.PLAN if draft.get("plan") else Act.REGISTER):
         return ConversationHandler.END
@@ -712,29 +717,29 @@ async def submit(update: Update, context: BotContext) -> int | None:
         started_at=datetime.fromisoformat(draft["started_at"]),
         form_done_at=datetime.fromisoformat(draft["form_done_at"]),
         plan=planned,
+        submission_key=draft.get("submission_key"),
     )
+    # Stored first, then the summary becomes its receipt (one edit, no keyboard). A crash
+    # in between leaves the summary's Kirim live; tapped again (or the tap replayed at
+    # start), the form's key finds the request already stored, and the edit is made then.
     visit, sent = await workflow.submit(services, visit_draft, officer)
     if visit.plan is not None:
-        context.user_state.pop("draft", None)
-        assert update.effective_chat is not None
-        sent_text = plan_texts.plan_submitted(
+        receipt = plan_texts.plan_submitted(
             visit.reference, common_texts.plan_text(visit.plan), sent
         )
-        if visit.watchlisted:
-            sent_text = f"{sent_text}\n\n{watchlist_texts.OFFICER_FLAG}"
-        await update.effective_chat.send_message(sent_text)
-        return ConversationHandler.END
-    # The KTP copy, encrypted at rest, kept in the background so a slow download never holds
-    # up the officer; one that fails is retried by the privacy sweep (bot/flows/privacy.py).
-    context.application.create_task(
-        ktp.keep(services, context.bot, visit.id, visit.ktp_file_id), update=update
-    )
-    context.user_state.pop("draft", None)
-    assert update.effective_chat is not None
-    receipt = form_texts.submitted(visit.reference, sent)
+    else:
+        receipt = form_texts.submitted(visit.reference, sent)
+        # The KTP copy, encrypted at rest, kept in the background so a slow download never
+        # holds up the officer; one that fails is retried by the privacy sweep
+        # (bot/flows/privacy.py).
+        context.application.create_task(
+            ktp.keep(services, context.bot, visit.id, visit.ktp_file_id), update=update
+        )
     if visit.watchlisted:
         receipt = f"{receipt}\n\n{watchlist_texts.OFFICER_FLAG}"
-    await update.effective_chat.send_message(receipt)
+    sent_summary = form_texts.sent_summary(_shown(draft), _form(context), receipt)
+    context.user_state.pop("draft", None)
+    await unless_unchanged(query.edit_message_text(sent_summary, reply_markup=None))
     return ConversationHandler.END
 
 

@@ -452,6 +452,13 @@ def summary(draft: Mapping[str, Any], form: Form = FORM) -> str:
     )
 
 
+def sent_summary(draft: Mapping[str, Any], form: Form, receipt: str) -> str:
+    """The summary once sent: what was sent, and the receipt under it (no buttons)."""
+    fields = sorted(form, key=lambda field: field.kind == Kind.PHOTO)
+    lines = "\n".join(_line(field, draft) for field in fields)
+    return f"<b>{SUMMARY_TITLE}</b>\n\n{lines}\n\n{receipt}"
+
+
 def submitted(reference: str, approvers: int) -> str:
     return (
         f"📨 Permintaan <b>{reference}</b> terkirim ke {approvers} Kepala Seksi.\n"

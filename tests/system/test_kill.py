@@ -114,7 +114,7 @@ QUESTIONS = (*(move.asked for move in script(NIK_WOMAN, "-")), form_texts.SUMMAR
 def current_question(messages: list[SimMessage]) -> SimMessage | None:
     """The newest question the bot asked (a restart repeats it, so this is the state)."""
     for message in reversed(messages):
-        if message.text_or_caption.startswith("📨 Permintaan"):
+        if "📨 Permintaan" in message.text_or_caption:  # the summary became the receipt
             return None
         if any(q in message.text_or_caption for q in QUESTIONS):
             return message
