@@ -1,0 +1,177 @@
+"""The KTP reader's own process (bot/ocr/process.py): started on demand, one photo at a
+time, killed when a read is abandoned or crashes, replaced by a fresh one, stopped when
+idle and at shutdown. Real worker processes with the real engine (tests/ktp_faults.py
+only adds the crash and the hang on marked photos)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.ocr.process import NotRead, ReaderCrashed, ReaderProcess, ReaderUnavailable
+from tests.ktp_faults import COMMAND, CRASH, HANG
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "ktp"
+CARD = "ktp-4242-0004.jpg"
+TRUTH = next(
+    t
+    for t in map(json.loads, (FIXTURES / "truth.jsonl").read_text().splitlines())
+    if t["file"] == CARD
+)
+TODAY = date(2026, 11, 28)
+PHOTO = (FIXTURES / CARD).read_bytes()
+
+
+def running(pid: int) -> bool:
+    """The process exists and has not ended (a zombie has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def gone(pid: int) -> bool:
+    return not os.path.exists(f"/proc/{pid}")
+
+
+def name_of(pid: int) -> str:
+    return Path(f"/proc/{pid}/comm").read_text().strip()
+
+
+async def ended(pid: int) -> bool:
+    """Wait (up to 20 s) for the process to be gone."""
+    for _ in range(400):
+        if gone(pid):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+async def reader() -> object:
+    process = ReaderProcess(idle_stop=600, command=COMMAND)
+    yield process
+    await process.stop()
+
+
+async def test_started_on_the_first_photo_kept_for_the_next_and_stopped(
+    reader: ReaderProcess,
+) -> None:
+    assert reader.pid is None  # nothing runs before a photo comes
+    reading = await reader.read(PHOTO, TODAY)
+    assert (reading.nik, reading.name) == (TRUTH["nik"], "BAGUS A. KURNIAWAN")
+    pid = reader.pid
+    assert pid is not None and pid != os.getpid()
+    assert name_of(pid) == "ktp-reader"
+    assert (await reader.read(PHOTO, TODAY)).nik == TRUTH["nik"]
+    assert reader.pid == pid  # the engine stays loaded between photos
+    await reader.stop()
+    assert reader.pid is None
+    assert await ended(pid)  # killed and reaped: no zombie left
+
+
+async def test_a_read_past_its_time_kills_the_worker_and_the_next_photo_works(
+    reader: ReaderProcess, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await reader.start()
+    pid = reader.pid
+    assert pid is not None
+    await reader.read(PHOTO, TODAY)  # loaded: the time below is the read's alone
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(1.0):
+            await reader.read(PHOTO + HANG, TODAY)
+    assert reader.pid is None
+    assert await ended(pid)  # not left burning CPU on a photo nobody waits for
+    reading = await reader.read(PHOTO, TODAY)
+    assert reading.nik == TRUTH["nik"]
+    assert reader.pid not in (None, pid)
+    assert TRUTH["nik"] not in caplog.text and "KURNIAWAN" not in caplog.text
+
+
+async def test_a_crash_while_reading_is_reported_and_a_fresh_worker_reads_the_next(
+    reader: ReaderProcess, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await reader.read(PHOTO, TODAY)
+    pid = reader.pid
+    assert pid is not None
+    with pytest.raises(ReaderCrashed):
+        await reader.read(PHOTO + CRASH, TODAY)
+    assert await ended(pid)
+    assert "signal 11" in caplog.text  # said, with how it ended
+    reading = await reader.read(PHOTO, TODAY)
+    assert reading.nik == TRUTH["nik"]
+    assert reader.pid not in (None, pid)
+    assert TRUTH["nik"] not in caplog.text and "KURNIAWAN" not in caplog.text
+
+
+async def test_a_worker_killed_while_idle_is_replaced_and_the_photo_still_read(
+    reader: ReaderProcess,
+) -> None:
+    await reader.read(PHOTO, TODAY)
+    pid = reader.pid
+    assert pid is not None
+    os.kill(pid, 9)  # the OOM killer, say
+    assert await ended(pid)
+    reading = await reader.read(PHOTO, TODAY)
+    assert reading.nik == TRUTH["nik"]
+    assert reader.pid not in (None, pid)
+
+
+async def test_stopped_after_the_idle_time_and_started_again_by_the_next_photo() -> None:
+    reader = ReaderProcess(idle_stop=0.5, command=COMMAND)
+    try:
+        await reader.read(PHOTO, TODAY)
+        pid = reader.pid
+        assert pid is not None
+        assert await ended(pid)
+        assert reader.pid is None
+        assert (await reader.read(PHOTO, TODAY)).nik == TRUTH["nik"]
+        assert reader.pid not in (None, pid)
+    finally:
+        await reader.stop()
+
+
+async def test_a_caller_out_of_time_while_it_loads_leaves_it_loading_for_the_next(
+    reader: ReaderProcess,
+) -> None:
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.01):  # far less than loading the engine takes
+            await reader.read(PHOTO, TODAY)
+    pid = reader.pid
+    assert pid is not None and running(pid)  # nothing was being read: kept
+    assert (await reader.read(PHOTO, TODAY)).nik == TRUTH["nik"]
+    assert reader.pid == pid
+
+
+async def test_not_an_image_is_answered_by_the_same_worker(reader: ReaderProcess) -> None:
+    with pytest.raises(NotRead, match="NotAnImage"):
+        await reader.read(b"not a photo", TODAY)
+    pid = reader.pid
+    assert pid is not None and running(pid)
+    assert (await reader.read(PHOTO, TODAY)).nik == TRUTH["nik"]
+    assert reader.pid == pid
+
+
+async def test_an_engine_that_cannot_load_is_said_once_and_not_started_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    reader = ReaderProcess(idle_stop=600, command=[*COMMAND, "unavailable"])
+    try:
+        with pytest.raises(ReaderUnavailable):
+            await reader.read(PHOTO, TODAY)
+        with pytest.raises(ReaderUnavailable):
+            await reader.read(PHOTO, TODAY)
+        await reader.start()
+        assert reader.pid is None  # no process started for every photo in vain
+        assert caplog.text.count("KTP reader unavailable") == 1
+    finally:
+        await reader.stop()
