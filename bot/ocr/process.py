@@ -131,6 +131,13 @@ class ReaderProcess:
         if self._unavailable is None and self._alive() is None:
             await self._spawn()
 
+    async def warm(self) -> None:
+        """Start a worker if none runs and wait until its engine is loaded (raises
+        ReaderUnavailable or ReaderCrashed like read())."""
+        self._bind()
+        async with self._lock:
+            await self._ready()
+
     async def read(self, data: bytes, today: date) -> KtpReading:
         """The fields the worker read on the photo. Raises ReaderUnavailable, ReaderCrashed
         or NotRead; when cancelled (a time limit) during the read, the worker is killed."""
