@@ -1,11 +1,12 @@
 """Reading the officer's KTP photo to prefill the form, without ever holding the form up.
 
 The photo is fetched from Telegram into memory only (the encrypted copy is kept at submit,
-bot/flows/ktp.py) and read in the KTP reader's own process (bot/ocr/process.py), which
-starts on the first photo, meanwhile the photo downloads, and stops after IDLE_STOP
-seconds unused, so the engine's ~100 MB are not the bot's. The whole of it, download
-included, has READ_LIMIT seconds; after that the reader process is killed (a fresh one
-reads the next photo), and then, or on any failure, the form asks for the fields as it
+bot/flows/ktp.py) and read in the KTP reader's own process (bot/ocr/process.py), so the
+engine's ~100 MB are not the bot's and a crash in it is not the bot's either. The process
+starts with the bot (warm_up) or, after it stopped for IDLE_STOP seconds unused, on the
+next photo, while that photo downloads. The whole of it, download included, has
+READ_LIMIT seconds; a read still running then gets the process killed (a fresh one loads
+for the next photo), and then, or on any failure, the form asks for the fields as it
 always did. What was read is never logged.
 """
 
@@ -28,6 +29,7 @@ READ_LIMIT = 3.0  # seconds, the issue's bound: the officer waits no longer than
 IDLE_STOP = 600.0  # seconds without a photo, then the reader process stops
 # One process: one loaded engine, and photos read one after another.
 reader = ReaderProcess(IDLE_STOP)
+_starting: set[asyncio.Task[None]] = set()
 
 
 async def read(bot: Bot, file_id: str, today: date) -> KtpReading | None:
@@ -52,6 +54,22 @@ async def read(bot: Bot, file_id: str, today: date) -> KtpReading | None:
     return None
 
 
+def warm_up() -> None:
+    """Start the reader process now, so the first photo after a start finds its engine
+    loaded (a cold start takes 1-3 s of the READ_LIMIT). Returns at once."""
+    task = asyncio.get_running_loop().create_task(reader.start(), name="ktp-reader-warm-up")
+    _starting.add(task)
+    task.add_done_callback(_warmed)
+
+
+def _warmed(task: asyncio.Task[None]) -> None:
+    _starting.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("KTP reader process not started: %s", type(task.exception()).__name__)
+
+
 async def stop() -> None:
     """Stop the reader process (the bot is stopping)."""
+    if _starting:
+        await asyncio.gather(*_starting, return_exceptions=True)
     await reader.stop()

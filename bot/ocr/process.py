@@ -4,12 +4,13 @@ OpenCV and Tesseract take about 100 MB once loaded and run native code: in a wor
 process (bot/ocr/worker.py) they cost the bot nothing while nobody photographs a card,
 and a crash in them ends only the worker. The bot's side, here, never imports them.
 
-- The worker starts on the first photo (or `start()`), loads the engine once (about
-  0.7 s) and reads photos one at a time; it stops after `idle_stop` seconds unused.
+- The worker starts on `start()` or the first photo, loads the engine once (about 0.7 s
+  on a quiet machine, 2-3 s on a busy one) and reads photos one at a time; it stops after
+  `idle_stop` seconds unused.
 - A read that is abandoned (its caller's time ran out) or that the worker died during
-  gets the worker killed at once: it burns no CPU on a photo nobody waits for, and the
-  next photo starts a fresh one. A worker still loading when its caller gave up is kept:
-  nothing is being read, and the next photo finds it ready.
+  gets the worker killed at once: it burns no CPU on a photo nobody waits for, and a
+  fresh one starts loading at once, for the next photo. A worker still loading when its
+  caller gave up is kept: nothing is being read, and the next photo finds it ready.
 - The photo goes to the worker over its stdin pipe and the fields come back over its
   stdout; never through a file, never into a log line.
 """
@@ -54,7 +55,7 @@ class ReaderUnavailable(RuntimeError):
 
 
 class ReaderCrashed(RuntimeError):
-    """The worker ended while loading or reading; the next photo starts a fresh one."""
+    """The worker ended while loading or reading; a fresh one reads the next photo."""
 
 
 class NotRead(ValueError):
@@ -110,9 +111,11 @@ class ReaderProcess:
         self.command = list(command) if command is not None else worker_command()
         self._worker: _Worker | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # one photo at a time
+        self._spawning: asyncio.Task[_Worker] | None = None  # one start at a time
         self._idle: asyncio.TimerHandle | None = None
         self._ending: set[asyncio.Task[None]] = set()
+        self._replacing: set[asyncio.Task[None]] = set()
         self._unavailable: str | None = None
 
     @property
@@ -128,8 +131,8 @@ class ReaderProcess:
     async def start(self) -> None:
         """Start a worker now if none runs (it loads in the background); returns at once."""
         self._bind()
-        if self._unavailable is None and self._alive() is None:
-            await self._spawn()
+        if self._unavailable is None:
+            await self._ensure()
 
     async def warm(self) -> None:
         """Start a worker if none runs and wait until its engine is loaded (raises
@@ -157,6 +160,7 @@ class ReaderProcess:
                 except BaseException as exc:
                     crashed = isinstance(exc, ReaderCrashed)
                     self._discard(worker, CRASHED if crashed else "the read was abandoned")
+                    self._replace()
                     raise
                 break
             self._touch()
@@ -169,6 +173,8 @@ class ReaderProcess:
         if self._idle is not None:
             self._idle.cancel()
             self._idle = None
+        while self._replacing:  # a replacement being started is stopped with the rest
+            await asyncio.gather(*self._replacing, return_exceptions=True)
         worker, self._worker = self._worker, None
         if worker is not None:
             if self._loop is asyncio.get_running_loop():
@@ -188,8 +194,8 @@ class ReaderProcess:
             return
         if self._worker is not None:
             _kill(self._worker.proc)
-        self._worker, self._idle, self._ending = None, None, set()
-        self._lock = asyncio.Lock()
+        self._worker, self._idle, self._ending, self._replacing = None, None, set(), set()
+        self._lock, self._spawning = asyncio.Lock(), None
         self._loop = loop
 
     def _alive(self) -> _Worker | None:
@@ -198,6 +204,32 @@ class ReaderProcess:
             self._discard(worker, DIED_IDLE)
             return None
         return worker
+
+    async def _ensure(self) -> _Worker:
+        """The running worker, or one started now. Shielded: a caller out of time does not
+        stop a start half-way, and callers at the same moment share one start."""
+        worker = self._alive()
+        if worker is not None:
+            return worker
+        if self._spawning is None or self._spawning.done():
+            assert self._loop is not None
+            self._spawning = self._loop.create_task(self._spawn(), name="ktp-reader-start")
+            self._spawning.add_done_callback(_retrieve)
+        return await asyncio.shield(self._spawning)
+
+    def _replace(self) -> None:
+        """A fresh worker for the next photo, loading from now (killed ones only: one that
+        failed to load is not started again and again)."""
+        if self._loop is not None and not self._loop.is_closed():
+            task = self._loop.create_task(self._start_quietly(), name="ktp-reader-replace")
+            self._replacing.add(task)
+            task.add_done_callback(self._replacing.discard)
+
+    async def _start_quietly(self) -> None:
+        try:
+            await self.start()
+        except Exception as exc:  # the next photo tries again, and says why if it fails
+            log.warning("KTP reader process not started again: %s", type(exc).__name__)
 
     async def _spawn(self) -> _Worker:
         proc = await asyncio.create_subprocess_exec(
@@ -233,7 +265,7 @@ class ReaderProcess:
     async def _ready(self) -> _Worker:
         if self._unavailable is not None:
             raise ReaderUnavailable(self._unavailable)
-        worker = self._alive() or await self._spawn()
+        worker = await self._ensure()
         # Shielded: a caller out of time leaves the worker loading, for the next photo.
         await asyncio.shield(worker.loading)
         if worker.error is not None:
@@ -268,13 +300,17 @@ class ReaderProcess:
         self._track(self._end(worker, kill=False))
 
     def _discard(self, worker: _Worker, why: str) -> None:
-        """Kill the worker now (it may be busy with an abandoned photo); reaped meanwhile."""
+        """Kill the worker now (it may be busy with an abandoned photo); reaped meanwhile.
+
+        One that ended by itself (its pipe closed) is only waited for: signalling it would
+        reap it before asyncio does, and its exit status (the signal) would be lost."""
         if self._worker is worker:
             self._worker = None
-        if worker.proc.returncode is None:
+        ended = why in _UNEXPECTED
+        if not ended and worker.proc.returncode is None:
             _kill(worker.proc)
             log.info("KTP reader process %d stopped: %s", worker.proc.pid, why)
-        self._track(self._end(worker, kill=True, why=why))
+        self._track(self._end(worker, kill=not ended, why=why))
 
     def _track(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -298,11 +334,17 @@ class ReaderProcess:
             code = proc.returncode
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
             log.warning(
-                "KTP reader process %d ended (%s: %s); the next photo starts a fresh one",
+                "KTP reader process %d ended (%s: %s); a fresh one reads the next photo",
                 proc.pid,
                 why,
                 how,
             )
+
+
+def _retrieve(task: asyncio.Task[_Worker]) -> None:
+    """A start's failure is its awaiters' to report; none left means nobody to tell."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _kill(proc: asyncio.subprocess.Process) -> None:
