@@ -170,17 +170,23 @@ class ReaderProcess:
 
     async def stop(self) -> None:
         """Stop the worker (none left running afterwards), e.g. when the bot stops."""
+        if self._loop is not asyncio.get_running_loop():
+            self._bind()  # one from another event loop is killed there and then
+            return
         if self._idle is not None:
             self._idle.cancel()
             self._idle = None
-        while self._replacing:  # a replacement being started is stopped with the rest
+        # A start under way (a replacement, a photo's) finishes first, then is stopped too.
+        while self._replacing:
             await asyncio.gather(*self._replacing, return_exceptions=True)
+        if self._spawning is not None:
+            await asyncio.gather(self._spawning, return_exceptions=True)
         worker, self._worker = self._worker, None
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
         if worker is not None:
-            if self._loop is asyncio.get_running_loop():
-                await self._end(worker, kill=True)
-            else:
-                _kill(worker.proc)
+            await self._end(worker, kill=True)
         while self._ending:
             await asyncio.gather(*self._ending, return_exceptions=True)
 

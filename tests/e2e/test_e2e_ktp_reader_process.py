@@ -107,6 +107,7 @@ async def test_the_reader_process_ends_with_the_bot(
     await start_polling(app, poll_timeout=1)
     try:
         officer = sim.user(OFFICER)
+        await ktp_read.reader.warm()  # started with the bot: wait for it to be loaded
         await send_card(sim, CARD)
         await officer.wait_for("Terbaca dari foto KTP", timeout=15)
         pid = ktp_read.reader.pid

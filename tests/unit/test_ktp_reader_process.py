@@ -187,3 +187,36 @@ async def test_an_engine_that_cannot_load_is_said_once_and_not_started_again(
         assert caplog.text.count("KTP reader unavailable") == 1
     finally:
         await reader.stop()
+
+
+def readers_running() -> list[int]:
+    """This test process's reader children still running."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                name = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == os.getpid() and fields[0] != "Z" and name == "ktp-reader":
+                found.append(int(entry.name))
+    return found
+
+
+async def test_stopped_while_it_starts_leaves_no_process_behind() -> None:
+    reader = ReaderProcess(idle_stop=600, command=COMMAND)
+    starting = asyncio.create_task(reader.start())
+    await asyncio.sleep(0)  # the start is under way
+    try:
+        await reader.stop()  # waits for the start under way, then stops what it started
+        await starting
+        assert reader.pid is None
+        for _ in range(400):
+            if not readers_running():
+                break
+            await asyncio.sleep(0.05)
+        assert readers_running() == []
+    finally:
+        await reader.stop()
