@@ -164,8 +164,9 @@ ENGINE_NOTES = (
     "Engine choice: Tesseract is a Debian package (`tesseract-ocr`, `tesseract-ocr-ind`,",
     "installed by `make test` and `.ci/run`; docs/operasi.md for a server) with its model",
     "on disk, so nothing is downloaded at run time; tesserocr keeps one engine loaded in the",
-    "bot's process. RapidOCR (ONNX models inside its wheel) was not measured here: it needs",
-    "onnxruntime, a new dependency, and Tesseract already meets the targets above.",
+    "KTP reader's own process, beside the bot's (bot/ocr/process.py). RapidOCR (ONNX",
+    "models inside its wheel) was not measured here: it needs onnxruntime, a new",
+    "dependency, and Tesseract already meets the targets above.",
 )
 
 

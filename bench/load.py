@@ -17,7 +17,7 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench import procstat
@@ -65,6 +65,9 @@ class LoadResult:
     unanswered: int
     calls: int  # Bot API calls other than getUpdates
     polls: int  # getUpdates calls
+    # The KTP reader's own process (bot/ocr/process.py), a child of the bot: its peak RSS,
+    # apart from the bot's (None: no photo started one).
+    reader_peak_rss: int | None = None
 
     @property
     def calls_per_update(self) -> float:
@@ -219,8 +222,14 @@ async def run_load(spec: LoadSpec, *, profile: Path | None = None) -> LoadResult
                 await seed(bot.config, spec.seed_visits)
             await bot.start()
             await _ready(sim, bot)
-            async with Inbox(sim) as inbox:
-                result = await _measure(sim, bot, inbox, spec, profile)
+            watch = asyncio.create_task(_watch_reader(bot.pid, peaks := {}))
+            try:
+                async with Inbox(sim) as inbox:
+                    result = await _measure(sim, bot, inbox, spec, profile)
+            finally:
+                watch.cancel()
+            if peaks:
+                result = replace(result, reader_peak_rss=max(peaks.values()))
             killed = spec.window is not None
             return result
         except BaseException as exc:
@@ -231,6 +240,38 @@ async def run_load(spec: LoadSpec, *, profile: Path | None = None) -> LoadResult
             sim.faults.latency = 0
             await bot.stop(kill=killed)
             await sim.stop()
+
+
+READER_NAME = "ktp-reader"  # its /proc/PID/comm (bot/ocr/worker.py)
+
+
+async def _watch_reader(bot_pid: int, peaks: dict[int, int]) -> None:
+    """Every reader process the bot starts, sampled until it ends: pid -> its VmHWM."""
+    while True:
+        _sample_readers(bot_pid, peaks)
+        await asyncio.sleep(0.2)
+
+
+def _sample_readers(bot_pid: int, peaks: dict[int, int]) -> None:
+    for child in _children(bot_pid):
+        try:
+            if Path(f"/proc/{child}/comm").read_text().strip() == READER_NAME:
+                peaks[child] = max(peaks.get(child, 0), procstat.usage(child).peak_rss)
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            pass  # ended meanwhile
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:  # field 4: ppid
+                children.append(int(entry.name))
+    return children
 
 
 async def _measure(

@@ -265,7 +265,22 @@ def target_rows(res: Results) -> list[str]:
             f"| Peak RSS <= 150 MB with {res.seeded:,} visits in the database | {_mb(rss)} "
             f"| {_mark(rss <= 150 * 2**20)} |"
         )
+        rows.append(
+            "| KTP reader process, beside the bot (not in the row above) "
+            f"| {_reader_figure(res.rss_100k)} | no target |"
+        )
     return rows
+
+
+def _reader_figure(r: LoadResult) -> str:
+    """The KTP reader's own process (bot/ocr/process.py), which the bot's RSS leaves out."""
+    from bot.flows.ktp_read import IDLE_STOP
+
+    peak = getattr(r, "reader_peak_rss", None)  # results kept before it was measured
+    if peak is None:
+        return "not measured in this run"
+    idle = f"{IDLE_STOP / 60:.0f} min"
+    return f"{_mb(peak)} peak while reading; it stops after {idle} without a photo"
 
 
 def render(res: Results) -> str:
@@ -340,6 +355,8 @@ def render(res: Results) -> str:
         out += [
             f"- Bot peak RSS with {res.seeded:,} visits in the database, after {r.visits} more "
             f"visits and every staff member asking /aktif and /menunggu: **{_mb(r.peak_rss)}**",
+            f"- KTP reader process (its own, beside the bot's; the server needs both): "
+            f"**{_reader_figure(r)}**",
         ]
     for part in (KTP, METHOD, FINDINGS):
         if part.exists():

@@ -262,7 +262,7 @@ async def _post_init(app: BotApp) -> None:
     assert isinstance(app.update_queue, DurableUpdateQueue)
     replayed = await app.update_queue.replay(app.bot)
     await registration.resume_after_restart(app, skip=replayed)
-    ktp_read.warm_up()  # the KTP reader's engine loads on its own thread meanwhile
+    ktp_read.warm_up()  # the KTP reader's process starts and loads its engine meanwhile
     if app.job_queue is not None:
         # first=1, not 0: a first run at "now" is skipped by APScheduler; one second
         # after start, a sweep missed while the bot was down catches up.
@@ -306,6 +306,8 @@ async def _post_stop(app: BotApp) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    # The KTP reader's process (bot/flows/ktp_read.py) ends with the bot: killed, reaped.
+    await ktp_read.stop()
 
 
 async def _post_shutdown(app: BotApp) -> None:
