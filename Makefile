@@ -21,11 +21,16 @@ demo-script: $(BIN)/.installed
 
 # The browser tests' screenshots go to a scratch folder here, so a test run leaves the
 # committed docs/img alone; `make screenshots` refreshes them on purpose.
+# Two pytest-xdist workers (CI has 2 cores; much of the suite waits on sockets, child
+# processes and Chromium); worksteal evens out the few long tests. PYTEST_WORKERS=0 runs
+# the suite in one process.
+PYTEST_WORKERS ?= 2
 test: $(BIN)/.installed chromium ocr-engine systemd-tools
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python deploy/lockcheck.py
-	AKSES_SCREENSHOTS=$${AKSES_SCREENSHOTS:-$$(mktemp -d)} $(BIN)/python -m pytest -q
+	AKSES_SCREENSHOTS=$${AKSES_SCREENSHOTS:-$$(mktemp -d)} $(BIN)/python -m pytest -q \
+	  -n $(PYTEST_WORKERS) --dist worksteal
 
 # The KTP reader (bot/ocr/) reads with Tesseract's Indonesian model from Debian; the specimen
 # photos (bench/ktp_corpus.py) are drawn with Debian's DejaVu and Liberation fonts. Nothing is

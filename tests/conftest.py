@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from bot.app.build import build_application, start_polling, stop_polling
 from bot.app.config import Config
+from bot.app.logging_setup import _HANDLER_NAME as BOT_LOG_HANDLER
 from bot.app.services import Services
 from bot.core.roles import Role, StaffMember
 from simulator import BotApiSimulator
@@ -46,6 +48,20 @@ class FakeClock:
 
     def advance(self, **kwargs: float) -> None:
         self.now += timedelta(**kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _bot_log_handler_removed() -> Iterator[None]:
+    """A test that sets up the bot's logging (bot/app/logging_setup.py) leaves no handler on
+    its own captured stderr, and the root logger's level as it found it: a later test (in
+    another order, or in the same pytest-xdist worker) would log into a closed stream."""
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler.get_name() == BOT_LOG_HANDLER and handler not in before:
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture

@@ -6,20 +6,15 @@ browser only clicks and types. Each step's screenshot lands in docs/img/.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from bot.core.visits import VisitStatus
-from demo.web import WebDemo, running_demo
+from demo.web import WebDemo
 from tests.flows import NIK_MAN, NIK_WOMAN
 from tests.system.browser import (
     NARROW,
     WIDE,
     PhoneView,
-    launch,
     open_demo,
     register,
     scan_badge,
@@ -27,20 +22,6 @@ from tests.system.browser import (
 )
 
 expect.set_options(timeout=10_000)
-
-
-@pytest.fixture
-async def demo(tmp_path: Path) -> AsyncIterator[WebDemo]:
-    async with running_demo(tmp_path / "demo-data") as running:
-        yield running
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await launch(playwright)
-        yield chromium
-        await chromium.close()
 
 
 async def stored(demo: WebDemo, status: VisitStatus) -> list:

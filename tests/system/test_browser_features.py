@@ -10,13 +10,10 @@ $AKSES_SCREENSHOTS (`make screenshots` sets docs/img) as 1N-/2N-<name>.png for t
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from dataclasses import asdict
 from datetime import datetime, time, timedelta
-from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from bot.core.form import DECLARED, INVITE_FORM, PLAN_FORM, RULES, Act
 from bot.core.visits import EquipmentCheck, VisitStatus
@@ -25,12 +22,11 @@ from bot.texts import form as form_texts
 from bot.texts import guests as guest_texts
 from bot.texts import planning as plan_texts
 from bot.texts import watchlist as watch_texts
-from demo.web import WebDemo, running_demo
+from demo.web import WebDemo
 from tests.flows import NIK_MAN, Visitor, fill_in
 from tests.system.browser import (
     WIDE,
     PhoneView,
-    launch,
     open_demo,
     register,
     scan_badge,
@@ -41,20 +37,6 @@ expect.set_options(timeout=10_000)
 
 BARRED = "BAGUS SANTOSO"  # specimen KTP 2 (NIK_MAN)
 NOTE = "Kabel konsol tertinggal di rak 3"
-
-
-@pytest.fixture
-async def demo(tmp_path: Path) -> AsyncIterator[WebDemo]:
-    async with running_demo(tmp_path / "demo-data") as running:
-        yield running
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await launch(playwright)
-        yield chromium
-        await chromium.close()
 
 
 async def opened(phone: PhoneView) -> PhoneView:

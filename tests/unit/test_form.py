@@ -88,7 +88,9 @@ def test_the_rules_step_is_asked_only_when_switched_on_and_never_skipped() -> No
     assert "disetujui 02-12-2026 09:05" in form_texts.answered(rules, TYPED["rules"])
 
 
-@pytest.mark.parametrize("field", [f for f in FORM if f.kind != Kind.PHOTO], ids=str)
+@pytest.mark.parametrize(
+    "field", [f for f in FORM if f.kind != Kind.PHOTO], ids=lambda field: field.name
+)
 def test_every_refusal_says_what_is_wrong(field: Field) -> None:
     for raw in ["x" * 5000, "\u200b", "?"]:
         try:
