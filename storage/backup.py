@@ -179,16 +179,25 @@ async def create(
         members = await asyncio.to_thread(_members, snapshot, data_dir)
     finally:
         await asyncio.to_thread(shutil.rmtree, staging, ignore_errors=True)
-    manifest = Manifest(
-        format=FORMAT,
-        format_version=FORMAT_VERSION,
-        app_version=app_version,
-        created_at=now.isoformat(),
-        facts=facts,
-        files={name: _sha256(data) for name, data in members.items()},
-    )
-    token = cipher.encrypt(_archive({MANIFEST: manifest.to_json(), **members}))
-    body = MAGIC + f"{len(token)}\n".encode() + token
+
+    def seal() -> tuple[Manifest, list[bytes]]:
+        # Off the event loop (hashing, packing and encrypting a large database takes
+        # seconds), and each copy dropped as soon as the next one holds it.
+        manifest = Manifest(
+            format=FORMAT,
+            format_version=FORMAT_VERSION,
+            app_version=app_version,
+            created_at=now.isoformat(),
+            facts=facts,
+            files={name: _sha256(data) for name, data in members.items()},
+        )
+        archive = _archive({MANIFEST: manifest.to_json(), **members})
+        members.clear()
+        token = cipher.encrypt(archive)
+        del archive
+        return manifest, [MAGIC, f"{len(token)}\n".encode(), token]
+
+    manifest, body = await asyncio.to_thread(seal)
     try:
         await asyncio.to_thread(write_private, out, body)
     except OSError as exc:
