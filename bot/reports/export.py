@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from bot.app.config import Config, ConfigError, load_config
 from bot.core.period import Period, PeriodError, parse_date
 from bot.core.standards import TimeStandards
-from bot.reports.log import AccessLog, Progress, build_access_log
+from bot.reports.log import UNSHOWN, AccessLog, Progress, build_access_log
 from bot.reports.rollcalls import roll_call_lines
 from storage.crypto import Cipher
 from storage.db import Storage
@@ -42,7 +42,7 @@ async def load_access_log(
     """
     tz = config.timezone if config is not None else DEFAULT_TZ
     start, end = period.bounds(tz)
-    visits = await storage.reports.visits_between(start, end)
+    visits = await storage.reports.visits_between(start, end, unopened=UNSHOWN)
     names = {m.user_id: m.name for m in config.staff} if config is not None else {}
     names.update({row.user_id: row.name for row in await storage.staff.all()})
     log = build_access_log(
