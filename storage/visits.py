@@ -8,7 +8,7 @@ its messages and its badge row, in one transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -95,18 +95,34 @@ def nik_of(nik_enc: str | None, cipher: Cipher) -> str:
 Opener = Callable[[str | None], str | None]
 
 
-def visit_from_row(row: aiosqlite.Row, cipher: Cipher, unseal: Opener | None = None) -> Visit:
+def visit_from_row(
+    row: aiosqlite.Row | Mapping[str, Any],
+    cipher: Cipher,
+    unseal: Opener | None = None,
+    unopened: Collection[str] = (),
+) -> Visit:
     """Maps a row of :data:`VISIT_SELECT`, decrypting its encrypted cells with ``unseal``
-    (a report passes a memoised one: a returning visitor's cells repeat)."""
+    (a report passes a memoised one: a returning visitor's cells repeat).
+
+    ``row`` may be the row's cells by column name already (a report of many rows makes
+    them once per row: a Row's lookup by name scans its columns). The encrypted columns
+    named in ``unopened`` are not decrypted, and read as empty: for a caller that never
+    shows them (the access log has no phone and no KTP file id, storage/reports.py).
+    """
+    if isinstance(row, aiosqlite.Row):
+        row = dict(zip(row.keys(), row, strict=True))
     unseal = unseal or cipher.unseal
 
     def cell(column: str) -> Any:
-        return unseal(row[column]) if column in SEALED else row[column]
+        if column not in SEALED:
+            return row[column]
+        return "" if column in unopened else unseal(row[column])
 
     answers: dict[str, Any] = {
         c: cell(c) for c in (*DECLARED.visitor_columns, *DECLARED.visit_columns)
     }
-    answers[DECLARED.identifying.visit_attr] = unseal(row["nik_enc"]) or ""
+    nik = DECLARED.identifying.visit_attr
+    answers[nik] = "" if nik in unopened else unseal(row["nik_enc"]) or ""
     return Visit(
         id=row["id"],
         status=VisitStatus(row["status"]),

@@ -7,9 +7,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,13 +23,44 @@ from zoneinfo import ZoneInfo
 from bot.app.config import Config, ConfigError, load_config
 from bot.core.period import Period, PeriodError, parse_date
 from bot.core.standards import TimeStandards
-from bot.reports.log import AccessLog, Progress, build_access_log
+from bot.reports.log import UNSHOWN, AccessLog, Progress, build_access_log
 from bot.reports.rollcalls import roll_call_lines
 from storage.crypto import Cipher
 from storage.db import Storage
 
 FORMATS = ("xlsx", "pdf", "csv")
 DEFAULT_TZ = ZoneInfo("Asia/Jakarta")  # Config's default, for a Storage given without one
+
+
+_pausing = threading.Lock()
+_paused = 0  # exports under way with the cycle collector paused
+_resume = False  # whether the last of them turns it back on (it was on before the first)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while an export builds its log and its file.
+
+    A month's export makes a few hundred thousand objects that all stay alive until it ends
+    and hold no reference cycles: each collection walks them and frees nothing, and the
+    full ones walk everything the bot holds too (0.1-0.3 s of a 2 s XLSX export, issue 13,
+    bench/findings.md). Reference counting still frees everything else as usual; the
+    collector resumes when the last export running (the XLSX and the PDF of /laporan are
+    made side by side) ends.
+    """
+    global _paused, _resume
+    with _pausing:
+        if _paused == 0:
+            _resume = gc.isenabled()
+            gc.disable()
+        _paused += 1
+    try:
+        yield
+    finally:
+        with _pausing:
+            _paused -= 1
+            if _paused == 0 and _resume:
+                gc.enable()
 
 
 def file_name(period: Period, fmt: str, kind: str = "laporan-akses") -> str:
@@ -42,18 +77,19 @@ async def load_access_log(
     """
     tz = config.timezone if config is not None else DEFAULT_TZ
     start, end = period.bounds(tz)
-    visits = await storage.reports.visits_between(start, end)
     names = {m.user_id: m.name for m in config.staff} if config is not None else {}
     names.update({row.user_id: row.name for row in await storage.staff.all()})
-    log = build_access_log(
-        visits,
-        period,
-        tz=tz,
-        standards=config.standards if config is not None else TimeStandards(),
-        names=names,
-        now=now,
-        office=config.office_name if config is not None else "",
-    )
+    with collector_paused():
+        visits = await storage.reports.visits_between(start, end, unopened=UNSHOWN)
+        log = build_access_log(
+            visits,
+            period,
+            tz=tz,
+            standards=config.standards if config is not None else TimeStandards(),
+            names=names,
+            now=now,
+            office=config.office_name if config is not None else "",
+        )
     rolls = await storage.rollcalls.between(start, end)
     on_roll = {e.visit_id for roll in rolls for e in roll.entries}
     visits_on_roll = {v.id: v for v in visits if v.id in on_roll}
@@ -65,6 +101,11 @@ async def load_access_log(
 
 def render(log: AccessLog, fmt: str, progress: Progress | None = None) -> bytes:
     """The log as xlsx, pdf or csv bytes, or the statistics chart as png."""
+    with collector_paused():
+        return _render(log, fmt, progress)
+
+
+def _render(log: AccessLog, fmt: str, progress: Progress | None) -> bytes:
     # Imported on use: an XLSX export need not load matplotlib and fpdf2.
     if fmt == "xlsx":
         from bot.reports.xlsx import render_xlsx

@@ -81,6 +81,9 @@ def log_columns(form: Form = FORM) -> tuple[Column, ...]:
 
 DETAILS = logged()
 COLUMNS = log_columns()
+# The visit's encrypted cells the log never shows (not a column, not in a note): the
+# export asks storage not to decrypt them (storage/reports.py ``visits_between``).
+UNSHOWN = frozenset({"phone", "ktp_file_id"}) - {spec.visit_attr for spec in DETAILS}
 # The PDF table's columns (all but the notes), and where each is among COLUMNS.
 PDF_COLUMNS = tuple(c for c in COLUMNS if c.printed)
 PDF_INDEXES = tuple(i for i, c in enumerate(COLUMNS) if c.printed)

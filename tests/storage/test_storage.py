@@ -326,3 +326,21 @@ async def test_roles_are_stored_as_masks_of_stable_bits(store: Storage) -> None:
     (member,) = await store.staff.all()
     assert member.roles == {Role.APPROVER, Role.ESCORT}
     assert all(isinstance(role, Role) for role in member.roles)
+
+
+async def test_the_period_query_leaves_only_the_columns_named_unopened(store: Storage) -> None:
+    """The access log's query (issue 13) does not decrypt what the log never shows: those
+    cells read as empty, everything else as stored; without the names, all is decrypted."""
+    first = await store.visits.submit(LETTER_DRAFT, 1001, NOW)
+    second = await store.visits.submit(LETTER_DRAFT, 1001, NOW + timedelta(minutes=1))
+    denied = await deny(store, second, 2001, "KTP tidak cocok")
+    assert denied is not None
+    period = (NOW - timedelta(hours=1), NOW + timedelta(hours=1))
+    full = await store.reports.visits_between(*period)
+    assert full == [first, denied]
+    shown = await store.reports.visits_between(*period, unopened={"phone", "ktp_file_id"})
+    assert [(v.phone, v.ktp_file_id) for v in shown] == [("", ""), ("", "")]
+    assert [replace(v, phone=DRAFT.phone, ktp_file_id=DRAFT.ktp_file_id) for v in shown] == full
+    assert shown[1].deny_reason == "KTP tidak cocok" and shown[0].nik == DRAFT.nik
+    # The map from a Row (one visit) and from its cells (a report) are the same visit.
+    assert await store.visits.get(first.id) == full[0]

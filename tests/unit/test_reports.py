@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import itertools
 import re
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,8 +30,16 @@ from bot.core.period import (
 from bot.core.standards import TimeStandards
 from bot.core.visits import Visit, VisitStatus
 from bot.reports.chart import build_figure
-from bot.reports.export import ProgressBar, render
-from bot.reports.log import COLUMNS, PDF_COLUMNS, AccessLog, build_access_log
+from bot.reports.export import ProgressBar, collector_paused, render
+from bot.reports.log import (
+    COLUMNS,
+    PDF_COLUMNS,
+    UNSHOWN,
+    AccessLog,
+    build_access_log,
+    inert,
+    text_cells,
+)
 from bot.texts import form as form_texts
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -214,6 +223,103 @@ def test_xlsx_read_back_keeps_sheets_styles_formats_and_filter() -> None:
     assert sheet.cell(2, 1).value == 1  # a number, not text
     summary = book["Ringkasan"]
     assert summary["A1"].font.b and summary["A1"].value
+
+
+def test_xlsx_cells_read_back_as_each_rows_values_and_formats() -> None:
+    """Issue 13 writes the log's cells through a per-column plan: read back, every cell is
+    its row's value (a number, a date, a local time, text), an empty value an empty cell,
+    the notes wrapped and the breaches red."""
+    late = make_visit(2, decided_at=T0 + timedelta(hours=2, minutes=25))
+    inside = make_visit(3, status=VisitStatus.INSIDE, exited_at=None, exit_escort_id=None)
+    cancelled = make_visit(
+        4,
+        status=VisitStatus.CANCELLED,
+        cancelled_at=T0 + timedelta(hours=4, minutes=30),
+        cancelled_by=1001,
+        cancel_reason="+62 tidak jadi",
+        entered_at=None,
+        exited_at=None,
+        entry_escort_id=None,
+        exit_escort_id=None,
+    )
+    log = access_log([make_visit(1), late, inside, cancelled])
+    sheet = load_workbook(io.BytesIO(render(log, "xlsx")))["Log akses"]
+    keys = [column.key for column in COLUMNS]
+    styled = set()
+    for r, row in enumerate(log.rows, 2):
+        expected: list[object] = [
+            row.number,
+            datetime.combine(row.day, time()),
+            row.reference,
+            *row.details.values(),
+            row.status,
+            row.approved_by,
+            row.decided_at,
+            row.escort,
+            row.entered_at,
+            row.exited_at,
+            row.duration,
+            row.notes,
+            row.breaches,
+        ]
+        for col, value in enumerate(expected, 1):
+            if isinstance(value, datetime):
+                value = value.replace(tzinfo=None)
+            elif isinstance(value, str):
+                value = inert(value)
+            cell = sheet.cell(r, col)
+            assert cell.value == (None if value == "" else value), (r, keys[col - 1])
+        notes = sheet.cell(r, keys.index("notes") + 1)
+        breaches = sheet.cell(r, keys.index("breaches") + 1)
+        if notes.value:
+            styled.add("notes")
+            assert notes.alignment.wrap_text and notes.alignment.vertical == "top"
+        if breaches.value:
+            styled.add("breaches")
+            assert breaches.font.color is not None
+            assert breaches.font.color.rgb.endswith("C00000")
+    assert styled == {"notes", "breaches"}
+    second, third, fourth = log.rows[1:]
+    assert second.breaches and third.exited_at is None and third.duration is None
+    assert fourth.notes.startswith("Dibatalkan") and "+62 tidak jadi" in fourth.notes
+
+
+def test_the_log_shows_nothing_of_what_the_export_leaves_encrypted() -> None:
+    """The export does not decrypt the phone and the KTP file id (issue 13): a log of
+    visits without them is the same log, in every format's cells."""
+    assert {"phone", "ktp_file_id"} == UNSHOWN
+    visits = [make_visit(1), make_visit(2, status=VisitStatus.DENIED, deny_reason="KTP")]
+    blank = [replace(v, **dict.fromkeys(UNSHOWN, "")) for v in visits]
+    assert [v.phone for v in visits] != [v.phone for v in blank]
+    full, shown = access_log(visits), access_log(blank)
+    assert [text_cells(r) for r in full.rows] == [text_cells(r) for r in shown.rows]
+    assert [text_cells(r, short_times=True) for r in full.rows] == [
+        text_cells(r, short_times=True) for r in shown.rows
+    ]
+    assert render(full, "csv") == render(shown, "csv")
+    assert pdf_pages(render(full, "pdf")) == pdf_pages(render(shown, "pdf"))
+
+
+def test_the_cycle_collector_is_paused_while_exports_run_and_only_then() -> None:
+    """Two exports side by side (/laporan's XLSX and PDF): the collector resumes when the
+    last one ends, and stays off if it was off before."""
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("an export failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_xlsx_text_that_looks_like_a_formula_stays_text() -> None:
