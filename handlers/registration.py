@@ -738,8 +738,19 @@ async def submit(update: Update, context: BotContext) -> int | None:
     if visit.watchlisted:
         receipt = f"{receipt}\n\n{watchlist_texts.OFFICER_FLAG}"
     sent_summary = form_texts.sent_summary(_shown(draft), _form(context), receipt)
+    assert update.effective_chat is not None and query.message is not None
+    chat_id, tapped = update.effective_chat.id, query.message.message_id
+    # The summary on screen becomes the receipt. After a restart it may have been asked
+    # again (resume_after_restart) while a tap on the first copy was on its way: the newer
+    # copy, at the bottom of the chat, becomes the receipt and the tapped one loses its
+    # buttons.
+    current = draft.get("asked") or tapped
     context.user_state.pop("draft", None)
-    await unless_unchanged(query.edit_message_text(sent_summary, reply_markup=None))
+    await unless_unchanged(
+        context.bot.edit_message_text(sent_summary, chat_id, current, reply_markup=None)
+    )
+    if current != tapped:
+        await drop_buttons(context.bot, chat_id, tapped)
     return ConversationHandler.END
 
 
