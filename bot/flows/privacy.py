@@ -69,12 +69,26 @@ async def purge(storage: Storage, config: Config, now: datetime) -> Forgotten:
     still_kept = {r.path for r in kept if r.path and r.visit_id not in due}
     for path in ktp.orphans(config.data_dir, still_kept, time.time() - ORPHAN_GRACE_SECONDS):
         path.unlink(missing_ok=True)
-    ended = await end_live_visits(storage, visits, now, PURGE)
-    detail = f"visits_cancelled={ended}" if ended else ""
+    live = await live_visits(storage, visits)
+    detail = f"visits_cancelled={len(live)}" if live else ""
     done = await storage.privacy.forget(
         now, PURGE, ktp_of=sorted(due), visits=visits, detail=detail
     )
+    ended = await end_live_visits(storage, visits, now, PURGE)
     return replace(done, visits_cancelled=ended)
+
+
+async def live_visits(storage: Storage, visit_ids: list[int]) -> list[int]:
+    """Which of ``visit_ids`` a withdrawal would end (pending, scheduled or approved)."""
+    wanted = set(visit_ids)
+    live = await storage.visits.with_status(
+        VisitStatus.PENDING, VisitStatus.SCHEDULED, VisitStatus.APPROVED
+    )
+    return [
+        v.id
+        for v in live
+        if v.id in wanted and lifecycle.allows(lifecycle.Action.CANCEL, v.status)
+    ]
 
 
 async def end_live_visits(storage: Storage, visit_ids: list[int], now: datetime, why: str) -> int:
@@ -83,7 +97,11 @@ async def end_live_visits(storage: Storage, visit_ids: list[int], now: datetime,
     and the officer's badge say so, rendered when sent, so they show the anonymized visit.
 
     A visitor inside the server room stays inside: the escort must still record the exit, and
-    the badge only ever checks out from there."""
+    the badge only ever checks out from there.
+
+    Called after the visits were anonymized (``forget``): the cards and badge captions are
+    drawn when sent, so a send between the two writes can only show the anonymized visit,
+    never the name being erased."""
     ended = 0
     wanted = set(visit_ids)
     live = await storage.visits.with_status(
@@ -139,9 +157,10 @@ async def erase(storage: Storage, config: Config, nik: str, now: datetime) -> Fo
     """Withdraw the person's open requests, delete their KTP photos, anonymize their visits and
     clear their undelivered messages; the log's times stay."""
     visits = await storage.privacy.visit_ids_of(await storage.privacy.visitor_ids_for_nik(nik))
-    ended = await end_live_visits(storage, visits, now, ERASE)
+    live = await live_visits(storage, visits)
     for visit_id in visits:
         ktp.delete(config.data_dir, await storage.privacy.ktp_path(visit_id))
-    detail = f"nik={mask_nik(nik)}" + (f" visits_cancelled={ended}" if ended else "")
+    detail = f"nik={mask_nik(nik)}" + (f" visits_cancelled={len(live)}" if live else "")
     done = await storage.privacy.forget(now, ERASE, visits=visits, detail=detail)
+    ended = await end_live_visits(storage, visits, now, ERASE)
     return replace(done, visits_cancelled=ended)

@@ -134,8 +134,13 @@ async def test_erase_anonymizes_and_deletes_the_ktp_keeping_the_log(config_path:
         assert other is not None and other.name == "Bayu Aji"  # somebody else is untouched
     finally:
         await storage.close()
-    action, actor, visit, detail = audit_rows(config_path)[-1]
+    rows = audit_rows(config_path)
+    at = next(i for i, row in enumerate(rows) if row[0] == "privacy_erase")
+    action, actor, visit, detail = rows[at]
     assert (action, actor, visit) == ("privacy_erase", None, None)
+    # The open requests are withdrawn after the anonymization, so the cards and badge
+    # captions drawn when sent can only show the anonymized visit.
+    assert sorted((row[0], row[2]) for row in rows[at + 1 :]) == [("cancel", 1), ("cancel", 2)]
     assert detail == (
         f"nik={MASKED} visits_cancelled=2 ktp_deleted=2 visits_anonymized=2 visitors_deleted=1"
     )
