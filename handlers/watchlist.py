@@ -30,19 +30,32 @@ def _parsed(
     return watchlist.parse(list(context.args or []), today, needs_reason=needs_reason)
 
 
+async def _request(
+    update: Update, context: BotContext, ask: str, *, needs_reason: bool
+) -> watchlist.Request | None:
+    """The command's NIK (and reason), or None once the person was told why not: not a
+    section head, no argument (asked for it), or an argument that does not parse."""
+    message = update.effective_message
+    assert message is not None
+    if not _approver(update, context):
+        await message.reply_text(common_texts.ONLY_APPROVER)
+        return None
+    if not context.args:
+        await message.reply_text(ask)
+        return None
+    parsed = _parsed(context, needs_reason=needs_reason)
+    if not isinstance(parsed, watchlist.Request):
+        await message.reply_text(watchlist_texts.refused(parsed))
+        return None
+    return parsed
+
+
 async def block(update: Update, context: BotContext) -> None:
     """/blokir NIK alasan: the NIK goes on the list, audited."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    if not _approver(update, context):
-        await message.reply_text(common_texts.ONLY_APPROVER)
-        return
-    if not context.args:
-        await message.reply_text(watchlist_texts.ASK_BLOCK)
-        return
-    parsed = _parsed(context, needs_reason=True)
-    if not isinstance(parsed, watchlist.Request):
-        await message.reply_text(watchlist_texts.refused(parsed))
+    parsed = await _request(update, context, watchlist_texts.ASK_BLOCK, needs_reason=True)
+    if parsed is None:
         return
     services = context.services
     entry = await services.storage.watchlist.block(
@@ -62,15 +75,8 @@ async def unblock(update: Update, context: BotContext) -> None:
     """/buka_blokir NIK: the NIK comes off the list, audited (the entry's history stays)."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    if not _approver(update, context):
-        await message.reply_text(common_texts.ONLY_APPROVER)
-        return
-    if not context.args:
-        await message.reply_text(watchlist_texts.ASK_UNBLOCK)
-        return
-    parsed = _parsed(context, needs_reason=False)
-    if not isinstance(parsed, watchlist.Request):
-        await message.reply_text(watchlist_texts.refused(parsed))
+    parsed = await _request(update, context, watchlist_texts.ASK_UNBLOCK, needs_reason=False)
+    if parsed is None:
         return
     services = context.services
     entry = await services.storage.watchlist.lift(parsed.nik, user.id, services.now())
