@@ -55,17 +55,24 @@ class Delivery:
         self._retry_base = retry_base
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
+        self._passes = 0  # the worker's passes begun (each starts with a fresh query)
+        self._idle_pass = 0  # the latest pass that found nothing to send
 
     def kick(self) -> None:
         """Something was queued: look now instead of at the next timer."""
         self._wake.set()
 
     async def wait_idle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Until nothing is pending (for tests and the demo)."""
+        """Until nothing is pending (for tests and the demo).
+
+        Only a pass whose query began after this call counts: a pass already under way may
+        have read the outbox before the caller's last message was queued."""
+        called = self._passes
         self.kick()
-        self._idle.clear()
         async with asyncio.timeout(timeout):
-            await self._idle.wait()
+            while self._idle_pass <= called:
+                self._idle.clear()
+                await self._idle.wait()
 
     async def run(self) -> None:
         """The worker loop; cancelled at shutdown. Each chat has at most one send in flight,
@@ -74,6 +81,8 @@ class Delivery:
         try:
             while True:
                 self._wake.clear()
+                self._passes += 1
+                this_pass = self._passes
                 heads = await self._store.waiting(1000)
                 now = time.time()
                 for item in sorted(heads, key=_broadcast_last):
@@ -85,6 +94,7 @@ class Delivery:
                     inflight[item.chat_id] = task
                     task.add_done_callback(functools.partial(self._done, inflight, item.chat_id))
                 if not heads and not inflight:
+                    self._idle_pass = this_pass
                     self._idle.set()
                 waiting = [i.next_attempt_at for i in heads if i.chat_id not in inflight]
                 wait = min(waiting, default=now + 60) - now
