@@ -63,6 +63,21 @@ async def begin(db: aiosqlite.Connection) -> None:
     await db.execute("BEGIN IMMEDIATE")
 
 
+async def _execute_when_free(
+    db: aiosqlite.Connection, sql: str, parameters: Sequence[Any]
+) -> aiosqlite.Cursor:
+    """One statement, retried briefly while another connection holds the write lock (as
+    :func:`begin`)."""
+    for delay in _BEGIN_RETRIES:
+        try:
+            return await db.execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            await asyncio.sleep(delay)
+    return await db.execute(sql, parameters)
+
+
 class Database:
     """One connection; writes are serialised so each transaction stays atomic."""
 
@@ -70,6 +85,17 @@ class Database:
         self.connection = connection
         self.cipher = cipher
         self._write_lock = asyncio.Lock()
+
+    async def write(self, sql: str, parameters: Sequence[Any] = ()) -> int:
+        """One statement that is a whole transaction by itself; returns the rows it changed.
+
+        The connection is in autocommit mode, so under the write lock (no other coroutine's
+        transaction is open) the statement commits on its own: one trip to the database
+        thread instead of three (BEGIN, the statement, COMMIT). The outbox marks every
+        message it sends this way."""
+        async with self._write_lock:
+            cursor = await _execute_when_free(self.connection, sql, parameters)
+            return cursor.rowcount
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

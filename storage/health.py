@@ -26,12 +26,11 @@ class Health:
         self._database = database
 
     async def beat(self, name: str, at: datetime) -> None:
-        async with self._database.transaction() as db:
-            await db.execute(
-                "INSERT INTO heartbeats (name, at) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET at = excluded.at",
-                (name, ts(at)),
-            )
+        await self._database.write(
+            "INSERT INTO heartbeats (name, at) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET at = excluded.at",
+            (name, ts(at)),
+        )
 
     async def last_beat(self, name: str) -> datetime | None:
         row = await fetch_one(

@@ -180,29 +180,26 @@ class Outbox:
     async def mark_sent(self, item_id: int, now: float, message_id: int | None) -> None:
         # Neither the text (names) nor the blob (a badge carries its token) is kept once
         # delivered: the access log is elsewhere, this is only the queue.
-        async with self._database.transaction() as db:
-            await db.execute(
-                "UPDATE outbox SET status = ?, sent_at = ?, message_id = ?, blob = NULL,"
-                " payload = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
-                (SENT, now, message_id, CLEARED, item_id),
-            )
+        await self._database.write(
+            "UPDATE outbox SET status = ?, sent_at = ?, message_id = ?, blob = NULL,"
+            " payload = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+            (SENT, now, message_id, CLEARED, item_id),
+        )
 
     async def mark_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
-        async with self._database.transaction() as db:
-            await db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
-                " WHERE id = ?",
-                (next_attempt_at, error[:300], item_id),
-            )
+        await self._database.write(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
+            " WHERE id = ?",
+            (next_attempt_at, error[:300], item_id),
+        )
 
     async def mark_failed(self, item_id: int, error: str) -> None:
         """Given up on: nothing of it is kept but what it was and why it failed."""
-        async with self._database.transaction() as db:
-            await db.execute(
-                "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?,"
-                " blob = NULL, payload = ? WHERE id = ?",
-                (FAILED, error[:300], CLEARED, item_id),
-            )
+        await self._database.write(
+            "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?,"
+            " blob = NULL, payload = ? WHERE id = ?",
+            (FAILED, error[:300], CLEARED, item_id),
+        )
 
     async def fail_and_tell(
         self, item_id: int, error: str, now: datetime, notices: Sequence[OutboxItem]

@@ -101,12 +101,11 @@ class Staff:
     async def mark_opened(self, user_id: int, now: datetime) -> bool:
         """The first update from a staff member: their chat with the bot exists now. True
         only the first time; the caller remembers it, so this is written once per person."""
-        async with self._database.transaction() as db:
-            cur = await db.execute(
-                "UPDATE staff SET opened_at = ? WHERE user_id = ? AND opened_at IS NULL",
-                (now.isoformat(), user_id),
-            )
-            return cur.rowcount == 1
+        changed = await self._database.write(
+            "UPDATE staff SET opened_at = ? WHERE user_id = ? AND opened_at IS NULL",
+            (now.isoformat(), user_id),
+        )
+        return changed == 1
 
     async def seed(
         self, members: Iterable[tuple[int, str, frozenset[Role]]], now: datetime

@@ -34,13 +34,12 @@ class IncomingUpdates:
     async def store(self, update_id: int, data: dict[str, Any], now: datetime) -> bool:
         """Keep the update; False when it is already here (Telegram delivered it again)."""
         payload = self._database.cipher.encrypt_text(json.dumps(data, ensure_ascii=False))
-        async with self._database.transaction() as db:
-            cur = await db.execute(
-                "INSERT OR IGNORE INTO incoming_updates (update_id, payload, received_at)"
-                " VALUES (?, ?, ?)",
-                (update_id, payload, ts(now)),
-            )
-            return cur.rowcount == 1
+        changed = await self._database.write(
+            "INSERT OR IGNORE INTO incoming_updates (update_id, payload, received_at)"
+            " VALUES (?, ?, ?)",
+            (update_id, payload, ts(now)),
+        )
+        return changed == 1
 
     async def reopen(self, max_attempts: int, now: datetime) -> list[StoredUpdate]:
         """The updates stored but not handled, oldest first, each counted as one more

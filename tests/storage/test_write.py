@@ -1,0 +1,77 @@
+"""`Database.write`: a single-statement transaction in one trip to the database thread.
+
+It must be as safe as `transaction()`: committed on its own, never inside another
+coroutine's open transaction, and waiting (not failing) while another connection writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from storage.crypto import Cipher
+from storage.db import Storage
+from tests.conftest import AUDIT_KEY, KEY
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Storage]:
+    storage = await Storage.open(tmp_path / "akses.sqlite3", Cipher(KEY), AUDIT_KEY)
+    await storage.database.connection.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)")
+    yield storage
+    await storage.close()
+
+
+def rows(path: Path) -> list[tuple[int, str]]:
+    """What another connection (another process) sees: only what was committed."""
+    with sqlite3.connect(path) as raw:
+        return raw.execute("SELECT k, v FROM t ORDER BY k").fetchall()
+
+
+async def test_a_write_is_committed_by_itself(store: Storage, tmp_path: Path) -> None:
+    assert await store.database.write("INSERT INTO t VALUES (?, ?)", (1, "a")) == 1
+    assert not store.database.connection.in_transaction
+    assert rows(tmp_path / "akses.sqlite3") == [(1, "a")]
+    assert await store.database.write("UPDATE t SET v = ? WHERE k = ?", ("b", 2)) == 0
+
+
+async def test_a_write_waits_for_an_open_transaction_and_is_not_part_of_it(
+    store: Storage, tmp_path: Path
+) -> None:
+    database = store.database
+    inside, rolled_back = asyncio.Event(), asyncio.Event()
+
+    async def failing_transaction() -> None:
+        with pytest.raises(RuntimeError):
+            async with database.transaction() as db:
+                await db.execute("INSERT INTO t VALUES (1, 'rolled back')")
+                inside.set()
+                await asyncio.sleep(0.05)  # the write below is queued meanwhile
+                raise RuntimeError("the transaction fails")
+        rolled_back.set()
+
+    task = asyncio.create_task(failing_transaction())
+    await inside.wait()
+    await database.write("INSERT INTO t VALUES (2, 'kept')")
+    assert rolled_back.is_set()  # the write waited for the transaction to end
+    await task
+    assert rows(tmp_path / "akses.sqlite3") == [(2, "kept")]
+
+
+async def test_a_write_waits_while_another_connection_holds_the_write_lock(
+    store: Storage, tmp_path: Path
+) -> None:
+    other = sqlite3.connect(tmp_path / "akses.sqlite3", isolation_level=None, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (1, 'other')")
+    write = asyncio.create_task(store.database.write("INSERT INTO t VALUES (2, 'ours')"))
+    await asyncio.sleep(0.05)
+    assert not write.done()
+    other.execute("COMMIT")
+    other.close()
+    assert await write == 1
+    assert rows(tmp_path / "akses.sqlite3") == [(1, "other"), (2, "ours")]
