@@ -27,6 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--officers", type=int, help="concurrent officers (default 50)")
     parser.add_argument("--visits", type=int, help="visits per officer (default 2)")
     parser.add_argument("--latencies", default="0,50,100", help="ms per Bot API call")
+    parser.add_argument(
+        "--on-duty",
+        type=int,
+        default=0,
+        help="escorts who go on duty (/piket) before the visits; the approvals tell only them"
+        " (default 0: nobody on duty, every escort told)",
+    )
     parser.add_argument("--window", type=float, help="seconds the sequential bot is measured")
     parser.add_argument("--seed", type=int, help="visits seeded for the RSS check (100000)")
     parser.add_argument(
@@ -93,6 +100,8 @@ async def _run(args: argparse.Namespace, results: Results) -> None:
         officers = args.officers or (6 if quick else 50)
         visits = args.visits or (1 if quick else 2)
         window = args.window or (5.0 if quick else 20.0)
+        if not 0 <= args.on_duty <= officers:
+            raise SystemExit(f"--on-duty: 0 to {officers} (one escort per officer)")
         for latency in (float(x) for x in args.latencies.split(",")):
             for kind in KINDS:
                 spec = LoadSpec(
@@ -101,6 +110,7 @@ async def _run(args: argparse.Namespace, results: Results) -> None:
                     visits=visits,
                     latency_ms=latency,
                     window=window if kind == "sequential" else None,
+                    on_duty=args.on_duty,
                 )
                 results.load.append(await _load(spec, args.profile, results))
         if "db" in parts:

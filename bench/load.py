@@ -26,6 +26,7 @@ from bench.visits import (
     UPDATES_PER_VISIT,
     Harness,
     baseline_visit,
+    go_on_duty,
     prime_baseline,
     real_visit,
     visitor,
@@ -49,6 +50,10 @@ class LoadSpec:
     window: float | None = None  # measure this many seconds of load, then stop
     seed_visits: int = 0  # finished visits in the database before the bot starts
     oversight: bool = False  # then every officer asks /aktif and /menunggu
+    # Escorts who go on duty (/piket) before the visits: the approvals tell only them. 0:
+    # nobody on duty, so every escort is told (the bot's behaviour for an office without
+    # /piket). The real bot only; the baselines have no duty roster.
+    on_duty: int = 0
     warmup: bool = True
 
 
@@ -68,6 +73,15 @@ class LoadResult:
     # The KTP reader's own process (bot/ocr/process.py), a child of the bot: its peak RSS,
     # apart from the bot's (None: no photo started one).
     reader_peak_rss: int | None = None
+
+    @property
+    def escorts_told(self) -> int:
+        """How many escorts each approval tells: those on duty, or all when none is."""
+        return (
+            self.spec.on_duty
+            if self.spec.on_duty and _has_roster(self.spec)
+            else self.spec.officers
+        )
 
     @property
     def calls_per_update(self) -> float:
@@ -95,6 +109,10 @@ class LoadResult:
         if not ordered:
             return float("nan")
         return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def _has_roster(spec: LoadSpec) -> bool:
+    return not spec.kind.startswith("baseline")
 
 
 def role_of(user_id: int) -> str:
@@ -285,6 +303,9 @@ async def _measure(
     script = baseline_visit if spec.kind.startswith("baseline") else real_visit
     if spec.kind.startswith("baseline"):
         await prime_baseline(harness, approvers)
+    if _has_roster(spec):  # before the visits and the warm-up: not measured
+        for escort in escorts[: spec.on_duty]:
+            await go_on_duty(harness, escort)
     numbers = itertools.count(1)
     if spec.warmup:  # fonts, caches, connections; at 0 ms, not measured
         await asyncio.gather(

@@ -24,6 +24,7 @@ from bot.core.form import FORM, Act, Move
 from bot.core.qr import decode_qr
 from bot.texts import approval as approval_texts
 from bot.texts import door as door_texts
+from bot.texts import duty as duty_texts
 from bot.texts import form as form_texts
 from simulator import SimMessage, SimUser
 
@@ -142,6 +143,21 @@ async def real_visit(
     view = await h.step(e, e.open_link(link), predicate=_has_button(door_texts.BTN_EXIT_OK))
     await h.step(
         e, e.tap(door_texts.BTN_EXIT_OK, view), predicate=_edited(view, "KELUAR tercatat")
+    )
+
+
+async def go_on_duty(h: Harness, escort: SimUser) -> None:
+    """/piket, then "Mulai piket": from now on the approvals tell this escort (and the other
+    escorts on duty) only."""
+    status = await h.step(
+        escort, escort.send_text("/piket"), predicate=_has_button(duty_texts.BTN_START)
+    )
+    await h.step(
+        escort,
+        escort.tap(duty_texts.BTN_START, status),
+        predicate=lambda m: (
+            m.message_id == status.message_id and _has_button(duty_texts.BTN_END)(m)
+        ),
     )
 
 

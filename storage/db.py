@@ -18,6 +18,7 @@ from storage.conversations import Conversations
 from storage.crypto import Cipher
 from storage.deadlines import Deadlines
 from storage.door import DoorNonces
+from storage.duty import Duty
 from storage.guests import GuestLinks
 from storage.health import Health
 from storage.keys import WrongKey, check_key_at_open, reindex_at_open
@@ -53,6 +54,7 @@ class Storage:
         self.audit = AuditLog(self.database, self.outbox, audit_key)
         self.visits = Visits(self.database, self.audit, self.outbox)
         self.staff = Staff(self.database, self.audit)
+        self.duty = Duty(self.database, self.audit)
         self.deadlines = Deadlines(self.database, self.outbox)
         self.privacy = Privacy(self.database, self.audit, self.outbox)
         self.reports = Reports(self.database)

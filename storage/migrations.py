@@ -353,6 +353,21 @@ MIGRATIONS: dict[int, str] = {
     CREATE UNIQUE INDEX visits_submission_key ON visits(submission_key)
         WHERE submission_key IS NOT NULL;
     """,
+    # 22: the escorts' duty roster (/piket, storage/duty.py): one row per shift, kept as
+    # history (who was on duty when something happened). ``until`` is the local midnight
+    # after the start, when the shift lapses by itself; ``ended_at`` the escort's own "off"
+    # (or the escort role lost), NULL while open. At most one open shift per person.
+    22: """
+    CREATE TABLE escort_duty (
+        id          INTEGER PRIMARY KEY,
+        user_id     INTEGER NOT NULL,
+        started_at  TEXT NOT NULL,
+        until       TEXT NOT NULL,
+        ended_at    TEXT
+    );
+    CREATE UNIQUE INDEX escort_duty_open ON escort_duty(user_id) WHERE ended_at IS NULL;
+    CREATE INDEX escort_duty_started ON escort_duty(started_at);
+    """,
 }
 
 

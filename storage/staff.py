@@ -1,4 +1,5 @@
-"""Staff, invitations and delegations in SQLite (migrations 6, 7). Every change is audited.
+"""Staff, invitations and delegations in SQLite (migrations 6, 7). Every change is audited;
+removing someone, or their escort role, ends their duty (storage/duty.py) in the same step.
 
 The config's ``[[staff]]`` list is the seed: :meth:`Staff.seed` inserts people the database does
 not know yet and leaves everyone else as the admins last set them in the chat, except that
@@ -18,6 +19,7 @@ import aiosqlite
 from bot.core.roles import Role, mask_of, roles_of
 from storage.audit import AuditLog
 from storage.base import Database, fetch_all, fetch_one
+from storage.duty import end_open_shift
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,8 @@ class Staff:
             await self._audit.append(
                 db, now, actor_id, "staff_roles", detail=f"{user_id}:{_names(roles)}"
             )
+            if Role.ESCORT not in roles:  # no longer an escort: no longer on duty
+                await end_open_shift(db, self._audit, user_id, actor_id, now, "role")
         return True
 
     async def deactivate(self, user_id: int, actor_id: int, now: datetime) -> bool:
@@ -169,6 +173,7 @@ class Staff:
             if cur.rowcount != 1:
                 return False
             await self._audit.append(db, now, actor_id, "staff_removed", detail=str(user_id))
+            await end_open_shift(db, self._audit, user_id, actor_id, now, "removed")
             await db.execute(
                 "UPDATE delegations SET revoked_at = ? WHERE revoked_at IS NULL"
                 " AND (approver_id = ? OR delegate_id = ?)",

@@ -30,6 +30,7 @@ from handlers import (
     approval,
     arguments,
     cancel,
+    duty,
     errors,
     exit_check,
     handover,
@@ -150,6 +151,7 @@ def _register(app: BotApp, services: Services) -> None:
     app.add_handlers(staff.build())
     app.add_handlers(handover.build())  # a departing officer's open requests (/staf)
     app.add_handlers(watchlist.build())  # /blokir, /buka_blokir, /daftar_blokir
+    app.add_handlers(duty.build())  # /piket: works mid-form too (an officer may escort)
     # 2. /start and /bantuan (and /help); /start <token> is a scan and lives in scan.build();
     app.add_handlers(start.build_first())
     # 3. the registration conversation claims the officer's messages while it is active;

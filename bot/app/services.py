@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from bot.app.config import Config
 from bot.app.errorgroups import ErrorGroups
+from bot.core import duty
+from bot.core.duty import Shift
 from bot.core.form import DECLARED, RULES, Form
 from bot.core.policy import Act, may, may_stand_in
 from bot.core.roles import Role, StaffMember, roles_named
@@ -47,6 +49,9 @@ class Services:
     # Staff known to have written to the bot (storage: staff.opened_at); Telegram delivers
     # nothing to the others ("chat not found"). None until post_init.
     _opened: set[int] | None = None
+    # The escorts' open shifts (storage/duty.py), reloaded with the staff and after every
+    # /piket tap, so that who hears of an approval is decided without a query.
+    _shifts: tuple[Shift, ...] = ()
 
     def now(self) -> datetime:
         return self.clock()
@@ -70,6 +75,19 @@ class Services:
     def with_role(self, role: Role) -> list[StaffMember]:
         """Staff with the role (delegates are approvers themselves: policy.may_stand_in)."""
         return [m for m in self.staff_members() if m.has(role)]
+
+    def on_duty(self) -> list[StaffMember]:
+        """Escorts on duty now (bot/core/duty.py), in the staff order."""
+        return duty.on_duty(self.with_role(Role.ESCORT), self._shifts, self.now())
+
+    def shift_of(self, user_id: int) -> Shift | None:
+        """This escort's running shift, if any."""
+        now = self.now()
+        return next((s for s in self._shifts if s.user_id == user_id and s.running(now)), None)
+
+    def escorts_to_tell(self) -> list[StaffMember]:
+        """Who hears that a visitor waits: the escorts on duty, or every escort when none is."""
+        return duty.to_tell(self.with_role(Role.ESCORT), self._shifts, self.now())
 
     def acting_for(self, user_id: int | None) -> StaffMember | None:
         """The approver this person stands in for right now (a delegation), if any."""
@@ -111,6 +129,10 @@ class Services:
             if r.active
         }
         self._delegations = tuple(await self._valid_delegations())
+        await self.refresh_duty()
+
+    async def refresh_duty(self) -> None:
+        self._shifts = tuple(await self.storage.duty.open_shifts())
 
     async def _valid_delegations(self) -> list[Delegation]:
         """Current delegations; one whose delegate is not an approver (given before the rule,

@@ -61,6 +61,9 @@ DELEGATE_FOR = "dlgp"  # arg: <user id>:<days>
 REPORT = "rep"  # arg: the period preset (today, week, month)
 STATS = "stat"  # arg: the period preset
 ROLL_CALL_SAFE = "rcs"  # a visitor marked safe in a roll call; arg: <roll call id>:<visit id>
+# The escort's duty toggle (/piket); arg: "on" or "off", the state the tap asks for, so a
+# second tap of the same button finds it so already and changes nothing.
+DUTY = "duty"
 
 _DATA_RE = re.compile(r"v1:([a-z]{1,8}):([A-Za-z0-9_:-]{0,48})")  # fullmatch: no "\n" after
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,15}")
@@ -311,6 +314,16 @@ class RollCallTap(Tap):
         return ROLL_CALL_SAFE, f"{self.roll_call_id}:{self.visit_id}"
 
 
+@dataclass(frozen=True)
+class DutyTap(Tap):
+    """ "Mulai piket" (``on``) or "Selesai piket" (not ``on``) under the escort's /piket."""
+
+    on: bool
+
+    def wire(self) -> tuple[str, str]:
+        return DUTY, "on" if self.on else "off"
+
+
 # The officer's form (``v1:reg:<arg>``): four shapes of arg, one type each.
 
 
@@ -446,6 +459,11 @@ def _roll_call(action: str, arg: str) -> Tap:
     return RollCallTap(roll_call_id, _int(visit_id))
 
 
+def _duty(action: str, arg: str) -> Tap:
+    _require(arg in {"on", "off"}, "duty state")
+    return DutyTap(arg == "on")
+
+
 def _form(action: str, arg: str) -> Tap:
     if arg in FORM_WORDS:
         return FormWord(arg)
@@ -488,6 +506,7 @@ _READERS: dict[str, Callable[[str, str], Tap]] = {
     STATS: _report,
     REGISTRATION: _form,
     ROLL_CALL_SAFE: _roll_call,
+    DUTY: _duty,
 }
 T = TypeVar("T", bound=Tap)
 

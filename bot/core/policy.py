@@ -32,6 +32,7 @@ class Act(enum.Enum):
     DELEGATE = "delegate"  # name someone who decides on one's behalf for a while
     ROLL_CALL = "roll_call"  # start an evacuation roll call (/darurat), mark a visitor safe
     WATCHLIST = "watchlist"  # bar a NIK, lift the bar, see the list (/blokir, /daftar_blokir)
+    TAKE_DUTY = "take_duty"  # go on or off duty as an escort (/piket)
 
 
 # The roles that allow each act; None: every staff member (strangers never get this far).
@@ -59,6 +60,8 @@ _ALLOWED: dict[Act, frozenset[Role] | None] = {
     Act.ROLL_CALL: None,
     # Those who decide on requests decide who is barred; the list names people and why.
     Act.WATCHLIST: frozenset({Role.APPROVER}),
+    # Duty decides who hears that a visitor waits at the desk: the escorts' own roster.
+    Act.TAKE_DUTY: frozenset({Role.ESCORT}),
 }
 
 # How long a delegation may run, in days: a stand-in is for an absence, never open-ended.

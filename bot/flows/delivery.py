@@ -36,7 +36,8 @@ MAX_BACKOFF = 300.0
 PARALLEL_CHATS = 16
 # The outbox kind telling an officer that their visitor sent the self-registration form.
 GUEST_DONE = "guest_done"
-# The escorts' "a visitor waits" notice goes to every escort: behind the messages someone is
+# The escorts' "a visitor waits" notice goes to the escorts on duty, or to every escort when
+# nobody is (bot/core/duty.py): behind the messages someone is
 # waiting for (a card, a badge), which would otherwise queue behind many escorts' notices.
 VISITOR_WAITING = "visitor_waiting"
 STOP_GRACE = 5.0  # seconds a send in flight may take to finish when the bot stops

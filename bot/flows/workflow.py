@@ -90,7 +90,8 @@ def _desk_role(services: Services, user_id: int) -> Role:
 
 
 def _escort_notices(services: Services, visit: Visit, approver: str) -> list[OutboxItem]:
-    """Every escort learns that a visitor waits at the desk, with a button to open the visit."""
+    """The escorts on duty learn that a visitor waits at the desk, with a button to open the
+    visit; every escort does when nobody is on duty (bot/core/duty.py)."""
     text = door_texts.visitor_waiting(visit, approver, services.config.timezone)
     button = [door_texts.BTN_OPEN_VISIT, VisitTap(OPEN_VISIT, visit.id).data]
     return [
@@ -101,7 +102,7 @@ def _escort_notices(services: Services, visit: Visit, approver: str) -> list[Out
             payload={"text": text, "button": button},
             for_role=Role.ESCORT,
         )
-        for e in services.with_role(Role.ESCORT)
+        for e in services.escorts_to_tell()
     ]
 
 

@@ -51,7 +51,10 @@ COMMANDS = {
         ("buka_blokir", "Keluarkan NIK dari daftar blokir"),
         ("daftar_blokir", "Daftar NIK yang diblokir"),
     ],
-    Role.ESCORT: [("kode", "Masukkan kode manual badge")],
+    Role.ESCORT: [
+        ("kode", "Masukkan kode manual badge"),
+        ("piket", "Mulai atau selesai piket pendamping"),
+    ],
     Role.ADMIN: [
         *_REPORT_COMMANDS,
         ("staf", "Daftar staf: ubah peran atau hapus"),
@@ -113,6 +116,9 @@ HELP = (
     "/aktif — siapa di dalam ruang server\n/menunggu — permintaan yang menunggu\n"
     "/darurat — apel darurat (evakuasi): semua staf menerima daftar pengunjung di dalam, "
     "lalu pendamping menandai setiap pengunjung yang sudah aman\n\n"
+    "<b>Piket pendamping</b>: /piket — pendamping menandai mulai dan selesai piket. "
+    "Pemberitahuan pengunjung yang disetujui dikirim ke pendamping yang sedang piket "
+    "(jika tidak ada, ke semua pendamping). Piket berakhir sendiri pukul 24.00.\n\n"
     "<b>Daftar blokir</b> (Kepala Seksi): /blokir NIK alasan, /buka_blokir NIK, "
     "/daftar_blokir. Pendaftaran dengan NIK yang diblokir ditandai ⛔ blokir, dan "
     "menyetujuinya perlu konfirmasi kedua."

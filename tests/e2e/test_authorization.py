@@ -29,6 +29,12 @@ COMMANDS = {
     "/aktif": dict.fromkeys(ROLES, "Tidak ada pengunjung"),
     "/menunggu": dict.fromkeys(ROLES, "Menunggu keputusan: 1"),
     "/kode ABCD-EFGH": dict.fromkeys(ROLES, "tidak dikenal"),
+    "/piket": {
+        "officer": "khusus untuk Pendamping",
+        "approver": "khusus untuk Pendamping",
+        "escort": "Anda sedang tidak piket",
+        "admin": "khusus untuk Pendamping",
+    },
     "/daftar_blokir": {
         "officer": "khusus untuk Kepala Seksi",
         "approver": "Daftar blokir kosong",

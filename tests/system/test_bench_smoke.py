@@ -23,6 +23,18 @@ async def test_two_officers_complete_a_visit_each_on_a_seeded_database() -> None
     assert result.calls > result.updates
 
 
+async def test_escorts_on_duty_are_the_only_ones_told_and_the_visit_is_counted_alike() -> None:
+    """--on-duty: the approvals tell only the escorts on duty; the report's calls per visit,
+    less the other escorts' notices, is the same whoever is told (bench/report.py)."""
+    everyone = await run_load(LoadSpec(officers=3, visits=1, warmup=False))
+    one = await run_load(LoadSpec(officers=3, visits=1, warmup=False, on_duty=1))
+    assert everyone.visits == one.visits == 3 and one.updates == 3 * UPDATES_PER_VISIT
+    assert (everyone.escorts_told, one.escorts_told) == (3, 1)
+    assert everyone.calls - one.calls == (3 - 1) * 3  # two notices fewer per approval
+    own = [r.calls - (r.escorts_told - 1) * r.visits for r in (everyone, one)]
+    assert own[0] == own[1]
+
+
 @pytest.mark.parametrize("kind", ["baseline", "baseline-aiohttp"])
 async def test_the_baseline_answers_the_same_updates(kind: str) -> None:
     result = await run_load(LoadSpec(kind=kind, officers=2, visits=1, warmup=False))

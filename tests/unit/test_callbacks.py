@@ -41,6 +41,7 @@ ACTIONS = [
     cb.STATS,
     cb.ROLL_CALL_SAFE,
     cb.APPROVE_BARRED,
+    cb.DUTY,
 ]
 # The order handlers/staff.py numbered roles in before bits were explicit.
 OLD_ROLE_ORDER = ("officer", "approver", "escort", "admin")
@@ -63,6 +64,7 @@ taps: st.SearchStrategy[cb.Tap] = st.one_of(
     st.builds(cb.FormNone, st.sampled_from(OPTIONAL)),
     st.builds(cb.FormEdit, st.sampled_from(FIELDS)),
     st.builds(cb.RollCallTap, visit_ids, visit_ids),
+    st.builds(cb.DutyTap, st.booleans()),
 )
 
 
@@ -127,6 +129,8 @@ def test_role_masks_keep_the_old_numbering(user_id: int, roles: frozenset[Role])
         ("v1:reg:n:equipment", cb.FormNone("equipment")),
         ("v1:reg:e:organisation", cb.FormEdit("organisation")),
         ("v1:rcs:3:17", cb.RollCallTap(3, 17)),
+        ("v1:duty:on", cb.DutyTap(on=True)),
+        ("v1:duty:off", cb.DutyTap(on=False)),
     ],
 )
 def test_buttons_already_sent_still_parse(data: str, expected: cb.Tap) -> None:
@@ -165,6 +169,9 @@ def test_buttons_already_sent_still_parse(data: str, expected: cb.Tap) -> None:
         "v1:dlgp:3001:0",
         "v1:dlgp:0:1",
         "v1:rep:year",
+        "v1:duty:",
+        "v1:duty:ON",
+        "v1:duty:1",
         "v1:rep:TODAY",
         "v1:stat:",
         "v1:reg:",

@@ -40,6 +40,7 @@ MATRIX: dict[Act, frozenset[Role]] = {
     Act.DELEGATE: frozenset({Role.APPROVER}),
     Act.ROLL_CALL: EVERYONE,
     Act.WATCHLIST: frozenset({Role.APPROVER}),
+    Act.TAKE_DUTY: frozenset({Role.ESCORT}),
 }
 
 
