@@ -334,7 +334,10 @@ async def start(update: Update, context: BotContext) -> int:
         await update.effective_message.reply_text(common_texts.ONLY_OFFICER)
         return ConversationHandler.END
     context.user_state["draft"] = {"started_at": context.services.now().isoformat()}
-    return await _ask(update, context, _form(context).first)
+    form = _form(context)
+    if form.first == "ktp":
+        ktp_read.warm_up()  # loading while the officer takes the photo
+    return await _ask(update, context, form.first)
 
 
 async def plan(update: Update, context: BotContext) -> int:

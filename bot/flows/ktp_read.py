@@ -3,8 +3,9 @@
 The photo is fetched from Telegram into memory only (the encrypted copy is kept at submit,
 bot/flows/ktp.py) and read in the KTP reader's own process (bot/ocr/process.py), so the
 engine's ~100 MB are not the bot's and a crash in it is not the bot's either. The process
-starts with the bot (warm_up) or, after it stopped for IDLE_STOP seconds unused, on the
-next photo, while that photo downloads. The whole of it, download included, has
+starts with the bot and again when an officer opens a form whose first question is the
+photo (warm_up), so after IDLE_STOP seconds unused it is loading while the officer takes
+the photo; failing that, on the photo, while it downloads. The whole of it, download included, has
 READ_LIMIT seconds; a read still running then gets the process killed (a fresh one loads
 for the next photo), and then, or on any failure, the form asks for the fields as it
 always did. What was read is never logged.
@@ -55,8 +56,9 @@ async def read(bot: Bot, file_id: str, today: date) -> KtpReading | None:
 
 
 def warm_up() -> None:
-    """Start the reader process now, so the first photo after a start finds its engine
-    loaded (a cold start takes 1-3 s of the READ_LIMIT). Returns at once."""
+    """Start the reader process now (or keep the running one for another IDLE_STOP), so
+    the next photo finds its engine loaded (a cold start takes 1-3 s of the READ_LIMIT).
+    Returns at once."""
     task = asyncio.get_running_loop().create_task(reader.start(), name="ktp-reader-warm-up")
     _starting.add(task)
     task.add_done_callback(_warmed)

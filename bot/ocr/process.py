@@ -129,10 +129,13 @@ class ReaderProcess:
         return self._lock.locked()
 
     async def start(self) -> None:
-        """Start a worker now if none runs (it loads in the background); returns at once."""
+        """Start a worker now if none runs (it loads in the background); returns at once.
+        A photo is expected soon: a running worker's idle countdown starts again."""
         self._bind()
         if self._unavailable is None:
             await self._ensure()
+            if self._worker is not None:
+                self._touch()
 
     async def warm(self) -> None:
         """Start a worker if none runs and wait until its engine is loaded (raises

@@ -100,6 +100,25 @@ async def test_a_reader_that_crashes_leaves_the_form_asking_and_the_next_photo_r
     assert TRUTH[CARD]["nik"] not in caplog.text and "KURNIAWAN" not in caplog.text
 
 
+async def test_opening_the_form_starts_a_stopped_reader_before_the_photo(
+    sim: BotApiSimulator, app: object
+) -> None:
+    """After the idle stop, /daftar (whose first question is the photo) starts the reader,
+    so it loads while the officer takes the photo instead of after it arrives."""
+    await ktp_read.reader.stop()  # as after IDLE_STOP without a photo
+    assert ktp_read.reader.pid is None
+    officer = sim.user(OFFICER)
+    await officer.send_text("/daftar")
+    await officer.wait_for(question("ktp"))
+    for _ in range(100):
+        if ktp_read.reader.pid is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert ktp_read.reader.pid is not None
+    await officer.send_photo((FIXTURES / CARD).read_bytes())
+    await officer.wait_for("Terbaca dari foto KTP", timeout=15)
+
+
 async def test_the_reader_process_ends_with_the_bot(
     sim: BotApiSimulator, config: Config, clock: FakeClock
 ) -> None:

@@ -151,6 +151,22 @@ async def test_stopped_after_the_idle_time_and_started_again_by_the_next_photo()
         await reader.stop()
 
 
+async def test_a_start_while_it_runs_counts_the_idle_time_again() -> None:
+    """An officer who opens a form (a photo is coming) keeps a running reader loaded."""
+    reader = ReaderProcess(idle_stop=1.0, command=COMMAND)
+    try:
+        await reader.warm()
+        await reader.start()
+        pid = reader.pid
+        await asyncio.sleep(0.7)
+        await reader.start()
+        await asyncio.sleep(0.7)  # 1.4 s after the first start, 0.7 s after the second
+        assert reader.pid == pid
+        assert await ended(pid)  # then the idle time runs out after all
+    finally:
+        await reader.stop()
+
+
 async def test_a_caller_out_of_time_while_it_loads_leaves_it_loading_for_the_next(
     reader: ReaderProcess, caplog: pytest.LogCaptureFixture
 ) -> None:
