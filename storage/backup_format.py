@@ -17,8 +17,9 @@ taken from another backup made with the same key, a file cut off after any piece
 bytes after the last piece are each refused by :class:`PieceReader` with one line.
 
 Version 1 (written until this format) is ``MAGIC_V1``, the token's length and one Fernet
-token over the whole tar, its manifest first: reading it needs the whole archive in memory, several times over
-(:func:`open_v1`). It is still read, for the backups already on admins' disks.
+token over the whole tar, its manifest first: reading it needs the whole archive in
+memory, several times over (:func:`open_v1`). It is still read, for the backups already on
+admins' disks.
 """
 
 from __future__ import annotations
