@@ -116,7 +116,7 @@ class Manifest:
                 f"program's {HEAD}: restore it with version {self.app_version} or newer"
             )
         allowed = {DATABASE} | {n for n in found if is_encrypted_file(n)}
-        if set(found) != set(self.files) or not set(found) <= allowed:
+        if set(found) != set(self.files) or not set(found) <= allowed or DATABASE not in found:
             raise BackupError("the backup's files do not match its manifest")
         for name, digest in found.items():
             if digest != self.files[name]:

@@ -356,6 +356,7 @@ async def test_what_the_manifest_says_is_checked_after_the_stream(
             lambda f: manifest({"akses.sqlite3": f["akses.sqlite3"]}),
             "the backup's files do not match its manifest",
         ),
+        ({"ktp/1.ktp": b"x"}, manifest, "the backup's files do not match its manifest"),
         ({"akses.sqlite3": database, "../x.ktp": b"x"}, manifest, "unexpected entry '../x.ktp'"),
         ({"akses.sqlite3": database, "notes.txt": b"x"}, manifest, "unexpected entry 'notes"),
         (
