@@ -47,9 +47,15 @@ async def fill(data: Path, visits: int) -> Path:
 
 async def make(data: Path, out: Path, *, piece: int = PIECE) -> Manifest:
     return await backup.create(
-        data / "akses.sqlite3", data, Cipher(KEY), out, "1.0-test", NOW,
-        audit_key=AUDIT_KEY, piece=piece,
-    )  # fmt: skip
+        data / "akses.sqlite3",
+        data,
+        Cipher(KEY),
+        out,
+        "1.0-test",
+        NOW,
+        audit_key=AUDIT_KEY,
+        piece=piece,
+    )
 
 
 async def put_back(source: Path, data: Path, cipher: Cipher | None = None) -> Manifest:
@@ -100,7 +106,8 @@ def snapshot_of(data: Path, scratch: Path) -> tuple[Path, dict[str, bytes]]:
     src, dst = sqlite3.connect(data / "akses.sqlite3"), sqlite3.connect(snapshot)
     src.backup(dst)
     dst.execute("PRAGMA journal_mode=DELETE")
-    src.close(), dst.close()
+    src.close()
+    dst.close()
     photos = {p.relative_to(data).as_posix(): p.read_bytes() for p in data.glob("ktp/*.ktp")}
     return snapshot, {"akses.sqlite3": snapshot.read_bytes(), **photos}
 
@@ -111,9 +118,13 @@ async def version_1(data: Path, out: Path, scratch: Path) -> Manifest:
     snapshot, members = snapshot_of(data, scratch)
     facts = await backup.verify_database(snapshot, Cipher(KEY), AUDIT_KEY)
     manifest = Manifest(
-        "akses-ruang-server-backup", 1, "0.9", NOW.isoformat(), facts,
+        "akses-ruang-server-backup",
+        1,
+        "0.9",
+        NOW.isoformat(),
+        facts,
         {name: hashlib.sha256(body).hexdigest() for name, body in members.items()},
-    )  # fmt: skip
+    )
     token = Cipher(KEY).encrypt(tar_of({"manifest.json": manifest.to_json(), **members}))
     write(out, backup.MAGIC_V1 + f"{len(token)}\n".encode() + token)
     return manifest
