@@ -1,93 +1,96 @@
 """Online backups and their restore: one encrypted file holding a consistent snapshot of
-the database, the encrypted files of the data folder and a manifest.
+the database, the encrypted files of the data folder and a manifest, written and read in
+pieces (storage/backup_format.py) so that memory stays at a few MB whatever their size.
 
 The snapshot is taken with SQLite's backup API (``sqlite3.Connection.backup``) on a
 connection of its own, in one step, so it is one consistent state of the database even
-while the bot writes to it. A backup file is ``MAGIC``, the length of what follows, and a
-Fernet token (the data key) over a tar of ``manifest.json``, ``akses.sqlite3`` and
-``ktp/*.ktp``. It is written to a temporary name, made 0600 and renamed, and reported
-only after the snapshot passed ``PRAGMA integrity_check``, the audit chain verified and
-the key check value matched.
+while the bot writes to it. The backup file is a tar stream of ``akses.sqlite3``,
+``ktp/*.ktp`` and, last, ``manifest.json``, encrypted in pieces as it is written. It is
+written to a temporary name, 0600, fsync'd and renamed, and reported only after the
+snapshot passed ``PRAGMA integrity_check``, the audit chain verified and the key check
+value matched.
+
+The manifest (each file's sha256, the database's facts) comes last, so the backup is one
+pass over the data: each file is hashed as it goes into the tar. Hashing first in a pass of
+its own would read the database twice, and a KTP photo purged between the two passes would
+leave a manifest naming a file the archive lacks. A restore streams the same way: each
+member goes straight to the staging folder while it is hashed, then the manifest at the end
+is checked against those hashes before anything replaces the data folder.
+
+A version 1 file (one Fernet token over the whole tar, written before version 2) is still
+restored, in memory as it always was: several times the database's size.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
-import json
 import os
 import shutil
 import sqlite3
 import tarfile
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 import aiosqlite
 
 from storage import audit
+from storage.backup_format import (
+    DATABASE,
+    FORMAT,
+    FORMAT_VERSION,
+    MAGIC,
+    MAGIC_V1,
+    MANIFEST,
+    PIECE,
+    BackupError,
+    Facts,
+    Manifest,
+    PieceReader,
+    PieceWriter,
+    is_encrypted_file,
+    open_v1,
+    read_manifest,
+    version_of,
+)
 from storage.base import fetch_all, fetch_one
-from storage.crypto import Cipher, InvalidToken
-from storage.keys import ENCRYPTED_FILES, verify_key, write_private
+from storage.crypto import Cipher
+from storage.keys import ENCRYPTED_FILES, private_file, verify_key, write_private
 from storage.keys import stored_key_check as _stored_key_check
 from storage.migrations import HEAD, SchemaTooNew, schema_version
 
-MAGIC = b"AKSES-RUANG-SERVER-BACKUP/1\n"
-FORMAT = "akses-ruang-server-backup"
-FORMAT_VERSION = 1
-DATABASE = "akses.sqlite3"
-MANIFEST = "manifest.json"
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+__all__ = [
+    "DATABASE",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MAGIC",
+    "MAGIC_V1",
+    "MANIFEST",
+    "SUFFIX",
+    "BackupError",
+    "Facts",
+    "Manifest",
+    "create",
+    "occupied",
+    "prune",
+    "restore",
+    "verify_database",
+]
+
 SUFFIX = ".akses-backup"
-
-
-class BackupError(Exception):
-    """A backup that cannot be made or restored; the message is one line for the admin."""
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What a database holds, as the manifest records it and a restore compares it."""
-
-    schema: int
-    key_check: str
-    audit_head: str
-    audit_events: int
-    visits: int
-
-
-@dataclass(frozen=True)
-class Manifest:
-    format: str
-    format_version: int
-    app_version: str
-    created_at: str
-    facts: Facts
-    files: dict[str, str]  # name in the archive -> sha256
-
-    def to_json(self) -> bytes:
-        return json.dumps(asdict(self), indent=2, sort_keys=True).encode()
-
-    @classmethod
-    def from_json(cls, data: bytes) -> Manifest:
-        raw: dict[str, Any] = json.loads(data)
-        return cls(
-            format=raw["format"],
-            format_version=int(raw["format_version"]),
-            app_version=str(raw["app_version"]),
-            created_at=str(raw["created_at"]),
-            facts=Facts(**raw["facts"]),
-            files={str(k): str(v) for k, v in raw["files"].items()},
-        )
+_COPY = 1 << 16  # a member is copied to the staging folder in parts this size
 
 
 def _reason(exc: Exception) -> str:
     return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _snapshot(source: Path, target: Path) -> None:
@@ -125,17 +128,6 @@ async def verify_database(path: Path, cipher: Cipher, audit_key: bytes) -> Facts
     return Facts(version, key_check, chain.head, chain.count, visits)
 
 
-def _archive(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mode = 0o600
-            tar.addfile(info, io.BytesIO(data))
-    return out.getvalue()
-
-
 def _prepare(database: Path, data_dir: Path, staging: Path) -> Path:
     if not database.exists():
         raise BackupError(f"no database at {database}")
@@ -145,15 +137,67 @@ def _prepare(database: Path, data_dir: Path, staging: Path) -> Path:
     return snapshot
 
 
-def _members(snapshot: Path, data_dir: Path) -> dict[str, bytes]:
-    members = {DATABASE: snapshot.read_bytes()}
+class _Hashing(io.RawIOBase):
+    """A file read through while its sha256 is computed."""
+
+    def __init__(self, source: io.BufferedIOBase) -> None:
+        self._source = source
+        self.hash = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        with memoryview(buffer) as view:
+            size = self._source.readinto(view)
+            self.hash.update(view[:size])
+        return size
+
+
+def _sources(snapshot: Path, data_dir: Path) -> Iterator[tuple[str, io.BufferedIOBase]]:
+    """The snapshot and the encrypted files, each open while it is packed."""
+    with snapshot.open("rb") as handle:
+        yield DATABASE, handle
     # KTP files written after the snapshot are left out (nothing in it refers to them).
     for path in (p for pattern in ENCRYPTED_FILES for p in sorted(data_dir.glob(pattern))):
         try:
-            members[path.relative_to(data_dir).as_posix()] = path.read_bytes()
+            handle = path.open("rb")  # open, it is read whole even if purged meanwhile
         except FileNotFoundError:
             continue  # purged between the listing and the read
-    return members
+        with handle:
+            yield path.relative_to(data_dir).as_posix(), handle
+
+
+def _add(tar: tarfile.TarFile, name: str, handle: io.BufferedIOBase) -> str:
+    """Pack one file, streamed; its sha256."""
+    info = tarfile.TarInfo(name)
+    info.size = handle.seek(0, io.SEEK_END)
+    info.mode = 0o600
+    handle.seek(0)
+    hashing = _Hashing(handle)
+    tar.addfile(info, hashing)
+    return hashing.hash.hexdigest()
+
+
+def pack(
+    out: BinaryIO,
+    cipher: Cipher,
+    sources: Iterator[tuple[str, io.BufferedIOBase]],
+    manifest_for: Callable[[dict[str, str]], Manifest],
+    *,
+    piece: int = PIECE,
+) -> Manifest:
+    """Write a version 2 backup of ``sources`` to ``out``, its manifest (made by
+    ``manifest_for`` from the files' hashes) last; ``piece``: the plaintext per piece."""
+    pieces = PieceWriter(out, cipher, piece)
+    files: dict[str, str] = {}
+    with tarfile.open(fileobj=pieces, mode="w|") as tar:
+        for name, handle in sources:
+            files[name] = _add(tar, name, handle)
+        manifest = manifest_for(files)
+        _add(tar, MANIFEST, io.BytesIO(manifest.to_json()))
+    pieces.finish()
+    return manifest
 
 
 async def create(
@@ -165,6 +209,7 @@ async def create(
     now: datetime,
     *,
     audit_key: bytes,
+    piece: int = PIECE,
 ) -> Manifest:
     """Write a verified, encrypted backup of a (possibly running) bot's data to ``out``."""
     staging = data_dir / f".backup-{os.getpid()}-{now.timestamp():.0f}"
@@ -176,104 +221,78 @@ async def create(
                 f"cannot write the snapshot in {data_dir}: {_reason(exc)} (is the disk full?)"
             ) from None
         facts = await verify_database(snapshot, cipher, audit_key)
-        members = await asyncio.to_thread(_members, snapshot, data_dir)
+
+        def manifest_for(files: dict[str, str]) -> Manifest:
+            return Manifest(FORMAT, FORMAT_VERSION, app_version, now.isoformat(), facts, files)
+
+        def write() -> Manifest:
+            # Off the event loop: hashing and encrypting a large database takes seconds.
+            with private_file(out) as handle:
+                files = _sources(snapshot, data_dir)
+                return pack(handle, cipher, files, manifest_for, piece=piece)
+
+        try:
+            return await asyncio.to_thread(write)
+        except OSError as exc:
+            raise BackupError(f"cannot write {out}: {_reason(exc)}") from None
     finally:
         await asyncio.to_thread(shutil.rmtree, staging, ignore_errors=True)
 
-    def seal() -> tuple[Manifest, list[bytes]]:
-        # Off the event loop (hashing, packing and encrypting a large database takes
-        # seconds), and each copy dropped as soon as the next one holds it.
-        manifest = Manifest(
-            format=FORMAT,
-            format_version=FORMAT_VERSION,
-            app_version=app_version,
-            created_at=now.isoformat(),
-            facts=facts,
-            files={name: _sha256(data) for name, data in members.items()},
-        )
-        archive = _archive({MANIFEST: manifest.to_json(), **members})
-        members.clear()
-        token = cipher.encrypt(archive)
-        del archive
-        return manifest, [MAGIC, f"{len(token)}\n".encode(), token]
 
-    manifest, body = await asyncio.to_thread(seal)
+_Opened = PieceReader | tuple[Manifest, dict[str, bytes]]
+
+
+def _open(path: Path, cipher: Cipher) -> _Opened:
+    """A version 2 file, its first piece read (so the key is known to fit), or a version 1
+    file's manifest and members, checked (in memory)."""
     try:
-        await asyncio.to_thread(write_private, out, body)
-    except OSError as exc:
-        raise BackupError(f"cannot write {out}: {_reason(exc)}") from None
-    return manifest
-
-
-def _open(blob: bytes, cipher: Cipher) -> tuple[Manifest, dict[str, bytes]]:
-    """The manifest and members of a backup file's bytes; BackupError says what is wrong."""
-    if not blob.startswith(MAGIC):
-        raise BackupError("not a backup made by this bot (no backup header)")
-    length_line, _, token = blob[len(MAGIC) :].partition(b"\n")
-    try:
-        length = int(length_line)
-    except ValueError:
-        raise BackupError("the backup header is damaged") from None
-    if len(token) < length:
-        raise BackupError(
-            f"the backup is truncated ({len(token)} of {length} bytes): copy it again"
-        )
-    if len(token) > length:
-        raise BackupError("the backup has extra bytes after its end: it was altered")
-    try:
-        archive = cipher.decrypt(token)
-    except InvalidToken:
-        raise BackupError(
-            "the backup was made with another encryption key (or altered): restore it with "
-            "the key in use when it was made"
-        ) from None
-    try:
-        with tarfile.open(fileobj=io.BytesIO(archive), mode="r") as tar:
-            members: dict[str, bytes] = {}
-            for info in tar.getmembers():
-                handle = tar.extractfile(info) if info.isfile() else None
-                if handle is None:
-                    raise BackupError(f"the backup holds an unexpected entry {info.name!r}")
-                members[info.name] = handle.read()
-        manifest = Manifest.from_json(members.pop(MANIFEST))
-    except (tarfile.TarError, KeyError, ValueError, TypeError) as exc:
-        raise BackupError(f"the backup's contents are damaged ({exc})") from None
-    if manifest.format != FORMAT or manifest.format_version > FORMAT_VERSION:
-        raise BackupError(
-            f"unknown backup format {manifest.format} {manifest.format_version}: made by a "
-            "newer version of the bot"
-        )
-    if manifest.facts.schema > HEAD:
-        raise BackupError(
-            f"the backup holds database schema {manifest.facts.schema}, newer than this "
-            f"program's {HEAD}: restore it with version {manifest.app_version} or newer"
-        )
-    allowed = {DATABASE} | {n for n in members if _is_encrypted_file(n)}
-    if set(members) != set(manifest.files) or not set(members) <= allowed:
-        raise BackupError("the backup's files do not match its manifest")
-    for name, data in members.items():
-        if _sha256(data) != manifest.files[name]:
-            raise BackupError(f"{name} in the backup does not match its manifest")
-    return manifest, members
-
-
-def _is_encrypted_file(name: str) -> bool:
-    path = Path(name)
-    return (
-        not path.is_absolute()
-        and ".." not in path.parts
-        and any(path.match(pattern) for pattern in ENCRYPTED_FILES)
-    )
-
-
-def read(path: Path, cipher: Cipher) -> tuple[Manifest, dict[str, bytes]]:
-    try:
-        blob = path.read_bytes()
+        source = path.open("rb")
     except FileNotFoundError:
         raise BackupError(f"no backup file at {path}") from None
     except OSError as exc:
-        raise BackupError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return _open(blob, cipher)
+        raise BackupError(f"cannot read {path}: {_reason(exc)}") from None
+    try:
+        if version_of(source.readline(len(MAGIC))) == 1:
+            with source:
+                return open_v1(source.read(), cipher)
+        return PieceReader(source, cipher)
+    except BaseException:
+        source.close()
+        raise
+
+
+def _copy(member: IO[bytes], target: Path) -> str:
+    """Write one member to the staging folder (0600, fsync'd) as it is read; its sha256."""
+    digest = hashlib.sha256()
+    with private_file(target) as out:
+        while part := member.read(_COPY):
+            digest.update(part)
+            out.write(part)
+    return digest.hexdigest()
+
+
+def _unpack(pieces: PieceReader, staging: Path) -> tuple[Manifest, list[str]]:
+    """Stream a version 2 backup into ``staging``; its manifest, checked, and the names."""
+    found: dict[str, str] = {}
+    manifest: Manifest | None = None
+    try:
+        with tarfile.open(fileobj=pieces, mode="r|") as tar:
+            for info in tar:
+                member = tar.extractfile(info) if info.isfile() else None
+                if member is not None and info.name == MANIFEST and manifest is None:
+                    manifest = read_manifest(member, info.size)
+                    continue
+                wanted = info.name == DATABASE or is_encrypted_file(info.name)
+                if member is None or manifest is not None or info.name in found or not wanted:
+                    raise BackupError(f"the backup holds an unexpected entry {info.name!r}")
+                found[info.name] = _copy(member, staging / info.name)
+        pieces.finish()
+    except (tarfile.TarError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise BackupError(f"the backup's contents are damaged ({exc})") from None
+    if manifest is None:
+        raise BackupError("the backup's contents are damaged (it has no manifest)")
+    manifest.check(found)
+    return manifest, list(found)
 
 
 def occupied(data_dir: Path, ignore: set[Path]) -> list[Path]:
@@ -283,22 +302,28 @@ def occupied(data_dir: Path, ignore: set[Path]) -> list[Path]:
     return sorted(p for p in data_dir.iterdir() if p.resolve() not in ignore)
 
 
-def _stage(members: dict[str, bytes], data_dir: Path, staging: Path) -> None:
+def _stage(opened: _Opened, data_dir: Path, staging: Path) -> tuple[Manifest, list[str]]:
     if not data_dir.exists():
         data_dir.mkdir(mode=0o700, parents=True)
     shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(mode=0o700)
+    staging.chmod(0o700)
+    if isinstance(opened, PieceReader):
+        return _unpack(opened, staging)
+    manifest, members = opened
     for name, data in members.items():
         write_private(staging / name, data)
+    return manifest, list(members)
 
 
-def _swap(members: dict[str, bytes], data_dir: Path, staging: Path) -> None:
+def _swap(names: list[str], data_dir: Path, staging: Path) -> None:
     """Replace the old database (and its journal), then the encrypted files."""
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{data_dir / DATABASE}{suffix}").unlink(missing_ok=True)
     for pattern in ENCRYPTED_FILES:
         for old in data_dir.glob(pattern):
             old.unlink()
-    for name in members:
+    for name in names:
         target = data_dir / name
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.replace(staging / name, target)
@@ -314,26 +339,44 @@ async def restore(
     ignore: set[Path],
     audit_key: bytes,
 ) -> Manifest:
-    """Put a backup's database and files in ``data_dir`` and verify them there."""
-    manifest, members = await asyncio.to_thread(read, source, cipher)
-    found = await asyncio.to_thread(occupied, data_dir, ignore)
-    if found and not force:
-        raise BackupError(
-            f"the data folder {data_dir} is not empty ({found[0].name} and"
-            f" {len(found) - 1} more): restore into an empty folder, or add --force to"
-            " replace its database and KTP files"
-        )
+    """Put a backup's database and files in ``data_dir`` and verify them there.
+
+    Nothing in ``data_dir`` changes until the whole backup was read, checked against its
+    manifest and verified in the staging folder; a folder the restore had to create is
+    removed again when it fails."""
+    opened = await asyncio.to_thread(_open, source, cipher)
+    created = not await asyncio.to_thread(data_dir.exists)
     staging = data_dir / ".restore"
+    swapped = False
     try:
-        await asyncio.to_thread(_stage, members, data_dir, staging)
-        _compare(manifest.facts, await verify_database(staging / DATABASE, cipher, audit_key))
-        await asyncio.to_thread(_swap, members, data_dir, staging)
-    except OSError as exc:
-        raise BackupError(f"cannot write to {data_dir}: {exc.strerror or exc}") from None
+        found = await asyncio.to_thread(occupied, data_dir, ignore)
+        if found and not force:
+            raise BackupError(
+                f"the data folder {data_dir} is not empty ({found[0].name} and"
+                f" {len(found) - 1} more): restore into an empty folder, or add --force to"
+                " replace its database and KTP files"
+            )
+        try:
+            manifest, names = await asyncio.to_thread(_stage, opened, data_dir, staging)
+            _compare(manifest.facts, await verify_database(staging / DATABASE, cipher, audit_key))
+            swapped = True
+            await asyncio.to_thread(_swap, names, data_dir, staging)
+        except OSError as exc:
+            raise BackupError(f"cannot write to {data_dir}: {exc.strerror or exc}") from None
+        finally:
+            await asyncio.to_thread(shutil.rmtree, staging, ignore_errors=True)
+            if created and not swapped:
+                await asyncio.to_thread(_remove_empty, data_dir)
     finally:
-        await asyncio.to_thread(shutil.rmtree, staging, ignore_errors=True)
+        if isinstance(opened, PieceReader):
+            opened.close()
     _compare(manifest.facts, await verify_database(data_dir / DATABASE, cipher, audit_key))
     return manifest
+
+
+def _remove_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty, or gone: nothing of ours to remove
+        folder.rmdir()
 
 
 def _compare(expected: Facts, found: Facts) -> None:

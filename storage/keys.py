@@ -12,9 +12,11 @@ check value of the data key the data is written with (storage/crypto.py), and
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import aiosqlite
 
@@ -270,10 +272,17 @@ def rotate_files(data_dir: Path, cipher: Cipher) -> int:
     return len(files)
 
 
-def write_private(path: Path, data: bytes | Sequence[bytes]) -> None:
-    """Write atomically, readable by the bot's user only (file 0600, folder 0700).
+def write_private(path: Path, data: bytes) -> None:
+    """Write atomically, readable by the bot's user only (file 0600, folder 0700)."""
+    with private_file(path) as out:
+        out.write(data)
 
-    ``data`` may be given in parts (a large file is then never joined in memory)."""
+
+@contextmanager
+def private_file(path: Path) -> Iterator[BinaryIO]:
+    """:func:`write_private` for a file written as it is made: the file to write to, under
+    a temporary name that becomes ``path`` (flushed and fsync'd) when the block ends, and is
+    removed when it raises."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     path.parent.chmod(0o700)  # mkdir's mode is masked by the umask and ignored if it exists
     temporary = path.with_name(path.name + ".tmp")
@@ -281,8 +290,7 @@ def write_private(path: Path, data: bytes | Sequence[bytes]) -> None:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(fd, 0o600)  # the file may have existed with other bits
         with os.fdopen(fd, "wb") as out:
-            for part in [data] if isinstance(data, bytes) else data:
-                out.write(part)
+            yield out
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)

@@ -3,6 +3,7 @@ backup; a restore that checks what it restored; one clear line for every bad inp
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import resource
@@ -17,11 +18,13 @@ import pytest
 
 from bot.flows import ktp
 from storage import backup
+from storage.backup import Facts, Manifest
 from storage.crypto import Cipher, generate_key
 from storage.db import Storage
 from storage.migrations import HEAD
 from tests.conftest import AUDIT_KEY, KEY, SECRET
 from tests.flows import ktp_image
+from tests.storage.test_backup import version_1, version_2
 from tests.storage.test_storage import DRAFT, NOW
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,16 +169,30 @@ def test_a_backup_made_with_another_key(config: Path, made: Path, tmp_path: Path
 
 
 def test_a_backup_from_a_newer_version(config: Path, made: Path, tmp_path: Path) -> None:
-    cipher = Cipher(KEY)
-    manifest, members = backup.read(made, cipher)
-    newer = dataclasses.replace(
-        manifest, facts=dataclasses.replace(manifest.facts, schema=HEAD + 1)
+    database = (tmp_path / "data" / "akses.sqlite3").read_bytes()
+    facts = Facts(HEAD + 1, Cipher(KEY).key_check, "head", 0, 2)
+    version_2(
+        made,
+        {"akses.sqlite3": database},
+        lambda files: Manifest(backup.FORMAT, 2, "9.9", NOW.isoformat(), facts, files),
     )
-    token = cipher.encrypt(backup._archive({backup.MANIFEST: newer.to_json(), **members}))
-    made.write_bytes(backup.MAGIC + f"{len(token)}\n".encode() + token)
     target = write_config(tmp_path, "restored")
     line = one_line(bot("restore", "--config", str(target), str(made)))
-    assert f"schema {HEAD + 1}, newer than this program's {HEAD}" in line
+    assert f"schema {HEAD + 1}, newer than this program's {HEAD}: restore it with" in line
+    assert not (tmp_path / "restored").exists()
+
+
+def test_a_version_1_backup_restores(config: Path, tmp_path: Path) -> None:
+    """A backup written before the format in pieces, as admins keep them."""
+    old = tmp_path / "old.akses-backup"
+    asyncio.run(version_1(tmp_path / "data", old, tmp_path))
+    target = write_config(tmp_path, "restored")
+    done = bot("restore", "--config", str(target), str(old))
+    assert done.returncode == 0, done.stderr
+    assert "by version 0.9" in done.stdout and "2 visit(s), 1 KTP file(s)" in done.stdout
+    photo = (tmp_path / "restored" / ktp.relative_path(1)).read_bytes()
+    assert Cipher(KEY).decrypt(photo) == ktp_image()
+    assert "verified" in done.stdout
 
 
 def test_missing_files_and_folders(config: Path, made: Path, tmp_path: Path) -> None:

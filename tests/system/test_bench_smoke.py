@@ -51,3 +51,12 @@ def test_the_ktp_section_replaces_its_old_self_in_the_benchmarks_page() -> None:
     again = splice(first, f"{HEADING}\n\nnew table\n")
     assert "old table" not in again and again.count(HEADING) == 1
     assert again == first.replace("old table", "new table")
+
+
+def test_the_backup_benchmark_runs_both_trees(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.backup_memory import main
+
+    assert main(["--visits", "30", "--photos", "2", "--rounds", "1", "--before", "HEAD"]) == 0
+    medians = capsys.readouterr().out.split("medians:")[1]
+    for run in ("before create", "before restore", "after  create", "after  restore v1"):
+        assert run in medians and "MB peak RSS" in medians
