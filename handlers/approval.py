@@ -111,6 +111,9 @@ async def approve(update: Update, context: BotContext) -> None:
         await unless_unchanged(
             query.edit_message_reply_markup(approval_keyboard(tap.visit_id, barred=True))
         )
+        if query.message is not None:  # decided while the edit was on its way: drawn again
+            chat = query.message.chat.id
+            await workflow.second_step_shown(context.services, tap.visit_id, chat, query.id)
         await query.answer(watchlist_texts.CONFIRM_FIRST, show_alert=True)
         return
     planned = result.visit is not None and result.visit.planned

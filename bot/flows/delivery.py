@@ -163,7 +163,9 @@ class Delivery:
             await self._store.mark_sent(
                 item.id, time.time(), message.message_id if message else None
             )
-            await self._services.note_opened(item.chat_id)  # delivered: their chat exists
+            if message is not None:  # delivered: their chat exists (an edit, or nothing
+                # drawn to send, proves nothing; an edited message's delivery noted it)
+                await self._services.note_opened(item.chat_id)
             await self._after(item, message)
 
     async def _send(self, item: QueuedMessage) -> Message | None:

@@ -112,9 +112,14 @@ async def end_live_visits(storage: Storage, visit_ids: list[int], now: datetime,
             continue
         visit_id = visit.id
         change = lifecycle.cancel(visit, SYSTEM_ACTOR, now, "")
+        # Every chat a card was queued for, not only those recorded as delivered: a card the
+        # outbox is sending now was drawn before the anonymization (name, buttons) and is
+        # recorded only once Telegram answers; its edit waits behind it in its chat.
+        chats = {card.chat_id for card in await storage.visits.cards(visit_id)}
+        chats |= (await storage.outbox.card_states(visit_id)).keys()
         messages = [
-            OutboxItem(f"card_cancelled:{{visit}}:{card.chat_id}", "card_update", card.chat_id)
-            for card in await storage.visits.cards(visit_id)
+            OutboxItem(f"card_cancelled:{{visit}}:{chat}", "card_update", chat)
+            for chat in sorted(chats)
         ]
         if visit.status == VisitStatus.APPROVED:
             messages += [

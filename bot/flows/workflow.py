@@ -227,6 +227,26 @@ async def approve(
     return await _applied(services, change, messages, badge, detail)
 
 
+async def second_step_shown(services: Services, visit_id: int, chat_id: int, tap: str) -> None:
+    """The tapper's card was just edited to the watchlist's second step, outside the outbox,
+    from the visit read as pending. A decision that landed meanwhile had its redraw of that
+    card go through the outbox, perhaps before this edit: then the card is drawn once more,
+    through the outbox and so after the edit, as decided and without buttons. ``tap`` (the
+    callback query's id) keys it."""
+    visit = await services.storage.visits.get(visit_id)
+    if visit is None or visit.status == VisitStatus.PENDING:
+        return  # a decision still to come queues its own redraw, sent after this edit
+    redraw = OutboxItem(
+        f"card_second_step:{{visit}}:{chat_id}:{tap}",
+        "card_update",
+        chat_id,
+        visit_id,
+        for_role=Role.APPROVER,
+    )
+    await services.storage.outbox.queue([redraw], services.now())
+    services.delivery.kick()
+
+
 async def _approve_ahead(
     services: Services, visit: Visit, approver: StaffMember, principal: StaffMember | None
 ) -> Result:

@@ -20,7 +20,7 @@ from bot.core.roles import Role, StaffMember
 from bot.core.visits import VisitStatus
 from simulator import BotApiSimulator
 from tests.conftest import ADMIN, APPROVER, APPROVER2, ESCORT, OFFICER, FakeClock
-from tests.flows import register
+from tests.flows import approve, register
 
 BACKUP = 2003
 NEWHEAD = 2004  # in the config, never opened the bot
@@ -95,6 +95,26 @@ async def test_a_card_for_someone_who_never_opened_the_bot_is_reported_at_once(
     await admin.send_text("/staf")
     listed = (await admin.wait_for("Daftar staf")).text_or_caption
     assert "Agus Kasi" in listed and "belum membuka bot" not in listed
+
+
+async def test_an_edit_with_nothing_to_edit_does_not_count_as_an_opened_chat(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    """The decision queues a card edit for every section head; for one whose card never
+    arrived the edit sends nothing, so /staf still says that person never opened the bot."""
+    await register(sim)
+    await sim.user(OFFICER).wait_for("tidak terkirim")
+    await approve(sim)
+    await idle(app, sim)
+    rows = await outbox(services)
+    assert (f"card_update:1:{NEWHEAD}", NEWHEAD, "sent", None) in rows  # drawn: no card
+    opened = {r.user_id: r.opened for r in await services.storage.staff.all()}
+    assert not opened[NEWHEAD] and not opened[BACKUP]  # the backup got nothing either
+    admin = sim.user(ADMIN)
+    await admin.send_text("/staf")
+    listed = (await admin.wait_for("Daftar staf")).text_or_caption
+    marked = [line for line in listed.splitlines() if line.endswith("belum membuka bot")]
+    assert len(marked) == 2 and "Agus Kasi" in marked[0] and "Joko Kabid" in marked[1]
 
 
 async def test_a_blocked_bot_is_reported_and_a_notice_never_causes_another(

@@ -4,6 +4,7 @@ and approving it takes a second, explicit tap; every refusal leaves the database
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from bot.core.nik import mask_nik
 from bot.core.visits import VisitStatus
 from bot.flows.workflow import WATCHLIST_CONFIRMED
 from bot.texts import watchlist as watchlist_texts
-from simulator import BotApiSimulator
+from simulator import BotApiSimulator, Faults, SimCallback
 from simulator.message import SimMessage
 from storage.visits import WATCHLIST_MATCH
 from storage.watchlist import BLOCKED, LIFTED
@@ -115,6 +116,40 @@ async def test_block_list_and_a_barred_registration_needs_a_second_tap(
     await approver.send_text(f"/riwayat {NIK_WOMAN}")
     history = await approver.wait_for("KRS-2026-00001")
     assert watchlist_texts.LOG_NOTE in history.text
+
+
+async def test_a_second_step_overtaken_by_a_decision_leaves_no_live_button(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    """Setujui on a barred request turns the tapper's card into the second step with an edit
+    of its own, outside the outbox. When another section head decides while that edit is on
+    its way, the outbox's redraw of the card (decided, no buttons) can land first: the card
+    must still end decided, without "Ya, setujui meski diblokir"."""
+    await block(sim)
+    await register(sim)
+    await services.delivery.wait_idle()
+    approver, approver2 = sim.user(APPROVER), sim.user(APPROVER2)
+    await approver2.tap("Tolak", card(sim, APPROVER2))
+    await approver2.wait_for("alasan penolakan")
+    sim.faults = Faults(latency=4.0, methods={"editMessageReplyMarkup"})  # the second step
+    tap = await approver.tap("Setujui", card(sim, APPROVER))
+    assert isinstance(tap, SimCallback)
+    async with asyncio.timeout(10):  # the bot read the pending visit and sent its edit
+        while not sim.call_counts["editMessageReplyMarkup"]:
+            await sim.changed(0.02)
+
+    await approver2.send_text("KTP tidak cocok")
+    await approver2.wait_for("Permintaan ditolak")
+    await approver.wait_for("DITOLAK", predicate=lambda m: m is card(sim, APPROVER), since=0)
+    await answered(sim, tap)
+    sim.faults = Faults()
+    await idle(app, sim)
+    await services.delivery.wait_idle()
+    await sim.settle()
+    shown = card(sim, APPROVER)
+    assert "DITOLAK" in shown.caption and shown.buttons == []
+    visit = await services.storage.visits.get(1)
+    assert visit is not None and visit.status == VisitStatus.DENIED
 
 
 async def test_unblock_then_the_same_nik_registers_as_usual(

@@ -9,7 +9,7 @@ from bot.app.config import Config
 from bot.app.services import Services
 from bot.core.visits import VisitStatus
 from bot.flows import privacy
-from simulator import BotApiSimulator
+from simulator import BotApiSimulator, Faults
 from storage.outbox import PENDING
 from storage.privacy import ANONYMOUS
 from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER, FakeClock
@@ -73,6 +73,32 @@ async def test_erasing_a_pending_request_withdraws_it_and_its_undelivered_cards(
     rows = _outbox(config, visit.id)
     assert rows and all(status != PENDING for _, status, _, _ in rows)
     assert all(payload == "" and blob is None for _, _, payload, blob in rows)
+
+
+async def test_a_card_on_its_way_during_erasure_is_withdrawn_too(
+    sim: BotApiSimulator, app: object, services: Services, config: Config, clock: FakeClock
+) -> None:
+    """A card the outbox was sending when the erasure ran (drawn before it, with the name and
+    the buttons; recorded as delivered only after it) is still drawn again as withdrawn."""
+    sim.faults = Faults(latency=4.0, methods={"sendPhoto"})  # the cards are slow to go
+    await register(sim)
+    # The card is in the section head's chat; the bot has not had Telegram's answer yet.
+    card = await sim.user(APPROVER).wait_for("Permintaan akses ruang server", since=0)
+    assert Visitor().name in card.caption and card.buttons
+    (visit,) = await services.storage.visits.with_status(VisitStatus.PENDING)
+    assert await services.storage.visits.cards(visit.id) == []
+
+    await privacy.erase(services.storage, config, NIK_WOMAN, clock())
+    sim.faults = Faults()
+    services.delivery.kick()
+    for approver in (APPROVER, APPROVER2):
+        person = sim.user(approver)
+        shown = await person.wait_for("Permintaan akses ruang server", since=0)
+        await person.wait_for("DIBATALKAN", predicate=lambda m, s=shown: m is s, since=0)
+        assert not shown.buttons
+        assert Visitor().name not in shown.caption and ANONYMOUS in shown.caption
+    stored = await services.storage.visits.get(visit.id)
+    assert stored is not None and stored.status == VisitStatus.CANCELLED
 
 
 async def test_a_visitor_inside_can_still_be_checked_out_after_erasure(
