@@ -73,8 +73,6 @@ class LoadResult:
     # The KTP reader's own process (bot/ocr/process.py), a child of the bot: its peak RSS,
     # apart from the bot's (None: no photo started one).
     reader_peak_rss: int | None = None
-    # The badge's drawing process (bot/flows/badge_render.py), likewise.
-    badge_peak_rss: int | None = None
 
     @property
     def escorts_told(self) -> int:
@@ -242,17 +240,14 @@ async def run_load(spec: LoadSpec, *, profile: Path | None = None) -> LoadResult
                 await seed(bot.config, spec.seed_visits)
             await bot.start()
             await _ready(sim, bot)
-            peaks: dict[str, dict[int, int]] = {name: {} for name in CHILD_NAMES}
-            watch = asyncio.create_task(_watch_children(bot.pid, peaks))
+            watch = asyncio.create_task(_watch_reader(bot.pid, peaks := {}))
             try:
                 async with Inbox(sim) as inbox:
                     result = await _measure(sim, bot, inbox, spec, profile)
             finally:
                 watch.cancel()
-            if peaks[READER_NAME]:
-                result = replace(result, reader_peak_rss=max(peaks[READER_NAME].values()))
-            if peaks[BADGE_NAME]:
-                result = replace(result, badge_peak_rss=max(peaks[BADGE_NAME].values()))
+            if peaks:
+                result = replace(result, reader_peak_rss=max(peaks.values()))
             killed = spec.window is not None
             return result
         except BaseException as exc:
@@ -266,24 +261,20 @@ async def run_load(spec: LoadSpec, *, profile: Path | None = None) -> LoadResult
 
 
 READER_NAME = "ktp-reader"  # its /proc/PID/comm (bot/ocr/worker.py)
-BADGE_NAME = "badge-render"  # bot/flows/badge_render.py
-CHILD_NAMES = (READER_NAME, BADGE_NAME)
 
 
-async def _watch_children(bot_pid: int, peaks: dict[str, dict[int, int]]) -> None:
-    """Every worker process the bot starts, sampled until it ends: name -> pid -> VmHWM."""
+async def _watch_reader(bot_pid: int, peaks: dict[int, int]) -> None:
+    """Every reader process the bot starts, sampled until it ends: pid -> its VmHWM."""
     while True:
-        _sample_children(bot_pid, peaks)
+        _sample_readers(bot_pid, peaks)
         await asyncio.sleep(0.2)
 
 
-def _sample_children(bot_pid: int, peaks: dict[str, dict[int, int]]) -> None:
+def _sample_readers(bot_pid: int, peaks: dict[int, int]) -> None:
     for child in _children(bot_pid):
         try:
-            name = Path(f"/proc/{child}/comm").read_text().strip()
-            if name in peaks:
-                seen = peaks[name]
-                seen[child] = max(seen.get(child, 0), procstat.usage(child).peak_rss)
+            if Path(f"/proc/{child}/comm").read_text().strip() == READER_NAME:
+                peaks[child] = max(peaks.get(child, 0), procstat.usage(child).peak_rss)
         except (FileNotFoundError, ProcessLookupError, ValueError):
             pass  # ended meanwhile
 

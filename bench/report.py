@@ -272,22 +272,7 @@ def target_rows(res: Results) -> list[str]:
             "| KTP reader process, beside the bot (not in the row above) "
             f"| {_reader_figure(res.rss_100k)} | no target |"
         )
-        rows.append(
-            "| Badge drawing process, beside the bot (not in the rows above) "
-            f"| {_badge_figure(res.rss_100k)} | no target |"
-        )
     return rows
-
-
-def _badge_figure(r: LoadResult) -> str:
-    """The badge's drawing process (bot/flows/badge_render.py), apart from the bot's RSS."""
-    from bot.flows.badge_render import IDLE_STOP
-
-    peak = getattr(r, "badge_peak_rss", None)  # results kept before it existed
-    if peak is None:
-        return "not measured in this run"
-    idle = f"{IDLE_STOP / 60:.0f} min"
-    return f"{_mb(peak)} peak; it stops after {idle} without a badge"
 
 
 def _reader_figure(r: LoadResult) -> str:
@@ -375,7 +360,6 @@ def render(res: Results) -> str:
             f"visits and every staff member asking /aktif and /menunggu: **{_mb(r.peak_rss)}**",
             f"- KTP reader process (its own, beside the bot's; the server needs both): "
             f"**{_reader_figure(r)}**",
-            f"- Badge drawing process (its own, beside the bot's): **{_badge_figure(r)}**",
         ]
     for part in (KTP, METHOD, FINDINGS):
         if part.exists():

@@ -7,6 +7,7 @@ by bot.flows.delivery, so a crash or a flaky Telegram loses nothing.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from bot.app.services import Services
 from bot.core import planning
 from bot.core import visits as lifecycle
-from bot.core.badge import BadgeCard
+from bot.core.badge import BadgeCard, render_badge_pdf, render_badge_png
 from bot.core.callbacks import OPEN_VISIT, VisitTap
 from bot.core.planning import Opening
 from bot.core.roles import Role, StaffMember
@@ -33,7 +34,6 @@ from bot.core.tokens import (
     token_matches_visit,
 )
 from bot.core.visits import EquipmentCheck, Visit, VisitDraft, VisitStatus, badge_valid_until
-from bot.flows import badge_render
 from bot.flows.delivery import GUEST_DONE, VISITOR_WAITING
 from bot.texts import approval as approval_texts
 from bot.texts import badge as badge_texts
@@ -140,7 +140,6 @@ async def submit(
         guest_link=guest_link,
     )
     services.delivery.kick()
-    badge_render.renderer.warm_up()  # its badge is near: the drawing process loads meanwhile
     return visit, len(cards)
 
 
@@ -466,7 +465,9 @@ async def _badge_items(
         # The day the badge was issued, in the office's zone (the visit's day).
         visit_date=(visit.decided_at or services.now()).astimezone(tz).date(),
     )
-    png, pdf = await badge_render.renderer.render(card)  # on the second core
+    png, pdf = await asyncio.gather(
+        asyncio.to_thread(render_badge_png, card), asyncio.to_thread(render_badge_pdf, card)
+    )
     name = f"badge-{visit.reference}"
     caption = badge_texts.caption(visit, format_code(code), tz, notice)
     officer = visit.desk_officer
