@@ -14,6 +14,8 @@ formula, a number or a link (the workbook's options below).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -22,7 +24,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from bot.core.standards import STEPS, Step
-from bot.reports.log import COLUMNS, AccessLog, Progress, inert, tick
+from bot.reports.log import COLUMNS, PROGRESS_EVERY, AccessLog, LogRow, Progress, inert, tick
 from bot.texts import reports as reports_texts
 from bot.texts import rollcall as rollcall_texts
 
@@ -43,39 +45,135 @@ _OPTIONS = {
 
 def render_xlsx(log: AccessLog, progress: Progress | None = None) -> bytes:
     """The workbook as bytes; ``progress(done, total)`` is called every few hundred rows."""
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, _OPTIONS)
-    header = workbook.add_format(
-        {
-            "bold": True,
-            "font_color": "#FFFFFF",
-            "bg_color": "#1F4E79",
-            "pattern": 1,
-            "text_wrap": True,
-            "valign": "vcenter",
-        }
-    )
-    styles = _Styles(
-        day=workbook.add_format({"num_format": DATE_FORMAT}),
-        time=workbook.add_format({"num_format": TIME_FORMAT}),
-        breach=workbook.add_format({"font_color": "#C00000"}),
-        wrapped=workbook.add_format({"text_wrap": True, "valign": "top"}),
-    )
-    sheet = workbook.add_worksheet(reports_texts.SHEET_LOG)
-    for index, column in enumerate(COLUMNS):
-        sheet.set_column(index, index, column.xlsx_width)
-    sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, len(log.rows), len(COLUMNS) - 1)
-    for col, title in enumerate(log.titles):
-        sheet.write_string(0, col, title, header)
-    _log_rows(sheet, log, styles, progress)
-    _summary(workbook, workbook.add_worksheet(reports_texts.SHEET_SUMMARY), log)
-    if log.roll_calls:
-        _roll_calls(
-            workbook.add_worksheet(rollcall_texts.REPORT_SECTION), log, header, styles.time
+    book = LogBook(log.titles)
+    total = len(log.rows)
+    for start in range(0, total, PROGRESS_EVERY):
+        done = min(start + PROGRESS_EVERY, total)
+        book.write(log_cells(log.rows[start:done]))
+        tick(progress, done, total)
+    return book.close(closing_cells(log))
+
+
+# What a row of the log sheet holds, column by column (COLUMNS): plain values, so a page of
+# them pickles small for the writer's process (bot/reports/xlsx_process.py).
+Cells = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Closing:
+    """What the workbook needs after the log's last row: the summary sheet's cells (value,
+    bold) and the roll calls' rows (``roll_call_cells``)."""
+
+    summary: list[list[tuple[Any, bool]]]
+    roll_calls: list[Cells]
+
+
+def log_cells(rows: Sequence[LogRow]) -> list[Cells]:
+    """The rows' cells in the order of COLUMNS (as text_cells has them): text made inert
+    (a leading apostrophe before a formula start), times without their zone (Excel has
+    none: the header names it), an empty value as is (its cell stays empty)."""
+    return [
+        (
+            row.number,
+            row.day,
+            _inert(row.reference),
+            *[_inert(value) for value in row.details.values()],
+            _inert(row.status),
+            _inert(row.approved_by),
+            _naive(row.decided_at),
+            _inert(row.escort),
+            _naive(row.entered_at),
+            _naive(row.exited_at),
+            row.duration,
+            _inert(row.notes),
+            _inert(row.breaches),
         )
-    workbook.close()
-    return buffer.getvalue()
+        for row in rows
+    ]
+
+
+def _inert(value: str) -> str:
+    return inert(value) if value else value
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=None) if moment is not None else None
+
+
+class LogBook:
+    """The workbook written as the log's rows come: the header, then ``write`` pages of
+    ``log_cells`` in order, then ``close`` with the rest. The same in the bot's process
+    (``render_xlsx``) and in the writer's (bot/reports/xlsx_worker.py)."""
+
+    def __init__(self, titles: Sequence[str]) -> None:
+        self._buffer = io.BytesIO()
+        self._workbook = workbook = xlsxwriter.Workbook(self._buffer, _OPTIONS)
+        self._header = workbook.add_format(
+            {
+                "bold": True,
+                "font_color": "#FFFFFF",
+                "bg_color": "#1F4E79",
+                "pattern": 1,
+                "text_wrap": True,
+                "valign": "vcenter",
+            }
+        )
+        day = workbook.add_format({"num_format": DATE_FORMAT})
+        self._time = time = workbook.add_format({"num_format": TIME_FORMAT})
+        breach = workbook.add_format({"font_color": "#C00000"})
+        wrapped = workbook.add_format({"text_wrap": True, "valign": "top"})
+        self._sheet = sheet = workbook.add_worksheet(reports_texts.SHEET_LOG)
+        for index, column in enumerate(COLUMNS):
+            sheet.set_column(index, index, column.xlsx_width)
+        sheet.freeze_panes(1, 0)
+        for col, title in enumerate(titles):
+            sheet.write_string(0, col, title, self._header)
+        # Each column's writer and format, by its key (bot/reports/log.py COLUMNS); the
+        # rest are text without a format (the reference, the visitor's details, status
+        # and names). The undecorated writers: the public ones only add a type dispatch
+        # and a check for "A1" cell names (the log sheet's inner loop: 150,000 cells for a
+        # month of 10,000 visits, issue 13).
+        text, number = sheet._write_string, sheet._write_number
+        moment = sheet._write_datetime
+        kinds: dict[str, tuple[Callable[..., Any], Format | None]] = {
+            "number": (number, None),
+            "day": (moment, day),
+            "decided_at": (moment, time),
+            "entered_at": (moment, time),
+            "exited_at": (moment, time),
+            "duration": (number, None),
+            "notes": (text, wrapped),
+            "breaches": (text, breach),
+        }
+        self._plan = [(col, *kinds.get(c.key, (text, None))) for col, c in enumerate(COLUMNS)]
+        self._rows = 0
+
+    def write(self, rows: Iterable[Cells]) -> None:
+        """The next rows; an empty value leaves its cell empty."""
+        plan, r = self._plan, self._rows
+        for row in rows:
+            r += 1
+            for (col, writer, style), value in zip(plan, row, strict=True):
+                if value is None or value == "":
+                    continue
+                writer(r, col, value, style)
+        self._rows = r
+
+    def close(self, closing: Closing) -> bytes:
+        """The filter over the rows written, the other sheets; the file's bytes."""
+        self._sheet.autofilter(0, 0, self._rows, len(COLUMNS) - 1)
+        workbook = self._workbook
+        _summary(workbook, workbook.add_worksheet(reports_texts.SHEET_SUMMARY), closing)
+        if closing.roll_calls:
+            sheet = workbook.add_worksheet(rollcall_texts.REPORT_SECTION)
+            _roll_calls(sheet, closing.roll_calls, self._header, self._time)
+        workbook.close()
+        return self._buffer.getvalue()
+
+
+def closing_cells(log: AccessLog) -> Closing:
+    """The summary sheet's cells and the roll calls' rows, as plain values."""
+    return Closing(_summary_cells(log), roll_call_cells(log))
 
 
 def _write(sheet: Worksheet, row: int, col: int, value: object, style: Format | None) -> None:
@@ -92,88 +190,23 @@ def _write(sheet: Worksheet, row: int, col: int, value: object, style: Format | 
         sheet.write_string(row, col, str(value), style)
 
 
-class _Styles:
-    """The log's cell formats."""
-
-    def __init__(self, day: Format, time: Format, breach: Format, wrapped: Format) -> None:
-        self.day, self.time, self.breach, self.wrapped = day, time, breach, wrapped
-
-
-# How each column's value is written (the log sheet's inner loop, 150,000 cells for a
-# month of 10,000 visits: issue 13).
-_TEXT, _NUMBER, _MOMENT = 0, 1, 2
-
-
-def _log_rows(
-    sheet: Worksheet, log: AccessLog, styles: _Styles, progress: Progress | None
-) -> None:
-    """The log's rows under its header, one visit a row; an empty value leaves its cell
-    empty, and a text starting like a formula keeps a leading apostrophe (``inert``)."""
-    # Each column's kind and format, by its key (bot/reports/log.py COLUMNS); the rest are
-    # text without a format (the reference, the visitor's details, status and names).
-    kinds: dict[str, tuple[int, Format | None]] = {
-        "number": (_NUMBER, None),
-        "day": (_MOMENT, styles.day),
-        "decided_at": (_MOMENT, styles.time),
-        "entered_at": (_MOMENT, styles.time),
-        "exited_at": (_MOMENT, styles.time),
-        "duration": (_NUMBER, None),
-        "notes": (_TEXT, styles.wrapped),
-        "breaches": (_TEXT, styles.breach),
-    }
-    plan = [(col, *kinds.get(c.key, (_TEXT, None))) for col, c in enumerate(COLUMNS)]
-    # The undecorated writers: the public ones only add a check for "A1" cell names.
-    write_string, write_number = sheet._write_string, sheet._write_number
-    write_datetime = sheet._write_datetime
-    total = len(log.rows)
-    for r, row in enumerate(log.rows, 1):
-        # In the order of COLUMNS, as text_cells (bot/reports/log.py) has them.
-        values: tuple[Any, ...] = (
-            row.number,
-            row.day,
-            row.reference,
-            *row.details.values(),
-            row.status,
-            row.approved_by,
-            row.decided_at,
-            row.escort,
-            row.entered_at,
-            row.exited_at,
-            row.duration,
-            row.notes,
-            row.breaches,
-        )
-        for (col, kind, style), value in zip(plan, values, strict=True):
-            if value is None or value == "":
-                continue
-            if kind == _TEXT:
-                write_string(r, col, inert(value), style)
-            elif kind == _MOMENT:
-                write_datetime(r, col, value, style)
-            else:
-                write_number(r, col, value, style)
-        tick(progress, r, total)
-
-
-def _summary(workbook: xlsxwriter.Workbook, sheet: Worksheet, log: AccessLog) -> None:
-    for col, width in enumerate((34, 18, 22, 16)):
-        sheet.set_column(col, col, width)
-    bold = workbook.add_format({"bold": True})
+def _summary_cells(log: AccessLog) -> list[list[tuple[Any, bool]]]:
+    """The summary sheet: the period, the count, each step's standard and breaches."""
     counts = log.breach_counts()
     printed = log.generated_at.strftime("%d-%m-%Y %H:%M ") + log.tz_label
-    rows: list[list[tuple[Any, Format | None]]] = [
-        [(reports_texts.REPORT_TITLE, bold)],
+    rows: list[list[tuple[Any, bool]]] = [
+        [(reports_texts.REPORT_TITLE, True)],
         [
-            (reports_texts.SUMMARY_PERIOD, None),
-            (reports_texts.period_label(log.period.start, log.period.end), None),
+            (reports_texts.SUMMARY_PERIOD, False),
+            (reports_texts.period_label(log.period.start, log.period.end), False),
         ],
-        [(reports_texts.SUMMARY_PRINTED, None), (printed, None)],
-        [(reports_texts.SUMMARY_VISITS, None), (len(log.rows), None)],
+        [(reports_texts.SUMMARY_PRINTED, False), (printed, False)],
+        [(reports_texts.SUMMARY_VISITS, False), (len(log.rows), False)],
         [],
         [
-            (reports_texts.SUMMARY_STEP, bold),
-            (reports_texts.SUMMARY_STANDARD, bold),
-            (reports_texts.COL_BREACHES, bold),
+            (reports_texts.SUMMARY_STEP, True),
+            (reports_texts.SUMMARY_STANDARD, True),
+            (reports_texts.COL_BREACHES, True),
         ],
     ]
     for step in STEPS:
@@ -183,38 +216,53 @@ def _summary(workbook: xlsxwriter.Workbook, sheet: Worksheet, log: AccessLog) ->
         count, measured = counts[step]
         rows.append(
             [
-                (reports_texts.step_label(step), None),
-                (standard, None),
-                (reports_texts.breach_count(count, measured), None),
+                (reports_texts.step_label(step), False),
+                (standard if isinstance(standard, (str, int, float)) else str(standard), False),
+                (reports_texts.breach_count(count, measured), False),
             ]
         )
-    for r, cells in enumerate(rows):
-        for col, (value, style) in enumerate(cells):
-            _write(sheet, r, col, value, style)
+    return rows
 
 
-def _roll_calls(sheet: Worksheet, log: AccessLog, header: Format, time: Format) -> None:
-    """The "Apel darurat" sheet: one row per visitor on each roll call of the period."""
+def _summary(workbook: xlsxwriter.Workbook, sheet: Worksheet, closing: Closing) -> None:
+    for col, width in enumerate((34, 18, 22, 16)):
+        sheet.set_column(col, col, width)
+    bold = workbook.add_format({"bold": True})
+    for r, cells in enumerate(closing.summary):
+        for col, (value, strong) in enumerate(cells):
+            _write(sheet, r, col, value, bold if strong else None)
+
+
+_ROLL_CALL_TIMES = frozenset({0, 2, 6, 7})  # roll_call_cells' columns that are times
+
+
+def roll_call_cells(log: AccessLog) -> list[Cells]:
+    """The "Apel darurat" sheet's rows: one per visitor on each roll call of the period."""
+    return [
+        tuple(
+            _inert(value) if isinstance(value, str) else value
+            for value in (
+                _naive(line.started_at),
+                line.started_by,
+                _naive(line.ended_at),
+                line.reference,
+                line.visitor,
+                line.escort,
+                _naive(line.entered_at),
+                _naive(line.safe_at),
+                line.marked_by,
+            )
+        )
+        for line in log.roll_calls
+    ]
+
+
+def _roll_calls(sheet: Worksheet, rows: list[Cells], header: Format, time: Format) -> None:
     for col, width in enumerate((17, 20, 17, 17, 24, 20, 17, 17, 20)):
         sheet.set_column(col, col, width)
     sheet.freeze_panes(1, 0)
     for col, title in enumerate(rollcall_texts.REPORT_COLUMNS):
         sheet.write_string(0, col, title, header)
-
-    def naive(moment: datetime | None) -> datetime | None:
-        return moment.replace(tzinfo=None) if moment is not None else None
-
-    for r, line in enumerate(log.roll_calls, 1):
-        cells: list[tuple[object, Format | None]] = [
-            (naive(line.started_at), time),
-            (line.started_by, None),
-            (naive(line.ended_at), time),
-            (line.reference, None),
-            (line.visitor, None),
-            (line.escort, None),
-            (naive(line.entered_at), time),
-            (naive(line.safe_at), time),
-            (line.marked_by, None),
-        ]
-        for col, (value, style) in enumerate(cells):
-            _write(sheet, r, col, inert(value) if isinstance(value, str) else value, style)
+    for r, cells in enumerate(rows, 1):
+        for col, value in enumerate(cells):
+            _write(sheet, r, col, value, time if col in _ROLL_CALL_TIMES else None)
