@@ -2,50 +2,62 @@
 
 Sheet 1 is the log, one row per visit, header frozen and filterable; times are real Excel
 date-times in the office's zone (Excel has no time zones, the header names the zone).
-Sheet 2 summarises the period against the SOP's time standards.
+Sheet 2 summarises the period against the SOP's time standards; sheet 3, when the period
+had any, lists its evacuation roll calls.
 
 XlsxWriter replaced openpyxl's write-only mode (issue 13): for 10,000 visits openpyxl's
 cell writer took 2.5-3.9 s of a 3.9 s export (bench/findings.md). In constant-memory mode
 each row is written to a temporary file as soon as the next row starts, so memory stays
 flat however long the log. Every text goes in as a string: no value is ever read as a
-formula, a number or a link (the workbook's options below).
+formula, a number or a link (bot/reports/xlsx_book.py's options).
+
+This module turns the log into plain values (``layout``, ``log_cells``, ``closing_cells``);
+bot/reports/xlsx_book.py writes them, here (``render_xlsx``) or in the XLSX writer's process
+while the log is read (bot/reports/xlsx_process.py, /laporan).
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
-
-import xlsxwriter
-from xlsxwriter.format import Format
-from xlsxwriter.worksheet import Worksheet
 
 from bot.core.standards import STEPS, Step
 from bot.reports.log import COLUMNS, PROGRESS_EVERY, AccessLog, LogRow, Progress, inert, tick
+from bot.reports.xlsx_book import (
+    BREACH,
+    DAY,
+    MOMENT,
+    NUMBER,
+    TEXT,
+    TIME,
+    WRAPPED,
+    Cells,
+    Closing,
+    Column,
+    Layout,
+    LogBook,
+)
 from bot.texts import reports as reports_texts
 from bot.texts import rollcall as rollcall_texts
 
-DATE_FORMAT = "dd-mm-yyyy"
-TIME_FORMAT = "dd-mm-yyyy hh:mm"
-
-_OPTIONS = {
-    "constant_memory": True,
-    "in_memory": False,  # constant memory spills rows to a temporary file
-    "strings_to_formulas": False,
-    "strings_to_numbers": False,
-    "strings_to_urls": False,
-    # The log's times are aware, in the office's zone: Excel has none, so their wall time
-    # is written (the header names the zone).
-    "remove_timezone": True,
+# Each log column's kind and format, by its key (bot/reports/log.py COLUMNS); the rest are
+# text without a format (the reference, the visitor's details, status and names).
+_KINDS = {
+    "number": (NUMBER, ""),
+    "day": (MOMENT, DAY),
+    "decided_at": (MOMENT, TIME),
+    "entered_at": (MOMENT, TIME),
+    "exited_at": (MOMENT, TIME),
+    "duration": (NUMBER, ""),
+    "notes": (TEXT, WRAPPED),
+    "breaches": (TEXT, BREACH),
 }
 
 
 def render_xlsx(log: AccessLog, progress: Progress | None = None) -> bytes:
     """The workbook as bytes; ``progress(done, total)`` is called every few hundred rows."""
-    book = LogBook(log.titles)
+    book = LogBook(layout(log.titles))
     total = len(log.rows)
     for start in range(0, total, PROGRESS_EVERY):
         done = min(start + PROGRESS_EVERY, total)
@@ -54,18 +66,16 @@ def render_xlsx(log: AccessLog, progress: Progress | None = None) -> bytes:
     return book.close(closing_cells(log))
 
 
-# What a row of the log sheet holds, column by column (COLUMNS): plain values, so a page of
-# them pickles small for the writer's process (bot/reports/xlsx_process.py).
-Cells = tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class Closing:
-    """What the workbook needs after the log's last row: the summary sheet's cells (value,
-    bold) and the roll calls' rows (``roll_call_cells``)."""
-
-    summary: list[list[tuple[Any, bool]]]
-    roll_calls: list[Cells]
+def layout(titles: Sequence[str]) -> Layout:
+    """The workbook's sheets and columns, the log's header being ``titles``."""
+    return Layout(
+        log_sheet=reports_texts.SHEET_LOG,
+        summary_sheet=reports_texts.SHEET_SUMMARY,
+        roll_call_sheet=rollcall_texts.REPORT_SECTION,
+        titles=tuple(titles),
+        columns=tuple(Column(c.xlsx_width, *_KINDS.get(c.key, (TEXT, ""))) for c in COLUMNS),
+        roll_call_titles=tuple(rollcall_texts.REPORT_COLUMNS),
+    )
 
 
 def log_cells(rows: Sequence[LogRow]) -> list[Cells]:
@@ -100,94 +110,9 @@ def _naive(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=None) if moment is not None else None
 
 
-class LogBook:
-    """The workbook written as the log's rows come: the header, then ``write`` pages of
-    ``log_cells`` in order, then ``close`` with the rest. The same in the bot's process
-    (``render_xlsx``) and in the writer's (bot/reports/xlsx_worker.py)."""
-
-    def __init__(self, titles: Sequence[str]) -> None:
-        self._buffer = io.BytesIO()
-        self._workbook = workbook = xlsxwriter.Workbook(self._buffer, _OPTIONS)
-        self._header = workbook.add_format(
-            {
-                "bold": True,
-                "font_color": "#FFFFFF",
-                "bg_color": "#1F4E79",
-                "pattern": 1,
-                "text_wrap": True,
-                "valign": "vcenter",
-            }
-        )
-        day = workbook.add_format({"num_format": DATE_FORMAT})
-        self._time = time = workbook.add_format({"num_format": TIME_FORMAT})
-        breach = workbook.add_format({"font_color": "#C00000"})
-        wrapped = workbook.add_format({"text_wrap": True, "valign": "top"})
-        self._sheet = sheet = workbook.add_worksheet(reports_texts.SHEET_LOG)
-        for index, column in enumerate(COLUMNS):
-            sheet.set_column(index, index, column.xlsx_width)
-        sheet.freeze_panes(1, 0)
-        for col, title in enumerate(titles):
-            sheet.write_string(0, col, title, self._header)
-        # Each column's writer and format, by its key (bot/reports/log.py COLUMNS); the
-        # rest are text without a format (the reference, the visitor's details, status
-        # and names). The undecorated writers: the public ones only add a type dispatch
-        # and a check for "A1" cell names (the log sheet's inner loop: 150,000 cells for a
-        # month of 10,000 visits, issue 13).
-        text, number = sheet._write_string, sheet._write_number
-        moment = sheet._write_datetime
-        kinds: dict[str, tuple[Callable[..., Any], Format | None]] = {
-            "number": (number, None),
-            "day": (moment, day),
-            "decided_at": (moment, time),
-            "entered_at": (moment, time),
-            "exited_at": (moment, time),
-            "duration": (number, None),
-            "notes": (text, wrapped),
-            "breaches": (text, breach),
-        }
-        self._plan = [(col, *kinds.get(c.key, (text, None))) for col, c in enumerate(COLUMNS)]
-        self._rows = 0
-
-    def write(self, rows: Iterable[Cells]) -> None:
-        """The next rows; an empty value leaves its cell empty."""
-        plan, r = self._plan, self._rows
-        for row in rows:
-            r += 1
-            for (col, writer, style), value in zip(plan, row, strict=True):
-                if value is None or value == "":
-                    continue
-                writer(r, col, value, style)
-        self._rows = r
-
-    def close(self, closing: Closing) -> bytes:
-        """The filter over the rows written, the other sheets; the file's bytes."""
-        self._sheet.autofilter(0, 0, self._rows, len(COLUMNS) - 1)
-        workbook = self._workbook
-        _summary(workbook, workbook.add_worksheet(reports_texts.SHEET_SUMMARY), closing)
-        if closing.roll_calls:
-            sheet = workbook.add_worksheet(rollcall_texts.REPORT_SECTION)
-            _roll_calls(sheet, closing.roll_calls, self._header, self._time)
-        workbook.close()
-        return self._buffer.getvalue()
-
-
 def closing_cells(log: AccessLog) -> Closing:
     """The summary sheet's cells and the roll calls' rows, as plain values."""
     return Closing(_summary_cells(log), roll_call_cells(log))
-
-
-def _write(sheet: Worksheet, row: int, col: int, value: object, style: Format | None) -> None:
-    """One cell, by the type of its value; an empty value leaves the cell empty."""
-    if value is None or value == "":
-        return
-    if isinstance(value, str):
-        sheet.write_string(row, col, value, style)
-    elif isinstance(value, (datetime, date)):
-        sheet.write_datetime(row, col, value, style)
-    elif isinstance(value, (int, float)):
-        sheet.write_number(row, col, value, style)
-    else:
-        sheet.write_string(row, col, str(value), style)
 
 
 def _summary_cells(log: AccessLog) -> list[list[tuple[Any, bool]]]:
@@ -224,18 +149,6 @@ def _summary_cells(log: AccessLog) -> list[list[tuple[Any, bool]]]:
     return rows
 
 
-def _summary(workbook: xlsxwriter.Workbook, sheet: Worksheet, closing: Closing) -> None:
-    for col, width in enumerate((34, 18, 22, 16)):
-        sheet.set_column(col, col, width)
-    bold = workbook.add_format({"bold": True})
-    for r, cells in enumerate(closing.summary):
-        for col, (value, strong) in enumerate(cells):
-            _write(sheet, r, col, value, bold if strong else None)
-
-
-_ROLL_CALL_TIMES = frozenset({0, 2, 6, 7})  # roll_call_cells' columns that are times
-
-
 def roll_call_cells(log: AccessLog) -> list[Cells]:
     """The "Apel darurat" sheet's rows: one per visitor on each roll call of the period."""
     return [
@@ -255,14 +168,3 @@ def roll_call_cells(log: AccessLog) -> list[Cells]:
         )
         for line in log.roll_calls
     ]
-
-
-def _roll_calls(sheet: Worksheet, rows: list[Cells], header: Format, time: Format) -> None:
-    for col, width in enumerate((17, 20, 17, 17, 24, 20, 17, 17, 20)):
-        sheet.set_column(col, col, width)
-    sheet.freeze_panes(1, 0)
-    for col, title in enumerate(rollcall_texts.REPORT_COLUMNS):
-        sheet.write_string(0, col, title, header)
-    for r, cells in enumerate(rows, 1):
-        for col, value in enumerate(cells):
-            _write(sheet, r, col, value, time if col in _ROLL_CALL_TIMES else None)

@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.app.children import HEADER, frame, kill, worker_command, worker_env
 from bot.reports.log import AccessLog, LogRow
-from bot.reports.xlsx import closing_cells, log_cells
+from bot.reports.xlsx import closing_cells, layout, log_cells
 
 STOP_WAIT = 2.0  # seconds a worker that answered gets to exit before it is killed
 # The pages wait in the pipe's buffer while the worker writes the one before: the bot reads
@@ -51,6 +51,11 @@ class XlsxProcess:
     @property
     def pid(self) -> int:
         return self._proc.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """None while the worker runs or is not yet reaped."""
+        return self._proc.returncode
 
     async def write(self, rows: Sequence[LogRow]) -> None:
         """The next rows of the log, in order."""
@@ -100,7 +105,7 @@ async def xlsx_process(
         )
         book = XlsxProcess(proc)
         try:
-            await book._send("titles", list(titles))
+            await book._send("layout", layout(titles))
             yield book
         finally:
             await _end(book, proc)

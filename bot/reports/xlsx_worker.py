@@ -1,12 +1,12 @@
 """The XLSX writer's process: ``python -m bot.reports.xlsx_worker``, started for one export
 by bot/reports/xlsx_process.py.
 
-It writes the access log's workbook (bot/reports/xlsx.py ``LogBook``) from the rows the bot
+It writes the access log's workbook (bot/reports/xlsx_book.py ``LogBook``) from the rows the bot
 sends while it still reads and decrypts the next ones: the workbook on the second core
 (issue 13). Requests are frames on its stdin (bot/app/children.py), each a pickle of
 ``(kind, body)``:
 
-- ``("titles", [str, ...])`` first: the header row;
+- ``("layout", Layout)`` first: the sheets, the header, the columns;
 - ``("rows", [cells, ...])``: the next rows (``log_cells``), any number of times;
 - ``("close", Closing)``: the summary and roll calls; the one answer, on stdout, is then
   ``b"x"`` and the file's bytes, or ``b"e"`` and an exception's type name only (its message
@@ -32,15 +32,15 @@ def main() -> int:
     answers = become_worker(PROCESS_NAME)
     requests = sys.stdin.buffer
     try:
-        from bot.reports.xlsx import LogBook
+        from bot.reports.xlsx_book import LogBook  # XlsxWriter only, not the bot's modules
 
         book: LogBook | None = None
         while (request := read_frame(requests, MAX_FRAME)) is not None:
             kind, body = pickle.loads(request)  # the bot's own pickles, over its own pipe
-            if kind == "titles":
+            if kind == "layout":
                 book = LogBook(body)
             elif book is None:
-                raise ValueError("rows before the titles")
+                raise ValueError("rows before the layout")
             elif kind == "rows":
                 book.write(body)
             elif kind == "close":

@@ -45,7 +45,7 @@ def leftovers(tmp_path: Path) -> list[str]:
 
 def gone(book: XlsxProcess) -> bool:
     """Ended and reaped (no zombie)."""
-    return book._proc.returncode is not None and not Path(f"/proc/{book.pid}").exists()
+    return book.returncode is not None and not Path(f"/proc/{book.pid}").exists()
 
 
 async def visits(store: Storage) -> None:
