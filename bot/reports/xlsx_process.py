@@ -19,6 +19,8 @@ the last page's rows and the file's closing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import pickle
 import tempfile
 from collections.abc import AsyncIterator, Sequence
@@ -33,6 +35,10 @@ STOP_WAIT = 2.0  # seconds a worker that answered gets to exit before it is kill
 # The pages wait in the pipe's buffer while the worker writes the one before: the bot reads
 # on, never held back by the worker (a month's log is a few MB of pickles).
 _BUFFER = 256 * 2**20
+# The pipe itself holds a few pages (Linux's limit for a user, /proc/sys/fs/pipe-max-size):
+# with the default 64 kB, a page (about 100 kB) went in only at the bot's next await, and
+# the worker waited for the rest of it meanwhile.
+_PIPE = 2**20
 
 
 class WorkbookFailed(RuntimeError):
@@ -46,6 +52,9 @@ class XlsxProcess:
         assert proc.stdin is not None and proc.stdout is not None
         self._proc, self._stdin, self._stdout = proc, proc.stdin, proc.stdout
         self._stdin.transport.set_write_buffer_limits(high=_BUFFER)
+        pipe = self._stdin.transport.get_extra_info("pipe")
+        with contextlib.suppress(OSError, AttributeError):  # not Linux, or a lower limit
+            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, _PIPE)
         self.answered = False
 
     @property
