@@ -98,16 +98,14 @@ class XlsxProcess:
 
 
 @asynccontextmanager
-async def xlsx_process(
-    titles: Sequence[str], command: Sequence[str] | None = None
-) -> AsyncIterator[XlsxProcess]:
+async def xlsx_process(titles: Sequence[str]) -> AsyncIterator[XlsxProcess]:
     """A worker started for one workbook with these column titles; stopped and waited for
     on leaving, killed if it has not answered (an error, a cancel)."""
     with tempfile.TemporaryDirectory(prefix="akses-xlsx-") as folder:
         env = worker_env()
         env["TMPDIR"] = folder
         proc = await asyncio.create_subprocess_exec(
-            *(command or worker_command("bot.reports.xlsx_worker")),
+            *worker_command("bot.reports.xlsx_worker"),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             env=env,
