@@ -1,7 +1,8 @@
 """/laporan, /statistik and /riwayat: the access log, its time-standard statistics, history.
 
 Officers, section heads and admins only; an escort-only person is refused politely. The
-rendering runs in worker threads (bot/reports/export.py, bot/reports/), so the bot keeps answering.
+XLSX is written in a process of its own while the log is read, the PDF and the chart in a
+worker thread (bot/reports/export.py, bot/reports/), so the bot keeps answering.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bot.core.period import (
 )
 from bot.core.policy import Act, may
 from bot.flows import lookups
-from bot.reports.export import file_name, load_access_log, render
+from bot.reports.export import file_name, load_access_log, load_with_xlsx, render
 from bot.reports.log import AccessLog, notes
 from bot.texts import common as common_texts
 from bot.texts import reports as reports_texts
@@ -136,7 +137,11 @@ async def _deliver(
 ) -> None:
     """Build the period's log and send it as documents, or as the chart."""
     services = context.services
-    log = await load_access_log(services.storage, services.config, period, services.now())
+    xlsx = b""
+    if action == callbacks.STATS:
+        log = await load_access_log(services.storage, services.config, period, services.now())
+    else:  # the workbook written in a process of its own while the log is read
+        log, xlsx = await load_with_xlsx(services.storage, services.config, period, services.now())
     if not log.rows:
         await context.bot.send_message(
             chat_id, reports_texts.nothing_in_period(period.start, period.end)
@@ -148,7 +153,7 @@ async def _deliver(
     if action == callbacks.STATS:
         await _send_chart(context, chat_id, log)
     else:
-        await _send_documents(context, chat_id, log)
+        await _send_documents(context, chat_id, log, xlsx)
 
 
 async def _send_chart(context: BotContext, chat_id: int, log: AccessLog) -> None:
@@ -161,11 +166,9 @@ async def _send_chart(context: BotContext, chat_id: int, log: AccessLog) -> None
     await context.bot.send_photo(chat_id, photo, caption=caption)
 
 
-async def _send_documents(context: BotContext, chat_id: int, log: AccessLog) -> None:
+async def _send_documents(context: BotContext, chat_id: int, log: AccessLog, xlsx: bytes) -> None:
     period = log.period
-    xlsx, pdf = await asyncio.gather(
-        asyncio.to_thread(render, log, "xlsx"), asyncio.to_thread(render, log, "pdf")
-    )
+    pdf = await asyncio.to_thread(render, log, "pdf")
     caption = reports_texts.report_sent(period.start, period.end, len(log.rows), log.breached_rows)
     sheet = InputFile(xlsx, filename=file_name(period, "xlsx"))
     await context.bot.send_document(chat_id, sheet, caption=caption)

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
 from datetime import UTC, datetime
 
 from bot.core.visits import Visit
-from storage.base import Database
-from storage.visits import VISIT_SELECT, visit_from_row
+from storage.base import Database, fetch_all
+from storage.visits import VISIT_SELECT, Opener, visit_from_row
 
 HISTORY_LIMIT = 20
+PAGE = 500  # visits a page of visit_pages
 
 
 def _utc(moment: datetime) -> str:
@@ -58,6 +59,45 @@ class Reports:
             (_utc(start), _utc(end)),
             unopened,
         )
+
+    async def visit_pages(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        unopened: Collection[str] = (),
+        size: int = PAGE,
+    ) -> AsyncIterator[list[Visit]]:
+        """``visits_between`` in pages of ``size``, oldest first: the export writes a page's
+        rows while the next is read (bot/reports/export.py ``load_with_xlsx``).
+
+        Each page is a query of its own, after the last one's (submitted_at, id), so no
+        statement stays open on the bot's shared connection between pages; a visit
+        submitted meanwhile is in a later page if it falls in the period.
+        """
+        cipher = self._database.cipher
+        unseal: Opener = functools.lru_cache(maxsize=None)(cipher.unseal)  # across pages
+        where = " WHERE v.submitted_at >= ? AND v.submitted_at < ?"
+        after = " AND (v.submitted_at > ? OR v.id > ?)"
+        order = " ORDER BY v.submitted_at, v.id LIMIT ?"
+        params: tuple[object, ...] = (_utc(start), _utc(end), size)
+        sql = VISIT_SELECT + where + order
+        while True:
+            rows = await fetch_all(self._database.connection, sql, params)
+            if not rows:
+                return
+            names = rows[0].keys()
+            page = [
+                visit_from_row(dict(zip(names, row, strict=True)), cipher, unseal, unopened)
+                for row in rows
+            ]
+            yield page
+            if len(rows) < size:
+                return
+            last = rows[-1]
+            # From the last one's time on (the index's range), past it at that time.
+            params = (last["submitted_at"], _utc(end), last["submitted_at"], last["id"], size)
+            sql = VISIT_SELECT + where + after + order
 
     async def history_by_nik(self, nik: str, limit: int = HISTORY_LIMIT) -> list[Visit]:
         """One person's visits, newest first (found through the keyed NIK hash)."""

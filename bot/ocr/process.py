@@ -18,17 +18,16 @@ and a crash in them ends only the worker. The bot's side, here, never imports th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import os
-import sys
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
+from bot.app.children import kill as _kill
+from bot.app.children import worker_command as _command
+from bot.app.children import worker_env
 from bot.core.ktp_text import KtpReading
 from bot.ocr.worker import HEADER, MAX_FRAME, decode, frame
 
@@ -36,10 +35,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["NotRead", "ReaderCrashed", "ReaderProcess", "ReaderUnavailable"]
 
-# What the worker's environment keeps of the bot's: not the token, the keys, systemd's
-# notify socket (NotifyAccess=main) or anything else it has no use for.
-_ENV_KEEP = ("PATH", "HOME", "LANG", "TMPDIR", "TESSDATA_PREFIX", "OMP_THREAD_LIMIT")
-_ENV_PREFIXES = ("LC_", "PYTHON")
+_ENV_KEEP = ("TESSDATA_PREFIX", "OMP_THREAD_LIMIT")  # besides bot/app/children.py's
 STOP_WAIT = 2.0  # seconds a worker asked to stop gets before it is killed
 CRASHED, DIED_IDLE, NOT_LOADED = (
     "it ended while reading",
@@ -63,20 +59,7 @@ class NotRead(ValueError):
 
 
 def worker_command() -> list[str]:
-    return [sys.executable, "-m", "bot.ocr.worker"]
-
-
-def _worker_env() -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key in _ENV_KEEP or key.startswith(_ENV_PREFIXES)
-    }
-    # The folder holding the bot package, so `-m bot.ocr.worker` finds the same code
-    # whether the bot runs from a checkout or from its virtualenv.
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    return env
+    return _command("bot.ocr.worker")
 
 
 @dataclass
@@ -245,7 +228,7 @@ class ReaderProcess:
             *self.command,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            env=_worker_env(),
+            env=worker_env(_ENV_KEEP),
         )
         worker = _Worker(proc)
         worker.loading = asyncio.create_task(self._load(worker), name="ktp-reader-load")
@@ -354,9 +337,3 @@ def _retrieve(task: asyncio.Task[_Worker]) -> None:
     """A start's failure is its awaiters' to report; none left means nobody to tell."""
     if not task.cancelled():
         task.exception()
-
-
-def _kill(proc: asyncio.subprocess.Process) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        if proc.returncode is None:
-            proc.kill()

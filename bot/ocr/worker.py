@@ -14,16 +14,15 @@ of a photo or of what was read is written anywhere else: no file, no log line.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import struct
 import sys
 from datetime import date
 from typing import Any, BinaryIO
 
+from bot.app.children import HEADER, become_worker, frame, read_frame
 from bot.core.ktp_text import KtpReading
 
-HEADER = struct.Struct(">I")
+__all__ = ["HEADER", "MAX_FRAME", "decode", "encode", "frame", "main"]
+
 MAX_FRAME = 64 * 2**20  # Telegram hands bots files up to 20 MB
 PROCESS_NAME = b"ktp-reader"  # /proc/PID/comm: what ps, top and bench/load.py show
 
@@ -51,45 +50,13 @@ def decode(fields: dict[str, Any]) -> KtpReading:
     )
 
 
-def frame(payload: bytes) -> bytes:
-    return HEADER.pack(len(payload)) + payload
-
-
-def _receive(pipe: BinaryIO) -> bytes | None:
-    """The next frame, or None once the bot closed the pipe (or went away)."""
-    header = pipe.read(HEADER.size)
-    if len(header) < HEADER.size:
-        return None
-    (length,) = HEADER.unpack(header)
-    if length > MAX_FRAME:
-        return None
-    payload = pipe.read(length)
-    return payload if len(payload) == length else None
-
-
 def _send(pipe: BinaryIO, message: dict[str, Any]) -> None:
     pipe.write(frame(json.dumps(message).encode()))
     pipe.flush()
 
 
-def _name_process() -> None:
-    try:
-        with open("/proc/self/comm", "wb") as comm:
-            comm.write(PROCESS_NAME)
-    except OSError:
-        pass  # not Linux: only the name in ps differs
-
-
 def main() -> int:
-    # Ctrl-C in a terminal reaches the whole process group: the bot stops this process
-    # itself. SIGTERM (systemd stopping the unit's cgroup) still ends it at once.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _name_process()
-    # The pipe to the bot is a copy of stdout; stdout itself becomes stderr, so nothing a
-    # library prints (Tesseract's warnings) can ever land inside a frame.
-    answers = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
+    answers = become_worker(PROCESS_NAME)  # (Tesseract's warnings go to stderr)
     requests = sys.stdin.buffer
     try:
         from bot.ocr import reader
@@ -99,7 +66,7 @@ def main() -> int:
         _send(answers, {"unavailable": f"{type(exc).__name__}: {exc}"})
         return 1
     _send(answers, {"ready": True})
-    while (request := _receive(requests)) is not None:
+    while (request := read_frame(requests, MAX_FRAME)) is not None:
         try:
             reading = reader.read_ktp(request[10:], date.fromisoformat(request[:10].decode()))
             answer: dict[str, Any] = {"reading": encode(reading)}

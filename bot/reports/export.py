@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -23,8 +23,10 @@ from zoneinfo import ZoneInfo
 from bot.app.config import Config, ConfigError, load_config
 from bot.core.period import Period, PeriodError, parse_date
 from bot.core.standards import TimeStandards
-from bot.reports.log import UNSHOWN, AccessLog, Progress, build_access_log
+from bot.core.visits import Visit
+from bot.reports.log import UNSHOWN, AccessLog, LogBuilder, LogRow, Progress
 from bot.reports.rollcalls import roll_call_lines
+from bot.reports.xlsx_process import xlsx_process
 from storage.crypto import Cipher
 from storage.db import Storage
 
@@ -75,28 +77,60 @@ async def load_access_log(
     Staff names come from the staff table (former staff included, so old rows still name
     who acted), then from the config for anyone the table lacks.
     """
-    tz = config.timezone if config is not None else DEFAULT_TZ
-    start, end = period.bounds(tz)
+    return await _fill(storage, await _builder(storage, config, period, now), None)
+
+
+async def load_with_xlsx(
+    storage: Storage, config: Config | None, period: Period, now: datetime
+) -> tuple[AccessLog, bytes]:
+    """``load_access_log`` and the log's XLSX, written meanwhile in a process of its own
+    from each page of rows as it is made (bot/reports/xlsx_process.py): the same file as
+    ``render(log, "xlsx")``, most of it made on the other core while the bot reads on.
+    Raises WorkbookFailed if that process fails."""
+    builder = await _builder(storage, config, period, now)
+    async with xlsx_process(builder.titles) as book:
+        log = await _fill(storage, builder, book.write)
+        return log, await book.close(log)
+
+
+async def _builder(
+    storage: Storage, config: Config | None, period: Period, now: datetime
+) -> LogBuilder:
     names = {m.user_id: m.name for m in config.staff} if config is not None else {}
     names.update({row.user_id: row.name for row in await storage.staff.all()})
-    with collector_paused():
-        visits = await storage.reports.visits_between(start, end, unopened=UNSHOWN)
-        log = build_access_log(
-            visits,
-            period,
-            tz=tz,
-            standards=config.standards if config is not None else TimeStandards(),
-            names=names,
-            now=now,
-            office=config.office_name if config is not None else "",
-        )
+    return LogBuilder(
+        period,
+        tz=config.timezone if config is not None else DEFAULT_TZ,
+        standards=config.standards if config is not None else TimeStandards(),
+        names=names,
+        now=now,
+        office=config.office_name if config is not None else "",
+    )
+
+
+async def _fill(
+    storage: Storage,
+    builder: LogBuilder,
+    sink: Callable[[list[LogRow]], Awaitable[None]] | None,
+) -> AccessLog:
+    """The period's rows a page at a time, each handed to ``sink`` as it is made, then
+    the period's roll calls."""
+    tz = builder.tz
+    start, end = builder.period.bounds(tz)
     rolls = await storage.rollcalls.between(start, end)
     on_roll = {e.visit_id for roll in rolls for e in roll.entries}
-    visits_on_roll = {v.id: v for v in visits if v.id in on_roll}
+    visits_on_roll: dict[int, Visit] = {}
+    with collector_paused():
+        async for visits in storage.reports.visit_pages(start, end, unopened=UNSHOWN):
+            visits_on_roll.update((v.id, v) for v in visits if v.id in on_roll)
+            rows = builder.add(visits)
+            if sink is not None:
+                await sink(rows)
     for visit_id in on_roll - visits_on_roll.keys():  # in before the period began
         if (visit := await storage.visits.get(visit_id)) is not None:
             visits_on_roll[visit_id] = visit
-    return replace(log, roll_calls=roll_call_lines(rolls, visits_on_roll, names, tz))
+    lines = roll_call_lines(rolls, visits_on_roll, builder.names, tz)
+    return replace(builder.log(), roll_calls=lines)
 
 
 def render(log: AccessLog, fmt: str, progress: Progress | None = None) -> bytes:

@@ -193,21 +193,50 @@ def build_access_log(
     office: str = "",
 ) -> AccessLog:
     """Rows for the visits (already filtered to the period), measured as of ``now``."""
-    local_now = now.astimezone(tz)
-    tz_label = local_now.tzname() or ""
-    rows = [
-        _row(i, visit, tz, standards, names, now)
-        for i, visit in enumerate(sorted(visits, key=lambda v: (v.submitted_at, v.id)), 1)
-    ]
-    return AccessLog(
-        period=period,
-        rows=rows,
-        generated_at=local_now,
-        tz_label=tz_label,
-        standards=standards,
-        office=office,
-        titles=column_titles(tz_label),
-    )
+    builder = LogBuilder(period, tz=tz, standards=standards, names=names, now=now, office=office)
+    builder.add(sorted(visits, key=lambda v: (v.submitted_at, v.id)))
+    return builder.log()
+
+
+class LogBuilder:
+    """The log built a page of visits at a time, in the order they are added (the export
+    reads them oldest first, storage/reports.py ``visit_pages``), numbered from 1."""
+
+    def __init__(
+        self,
+        period: Period,
+        *,
+        tz: tzinfo,
+        standards: TimeStandards,
+        names: dict[int, str],
+        now: datetime,
+        office: str = "",
+    ) -> None:
+        self.period, self.tz, self.standards, self.names = period, tz, standards, names
+        self.now, self.office = now, office
+        self.local_now = now.astimezone(tz)
+        self.tz_label = self.local_now.tzname() or ""
+        self.titles = column_titles(self.tz_label)
+        self.rows: list[LogRow] = []
+
+    def add(self, visits: Iterable[Visit]) -> list[LogRow]:
+        """The visits' rows, also kept for the log."""
+        first = len(self.rows) + 1
+        tz, standards, names, now = self.tz, self.standards, self.names, self.now
+        rows = [_row(i, v, tz, standards, names, now) for i, v in enumerate(visits, first)]
+        self.rows += rows
+        return rows
+
+    def log(self) -> AccessLog:
+        return AccessLog(
+            period=self.period,
+            rows=self.rows,
+            generated_at=self.local_now,
+            tz_label=self.tz_label,
+            standards=self.standards,
+            office=self.office,
+            titles=self.titles,
+        )
 
 
 def _row(

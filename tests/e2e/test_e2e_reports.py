@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
+import os
+from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -13,6 +17,7 @@ from bot.app.services import Services
 from bot.core import callbacks
 from bot.core.period import Period
 from bot.reports.export import load_access_log, render
+from bot.texts import common as common_texts
 from simulator import BotApiSimulator
 from simulator.message import SimMessage
 from tests.conftest import ADMIN, APPROVER, ESCORT, OFFICER, FakeClock
@@ -282,3 +287,51 @@ async def todays_log(
         text,
         dict(zip(table[0], table[1], strict=True)),
     )
+
+
+def xlsx_writers() -> list[int]:
+    """This process's children named xlsx-writer (bot/reports/xlsx_worker.py)."""
+    found = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        children = (task / "children").read_text().split()
+        for pid in children:
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{pid}/comm").read_text().strip() == "xlsx-writer":
+                    found.append(int(pid))
+    return found
+
+
+async def test_a_failed_workbook_is_an_error_like_any_other(
+    sim: BotApiSimulator,
+    app: object,
+    services: Services,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The XLSX writer's process fails (here its XlsxWriter cannot load): the person is
+    told as for any error, the admins get the grouped report, nothing is sent and nobody
+    is recorded as having taken the log, and no writer is left running."""
+    await sim.user(ADMIN).send_text("/start")  # a bot may only write to people who wrote to it
+    await register(sim)
+    broken = tmp_path / "broken" / "xlsxwriter"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text('raise RuntimeError("XlsxWriter broken on purpose")\n')
+    # The writer's environment keeps PYTHONPATH (after the bot's own folder): this
+    # xlsxwriter comes before the installed one there, and only there.
+    monkeypatch.setenv("PYTHONPATH", str(broken.parent))
+    officer = sim.user(OFFICER)
+    await officer.send_text("/laporan 28-11-2026 28-11-2026")
+    await officer.wait_for(common_texts.ERROR)
+    report = await sim.user(ADMIN).wait_for("Galat pada bot")
+    assert "WorkbookFailed" in report.text_or_caption
+    assert not [m for m in officer.bot_messages if m.document_name]
+    events = await services.storage.audit.events()
+    assert not [e for e in events if e.action == "report_sent"]
+    assert xlsx_writers() == []
+
+    monkeypatch.delenv("PYTHONPATH")  # the next export works again
+    await officer.send_text("/laporan 28-11-2026 28-11-2026")
+    await officer.wait_for(
+        predicate=lambda m: (m.document_name or "").endswith(".xlsx"), timeout=60
+    )
+    assert xlsx_writers() == []
