@@ -103,6 +103,12 @@ def _queued(row: aiosqlite.Row, cipher: Cipher) -> QueuedMessage:
     )
 
 
+_MARK_SENT = (
+    "UPDATE outbox SET status = ?, sent_at = ?, message_id = ?, blob = NULL,"
+    " payload = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?"
+)
+
+
 class Outbox:
     """The queue: enqueued by every repository's writes, drained by the delivery worker."""
 
@@ -180,11 +186,14 @@ class Outbox:
     async def mark_sent(self, item_id: int, now: float, message_id: int | None) -> None:
         # Neither the text (names) nor the blob (a badge carries its token) is kept once
         # delivered: the access log is elsewhere, this is only the queue.
-        await self._database.write(
-            "UPDATE outbox SET status = ?, sent_at = ?, message_id = ?, blob = NULL,"
-            " payload = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
-            (SENT, now, message_id, CLEARED, item_id),
-        )
+        await self._database.write(_MARK_SENT, (SENT, now, message_id, CLEARED, item_id))
+
+    @staticmethod
+    async def mark_sent_in(
+        db: aiosqlite.Connection, item_id: int, now: float, message_id: int | None
+    ) -> None:
+        """mark_sent inside the caller's transaction (with what the delivery recorded)."""
+        await db.execute(_MARK_SENT, (SENT, now, message_id, CLEARED, item_id))
 
     async def mark_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
         await self._database.write(

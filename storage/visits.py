@@ -342,7 +342,10 @@ class Visits:
         badge: BadgeHashes | None = None,
         detail: str = "",
     ) -> Visit | None:
-        """Persist a transition if the visit is still where ``change.before`` saw it.
+        """Persist a transition if the visit is still where ``change.before`` saw it: the
+        same status and the same person (an erasure or the retention purge moves a visit to
+        an anonymous visitor row, and a change drawn from the visit before it, such as an
+        approval whose badge carries the erased name, must not land after it).
 
         One transaction: the guarded UPDATE of the columns that differ, its audit event,
         the messages it causes and the badge issued or revoked. Returns the stored visit,
@@ -419,14 +422,6 @@ class Visits:
         assert stored is not None
         return stored
 
-    async def mark_handover(self, visit_id: int, now: datetime) -> None:
-        """The first card reached a section head: SOP step 3 is done (kept once)."""
-        async with self._database.transaction() as db:
-            await db.execute(
-                "UPDATE visits SET handover_at = ? WHERE id = ? AND handover_at IS NULL",
-                (ts(now), visit_id),
-            )
-
     async def get(self, visit_id: int) -> Visit | None:
         return await self._get(self._database.connection, visit_id)
 
@@ -457,20 +452,35 @@ class Visits:
         )
         return int(row["visit_id"]) if row else None
 
-    async def add_card(self, visit_id: int, chat_id: int, message_id: int) -> None:
+    async def card_delivered(
+        self,
+        item_id: int,
+        visit_id: int,
+        chat_id: int,
+        message_id: int,
+        now: datetime,
+        sent_at: float,
+    ) -> None:
+        """A section head's card reached them: its outbox item is marked sent, the card is
+        recorded (later decisions edit it) and the handover time kept, in one transaction.
+        Apart, a crash between the two left a delivered card no decision could edit, its
+        Setujui live for good."""
         async with self._database.transaction() as db:
+            await self._outbox.mark_sent_in(db, item_id, sent_at, message_id)
             await db.execute(
                 "INSERT OR REPLACE INTO approval_cards (visit_id, chat_id, message_id)"
                 " VALUES (?, ?, ?)",
                 (visit_id, chat_id, message_id),
             )
+            await db.execute(
+                "UPDATE visits SET handover_at = ? WHERE id = ? AND handover_at IS NULL",
+                (ts(now), visit_id),
+            )
 
     async def cards(self, visit_id: int) -> list[Card]:
-        async with self._database.connection.execute(
+        rows = await fetch_all(
+            self._database.connection,
             "SELECT visit_id, chat_id, message_id FROM approval_cards WHERE visit_id = ?",
             (visit_id,),
-        ) as cur:
-            return [
-                Card(row["visit_id"], row["chat_id"], row["message_id"])
-                for row in await cur.fetchall()
-            ]
+        )
+        return [Card(row["visit_id"], row["chat_id"], row["message_id"]) for row in rows]

@@ -160,13 +160,24 @@ class Delivery:
             delay *= random.uniform(0.5, 1.0)  # jitter, not security
             await self._store.mark_retry(item.id, time.time() + delay, type(exc).__name__)
         else:
-            await self._store.mark_sent(
-                item.id, time.time(), message.message_id if message else None
-            )
+            if item.kind == "card" and message is not None and item.visit_id is not None:
+                # Marked sent and recorded together: a card no decision can find and edit
+                # would keep its Setujui live.
+                await self._services.storage.visits.card_delivered(
+                    item.id,
+                    item.visit_id,
+                    item.chat_id,
+                    message.message_id,
+                    self._services.now(),
+                    time.time(),
+                )
+            else:
+                await self._store.mark_sent(
+                    item.id, time.time(), message.message_id if message else None
+                )
             if message is not None:  # delivered: their chat exists (an edit, or nothing
                 # drawn to send, proves nothing; an edited message's delivery noted it)
                 await self._services.note_opened(item.chat_id)
-            await self._after(item, message)
 
     async def _send(self, item: QueuedMessage) -> Message | None:
         bot, payload = self._bot, item.payload
@@ -295,12 +306,6 @@ class Delivery:
         caption = cancel_texts.badge_void(visit, canceller, services.config.timezone)
         await self._bot.edit_message_caption(item.chat_id, sent, caption=caption)
         return None
-
-    async def _after(self, item: QueuedMessage, message: Message | None) -> None:
-        if item.kind == "card" and message is not None and item.visit_id is not None:
-            storage = self._services.storage
-            await storage.visits.add_card(item.visit_id, item.chat_id, message.message_id)
-            await storage.visits.mark_handover(item.visit_id, self._services.now())
 
 
 def approval_keyboard(visit_id: int, *, barred: bool = False) -> InlineKeyboardMarkup:

@@ -344,3 +344,26 @@ async def test_the_period_query_leaves_only_the_columns_named_unopened(store: St
     assert shown[1].deny_reason == "KTP tidak cocok" and shown[0].nik == DRAFT.nik
     # The map from a Row (one visit) and from its cells (a report) are the same visit.
     assert await store.visits.get(first.id) == full[0]
+
+
+async def test_a_delivered_card_is_marked_sent_and_recorded_together(store: Storage) -> None:
+    """The card's outbox item, the card a decision edits and the handover time are one
+    write: a crash (here a failing insert) in between leaves none of them."""
+    cards = [OutboxItem(f"card:{{visit}}:{chat}", "card", chat) for chat in (2001, 2002)]
+    visit = await store.visits.submit(DRAFT, 1001, NOW, messages=cards)
+    first, second = await store.outbox.waiting()
+    later = NOW + timedelta(minutes=2)
+    await store.visits.card_delivered(first.id, visit.id, 2001, 11, later, 1.0)
+    assert [(c.chat_id, c.message_id) for c in await store.visits.cards(visit.id)] == [(2001, 11)]
+    assert [w.id for w in await store.outbox.waiting()] == [second.id]
+    stored = await store.visits.get(visit.id)
+    assert stored is not None and stored.handover_at == later
+
+    await store.database.connection.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON approval_cards WHEN NEW.chat_id = 2002"
+        " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.visits.card_delivered(second.id, visit.id, 2002, 12, NOW, 2.0)
+    assert [w.id for w in await store.outbox.waiting()] == [second.id]  # sent again later
+    assert [c.chat_id for c in await store.visits.cards(visit.id)] == [2001]
