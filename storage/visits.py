@@ -367,8 +367,9 @@ class Visits:
             won = (
                 await fetch_one(
                     db,
-                    f"UPDATE visits SET {assignments} WHERE id = ? AND status = ? RETURNING id",
-                    (*changed.values(), before.id, before.status.value),
+                    f"UPDATE visits SET {assignments} WHERE id = ? AND status = ?"
+                    " AND visitor_id = ? RETURNING id",
+                    (*changed.values(), before.id, before.status.value, before.visitor_id),
                 )
                 is not None
             )

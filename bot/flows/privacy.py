@@ -18,7 +18,7 @@ from bot.app.context import BotContext
 from bot.app.services import Services
 from bot.core import visits as lifecycle
 from bot.core.nik import mask_nik
-from bot.core.visits import SYSTEM_ACTOR, VisitStatus
+from bot.core.visits import SYSTEM_ACTOR, Visit, VisitStatus
 from bot.flows import ktp
 from bot.flows.workflow import BADGE_MESSAGES
 from storage.db import Storage
@@ -78,6 +78,10 @@ async def purge(storage: Storage, config: Config, now: datetime) -> Forgotten:
     return replace(done, visits_cancelled=ended)
 
 
+# A withdrawal that loses to a decision landing at the same moment reads the visit again.
+_WITHDRAW_ATTEMPTS = 5
+
+
 async def live_visits(storage: Storage, visit_ids: list[int]) -> list[int]:
     """Which of ``visit_ids`` a withdrawal would end (pending, scheduled or approved)."""
     wanted = set(visit_ids)
@@ -103,36 +107,47 @@ async def end_live_visits(storage: Storage, visit_ids: list[int], now: datetime,
     drawn when sent, so a send between the two writes can only show the anonymized visit,
     never the name being erased."""
     ended = 0
-    wanted = set(visit_ids)
-    live = await storage.visits.with_status(
-        VisitStatus.PENDING, VisitStatus.SCHEDULED, VisitStatus.APPROVED
-    )
-    for visit in (v for v in live if v.id in wanted):
-        if not lifecycle.allows(lifecycle.Action.CANCEL, visit.status):
-            continue
-        visit_id = visit.id
-        change = lifecycle.cancel(visit, SYSTEM_ACTOR, now, "")
-        # Every chat a card was queued for, not only those recorded as delivered: a card the
-        # outbox is sending now was drawn before the anonymization (name, buttons) and is
-        # recorded only once Telegram answers; its edit waits behind it in its chat.
-        chats = {card.chat_id for card in await storage.visits.cards(visit_id)}
-        chats |= (await storage.outbox.card_states(visit_id)).keys()
-        messages = [
-            OutboxItem(f"card_cancelled:{{visit}}:{chat}", "card_update", chat)
-            for chat in sorted(chats)
-        ]
-        if visit.status == VisitStatus.APPROVED:
-            messages += [
-                OutboxItem(
-                    f"{of}_void:{{visit}}:{visit.desk_officer}",
-                    "badge_void",
-                    visit.desk_officer,
-                    payload={"of": of},
-                )
-                for of in BADGE_MESSAGES
-            ]
-        ended += await storage.visits.apply(change, messages, detail=why) is not None
+    for visit_id in await live_visits(storage, visit_ids):
+        # A decision or an escalation landing between the read and the write (the approver
+        # tapped at that moment) makes the write lose: read the visit again and withdraw it
+        # from where it is now, or an erased person's request would stay approved.
+        for _attempt in range(_WITHDRAW_ATTEMPTS):
+            visit = await storage.visits.get(visit_id)
+            if visit is None or not lifecycle.allows(lifecycle.Action.CANCEL, visit.status):
+                break
+            if await storage.visits.apply(
+                lifecycle.cancel(visit, SYSTEM_ACTOR, now, ""),
+                await _withdrawal_messages(storage, visit),
+                detail=why,
+            ):
+                ended += 1
+                break
     return ended
+
+
+async def _withdrawal_messages(storage: Storage, visit: Visit) -> list[OutboxItem]:
+    """The approvers' cards and, for an approved request, the officer's badge, edited to
+    say it was withdrawn."""
+    # Every chat a card was queued for, not only those recorded as delivered: a card the
+    # outbox is sending now was drawn before the anonymization (name, buttons) and is
+    # recorded only once Telegram answers; its edit waits behind it in its chat.
+    chats = {card.chat_id for card in await storage.visits.cards(visit.id)}
+    chats |= (await storage.outbox.card_states(visit.id)).keys()
+    messages = [
+        OutboxItem(f"card_cancelled:{{visit}}:{chat}", "card_update", chat)
+        for chat in sorted(chats)
+    ]
+    if visit.status == VisitStatus.APPROVED:
+        messages += [
+            OutboxItem(
+                f"{of}_void:{{visit}}:{visit.desk_officer}",
+                "badge_void",
+                visit.desk_officer,
+                payload={"of": of},
+            )
+            for of in BADGE_MESSAGES
+        ]
+    return messages
 
 
 async def export(storage: Storage, config: Config, nik: str, now: datetime) -> dict[str, Any]:

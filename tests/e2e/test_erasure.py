@@ -4,14 +4,20 @@ nobody, and nothing about them waits in the outbox (issue 10, "Old pages keep se
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from bot.app.config import Config
 from bot.app.services import Services
+from bot.core import visits as lifecycle
 from bot.core.visits import VisitStatus
 from bot.flows import privacy
 from simulator import BotApiSimulator, Faults
 from storage.outbox import PENDING
 from storage.privacy import ANONYMOUS
+from storage.visits import BadgeHashes
 from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER, FakeClock
 from tests.flows import NIK_WOMAN, Visitor, approve, register
 
@@ -126,3 +132,54 @@ async def test_a_visitor_inside_can_still_be_checked_out_after_erasure(
     )
     await escort.tap("Perangkat sesuai")
     await escort.wait_for("KELUAR tercatat")
+
+
+async def test_an_approval_drawn_before_the_erasure_does_not_land_after_it(
+    sim: BotApiSimulator, app: object, services: Services, config: Config, clock: FakeClock
+) -> None:
+    """Setujui read the request (and drew its badge, with the name) just before the erasure
+    anonymized it: its write must lose, or that badge would be queued after the erasure."""
+    await register(sim)
+    await sim.user(APPROVER).wait_for("Permintaan akses ruang server")
+    (before,) = await services.storage.visits.with_status(VisitStatus.PENDING)
+    await privacy.erase(services.storage, config, NIK_WOMAN, clock())
+
+    late = lifecycle.approve(before, APPROVER, clock(), clock() + timedelta(hours=1))
+    assert await services.storage.visits.apply(late, badge=BadgeHashes("t", "c")) is None
+    stored = await services.storage.visits.get(before.id)
+    assert stored is not None and stored.status == VisitStatus.CANCELLED
+
+
+async def test_a_decision_landing_during_the_withdrawal_is_withdrawn_too(
+    sim: BotApiSimulator,
+    app: object,
+    services: Services,
+    config: Config,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A section head's Setujui commits between the erasure's read of the request and its
+    withdrawal: the withdrawal reads it again and ends the approved request (its badge dies)."""
+    await register(sim)
+    await sim.user(APPROVER).wait_for("Permintaan akses ruang server")
+    visits = services.storage.visits
+    real_apply = visits.apply
+
+    async def approved_meanwhile(change: Any, *args: Any, **kwargs: Any) -> Any:
+        if (
+            change.action == lifecycle.Action.CANCEL
+            and change.before.status == VisitStatus.PENDING
+        ):
+            current = await visits.get(change.before.id)
+            assert current is not None and current.status == VisitStatus.PENDING
+            now = clock()
+            approval = lifecycle.approve(current, APPROVER, now, now + timedelta(hours=1))
+            assert await real_apply(approval, badge=BadgeHashes("t", "c")) is not None
+        return await real_apply(change, *args, **kwargs)
+
+    monkeypatch.setattr(visits, "apply", approved_meanwhile)
+    done = await privacy.erase(services.storage, config, NIK_WOMAN, clock())
+    assert done.visits_cancelled == 1
+    (visit,) = await visits.with_status(VisitStatus.CANCELLED)
+    assert visit.name == ANONYMOUS
+    assert await visits.with_status(VisitStatus.APPROVED) == []
