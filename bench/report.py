@@ -286,6 +286,26 @@ def _reader_figure(r: LoadResult) -> str:
     return f"{_mb(peak)} peak while reading; it stops after {idle} without a photo"
 
 
+def _harness_line(load: list[LoadResult]) -> list[str]:
+    """Who the harness's people are, and how many escorts the approvals tell."""
+    bots = [r for r in load if r.spec.kind in ("bot", "sequential")]
+    if not bots:
+        return []
+    spec = bots[0].spec
+    duty = {getattr(r.spec, "on_duty", 0) for r in bots}  # results kept before --on-duty
+    told = (
+        "nobody is on duty (`--on-duty 0`), so every approval tells every escort"
+        if duty == {0}
+        else f"{', '.join(str(n) for n in sorted(duty))} of them on duty (`--on-duty`), "
+        "and the approvals tell only those"
+    )
+    return [
+        f"{spec.officers} officers, each with an escort of their own, {spec.approvers} "
+        f"section heads; {told}.",
+        "",
+    ]
+
+
 def render(res: Results) -> str:
     quick = " (a `--quick` run: small and noisy, not the reference figures)" if res.quick else ""
     out = [
@@ -309,6 +329,7 @@ def render(res: Results) -> str:
         "",
         "## Load: complete visits",
         "",
+        *_harness_line(res.load),
         *load_rows(res.load),
         "",
         "Ratios from the same run:",
