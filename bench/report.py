@@ -296,11 +296,11 @@ def _harness_line(load: list[LoadResult]) -> list[str]:
     told = (
         "nobody is on duty (`--on-duty 0`), so every approval tells every escort"
         if duty == {0}
-        else f"{', '.join(str(n) for n in sorted(duty))} of them on duty (`--on-duty`), "
-        "and the approvals tell only those"
+        else f"{', '.join(str(n) for n in sorted(duty))} of the escorts on duty "
+        "(`--on-duty`), and the approvals tell only those"
     )
     return [
-        f"{spec.officers} officers, each with an escort of their own, {spec.approvers} "
+        f"{spec.officers} officers, each with an escort of their own, and {spec.approvers} "
         f"section heads; {told}.",
         "",
     ]
