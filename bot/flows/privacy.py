@@ -20,7 +20,7 @@ from bot.core import visits as lifecycle
 from bot.core.nik import mask_nik
 from bot.core.visits import SYSTEM_ACTOR, Visit, VisitStatus
 from bot.flows import ktp
-from bot.flows.workflow import BADGE_MESSAGES
+from bot.flows.workflow import badge_voids
 from storage.db import Storage
 from storage.outbox import OutboxItem
 from storage.privacy import Forgotten
@@ -138,15 +138,7 @@ async def _withdrawal_messages(storage: Storage, visit: Visit) -> list[OutboxIte
         for chat in sorted(chats)
     ]
     if visit.status == VisitStatus.APPROVED:
-        messages += [
-            OutboxItem(
-                f"{of}_void:{{visit}}:{visit.desk_officer}",
-                "badge_void",
-                visit.desk_officer,
-                payload={"of": of},
-            )
-            for of in BADGE_MESSAGES
-        ]
+        messages += badge_voids(visit)
     return messages
 
 

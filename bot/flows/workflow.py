@@ -405,6 +405,21 @@ async def find_request(services: Services, typed: str) -> Visit | None:
     return await _expire_if_due(services, visit)
 
 
+def badge_voids(visit: Visit) -> list[OutboxItem]:
+    """The officer's badge photo and PDF edited in place to say the badge is void, rendered
+    at send time (a withdrawn request: /batalkan, an erasure)."""
+    return [
+        OutboxItem(
+            f"{of}_void:{{visit}}:{visit.desk_officer}",
+            "badge_void",
+            visit.desk_officer,
+            payload={"of": of},
+            for_role=Role.OFFICER,
+        )
+        for of in BADGE_MESSAGES
+    ]
+
+
 async def cancel(services: Services, visit_id: int, officer: StaffMember, reason: str) -> Result:
     """The officer withdraws a request not yet used: every approver's card shows it, a badge
     already issued dies and its photo says so, the registrant is told if someone else did it.
@@ -421,17 +436,7 @@ async def cancel(services: Services, visit_id: int, officer: StaffMember, reason
     messages = _card_updates(services, "card_cancelled")
     had_badge = visit.status == VisitStatus.APPROVED
     if had_badge:
-        # The officer's badge photo and PDF are edited in place, rendered at send time.
-        messages += [
-            OutboxItem(
-                f"{of}_void:{{visit}}:{visit.desk_officer}",
-                "badge_void",
-                visit.desk_officer,
-                payload={"of": of},
-                for_role=Role.OFFICER,
-            )
-            for of in BADGE_MESSAGES
-        ]
+        messages += badge_voids(visit)
     if visit.officer_id != officer.user_id:
         notice = cancel_texts.officer_told(change.after, officer.name, services.config.timezone)
         role = _desk_role(services, visit.officer_id)
