@@ -16,6 +16,7 @@ from bot.core.invites import START_RE
 from bot.core.policy import Act, may
 from bot.core.roles import Role
 from bot.texts import common as common_texts
+from handlers.edits import answer_tap
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ async def refuse_strangers(update: Update, context: BotContext) -> None:
     services = context.services
     await services.storage.audit.record(services.now(), user.id, "stranger_refused")
     if update.callback_query is not None:
-        await update.callback_query.answer(common_texts.NOT_ALLOWED, show_alert=True)
+        answer_tap(update.callback_query, common_texts.NOT_ALLOWED, show_alert=True)
     elif update.effective_chat is not None and update.effective_chat.type == "private":
         await update.effective_chat.send_message(common_texts.stranger(user.id))
     raise ApplicationHandlerStop
@@ -61,7 +62,7 @@ async def _leave_group(update: Update, context: BotContext) -> None:
     if member is not None and member.new_chat_member.status in _GONE:
         return  # it has left (or was removed): the echo of leaving, nothing to do
     if update.callback_query is not None:
-        await update.callback_query.answer(common_texts.PRIVATE_ONLY, show_alert=True)
+        answer_tap(update.callback_query, common_texts.PRIVATE_ONLY, show_alert=True)
     services = context.services
     user = update.effective_user
     now = services.now()

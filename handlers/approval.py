@@ -32,7 +32,7 @@ from bot.texts import common as common_texts
 from bot.texts import planning as plan_texts
 from bot.texts import staff as staff_texts
 from bot.texts import watchlist as watchlist_texts
-from handlers.edits import drop_buttons, unless_unchanged
+from handlers.edits import answer_tap, drop_buttons, unless_unchanged
 from handlers.reasons import typed_reason
 
 
@@ -71,9 +71,9 @@ async def _refuse(update: Update, context: BotContext, visit: Visit | None) -> N
         await services.storage.audit.record(
             services.now(), member.user_id, "decision_refused_own_request", visit.id
         )
-        await query.answer(approval_texts.OWN_REQUEST, show_alert=True)
+        answer_tap(query, approval_texts.OWN_REQUEST, show_alert=True)
         return
-    await query.answer(common_texts.ONLY_APPROVER, show_alert=True)
+    answer_tap(query, common_texts.ONLY_APPROVER, show_alert=True)
 
 
 def _principal(
@@ -96,7 +96,7 @@ async def approve(update: Update, context: BotContext) -> None:
         await _refuse(update, context, visit)
         return
     if tap is None:
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
         return
     principal = _principal(context, approver, visit)
     result = await workflow.approve(
@@ -114,7 +114,7 @@ async def approve(update: Update, context: BotContext) -> None:
         if query.message is not None:  # decided while the edit was on its way: drawn again
             chat = query.message.chat.id
             await workflow.second_step_shown(context.services, tap.visit_id, chat, query.id)
-        await query.answer(watchlist_texts.CONFIRM_FIRST, show_alert=True)
+        answer_tap(query, watchlist_texts.CONFIRM_FIRST, show_alert=True)
         return
     planned = result.visit is not None and result.visit.planned
     await _answer(
@@ -137,7 +137,7 @@ async def deny(update: Update, context: BotContext) -> DenyStep | int:
         await _answer(update, workflow.Result(workflow.Outcome.NOT_ALLOWED, visit), "")
         return ConversationHandler.END
     context.user_state["deny_visit"] = visit.id
-    await query.answer()
+    answer_tap(query)
     await _close_prompt(context, query.message.chat.id)  # Tolak again: one prompt is live
     abort = InlineKeyboardButton(
         approval_texts.BTN_DENY_ABORT, callback_data=VisitTap(callbacks.DENY_ABORT, visit.id).data
@@ -202,10 +202,10 @@ async def deny_abort(update: Update, context: BotContext) -> int:
     tap = callbacks.parse_as(query.data, VisitTap)
     visit = await context.services.storage.visits.get(tap.visit_id) if tap else None
     if visit is not None and visit.status != VisitStatus.PENDING:
-        await query.answer(approval_texts.already_decided(visit), show_alert=True)
+        answer_tap(query, approval_texts.already_decided(visit), show_alert=True)
         await _drop_tapped(context, query)
         return ConversationHandler.END
-    await query.answer()
+    answer_tap(query)
     await unless_unchanged(query.edit_message_text(approval_texts.DENY_ABORTED))
     return ConversationHandler.END
 
@@ -233,7 +233,7 @@ async def stale_abort(update: Update, context: BotContext) -> None:
     """'Batal menolak' from a reason prompt that is already answered: the button goes."""
     query = update.callback_query
     if query is not None:
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
         await _drop_tapped(context, query)
 
 
@@ -246,12 +246,12 @@ async def _answer(update: Update, result: workflow.Result, success: str) -> None
     query = update.callback_query
     assert query is not None
     if result.outcome == workflow.Outcome.DONE:
-        await query.answer(success)
+        answer_tap(query, success)
     elif result.visit is None:
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
     else:
         # A late tap (a second approver, a slow phone): the card update is already queued.
-        await query.answer(approval_texts.already_decided(result.visit), show_alert=True)
+        answer_tap(query, approval_texts.already_decided(result.visit), show_alert=True)
 
 
 def build() -> list[Handler]:

@@ -31,7 +31,7 @@ from bot.flows import workflow
 from bot.texts import cancel as cancel_texts
 from bot.texts import common as common_texts
 from handlers import registration
-from handlers.edits import drop_buttons, unless_unchanged
+from handlers.edits import answer_tap, drop_buttons, unless_unchanged
 from handlers.reasons import typed_reason
 
 # A chat list stays short on a cheap phone; the rest are reached by typing their reference.
@@ -88,20 +88,20 @@ async def pick(update: Update, context: BotContext) -> CancelStep | None:
     query = update.callback_query
     assert query is not None
     if _officer(update, context) is None:
-        await query.answer(common_texts.ONLY_OFFICER, show_alert=True)
+        answer_tap(query, common_texts.ONLY_OFFICER, show_alert=True)
         return None
     tap = callbacks.parse_as(query.data, VisitTap)
     visit = await context.services.storage.visits.get(tap.visit_id) if tap else None
     if visit is None:
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
         return None
     if context.user_state.get(_VISIT) == visit.id:
-        await query.answer(cancel_texts.CHOSEN_AGAIN)  # a double tap: one prompt is enough
+        answer_tap(query, cancel_texts.CHOSEN_AGAIN)  # a double tap: one prompt is enough
         return CancelStep.REASON
     if not allows(Action.CANCEL, visit.status):
-        await query.answer(cancel_texts.not_open(visit), show_alert=True)
+        answer_tap(query, cancel_texts.not_open(visit), show_alert=True)
         return None
-    await query.answer()
+    answer_tap(query)
     if query.message is not None:  # answered: the list's buttons go, the prompt is live
         await drop_buttons(context.bot, query.message.chat.id, query.message.message_id)
     return await _ask_reason(update, context, visit)
@@ -172,7 +172,7 @@ async def interrupted(update: Update, context: BotContext) -> int:
     await _close_prompt(context, update.effective_chat.id if update.effective_chat else None)
     text = cancel_texts.interrupted(visit.reference if visit else "")
     if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
+        answer_tap(update.callback_query, text, show_alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
     return ConversationHandler.END
@@ -186,7 +186,7 @@ async def abort(update: Update, context: BotContext) -> int:
     context.user_state.pop(_PROMPT, None)  # edited below: its button goes with the edit
     tap = callbacks.parse_as(query.data, VisitTap)
     visit = await context.services.storage.visits.get(tap.visit_id) if tap else None
-    await query.answer()
+    answer_tap(query)
     if visit is not None:
         await unless_unchanged(query.edit_message_text(cancel_texts.aborted(visit)))
     elif query.message is not None:
@@ -198,7 +198,7 @@ async def stale_abort(update: Update, context: BotContext) -> None:
     """'Tidak jadi' under a prompt already answered: the button goes."""
     query = update.callback_query
     if query is not None:
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
         if query.message is not None:
             await drop_buttons(context.bot, query.message.chat.id, query.message.message_id)
 

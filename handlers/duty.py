@@ -12,7 +12,7 @@ from bot.core.policy import Act, may
 from bot.flows import duty
 from bot.texts import common as common_texts
 from bot.texts import duty as duty_texts
-from handlers.edits import unless_unchanged
+from handlers.edits import answer_tap, unless_unchanged
 
 
 def _toggle(on_duty: bool) -> InlineKeyboardMarkup:
@@ -43,17 +43,17 @@ async def toggle(update: Update, context: BotContext) -> None:
     services = context.services
     member = services.member(query.from_user.id)
     if not may(member, Act.TAKE_DUTY):
-        await query.answer(duty_texts.NOT_AN_ESCORT, show_alert=True)
+        answer_tap(query, duty_texts.NOT_AN_ESCORT, show_alert=True)
         return
     tap = callbacks.parse_as(query.data, DutyTap)
     if tap is None:
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
         return
     changed = await duty.toggle(services, member, tap.on)
     if changed:
-        await query.answer(duty_texts.STARTED if tap.on else duty_texts.ENDED)
+        answer_tap(query, duty_texts.STARTED if tap.on else duty_texts.ENDED)
     else:
-        await query.answer(duty_texts.ALREADY_ON if tap.on else duty_texts.ALREADY_OFF)
+        answer_tap(query, duty_texts.ALREADY_ON if tap.on else duty_texts.ALREADY_OFF)
     text, on_duty = duty.status(services, member)
     await unless_unchanged(query.edit_message_text(text, reply_markup=_toggle(on_duty)))
 

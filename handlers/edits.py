@@ -8,10 +8,41 @@ is not an error to show anyone.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
+
+log = logging.getLogger(__name__)
+_answering: set[asyncio.Task[None]] = set()
+
+
+def answer_tap(query: CallbackQuery, text: str | None = None, *, show_alert: bool = False) -> None:
+    """Answer a tap (end its spinner, with ``text`` as a toast or an alert) without waiting
+    for Telegram's reply: the edit or message that follows goes out at the same time, so a
+    tap costs one round trip to Telegram instead of two. Called where the answer is due
+    (after the write it reports), so what it says is already true.
+
+    A failed answer only leaves the spinner to time out on the phone: logged, never shown as
+    an error (Telegram refuses an answer after about 15 s, "query is too old")."""
+    task = asyncio.get_running_loop().create_task(_answer(query, text, show_alert))
+    _answering.add(task)
+    task.add_done_callback(_answering.discard)
+
+
+async def _answer(query: CallbackQuery, text: str | None, show_alert: bool) -> None:
+    try:
+        await query.answer(text, show_alert=show_alert)
+    except TelegramError as exc:
+        log.info("a tap was not answered (%s)", type(exc).__name__)
+
+
+async def answers_sent(timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    """Wait for the taps' answers still on their way (the bot is stopping)."""
+    if _answering:
+        await asyncio.wait(list(_answering), timeout=timeout)
 
 
 async def unless_unchanged(edit: Awaitable[object]) -> bool:

@@ -25,7 +25,7 @@ from bot.flows import workflow
 from bot.texts import common as common_texts
 from bot.texts import door as door_texts
 from handlers import scan
-from handlers.edits import drop_buttons, edit_body, unless_unchanged
+from handlers.edits import answer_tap, drop_buttons, edit_body, unless_unchanged
 from handlers.reasons import typed_reason
 
 _NOTE = "exit_note"  # user_data: {visit, nonce, card, photo} while the note is awaited
@@ -43,25 +43,25 @@ async def differs(update: Update, context: BotContext) -> NoteStep | None:
     services = context.services
     escort = services.member(query.from_user.id)
     if not may(escort, Act.RECORD_DOOR):
-        await query.answer(door_texts.ONLY_ESCORT, show_alert=True)
+        answer_tap(query, door_texts.ONLY_ESCORT, show_alert=True)
         return None
     assert escort is not None
     tap = callbacks.parse_as(query.data, DoorTap)
     if tap is None or tap.check != EquipmentCheck.DIFFERS:
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
         return None
     waiting = context.user_state.get(_NOTE)
     if waiting is not None and (waiting["visit"], waiting["nonce"]) == (tap.visit_id, tap.nonce):
-        await query.answer(door_texts.NOTE_AWAITED)  # a double tap: one prompt is enough
+        answer_tap(query, door_texts.NOTE_AWAITED)  # a double tap: one prompt is enough
         return NoteStep.NOTE
     if await scan.redeem(services, escort, tap) is None:
         await scan.refuse_tap(services, escort, tap.visit_id, tap.action)
-        await query.answer(door_texts.SCAN_AGAIN, show_alert=True)
+        answer_tap(query, door_texts.SCAN_AGAIN, show_alert=True)
         await unless_unchanged(query.edit_message_reply_markup(None))
         return None
     visit = await services.storage.visits.get(tap.visit_id)
     if visit is None or visit.status != VisitStatus.INSIDE:
-        await query.answer(door_texts.stale_tap(visit), show_alert=True)
+        answer_tap(query, door_texts.stale_tap(visit), show_alert=True)
         await unless_unchanged(query.edit_message_reply_markup(None))
         return None
     context.user_state[_NOTE] = {
@@ -70,7 +70,7 @@ async def differs(update: Update, context: BotContext) -> NoteStep | None:
         "card": query.message.message_id,
         "photo": bool(getattr(query.message, "photo", None)),
     }
-    await query.answer()
+    answer_tap(query)
     # The card keeps both buttons: ✅ Perangkat sesuai still records the exit without a note.
     await query.message.chat.send_message(door_texts.ask_note(visit))
     return NoteStep.NOTE

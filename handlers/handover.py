@@ -24,6 +24,7 @@ from bot.core.visits import Visit
 from bot.flows import workflow
 from bot.texts import common as common_texts
 from bot.texts import staff as staff_texts
+from handlers.edits import answer_tap
 from handlers.start import set_commands_for
 from storage.outbox import OutboxItem
 
@@ -87,22 +88,24 @@ async def handover(update: Update, context: BotContext) -> None:
     services = context.services
     admin = services.member(query.from_user.id)
     if not may(admin, Act.ADMINISTER_STAFF):
-        await query.answer(common_texts.ONLY_ADMIN, show_alert=True)
+        answer_tap(query, common_texts.ONLY_ADMIN, show_alert=True)
         return
     tap = callbacks.parse_as(query.data, HandoverTap)
     member = services.member(tap.from_id) if tap else None
     successor = services.member(tap.to_id) if tap and tap.to_id else None
     if tap is None or member is None or (tap.to_id and successor is None):
-        await query.answer(staff_texts.STAFF_GONE if tap else common_texts.STALE_BUTTON, True)
+        answer_tap(
+            query, staff_texts.STAFF_GONE if tap else common_texts.STALE_BUTTON, show_alert=True
+        )
         return
     if successor is not None and not may(successor, Act.REGISTER):  # may own requests
-        await query.answer(staff_texts.HANDOVER_NOT_OFFICER, show_alert=True)
+        answer_tap(query, staff_texts.HANDOVER_NOT_OFFICER, show_alert=True)
         return
     problem = change_problem(services, admin, member, tap.keeps)
     if problem:
-        await query.answer(problem, show_alert=True)
+        answer_tap(query, problem, show_alert=True)
         return
-    await query.answer()
+    answer_tap(query)
     visits = await open_requests(services, member, tap.keeps)
     done = await _hand_over(services, admin, member, successor, visits)
     await _apply_change(services, context, admin, member, tap.keeps)

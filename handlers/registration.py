@@ -53,7 +53,7 @@ from bot.texts import guests as guest_texts
 from bot.texts import lookups as lookup_texts
 from bot.texts import planning as plan_texts
 from bot.texts import watchlist as watchlist_texts
-from handlers.edits import drop_buttons, unless_unchanged
+from handlers.edits import answer_tap, drop_buttons, unless_unchanged
 from storage.guests import LinkGone
 
 # One conversation state for the whole form: the open question is the draft's step, saved by
@@ -310,7 +310,7 @@ async def _done_with_button(
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
+    answer_tap(query)
     if answered is not None:
         await unless_unchanged(query.edit_message_text(answered))
     else:
@@ -405,24 +405,24 @@ async def open_planned(update: Update, context: BotContext) -> int | None:
     services = context.services
     member = services.member(query.from_user.id)
     if not may(member, Act.REGISTER):
-        await query.answer(common_texts.ONLY_OFFICER, show_alert=True)
+        answer_tap(query, common_texts.ONLY_OFFICER, show_alert=True)
         return None
     tap = _tapped(update, VisitTap)
     draft = context.user_state.get("draft") or {}
     if tap is None or draft.get("arrival") == tap.visit_id:
-        await query.answer()  # a double tap: this visit is open already, its question below
+        answer_tap(query)  # a double tap: this visit is open already, its question below
         return None
     visit = await workflow.planned_visit(services, tap.visit_id)
     state = workflow.opening(services, visit) if visit else Opening.NOT_PLANNED
     if state is not Opening.OPEN or visit is None:
-        await query.answer()
+        answer_tap(query)
         config = services.config
         assert query.message is not None
         await query.message.chat.send_message(
             plan_texts.open_refused(state, visit, config.timezone, config.planning.grace)
         )
         return None
-    await query.answer()
+    answer_tap(query)
     now = services.now()
     context.user_state["draft"] = {
         "started_at": now.isoformat(),
@@ -493,7 +493,7 @@ async def one_by_one(update: Update, context: BotContext) -> int | None:
         await stale(update, context)
         return None
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    answer_tap(update.callback_query)
     draft.pop("bulk", None)
     remaining = _form(context).remaining(draft)
     following = remaining[0].name if remaining else CONFIRM
@@ -558,7 +558,7 @@ async def read_answer(update: Update, context: BotContext) -> int | None:
     label = chosen.get(tap.word, form_texts.BTN_READ_FIX_NAME)
     answered = form_texts.chose(form_texts.ktp_read(read), label)
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    answer_tap(update.callback_query)
     if nik:
         return await _accept(update, context, nik_field, nik, answered)
     return await _ask(update, context, nik_field.name, answered)
@@ -598,7 +598,7 @@ async def suggestion(update: Update, context: BotContext) -> int | None:
         raw = context.services.now().astimezone(context.services.config.timezone).isoformat()
     value = field.read(raw, context.services.now().date())  # always valid
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    answer_tap(update.callback_query)
     answered = form_texts.answered(field, value)
     return await _accept(update, context, field, raw, answered)
 
@@ -614,7 +614,7 @@ async def nothing(update: Update, context: BotContext) -> int | None:
         await stale(update, context)
         return None
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    answer_tap(update.callback_query)
     draft = _draft(context)
     draft[tap.field] = ""
     answered = form_texts.answered(field, "")
@@ -633,7 +633,7 @@ async def returning(update: Update, context: BotContext) -> int | None:
     asked = form_texts.returning_visitor(_shown(draft))
     answered = form_texts.chose(asked, form_texts.BTN_REUSE if reuse else form_texts.BTN_FRESH)
     assert update.callback_query is not None
-    await update.callback_query.answer()
+    answer_tap(update.callback_query)
     following = _form(context).after_returning(draft, reuse=reuse)
     return await _ask(update, context, following, answered)
 
@@ -645,7 +645,7 @@ async def reveal_phone(update: Update, context: BotContext) -> int | None:
         await stale(update, context)
         return None
     await lookups.phone_shown(context.services, query.from_user.id, draft["recalled"])
-    await query.answer(lookup_texts.phone_alert(draft["recalled_phone"]), show_alert=True)
+    answer_tap(query, lookup_texts.phone_alert(draft["recalled_phone"]), show_alert=True)
     return None
 
 
@@ -693,7 +693,7 @@ async def submit(update: Update, context: BotContext) -> int | None:
     ):
         # Planned for today, but the window is over: the officer changes the plan.
         assert update.callback_query is not None
-        await update.callback_query.answer(plan_texts.WINDOW_PASSED, show_alert=True)
+        answer_tap(update.callback_query, plan_texts.WINDOW_PASSED, show_alert=True)
         return None
     services = context.services
     if draft.get("arrival") or draft.get("invite") or draft.get("guest"):
@@ -706,7 +706,7 @@ async def submit(update: Update, context: BotContext) -> int | None:
         return await _guest_submit(update, context, draft)
     query = update.callback_query
     assert query is not None
-    await query.answer()
+    answer_tap(query)
     officer = services.member(update.effective_user.id if update.effective_user else None)
     if not may(officer, Act.PLAN if draft.get("plan") else Act.REGISTER):
         return ConversationHandler.END
@@ -895,7 +895,7 @@ async def wrong_input(update: Update, context: BotContext) -> int:
 async def stale(update: Update, context: BotContext) -> None:
     """A button from an earlier question: refuse it, change nothing."""
     if update.callback_query is not None:
-        await update.callback_query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(update.callback_query, common_texts.STALE_BUTTON, show_alert=True)
 
 
 def _on_tap(kind: type[T], callback: Any, *words: str) -> Handler:

@@ -30,7 +30,7 @@ from bot.reports.export import file_name, load_access_log, load_with_xlsx, rende
 from bot.reports.log import AccessLog, notes
 from bot.texts import common as common_texts
 from bot.texts import reports as reports_texts
-from handlers.edits import claim, drop_buttons
+from handlers.edits import answer_tap, claim, drop_buttons
 from storage.reports import HISTORY_LIMIT
 
 MAX_CHAT_DAYS = 366  # longer periods: python -m bot export on the server
@@ -116,13 +116,13 @@ async def period_chosen(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.message is not None
     if not _allowed(context, query.from_user.id):
-        await query.answer(reports_texts.ONLY_REPORT_ROLES, show_alert=True)
+        answer_tap(query, reports_texts.ONLY_REPORT_ROLES, show_alert=True)
         return
     tap = callbacks.parse_as(query.data, ReportTap)
     if tap is None:
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
         return
-    await query.answer(reports_texts.PREPARING)
+    answer_tap(query, reports_texts.PREPARING)
     if not await claim(query):
         return  # a double tap: the first one prepares the report
     if _chat(context).get(_PROMPT) == query.message.message_id:

@@ -13,6 +13,7 @@ from bot.core.rollcall import MarkOutcome
 from bot.flows import rollcall
 from bot.texts import common as common_texts
 from bot.texts import rollcall as rollcall_texts
+from handlers.edits import answer_tap
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -41,25 +42,25 @@ async def mark(update: Update, context: BotContext) -> None:
     services = context.services
     member = services.member(query.from_user.id)
     if not may(member, Act.ROLL_CALL):
-        await query.answer(common_texts.NOT_ALLOWED, show_alert=True)
+        answer_tap(query, common_texts.NOT_ALLOWED, show_alert=True)
         return
     tap = callbacks.parse_as(query.data, RollCallTap)
     if tap is None:
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
         return
     outcome, roll = await rollcall.mark(services, tap.roll_call_id, tap.visit_id, member)
     visit = await services.storage.visits.get(tap.visit_id)
     entry = roll.entry(tap.visit_id) if roll is not None else None
     if outcome in (MarkOutcome.MARKED, MarkOutcome.ENDED):
-        await query.answer(rollcall_texts.marked(outcome, visit))
+        answer_tap(query, rollcall_texts.marked(outcome, visit))
     elif outcome is MarkOutcome.ALREADY and entry is not None:
         by = services.name_of(entry.marked_by)
         tz = services.config.timezone
-        await query.answer(rollcall_texts.already_marked(visit, by, entry.safe_at, tz))
+        answer_tap(query, rollcall_texts.already_marked(visit, by, entry.safe_at, tz))
     elif outcome is MarkOutcome.CLOSED:
-        await query.answer(rollcall_texts.CLOSED, show_alert=True)
+        answer_tap(query, rollcall_texts.CLOSED, show_alert=True)
     else:
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
 
 
 def build() -> list[Handler]:

@@ -23,7 +23,7 @@ from bot.flows import workflow
 from bot.texts import cancel as cancel_texts
 from bot.texts import common as common_texts
 from bot.texts import door as door_texts
-from handlers.edits import edit_body, unless_unchanged
+from handlers.edits import answer_tap, edit_body, unless_unchanged
 from storage.door import DoorPass
 
 log = logging.getLogger(__name__)
@@ -193,16 +193,16 @@ async def record(update: Update, context: BotContext) -> None:
     services = context.services
     escort = services.member(query.from_user.id)
     if not may(escort, Act.RECORD_DOOR):
-        await query.answer(door_texts.ONLY_ESCORT, show_alert=True)
+        answer_tap(query, door_texts.ONLY_ESCORT, show_alert=True)
         return
     if not isinstance(tap, DoorTap | VisitTap):
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
         return
     door_pass = await redeem(services, escort, tap) if isinstance(tap, DoorTap) else None
     if door_pass is None or isinstance(tap, VisitTap):
         # A button from before nonces, a forged, replayed, expired or someone else's one.
         await refuse_tap(services, escort, tap.visit_id, tap.action)
-        await query.answer(door_texts.SCAN_AGAIN, show_alert=True)
+        answer_tap(query, door_texts.SCAN_AGAIN, show_alert=True)
         await unless_unchanged(query.edit_message_reply_markup(None))
         return
     enters = door_pass.action == callbacks.DOOR_ENTER
@@ -224,10 +224,10 @@ async def record(update: Update, context: BotContext) -> None:
             not enters and result.visit is not None and result.visit.status == VisitStatus.INSIDE
         )
         refusal = door_texts.SCAN_AGAIN if unchecked else door_texts.stale_tap(result.visit)
-        await query.answer(refusal, show_alert=True)
+        answer_tap(query, refusal, show_alert=True)
         await unless_unchanged(query.edit_message_reply_markup(None))  # a double tap
         return
-    await query.answer()
+    answer_tap(query)
     render = door_texts.entered if enters else door_texts.exited
     message = query.message
     assert message is not None
@@ -262,13 +262,13 @@ async def open_visit(update: Update, context: BotContext) -> None:
     services = context.services
     visit = await services.storage.visits.get(tap.visit_id) if tap is not None else None
     if not may(services.member(query.from_user.id), Act.RECORD_DOOR, visit):
-        await query.answer(door_texts.ONLY_ESCORT, show_alert=True)
+        answer_tap(query, door_texts.ONLY_ESCORT, show_alert=True)
         return
     if visit is None or visit.status not in (VisitStatus.APPROVED, VisitStatus.INSIDE):
-        await query.answer(door_texts.stale_tap(visit), show_alert=True)
+        answer_tap(query, door_texts.stale_tap(visit), show_alert=True)
         await unless_unchanged(query.edit_message_reply_markup(None))
         return
-    await query.answer()
+    answer_tap(query)
     view = door_texts.opened_visit(visit, services.config.timezone)
     await unless_unchanged(query.edit_message_text(view))  # a double tap finds it done
 

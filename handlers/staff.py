@@ -30,7 +30,7 @@ from bot.core.tokens import deep_link, lookup_hash
 from bot.texts import common as common_texts
 from bot.texts import staff as staff_texts
 from handlers import handover
-from handlers.edits import claim, unless_unchanged
+from handlers.edits import answer_tap, claim, unless_unchanged
 from handlers.start import set_commands_for
 from storage.outbox import OutboxItem
 
@@ -78,25 +78,25 @@ async def staff_member(update: Update, context: BotContext) -> None:
     assert query is not None
     admin = _admin(update, context)
     if admin is None:
-        await query.answer(common_texts.ONLY_ADMIN, show_alert=True)
+        answer_tap(query, common_texts.ONLY_ADMIN, show_alert=True)
         return
     tap = callbacks.parse(query.data)
     if not isinstance(tap, StaffTap | StaffRolesTap):
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
         return
     services = context.services
     member = services.member(tap.user_id)
     if member is None:
-        await query.answer(staff_texts.STAFF_GONE, show_alert=True)
+        answer_tap(query, staff_texts.STAFF_GONE, show_alert=True)
         return
     if isinstance(tap, StaffRolesTap):
         problem = handover.change_problem(services, admin, member, tap.roles)
         if problem:
-            await query.answer(problem, show_alert=True)
+            answer_tap(query, problem, show_alert=True)
             return
         visits = await handover.open_requests(services, member, tap.roles)
         if visits:  # the officer role goes: their open requests first
-            await query.answer()
+            answer_tap(query)
             await handover.ask(query, services, member, tap.roles, visits)
             return
         before = member.roles
@@ -107,7 +107,7 @@ async def staff_member(update: Update, context: BotContext) -> None:
         await set_commands_for(services, context.bot, member.user_id)
         member = services.member(member.user_id) or member
         await _watch_grant(services, admin, member.user_id, member.name, before, tap.roles)
-    await query.answer()
+    answer_tap(query)
     user_id = member.user_id
     buttons = _role_buttons(member.roles, lambda roles: StaffRolesTap(user_id, roles))
     buttons.append([_button(staff_texts.BTN_REMOVE, StaffTap(callbacks.STAFF_REMOVE, user_id))])
@@ -158,30 +158,30 @@ async def remove(update: Update, context: BotContext) -> None:
     assert query is not None
     admin = _admin(update, context)
     if admin is None:
-        await query.answer(common_texts.ONLY_ADMIN, show_alert=True)
+        answer_tap(query, common_texts.ONLY_ADMIN, show_alert=True)
         return
     tap = callbacks.parse_as(query.data, StaffTap)
     if tap is None:
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
         return
     services = context.services
     member = services.member(tap.user_id)
     if member is None:
-        await query.answer(staff_texts.STAFF_GONE, show_alert=True)
+        answer_tap(query, staff_texts.STAFF_GONE, show_alert=True)
         return
     problem = handover.change_problem(services, admin, member, None)
     if problem:
-        await query.answer(problem, show_alert=True)
+        answer_tap(query, problem, show_alert=True)
         return
     visits = await handover.open_requests(services, member, None)
     if visits:  # an officer leaving: their open requests first
-        await query.answer()
+        answer_tap(query)
         await handover.ask(query, services, member, None, visits)
         return
     await services.storage.staff.deactivate(member.user_id, admin.user_id, services.now())
     await services.refresh_staff()
     await set_commands_for(services, context.bot, member.user_id)
-    await query.answer()
+    answer_tap(query)
     await unless_unchanged(query.edit_message_text(staff_texts.removed(member.name)))
 
 
@@ -208,21 +208,21 @@ async def invite_roles(update: Update, context: BotContext) -> None:
     assert query is not None
     admin = _admin(update, context)
     if admin is None:
-        await query.answer(common_texts.ONLY_ADMIN, show_alert=True)
+        answer_tap(query, common_texts.ONLY_ADMIN, show_alert=True)
         return
     tap = callbacks.parse_as(query.data, InviteRolesTap)
     if tap is None:
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
         return
     roles = tap.roles
     if tap.action == callbacks.INVITE_ROLE:
-        await query.answer()
+        answer_tap(query)
         await unless_unchanged(query.edit_message_reply_markup(_invite_keys(roles)))
         return
     if not roles:
-        await query.answer(staff_texts.INVITE_NO_ROLE, show_alert=True)
+        answer_tap(query, staff_texts.INVITE_NO_ROLE, show_alert=True)
         return
-    await query.answer()
+    answer_tap(query)
     if not await claim(query):
         return  # a double tap: the first one made the link
     services = context.services
@@ -272,11 +272,11 @@ async def decide_invitation(update: Update, context: BotContext) -> None:
     assert query is not None
     admin = _admin(update, context)
     if admin is None:
-        await query.answer(common_texts.ONLY_ADMIN, show_alert=True)
+        answer_tap(query, common_texts.ONLY_ADMIN, show_alert=True)
         return
     tap = callbacks.parse_as(query.data, InvitationTap)
     if tap is None:
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
         return
     services = context.services
     accept = tap.accept
@@ -284,10 +284,10 @@ async def decide_invitation(update: Update, context: BotContext) -> None:
         tap.invitation_id, admin.user_id, accept, services.now()
     )
     if invitation is None or invitation.claimed_by is None:
-        await query.answer(staff_texts.STAFF_GONE, show_alert=True)
+        answer_tap(query, staff_texts.STAFF_GONE, show_alert=True)
         await unless_unchanged(query.edit_message_reply_markup(None))
         return
-    await query.answer()
+    answer_tap(query)
     name = invitation.claimed_name or str(invitation.claimed_by)
     if not accept:
         await query.edit_message_text(staff_texts.invite_declined(name))
@@ -330,24 +330,24 @@ async def delegate_period(update: Update, context: BotContext) -> None:
     services = context.services
     me = services.member(query.from_user.id)
     if not may(me, Act.DELEGATE):
-        await query.answer(common_texts.ONLY_APPROVER, show_alert=True)
+        answer_tap(query, common_texts.ONLY_APPROVER, show_alert=True)
         return
     tap = callbacks.parse(query.data)
     if not isinstance(tap, StaffTap | DelegateForTap):
-        await query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
         return
     delegate = services.member(tap.user_id)
     if delegate is None or delegate.user_id == me.user_id:
-        await query.answer(staff_texts.STAFF_GONE, show_alert=True)
+        answer_tap(query, staff_texts.STAFF_GONE, show_alert=True)
         return
     if not may_stand_in(delegate):
         # Never offered (a forged tap, or the person lost the role since the list was shown).
         await services.storage.audit.record(
             services.now(), me.user_id, "delegation_refused", detail=str(delegate.user_id)
         )
-        await query.answer(staff_texts.DELEGATE_ONLY_APPROVERS, show_alert=True)
+        answer_tap(query, staff_texts.DELEGATE_ONLY_APPROVERS, show_alert=True)
         return
-    await query.answer()
+    answer_tap(query)
     if not isinstance(tap, DelegateForTap):
         buttons = [
             [_button(label, DelegateForTap(delegate.user_id, days))]

@@ -14,6 +14,7 @@ from bot.core import callbacks
 from bot.core.roles import Role
 from bot.texts import common as common_texts
 from bot.texts import form as form_texts
+from handlers.edits import answer_tap
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ async def nothing_to_go_back(update: Update, context: BotContext) -> None:
 async def stale_button(update: Update, context: BotContext) -> None:
     """A button from a finished conversation or an older bot version."""
     if update.callback_query is not None:
-        await update.callback_query.answer(common_texts.STALE_BUTTON, show_alert=True)
+        answer_tap(update.callback_query, common_texts.STALE_BUTTON, show_alert=True)
 
 
 async def publish_commands(services: Services, bot: Bot) -> None:

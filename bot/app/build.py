@@ -31,6 +31,7 @@ from handlers import (
     arguments,
     cancel,
     duty,
+    edits,
     errors,
     exit_check,
     handover,
@@ -301,6 +302,7 @@ async def _post_stop(app: BotApp) -> None:
     # The outbox stops while the bot's HTTP client is still open (shutdown() closes it),
     # so a send in flight finishes instead of leaving a socket behind.
     systemd.stopping()
+    await edits.answers_sent()  # the last taps' answers, before the HTTP client closes
     services: Services = app.bot_data
     task = getattr(services, "delivery_task", None)
     if task is not None:

@@ -20,6 +20,7 @@ from bot.texts import duty as duty_texts
 from simulator import BotApiSimulator, SimMessage
 from tests.conftest import ADMIN, APPROVER, ESCORT, OFFICER, FakeClock
 from tests.dbstate import watch
+from tests.e2e.test_e2e_double_tap import answered
 from tests.flows import approve, register
 
 ESCORT2 = 3002
@@ -82,6 +83,7 @@ async def test_piket_toggles_in_place_and_lists_the_others(
 
     tap = await escort.tap(duty_texts.BTN_START, status)
     on = await escort.wait_for(ON)
+    await answered(sim, tap)  # goes out beside the edit (handlers/edits.py answer_tap)
     assert on.message_id == status.message_id  # the same message, edited
     assert "sejak pukul 09:00 WIB" in on.text_or_caption
     assert "sampai pukul 24.00 hari ini" in on.text_or_caption
@@ -95,6 +97,7 @@ async def test_piket_toggles_in_place_and_lists_the_others(
 
     tap = await escort.tap(duty_texts.BTN_END, on)
     off = await escort.wait_for(OFF)
+    await answered(sim, tap)
     assert off.message_id == status.message_id
     assert off.buttons == [[duty_texts.BTN_START]]
     assert tap.answer is not None and tap.answer.text == duty_texts.ENDED  # type: ignore[union-attr]
