@@ -315,6 +315,10 @@ async def _measure(
             )
         )
 
+    # What the duty roster and the warm-up caused is over before the count starts: the
+    # escorts' notices go last, and a tap's answer goes out beside its edit (answer_tap), so
+    # the last of either may still be on its way when the harness saw what it waited for.
+    await sim.settle(quiet=0.2, timeout=60)
     sim.faults.latency = spec.latency_ms / 1000
     timer = sim.update_timer = UpdateTimer()
     harness.sent = 0
