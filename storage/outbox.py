@@ -68,12 +68,20 @@ _COLUMNS = "id, key, kind, chat_id, visit_id, payload, blob, attempts, next_atte
 
 @dataclass(frozen=True)
 class Waiting:
-    """A chat's next pending item, as the delivery worker schedules it (no content)."""
+    """A lane's next pending item, as the delivery worker schedules it (no content).
+
+    A lane is one chat's messages about one visit (or about no visit): they go out in the
+    order they were queued; different lanes of a chat need not wait for each other."""
 
     id: int
     key: str
     chat_id: int
+    visit_id: int | None
     next_attempt_at: float
+
+    @property
+    def lane(self) -> tuple[int, int | None]:
+        return self.chat_id, self.visit_id
 
 
 def _role(value: str | None) -> Role | None:
@@ -147,16 +155,21 @@ class Outbox:
             await self.enqueue(db, items, now)
 
     async def waiting(self, limit: int = 100) -> list[Waiting]:
-        """The oldest pending item of each chat, without its content: a chat's messages go
-        out in order. Nothing is decrypted here; the worker reads the few items it sends
-        now with `pending` (a queue of many chats is looked at after every send)."""
+        """The oldest pending item of each lane (a chat and a visit, `Waiting`), without its
+        content: a lane's messages go out in order. Nothing is decrypted here; the worker
+        reads the few items it sends now with `pending` (a queue of many chats is looked at
+        after every send)."""
         rows = await fetch_all(
             self._database.connection,
-            "SELECT id, key, chat_id, next_attempt_at FROM outbox WHERE id IN"
-            " (SELECT MIN(id) FROM outbox WHERE status = ? GROUP BY chat_id) ORDER BY id LIMIT ?",
+            "SELECT id, key, chat_id, visit_id, next_attempt_at FROM outbox WHERE id IN"
+            " (SELECT MIN(id) FROM outbox WHERE status = ? GROUP BY chat_id, visit_id)"
+            " ORDER BY id LIMIT ?",
             (PENDING, limit),
         )
-        return [Waiting(r["id"], r["key"], r["chat_id"], r["next_attempt_at"]) for r in rows]
+        return [
+            Waiting(r["id"], r["key"], r["chat_id"], r["visit_id"], r["next_attempt_at"])
+            for r in rows
+        ]
 
     async def pending(self, item_id: int) -> QueuedMessage | None:
         """The item with its content decrypted, if it is still pending. One that cannot be
@@ -175,7 +188,7 @@ class Outbox:
             return None
 
     async def heads(self, limit: int = 100) -> list[QueuedMessage]:
-        """The oldest pending item of each chat, decrypted (unreadable ones marked failed)."""
+        """The oldest pending item of each lane, decrypted (unreadable ones marked failed)."""
         heads = []
         for waiting in await self.waiting(limit):
             item = await self.pending(waiting.id)

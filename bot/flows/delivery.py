@@ -1,8 +1,10 @@
 """Delivers the outbox: retries with backoff, honours retry_after, survives restarts.
 
-One chat's messages go out in the order they were queued (the head of each chat's
-queue only); different chats are served concurrently. Approval cards are rendered
-when they are sent, from the visit's current state, so a card that reaches a
+One chat's messages about one visit (a lane) go out in the order they were queued: a card
+before its edits, a badge before its PDF. A chat's lanes are served concurrently, up to
+PER_CHAT at a time, so a section head's card for the next request does not queue behind
+the last request's edits; different chats are served concurrently too. Approval cards are
+rendered when they are sent, from the visit's current state, so a card that reaches a
 section head after someone else decided shows the decision, not stale buttons.
 """
 
@@ -33,7 +35,11 @@ from storage.outbox import QueuedMessage, Waiting
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300.0
-PARALLEL_CHATS = 16
+PARALLEL_CHATS = 16  # sends in flight at once, all chats together
+# Sends in flight to one chat at once, each about another visit: a busy section head's
+# cards and edits overlap (Telegram's per-chat limit is about one message a second
+# sustained, with bursts allowed; a 429 pauses the whole chat, below).
+PER_CHAT = 4
 # The outbox kind telling an officer that their visitor sent the self-registration form.
 GUEST_DONE = "guest_done"
 # The escorts' "a visitor waits" notice goes to the escorts on duty, or to every escort when
@@ -44,7 +50,7 @@ STOP_GRACE = 5.0  # seconds a send in flight may take to finish when the bot sto
 
 
 def _broadcast_last(head: Waiting) -> tuple[bool, int]:
-    """Chats' next items in the order they were queued, escorts' notices last."""
+    """Lanes' next items in the order they were queued, escorts' notices last."""
     return head.key.startswith(f"{VISITOR_WAITING}:"), head.id
 
 
@@ -58,6 +64,9 @@ class Delivery:
         self._idle = asyncio.Event()
         self._passes = 0  # the worker's passes begun (each starts with a fresh query)
         self._idle_pass = 0  # the latest pass that found nothing to send
+        # chat -> when Telegram lets it have messages again (a 429's retry_after): its
+        # other lanes wait too, instead of each earning a 429 of its own.
+        self._paused: dict[int, float] = {}
 
     def kick(self) -> None:
         """Something was queued: look now instead of at the next timer."""
@@ -76,9 +85,11 @@ class Delivery:
                 await self._idle.wait()
 
     async def run(self) -> None:
-        """The worker loop; cancelled at shutdown. Each chat has at most one send in flight,
-        so a slow chat (a 429, a timeout) never holds up the others."""
-        inflight: dict[int, asyncio.Task[None]] = {}
+        """The worker loop; cancelled at shutdown. Each lane (a chat's messages about one
+        visit) has at most one send in flight, and each chat at most PER_CHAT, so a slow
+        chat (a 429, a timeout) never holds up the others."""
+        inflight: dict[tuple[int, int | None], asyncio.Task[None]] = {}
+        per_chat: dict[int, int] = {}
         try:
             while True:
                 self._wake.clear()
@@ -86,24 +97,31 @@ class Delivery:
                 this_pass = self._passes
                 heads = await self._store.waiting(1000)
                 now = time.time()
+                self._paused = {c: t for c, t in self._paused.items() if t > now}
+                wait = 60.0
                 for item in sorted(heads, key=_broadcast_last):
+                    if item.lane in inflight:
+                        continue
+                    due = max(item.next_attempt_at, self._paused.get(item.chat_id, 0.0))
+                    if due > now:
+                        wait = min(wait, due - now)
+                        continue
                     if len(inflight) >= PARALLEL_CHATS:
                         break
-                    if item.chat_id in inflight or item.next_attempt_at > now:
-                        continue
+                    if per_chat.get(item.chat_id, 0) >= PER_CHAT:
+                        continue  # sent when one of the chat's sends ends (_done wakes us)
                     task = asyncio.create_task(self._deliver_safely(item))
-                    inflight[item.chat_id] = task
-                    task.add_done_callback(functools.partial(self._done, inflight, item.chat_id))
+                    inflight[item.lane] = task
+                    per_chat[item.chat_id] = per_chat.get(item.chat_id, 0) + 1
+                    task.add_done_callback(functools.partial(self._done, inflight, per_chat, item))
                 if not heads and not inflight:
                     self._idle_pass = this_pass
                     self._idle.set()
-                waiting = [i.next_attempt_at for i in heads if i.chat_id not in inflight]
-                wait = min(waiting, default=now + 60) - now
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
                 # cancellation that arrives as the event is set (a kick() at shutdown), and
                 # the worker would then never stop.
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(max(0.01, min(wait, 60))):
+                    async with asyncio.timeout(max(0.01, wait)):
                         await self._wake.wait()
         finally:
             # Sends already on the wire may finish (a cut one would be sent again after a
@@ -115,10 +133,19 @@ class Delivery:
                 await asyncio.gather(*late, return_exceptions=True)
 
     def _done(
-        self, inflight: dict[int, asyncio.Task[None]], chat_id: int, _task: asyncio.Task[None]
+        self,
+        inflight: dict[tuple[int, int | None], asyncio.Task[None]],
+        per_chat: dict[int, int],
+        item: Waiting,
+        _task: asyncio.Task[None],
     ) -> None:
-        """A chat's send finished: its next message may go, so look again now."""
-        inflight.pop(chat_id, None)
+        """A send finished: its lane's next message may go, so look again now."""
+        inflight.pop(item.lane, None)
+        left = per_chat.get(item.chat_id, 1) - 1
+        if left > 0:
+            per_chat[item.chat_id] = left
+        else:
+            per_chat.pop(item.chat_id, None)
         self.kick()
 
     async def _deliver_safely(self, head: Waiting) -> None:
@@ -143,7 +170,9 @@ class Delivery:
         except RetryAfter as exc:
             retry = exc.retry_after
             seconds = retry.total_seconds() if isinstance(retry, timedelta) else float(retry)
-            await self._store.mark_retry(item.id, time.time() + seconds, "429 retry_after")
+            until = time.time() + seconds
+            self._paused[item.chat_id] = max(self._paused.get(item.chat_id, 0.0), until)
+            await self._store.mark_retry(item.id, until, "429 retry_after")
         except BadRequest as exc:
             if "not modified" in exc.message:
                 await self._store.mark_sent(item.id, time.time(), None)
