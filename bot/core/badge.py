@@ -26,6 +26,7 @@ import qrcode
 import qrcode.constants
 from PIL import Image, ImageDraw, ImageFont
 
+from bot.core.png_pdf import page_of_png
 from bot.core.tokens import format_code, normalise_code
 from bot.texts import badge as badge_texts
 
@@ -488,17 +489,15 @@ def render_badge_png(card: BadgeCard) -> bytes:
     return buffer.getvalue()
 
 
+def render_badge_files(card: BadgeCard) -> tuple[bytes, bytes]:
+    """The badge's PNG, and its one-page PDF exactly the size of the card for printing at
+    100 %: the PNG's own compressed pixels on the page (bot/core/png_pdf.py), so the
+    print is the same image, lossless, and costs no second encoding."""
+    png = render_badge_png(card)
+    title = badge_texts.pdf_title(printable_text(card.reference))
+    return png, page_of_png(png, BADGE_DPI, title)
+
+
 def render_badge_pdf(card: BadgeCard) -> bytes:
     """A one-page PDF exactly the size of the card, for printing at 100 %."""
-    buffer = io.BytesIO()
-    # Pillow embeds RGB pages as JPEG (a palette image would go in as uncompressed hex);
-    # quality 95 without chroma subsampling keeps the QR edges and small text crisp.
-    render_badge_image(card).save(
-        buffer,
-        "PDF",
-        resolution=float(BADGE_DPI),
-        quality=95,
-        subsampling=0,
-        title=badge_texts.pdf_title(printable_text(card.reference)),
-    )
-    return buffer.getvalue()
+    return render_badge_files(card)[1]

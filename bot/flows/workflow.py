@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from bot.app.services import Services
 from bot.core import planning
 from bot.core import visits as lifecycle
-from bot.core.badge import BadgeCard, render_badge_pdf, render_badge_png
+from bot.core.badge import BadgeCard, render_badge_files
 from bot.core.callbacks import OPEN_VISIT, VisitTap
 from bot.core.planning import Opening
 from bot.core.roles import Role, StaffMember
@@ -470,9 +470,7 @@ async def _badge_items(
         # The day the badge was issued, in the office's zone (the visit's day).
         visit_date=(visit.decided_at or services.now()).astimezone(tz).date(),
     )
-    png, pdf = await asyncio.gather(
-        asyncio.to_thread(render_badge_png, card), asyncio.to_thread(render_badge_pdf, card)
-    )
+    png, pdf = await asyncio.to_thread(render_badge_files, card)
     name = f"badge-{visit.reference}"
     caption = badge_texts.caption(visit, format_code(code), tz, notice)
     officer = visit.desk_officer

@@ -14,16 +14,19 @@ import zxingcpp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFilter
+from pypdf import PdfReader
 
 from bot.core import badge
 from bot.core.badge import (
     BADGE_SIZE_PX,
     BadgeCard,
     printable_text,
+    render_badge_files,
     render_badge_image,
     render_badge_pdf,
     render_badge_png,
 )
+from bot.core.png_pdf import NotAPalettePng, page_of_png
 from bot.core.qr import QUICK_SIDE, decode_badge_token, decode_qr
 from bot.core.tokens import deep_link, new_credentials
 from tests.strategies import SAMPLE_BOT, SAMPLE_SECRET
@@ -150,7 +153,60 @@ def test_pdf_is_one_card_sized_page() -> None:
     # ID-1 portrait: 53.98 x 85.60 mm (ISO/IEC 7810 tolerance is far larger than 0.1 mm).
     assert (x1 - x0) * MM_PER_POINT == pytest.approx(53.98, abs=0.1)
     assert (y1 - y0) * MM_PER_POINT == pytest.approx(85.60, abs=0.1)
-    assert b"/DCTDecode" in data
+
+
+def test_pdf_prints_the_png_itself_lossless_and_reads_back() -> None:
+    """The PDF holds the PNG's own pixels (bot/core/png_pdf.py): a strict PDF reader finds
+    one page whose image is the PNG pixel for pixel, with its QR, and the title."""
+    card = make_card()
+    png, pdf = render_badge_files(card)
+    assert png == render_badge_png(card)
+    reader = PdfReader(io.BytesIO(pdf), strict=True)
+    assert len(reader.pages) == 1
+    assert reader.metadata is not None
+    assert reader.metadata.title == "Tanda pengenal pengunjung RS-2026-00042"
+    [embedded] = reader.pages[0].images
+    printed = embedded.image.convert("RGB")
+    shown = Image.open(io.BytesIO(png)).convert("RGB")
+    assert printed.size == shown.size == BADGE_SIZE_PX
+    assert printed.tobytes() == shown.tobytes()
+    out = io.BytesIO()
+    printed.save(out, "PNG")
+    assert decode_qr(out.getvalue()) == [card.link]
+    assert len(pdf) < 2 * len(png)  # the same compressed pixels, not a second encoding
+
+
+def test_a_title_with_any_characters_stays_a_valid_pdf() -> None:
+    title = "Tamu (uji) \\ 王小明 ) ( 🙂 %%EOF\nendobj"
+    png = render_badge_png(make_card())
+    reader = PdfReader(io.BytesIO(page_of_png(png, 300, title)), strict=True)
+    assert reader.metadata is not None and reader.metadata.title == title
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        Image.new("RGB", (40, 30), "white"),  # no palette
+        Image.new("L", (40, 30), 255),
+        Image.new("RGBA", (40, 30), (0, 0, 0, 0)),
+    ],
+)
+def test_only_a_palette_png_is_wrapped(image: Image.Image) -> None:
+    with pytest.raises(NotAPalettePng):
+        page_of_png(png_bytes(image), 300)
+
+
+@pytest.mark.parametrize("data", [b"", b"not a png", PNG_SIGNATURE + b"\0" * 40, b"%PDF-1.4\n"])
+def test_garbage_is_not_wrapped(data: bytes) -> None:
+    with pytest.raises(NotAPalettePng):
+        page_of_png(data, 300)
+
+
+def test_a_damaged_png_is_not_wrapped() -> None:
+    png = bytearray(render_badge_png(make_card()))
+    png[40] ^= 0xFF  # inside the palette chunk: its CRC no longer matches
+    with pytest.raises(NotAPalettePng):
+        page_of_png(bytes(png), 300)
 
 
 def test_long_and_hostile_names_do_not_crash_or_overflow() -> None:
