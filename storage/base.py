@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -78,6 +79,30 @@ async def _execute_when_free(
     return await db.execute(sql, parameters)
 
 
+Statement = tuple[str, Sequence[Any]]
+
+
+def _write_all(connection: sqlite3.Connection, statements: Sequence[Statement]) -> None:
+    """In aiosqlite's thread: BEGIN IMMEDIATE (retried as :func:`begin`), the statements,
+    COMMIT; rolled back if any of them fails."""
+    for delay in (*_BEGIN_RETRIES, None):
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or delay is None:
+                raise
+            time.sleep(delay)  # this thread only: the event loop goes on
+    try:
+        for sql, parameters in statements:
+            connection.execute(sql, parameters)
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+
+
 class Database:
     """One connection; writes are serialised so each transaction stays atomic."""
 
@@ -96,6 +121,21 @@ class Database:
         async with self._write_lock:
             cursor = await _execute_when_free(self.connection, sql, parameters)
             return cursor.rowcount
+
+    async def write_all(self, statements: Sequence[Statement]) -> None:
+        """Statements that need nothing from each other's results, as one transaction in one
+        trip to the database thread (BEGIN, each statement and COMMIT are a trip each through
+        :meth:`transaction`, about 50-80 µs of CPU apiece). The persisted conversation and
+        the updates it marks done are written this way after every update."""
+        if not statements:
+            return
+        async with self._write_lock:
+            # aiosqlite runs its own methods through ``_execute`` (a function queued to its
+            # thread); a function of ours that runs several statements is the same call.
+            # tests/storage/test_write.py fails if a new aiosqlite changes it.
+            connection = self.connection
+            run: Callable[..., Awaitable[None]] = connection._execute
+            await run(_write_all, connection._conn, statements)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from storage.base import Database, fetch_all
+from storage.base import Database, Statement, fetch_all
 from storage.updates import IncomingUpdates
 
 ConversationKey = tuple[str | int, ...]
@@ -80,28 +80,36 @@ class Conversations:
         (None ends one) and the updates whose handling produced them, marked done. So an
         update is either handled and recorded, or neither (and is handled again)."""
         cipher = self._database.cipher
-        async with self._database.transaction() as db:
-            for user_id, data in users.items():
-                if data:
-                    encrypted = cipher.encrypt_text(json.dumps(data, ensure_ascii=False))
-                    await db.execute(
+        statements: list[Statement] = []
+        for user_id, data in users.items():
+            if data:
+                encrypted = cipher.encrypt_text(json.dumps(data, ensure_ascii=False))
+                statements.append(
+                    (
                         "INSERT OR REPLACE INTO user_state (user_id, data) VALUES (?, ?)",
                         (user_id, encrypted),
                     )
-                else:
-                    await db.execute("DELETE FROM user_state WHERE user_id = ?", (user_id,))
-            for (name, key), state in states.items():
-                encoded = json.dumps(list(key))
-                if state is None:
-                    await db.execute(
+                )
+            else:
+                statements.append(("DELETE FROM user_state WHERE user_id = ?", (user_id,)))
+        for (name, key), state in states.items():
+            encoded = json.dumps(list(key))
+            if state is None:
+                statements.append(
+                    (
                         "DELETE FROM conversation_state WHERE name = ? AND key = ?",
                         (name, encoded),
                     )
-                else:
-                    await db.execute(
+                )
+            else:
+                statements.append(
+                    (
                         "INSERT OR REPLACE INTO conversation_state (name, key, state)"
                         " VALUES (?, ?, ?)",
                         (name, encoded, state),
                     )
-            if handled:
-                await IncomingUpdates.mark_done_in(db, handled, now)
+                )
+        statements += IncomingUpdates.marked_done(handled, now)
+        # One trip to the database thread for the whole transaction: this runs after every
+        # update.
+        await self._database.write_all(statements)

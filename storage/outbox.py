@@ -132,11 +132,10 @@ class Outbox:
     ) -> None:
         """Queue inside the caller's transaction; an item already queued is left alone."""
         cipher = self._database.cipher
+        rows = []
         for item in items:
             vid = item.visit_id if item.visit_id is not None else visit_id
-            await db.execute(
-                "INSERT OR IGNORE INTO outbox (key, kind, chat_id, visit_id, payload, blob,"
-                " created_at, for_role) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows.append(
                 (
                     item.key.format(visit=vid),
                     item.kind,
@@ -146,7 +145,13 @@ class Outbox:
                     cipher.encrypt(item.blob) if item.blob is not None else None,
                     now.timestamp(),
                     item.for_role.value if item.for_role is not None else None,
-                ),
+                )
+            )
+        if rows:  # one trip to the database thread for all of them
+            await db.executemany(
+                "INSERT OR IGNORE INTO outbox (key, kind, chat_id, visit_id, payload, blob,"
+                " created_at, for_role) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
             )
 
     async def queue(self, items: Sequence[OutboxItem], now: datetime) -> None:

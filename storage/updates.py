@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
+from storage.base import Database, Statement, fetch_all, fetch_one, ts
 
-from storage.base import Database, fetch_all, fetch_one, ts
+_MARK_DONE = (
+    "UPDATE incoming_updates SET done_at = ?, payload = NULL"
+    " WHERE update_id = ? AND done_at IS NULL"
+)
 
 
 @dataclass(frozen=True)
@@ -88,19 +91,13 @@ class IncomingUpdates:
         return int(row[0]) if row else 0
 
     async def mark_done(self, update_ids: Collection[int], now: datetime) -> None:
-        async with self._database.transaction() as db:
-            await self.mark_done_in(db, update_ids, now)
+        await self._database.write_all(self.marked_done(update_ids, now))
 
     @staticmethod
-    async def mark_done_in(
-        db: aiosqlite.Connection, update_ids: Collection[int], now: datetime
-    ) -> None:
-        """Within the caller's transaction: the updates are handled; their data goes."""
-        await db.executemany(
-            "UPDATE incoming_updates SET done_at = ?, payload = NULL"
-            " WHERE update_id = ? AND done_at IS NULL",
-            [(ts(now), update_id) for update_id in update_ids],
-        )
+    def marked_done(update_ids: Collection[int], now: datetime) -> list[Statement]:
+        """The updates are handled; their data goes (statements for
+        :meth:`Database.write_all`, in the caller's transaction)."""
+        return [(_MARK_DONE, (ts(now), update_id)) for update_id in update_ids]
 
     async def prune(self, before: datetime) -> int:
         """Forget handled (and given-up) updates finished before `before`."""

@@ -75,3 +75,77 @@ async def test_a_write_waits_while_another_connection_holds_the_write_lock(
     other.close()
     assert await write == 1
     assert rows(tmp_path / "akses.sqlite3") == [(1, "other"), (2, "ours")]
+
+
+# `Database.write_all`: statements that need nothing from each other's results, as one
+# transaction in one trip to aiosqlite's thread (through its `_execute`: these tests fail if
+# a new aiosqlite changes that).
+
+
+async def test_write_all_commits_every_statement_together(store: Storage, tmp_path: Path) -> None:
+    await store.database.write_all(
+        [
+            ("INSERT INTO t VALUES (?, ?)", (1, "a")),
+            ("INSERT INTO t VALUES (?, ?)", (2, "b")),
+            ("UPDATE t SET v = ? WHERE k = ?", ("c", 1)),
+        ]
+    )
+    assert not store.database.connection.in_transaction
+    assert rows(tmp_path / "akses.sqlite3") == [(1, "c"), (2, "b")]
+
+
+async def test_write_all_leaves_nothing_when_one_statement_fails(
+    store: Storage, tmp_path: Path
+) -> None:
+    await store.database.write("INSERT INTO t VALUES (1, 'before')")
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.database.write_all(
+            [
+                ("INSERT INTO t VALUES (?, ?)", (2, "new")),
+                ("UPDATE t SET v = ? WHERE k = ?", ("changed", 1)),
+                ("INSERT INTO t VALUES (?, ?)", (1, "a duplicate key")),
+            ]
+        )
+    assert not store.database.connection.in_transaction
+    assert rows(tmp_path / "akses.sqlite3") == [(1, "before")]
+    # ... and the connection goes on working.
+    await store.database.write_all([("INSERT INTO t VALUES (?, ?)", (3, "after"))])
+    assert rows(tmp_path / "akses.sqlite3") == [(1, "before"), (3, "after")]
+
+
+async def test_write_all_waits_for_an_open_transaction_and_is_not_part_of_it(
+    store: Storage, tmp_path: Path
+) -> None:
+    database = store.database
+    inside = asyncio.Event()
+
+    async def failing_transaction() -> None:
+        with pytest.raises(RuntimeError):
+            async with database.transaction() as db:
+                await db.execute("INSERT INTO t VALUES (1, 'rolled back')")
+                inside.set()
+                await asyncio.sleep(0.05)
+                raise RuntimeError("the transaction fails")
+
+    task = asyncio.create_task(failing_transaction())
+    await inside.wait()
+    await database.write_all([("INSERT INTO t VALUES (2, 'kept')", ())])
+    await task
+    assert rows(tmp_path / "akses.sqlite3") == [(2, "kept")]
+
+
+async def test_write_all_waits_while_another_connection_holds_the_write_lock(
+    store: Storage, tmp_path: Path
+) -> None:
+    other = sqlite3.connect(tmp_path / "akses.sqlite3", isolation_level=None, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (1, 'other')")
+    write = asyncio.create_task(
+        store.database.write_all([("INSERT INTO t VALUES (2, 'ours')", ())])
+    )
+    await asyncio.sleep(0.05)
+    assert not write.done()
+    other.execute("COMMIT")
+    other.close()
+    await write
+    assert rows(tmp_path / "akses.sqlite3") == [(1, "other"), (2, "ours")]
