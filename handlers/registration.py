@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import warnings
@@ -258,10 +259,24 @@ async def _ask(update: Update, context: BotContext, step: str, answered: str | N
             draft["shown"] = shown
             return FILLING
         await unless_unchanged(query.edit_message_text(answered))  # not the open question
-    if earlier is not None and not bare:
-        # Only the current question is live. A question answered by typing had no buttons.
-        await drop_buttons(context.bot, chat.id, earlier)
-    sent = await chat.send_message(text, reply_markup=markup)
+    if earlier is None or bare:  # a question answered by typing had no buttons
+        sent = await chat.send_message(text, reply_markup=markup)
+    else:
+        # Only the current question is live: the earlier one's buttons go in the same
+        # round trip as the next question (neither waits for the other).
+        asking, dropped = await asyncio.gather(
+            chat.send_message(text, reply_markup=markup),
+            drop_buttons(context.bot, chat.id, earlier),
+            return_exceptions=True,
+        )
+        if isinstance(asking, BaseException):
+            raise asking
+        sent = asking
+        if isinstance(dropped, Exception):
+            # The question is asked; a tap on the old buttons is answered as stale.
+            log.warning("the answered question's buttons stayed: %s", type(dropped).__name__)
+        elif isinstance(dropped, BaseException):
+            raise dropped
     _asked(draft, sent.message_id, markup)
     return FILLING
 

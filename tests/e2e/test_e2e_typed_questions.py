@@ -6,8 +6,9 @@ buttons. /kembali does what « Kembali does; the link tapped twice goes back onc
 from __future__ import annotations
 
 from bot.core.form import FORM, INVITE_FORM, PLAN_FORM
+from bot.texts import common as common_texts
 from bot.texts import form as form_texts
-from simulator import BotApiSimulator, SimUser
+from simulator import BotApiSimulator, Faults, SimMessage, SimUser
 from tests.conftest import OFFICER, STRANGER, FakeClock
 from tests.dbstate import watch
 from tests.e2e.test_e2e_planned import TOMORROW
@@ -203,3 +204,53 @@ async def test_kembali_in_the_planning_form_and_the_visitors_own_form(
     await guest.wait_for(KTP)
     await guest.send_text("/batal")
     await guest.wait_for("dibatalkan")
+
+
+async def _up_to_equipment(sim: BotApiSimulator) -> tuple[SimUser, Visitor]:
+    """The form filled in up to the equipment question (it has "Tidak membawa perangkat")."""
+    officer = sim.user(OFFICER)
+    visitor = Visitor(equipment="Laptop")
+    moves = visitor.script()
+    await officer.send_text("/daftar")
+    await officer.wait_for(moves[0].asked)
+    await fill_in(officer, moves[: at(moves, "equipment")])
+    await sim.settle()
+    return officer, visitor
+
+
+async def test_a_typed_answer_drops_the_buttons_beside_the_next_question(
+    sim: BotApiSimulator, app: object
+) -> None:
+    """Typing the equipment drops its question's buttons and asks for the summary in one
+    round trip: the summary does not wait for the drop (Telegram slow to edit here)."""
+    officer, visitor = await _up_to_equipment(sim)
+    question = live_question(officer, visitor.script()[at(visitor.script(), "equipment")].asked)
+    assert question.buttons
+    sim.faults = Faults(latency=1.0, methods={"editMessageReplyMarkup"})
+    await officer.send_text("Laptop")
+    await officer.wait_for(predicate=lambda m: _has(m, form_texts.BTN_SUBMIT))
+    assert question.buttons  # the summary came first: the drop is still on its way
+    await sim.settle(timeout=10)
+    assert not question.buttons
+
+
+async def test_a_drop_telegram_refuses_does_not_stop_the_form(
+    sim: BotApiSimulator, app: object
+) -> None:
+    officer, visitor = await _up_to_equipment(sim)
+    question = live_question(officer, visitor.script()[at(visitor.script(), "equipment")].asked)
+    sim.faults = Faults(rate=1.0, kinds={"500"}, methods={"editMessageReplyMarkup"})
+    await officer.send_text("Laptop")
+    summary = await officer.wait_for(predicate=lambda m: _has(m, form_texts.BTN_SUBMIT))
+    await sim.settle(timeout=20)
+    assert not any(common_texts.ERROR in m.text_or_caption for m in officer.bot_messages)
+    sim.faults = Faults()
+    # The old buttons stayed (Telegram refused every try); a tap on them is stale, and the
+    # form goes on from the summary.
+    assert question.buttons
+    await officer.tap(form_texts.BTN_SUBMIT, summary)
+    await officer.wait_for("terkirim")
+
+
+def _has(message: SimMessage, label: str) -> bool:
+    return any(label in button for row in message.buttons for button in row)
