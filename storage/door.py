@@ -46,13 +46,16 @@ class DoorNonces:
         until: datetime,
     ) -> None:
         """Store a fresh nonce; expired ones are swept in the same write."""
-        async with self._database.transaction() as db:
-            await db.execute("DELETE FROM door_nonces WHERE expires_at <= ?", (ts(now),))
-            await db.execute(
-                "INSERT INTO door_nonces (nonce_hash, visit_id, escort_id, action, via,"
-                " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (_digest(nonce), visit_id, escort_id, action, via, ts(now), ts(until)),
-            )
+        await self._database.write_all(
+            [
+                ("DELETE FROM door_nonces WHERE expires_at <= ?", (ts(now),)),
+                (
+                    "INSERT INTO door_nonces (nonce_hash, visit_id, escort_id, action, via,"
+                    " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (_digest(nonce), visit_id, escort_id, action, via, ts(now), ts(until)),
+                ),
+            ]
+        )
 
     async def find(
         self, nonce: str, visit_id: int, escort_id: int, action: str, now: datetime
@@ -78,9 +81,8 @@ class DoorNonces:
 
     async def spend(self, door_pass: DoorPass, now: datetime) -> bool:
         """Mark the pass used once its step is recorded; False if it was used already."""
-        async with self._database.transaction() as db:
-            cur = await db.execute(
-                "UPDATE door_nonces SET used_at = ? WHERE id = ? AND used_at IS NULL",
-                (ts(now), door_pass.id),
-            )
-            return cur.rowcount == 1
+        changed = await self._database.write(
+            "UPDATE door_nonces SET used_at = ? WHERE id = ? AND used_at IS NULL",
+            (ts(now), door_pass.id),
+        )
+        return changed == 1

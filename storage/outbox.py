@@ -21,7 +21,7 @@ from typing import Any
 import aiosqlite
 
 from bot.core.roles import Role
-from storage.base import Database, fetch_all, fetch_one
+from storage.base import Database, Statement, fetch_all, fetch_one
 from storage.crypto import Cipher, InvalidToken
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -207,11 +207,10 @@ class Outbox:
         await self._database.write(_MARK_SENT, (SENT, now, message_id, CLEARED, item_id))
 
     @staticmethod
-    async def mark_sent_in(
-        db: aiosqlite.Connection, item_id: int, now: float, message_id: int | None
-    ) -> None:
-        """mark_sent inside the caller's transaction (with what the delivery recorded)."""
-        await db.execute(_MARK_SENT, (SENT, now, message_id, CLEARED, item_id))
+    def marked_sent(item_id: int, now: float, message_id: int | None) -> Statement:
+        """mark_sent as a statement of the caller's transaction (`Database.write_all`), with
+        what the delivery recorded."""
+        return _MARK_SENT, (SENT, now, message_id, CLEARED, item_id)
 
     async def mark_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
         await self._database.write(

@@ -466,17 +466,20 @@ class Visits:
         recorded (later decisions edit it) and the handover time kept, in one transaction.
         Apart, a crash between the two left a delivered card no decision could edit, its
         Setujui live for good."""
-        async with self._database.transaction() as db:
-            await self._outbox.mark_sent_in(db, item_id, sent_at, message_id)
-            await db.execute(
-                "INSERT OR REPLACE INTO approval_cards (visit_id, chat_id, message_id)"
-                " VALUES (?, ?, ?)",
-                (visit_id, chat_id, message_id),
-            )
-            await db.execute(
-                "UPDATE visits SET handover_at = ? WHERE id = ? AND handover_at IS NULL",
-                (ts(now), visit_id),
-            )
+        await self._database.write_all(
+            [
+                self._outbox.marked_sent(item_id, sent_at, message_id),
+                (
+                    "INSERT OR REPLACE INTO approval_cards (visit_id, chat_id, message_id)"
+                    " VALUES (?, ?, ?)",
+                    (visit_id, chat_id, message_id),
+                ),
+                (
+                    "UPDATE visits SET handover_at = ? WHERE id = ? AND handover_at IS NULL",
+                    (ts(now), visit_id),
+                ),
+            ]
+        )
 
     async def cards(self, visit_id: int) -> list[Card]:
         rows = await fetch_all(

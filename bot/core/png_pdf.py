@@ -91,7 +91,7 @@ def page_of_png(png: bytes, dpi: float, title: str = "") -> bytes:
         b" /Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>" % (page_w, page_h),
         image,
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
-        b"<< /Title %s /Producer %s >>" % (_text(title), _text("Akses Ruang Server")),
+        b"<< /Title %s >>" % _text(title),
     ]
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
