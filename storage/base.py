@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -103,13 +105,60 @@ def _write_all(connection: sqlite3.Connection, statements: Sequence[Statement]) 
         raise
 
 
+def open_reader(path: Path) -> sqlite3.Connection:
+    """The read-only connection of :meth:`Database.read`, opened on the event loop's thread
+    (the only one that may use it). It never waits for a lock: a busy reader gives way."""
+    reader = sqlite3.connect(path, isolation_level=None, timeout=0)
+    reader.row_factory = sqlite3.Row
+    reader.execute("PRAGMA query_only=ON")
+    return reader
+
+
 class Database:
     """One connection; writes are serialised so each transaction stays atomic."""
 
-    def __init__(self, connection: aiosqlite.Connection, cipher: Cipher) -> None:
+    def __init__(
+        self,
+        connection: aiosqlite.Connection,
+        cipher: Cipher,
+        reader: sqlite3.Connection | None = None,
+    ) -> None:
         self.connection = connection
         self.cipher = cipher
         self._write_lock = asyncio.Lock()
+        self._reader = reader
+        self._reader_thread = threading.get_ident()
+
+    async def read(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """A short read by key (a visit, an outbox item, a chat's next messages) at once, on
+        the event loop's thread, through a read-only connection of its own: about 2 µs of
+        SQLite instead of a trip to aiosqlite's thread (50-80 µs of CPU, and a wait behind
+        every trip queued before it). It sees what is committed, as a read on the shared
+        connection does when no transaction is open; while one is open there (this
+        coroutine's or another's, whose uncommitted rows the shared connection would show),
+        or when the reader is busy, the read goes through aiosqlite as before. Only for
+        queries that use an index and return a few rows: the event loop waits for them."""
+        reader = self._reader
+        if (
+            reader is not None
+            and not self.connection.in_transaction
+            and threading.get_ident() == self._reader_thread
+        ):
+            try:
+                return reader.execute(sql, parameters).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+        return await fetch_all(self.connection, sql, parameters)
+
+    async def read_one(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Row | None:
+        """:meth:`read`'s first row, or None."""
+        return next(iter(await self.read(sql, parameters)), None)
+
+    def close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     async def write(self, sql: str, parameters: Sequence[Any] = ()) -> int:
         """One statement that is a whole transaction by itself; returns the rows it changed.

@@ -6,6 +6,7 @@ storage/; nothing here imports Telegram.
 from __future__ import annotations
 
 import os
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import aiosqlite
 
 from storage.at_rest import seal_plain_columns
 from storage.audit import AuditLog
-from storage.base import Database, fetch_one
+from storage.base import Database, fetch_one, open_reader
 from storage.conversations import Conversations
 from storage.crypto import Cipher
 from storage.deadlines import Deadlines
@@ -48,8 +49,14 @@ class Storage:
     """The bot's database: ``storage.visits``, ``storage.audit``, ``storage.outbox``, ...,
     ``storage.updates`` (the durable intake of Telegram's updates)."""
 
-    def __init__(self, connection: aiosqlite.Connection, cipher: Cipher, audit_key: bytes) -> None:
-        self.database = Database(connection, cipher)
+    def __init__(
+        self,
+        connection: aiosqlite.Connection,
+        cipher: Cipher,
+        audit_key: bytes,
+        reader: sqlite3.Connection | None = None,
+    ) -> None:
+        self.database = Database(connection, cipher, reader)
         self.outbox = Outbox(self.database)
         self.audit = AuditLog(self.database, self.outbox, audit_key)
         self.visits = Visits(self.database, self.audit, self.outbox)
@@ -97,7 +104,13 @@ class Storage:
             await db.close()
             raise
         private_files(path)
-        storage = cls(db, cipher, audit_key)
+        try:
+            # Short reads by key skip the trip to aiosqlite's thread (Database.read).
+            reader = open_reader(path)
+        except BaseException:
+            await db.close()
+            raise
+        storage = cls(db, cipher, audit_key, reader)
         # A chain from before the audit key is linked into the keyed one, never rewritten.
         await storage.audit.link_unkeyed(datetime.now(UTC))
         return storage
@@ -139,6 +152,7 @@ class Storage:
         return self.database.connection
 
     async def close(self) -> None:
+        self.database.close_reader()
         await self.database.connection.close()
 
 

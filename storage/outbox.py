@@ -164,8 +164,7 @@ class Outbox:
         content: a lane's messages go out in order. Nothing is decrypted here; the worker
         reads the few items it sends now with `pending` (a queue of many chats is looked at
         after every send)."""
-        rows = await fetch_all(
-            self._database.connection,
+        rows = await self._database.read(
             "SELECT id, key, chat_id, visit_id, next_attempt_at FROM outbox WHERE id IN"
             " (SELECT MIN(id) FROM outbox WHERE status = ? GROUP BY chat_id, visit_id)"
             " ORDER BY id LIMIT ?",
@@ -179,8 +178,7 @@ class Outbox:
     async def pending(self, item_id: int) -> QueuedMessage | None:
         """The item with its content decrypted, if it is still pending. One that cannot be
         decrypted (another key, or altered) can never be sent: it is marked failed."""
-        row = await fetch_one(
-            self._database.connection,
+        row = await self._database.read_one(
             f"SELECT {_COLUMNS} FROM outbox WHERE id = ? AND status = ?",
             (item_id, PENDING),
         )

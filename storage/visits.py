@@ -424,7 +424,8 @@ class Visits:
         return stored
 
     async def get(self, visit_id: int) -> Visit | None:
-        return await self._get(self._database.connection, visit_id)
+        row = await self._database.read_one(VISIT_SELECT + " WHERE v.id = ?", (visit_id,))
+        return visit_from_row(row, self._cipher) if row else None
 
     async def _get(self, db: aiosqlite.Connection, visit_id: int) -> Visit | None:
         row = await fetch_one(db, VISIT_SELECT + " WHERE v.id = ?", (visit_id,))
@@ -482,8 +483,7 @@ class Visits:
         )
 
     async def cards(self, visit_id: int) -> list[Card]:
-        rows = await fetch_all(
-            self._database.connection,
+        rows = await self._database.read(
             "SELECT visit_id, chat_id, message_id FROM approval_cards WHERE visit_id = ?",
             (visit_id,),
         )
