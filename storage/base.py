@@ -171,6 +171,19 @@ class Database:
             cursor = await _execute_when_free(self.connection, sql, parameters)
             return cursor.rowcount
 
+    async def write_returning(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """:meth:`write` for a statement with a RETURNING clause: its rows, in the same trip
+        (the statement commits once they are all read)."""
+        async with self._write_lock:
+            for delay in (*_BEGIN_RETRIES, None):
+                try:
+                    return list(await self.connection.execute_fetchall(sql, parameters))
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or delay is None:
+                        raise
+                    await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
     async def write_all(self, statements: Sequence[Statement]) -> None:
         """Statements that need nothing from each other's results, as one transaction in one
         trip to the database thread (BEGIN, each statement and COMMIT are a trip each through

@@ -10,7 +10,7 @@ handled; the id stays a while so a re-delivery of a handled update is recognised
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,6 +43,26 @@ class IncomingUpdates:
             (update_id, payload, ts(now)),
         )
         return changed == 1
+
+    async def store_many(
+        self, updates: Sequence[tuple[int, dict[str, Any]]], now: datetime
+    ) -> set[int]:
+        """Keep a batch of updates (a getUpdates answer) in one write; the ids of those that
+        were not here yet (the others Telegram delivered again)."""
+        if not updates:
+            return set()
+        cipher, at = self._database.cipher, ts(now)
+        values: list[Any] = []
+        for update_id, data in updates:
+            payload = cipher.encrypt_text(json.dumps(data, ensure_ascii=False))
+            values += (update_id, payload, at)
+        rows = await self._database.write_returning(
+            "INSERT OR IGNORE INTO incoming_updates (update_id, payload, received_at) VALUES "
+            + ", ".join(["(?, ?, ?)"] * len(updates))
+            + " RETURNING update_id",
+            values,
+        )
+        return {int(row[0]) for row in rows}
 
     async def reopen(self, max_attempts: int, now: datetime) -> list[StoredUpdate]:
         """The updates stored but not handled, oldest first, each counted as one more

@@ -18,10 +18,10 @@ from bot.app import drafts, systemd
 from bot.app.config import Config
 from bot.app.context import BotApp, BotContext
 from bot.app.errorgroups import ErrorGroups
-from bot.app.intake import DurableUpdateQueue, prune_job
+from bot.app.intake import DurableUpdateQueue, IntakeRequest, prune_job
 from bot.app.persistence import SqlitePersistence
 from bot.app.processor import PerChatUpdateProcessor
-from bot.app.request import AiohttpRequest, RetryingRequest
+from bot.app.request import RetryingRequest
 from bot.app.services import Clock, Services, system_clock
 from bot.flows import backups, deadlines, health, ktp_read, privacy, workflow
 from bot.flows.delivery import Delivery
@@ -100,7 +100,7 @@ def build_application(
                 proxy=config.proxy,
             )
         )
-        .get_updates_request(AiohttpRequest(read_timeout=30, proxy=config.proxy))
+        .get_updates_request(IntakeRequest(intake, read_timeout=30, proxy=config.proxy))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

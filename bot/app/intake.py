@@ -4,7 +4,9 @@ PTB's Updater, polling or webhook, hands every update to ``Application.update_qu
 with ``await update_queue.put(update)``, and only then confirms it: polling by the offset
 of its next getUpdates, the webhook by answering 200 to Telegram's POST. This queue
 stores the update (encrypted, storage/updates.py) inside that ``put``, so a process
-killed after the confirmation still has it. After handling, ``after_update`` (run by the
+killed after the confirmation still has it; when polling, the whole getUpdates answer is
+stored in one write as it arrives (``IntakeRequest``), before PTB reads it, and ``put``
+finds each update stored. After handling, ``after_update`` (run by the
 update processor under the chat's lock) writes the conversation state PTB collected and
 marks the handled updates done in one transaction. At start ``replay`` queues what was
 stored but not done, in update_id order, before the Updater fetches anything new.
@@ -16,12 +18,13 @@ import asyncio
 import json
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, Update
 from telegram.error import TelegramError
 
 from bot.app.persistence import SqlitePersistence
+from bot.app.request import AiohttpRequest
 
 if TYPE_CHECKING:
     from bot.app.context import BotApp
@@ -46,6 +49,28 @@ class IntakeError(TelegramError):
     delivers it again)."""
 
 
+# Updates in one getUpdates answer at most (Telegram's own limit is 100).
+MAX_BATCH = 100
+
+
+class IntakeRequest(AiohttpRequest):
+    """getUpdates' HTTP client: a batch of updates is stored in one write as it arrives,
+    before PTB reads it. PTB hands the updates to ``put`` one after another, and the next
+    getUpdates waits for the last: stored one by one, each waited for the write lock and a
+    trip to the database thread, which under load held every update of the batch (and the
+    next batch) for milliseconds each."""
+
+    def __init__(self, intake: DurableUpdateQueue, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._intake = intake
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        code, payload = await super().do_request(*args, **kwargs)
+        if code == 200:
+            await self._intake.prestore(payload)
+        return code, payload
+
+
 class DurableUpdateQueue(asyncio.Queue[object]):
     """``Application.update_queue``, with every update stored before ``put`` returns."""
 
@@ -53,6 +78,10 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         super().__init__()
         self.handle_delay = handle_delay
         self._handled: set[int] = set()
+        # update_id -> stored now (False: it was here already), for the batch IntakeRequest
+        # stored just before PTB hands it to ``put``.
+        self._prestored: dict[int, bool] = {}
+        self._unqueued: set[int] = set()  # stored by IntakeRequest, not yet put on the queue
         self._flush_lock = asyncio.Lock()
         self._app: BotApp | None = None
 
@@ -64,20 +93,52 @@ class DurableUpdateQueue(asyncio.Queue[object]):
         assert self._app is not None, "attach() the application first"
         return self._app.bot_data
 
+    async def prestore(self, payload: bytes) -> None:
+        """Store the updates of a getUpdates answer (IntakeRequest) in one write; ``put``
+        then finds each one stored. An answer that is not a list of updates is left to PTB,
+        whose own parsing reports it; ``put`` stores what it gets."""
+        self._prestored = {}
+        try:
+            body = json.loads(payload)
+        except ValueError:
+            return
+        batch = body.get("result") if isinstance(body, dict) and body.get("ok") else None
+        if not isinstance(batch, list):
+            return
+        updates = [
+            (u["update_id"], u)
+            for u in batch[:MAX_BATCH]
+            if isinstance(u, dict) and type(u.get("update_id")) is int
+        ]
+        if not updates:
+            return
+        try:
+            fresh = await self._services.storage.updates.store_many(updates, self._services.now())
+        except Exception as exc:
+            # Nothing is confirmed: PTB's polling loop asks for the same updates again.
+            raise IntakeError(f"{len(updates)} updates could not be stored") from exc
+        # Stored here but not yet queued counts as fresh too: a batch PTB failed to read is
+        # fetched again, and must not pass for a delivery of updates already taken in.
+        self._unqueued |= fresh
+        self._prestored = {update_id: update_id in self._unqueued for update_id, _ in updates}
+
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
-            services = self._services
-            try:
-                fresh = await services.storage.updates.store(
-                    item.update_id, json.loads(item.to_json()), services.now()
-                )
-            except Exception as exc:
-                raise IntakeError(f"update {item.update_id} could not be stored") from exc
+            fresh = self._prestored.pop(item.update_id, None)
+            if fresh is None:  # not in a batch IntakeRequest stored (a webhook's update)
+                services = self._services
+                try:
+                    fresh = await services.storage.updates.store(
+                        item.update_id, json.loads(item.to_json()), services.now()
+                    )
+                except Exception as exc:
+                    raise IntakeError(f"update {item.update_id} could not be stored") from exc
             if not fresh:
                 # Delivered again (Telegram never saw it confirmed): it is already queued
                 # or handled.
                 log.info("update %s delivered again; already taken in", item.update_id)
                 return
+            self._unqueued.discard(item.update_id)
         await super().put(item)
 
     async def get(self) -> object:

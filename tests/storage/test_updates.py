@@ -47,6 +47,24 @@ async def test_an_update_is_stored_once_encrypted_and_reopened_in_order(
     assert reopened[1].data["message"]["text"] == NIK
 
 
+async def test_a_batch_is_stored_in_one_write_once_encrypted(
+    store: Storage, tmp_path: Path
+) -> None:
+    assert await store.updates.store(20, update(20), NOW)
+    batch = [(20, update(20)), (21, update(21, NIK)), (22, update(22))]
+    # One getUpdates answer: the update already here is not stored again.
+    assert await store.updates.store_many(batch, NOW) == {21, 22}
+    assert await store.updates.store_many(batch, NOW) == set()  # the same answer again
+    assert await store.updates.store_many([], NOW) == set()
+    raw = (tmp_path / "akses.sqlite3").read_bytes()
+    wal = tmp_path / "akses.sqlite3-wal"
+    raw += wal.read_bytes() if wal.exists() else b""
+    assert NIK.encode() not in raw and b"Ayu Lestari" not in raw
+    reopened = await store.updates.reopen(3, NOW)
+    assert [u.update_id for u in reopened] == [20, 21, 22]
+    assert reopened[1].data == update(21, NIK)
+
+
 async def test_done_goes_with_the_conversation_state_in_one_transaction(
     store: Storage, tmp_path: Path
 ) -> None:
