@@ -46,12 +46,17 @@ GUEST_DONE = "guest_done"
 # nobody is (bot/core/duty.py): behind the messages someone is
 # waiting for (a card, a badge), which would otherwise queue behind many escorts' notices.
 VISITOR_WAITING = "visitor_waiting"
+# Notices of what happened that nobody needs to take the next step: the escorts' "a
+# visitor waits", the officer's "entered", the exit summary (workflow.py). They go after
+# what someone is waiting for (a card to decide, a badge to show, a tapped card's edit),
+# which at a busy desk would otherwise queue behind them in a section head's chat.
+NOTICES = (f"{VISITOR_WAITING}:", "entered:", "exit_summary:")
 STOP_GRACE = 5.0  # seconds a send in flight may take to finish when the bot stops
 
 
-def _broadcast_last(head: Waiting) -> tuple[bool, int]:
-    """Lanes' next items in the order they were queued, escorts' notices last."""
-    return head.key.startswith(f"{VISITOR_WAITING}:"), head.id
+def _notices_last(head: Waiting) -> tuple[bool, int]:
+    """Lanes' next items in the order they were queued, notices last."""
+    return head.key.startswith(NOTICES), head.id
 
 
 class Delivery:
@@ -99,7 +104,7 @@ class Delivery:
                 now = time.time()
                 self._paused = {c: t for c, t in self._paused.items() if t > now}
                 wait = 60.0
-                for item in sorted(heads, key=_broadcast_last):
+                for item in sorted(heads, key=_notices_last):
                     if item.lane in inflight:
                         continue
                     due = max(item.next_attempt_at, self._paused.get(item.chat_id, 0.0))

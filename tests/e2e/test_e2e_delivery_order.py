@@ -15,9 +15,10 @@ import pytest
 
 from bot.app.config import Config
 from bot.core.roles import Role, StaffMember
-from bot.flows.delivery import PARALLEL_CHATS
+from bot.flows.delivery import PARALLEL_CHATS, PER_CHAT
 from bot.texts import form as form_texts
 from simulator import BotApiSimulator, Faults
+from storage.outbox import OutboxItem
 from tests.conftest import APPROVER, APPROVER2, OFFICER
 from tests.flows import NIK_MAN, Visitor, fill_in, register
 
@@ -60,3 +61,33 @@ async def test_the_next_request_reaches_the_section_heads_before_the_escorts_not
     await app.bot_data.delivery.wait_idle(timeout=30)
     await sim.settle()
     assert all(sim.user(e).bot_messages for e in ESCORTS)  # and everyone was told in the end
+
+
+async def test_a_message_someone_waits_for_goes_before_notices_queued_earlier(
+    sim: BotApiSimulator, app: Any
+) -> None:
+    """A busy section head's chat: exit summaries of earlier visits (each its own lane) are
+    waiting, and a message someone needs (here a stand-in for a card) is queued after them.
+    It goes in the first round of sends; the notices follow."""
+    services = app.bot_data
+    head = sim.user(APPROVER)
+    sim.faults = Faults(latency=0.4, methods={"sendMessage"})
+    notices = [
+        OutboxItem(
+            f"exit_summary:{visit}:{APPROVER}", "text", APPROVER, visit, {"text": f"N{visit}"}
+        )
+        for visit in range(9001, 9001 + 3 * PER_CHAT)
+    ]
+    urgent = OutboxItem(
+        f"card_stand_in:9100:{APPROVER}", "text", APPROVER, 9100, {"text": "URGENT"}
+    )
+    await services.storage.outbox.queue([*notices, urgent], services.now())
+    services.delivery.kick()
+    await head.wait_for("URGENT", timeout=10)
+    arrived = [m.text_or_caption for m in head.bot_messages]
+    assert len([t for t in arrived if t.startswith("N")]) < PER_CHAT  # the first round only
+    await services.delivery.wait_idle(timeout=20)
+    await sim.settle()
+    assert {f"N{v}" for v in range(9001, 9001 + 3 * PER_CHAT)} <= {
+        m.text_or_caption for m in head.bot_messages
+    }
