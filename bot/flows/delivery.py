@@ -52,6 +52,11 @@ VISITOR_WAITING = "visitor_waiting"
 # which at a busy desk would otherwise queue behind them in a section head's chat.
 NOTICES = (f"{VISITOR_WAITING}:", "entered:", "exit_summary:")
 STOP_GRACE = 5.0  # seconds a send in flight may take to finish when the bot stops
+# Seconds between two reads of every lane's next item (what changed in the outbox other
+# than by this worker and by queuing, if anything, is seen by then).
+FULL_EVERY = 5.0
+NEWER_BATCH = 1000
+Lane = tuple[int, int | None]  # a chat, and the visit its messages are about
 
 
 def _notices_last(head: Waiting) -> tuple[bool, int]:
@@ -67,8 +72,13 @@ class Delivery:
         self._retry_base = retry_base
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
-        self._passes = 0  # the worker's passes begun (each starts with a fresh query)
+        self._passes = 0  # the worker's passes begun
         self._idle_pass = 0  # the latest pass that found nothing to send
+        # The worker knows each lane's next item (``run``): it reads them all at start, when
+        # wait_idle asks (``_full``) and every FULL_EVERY seconds; between, only what was
+        # queued since and the next item of each lane whose send ended (``_ended``).
+        self._full = True
+        self._ended: set[Lane] = set()
         # chat -> when Telegram lets it have messages again (a 429's retry_after): its
         # other lanes wait too, instead of each earning a 429 of its own.
         self._paused: dict[int, float] = {}
@@ -83,6 +93,7 @@ class Delivery:
         Only a pass whose query began after this call counts: a pass already under way may
         have read the outbox before the caller's last message was queued."""
         called = self._passes
+        self._full = True
         self.kick()
         async with asyncio.timeout(timeout):
             while self._idle_pass <= called:
@@ -93,18 +104,41 @@ class Delivery:
         """The worker loop; cancelled at shutdown. Each lane (a chat's messages about one
         visit) has at most one send in flight, and each chat at most PER_CHAT, so a slow
         chat (a 429, a timeout) never holds up the others."""
-        inflight: dict[tuple[int, int | None], asyncio.Task[None]] = {}
+        inflight: dict[Lane, asyncio.Task[None]] = {}
         per_chat: dict[int, int] = {}
+        heads: dict[Lane, Waiting] = {}
+        seen = 0  # the newest pending item any read of the queue found
+        refreshed = 0.0
         try:
             while True:
                 self._wake.clear()
                 self._passes += 1
                 this_pass = self._passes
-                heads = await self._store.waiting(1000)
+                # A pass after every send that ends: reading every lane's next item each
+                # time was a fifth of the event loop's work with a few hundred waiting.
+                if self._full or time.time() - refreshed >= FULL_EVERY:
+                    self._full, refreshed = False, time.time()
+                    self._ended.clear()
+                    heads.clear()  # in place: a send's _done holds this dict
+                    heads.update((w.lane, w) for w in await self._store.waiting(1000))
+                    seen = max((w.id for w in heads.values()), default=seen)
+                ended, self._ended = self._ended, set()
+                for lane in ended:
+                    head = await self._store.lane_head(*lane)
+                    if head is None:
+                        heads.pop(lane, None)
+                    else:
+                        heads[lane] = head
+                queued = await self._store.newer(seen, NEWER_BATCH)
+                for waiting in queued:
+                    heads.setdefault(waiting.lane, waiting)
+                    seen = max(seen, waiting.id)
+                if len(queued) == NEWER_BATCH:
+                    self.kick()  # more were queued than one read takes
                 now = time.time()
                 self._paused = {c: t for c, t in self._paused.items() if t > now}
                 wait = 60.0
-                for item in sorted(heads, key=_notices_last):
+                for item in sorted(heads.values(), key=_notices_last):
                     if item.lane in inflight:
                         continue
                     due = max(item.next_attempt_at, self._paused.get(item.chat_id, 0.0))
@@ -118,7 +152,9 @@ class Delivery:
                     task = asyncio.create_task(self._deliver_safely(item))
                     inflight[item.lane] = task
                     per_chat[item.chat_id] = per_chat.get(item.chat_id, 0) + 1
-                    task.add_done_callback(functools.partial(self._done, inflight, per_chat, item))
+                    task.add_done_callback(
+                        functools.partial(self._done, inflight, per_chat, heads, item)
+                    )
                 if not heads and not inflight:
                     self._idle_pass = this_pass
                     self._idle.set()
@@ -139,13 +175,18 @@ class Delivery:
 
     def _done(
         self,
-        inflight: dict[tuple[int, int | None], asyncio.Task[None]],
+        inflight: dict[Lane, asyncio.Task[None]],
         per_chat: dict[int, int],
+        heads: dict[Lane, Waiting],
         item: Waiting,
         _task: asyncio.Task[None],
     ) -> None:
-        """A send finished: its lane's next message may go, so look again now."""
+        """A send finished (delivered, retried later or given up): its lane's next message
+        may go, so look again now."""
         inflight.pop(item.lane, None)
+        if heads.get(item.lane) is item:
+            del heads[item.lane]
+        self._ended.add(item.lane)
         left = per_chat.get(item.chat_id, 1) - 1
         if left > 0:
             per_chat[item.chat_id] = left

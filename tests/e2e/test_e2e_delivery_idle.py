@@ -22,18 +22,19 @@ async def test_a_message_queued_during_a_pass_is_sent_before_wait_idle_returns(
 ) -> None:
     await services.delivery.wait_idle()
     outbox = services.storage.outbox
-    real_waiting = outbox.waiting
+    real_newer = outbox.newer
     read, resume = asyncio.Event(), asyncio.Event()
 
-    async def waiting_then_pause(limit: int = 100) -> list[Waiting]:
-        # The next pass reads the (empty) queue, then pauses before it decides.
-        heads = await real_waiting(limit)
-        outbox.waiting = real_waiting  # type: ignore[method-assign]
+    async def newer_then_pause(after_id: int, limit: int = 1000) -> list[Waiting]:
+        # The next pass reads what was queued since the last (nothing), then pauses before
+        # it decides.
+        heads = await real_newer(after_id, limit)
+        outbox.newer = real_newer  # type: ignore[method-assign]
         read.set()
         await resume.wait()
         return heads
 
-    outbox.waiting = waiting_then_pause  # type: ignore[method-assign]
+    outbox.newer = newer_then_pause  # type: ignore[method-assign]
     services.delivery.kick()
     await asyncio.wait_for(read.wait(), 5)
     # Queued after that pass read the queue, then waited for.
