@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 EXPIRY_SWEEP = timedelta(minutes=1)
 # my_chat_member: being added to a group, which the bot leaves at once (handlers/access.py).
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+# HTTP connections to the Bot API at once (RetryingRequest; getUpdates has its own).
+POOL_SIZE = 128
 
 
 def build_application(
@@ -88,12 +90,16 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.timezone))
         .concurrent_updates(processor)
         .persistence(SqlitePersistence(lambda: _open_storage(config)))
-        # Several chats are served at once, so the pool must hold more than one request.
+        # Several chats are served at once, so the pool must hold more than one request:
+        # up to `concurrency` updates handled at once, each with a tap's answer and an edit
+        # in flight, and the outbox's PARALLEL_CHATS sends. With 32, a busy desk (2.3 calls
+        # an update) queued for connections: at 100 ms of latency 133 updates/s, 166 with 64
+        # or 128 (bench/findings.md).
         .request(
             RetryingRequest(
                 retries=request_retries,
                 retry_base=retry_base / 2,
-                connection_pool_size=32,
+                connection_pool_size=POOL_SIZE,
                 read_timeout=request_timeout,
                 write_timeout=request_timeout * 2,
                 connect_timeout=request_timeout / 2,
