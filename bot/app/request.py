@@ -36,6 +36,7 @@ from telegram.request import BaseRequest, RequestData
 log = logging.getLogger(__name__)
 
 RETRY_STATUS = {500, 502, 503, 504}
+_JSON = {"Content-Type": "application/json"}
 MAX_INLINE_RETRY_AFTER = 10.0  # longer waits are left to the outbox
 MAX_BACKOFF = 4.0  # between attempts; someone is waiting for an answer
 _TRUE = json.dumps({"ok": True, "result": True}).encode()
@@ -142,7 +143,8 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
-        data: aiohttp.FormData | dict[str, str] | None = None
+        data: aiohttp.FormData | bytes | None = None
+        headers: dict[str, str] | None = None
         if request_data is not None and files:
             form = aiohttp.FormData()
             for name, value in request_data.json_parameters.items():
@@ -151,11 +153,13 @@ class AiohttpRequest(BaseRequest):
                 form.add_field(name, content, filename=filename, content_type=mime)
             data = form
         elif request_data is not None:
-            data = request_data.json_parameters
+            # One JSON body, which the Bot API takes as it takes a form: about 2 µs against
+            # 25 for aiohttp's urlencoding of the same parameters.
+            data, headers = request_data.json_payload, _JSON
         proxy = self._proxy or self._env_proxy(url)
         try:
             async with self._session.request(
-                method, url, data=data, timeout=timeout, proxy=proxy
+                method, url, data=data, headers=headers, timeout=timeout, proxy=proxy
             ) as resp:
                 return resp.status, await resp.read()
         except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors too
