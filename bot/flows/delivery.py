@@ -35,11 +35,11 @@ from storage.outbox import QueuedMessage, Waiting
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300.0
-PARALLEL_CHATS = 16  # sends in flight at once, all chats together
+PARALLEL_CHATS = 24  # sends in flight at once, all chats together
 # Sends in flight to one chat at once, each about another visit: a busy section head's
 # cards and edits overlap (Telegram's per-chat limit is about one message a second
 # sustained, with bursts allowed; a 429 pauses the whole chat, below).
-PER_CHAT = 4
+PER_CHAT = 6
 # The outbox kind telling an officer that their visitor sent the self-registration form.
 GUEST_DONE = "guest_done"
 # The escorts' "a visitor waits" notice goes to the escorts on duty, or to every escort when
