@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup
+from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,26 @@ async def _answer(query: CallbackQuery, text: str | None, show_alert: bool) -> N
         log.info("a tap was not answered (%s)", type(exc).__name__)
 
 
+def show_typing(bot: Bot, chat_id: int) -> None:
+    """Telegram's "typing…" under the bot's name, without waiting for it, for an answer that
+    takes a few round trips (the KTP photo: getFile, the download, the reader). Telegram
+    recommends it over a "please wait" message (sendChatAction) and shows it for up to 5 s or
+    until the bot's next message, so the officer sees at once that the photo arrived. A
+    failure is logged, never shown."""
+    task = asyncio.get_running_loop().create_task(_typing(bot, chat_id))
+    _answering.add(task)
+    task.add_done_callback(_answering.discard)
+
+
+async def _typing(bot: Bot, chat_id: int) -> None:
+    try:
+        await bot.send_chat_action(chat_id, ChatAction.TYPING)
+    except TelegramError as exc:
+        log.info("typing was not shown (%s)", type(exc).__name__)
+
+
 async def answers_sent(timeout: float = 5.0) -> None:  # noqa: ASYNC109
-    """Wait for the taps' answers still on their way (the bot is stopping)."""
+    """Wait for the taps' answers (and "typing…") still on their way (the bot is stopping)."""
     if _answering:
         await asyncio.wait(list(_answering), timeout=timeout)
 

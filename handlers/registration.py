@@ -54,7 +54,7 @@ from bot.texts import guests as guest_texts
 from bot.texts import lookups as lookup_texts
 from bot.texts import planning as plan_texts
 from bot.texts import watchlist as watchlist_texts
-from handlers.edits import answer_tap, drop_buttons, unless_unchanged
+from handlers.edits import answer_tap, drop_buttons, show_typing, unless_unchanged
 from storage.guests import LinkGone
 
 # One conversation state for the whole form: the open question is the draft's step, saved by
@@ -524,6 +524,8 @@ async def _photo(update: Update, context: BotContext, field: Field, file_id: str
     if draft.get("editing") or draft.get("arrival"):
         return await _accept(update, context, field, file_id)
     services = context.services
+    if update.effective_chat is not None:
+        show_typing(context.bot, update.effective_chat.id)  # the reading takes a moment
     reading = await ktp_read.read(context.bot, file_id, services.now().date())
     # Offered only when the NIK itself was read and the card confirmed it: a name alone
     # saves little, and the NIK is where typing goes wrong.

@@ -27,10 +27,11 @@ from tests.flows import approve, badge_link, register, scan
 # getFile's link (bot/flows/telegram_files.py): 41. A question answered by typing has no
 # buttons (its text ends with /kembali and /batal), so its answer costs the next question
 # alone: 36. The summary becomes its receipt, after the request is stored (the form's key
-# makes a second submit of it store nothing): 35.
-MAX_CALLS_PER_VISIT = 35
+# makes a second submit of it store nothing): 35. The KTP photo shows "typing…"
+# (sendChatAction) while it is read, a few round trips, so the officer sees it arrived: 36.
+MAX_CALLS_PER_VISIT = 36
 UPDATES_PER_VISIT = 16
-MAX_CALLS_PER_UPDATE = 2.19  # was 45 / 16 = 2.8; the goal, 1.6, is not reached (above)
+MAX_CALLS_PER_UPDATE = 2.25  # was 45 / 16 = 2.8; the goal, 1.6, is not reached (above)
 # One button drop is left: the equipment question's (it has "Tidak membawa perangkat", and
 # is answered by typing here). Every other typed answer's question had no buttons (was 7:
 # 6 typed answers and the submit); a tap changes its own message into its answer and the
@@ -40,9 +41,9 @@ MAX_SENT_MESSAGES = 12  # was 19: three form taps and the approval need none of 
 # The same visit with the form filled in from the KTP photo (issue 15): 10 updates, 30
 # calls when the typed questions had buttons and ✅ Benar dropped the reading's and sent the
 # template apart, 28 with typed questions without buttons, 27 with the summary edited into
-# its receipt.
+# its receipt, 28 with "typing…" while the photo is read.
 UPDATES_KTP_PATH = 10
-MAX_CALLS_KTP_PATH = 27
+MAX_CALLS_KTP_PATH = 28
 
 
 def calls(sim: BotApiSimulator) -> Counter[str]:
@@ -85,6 +86,7 @@ async def test_a_complete_visit_takes_fewer_calls_and_tells_everyone_the_same(
     assert total <= MAX_CALLS_PER_VISIT, f"{total} calls: {dict(used.most_common())}"
     assert total / updates <= MAX_CALLS_PER_UPDATE, f"{total} calls for {updates} updates"
     assert used["getFile"] == 1, dict(used)  # the KTP photo: read and kept from one link
+    assert used["sendChatAction"] == 1, dict(used)  # "typing…" while it is read
     assert used["editMessageReplyMarkup"] <= MAX_KEYBOARD_DROPS, dict(used)
     assert used["sendMessage"] <= MAX_SENT_MESSAGES, dict(used)
 
@@ -106,7 +108,8 @@ async def test_a_complete_visit_through_the_ktp_reader(
     MAX_CALLS_KTP_PATH calls:
 
     - /daftar: the first question (typed, no buttons) 1;
-    - the photo: ``getFile`` for the reader, what was read with its buttons 2;
+    - the photo: "typing…" while it is read, ``getFile`` for the reader, what was read
+      with its buttons 3;
     - ✅ Benar: the tap answered, what was read edited into itself with the choice and the
       template under it, its buttons (Isi satu per satu, « Kembali, ✖ Batal) 2;
     - the reply: the template's buttons dropped, the summary 2;

@@ -6,6 +6,7 @@ Through the simulator and the real Application, with the committed specimen phot
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -262,3 +263,35 @@ async def test_back_from_the_template_asks_the_nik_and_then_the_template_again(
     await officer.send_text(truth["nik"])
     await officer.wait_for("satu pesan")
     live_question(officer, "satu pesan")
+
+
+async def test_typing_shows_at_once_while_the_photo_is_read(
+    sim: BotApiSimulator, app: object
+) -> None:
+    """Reading takes getFile, the download and the reader: the officer sees "typing…"
+    before any of them is done (Telegram slow to hand the file here)."""
+    officer = sim.user(OFFICER)
+    sim.faults = Faults(latency=1.5, methods={"getFile"})
+    before = sim.call_counts["sendChatAction"]
+    try:
+        await send_card(sim, CARD)
+        async with asyncio.timeout(1.0):  # well before getFile's answer
+            while sim.call_counts["sendChatAction"] == before:
+                await sim.changed(1.0)  # "typing" is a change in the chat
+        assert not any("Terbaca" in m.text_or_caption for m in officer.bot_messages)
+        await officer.wait_for("Terbaca dari foto KTP", timeout=15)
+    finally:
+        sim.faults = Faults()
+    assert sim.call_counts["sendChatAction"] == before + 1
+
+
+async def test_typing_telegram_refuses_changes_nothing(sim: BotApiSimulator, app: object) -> None:
+    officer = sim.user(OFFICER)
+    sim.faults.inject("500", method="sendChatAction", times=50)
+    try:
+        await send_card(sim, CARD)
+        await officer.wait_for("Terbaca dari foto KTP", timeout=15)
+    finally:
+        sim.faults = Faults()
+    await sim.settle()
+    assert not any("terjadi kesalahan" in m.text_or_caption for m in officer.bot_messages)
