@@ -14,6 +14,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.core.rollcall import Entry, MarkOutcome, RollCall
+from bot.core.visits import VisitStatus
 from storage.audit import AuditLog
 from storage.base import Database, dt, fetch_all, fetch_one, ts
 from storage.outbox import Outbox, OutboxItem
@@ -41,20 +42,26 @@ class RollCalls:
         self._audit = audit
         self._outbox = outbox
 
-    async def start(
-        self,
-        now: datetime,
-        by: int,
-        inside: Sequence[tuple[int, int | None, datetime | None]],
-        messages: Messages,
-    ) -> tuple[RollCall, bool]:
-        """Begin a roll call of ``inside`` (visit id, escort, entry time) and queue its
-        messages; with nobody inside it ends at once. Returns (the roll call, True), or (the
-        one already open, False): nothing is written then."""
+    async def start(self, now: datetime, by: int, messages: Messages) -> tuple[RollCall, bool]:
+        """Begin a roll call of every visitor inside and queue its messages; with nobody
+        inside it ends at once. Returns (the roll call, True), or (the one already open,
+        False): nothing is written then.
+
+        Who is inside is read in the roll call's own transaction: read before it, a MASUK
+        committed in between would leave that visitor out of an emergency count."""
         async with self._database.transaction() as db:
             open_id = await self._open_id(db)
             if open_id is not None:
                 return await self._found(db, open_id), False
+            inside = [
+                (row["id"], row["entry_escort_id"], dt(row["entered_at"]))
+                for row in await fetch_all(
+                    db,
+                    "SELECT id, entry_escort_id, entered_at FROM visits WHERE status = ?"
+                    " ORDER BY id",
+                    (VisitStatus.INSIDE.value,),
+                )
+            ]
             cur = await db.execute(
                 "INSERT INTO roll_calls (started_at, started_by, ended_at) VALUES (?, ?, ?)",
                 (ts(now), by, None if inside else ts(now)),

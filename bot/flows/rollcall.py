@@ -19,7 +19,7 @@ from bot.app.services import Services
 from bot.core.callbacks import RollCallTap
 from bot.core.roles import StaffMember
 from bot.core.rollcall import MarkOutcome, RollCall
-from bot.core.visits import Visit, VisitStatus
+from bot.core.visits import Visit
 from bot.texts import rollcall as rollcall_texts
 from storage.outbox import OutboxItem, QueuedMessage
 
@@ -44,12 +44,8 @@ def _edits(services: Services, roll_id: int, marked: int) -> list[OutboxItem]:
 
 async def start(services: Services, member: StaffMember) -> tuple[RollCall, bool]:
     """Begin a roll call of everyone inside now; (the open one, False) if one is running."""
-    inside = await services.storage.visits.with_status(VisitStatus.INSIDE)
     result = await services.storage.rollcalls.start(
-        services.now(),
-        member.user_id,
-        [(v.id, v.entry_escort_id, v.entered_at) for v in inside],
-        lambda roll_id, marked: _sends(services, roll_id, marked),
+        services.now(), member.user_id, lambda roll_id, marked: _sends(services, roll_id, marked)
     )
     services.delivery.kick()
     return result

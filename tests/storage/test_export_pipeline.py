@@ -58,8 +58,9 @@ async def visits(store: Storage) -> None:
         )
     denied = await store.visits.submit(DRAFT, 1001, NOW + timedelta(minutes=2))
     await store.visits.apply(lifecycle.deny(denied, 2001, NOW, "KTP tidak cocok"))
-    a, b = await inside(store, 3001), await inside(store, 3002)
-    roll, _ = await store.rollcalls.start(NOW, 3001, [(a, 3001, NOW), (b, 3002, NOW)], messages)
+    a = await inside(store, 3001)
+    await inside(store, 3002)
+    roll, _ = await store.rollcalls.start(NOW, 3001, messages)
     await store.rollcalls.mark(roll.id, a, 3001, NOW + timedelta(minutes=4), messages)
 
 

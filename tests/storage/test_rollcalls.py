@@ -41,11 +41,9 @@ async def inside(store: Storage, escort: int) -> int:
 
 async def test_one_open_roll_call_and_each_visitor_marked_once(store: Storage) -> None:
     a, b = await inside(store, 3001), await inside(store, 3002)
-    roll, began = await store.rollcalls.start(
-        NOW, 3001, [(a, 3001, NOW), (b, 3002, NOW)], messages
-    )
+    roll, began = await store.rollcalls.start(NOW, 3001, messages)
     assert began and roll.open and [e.visit_id for e in roll.entries] == [a, b]
-    again, began = await store.rollcalls.start(NOW, 1001, [], messages)
+    again, began = await store.rollcalls.start(NOW, 1001, messages)
     assert not began and again.id == roll.id  # the open one, nothing written
     later = NOW + timedelta(minutes=4)
     # Two people tap the same visitor at the same moment: one mark.
