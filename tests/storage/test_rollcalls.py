@@ -69,3 +69,25 @@ async def test_one_open_roll_call_and_each_visitor_marked_once(store: Storage) -
     ]
     keys = await store.outbox.counts()
     assert keys == {"pending": 3}  # the start and one per mark, not per tap
+
+
+async def test_a_visitor_entering_as_the_roll_call_begins_is_counted(store: Storage) -> None:
+    """Who is inside is read under the roll call's own write lock: a MASUK whose
+    transaction is open when the roll call is called is counted once it commits."""
+    a = await inside(store, 3001)
+    visit = await store.visits.submit(DRAFT, 1001, NOW)
+    approved = await store.visits.apply(
+        lifecycle.approve(visit, 2001, NOW, NOW + timedelta(hours=1))
+    )
+    assert approved is not None
+    entering = lifecycle.enter(approved, 3002, NOW)
+    async with store.database.transaction() as db:  # a MASUK being written
+        await db.execute(
+            "UPDATE visits SET status = ?, entered_at = ?, entry_escort_id = ? WHERE id = ?",
+            (entering.after.status.value, NOW.isoformat(), 3002, visit.id),
+        )
+        starting = asyncio.create_task(store.rollcalls.start(NOW, 3001, messages))
+        await asyncio.sleep(0.05)
+        assert not starting.done()  # it waits for the write lock
+    roll, began = await starting
+    assert began and [e.visit_id for e in roll.entries] == [a, visit.id]
