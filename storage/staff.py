@@ -336,6 +336,17 @@ class Staff:
             )
             if cur.rowcount != 1:
                 return False
+            # What is queued for the departing officer about this visit (a badge, a notice)
+            # goes to the new one: checked only when sent, it would reach the departing
+            # officer until the role change that follows the move is made.
+            old, new = f":{from_id}", f":{to_id}"
+            await db.execute(
+                "UPDATE OR IGNORE outbox SET chat_id = ?, key = CASE"
+                " WHEN substr(key, -length(?)) = ?"
+                " THEN substr(key, 1, length(key) - length(?)) || ? ELSE key END"
+                " WHERE visit_id = ? AND chat_id = ? AND status = 'pending' AND for_role = ?",
+                (to_id, old, old, old, new, visit_id, from_id, Role.OFFICER.value),
+            )
             await self._audit.append(
                 db, now, actor_id, "visit_reassigned", visit_id, detail=f"{from_id}->{to_id}"
             )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot.app.services import Services
 from bot.core.roles import Role
 from bot.core.visits import VisitStatus
-from simulator import BotApiSimulator
+from simulator import BotApiSimulator, Faults
 from tests.conftest import ADMIN, APPROVER, ESCORT, OFFICER, FakeClock
 from tests.flows import approve, badge_link, register, scan
 
@@ -93,3 +94,45 @@ async def test_overstay_alerts_skip_a_former_escort(
     await services.delivery.wait_idle()
     assert not any("Melebihi waktu" in m.text_or_caption for m in escort.bot_messages)
     assert await _withheld(services) == [f"overstay:{ESCORT}:escort"]
+
+
+async def _attempts(services: Services) -> int:
+    row = await services.storage.database.read_one(
+        "SELECT attempts FROM outbox WHERE key LIKE 'badge_png:%'"
+    )
+    return int(row[0]) if row else 0
+
+
+async def test_a_badge_on_its_way_when_the_request_is_moved_goes_to_the_new_officer(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    """The handover moves the request, then changes the departing officer's role: a badge
+    queued for them in between (Telegram refusing it for now) must not reach them then."""
+    await register(sim)
+    (visit,) = await services.storage.visits.with_status(VisitStatus.PENDING)
+    await services.storage.staff.set_roles(
+        ADMIN, frozenset({Role.ADMIN, Role.OFFICER}), ADMIN, services.now()
+    )
+    await services.refresh_staff()
+    head = sim.user(APPROVER)
+    await head.wait_for("Permintaan akses ruang server")
+    sim.faults = Faults(rate=1.0, kinds={"500"}, methods={"sendPhoto", "sendDocument"})
+    try:
+        await head.tap("Setujui")
+        async with asyncio.timeout(20):
+            while await _attempts(services) < 1:  # the badge failed once: queued, not sent
+                await sim.changed(0.2)
+        # The move; the departing officer still holds the role (their change comes next).
+        assert await services.storage.staff.reassign_visit(
+            visit.id, OFFICER, ADMIN, ADMIN, services.now()
+        )
+        tried = await _attempts(services)
+        async with asyncio.timeout(30):  # an attempt begun before the move has ended
+            while await _attempts(services) == tried:
+                await sim.changed(0.2)
+    finally:
+        sim.faults = Faults()
+    admin = sim.user(ADMIN)
+    await admin.wait_for(predicate=lambda m: m.document_name is not None, timeout=30)
+    assert any(m.photo_bytes for m in admin.bot_messages)
+    assert not any(m.photo_bytes or m.document_name for m in sim.user(OFFICER).bot_messages)
