@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -26,6 +26,7 @@ from storage.crypto import Cipher
 # write lock at once, without a busy wait
 # (https://www.sqlite.org/rescode.html#busy_snapshot). That read ends in milliseconds.
 _BEGIN_RETRIES = (0.001, 0.005, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+T = TypeVar("T")
 
 
 def ts(value: datetime | None) -> str | None:
@@ -53,32 +54,22 @@ async def fetch_all(
     return list(await db.execute_fetchall(sql, parameters))
 
 
+async def when_free(call: Callable[[], Awaitable[T]]) -> T:
+    """``call()``, retried briefly while another connection holds the write lock (see
+    _BEGIN_RETRIES); any other error at once."""
+    for delay in _BEGIN_RETRIES:
+        try:
+            return await call()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            await asyncio.sleep(delay)
+    return await call()
+
+
 async def begin(db: aiosqlite.Connection) -> None:
     """BEGIN IMMEDIATE, retried briefly while another connection holds the write lock."""
-    for delay in _BEGIN_RETRIES:
-        try:
-            await db.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            await asyncio.sleep(delay)
-    await db.execute("BEGIN IMMEDIATE")
-
-
-async def _execute_when_free(
-    db: aiosqlite.Connection, sql: str, parameters: Sequence[Any]
-) -> aiosqlite.Cursor:
-    """One statement, retried briefly while another connection holds the write lock (as
-    :func:`begin`)."""
-    for delay in _BEGIN_RETRIES:
-        try:
-            return await db.execute(sql, parameters)
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            await asyncio.sleep(delay)
-    return await db.execute(sql, parameters)
+    await when_free(lambda: db.execute("BEGIN IMMEDIATE"))
 
 
 Statement = tuple[str, Sequence[Any]]
@@ -168,21 +159,14 @@ class Database:
         thread instead of three (BEGIN, the statement, COMMIT). The outbox marks every
         message it sends this way."""
         async with self._write_lock:
-            cursor = await _execute_when_free(self.connection, sql, parameters)
+            cursor = await when_free(lambda: self.connection.execute(sql, parameters))
             return cursor.rowcount
 
     async def write_returning(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """:meth:`write` for a statement with a RETURNING clause: its rows, in the same trip
         (the statement commits once they are all read)."""
         async with self._write_lock:
-            for delay in (*_BEGIN_RETRIES, None):
-                try:
-                    return list(await self.connection.execute_fetchall(sql, parameters))
-                except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) or delay is None:
-                        raise
-                    await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+            return list(await when_free(lambda: self.connection.execute_fetchall(sql, parameters)))
 
     async def write_all(self, statements: Sequence[Statement]) -> None:
         """Statements that need nothing from each other's results, as one transaction in one

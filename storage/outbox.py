@@ -84,6 +84,13 @@ class Waiting:
         return self.chat_id, self.visit_id
 
 
+_WAITING_COLUMNS = "id, key, chat_id, visit_id, next_attempt_at"
+
+
+def _waiting(row: aiosqlite.Row) -> Waiting:
+    return Waiting(row["id"], row["key"], row["chat_id"], row["visit_id"], row["next_attempt_at"])
+
+
 def _role(value: str | None) -> Role | None:
     try:
         return Role(value) if value is not None else None
@@ -165,41 +172,31 @@ class Outbox:
         reads the few items it sends now with `pending` (a queue of many chats is looked at
         after every send)."""
         rows = await self._database.read(
-            "SELECT id, key, chat_id, visit_id, next_attempt_at FROM outbox WHERE id IN"
+            f"SELECT {_WAITING_COLUMNS} FROM outbox WHERE id IN"
             " (SELECT MIN(id) FROM outbox WHERE status = ? GROUP BY chat_id, visit_id)"
             " ORDER BY id LIMIT ?",
             (PENDING, limit),
         )
-        return [
-            Waiting(r["id"], r["key"], r["chat_id"], r["visit_id"], r["next_attempt_at"])
-            for r in rows
-        ]
+        return [_waiting(row) for row in rows]
 
     async def newer(self, after_id: int, limit: int = 1000) -> list[Waiting]:
         """Pending items queued after ``after_id``, oldest first (the delivery worker adds the
         lanes it did not know)."""
         rows = await self._database.read(
-            "SELECT id, key, chat_id, visit_id, next_attempt_at FROM outbox"
-            " WHERE status = ? AND id > ? ORDER BY id LIMIT ?",
+            f"SELECT {_WAITING_COLUMNS} FROM outbox WHERE status = ? AND id > ? ORDER BY id"
+            " LIMIT ?",
             (PENDING, after_id, limit),
         )
-        return [
-            Waiting(r["id"], r["key"], r["chat_id"], r["visit_id"], r["next_attempt_at"])
-            for r in rows
-        ]
+        return [_waiting(row) for row in rows]
 
     async def lane_head(self, chat_id: int, visit_id: int | None) -> Waiting | None:
         """The oldest pending item of one lane (after its last one was sent or retried)."""
         row = await self._database.read_one(
-            "SELECT id, key, chat_id, visit_id, next_attempt_at FROM outbox"
+            f"SELECT {_WAITING_COLUMNS} FROM outbox"
             " WHERE status = ? AND chat_id = ? AND visit_id IS ? ORDER BY id LIMIT 1",
             (PENDING, chat_id, visit_id),
         )
-        if row is None:
-            return None
-        return Waiting(
-            row["id"], row["key"], row["chat_id"], row["visit_id"], row["next_attempt_at"]
-        )
+        return _waiting(row) if row is not None else None
 
     async def pending(self, item_id: int) -> QueuedMessage | None:
         """The item with its content decrypted, if it is still pending. One that cannot be

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
 import pytest
@@ -60,21 +60,6 @@ async def test_a_write_waits_for_an_open_transaction_and_is_not_part_of_it(
     assert rolled_back.is_set()  # the write waited for the transaction to end
     await task
     assert rows(tmp_path / "akses.sqlite3") == [(2, "kept")]
-
-
-async def test_a_write_waits_while_another_connection_holds_the_write_lock(
-    store: Storage, tmp_path: Path
-) -> None:
-    other = sqlite3.connect(tmp_path / "akses.sqlite3", isolation_level=None, timeout=0)
-    other.execute("BEGIN IMMEDIATE")
-    other.execute("INSERT INTO t VALUES (1, 'other')")
-    write = asyncio.create_task(store.database.write("INSERT INTO t VALUES (2, 'ours')"))
-    await asyncio.sleep(0.05)
-    assert not write.done()
-    other.execute("COMMIT")
-    other.close()
-    assert await write == 1
-    assert rows(tmp_path / "akses.sqlite3") == [(1, "other"), (2, "ours")]
 
 
 # `Database.write_all`: statements that need nothing from each other's results, as one
@@ -134,18 +119,30 @@ async def test_write_all_waits_for_an_open_transaction_and_is_not_part_of_it(
     assert rows(tmp_path / "akses.sqlite3") == [(2, "kept")]
 
 
-async def test_write_all_waits_while_another_connection_holds_the_write_lock(
-    store: Storage, tmp_path: Path
+def _one_write(store: Storage, how: str) -> Awaitable[object]:
+    sql = "INSERT INTO t VALUES (2, 'ours')"
+    if how == "write":
+        return store.database.write(sql)
+    if how == "write_all":
+        return store.database.write_all([(sql, ())])
+    return store.database.write_returning(sql + " RETURNING k")
+
+
+@pytest.mark.parametrize("how", ["write", "write_all", "write_returning"])
+async def test_a_write_waits_while_another_connection_holds_the_write_lock(
+    store: Storage, tmp_path: Path, how: str
 ) -> None:
     other = sqlite3.connect(tmp_path / "akses.sqlite3", isolation_level=None, timeout=0)
     other.execute("BEGIN IMMEDIATE")
     other.execute("INSERT INTO t VALUES (1, 'other')")
-    write = asyncio.create_task(
-        store.database.write_all([("INSERT INTO t VALUES (2, 'ours')", ())])
-    )
+    write = asyncio.ensure_future(_one_write(store, how))
     await asyncio.sleep(0.05)
     assert not write.done()
     other.execute("COMMIT")
     other.close()
-    await write
+    done = await write
+    if how == "write":
+        assert done == 1  # the rows it changed
+    elif how == "write_returning":
+        assert [tuple(row) for row in done] == [(2,)]  # type: ignore[attr-defined]
     assert rows(tmp_path / "akses.sqlite3") == [(1, "other"), (2, "ours")]
