@@ -30,7 +30,7 @@ WITHHELD = "withheld"
 CLEARED = ""  # the payload of a row whose content is gone (delivered, failed, erased)
 # Kinds that store nothing about the visit: they edit a delivered message, rendered from the
 # visit as it is when sent, so after an erasure they show the anonymized visit.
-RENDERED_AT_SEND = ("card_update", "badge_void")
+RENDERED_AT_SEND = ("card_update", "badge_void", "notice_void")
 
 
 @dataclass(frozen=True)
@@ -308,6 +308,16 @@ class Outbox:
             )
             is not None
         )
+
+    async def chats_keyed(self, prefix: str) -> list[int]:
+        """The chats of every item whose key starts with ``prefix`` (a notice about a visit:
+        who was told, whether or not it went out yet), by the key's own index."""
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        rows = await self._database.read(
+            "SELECT DISTINCT chat_id FROM outbox WHERE key >= ? AND key < ? ORDER BY chat_id",
+            (prefix, upper),
+        )
+        return [int(row["chat_id"]) for row in rows]
 
     async def delivered_message(self, key: str) -> int | None:
         """The Telegram message id an item was delivered as (to edit it later), if it was."""

@@ -23,7 +23,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.app.services import Services
 from bot.core import callbacks
-from bot.core.visits import VisitStatus
+from bot.core.visits import SYSTEM_ACTOR, Visit, VisitStatus
 from bot.flows import recipients, rollcall, undeliverable
 from bot.texts import approval as approval_texts
 from bot.texts import cancel as cancel_texts
@@ -51,6 +51,8 @@ VISITOR_WAITING = "visitor_waiting"
 # what someone is waiting for (a card to decide, a badge to show, a tapped card's edit),
 # which at a busy desk would otherwise queue behind them in a section head's chat.
 NOTICES = (f"{VISITOR_WAITING}:", "entered:", "exit_summary:")
+# The escorts' notice withdrawn (a cancelled or erased request), an edit of the notice.
+WAITING_VOID = "waiting_void"
 STOP_GRACE = 5.0  # seconds a send in flight may take to finish when the bot stops
 # Seconds between two reads of every lane's next item (what changed in the outbox other
 # than by this worker and by queuing, if anything, is seen by then).
@@ -278,6 +280,8 @@ class Delivery:
             return await self._card(item)
         if item.kind == "badge_void":
             return await self._void_badge(item)
+        if item.kind == "notice_void":
+            return await self._void_notice(item)
         if item.kind == rollcall.SEND:
             return await rollcall.send(self._services, self._bot, item)
         if item.kind == rollcall.EDIT:
@@ -306,7 +310,7 @@ class Delivery:
             markup = approval_keyboard(visit.id)
         elif visit.status == VisitStatus.CANCELLED:
             approver = decider if visit.decided_by is not None else None
-            canceller = services.name_of(visit.cancelled_by)
+            canceller = _canceller(services, visit)
             caption = cancel_texts.card(visit, officer, approver, canceller, tz)
         else:
             caption = approval_texts.card_decided(visit, officer, decider, tz)
@@ -377,10 +381,35 @@ class Delivery:
         visit = await services.storage.visits.get(item.visit_id)
         if sent is None or visit is None:
             return None
-        canceller = services.name_of(visit.cancelled_by)
+        canceller = _canceller(services, visit)
         caption = cancel_texts.badge_void(visit, canceller, services.config.timezone)
         await self._bot.edit_message_caption(item.chat_id, sent, caption=caption)
         return None
+
+    async def _void_notice(self, item: QueuedMessage) -> Message | None:
+        """An escort's "a visitor waits" for a withdrawn request now says so, without its
+        button and without the visitor's name. Nothing delivered, nothing to edit; Telegram
+        refusing the edit (the escort deleted it) is a 400 that _deliver records."""
+        services = self._services
+        assert item.visit_id is not None
+        of = item.payload.get("of", "")
+        sent = await self._store.delivered_message(f"{of}:{item.visit_id}:{item.chat_id}")
+        visit = await services.storage.visits.get(item.visit_id)
+        if sent is None or visit is None:
+            return None
+        text = cancel_texts.waiting_void(
+            visit, _canceller(services, visit), services.config.timezone
+        )
+        await self._bot.edit_message_text(text, item.chat_id, sent)
+        return None
+
+
+def _canceller(services: Services, visit: Visit) -> str:
+    """Who withdrew a request, as its messages say it: the bot itself for an erasure or
+    retention (SYSTEM_ACTOR), not a "-" where a name would be."""
+    if visit.cancelled_by == SYSTEM_ACTOR:
+        return cancel_texts.BY_ERASURE
+    return services.name_of(visit.cancelled_by)
 
 
 def approval_keyboard(visit_id: int, *, barred: bool = False) -> InlineKeyboardMarkup:

@@ -20,7 +20,7 @@ from bot.core import visits as lifecycle
 from bot.core.nik import mask_nik
 from bot.core.visits import SYSTEM_ACTOR, Visit, VisitStatus
 from bot.flows import ktp
-from bot.flows.workflow import badge_voids
+from bot.flows.workflow import badge_voids, waiting_voids
 from storage.db import Storage
 from storage.outbox import OutboxItem
 from storage.privacy import Forgotten
@@ -126,8 +126,8 @@ async def end_live_visits(storage: Storage, visit_ids: list[int], now: datetime,
 
 
 async def _withdrawal_messages(storage: Storage, visit: Visit) -> list[OutboxItem]:
-    """The approvers' cards and, for an approved request, the officer's badge, edited to
-    say it was withdrawn."""
+    """The approvers' cards and, for an approved request, the officer's badge and the
+    escorts' "a visitor waits", edited to say it was withdrawn."""
     # Every chat a card was queued for, not only those recorded as delivered: a card the
     # outbox is sending now was drawn before the anonymization (name, buttons) and is
     # recorded only once Telegram answers; its edit waits behind it in its chat.
@@ -138,7 +138,7 @@ async def _withdrawal_messages(storage: Storage, visit: Visit) -> list[OutboxIte
         for chat in sorted(chats)
     ]
     if visit.status == VisitStatus.APPROVED:
-        messages += badge_voids(visit)
+        messages += badge_voids(visit) + await waiting_voids(storage, visit)
     return messages
 
 

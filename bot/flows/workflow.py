@@ -34,12 +34,13 @@ from bot.core.tokens import (
     token_matches_visit,
 )
 from bot.core.visits import EquipmentCheck, Visit, VisitDraft, VisitStatus, badge_valid_until
-from bot.flows.delivery import GUEST_DONE, VISITOR_WAITING
+from bot.flows.delivery import GUEST_DONE, VISITOR_WAITING, WAITING_VOID
 from bot.texts import approval as approval_texts
 from bot.texts import badge as badge_texts
 from bot.texts import cancel as cancel_texts
 from bot.texts import door as door_texts
 from bot.texts import planning as plan_texts
+from storage.db import Storage
 from storage.outbox import OutboxItem
 from storage.visits import BadgeHashes
 
@@ -420,12 +421,31 @@ def badge_voids(visit: Visit) -> list[OutboxItem]:
     ]
 
 
+async def waiting_voids(storage: Storage, visit: Visit) -> list[OutboxItem]:
+    """Each escort told that this visitor waits (their notice, with its Buka kunjungan
+    button) sees the notice withdrawn instead, rendered at send time: a withdrawn request
+    (/batalkan, an erasure) must not send anyone to the desk, nor keep the visitor's name in
+    an escort's chat. Everyone once told is found by the notices' keys, whoever is on duty
+    now; a notice not yet delivered has nothing to edit (an erasure gives it up)."""
+    chats = await storage.outbox.chats_keyed(f"{VISITOR_WAITING}:{visit.id}:")
+    return [
+        OutboxItem(
+            f"{WAITING_VOID}:{{visit}}:{chat}",
+            "notice_void",
+            chat,
+            payload={"of": VISITOR_WAITING},
+            for_role=Role.ESCORT,
+        )
+        for chat in chats
+    ]
+
+
 async def cancel(services: Services, visit_id: int, officer: StaffMember, reason: str) -> Result:
     """The officer withdraws a request not yet used: every approver's card shows it, a badge
     already issued dies and its photo says so, the registrant is told if someone else did it.
 
     One transaction (the transition, its audit event, the badge revoked, the messages); the
-    escorts hear nothing, since a badge refused at the door explains itself."""
+    escorts told that the visitor waits see that notice withdrawn."""
     visit = await services.storage.visits.get(visit_id)
     if visit is None:
         return Result(Outcome.NOT_FOUND)
@@ -436,7 +456,7 @@ async def cancel(services: Services, visit_id: int, officer: StaffMember, reason
     messages = _card_updates(services, "card_cancelled")
     had_badge = visit.status == VisitStatus.APPROVED
     if had_badge:
-        messages += badge_voids(visit)
+        messages += badge_voids(visit) + await waiting_voids(services.storage, visit)
     if visit.officer_id != officer.user_id:
         notice = cancel_texts.officer_told(change.after, officer.name, services.config.timezone)
         role = _desk_role(services, visit.officer_id)

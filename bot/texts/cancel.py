@@ -28,6 +28,9 @@ BADGE_CANCELLED = (
     "Jangan izinkan masuk."
 )
 CHOSEN_AGAIN = "Ketik alasan pembatalannya."
+# Who withdrew a request when no one did: the visitor's data was erased (on request, or at
+# the end of its retention), which withdraws whatever was still open.
+BY_ERASURE = "sistem (data pengunjung dihapus)"
 
 
 def choose(count: int, shown: int) -> str:
@@ -120,6 +123,17 @@ def badge_void(visit: Visit, canceller: str, tz: tzinfo) -> str:
         f"⛔ <b>BADGE TIDAK BERLAKU</b> — {visit.reference} ({escape(visit.name)})\n"
         f"{_cancelled_line(visit, canceller, tz)}\n"
         "Jangan dipakai; pintu menolak badge ini. Musnahkan cetakannya."
+    )
+
+
+def waiting_void(visit: Visit, canceller: str, tz: tzinfo) -> str:
+    """An escort's "a visitor waits", once the request is withdrawn: nobody to fetch. No
+    name (after an erasure the escort's chat keeps nothing about the person), and no reason
+    (it may name people; the escort needs only to know not to go)."""
+    return (
+        f"🚫 <b>Tidak perlu dijemput</b> — permintaan {visit.reference} "
+        f"<b>dibatalkan</b> oleh {escape(canceller)}, {clock(visit.cancelled_at, tz)}.\n"
+        "Badge-nya tidak berlaku lagi; pintu menolaknya."
     )
 
 

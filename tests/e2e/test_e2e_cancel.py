@@ -131,6 +131,8 @@ async def test_cancel_an_approved_request_kills_its_badge(
     photo = next(m for m in officer.bot_messages if m.photo_bytes and "Kode manual" in m.caption)
     pdf = next(m for m in officer.bot_messages if (m.document_name or "").endswith(".pdf"))
     code = photo.caption.rsplit(" ", 1)[1]
+    waiting = await sim.user(ESCORT).wait_for("Pengunjung menunggu")
+    assert waiting.buttons == [["🔎 Buka kunjungan"]]
     await officer.send_text(f"/batalkan {REF.lower()}")  # typed, straight to the reason
     prompt = await officer.wait_for("alasan pembatalan")
     assert "dinonaktifkan" in prompt.text
@@ -144,6 +146,12 @@ async def test_cancel_an_approved_request_kills_its_badge(
     for person in (APPROVER, APPROVER2):
         card = await sim.user(person).wait_for("DIBATALKAN oleh Sari Petugas")
         assert "Disetujui oleh Budi Kasi" in card.caption and card.buttons == []
+    # The escort told that the visitor waits is told not to fetch them: the same message,
+    # its button gone, the visitor's name and the reason too.
+    await sim.user(ESCORT).wait_for("Tidak perlu dijemput", predicate=lambda m: m is waiting)
+    assert waiting.buttons == [] and waiting.edit_count == 1
+    assert REF in waiting.text and "Sari Petugas" in waiting.text
+    assert "Ayu" not in waiting.text and "Salah tanggal" not in waiting.text
     path = services.config.database_path
     with sqlite3.connect(path) as raw:
         (revoked,) = raw.execute("SELECT revoked_at FROM badges").fetchone()

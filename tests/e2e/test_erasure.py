@@ -39,6 +39,8 @@ async def test_an_erased_visitors_badge_admits_nobody(
     pdf = next(m for m in officer.bot_messages if m.document_name)
     code = photo.caption.rsplit(" ", 1)[1]
     (visit,) = await services.storage.visits.with_status(VisitStatus.APPROVED)
+    waiting = await sim.user(ESCORT).wait_for("Pengunjung menunggu")
+    assert Visitor().name in waiting.text
 
     done = await privacy.erase(services.storage, config, NIK_WOMAN, clock())
     services.delivery.kick()
@@ -53,6 +55,10 @@ async def test_an_erased_visitors_badge_admits_nobody(
     await officer.wait_for("BADGE TIDAK BERLAKU", predicate=lambda m: m is pdf, since=0)
     card = await sim.user(APPROVER).wait_for("DIBATALKAN", since=0)
     assert Visitor().name not in card.caption and ANONYMOUS in card.caption
+    assert "data pengunjung dihapus" in card.caption and "oleh -" not in card.caption
+    # The escort's "a visitor waits" no longer names the visitor, nor sends anyone to fetch them.
+    await escort.wait_for("Tidak perlu dijemput", predicate=lambda m: m is waiting, since=0)
+    assert Visitor().name not in waiting.text and waiting.buttons == []
     stored = await services.storage.visits.get(visit.id)
     assert stored is not None and stored.status == VisitStatus.CANCELLED
     await services.delivery.wait_idle()
