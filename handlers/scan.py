@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import tzinfo
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -68,15 +67,23 @@ async def show_badge(
             nonce, visit.id, member.user_id, action, via, now, now + DOOR_NONCE_TTL
         )
         markup = door_buttons(visit, nonce)
-    await _send_view(update.effective_chat, visit, services.config.timezone, can_act, markup)
+    await _send_view(services, update.effective_chat, visit, can_act, markup)
 
 
 async def _send_view(
-    chat: Chat, visit: Visit, tz: tzinfo, can_act: bool, markup: InlineKeyboardMarkup | None
+    services: Services,
+    chat: Chat,
+    visit: Visit,
+    can_act: bool,
+    markup: InlineKeyboardMarkup | None,
 ) -> None:
     """The scan's card: the KTP photo, the visit as its caption and the door buttons, in one
     sendPhoto, sent by the file id the approvers' cards use (nothing is uploaded). Once the
-    photo is purged, or if Telegram refuses the file id, the card is a text that says so."""
+    photo is purged, or if Telegram refuses the file id, the card is a text that says so.
+
+    A card with the photo is recorded: when the photo's retention ends, or the person's
+    data is erased, the card is redrawn without it (storage/privacy.py)."""
+    tz = services.config.timezone
     if visit.ktp_file_id:
         caption = door_texts.scan_view(
             visit, tz, can_act=can_act, ktp=door_texts.ktp_line(visit, shown=True)
@@ -85,7 +92,12 @@ async def _send_view(
         # since must not cost the escort the card.
         try:
             if door_texts.fits_caption(caption):
-                await chat.send_photo(visit.ktp_file_id, caption=caption, reply_markup=markup)
+                sent = await chat.send_photo(
+                    visit.ktp_file_id, caption=caption, reply_markup=markup
+                )
+                await services.storage.privacy.ktp_shown(
+                    visit.id, chat.id, sent.message_id, services.now()
+                )
                 return
             log.warning("scan card of visit %s too long for a caption", visit.id)
         except BadRequest as exc:

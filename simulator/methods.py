@@ -97,12 +97,12 @@ def _reply_target(state: SimState, p: Params, chat_id: int) -> int | None:
     return replied.message_id
 
 
-def _markup(p: Params) -> dict | None:
+def markup_of(p: Params) -> dict | None:
     value = p.json("reply_markup", invalid="can't parse reply keyboard markup JSON object")
     return check_reply_markup(value)
 
 
-def _inline(markup: dict | None) -> dict | None:
+def inline(markup: dict | None) -> dict | None:
     return markup if markup and "inline_keyboard" in markup else None
 
 
@@ -117,7 +117,7 @@ def caption_of(p: Params) -> tuple[str | None, str | None, list[dict]]:
 
 def extras(state: SimState, p: Params, chat_id: int) -> dict:
     """reply_markup and the replied-to message, checked before anything is stored."""
-    return {"reply_markup": _markup(p), "reply_to_message_id": _reply_target(state, p, chat_id)}
+    return {"reply_markup": markup_of(p), "reply_to_message_id": _reply_target(state, p, chat_id)}
 
 
 def deliver(state: SimState, message: SimMessage) -> dict:
@@ -155,7 +155,7 @@ def send_chat_action(state: SimState, p: Params) -> bool:
 # -- editing and deleting -----------------------------------------------------------------
 
 
-def _editable(state: SimState, p: Params) -> SimMessage:
+def editable(state: SimState, p: Params) -> SimMessage:
     if "inline_message_id" in p:
         raise bad_request("MESSAGE_ID_INVALID")  # inline mode is not simulated
     user = _chat(state, p)
@@ -170,15 +170,15 @@ def _editable(state: SimState, p: Params) -> SimMessage:
     return message
 
 
-def _apply_markup(message: SimMessage, markup: dict | None) -> None:
+def apply_markup(message: SimMessage, markup: dict | None) -> None:
     # Omitting reply_markup in an edit removes the inline keyboard, as on Telegram.
-    if markup is not None or _inline(message.reply_markup):
+    if markup is not None or inline(message.reply_markup):
         message.reply_markup = markup
 
 
 @method("editMessageText")
 def edit_message_text(state: SimState, p: Params) -> dict:
-    message = _editable(state, p)
+    message = editable(state, p)
     if message.text is None:
         raise bad_request("there is no text in the message to edit")
     text = formatted(p, "text", "entities")
@@ -186,46 +186,46 @@ def edit_message_text(state: SimState, p: Params) -> dict:
         raise bad_request("message text is empty")
     if len(text.text) > MAX_TEXT:
         raise bad_request("message is too long")
-    markup = _markup(p)
+    markup = markup_of(p)
     if (text.text, text.entities, markup) == (
         message.text,
         message.entities,
-        _inline(message.reply_markup),
+        inline(message.reply_markup),
     ):
         raise bad_request(NOT_MODIFIED)
     message.text, message.html, message.entities = text.text, text.html, text.entities
-    _apply_markup(message, markup)
+    apply_markup(message, markup)
     state.touch_edited(message)
     return state.message_to_api(message)
 
 
 @method("editMessageCaption")
 def edit_message_caption(state: SimState, p: Params) -> dict:
-    message = _editable(state, p)
+    message = editable(state, p)
     if not (message.photo or message.document):
         raise bad_request("there is no caption in the message to edit")
     caption, caption_html, caption_entities = caption_of(p)
-    markup = _markup(p)
+    markup = markup_of(p)
     if (caption, caption_entities, markup) == (
         message.caption,
         message.caption_entities,
-        _inline(message.reply_markup),
+        inline(message.reply_markup),
     ):
         raise bad_request(NOT_MODIFIED)
     message.caption, message.caption_html = caption, caption_html
     message.caption_entities = caption_entities
-    _apply_markup(message, markup)
+    apply_markup(message, markup)
     state.touch_edited(message)
     return state.message_to_api(message)
 
 
 @method("editMessageReplyMarkup")
 def edit_message_reply_markup(state: SimState, p: Params) -> dict:
-    message = _editable(state, p)
-    markup = _markup(p)
-    if markup == _inline(message.reply_markup):
+    message = editable(state, p)
+    markup = markup_of(p)
+    if markup == inline(message.reply_markup):
         raise bad_request(NOT_MODIFIED)
-    _apply_markup(message, markup)
+    apply_markup(message, markup)
     state.touch_edited(message)
     return state.message_to_api(message)
 

@@ -368,6 +368,15 @@ MIGRATIONS: dict[int, str] = {
     CREATE UNIQUE INDEX escort_duty_open ON escort_duty(user_id) WHERE ended_at IS NULL;
     CREATE INDEX escort_duty_started ON escort_duty(started_at);
     """,
+    23: """
+    CREATE TABLE ktp_views (
+        chat_id    INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        visit_id   INTEGER NOT NULL REFERENCES visits(id),
+        PRIMARY KEY (chat_id, message_id)
+    );
+    CREATE INDEX ktp_views_visit ON ktp_views(visit_id);
+    """,
 }
 
 

@@ -30,7 +30,10 @@ WITHHELD = "withheld"
 CLEARED = ""  # the payload of a row whose content is gone (delivered, failed, erased)
 # Kinds that store nothing about the visit: they edit a delivered message, rendered from the
 # visit as it is when sent, so after an erasure they show the anonymized visit.
-RENDERED_AT_SEND = ("card_update", "badge_void", "notice_void")
+RENDERED_AT_SEND = ("card_update", "badge_void", "notice_void", "redraw")
+# The kind of an item that redraws a delivered message showing a visit's KTP photo or the
+# visitor's details, once the photo is deleted or the visit anonymized (storage/privacy.py).
+REDRAW = "redraw"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ A returning visitor's recent visits are not touched when an old one is anonymize
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ from bot.core.form import DECLARED
 from storage.audit import AuditLog
 from storage.base import Database, fetch_all, fetch_one
 from storage.crypto import DATA_KEY_COLUMNS, Cipher
-from storage.outbox import Outbox
+from storage.outbox import REDRAW, Outbox, OutboxItem
 
 ANONYMOUS = "(dianonimkan)"
 
@@ -116,6 +117,26 @@ class Privacy:
             )
             return cur.rowcount == 1
 
+    async def ktp_shown(self, visit_id: int, chat_id: int, message_id: int, now: datetime) -> None:
+        """An escort's scan view showed the visit's KTP photo (Telegram's ``message_id``):
+        recorded, so that deleting the photo or anonymizing the visit redraws it too
+        (``forget``). A view sent as the photo was being deleted is redrawn at once."""
+        recorded = await self._database.write(
+            "INSERT OR IGNORE INTO ktp_views (chat_id, message_id, visit_id)"
+            " SELECT ?, ?, id FROM visits"
+            " WHERE id = ? AND ktp_deleted_at IS NULL AND anonymized_at IS NULL",
+            (chat_id, message_id, visit_id),
+        )
+        if not recorded:
+            why = "anon" if await self._anonymized(visit_id) else "ktp"
+            await self._outbox.queue([_redraw(why, chat_id, message_id, "scan", visit_id)], now)
+
+    async def _anonymized(self, visit_id: int) -> bool:
+        row = await self._database.read_one(
+            "SELECT anonymized_at FROM visits WHERE id = ?", (visit_id,)
+        )
+        return row is not None and row["anonymized_at"] is not None
+
     async def ktp_failed(self, visit_id: int, now: datetime) -> None:
         async with self._database.transaction() as db:
             await db.execute(
@@ -176,18 +197,30 @@ class Privacy:
         ts = now.isoformat()
         ktp_ids = sorted(set(ktp_of) | set(visits))
         async with self._database.transaction() as db:
-            ktp_deleted = 0
+            redrawn: dict[int, str] = {}  # visit -> why its messages are redrawn
             for visit_id in ktp_ids:
                 cur = await db.execute(
                     "UPDATE visits SET ktp_path = NULL, ktp_file_id = '', ktp_deleted_at = ?"
                     " WHERE id = ? AND ktp_deleted_at IS NULL",
                     (ts, visit_id),
                 )
-                ktp_deleted += cur.rowcount
+                if cur.rowcount:
+                    redrawn[visit_id] = "ktp"
+            ktp_deleted = len(redrawn)
             anonymized = 0
             for visit_id in sorted(set(visits)):
-                anonymized += await _anonymize_visit(db, visit_id, ts, self._database.cipher)
+                if await _anonymize_visit(db, visit_id, ts, self._database.cipher):
+                    anonymized += 1
+                    redrawn[visit_id] = "anon"
             scrubbed = await self._outbox.scrub(db, sorted(set(visits)), action)
+            for visit_id, why in sorted(redrawn.items()):
+                await self._outbox.enqueue(db, await _redraws(db, visit_id, why), now, visit_id)
+            # An anonymized visit's views are redrawn for the last time: nothing is left to
+            # take out of them.
+            await db.execute(
+                "DELETE FROM ktp_views WHERE visit_id IN (SELECT value FROM json_each(?))",
+                (json.dumps([v for v, why in redrawn.items() if why == "anon"]),),
+            )
             cur = await db.execute(
                 "DELETE FROM visitors WHERE anonymized_at IS NULL"
                 " AND id NOT IN (SELECT visitor_id FROM visits)"
@@ -282,6 +315,33 @@ async def compact_wal(db: aiosqlite.Connection) -> bool:
         own.row_factory = aiosqlite.Row
         row = await fetch_one(own, "PRAGMA wal_checkpoint(TRUNCATE)")
     return row is not None and row["busy"] == 0
+
+
+def _redraw(why: str, chat_id: int, message_id: int, of: str, visit_id: int) -> OutboxItem:
+    return OutboxItem(
+        f"{REDRAW}_{why}:{{visit}}:{chat_id}:{message_id}",
+        REDRAW,
+        chat_id,
+        visit_id,
+        payload={"of": of, "message_id": message_id},
+        # No role: it takes the photo and the name out of a chat, former staff's too.
+    )
+
+
+async def _redraws(db: aiosqlite.Connection, visit_id: int, why: str) -> list[OutboxItem]:
+    """The bot's own messages that show the visit's KTP photo and the visitor's details: the
+    section heads' approval cards and the escorts' scan views, each to be drawn again from
+    the visit as it now is (bot/flows/delivery.py): the photo a placeholder, an anonymized
+    visit's name gone. ``why`` ("ktp", "anon") keys them apart: an anonymization after the
+    photo's deletion redraws the same messages once more."""
+    rows = await fetch_all(
+        db,
+        "SELECT chat_id, message_id, 'card' AS what FROM approval_cards WHERE visit_id = ?"
+        " UNION ALL SELECT chat_id, message_id, 'scan' FROM ktp_views WHERE visit_id = ?"
+        " ORDER BY chat_id, message_id",
+        (visit_id, visit_id),
+    )
+    return [_redraw(why, row["chat_id"], row["message_id"], row["what"], visit_id) for row in rows]
 
 
 async def _anonymize_visit(

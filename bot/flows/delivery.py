@@ -18,19 +18,28 @@ import random
 import time
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaPhoto,
+    Message,
+)
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.app.services import Services
 from bot.core import callbacks
+from bot.core.placeholder import ktp_placeholder_png
 from bot.core.visits import SYSTEM_ACTOR, Visit, VisitStatus
 from bot.flows import recipients, rollcall, undeliverable
 from bot.texts import approval as approval_texts
 from bot.texts import cancel as cancel_texts
+from bot.texts import door as door_texts
 from bot.texts import guests as guest_texts
 from bot.texts import staff as staff_texts
 from bot.texts import watchlist as watchlist_texts
-from storage.outbox import QueuedMessage, Waiting
+from storage.outbox import REDRAW, QueuedMessage, Waiting
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +93,9 @@ class Delivery:
         # chat -> when Telegram lets it have messages again (a 429's retry_after): its
         # other lanes wait too, instead of each earning a 429 of its own.
         self._paused: dict[int, float] = {}
+        # The placeholder that replaces a deleted KTP photo, once Telegram has it (file id).
+        self._placeholder: str | None = None
+        self._placeholder_upload = asyncio.Lock()
 
     def kick(self) -> None:
         """Something was queued: look now instead of at the next timer."""
@@ -282,6 +294,8 @@ class Delivery:
             return await self._void_badge(item)
         if item.kind == "notice_void":
             return await self._void_notice(item)
+        if item.kind == REDRAW:
+            return await self._redraw(item)
         if item.kind == rollcall.SEND:
             return await rollcall.send(self._services, self._bot, item)
         if item.kind == rollcall.EDIT:
@@ -299,24 +313,8 @@ class Delivery:
         visit = await services.storage.visits.get(item.visit_id)
         if visit is None:
             return None
-        tz = services.config.timezone
-        officer = services.name_of(visit.officer_id)
-        decider = services.name_of(visit.decided_by)
-        if visit.decided_for is not None:
-            decider = staff_texts.on_behalf(decider, services.name_of(visit.decided_for))
-        markup = None
-        if visit.status == VisitStatus.PENDING:
-            caption = approval_texts.approval_card(visit, officer, tz)
-            markup = approval_keyboard(visit.id)
-        elif visit.status == VisitStatus.CANCELLED:
-            approver = decider if visit.decided_by is not None else None
-            canceller = _canceller(services, visit)
-            caption = cancel_texts.card(visit, officer, approver, canceller, tz)
-        else:
-            caption = approval_texts.card_decided(visit, officer, decider, tz)
-        # A visit planned ahead is decided before its KTP photo exists: its card is text;
-        # a visitor who registered themselves sent their photo, shown like a walk-in's.
-        text_card = visit.planned and not visit.self_registered
+        caption, markup = self._card_face(visit)
+        text_card = _text_card(visit)
         if item.kind == "card" and text_card:
             return await self._bot.send_message(item.chat_id, caption, reply_markup=markup)
         if item.kind == "card":
@@ -335,6 +333,71 @@ class Delivery:
             await self._bot.edit_message_caption(
                 card.chat_id, card.message_id, caption=caption, reply_markup=markup
             )
+        return None
+
+    def _card_face(self, visit: Visit) -> tuple[str, InlineKeyboardMarkup | None]:
+        """An approval card's caption and buttons, drawn from the visit as it is now."""
+        services = self._services
+        tz = services.config.timezone
+        officer = services.name_of(visit.officer_id)
+        decider = services.name_of(visit.decided_by)
+        if visit.decided_for is not None:
+            decider = staff_texts.on_behalf(decider, services.name_of(visit.decided_for))
+        if visit.status == VisitStatus.PENDING:
+            return approval_texts.approval_card(visit, officer, tz), approval_keyboard(visit.id)
+        if visit.status == VisitStatus.CANCELLED:
+            approver = decider if visit.decided_by is not None else None
+            canceller = _canceller(services, visit)
+            return cancel_texts.card(visit, officer, approver, canceller, tz), None
+        return approval_texts.card_decided(visit, officer, decider, tz), None
+
+    async def _redraw(self, item: QueuedMessage) -> Message | None:
+        """A delivered approval card or scan view of a visit whose KTP photo was deleted
+        (retention, erasure) or which was anonymized: drawn again from the visit as it is
+        now, the photo replaced by a placeholder (one editMessageMedia). Bots may edit their
+        own messages at any age (TDLib: no edit time limit for a bot's outgoing messages).
+        A message the person deleted answers "message to edit not found": a 400 that
+        _deliver records as failed, with nobody to tell."""
+        services = self._services
+        assert item.visit_id is not None
+        visit = await services.storage.visits.get(item.visit_id)
+        if visit is None:
+            return None
+        message_id = int(item.payload["message_id"])
+        markup = None
+        if item.payload.get("of") == "card":
+            caption, markup = self._card_face(visit)
+            if _text_card(visit):  # no photo on it: only the words can change
+                await self._bot.edit_message_text(
+                    caption, item.chat_id, message_id, reply_markup=markup
+                )
+                return None
+        else:
+            caption = door_texts.scan_view(
+                visit,
+                services.config.timezone,
+                can_act=False,
+                ktp=door_texts.ktp_line(visit, shown=False),
+            )
+        if self._placeholder is None:
+            # The first redraw uploads the image; the others wait and send its file id.
+            async with self._placeholder_upload:
+                if self._placeholder is None:
+                    edited = await self._bot.edit_message_media(
+                        InputMediaPhoto(ktp_placeholder_png(), caption=caption),
+                        item.chat_id,
+                        message_id,
+                        reply_markup=markup,
+                    )
+                    if isinstance(edited, Message) and edited.photo:
+                        self._placeholder = edited.photo[-1].file_id
+                    return None
+        await self._bot.edit_message_media(
+            InputMediaPhoto(self._placeholder, caption=caption),
+            item.chat_id,
+            message_id,
+            reply_markup=markup,
+        )
         return None
 
     async def _guest_done(self, item: QueuedMessage) -> Message | None:
@@ -402,6 +465,12 @@ class Delivery:
         )
         await self._bot.edit_message_text(text, item.chat_id, sent)
         return None
+
+
+def _text_card(visit: Visit) -> bool:
+    """A visit planned ahead is decided before its KTP photo exists: its card is text; a
+    visitor who registered themselves sent their photo, shown like a walk-in's."""
+    return visit.planned and not visit.self_registered
 
 
 def _canceller(services: Services, visit: Visit) -> str:

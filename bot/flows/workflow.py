@@ -434,7 +434,7 @@ async def waiting_voids(storage: Storage, visit: Visit) -> list[OutboxItem]:
             "notice_void",
             chat,
             payload={"of": VISITOR_WAITING},
-            for_role=Role.ESCORT,
+            # No role: it takes something away, so a former escort's chat loses it too.
         )
         for chat in chats
     ]

@@ -11,3 +11,12 @@ def confirm_erase(masked_nik: str) -> str:
         f"Hapus foto KTP dan anonimkan semua kunjungan NIK {masked_nik}? "
         "Erase the KTP photos and anonymize every visit of this NIK? [ya/yes/N] "
     )
+
+
+# The image that replaces a deleted KTP photo on approval cards and scan views
+# (bot/core/placeholder.py). ASCII only: Pillow's embedded font draws nothing else.
+PLACEHOLDER_TITLE = "FOTO KTP DIHAPUS"
+PLACEHOLDER_LINES = (
+    "sesuai retensi data pribadi (UU 27/2022)",
+    "Periksa KTP asli pengunjung bila perlu.",
+)

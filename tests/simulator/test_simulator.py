@@ -13,6 +13,7 @@ from telegram import (
     BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaPhoto,
     MenuButtonCommands,
     MenuButtonWebApp,
     ReplyKeyboardMarkup,
@@ -264,6 +265,52 @@ async def test_editing_follows_telegrams_rules(bot, sim):
     user_message = await sim.user(USER).send_text("hai")
     with pytest.raises(BadRequest, match="Message can't be edited"):
         await bot.edit_message_text("x", USER, user_message.message_id)
+
+
+async def test_edit_message_media_replaces_a_photo_as_telegram_does(bot, sim, http):
+    """editMessageMedia (https://core.telegram.org/bots/api#editmessagemedia): an upload
+    or a file id in place of the photo, the caption from the InputMedia, the keyboard
+    removed unless given; errors as telegram-bot-api's Client.cpp words them."""
+    card = await bot.send_photo(USER, jpeg(), caption="KTP Sari", reply_markup=keyboard("Ok"))
+    stored = sim.user(USER).last_bot_message
+    grey = jpeg(320, 200)
+    edited = await bot.edit_message_media(
+        InputMediaPhoto(grey, caption="<b>Foto</b> dihapus", parse_mode="HTML"),
+        USER,
+        card.message_id,
+    )
+    assert edited.caption == "Foto dihapus" and stored.photo_bytes == grey
+    assert (stored.caption_html, stored.buttons, stored.edit_count) == (
+        "<b>Foto</b> dihapus",
+        [],
+        1,
+    )
+    file_id = edited.photo[-1].file_id
+    with pytest.raises(BadRequest, match="Message is not modified"):
+        await bot.edit_message_media(
+            InputMediaPhoto(file_id, caption="<b>Foto</b> dihapus", parse_mode="HTML"),
+            USER,
+            card.message_id,
+        )
+    # The same file by its id, a new caption: accepted, nothing uploaded.
+    other = await bot.send_photo(USER, jpeg(), caption="KTP Budi")
+    await bot.edit_message_media(InputMediaPhoto(file_id, caption="x"), USER, other.message_id)
+    assert sim.user(USER).last_bot_message.photo_bytes == grey
+    path = f"/bot{sim.token}/editMessageMedia"
+    refused = {
+        "not json": "Can't parse input media JSON object",
+        json.dumps({"type": "photo"}): "Can't parse InputMedia: media not found",
+        json.dumps({"type": "sticker", "media": file_id}): (
+            'Can\'t parse InputMedia: type "sticker" is unsupported'
+        ),
+    }
+    for media, error in refused.items():
+        response = await http.post(
+            path, data={"chat_id": USER, "message_id": other.message_id, "media": media}
+        )
+        assert response.json()["description"] == f"Bad Request: {error}", media
+    with pytest.raises(BadRequest, match="Message to edit not found"):
+        await bot.edit_message_media(InputMediaPhoto(file_id), USER, 999)
 
 
 async def test_delete_message_marks_it_deleted(bot, sim):
