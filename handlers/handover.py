@@ -153,7 +153,7 @@ async def _hand_over(
         detail=f"{member.user_id}->{to}:{len(done)}",
         messages=notices,
     )
-    services.delivery.kick()
+    services.delivery.look_again()  # the moved badges and notices are new lanes
     return done
 
 

@@ -120,7 +120,9 @@ class Database:
         self._reader = reader
         self._reader_thread = threading.get_ident()
 
-    async def read(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    async def read(
+        self, sql: str, parameters: Sequence[Any] = (), *, committed: bool = False
+    ) -> list[sqlite3.Row]:
         """A short read by key (a visit, an outbox item, a chat's next messages) at once, on
         the event loop's thread, through a read-only connection of its own: about 2 µs of
         SQLite instead of a trip to aiosqlite's thread (50-80 µs of CPU, and a wait behind
@@ -128,11 +130,16 @@ class Database:
         connection does when no transaction is open; while one is open there (this
         coroutine's or another's, whose uncommitted rows the shared connection would show),
         or when the reader is busy, the read goes through aiosqlite as before. Only for
-        queries that use an index and return a few rows: the event loop waits for them."""
+        queries that use an index and return a few rows: the event loop waits for them.
+
+        ``committed``: only what is committed, even while another coroutine's transaction
+        is open (the outbox worker must never send a message whose transaction may still
+        roll back): the reader, or else the shared connection once the write lock is free
+        (no transaction open). Never for a read inside the caller's own transaction."""
         reader = self._reader
         if (
             reader is not None
-            and not self.connection.in_transaction
+            and (committed or not self.connection.in_transaction)
             and threading.get_ident() == self._reader_thread
         ):
             try:
@@ -140,11 +147,16 @@ class Database:
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
+        if committed:
+            async with self._write_lock:
+                return await fetch_all(self.connection, sql, parameters)
         return await fetch_all(self.connection, sql, parameters)
 
-    async def read_one(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Row | None:
+    async def read_one(
+        self, sql: str, parameters: Sequence[Any] = (), *, committed: bool = False
+    ) -> sqlite3.Row | None:
         """:meth:`read`'s first row, or None."""
-        return next(iter(await self.read(sql, parameters)), None)
+        return next(iter(await self.read(sql, parameters, committed=committed)), None)
 
     def close_reader(self) -> None:
         if self._reader is not None:

@@ -121,9 +121,12 @@ def _queued(row: aiosqlite.Row, cipher: Cipher) -> QueuedMessage:
     )
 
 
+# Each mark names the chat the item went to: a pending item handed to another officer while
+# its send was on the wire (Staff.reassign_visit) is still owed to them, not done.
 _MARK_SENT = (
     "UPDATE outbox SET status = ?, sent_at = ?, message_id = ?, blob = NULL,"
-    " payload = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?"
+    " payload = ?, attempts = attempts + 1, last_error = NULL"
+    " WHERE id = ? AND chat_id = ? AND status = 'pending'"
 )
 
 
@@ -179,6 +182,7 @@ class Outbox:
             " (SELECT MIN(id) FROM outbox WHERE status = ? GROUP BY chat_id, visit_id)"
             " ORDER BY id LIMIT ?",
             (PENDING, limit),
+            committed=True,
         )
         return [_waiting(row) for row in rows]
 
@@ -189,6 +193,7 @@ class Outbox:
             f"SELECT {_WAITING_COLUMNS} FROM outbox WHERE status = ? AND id > ? ORDER BY id"
             " LIMIT ?",
             (PENDING, after_id, limit),
+            committed=True,
         )
         return [_waiting(row) for row in rows]
 
@@ -198,6 +203,7 @@ class Outbox:
             f"SELECT {_WAITING_COLUMNS} FROM outbox"
             " WHERE status = ? AND chat_id = ? AND visit_id IS ? ORDER BY id LIMIT 1",
             (PENDING, chat_id, visit_id),
+            committed=True,
         )
         return _waiting(row) if row is not None else None
 
@@ -207,6 +213,7 @@ class Outbox:
         row = await self._database.read_one(
             f"SELECT {_COLUMNS} FROM outbox WHERE id = ? AND status = ?",
             (item_id, PENDING),
+            committed=True,
         )
         if row is None:
             return None
@@ -225,30 +232,39 @@ class Outbox:
                 heads.append(item)
         return heads
 
-    async def mark_sent(self, item_id: int, now: float, message_id: int | None) -> None:
-        # Neither the text (names) nor the blob (a badge carries its token) is kept once
-        # delivered: the access log is elsewhere, this is only the queue.
-        await self._database.write(_MARK_SENT, (SENT, now, message_id, CLEARED, item_id))
+    async def mark_sent(
+        self, item_id: int, chat_id: int, now: float, message_id: int | None
+    ) -> bool:
+        """Delivered to ``chat_id``; False if the item was handed to another chat meanwhile
+        (it stays pending, for them). Neither the text (names) nor the blob (a badge carries
+        its token) is kept once delivered: the access log is elsewhere, this is the queue."""
+        params = (SENT, now, message_id, CLEARED, item_id, chat_id)
+        return await self._database.write(_MARK_SENT, params) == 1
 
     @staticmethod
-    def marked_sent(item_id: int, now: float, message_id: int | None) -> Statement:
+    def marked_sent(item_id: int, chat_id: int, now: float, message_id: int | None) -> Statement:
         """mark_sent as a statement of the caller's transaction (`Database.write_all`), with
         what the delivery recorded."""
-        return _MARK_SENT, (SENT, now, message_id, CLEARED, item_id)
+        return _MARK_SENT, (SENT, now, message_id, CLEARED, item_id, chat_id)
 
-    async def mark_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
+    async def mark_retry(
+        self, item_id: int, next_attempt_at: float, error: str, chat_id: int | None = None
+    ) -> None:
+        """Try again at ``next_attempt_at``; with ``chat_id``, only if it is still for them."""
         await self._database.write(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
-            " WHERE id = ?",
-            (next_attempt_at, error[:300], item_id),
+            " WHERE id = ? AND (? IS NULL OR chat_id = ?)",
+            (next_attempt_at, error[:300], item_id, chat_id, chat_id),
         )
 
-    async def mark_failed(self, item_id: int, error: str) -> None:
-        """Given up on: nothing of it is kept but what it was and why it failed."""
+    async def mark_failed(self, item_id: int, error: str, chat_id: int | None = None) -> None:
+        """Given up on: nothing of it is kept but what it was and why it failed. With
+        ``chat_id``, only while it is still for them (a refusal by someone it was taken
+        from says nothing about the one who has it now)."""
         await self._database.write(
             "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?,"
-            " blob = NULL, payload = ? WHERE id = ?",
-            (FAILED, error[:300], CLEARED, item_id),
+            " blob = NULL, payload = ? WHERE id = ? AND (? IS NULL OR chat_id = ?)",
+            (FAILED, error[:300], CLEARED, item_id, chat_id, chat_id),
         )
 
     async def fail_and_tell(

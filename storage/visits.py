@@ -469,7 +469,7 @@ class Visits:
         Setujui live for good."""
         await self._database.write_all(
             [
-                self._outbox.marked_sent(item_id, sent_at, message_id),
+                self._outbox.marked_sent(item_id, chat_id, sent_at, message_id),
                 (
                     "INSERT OR REPLACE INTO approval_cards (visit_id, chat_id, message_id)"
                     " VALUES (?, ?, ?)",

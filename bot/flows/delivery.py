@@ -101,6 +101,12 @@ class Delivery:
         """Something was queued: look now instead of at the next timer."""
         self._wake.set()
 
+    def look_again(self) -> None:
+        """Something already queued moved to another chat (a handover): read every lane's
+        next item now, not only what was queued since the last read."""
+        self._full = True
+        self._wake.set()
+
     async def wait_idle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Until nothing is pending (for tests and the demo).
 
@@ -119,6 +125,9 @@ class Delivery:
         visit) has at most one send in flight, and each chat at most PER_CHAT, so a slow
         chat (a 429, a timeout) never holds up the others."""
         inflight: dict[Lane, asyncio.Task[None]] = {}
+        # Items on the wire, by id: an item handed to another chat while its send is out
+        # (a handover) heads a lane not in ``inflight``, and must not go out twice at once.
+        sending: set[int] = set()
         per_chat: dict[int, int] = {}
         heads: dict[Lane, Waiting] = {}
         seen = 0  # the newest pending item any read of the queue found
@@ -153,7 +162,7 @@ class Delivery:
                 self._paused = {c: t for c, t in self._paused.items() if t > now}
                 wait = 60.0
                 for item in sorted(heads.values(), key=_notices_last):
-                    if item.lane in inflight:
+                    if item.lane in inflight or item.id in sending:
                         continue
                     due = max(item.next_attempt_at, self._paused.get(item.chat_id, 0.0))
                     if due > now:
@@ -165,10 +174,14 @@ class Delivery:
                         continue  # sent when one of the chat's sends ends (_done wakes us)
                     task = asyncio.create_task(self._deliver_safely(item))
                     inflight[item.lane] = task
+                    sending.add(item.id)
                     per_chat[item.chat_id] = per_chat.get(item.chat_id, 0) + 1
                     task.add_done_callback(
-                        functools.partial(self._done, inflight, per_chat, heads, item)
+                        functools.partial(self._done, inflight, sending, per_chat, heads, item)
                     )
+                # The full read is due every FULL_EVERY seconds even with nothing to send:
+                # what changed outside this worker (a handover, a scrub) is seen by then.
+                wait = min(wait, max(0.0, refreshed + FULL_EVERY - now))
                 if not heads and not inflight:
                     self._idle_pass = this_pass
                     self._idle.set()
@@ -190,6 +203,7 @@ class Delivery:
     def _done(
         self,
         inflight: dict[Lane, asyncio.Task[None]],
+        sending: set[int],
         per_chat: dict[int, int],
         heads: dict[Lane, Waiting],
         item: Waiting,
@@ -198,6 +212,7 @@ class Delivery:
         """A send finished (delivered, retried later or given up): its lane's next message
         may go, so look again now."""
         inflight.pop(item.lane, None)
+        sending.discard(item.id)
         if heads.get(item.lane) is item:
             del heads[item.lane]
         self._ended.add(item.lane)
@@ -232,10 +247,10 @@ class Delivery:
             seconds = retry.total_seconds() if isinstance(retry, timedelta) else float(retry)
             until = time.time() + seconds
             self._paused[item.chat_id] = max(self._paused.get(item.chat_id, 0.0), until)
-            await self._store.mark_retry(item.id, until, "429 retry_after")
+            await self._store.mark_retry(item.id, until, "429 retry_after", item.chat_id)
         except BadRequest as exc:
             if "not modified" in exc.message:
-                await self._store.mark_sent(item.id, time.time(), None)
+                await self._store.mark_sent(item.id, item.chat_id, time.time(), None)
                 return
             # Telegram refused the request itself; sending it again cannot help.
             log.error("outbox item %s (%s) refused: %s", item.id, item.kind, exc.message)
@@ -247,7 +262,9 @@ class Delivery:
             # Timeouts, 5xx, dropped connections: try again later, exponentially.
             delay = min(MAX_BACKOFF, self._retry_base * 2 ** min(item.attempts, 10))
             delay *= random.uniform(0.5, 1.0)  # jitter, not security
-            await self._store.mark_retry(item.id, time.time() + delay, type(exc).__name__)
+            await self._store.mark_retry(
+                item.id, time.time() + delay, type(exc).__name__, item.chat_id
+            )
         else:
             if item.kind == "card" and message is not None and item.visit_id is not None:
                 # Marked sent and recorded together: a card no decision can find and edit
@@ -260,10 +277,12 @@ class Delivery:
                     self._services.now(),
                     time.time(),
                 )
-            else:
-                await self._store.mark_sent(
-                    item.id, time.time(), message.message_id if message else None
-                )
+            elif not await self._store.mark_sent(
+                item.id, item.chat_id, time.time(), message.message_id if message else None
+            ):
+                # Handed to another officer while on the wire (a handover): still owed to
+                # them, in a lane this worker has not seen yet.
+                self._full = True
             if message is not None:  # delivered: their chat exists (an edit, or nothing
                 # drawn to send, proves nothing; an edited message's delivery noted it)
                 await self._services.note_opened(item.chat_id)

@@ -77,7 +77,7 @@ async def failed(services: Services, item: QueuedMessage, error: str) -> None:
     reason = unreachable(error)
     purpose = item.key.split(":", 1)[0]
     if reason is None or purpose in _QUIET or item.kind not in _NEW_MESSAGES:
-        await store.mark_failed(item.id, error)
+        await store.mark_failed(item.id, error, item.chat_id)
         return
     visit = await services.storage.visits.get(item.visit_id) if item.visit_id else None
     name = services.name_of(item.chat_id)

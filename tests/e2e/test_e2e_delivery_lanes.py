@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 
 from bot.app import request
+from bot.app.services import Services
 from bot.texts import form as form_texts
 from simulator import BotApiSimulator, Faults, SimUser
-from tests.conftest import APPROVER, APPROVER2, OFFICER
+from storage.outbox import OutboxItem
+from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER
 from tests.flows import NIK_MAN, Visitor, fill_in, register
 
 NEXT = Visitor(name="Budi Santoso", nik=NIK_MAN)
@@ -91,3 +93,32 @@ async def test_a_429_holds_the_chats_other_messages_until_its_retry_after(
     for head in HEADS:
         assert _decided(sim.user(head), "Ayu Lestari")
         assert _card_of(sim.user(head), NEXT.name)
+
+
+async def test_a_message_whose_transaction_rolls_back_is_never_sent(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    """The worker reads only what is committed: a message queued in a transaction that is
+    still open (and then rolls back, as on an error or a kill before COMMIT) is not sent,
+    however the worker's passes fall; the next message, which may reuse the rolled-back
+    row's id, goes out at once."""
+    db, outbox = services.storage.database, services.storage.outbox
+    await services.delivery.wait_idle()
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as conn:
+            await outbox.enqueue(
+                conn,
+                [OutboxItem("test:ghost", "text", OFFICER, payload={"text": "GHOST"})],
+                services.now(),
+            )
+            for _ in range(3):  # the worker's passes while the transaction is open
+                services.delivery.kick()
+                await asyncio.sleep(0.1)
+            raise RuntimeError("the transaction fails after queuing: rolled back")
+    await outbox.queue(
+        [OutboxItem("test:real", "text", ESCORT, payload={"text": "REAL"})], services.now()
+    )
+    services.delivery.kick()
+    await sim.user(ESCORT).wait_for("REAL", timeout=3)
+    await services.delivery.wait_idle()
+    assert not any("GHOST" in m.text_or_caption for m in sim.user(OFFICER).bot_messages)

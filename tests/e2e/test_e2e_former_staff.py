@@ -136,3 +136,53 @@ async def test_a_badge_on_its_way_when_the_request_is_moved_goes_to_the_new_offi
     await admin.wait_for(predicate=lambda m: m.document_name is not None, timeout=30)
     assert any(m.photo_bytes for m in admin.bot_messages)
     assert not any(m.photo_bytes or m.document_name for m in sim.user(OFFICER).bot_messages)
+
+
+async def test_a_badge_on_the_wire_when_the_request_is_moved_still_reaches_the_new_officer(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    """The move lands while the badge photo is being delivered to the departing officer
+    (Telegram slow, not failing). That send cannot be called back; what matters is that
+    the new officer gets the badge too, once, and the queue records it as theirs (its
+    message id is one of their chat's, for a later void edit): the mark of the first send
+    names the chat it went to, and the item, owed to another chat now, is not marked done
+    nor sent twice at once."""
+    await register(sim)
+    (visit,) = await services.storage.visits.with_status(VisitStatus.PENDING)
+    await services.storage.staff.set_roles(
+        ADMIN, frozenset({Role.ADMIN, Role.OFFICER}), ADMIN, services.now()
+    )
+    await services.refresh_staff()
+    head = sim.user(APPROVER)
+    await head.wait_for("Permintaan akses ruang server")
+    sent_photos = sim.call_counts["sendPhoto"]  # the cards
+    sim.faults = Faults(latency=3.0, methods={"sendPhoto"})
+    try:
+        await head.tap("Setujui")
+        officer = sim.user(OFFICER)
+        async with asyncio.timeout(20):  # the badge photo is on the wire
+            while sim.call_counts["sendPhoto"] == sent_photos:
+                await sim.changed(0.05)
+        assert await services.storage.staff.reassign_visit(
+            visit.id, OFFICER, ADMIN, ADMIN, services.now()
+        )
+        services.delivery.look_again()
+        for _ in range(8):  # other traffic wakes the worker meanwhile
+            await asyncio.sleep(0.25)
+            services.delivery.kick()
+    finally:
+        sim.faults = Faults()
+    admin = sim.user(ADMIN)
+    await admin.wait_for(predicate=lambda m: m.document_name is not None, timeout=30)
+    await services.delivery.wait_idle(30)
+    badges = [m for m in admin.bot_messages if m.photo_bytes]
+    assert len(badges) == 1 and len([m for m in officer.bot_messages if m.photo_bytes]) == 1
+    row = await services.storage.database.read_one(
+        "SELECT chat_id, status, message_id FROM outbox WHERE key LIKE 'badge_png:%'"
+    )
+    assert row is not None
+    assert (row["chat_id"], row["status"], row["message_id"]) == (
+        ADMIN,
+        "sent",
+        badges[0].message_id,
+    )
