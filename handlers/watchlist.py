@@ -32,31 +32,33 @@ def _parsed(
 
 async def _request(
     update: Update, context: BotContext, ask: str, *, needs_reason: bool
-) -> watchlist.Request | None:
-    """The command's NIK (and reason), or None once the person was told why not: not a
-    section head, no argument (asked for it), or an argument that does not parse."""
+) -> watchlist.Request | bool:
+    """The command's NIK (and reason), or, once the person was told why not, whether it was
+    the argument that could not be read (True: the wait for a typed answer goes on,
+    handlers/arguments.py) rather than no section head or no argument (False)."""
     message = update.effective_message
     assert message is not None
     if not _approver(update, context):
         await message.reply_text(common_texts.ONLY_APPROVER)
-        return None
+        return False
     if not context.args:
         await message.reply_text(ask)
-        return None
+        return False
     parsed = _parsed(context, needs_reason=needs_reason)
     if not isinstance(parsed, watchlist.Request):
         await message.reply_text(watchlist_texts.refused(parsed))
-        return None
+        return True
     return parsed
 
 
-async def block(update: Update, context: BotContext) -> None:
-    """/blokir NIK alasan: the NIK goes on the list, audited."""
+async def block(update: Update, context: BotContext) -> bool | None:
+    """/blokir NIK alasan: the NIK goes on the list, audited. True: the typed answer could
+    not be read, and the bot keeps waiting for one."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     parsed = await _request(update, context, watchlist_texts.ASK_BLOCK, needs_reason=True)
-    if parsed is None:
-        return
+    if not isinstance(parsed, watchlist.Request):
+        return parsed
     services = context.services
     entry = await services.storage.watchlist.block(
         parsed.nik, parsed.reason, user.id, services.now()
@@ -67,23 +69,26 @@ async def block(update: Update, context: BotContext) -> None:
         by = services.name_of(existing.blocked_by)
         tz = services.config.timezone
         await message.reply_text(watchlist_texts.already_blocked(existing, by, tz))
-        return
+        return None
     await message.reply_text(watchlist_texts.now_barred(entry))
+    return None
 
 
-async def unblock(update: Update, context: BotContext) -> None:
-    """/buka_blokir NIK: the NIK comes off the list, audited (the entry's history stays)."""
+async def unblock(update: Update, context: BotContext) -> bool | None:
+    """/buka_blokir NIK: the NIK comes off the list, audited (the entry's history stays).
+    True: the typed answer could not be read, and the bot keeps waiting for one."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     parsed = await _request(update, context, watchlist_texts.ASK_UNBLOCK, needs_reason=False)
-    if parsed is None:
-        return
+    if not isinstance(parsed, watchlist.Request):
+        return parsed
     services = context.services
     entry = await services.storage.watchlist.lift(parsed.nik, user.id, services.now())
     if entry is None:
         await message.reply_text(watchlist_texts.NOT_LISTED)
-        return
+        return None
     await message.reply_text(watchlist_texts.now_lifted(entry))
+    return None
 
 
 async def listing(update: Update, context: BotContext) -> None:
