@@ -136,9 +136,13 @@ async def deny(update: Update, context: BotContext) -> DenyStep | int:
     if visit is None or visit.status != VisitStatus.PENDING:
         await _answer(update, workflow.Result(workflow.Outcome.NOT_ALLOWED, visit), "")
         return ConversationHandler.END
+    if context.user_state.get("deny_visit") == visit.id and "deny_prompt" in context.user_state:
+        # Tolak twice on one card (a double tap, or again later): its prompt is there.
+        answer_tap(query, approval_texts.DENY_REASON_ASKED)
+        return DenyStep.REASON
     context.user_state["deny_visit"] = visit.id
     answer_tap(query)
-    await _close_prompt(context, query.message.chat.id)  # Tolak again: one prompt is live
+    await _close_prompt(context, query.message.chat.id)  # Tolak on another card: one live
     abort = InlineKeyboardButton(
         approval_texts.BTN_DENY_ABORT, callback_data=VisitTap(callbacks.DENY_ABORT, visit.id).data
     )

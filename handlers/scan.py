@@ -211,6 +211,17 @@ async def record(update: Update, context: BotContext) -> None:
         answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
         return
     door_pass = await redeem(services, escort, tap) if isinstance(tap, DoorTap) else None
+    if (
+        door_pass is None
+        and isinstance(tap, DoorTap)
+        and await _tapped_twice(services, escort, tap)
+    ):
+        # The same escort's second tap on a button whose first tap recorded the step: say
+        # so, as the first tap's answer did, not "scan again".
+        visit = await services.storage.visits.get(tap.visit_id)
+        answer_tap(query, door_texts.already_recorded(visit, tap.step, services.config.timezone))
+        await unless_unchanged(query.edit_message_reply_markup(None))
+        return
     if door_pass is None or isinstance(tap, VisitTap):
         # A button from before nonces, a forged, replayed, expired or someone else's one.
         await refuse_tap(services, escort, tap.visit_id, tap.action)
@@ -257,6 +268,10 @@ async def redeem(services: Services, escort: StaffMember, tap: DoorTap) -> DoorP
     return await services.storage.door.find(
         tap.nonce, tap.visit_id, escort.user_id, tap.step, services.now()
     )
+
+
+async def _tapped_twice(services: Services, escort: StaffMember, tap: DoorTap) -> bool:
+    return await services.storage.door.spent(tap.nonce, tap.visit_id, escort.user_id, tap.step)
 
 
 async def refuse_tap(services: Services, escort: StaffMember, visit_id: int, action: str) -> None:

@@ -79,6 +79,19 @@ class DoorNonces:
             return None
         return DoorPass(int(match["id"]), visit_id, escort_id, action, match["via"])
 
+    async def spent(self, nonce: str, visit_id: int, escort_id: int, action: str) -> bool:
+        """Did this escort already use this very nonce for this step of this visit (a
+        double tap: the first one recorded it)? Used passes are swept a few minutes after
+        they expire, well after any double tap."""
+        wanted = _digest(nonce)
+        rows = await fetch_all(
+            self._database.connection,
+            "SELECT nonce_hash FROM door_nonces WHERE visit_id = ?"
+            " AND escort_id = ? AND action = ? AND used_at IS NOT NULL",
+            (visit_id, escort_id, action),
+        )
+        return any(hmac.compare_digest(row["nonce_hash"], wanted) for row in rows)
+
     async def spend(self, door_pass: DoorPass, now: datetime) -> bool:
         """Mark the pass used once its step is recorded; False if it was used already."""
         changed = await self._database.write(

@@ -56,6 +56,9 @@ def already_decided(visit: Visit) -> str:
     return f"Permintaan ini sudah diputuskan: {STATUS_NAMES[visit.status]}."
 
 
+DENY_REASON_ASKED = "Ketik alasan penolakannya (pertanyaannya ada di atas)."
+
+
 def ask_deny_reason(reference: str) -> str:
     return f"Tulis <b>alasan penolakan</b> untuk {reference} (akan diteruskan ke petugas):"
 

@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta, tzinfo
 from html import escape, unescape
 
+from bot.core import callbacks
 from bot.core.fields import REASON_MAX
 from bot.core.nik import mask_niks_in
 from bot.core.roles import Role
@@ -75,6 +76,13 @@ SCAN_AGAIN = (
     "Pindai ulang badge pengunjung, lalu tekan tombolnya."
 )
 PHOTO_TOO_LARGE = "Foto terlalu besar untuk diproses. Kirim foto biasa (bukan file asli)."
+
+
+def already_recorded(visit: Visit | None, action: str, tz: tzinfo) -> str:
+    """A second tap on the MASUK or KELUAR button whose first tap recorded it."""
+    if action == callbacks.DOOR_ENTER:
+        return f"✅ MASUK sudah tercatat {clock(visit.entered_at if visit else None, tz)}."
+    return f"✅ KELUAR sudah tercatat {clock(visit.exited_at if visit else None, tz)}."
 
 
 def stale_tap(visit: Visit | None) -> str:

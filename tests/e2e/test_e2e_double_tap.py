@@ -74,9 +74,10 @@ async def tap_twice(
     *,
     late: bool = True,
     late_audit: Collection[str] = (),
+    late_says: str = "",
 ) -> SimMessage:
     """Double-tap the button; then (``late``) tap its data once more and prove that changed
-    nothing. Returns the message the button was on."""
+    nothing (and that its answer says ``late_says``). Returns the message the button was on."""
     target, button = person.find_button(label, message)
     first, second = await person.double_tap(label, target)
     await answered(sim, first, second)  # no spinner left turning
@@ -88,6 +89,7 @@ async def tap_twice(
         await answered(sim, again)
         await db.unchanged(new_audit=late_audit)
         no_generic_error(sim)
+        assert again.answer is not None and late_says in (again.answer.text or "")
     return target
 
 
@@ -171,13 +173,12 @@ async def test_approval_and_door_buttons_twice(
 
     await escort.open_link(badge_link(sim))
     await escort.wait_for("Badge pengunjung")
-    # A door button's nonce is spent by the step it recorded: the late replay is refused and
-    # that refusal is audited (issue 10, door nonces), nothing else changes.
-    spent = ["door_tap_refused"]
-    await tap_twice(app, sim, escort, "Catat MASUK", late_audit=spent)
+    # A door button's nonce is spent by the step it recorded: the same escort's late tap on
+    # it is told the step is recorded (not "scan again"), and nothing changes.
+    await tap_twice(app, sim, escort, "Catat MASUK", late_says="MASUK sudah tercatat")
     await escort.open_link(badge_link(sim))
     await escort.wait_for("Badge pengunjung")
-    await tap_twice(app, sim, escort, "Perangkat sesuai", late_audit=spent)
+    await tap_twice(app, sim, escort, "Perangkat sesuai", late_says="KELUAR sudah tercatat")
     counts = await audit(services)
     assert (counts["enter"], counts["exit"]) == (1, 1)
     assert (
@@ -195,8 +196,8 @@ async def test_approval_and_door_buttons_twice(
     await register(sim)
     card = await head.wait_for("Permintaan akses ruang server")
     await tap_twice(app, sim, head, "Tolak", card, late=False)
-    prompts = [m for m in head.bot_messages if m.buttons and "alasan" in m.text_or_caption]
-    assert len(prompts) == 1
+    prompts = [m for m in head.bot_messages if "alasan penolakan" in m.text_or_caption]
+    assert len(prompts) == 1 and prompts[0].buttons
     await tap_twice(app, sim, head, "Batal menolak", prompts[0])
     await head.tap("Tolak", card)
     await head.wait_for("alasan")
