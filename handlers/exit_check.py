@@ -55,6 +55,8 @@ async def differs(update: Update, context: BotContext) -> NoteStep | None:
         answer_tap(query, door_texts.NOTE_AWAITED)  # a double tap: one prompt is enough
         return NoteStep.NOTE
     if await scan.redeem(services, escort, tap) is None:
+        if await scan.recorded_already(query, escort, tap, services):
+            return None
         await scan.refuse_tap(services, escort, tap.visit_id, tap.action)
         answer_tap(query, door_texts.SCAN_AGAIN, show_alert=True)
         await unless_unchanged(query.edit_message_reply_markup(None))

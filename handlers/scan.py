@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -214,13 +214,8 @@ async def record(update: Update, context: BotContext) -> None:
     if (
         door_pass is None
         and isinstance(tap, DoorTap)
-        and await _tapped_twice(services, escort, tap)
+        and await recorded_already(query, escort, tap, services)
     ):
-        # The same escort's second tap on a button whose first tap recorded the step: say
-        # so, as the first tap's answer did, not "scan again".
-        visit = await services.storage.visits.get(tap.visit_id)
-        answer_tap(query, door_texts.already_recorded(visit, tap.step, services.config.timezone))
-        await unless_unchanged(query.edit_message_reply_markup(None))
         return
     if door_pass is None or isinstance(tap, VisitTap):
         # A button from before nonces, a forged, replayed, expired or someone else's one.
@@ -270,8 +265,17 @@ async def redeem(services: Services, escort: StaffMember, tap: DoorTap) -> DoorP
     )
 
 
-async def _tapped_twice(services: Services, escort: StaffMember, tap: DoorTap) -> bool:
-    return await services.storage.door.spent(tap.nonce, tap.visit_id, escort.user_id, tap.step)
+async def recorded_already(
+    query: CallbackQuery, escort: StaffMember, tap: DoorTap, services: Services
+) -> bool:
+    """The same escort's second tap on a door button whose first tap recorded its step (a
+    double tap, or a look back at the card): answered as done, not "scan again"."""
+    if not await services.storage.door.spent(tap.nonce, tap.visit_id, escort.user_id, tap.step):
+        return False
+    visit = await services.storage.visits.get(tap.visit_id)
+    answer_tap(query, door_texts.already_recorded(visit, tap.step, services.config.timezone))
+    await unless_unchanged(query.edit_message_reply_markup(None))
+    return True
 
 
 async def refuse_tap(services: Services, escort: StaffMember, visit_id: int, action: str) -> None:

@@ -12,6 +12,7 @@ ASSIGNMENT_LETTER_MAX = 60  # a letter number, e.g. 090/123/ST/PT-JN/XI/2026
 PURPOSE_MAX = 150
 EQUIPMENT_MAX = 200
 REASON_MAX = 300
+REASON_MIN_READABLE = 2  # letters or digits: a reason is words, not an emoji
 DURATION_MIN, DURATION_MAX = 5, 480
 PHONE_MIN, PHONE_MAX = 9, 15  # digits, as typed (+62 counted) and once normalised
 
@@ -27,6 +28,7 @@ class FieldProblem(enum.Enum):
     PAST = "past"  # a planned day before today
     TOO_FAR = "too_far"  # a planned day beyond bot.core.planning.HORIZON_DAYS
     ORDER = "order"  # a time window that ends before it starts
+    NO_WORDS = "no_words"  # no letters or digits: emoji, punctuation or invisible fillers
 
 
 class FieldError(ValueError):
@@ -35,8 +37,19 @@ class FieldError(ValueError):
         self.problem = problem
 
 
-def clean_text(raw: str, max_len: int, min_len: int = 1) -> str:
-    """Drop control and format characters, collapse whitespace, enforce the length."""
+# Letters Unicode counts as letters (category Lo) that draw nothing: Hangul fillers, often
+# used to post "empty" names.
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
+def readable(text: str) -> int:
+    """How many letters and digits ``text`` has (what makes a name or a reason readable)."""
+    return sum(1 for ch in text if unicodedata.category(ch)[0] in "LN" and ch not in _FILLERS)
+
+
+def clean_text(raw: str, max_len: int, min_len: int = 1, min_readable: int = 0) -> str:
+    """Drop control and format characters, collapse whitespace, enforce the length; with
+    ``min_readable``, at least that many letters or digits (not emoji alone)."""
     kept = "".join(
         ch if unicodedata.category(ch)[0] != "C" else " "
         for ch in unicodedata.normalize("NFC", raw)
@@ -48,6 +61,8 @@ def clean_text(raw: str, max_len: int, min_len: int = 1) -> str:
         raise FieldError(FieldProblem.TOO_LONG)
     if len(text) < min_len:
         raise FieldError(FieldProblem.TOO_SHORT)
+    if readable(text) < min_readable:
+        raise FieldError(FieldProblem.NO_WORDS)
     return text
 
 

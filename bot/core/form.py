@@ -66,6 +66,7 @@ class Field:
     kind: Kind
     max_len: int = 0  # typed text is cleaned (fields.clean_text) and at most this long ...
     min_len: int = 1
+    min_readable: int = 0  # letters or digits it must have (a name is not emoji alone)
     parse: Callable[[str, date], Any] | None = None  # ... unless read by this instead
     optional: bool = False  # a "none" button answers "", and older drafts may lack it
     attr: str = ""  # the VisitDraft attribute, when it is not the name
@@ -88,7 +89,7 @@ class Field:
         """The answer as the draft keeps it; FieldError or NikError says what is wrong."""
         if self.parse is not None:
             return self.parse(raw, today)
-        return clean_text(raw, self.max_len, self.min_len)
+        return clean_text(raw, self.max_len, self.min_len, self.min_readable)
 
 
 def _file_id(raw: str, today: date) -> str:
@@ -356,6 +357,7 @@ DECLARED = Form(
             Kind.TEXT,
             max_len=NAME_MAX,
             min_len=2,
+            min_readable=2,
             remembered=True,
             leads=True,
             log=LogWidth(24, 23, narrows=False),  # most names fit on one line: keep them so
@@ -365,6 +367,7 @@ DECLARED = Form(
             "organisation",
             Kind.TEXT,
             max_len=ORGANISATION_MAX,
+            min_readable=2,
             remembered=True,
             log=LogWidth(24, 21),
             history=True,

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.core.fields import REASON_MAX, FieldError, FieldProblem, clean_text
+from bot.core.fields import REASON_MAX, REASON_MIN_READABLE, FieldError, FieldProblem, clean_text
 from bot.core.nik import NikError, NikProblem, validate_nik
 
 
@@ -62,7 +62,7 @@ def parse(args: list[str], today: date, *, needs_reason: bool) -> Request | Prob
     if len(args) == 1:
         return Problem.NO_REASON
     try:
-        reason = clean_text(" ".join(args[1:]), REASON_MAX)
+        reason = clean_text(" ".join(args[1:]), REASON_MAX, min_readable=REASON_MIN_READABLE)
     except FieldError as error:
         return Problem.LONG_REASON if error.problem is FieldProblem.TOO_LONG else Problem.NO_REASON
     return Request(nik, reason)

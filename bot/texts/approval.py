@@ -22,7 +22,10 @@ DENY_ABORTED = "Penolakan dibatalkan. Permintaan masih menunggu keputusan."
 DENY_REASON_TOO_LONG = (
     f"Alasan terlalu panjang (maksimal {REASON_MAX} karakter). Silakan ketik lebih singkat."
 )
-DENY_REASON_TEXT = "Alasan penolakan harus berupa teks. Silakan ketik alasannya."
+DENY_REASON_TEXT = (
+    "Alasan penolakan harus berupa kata-kata (bukan hanya emoji atau tanda baca). "
+    "Silakan ketik alasannya."
+)
 
 
 def approval_card(visit: Visit, officer: str, tz: tzinfo) -> str:

@@ -21,7 +21,10 @@ USAGE_REFERENCE = "Ketik nomor Ref seperti di badge, mis. <code>/batalkan KRS-20
 REASON_TOO_LONG = (
     f"Alasan pembatalan terlalu panjang (maksimal {REASON_MAX} karakter). Ketik lebih singkat."
 )
-REASON_TEXT = "Alasan pembatalan harus berupa teks. Silakan ketik alasannya."
+REASON_TEXT = (
+    "Alasan pembatalan harus berupa kata-kata (bukan hanya emoji atau tanda baca). "
+    "Silakan ketik alasannya."
+)
 FORM_STILL_OPEN = "📝 Pendaftaran Anda yang belum selesai masih tersimpan; lanjutkan dari sini:"
 BADGE_CANCELLED = (
     "❌ Badge ini sudah tidak berlaku: permintaannya <b>dibatalkan</b> oleh petugas. "

@@ -37,7 +37,10 @@ CHECK_EQUIPMENT = "Periksa <b>perangkat</b> yang dibawa keluar, lalu catat KELUA
 NOTE_TOO_LONG = (
     f"Catatan terlalu panjang (maksimal {REASON_MAX} karakter). Silakan ketik lebih singkat."
 )
-NOTE_TEXT = "Catatan selisih perangkat harus berupa teks dan tidak boleh kosong. Silakan ketik."
+NOTE_TEXT = (
+    "Catatan selisih perangkat harus berupa kata-kata (bukan hanya emoji atau tanda baca). "
+    "Silakan ketik."
+)
 NOTE_AWAITED = "Ketik catatan selisihnya di chat ini."
 NOTE_SAVED = "✅ Catatan selisih tersimpan; KELUAR tercatat dan Kepala Seksi sudah diberi tahu."
 NOTE_TOO_LATE = (

@@ -293,6 +293,10 @@ def too_long(field: str, limit: int) -> str:
     return f"{field} terlalu panjang (maksimal {limit} karakter). Silakan ketik lebih singkat."
 
 
+def no_words(field: str) -> str:
+    return f"{field} harus berisi huruf, bukan hanya emoji atau tanda baca. Silakan ketik ulang."
+
+
 def too_short(field: str) -> str:
     return f"{field} terlalu pendek. Silakan ketik dengan lengkap."
 
@@ -312,6 +316,8 @@ def rejected(field: Field, problem: Problem) -> str:
         return words.invalid
     if problem == FieldProblem.TOO_LONG:
         return too_long(words.noun or words.label, field.max_len)
+    if problem == FieldProblem.NO_WORDS:
+        return no_words(words.noun or words.label)
     return too_short(words.noun or words.label)
 
 

@@ -273,7 +273,9 @@ async def test_a_reason_that_is_no_reason_and_changing_ones_mind(
     await officer.send_text("x" * (REASON_MAX + 1))
     await officer.wait_for("terlalu panjang")
     await officer.send_photo(ktp_image())
-    await officer.wait_for("harus berupa teks")
+    await officer.wait_for("harus berupa kata-kata")
+    await officer.send_text("😀")  # an emoji is no reason
+    await officer.wait_for("harus berupa kata-kata")
     await officer.tap("Tidak jadi", prompt)
     await officer.wait_for("Tidak jadi dibatalkan")
     await db.unchanged()

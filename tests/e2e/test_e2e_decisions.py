@@ -155,7 +155,9 @@ async def test_a_reason_that_is_no_reason_decides_nothing(
     await approver.send_text("x" * 301)
     await approver.wait_for("Alasan terlalu panjang")
     await approver.send_photo(ktp_image())
-    await approver.wait_for("harus berupa teks")
+    await approver.wait_for("harus berupa kata-kata")
+    await approver.send_text("😀")  # an emoji is no reason
+    await approver.wait_for("harus berupa kata-kata")
     await db.unchanged()
     assert (await only_visit(services)).status == VisitStatus.PENDING
     await approver.send_text("Tidak ada jadwal")  # the prompt is still waiting

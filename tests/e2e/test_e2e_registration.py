@@ -108,6 +108,26 @@ async def test_huge_name_is_refused(sim: BotApiSimulator, app: object, services:
     assert await pending(services) == []
 
 
+async def test_a_name_or_organisation_without_letters_is_asked_again(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    """Emoji, punctuation or an invisible Hangul filler (a letter to Unicode that draws
+    nothing) would name nobody on the card, the badge and the log."""
+    officer = sim.user(OFFICER)
+    await to_name_step(sim)
+    db = await watch(app, sim)
+    for typed in ("😀😀😀", "\u3164\u3164", "-- ..."):
+        await officer.send_text(typed)
+        await one_line_error(officer, "harus berisi huruf", "nama lengkap")
+    await db.unchanged()
+    await officer.send_text("Ayu")
+    await officer.wait_for("instansi")
+    await officer.send_text("\u3164")
+    await one_line_error(officer, "Nama instansi harus berisi huruf", "perusahaan")
+    await officer.send_text("3M")  # two characters, a digit among them: a real company
+    await officer.wait_for("surat tugas")
+
+
 async def test_bad_phone_and_duration(sim: BotApiSimulator, app: object) -> None:
     officer = sim.user(OFFICER)
     moves = Visitor(

@@ -212,6 +212,7 @@ async def test_bad_input_and_other_people_change_nothing(
         (f"/blokir 1234 {REASON}", "NIK harus tepat 16 angka"),
         ("/blokir 3508013202900001 alasan", "tanggal lahir"),  # born on the 32nd
         (f"/blokir {NIK_WOMAN}", "Alasan wajib diisi"),
+        (f"/blokir {NIK_WOMAN} 😀 !!", "Alasan wajib diisi"),  # an emoji is no reason
         (f"/blokir {NIK_WOMAN} {'x' * 301}", "Alasan terlalu panjang"),
         (f"/blokir {NIK_MAN} Lagi", "sudah ada dalam daftar blokir"),
         (f"/buka_blokir {NIK_WOMAN}", "tidak ada dalam daftar blokir"),
