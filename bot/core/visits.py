@@ -59,9 +59,10 @@ TRANSITIONS: dict[Action, tuple[frozenset[VisitStatus | None], VisitStatus]] = {
     ),
     Action.ENTER: (frozenset({VisitStatus.APPROVED}), VisitStatus.INSIDE),
     Action.EXIT: (frozenset({VisitStatus.INSIDE}), VisitStatus.DONE),
-    # An unused badge, or a planned visit whose window passed without the visitor.
+    # An unused badge, a planned visit whose window passed without the visitor, or a
+    # walk-in request nobody decided by the end of its day (the visitor has long gone).
     Action.EXPIRE: (
-        frozenset({VisitStatus.APPROVED, VisitStatus.SCHEDULED}),
+        frozenset({VisitStatus.APPROVED, VisitStatus.SCHEDULED, VisitStatus.PENDING}),
         VisitStatus.EXPIRED,
     ),
 }

@@ -368,6 +368,8 @@ class Delivery:
             approver = decider if visit.decided_by is not None else None
             canceller = _canceller(services, visit)
             return cancel_texts.card(visit, officer, approver, canceller, tz), None
+        if visit.status == VisitStatus.EXPIRED and visit.decided_by is None:
+            return approval_texts.card_lapsed(visit, officer, tz), None  # nobody decided
         return approval_texts.card_decided(visit, officer, decider, tz), None
 
     async def _redraw(self, item: QueuedMessage) -> Message | None:
@@ -479,9 +481,12 @@ class Delivery:
         visit = await services.storage.visits.get(item.visit_id)
         if sent is None or visit is None:
             return None
-        text = cancel_texts.waiting_void(
-            visit, _canceller(services, visit), services.config.timezone
-        )
+        if visit.status == VisitStatus.EXPIRED:
+            text = door_texts.waiting_expired(visit, services.config.timezone)
+        else:
+            text = cancel_texts.waiting_void(
+                visit, _canceller(services, visit), services.config.timezone
+            )
         await self._bot.edit_message_text(text, item.chat_id, sent)
         return None
 

@@ -18,6 +18,7 @@ from bot.core import planning
 from bot.core import visits as lifecycle
 from bot.core.badge import BadgeCard, render_badge_files
 from bot.core.callbacks import OPEN_VISIT, VisitTap
+from bot.core.duty import day_end
 from bot.core.planning import Opening
 from bot.core.roles import Role, StaffMember
 from bot.core.tokens import (
@@ -192,6 +193,7 @@ async def approve(
     visit = await services.storage.visits.get(visit_id)
     if visit is None:
         return Result(Outcome.NOT_FOUND)
+    visit = await _expire_if_due(services, visit)  # a day-old request is closed, not decided
     if visit.status != VisitStatus.PENDING:
         return Result(Outcome.NOT_ALLOWED, visit)
     if visit.watchlisted and not despite_watchlist:
@@ -362,6 +364,7 @@ async def deny(
     visit = await services.storage.visits.get(visit_id)
     if visit is None:
         return Result(Outcome.NOT_FOUND)
+    visit = await _expire_if_due(services, visit)
     if visit.status != VisitStatus.PENDING:
         return Result(Outcome.NOT_ALLOWED, visit)
     change = lifecycle.deny(
@@ -716,34 +719,44 @@ async def exit_(
 
 
 async def expire(services: Services, visit: Visit) -> bool:
-    """An approved badge not used within its window dies, and so does a planned visit whose
-    visitor never came within its window; the officer is told."""
-    if visit.status not in (VisitStatus.APPROVED, VisitStatus.SCHEDULED):
+    """An approved badge not used within its window dies (the escorts told the visitor
+    waits see that withdrawn), and so does a planned visit whose visitor never came within
+    its window, and a walk-in request nobody decided by the end of its day (every section
+    head's card says so); the officer is told."""
+    if visit.status not in (VisitStatus.APPROVED, VisitStatus.SCHEDULED, VisitStatus.PENDING):
         return False
     change = lifecycle.expire(visit, services.now())
+    messages: list[OutboxItem] = []
     if visit.status == VisitStatus.SCHEDULED:
         text = plan_texts.missed_notice(change.after, services.config.timezone)
+    elif visit.status == VisitStatus.PENDING:
+        text = approval_texts.officer_lapsed(change.after)
+        messages += _card_updates(services, "card_lapsed")
     else:
         text = badge_texts.expired_notice(change.after)
+        messages += await waiting_voids(services.storage, visit)
     notice = _text("expired", visit.desk_officer, text, _desk_role(services, visit.desk_officer))
-    return (await _applied(services, change, [notice])).outcome == Outcome.DONE
+    return (await _applied(services, change, [*messages, notice])).outcome == Outcome.DONE
 
 
 def _due(services: Services, visit: Visit) -> bool:
-    """An approved badge past its validity, or a scheduled visit past its window's grace."""
+    """An approved badge past its validity, a scheduled visit past its window's grace, or a
+    walk-in request still undecided at the end of the day it was submitted."""
     now = services.now()
     if visit.status == VisitStatus.APPROVED:
         return visit.valid_until is not None and now >= visit.valid_until
     if visit.status == VisitStatus.SCHEDULED and visit.plan is not None:
         return window_passed(services, visit.plan)
+    if visit.status == VisitStatus.PENDING and not visit.planned:
+        return now >= day_end(visit.submitted_at, services.config.timezone)
     return False
 
 
 async def expire_overdue(services: Services) -> int:
-    """Sweep every approved visit whose window has closed (the deadline lives in SQLite)."""
+    """Sweep every visit whose window has closed (the deadline lives in SQLite)."""
     count = 0
     for visit in await services.storage.visits.with_status(
-        VisitStatus.APPROVED, VisitStatus.SCHEDULED
+        VisitStatus.APPROVED, VisitStatus.SCHEDULED, VisitStatus.PENDING
     ):
         if _due(services, visit):
             count += await expire(services, visit)

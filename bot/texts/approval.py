@@ -11,7 +11,7 @@ from bot.core.nik import mask_niks_in
 from bot.core.visits import Visit, VisitStatus
 from bot.texts import guests as guest_texts
 from bot.texts import watchlist as watchlist_texts
-from bot.texts.common import STATUS_NAMES, clock, visit_details
+from bot.texts.common import STATUS_NAMES, clock, visit_details, when
 
 BTN_APPROVE = "✅ Setujui"
 BTN_DENY = "❌ Tolak"
@@ -38,7 +38,24 @@ def approval_card(visit: Visit, officer: str, tz: tzinfo) -> str:
     return mask_niks_in(
         f"🔔 <b>Permintaan akses ruang server{planned}</b>\n\n"
         f"{flag}{visit_details(visit)}\n"
-        f"Petugas: {escape(officer)}\nDiajukan: {clock(visit.submitted_at, tz)}"
+        f"Petugas: {escape(officer)}\nDiajukan: {when(visit.submitted_at, tz)}"
+    )
+
+
+def card_lapsed(visit: Visit, officer: str, tz: tzinfo) -> str:
+    """A card whose walk-in request nobody decided before the end of its day."""
+    return (
+        f"{approval_card(visit, officer, tz)}\n\n⌛ <b>KEDALUWARSA</b>: tidak diputuskan sampai "
+        "akhir hari pengajuannya; permintaan ditutup."
+    )
+
+
+def officer_lapsed(visit: Visit) -> str:
+    """The officer's notice of the same."""
+    return (
+        f"⌛ Permintaan {visit.reference} ({escape(visit.name)}) tidak diputuskan Kepala Seksi "
+        "sampai akhir hari pengajuannya dan ditutup. Jika pengunjung masih perlu masuk, "
+        "daftarkan ulang dengan /daftar."
     )
 
 

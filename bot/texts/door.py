@@ -191,6 +191,14 @@ def visitor_waiting(visit: Visit, approver: str, tz: tzinfo) -> str:
     )
 
 
+def waiting_expired(visit: Visit, tz: tzinfo) -> str:
+    """An escort's "a visitor waits", once the badge ran out unused: nobody to fetch."""
+    return (
+        f"⌛ <b>Tidak perlu dijemput</b> — badge {visit.reference} kedaluwarsa "
+        f"{clock(visit.valid_until, tz)} sebelum dipakai masuk; pintu menolaknya."
+    )
+
+
 def opened_visit(visit: Visit, tz: tzinfo) -> str:
     """The escort's notice, opened: the scan's view, and how entry is recorded."""
     view = scan_view(visit, tz, can_act=True, buttons=False)

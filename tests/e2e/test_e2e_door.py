@@ -105,9 +105,50 @@ async def test_expiry_sweep_needs_no_scan(
 ) -> None:
     await approved(sim)
     clock.advance(hours=3)
+    waiting = await sim.user(ESCORT).wait_for("Pengunjung menunggu")
     (job,) = [j for j in app.job_queue.jobs() if j.name == "_expiry_sweep"]  # type: ignore[attr-defined]
     await job.run(app)
     await sim.user(OFFICER).wait_for("kedaluwarsa sebelum dipakai")
+    assert await visit_status(services) == VisitStatus.EXPIRED
+    # The escort told the visitor waits is told nobody needs fetching, the button gone.
+    await sim.user(ESCORT).wait_for("Tidak perlu dijemput", predicate=lambda m: m is waiting)
+    assert "kedaluwarsa" in waiting.text and waiting.buttons == []
+
+
+async def test_a_request_nobody_decided_by_the_end_of_its_day_is_closed(
+    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
+) -> None:
+    """A walk-in's visitor does not wait at the desk overnight: a request still undecided at
+    local midnight is closed, every card says so, the officer is told, and a tap on Setujui
+    the next morning issues no badge (even before the sweep has run)."""
+    await register(sim)
+    head = sim.user(APPROVER)
+    card = await head.wait_for("Permintaan akses ruang server")
+    assert "Diajukan: 28-11-2026 09:0" in card.caption  # its date, not only the time
+    clock.advance(hours=15)  # 09:00 WIB -> 00:00 the next day
+    await head.tap("Setujui", card)
+    await sim.settle()
+    assert await visit_status(services) == VisitStatus.EXPIRED
+    for person in (APPROVER, APPROVER2):
+        lapsed = await sim.user(person).wait_for("KEDALUWARSA")
+        assert lapsed.buttons == []
+    await sim.user(OFFICER).wait_for("tidak diputuskan Kepala Seksi sampai akhir hari")
+    assert not any(m.photo_bytes and "Badge" in m.caption for m in sim.user(OFFICER).bot_messages)
+    events = [e.action for e in await services.storage.audit.events(1)]
+    assert "expire" in events and "approve" not in events
+
+
+async def test_the_sweep_closes_an_undecided_request_at_midnight_not_before(
+    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
+) -> None:
+    await register(sim)
+    (job,) = [j for j in app.job_queue.jobs() if j.name == "_expiry_sweep"]  # type: ignore[attr-defined]
+    clock.advance(hours=14, minutes=59)  # 23:59 WIB on the day it was submitted
+    await job.run(app)
+    assert await visit_status(services) == VisitStatus.PENDING
+    clock.advance(minutes=1)
+    await job.run(app)
+    await sim.user(APPROVER).wait_for("KEDALUWARSA")
     assert await visit_status(services) == VisitStatus.EXPIRED
 
 

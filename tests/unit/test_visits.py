@@ -154,7 +154,6 @@ def test_a_typed_reference_is_read_strictly(typed: str, expected: tuple[int, int
     [
         lambda v: lifecycle.enter(v, 4001, NOW),
         lambda v: lifecycle.exit_(v, 4001, NOW),
-        lambda v: lifecycle.expire(v, NOW),
     ],
 )
 def test_a_pending_visit_cannot_skip_the_decision(
@@ -162,6 +161,14 @@ def test_a_pending_visit_cannot_skip_the_decision(
 ) -> None:
     with pytest.raises(InvalidTransition):
         step(PENDING)
+
+
+def test_an_undecided_request_may_lapse_and_then_be_decided_no_more() -> None:
+    """A walk-in request nobody decided by the end of its day is closed (workflow.expire)."""
+    lapsed = lifecycle.expire(PENDING, NOW).after
+    assert lapsed.status == VisitStatus.EXPIRED and lapsed.decided_by is None
+    with pytest.raises(InvalidTransition):
+        lifecycle.approve(lapsed, 2001, NOW, NOW + timedelta(hours=1))
 
 
 def test_a_decided_visit_cannot_be_decided_again() -> None:
