@@ -250,7 +250,7 @@ def _row(
     timings = tuple(measure(visit, standards, now))
     decider = _name(names, visit.decided_by)
     if visit.status in _APPROVED:
-        approved_by = decider
+        approved_by = decider  # empty for a request that lapsed undecided
     elif visit.status == VisitStatus.DENIED:
         approved_by = reports_texts.denied_by(decider)
     elif visit.status == VisitStatus.CANCELLED:
@@ -329,6 +329,8 @@ def notes(visit: Visit, names: dict[int, str], tz: tzinfo) -> list[str]:
         lines.append(reports_texts.note_rules(agreed))
     if visit.status == VisitStatus.DENIED:
         lines.append(reports_texts.note_denied(visit.deny_reason or ""))
+    if visit.status == VisitStatus.EXPIRED and visit.decided_by is None and not visit.planned:
+        lines.append(reports_texts.NOTE_LAPSED)
     if visit.status == VisitStatus.CANCELLED:
         lines.append(
             reports_texts.note_cancelled(

@@ -64,6 +64,10 @@ def note_planned(day: date, window: str) -> str:
     return f"Terjadwal {day:%d-%m-%Y} {window}"
 
 
+# A walk-in request nobody decided by the end of the day it was submitted (workflow.expire).
+NOTE_LAPSED = "Tidak diputuskan sampai akhir hari pengajuan; ditutup"
+
+
 def note_denied(reason: str) -> str:
     """Why the section head refused the request."""
     return f"Ditolak: {reason or NO_REASON}"

@@ -52,6 +52,11 @@ def test_a_visit_without_an_outcome_has_no_notes() -> None:
     assert notes(make_visit(1, status=VisitStatus.PENDING, decided_at=None), NAMES, WIB) == []
 
 
+def test_a_request_nobody_decided_by_the_end_of_its_day_says_so() -> None:
+    lapsed = make_visit(1, status=VisitStatus.EXPIRED, decided_at=None, decided_by=None)
+    assert notes(lapsed, NAMES, WIB) == [reports_texts.NOTE_LAPSED]
+
+
 def test_a_denial_names_its_reason() -> None:
     assert notes(denied(), NAMES, WIB) == [f"Ditolak: {REASON}"]
     # A denial stored without a reason still says it was refused, with a dash.
