@@ -14,8 +14,8 @@ from bot.texts.common import STATUS_NAMES, clock, when
 
 BTN_ABORT = "↩ Tidak jadi"
 NOTHING_OPEN = (
-    "Tidak ada permintaan yang bisa dibatalkan: semua sudah diputuskan, sudah masuk, "
-    "atau sudah selesai."
+    "Tidak ada permintaan yang bisa dibatalkan. Yang bisa dibatalkan hanya permintaan yang "
+    "menunggu keputusan, atau yang sudah disetujui tetapi pengunjungnya belum masuk."
 )
 USAGE_REFERENCE = "Ketik nomor Ref seperti di badge, mis. <code>/batalkan KRS-2026-00042</code>."
 REASON_TOO_LONG = (
@@ -70,8 +70,9 @@ def ask_reason(visit: Visit) -> str:
 
 def unknown_reference(typed: str) -> str:
     return (
-        f"Permintaan <b>{escape(typed)}</b> tidak ditemukan. Periksa nomor Ref-nya, "
-        "atau ketik /batalkan saja untuk memilih dari daftar."
+        f"Tidak ada permintaan dengan nomor Ref <b>{escape(typed)}</b>. Nomor Ref tertulis "
+        "seperti di badge, mis. KRS-2026-00042; atau ketik /batalkan saja untuk memilih "
+        "dari daftar."
     )
 
 

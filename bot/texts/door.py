@@ -229,6 +229,9 @@ def officer_entered(visit: Visit, escort: str, tz: tzinfo) -> str:
 
 def exit_summary(visit: Visit, escort: str, tz: tzinfo) -> str:
     assert visit.entered_at is not None and visit.exited_at is not None
+    # A visit past midnight dates both times: "09:00 - 09:10" would read as ten minutes.
+    one_day = visit.entered_at.astimezone(tz).date() == visit.exited_at.astimezone(tz).date()
+    stamp = clock if one_day else when
     spent = visit.exited_at - visit.entered_at
     over = spent > timedelta(minutes=visit.duration_minutes)
     note = " ⚠️ melebihi rencana" if over else ""
@@ -240,7 +243,7 @@ def exit_summary(visit: Visit, escort: str, tz: tzinfo) -> str:
     return mask_niks_in(
         f"{alert}🏁 <b>Kunjungan selesai</b> — {visit.reference}\n"
         f"Nama: {escape(visit.name)}\nInstansi: {escape(visit.organisation)}\n"
-        f"Masuk: {clock(visit.entered_at, tz)}\nKeluar: {clock(visit.exited_at, tz)}\n"
+        f"Masuk: {stamp(visit.entered_at, tz)}\nKeluar: {stamp(visit.exited_at, tz)}\n"
         f"Lama: {duration(spent)} (rencana {visit.duration_minutes} menit){note}\n"
         f"Pendamping: {escape(escort)}{equipment_result(visit)}"
     )

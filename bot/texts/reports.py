@@ -177,7 +177,7 @@ def chart_note(median: float, note: str) -> str:
 BTN_WEEK = "Minggu ini"
 BTN_MONTH = "Bulan ini"
 ONLY_REPORT_ROLES = (
-    "Maaf, laporan dan statistik hanya untuk Petugas, Kepala Seksi, dan Admin. "
+    "Maaf, laporan, riwayat, dan statistik hanya untuk Petugas, Kepala Seksi, dan Admin. "
     "Pendamping tetap dapat memakai /aktif dan /menunggu."
 )
 CHOOSE_REPORT_PERIOD = (

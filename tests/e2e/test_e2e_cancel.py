@@ -235,7 +235,7 @@ async def test_who_may_cancel_what(sim: BotApiSimulator, app: object, services: 
     # Unknown, mistyped, another year's, and the visit already inside.
     for typed in ("KRS-2026-00999", "abc", "KRS-2025-00001", "KRS-2026-1"):
         await officer.send_text(f"/batalkan {typed}")
-        await officer.wait_for("tidak ditemukan")
+        await officer.wait_for("Tidak ada permintaan dengan nomor Ref")
     await officer.send_text(f"/batalkan {REF}")
     await officer.wait_for("tidak bisa dibatalkan lagi. Status: Di dalam ruang server")
     # Stale or forged buttons: out of range, not a number, no such visit, a visit inside.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,6 +22,7 @@ from bot.texts import door as door_texts
 from bot.texts import reports as reports_texts
 from bot.texts import staff as staff_texts
 from bot.texts import standards as standards_texts
+from tests.unit.test_reports import make_visit
 
 
 @pytest.fixture
@@ -116,3 +119,20 @@ def test_the_daily_review_writes_breaches_as_the_access_log_does() -> None:
     )  # fmt: skip
     assert standards_texts.breach_note(timing) == "Keputusan 12 > 10 mnt"
     assert "Ayu &lt;b&gt;: Keputusan 12 &gt; 10 mnt" in review
+
+
+def test_an_exit_summary_dates_a_visit_that_crossed_midnight() -> None:
+    """Without dates, 09:00 in and 09:10 out the next day reads as ten minutes."""
+    wib = ZoneInfo("Asia/Jakarta")
+    entered = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 09:00 WIB
+    visit = replace(
+        make_visit(1),
+        entered_at=entered,
+        exited_at=entered + timedelta(hours=24, minutes=10),
+        equipment_check=None,
+    )
+    text = door_texts.exit_summary(visit, "Rudi", wib)
+    assert "Masuk: 28-11-2026 09:00 WIB" in text and "Keluar: 29-11-2026 09:10 WIB" in text
+    same_day = replace(visit, exited_at=entered + timedelta(minutes=10))
+    text = door_texts.exit_summary(same_day, "Rudi", wib)
+    assert "Masuk: 09:00 WIB" in text and "Keluar: 09:10 WIB" in text
