@@ -28,9 +28,12 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def help_(update: Update, context: BotContext) -> None:
-    """/bantuan and Telegram's standard /help: how the procedure works in the bot."""
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(common_texts.HELP)
+    """/bantuan and Telegram's standard /help: how the procedure works in the bot, and this
+    person's own commands."""
+    assert update.effective_message is not None and update.effective_user is not None
+    member = context.services.member(update.effective_user.id)
+    roles = member.roles if member is not None else frozenset[Role]()
+    await update.effective_message.reply_text(common_texts.help_for(roles))
 
 
 async def unknown(update: Update, context: BotContext) -> None:

@@ -97,32 +97,59 @@ NOT_ALLOWED = "Maaf, Anda tidak berwenang untuk tindakan ini."
 UNKNOWN_COMMAND = "Perintah tidak dikenal."
 ARGUMENT_ABANDONED = "Baik, dibatalkan."
 BTN_TODAY = "Hari ini"
-HELP = (
+HELP_STEPS = (
     "<b>Cara kerja</b>\n"
     "1. Petugas: /daftar, isi data pengunjung dan foto KTP, lalu kirim.\n"
     "2. Kepala Seksi menekan <b>Setujui</b> atau <b>Tolak</b>.\n"
     "3. Petugas menerima badge QR dan memberikannya kepada pengunjung.\n"
     "4. Pendamping memindai QR badge dengan kamera HP saat masuk dan saat keluar "
-    "(atau kirim foto badge, atau ketik /kode KODE).\n\n"
+    "(atau kirim foto badge, atau ketik /kode KODE)."
+)
+HELP_PLANNED = (
     "<b>Kunjungan terjadwal</b>\n"
     "/jadwal — Petugas atau Kepala Seksi mengisi tanggal, jam, dan data pengunjung (tanpa "
     "foto KTP); Kepala Seksi memutuskan lebih dulu.\n"
     "/hari_ini — pada harinya petugas membuka kunjungan, memotret KTP dan mencocokkannya "
-    "dengan orangnya; badge langsung terbit.\n"
+    "dengan orangnya; badge langsung terbit."
+)
+HELP_INVITE = (
     "/undang_tamu — petugas membuat tautan sekali pakai (24 jam) untuk tanggal dan jam "
     "tertentu; pengunjung yang punya Telegram mengisi sendiri data dan foto KTP-nya, lalu "
     "permintaannya dikirim ke Kepala Seksi. Pada harinya KTP tetap dicocokkan lewat "
-    "/hari_ini.\n\n"
-    "/aktif — siapa di dalam ruang server\n/menunggu — permintaan yang menunggu\n"
-    "/darurat — apel darurat (evakuasi): semua staf menerima daftar pengunjung di dalam, "
-    "lalu pendamping menandai setiap pengunjung yang sudah aman\n\n"
+    "/hari_ini."
+)
+HELP_EMERGENCY = (
+    "<b>Apel darurat</b>: /darurat — semua staf menerima daftar pengunjung di dalam, lalu "
+    "pendamping menandai setiap pengunjung yang sudah aman."
+)
+HELP_DUTY = (
     "<b>Piket pendamping</b>: /piket — pendamping menandai mulai dan selesai piket. "
     "Pemberitahuan pengunjung yang disetujui dikirim ke pendamping yang sedang piket "
-    "(jika tidak ada, ke semua pendamping). Piket berakhir sendiri pukul 24.00.\n\n"
-    "<b>Daftar blokir</b> (Kepala Seksi): /blokir NIK alasan, /buka_blokir NIK, "
-    "/daftar_blokir. Pendaftaran dengan NIK yang diblokir ditandai ⛔ blokir, dan "
-    "menyetujuinya perlu konfirmasi kedua."
+    "(jika tidak ada, ke semua pendamping). Piket berakhir sendiri pukul 24.00."
 )
+HELP_WATCHLIST = (
+    "<b>Daftar blokir</b>: /blokir NIK alasan, /buka_blokir NIK, /daftar_blokir. "
+    "Pendaftaran dengan NIK yang diblokir ditandai ⛔ blokir, dan menyetujuinya perlu "
+    "konfirmasi kedua."
+)
+
+
+def help_for(roles: frozenset[Role] | frozenset[str]) -> str:
+    """/bantuan: how the procedure runs, this person's own commands (as in their menu), and
+    the parts of the procedure their roles take part in."""
+    parts = [HELP_STEPS]
+    mine = [f"/{command} — {escape(text)}" for command, text in commands_for(roles)]
+    parts.append("<b>Perintah Anda</b>\n" + "\n".join(mine))
+    if Role.OFFICER in roles:
+        parts.append(f"{HELP_PLANNED}\n{HELP_INVITE}")
+    elif Role.APPROVER in roles:
+        parts.append(HELP_PLANNED)
+    parts.append(HELP_EMERGENCY)
+    if Role.ESCORT in roles:
+        parts.append(HELP_DUTY)
+    if Role.APPROVER in roles:
+        parts.append(HELP_WATCHLIST)
+    return "\n\n".join(parts)
 
 
 def only_for(role: Role) -> str:

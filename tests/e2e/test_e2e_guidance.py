@@ -7,7 +7,7 @@ from bot.app.build import build_application, start_polling, stop_polling
 from bot.app.config import Config
 from bot.texts import common as common_texts
 from simulator import BotApiSimulator
-from tests.conftest import ESCORT, OFFICER, FakeClock
+from tests.conftest import APPROVER, ESCORT, OFFICER, FakeClock
 from tests.dbstate import watch
 
 
@@ -30,6 +30,24 @@ async def test_help_answers_like_bantuan(sim: BotApiSimulator, app: object) -> N
     help_ = await officer.wait_for("Cara kerja")
     assert help_.message_id != bantuan.message_id and help_.text == bantuan.text
     await db.unchanged()
+
+
+async def test_help_lists_the_persons_own_commands_and_parts(
+    sim: BotApiSimulator, app: object
+) -> None:
+    """/bantuan shows the procedure to everyone, then each person's own commands (as in
+    their menu) and only the parts their roles take part in."""
+    officer, escort, head = sim.user(OFFICER), sim.user(ESCORT), sim.user(APPROVER)
+    for person in (officer, escort, head):
+        await person.send_text("/bantuan")
+    said = {p: (await p.wait_for("Cara kerja")).text for p in (officer, escort, head)}
+    assert "/batalkan" in said[officer] and "/laporan" in said[officer]
+    assert "/jadwal" in said[officer] and "/piket" not in said[officer]
+    assert "/piket" in said[escort] and "/kode" in said[escort]
+    assert "/jadwal" not in said[escort] and "/blokir" not in said[escort]
+    assert "/blokir" in said[head] and "/undang_tamu" not in said[head]
+    for text in said.values():
+        assert len(text) < 4096  # one message
 
 
 async def test_free_text_gets_a_guide_to_the_persons_own_commands(
