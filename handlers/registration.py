@@ -6,7 +6,7 @@ import asyncio
 import logging
 import secrets
 import warnings
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Coroutine
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -341,6 +341,61 @@ def _tapped(update: Update, kind: type[T]) -> T | None:
     return callbacks.parse_as(update.callback_query.data, kind)
 
 
+def _has_answers(context: BotContext) -> bool:
+    """Is a form open with something typed or chosen in it (a visitor's own form aside)?"""
+    draft = context.user_state.get("draft")
+    if not draft or draft.get("guest") or "step" not in draft:
+        return False
+    return any(field.name in draft for field in form_of(draft, context.services.form))
+
+
+async def _offer_open_form(update: Update, context: BotContext, command: str) -> int | None:
+    """A form started again while one with answers is open: those answers are not thrown
+    away unasked. The open question stays open (typing answers it); the buttons choose."""
+    if not _has_answers(context):
+        return None
+    draft = _draft(context)
+    draft["restart"] = command
+    step, form = _step(context), _form(context)
+    where = ""
+    if form.get(step) is not None:
+        where = form_texts.at_step(form.number(step), len(form))
+    elif step == CONFIRM:
+        where = form_texts.AT_SUMMARY
+    markup = InlineKeyboardMarkup(
+        [
+            [_button(form_texts.BTN_RESUME, FormWord("resume"))],
+            [_button(form_texts.BTN_RESTART, FormWord("restart"))],
+        ]
+    )
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(form_texts.open_form(where), reply_markup=markup)
+    return FILLING
+
+
+async def open_form_choice(update: Update, context: BotContext) -> int:
+    """▶️ Lanjutkan isian: the open question again, below. 🗑 Buang, mulai baru: the form
+    that was asked for, from its first question."""
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    tapped = _tapped(update, FormWord)
+    draft = _draft(context)
+    command = draft.pop("restart", None)
+    if tapped is None or command not in _STARTERS:
+        answer_tap(query, common_texts.STALE_BUTTON)  # chosen already (a double tap)
+        await unless_unchanged(query.edit_message_reply_markup(None))
+        return FILLING
+    answer_tap(query)
+    if tapped.word == "resume":
+        await unless_unchanged(query.edit_message_text(form_texts.RESUMING))
+        return await _ask(update, context, _step(context))
+    await unless_unchanged(query.edit_message_text(form_texts.RESTARTED))
+    earlier = _drop_asked(context.user_state.pop("draft", None) or {})
+    if earlier is not None:
+        await drop_buttons(context.bot, query.message.chat.id, earlier)
+    return await _STARTERS[command](update, context)
+
+
 async def start(update: Update, context: BotContext) -> int:
     """/daftar: a fresh form, officers only."""
     member = context.services.member(update.effective_user.id if update.effective_user else None)
@@ -348,6 +403,8 @@ async def start(update: Update, context: BotContext) -> int:
     if not may(member, Act.REGISTER):
         await update.effective_message.reply_text(common_texts.ONLY_OFFICER)
         return ConversationHandler.END
+    if (offered := await _offer_open_form(update, context, "daftar")) is not None:
+        return offered
     context.user_state["draft"] = {"started_at": context.services.now().isoformat()}
     form = _form(context)
     if form.first == "ktp":
@@ -362,6 +419,8 @@ async def plan(update: Update, context: BotContext) -> int:
     if not may(member, Act.PLAN):
         await update.effective_message.reply_text(plan_texts.ONLY_PLANNERS)
         return ConversationHandler.END
+    if (offered := await _offer_open_form(update, context, "jadwal")) is not None:
+        return offered
     context.user_state["draft"] = {"started_at": context.services.now().isoformat(), "plan": True}
     return await _ask(update, context, PLAN_FORM.first)
 
@@ -378,6 +437,8 @@ async def invite(update: Update, context: BotContext) -> int:
     if not await services.storage.guests.may_create(member.user_id, services.now()):
         await update.effective_message.reply_text(guest_texts.RATE_LIMITED)
         return ConversationHandler.END
+    if (offered := await _offer_open_form(update, context, "undang_tamu")) is not None:
+        return offered
     context.user_state["draft"] = {"started_at": services.now().isoformat(), "invite": True}
     await update.effective_message.reply_text(guest_texts.INVITE_INTRO)
     return await _ask(update, context, INVITE_FORM.first)
@@ -410,6 +471,14 @@ async def guest_open(update: Update, context: BotContext) -> int | None:
     context.user_state["draft"] = {"started_at": now.isoformat(), "guest": link.id}
     await message.reply_text(guest_texts.guest_welcome(Plan.of(link.planned_date, link.window)))
     return await _ask(update, context, _form(context).first)
+
+
+# The commands that start a form, by name (a form started again while one is open).
+_STARTERS: dict[str, Callable[[Update, BotContext], Coroutine[Any, Any, int]]] = {
+    "daftar": start,
+    "jadwal": plan,
+    "undang_tamu": invite,
+}
 
 
 async def open_planned(update: Update, context: BotContext) -> int | None:
@@ -945,6 +1014,7 @@ def build() -> Handler:
         _on_tap(FormWord, one_by_one, "onebyone"),
         _on_tap(FormEdit, edit_field),
         _on_tap(FormWord, submit, "send"),
+        _on_tap(FormWord, open_form_choice, "resume", "restart"),
     ]
     with warnings.catch_warnings():
         # per_message=False is deliberate: the conversation is keyed by the officer's chat,

@@ -86,6 +86,8 @@ FORM_WORDS = frozenset(
         "readnik",
         "readname",
         "onebyone",
+        "resume",
+        "restart",
     }
 )
 MAX_CHOICE_INDEX = 9  # one digit: a question offers a handful of suggested answers
@@ -330,7 +332,8 @@ class DutyTap(Tap):
 @dataclass(frozen=True)
 class FormWord(Tap):
     """cancel, back, send (the summary), reuse, fresh or phone (a returning visitor), readok,
-    readnik or readname (what the KTP reader found), onebyone (the rest asked one by one)."""
+    readnik or readname (what the KTP reader found), onebyone (the rest asked one by one),
+    resume or restart (a form started again while one with answers was open)."""
 
     word: str
 

@@ -59,6 +59,29 @@ NIK_PROBLEMS = {
 BTN_BACK = "« Kembali"
 BTN_CANCEL = "✖ Batal"
 BTN_SUBMIT = "📨 Kirim ke Kepala Seksi"
+BTN_RESUME = "▶️ Lanjutkan isian"
+BTN_RESTART = "🗑 Buang, mulai baru"
+RESUMING = "▶️ Isian dilanjutkan."
+RESTARTED = "🗑 Isian sebelumnya dibuang."
+
+
+AT_SUMMARY = "di ringkasan"
+
+
+def at_step(step: int, total: int) -> str:
+    return f"langkah {step}/{total}"
+
+
+def open_form(where: str) -> str:
+    """A form started again (/daftar, /jadwal, /undang_tamu) while one with answers is open:
+    ``where`` is how far that one got ("langkah 3/9", "ringkasan")."""
+    at = f" ({where})" if where else ""
+    return (
+        f"📝 Masih ada isian yang belum selesai{at}. Lanjutkan isian itu, atau buang dan "
+        "mulai baru?"
+    )
+
+
 BTN_REUSE = "✅ Pakai data ini"
 BTN_FRESH = "✏️ Isi ulang"
 BTN_NO_EQUIPMENT = "Tidak membawa perangkat"

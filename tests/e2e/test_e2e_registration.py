@@ -7,6 +7,7 @@ import pytest
 from bot.app.services import Services
 from bot.core.form import FORM
 from bot.core.visits import VisitStatus
+from bot.texts import form as form_texts
 from simulator import BotApiSimulator, SimMessage
 from tests.conftest import APPROVER, ESCORT, OFFICER
 from tests.dbstate import watch
@@ -344,3 +345,54 @@ async def test_a_question_scrolled_away_is_asked_again_below_the_error(
     assert live_question(officer, "nama lengkap") is again
     await officer.send_text("Ayu")
     await officer.wait_for("instansi")
+
+
+async def test_a_form_started_again_asks_before_throwing_answers_away(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    """/daftar (or /jadwal) typed in the middle of a form, e.g. from the menu by mistake:
+    the answers so far are kept unless the officer says to throw them away."""
+    officer = sim.user(OFFICER)
+    await to_name_step(sim)
+    await officer.send_text("Ayu")
+    asked = await officer.wait_for("instansi")
+    await officer.send_text("/daftar")
+    offer = await officer.wait_for("belum selesai")
+    assert "langkah 4/" in offer.text
+    assert offer.buttons == [[form_texts.BTN_RESUME], [form_texts.BTN_RESTART]]
+    await officer.tap(form_texts.BTN_RESUME, offer)
+    again = await officer.wait_for("instansi", predicate=lambda m: m is not asked)
+    assert offer.text == form_texts.RESUMING and offer.buttons == []
+    assert again.message_id > offer.message_id
+    await officer.send_text("PT Jaringan Nusantara")
+    await officer.wait_for("surat tugas")
+    draft = app.user_data[OFFICER]["draft"]  # type: ignore[attr-defined]
+    assert (draft["name"], draft["organisation"]) == ("Ayu", "PT Jaringan Nusantara")
+
+    # /jadwal now, and this time the old form goes: the plan's first question follows.
+    await officer.send_text("/jadwal")
+    offer = await officer.wait_for("belum selesai")
+    await officer.tap(form_texts.BTN_RESTART, offer)
+    await officer.wait_for("Jadwal kunjungan")
+    assert offer.text == form_texts.RESTARTED
+    draft = app.user_data[OFFICER]["draft"]  # type: ignore[attr-defined]
+    assert draft.get("plan") and "name" not in draft
+    # Nothing of the old form is live; a late tap on the offer changes nothing.
+    live = [m for m in officer.bot_messages if m.buttons]
+    assert all("Jadwal kunjungan" in m.text_or_caption for m in live)
+    tap = await officer.send_callback(offer, "v1:reg:resume")
+    await sim.settle()
+    assert tap.answer is not None and tap.answer.text == "Tombol ini sudah tidak berlaku."
+    assert app.user_data[OFFICER]["draft"].get("plan")  # type: ignore[attr-defined]
+    assert await pending(services) == []
+
+
+async def test_a_form_with_nothing_in_it_starts_again_without_asking(
+    sim: BotApiSimulator, app: object
+) -> None:
+    officer = sim.user(OFFICER)
+    await start_form(sim)
+    await officer.send_text("/daftar")  # a double tap on the menu's /daftar
+    await officer.wait_for("foto KTP", predicate=lambda m: m.message_id > 2)
+    await sim.settle()
+    assert not any("belum selesai" in m.text_or_caption for m in officer.bot_messages)
