@@ -16,6 +16,7 @@ from bot.core.invites import START_RE
 from bot.core.policy import Act, may
 from bot.core.roles import Role
 from bot.texts import common as common_texts
+from bot.texts import guests as guest_texts
 from handlers.edits import answer_tap
 from storage.outbox import OutboxItem
 
@@ -39,6 +40,11 @@ async def refuse_strangers(update: Update, context: BotContext) -> None:
         return  # handlers.staff checks the link itself
     if user is not None and _guest_input(update, context):
         return  # a visitor's own form, opened by an officer's link (handlers.registration)
+    if update.message is not None and _in_guest_form(context):
+        # A command the visitor's form does not take (/start, /bantuan): where they are,
+        # not the stranger's answer. Nothing is audited: the link let them in.
+        await update.message.reply_text(guest_texts.FORM_OPEN_FOR_GUEST)
+        raise ApplicationHandlerStop
     if user is None:
         raise ApplicationHandlerStop
     # Only the numeric id is logged: what a stranger typed may be personal data.
@@ -102,6 +108,11 @@ def _opens_invitation(update: Update) -> bool:
         and message.chat.type == "private"
         and START_RE.match(message.text or "") is not None
     )
+
+
+def _in_guest_form(context: BotContext) -> bool:
+    draft = (context.user_data or {}).get("draft")
+    return isinstance(draft, dict) and bool(draft.get("guest"))
 
 
 def _guest_input(update: Update, context: BotContext) -> bool:

@@ -195,7 +195,9 @@ def question(
         return text, InlineKeyboardMarkup(buttons)
     field = form.get(step)
     assert field is not None
-    asked = form_texts.question(field, form, services.config.rules.text)
+    asked = form_texts.question(
+        field, form, services.config.rules.text, visitor=bool(draft.get("guest"))
+    )
     if form is ARRIVAL_FORM:
         asked = f"{asked}\n\n{draft['heading']}"
     editing = bool(draft.get("editing"))

@@ -39,8 +39,9 @@ class Visitor:
     duration: str = "30 mnt"  # a button label, or minutes typed
     equipment: str | None = "Laptop, kabel konsol"  # None: the "no equipment" button
 
-    def script(self) -> list[Move]:
-        return form_texts.script(asdict(self))
+    def script(self, *, visitor: bool = False) -> list[Move]:
+        """``visitor``: as the visitor fills in their own form (/undang_tamu's link)."""
+        return form_texts.script(asdict(self), visitor=visitor)
 
 
 def at(moves: list[Move], field: str) -> int:

@@ -26,6 +26,7 @@ from bot.core.form import (
     ARRIVAL_FORM,
     DECLARED,
     FORM,
+    INVITE_FORM,
     PLAN_FORM,
     Act,
     Field,
@@ -254,19 +255,41 @@ FIELDS: dict[str, FieldText] = {
 
 
 PLAN_TITLE = "📅 <b>Jadwal kunjungan</b>"
+INVITE_TITLE = "🔗 <b>Tautan isi mandiri</b>"
 ARRIVAL_TITLE = "🛂 <b>Pengunjung terjadwal datang</b>"
 
 
-def question(field: Field, form: Form = FORM, rules: str = "") -> str:
+# The questions a visitor filling in their own form (/undang_tamu's link) reads in their own
+# person, where the officer's version speaks of "the visitor".
+VISITOR_QUESTIONS = {
+    "ktp": "Kirim <b>foto KTP</b> Anda. Pastikan NIK dan nama terbaca jelas.",
+    "organisation": "Ketik <b>instansi / perusahaan</b> Anda.",
+    "assignment_letter": (
+        "Ketik <b>nomor surat tugas</b> dari instansi Anda (mis. 090/123/ST/XI/2026), "
+        "atau tekan tombol jika tidak ada."
+    ),
+    "phone": "Ketik <b>nomor HP</b> Anda (mis. 0812xxxxxxx).",
+    "rules": (
+        "Baca <b>tata tertib ruang server</b> berikut, lalu tekan tombol bila Anda setuju "
+        "(wajib, tidak dapat dilewati)."
+    ),
+}
+
+
+def question(field: Field, form: Form = FORM, rules: str = "", *, visitor: bool = False) -> str:
     """The question for ``field``, numbered by its place in the form; the rules step shows
-    ``rules`` (the config's text) under it."""
+    ``rules`` (the config's text) under it. ``visitor``: asked of the visitor themselves."""
     step, total, asked = form.number(field.name), len(form), FIELDS[field.name].question
+    if visitor:
+        asked = VISITOR_QUESTIONS.get(field.name, asked)
     if field.kind == Kind.AGREE and rules:
         asked = f"{asked}\n\n📜 <b>Tata tertib</b>\n{escape(rules)}"
     if form is ARRIVAL_FORM:
         return f"{ARRIVAL_TITLE}\n\n{asked}"
     if step == 1:
-        title = PLAN_TITLE if form is PLAN_FORM else "📝 <b>Pendaftaran pengunjung</b>"
+        title = {PLAN_FORM: PLAN_TITLE, INVITE_FORM: INVITE_TITLE}.get(
+            form, "📝 <b>Pendaftaran pengunjung</b>"
+        )
         return f"{title} (langkah 1/{total})\n\n{asked}"
     return f"Langkah {step}/{total} — {asked}"
 
@@ -463,6 +486,7 @@ def history_details(values: Mapping[str, Any], form: Form = FORM) -> str:
 
 
 SUMMARY_TITLE = "Periksa data pengunjung"
+INVITE_SUMMARY_TITLE = "Periksa tanggal dan jam kunjungan"
 
 
 def summary(draft: Mapping[str, Any], form: Form = FORM) -> str:
@@ -475,6 +499,12 @@ def summary(draft: Mapping[str, Any], form: Form = FORM) -> str:
         if form is PLAN_FORM
         else ""
     )
+    if form is INVITE_FORM:  # the day and the window of a self-registration link
+        return (
+            f"<b>{INVITE_SUMMARY_TITLE}</b>\n\n{lines}\n\n"
+            "Tekan nama kolom untuk mengubah, atau buat tautannya. Pengunjung mengisi "
+            "datanya sendiri; permintaannya baru dikirim ke Kepala Seksi setelah itu."
+        )
     return (
         f"<b>{SUMMARY_TITLE}</b>\n\n{lines}{planned}\n\n"
         "Tekan nama kolom untuk mengubah, atau kirim ke Kepala Seksi."
@@ -501,7 +531,9 @@ def plain(html: str) -> str:
     return unescape(re.sub(r"<[^>]+>", "", html))
 
 
-def script(values: Mapping[str, str | None], form: Form = FORM) -> list[Move]:
+def script(
+    values: Mapping[str, str | None], form: Form = FORM, *, visitor: bool = False
+) -> list[Move]:
     """How a person fills in the form with these answers, by field name: a photo, the text
     typed, or a tap on the button that says it; no answer to an optional field taps "none".
 
@@ -511,8 +543,10 @@ def script(values: Mapping[str, str | None], form: Form = FORM) -> list[Move]:
     moves: list[Move] = []
     for index, field in enumerate(form):
         later = form.fields[index + 1 : index + 2]
-        then = plain(question(later[0], form)) if later else SUMMARY_TITLE
-        asked, value = plain(question(field, form)), values.get(field.name)
+        summary = INVITE_SUMMARY_TITLE if form is INVITE_FORM else SUMMARY_TITLE
+        then = plain(question(later[0], form, visitor=visitor)) if later else summary
+        asked = plain(question(field, form, visitor=visitor))
+        value = values.get(field.name)
         words = FIELDS[field.name]
         if field.kind == Kind.PHOTO:
             moves.append(Move(field.name, Act.PHOTO, "", asked, then))

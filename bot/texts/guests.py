@@ -39,6 +39,11 @@ WINDOW_GONE = (
     "Maaf, jam kunjungan pada tautan ini sudah lewat. Data Anda tidak disimpan. Mintalah "
     "tautan baru kepada petugas."
 )
+# A visitor in the middle of their own form who types a command the form does not take.
+FORM_OPEN_FOR_GUEST = (
+    "Anda sedang mengisi formulir kunjungan. Jawab pertanyaan terakhir di atas; ketik "
+    "/kembali untuk mundur satu langkah, atau /batal untuk berhenti."
+)
 GUEST_CANCELLED = (
     "Pengisian dibatalkan. Data yang Anda ketik tidak disimpan. Buka lagi tautan dari "
     "petugas untuk mengulang, selama tautannya masih berlaku."
