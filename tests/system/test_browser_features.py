@@ -192,7 +192,7 @@ async def test_rules_and_self_registration(demo: WebDemo, browser: Browser) -> N
     for move in form_texts.script(values, INVITE_FORM):
         await officer.wait_for(move.asked)
         await (officer.tap if move.act == Act.TAP else officer.send)(move.text)
-    await officer.wait_for(form_texts.SUMMARY_TITLE)
+    await officer.wait_for(form_texts.INVITE_SUMMARY_TITLE)
     await officer.tap(guest_texts.BTN_GUEST_LINK)
     made = await officer.wait_for("Tautan isi mandiri untuk kunjungan")
     await expect(made).to_contain_text("?start=tamu_")
@@ -205,7 +205,8 @@ async def test_rules_and_self_registration(demo: WebDemo, browser: Browser) -> N
     await guest.send_text(f"/start {payload.group(1)}")
     await guest.wait_for("Selamat datang")
     answers = {**asdict(Visitor()), "rules": form_texts.BTN_RULES_AGREED}
-    summary = await fill_in(guest, form_texts.script(answers, DECLARED.enabled({RULES})))
+    moves = form_texts.script(answers, DECLARED.enabled({RULES}), visitor=True)
+    summary = await fill_in(guest, moves)
     await guest.tap(form_texts.BTN_SUBMIT, summary)
     card = head.bot("Diisi sendiri oleh pengunjung")
     await expect(card).to_contain_text("Ayu Lestari")
