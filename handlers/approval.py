@@ -119,6 +119,7 @@ async def approve(update: Update, context: BotContext) -> None:
     planned = result.visit is not None and result.visit.planned
     await _answer(
         update,
+        context,
         result,
         plan_texts.APPROVED_AHEAD_TOAST if planned else approval_texts.APPROVED_TOAST,
     )
@@ -134,7 +135,7 @@ async def deny(update: Update, context: BotContext) -> DenyStep | int:
         await _refuse(update, context, visit)
         return ConversationHandler.END
     if visit is None or visit.status != VisitStatus.PENDING:
-        await _answer(update, workflow.Result(workflow.Outcome.NOT_ALLOWED, visit), "")
+        await _answer(update, context, workflow.Result(workflow.Outcome.NOT_ALLOWED, visit), "")
         return ConversationHandler.END
     if context.user_state.get("deny_visit") == visit.id and "deny_prompt" in context.user_state:
         # Tolak twice on one card (a double tap, or again later): its prompt is there.
@@ -185,7 +186,8 @@ async def deny_reason(update: Update, context: BotContext) -> DenyStep | int:
     if result.outcome == workflow.Outcome.DONE:
         await message.reply_text(approval_texts.DENIED_TOAST)
     elif result.visit is not None:
-        await message.reply_text(approval_texts.already_decided(result.visit))
+        decider = context.services.name_of(result.visit.decided_by)
+        await message.reply_text(approval_texts.already_decided(result.visit, decider))
     return ConversationHandler.END
 
 
@@ -206,7 +208,8 @@ async def deny_abort(update: Update, context: BotContext) -> int:
     tap = callbacks.parse_as(query.data, VisitTap)
     visit = await context.services.storage.visits.get(tap.visit_id) if tap else None
     if visit is not None and visit.status != VisitStatus.PENDING:
-        answer_tap(query, approval_texts.already_decided(visit), show_alert=True)
+        decider = context.services.name_of(visit.decided_by)
+        answer_tap(query, approval_texts.already_decided(visit, decider), show_alert=True)
         await _drop_tapped(context, query)
         return ConversationHandler.END
     answer_tap(query)
@@ -246,7 +249,9 @@ async def _drop_tapped(context: BotContext, query: CallbackQuery) -> None:
         await drop_buttons(context.bot, query.message.chat.id, query.message.message_id)
 
 
-async def _answer(update: Update, result: workflow.Result, success: str) -> None:
+async def _answer(
+    update: Update, context: BotContext, result: workflow.Result, success: str
+) -> None:
     query = update.callback_query
     assert query is not None
     if result.outcome == workflow.Outcome.DONE:
@@ -255,7 +260,8 @@ async def _answer(update: Update, result: workflow.Result, success: str) -> None
         answer_tap(query, common_texts.STALE_BUTTON, show_alert=True)
     else:
         # A late tap (a second approver, a slow phone): the card update is already queued.
-        answer_tap(query, approval_texts.already_decided(result.visit), show_alert=True)
+        decider = context.services.name_of(result.visit.decided_by)
+        answer_tap(query, approval_texts.already_decided(result.visit, decider), show_alert=True)
 
 
 def build() -> list[Handler]:

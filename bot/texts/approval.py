@@ -72,8 +72,10 @@ def _decided(visit: Visit, officer: str, decider: str, tz: tzinfo) -> str:
     return f"{base}\n\n✅ <b>DISETUJUI</b> oleh {escape(decider)}, {clock(visit.decided_at, tz)}"
 
 
-def already_decided(visit: Visit) -> str:
-    return f"Permintaan ini sudah diputuskan: {STATUS_NAMES[visit.status]}."
+def already_decided(visit: Visit, decider: str = "") -> str:
+    """A tap or a reason that came after the decision: how, and by whom when someone did."""
+    by = f" oleh {decider}" if decider and visit.decided_by is not None else ""
+    return f"Permintaan ini sudah diputuskan{by}: {STATUS_NAMES[visit.status]}."
 
 
 DENY_REASON_ASKED = "Ketik alasan penolakannya (pertanyaannya ada di atas)."
