@@ -236,6 +236,7 @@ async def _ask(update: Update, context: BotContext, step: str, answered: str | N
     step = _form(context).go(draft, step)
     chat = update.effective_chat
     assert chat is not None
+    await _withdraw_offer(context, chat.id, draft)
     if step == CONFIRM:
         # The form is filled in; what remains is checking it against the KTP (SOP step 2).
         draft.setdefault("form_done_at", context.services.now().isoformat())
@@ -371,8 +372,19 @@ async def _offer_open_form(update: Update, context: BotContext, command: str) ->
         ]
     )
     assert update.effective_message is not None
-    await update.effective_message.reply_text(form_texts.open_form(where), reply_markup=markup)
+    offer = await update.effective_message.reply_text(
+        form_texts.open_form(where), reply_markup=markup
+    )
+    draft["restart_offer"] = offer.message_id
     return FILLING
+
+
+async def _withdraw_offer(context: BotContext, chat_id: int, draft: dict[str, Any]) -> None:
+    """The form went on without a choice (the open question answered): the offer's buttons
+    go, or a late 🗑 would throw away a form the officer carried on with."""
+    offer = draft.pop("restart_offer", None)
+    if draft.pop("restart", None) is not None and offer is not None:
+        await drop_buttons(context.bot, chat_id, offer)
 
 
 async def open_form_choice(update: Update, context: BotContext) -> int:
@@ -383,6 +395,7 @@ async def open_form_choice(update: Update, context: BotContext) -> int:
     tapped = _tapped(update, FormWord)
     draft = _draft(context)
     command = draft.pop("restart", None)
+    draft.pop("restart_offer", None)
     if tapped is None or command not in _STARTERS:
         answer_tap(query, common_texts.STALE_BUTTON)  # chosen already (a double tap)
         await unless_unchanged(query.edit_message_reply_markup(None))

@@ -18,9 +18,9 @@ import aiosqlite
 
 from bot.core.form import DECLARED
 from storage.audit import AuditLog
-from storage.base import Database, fetch_all, fetch_one
+from storage.base import Database, Statement, fetch_all, fetch_one
 from storage.crypto import DATA_KEY_COLUMNS, Cipher
-from storage.outbox import REDRAW, Outbox, OutboxItem
+from storage.outbox import REDRAW, Outbox, OutboxItem, seal_payload
 
 ANONYMOUS = "(dianonimkan)"
 
@@ -121,21 +121,17 @@ class Privacy:
         """An escort's scan view showed the visit's KTP photo (Telegram's ``message_id``):
         recorded, so that deleting the photo or anonymizing the visit redraws it too
         (``forget``). A view sent as the photo was being deleted is redrawn at once."""
-        recorded = await self._database.write(
-            "INSERT OR IGNORE INTO ktp_views (chat_id, message_id, visit_id)"
-            " SELECT ?, ?, id FROM visits"
-            " WHERE id = ? AND ktp_deleted_at IS NULL AND anonymized_at IS NULL",
-            (chat_id, message_id, visit_id),
+        await self._database.write_all(
+            [
+                (
+                    "INSERT OR IGNORE INTO ktp_views (chat_id, message_id, visit_id)"
+                    " SELECT ?, ?, id FROM visits"
+                    " WHERE id = ? AND ktp_deleted_at IS NULL AND anonymized_at IS NULL",
+                    (chat_id, message_id, visit_id),
+                ),
+                *late_redraws(self._database.cipher, visit_id, chat_id, message_id, "scan", now),
+            ]
         )
-        if not recorded:
-            why = "anon" if await self._anonymized(visit_id) else "ktp"
-            await self._outbox.queue([_redraw(why, chat_id, message_id, "scan", visit_id)], now)
-
-    async def _anonymized(self, visit_id: int) -> bool:
-        row = await self._database.read_one(
-            "SELECT anonymized_at FROM visits WHERE id = ?", (visit_id,)
-        )
-        return row is not None and row["anonymized_at"] is not None
 
     async def ktp_failed(self, visit_id: int, now: datetime) -> None:
         async with self._database.transaction() as db:
@@ -315,6 +311,37 @@ async def compact_wal(db: aiosqlite.Connection) -> bool:
         own.row_factory = aiosqlite.Row
         row = await fetch_one(own, "PRAGMA wal_checkpoint(TRUNCATE)")
     return row is not None and row["busy"] == 0
+
+
+def late_redraws(
+    cipher: Cipher, visit_id: int, chat_id: int, message_id: int, of: str, now: datetime
+) -> list[Statement]:
+    """A card or a scan view that reached its chat after its visit's KTP photo was deleted
+    or the visit anonymized (it was on the wire as ``forget`` ran, which found no record of
+    it): its redraw, queued by the statements that record it, in the same transaction.
+    Each statement adds the item only when the visit is in that state; at most one does."""
+    statements: list[Statement] = []
+    for why, gone in (
+        ("anon", "anonymized_at IS NOT NULL"),
+        ("ktp", "anonymized_at IS NULL AND ktp_deleted_at IS NOT NULL"),
+    ):
+        item = _redraw(why, chat_id, message_id, of, visit_id)
+        statements.append(
+            (
+                "INSERT OR IGNORE INTO outbox (key, kind, chat_id, visit_id, payload, blob,"
+                f" created_at, for_role) SELECT ?, ?, ?, id, ?, NULL, ?, NULL FROM visits"
+                f" WHERE id = ? AND {gone}",
+                (
+                    item.key.format(visit=visit_id),
+                    item.kind,
+                    chat_id,
+                    seal_payload(item.payload, cipher),
+                    now.timestamp(),
+                    visit_id,
+                ),
+            )
+        )
+    return statements
 
 
 def _redraw(why: str, chat_id: int, message_id: int, of: str, visit_id: int) -> OutboxItem:

@@ -31,6 +31,7 @@ from storage.base import Database, dt, fetch_all, fetch_one, ts
 from storage.crypto import DATA_KEY_COLUMNS, Cipher
 from storage.guests import GuestLinks
 from storage.outbox import Outbox, OutboxItem
+from storage.privacy import late_redraws
 
 # The visitors' and visits' columns encrypted with the data key (storage/crypto.py), by the
 # Visit attribute they hold (the same name); the NIK is mapped apart.
@@ -470,6 +471,9 @@ class Visits:
         await self._database.write_all(
             [
                 self._outbox.marked_sent(item_id, chat_id, sent_at, message_id),
+                # A card delivered as the visit's KTP photo was deleted or its person erased:
+                # the redraw forget() could not queue for a card it had no record of.
+                *late_redraws(self._cipher, visit_id, chat_id, message_id, "card", now),
                 (
                     "INSERT OR REPLACE INTO approval_cards (visit_id, chat_id, message_id)"
                     " VALUES (?, ?, ?)",

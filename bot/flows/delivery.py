@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import random
 import time
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 from telegram import (
     Bot,
@@ -355,7 +358,17 @@ class Delivery:
         return None
 
     def _card_face(self, visit: Visit) -> tuple[str, InlineKeyboardMarkup | None]:
-        """An approval card's caption and buttons, drawn from the visit as it is now."""
+        """An approval card's caption and buttons, drawn from the visit as it is now, within
+        Telegram's 1024-character caption: a card too long for it (every field at its
+        longest, and a long reason) has its free text shortened, or Telegram would refuse
+        the edit and the card keep its old state, buttons and photo."""
+        for shorter in fitted(visit):
+            caption, markup = self._card_words(shorter)
+            if door_texts.fits_caption(caption):
+                break
+        return caption, markup
+
+    def _card_words(self, visit: Visit) -> tuple[str, InlineKeyboardMarkup | None]:
         services = self._services
         tz = services.config.timezone
         officer = services.name_of(visit.officer_id)
@@ -394,12 +407,18 @@ class Delivery:
                 )
                 return None
         else:
-            caption = door_texts.scan_view(
-                visit,
-                services.config.timezone,
-                can_act=False,
-                ktp=door_texts.ktp_line(visit, shown=False),
-            )
+            for shorter in fitted(visit):
+                # The view as the escort's own record of the scan: no buttons, and not the
+                # "only escorts" line a view for someone else carries.
+                caption = door_texts.scan_view(
+                    shorter,
+                    services.config.timezone,
+                    can_act=True,
+                    buttons=False,
+                    ktp=door_texts.ktp_line(shorter, shown=False),
+                )
+                if door_texts.fits_caption(caption):
+                    break
         if self._placeholder is None:
             # The first redraw uploads the image; the others wait and send its file id.
             async with self._placeholder_upload:
@@ -489,6 +508,31 @@ class Delivery:
             )
         await self._bot.edit_message_text(text, item.chat_id, sent)
         return None
+
+
+# Free text a person typed about a visit, shortened in this order until a caption fits.
+_SHORTENED = (
+    "equipment",
+    "purpose",
+    "deny_reason",
+    "cancel_reason",
+    "assignment_letter",
+    "organisation",
+    "name",
+)
+
+
+def fitted(visit: Visit) -> Iterator[Visit]:
+    """The visit as it is, then with its free text cut to ever fewer characters ("…"): a
+    caption drawn from the first that fits goes out."""
+    yield visit
+    for keep in (80, 40, 16, 1):
+        cut: dict[str, Any] = {}
+        for name in _SHORTENED:
+            value = getattr(visit, name)
+            if isinstance(value, str) and len(value) > keep:
+                cut[name] = value[:keep].rstrip() + "…"
+        yield dataclasses.replace(visit, **cut)
 
 
 def _text_card(visit: Visit) -> bool:

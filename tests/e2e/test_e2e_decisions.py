@@ -201,7 +201,9 @@ async def test_a_reason_prompt_outlived_by_another_decision_says_so(
     events = await services.storage.audit.events(visit.id)  # type: ignore[attr-defined]
     tap = await approver.tap("Batal menolak", prompt)
     await sim.settle()
-    assert tap.answer is not None and "sudah diputuskan oleh Rina Kasi: Disetujui" in tap.answer.text
+    assert (
+        tap.answer is not None and "sudah diputuskan oleh Rina Kasi: Disetujui" in tap.answer.text
+    )
     assert not any("masih menunggu" in m.text_or_caption for m in approver.bot_messages)
     assert prompt.buttons == []
     # Only the prompt's conversation ended: the decision and its trail are as they were.

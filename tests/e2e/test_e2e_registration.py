@@ -387,6 +387,25 @@ async def test_a_form_started_again_asks_before_throwing_answers_away(
     assert await pending(services) == []
 
 
+async def test_an_offer_left_unanswered_goes_once_the_form_goes_on(
+    sim: BotApiSimulator, app: object
+) -> None:
+    """/daftar again, then the open question answered instead of a choice: the offer's
+    buttons go, so a late 🗑 cannot throw away the form the officer carried on with."""
+    officer = sim.user(OFFICER)
+    await to_name_step(sim)
+    await officer.send_text("/daftar")
+    offer = await officer.wait_for("belum selesai")
+    await officer.send_text("Ayu")  # the open question: the name
+    await officer.wait_for("instansi")
+    await sim.settle()
+    assert offer.buttons == []
+    tap = await officer.send_callback(offer, "v1:reg:restart")
+    await sim.settle()
+    assert tap.answer is not None and tap.answer.text == "Tombol ini sudah tidak berlaku."
+    assert app.user_data[OFFICER]["draft"]["name"] == "Ayu"  # type: ignore[attr-defined]
+
+
 async def test_a_form_with_nothing_in_it_starts_again_without_asking(
     sim: BotApiSimulator, app: object
 ) -> None:

@@ -5,6 +5,7 @@ way (UU 27/2022: personal data deleted on schedule, not only in the database).""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 from bot.app.config import Config
@@ -13,7 +14,7 @@ from bot.core.placeholder import ktp_placeholder_png
 from bot.core.visits import VisitStatus
 from bot.flows import privacy
 from bot.texts import door as door_texts
-from simulator import BotApiSimulator
+from simulator import BotApiSimulator, Faults
 from simulator.message import SimMessage
 from storage.privacy import ANONYMOUS
 from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER, FakeClock
@@ -155,3 +156,58 @@ async def test_a_scan_view_sent_as_the_photo_is_deleted_is_redrawn_too(
     stored = sim.user(ESCORT).bot_messages[-1]
     assert stored.message_id == late.message_id
     assert stored.photo_bytes == ktp_placeholder_png() and door_texts.KTP_PURGED in stored.caption
+
+
+async def test_a_card_on_the_wire_during_an_erasure_is_redrawn_once_delivered(
+    sim: BotApiSimulator, app: object, services: Services, config: Config, clock: FakeClock
+) -> None:
+    """The erasure runs while the section heads' cards are being sent (Telegram slow): it
+    finds no record of them, but each card, recorded as it is delivered, is redrawn then."""
+    sent_photos = sim.call_counts["sendPhoto"]
+    sim.faults = Faults(latency=2.0, methods={"sendPhoto"})
+    try:
+        registering = asyncio.create_task(register(sim))
+        async with asyncio.timeout(20):  # both cards are on the wire
+            while sim.call_counts["sendPhoto"] < sent_photos + 2:
+                await sim.changed(0.05)
+        await privacy.erase(services.storage, config, NIK_WOMAN, clock())
+    finally:
+        sim.faults = Faults()
+    await registering
+    await redrawn(sim, services)
+    for person in (APPROVER, APPROVER2):
+        (card,) = [m for m in sim.user(person).bot_messages if m.photo_bytes]
+        assert card.photo_bytes == ktp_placeholder_png(), person
+        assert NAME not in card.caption and card.buttons == []
+
+
+async def test_a_card_too_long_for_a_caption_is_still_redrawn(
+    sim: BotApiSimulator, app: object, services: Services, config: Config, clock: FakeClock
+) -> None:
+    """Every field at its longest and a long deny reason: drawn in full, the caption would
+    pass Telegram's 1024 characters and the edit be refused, leaving the photo. The free
+    text is shortened instead ("…")."""
+    stop_sweep(app, "_expiry_sweep")
+    longest = Visitor(
+        name="Raden Ajeng " + "N" * 88,
+        organisation="O" * 120,
+        assignment_letter="L" * 60,
+        purpose="p" * 150,
+        equipment="E" * 200,
+    )
+    await register(sim, longest)
+    head = sim.user(APPROVER)
+    await head.tap("Tolak", await head.wait_for("Permintaan akses ruang server"))
+    await head.wait_for("alasan penolakan")
+    await head.send_text("Alasan yang panjang. " * 14)
+    await sim.user(OFFICER).wait_for("ditolak")
+    clock.advance(days=31)
+    await privacy.purge(services.storage, config, clock())
+    await redrawn(sim, services)
+    for person in (APPROVER, APPROVER2):
+        (card,) = [m for m in sim.user(person).bot_messages if m.photo_bytes]
+        assert card.photo_bytes == ktp_placeholder_png(), person
+        assert "DITOLAK" in card.caption and "…" in card.caption and card.buttons == []
+        assert len(card.caption) <= 1024
+    counts = await services.storage.outbox.counts()
+    assert counts.get("failed", 0) == 0
