@@ -471,6 +471,17 @@ class Delivery:
         )
         return await self._bot.send_message(item.chat_id, text)
 
+    async def _delivered_of(self, item: QueuedMessage) -> tuple[int, Visit] | None:
+        """The message an edit item changes (the outbox item ``of`` names, delivered to the
+        same chat about the same visit) and the visit as it is now; None if either is gone."""
+        assert item.visit_id is not None
+        of = item.payload.get("of", "")
+        sent = await self._store.delivered_message(f"{of}:{item.visit_id}:{item.chat_id}")
+        visit = await self._services.storage.visits.get(item.visit_id)
+        if sent is None or visit is None:
+            return None
+        return sent, visit
+
     async def _void_badge(self, item: QueuedMessage) -> Message | None:
         """A withdrawn request's badge, as delivered to the officer, now says it is void.
 
@@ -478,12 +489,10 @@ class Delivery:
         deleted the message: "message to edit not found") is a 400, marked failed by
         _deliver and not retried; the badge is dead at the door either way."""
         services = self._services
-        assert item.visit_id is not None
-        of = item.payload.get("of", "")
-        sent = await self._store.delivered_message(f"{of}:{item.visit_id}:{item.chat_id}")
-        visit = await services.storage.visits.get(item.visit_id)
-        if sent is None or visit is None:
+        delivered = await self._delivered_of(item)
+        if delivered is None:
             return None
+        sent, visit = delivered
         canceller = _canceller(services, visit)
         caption = cancel_texts.badge_void(visit, canceller, services.config.timezone)
         await self._bot.edit_message_caption(item.chat_id, sent, caption=caption)
@@ -494,12 +503,10 @@ class Delivery:
         button and without the visitor's name. Nothing delivered, nothing to edit; Telegram
         refusing the edit (the escort deleted it) is a 400 that _deliver records."""
         services = self._services
-        assert item.visit_id is not None
-        of = item.payload.get("of", "")
-        sent = await self._store.delivered_message(f"{of}:{item.visit_id}:{item.chat_id}")
-        visit = await services.storage.visits.get(item.visit_id)
-        if sent is None or visit is None:
+        delivered = await self._delivered_of(item)
+        if delivered is None:
             return None
+        sent, visit = delivered
         if visit.status == VisitStatus.EXPIRED:
             text = door_texts.waiting_expired(visit, services.config.timezone)
         else:

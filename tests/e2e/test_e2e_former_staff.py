@@ -7,8 +7,8 @@ from typing import Any
 
 from bot.app.services import Services
 from bot.core.roles import Role
-from bot.core.visits import VisitStatus
-from simulator import BotApiSimulator, Faults
+from bot.core.visits import Visit, VisitStatus
+from simulator import BotApiSimulator, Faults, SimUser
 from tests.conftest import ADMIN, APPROVER, ESCORT, OFFICER, FakeClock
 from tests.flows import approve, badge_link, register, scan
 
@@ -103,11 +103,11 @@ async def _attempts(services: Services) -> int:
     return int(row[0]) if row else 0
 
 
-async def test_a_badge_on_its_way_when_the_request_is_moved_goes_to_the_new_officer(
-    sim: BotApiSimulator, app: Any, services: Services
-) -> None:
-    """The handover moves the request, then changes the departing officer's role: a badge
-    queued for them in between (Telegram refusing it for now) must not reach them then."""
+async def _pending_with_a_second_officer(
+    sim: BotApiSimulator, services: Services
+) -> tuple[Visit, SimUser]:
+    """A request waiting on the section head's card, and the admin an officer too (the one
+    it will be moved to); returns the visit and the section head."""
     await register(sim)
     (visit,) = await services.storage.visits.with_status(VisitStatus.PENDING)
     await services.storage.staff.set_roles(
@@ -116,6 +116,15 @@ async def test_a_badge_on_its_way_when_the_request_is_moved_goes_to_the_new_offi
     await services.refresh_staff()
     head = sim.user(APPROVER)
     await head.wait_for("Permintaan akses ruang server")
+    return visit, head
+
+
+async def test_a_badge_on_its_way_when_the_request_is_moved_goes_to_the_new_officer(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    """The handover moves the request, then changes the departing officer's role: a badge
+    queued for them in between (Telegram refusing it for now) must not reach them then."""
+    visit, head = await _pending_with_a_second_officer(sim, services)
     sim.faults = Faults(rate=1.0, kinds={"500"}, methods={"sendPhoto", "sendDocument"})
     try:
         await head.tap("Setujui")
@@ -147,14 +156,7 @@ async def test_a_badge_on_the_wire_when_the_request_is_moved_still_reaches_the_n
     message id is one of their chat's, for a later void edit): the mark of the first send
     names the chat it went to, and the item, owed to another chat now, is not marked done
     nor sent twice at once."""
-    await register(sim)
-    (visit,) = await services.storage.visits.with_status(VisitStatus.PENDING)
-    await services.storage.staff.set_roles(
-        ADMIN, frozenset({Role.ADMIN, Role.OFFICER}), ADMIN, services.now()
-    )
-    await services.refresh_staff()
-    head = sim.user(APPROVER)
-    await head.wait_for("Permintaan akses ruang server")
+    visit, head = await _pending_with_a_second_officer(sim, services)
     sent_photos = sim.call_counts["sendPhoto"]  # the cards
     sim.faults = Faults(latency=3.0, methods={"sendPhoto"})
     try:

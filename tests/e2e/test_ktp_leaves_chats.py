@@ -18,6 +18,7 @@ from simulator import BotApiSimulator, Faults
 from simulator.message import SimMessage
 from storage.privacy import ANONYMOUS
 from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER, FakeClock
+from tests.e2e.test_e2e_calls import approve_enter_exit
 from tests.e2e.test_retention import stop_sweep
 from tests.flows import NIK_WOMAN, Visitor, approve, badge_link, register, scan
 
@@ -40,17 +41,7 @@ def ktp_messages(sim: BotApiSimulator) -> list[SimMessage]:
 async def visit_in_and_out(sim: BotApiSimulator, clock: FakeClock) -> list[SimMessage]:
     """Registered, approved, in and out; returns the messages that show the KTP photo."""
     await register(sim)
-    await approve(sim)
-    link = badge_link(sim)
-    escort = sim.user(ESCORT)
-    await scan(sim, link)
-    await escort.tap("Catat MASUK")
-    await escort.wait_for("MASUK tercatat")
-    clock.advance(minutes=20)
-    await scan(sim, link)
-    await escort.tap("Perangkat sesuai")
-    await escort.wait_for("KELUAR tercatat")
-    await sim.settle()
+    await approve_enter_exit(sim, clock)
     shown = ktp_messages(sim)
     assert len(shown) == 4, [m.text_or_caption[:40] for m in shown]  # 2 cards, 2 scans
     return shown
