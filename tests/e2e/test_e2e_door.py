@@ -338,3 +338,20 @@ async def test_escorts_are_told_a_visitor_waits_and_open_the_visit(
     late = await escort.send_callback(notice, data)
     await sim.settle()
     assert late.answer is not None and "Status: Selesai" in (late.answer.text or "")
+
+
+async def test_a_visit_past_midnight_is_summarised_with_dates(
+    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
+) -> None:
+    """In at 09:00 and out at 09:10 the next day: the exit summary dates both, or it would
+    read as ten minutes."""
+    link = await approved(sim)
+    escort = sim.user(ESCORT)
+    await scan(sim, link)
+    await escort.tap("Catat MASUK")
+    await escort.wait_for("MASUK tercatat")
+    clock.advance(hours=24, minutes=10)
+    await scan(sim, link)
+    await escort.tap("Perangkat sesuai")
+    summary = await sim.user(OFFICER).wait_for("Kunjungan selesai")
+    assert "Masuk: 28-11-2026 09:0" in summary.text and "Keluar: 29-11-2026 09:1" in summary.text

@@ -187,16 +187,23 @@ async def test_a_command_without_its_argument_asks_for_it(
     approver = sim.user(APPROVER)
     await approver.send_text("/blokir")
     await approver.wait_for("Ketik NIK (16 angka) lalu alasannya")
-    # An answer that cannot be read gets its one-line error, and the bot keeps waiting.
+    # An answer that cannot be read gets its one-line error, changes nothing, and the bot
+    # keeps waiting.
+    await idle(app, sim)
+    db = await watch(app, sim)
     await approver.send_text(NIK_MAN)
     await approver.wait_for("Alasan wajib diisi")
+    await db.unchanged()
     await approver.send_text(f"{NIK_MAN} Mengambil kabel tanpa izin")
     done = await approver.wait_for("masuk")
     assert mask_nik(NIK_MAN) in done.text and "Mengambil kabel tanpa izin" in done.text
     await approver.send_text("/buka_blokir")
     await approver.wait_for("Buka blokir NIK")
+    await idle(app, sim)
+    db = await watch(app, sim)
     await approver.send_text("abc")
     await approver.wait_for("NIK harus tepat 16 angka")
+    await db.unchanged()
     await approver.send_text(NIK_MAN)
     await approver.wait_for("dikeluarkan dari daftar blokir")
     assert await services.storage.watchlist.live() == []

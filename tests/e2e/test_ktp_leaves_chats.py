@@ -19,6 +19,7 @@ from simulator.message import SimMessage
 from storage.privacy import ANONYMOUS
 from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER, FakeClock
 from tests.e2e.test_e2e_calls import approve_enter_exit
+from tests.e2e.test_e2e_planned import approve_ahead, plan
 from tests.e2e.test_retention import stop_sweep
 from tests.flows import NIK_WOMAN, Visitor, approve, badge_link, register, scan
 
@@ -147,6 +148,23 @@ async def test_a_scan_view_sent_as_the_photo_is_deleted_is_redrawn_too(
     stored = sim.user(ESCORT).bot_messages[-1]
     assert stored.message_id == late.message_id
     assert stored.photo_bytes == ktp_placeholder_png() and door_texts.KTP_PURGED in stored.caption
+
+
+async def test_a_planned_visits_text_card_loses_the_name_at_an_erasure(
+    sim: BotApiSimulator, app: object, services: Services, config: Config, clock: FakeClock
+) -> None:
+    """A visit planned ahead is decided before its KTP photo exists: its card is a text, so
+    the erasure's redraw edits the words alone, and nothing fails."""
+    await plan(sim)
+    await approve_ahead(sim)
+    (card,) = [m for m in sim.user(APPROVER).bot_messages if "TERJADWAL" in m.text_or_caption]
+    assert card.photo_bytes is None and NAME in card.text
+    await privacy.erase(services.storage, config, NIK_WOMAN, clock())
+    await redrawn(sim, services)
+    assert NAME not in card.text and ANONYMOUS in card.text and card.buttons == []
+    assert card.photo_bytes is None
+    counts = await services.storage.outbox.counts()
+    assert counts.get("pending", 0) == 0 and counts.get("failed", 0) == 0
 
 
 async def test_a_card_on_the_wire_during_an_erasure_is_redrawn_once_delivered(
