@@ -358,7 +358,6 @@ async def _offer_open_form(update: Update, context: BotContext, command: str) ->
     if not _has_answers(context):
         return None
     draft = _draft(context)
-    draft["restart"] = command
     step, form = _step(context), _form(context)
     where = ""
     if form.get(step) is not None:
@@ -375,16 +374,17 @@ async def _offer_open_form(update: Update, context: BotContext, command: str) ->
     offer = await update.effective_message.reply_text(
         form_texts.open_form(where), reply_markup=markup
     )
-    draft["restart_offer"] = offer.message_id
+    # The command asked for and the offer's message: only that message's buttons choose.
+    draft["restart"] = {"command": command, "offer": offer.message_id}
     return FILLING
 
 
 async def _withdraw_offer(context: BotContext, chat_id: int, draft: dict[str, Any]) -> None:
     """The form went on without a choice (the open question answered): the offer's buttons
     go, or a late 🗑 would throw away a form the officer carried on with."""
-    offer = draft.pop("restart_offer", None)
-    if draft.pop("restart", None) is not None and offer is not None:
-        await drop_buttons(context.bot, chat_id, offer)
+    offered = draft.pop("restart", None)
+    if isinstance(offered, dict):
+        await drop_buttons(context.bot, chat_id, offered["offer"])
 
 
 async def open_form_choice(update: Update, context: BotContext) -> int:
@@ -394,8 +394,12 @@ async def open_form_choice(update: Update, context: BotContext) -> int:
     assert query is not None and query.message is not None
     tapped = _tapped(update, FormWord)
     draft = _draft(context)
-    command = draft.pop("restart", None)
-    draft.pop("restart_offer", None)
+    offered = draft.get("restart")
+    command = offered.get("command") if isinstance(offered, dict) else None
+    if offered is None or offered.get("offer") != query.message.message_id:
+        command = None  # an older offer, or one chosen already (a double tap)
+    else:
+        draft.pop("restart")
     if tapped is None or command not in _STARTERS:
         answer_tap(query, common_texts.STALE_BUTTON)  # chosen already (a double tap)
         await unless_unchanged(query.edit_message_reply_markup(None))
