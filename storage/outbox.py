@@ -268,17 +268,29 @@ class Outbox:
         )
 
     async def fail_and_tell(
-        self, item_id: int, error: str, now: datetime, notices: Sequence[OutboxItem]
-    ) -> None:
+        self,
+        item_id: int,
+        chat_id: int,
+        error: str,
+        now: datetime,
+        notices: Sequence[OutboxItem],
+    ) -> bool:
         """Mark an item refused for good and queue the notices about it, atomically, so a
-        crash never leaves a failure nobody hears about (bot/flows/undeliverable.py)."""
+        crash never leaves a failure nobody hears about (bot/flows/undeliverable.py).
+
+        Only while the item is still for ``chat_id``: one handed to another person while
+        the refusal was on its way (a handover) stays theirs, and nobody is told of a
+        failure that was not its last word. False then."""
         async with self._database.transaction() as db:
-            await db.execute(
+            cursor = await db.execute(
                 "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?,"
-                " payload = ?, blob = NULL WHERE id = ?",
-                (FAILED, error[:300], CLEARED, item_id),
+                " payload = ?, blob = NULL WHERE id = ? AND chat_id = ?",
+                (FAILED, error[:300], CLEARED, item_id, chat_id),
             )
+            if cursor.rowcount == 0:
+                return False
             await self.enqueue(db, notices, now)
+            return True
 
     async def card_states(self, visit_id: int) -> dict[int, str]:
         """Each approval card of a visit: its chat and whether it is pending, sent or failed."""

@@ -88,7 +88,8 @@ async def failed(services: Services, item: QueuedMessage, error: str) -> None:
         OutboxItem(f"{NOTICE}:{item.id}:{chat}", "text", chat, item.visit_id, {"text": text})
         for chat in _told(services, visit, item.chat_id)
     ]
-    await store.fail_and_tell(item.id, error, services.now(), notices)
+    if not await store.fail_and_tell(item.id, item.chat_id, error, services.now(), notices):
+        return  # handed to someone else meanwhile: the item lives on for them
     log.warning(
         "outbox item %s (%s) cannot reach chat %s (%s); %d told",
         item.id,

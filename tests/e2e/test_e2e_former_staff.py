@@ -188,3 +188,37 @@ async def test_a_badge_on_the_wire_when_the_request_is_moved_still_reaches_the_n
         "sent",
         badges[0].message_id,
     )
+
+
+async def test_a_badge_refused_by_the_departing_officer_during_the_move_reaches_the_new_one(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    """The departing officer has blocked the bot, and the move lands while the badge is on
+    its way to them: Telegram's refusal comes back after the request has a new officer. It
+    must not fail the badge for the new officer too, nor tell anyone that it could not be
+    delivered: the badge goes on to the officer it belongs to now."""
+    visit, head = await _pending_with_a_second_officer(sim, services)
+    sent_photos = sim.call_counts["sendPhoto"]  # the cards
+    officer = sim.user(OFFICER)
+    officer.block()
+    sim.faults = Faults(latency=3.0, methods={"sendPhoto"})
+    try:
+        await head.tap("Setujui")
+        async with asyncio.timeout(20):  # the badge photo is on the wire
+            while sim.call_counts["sendPhoto"] == sent_photos:
+                await sim.changed(0.05)
+        assert await services.storage.staff.reassign_visit(
+            visit.id, OFFICER, ADMIN, ADMIN, services.now()
+        )
+        services.delivery.look_again()
+    finally:
+        sim.faults = Faults()
+    admin = sim.user(ADMIN)
+    await admin.wait_for(predicate=lambda m: m.document_name is not None, timeout=30)
+    await services.delivery.wait_idle(30)
+    assert len([m for m in admin.bot_messages if m.photo_bytes]) == 1
+    assert not any("tidak terkirim" in m.text_or_caption for m in admin.bot_messages)
+    rows = await services.storage.database.read(
+        "SELECT chat_id, status FROM outbox WHERE key LIKE 'badge_%' ORDER BY key"
+    )
+    assert [(r["chat_id"], r["status"]) for r in rows] == [(ADMIN, "sent"), (ADMIN, "sent")]
