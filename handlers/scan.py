@@ -241,9 +241,13 @@ async def record(update: Update, context: BotContext) -> None:
         unchecked = (
             not enters and result.visit is not None and result.visit.status == VisitStatus.INSIDE
         )
-        refusal = door_texts.SCAN_AGAIN if unchecked else door_texts.stale_tap(result.visit)
-        answer_tap(query, refusal, show_alert=True)
-        await unless_unchanged(query.edit_message_reply_markup(None))  # a double tap
+        if unchecked or result.visit is None:
+            refusal = door_texts.SCAN_AGAIN if unchecked else door_texts.stale_tap(None)
+            answer_tap(query, refusal, show_alert=True)
+            await unless_unchanged(query.edit_message_reply_markup(None))
+            return
+        answer_tap(query, door_texts.stale_tap(result.visit), show_alert=True)
+        await _settle(query, services, result.visit)  # a step taken meanwhile
         return
     answer_tap(query)
     render = door_texts.entered if enters else door_texts.exited
@@ -273,9 +277,46 @@ async def recorded_already(
     if not await services.storage.door.spent(tap.nonce, tap.visit_id, escort.user_id, tap.step):
         return False
     visit = await services.storage.visits.get(tap.visit_id)
-    answer_tap(query, door_texts.already_recorded(visit, tap.step, services.config.timezone))
-    await unless_unchanged(query.edit_message_reply_markup(None))
+    tz = services.config.timezone
+    answer_tap(query, door_texts.already_recorded(visit, tap.step, tz))
+    enters = tap.step == callbacks.DOOR_ENTER
+    message = query.message
+    if (
+        visit is None
+        or message is None
+        or (visit.entered_at if enters else visit.exited_at) is None
+    ):
+        await unless_unchanged(query.edit_message_reply_markup(None))
+        return True
+    # The card says what the first tap recorded (its own edit may still be on its way).
+    render = door_texts.entered if enters else door_texts.exited
+    await edit_body(
+        query.get_bot(),
+        message.chat.id,
+        message.message_id,
+        render(visit, escort.name, tz),
+        photo=bool(getattr(message, "photo", None)),
+    )
     return True
+
+
+async def _settle(query: CallbackQuery, services: Services, visit: Visit) -> None:
+    """A scan card whose button the visit's state no longer allows: it shows where the visit
+    stands now, without buttons, instead of its old "tap MASUK/KELUAR below"."""
+    message = query.message
+    photo = bool(getattr(message, "photo", None))
+    shown = photo and bool(visit.ktp_file_id)
+    view = door_texts.scan_view(
+        visit,
+        services.config.timezone,
+        can_act=True,
+        ktp=door_texts.ktp_line(visit, shown=shown),
+        buttons=False,
+    )
+    if message is None or (photo and not door_texts.fits_caption(view)):
+        await unless_unchanged(query.edit_message_reply_markup(None))
+        return
+    await edit_body(query.get_bot(), message.chat.id, message.message_id, view, photo=photo)
 
 
 async def refuse_tap(services: Services, escort: StaffMember, visit_id: int, action: str) -> None:

@@ -355,3 +355,34 @@ async def test_a_visit_past_midnight_is_summarised_with_dates(
     await escort.tap("Perangkat sesuai")
     summary = await sim.user(OFFICER).wait_for("Kunjungan selesai")
     assert "Masuk: 28-11-2026 09:0" in summary.text and "Keluar: 29-11-2026 09:1" in summary.text
+
+
+async def test_an_exit_card_whose_step_was_taken_on_another_shows_where_the_visit_stands(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    """The escort scanned the badge twice at the exit (a slow phone, a second try) and
+    recorded KELUAR on the second card. A tap on the first is refused, and that card no
+    longer says "lalu catat KELUAR di bawah": it shows the visit finished, without buttons."""
+    await register(sim)
+    await approve(sim)
+    escort = sim.user(ESCORT)
+    await scan(sim, badge_link(sim))
+    await escort.tap("Catat MASUK")
+    await escort.wait_for("MASUK")
+    await scan(sim, badge_link(sim))
+    first = escort.bot_messages[-1]
+    assert "lalu catat KELUAR" in first.text_or_caption
+    data = first.inline_keyboard[0][0]["callback_data"]
+    await scan(sim, badge_link(sim))
+    await escort.tap("Perangkat sesuai")
+    await escort.wait_for("KELUAR")
+
+    db = await watch(app, sim)
+    late = await escort.send_callback(first, data)
+    await sim.settle()
+    assert late.answer is not None and "Status: Selesai" in (late.answer.text or "")
+    card = next(m for m in escort.bot_messages if m.message_id == first.message_id)
+    assert "Status: Selesai" in card.text_or_caption
+    assert "lalu catat KELUAR" not in card.text_or_caption and card.buttons == []
+    assert card.photo  # still the KTP photo above it
+    await db.unchanged()
