@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
+from html import escape
 
-from telegram import Bot, CallbackQuery, InlineKeyboardMarkup
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
@@ -27,7 +28,9 @@ def answer_tap(query: CallbackQuery, text: str | None = None, *, show_alert: boo
     (after the write it reports), so what it says is already true.
 
     A failed answer only leaves the spinner to time out on the phone: logged, never shown as
-    an error (Telegram refuses an answer after about 15 s, "query is too old")."""
+    an error. Telegram refuses an answer after about 15 s ("query is too old": a tap that
+    waited while the bot restarted or was busy); an alert, which may be all the tap shows
+    (who decided, that the button is stale), then comes as a reply to the tapped message."""
     task = asyncio.get_running_loop().create_task(_answer(query, text, show_alert))
     _answering.add(task)
     task.add_done_callback(_answering.discard)
@@ -35,7 +38,17 @@ def answer_tap(query: CallbackQuery, text: str | None = None, *, show_alert: boo
 
 async def _answer(query: CallbackQuery, text: str | None, show_alert: bool) -> None:
     try:
-        await query.answer(text, show_alert=show_alert)
+        if await query.answer(text, show_alert=show_alert) or not (show_alert and text):
+            return
+        # Too late to answer (bot/app/request.py): the alert's words as a reply instead.
+        message = query.message
+        reply = (
+            ReplyParameters(message.message_id, allow_sending_without_reply=True)
+            if message is not None
+            else None
+        )
+        chat = message.chat.id if message is not None else query.from_user.id
+        await query.get_bot().send_message(chat, f"ℹ️ {escape(text)}", reply_parameters=reply)
     except TelegramError as exc:
         log.info("a tap was not answered (%s)", type(exc).__name__)
 

@@ -44,9 +44,11 @@ _TRUE = json.dumps({"ok": True, "result": True}).encode()
 _ALREADY_DONE = re.compile(rb"message is not modified|query ID is invalid")
 # answerCallbackQuery after the person's app stopped waiting (the tap queued while the bot
 # was down or busy) or a second time: "query is too old and response timeout expired or
-# query ID is invalid". The spinner is gone either way and nothing can be shown any more,
-# so no caller could act on it; the handler goes on to record and show the tap's effect.
+# query ID is invalid". The spinner is gone either way and the answer can no longer be
+# shown, so it is not an error: the call returns False (Telegram itself never does), and
+# the caller may say it another way (handlers/edits.py sends an alert's words as a reply).
 _QUERY_GONE = b"query is too old"
+_FALSE = json.dumps({"ok": True, "result": False}).encode()
 
 
 def env_proxy(url: str, env: Mapping[str, str] | None = None) -> str | None:
@@ -198,8 +200,8 @@ class RetryingRequest(AiohttpRequest):
                 if code == 400 and timed_out and _ALREADY_DONE.search(payload):
                     return 200, _TRUE  # the timed-out edit or callback answer did happen
                 if code == 400 and _QUERY_GONE in payload and _answers_callback(args, kwargs):
-                    log.info("a callback query was answered too late; nothing to show")
-                    return 200, _TRUE
+                    log.info("a callback query was answered too late")
+                    return 200, _FALSE
                 if code == 429 and not last:
                     wait = _retry_after(payload)
                     if wait is not None and wait <= MAX_INLINE_RETRY_AFTER:

@@ -22,7 +22,7 @@ from bot.core.visits import VisitStatus
 from bot.texts import common as common_texts
 from bot.texts import form as form_texts
 from simulator import BotApiSimulator, SimCallback, SimMessage, SimUser
-from tests.conftest import ADMIN, APPROVER, ESCORT, OFFICER
+from tests.conftest import ADMIN, APPROVER, APPROVER2, ESCORT, OFFICER
 from tests.dbstate import watch
 from tests.flows import Visitor, act, at, badge_link, fill_in, register
 
@@ -298,4 +298,28 @@ async def test_a_tap_answered_too_late_still_takes_effect_without_an_error(
     assert not shown.buttons
     counts = await audit(services)
     assert (counts["approve"], counts["enter"]) == (1, 1)
+    no_generic_error(sim)
+    # Their answers were a toast and nothing: the edits say it all, no extra message.
+    for person in (head, escort):
+        assert not any(m.text_or_caption.startswith("ℹ️") for m in person.bot_messages)
+
+
+async def test_an_alert_too_late_to_show_comes_as_a_reply(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    """A section head's tap that waited too long on a card another head decided meanwhile:
+    Telegram refuses the alert that says so, so the bot says it as a reply to the card."""
+    await register(sim)
+    head, other = sim.user(APPROVER), sim.user(APPROVER2)
+    card = await head.wait_for("Permintaan akses ruang server")
+    data = card.inline_keyboard[0][0]["callback_data"]
+    await other.wait_for("Permintaan akses ruang server")
+    await other.tap("Setujui")
+    await idle(app, sim)
+    sim.state.callback_answer_window = 0.0
+    late = await head.send_callback(card, data)
+    reply = await head.wait_for("sudah diputuskan oleh Rina Kasi")
+    assert late.answer is None
+    assert reply.text_or_caption.startswith("ℹ️") and reply.reply_to_message_id == card.message_id
+    assert (await audit(services))["approve"] == 1
     no_generic_error(sim)
