@@ -33,7 +33,7 @@ from bot.texts import planning as plan_texts
 from bot.texts import staff as staff_texts
 from bot.texts import watchlist as watchlist_texts
 from handlers.edits import answer_tap, drop_buttons, unless_unchanged
-from handlers.reasons import typed_reason
+from handlers.reasons import asks_to_cancel, typed_reason
 
 
 class DenyStep(enum.IntEnum):
@@ -191,6 +191,25 @@ async def deny_reason(update: Update, context: BotContext) -> DenyStep | int:
     return ConversationHandler.END
 
 
+async def interrupted(update: Update, context: BotContext) -> int:
+    """/batal, another command or a form button while the reason is awaited: the denial
+    stops here and the request stays pending, so a later message meant for something else
+    (the next form's answer, a chat line) can never be taken for a reason."""
+    visit_id = context.user_state.pop("deny_visit", None)
+    visit = await context.services.storage.visits.get(visit_id) if visit_id else None
+    chat = update.effective_chat
+    if chat is not None:
+        await _close_prompt(context, chat.id)
+    text = approval_texts.deny_interrupted(
+        visit.reference if visit is not None else "", by_batal=asks_to_cancel(update)
+    )
+    if update.callback_query is not None:
+        answer_tap(update.callback_query, text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)
+    return ConversationHandler.END
+
+
 async def not_a_reason(update: Update, context: BotContext) -> DenyStep:
     """A photo, sticker or file where the reason is expected."""
     assert update.effective_message is not None
@@ -274,7 +293,11 @@ def build() -> list[Handler]:
             states={
                 DenyStep.REASON: [
                     MessageHandler(filters.TEXT & ~filters.COMMAND, deny_reason),
-                    MessageHandler(~filters.COMMAND, not_a_reason),
+                    MessageHandler(filters.COMMAND, interrupted),
+                    MessageHandler(filters.ALL, not_a_reason),
+                    CallbackQueryHandler(
+                        interrupted, pattern=callbacks.pattern(callbacks.REGISTRATION)
+                    ),
                 ]
             },
             fallbacks=[

@@ -32,7 +32,7 @@ from bot.texts import cancel as cancel_texts
 from bot.texts import common as common_texts
 from handlers import registration
 from handlers.edits import answer_tap, drop_buttons, unless_unchanged
-from handlers.reasons import typed_reason
+from handlers.reasons import asks_to_cancel, typed_reason
 
 # A chat list stays short on a cheap phone; the rest are reached by typing their reference.
 LIST_MAX = 20
@@ -170,7 +170,9 @@ async def interrupted(update: Update, context: BotContext) -> int:
     visit_id = context.user_state.pop(_VISIT, None)
     visit = await context.services.storage.visits.get(visit_id) if visit_id else None
     await _close_prompt(context, update.effective_chat.id if update.effective_chat else None)
-    text = cancel_texts.interrupted(visit.reference if visit else "")
+    text = cancel_texts.interrupted(
+        visit.reference if visit else "", by_batal=asks_to_cancel(update)
+    )
     if update.callback_query is not None:
         answer_tap(update.callback_query, text, show_alert=True)
     elif update.effective_message is not None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from html import escape
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
+
+from bot.texts import common as common_texts
 
 log = logging.getLogger(__name__)
 _answering: set[asyncio.Task[None]] = set()
@@ -48,7 +49,9 @@ async def _answer(query: CallbackQuery, text: str | None, show_alert: bool) -> N
             else None
         )
         chat = message.chat.id if message is not None else query.from_user.id
-        await query.get_bot().send_message(chat, f"ℹ️ {escape(text)}", reply_parameters=reply)
+        await query.get_bot().send_message(
+            chat, common_texts.late_alert(text), reply_parameters=reply
+        )
     except TelegramError as exc:
         log.info("a tap was not answered (%s)", type(exc).__name__)
 

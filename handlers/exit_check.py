@@ -26,7 +26,7 @@ from bot.texts import common as common_texts
 from bot.texts import door as door_texts
 from handlers import scan
 from handlers.edits import answer_tap, drop_buttons, edit_body, unless_unchanged
-from handlers.reasons import typed_reason
+from handlers.reasons import CANCEL_COMMAND, typed_reason
 
 _NOTE = "exit_note"  # user_data: {visit, nonce, card, photo} while the note is awaited
 
@@ -124,6 +124,18 @@ async def note(update: Update, context: BotContext) -> NoteStep | int:
     return ConversationHandler.END
 
 
+async def cancelled(update: Update, context: BotContext) -> int:
+    """/batal while the note is awaited: nothing is recorded, and the card's buttons go (the
+    exit is recorded from a new scan). Other commands pass: a scan of another badge, say."""
+    waiting = context.user_state.pop(_NOTE, None)
+    message = update.effective_message
+    if message is not None:
+        if waiting is not None:
+            await drop_buttons(context.bot, message.chat_id, waiting["card"])
+        await message.reply_text(door_texts.NOTE_CANCELLED)
+    return ConversationHandler.END
+
+
 async def not_a_note(update: Update, context: BotContext) -> NoteStep:
     """A sticker, file or voice note where the note is expected."""
     assert update.effective_message is not None
@@ -157,6 +169,7 @@ def build() -> list[Handler]:
             states={
                 NoteStep.NOTE: [
                     MessageHandler(filters.TEXT & ~filters.COMMAND, note),
+                    MessageHandler(CANCEL_COMMAND, cancelled),
                     # A photo is still a badge photo (handlers/scan.py); commands pass too.
                     MessageHandler(~filters.COMMAND & ~filters.PHOTO, not_a_note),
                 ]

@@ -81,6 +81,14 @@ def already_decided(visit: Visit, decider: str = "") -> str:
 DENY_REASON_ASKED = "Ketik alasan penolakannya (pertanyaannya ada di atas)."
 
 
+def deny_interrupted(reference: str, *, by_batal: bool) -> str:
+    """The reason prompt ended by /batal, another command or a form button: nothing decided."""
+    head = f"Penolakan {reference} dibatalkan; permintaannya masih menunggu keputusan."
+    if by_batal:
+        return head
+    return f"{head} Kirim lagi perintah atau tekan lagi tombol yang Anda maksud."
+
+
 def ask_deny_reason(reference: str) -> str:
     return f"Tulis <b>alasan penolakan</b> untuk {reference} (akan diteruskan ke petugas):"
 

@@ -88,11 +88,12 @@ def aborted(visit: Visit) -> str:
     return f"Tidak jadi dibatalkan. {visit.reference} tetap berlaku."
 
 
-def interrupted(reference: str) -> str:
-    return (
-        f"Pembatalan {reference} tidak dilanjutkan; permintaannya tetap berlaku. "
-        "Kirim lagi perintah atau tekan lagi tombol yang Anda maksud."
-    )
+def interrupted(reference: str, *, by_batal: bool = False) -> str:
+    """The reason prompt ended by /batal, another command or a form button."""
+    head = f"Pembatalan {reference} tidak dilanjutkan; permintaannya tetap berlaku."
+    if by_batal:
+        return head
+    return f"{head} Kirim lagi perintah atau tekan lagi tombol yang Anda maksud."
 
 
 def done(visit: Visit) -> str:

@@ -93,6 +93,13 @@ SHORT_DESCRIPTION = (
 )
 ERROR = "⚠️ Maaf, terjadi kesalahan di sistem. Silakan coba lagi."
 STALE_BUTTON = "Tombol ini sudah tidak berlaku."
+
+
+def late_alert(alert: str) -> str:
+    """An alert Telegram no longer takes (the tap waited too long), sent as a reply instead."""
+    return f"ℹ️ {escape(alert)}"
+
+
 NOT_ALLOWED = "Maaf, Anda tidak berwenang untuk tindakan ini."
 UNKNOWN_COMMAND = "Perintah tidak dikenal."
 ARGUMENT_ABANDONED = "Baik, dibatalkan."

@@ -42,6 +42,9 @@ NOTE_TEXT = (
     "Silakan ketik."
 )
 NOTE_AWAITED = "Ketik catatan selisihnya di chat ini."
+NOTE_CANCELLED = (
+    "Catatan selisih dibatalkan; KELUAR belum tercatat. Pindai ulang badge untuk mencatat KELUAR."
+)
 NOTE_SAVED = "✅ Catatan selisih tersimpan; KELUAR tercatat dan Kepala Seksi sudah diberi tahu."
 NOTE_TOO_LATE = (
     "Catatan tidak dicatat: tombol KELUAR sudah tidak berlaku. Pindai ulang badge "

@@ -318,7 +318,7 @@ def draft_expired(started: str, hours: int) -> str:
     )
 
 
-NOTHING_TO_CANCEL = "Tidak ada pendaftaran yang sedang berjalan."
+NOTHING_TO_CANCEL = "Tidak ada isian atau pertanyaan yang sedang menunggu jawaban Anda."
 NOTHING_TO_GO_BACK = "Tidak ada formulir yang sedang diisi, jadi tidak ada langkah untuk kembali."
 
 # Under a question answered by typing (it has no buttons): the way back and out as commands,

@@ -226,3 +226,57 @@ async def test_approving_while_the_reason_prompt_is_open_closes_it(
     await sim.settle()
     assert prompt.buttons == []
     assert (await only_visit(services)).status == VisitStatus.APPROVED  # type: ignore[attr-defined]
+
+
+async def test_batal_or_another_command_ends_the_wait_for_a_deny_reason(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    """Tolak, then /batal: nothing is decided, and a later chat line is not taken for the
+    reason. Tolak, then another command: the same, and the answer says to send it again."""
+    await register(sim)
+    head = sim.user(APPROVER)
+    card = await head.wait_for("Permintaan akses ruang server")
+    db = await watch(app, sim)
+    await head.tap("Tolak", card)
+    prompt = await head.wait_for("Tulis alasan penolakan")
+    await head.send_text("/batal")
+    said = await head.wait_for("Penolakan KRS-2026-00001 dibatalkan")
+    assert "Kirim lagi" not in said.text_or_caption and prompt.buttons == []
+    await head.send_text("oke siap")
+    await sim.settle()
+    assert not any("ditolak" in m.text_or_caption.lower() for m in head.bot_messages)
+    await head.tap("Tolak", card)
+    await head.wait_for("Tulis alasan penolakan")
+    await head.send_text("/menunggu")
+    said = await head.wait_for("Penolakan KRS-2026-00001 dibatalkan")
+    assert "Kirim lagi perintah" in said.text_or_caption
+    await head.send_text("nanti saja")
+    await sim.settle()
+    assert not any("ditolak" in m.text_or_caption.lower() for m in head.bot_messages)
+    await db.unchanged()
+    assert len(await services.storage.visits.with_status(VisitStatus.PENDING)) == 1
+
+
+async def test_an_approver_who_is_an_officer_too_starts_a_form_from_a_deny_prompt(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    """Rina decides and registers. Tolak, then /daftar: the denial stops (nothing decided),
+    and the KTP photo and the NIK she sends go to her new form, not to the reason."""
+    await services.storage.staff.set_roles(
+        APPROVER2, frozenset({Role.APPROVER, Role.OFFICER}), ADMIN, services.now()
+    )
+    await services.refresh_staff()
+    await register(sim)
+    rina = sim.user(APPROVER2)
+    card = await rina.wait_for("Permintaan akses ruang server")
+    await rina.tap("Tolak", card)
+    await rina.wait_for("Tulis alasan penolakan")
+    await rina.send_text("/daftar")
+    await rina.wait_for("Penolakan KRS-2026-00001 dibatalkan")
+    await rina.send_text("/daftar")
+    await rina.wait_for("Kirim foto KTP pengunjung")
+    await rina.send_photo(ktp_image())
+    await rina.wait_for(predicate=lambda m: "NIK" in m.text_or_caption)
+    assert not any("Alasan penolakan" in m.text_or_caption for m in rina.bot_messages)
+    (visit,) = await services.storage.visits.with_status(VisitStatus.PENDING)
+    assert visit.deny_reason is None

@@ -277,3 +277,30 @@ async def test_a_discrepancy_is_in_every_report_and_the_history(
     await officer.send_text("/riwayat Ayu")
     history = await officer.wait_for("Riwayat kunjungan")
     assert f"Selisih perangkat: {NOTE}" in history.text
+
+
+async def test_batal_ends_the_wait_for_a_note_and_records_nothing(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    """/batal after ⚠️ Ada selisih: the wait ends, nothing is recorded, and a later chat line
+    is not taken for the note. A scan of another badge meanwhile (a command too) does not end
+    it; /batal does."""
+    link = await inside(sim)
+    card = await exit_card(sim, link)
+    escort = sim.user(ESCORT)
+    db = await watch(app, sim)
+    await escort.tap("Ada selisih", card)
+    await escort.wait_for("Ketik catatannya")
+    await escort.send_text("/aktif")  # another command passes, the note is still awaited
+    await escort.wait_for(predicate=lambda m: "Ketik catatannya" not in m.text_or_caption)
+    await escort.send_text("/batal")
+    await escort.wait_for("Catatan selisih dibatalkan; KELUAR belum tercatat")
+    await escort.send_text("halo")
+    await sim.settle()
+    assert not any("tersimpan" in m.text_or_caption for m in escort.bot_messages)
+    await db.unchanged()
+    assert card.buttons == []  # a new scan records the exit
+    assert (await the_visit(services)).status == VisitStatus.INSIDE
+    card = await exit_card(sim, link)
+    await escort.tap("Perangkat sesuai", card)
+    await escort.wait_for("KELUAR tercatat")

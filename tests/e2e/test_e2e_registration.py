@@ -192,7 +192,7 @@ async def test_cancel_at_every_step_stores_nothing(
     guide = await officer.wait_for("Pilih perintah")
     assert "/daftar" in guide.text and "tidak dikenal" not in guide.text
     await officer.send_text("/batal")
-    await officer.wait_for("Tidak ada pendaftaran yang sedang berjalan")
+    await officer.wait_for("Tidak ada isian atau pertanyaan yang sedang menunggu")
     await db.unchanged()
 
 
