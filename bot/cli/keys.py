@@ -15,6 +15,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from bot.app import runlock
 from bot.app.config import ENCRYPTION_KEY_ENV, NEW_ENCRYPTION_KEY_ENV, Config
 from bot.cli.common import config_or_none, fail
 from storage import keys
@@ -56,7 +57,13 @@ def run(args: argparse.Namespace) -> int:
     if not config.database_path.exists():
         return fail(f"keys rotate: no database at {config.database_path}")
     try:
-        return asyncio.run(_rotate(config, new))
+        with runlock.held(config.data_dir, "keys rotate"):
+            return asyncio.run(_rotate(config, new))
+    except runlock.Busy as exc:
+        return fail(
+            f"keys rotate: the data folder {config.data_dir} is in use by {exc.holder}; stop"
+            " the bot first (systemctl stop akses-ruang-server), then run it again"
+        )
     except REFUSALS as exc:
         return fail(f"keys rotate: {exc}")
     except keys.UnreadableFile as exc:

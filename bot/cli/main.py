@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot.app import logging_setup, logsafe
+from bot.app import logging_setup, logsafe, runlock
 from bot.app.config import ConfigError, example_staff_ids, load_config
 from bot.cli import admin, backup, check, keys, ktp
 from bot.cli import status as status_cli
@@ -142,7 +142,14 @@ def _run(path: Path, log_format: str | None = None) -> int:
         print(f"{HANDLE_DELAY_ENV} must be a number of seconds", file=sys.stderr)
         return 2
     try:
-        build.run(config, handle_delay=delay)
+        with runlock.held(config.data_dir, "the bot"):
+            build.run(config, handle_delay=delay)
+    except runlock.Busy as exc:
+        return fail(
+            f"The bot cannot start: its data folder {config.data_dir} is in use by"
+            f" {exc.holder}; one bot per data folder, and none while a key rotation or a"
+            " restore runs"
+        )
     except OSError as exc:
         if config.webhook is None:
             raise

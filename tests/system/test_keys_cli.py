@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import runlock
 from bot.flows import ktp
 from storage import keys
 from storage.crypto import Cipher, generate_key
@@ -137,3 +138,29 @@ async def test_a_rotation_stopped_by_a_full_disk_is_finished_by_a_rerun(
         assert (await storage.visits.find_visitor(DRAFT.nik)) is not None
     finally:
         await storage.close()
+
+
+async def test_no_rotation_under_a_running_bot_and_no_bot_under_a_rotation(
+    config: Path, tmp_path: Path
+) -> None:
+    """A rotation finished while the bot still wrote with the old key left the data under two
+    keys. The bot holds its data folder's lock; the rotation is refused while it does, and a
+    second bot (or a bot started during a rotation) is refused too. The lock goes with its
+    holder, so nothing is left to clear once the bot stops."""
+    data = tmp_path / "data"
+    with runlock.held(data, "the bot"):
+        line = one_line(bot("keys", "rotate", "--config", str(config), new_key=NEW))
+        assert "is in use by the bot (pid" in line and "stop the bot first" in line
+        line = one_line(bot("run", "--config", str(config)))
+        assert line.startswith("The bot cannot start: its data folder")
+    # Nothing was rotated: the old key still opens everything.
+    storage = await Storage.open(data / "akses.sqlite3", Cipher(KEY), AUDIT_KEY)
+    try:
+        found = await storage.visits.find_visitor(DRAFT.nik)
+        assert found is not None and found.nik == DRAFT.nik
+    finally:
+        await storage.close()
+    with runlock.held(data, "keys rotate"):
+        assert "in use by keys rotate" in one_line(bot("run", "--config", str(config)))
+    done = bot("keys", "rotate", "--config", str(config), new_key=NEW)  # the bot stopped
+    assert done.returncode == 0, done.stderr
