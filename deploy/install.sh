@@ -7,6 +7,8 @@
 #   /etc/akses-ruang-server/config.toml       the configuration (staff, office, ...)
 #   /etc/akses-ruang-server/secrets.env       token and keys, mode 0600 (EnvironmentFile)
 #   /var/lib/akses-ruang-server/              the data: database and KTP photos, mode 0700
+#   /var/backups/akses-ruang-server/          the daily backups, mode 0700 (mount another
+#                                             disk here to keep them apart from the data)
 #   /etc/systemd/system/akses-ruang-server.service
 #
 # Usage: sudo deploy/install.sh [--root DIR] [--python PYTHON]
@@ -54,6 +56,7 @@ r() { echo "${ROOT%/}$1"; }   # a path inside the root
 PREFIX=$(r /opt/$NAME)
 ETC=$(r /etc/$NAME)
 DATA=$(r /var/lib/$NAME)
+BACKUPS=$(r /var/backups/$NAME)
 UNIT=$(r /etc/systemd/system/$NAME.service)
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT
@@ -92,7 +95,10 @@ run install -D -m 0755 "$SRC/deploy/akses" "$PREFIX/bin/akses"
 
 echo "Configuration in $ETC (kept if present)"
 if [ ! -f "$ETC/config.toml" ]; then
-  sed -e "s|^data_dir = .*|data_dir = \"/var/lib/$NAME\"|" "$SRC/config.example.toml" >"$ETC/config.toml.new"
+  # The service may write only under ReadWritePaths (the unit): the data and the backups.
+  sed -e "s|^data_dir = .*|data_dir = \"/var/lib/$NAME\"|" \
+    -e "s|^folder = \"backups\"|folder = \"/var/backups/$NAME\"|" \
+    "$SRC/config.example.toml" >"$ETC/config.toml.new"
   chmod 0600 "$ETC/config.toml.new"
   mv "$ETC/config.toml.new" "$ETC/config.toml"
 fi
@@ -115,8 +121,14 @@ PY
   mv "$ETC/secrets.env.new" "$ETC/secrets.env"
 fi
 chmod 0600 "$ETC/config.toml" "$ETC/secrets.env"
-run mkdir -p "$DATA"
-chmod 0700 "$DATA"
+if grep -q '^folder = "backups"' "$ETC/config.toml"; then
+  # Installed before the backups had a folder of their own: relative to the config, that is
+  # under /etc, where the service may not write, so every daily backup fails.
+  echo "WARNING: backup.folder in $ETC/config.toml is \"backups\" (under /etc, not writable" \
+    "by the service): set it to \"/var/backups/$NAME\"" >&2
+fi
+run mkdir -p "$DATA" "$BACKUPS"
+chmod 0700 "$DATA" "$BACKUPS"
 
 echo "systemd unit $UNIT"
 run install -m 0644 "$SRC/deploy/$NAME.service" "$UNIT"
@@ -131,7 +143,7 @@ if [ "$REAL" = 1 ]; then
     run useradd --system --home-dir "/var/lib/$NAME" --no-create-home \
       --shell /usr/sbin/nologin "$SERVICE_USER"
   fi
-  chown -R "$SERVICE_USER:$SERVICE_USER" "$DATA"
+  chown -R "$SERVICE_USER:$SERVICE_USER" "$DATA" "$BACKUPS"
   chown "$SERVICE_USER:$SERVICE_USER" "$ETC/config.toml"
   chown root:root "$ETC/secrets.env"
   run systemctl daemon-reload

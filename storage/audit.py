@@ -236,12 +236,17 @@ class AuditLog:
         ]
 
     async def last_at(self, action: str) -> datetime | None:
+        last = await self.last(action)
+        return last[0] if last is not None else None
+
+    async def last(self, action: str) -> tuple[datetime, str] | None:
+        """When the newest event of ``action`` happened, and its detail."""
         row = await fetch_one(
             self._database.connection,
-            "SELECT at FROM audit_events WHERE action = ? ORDER BY id DESC LIMIT 1",
+            "SELECT at, detail FROM audit_events WHERE action = ? ORDER BY id DESC LIMIT 1",
             (action,),
         )
-        return datetime.fromisoformat(row["at"]) if row else None
+        return (datetime.fromisoformat(row["at"]), row["detail"] or "") if row else None
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,7 @@ async def check(path: Path) -> Findings:
     _timezone(config, found)
     if _data_folder(config, found):
         await _database(config, found)
+    _backup_folder(config, found)
     await _telegram(config, found)
     return found
 
@@ -263,6 +264,30 @@ def _data_folder(config: Config, found: Findings) -> bool:
         )
         return False
     return True
+
+
+def _backup_folder(config: Config, found: Findings) -> None:
+    """The daily backup's folder: there (or creatable) and writable by the bot's user, or
+    every night's backup fails and only the log says so."""
+    folder = config.backup.folder
+    if folder is None:
+        found.warnings.append("backup: no [backup] folder, so no daily backup is made")
+        return
+    existing = folder if folder.exists() else next(p for p in folder.parents if p.exists())
+    if not existing.is_dir():
+        found.errors.append(f"backup: {existing} is not a folder (backup.folder = {folder})")
+        return
+    if not os.access(existing, os.W_OK | os.X_OK):
+        where = "" if existing == folder else f" does not exist and {existing}"
+        found.errors.append(
+            f"backup: {folder}{where} is not writable by this user, so every daily backup"
+            " would fail: create it for the bot's user (mode 0700) or set backup.folder"
+        )
+        return
+    if existing != folder:
+        found.warnings.append(f"backup: {folder} does not exist yet; the bot creates it")
+        return
+    found.passed.append(f"backup folder {folder} is writable")
 
 
 async def _database(config: Config, found: Findings) -> None:

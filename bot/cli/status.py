@@ -33,6 +33,7 @@ from storage.crypto import Cipher
 from storage.db import SchemaMismatch, Storage
 
 BACKUP_DONE = "backup_done"  # the audit event of a finished backup (python -m bot backup)
+BACKUP_FAILED = "backup_failed"  # a daily backup that failed, with its reason
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ class Status:
     visitors_inside: int
     last_backup: datetime | None
     last_purge: datetime | None
+    # The newest daily backup that failed since the last good one, and why (None: none did).
+    backup_failed: datetime | None = None
+    backup_failure: str = ""
 
 
 class Unreadable(Exception):
@@ -106,6 +110,10 @@ async def read(config: Config) -> Status:
                 " check the config and the environment file"
             )
         backlog = await storage.health.outbox()
+        last_backup = await storage.audit.last_at(BACKUP_DONE)
+        failed = await storage.audit.last(BACKUP_FAILED)
+        if failed is not None and last_backup is not None and failed[0] <= last_backup:
+            failed = None
         return Status(
             database=str(path),
             last_update=await storage.health.last_beat(health.UPDATE),
@@ -114,8 +122,10 @@ async def read(config: Config) -> Status:
             outbox_failed=backlog.failed,
             pending_visits=await storage.health.visits_in(VisitStatus.PENDING),
             visitors_inside=await storage.health.visits_in(VisitStatus.INSIDE),
-            last_backup=await storage.audit.last_at(BACKUP_DONE),
+            last_backup=last_backup,
             last_purge=await storage.audit.last_at(privacy.PURGE),
+            backup_failed=failed[0] if failed else None,
+            backup_failure=failed[1] if failed else "",
         )
     except sqlite3.DatabaseError as exc:
         raise Unreadable(f"cannot read {path} as the bot's database: {exc}") from None
@@ -143,6 +153,11 @@ def render(status: Status, config: Config, now: datetime) -> str:
         ("last backup", when(status.last_backup)),
         ("last retention purge", when(status.last_purge)),
     ]
+    if status.backup_failed is not None:
+        failure = f"{when(status.backup_failed)}: {status.backup_failure}"
+        rows.insert(
+            rows.index(("last backup", when(status.last_backup))) + 1, ("backup FAILED", failure)
+        )
     return "\n".join(f"{label + ':':<22}{value}" for label, value in rows)
 
 

@@ -4,6 +4,7 @@ warnings only. Telegram is the simulator (getMe over HTTP, a wrong token refused
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -98,7 +99,30 @@ async def test_a_good_config_passes(tmp_path: Path, sim: BotApiSimulator) -> Non
     assert errors(lines) == []
     assert any(f"@{BOT_USERNAME}" in line for line in lines)
     warnings = [line.split(":")[0] for line in lines if line.startswith("WARNING")]
-    assert warnings == ["WARNING database", "WARNING telegram"]  # none yet; not Telegram's
+    # No database yet; no [backup] folder; not Telegram's own server.
+    assert warnings == ["WARNING database", "WARNING backup", "WARNING telegram"]
+
+
+async def test_a_backup_folder_the_bot_cannot_write(tmp_path: Path, sim: BotApiSimulator) -> None:
+    """The packaged install once put the daily backups under /etc, where the service may not
+    write: every night's backup failed and only the log said so."""
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    text = config_text(sim.base_url) + f'[backup]\nfolder = "{locked}/backups"\n'
+    path = write(tmp_path, text)
+    if os.geteuid() == 0:  # root writes anywhere: the folder's place is a file instead
+        locked.rmdir()
+        locked.write_text("")
+    status, lines, _ = await run_check(path)
+    assert status == 1
+    (error,) = errors(lines)
+    assert error.startswith("ERROR   backup:") and str(locked) in error
+    locked.unlink() if locked.is_file() else locked.chmod(0o700)
+    good = tmp_path / "backups"
+    good.mkdir(mode=0o700)
+    write(tmp_path, config_text(sim.base_url) + f'[backup]\nfolder = "{good}"\n')
+    status, lines, _ = await run_check(path)
+    assert status == 0 and f"OK      backup folder {good} is writable" in lines
 
 
 @pytest.mark.parametrize(

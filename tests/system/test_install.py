@@ -83,9 +83,12 @@ def test_layout_modes_and_the_verified_unit(installed: Path) -> None:
     assert (etc / "config.toml").stat().st_mode & 0o777 == 0o600
     assert (etc / "secrets.env").stat().st_mode & 0o777 == 0o600
     assert data.stat().st_mode & 0o777 == 0o700
+    assert (root / "var/backups" / NAME).stat().st_mode & 0o777 == 0o700
     assert os.access(root / "opt" / NAME / "venv/bin" / NAME, os.X_OK)
     config = (etc / "config.toml").read_text()
     assert f'data_dir = "/var/lib/{NAME}"' in config
+    # Not "backups" beside the config: the service may not write under /etc.
+    assert f'folder = "/var/backups/{NAME}"' in config
     secrets = dict(
         line.split("=", 1)
         for line in (etc / "secrets.env").read_text().splitlines()
@@ -101,7 +104,7 @@ def test_layout_modes_and_the_verified_unit(installed: Path) -> None:
     for line in (
         "User=akses",
         "ProtectSystem=strict",
-        f"ReadWritePaths=/var/lib/{NAME}",
+        f"ReadWritePaths=/var/lib/{NAME} -/var/backups/{NAME}",
         "NoNewPrivileges=yes",
         "PrivateTmp=yes",
         "Restart=on-failure",
@@ -110,8 +113,10 @@ def test_layout_modes_and_the_verified_unit(installed: Path) -> None:
         "WatchdogSec=60",
     ):
         assert re.search(rf"^{re.escape(line)}$", unit, re.M), line
-    # The only writable path is the data folder.
-    assert re.findall(r"^ReadWritePaths=(.*)$", unit, re.M) == [f"/var/lib/{NAME}"]
+    # The only writable paths are the data folder and the backups' folder.
+    assert re.findall(r"^ReadWritePaths=(.*)$", unit, re.M) == [
+        f"/var/lib/{NAME} -/var/backups/{NAME}"
+    ]
     verify = subprocess.run(
         ["systemd-analyze", "verify", f"--root={root}", f"/etc/systemd/system/{NAME}.service"],
         capture_output=True,
@@ -155,6 +160,7 @@ async def test_the_installed_program_runs_against_the_simulator(
     config = etc / "config.toml"
     text = config.read_text()
     text = text.replace(f'data_dir = "/var/lib/{NAME}"', f'data_dir = "{data}"')
+    text = text.replace(f'folder = "/var/backups/{NAME}"', f'folder = "{root}/var/backups/{NAME}"')
     text = text.replace('base_url = ""', f'base_url = "{sim.base_url}"')
     text = text.replace('base_file_url = ""', f'base_file_url = "{sim.base_file_url}"')
     config.write_text(text + STAFF_ENTRY)

@@ -4,6 +4,7 @@ traceback) for each thing that can be wrong with what it is given."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sqlite3
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from bot.app.config import Config
 from bot.cli.status import BACKUP_DONE
-from bot.flows import privacy
+from bot.flows import backups, privacy
 from simulator import BotApiSimulator
 from storage.migrations import MIGRATIONS
 from storage.outbox import OutboxItem
@@ -175,3 +176,32 @@ def test_a_database_of_a_newer_or_older_version(tmp_path: Path) -> None:
     raw.execute("PRAGMA user_version = 3")
     raw.close()
     assert "start the bot once" in one_line_error(status(path))
+
+
+async def test_a_failed_daily_backup_shows_with_its_reason_until_one_succeeds(
+    app: object, sim: BotApiSimulator, clock: FakeClock, config: Config, tmp_path: Path
+) -> None:
+    """ "last backup: never" alone did not say that every night's backup was failing."""
+    services = app.bot_data  # type: ignore[attr-defined]
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    services.config = dataclasses.replace(
+        config, backup=dataclasses.replace(config.backup, folder=blocked / "backups")
+    )
+    assert await backups.make(services) is None
+    path = write_config(tmp_path / "status.toml", config.data_dir)
+    result = status(path)
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(":", 1) for line in result.stdout.splitlines())
+    assert lines["last backup"].strip() == "never"
+    assert lines["backup FAILED"].strip().startswith("2026-11-28 09:00 WIB (")
+    assert "Not a directory" in lines["backup FAILED"]
+    assert json.loads(status(path, "--json").stdout)["backup_failure"]
+    clock.advance(minutes=5)
+    services.config = dataclasses.replace(
+        config, backup=dataclasses.replace(config.backup, folder=tmp_path / "backups")
+    )
+    assert await backups.make(services) is not None
+    lines = dict(line.split(":", 1) for line in status(path).stdout.splitlines())
+    assert "backup FAILED" not in lines
+    assert lines["last backup"].strip().startswith("2026-11-28 09:05 WIB (")
