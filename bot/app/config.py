@@ -7,10 +7,12 @@ Secrets may come from the environment instead of the file: ``BOT_TOKEN``,
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
@@ -176,9 +178,74 @@ def load_config(path: Path | str, env: dict[str, str] | None = None) -> Config:
     return parse_config(raw, env, base_dir=path.parent, source=path)
 
 
+# Every setting this program reads, by section; config.example.toml documents each one, and
+# a test keeps the two the same. Anything else in a config is refused: a misspelt key
+# (record_retension_days, [privasi]) would otherwise be ignored and its default used.
+SETTINGS: dict[str, frozenset[str]] = {
+    "telegram": frozenset(
+        {
+            "token",
+            "base_url",
+            "base_file_url",
+            "proxy",
+            "mode",
+            "webhook_url",
+            "webhook_listen",
+            "webhook_port",
+            "webhook_secret",
+        }
+    ),
+    "office": frozenset({"name", "timezone"}),
+    "storage": frozenset({"data_dir"}),
+    "security": frozenset(
+        {"signing_secret", "previous_signing_secret", "encryption_key", "audit_key"}
+    ),
+    "privacy": frozenset({"ktp_retention_days", "record_retention_days"}),
+    "badge": frozenset({"entry_window_minutes"}),
+    "planning": frozenset({"grace_minutes", "remind_at"}),
+    "standards": frozenset(vars(TimeStandards())),
+    "reminders": frozenset({"before_minutes", "overstay_repeat_minutes"}),
+    "escalation": frozenset({"backup_approvers"}),
+    "backup": frozenset({"folder", "keep", "time"}),
+    "reports": frozenset({"daily_review_time"}),
+    "logging": frozenset({"format"}),
+    "drafts": frozenset({"expire_after_hours"}),
+    "rules": frozenset({"enabled", "text"}),
+    "staff": frozenset({"id", "name", "roles"}),  # [[staff]], one table per person
+}
+
+
+def _known_settings_only(raw: dict[str, Any]) -> None:
+    """Refuse a section or key this program does not read, naming the likely one meant."""
+    for section, value in raw.items():
+        if section not in SETTINGS:
+            where = f"[{section}]" if isinstance(value, dict | list) else section
+            raise ConfigError(
+                f"{where} is not a setting of this program{_meant(section, SETTINGS)}"
+                " (config.example.toml lists every one)"
+            )
+        tables = value if isinstance(value, list) else [value]
+        for table in tables:
+            if not isinstance(table, dict):
+                continue  # the section's own check says what is wrong with it
+            for key in table:
+                if key not in SETTINGS[section]:
+                    raise ConfigError(
+                        f"{section}.{key} is not a setting of this program"
+                        f"{_meant(key, SETTINGS[section])} (config.example.toml lists every"
+                        f" setting of [{section}])"
+                    )
+
+
+def _meant(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
 def parse_config(
     raw: dict[str, Any], env: dict[str, str], base_dir: Path, source: Path | None = None
 ) -> Config:
+    _known_settings_only(raw)
     telegram = _table(raw, "telegram")
     token = env.get(TOKEN_ENV) or _str(telegram, "telegram.token", "token", required=False)
     if not token:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from dataclasses import replace
 from datetime import time
 from pathlib import Path
 
 import pytest
 
-from bot.app.config import ConfigError, example_staff_ids, load_config
+from bot.app.config import SETTINGS, ConfigError, example_staff_ids, load_config
 from bot.core.roles import Role, StaffMember
 
 OWN = StaffMember(5, "Budi", frozenset({Role.APPROVER}))
@@ -273,3 +274,44 @@ def test_bad_planning_settings_name_their_key(tmp_path: Path, extra: str, key: s
     text = VALID.replace("[[staff]]", f"[planning]\n{extra}\n[[staff]]")
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         load_config(write(tmp_path, text), env={})
+
+
+def test_every_setting_read_is_in_the_example_and_no_other(tmp_path: Path) -> None:
+    """SETTINGS (what the program accepts) and config.example.toml (what the admin reads)
+    name the same sections and keys: a new setting documented nowhere, or an example key the
+    program would refuse, fails here."""
+    example = tomllib.loads(uncommented_example(tmp_path).read_text(encoding="utf-8"))
+    documented = {
+        section: frozenset(key for table in (v if isinstance(v, list) else [v]) for key in table)
+        for section, v in example.items()
+    }
+    assert documented == SETTINGS
+
+
+@pytest.mark.parametrize(
+    ("typo", "says"),
+    [
+        (
+            "[privasi]\nktp_retention_days = 7\n",
+            "[privasi] is not a setting of this program; did you mean privacy?",
+        ),
+        (
+            "[privacy]\nrecord_retension_days = 400\n",
+            "privacy.record_retension_days is not a setting of this program; did you mean"
+            " record_retention_days?",
+        ),
+        ("[backups]\nfolder = '/mnt/x'\n", "[backups] is not a setting; did you mean backup?"),
+        ("[[staff]]\nid = 5\nname = 'Budi'\nrole = ['approver']\n", "staff.role is not a"),
+        ("retention = 7\n", "retention is not a setting of this program"),
+    ],
+)
+def test_a_misspelt_section_or_key_is_refused_naming_the_one_meant(
+    tmp_path: Path, typo: str, says: str
+) -> None:
+    """A typo used to be ignored: KTP photos kept 30 days when the admin wrote 7."""
+    staff = "[[staff]]\nid = 7\nname = 'Sari'\nroles = ['officer']\n"
+    path = write(tmp_path, typo if typo.startswith("[[") else typo + "\n" + staff)
+    with pytest.raises(ConfigError) as refused:
+        load_config(path, env=ENV)
+    message = str(refused.value)
+    assert all(part in message for part in says.split("; ")), message
