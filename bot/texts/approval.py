@@ -11,7 +11,7 @@ from bot.core.nik import mask_niks_in
 from bot.core.visits import Visit, VisitStatus
 from bot.texts import guests as guest_texts
 from bot.texts import watchlist as watchlist_texts
-from bot.texts.common import STATUS_NAMES, clock, visit_details, when
+from bot.texts.common import clock, status_name, visit_details, when
 
 BTN_APPROVE = "✅ Setujui"
 BTN_DENY = "❌ Tolak"
@@ -73,9 +73,15 @@ def _decided(visit: Visit, officer: str, decider: str, tz: tzinfo) -> str:
 
 
 def already_decided(visit: Visit, decider: str = "") -> str:
-    """A tap or a reason that came after the decision: how, and by whom when someone did."""
+    """A tap or a reason that came after the decision: how, and by whom when someone did;
+    or that nobody decided it before it lapsed at the end of its day."""
+    if visit.status == VisitStatus.EXPIRED and visit.decided_at is None:
+        return (
+            "Permintaan ini sudah kedaluwarsa: tidak diputuskan sampai akhir hari pengajuan. "
+            "Petugas perlu mendaftarkannya ulang."
+        )
     by = f" oleh {decider}" if decider and visit.decided_by is not None else ""
-    return f"Permintaan ini sudah diputuskan{by}: {STATUS_NAMES[visit.status]}."
+    return f"Permintaan ini sudah diputuskan{by}: {status_name(visit)}."
 
 
 DENY_REASON_ASKED = "Ketik alasan penolakannya (pertanyaannya ada di atas)."

@@ -10,7 +10,7 @@ from bot.core.fields import REASON_MAX
 from bot.core.nik import mask_niks_in
 from bot.core.visits import Visit, VisitStatus
 from bot.texts.approval import approval_card
-from bot.texts.common import STATUS_NAMES, clock, when
+from bot.texts.common import clock, status_name, when
 
 BTN_ABORT = "↩ Tidak jadi"
 NOTHING_OPEN = (
@@ -79,8 +79,7 @@ def unknown_reference(typed: str) -> str:
 def not_open(visit: Visit) -> str:
     """A request that can no longer be withdrawn, and where it stands."""
     return (
-        f"Permintaan {visit.reference} tidak bisa dibatalkan lagi. "
-        f"Status: {STATUS_NAMES[visit.status]}."
+        f"Permintaan {visit.reference} tidak bisa dibatalkan lagi. Status: {status_name(visit)}."
     )
 
 

@@ -79,6 +79,15 @@ STATUS_NAMES = {
     VisitStatus.DONE: "Selesai",
     VisitStatus.EXPIRED: "Badge kedaluwarsa",
 }
+LAPSED = "Kedaluwarsa, tidak diputuskan sampai akhir hari pengajuan"
+
+
+def status_name(visit: Visit) -> str:
+    """Where a visit stands, in words: an expired request nobody decided had no badge."""
+    if visit.status == VisitStatus.EXPIRED and visit.decided_at is None:
+        return LAPSED
+    return STATUS_NAMES[visit.status]
+
 
 # What a person reads about the bot before pressing Start (setMyDescription, at most 512
 # characters) and on its profile and in shared links (setMyShortDescription, at most 120).

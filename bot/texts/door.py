@@ -16,9 +16,9 @@ from bot.core.visits import EquipmentCheck, Visit, VisitStatus
 from bot.texts.common import (
     ROLE_NAMES,
     STALE_BUTTON,
-    STATUS_NAMES,
     clock,
     duration,
+    status_name,
     visit_details,
     when,
 )
@@ -93,7 +93,7 @@ def already_recorded(visit: Visit | None, action: str, tz: tzinfo) -> str:
 
 def stale_tap(visit: Visit | None) -> str:
     """A MASUK/KELUAR tap the visit's state no longer allows: where it stands now."""
-    status = STATUS_NAMES[visit.status] if visit is not None else "-"
+    status = status_name(visit) if visit is not None else "-"
     return f"{STALE_BUTTON} Status: {status}"
 
 
@@ -150,7 +150,7 @@ def scan_view(
     caption limit: every field at its longest fits) or as a text when there is no photo.
     The photo shows the NIK; the words mask it wherever it was typed (docs/privacy.md).
     ``buttons``: the door buttons are under it (a scan), not an opened notice."""
-    status = STATUS_NAMES[visit.status]
+    status = status_name(visit)
     lines = [f"🪪 <b>Badge pengunjung</b>\n\n{visit_details(visit)}", f"Status: <b>{status}</b>"]
     if visit.status == VisitStatus.APPROVED:
         lines.append(f"Berlaku s.d. {when(visit.valid_until, tz)}")

@@ -13,7 +13,7 @@ from html import escape
 from bot.core.nik import mask_nik
 from bot.core.planning import Opening
 from bot.core.visits import Visit, VisitStatus
-from bot.texts.common import STATUS_NAMES, clock, date_text, plan_text
+from bot.texts.common import clock, date_text, plan_text, status_name
 
 APPROVED_AHEAD_TOAST = "Disetujui. Badge terbit saat pengunjung datang dan KTP dicocokkan."
 BTN_ISSUE = "✅ Cocok — terbitkan badge"
@@ -73,7 +73,7 @@ def _today_line(visit: Visit) -> str:
     mark = "✅" if visit.status == VisitStatus.SCHEDULED else "⏳"
     return (
         f"{mark} <b>{visit.plan.window}</b> {escape(visit.name)} — "
-        f"{escape(visit.organisation)}\n   {visit.reference}, {STATUS_NAMES[visit.status]}"
+        f"{escape(visit.organisation)}\n   {visit.reference}, {status_name(visit)}"
     )
 
 
@@ -107,7 +107,7 @@ def open_refused(state: Opening, visit: Visit | None, tz: tzinfo, grace: timedel
         return f"{ref} sudah dibuka pukul {clock(visit.checked_at, tz)}; badge sudah terbit."
     if state is Opening.NOT_APPROVED:
         return (
-            f"{ref} tidak bisa dibuka: {STATUS_NAMES[visit.status]}. "
+            f"{ref} tidak bisa dibuka: {status_name(visit)}. "
             "Daftarkan pengunjung biasa dengan /daftar bila masih perlu masuk."
         )
     minutes = int(grace.total_seconds() // 60)

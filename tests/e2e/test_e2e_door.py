@@ -126,9 +126,13 @@ async def test_a_request_nobody_decided_by_the_end_of_its_day_is_closed(
     card = await head.wait_for("Permintaan akses ruang server")
     assert "Diajukan: 28-11-2026 09:0" in card.caption  # its date, not only the time
     clock.advance(hours=15)  # 09:00 WIB -> 00:00 the next day
-    await head.tap("Setujui", card)
+    tap = await head.tap("Setujui", card)
     await sim.settle()
     assert await visit_status(services) == VisitStatus.EXPIRED
+    # Nobody decided it, and no badge ever existed: the tap is told so, not "decided".
+    assert tap.answer is not None and tap.answer.text is not None
+    assert "tidak diputuskan sampai akhir hari" in tap.answer.text
+    assert "diputuskan:" not in tap.answer.text and "Badge" not in tap.answer.text
     for person in (APPROVER, APPROVER2):
         lapsed = await sim.user(person).wait_for("KEDALUWARSA")
         assert lapsed.buttons == []
