@@ -89,9 +89,11 @@ def _answer(state: Waiting) -> Command:
 
 
 async def abandon(update: Update, context: BotContext) -> None:
-    """/batal while an argument is awaited."""
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(common_texts.ARGUMENT_ABANDONED)
+    """/batal while an argument is awaited: a report's period buttons go with it."""
+    message = update.effective_message
+    assert message is not None
+    await reports.drop_prompt(context, message.chat_id)
+    await message.reply_text(common_texts.ARGUMENT_ABANDONED)
     raise ApplicationHandlerStop(ConversationHandler.END)
 
 

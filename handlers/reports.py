@@ -80,7 +80,7 @@ async def _command(update: Update, context: BotContext, action: str, choose: str
         return False
     if not context.args:
         prompt = await message.reply_text(choose, reply_markup=_period_keyboard(action))
-        await _drop_prompt(context, message.chat_id)  # the newer prompt replaces it
+        await drop_prompt(context, message.chat_id)  # the newer prompt replaces it
         _chat(context)[_PROMPT] = prompt.message_id
         return False
     try:
@@ -94,7 +94,7 @@ async def _command(update: Update, context: BotContext, action: str, choose: str
     if period.days > MAX_CHAT_DAYS:
         await message.reply_text(reports_texts.period_too_long(MAX_CHAT_DAYS))
         return True
-    await _drop_prompt(context, message.chat_id)  # answered by the typed period
+    await drop_prompt(context, message.chat_id)  # answered by the typed period
     await _deliver(context, message.chat_id, user.id, action, period)
     return False
 
@@ -105,7 +105,8 @@ def _chat(context: BotContext) -> dict[str, object]:
     return context.chat_data
 
 
-async def _drop_prompt(context: BotContext, chat_id: int) -> None:
+async def drop_prompt(context: BotContext, chat_id: int) -> None:
+    """The period buttons of the last /laporan or /statistik go (answered, or given up)."""
     prompt = _chat(context).pop(_PROMPT, None)
     if isinstance(prompt, int):
         await drop_buttons(context.bot, chat_id, prompt)

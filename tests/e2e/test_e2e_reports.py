@@ -213,6 +213,19 @@ async def test_history_by_nik_and_name(
     await db.unchanged()
 
 
+async def test_batal_takes_the_period_buttons_away(sim: BotApiSimulator, app: object) -> None:
+    """/statistik then /batal: "dibatalkan", and the prompt's buttons go with it, so a tap on
+    "Hari ini" later cannot still make the statistics."""
+    head = sim.user(APPROVER)
+    for command in ("/statistik", "/laporan"):
+        await head.send_text(command)
+        prompt = await head.wait_for(predicate=lambda m: bool(m.buttons))
+        await head.send_text("/batal")
+        await head.wait_for("dibatalkan")
+        await sim.settle()
+        assert prompt.buttons == []
+
+
 async def test_escort_is_refused_politely(sim: BotApiSimulator, app: object) -> None:
     db = await watch(app, sim)
     escort = sim.user(ESCORT)
