@@ -370,10 +370,10 @@ async def _offer_open_form(update: Update, context: BotContext, command: str) ->
             [_button(form_texts.BTN_RESTART, FormWord("restart"))],
         ]
     )
-    assert update.effective_message is not None
-    offer = await update.effective_message.reply_text(
-        form_texts.open_form(where), reply_markup=markup
-    )
+    message = update.effective_message
+    assert message is not None
+    await _withdraw_offer(context, message.chat_id, draft)  # the newer offer replaces it
+    offer = await message.reply_text(form_texts.open_form(where), reply_markup=markup)
     # The command asked for and the offer's message: only that message's buttons choose.
     draft["restart"] = {"command": command, "offer": offer.message_id}
     return FILLING

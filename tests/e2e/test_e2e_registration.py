@@ -406,6 +406,21 @@ async def test_an_offer_left_unanswered_goes_once_the_form_goes_on(
     assert app.user_data[OFFICER]["draft"]["name"] == "Ayu"  # type: ignore[attr-defined]
 
 
+async def test_a_second_offer_replaces_the_first(sim: BotApiSimulator, app: object) -> None:
+    """/daftar then /jadwal (the menu tapped twice): one offer is live, the newer one, and it
+    does what its command asked."""
+    officer = sim.user(OFFICER)
+    await to_name_step(sim)
+    await officer.send_text("/daftar")
+    first = await officer.wait_for("belum selesai")
+    await officer.send_text("/jadwal")
+    second = await officer.wait_for("belum selesai", predicate=lambda m: m is not first)
+    await sim.settle()
+    assert first.buttons == [] and second.buttons
+    await officer.tap(form_texts.BTN_RESTART, second)
+    await officer.wait_for("Jadwal kunjungan")
+
+
 async def test_a_form_with_nothing_in_it_starts_again_without_asking(
     sim: BotApiSimulator, app: object
 ) -> None:
