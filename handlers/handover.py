@@ -14,6 +14,7 @@ from __future__ import annotations
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler
 
+from bot.app import drafts
 from bot.app.context import BotContext, Handler
 from bot.app.services import Services
 from bot.core import callbacks
@@ -172,6 +173,7 @@ async def _apply_change(
         await services.storage.staff.set_roles(member.user_id, keeps, admin.user_id, now)
     await services.refresh_staff()
     await set_commands_for(services, context.bot, member.user_id)
+    drafts.recheck_soon(context)  # a form they may no longer fill in goes
 
 
 def build() -> list[Handler]:

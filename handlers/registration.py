@@ -811,10 +811,15 @@ async def submit(update: Update, context: BotContext) -> int | None:
         return await _guest_submit(update, context, draft)
     query = update.callback_query
     assert query is not None
-    answer_tap(query)
     officer = services.member(update.effective_user.id if update.effective_user else None)
     if not may(officer, Act.PLAN if draft.get("plan") else Act.REGISTER):
+        # The role went while the summary was open: nothing is sent, and what was typed
+        # goes (bot/app/drafts.py discards such forms; this tap may come first).
+        answer_tap(query, form_texts.NO_LONGER_ALLOWED, show_alert=True)
+        context.user_state.pop("draft", None)
+        await unless_unchanged(query.edit_message_reply_markup(None))
         return ConversationHandler.END
+    answer_tap(query)
     values = _form(context).visit_values(draft)
     planned = None
     if draft.get("plan"):

@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from bot.app import drafts
 from bot.app.context import BotContext, Handler
 from bot.app.services import Services
 from bot.core import callbacks
@@ -105,6 +106,7 @@ async def staff_member(update: Update, context: BotContext) -> None:
         )
         await services.refresh_staff()
         await set_commands_for(services, context.bot, member.user_id)
+        drafts.recheck_soon(context)  # a form they may no longer fill in goes
         member = services.member(member.user_id) or member
         await _watch_grant(services, admin, member.user_id, member.name, before, tap.roles)
     answer_tap(query)
@@ -181,6 +183,7 @@ async def remove(update: Update, context: BotContext) -> None:
     await services.storage.staff.deactivate(member.user_id, admin.user_id, services.now())
     await services.refresh_staff()
     await set_commands_for(services, context.bot, member.user_id)
+    drafts.recheck_soon(context)  # their unfinished form goes with them
     answer_tap(query)
     await unless_unchanged(query.edit_message_text(staff_texts.removed(member.name)))
 

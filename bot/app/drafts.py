@@ -9,6 +9,7 @@ the form back. The officer is told once, through the outbox (an idempotent key p
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -20,6 +21,7 @@ from bot.app.context import BotApp, BotContext
 from bot.app.intake import DurableUpdateQueue
 from bot.app.processor import PerChatUpdateProcessor
 from bot.app.services import Services
+from bot.core.policy import Act, may
 from bot.texts import common as common_texts
 from bot.texts import form as form_texts
 from bot.texts import guests as guest_texts
@@ -53,16 +55,30 @@ def _registration(app: BotApp) -> ConversationHandler[Any] | None:
     return None
 
 
+def _unfit(services: Services, user_id: int, draft: dict[str, Any]) -> bool:
+    """A staff form its owner may no longer fill in (a role taken away, or the person
+    removed): what was typed has no purpose left, so it goes now, not at the expiry."""
+    if draft.get("guest"):
+        return False  # a visitor's own form (a self-registration link): not a staff form
+    act = Act.PLAN if draft.get("plan") else Act.REGISTER
+    return not may(services.member(user_id), act)
+
+
+def _due(services: Services, user_id: int, draft: object, cutoff: datetime) -> bool:
+    if not isinstance(draft, dict) or (started := _started(draft)) is None:
+        return False
+    return started <= cutoff or _unfit(services, user_id, draft)
+
+
 async def expire_drafts(app: BotApp) -> int:
-    """Discard every draft older than the configured limit; how many were."""
+    """Discard every draft older than the configured limit, or whose owner may no longer
+    fill it in; how many were."""
     services: Services = app.bot_data
     cutoff = services.now() - timedelta(hours=services.config.draft_expiry_hours)
     due = [
         user_id
         for user_id, data in list(app.user_data.items())
-        if isinstance(data.get("draft"), dict)
-        and (started := _started(data["draft"])) is not None
-        and started <= cutoff
+        if _due(services, user_id, data.get("draft"), cutoff)
     ]
     conversation = _registration(app)
     processor = app.update_processor
@@ -93,18 +109,23 @@ async def _expire(
 ) -> bool:
     data = app.user_data.get(user_id, {})
     draft = data.get("draft")
-    started = _started(draft) if isinstance(draft, dict) else None
-    if started is None or started > cutoff:
+    if not isinstance(draft, dict) or not _due(services, user_id, draft, cutoff):
         return False  # finished, cancelled or started afresh while waiting for the lock
+    started = _started(draft)
+    assert started is not None
     # First the notice (idempotent: a crash before the draft is gone cannot send it twice),
     # then the draft and the conversation, persisted together.
-    text = form_texts.draft_expired(
-        common_texts.when(started, services.config.timezone), services.config.draft_expiry_hours
-    )
+    when = common_texts.when(started, services.config.timezone)
+    unfit = _unfit(services, user_id, draft)
+    if unfit:
+        text = form_texts.draft_discarded_role(when)
+    else:
+        text = form_texts.draft_expired(when, services.config.draft_expiry_hours)
     # A visitor's own form (a self-registration link): told directly, best effort, so that
-    # their chat id is not kept in the outbox (docs/privacy.md).
-    guest = isinstance(draft, dict) and bool(draft.get("guest"))
-    if not guest:
+    # their chat id is not kept in the outbox (docs/privacy.md). Someone no longer on the
+    # staff is not written to.
+    guest = bool(draft.get("guest"))
+    if not guest and services.member(user_id) is not None:
         notice = OutboxItem(
             f"draft_expired:{user_id}:{started.timestamp():.0f}",
             "text",
@@ -139,5 +160,18 @@ async def _expire(
             await app.bot.send_message(chat_id, guest_texts.GUEST_EXPIRED)
         except TelegramError as exc:
             log.info("visitor's expired form: notice not sent: %s", exc)
-    log.info("unfinished registration of user %s expired", user_id)
+    log.info("unfinished registration of user %s %s", user_id, "discarded" if unfit else "expired")
     return True
+
+
+_checks: set[asyncio.Task[int]] = set()
+
+
+def recheck_soon(context: BotContext) -> None:
+    """After a role change: the forms their owners may no longer fill in go at once. A task,
+    since it takes each form's chat lock, which may be the very chat asking (an admin who
+    took their own officer role away)."""
+    app = cast(BotApp, context.application)  # the one build.py made, as in expiry_job
+    task = asyncio.get_running_loop().create_task(expire_drafts(app))
+    _checks.add(task)
+    task.add_done_callback(_checks.discard)

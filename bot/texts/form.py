@@ -318,6 +318,17 @@ def draft_expired(started: str, hours: int) -> str:
     )
 
 
+def draft_discarded_role(started: str) -> str:
+    """Told once, when an unfinished form is discarded because its owner's role changed."""
+    return (
+        f"🗑 Pendaftaran yang Anda mulai {started} dihapus beserta data yang sudah diisi, "
+        "karena peran Anda tidak lagi mencakup pendaftaran ini."
+    )
+
+
+NO_LONGER_ALLOWED = (
+    "Peran Anda tidak lagi mencakup pendaftaran ini: isian tidak dikirim dan datanya dihapus."
+)
 NOTHING_TO_CANCEL = "Tidak ada isian atau pertanyaan yang sedang menunggu jawaban Anda."
 NOTHING_TO_GO_BACK = "Tidak ada formulir yang sedang diisi, jadi tidak ada langkah untuk kembali."
 

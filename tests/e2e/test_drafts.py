@@ -10,9 +10,11 @@ from dataclasses import replace
 from bot.app import drafts
 from bot.app.build import build_application, start_polling, stop_polling
 from bot.app.config import Config
+from bot.app.services import Services
+from bot.core.roles import Role
 from bot.texts import form as form_texts
 from simulator import BotApiSimulator
-from tests.conftest import OFFICER, FakeClock
+from tests.conftest import ADMIN, OFFICER, FakeClock
 from tests.flows import Visitor, at, fill_in
 
 DISCARDED = "tidak diselesaikan dalam"
@@ -110,3 +112,49 @@ async def test_the_limit_is_configurable(
         assert "2 jam" in notice.text
     finally:
         await stop_polling(app)
+
+
+async def test_a_form_goes_at_once_when_its_owner_loses_the_officer_role(
+    sim: BotApiSimulator, app: object, config: Config, services: Services
+) -> None:
+    """The admin takes Sari's officer role away (she stays an escort) while her form is
+    half filled: the NIK and name she typed have no purpose left, so the form goes now, not
+    after 24 hours, and she is told once."""
+    await services.storage.staff.set_roles(
+        OFFICER, frozenset({Role.OFFICER, Role.ESCORT}), ADMIN, services.now()
+    )
+    await services.refresh_staff()
+    await half_filled(sim)
+    admin, officer = sim.user(ADMIN), sim.user(OFFICER)
+    await admin.send_text("/staf")
+    await admin.tap("Sari Petugas", await admin.wait_for("Daftar staf"))
+    await admin.wait_for("Tekan peran")
+    await admin.tap("☑️ Petugas")
+    await admin.wait_for("Peran: Pendamping")
+    notice = await officer.wait_for("karena peran Anda tidak lagi mencakup")
+    assert Visitor().name not in notice.text
+    await services.delivery.wait_idle()
+    assert persisted(config) == ([], [])
+    assert not any(m.buttons for m in officer.bot_messages if not m.deleted)
+
+
+async def test_kirim_after_the_role_went_sends_nothing_and_says_so(
+    sim: BotApiSimulator, app: object, config: Config, services: Services
+) -> None:
+    """The role goes while the summary is on screen, before the form is discarded (a change
+    made outside the chat): Kirim stores nothing, says why, and the form goes."""
+    moves = Visitor().script()
+    officer = sim.user(OFFICER)
+    await officer.send_text("/daftar")
+    await officer.wait_for(moves[0].asked)
+    summary = await fill_in(officer, moves)
+    await services.storage.staff.set_roles(
+        OFFICER, frozenset({Role.ESCORT}), ADMIN, services.now()
+    )
+    await services.refresh_staff()
+    tap = await officer.tap(form_texts.BTN_SUBMIT, summary)
+    await sim.settle()
+    assert tap.answer is not None and tap.answer.text == form_texts.NO_LONGER_ALLOWED
+    assert summary.buttons == []
+    assert await services.storage.visits.get(1) is None
+    assert "draft" not in app.user_data.get(OFFICER, {})  # type: ignore[attr-defined]
