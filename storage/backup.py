@@ -111,6 +111,8 @@ def _snapshot(source: Path, target: Path) -> None:
 
 async def verify_database(path: Path, cipher: Cipher, audit_key: bytes) -> Facts:
     """Check a database file: integrity, schema, key, audit chain. Raises BackupError."""
+    # A file URI names an absolute path; the config's paths may be relative to the cwd.
+    path = await asyncio.to_thread(path.resolve)
     async with aiosqlite.connect(f"{path.as_uri()}?mode=ro", uri=True) as db:
         result = [row[0] for row in await fetch_all(db, "PRAGMA integrity_check")]
         if result != ["ok"]:
@@ -210,8 +212,13 @@ async def create(
     *,
     audit_key: bytes,
     piece: int = PIECE,
+    own_folder: bool = True,
 ) -> Manifest:
-    """Write a verified, encrypted backup of a (possibly running) bot's data to ``out``."""
+    """Write a verified, encrypted backup of a (possibly running) bot's data to ``out``.
+
+    ``own_folder``: ``out``'s folder is the bot's backup folder (``backup.folder``), kept
+    0700; False for a folder the admin named (``backup --out``), whose mode is left as it
+    is (storage/keys.py ``private_file``)."""
     staging = data_dir / f".backup-{os.getpid()}-{now.timestamp():.0f}"
     try:
         try:
@@ -227,7 +234,7 @@ async def create(
 
         def write() -> Manifest:
             # Off the event loop: hashing and encrypting a large database takes seconds.
-            with private_file(out) as handle:
+            with private_file(out, own_folder=own_folder) as handle:
                 files = _sources(snapshot, data_dir)
                 return pack(handle, cipher, files, manifest_for, piece=piece)
 
@@ -264,7 +271,7 @@ def _open(path: Path, cipher: Cipher) -> _Opened:
 def _copy(member: IO[bytes], target: Path) -> str:
     """Write one member to the staging folder (0600, fsync'd) as it is read; its sha256."""
     digest = hashlib.sha256()
-    with private_file(target) as out:
+    with private_file(target, own_folder=True) as out:  # in the staging folder
         while part := member.read(_COPY):
             digest.update(part)
             out.write(part)

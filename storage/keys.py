@@ -273,21 +273,29 @@ def rotate_files(data_dir: Path, cipher: Cipher) -> int:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write atomically, readable by the bot's user only (file 0600, folder 0700)."""
-    with private_file(path) as out:
+    """Write atomically, readable by the bot's user only (file 0600, folder 0700): for a
+    file in one of the bot's own folders (the KTP folder, a staging folder)."""
+    with private_file(path, own_folder=True) as out:
         out.write(data)
 
 
 @contextmanager
-def private_file(path: Path) -> Iterator[BinaryIO]:
-    """:func:`write_private` for a file written as it is made: the file to write to, under
-    a temporary name that becomes ``path`` (flushed and fsync'd) when the block ends, and is
-    removed when it raises."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.parent.chmod(0o700)  # mkdir's mode is masked by the umask and ignored if it exists
+def private_file(path: Path, *, own_folder: bool) -> Iterator[BinaryIO]:
+    """:func:`write_private` for a file written as it is made: the file to write to (0600),
+    under a temporary name that becomes ``path`` (flushed and fsync'd) when the block ends,
+    and is removed when it raises.
+
+    ``own_folder``: the folder is one the bot keeps for itself (its data folder and those
+    in it, its backup folder): it is made if missing and kept 0700. False for a folder
+    someone named (``backup --out``, ``export --out``): it must exist, and its mode (a
+    shared folder's, /tmp's sticky bit) is left as it is; only the file is private."""
+    if own_folder:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.chmod(0o700)  # mkdir's mode is masked by the umask and ignored if it exists
     temporary = path.with_name(path.name + ".tmp")
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # No following a link planted under the temporary name (a shared folder, /tmp).
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         os.fchmod(fd, 0o600)  # the file may have existed with other bits
         with os.fdopen(fd, "wb") as out:
             yield out

@@ -26,8 +26,10 @@ from bot.app.config import LOG_FORMATS
 
 FORMATS = LOG_FORMATS
 # Loggers that say too much at INFO: httpx logs every request URL, and URLs carry the bot
-# token; fontTools.subset logs dozens of lines each time fpdf2 embeds a font in a PDF.
-QUIET_LOGGERS = ("httpx", "fontTools")
+# token; fontTools.subset logs dozens of lines each time fpdf2 embeds a font in a PDF;
+# apscheduler (under PTB's JobQueue) logs "Running job" and "executed successfully" for
+# every run of the minutely jobs, forever. Their warnings and errors still show.
+QUIET_LOGGERS = ("httpx", "fontTools", "apscheduler")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _HANDLER_NAME = "akses-stderr"
 # Syslog priorities of the log levels (journald reads "<N>" at the start of a line).

@@ -10,13 +10,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.app.config import Config, ConfigError, load_config
+from bot.cli.common import fail
+from bot.cli.output import CannotWrite, output_file
 from bot.core.nik import mask_nik, normalise_nik
 from bot.flows import privacy
 from bot.texts import privacy as privacy_texts
@@ -93,23 +95,40 @@ async def _open(config: Config) -> Storage:
 
 
 async def _export(config: Config, nik: str, out: Path | None) -> int:
-    storage = await _open(config)
-    try:
-        data = await privacy.export(storage, config, nik, datetime.now(UTC))
-    finally:
-        await storage.close()
-    text = json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
     if out is None:
-        sys.stdout.write(text)
+        data = await _exported(config, nik)
+        sys.stdout.write(_json(data))
     else:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        # Opened first: an unwritable --out is refused before anything is read or audited.
+        try:
+            with output_file(out) as write:
+                data = await _exported(config, nik)
+                write(_json(data).encode("utf-8"))
+        except CannotWrite as exc:
+            return fail(f"privacy export: {exc}")
         print(f"{len(data['visits'])} visit(s) of {mask_nik(nik)} written to {out}")
+    for visit in data["visits"]:
+        if visit["ktp_image_missing"]:
+            print(
+                f"Visit {visit['id']}: the KTP photo file {config.data_dir / visit['ktp_path']}"
+                " is missing; the visit is exported without it (ktp_image_missing).",
+                file=sys.stderr,
+            )
     if data["visitor"] is None:
         print(f"No data stored for NIK {mask_nik(nik)}.", file=sys.stderr)
     return 0
+
+
+async def _exported(config: Config, nik: str) -> dict[str, Any]:
+    storage = await _open(config)
+    try:
+        return await privacy.export(storage, config, nik, datetime.now(UTC))
+    finally:
+        await storage.close()
+
+
+def _json(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
 
 
 async def _erase(config: Config, nik: str) -> int:

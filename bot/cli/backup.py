@@ -12,6 +12,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.app import runlock
 from bot.cli.common import config_or_none, fail
 from bot.flows.backups import app_version
 from storage import backup
@@ -42,8 +43,16 @@ def run(args: argparse.Namespace) -> int:
                 args.out, config.database_path, config.data_dir, cipher, config.audit_key
             )
         ignore = {config.source.resolve()} if config.source else set()
-        return asyncio.run(
-            _restore(args.file, config.data_dir, cipher, args.force, ignore, config.audit_key)
+        ignore.add((config.data_dir / runlock.LOCK_NAME).resolve())
+        # Not under a running bot: it would go on writing into the files swapped away.
+        with runlock.held(config.data_dir, "restore"):
+            return asyncio.run(
+                _restore(args.file, config.data_dir, cipher, args.force, ignore, config.audit_key)
+            )
+    except runlock.Busy as exc:
+        return fail(
+            f"restore failed: the data folder {config.data_dir} is in use by {exc.holder};"
+            " stop the bot first (systemctl stop akses-ruang-server), then run it again"
         )
     except backup.BackupError as exc:
         return fail(f"{args.command} failed: {exc}")
@@ -57,11 +66,15 @@ def _backup(out: Path, database: Path, data_dir: Path, cipher: Cipher, audit_key
     if out.exists():
         return fail(f"backup failed: {out} exists already; choose a new file name")
     if not out.parent.is_dir():
+        if out.parent.exists():
+            return fail(f"backup failed: cannot write {out}: {out.parent} is not a folder")
         return fail(f"backup failed: the folder {out.parent} does not exist")
     now = datetime.now(UTC)
-    manifest = asyncio.run(
-        backup.create(database, data_dir, cipher, out, app_version(), now, audit_key=audit_key)
+    # The folder is the admin's (a shared one, /tmp): only the file is made private.
+    made = backup.create(
+        database, data_dir, cipher, out, app_version(), now, audit_key=audit_key, own_folder=False
     )
+    manifest = asyncio.run(made)
     facts = manifest.facts
     print(
         f"Backup written to {out} ({out.stat().st_size} bytes, mode 0600): {facts.visits}"

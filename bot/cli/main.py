@@ -50,7 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     export.add_argument("--to", dest="end", required=True, help="last day, included")
     export.add_argument("--format", choices=("xlsx", "pdf", "csv"), default="xlsx")
-    export.add_argument("--out", help="file to write (default laporan-akses-<period>.<format>)")
+    export.add_argument(
+        "--out", help="file to write (default laporan-akses-<period>.<format>; - for stdout)"
+    )
+    export.add_argument(
+        "--force", action="store_true", help="replace the file if it exists already"
+    )
     admin.add_parsers(sub)
     status_cli.add_parser(sub)
     check.add_parsers(sub)
@@ -75,9 +80,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "export":
-        from bot.reports.export import run_cli
+        from bot.cli import export as export_cli  # loads the report renderers: only for export
 
-        return run_cli(args.config, args.start, args.end, args.format, args.out)
+        return export_cli.run(args)
     # PTB 22 reports retry_after as a timedelta only with this set; otherwise it warns.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     configure_logging(getattr(args, "log_format", None) or "text")

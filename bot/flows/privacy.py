@@ -143,15 +143,23 @@ async def _withdrawal_messages(storage: Storage, visit: Visit) -> list[OutboxIte
 
 
 async def export(storage: Storage, config: Config, nik: str, now: datetime) -> dict[str, Any]:
-    """Everything stored about the holder of ``nik``; the KTP photo inline as base64."""
+    """Everything stored about the holder of ``nik``; the KTP photo inline as base64.
+
+    A visit whose photo the database records but whose file is gone from the data folder
+    (deleted by hand, a restore without it) is exported without the photo, marked
+    ``ktp_image_missing``; the rest of the export is whole."""
     visitor_ids = await storage.privacy.visitor_ids_for_nik(nik)
     found = await storage.privacy.person(visitor_ids) if visitor_ids else None
     visits = found.visits if found else []
     for visit in visits:
         path = visit.get("ktp_path")
-        image = ktp.read(storage.cipher, config.data_dir, path) if path else None
+        try:
+            image = ktp.read(storage.cipher, config.data_dir, path) if path else None
+        except FileNotFoundError:
+            image = None
         visit["ktp_image_base64"] = base64.b64encode(image).decode() if image else None
         visit["ktp_image_type"] = "image/jpeg" if image else None
+        visit["ktp_image_missing"] = bool(path) and image is None
     await storage.audit.record(
         now, None, EXPORT, detail=f"nik={mask_nik(nik)} visits={len(visits)}"
     )

@@ -1,5 +1,5 @@
 """The access log for a period, from the database to a file: used by /laporan, /statistik,
-``python -m bot export`` and the benchmarks.
+``python -m bot export`` (bot/cli/export.py) and the benchmarks.
 
     await export_visits(config, date(2026, 11, 1), date(2026, 11, 28), "xlsx", "log.xlsx")
 """
@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 from zoneinfo import ZoneInfo
 
-from bot.app.config import Config, ConfigError, load_config
-from bot.core.period import Period, PeriodError, parse_date
+from bot.app.config import Config
+from bot.core.period import Period
 from bot.core.standards import TimeStandards
 from bot.core.visits import Visit
 from bot.reports.log import UNSHOWN, AccessLog, LogBuilder, LogRow, Progress
@@ -255,29 +255,3 @@ class ProgressBar:
         if done >= total:
             self.stream.write("\n")
         self.stream.flush()
-
-
-def run_cli(config_path: Path, start: str, end: str, fmt: str, out: str | None) -> int:
-    """``python -m bot export``: 0 on success, 2 for bad arguments or config, 1 otherwise."""
-    try:
-        config = load_config(config_path)
-        period = Period(parse_date(start), parse_date(end))
-    except (ConfigError, PeriodError) as exc:
-        print(f"export: {exc}", file=sys.stderr)
-        return 2
-    target: Path | BinaryIO | None
-    target = sys.stdout.buffer if out == "-" else (Path(out) if out else None)
-    bar = ProgressBar(f"export {fmt}")
-    try:
-        result = asyncio.run(
-            export_visits(config, period.start, period.end, fmt, target, progress=bar)
-        )
-    except FileNotFoundError as exc:
-        print(f"export: {exc}", file=sys.stderr)
-        return 1
-    where = result.path or "stdout"
-    print(
-        f"{where}: {result.rows} visits, {result.size} bytes, {result.seconds:.2f} s",
-        file=sys.stderr,
-    )
-    return 0

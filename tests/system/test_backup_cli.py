@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import os
 import resource
+import shutil
 import signal
 import sqlite3
 import stat
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import runlock
 from bot.flows import ktp
 from storage import backup
 from storage.backup import Facts, Manifest
@@ -49,11 +51,26 @@ roles = ["approver"]
 """
 
 
+def unprivileged() -> list[str]:
+    """The command prefix that runs a command subject to file permissions: as root, without
+    the capabilities that override them (the folders stay root's, owned by the same user);
+    as anyone else, nothing."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is needed to drop root's permission override")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
+
+
 def bot(
-    *args: str, limit_file_size: int | None = None, new_key: str | None = None
+    *args: str,
+    limit_file_size: int | None = None,
+    new_key: str | None = None,
+    cwd: Path = ROOT,
+    prefix: tuple[str, ...] | list[str] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m bot ARGS`` in its own process; ``new_key`` is AKSES_NEW_ENCRYPTION_KEY
-    (keys rotate)."""
+    """``python -m bot ARGS`` in its own process, in ``cwd``, after ``prefix`` (e.g.
+    :func:`unprivileged`); ``new_key`` is AKSES_NEW_ENCRYPTION_KEY (keys rotate)."""
     # No bytecode written under a file size limit: a truncated .pyc would break later runs.
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
     if new_key is not None:
@@ -65,10 +82,10 @@ def bot(
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_size, limit_file_size))
 
     done = subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        [*prefix, sys.executable, "-m", "bot", *args],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         timeout=60,
         check=False,
@@ -204,12 +221,64 @@ def test_missing_files_and_folders(config: Path, made: Path, tmp_path: Path) -> 
     assert "does not exist" in one_line(
         bot("backup", "--config", str(config), "--out", str(tmp_path / "no" / "b"))
     )
+    assert one_line(bot("backup", "--config", str(config), "--out", f"{config}/b")) == (
+        f"backup failed: cannot write {config}/b: {config} is not a folder"
+    )
     assert "no database at" in one_line(
         bot("backup", "--config", str(target), "--out", str(tmp_path / "b2"))
     )
     assert "config file not found" in one_line(
         bot("backup", "--config", str(tmp_path / "none.toml"), "--out", str(tmp_path / "b3"))
     )
+
+
+@pytest.mark.parametrize("folder_mode", [0o1777, 0o755])
+def test_a_backup_leaves_the_folder_it_is_written_to_as_it_was(
+    config: Path, tmp_path: Path, folder_mode: int
+) -> None:
+    """The admin's folder (a shared one, /tmp with its sticky bit) is not the bot's: only
+    the backup file is made private."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(folder_mode)
+    out = shared / "akses.backup"
+    done = bot("backup", "--config", str(config), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(shared.stat().st_mode) == folder_mode
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert [p.name for p in shared.iterdir()] == [out.name]  # no temporary file left
+
+
+def test_backup_and_restore_with_paths_relative_to_the_current_folder(
+    config: Path, tmp_path: Path
+) -> None:
+    """As an admin types them: the config (and so its data folder) and the backup file
+    relative to where the command runs."""
+    (tmp_path / "bk").mkdir()
+    done = bot("backup", "--config", config.name, "--out", "bk/b1.backup", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "2 visit(s), 1 KTP file(s)" in done.stdout
+    restored = write_config(tmp_path / "other", "restored")
+    done = bot("restore", "--config", restored.name, "../bk/b1.backup", cwd=tmp_path / "other")
+    assert done.returncode == 0, done.stderr
+    assert "2 visit(s), 1 KTP file(s)" in done.stdout and "verified" in done.stdout
+    done = bot("restore", "--config", config.name, "bk/b1.backup", "--force", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_backup_into_a_folder_it_may_not_write_is_one_line(config: Path, tmp_path: Path) -> None:
+    """A folder the user may not write to is refused as it is, not opened up: mode 0500
+    stays 0500."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    out = locked / "akses.backup"
+    try:
+        done = bot("backup", "--config", str(config), "--out", str(out), prefix=unprivileged())
+        assert one_line(done) == f"backup failed: cannot write {out}: Permission denied"
+        assert stat.S_IMODE(locked.stat().st_mode) == 0o500 and not list(locked.iterdir())
+    finally:
+        locked.chmod(0o700)
 
 
 def test_backup_with_the_wrong_key(config: Path, tmp_path: Path) -> None:
@@ -242,3 +311,22 @@ def test_a_full_disk_leaves_no_half_written_backup(
     assert line.startswith(says.format(data=tmp_path / "data", out=out))
     assert not out.exists() and not list(tmp_path.glob("*.tmp"))
     assert not [n for n in os.listdir(tmp_path / "data") if n.startswith(".")]  # no staging
+
+
+def test_no_restore_under_a_running_bot(config: Path, made: Path, tmp_path: Path) -> None:
+    """restore --force swapped the database files out from under a running bot, which then
+    wrote into deleted files. It is refused while the bot holds its data folder, and a
+    folder the bot once ran in (its lock file left behind) still counts as empty."""
+    data = tmp_path / "data"
+    before = (data / "akses.sqlite3").read_bytes()
+    with runlock.held(data, "the bot"):
+        line = one_line(bot("restore", "--force", "--config", str(config), str(made)))
+        assert "in use by the bot (pid" in line and "stop the bot first" in line
+    assert (data / "akses.sqlite3").read_bytes() == before
+    other = write_config(tmp_path / "other")
+    fresh = tmp_path / "other" / "data"
+    fresh.mkdir(mode=0o700)
+    with runlock.held(fresh, "the bot"):
+        pass  # a bot ran there once: only its lock file is left
+    done = bot("restore", "--config", str(other), str(made))
+    assert done.returncode == 0, done.stderr

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -19,10 +21,12 @@ from bot.core import visits as lifecycle
 from bot.core.roles import Role
 from bot.core.visits import VisitDraft
 from bot.reports.export import export_visits
+from storage import audit
 from storage.crypto import Cipher
 from storage.db import Storage
 from storage.visits import BadgeHashes
 from tests.conftest import AUDIT_KEY, KEY, SECRET
+from tests.system.test_backup_cli import bot, one_line, unprivileged
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 08:00 WIB
 VISITS = 12
@@ -169,3 +173,80 @@ async def test_export_visits_from_an_open_storage(config_path: Path) -> None:
     col = {title: i for i, title in enumerate(rows[0])}
     assert rows[1][col["Disetujui oleh"]] == "Budi dari Chat"
     assert rows[1][col["Pendamping"]] == "ID 1001"  # in neither the table nor a config: by id
+
+
+ARGS = ["--from", "2026-11-01", "--to", "2026-11-07"]
+
+
+def report_events(config_path: Path) -> list[tuple[object, ...]]:
+    raw = sqlite3.connect(load_config(config_path, env={}).database_path)
+    try:
+        sql = "SELECT action, actor_id, visit_id, detail FROM audit_events WHERE action = ?"
+        return raw.execute(sql, ("report_sent",)).fetchall()
+    finally:
+        raw.close()
+
+
+def test_export_refuses_a_file_that_exists_unless_forced(
+    config_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    args = ["export", "--config", str(config_path), *ARGS]
+    out = tmp_path / "log.xlsx"
+    out.write_bytes(b"an earlier export")
+    assert main([*args, "--out", str(out)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"export: {out} exists already; choose a new file name, or add --force to replace it"
+    ]
+    assert out.read_bytes() == b"an earlier export"
+    assert main([*args, "--out", str(out), "--force"]) == 0
+    assert len(list(load_workbook(out)["Log akses"].iter_rows())) == 1 + 6
+    assert [p.name for p in tmp_path.glob("log.xlsx*")] == ["log.xlsx"]  # no temporary file
+    # The default file name, in the current folder, as well.
+    monkeypatch.chdir(tmp_path)
+    default = tmp_path / "laporan-akses-2026-11-01_2026-11-07.csv"
+    default.write_bytes(b"an earlier export")
+    assert main([*args, "--format", "csv"]) == 2
+    assert default.read_bytes() == b"an earlier export"
+    assert main([*args, "--format", "csv", "--force"]) == 0
+    assert default.read_text("utf-8-sig").count("Pengunjung") == 6
+
+
+def test_each_export_is_audited_as_the_chat_reports_are(
+    config_path: Path, tmp_path: Path, capsysbinary: pytest.CaptureFixture
+) -> None:
+    """Who took a copy of the log, and of which days: /laporan records ``report_sent`` with
+    the period; from the command line, by no staff member (as ``privacy export``)."""
+    args = ["export", "--config", str(config_path), *ARGS, "--format", "csv"]
+    assert main([*args, "--out", str(tmp_path / "log.csv")]) == 0
+    assert main([*args, "--out", "-"]) == 0
+    assert capsysbinary.readouterr().out.decode("utf-8-sig").count("Pengunjung") == 6
+    empty = ["--from", "2027-01-01", "--to", "2027-01-31", "--out", str(tmp_path / "none.csv")]
+    assert main(["export", "--config", str(config_path), *empty]) == 0  # no visits: no copy
+    assert report_events(config_path) == [("report_sent", None, None, "2026-11-01_2026-11-07")] * 2
+    config = load_config(config_path, env={})
+    chain = asyncio.run(audit.verify(config.database_path, config.audit_key))
+    assert chain.ok, chain.problem
+
+
+@pytest.mark.parametrize("where", ["no folder", "under a file", "a folder it may not write"])
+def test_an_output_path_it_cannot_write_is_one_line(
+    config_path: Path, tmp_path: Path, where: str
+) -> None:
+    """Refused before the export is made or audited: one line naming the path and why."""
+    prefix: list[str] = []
+    if where == "no folder":
+        out, why = tmp_path / "no" / "log.xlsx", "No such file or directory"
+    elif where == "under a file":
+        out, why = config_path / "log.xlsx", "Not a directory"
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        locked.chmod(0o500)
+        out, why, prefix = locked / "log.xlsx", "Permission denied", unprivileged()
+    done = bot("export", "--config", str(config_path), *ARGS, "--out", str(out), prefix=prefix)
+    assert one_line(done) == f"export: cannot write {out}: {why}"
+    assert not out.parent.is_dir() or not list(out.parent.iterdir())  # nothing left there
+    assert report_events(config_path) == []

@@ -101,5 +101,5 @@ def test_every_export_is_private(seeded: Path, tmp_path: Path) -> None:
         out = tmp_path / f"log.{fmt}"
         out.write_bytes(b"")
         out.chmod(0o644)  # an earlier export, or a file made by hand
-        assert main([*args, "--format", fmt, "--out", str(out)]) == 0
+        assert main([*args, "--format", fmt, "--out", str(out), "--force"]) == 0
         assert mode(out) == 0o600 and out.stat().st_size > 0

@@ -25,6 +25,8 @@ from storage.visits import BadgeHashes
 from tests.conftest import AUDIT_KEY, KEY, SECRET
 from tests.flows import ktp_image
 from tests.storage.test_storage import DRAFT, NOW
+from tests.system.test_backup_cli import bot as cli
+from tests.system.test_backup_cli import one_line, unprivileged
 
 ROOT = Path(__file__).resolve().parents[2]
 MASKED = DRAFT.nik[:4] + "*" * 10 + DRAFT.nik[-2:]
@@ -107,6 +109,49 @@ async def test_export_writes_everything_about_one_person(
     # The export is audited, with the NIK masked, never in full.
     assert audit_rows(config_path)[-1] == ("privacy_export", None, None, f"nik={MASKED} visits=2")
     assert all(DRAFT.nik not in str(row) for row in audit_rows(config_path))
+
+
+def test_export_with_a_ktp_file_missing_exports_everything_else(
+    config_path: Path, tmp_path: Path
+) -> None:
+    config = load_config(config_path, env={})
+    photo = config.data_dir / "ktp" / "2.ktp"
+    photo.unlink()  # deleted by hand, or a restore without it; the database still names it
+    out = tmp_path / "export.json"
+    result = bot("privacy", "export", DRAFT.nik, "--config", str(config_path), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"Visit 2: the KTP photo file {photo} is missing; the visit is exported without it"
+        " (ktp_image_missing)."
+    ]
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["visitor"]["nik"] == DRAFT.nik and [v["id"] for v in data["visits"]] == [1, 2]
+    assert [v["ktp_path"] for v in data["visits"]] == [None, "ktp/2.ktp"]
+    assert [v["ktp_image_base64"] for v in data["visits"]] == [None, None]
+    assert [v["ktp_image_missing"] for v in data["visits"]] == [False, True]
+    assert {e["action"] for e in data["audit_events"]} == {"submit", "approve"}
+    assert audit_rows(config_path)[-1] == ("privacy_export", None, None, f"nik={MASKED} visits=2")
+
+
+@pytest.mark.parametrize("where", ["no folder", "a folder it may not write"])
+def test_export_to_a_place_it_cannot_write_is_one_line(
+    config_path: Path, tmp_path: Path, where: str
+) -> None:
+    """Refused before anything is read or audited: one line naming the path and why."""
+    prefix: list[str] = []
+    if where == "no folder":
+        out, why = tmp_path / "no" / "export.json", "No such file or directory"
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        locked.chmod(0o500)
+        out, why, prefix = locked / "export.json", "Permission denied", unprivileged()
+    before = audit_rows(config_path)
+    args = ("privacy", "export", DRAFT.nik, "--config", str(config_path), "--out", str(out))
+    assert one_line(cli(*args, prefix=prefix)) == f"privacy export: cannot write {out}: {why}"
+    assert not out.parent.is_dir() or not list(out.parent.iterdir())
+    assert audit_rows(config_path) == before
 
 
 async def test_erase_anonymizes_and_deletes_the_ktp_keeping_the_log(config_path: Path) -> None:
