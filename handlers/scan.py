@@ -59,7 +59,11 @@ async def show_badge(
     visit = lookup.visit
     can_act = may(member, Act.RECORD_DOOR, visit)
     markup = None
-    if can_act and visit.status in _DOOR_STEP:
+    barred = (
+        visit.status == VisitStatus.APPROVED
+        and await workflow.barred_since_approval(services, visit) is not None
+    )
+    if can_act and visit.status in _DOOR_STEP and not barred:
         action = _DOOR_STEP[visit.status]
         # The button is good for this scan only: one tap, by this escort, for a few minutes.
         nonce, now = new_door_nonce(), services.now()
@@ -67,7 +71,7 @@ async def show_badge(
             nonce, visit.id, member.user_id, action, via, now, now + DOOR_NONCE_TTL
         )
         markup = door_buttons(visit, nonce)
-    await _send_view(services, update.effective_chat, visit, can_act, markup)
+    await _send_view(services, update.effective_chat, visit, can_act, markup, barred=barred)
 
 
 async def _send_view(
@@ -76,6 +80,8 @@ async def _send_view(
     visit: Visit,
     can_act: bool,
     markup: InlineKeyboardMarkup | None,
+    *,
+    barred: bool = False,
 ) -> None:
     """The scan's card: the KTP photo, the visit as its caption and the door buttons, in one
     sendPhoto, sent by the file id the approvers' cards use (nothing is uploaded). Once the
@@ -86,7 +92,7 @@ async def _send_view(
     tz = services.config.timezone
     if visit.ktp_file_id:
         caption = door_texts.scan_view(
-            visit, tz, can_act=can_act, ktp=door_texts.ktp_line(visit, shown=True)
+            visit, tz, can_act=can_act, ktp=door_texts.ktp_line(visit, shown=True), barred=barred
         )
         # Every field at its longest fits (a test holds it); a text grown past the limit
         # since must not cost the escort the card.
@@ -103,7 +109,7 @@ async def _send_view(
         except BadRequest as exc:
             log.warning("KTP photo of visit %s not shown at the door: %s", visit.id, exc.message)
     text = door_texts.scan_view(
-        visit, tz, can_act=can_act, ktp=door_texts.ktp_line(visit, shown=False)
+        visit, tz, can_act=can_act, ktp=door_texts.ktp_line(visit, shown=False), barred=barred
     )
     await chat.send_message(text, reply_markup=markup)
 
@@ -246,6 +252,12 @@ async def record(update: Update, context: BotContext) -> None:
             answer_tap(query, refusal, show_alert=True)
             await unless_unchanged(query.edit_message_reply_markup(None))
             return
+        if result.outcome == workflow.Outcome.BARRED:
+            # Barred since the scan: the card says so too, and its button goes.
+            await refuse_tap(services, escort, tap.visit_id, tap.action)
+            answer_tap(query, door_texts.BARRED_TAP, show_alert=True)
+            await _settle(query, services, result.visit, barred=True)
+            return
         answer_tap(query, door_texts.stale_tap(result.visit), show_alert=True)
         await _settle(query, services, result.visit)  # a step taken meanwhile
         return
@@ -300,7 +312,9 @@ async def recorded_already(
     return True
 
 
-async def _settle(query: CallbackQuery, services: Services, visit: Visit) -> None:
+async def _settle(
+    query: CallbackQuery, services: Services, visit: Visit, *, barred: bool = False
+) -> None:
     """A scan card whose button the visit's state no longer allows: it shows where the visit
     stands now, without buttons, instead of its old "tap MASUK/KELUAR below"."""
     message = query.message
@@ -312,6 +326,7 @@ async def _settle(query: CallbackQuery, services: Services, visit: Visit) -> Non
         can_act=True,
         ktp=door_texts.ktp_line(visit, shown=shown),
         buttons=False,
+        barred=barred,
     )
     if message is None or (photo and not door_texts.fits_caption(view)):
         await unless_unchanged(query.edit_message_reply_markup(None))

@@ -13,6 +13,7 @@ from bot.app.context import BotContext, Handler
 from bot.core import watchlist
 from bot.core.nik import NikProblem
 from bot.core.policy import Act, may
+from bot.flows import workflow
 from bot.texts import common as common_texts
 from bot.texts import watchlist as watchlist_texts
 
@@ -60,17 +61,19 @@ async def block(update: Update, context: BotContext) -> bool | None:
     if not isinstance(parsed, watchlist.Request):
         return parsed
     services = context.services
-    entry = await services.storage.watchlist.block(
-        parsed.nik, parsed.reason, user.id, services.now()
+    blocked = await services.storage.watchlist.block(
+        parsed.nik, parsed.reason, user.id, services.now(), workflow.card_redraws(services)
     )
-    if entry is None:
+    if blocked is None:
         existing = await services.storage.watchlist.find(parsed.nik)
         assert existing is not None
         by = services.name_of(existing.blocked_by)
         tz = services.config.timezone
         await message.reply_text(watchlist_texts.already_blocked(existing, by, tz))
         return None
-    await message.reply_text(watchlist_texts.now_barred(entry))
+    entry, flagged = blocked
+    services.delivery.kick()  # the flagged requests' cards
+    await message.reply_text(watchlist_texts.now_barred(entry, len(flagged)))
     return None
 
 

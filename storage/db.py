@@ -70,7 +70,7 @@ class Storage:
         self.health = Health(self.database)
         self.door = DoorNonces(self.database)
         self.rollcalls = RollCalls(self.database, self.audit, self.outbox)
-        self.watchlist = Watchlist(self.database, self.audit)
+        self.watchlist = Watchlist(self.database, self.audit, self.outbox)
         self.guests = GuestLinks(self.database, self.audit)
 
     @classmethod

@@ -9,13 +9,17 @@ audit event in the same transaction; the event names the entry's id, never the N
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import aiosqlite
 
+from bot.core.visits import VisitStatus
 from bot.core.watchlist import WatchEntry
 from storage.audit import AuditLog
 from storage.base import Database, dt, fetch_all, fetch_one, ts
+from storage.outbox import Outbox, OutboxItem
+from storage.visits import WATCHLIST_MATCH
 
 _SELECT = "SELECT id, nik_enc, reason, blocked_by, blocked_at, lifted_by, lifted_at FROM watchlist"
 # Audit actions (their detail is the entry id).
@@ -24,9 +28,10 @@ LIFTED = "watchlist_lift"
 
 
 class Watchlist:
-    def __init__(self, database: Database, audit: AuditLog) -> None:
+    def __init__(self, database: Database, audit: AuditLog, outbox: Outbox) -> None:
         self._database = database
         self._audit = audit
+        self._outbox = outbox
 
     def _entry(self, row: aiosqlite.Row) -> WatchEntry:
         cipher = self._database.cipher
@@ -53,8 +58,20 @@ class Watchlist:
         row = await fetch_one(self._database.connection, _SELECT + " WHERE id = ?", (entry_id,))
         return self._entry(row) if row else None
 
-    async def block(self, nik: str, reason: str, by: int, now: datetime) -> WatchEntry | None:
-        """Put a NIK on the list, audited; None when it is already there (nothing changes)."""
+    async def block(
+        self,
+        nik: str,
+        reason: str,
+        by: int,
+        now: datetime,
+        cards: Callable[[int], Sequence[OutboxItem]] = lambda visit_id: (),
+    ) -> tuple[WatchEntry, list[int]] | None:
+        """Put a NIK on the list, audited; None when it is already there (nothing changes).
+
+        The holder's requests still waiting for a decision are marked as a match at submit
+        would have marked them (one more tap to approve, the mark on every card), audited
+        as matches, and ``cards(visit_id)`` (their approval cards' redraws) is queued, all
+        in the same transaction; their ids come back with the entry."""
         cipher = self._database.cipher
         async with self._database.transaction() as db:
             try:
@@ -74,7 +91,19 @@ class Watchlist:
             entry_id = cur.lastrowid
             assert entry_id is not None
             await self._audit.append(db, now, by, BLOCKED, detail=str(entry_id))
-        return WatchEntry(entry_id, nik, reason, by, now)
+            pending = await fetch_all(
+                db,
+                "UPDATE visits SET watchlisted = 1 WHERE status = ? AND watchlisted = 0"
+                " AND visitor_id IN (SELECT id FROM visitors WHERE nik_hash = ?) RETURNING id",
+                (VisitStatus.PENDING.value, cipher.nik_hash(nik)),
+            )
+            flagged = sorted(int(row["id"]) for row in pending)
+            for visit_id in flagged:
+                await self._audit.append(
+                    db, now, by, WATCHLIST_MATCH, visit_id, detail=str(entry_id)
+                )
+                await self._outbox.enqueue(db, cards(visit_id), now)
+        return WatchEntry(entry_id, nik, reason, by, now), flagged
 
     async def lift(self, nik: str, by: int, now: datetime) -> WatchEntry | None:
         """Take a NIK off the list, audited; None when it is not on it."""

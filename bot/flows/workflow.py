@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -35,6 +36,7 @@ from bot.core.tokens import (
     token_matches_visit,
 )
 from bot.core.visits import EquipmentCheck, Visit, VisitDraft, VisitStatus, badge_valid_until
+from bot.core.watchlist import WatchEntry
 from bot.flows.delivery import GUEST_DONE, VISITOR_WAITING, WAITING_VOID
 from bot.texts import approval as approval_texts
 from bot.texts import badge as badge_texts
@@ -56,6 +58,7 @@ class Outcome(enum.Enum):
     NOT_ALLOWED = "not_allowed"  # the visit is not in the state the action needs
     NOT_FOUND = "not_found"
     CONFIRM = "confirm"  # the NIK is on the watchlist: approving takes a second, explicit tap
+    BARRED = "barred"  # the NIK was put on the watchlist after the approval: no entry
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,25 @@ def _card_updates(services: Services, purpose: str = "card_update") -> list[Outb
         )
         for a in services.with_role(Role.APPROVER)
     ]
+
+
+def card_redraws(services: Services) -> Callable[[int], list[OutboxItem]]:
+    """Every approver's card of a visit drawn again as it stands (a NIK barred while the
+    request waits: the mark goes on the card), keyed by the visit."""
+
+    def items(visit_id: int) -> list[OutboxItem]:
+        return [
+            OutboxItem(
+                f"card_flag:{visit_id}:{a.user_id}",
+                "card_update",
+                a.user_id,
+                visit_id,
+                for_role=Role.APPROVER,
+            )
+            for a in services.with_role(Role.APPROVER)
+        ]
+
+    return items
 
 
 def _text(key: str, chat_id: int, text: str, role: Role = Role.OFFICER) -> OutboxItem:
@@ -661,6 +683,21 @@ async def _guessing_alert(services: Services, now: datetime) -> None:
     services.delivery.kick()
 
 
+async def barred_since_approval(services: Services, visit: Visit) -> WatchEntry | None:
+    """The watchlist entry that bars this visitor, when it was made after the approval: the
+    badge was issued before anyone knew, so the door does not let them in. A visit approved
+    with the second tap despite the watchlist was approved knowingly, and goes in."""
+    if visit.decided_at is None or not visit.nik:
+        return None
+    entry = await services.storage.watchlist.find(visit.nik)
+    if entry is None:
+        return None
+    # Marked at the decision (at submit, or by a block while it waited): approved knowingly,
+    # unless the live entry is a newer one (lifted and barred again since).
+    knowingly = visit.watchlisted and entry.blocked_at <= visit.decided_at
+    return None if knowingly else entry
+
+
 async def enter(services: Services, visit_id: int, escort: StaffMember, via: str = "") -> Result:
     """SOP step 6: the escorted visit begins; the officer is told. ``via`` is how the badge
     was read at the scan whose button recorded it (qr, photo, code), kept in the audit."""
@@ -670,6 +707,8 @@ async def enter(services: Services, visit_id: int, escort: StaffMember, via: str
     visit = await _expire_if_due(services, visit)
     if visit.status != VisitStatus.APPROVED:
         return Result(Outcome.NOT_ALLOWED, visit)
+    if await barred_since_approval(services, visit) is not None:
+        return Result(Outcome.BARRED, visit)
     change = lifecycle.enter(visit, escort.user_id, services.now())
     notice = door_texts.officer_entered(change.after, escort.name, services.config.timezone)
     messages = [_text("entered", visit.desk_officer, notice)]

@@ -143,13 +143,27 @@ def fits_caption(html: str) -> bool:
     return len(plain.encode("utf-16-le")) // 2 <= CAPTION_MAX
 
 
+BARRED = (
+    "⛔ <b>NIK pengunjung ini masuk daftar blokir setelah badge terbit.</b> Jangan izinkan "
+    "masuk; hubungi Kepala Seksi."
+)
+BARRED_TAP = "⛔ NIK ini masuk daftar blokir setelah badge terbit: MASUK tidak dicatat."
+
+
 def scan_view(
-    visit: Visit, tz: tzinfo, *, can_act: bool, ktp: str = "", buttons: bool = True
+    visit: Visit,
+    tz: tzinfo,
+    *,
+    can_act: bool,
+    ktp: str = "",
+    buttons: bool = True,
+    barred: bool = False,
 ) -> str:
     """The scanned badge, as the caption under the KTP photo (at most 1024 characters, the
     caption limit: every field at its longest fits) or as a text when there is no photo.
     The photo shows the NIK; the words mask it wherever it was typed (docs/privacy.md).
-    ``buttons``: the door buttons are under it (a scan), not an opened notice."""
+    ``buttons``: the door buttons are under it (a scan), not an opened notice. ``barred``:
+    the NIK went on the watchlist after the approval, and the door refuses entry."""
     status = status_name(visit)
     lines = [f"🪪 <b>Badge pengunjung</b>\n\n{visit_details(visit)}", f"Status: <b>{status}</b>"]
     if visit.status == VisitStatus.APPROVED:
@@ -158,6 +172,8 @@ def scan_view(
         lines.append(f"Masuk: {clock(visit.entered_at, tz)}")
     if ktp:
         lines.append(ktp)
+    if barred:
+        lines.append(f"\n{BARRED}")
     if not can_act:
         lines.append(f"\n{ONLY_ESCORT}")
     elif buttons and visit.status == VisitStatus.INSIDE and visit.needs_equipment_check:

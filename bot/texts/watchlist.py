@@ -63,11 +63,19 @@ def refused(problem: Problem | NikProblem) -> str:
     return f"❗ {_PROBLEMS[problem]} Tidak ada yang diubah."
 
 
-def now_barred(entry: WatchEntry) -> str:
+def now_barred(entry: WatchEntry, flagged: int = 0) -> str:
+    """``flagged``: the holder's requests already waiting for a decision, marked now."""
+    waiting = (
+        f"\n{flagged} permintaan yang sedang menunggu keputusan kini ditandai ⛔ di kartunya; "
+        "menyetujuinya perlu konfirmasi kedua."
+        if flagged
+        else ""
+    )
     return (
         f"⛔ NIK <code>{mask_nik(entry.nik)}</code> masuk <b>daftar blokir</b>.\n"
         f"Alasan: {escape(entry.reason)}\n\n"
-        "Pendaftaran dengan NIK ini akan ditandai, dan Kepala Seksi diberi tahu."
+        "Pendaftaran dengan NIK ini akan ditandai, dan Kepala Seksi diberi tahu. Badge yang "
+        f"sudah terbit untuknya ditolak di pintu.{waiting}"
     )
 
 

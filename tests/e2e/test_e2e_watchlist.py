@@ -17,11 +17,11 @@ from simulator import BotApiSimulator, Faults, SimCallback
 from simulator.message import SimMessage
 from storage.visits import WATCHLIST_MATCH
 from storage.watchlist import BLOCKED, LIFTED
-from tests.conftest import APPROVER, APPROVER2, OFFICER, STRANGER
+from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER, STRANGER
 from tests.dbstate import watch
 from tests.e2e.test_e2e_deadlines import run_job, said
 from tests.e2e.test_e2e_double_tap import answered, idle, no_generic_error
-from tests.flows import NIK_MAN, NIK_WOMAN, approve, register
+from tests.flows import NIK_MAN, NIK_WOMAN, approve, badge_link, register, scan
 
 REASON = "Merusak rak server <b>3 November</b>"
 MASKED = mask_nik(NIK_WOMAN)
@@ -289,3 +289,77 @@ async def test_a_planned_visit_for_a_barred_nik_is_marked_and_needs_the_second_t
     visit = await services.storage.visits.get(1)
     assert visit is not None and visit.watchlisted and visit.status == VisitStatus.SCHEDULED
     assert ("approve_ahead", 1, WATCHLIST_CONFIRMED) in await actions(services)
+
+
+async def test_a_nik_barred_while_its_request_waits_marks_it(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    """/blokir while the visitor's request waits: it is marked now, as at submit (every card
+    shows ⛔, Setujui takes the second tap), and the one who blocked is told."""
+    await register(sim)
+    await services.delivery.wait_idle()
+    assert "⛔" not in card(sim, APPROVER2).caption
+    done = await block(sim)
+    assert "1 permintaan yang sedang menunggu keputusan kini ditandai" in done.text
+    await services.delivery.wait_idle()
+    await sim.settle()
+    for person in (APPROVER, APPROVER2):
+        shown = card(sim, person)
+        assert "⛔" in shown.caption and shown.buttons == [["✅ Setujui", "❌ Tolak"]]
+    entry = await services.storage.watchlist.find(NIK_WOMAN)
+    assert entry is not None
+    assert (WATCHLIST_MATCH, 1, str(entry.id)) in await actions(services)
+    other = sim.user(APPROVER2)
+    tap = await other.tap("Setujui", card(sim, APPROVER2))
+    await answered(sim, tap)
+    assert tap.answer is not None and tap.answer.text == watchlist_texts.CONFIRM_FIRST
+    visit = await services.storage.visits.get(1)
+    assert visit is not None and visit.status == VisitStatus.PENDING and visit.watchlisted
+
+
+async def test_a_nik_barred_after_the_approval_is_refused_at_the_door(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    """The badge was issued, then the NIK barred: the scan shows why and no MASUK, and a
+    MASUK button from a scan before the block records nothing. Lifted again, the door opens."""
+    await register(sim)
+    await approve(sim)
+    escort = sim.user(ESCORT)
+    await scan(sim, badge_link(sim))
+    early = escort.bot_messages[-1]  # scanned before the block: MASUK still on it
+    data = early.inline_keyboard[0][0]["callback_data"]
+    await block(sim)
+    await scan(sim, badge_link(sim))
+    view = escort.bot_messages[-1]
+    assert "daftar blokir setelah badge terbit" in view.text_or_caption and view.buttons == []
+    db = await watch(app, sim)
+    tap = await escort.send_callback(early, data)
+    await answered(sim, tap)
+    await sim.settle()
+    assert tap.answer is not None and "MASUK tidak dicatat" in (tap.answer.text or "")
+    shown = next(m for m in escort.bot_messages if m.message_id == early.message_id)
+    assert shown.buttons == [] and "daftar blokir" in shown.text_or_caption
+    await db.unchanged(new_audit=["door_tap_refused"])
+    await sim.user(APPROVER).send_text(f"/buka_blokir {NIK_WOMAN}")
+    await sim.user(APPROVER).wait_for("dikeluarkan dari daftar blokir")
+    await scan(sim, badge_link(sim))
+    await escort.tap("Catat MASUK")
+    await escort.wait_for("MASUK tercatat")
+
+
+async def test_a_visit_approved_despite_the_watchlist_goes_in(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    """Barred before the request, approved with the second tap: approved knowingly, so the
+    door does not stop it."""
+    await block(sim)
+    await register(sim)
+    approver = sim.user(APPROVER)
+    await services.delivery.wait_idle()
+    await approver.tap("Setujui", card(sim, APPROVER))
+    await approver.wait_for(predicate=lambda m: BARRED in str(m.buttons))
+    await approver.tap(BARRED, card(sim, APPROVER))
+    await sim.user(OFFICER).wait_for(predicate=lambda m: m.document_name is not None)
+    await scan(sim, badge_link(sim))
+    await sim.user(ESCORT).tap("Catat MASUK")
+    await sim.user(ESCORT).wait_for("MASUK tercatat")

@@ -36,8 +36,10 @@ async def test_block_find_lift_and_block_again(tmp_path: Path) -> None:
     storage = await Storage.open(path, Cipher(KEY), AUDIT_KEY)
     try:
         watchlist = storage.watchlist
-        entry = await watchlist.block(NIK, REASON, 2001, NOW)
-        assert entry is not None and entry.nik == NIK and entry.reason == REASON
+        blocked = await watchlist.block(NIK, REASON, 2001, NOW)
+        assert blocked is not None
+        entry, flagged = blocked
+        assert entry.nik == NIK and entry.reason == REASON and flagged == []
         assert await watchlist.block(NIK, "lagi", 2002, NOW) is None  # one live entry per NIK
         found = await watchlist.find(NIK)
         assert found is not None and (found.id, found.reason, found.blocked_by) == (
@@ -51,8 +53,10 @@ async def test_block_find_lift_and_block_again(tmp_path: Path) -> None:
         assert lifted is not None and (lifted.lifted_by, lifted.lifted_at) == (2002, later)
         assert await watchlist.lift(NIK, 2002, later) is None
         assert await watchlist.find(NIK) is None and await watchlist.live() == []
-        again = await watchlist.block(NIK, "Baru", 2001, later)
-        assert again is not None and [e.id for e in await watchlist.live()] == [again.id]
+        blocked = await watchlist.block(NIK, "Baru", 2001, later)
+        assert blocked is not None
+        again = blocked[0]
+        assert [e.id for e in await watchlist.live()] == [again.id]
         changed = await watchlist.changed_between(NOW, later + timedelta(seconds=1))
         assert [e.id for e in changed] == [entry.id, again.id]
         events = [(e.action, e.detail) for e in await storage.audit.events()]
