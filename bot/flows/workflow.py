@@ -37,6 +37,7 @@ from bot.core.tokens import (
 )
 from bot.core.visits import EquipmentCheck, Visit, VisitDraft, VisitStatus, badge_valid_until
 from bot.core.watchlist import WatchEntry
+from bot.flows import rollcall
 from bot.flows.delivery import GUEST_DONE, VISITOR_WAITING, WAITING_VOID
 from bot.texts import approval as approval_texts
 from bot.texts import badge as badge_texts
@@ -754,7 +755,10 @@ async def exit_(
             )
             for chat in sorted(recipients)
         ]
-    return await _applied(services, change, messages, detail=_scanned(via))
+    result = await _applied(services, change, messages, detail=_scanned(via))
+    if result.outcome == Outcome.DONE:
+        await rollcall.left(services, visit_id, escort)  # out of an evacuation roll call too
+    return result
 
 
 async def expire(services: Services, visit: Visit) -> bool:

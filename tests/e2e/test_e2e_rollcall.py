@@ -152,6 +152,40 @@ async def test_one_visitor_marked_safe_updates_every_copy(
     ]
 
 
+async def test_a_visitor_checked_out_at_the_door_is_safe_on_the_roll_call(
+    sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
+) -> None:
+    """The escort walks the visitor out and records KELUAR while the roll call runs: the
+    visitor is marked safe by that escort on every copy, and the roll call can end, instead
+    of "belum aman" for someone the door log says left."""
+    await inside(sim, VISITORS[0], ESCORT)
+    first = badge_link(sim)
+    await inside(sim, VISITORS[1], ESCORT2)
+    second = badge_link(sim)
+    await sim.user(OFFICER).send_text("/darurat")
+    await sim.user(OFFICER).wait_for(TITLE)
+    await everyone_sees(sim, services, "belum aman: 2")
+    clock.advance(minutes=2)
+    escort = sim.user(ESCORT)
+    await scan(sim, first, ESCORT)
+    await escort.tap("Perangkat sesuai")
+    await escort.wait_for("KELUAR tercatat")
+    await everyone_sees(sim, services, "belum aman: 1")
+    for user in EVERYONE:
+        assert roll_message(sim, user).buttons == [["✅ Aman: Bima Sakti"]]
+    await scan(sim, second, ESCORT2)
+    await sim.user(ESCORT2).tap("Perangkat sesuai")
+    await sim.user(ESCORT2).wait_for("KELUAR tercatat")
+    await everyone_sees(sim, services, "Semua pengunjung aman")
+    assert await services.storage.rollcalls.current() is None
+    marks = [
+        (e.actor_id, e.visit_id)
+        for e in await services.storage.audit.events()
+        if e.action == "roll_call_marked"
+    ]
+    assert marks == [(ESCORT, 1), (ESCORT2, 2)]
+
+
 async def test_three_inside_two_escorts_double_taps_stale_and_foreign_taps(
     sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
 ) -> None:
