@@ -31,7 +31,8 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.base import Database, fetch_all, fetch_one, ts
+from storage.base import Database, begin, fetch_all, fetch_one, ts
+from storage.keys import get_meta
 from storage.migrations import HEAD, SchemaTooNew, schema_version
 from storage.outbox import Outbox, OutboxItem
 
@@ -405,3 +406,62 @@ def _self_keyed(key: bytes, row: sqlite3.Row) -> bool:
 
 def _describe(fields: tuple[object, ...]) -> str:
     return ", ".join(f"{name}={value!r}" for name, value in zip(_FIELDS, fields, strict=True))
+
+
+# --- the configured audit key, checked before anything is appended -----------------------
+
+_CHECK_LABEL = b"akses audit key check"
+
+
+class WrongAuditKey(Exception):
+    """The configured audit key is not the one the chain was written with: every event
+    appended with it would break the chain for good, so nothing is."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the audit key does not match this database's audit chain: set"
+            " security.audit_key (or AKSES_AUDIT_KEY) to the key it was written with"
+            " (python -m bot audit verify tells a wrong key from an altered log);"
+            " nothing was changed"
+        )
+
+
+def audit_key_check(key: bytes) -> str:
+    """A short value derived from the audit key (an HMAC of a fixed label, so it says
+    nothing about the key), kept in the meta table to recognise the key again."""
+    return hmac.new(key, _CHECK_LABEL, hashlib.sha256).hexdigest()[:16]
+
+
+async def verify_audit_key(db: aiosqlite.Connection, key: bytes) -> bool:
+    """Raise WrongAuditKey when ``key`` is not the one this database's check value was
+    recorded with. True when it holds the check value; False when it does not yet (a
+    database from before the check)."""
+    stored = await get_meta(db, "audit_key_check")
+    if stored is not None:
+        if not hmac.compare_digest(stored, audit_key_check(key)):
+            raise WrongAuditKey()
+        return True
+    return False
+
+
+async def check_audit_key_at_open(db: aiosqlite.Connection, key: bytes) -> None:
+    """Refuse a wrong audit key before any event is appended; record the check value once,
+    when the key is known to be the chain's: no event yet, or the newest one verifies with
+    it (or is from before the audit key, to be linked into the keyed chain). A head that
+    verifies neither way (a wrong key, or an altered event) records nothing: ``audit
+    verify`` is the one to say which, and a later open with the right key records it."""
+    if await verify_audit_key(db, key):
+        return
+    head = await fetch_one(db, _SELECT + " ORDER BY id DESC LIMIT 1")
+    if head is not None and not _self_keyed(key, head) and not _self_unkeyed(head):
+        return
+    await begin(db)
+    try:
+        await db.execute(
+            "INSERT OR IGNORE INTO meta (name, value) VALUES ('audit_key_check', ?)",
+            (audit_key_check(key),),
+        )
+    except BaseException:
+        await db.execute("ROLLBACK")
+        raise
+    await db.execute("COMMIT")

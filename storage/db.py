@@ -13,7 +13,7 @@ from pathlib import Path
 import aiosqlite
 
 from storage.at_rest import seal_plain_columns
-from storage.audit import AuditLog
+from storage.audit import AuditLog, WrongAuditKey, check_audit_key_at_open
 from storage.base import Database, fetch_one, open_reader
 from storage.conversations import Conversations
 from storage.crypto import Cipher
@@ -34,7 +34,7 @@ from storage.visits import Visits
 from storage.watchlist import Watchlist
 
 # Why a database is not opened: each says so in one line (the CLIs print it, the bot stops).
-REFUSALS: tuple[type[Exception], ...] = (SchemaTooNew, WrongKey)
+REFUSALS: tuple[type[Exception], ...] = (SchemaTooNew, WrongKey, WrongAuditKey)
 
 
 class SchemaMismatch(Exception):
@@ -95,6 +95,7 @@ class Storage:
             # Deleted and anonymized personal data is overwritten, not left in free pages.
             await db.execute("PRAGMA secure_delete=ON")
             await check_key_at_open(db, cipher)
+            await check_audit_key_at_open(db, audit_key)
             await encrypt_plain_niks(db, cipher)
             await seal_plain_columns(db, cipher)
             # The NIK index is keyed by the data key (storage/crypto.py): rebuilt once for a

@@ -34,6 +34,7 @@ from bot.app.config import (
     ConfigError,
     load_config,
 )
+from storage.audit import WrongAuditKey, verify_audit_key
 from storage.crypto import Cipher
 from storage.keys import ENCRYPTED_FILES, WrongKey, verify_key
 from storage.migrations import HEAD, schema_version
@@ -302,13 +303,19 @@ async def _database(config: Config, found: Findings) -> None:
                 )
                 return
             await verify_key(db, Cipher(config.encryption_key))
+            audit_known = await verify_audit_key(db, config.audit_key)
     except WrongKey as exc:
         found.errors.append(f"encryption key: {exc}")
+        return
+    except WrongAuditKey as exc:
+        found.errors.append(f"audit key: {exc}")
         return
     except aiosqlite.Error as exc:
         found.errors.append(f"database: {config.database_path} cannot be read: {exc}")
         return
     found.passed.append(f"encryption key matches the database (schema {version} of {HEAD})")
+    if audit_known:
+        found.passed.append("audit key matches the database's audit chain")
 
 
 # --- Telegram ---------------------------------------------------------------------------

@@ -174,10 +174,33 @@ async def test_the_wrong_key_for_the_database(tmp_path: Path, sim: BotApiSimulat
     assert error.startswith("ERROR   encryption key: the encryption key does not match")
 
 
+async def test_the_wrong_audit_key_for_the_database(tmp_path: Path, sim: BotApiSimulator) -> None:
+    """The audit key of another chain: the bot would append events nobody can verify."""
+    path = write(tmp_path, config_text(sim.base_url))
+    storage = await Storage.open(
+        tmp_path / "data" / "akses.sqlite3", Cipher(GOOD_KEY.encode()), b"another-audit-key-" * 3
+    )
+    await storage.close()
+    status, lines, _ = await run_check(path)
+    assert status == 1
+    (error,) = errors(lines)
+    assert error.startswith("ERROR   audit key: the audit key does not match")
+    (tmp_path / "right").mkdir()
+    right = write(tmp_path / "right", config_text(sim.base_url))
+    storage = await Storage.open(
+        tmp_path / "right" / "data" / "akses.sqlite3",
+        Cipher(GOOD_KEY.encode()),
+        GOOD_AUDIT.encode(),
+    )
+    await storage.close()
+    status, lines, _ = await run_check(right)
+    assert "OK      audit key matches the database's audit chain" in lines
+
+
 async def test_a_data_folder_open_to_others(tmp_path: Path, sim: BotApiSimulator) -> None:
     path = write(tmp_path, config_text(sim.base_url))
     storage = await Storage.open(
-        tmp_path / "data" / "akses.sqlite3", Cipher(GOOD_KEY.encode()), AUDIT_KEY
+        tmp_path / "data" / "akses.sqlite3", Cipher(GOOD_KEY.encode()), GOOD_AUDIT.encode()
     )
     await storage.close()
     (tmp_path / "data").chmod(0o755)

@@ -226,3 +226,22 @@ def test_bad_nik_and_missing_database(tmp_path: Path) -> None:
     assert result.returncode == 2 and "16 digits" in result.stderr
     result = bot("audit", "verify", "--config", str(path))
     assert result.returncode == 2 and "no database" in result.stderr
+
+
+def test_a_wrong_audit_key_is_refused_before_anything_is_written(
+    config_path: Path, tmp_path: Path
+) -> None:
+    """A privacy export run with another audit key appended an event the right key could
+    not verify: the chain was broken for good. The key is now checked first (the database
+    keeps a check value of it): one line, nothing written, the chain still whole."""
+    wrong = tmp_path / "wrong.toml"
+    other = "Zx9Qw8Ev7Rt6Yu5Io4Pa3Sd2Fg1Hj0KlMnBvCxZaQwErTy"
+    wrong.write_text(CONFIG.replace(AUDIT_KEY.decode(), other), encoding="utf-8")
+    wrong.chmod(0o600)
+    (tmp_path / "data").chmod(0o700)
+    before = audit_rows(config_path)
+    line = one_line(cli("privacy", "export", DRAFT.nik, "--config", str(wrong)))
+    assert "the audit key does not match this database's audit chain" in line
+    assert audit_rows(config_path) == before
+    verified = bot("audit", "verify", "--config", str(config_path))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
