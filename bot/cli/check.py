@@ -80,9 +80,12 @@ async def check(path: Path) -> Findings:
         return found
     found.passed.append(f"config {path} is valid")
     if config.source and config.source.stat().st_mode & 0o077:
-        found.warnings.append(
-            f"config: {path} holds secrets and other users may read it: chmod 600"
-        )
+        if _secrets_in(config.source):
+            found.warnings.append(
+                f"config: {path} holds secrets and other users may read it: chmod 600"
+            )
+        else:
+            found.passed.append(f"config {path} holds no secrets (they come from the environment)")
     _secrets(config, found)
     _staff(config, found)
     _timezone(config, found)
@@ -94,6 +97,20 @@ async def check(path: Path) -> Findings:
 
 
 # --- secrets ----------------------------------------------------------------------------
+
+_SECRET_KEYS = {
+    "telegram": ("token", "webhook_secret"),
+    "security": ("signing_secret", "previous_signing_secret", "encryption_key", "audit_key"),
+}
+
+
+def _secrets_in(path: Path) -> bool:
+    """Whether the config file itself holds a secret (not only the environment)."""
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    return any(
+        isinstance(table := raw.get(section), dict) and any(table.get(key) for key in keys)
+        for section, keys in _SECRET_KEYS.items()
+    )
 
 
 def _example_values() -> dict[str, str]:
@@ -300,6 +317,17 @@ async def _database(config: Config, found: Findings) -> None:
                 found.errors.append(
                     f"database: schema version {version} is newer than this program's {HEAD}; "
                     "install the version that wrote it"
+                )
+                return
+            if version < HEAD:
+                # Columns the key check reads may not exist yet: the bot migrates at start.
+                found.passed.append(
+                    f"database schema {version} of {HEAD}: upgraded when the bot starts"
+                    " (make a backup first)"
+                )
+                found.warnings.append(
+                    "encryption key: checked when the bot starts and upgrades the database"
+                    " (a wrong key stops it there, in one line)"
                 )
                 return
             await verify_key(db, Cipher(config.encryption_key))

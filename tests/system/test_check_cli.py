@@ -14,7 +14,9 @@ from bot.cli import check
 from simulator import BotApiSimulator
 from storage.crypto import Cipher, generate_key
 from storage.db import Storage
+from storage.migrations import HEAD
 from tests.conftest import AUDIT_KEY, BOT_USERNAME, TOKEN
+from tests.fixtures import schema_versions
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "kR3v9-QpZt2mW8xYbN4cLdF7gHjS1aUe6oIiVyTqPw0"
@@ -61,8 +63,9 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-async def run_check(path: Path) -> tuple[int, list[str], str]:
-    """The command as an admin runs it, in its own process (the simulator keeps serving)."""
+async def run_check(path: Path, env: dict[str, str] | None = None) -> tuple[int, list[str], str]:
+    """The command as an admin runs it, in its own process (the simulator keeps serving);
+    ``env``: more of its environment (the secrets, as systemd would give them)."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -71,7 +74,8 @@ async def run_check(path: Path) -> tuple[int, list[str], str]:
         "--config",
         str(path),
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1"},
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1"}
+        | (env or {}),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -195,6 +199,41 @@ async def test_the_wrong_audit_key_for_the_database(tmp_path: Path, sim: BotApiS
     await storage.close()
     status, lines, _ = await run_check(right)
     assert "OK      audit key matches the database's audit chain" in lines
+
+
+@pytest.mark.parametrize("version", [1, 12])
+async def test_a_database_of_an_earlier_version_is_to_be_upgraded_not_unreadable(
+    tmp_path: Path, sim: BotApiSimulator, version: int
+) -> None:
+    """A schema 1 database said "cannot be read: no such column: nik_enc"; the bot itself
+    migrates it fine."""
+    path = write(tmp_path, config_text(sim.base_url))
+    schema_versions.build(tmp_path / "data" / "akses.sqlite3", version, Cipher(GOOD_KEY.encode()))
+    (tmp_path / "data" / "akses.sqlite3").chmod(0o600)
+    status, lines, _ = await run_check(path)
+    assert status == 0 and errors(lines) == [], lines
+    upgrade = f"OK      database schema {version} of {HEAD}: upgraded when the bot starts"
+    assert any(line.startswith(upgrade) for line in lines), lines
+
+
+async def test_secrets_only_in_the_environment_are_no_reason_to_warn(
+    tmp_path: Path, sim: BotApiSimulator
+) -> None:
+    text = config_text(sim.base_url, token="", secret="", key="", audit="")
+    path = write(tmp_path, text)
+    path.chmod(0o644)
+    env = {
+        "BOT_TOKEN": TOKEN,
+        "AKSES_SIGNING_SECRET": GOOD_SECRET,
+        "AKSES_ENCRYPTION_KEY": GOOD_KEY,
+        "AKSES_AUDIT_KEY": GOOD_AUDIT,
+    }
+    _, lines, _ = await run_check(path, env)
+    assert not any("holds secrets" in line for line in lines), lines
+    assert any("holds no secrets" in line for line in lines)
+    write(tmp_path, config_text(sim.base_url)).chmod(0o644)
+    _, lines, _ = await run_check(path)
+    assert any("holds secrets and other users may read it" in line for line in lines)
 
 
 async def test_a_data_folder_open_to_others(tmp_path: Path, sim: BotApiSimulator) -> None:
