@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import os
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import runlock
@@ -22,6 +23,8 @@ from storage import keys
 from storage.crypto import Cipher, check_key, key_check_value
 from storage.db import REFUSALS, Storage
 from storage.privacy import compact_wal
+
+ROTATED = "keys_rotated"  # the audit event: the key check values before and after, counts
 
 GENERATE = (
     "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
@@ -82,22 +85,37 @@ async def _rotate(config: Config, new: bytes) -> int:
     cipher = Cipher(new, config.encryption_key)
     storage = await Storage.open(config.database_path, cipher, config.audit_key)
     try:
+        # The key the data was under: the configured one, or the new one on a rerun after
+        # the database was done.
+        before = await keys.stored_key_check(storage.connection)
         counts = await keys.rotate_database(storage.database)
         files = await asyncio.to_thread(keys.rotate_files, config.data_dir, cipher)
         # Old ciphertext must not linger in the WAL (secure_delete clears the file itself).
         await compact_wal(storage.connection)
+        done = keys.Rotated(counts, files)
+        await storage.audit.record(
+            datetime.now(UTC),
+            None,
+            ROTATED,
+            detail=f"from={before or '-'} to={key_check_value(new)} {done.describe()}"[:300],
+        )
     finally:
         await storage.close()
-    done = keys.Rotated(counts, files)
-    same = new == config.encryption_key
     print(
         f"Re-encrypted with the new key (check value {key_check_value(new)}): {done.describe()}."
     )
-    if not same:
+    if new != config.encryption_key:
+        # The key the data was under before this run, named only when it was another one
+        # (a rerun finds the data under the new key already).
+        old = before if before is not None and before != key_check_value(new) else None
+        tail = (
+            f" The old key (check value {old}) no longer opens this data; keep it only to"
+            " restore backups made before today, and make a new backup now."
+            if old
+            else " The data was under the new key already (a rerun)."
+        )
         print(
             f"Now set security.encryption_key (or {ENCRYPTION_KEY_ENV}) to the value of"
-            f" {NEW_ENCRYPTION_KEY_ENV}, then start the bot. The old key (check value"
-            f" {key_check_value(config.encryption_key)}) no longer opens this data; keep it"
-            " only to restore backups made before today, and make a new backup now."
+            f" {NEW_ENCRYPTION_KEY_ENV}, then start the bot.{tail}"
         )
     return 0

@@ -12,7 +12,7 @@ import pytest
 from bot.app import runlock
 from bot.flows import ktp
 from storage import keys
-from storage.crypto import Cipher, generate_key
+from storage.crypto import Cipher, generate_key, key_check_value
 from storage.db import Storage
 from storage.migrations import HEAD
 from tests.conftest import AUDIT_KEY, KEY
@@ -21,6 +21,12 @@ from tests.storage.test_storage import DRAFT, NOW
 from tests.system.test_backup_cli import bot, one_line, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def data_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "akses.sqlite3"
+
+
 NEW = generate_key()
 BARRED = "3508010102850001"  # a NIK on the watchlist
 
@@ -73,6 +79,20 @@ async def test_rotate_reencrypts_and_says_what_to_set(config: Path, tmp_path: Pa
         await storage.close()
     again = bot("keys", "rotate", "--config", str(config), new_key=NEW)  # a rerun is harmless
     assert again.returncode == 0, again.stderr
+    # It does not call a key "old" that never opened the data (the config's is the old one
+    # still: the rerun found the data under the new key).
+    assert "under the new key already" in again.stdout and "The old key" not in again.stdout
+    # Each run is in the audit log, with the key check values and nothing else secret.
+    storage = await Storage.open(data_path(tmp_path), Cipher(NEW.encode()), AUDIT_KEY)
+    try:
+        rotations = [e for e in await storage.audit.events() if e.action == "keys_rotated"]
+    finally:
+        await storage.close()
+    assert len(rotations) == 2
+    assert rotations[0].detail.startswith(
+        f"from={key_check_value(KEY)} to={key_check_value(NEW.encode())} "
+    )
+    assert NEW not in rotations[0].detail and KEY.decode() not in rotations[0].detail
 
 
 def test_rotate_refuses_bad_input(config: Path, tmp_path: Path) -> None:
