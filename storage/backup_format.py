@@ -223,21 +223,22 @@ class PieceReader(io.RawIOBase):
 
     def _next(self) -> None:
         index = self._index
+        nth = index + 1  # pieces as a person counts them, in the messages
         line = self._source.readline(_LENGTH_LINE)
         if not line.endswith(b"\n") and len(line) < _LENGTH_LINE:
             raise BackupError(
-                f"the backup is truncated (it ends after piece {index - 1}, before its last"
+                f"the backup is truncated (it ends after piece {index}, before its last"
                 " piece): copy it again"
                 if index
                 else "the backup is truncated (it ends before its first piece): copy it again"
             )
         if not line[:-1].isdigit() or int(line) > _LARGEST_TOKEN:
-            raise BackupError(f"the backup is damaged at piece {index}: it was altered")
+            raise BackupError(f"the backup is damaged at piece {nth}: it was altered")
         length = int(line)
         token = self._source.read(length)
         if len(token) < length:
             raise BackupError(
-                f"the backup is truncated (piece {index} has {len(token)} of {length}"
+                f"the backup is truncated (piece {nth} has {len(token)} of {length}"
                 " bytes): copy it again"
             )
         try:
@@ -249,20 +250,20 @@ class PieceReader(io.RawIOBase):
                     "it with the key in use when it was made"
                 ) from None
             raise BackupError(
-                f"the backup is damaged at piece {index} (it fails its authentication): copy"
+                f"the backup is damaged at piece {nth} (it fails its authentication): copy"
                 " it again"
             ) from None
         if len(plain) < _HEADER.size:
-            raise BackupError(f"the backup is damaged at piece {index}: it was altered")
+            raise BackupError(f"the backup is damaged at piece {nth}: it was altered")
         backup_id, found, last = _HEADER.unpack_from(plain)
         if backup_id != self._id:
             raise BackupError(
-                f"piece {index} of the backup belongs to another backup: it was altered"
+                f"piece {nth} of the backup belongs to another backup: it was altered"
             )
         if found != index:
             raise BackupError(
-                f"the backup's pieces are missing or out of order (piece {found} where"
-                f" {index} belongs): it was altered"
+                f"the backup's pieces are missing or out of order (piece {found + 1} where"
+                f" {nth} belongs): it was altered"
             )
         self._data = plain[_HEADER.size :]
         self._index += 1

@@ -190,31 +190,32 @@ def _flip(frame: bytes) -> bytes:
 
 Frames = list[bytes]
 # How the file is changed (from its header and frames, and another backup's made with the
-# same key), and what the refusal says ({last}: the last piece's index).
+# same key), and what the refusal says, counting pieces from 1 as a person would ({last}:
+# the number of pieces, {before}: one fewer).
 DAMAGES: dict[str, tuple[Callable[[bytes, Frames, bytes, Frames], bytes], str]] = {
     "reordered": (
         lambda h, f, oh, of: h + b"".join([f[0], f[2], f[1], *f[3:]]),
-        "pieces are missing or out of order (piece 2 where 1 belongs): it was altered",
+        "pieces are missing or out of order (piece 3 where 2 belongs): it was altered",
     ),
     "last piece moved first": (
         lambda h, f, oh, of: h + b"".join([f[-1], *f[:-1]]),
-        "out of order (piece {last} where 0 belongs)",
+        "out of order (piece {last} where 1 belongs)",
     ),
     "a piece dropped": (
         lambda h, f, oh, of: h + b"".join(f[:3] + f[4:]),
-        "piece 4 where 3 belongs",
+        "piece 5 where 4 belongs",
     ),
     "a piece repeated": (
         lambda h, f, oh, of: h + b"".join(f[:3] + f[2:]),
-        "piece 2 where 3 belongs",
+        "piece 3 where 4 belongs",
     ),
     "a piece from another backup": (
         lambda h, f, oh, of: h + b"".join([f[0], of[1], *f[2:]]),
-        "piece 1 of the backup belongs to another backup: it was altered",
+        "piece 2 of the backup belongs to another backup: it was altered",
     ),
     "another backup's header": (
         lambda h, f, oh, of: oh + b"".join(f),
-        "piece 0 of the backup belongs to another backup",
+        "piece 1 of the backup belongs to another backup",
     ),
     "cut after a piece": (
         lambda h, f, oh, of: h + b"".join(f[:-1]),
@@ -223,7 +224,7 @@ DAMAGES: dict[str, tuple[Callable[[bytes, Frames, bytes, Frames], bytes], str]] 
     ),
     "cut inside a piece": (
         lambda h, f, oh, of: h + b"".join(f[:5]) + f[5][:100],
-        "the backup is truncated (piece 5 has",
+        "the backup is truncated (piece 6 has",
     ),
     "cut after its header": (lambda h, f, oh, of: h, "ends before its first piece"),
     "bytes after the end": (
@@ -236,7 +237,7 @@ DAMAGES: dict[str, tuple[Callable[[bytes, Frames, bytes, Frames], bytes], str]] 
     ),
     "a piece altered": (
         lambda h, f, oh, of: h + b"".join([f[0], _flip(f[1]), *f[2:]]),
-        "the backup is damaged at piece 1 (it fails its authentication): copy it again",
+        "the backup is damaged at piece 2 (it fails its authentication): copy it again",
     ),
     "the first piece altered": (
         lambda h, f, oh, of: h + b"".join([_flip(f[0]), *f[1:]]),
@@ -244,7 +245,7 @@ DAMAGES: dict[str, tuple[Callable[[bytes, Frames, bytes, Frames], bytes], str]] 
     ),
     "a length altered": (
         lambda h, f, oh, of: h + f[0] + b"x" + f[1][1:] + b"".join(f[2:]),
-        "the backup is damaged at piece 1: it was altered",
+        "the backup is damaged at piece 2: it was altered",
     ),
     "the id damaged": (
         lambda h, f, oh, of: h[:-5] + b"zz" + h[-3:] + b"".join(f),
@@ -281,7 +282,7 @@ async def test_a_damaged_or_shuffled_backup_is_refused_and_nothing_changes(
         with pytest.raises(BackupError) as refused:
             await put_back(made, target)
         message = str(refused.value)
-        assert says.format(last=len(frames) - 1, before=len(frames) - 2) in message
+        assert says.format(last=len(frames), before=len(frames) - 1) in message
         assert "\n" not in message
     assert tree(live) == before
     assert tree(tmp_path / "new") is None
