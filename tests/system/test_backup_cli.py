@@ -330,3 +330,23 @@ def test_no_restore_under_a_running_bot(config: Path, made: Path, tmp_path: Path
         pass  # a bot ran there once: only its lock file is left
     done = bot("restore", "--config", str(other), str(made))
     assert done.returncode == 0, done.stderr
+
+
+async def test_a_manual_backup_counts_as_the_last_backup(config: Path, made: Path) -> None:
+    """`status` said "last backup: never" after a good manual backup: it is audited now as
+    the daily ones are, after the snapshot (so the backup's own chain ends before it)."""
+    storage = await Storage.open(config.parent / "data" / "akses.sqlite3", Cipher(KEY), AUDIT_KEY)
+    try:
+        events = [e for e in await storage.audit.events() if e.action == "backup_done"]
+    finally:
+        await storage.close()
+    (event,) = events
+    size = os.path.getsize(made)  # noqa: ASYNC240 - a test's one small stat
+    assert event.detail.startswith(f"file={made.name} bytes={size} visits=2")
+    assert event.detail.endswith(" manual")
+    status = bot("status", "--config", str(config))
+    assert status.returncode == 0, status.stderr
+    assert (
+        "last backup:" in status.stdout
+        and "never" not in status.stdout.split("last backup:")[1].splitlines()[0]
+    )
