@@ -5,6 +5,7 @@ storage/; nothing here imports Telegram.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from datetime import UTC, datetime
@@ -34,6 +35,8 @@ from storage.visits import Visits
 from storage.watchlist import Watchlist
 
 # Why a database is not opened: each says so in one line (the CLIs print it, the bot stops).
+log = logging.getLogger(__name__)
+
 REFUSALS: tuple[type[Exception], ...] = (SchemaTooNew, WrongKey, WrongAuditKey)
 
 
@@ -162,11 +165,17 @@ def private_files(path: Path) -> None:
     DESIGN.md asks, when the bot's user owns it), its files too (0600; files made by an
     older version, or under another umask, were 0644)."""
     folder = path.parent
-    if folder.stat().st_mode & 0o077 and folder.stat().st_uid == os.getuid():
+    mode = folder.stat().st_mode & 0o777
+    if mode & 0o077 and folder.stat().st_uid == os.getuid():
         folder.chmod(0o700)
+        # Said, not only done: loose modes may mean something is wrong with the install
+        # (the bot itself refuses to start on such a folder; an admin command fixes it).
+        log.warning("data folder %s was open to other users (mode %03o); made 0700", folder, mode)
     for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         try:
-            if name.stat().st_mode & 0o077:
+            mode = name.stat().st_mode & 0o777
+            if mode & 0o077:
                 os.chmod(name, 0o600)
+                log.warning("%s was open to other users (mode %03o); made 0600", name, mode)
         except FileNotFoundError:
             continue

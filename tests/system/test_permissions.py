@@ -66,17 +66,26 @@ async def test_a_new_database_and_its_folder_are_private(tmp_path: Path) -> None
     assert path.name in found and set(found.values()) == {0o600}, found
 
 
-async def test_a_database_left_readable_is_made_private_at_open(tmp_path: Path) -> None:
-    path = tmp_path / "akses.sqlite3"
+async def test_a_database_left_readable_is_made_private_at_open(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Made private, and said: loose modes may mean the install is wrong (an admin command
+    opening the database is the one that finds them; the bot refuses to start on them)."""
+    path = tmp_path / "data" / "akses.sqlite3"
     storage = await Storage.open(path, Cipher(KEY), AUDIT_KEY)
     await storage.close()
-    loosen(tmp_path)
+    loosen(path.parent)
+    path.parent.chmod(0o755)
     storage = await Storage.open(path, Cipher(KEY), AUDIT_KEY)
     try:
-        found = modes(tmp_path)
+        found = modes(path.parent)
         assert f"{path.name}-wal" in found and set(found.values()) == {0o600}, found
+        assert mode(path.parent) == 0o700
     finally:
         await storage.close()
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert f"data folder {path.parent} was open to other users (mode 755); made 0700" in said
+    assert f"{path} was open to other users (mode 644); made 0600" in said
 
 
 @pytest.fixture
