@@ -36,6 +36,9 @@ def _entry(row: aiosqlite.Row) -> Entry:
     )
 
 
+_RUNNING = "SELECT id FROM roll_calls WHERE ended_at IS NULL"
+
+
 class RollCalls:
     def __init__(self, database: Database, audit: AuditLog, outbox: Outbox) -> None:
         self._database = database
@@ -114,6 +117,10 @@ class RollCalls:
     async def get(self, roll_id: int) -> RollCall | None:
         return await self._get(self._database.connection, roll_id)
 
+    async def running(self) -> bool:
+        """Whether a roll call is in progress (a quick read: every exit asks)."""
+        return await self._database.read_one(_RUNNING) is not None
+
     async def current(self) -> RollCall | None:
         """The roll call in progress, if any."""
         open_id = await self._open_id(self._database.connection)
@@ -154,7 +161,7 @@ class RollCalls:
         return result
 
     async def _open_id(self, db: aiosqlite.Connection) -> int | None:
-        row = await fetch_one(db, "SELECT id FROM roll_calls WHERE ended_at IS NULL")
+        row = await fetch_one(db, _RUNNING)
         return int(row["id"]) if row is not None else None
 
     async def _found(self, db: aiosqlite.Connection, roll_id: int) -> RollCall:

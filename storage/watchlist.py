@@ -46,9 +46,8 @@ class Watchlist:
         )
 
     async def find(self, nik: str) -> WatchEntry | None:
-        """The live entry for this NIK, or None."""
-        row = await fetch_one(
-            self._database.connection,
+        """The live entry for this NIK, or None (a read by key: every door scan asks)."""
+        row = await self._database.read_one(
             _SELECT + " WHERE nik_hash = ? AND lifted_at IS NULL",
             (self._database.cipher.nik_hash(nik),),
         )

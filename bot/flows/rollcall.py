@@ -71,6 +71,8 @@ async def left(services: Services, visit_id: int, escort: StaffMember) -> None:
     """KELUAR recorded while a roll call runs: the visitor walked out through the door with
     their escort, so they are marked safe by that escort (every copy is edited), instead of
     staying "belum aman" on a roll call nobody can close."""
+    if not await services.storage.rollcalls.running():
+        return
     roll = await services.storage.rollcalls.current()
     entry = roll.entry(visit_id) if roll is not None else None
     if roll is not None and entry is not None and not entry.safe:
