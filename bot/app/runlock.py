@@ -30,6 +30,17 @@ class Busy(Exception):
         self.holder = holder
 
 
+class Unusable(Exception):
+    """The lock file cannot be opened or locked (a folder in its place, another user's file):
+    one line naming it."""
+
+    def __init__(self, path: Path, exc: OSError) -> None:
+        super().__init__(
+            f"cannot use the lock file {path}: {exc.strerror or exc}; it must be a file the"
+            " bot's user may write (remove it while nothing runs, and it is made again)"
+        )
+
+
 @contextmanager
 def held(data_dir: Path, what: str) -> Iterator[None]:
     """Hold the data folder's lock for the block; :class:`Busy` if someone else does.
@@ -42,17 +53,23 @@ def held(data_dir: Path, what: str) -> Iterator[None]:
         yield
         return
     path = data_dir / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise Unusable(path, exc) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise
+                raise Unusable(path, exc) from None
             raise Busy(_holder(fd)) from None
-        _give_to_owner(fd, data_dir)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{what} (pid {os.getpid()})\n".encode(), 0)
+        try:
+            _give_to_owner(fd, data_dir)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{what} (pid {os.getpid()})\n".encode(), 0)
+        except OSError as exc:
+            raise Unusable(path, exc) from None
         yield
     finally:
         os.close(fd)  # releases the lock

@@ -12,6 +12,8 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiosqlite
+
 from bot.app import runlock
 from bot.cli.common import config_or_none, fail
 from bot.flows import backups
@@ -19,6 +21,7 @@ from bot.flows.backups import app_version
 from storage import backup
 from storage.crypto import Cipher
 from storage.db import REFUSALS, Storage
+from storage.migrations import HEAD, schema_version
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
             return asyncio.run(
                 _restore(args.file, config.data_dir, cipher, args.force, ignore, config.audit_key)
             )
+    except runlock.Unusable as exc:
+        return fail(f"restore failed: {exc}")
     except runlock.Busy as exc:
         return fail(
             f"restore failed: the data folder {config.data_dir} is in use by {exc.holder};"
@@ -93,6 +98,13 @@ def _backup(out: Path, database: Path, data_dir: Path, cipher: Cipher, audit_key
 
 
 async def _audited(database: Path, cipher: Cipher, audit_key: bytes, detail: str) -> None:
+    """The backup_done event, unless the database is an older version's: a backup taken
+    before an upgrade must leave it as it is (Storage.open would migrate it), so the old
+    version can still run on it."""
+    uri = f"{(await asyncio.to_thread(database.resolve)).as_uri()}?mode=ro"
+    async with aiosqlite.connect(uri, uri=True) as db:
+        if await schema_version(db) != HEAD:
+            return
     storage = await Storage.open(database, cipher, audit_key)
     try:
         await storage.audit.record(datetime.now(UTC), None, backups.DONE, detail=detail)

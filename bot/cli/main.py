@@ -9,9 +9,10 @@ import logging
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from bot.app import logging_setup, logsafe, runlock
-from bot.app.config import ConfigError, example_staff_ids, load_config
+from bot.app.config import Config, ConfigError, example_staff_ids, load_config
 from bot.cli import admin, backup, check, keys, ktp
 from bot.cli import status as status_cli
 from bot.cli.common import fail
@@ -134,27 +135,40 @@ def _run(path: Path, log_format: str | None = None) -> int:
     if problem is not None:
         print(problem, file=sys.stderr)
         return 2
-    # A wrong key or a database newer than this program stops here, in one line, instead
-    # of a bot that starts and then fails on every read.
-    try:
-        asyncio.run(build.probe_storage(config))
-    except REFUSALS as exc:
-        return fail(f"The bot cannot start: {exc}")
-
     try:
         delay = float(os.environ.get(HANDLE_DELAY_ENV) or 0)
     except ValueError:
         print(f"{HANDLE_DELAY_ENV} must be a number of seconds", file=sys.stderr)
         return 2
+    # The folder's lock first: nothing is opened, migrated or written while a key rotation
+    # or a restore runs, or under another bot (bot/app/runlock.py).
+    try:
+        config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        return fail(f"The bot cannot start: cannot make {config.data_dir}: {exc.strerror or exc}")
     try:
         with runlock.held(config.data_dir, "the bot"):
-            build.run(config, handle_delay=delay)
+            return _start(config, build, delay)
     except runlock.Busy as exc:
         return fail(
             f"The bot cannot start: its data folder {config.data_dir} is in use by"
             f" {exc.holder}; one bot per data folder, and none while a key rotation or a"
             " restore runs"
         )
+    except runlock.Unusable as exc:
+        return fail(f"The bot cannot start: {exc}")
+
+
+def _start(config: Config, build: ModuleType, delay: float) -> int:
+    """Under the data folder's lock: the storage probe, then the bot until it stops."""
+    # A wrong key or a database newer than this program stops here, in one line, instead
+    # of a bot that starts and then fails on every read.
+    try:
+        asyncio.run(build.probe_storage(config))
+    except REFUSALS as exc:
+        return fail(f"The bot cannot start: {exc}")
+    try:
+        build.run(config, handle_delay=delay)
     except OSError as exc:
         if config.webhook is None:
             raise

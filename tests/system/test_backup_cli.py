@@ -350,3 +350,27 @@ async def test_a_manual_backup_counts_as_the_last_backup(config: Path, made: Pat
         "last backup:" in status.stdout
         and "never" not in status.stdout.split("last backup:")[1].splitlines()[0]
     )
+
+
+def test_a_manual_backup_before_an_upgrade_leaves_the_database_as_it_was(
+    config: Path, tmp_path: Path
+) -> None:
+    """The backup an admin makes before installing a new version must not upgrade the
+    database (the old version could no longer run on it): it is not audited then."""
+    database = tmp_path / "data" / "akses.sqlite3"
+    raw = sqlite3.connect(database)
+    raw.execute("DROP TABLE ktp_views")  # as migration 22 left it
+    raw.execute("PRAGMA user_version = 22")
+    raw.commit()
+    raw.close()
+    out = tmp_path / "before-upgrade.backup"
+    done = bot("backup", "--config", str(config), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    raw = sqlite3.connect(database)
+    try:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 22
+        assert not raw.execute(
+            "SELECT 1 FROM audit_events WHERE action = 'backup_done'"
+        ).fetchall()
+    finally:
+        raw.close()

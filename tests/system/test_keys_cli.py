@@ -184,3 +184,56 @@ async def test_no_rotation_under_a_running_bot_and_no_bot_under_a_rotation(
         assert "in use by keys rotate" in one_line(bot("run", "--config", str(config)))
     done = bot("keys", "rotate", "--config", str(config), new_key=NEW)  # the bot stopped
     assert done.returncode == 0, done.stderr
+
+
+def _older_schema(database: Path) -> None:
+    """The database as migration 22 left it (the KTP views' table came in 23)."""
+    raw = sqlite3.connect(database)
+    try:
+        raw.execute("DROP TABLE ktp_views")
+        raw.execute("PRAGMA user_version = 22")
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def _schema(database: Path) -> int:
+    raw = sqlite3.connect(database)
+    try:
+        return int(raw.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        raw.close()
+
+
+def test_a_bot_refused_by_the_lock_has_opened_nothing(config: Path, tmp_path: Path) -> None:
+    """The lock comes first: a bot started while a rotation runs neither migrates the
+    database nor writes anything to it before it is refused."""
+    database = data_path(tmp_path)
+    _older_schema(database)
+    before = database.read_bytes()
+    with runlock.held(tmp_path / "data", "keys rotate"):
+        assert "in use by keys rotate" in one_line(bot("run", "--config", str(config)))
+    assert _schema(database) == 22 and database.read_bytes() == before
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+def test_a_lock_file_the_bot_cannot_use_is_one_line(
+    config: Path, tmp_path: Path, mode: str
+) -> None:
+    """A folder where the lock file belongs (or another user's file) was reported as a
+    webhook that cannot listen, or as a traceback."""
+    if mode == "webhook":
+        config.write_text(
+            config.read_text().replace(
+                "[telegram]\n",
+                '[telegram]\nmode = "webhook"\nwebhook_url = "https://bot.example.org/hook"\n'
+                'webhook_port = 8443\nwebhook_secret = "abcdefghijklmnopqrstuvwxyz0123456789"\n',
+            )
+        )
+    (tmp_path / "data" / runlock.LOCK_NAME).mkdir()
+    line = one_line(bot("run", "--config", str(config)))
+    assert line.startswith("The bot cannot start: cannot use the lock file ")
+    assert "webhook" not in line
+    assert "cannot use the lock file" in one_line(
+        bot("keys", "rotate", "--config", str(config), new_key=NEW)
+    )
