@@ -448,13 +448,14 @@ async def check_audit_key_at_open(db: aiosqlite.Connection, key: bytes) -> None:
     """Refuse a wrong audit key before any event is appended; record the check value once,
     when the key is known to be the chain's: no event yet, or the newest one verifies with
     it (or is from before the audit key, to be linked into the keyed chain). A head that
-    verifies neither way (a wrong key, or an altered event) records nothing: ``audit
-    verify`` is the one to say which, and a later open with the right key records it."""
+    verifies neither way is refused too, recording nothing: a wrong key (appending would
+    break the chain, and a later open would take that key for the chain's), or an altered
+    event, which ``audit verify`` names."""
     if await verify_audit_key(db, key):
         return
     head = await fetch_one(db, _SELECT + " ORDER BY id DESC LIMIT 1")
     if head is not None and not _self_keyed(key, head) and not _self_unkeyed(head):
-        return
+        raise WrongAuditKey()
     await begin(db)
     try:
         await db.execute(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.core.roles import Role
+from storage.audit import GENESIS_HASH, audit_hash
 from storage.crypto import Cipher
 from storage.db import Storage
 from storage.migrations import MIGRATIONS
@@ -32,10 +33,11 @@ async def test_the_migration_counts_who_acted_or_received_a_message_as_opened(
             "INSERT INTO staff (user_id, name, roles, added_at) VALUES (?, ?, ?, ?)",
             (user_id, f"S{user_id}", Role.OFFICER.bit, NOW.isoformat()),
         )
-    raw.execute(  # 1 did something
+    fields = (NOW.isoformat(), 1, "submit", None, None, None, "")
+    raw.execute(  # 1 did something (an unkeyed chain, as that release wrote it)
         "INSERT INTO audit_events (at, actor_id, action, prev_hash, hash)"
-        " VALUES (?, 1, 'submit', 'x', 'y')",
-        (NOW.isoformat(),),
+        " VALUES (?, 1, 'submit', ?, ?)",
+        (NOW.isoformat(), GENESIS_HASH, audit_hash(GENESIS_HASH, fields)),
     )
     raw.execute(  # 2 was sent something; 3 neither
         "INSERT INTO outbox (key, kind, chat_id, status, created_at, sent_at)"
