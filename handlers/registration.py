@@ -516,7 +516,7 @@ async def open_planned(update: Update, context: BotContext) -> int | None:
         answer_tap(query)  # a double tap: this visit is open already, its question below
         return None
     visit = await workflow.planned_visit(services, tap.visit_id)
-    state = workflow.opening(services, visit) if visit else Opening.NOT_PLANNED
+    state = await workflow.opening(services, visit) if visit else Opening.NOT_PLANNED
     if state is not Opening.OPEN or visit is None:
         answer_tap(query)
         config = services.config

@@ -68,9 +68,11 @@ class Watchlist:
         """Put a NIK on the list, audited; None when it is already there (nothing changes).
 
         The holder's requests still waiting for a decision are marked as a match at submit
-        would have marked them (one more tap to approve, the mark on every card), audited
-        as matches, and ``cards(visit_id)`` (their approval cards' redraws) is queued, all
-        in the same transaction; their ids come back with the entry."""
+        would have marked them (one more tap to approve, the mark on every card: their
+        ``cards(visit_id)`` redraws are queued), and audited as matches, as are visits
+        approved in advance and not yet opened (the desk then issues no badge,
+        bot/flows/workflow.py ``opening``); all in the same transaction. Both kinds' ids
+        come back with the entry."""
         cipher = self._database.cipher
         async with self._database.transaction() as db:
             try:
@@ -90,18 +92,27 @@ class Watchlist:
             entry_id = cur.lastrowid
             assert entry_id is not None
             await self._audit.append(db, now, by, BLOCKED, detail=str(entry_id))
+            holder = "visitor_id IN (SELECT id FROM visitors WHERE nik_hash = ?)"
             pending = await fetch_all(
                 db,
                 "UPDATE visits SET watchlisted = 1 WHERE status = ? AND watchlisted = 0"
-                " AND visitor_id IN (SELECT id FROM visitors WHERE nik_hash = ?) RETURNING id",
+                f" AND {holder} RETURNING id",
                 (VisitStatus.PENDING.value, cipher.nik_hash(nik)),
             )
-            flagged = sorted(int(row["id"]) for row in pending)
+            # Approved in advance: not marked (the mark means "decided knowing it"), the
+            # entry's time after the decision is what stops the badge at the desk.
+            scheduled = await fetch_all(
+                db,
+                f"SELECT id FROM visits WHERE status = ? AND {holder}",
+                (VisitStatus.SCHEDULED.value, cipher.nik_hash(nik)),
+            )
+            for row in pending:
+                await self._outbox.enqueue(db, cards(int(row["id"])), now)
+            flagged = sorted(int(row["id"]) for row in [*pending, *scheduled])
             for visit_id in flagged:
                 await self._audit.append(
                     db, now, by, WATCHLIST_MATCH, visit_id, detail=str(entry_id)
                 )
-                await self._outbox.enqueue(db, cards(visit_id), now)
         return WatchEntry(entry_id, nik, reason, by, now), flagged
 
     async def lift(self, nik: str, by: int, now: datetime) -> WatchEntry | None:

@@ -98,6 +98,7 @@ class Opening(enum.Enum):
     NOT_APPROVED = "not_approved"  # still pending, or denied, cancelled, used, expired
     EARLY = "early"  # before the window (less the grace), or another day
     LATE = "late"  # after the window (plus the grace)
+    BARRED = "barred"  # the NIK went on the watchlist after the approval in advance
 
 
 def opening(

@@ -291,15 +291,19 @@ async def _approve_ahead(
     return await _applied(services, change, messages, detail=detail)
 
 
-def opening(services: Services, visit: Visit) -> Opening:
-    """May this planned visit be opened at the desk now? (its state, the day, the window)"""
-    return planning.opening(
+async def opening(services: Services, visit: Visit) -> Opening:
+    """May this planned visit be opened at the desk now? (its state, the day, the window,
+    and no watchlist entry made since it was approved: no badge for a barred person)"""
+    state = planning.opening(
         visit.plan,
         visit.status == VisitStatus.SCHEDULED,
         services.now(),
         services.config.timezone,
         services.config.planning.grace,
     )
+    if state is Opening.OPEN and await barred_since_approval(services, visit) is not None:
+        return Opening.BARRED
+    return state
 
 
 async def arrive(
@@ -318,7 +322,7 @@ async def arrive(
     if visit is None:
         return Opening.NOT_PLANNED, None
     visit = await _expire_if_due(services, visit)
-    state = opening(services, visit)
+    state = await opening(services, visit)
     if state is not Opening.OPEN:
         return state, visit
     now = services.now()

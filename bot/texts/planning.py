@@ -110,6 +110,11 @@ def open_refused(state: Opening, visit: Visit | None, tz: tzinfo, grace: timedel
             f"{ref} tidak bisa dibuka: {status_name(visit)}. "
             "Daftarkan pengunjung biasa dengan /daftar bila masih perlu masuk."
         )
+    if state is Opening.BARRED:
+        return (
+            f"⛔ {ref}: NIK pengunjung ini masuk <b>daftar blokir</b> setelah jadwalnya "
+            "disetujui. Badge tidak diterbitkan; hubungi Kepala Seksi."
+        )
     minutes = int(grace.total_seconds() // 60)
     window = plan_text(visit.plan)
     if state is Opening.EARLY:

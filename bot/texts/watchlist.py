@@ -66,8 +66,9 @@ def refused(problem: Problem | NikProblem) -> str:
 def now_barred(entry: WatchEntry, flagged: int = 0) -> str:
     """``flagged``: the holder's requests already waiting for a decision, marked now."""
     waiting = (
-        f"\n{flagged} permintaan yang sedang menunggu keputusan kini ditandai ⛔ di kartunya; "
-        "menyetujuinya perlu konfirmasi kedua."
+        f"\n{flagged} permintaan terbuka untuk NIK ini kini ditandai ⛔: yang menunggu keputusan "
+        "perlu konfirmasi kedua untuk disetujui, yang terjadwal tidak diberi badge di meja "
+        "petugas."
         if flagged
         else ""
     )

@@ -12,16 +12,18 @@ from bot.app.services import Services
 from bot.core.nik import mask_nik
 from bot.core.visits import VisitStatus
 from bot.flows.workflow import WATCHLIST_CONFIRMED
+from bot.texts import planning as plan_texts
 from bot.texts import watchlist as watchlist_texts
 from simulator import BotApiSimulator, Faults, SimCallback
 from simulator.message import SimMessage
 from storage.visits import WATCHLIST_MATCH
 from storage.watchlist import BLOCKED, LIFTED
-from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER, STRANGER
+from tests.conftest import APPROVER, APPROVER2, ESCORT, OFFICER, STRANGER, FakeClock
 from tests.dbstate import watch
 from tests.e2e.test_e2e_deadlines import run_job, said
 from tests.e2e.test_e2e_double_tap import answered, idle, no_generic_error
-from tests.flows import NIK_MAN, NIK_WOMAN, approve, badge_link, register, scan
+from tests.e2e.test_e2e_planned import BUTTON, approve_ahead, next_day, plan, today_list
+from tests.flows import NIK_MAN, NIK_WOMAN, approve, badge_link, ktp_image, register, scan
 
 REASON = "Merusak rak server <b>3 November</b>"
 MASKED = mask_nik(NIK_WOMAN)
@@ -300,7 +302,7 @@ async def test_a_nik_barred_while_its_request_waits_marks_it(
     await services.delivery.wait_idle()
     assert "⛔" not in card(sim, APPROVER2).caption
     done = await block(sim)
-    assert "1 permintaan yang sedang menunggu keputusan kini ditandai" in done.text
+    assert "1 permintaan terbuka untuk NIK ini kini ditandai ⛔" in done.text
     await services.delivery.wait_idle()
     await sim.settle()
     for person in (APPROVER, APPROVER2):
@@ -363,3 +365,32 @@ async def test_a_visit_approved_despite_the_watchlist_goes_in(
     await scan(sim, badge_link(sim))
     await sim.user(ESCORT).tap("Catat MASUK")
     await sim.user(ESCORT).wait_for("MASUK tercatat")
+
+
+async def test_a_planned_visit_barred_after_its_approval_gets_no_badge_at_the_desk(
+    sim: BotApiSimulator, app: Any, services: Services, clock: FakeClock
+) -> None:
+    """Approved in advance, then the NIK barred: the block counts it, the desk cannot open
+    it (nor issue its badge from a form opened before), and after /buka_blokir it can."""
+    officer = sim.user(OFFICER)
+    await plan(sim)
+    await approve_ahead(sim)
+    await idle(app, sim)
+    done = await block(sim)
+    assert "1 permintaan terbuka untuk NIK ini kini ditandai" in done.text
+    next_day(clock, 9, 5)
+    db = await watch(app, sim)
+    await officer.tap(BUTTON, await today_list(sim))
+    refused = await officer.wait_for("daftar blokir")
+    assert "Badge tidak diterbitkan" in refused.text_or_caption
+    await db.unchanged()
+    visit = await services.storage.visits.get(1)
+    assert visit is not None and visit.status == VisitStatus.SCHEDULED
+    await sim.user(APPROVER).send_text(f"/buka_blokir {NIK_WOMAN}")
+    await sim.user(APPROVER).wait_for("dikeluarkan dari daftar blokir")
+    await officer.tap(BUTTON, await today_list(sim))
+    await officer.wait_for("foto KTP")
+    await officer.send_photo(ktp_image())
+    check = await officer.wait_for("Cocokkan KTP dengan orangnya")
+    await officer.tap(plan_texts.BTN_ISSUE, check)
+    await officer.wait_for(predicate=lambda m: m.document_name is not None)
