@@ -13,6 +13,7 @@ import warnings
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
+    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -33,7 +34,8 @@ from bot.texts import planning as plan_texts
 from bot.texts import staff as staff_texts
 from bot.texts import watchlist as watchlist_texts
 from handlers.edits import answer_tap, drop_buttons, unless_unchanged
-from handlers.reasons import asks_to_cancel, typed_reason
+from handlers.reasons import CANCEL_COMMAND, asks_to_cancel, typed_reason
+from handlers.registration import FORM_COMMANDS
 
 
 class DenyStep(enum.IntEnum):
@@ -293,8 +295,13 @@ def build() -> list[Handler]:
             states={
                 DenyStep.REASON: [
                     MessageHandler(filters.TEXT & ~filters.COMMAND, deny_reason),
-                    MessageHandler(filters.COMMAND, interrupted),
-                    MessageHandler(filters.ALL, not_a_reason),
+                    # /batal ends it; so does starting a form (one person may hold both
+                    # roles: the form's answers must not be taken for a reason). Any other
+                    # command (a badge scanned, /menunggu) passes and the prompt waits.
+                    MessageHandler(CANCEL_COMMAND, interrupted),
+                    CommandHandler(list(FORM_COMMANDS), interrupted),
+                    # A photo passes too: a badge photo is a scan (handlers/scan.py).
+                    MessageHandler(~filters.COMMAND & ~filters.PHOTO, not_a_reason),
                     CallbackQueryHandler(
                         interrupted, pattern=callbacks.pattern(callbacks.REGISTRATION)
                     ),

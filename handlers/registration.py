@@ -498,6 +498,7 @@ _STARTERS: dict[str, Callable[[Update, BotContext], Coroutine[Any, Any, int]]] =
     "jadwal": plan,
     "undang_tamu": invite,
 }
+FORM_COMMANDS = tuple(_STARTERS)  # handlers/approval.py: a form started ends a reason prompt
 
 
 async def open_planned(update: Update, context: BotContext) -> int | None:

@@ -228,11 +228,12 @@ async def test_approving_while_the_reason_prompt_is_open_closes_it(
     assert (await only_visit(services)).status == VisitStatus.APPROVED  # type: ignore[attr-defined]
 
 
-async def test_batal_or_another_command_ends_the_wait_for_a_deny_reason(
+async def test_batal_ends_the_wait_for_a_deny_reason_and_other_commands_pass(
     sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     """Tolak, then /batal: nothing is decided, and a later chat line is not taken for the
-    reason. Tolak, then another command: the same, and the answer says to send it again."""
+    reason. Tolak, then another command (/menunggu): it is answered, and the prompt still
+    waits for its reason."""
     await register(sim)
     head = sim.user(APPROVER)
     card = await head.wait_for("Permintaan akses ruang server")
@@ -245,16 +246,16 @@ async def test_batal_or_another_command_ends_the_wait_for_a_deny_reason(
     await head.send_text("oke siap")
     await sim.settle()
     assert not any("ditolak" in m.text_or_caption.lower() for m in head.bot_messages)
-    await head.tap("Tolak", card)
-    await head.wait_for("Tulis alasan penolakan")
-    await head.send_text("/menunggu")
-    said = await head.wait_for("Penolakan KRS-2026-00001 dibatalkan")
-    assert "Kirim lagi perintah" in said.text_or_caption
-    await head.send_text("nanti saja")
-    await sim.settle()
-    assert not any("ditolak" in m.text_or_caption.lower() for m in head.bot_messages)
     await db.unchanged()
-    assert len(await services.storage.visits.with_status(VisitStatus.PENDING)) == 1
+    await head.tap("Tolak", card)
+    prompt = await head.wait_for("Tulis alasan penolakan", predicate=lambda m: bool(m.buttons))
+    await head.send_text("/menunggu")
+    await head.wait_for("Menunggu keputusan: 1")
+    assert prompt.buttons  # still waiting for the reason
+    await head.send_text("Dokumen tidak lengkap")
+    await head.wait_for("Permintaan ditolak.")
+    visit = await services.storage.visits.get(1)
+    assert visit is not None and visit.deny_reason == "Dokumen tidak lengkap"
 
 
 async def test_an_approver_who_is_an_officer_too_starts_a_form_from_a_deny_prompt(
