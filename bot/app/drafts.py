@@ -175,3 +175,9 @@ def recheck_soon(context: BotContext) -> None:
     task = asyncio.get_running_loop().create_task(expire_drafts(app))
     _checks.add(task)
     task.add_done_callback(_checks.discard)
+    task.add_done_callback(_log_failure)
+
+
+def _log_failure(task: asyncio.Task[int]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("the drafts check after a role change failed", exc_info=exc)

@@ -16,6 +16,8 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiosqlite
+
 from bot.app import runlock
 from bot.app.config import ENCRYPTION_KEY_ENV, NEW_ENCRYPTION_KEY_ENV, Config
 from bot.cli.common import config_or_none, fail
@@ -85,11 +87,12 @@ async def _rotate(config: Config, new: bytes) -> int:
     # The new key encrypts; the configured one (and the new one, for a rerun after the
     # database was done) decrypt.
     cipher = Cipher(new, config.encryption_key)
+    # The key the data was under: the configured one, or the new one on a rerun after the
+    # database was done. Read before opening, which records a check value if none is kept.
+    async with aiosqlite.connect(config.database_path) as raw:
+        before = await keys.stored_key_check(raw)
     storage = await Storage.open(config.database_path, cipher, config.audit_key)
     try:
-        # The key the data was under: the configured one, or the new one on a rerun after
-        # the database was done.
-        before = await keys.stored_key_check(storage.connection)
         counts = await keys.rotate_database(storage.database)
         files = await asyncio.to_thread(keys.rotate_files, config.data_dir, cipher)
         # Old ciphertext must not linger in the WAL (secure_delete clears the file itself).
