@@ -300,8 +300,7 @@ def build() -> list[Handler]:
                     # command (a badge scanned, /menunggu) passes and the prompt waits.
                     MessageHandler(CANCEL_COMMAND, interrupted),
                     CommandHandler(list(FORM_COMMANDS), interrupted),
-                    # A photo passes too: a badge photo is a scan (handlers/scan.py).
-                    MessageHandler(~filters.COMMAND & ~filters.PHOTO, not_a_reason),
+                    MessageHandler(~filters.COMMAND, not_a_reason),
                     CallbackQueryHandler(
                         interrupted, pattern=callbacks.pattern(callbacks.REGISTRATION)
                     ),
