@@ -86,3 +86,14 @@ def _give_to_owner(fd: int, data_dir: Path) -> None:
     folder = data_dir.stat()
     if os.fstat(fd).st_uid != folder.st_uid:
         os.fchown(fd, folder.st_uid, folder.st_gid)
+
+
+def refusal(data_dir: Path, exc: Busy | Unusable) -> str:
+    """The one line a command that rewrites the data (keys rotate, restore) prints when it
+    cannot take the folder's lock."""
+    if isinstance(exc, Unusable):
+        return str(exc)
+    return (
+        f"the data folder {data_dir} is in use by {exc.holder}; stop the bot first"
+        " (systemctl stop akses-ruang-server), then run it again"
+    )

@@ -53,13 +53,8 @@ def run(args: argparse.Namespace) -> int:
             return asyncio.run(
                 _restore(args.file, config.data_dir, cipher, args.force, ignore, config.audit_key)
             )
-    except runlock.Unusable as exc:
-        return fail(f"restore failed: {exc}")
-    except runlock.Busy as exc:
-        return fail(
-            f"restore failed: the data folder {config.data_dir} is in use by {exc.holder};"
-            " stop the bot first (systemctl stop akses-ruang-server), then run it again"
-        )
+    except (runlock.Busy, runlock.Unusable) as exc:
+        return fail(f"restore failed: {runlock.refusal(config.data_dir, exc)}")
     except backup.BackupError as exc:
         return fail(f"{args.command} failed: {exc}")
     except REFUSALS as exc:

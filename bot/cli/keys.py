@@ -64,13 +64,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         with runlock.held(config.data_dir, "keys rotate"):
             return asyncio.run(_rotate(config, new))
-    except runlock.Unusable as exc:
-        return fail(f"keys rotate: {exc}")
-    except runlock.Busy as exc:
-        return fail(
-            f"keys rotate: the data folder {config.data_dir} is in use by {exc.holder}; stop"
-            " the bot first (systemctl stop akses-ruang-server), then run it again"
-        )
+    except (runlock.Busy, runlock.Unusable) as exc:
+        return fail(f"keys rotate: {runlock.refusal(config.data_dir, exc)}")
     except REFUSALS as exc:
         return fail(f"keys rotate: {exc}")
     except keys.UnreadableFile as exc:

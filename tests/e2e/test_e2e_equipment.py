@@ -4,6 +4,8 @@ approver hears about."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.app.build import build_application, start_polling, stop_polling
 from bot.app.config import Config
 from bot.app.services import Services
@@ -37,6 +39,18 @@ async def exit_card(sim: BotApiSimulator, link: str) -> SimMessage:
     card = sim.user(ESCORT).last_bot_message
     assert card is not None
     return card
+
+
+async def note_awaited(app: object, sim: BotApiSimulator) -> tuple[str, SimMessage, Any]:
+    """A visitor inside, the exit scanned and ⚠️ Ada selisih tapped, the database watched
+    from before the tap: (the badge's link, the exit card, the watch)."""
+    link = await inside(sim)
+    card = await exit_card(sim, link)
+    escort = sim.user(ESCORT)
+    db = await watch(app, sim)
+    await escort.tap("Ada selisih", card)
+    await escort.wait_for("Ketik catatannya")
+    return link, card, db
 
 
 async def the_visit(services: Services) -> Visit:
@@ -186,13 +200,9 @@ async def test_double_taps_and_stale_buttons_change_nothing(
 async def test_a_note_typed_after_the_scan_ran_out_is_not_recorded(
     sim: BotApiSimulator, app: object, services: Services, clock: FakeClock
 ) -> None:
-    link = await inside(sim)
-    card = await exit_card(sim, link)
-    escort = sim.user(ESCORT)
     # Watched from before the tap: the wait it opens ends with the refused note.
-    db = await watch(app, sim)
-    await escort.tap("Ada selisih", card)
-    await escort.wait_for("Ketik catatannya")
+    link, card, db = await note_awaited(app, sim)
+    escort = sim.user(ESCORT)
     clock.advance(minutes=6)  # door buttons live for a few minutes (DOOR_NONCE_TTL)
     await escort.send_text(NOTE)
     await escort.wait_for("Catatan tidak dicatat")
@@ -285,12 +295,8 @@ async def test_batal_ends_the_wait_for_a_note_and_records_nothing(
     """/batal after ⚠️ Ada selisih: the wait ends, nothing is recorded, and a later chat line
     is not taken for the note. A scan of another badge meanwhile (a command too) does not end
     it; /batal does."""
-    link = await inside(sim)
-    card = await exit_card(sim, link)
+    link, card, db = await note_awaited(app, sim)
     escort = sim.user(ESCORT)
-    db = await watch(app, sim)
-    await escort.tap("Ada selisih", card)
-    await escort.wait_for("Ketik catatannya")
     await escort.send_text("/aktif")  # another command passes, the note is still awaited
     await escort.wait_for(predicate=lambda m: "Ketik catatannya" not in m.text_or_caption)
     await escort.send_text("/batal")

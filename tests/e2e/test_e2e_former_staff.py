@@ -103,6 +103,23 @@ async def _attempts(services: Services) -> int:
     return int(row[0]) if row else 0
 
 
+async def _moved_while_the_badge_is_on_the_wire(sim: BotApiSimulator, services: Services) -> None:
+    """A request with a second officer approved while Telegram is slow to take photos; the
+    request moves to the second officer (the admin) while the badge photo is on the wire to
+    the first. The caller resets ``sim.faults``."""
+    visit, head = await _pending_with_a_second_officer(sim, services)
+    sent_photos = sim.call_counts["sendPhoto"]  # the cards
+    sim.faults = Faults(latency=3.0, methods={"sendPhoto"})
+    await head.tap("Setujui")
+    async with asyncio.timeout(20):  # the badge photo is on the wire
+        while sim.call_counts["sendPhoto"] == sent_photos:
+            await sim.changed(0.05)
+    assert await services.storage.staff.reassign_visit(
+        visit.id, OFFICER, ADMIN, ADMIN, services.now()
+    )
+    services.delivery.look_again()
+
+
 async def _pending_with_a_second_officer(
     sim: BotApiSimulator, services: Services
 ) -> tuple[Visit, SimUser]:
@@ -156,19 +173,9 @@ async def test_a_badge_on_the_wire_when_the_request_is_moved_still_reaches_the_n
     message id is one of their chat's, for a later void edit): the mark of the first send
     names the chat it went to, and the item, owed to another chat now, is not marked done
     nor sent twice at once."""
-    visit, head = await _pending_with_a_second_officer(sim, services)
-    sent_photos = sim.call_counts["sendPhoto"]  # the cards
-    sim.faults = Faults(latency=3.0, methods={"sendPhoto"})
+    officer = sim.user(OFFICER)
     try:
-        await head.tap("Setujui")
-        officer = sim.user(OFFICER)
-        async with asyncio.timeout(20):  # the badge photo is on the wire
-            while sim.call_counts["sendPhoto"] == sent_photos:
-                await sim.changed(0.05)
-        assert await services.storage.staff.reassign_visit(
-            visit.id, OFFICER, ADMIN, ADMIN, services.now()
-        )
-        services.delivery.look_again()
+        await _moved_while_the_badge_is_on_the_wire(sim, services)
         for _ in range(8):  # other traffic wakes the worker meanwhile
             await asyncio.sleep(0.25)
             services.delivery.kick()
@@ -197,20 +204,9 @@ async def test_a_badge_refused_by_the_departing_officer_during_the_move_reaches_
     its way to them: Telegram's refusal comes back after the request has a new officer. It
     must not fail the badge for the new officer too, nor tell anyone that it could not be
     delivered: the badge goes on to the officer it belongs to now."""
-    visit, head = await _pending_with_a_second_officer(sim, services)
-    sent_photos = sim.call_counts["sendPhoto"]  # the cards
-    officer = sim.user(OFFICER)
-    officer.block()
-    sim.faults = Faults(latency=3.0, methods={"sendPhoto"})
+    sim.user(OFFICER).block()
     try:
-        await head.tap("Setujui")
-        async with asyncio.timeout(20):  # the badge photo is on the wire
-            while sim.call_counts["sendPhoto"] == sent_photos:
-                await sim.changed(0.05)
-        assert await services.storage.staff.reassign_visit(
-            visit.id, OFFICER, ADMIN, ADMIN, services.now()
-        )
-        services.delivery.look_again()
+        await _moved_while_the_badge_is_on_the_wire(sim, services)
     finally:
         sim.faults = Faults()
     admin = sim.user(ADMIN)
