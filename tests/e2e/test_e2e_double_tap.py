@@ -317,9 +317,11 @@ async def test_an_alert_too_late_to_show_comes_as_a_reply(
     await other.tap("Setujui")
     await idle(app, sim)
     sim.state.callback_answer_window = 0.0
+    db = await watch(app, sim)
     late = await head.send_callback(card, data)
     reply = await head.wait_for("sudah diputuskan oleh Rina Kasi")
     assert late.answer is None
     assert reply.text_or_caption.startswith("ℹ️") and reply.reply_to_message_id == card.message_id
     assert (await audit(services))["approve"] == 1
+    await db.unchanged()
     no_generic_error(sim)

@@ -217,6 +217,7 @@ async def test_batal_takes_the_period_buttons_away(sim: BotApiSimulator, app: ob
     """/statistik then /batal: "dibatalkan", and the prompt's buttons go with it, so a tap on
     "Hari ini" later cannot still make the statistics."""
     head = sim.user(APPROVER)
+    db = await watch(app, sim)
     for command in ("/statistik", "/laporan"):
         await head.send_text(command)
         prompt = await head.wait_for(predicate=lambda m: bool(m.buttons))
@@ -224,6 +225,7 @@ async def test_batal_takes_the_period_buttons_away(sim: BotApiSimulator, app: ob
         await head.wait_for("dibatalkan")
         await sim.settle()
         assert prompt.buttons == []
+    await db.unchanged()  # no report was made
 
 
 async def test_escort_is_refused_politely(sim: BotApiSimulator, app: object) -> None:
