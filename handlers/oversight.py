@@ -10,6 +10,7 @@ from bot.core.policy import Act, may
 from bot.core.visits import VisitStatus
 from bot.texts import common as common_texts
 from bot.texts import oversight as oversight_texts
+from handlers.pages import reply_pages
 
 
 def _allowed(update: Update, context: BotContext) -> bool:
@@ -30,8 +31,9 @@ async def inside(update: Update, context: BotContext) -> None:
         return
     # Everyone who ever escorted, including staff added by invitation or since removed.
     names = {e: services.name_of(e) for v in visits if (e := v.entry_escort_id) is not None}
-    await update.effective_message.reply_text(
-        oversight_texts.inside_list(visits, services.now(), names, services.config.timezone)
+    await reply_pages(
+        update.effective_message,
+        oversight_texts.inside_list(visits, services.now(), names, services.config.timezone),
     )
 
 
@@ -46,10 +48,11 @@ async def pending(update: Update, context: BotContext) -> None:
     if not visits:
         await update.effective_message.reply_text(oversight_texts.NOTHING_PENDING)
         return
-    await update.effective_message.reply_text(
+    await reply_pages(
+        update.effective_message,
         oversight_texts.pending_list(
             visits, services.now(), services.config.standards.decision, services.config.timezone
-        )
+        ),
     )
 
 

@@ -15,6 +15,7 @@ from bot.core.callbacks import VisitTap
 from bot.core.policy import Act, may
 from bot.flows import workflow
 from bot.texts import planning as plan_texts
+from handlers.pages import reply_pages
 
 
 async def today(update: Update, context: BotContext) -> None:
@@ -40,8 +41,8 @@ async def today(update: Update, context: BotContext) -> None:
         ]
         for v in visits
     ]
-    await message.reply_text(
-        plan_texts.today_list(visits, day), reply_markup=InlineKeyboardMarkup(buttons)
+    await reply_pages(
+        message, plan_texts.today_list(visits, day), reply_markup=InlineKeyboardMarkup(buttons)
     )
 
 

@@ -31,6 +31,7 @@ from bot.reports.log import AccessLog, notes
 from bot.texts import common as common_texts
 from bot.texts import reports as reports_texts
 from handlers.edits import answer_tap, claim, drop_buttons
+from handlers.pages import reply_pages
 from storage.reports import HISTORY_LIMIT
 
 MAX_CHAT_DAYS = 366  # longer periods: python -m bot export on the server
@@ -209,7 +210,7 @@ async def history_command(update: Update, context: BotContext) -> bool:
     names = {p: services.name_of(p) for p in people}
     tz = services.config.timezone
     outcomes = {v.id: notes(v, names, tz) for v in visits[:limit]}
-    await message.reply_text(reports_texts.history(query, visits, tz, names, limit, outcomes))
+    await reply_pages(message, reports_texts.history(query, visits, tz, names, limit, outcomes))
     return False
 
 

@@ -16,6 +16,7 @@ from bot.core.policy import Act, may
 from bot.flows import workflow
 from bot.texts import common as common_texts
 from bot.texts import watchlist as watchlist_texts
+from handlers.pages import reply_pages
 
 
 def _approver(update: Update, context: BotContext) -> bool:
@@ -106,7 +107,7 @@ async def listing(update: Update, context: BotContext) -> None:
         (entry, services.name_of(entry.blocked_by))
         for entry in await services.storage.watchlist.live()
     ]
-    await message.reply_text(watchlist_texts.listing(entries, services.config.timezone))
+    await reply_pages(message, watchlist_texts.listing(entries, services.config.timezone))
 
 
 def build() -> list[Handler]:

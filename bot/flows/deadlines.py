@@ -204,19 +204,32 @@ async def daily_review(services: Services, *, catch_up: bool = False) -> bool:
     # The audit chain's head leaves the database with the review (an anchor: a later
     # rewrite of anything up to it, even with the audit key, no longer finds this hash).
     head = await services.storage.audit.head()
-    text = standards_texts.daily_review(
-        start.astimezone(tz).date(), visits, late, inside, pending, now, tz
-    )
     changed = await services.storage.watchlist.changed_between(start, end)
-    if changed:
-        text += "\n" + watchlist_texts.review(_watchlist_events(services, changed, start, end), tz)
-    text += "\n\n" + audit_texts.anchor_note(head)
+    watched = _watchlist_events(services, changed, start, end) if changed else []
+    pages = standards_texts.daily_review(
+        start.astimezone(tz).date(),
+        visits,
+        late,
+        inside,
+        pending,
+        now,
+        tz,
+        watchlist=watchlist_texts.review(watched, tz) if watched else [],
+        anchor=audit_texts.anchor_note(head),
+    )
     key = f"review:{today.isoformat()}"
+    # One item per page, in order in the chat's lane; the first keeps the key of the days
+    # when the review was always one message.
     messages = [
         OutboxItem(
-            f"{key}:{a.user_id}", "text", a.user_id, payload={"text": text}, for_role=Role.APPROVER
+            f"{key}:{a.user_id}" + (f":{n}" if n > 1 else ""),
+            "text",
+            a.user_id,
+            payload={"text": page},
+            for_role=Role.APPROVER,
         )
         for a in services.with_role(Role.APPROVER)
+        for n, page in enumerate(pages, start=1)
     ]
     sent = await store.record_review(today, now, messages)
     if sent:

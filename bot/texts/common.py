@@ -8,8 +8,10 @@ the constant that enforces it.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
-from html import escape
+from html import escape, unescape
 
 from bot.core.planning import Plan
 from bot.core.roles import Role
@@ -267,3 +269,57 @@ def visit_details(visit: Visit) -> str:
     lines = "\n".join(form_texts.card_lines(vars(visit)))
     planned = f"\n📅 Terjadwal: <b>{plan_text(visit.plan)}</b>" if visit.plan else ""
     return f"Ref: <b>{visit.reference}</b>{planned}\n{lines}"
+
+
+# --- messages longer than Telegram takes -----------------------------------------------------
+# https://core.telegram.org/bots/api#sendmessage: 1-4096 characters after entities parsing,
+# counted in UTF-16 code units as Telegram counts text.
+MESSAGE_MAX = 4096
+
+
+def shown_length(html: str) -> int:
+    """How long Telegram counts ``html``: the text left once the markup is parsed, in UTF-16
+    code units."""
+    plain = unescape(re.sub(r"<[^>]*>", "", html))
+    return len(plain.encode("utf-16-le")) // 2
+
+
+def continued(page: int, pages: int) -> str:
+    """The first line of every page of a long list after the first."""
+    return f"<i>(lanjutan, bagian {page} dari {pages})</i>"
+
+
+# Room kept on each page for its "lanjutan" line (two numbers up to 999 and the newline).
+_CONTINUED_ROOM = shown_length(continued(999, 999)) + 2
+
+
+def pages(
+    head: str, items: Sequence[str], tail: str = "", *, room: int = MESSAGE_MAX
+) -> list[str]:
+    """``head``, each of ``items`` and ``tail`` on lines of their own, as one message when
+    that fits Telegram's limit and as several otherwise: a list is never refused for its
+    length (an office's audit day fills any list). Pages break between items, never inside
+    one, so each item's markup stays whole; every page after the first says which part of
+    how many it is. An item too long for a page by itself (never one of the bot's own
+    lists) is cut at the room left."""
+    blocks = [head, *items] + ([tail] if tail else [])
+    limit = room - _CONTINUED_ROOM
+    parts: list[list[str]] = [[]]
+    used = 0
+    for block in blocks:
+        size = shown_length(block)
+        if size > limit:  # cannot happen with the lists' own items; never refused anyway
+            block = escape(unescape(re.sub(r"<[^>]*>", "", block))[: limit // 2])
+            size = shown_length(block)
+        if parts[-1] and used + 1 + size > limit:
+            parts.append([])
+            used = 0
+        used += size + (1 if parts[-1] else 0)
+        parts[-1].append(block)
+    if len(parts) == 1:
+        return ["\n".join(parts[0])]
+    total = len(parts)
+    return [
+        "\n".join(part if n == 1 else [continued(n, total), *part])
+        for n, part in enumerate(parts, start=1)
+    ]

@@ -3,9 +3,8 @@ one tap, the manual code and the badge photo, and what the officer is told."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, tzinfo
-from html import escape, unescape
+from html import escape
 
 from bot.core import callbacks
 from bot.core.fields import REASON_MAX
@@ -18,6 +17,7 @@ from bot.texts.common import (
     STALE_BUTTON,
     clock,
     duration,
+    shown_length,
     status_name,
     visit_details,
     when,
@@ -137,10 +137,8 @@ CAPTION_MAX = 1024  # https://core.telegram.org/bots/api#sendphoto: 0-1024 chara
 
 
 def fits_caption(html: str) -> bool:
-    """Whether Telegram takes ``html`` as a caption: counted after the markup is parsed, in
-    UTF-16 code units, as Telegram measures text."""
-    plain = unescape(re.sub(r"<[^>]*>", "", html))
-    return len(plain.encode("utf-16-le")) // 2 <= CAPTION_MAX
+    """Whether Telegram takes ``html`` as a caption (counted as Telegram counts)."""
+    return shown_length(html) <= CAPTION_MAX
 
 
 BARRED = (

@@ -7,14 +7,17 @@ from html import escape
 
 from bot.core.visits import Visit
 from bot.texts import watchlist as watchlist_texts
-from bot.texts.common import clock, duration, plan_text, when
+from bot.texts.common import clock, duration, pages, plan_text, when
 
 NOBODY_INSIDE = "Tidak ada pengunjung di dalam ruang server saat ini."
 NOTHING_PENDING = "Tidak ada permintaan yang menunggu keputusan."
 
 
-def inside_list(visits: list[Visit], now: datetime, names: dict[int, str], tz: tzinfo) -> str:
-    lines = [f"🔓 <b>Di dalam ruang server: {len(visits)}</b>"]
+def inside_list(
+    visits: list[Visit], now: datetime, names: dict[int, str], tz: tzinfo
+) -> list[str]:
+    """/aktif, as one message or several (an audit team inside fills more than one)."""
+    lines = []
     for visit in visits:
         spent = visit.time_inside(now) or timedelta()
         flag = " ⚠️ <b>melewati rencana</b>" if visit.overstayed(now) else ""
@@ -26,11 +29,12 @@ def inside_list(visits: list[Visit], now: datetime, names: dict[int, str], tz: t
             f"  masuk {clock(visit.entered_at, tz)}, {duration(spent)} dari "
             f"{visit.duration_minutes} menit{flag}\n  pendamping: {escort}"
         )
-    return "\n".join(lines)
+    return pages(f"🔓 <b>Di dalam ruang server: {len(visits)}</b>", lines)
 
 
-def pending_list(visits: list[Visit], now: datetime, standard: int, tz: tzinfo) -> str:
-    lines = [f"⏳ <b>Menunggu keputusan: {len(visits)}</b>"]
+def pending_list(visits: list[Visit], now: datetime, standard: int, tz: tzinfo) -> list[str]:
+    """/menunggu, as one message or several."""
+    lines = []
     for visit in visits:
         waited = now - visit.submitted_at
         if visit.plan is not None:  # decided ahead: its standards count from the arrival
@@ -48,4 +52,4 @@ def pending_list(visits: list[Visit], now: datetime, standard: int, tz: tzinfo) 
             f"  diajukan {clock(visit.submitted_at, tz)}, menunggu {duration(waited)} "
             f"(standar {standard} menit){flag}"
         )
-    return "\n".join(lines)
+    return pages(f"⏳ <b>Menunggu keputusan: {len(visits)}</b>", lines)

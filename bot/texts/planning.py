@@ -13,7 +13,7 @@ from html import escape
 from bot.core.nik import mask_nik
 from bot.core.planning import Opening
 from bot.core.visits import Visit, VisitStatus
-from bot.texts.common import clock, date_text, plan_text, status_name
+from bot.texts.common import clock, date_text, pages, plan_text, status_name
 
 APPROVED_AHEAD_TOAST = "Disetujui. Badge terbit saat pengunjung datang dan KTP dicocokkan."
 BTN_ISSUE = "✅ Cocok — terbitkan badge"
@@ -77,12 +77,13 @@ def _today_line(visit: Visit) -> str:
     )
 
 
-def today_list(visits: list[Visit], day: date) -> str:
-    lines = "\n".join(_today_line(v) for v in visits)
-    return (
-        f"📅 <b>Kunjungan terjadwal hari ini</b> ({date_text(day)})\n\n{lines}\n\n"
-        "Saat pengunjung datang, tekan namanya: foto KTP, cocokkan, badge langsung terbit "
-        "(✅ sudah disetujui; ⏳ masih menunggu Kepala Seksi)."
+def today_list(visits: list[Visit], day: date) -> list[str]:
+    """/hari_ini, as one message or several (the buttons go under the last)."""
+    return pages(
+        f"📅 <b>Kunjungan terjadwal hari ini</b> ({date_text(day)})\n",
+        [_today_line(v) for v in visits],
+        "\nSaat pengunjung datang, tekan namanya: foto KTP, cocokkan, badge langsung terbit "
+        "(✅ sudah disetujui; ⏳ masih menunggu Kepala Seksi).",
     )
 
 

@@ -11,7 +11,7 @@ from bot.core.nik import NIK_LENGTH, mask_nik
 from bot.core.standards import Step
 from bot.core.visits import Visit, VisitStatus
 from bot.texts import form as form_texts
-from bot.texts.common import date_text
+from bot.texts.common import date_text, pages
 from bot.texts.standards import STEP_NAMES, STEP_SOP
 
 # --- the log's columns (XLSX, CSV and PDF share them) ----------------------------------------
@@ -255,12 +255,13 @@ def history(
     names: dict[int, str],
     limit: int,
     notes: Mapping[int, Sequence[str]],
-) -> str:
+) -> list[str]:
     """Newest first, at most ``limit``; the NIK always masked (the query may be a NIK).
-    ``notes``: each visit's outcome lines by visit id (bot/reports/log.py ``notes``)."""
+    ``notes``: each visit's outcome lines by visit id (bot/reports/log.py ``notes``). One
+    message or several: a monthly vendor's visits fill more than one."""
     more = "+" if len(visits) > limit else ""
     shown = visits[:limit]
-    lines = [f"🗂 <b>Riwayat kunjungan: {escape(_shown_query(query))}</b> ({len(shown)}{more})"]
+    entries = []
     for visit in shown:
         local = visit.submitted_at.astimezone(tz)
         moves = ""
@@ -270,11 +271,14 @@ def history(
         escort = names.get(visit.entry_escort_id or 0)
         escort_text = f", pendamping {escape(escort)}" if escort else ""
         details = form_texts.history_details(vars(visit))
-        lines.append(
+        lines = [
             f"\n• <b>{date_text(local)}</b> {visit.reference} — {STATUS_SHORT[visit.status]}\n"
             f"  {details}{moves}{escort_text}"
-        )
+        ]
         lines.extend(f"  {escape(note)}" for note in notes.get(visit.id, ()))
-    if more:
-        lines.append("\n… dan kunjungan lain yang lebih lama (lihat /laporan).")
-    return "\n".join(lines)
+        entries.append("\n".join(lines))
+    return pages(
+        f"🗂 <b>Riwayat kunjungan: {escape(_shown_query(query))}</b> ({len(shown)}{more})",
+        entries,
+        "\n… dan kunjungan lain yang lebih lama (lihat /laporan)." if more else "",
+    )

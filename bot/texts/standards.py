@@ -10,7 +10,7 @@ from html import escape
 from bot.core.standards import Step, StepTiming
 from bot.core.visits import Visit
 from bot.texts import watchlist as watchlist_texts
-from bot.texts.common import clock, date_text, duration
+from bot.texts.common import clock, date_text, duration, pages
 
 # Short, because the access log's columns and the chart's axis show them too.
 STEP_NAMES = {
@@ -89,12 +89,14 @@ def daily_review(
     pending: list[Visit],
     now: datetime,
     tz: tzinfo,
-) -> str:
-    """NIST PE-8: the access log reviewed every day, anomalies reported."""
-    lines = [
-        f"📋 <b>Tinjauan harian pencatatan akses</b> — {date_text(day)}",
-        f"Kunjungan kemarin: <b>{len(visits)}</b>",
-    ]
+    *,
+    watchlist: Sequence[str] = (),
+    anchor: str = "",
+) -> list[str]:
+    """NIST PE-8: the access log reviewed every day, anomalies reported. ``watchlist``: the
+    lines of yesterday's watchlist changes; ``anchor``: the audit anchor's note, which ends
+    the review. One message or several: the audit day itself fills more than one."""
+    lines = [f"Kunjungan kemarin: <b>{len(visits)}</b>"]
     for visit in visits:
         barred = watchlist_texts.LIST_MARK if visit.watchlisted else ""
         lines.append(
@@ -118,4 +120,9 @@ def daily_review(
         )
     if not (breaches or inside or pending):
         lines.append("\nTidak ada anomali.")
-    return "\n".join(lines)
+    lines.extend(watchlist)
+    return pages(
+        f"📋 <b>Tinjauan harian pencatatan akses</b> — {date_text(day)}",
+        lines,
+        f"\n{anchor}" if anchor else "",
+    )

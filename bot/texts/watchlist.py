@@ -11,7 +11,7 @@ from bot.core.fields import REASON_MAX
 from bot.core.nik import NIK_LENGTH, NikProblem, mask_nik
 from bot.core.visits import Visit
 from bot.core.watchlist import Problem, WatchEntry
-from bot.texts.common import when
+from bot.texts.common import pages, when
 from bot.texts.form import NIK_PROBLEMS
 
 # On every approver's card ("blokir" is the word people look for).
@@ -94,17 +94,18 @@ def now_lifted(entry: WatchEntry) -> str:
 NOT_LISTED = "NIK ini tidak ada dalam daftar blokir. Tidak ada yang diubah."
 
 
-def listing(entries: list[tuple[WatchEntry, str]], tz: tzinfo) -> str:
-    """/daftar_blokir: each live entry with its reason, who barred it and when."""
+def listing(entries: list[tuple[WatchEntry, str]], tz: tzinfo) -> list[str]:
+    """/daftar_blokir: each live entry with its reason, who barred it and when; one message
+    or several (the list only grows)."""
     if not entries:
-        return EMPTY
-    lines = [f"⛔ <b>Daftar blokir</b> ({len(entries)})", ""]
+        return [EMPTY]
+    lines = []
     for entry, by in entries:
         lines.append(
             f"• <code>{mask_nik(entry.nik)}</code> — {escape(entry.reason)}\n"
             f"  oleh {escape(by)}, {when(entry.blocked_at, tz)}"
         )
-    return "\n".join(lines)
+    return pages(f"⛔ <b>Daftar blokir</b> ({len(entries)})\n", lines)
 
 
 def alert(visit: Visit, entry: WatchEntry, blocker: str, officer: str, tz: tzinfo) -> str:
@@ -118,8 +119,9 @@ def alert(visit: Visit, entry: WatchEntry, blocker: str, officer: str, tz: tzinf
     )
 
 
-def review(events: list[tuple[WatchEntry, bool, str]], tz: tzinfo) -> str:
-    """The daily review's section: each NIK barred or lifted yesterday, by whom and when."""
+def review(events: list[tuple[WatchEntry, bool, str]], tz: tzinfo) -> list[str]:
+    """The daily review's section: each NIK barred or lifted yesterday, by whom and when
+    (its lines, which the review pages with its own)."""
     lines = [f"\nPerubahan daftar blokir: <b>{len(events)}</b>"]
     for entry, lifted, by in events:
         masked = f"<code>{mask_nik(entry.nik)}</code>"
@@ -127,4 +129,4 @@ def review(events: list[tuple[WatchEntry, bool, str]], tz: tzinfo) -> str:
             lines.append(f"• ✅ {masked} dibuka oleh {escape(by)}, {when(entry.lifted_at, tz)}")
         else:
             lines.append(f"• ⛔ {masked} diblokir oleh {escape(by)}, {when(entry.blocked_at, tz)}")
-    return "\n".join(lines)
+    return lines

@@ -239,7 +239,7 @@ def test_a_notes_cell_that_looks_like_a_formula_stays_text() -> None:
 def test_history_lists_each_visits_notes_escaped() -> None:
     visits = [cancelled(3), denied(2), make_visit(1)]
     by_id = {v.id: notes(v, NAMES, WIB) for v in visits}
-    text = reports_texts.history("Pengunjung", visits, WIB, NAMES, 10, by_id)
+    (text,) = reports_texts.history("Pengunjung", visits, WIB, NAMES, 10, by_id)
     assert "Ditolak: Surat tugas belum ada &lt;b&gt;vendor&lt;/b&gt;" in text
     assert "<b>vendor</b>" not in text  # a reason is never markup
     assert "Dibatalkan oleh Sari Petugas, 02-11 09:30: Salah tanggal" in text

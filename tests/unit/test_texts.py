@@ -6,10 +6,13 @@ import importlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from html import escape
 from types import ModuleType
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.core import fields, tokens
 from bot.core.nik import NIK_LENGTH
@@ -118,7 +121,7 @@ def test_the_daily_review_writes_breaches_as_the_access_log_does() -> None:
         datetime(2026, 11, 28, tzinfo=UTC), UTC,
     )  # fmt: skip
     assert standards_texts.breach_note(timing) == "Keputusan 12 > 10 mnt"
-    assert "Ayu &lt;b&gt;: Keputusan 12 &gt; 10 mnt" in review
+    assert "Ayu &lt;b&gt;: Keputusan 12 &gt; 10 mnt" in review[0]
 
 
 def test_an_exit_summary_dates_a_visit_that_crossed_midnight() -> None:
@@ -136,3 +139,33 @@ def test_an_exit_summary_dates_a_visit_that_crossed_midnight() -> None:
     same_day = replace(visit, exited_at=entered + timedelta(minutes=10))
     text = door_texts.exit_summary(same_day, "Rudi", wib)
     assert "Masuk: 09:00 WIB" in text and "Keluar: 09:10 WIB" in text
+
+
+@given(
+    st.lists(st.text(alphabet="ab<>&é😀\n", min_size=0, max_size=700), max_size=40),
+    st.integers(min_value=300, max_value=common_texts.MESSAGE_MAX),
+)
+def test_pages_keep_every_item_whole_and_in_order_within_the_room(
+    items: list[str], room: int
+) -> None:
+    """A long list is split between items, each page within Telegram's count (UTF-16, after
+    the markup), numbered after the first; the items come back whole and in order."""
+    escaped = [escape(item) for item in items]
+    pages = common_texts.pages("<b>Judul</b>", escaped, "akhir", room=room)
+    assert all(common_texts.shown_length(page) <= room for page in pages)
+    if len(pages) == 1:
+        assert pages[0] == "\n".join(["<b>Judul</b>", *escaped, "akhir"])
+        return
+    bodies = [pages[0]] + [page.split("\n", 1)[1] if "\n" in page else "" for page in pages[1:]]
+    for n, page in enumerate(pages[1:], start=2):
+        assert page.startswith(common_texts.continued(n, len(pages)))
+    assert "\n".join(bodies) == "\n".join(["<b>Judul</b>", *escaped, "akhir"])
+
+
+def test_an_item_longer_than_a_page_is_cut_as_text_not_markup() -> None:
+    long = "<b>" + "x &amp; " * 1200 + "</b>"  # 4800 characters shown
+    (page,) = common_texts.pages("Judul", [long, "berikut"])
+    assert common_texts.shown_length(page) <= common_texts.MESSAGE_MAX
+    body = page.split("\n")[1]
+    assert "<b>" not in body and body.startswith("x &amp; x") and body.endswith(("x", " ", ";"))
+    assert page.endswith("\nberikut")
