@@ -33,6 +33,9 @@ async def refuse_strangers(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     if update.my_chat_member is not None:
         raise ApplicationHandlerStop  # someone blocked or unblocked the bot: nothing to do
+    if update.edited_message is not None:
+        await _edited(update, context)
+        raise ApplicationHandlerStop
     user = update.effective_user
     if user is not None and may(context.services.member(user.id), Act.USE_BOT):
         return
@@ -98,6 +101,23 @@ async def _leave_group(update: Update, context: BotContext) -> None:
 
 
 _GONE = {ChatMemberStatus.LEFT, ChatMemberStatus.BANNED}
+
+
+async def _edited(update: Update, context: BotContext) -> None:
+    """A message edited after it was sent. The bot has already acted on the first text (an
+    answer stored, a reason sent, a command run), and reading the edit as a new message
+    would take it for the answer to whatever is asked now; so nothing is read, and staff, or
+    a visitor in their own form, are told how to correct it. PTB's message filters match
+    edited messages too, which is why this stops here, before any handler. A stranger's
+    edit gets nothing: their first message was already refused."""
+    message = update.edited_message
+    user = update.effective_user
+    assert message is not None
+    if user is None:
+        return
+    if may(context.services.member(user.id), Act.USE_BOT) or _in_guest_form(context):
+        in_form = bool((context.user_data or {}).get("draft"))
+        await message.reply_text(common_texts.edit_not_read(in_form=in_form))
 
 
 def _opens_invitation(update: Update) -> bool:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Coroutine
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
@@ -674,6 +674,8 @@ async def answer(update: Update, context: BotContext) -> int:
     """A message while the form is open: the answer to the open question, or why it is not."""
     message = update.effective_message
     assert message is not None
+    if _replies_to_earlier(message, _draft(context).get("asked")):
+        return await _retry(update, context, form_texts.REPLY_TO_EARLIER)
     field = _form(context).get(_step(context))
     if field is not None and field.kind == Kind.PHOTO and message.photo:
         # Telegram's file id of the largest size.
@@ -681,6 +683,12 @@ async def answer(update: Update, context: BotContext) -> int:
     if field is not None and field.kind == Kind.AGREE:
         # Only its button answers, with the time of the tap: a typed time is no agreement.
         return await _retry(update, context, form_texts.RULES_BAD_INPUT)
+    if field is not None and field.contact and message.contact is not None:
+        return await _accept(update, context, field, message.contact.phone_number)
+    if field is not None and field.optional and _means_nothing(message.text):
+        # "tidak ada" typed under a question with a "none" button: that button's answer,
+        # as the one-message reply reads it, not equipment called "tidak ada".
+        return await _none(update, context, field)
     if field is not None and field.kind != Kind.PHOTO and message.text is not None:
         return await _accept(update, context, field, message.text)
     if _step(context) == BULK and message.text is not None:
@@ -721,10 +729,30 @@ async def nothing(update: Update, context: BotContext) -> int | None:
         return None
     assert update.callback_query is not None
     answer_tap(update.callback_query)
+    return await _none(update, context, field)
+
+
+def _replies_to_earlier(message: Message, asked: int | None) -> bool:
+    """A reply (swipe, "Balas") to a message from before the open question: meant for an
+    earlier step, such as a name corrected under the name's question while the form already
+    asks the organisation. Taken as the open question's answer, it would store the name as
+    the organisation. A reply to the open question, or to anything after it (an error), is
+    an answer like any other."""
+    replied = message.reply_to_message
+    return replied is not None and asked is not None and replied.message_id < asked
+
+
+def _means_nothing(text: str | None) -> bool:
+    words = {word.casefold() for word in form_texts.NOTHING}
+    return text is not None and text.strip().casefold() in words
+
+
+async def _none(update: Update, context: BotContext, field: Field) -> int:
+    """An optional field answered "none" (its button, or one of its words typed)."""
     draft = _draft(context)
-    draft[tap.field] = ""
+    draft[field.name] = ""
     answered = form_texts.answered(field, "")
-    return await _ask(update, context, _form(context).after(draft, tap.field), answered)
+    return await _ask(update, context, _form(context).after(draft, field.name), answered)
 
 
 async def returning(update: Update, context: BotContext) -> int | None:
@@ -996,9 +1024,14 @@ async def wrong_input(update: Update, context: BotContext) -> int:
     if field is None:
         return await _retry(update, context, form_texts.USE_BUTTONS)
     if field.kind == Kind.PHOTO:
-        is_file = message is not None and message.document is not None
+        document = message.document if message is not None else None
+        if document is None:
+            return await _retry(update, context, form_texts.WANT_PHOTO)
+        image = (document.mime_type or "").startswith("image/")
         return await _retry(
-            update, context, form_texts.WANT_PHOTO_NOT_FILE if is_file else form_texts.WANT_PHOTO
+            update,
+            context,
+            form_texts.WANT_PHOTO_NOT_IMAGE_FILE if image else form_texts.WANT_PHOTO_NOT_FILE,
         )
     return await _retry(update, context, form_texts.WANT_TEXT)
 

@@ -65,6 +65,7 @@ class SimMessage:
     caption_entities: list[dict] = field(default_factory=list)
     photo: list[SimFile] | None = None  # sizes, smallest first
     document: SimFile | None = None
+    contact: dict | None = None  # a shared contact card (Bot API Contact), as sent
     reply_markup: dict | None = None  # exactly as the bot sent it
     reply_to_message_id: int | None = None
     message_id: int = 0
@@ -156,6 +157,8 @@ class SimMessage:
             result["photo"] = [size.photo_size_api() for size in self.photo]
         if self.document is not None:
             result["document"] = self.document.document_api()
+        if self.contact is not None:
+            result["contact"] = self.contact
         if self.caption:
             result["caption"] = self.caption
             if self.caption_entities:

@@ -92,6 +92,27 @@ class SimUser:
         message = SimMessage(self.id, False, text=text, entities=entities)
         return await self._send(message, reply_to)
 
+    async def edit_text(self, message: SimMessage, text: str) -> SimMessage:
+        """Edit a text message this person sent, as a phone's "Edit" does: the chat shows
+        the new text, and Telegram sends the bot an ``edited_message`` update (the same
+        message id, an ``edit_date``) if the bot asked for that kind in allowed_updates."""
+        if message.chat_id != self.id or message.from_bot or message.text is None:
+            raise ValueError("a person can edit only a text message they sent")
+        if not text.strip() or len(text) > 4096:
+            raise ValueError("a Telegram message has 1 to 4096 characters")
+        command = _COMMAND.match(text)
+        message.text = text
+        message.entities = (
+            [{"type": "bot_command", "offset": 0, "length": utf16_len(command[0])}]
+            if command
+            else []
+        )
+        state = self.sim.state
+        state.touch_edited(message)
+        self._queue("edited_message", state.message_to_api(message))
+        await asyncio.sleep(0)
+        return message
+
     async def send_photo(
         self, image: bytes, caption: str | None = None, *, reply_to: SimMessage | None = None
     ) -> SimMessage:
@@ -113,6 +134,15 @@ class SimUser:
         document = store_document(self.sim.state, data, file_name, mime_type)
         message = SimMessage(self.id, False, caption=caption or None, document=document)
         return await self._send(message, reply_to)
+
+    async def send_contact(
+        self, phone_number: str, first_name: str, *, user_id: int | None = None
+    ) -> SimMessage:
+        """Share a contact card from the phone's address book (📎 > Kontak)."""
+        contact: dict = {"phone_number": phone_number, "first_name": first_name}
+        if user_id is not None:
+            contact["user_id"] = user_id
+        return await self._send(SimMessage(self.id, False, contact=contact), None)
 
     async def tap(
         self, label: str, message: SimMessage | None = None

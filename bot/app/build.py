@@ -54,7 +54,10 @@ log = logging.getLogger(__name__)
 
 EXPIRY_SWEEP = timedelta(minutes=1)
 # my_chat_member: being added to a group, which the bot leaves at once (handlers/access.py).
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+# edited_message: a person who corrects an answer by editing it is told the edit is not read
+# (handlers/access.py); without it Telegram never sends the edit and the first value stays
+# stored without a word.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 # HTTP connections to the Bot API at once (RetryingRequest; getUpdates has its own).
 POOL_SIZE = 128
 

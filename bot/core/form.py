@@ -80,6 +80,8 @@ class Field:
     # Asked only while this switch of the config is on (Form.enabled); "" always. A switched
     # field's column exists whatever the switch: a visit registered without it holds NULL.
     switch: str = ""
+    # A contact card shared in the chat ("Lampirkan > Kontak") answers it with its number.
+    contact: bool = False
 
     @property
     def visit_attr(self) -> str:
@@ -380,7 +382,7 @@ DECLARED = Form(
             log=LogWidth(18, 17),
             history=True,
         ),
-        Field("phone", Kind.TEXT, parse=_phone, remembered=True),
+        Field("phone", Kind.TEXT, parse=_phone, remembered=True, contact=True),
         Field("purpose", Kind.CHOICE, max_len=PURPOSE_MAX, log=LogWidth(26, 21.5), history=True),
         Field("duration", Kind.CHOICE, parse=_duration, attr="duration_minutes"),
         Field("equipment", Kind.TEXT, max_len=EQUIPMENT_MAX, optional=True, log=LogWidth(22, 17)),

@@ -25,8 +25,9 @@ LINK_LENGTH = len(PREFIX) + _SECRET_CHARS
 # The message the visitor's phone sends when the link opens: nothing else is accepted.
 START_RE = re.compile(rf"\A/start {PREFIX}[A-Za-z0-9_-]{{{_SECRET_CHARS}}}\Z")
 # While their form is open, the commands a visitor may send: /batal closes their own form,
-# /kembali goes one step back in it.
-FORM_COMMAND_RE = re.compile(r"\A/(?:batal|kembali)\s*\Z")
+# /kembali goes one step back in it. Any case, and with the bot's name as a phone may add it
+# (/Batal, /batal@AksesServerBot): PTB's CommandHandler reads those as /batal too.
+FORM_COMMAND_RE = re.compile(r"\A/(?:batal|kembali)(?:@\w+)?\s*\Z", re.IGNORECASE)
 PAYLOAD_RE = re.compile(rf"\A{PREFIX}[A-Za-z0-9_-]{{{_SECRET_CHARS}}}\Z")
 GUEST_KIND = "guest"  # the lookup hash's kind: a guest link never matches a badge or invite
 VALID = timedelta(hours=24)

@@ -112,6 +112,19 @@ def late_alert(alert: str) -> str:
 
 
 NOT_ALLOWED = "Maaf, Anda tidak berwenang untuk tindakan ini."
+
+
+def edit_not_read(*, in_form: bool) -> str:
+    """A message edited after it was sent: the bot already used its first text."""
+    fix = (
+        "Untuk memperbaiki jawaban formulir, tekan /kembali sampai pertanyaannya, atau pilih "
+        "yang diubah di ringkasan sebelum Kirim."
+        if in_form
+        else "Kirim ulang sebagai pesan baru bila perlu."
+    )
+    return f"✏️ Pesan yang diedit tidak dibaca: bot sudah memakai isi pertamanya. {fix}"
+
+
 UNKNOWN_COMMAND = "Perintah tidak dikenal."
 ARGUMENT_ABANDONED = "Baik, dibatalkan."
 BTN_TODAY = "Hari ini"

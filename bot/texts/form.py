@@ -302,7 +302,21 @@ WANT_PHOTO_NOT_FILE = (
     "File ini bukan foto yang bisa dipakai. Kirim foto KTP sebagai <b>Foto</b> "
     "(bukan sebagai File/Dokumen)."
 )
-WANT_TEXT = "Langkah ini meminta <b>teks</b>, bukan foto atau file. Silakan ketik jawabannya."
+REPLY_TO_EARLIER = (
+    "↩️ Pesan ini membalas pesan yang lebih lama, jadi tidak dipakai sebagai jawaban "
+    "pertanyaan sekarang. Untuk mengubah jawaban sebelumnya, tekan /kembali (atau ubah di "
+    "ringkasan); untuk pertanyaan sekarang, ketik jawabannya tanpa membalas."
+)
+# An image sent "as File" (Android's way to keep the quality): usable, but not as a photo.
+WANT_PHOTO_NOT_IMAGE_FILE = (
+    "📎 Foto KTP ini terkirim sebagai <b>File</b>, bukan sebagai Foto, jadi tidak bisa "
+    "ditampilkan di kartu persetujuan. Kirim ulang sebagai <b>Foto</b>: tekan 📎, pilih "
+    "<b>Galeri</b> (bukan File), pilih fotonya, lalu kirim."
+)
+WANT_TEXT = (
+    "Langkah ini meminta jawaban yang <b>diketik</b> (bukan foto, file, stiker, suara atau "
+    "lokasi). Silakan ketik jawabannya."
+)
 RESUMED = "♻️ Bot baru saja dimulai ulang. Pendaftaran Anda tersimpan; lanjutkan dari sini:"
 USE_BUTTONS = "Silakan pilih dengan menekan salah satu tombol di bawah pertanyaan."
 CANCELLED = "Pendaftaran dibatalkan. Tidak ada data yang disimpan. Mulai lagi dengan /daftar."

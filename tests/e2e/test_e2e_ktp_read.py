@@ -141,7 +141,7 @@ async def test_a_reply_without_the_template_changes_nothing_and_says_why(
     await db.unchanged()
     live_question(officer, "satu pesan")
     await officer.send_photo(ktp_image())  # not text either
-    await officer.wait_for("bukan foto atau file")
+    await officer.wait_for("jawaban yang diketik")
     await db.unchanged()
 
 

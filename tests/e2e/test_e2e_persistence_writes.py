@@ -102,7 +102,7 @@ async def test_only_changes_are_written_and_a_restart_still_resumes_the_form(
         # again at the start, under a new message id.
         for expected in (Counter(user_state=1), Counter()):
             await officer.send_photo(ktp_image())
-            await officer.wait_for("bukan foto atau file")
+            await officer.wait_for("jawaban yang diketik")
             await sim.settle()
             assert writes.take() == expected
         summary = await fill_in(officer, moves[phone:])

@@ -623,3 +623,28 @@ async def test_events_are_json_serialisable_including_alerts(bot, sim):
     assert got[0]["message"]["buttons"] == [[{"text": "Setujui", "callback_data": "setujui"}]]
     assert got[1]["alert"]["text"] == "Tercatat" and got[1]["chat_id"] == USER
     json.dumps(got)
+
+
+async def test_a_persons_edit_and_contact_arrive_as_telegram_sends_them(bot, sim):
+    """An edit comes as ``edited_message`` (same id, an edit_date) only to a bot that asked
+    for that kind; a shared contact card as a message with ``contact``."""
+    person = sim.user(USER)
+    sent = await person.send_text("3508010102850001")
+    (first,) = await bot.get_updates(allowed_updates=["message"])
+    await person.edit_text(sent, "3508015507900002")
+    assert await bot.get_updates(offset=first.update_id + 1, timeout=0) == ()
+    await person.edit_text(sent, "3508015507900003")
+    (edit,) = await bot.get_updates(
+        offset=first.update_id + 1, allowed_updates=["message", "edited_message"]
+    )
+    assert edit.edited_message is not None and edit.message is None
+    assert edit.edited_message.message_id == first.message.message_id
+    assert edit.edited_message.text == "3508015507900003"
+    assert edit.edited_message.edit_date is not None
+    await bot.send_message(USER, "the bot's")
+    with pytest.raises(ValueError):
+        await person.edit_text(person.last_bot_message, "x")  # a person edits only their own
+    await person.send_contact("+6281398765432", "Ayu", user_id=77)
+    (card,) = await bot.get_updates(offset=edit.update_id + 1)
+    assert card.message.contact.phone_number == "+6281398765432"
+    assert card.message.contact.user_id == 77
