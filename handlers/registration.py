@@ -677,7 +677,13 @@ async def answer(update: Update, context: BotContext) -> int:
     if _replies_to_earlier(message, _draft(context).get("asked")):
         return await _retry(update, context, form_texts.REPLY_TO_EARLIER)
     field = _form(context).get(_step(context))
+    album = message.media_group_id
+    if message.photo and album is not None and album == _draft(context).get("album"):
+        # The rest of an album whose first photo was taken: said, not read as an answer.
+        return await _retry(update, context, form_texts.ALBUM_REST)
     if field is not None and field.kind == Kind.PHOTO and message.photo:
+        if album is not None:
+            _draft(context)["album"] = album
         # Telegram's file id of the largest size.
         return await _photo(update, context, field, message.photo[-1].file_id)
     if field is not None and field.kind == Kind.AGREE:

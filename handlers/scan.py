@@ -142,12 +142,14 @@ def door_buttons(visit: Visit, nonce: str) -> InlineKeyboardMarkup:
 
 
 async def badge_photo(update: Update, context: BotContext) -> None:
-    """A photo of a badge: decode its QR and handle it like a camera scan."""
+    """A photo of a badge: decode its QR and handle it like a camera scan. Sent "as File"
+    (an image document, Android's way to keep the quality) it is read the same way."""
     message = update.effective_message
     assert message is not None and update.effective_user is not None
     member = context.services.member(update.effective_user.id)
     assert member is not None  # strangers never get this far (see handlers.access)
-    photo = message.photo[-1]
+    photo = message.photo[-1] if message.photo else message.document
+    assert photo is not None  # the handler's filter: a photo, or an image document
     if photo.file_size and photo.file_size > MAX_PHOTO_BYTES:
         await message.reply_text(door_texts.PHOTO_TOO_LARGE)
         return
@@ -370,5 +372,5 @@ def build() -> list[Handler]:
         CallbackQueryHandler(record, pattern=callbacks.pattern(callbacks.DOOR_EXIT)),
         CallbackQueryHandler(record, pattern=callbacks.pattern(callbacks.DOOR_EXIT_OK)),
         CallbackQueryHandler(open_visit, pattern=callbacks.pattern(callbacks.OPEN_VISIT)),
-        MessageHandler(filters.PHOTO, badge_photo),
+        MessageHandler(filters.PHOTO | filters.Document.IMAGE, badge_photo),
     ]

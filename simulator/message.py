@@ -66,6 +66,7 @@ class SimMessage:
     photo: list[SimFile] | None = None  # sizes, smallest first
     document: SimFile | None = None
     contact: dict | None = None  # a shared contact card (Bot API Contact), as sent
+    media_group_id: str | None = None  # one of several photos sent together (an album)
     reply_markup: dict | None = None  # exactly as the bot sent it
     reply_to_message_id: int | None = None
     message_id: int = 0
@@ -159,6 +160,8 @@ class SimMessage:
             result["document"] = self.document.document_api()
         if self.contact is not None:
             result["contact"] = self.contact
+        if self.media_group_id is not None:
+            result["media_group_id"] = self.media_group_id
         if self.caption:
             result["caption"] = self.caption
             if self.caption_entities:

@@ -135,6 +135,19 @@ class SimUser:
         message = SimMessage(self.id, False, caption=caption or None, document=document)
         return await self._send(message, reply_to)
 
+    async def send_album(self, images: list[bytes]) -> list[SimMessage]:
+        """Several photos picked and sent together: Telegram delivers one message per photo,
+        in order, sharing a ``media_group_id``."""
+        if not 2 <= len(images) <= 10:
+            raise ValueError("an album holds 2 to 10 photos")
+        group = str(self.sim.state.next_seq())
+        sent = []
+        for image in images:
+            sizes = store_photo(self.sim.state, image, strict=False)
+            message = SimMessage(self.id, False, photo=sizes, media_group_id=group)
+            sent.append(await self._send(message, None))
+        return sent
+
     async def send_contact(
         self, phone_number: str, first_name: str, *, user_id: int | None = None
     ) -> SimMessage:

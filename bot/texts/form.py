@@ -302,6 +302,11 @@ WANT_PHOTO_NOT_FILE = (
     "File ini bukan foto yang bisa dipakai. Kirim foto KTP sebagai <b>Foto</b> "
     "(bukan sebagai File/Dokumen)."
 )
+ALBUM_REST = (
+    "📷 Dari beberapa foto yang dikirim sekaligus, hanya yang <b>pertama</b> dipakai sebagai "
+    "foto KTP. Bila yang pertama bukan sisi depan KTP, tekan /kembali lalu kirim satu foto "
+    "saja."
+)
 REPLY_TO_EARLIER = (
     "↩️ Pesan ini membalas pesan yang lebih lama, jadi tidak dipakai sebagai jawaban "
     "pertanyaan sekarang. Untuk mengubah jawaban sebelumnya, tekan /kembali (atau ubah di "

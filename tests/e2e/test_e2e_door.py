@@ -169,7 +169,8 @@ async def test_manual_code_and_badge_photo_work_like_a_scan(
     assert view.buttons == [["✅ Catat MASUK"]]
     await escort.tap("Catat MASUK")
     await escort.wait_for("MASUK tercatat")
-    await escort.send_photo(phone_photo(badge.photo_bytes))
+    # The badge photographed and sent "as File" (an image document): read like a photo.
+    await escort.send_document(phone_photo(badge.photo_bytes), "IMG_0042.jpg", "image/jpeg")
     view = await escort.wait_for("Badge pengunjung")
     assert view.buttons == [["✅ Perangkat sesuai", "⚠️ Ada selisih"]]
     await escort.tap("Perangkat sesuai")

@@ -124,3 +124,19 @@ async def test_a_visitor_closes_their_own_form_with_a_capitalised_batal(
     await visitor.wait_for("foto KTP")
     await visitor.send_text("/Batal")
     await visitor.wait_for("dibatalkan")
+
+
+async def test_an_album_at_the_ktp_question_keeps_the_first_photo_and_says_so(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    """Front and back picked together from the gallery: the first is the KTP photo, the
+    second is not taken for the NIK's answer ("ketik" was all it got)."""
+    officer = await to_step(sim, "ktp")
+    await officer.send_album([ktp_image("DEPAN"), ktp_image("BELAKANG")])
+    await officer.wait_for(predicate=lambda m: m.html == form_texts.ALBUM_REST)
+    await sim.settle()
+    said = [m.html or m.text for m in officer.bot_messages[-3:]]
+    assert form_texts.WANT_TEXT not in said
+    await finish(sim, officer, after="ktp")
+    (visit,) = await services.storage.visits.with_status(VisitStatus.PENDING)
+    assert visit.ktp_file_id
