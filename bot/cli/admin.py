@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import re
 import sys
@@ -26,16 +27,25 @@ from storage import audit
 from storage.crypto import Cipher
 from storage.db import Storage
 
+_NIK_HELP = (
+    "the NIK; '-' or nothing (recommended) reads it from the terminal without echo, or from"
+    " the first line of standard input, so it stays out of shell history, sudo's log and ps"
+)
+ON_COMMAND_LINE = (
+    "warning: a NIK on the command line stays in the shell's history, sudo's log and ps;"
+    " next time leave it out and type it when asked"
+)
+
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     data = sub.add_parser("privacy", help="export or erase one person's data (UU 27/2022)")
     actions = data.add_subparsers(dest="action", required=True)
     export = actions.add_parser("export", help="everything stored about one NIK, as JSON")
-    export.add_argument("nik")
+    export.add_argument("nik", nargs="?", default="-", help=_NIK_HELP)
     export.add_argument("--config", type=Path, default=Path("config.toml"))
     export.add_argument("--out", type=Path, help="write to this file (mode 0600), not stdout")
     erase = actions.add_parser("erase", help="delete KTP photos, anonymize the visits of a NIK")
-    erase.add_argument("nik")
+    erase.add_argument("nik", nargs="?", default="-", help=_NIK_HELP)
     erase.add_argument("--config", type=Path, default=Path("config.toml"))
     erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     log = sub.add_parser("audit", help="check the audit log")
@@ -58,7 +68,11 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    nik = normalise_nik(getattr(args, "nik", ""))
+    nik = ""
+    if args.command == "privacy":
+        nik = normalise_nik(_read_nik() if args.nik == "-" else args.nik)
+        if args.nik != "-":
+            print(ON_COMMAND_LINE, file=sys.stderr)
     if args.command == "privacy" and (len(nik) != 16 or not nik.isascii() or not nik.isdigit()):
         print("NIK must be 16 digits", file=sys.stderr)
         return 2
@@ -78,6 +92,13 @@ def run(args: argparse.Namespace) -> int:
         print("Nothing erased.", file=sys.stderr)
         return 1
     return asyncio.run(_erase(config, nik))
+
+
+def _read_nik() -> str:
+    """The NIK typed at the terminal without echo, or the first line of standard input."""
+    if sys.stdin.isatty():
+        return getpass.getpass("NIK (not shown): ")
+    return sys.stdin.readline().strip()
 
 
 def _confirmed(nik: str) -> bool:

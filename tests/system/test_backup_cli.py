@@ -68,9 +68,11 @@ def bot(
     new_key: str | None = None,
     cwd: Path = ROOT,
     prefix: tuple[str, ...] | list[str] = (),
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``python -m bot ARGS`` in its own process, in ``cwd``, after ``prefix`` (e.g.
-    :func:`unprivileged`); ``new_key`` is AKSES_NEW_ENCRYPTION_KEY (keys rotate)."""
+    :func:`unprivileged`); ``new_key`` is AKSES_NEW_ENCRYPTION_KEY (keys rotate); ``stdin``
+    what is typed (a NIK the privacy commands read)."""
     # No bytecode written under a file size limit: a truncated .pyc would break later runs.
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
     if new_key is not None:
@@ -87,6 +89,7 @@ def bot(
         text=True,
         cwd=cwd,
         env=env,
+        input=stdin,
         timeout=60,
         check=False,
         preexec_fn=limit if limit_file_size else None,

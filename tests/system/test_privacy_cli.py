@@ -96,8 +96,11 @@ async def test_export_writes_everything_about_one_person(
 ) -> None:
     out = tmp_path / "export.json"
     spaced = "3508 0155 0790 0002"  # as typed from the card
-    result = bot("privacy", "export", spaced, "--config", str(config_path), "--out", str(out))
+    # The NIK from standard input, not the command line (shell history, sudo's log, ps).
+    args = ("privacy", "export", "--config", str(config_path), "--out", str(out))
+    result = bot(*args, stdin=spaced + "\n")
     assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["visitor"]["nik"] == DRAFT.nik and data["visitor"]["name"] == DRAFT.name
@@ -118,7 +121,8 @@ def test_export_with_a_ktp_file_missing_exports_everything_else(
     photo = config.data_dir / "ktp" / "2.ktp"
     photo.unlink()  # deleted by hand, or a restore without it; the database still names it
     out = tmp_path / "export.json"
-    result = bot("privacy", "export", DRAFT.nik, "--config", str(config_path), "--out", str(out))
+    args = ("privacy", "export", "--config", str(config_path), "--out", str(out))
+    result = bot(*args, stdin=DRAFT.nik + "\n")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines() == [
@@ -148,8 +152,9 @@ def test_export_to_a_place_it_cannot_write_is_one_line(
         locked.chmod(0o500)
         out, why, prefix = locked / "export.json", "Permission denied", unprivileged()
     before = audit_rows(config_path)
-    args = ("privacy", "export", DRAFT.nik, "--config", str(config_path), "--out", str(out))
-    assert one_line(cli(*args, prefix=prefix)) == f"privacy export: cannot write {out}: {why}"
+    args = ("privacy", "export", "--config", str(config_path), "--out", str(out))
+    done = cli(*args, prefix=prefix, stdin=DRAFT.nik + "\n")
+    assert one_line(done) == f"privacy export: cannot write {out}: {why}"
     assert not out.parent.is_dir() or not list(out.parent.iterdir())
     assert audit_rows(config_path) == before
 
@@ -159,11 +164,12 @@ async def test_erase_anonymizes_and_deletes_the_ktp_keeping_the_log(config_path:
     ktp_file = config.data_dir / "ktp" / "2.ktp"
     assert ktp_file.exists()
 
-    refused = bot("privacy", "erase", DRAFT.nik, "--config", str(config_path), stdin="")
+    erase = ("privacy", "erase", "-", "--config", str(config_path))
+    refused = bot(*erase, stdin=DRAFT.nik + "\n")  # no terminal to confirm on
     assert refused.returncode == 1 and "--yes" in refused.stderr
     assert ktp_file.exists()
 
-    result = bot("privacy", "erase", DRAFT.nik, "--config", str(config_path), "--yes")
+    result = bot(*erase, "--yes", stdin=DRAFT.nik + "\n")
     assert result.returncode == 0, result.stderr
     assert "2 visit(s) anonymized" in result.stdout
     assert "2 open request(s) withdrawn" in result.stdout  # their badges admit nobody now
@@ -191,8 +197,10 @@ async def test_erase_anonymizes_and_deletes_the_ktp_keeping_the_log(config_path:
     )
     assert DRAFT.name.encode() not in config.database_path.read_bytes()
 
+    # On the command line it still works, with a warning of where the NIK stays.
     again = bot("privacy", "export", DRAFT.nik, "--config", str(config_path))
     assert again.returncode == 0 and json.loads(again.stdout)["visitor"] is None
+    assert again.stderr.startswith("warning: a NIK on the command line stays")
 
 
 def test_verify_reports_ok_then_the_first_edited_row(config_path: Path) -> None:
@@ -240,7 +248,7 @@ def test_a_wrong_audit_key_is_refused_before_anything_is_written(
     wrong.chmod(0o600)
     (tmp_path / "data").chmod(0o700)
     before = audit_rows(config_path)
-    line = one_line(cli("privacy", "export", DRAFT.nik, "--config", str(wrong)))
+    line = one_line(cli("privacy", "export", "--config", str(wrong), stdin=DRAFT.nik + "\n"))
     assert "the audit key does not match this database's audit chain" in line
     assert audit_rows(config_path) == before
     verified = bot("audit", "verify", "--config", str(config_path))
