@@ -1,41 +1,77 @@
-"""The data step of the migration that encrypts names, phones and queued messages.
+"""The data steps of the migrations that encrypt columns already holding plaintext.
 
-SQL cannot encrypt, so that migration only creates the ``data_key_backfill`` table;
-Storage.open then calls :func:`seal_plain_columns`, which encrypts the rows written before
-it, clears delivered and failed outbox rows, and drops the table, all in one transaction.
-Then the file is rewritten (VACUUM) and the WAL emptied, so no page image of the plaintext
-stays behind. The columns are written out here, frozen like a migration's SQL: a column
-added to storage.crypto.DATA_KEY_COLUMNS later needs a step of its own.
+SQL cannot encrypt, so such a migration only marks the database; Storage.open then calls
+its step here, which encrypts the rows written before it and removes the mark, all in one
+transaction. Then the file is rewritten (VACUUM) and the WAL emptied, so no page image of
+the plaintext stays behind. The columns are written out here, frozen like a migration's
+SQL: a column added to storage.crypto.DATA_KEY_COLUMNS later needs a step of its own.
+
+- :func:`seal_plain_columns` (migration 14, the ``data_key_backfill`` table): names,
+  organisations, phones, the assignment letter, the KTP file id, the reasons and queued
+  messages.
+- :func:`seal_visit_text` (migration 24, the ``visit_text_backfill`` row of ``meta``): the
+  visit's purpose and equipment. A row, not a table: every table but ``meta`` is data to
+  the upgrade test's databases (tests/fixtures/schema_versions.py), which fills them.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
-from storage.base import fetch_all
-from storage.crypto import Cipher
+from bot.core.nik import mask_niks_in
+from storage.base import fetch_all, fetch_one
+from storage.crypto import Cipher, InvalidToken
 from storage.privacy import compact_wal
 
 MARK = "data_key_backfill"
 _VISITOR_COLUMNS = ("name", "organisation", "phone")
 _VISIT_COLUMNS = ("assignment_letter", "ktp_file_id", "deny_reason", "cancel_reason")
 
+TEXT_MARK = "visit_text_backfill"  # meta.name
+_VISIT_TEXT_COLUMNS = ("purpose", "equipment")
+
 
 async def seal_plain_columns(db: aiosqlite.Connection, cipher: Cipher) -> int:
-    """Encrypt what the migration marked; the number of rows rewritten (0 if not marked)."""
-    async with db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (MARK,)
-    ) as cur:
-        if await cur.fetchone() is None:
-            return 0
-    await db.execute("BEGIN IMMEDIATE")
-    try:
+    """Encrypt what migration 14 marked; the number of rows rewritten (0 if not marked)."""
+
+    async def step() -> int:
         count = await _seal(db, "visitors", _VISITOR_COLUMNS, cipher)
         count += await _seal(db, "visits", _VISIT_COLUMNS, cipher)
-        count += await _seal_outbox(db, cipher)
-        await db.execute(f"DROP TABLE {MARK}")
+        return count + await _seal_outbox(db, cipher)
+
+    marked = f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{MARK}'"
+    return await _marked_step(db, marked, f"DROP TABLE {MARK}", step)
+
+
+async def seal_visit_text(db: aiosqlite.Connection, cipher: Cipher) -> int:
+    """Encrypt the purpose and equipment migration 24 marked; the rows rewritten (0 if not
+    marked).
+
+    A cell that already decrypts is left as it is (each cell is encrypted once, whoever
+    wrote it). An anonymized visit's purpose gets what anonymizing does since this step:
+    its NIKs masked (storage/privacy.py)."""
+    return await _marked_step(
+        db,
+        f"SELECT 1 FROM meta WHERE name = '{TEXT_MARK}'",
+        f"DELETE FROM meta WHERE name = '{TEXT_MARK}'",
+        lambda: _seal_visit_text(db, cipher),
+    )
+
+
+async def _marked_step(
+    db: aiosqlite.Connection, marked: str, unmark: str, step: Callable[[], Awaitable[int]]
+) -> int:
+    """If ``marked`` finds the mark: ``step`` and ``unmark`` in one transaction, then the
+    file rebuilt and the WAL emptied if the step rewrote anything."""
+    if await fetch_one(db, marked) is None:
+        return 0
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        count = await step()
+        await db.execute(unmark)
     except BaseException:
         await db.execute("ROLLBACK")
         raise
@@ -45,6 +81,33 @@ async def seal_plain_columns(db: aiosqlite.Connection, cipher: Cipher) -> int:
         await db.execute("VACUUM")
         await compact_wal(db)
     return count
+
+
+async def _seal_visit_text(db: aiosqlite.Connection, cipher: Cipher) -> int:
+    columns = _VISIT_TEXT_COLUMNS
+    rows = list(await fetch_all(db, f"SELECT id, anonymized_at, {', '.join(columns)} FROM visits"))
+    count = 0
+    for row in rows:
+        opened = {c: _opened(row[c], cipher) for c in columns}
+        text: dict[str, str] = {c: row[c] if v is None else v for c, v in opened.items()}
+        if row["anonymized_at"] is not None:
+            text["purpose"] = mask_niks_in(text["purpose"])
+        if opened == text:
+            continue  # encrypted already, and nothing to mask
+        await db.execute(
+            f"UPDATE visits SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+            (*(cipher.seal(text[c]) for c in columns), row["id"]),
+        )
+        count += 1
+    return count
+
+
+def _opened(cell: str, cipher: Cipher) -> str | None:
+    """The text of a cell encrypted already (or empty), None for plaintext."""
+    try:
+        return cipher.unseal(cell)
+    except InvalidToken:
+        return None
 
 
 async def _seal(

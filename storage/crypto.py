@@ -44,15 +44,18 @@ DATA_KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     # The person: NIK, and the form's remembered answers (bot/core/form.py, remembered=True).
     "visitors": ("nik_enc", "name", "organisation", "phone"),
     # Per visit: the letter identifying the visitor's assignment, the Telegram file id that
-    # fetches the KTP photo, and the free-text reasons and notes staff type about the visit
-    # (the escort's equipment discrepancy note may name people too).
-    # Purpose, equipment and duration describe the visit, not the person, and stay readable.
+    # fetches the KTP photo, and the free text typed about the visit: the reasons, the
+    # escort's equipment discrepancy note, the purpose and the equipment brought ("Laptop
+    # milik <name> NIK ..."), any of which may name people. No SQL reads these (they are
+    # read a row at a time); the duration stays readable.
     "visits": (
         "assignment_letter",
         "ktp_file_id",
         "deny_reason",
         "cancel_reason",
         "equipment_note",
+        "purpose",
+        "equipment",
     ),
     # Queued messages: texts and captions name visitors, the badge image and its caption carry
     # the token and the manual code. Cleared ('' and NULL) once delivered or given up.

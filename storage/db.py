@@ -13,7 +13,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.at_rest import seal_plain_columns
+from storage.at_rest import seal_plain_columns, seal_visit_text
 from storage.audit import AuditLog, WrongAuditKey, check_audit_key_at_open
 from storage.base import Database, fetch_one, open_reader
 from storage.conversations import Conversations
@@ -101,6 +101,7 @@ class Storage:
             await check_audit_key_at_open(db, audit_key)
             await encrypt_plain_niks(db, cipher)
             await seal_plain_columns(db, cipher)
+            await seal_visit_text(db, cipher)
             # The NIK index is keyed by the data key (storage/crypto.py): rebuilt once for a
             # database indexed under the signing secret or an earlier key.
             await reindex_at_open(db, cipher)

@@ -377,6 +377,11 @@ MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX ktp_views_visit ON ktp_views(visit_id);
     """,
+    # 24: the visit's purpose and equipment, free text that may name people, are encrypted
+    # with the data key too (storage/crypto.py DATA_KEY_COLUMNS). SQL cannot encrypt: this
+    # row marks the database for Storage.open (storage/at_rest.py seal_visit_text), which
+    # encrypts the rows and then deletes it.
+    24: "INSERT OR REPLACE INTO meta (name, value) VALUES ('visit_text_backfill', '24');",
 }
 
 

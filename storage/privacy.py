@@ -1,8 +1,10 @@
 """SQL for citizens' data (UU 27/2022): KTP file records, retention, export and erasure.
 
-Anonymizing a visit keeps the log (dates, times, status, staff ids, organisation, purpose)
-and removes the person: the visit is moved to a visitor row of its own named
-ANONYMOUS, with no NIK and no phone, and visitor rows left without visits are deleted.
+Anonymizing a visit keeps the log (dates, times, status, staff ids, organisation, purpose
+with its NIKs masked) and removes the person: the visit is moved to a visitor row of its own
+named ANONYMOUS, with no NIK and no phone, and visitor rows left without visits are deleted;
+the free text typed about the visit that may name someone goes too (the reasons, the
+equipment note, the assignment letter, the equipment brought: :func:`_clear_typed_text`).
 A returning visitor's recent visits are not touched when an old one is anonymized.
 """
 
@@ -17,6 +19,8 @@ from typing import Any
 import aiosqlite
 
 from bot.core.form import DECLARED
+from bot.core.nik import mask_niks_in
+from bot.core.visits import VisitStatus
 from storage.audit import AuditLog
 from storage.base import Database, Statement, fetch_all, fetch_one
 from storage.crypto import DATA_KEY_COLUMNS, Cipher
@@ -208,6 +212,7 @@ class Privacy:
                 if await _anonymize_visit(db, visit_id, ts, self._database.cipher):
                     anonymized += 1
                     redrawn[visit_id] = "anon"
+            cleared = await _clear_typed_text(db)
             scrubbed = await self._outbox.scrub(db, sorted(set(visits)), action)
             for visit_id, why in sorted(redrawn.items()):
                 await self._outbox.enqueue(db, await _redraws(db, visit_id, why), now, visit_id)
@@ -224,7 +229,13 @@ class Privacy:
             result = Forgotten(ktp_deleted, anonymized, cur.rowcount, scrubbed)
             full = f"{detail} {result.detail()}".strip()
             await self._audit.append(db, now, None, action, detail=full)
-        if result.ktp_deleted or result.visits_anonymized or result.visitors_deleted or scrubbed:
+        if (
+            result.ktp_deleted
+            or result.visits_anonymized
+            or result.visitors_deleted
+            or scrubbed
+            or cleared
+        ):
             await compact_wal(self._database.connection)
         return result
 
@@ -376,7 +387,7 @@ async def _anonymize_visit(
 ) -> int:
     row = await fetch_one(
         db,
-        "SELECT p.organisation, p.created_at FROM visits v JOIN visitors p"
+        "SELECT p.organisation, p.created_at, v.purpose FROM visits v JOIN visitors p"
         " ON p.id = v.visitor_id WHERE v.id = ? AND v.anonymized_at IS NULL",
         (visit_id,),
     )
@@ -396,13 +407,40 @@ async def _anonymize_visit(
     )
     # The deny and cancel reasons and the equipment note are free text a person typed about
     # the visitor ("KTP tidak cocok, a.n. ..."): they may carry personal data, so they go with
-    # the name. The equipment check itself (matched or not) stays with the log.
+    # the name (the letter and the equipment too: _clear_typed_text). The equipment check
+    # itself (matched or not) stays with the log, and so does the purpose, a NIK typed in it
+    # masked.
+    purpose = cipher.unseal(row["purpose"])
+    masked = mask_niks_in(purpose)
     await db.execute(
         "UPDATE visits SET visitor_id = ?, anonymized_at = ?, ktp_path = NULL, ktp_file_id = '',"
-        " deny_reason = NULL, cancel_reason = NULL, equipment_note = NULL WHERE id = ?",
-        (cur.lastrowid, ts, visit_id),
+        " deny_reason = NULL, cancel_reason = NULL, equipment_note = NULL, purpose = ?"
+        " WHERE id = ?",
+        (
+            cur.lastrowid,
+            ts,
+            row["purpose"] if masked == purpose else cipher.seal(masked),
+            visit_id,
+        ),
     )
     return 1
+
+
+async def _clear_typed_text(db: aiosqlite.Connection) -> int:
+    """Anonymized visits lose the assignment letter ("090/7/ST a.n. <name>") and the
+    equipment brought ("Laptop milik <name>"): free text that may name someone. The
+    equipment stays while the visitor is still inside, since the escort checks it at KELUAR;
+    run by every ``forget`` (the daily purge, an erasure), this clears it after the exit, and
+    what an earlier release kept. Returns the visits changed."""
+    inside = VisitStatus.INSIDE.value
+    cur = await db.execute(
+        "UPDATE visits SET assignment_letter = '',"
+        " equipment = CASE WHEN status = ? THEN equipment ELSE '' END"
+        " WHERE anonymized_at IS NOT NULL"
+        " AND (assignment_letter != '' OR (equipment != '' AND status != ?))",
+        (inside, inside),
+    )
+    return cur.rowcount
 
 
 def _row_dict(row: aiosqlite.Row) -> dict[str, Any]:
