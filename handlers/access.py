@@ -15,6 +15,7 @@ from bot.core import callbacks, guests
 from bot.core.invites import START_RE
 from bot.core.policy import Act, may
 from bot.core.roles import Role
+from bot.flows import reachable
 from bot.texts import common as common_texts
 from bot.texts import guests as guest_texts
 from handlers.edits import answer_tap
@@ -32,7 +33,8 @@ async def refuse_strangers(update: Update, context: BotContext) -> None:
         await _leave_group(update, context)
         raise ApplicationHandlerStop
     if update.my_chat_member is not None:
-        raise ApplicationHandlerStop  # someone blocked or unblocked the bot: nothing to do
+        await _unblocked(update, context)
+        raise ApplicationHandlerStop
     if update.edited_message is not None:
         await _edited(update, context)
         raise ApplicationHandlerStop
@@ -101,6 +103,21 @@ async def _leave_group(update: Update, context: BotContext) -> None:
 
 
 _GONE = {ChatMemberStatus.LEFT, ChatMemberStatus.BANNED}
+
+
+async def _unblocked(update: Update, context: BotContext) -> None:
+    """Someone blocked or unblocked the bot in their private chat. Blocking needs nothing
+    (what fails meanwhile is reported by the outbox); a staff member who unblocks it (Mulai
+    Ulang) gets what failed while it was blocked and still needs them."""
+    change = update.my_chat_member
+    assert change is not None
+    back = (
+        change.old_chat_member.status == ChatMemberStatus.BANNED
+        and change.new_chat_member.status == ChatMemberStatus.MEMBER
+    )
+    user = update.effective_user
+    if back and user is not None and context.services.member(user.id) is not None:
+        await reachable.returned(context.services, user.id)
 
 
 async def _edited(update: Update, context: BotContext) -> None:

@@ -10,14 +10,18 @@ from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.app.context import BotContext, Handler
+from bot.flows import reachable
 
 
 async def note_opened(update: Update, context: BotContext) -> None:
-    """Any update from staff; a dict lookup, and one write the first time only."""
+    """Any update from staff; a dict lookup, and one write the first time only. The first
+    time, what Telegram refused to them before ("chat not found") is sent again if it still
+    needs them (bot/flows/reachable.py)."""
     user = update.effective_user
     services = context.services
-    if user is not None and services.member(user.id) is not None:
-        await services.note_opened(user.id)
+    first = user is not None and services.member(user.id) is not None
+    if first and user is not None and await services.note_opened(user.id):
+        await reachable.returned(services, user.id)
 
 
 def build() -> Handler:

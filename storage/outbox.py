@@ -292,6 +292,29 @@ class Outbox:
             await self.enqueue(db, notices, now)
             return True
 
+    async def failed_to(self, chat_id: int) -> list[tuple[str, str, int]]:
+        """What Telegram refused for good to this chat about a visit: (key, kind, visit id),
+        oldest first. Read when the person comes back (undeliverable.returned)."""
+        rows = await fetch_all(
+            self._database.connection,
+            "SELECT key, kind, visit_id FROM outbox WHERE chat_id = ? AND status = ?"
+            " AND visit_id IS NOT NULL ORDER BY id",
+            (chat_id, FAILED),
+        )
+        return [(str(r["key"]), str(r["kind"]), int(r["visit_id"])) for r in rows]
+
+    async def reached(self, visit_id: int, chat_id: int, purpose: str) -> bool:
+        """Whether a message of this purpose (its key's first part: "card", "badge_png")
+        about the visit was sent to the chat or is on its way; one sent again after a
+        failure is a row of its own, and counts."""
+        row = await fetch_one(
+            self._database.connection,
+            "SELECT 1 FROM outbox WHERE visit_id = ? AND chat_id = ? AND status != ?"
+            " AND substr(key, 1, length(?) + 1) = ? || ':' LIMIT 1",
+            (visit_id, chat_id, FAILED, purpose, purpose),
+        )
+        return row is not None
+
     async def card_states(self, visit_id: int) -> dict[int, str]:
         """Each approval card of a visit: its chat and whether it is pending, sent or failed."""
         return {

@@ -424,6 +424,38 @@ class Visits:
         assert stored is not None
         return stored
 
+    async def reissue_badge(
+        self,
+        visit_id: int,
+        badge: BadgeHashes,
+        messages: Sequence[OutboxItem],
+        now: datetime,
+        actor_id: int | None,
+    ) -> bool:
+        """A new token and code for the badge of an approved visit nobody has entered on,
+        with the messages that carry it, audited, in one transaction: the old badge image
+        never reached its officer, and its token and code open nothing from now on. False
+        (nothing changed) when the visit no longer waits at the door or its badge is void."""
+        async with self._database.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE badges SET token_hash = ?, code_hash = ?, issued_at = ?"
+                " WHERE visit_id = ? AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM visits"
+                " WHERE id = ? AND status = ? AND entered_at IS NULL)",
+                (
+                    badge.token_hash,
+                    badge.code_hash,
+                    ts(now),
+                    visit_id,
+                    visit_id,
+                    VisitStatus.APPROVED.value,
+                ),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await self._audit.append(db, now, actor_id, "badge_reissued", visit_id)
+            await self._outbox.enqueue(db, messages, now, visit_id)
+        return True
+
     async def get(self, visit_id: int) -> Visit | None:
         row = await self._database.read_one(VISIT_SELECT + " WHERE v.id = ?", (visit_id,))
         return visit_from_row(row, self._cipher) if row else None

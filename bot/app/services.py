@@ -112,12 +112,14 @@ class Services:
         """Whether this staff member ever wrote to the bot (so it can write to them)."""
         return self._opened is None or user_id in self._opened
 
-    async def note_opened(self, user_id: int) -> None:
-        """An update from this staff member: record their first one (one write, once)."""
+    async def note_opened(self, user_id: int) -> bool:
+        """An update from this staff member: record their first one (one write, once).
+        True for that first one."""
         if self._opened is None or user_id in self._opened:
-            return
+            return False
         self._opened.add(user_id)
         await self.storage.staff.mark_opened(user_id, self.now())
+        return True
 
     async def refresh_staff(self) -> None:
         rows = await self.storage.staff.all()

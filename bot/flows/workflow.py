@@ -252,6 +252,32 @@ async def approve(
     return await _applied(services, change, messages, badge, detail)
 
 
+async def reissue_badge(services: Services, visit: Visit, actor_id: int | None) -> bool:
+    """The badge of an approved visit again, with a new token and code, for its officer who
+    could not be reached when it was issued (blocked the bot, never opened it) and now can:
+    the first image was refused by Telegram, so nobody holds it, and nobody can be let in
+    without one. False when the visit no longer waits at the door."""
+    secret = services.config.signing_secret
+    creds = new_credentials(secret, visit.id)
+    messages = await _badge_items(
+        services,
+        visit,
+        creds.token,
+        creds.code,
+        badge_texts.REISSUED,
+        again=services.now(),
+    )
+    badge = BadgeHashes(
+        lookup_hash(secret, creds.token, "token"), lookup_hash(secret, creds.code, "code")
+    )
+    done = await services.storage.visits.reissue_badge(
+        visit.id, badge, messages, services.now(), actor_id
+    )
+    if done:
+        services.delivery.kick()
+    return done
+
+
 async def second_step_shown(services: Services, visit_id: int, chat_id: int, tap: str) -> None:
     """The tapper's card was just edited to the watchlist's second step, outside the outbox,
     from the visit read as pending. A decision that landed meanwhile had its redraw of that
@@ -501,10 +527,17 @@ BADGE_MESSAGES = ("badge_png", "badge_pdf")
 
 
 async def _badge_items(
-    services: Services, visit: Visit, token: str, code: str, notice: str = ""
+    services: Services,
+    visit: Visit,
+    token: str,
+    code: str,
+    notice: str = "",
+    *,
+    again: datetime | None = None,
 ) -> list[OutboxItem]:
     """The SOP's special identity badge: PNG to show or print, and an ID-1 PDF; ``notice``
-    heads the PNG's caption."""
+    heads the PNG's caption. ``again``: a badge issued anew at that moment, keyed apart from
+    the first (whose failed items keep theirs)."""
     assert visit.valid_until is not None
     tz = services.config.timezone
     local_until = visit.valid_until.astimezone(tz)
@@ -524,9 +557,10 @@ async def _badge_items(
     name = f"badge-{visit.reference}"
     caption = badge_texts.caption(visit, format_code(code), tz, notice)
     officer = visit.desk_officer
+    anew = f":{again.timestamp():.6f}" if again is not None else ""
     return [
         OutboxItem(
-            f"badge_png:{{visit}}:{officer}",
+            f"badge_png:{{visit}}:{officer}{anew}",
             "photo",
             officer,
             payload={"filename": f"{name}.png", "caption": caption},
@@ -534,7 +568,7 @@ async def _badge_items(
             for_role=Role.OFFICER,
         ),
         OutboxItem(
-            f"badge_pdf:{{visit}}:{officer}",
+            f"badge_pdf:{{visit}}:{officer}{anew}",
             "document",
             officer,
             payload={"filename": f"{name}.pdf"},

@@ -48,6 +48,12 @@ def caption(visit: Visit, code: str, tz: tzinfo, notice: str = "") -> str:
     )
 
 
+REISSUED = (
+    "♻️ <b>Dikirim ulang</b>: badge pertama tidak sampai karena bot diblokir atau belum "
+    "dibuka. Badge dan kode ini yang berlaku."
+)
+
+
 def expired_notice(visit: Visit) -> str:
     return (
         f"⌛ Badge {visit.reference} ({escape(visit.name)}) kedaluwarsa sebelum dipakai masuk. "

@@ -31,14 +31,16 @@ SOME_MESSAGE = "Pesan"
 def never_opened(name: str, bot_username: str) -> str:
     return (
         f"{escape(name)} belum pernah membuka bot: minta dia menekan Start di "
-        f"t.me/{escape(bot_username)}"
+        f"t.me/{escape(bot_username)}; kartu atau badge yang masih ditunggu lalu terkirim "
+        "sendiri"
     )
 
 
 def blocked(name: str, bot_username: str) -> str:
     return (
         f"{escape(name)} memblokir bot: minta dia membuka t.me/{escape(bot_username)} "
-        "dan menekan Mulai Ulang (Restart)"
+        "dan menekan Mulai Ulang (Restart); kartu atau badge yang masih ditunggu lalu "
+        "terkirim sendiri (badge dengan kode baru)"
     )
 
 

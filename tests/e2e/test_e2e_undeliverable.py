@@ -67,7 +67,7 @@ async def test_a_card_for_someone_who_never_opened_the_bot_is_reported_at_once(
     text = notice.text_or_caption
     assert text.startswith("⚠️ Kartu persetujuan KRS-2026-")
     assert "untuk Agus Kasi tidak terkirim" in text
-    why = "Agus Kasi belum pernah membuka bot: minta dia menekan Start di t.me/AksesServerBot"
+    why = "Agus Kasi belum pernah membuka bot: minta dia menekan Start di t.me/AksesServerBot;"
     assert why in text
     await sim.user(ADMIN).wait_for("untuk Agus Kasi tidak terkirim")
     await idle(app, sim)
