@@ -9,7 +9,10 @@
   level, logger, message, and the traceback if any), for a log collector.
 
 Whatever the format, every record was already cleaned by bot/app/logsafe.py (masked NIKs,
-no tokens, secrets or bytes): ``configure`` installs it before anything is logged.
+no tokens, secrets or bytes): ``configure`` installs it before anything is logged. That
+cleaning cannot tell a visitor's name or phone from other text, so the libraries that log
+what the bot sends, receives or stores never log below INFO, whatever the level asked
+(``NO_DEBUG``): at DEBUG only the bot's own loggers add their debug lines.
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ FORMATS = LOG_FORMATS
 # apscheduler (under PTB's JobQueue) logs "Running job" and "executed successfully" for
 # every run of the minutely jobs, forever. Their warnings and errors still show.
 QUIET_LOGGERS = ("httpx", "fontTools", "apscheduler")
+# Loggers that at DEBUG write what passes through them: PTB every call's parameters and
+# every update (getUpdates bodies: the visitor's name, phone, the reasons typed), httpx,
+# httpcore and aiohttp requests and bodies, aiosqlite every statement with its parameters,
+# apscheduler its jobs' arguments. Never below INFO, whatever level ``configure`` is given
+# (the one place the root's level is set); logsafe masks NIKs and tokens but cannot know a
+# name or a phone.
+NO_DEBUG = ("telegram", "telegram.ext", "httpx", "httpcore", "aiohttp", "aiosqlite", "apscheduler")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _HANDLER_NAME = "akses-stderr"
 # Syslog priorities of the log levels (journald reads "<N>" at the start of a line).
@@ -101,5 +111,9 @@ def configure(fmt: str = "text", level: int = logging.INFO) -> None:
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(formatter(fmt, sys.stderr))
     root.addHandler(handler)
+    for name in NO_DEBUG:
+        # INFO when the root would pass their DEBUG lines; otherwise they follow the root
+        # (NOTSET), so configuring again at INFO leaves nothing of an earlier DEBUG behind.
+        logging.getLogger(name).setLevel(logging.INFO if level < logging.INFO else logging.NOTSET)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

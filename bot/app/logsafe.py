@@ -1,8 +1,7 @@
-"""Logs never hold citizens' data or secrets, whatever a library logs at DEBUG.
+"""Every log record cleaned of NIKs, bot tokens, secrets and bytes, whoever logs it.
 
-PTB logs request parameters and whole updates at DEBUG (an officer's message with a
-NIK, a caption with the officer's own summary), httpx and aiohttp log URLs that carry
-the bot token. ``install()`` sets a log record factory, so every record from every
+httpx and aiohttp log URLs that carry the bot token; a library's message or an exception
+may quote a NIK. ``install()`` sets a log record factory, so every record from every
 logger is cleaned when it is made, before any handler (added now or later) sees it:
 
 - a NIK in any form the validator accepts (full-width digits, any run of spaces, dots or
@@ -13,6 +12,12 @@ logger is cleaned when it is made, before any handler (added now or later) sees 
 - bytes never pass: a bytes argument becomes ``<N bytes>``, a bytes repr ``<bytes>``;
 - values registered with ``protect()`` (the signing secret, the encryption key)
   become ``<secret>``.
+
+What it cannot clean: a name, a phone number, an organisation or a typed reason is text
+like any other. Those stay out of the logs only because nothing logs them: the bot's own
+lines name visits and people by id, and the libraries that log call parameters, whole
+updates and SQL parameters at DEBUG (PTB, httpx, httpcore, aiohttp, aiosqlite,
+apscheduler) are never set below INFO (bot/app/logging_setup.py ``NO_DEBUG``).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 One row per visit request in the period, oldest first. Times are in the office's zone;
 the visitor's details are the form's logged fields, the NIK masked (NIST PE-8(3), UU 27/2022:
-the printed log needs no full NIK); each
-row carries its step measurements against the SOP's time standards.
+the printed log needs no full NIK), also where one was typed into free text (a purpose, the
+equipment, a reason: ``mask_niks_in``, as on the approval cards); each row carries its step
+measurements against the SOP's time standards.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
 from bot.core.form import FORM, Field, Form
+from bot.core.nik import mask_niks_in
 from bot.core.period import Period
 from bot.core.standards import STEPS, Step, StepTiming, TimeStandards, measure
 from bot.core.visits import EquipmentCheck, Visit, VisitStatus
@@ -128,7 +130,7 @@ class LogRow:
     visit: Visit
     day: date
     reference: str
-    details: dict[str, str]  # the DETAILS' values by field name (the NIK masked)
+    details: dict[str, str]  # the DETAILS' values by field name (any NIK in them masked)
     status: str
     approved_by: str
     decided_at: datetime | None  # office-local, aware
@@ -268,7 +270,11 @@ def _row(
         day=visit.submitted_at.astimezone(tz).date(),
         reference=visit.reference,
         details={
-            spec.name: str(form_texts.shown_value(spec, getattr(visit, spec.visit_attr)))
+            # The NIK field is masked by its own rule; a NIK typed into any other field
+            # (the purpose, the equipment, even the name) by mask_niks_in.
+            spec.name: mask_niks_in(
+                str(form_texts.shown_value(spec, getattr(visit, spec.visit_attr)))
+            )
             for spec in DETAILS
         },
         status=reports_texts.STATUS_SHORT[visit.status],
@@ -312,10 +318,12 @@ def notes(visit: Visit, names: dict[int, str], tz: tzinfo) -> list[str]:
     4. A time: ``_local(moment, tz)``, printed as ``%d-%m %H:%M`` by the text function.
     5. A test in ``tests/unit/test_report_notes.py`` (the line, its place in the order).
 
-    Nothing else: the cell is made inert for spreadsheets (``inert``), wrapped in the
-    XLSX, printed as a "Catatan: ..." line under the visit's row across the PDF's table,
-    and escaped for /riwayat by the callers.
-    User-typed text (a reason) goes in as typed: every caller treats the lines as plain text.
+    Nothing else: a NIK typed into a line's free text (a deny or cancel reason, the
+    escort's equipment note) is masked here (``mask_niks_in``, as the approval cards do),
+    the cell is made inert for spreadsheets (``inert``), wrapped in the XLSX, printed as a
+    "Catatan: ..." line under the visit's row across the PDF's table, and escaped for
+    /riwayat by the callers. User-typed text otherwise goes in as typed: every caller
+    treats the lines as plain text.
     """
     lines: list[str] = []
     if visit.plan is not None:  # planned ahead rather than a walk-in (bot/core/planning.py)
@@ -346,7 +354,7 @@ def notes(visit: Visit, names: dict[int, str], tz: tzinfo) -> list[str]:
         lines.append(reports_texts.note_discrepancy(visit.equipment_note or ""))
     elif visit.equipment_check == EquipmentCheck.MATCHES:
         lines.append(reports_texts.NOTE_EQUIPMENT_OK)
-    return lines
+    return [mask_niks_in(line) for line in lines]
 
 
 def _name(names: dict[int, str], user_id: int | None) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from bot.core.nik import mask_niks_in
 from bot.core.rollcall import RollCall
 from bot.core.visits import Visit
 from bot.texts import rollcall as rollcall_texts
@@ -48,7 +49,8 @@ def roll_call_lines(
                 RollCallLine(
                     *head,
                     reference=visit.reference if visit is not None else "",
-                    visitor=visit.name if visit is not None else rollcall_texts.ERASED,
+                    # Typed by the officer: masked like the log's own name column.
+                    visitor=rollcall_texts.ERASED if visit is None else mask_niks_in(visit.name),
                     escort=name(entry.escort_id),
                     entered_at=local(entry.entered_at),
                     safe_at=local(entry.safe_at),

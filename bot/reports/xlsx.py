@@ -1,4 +1,4 @@
-"""The access log as an XLSX workbook (XlsxWriter in constant-memory mode).
+"""The access log as an XLSX workbook (XlsxWriter, in memory).
 
 Sheet 1 is the log, one row per visit, header frozen and filterable; times are real Excel
 date-times in the office's zone (Excel has no time zones, the header names the zone).
@@ -6,10 +6,11 @@ Sheet 2 summarises the period against the SOP's time standards; sheet 3, when th
 had any, lists its evacuation roll calls.
 
 XlsxWriter replaced openpyxl's write-only mode (issue 13): for 10,000 visits openpyxl's
-cell writer took 2.5-3.9 s of a 3.9 s export (bench/findings.md). In constant-memory mode
-each row is written to a temporary file as soon as the next row starts, so memory stays
-flat however long the log. Every text goes in as a string: no value is ever read as a
-formula, a number or a link (bot/reports/xlsx_book.py's options).
+cell writer took 2.5-3.9 s of a 3.9 s export (bench/findings.md). The workbook is built
+in memory and no temporary file is written: the rows name visitors, and a deleted file's
+blocks stay on the disk (its constant-memory mode wrote every row to one; a month of 10,000
+visits now costs the writer about 33 MB more). Every text goes in as a string: no value is
+ever read as a formula, a number or a link (bot/reports/xlsx_book.py's options).
 
 This module turns the log into plain values (``layout``, ``log_cells``, ``closing_cells``);
 bot/reports/xlsx_book.py writes them, here (``render_xlsx``) or in the XLSX writer's process

@@ -2,14 +2,16 @@
 
 An export's XLSX was half its time (issue 13, bench/findings.md): XlsxWriter's per-cell
 XML, pure Python, on the same core as the query, the decryption and the rows. Here a
-worker (``python -m bot.reports.xlsx_worker``) is started with the export and writes each
+worker (``python -m bot.reports.xlsx_worker``) is started with the export and takes each
 page of rows as soon as the bot has made it, on the second core; the bot waits only for
-the last page's rows and the file's closing.
+the last page's rows and the file's closing (where, the workbook being in memory, the
+sheets' XML is written: no file holds the log's rows, bot/reports/xlsx_book.py).
 
 - One worker per export, started with it: its start (about 0.1 s, XlsxWriter imported)
   overlaps the query's first page, so no idle worker is kept.
-- Its environment is trimmed (bot/app/children.py: no token, no keys), and its temporary
-  files are in a folder of its own, removed after it, whatever happened.
+- Its environment is trimmed (bot/app/children.py: no token, no keys). It writes no file;
+  its TMPDIR is still an empty folder of its own, removed after it whatever happened, so
+  nothing another library might write there is left behind or mixed with other files.
 - A worker that fails or ends early fails the export with ``WorkbookFailed`` (naming the
   exception's type only): /laporan reports it as any error in making the export
   (handlers/errors.py). An export that fails or is cancelled on the bot's side kills its

@@ -13,8 +13,9 @@ sends while it still reads and decrypts the next ones: the workbook on the secon
   could quote a visitor).
 
 It ends after that answer, or without one when its stdin closes first (the export was
-abandoned). Its temporary files (XlsxWriter's constant memory) are in the folder its
-TMPDIR names, which the bot removes after it.
+abandoned). It writes no file: the workbook is built in memory (bot/reports/xlsx_book.py's
+options), so the log's rows never reach a disk; its TMPDIR is an empty folder of its own,
+which the bot removes after it.
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ def card_lapsed(visit: Visit, officer: str, tz: tzinfo) -> str:
 
 def officer_lapsed(visit: Visit) -> str:
     """The officer's notice of the same."""
-    return (
+    return mask_niks_in(
         f"⌛ Permintaan {visit.reference} ({escape(visit.name)}) tidak diputuskan Kepala Seksi "
         "sampai akhir hari pengajuannya dan ditutup. Jika pengunjung masih perlu masuk, "
         "daftarkan ulang dengan /daftar."
@@ -108,7 +108,9 @@ def officer_approved(decider: str) -> str:
 
 
 def officer_denied(visit: Visit, decider: str) -> str:
-    return (
+    """The officer's notice of a denial; a NIK typed into the reason (or the name) masked,
+    as on the card."""
+    return mask_niks_in(
         f"❌ Permintaan <b>{visit.reference}</b> ({escape(visit.name)}) <b>ditolak</b> oleh "
         f"{escape(decider)}.\nAlasan: {escape(visit.deny_reason or '-')}\n"
         "Pengunjung tidak dapat masuk ruang server."

@@ -1,5 +1,6 @@
 """The officer's cancel (/batalkan): choosing the request, the reason, what the approvers'
-cards and the badge say afterwards, and the refusal at the door."""
+cards and the badge say afterwards, and the refusal at the door. Every text that shows the
+reason or the visitor's name masks a NIK typed into them (``mask_niks_in``), as the cards do."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def choose(count: int, shown: int) -> str:
 def button(visit: Visit) -> str:
     """One request in the list: its reference and the visitor (buttons show plain text)."""
     mark = "⏳" if visit.status == VisitStatus.PENDING else "✅"
-    return f"{mark} {visit.reference} · {visit.name}"
+    return mask_niks_in(f"{mark} {visit.reference} · {visit.name}")
 
 
 def ask_reason(visit: Visit) -> str:
@@ -62,7 +63,7 @@ def ask_reason(visit: Visit) -> str:
         if visit.status == VisitStatus.APPROVED
         else ""
     )
-    return (
+    return mask_niks_in(
         f"Tulis <b>alasan pembatalan</b> {visit.reference} ({escape(visit.name)}), "
         f"mis. pengunjung tidak jadi datang, atau salah tanggal.{badge}"
     )
@@ -97,7 +98,7 @@ def interrupted(reference: str, *, by_batal: bool = False) -> str:
 
 def done(visit: Visit) -> str:
     badge = " Badge-nya sudah dinonaktifkan." if visit.decided_at is not None else ""
-    return (
+    return mask_niks_in(
         f"✖ Permintaan <b>{visit.reference}</b> ({escape(visit.name)}) dibatalkan.{badge}\n"
         f"Alasan: {escape(visit.cancel_reason or '-')}"
     )
@@ -123,7 +124,7 @@ def card(visit: Visit, officer: str, approver: str | None, canceller: str, tz: t
 
 def badge_void(visit: Visit, canceller: str, tz: tzinfo) -> str:
     """The caption the officer's badge photo and PDF get: the badge is dead."""
-    return (
+    return mask_niks_in(
         f"⛔ <b>BADGE TIDAK BERLAKU</b> — {visit.reference} ({escape(visit.name)})\n"
         f"{_cancelled_line(visit, canceller, tz)}\n"
         "Jangan dipakai; pintu menolak badge ini. Musnahkan cetakannya."
@@ -143,7 +144,7 @@ def waiting_void(visit: Visit, canceller: str, tz: tzinfo) -> str:
 
 def officer_told(visit: Visit, canceller: str, tz: tzinfo) -> str:
     """The registrant, when another officer withdrew their request."""
-    return (
+    return mask_niks_in(
         f"✖ Permintaan <b>{visit.reference}</b> ({escape(visit.name)}) yang Anda daftarkan "
         f"dibatalkan oleh {escape(canceller)}, {when(visit.cancelled_at, tz)}.\n"
         f"Alasan: {escape(visit.cancel_reason or '-')}"

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from html import escape
 
-from bot.core.nik import NIK_LENGTH, mask_nik
+from bot.core.nik import NIK_LENGTH, mask_nik, mask_niks_in
 from bot.core.standards import Step
 from bot.core.visits import Visit, VisitStatus
 from bot.texts import form as form_texts
@@ -256,9 +256,10 @@ def history(
     limit: int,
     notes: Mapping[int, Sequence[str]],
 ) -> list[str]:
-    """Newest first, at most ``limit``; the NIK always masked (the query may be a NIK).
-    ``notes``: each visit's outcome lines by visit id (bot/reports/log.py ``notes``). One
-    message or several: a monthly vendor's visits fill more than one."""
+    """Newest first, at most ``limit``; the NIK always masked (the query may be a NIK), also
+    one typed into the free text of the details or the notes (``mask_niks_in``, as on the
+    cards). ``notes``: each visit's outcome lines by visit id (bot/reports/log.py ``notes``).
+    One message or several: a monthly vendor's visits fill more than one."""
     more = "+" if len(visits) > limit else ""
     shown = visits[:limit]
     entries = []
@@ -270,12 +271,12 @@ def history(
             moves = f", masuk {visit.entered_at.astimezone(tz):%H:%M} keluar {exit_}"
         escort = names.get(visit.entry_escort_id or 0)
         escort_text = f", pendamping {escape(escort)}" if escort else ""
-        details = form_texts.history_details(vars(visit))
+        details = mask_niks_in(form_texts.history_details(vars(visit)))
         lines = [
             f"\n• <b>{date_text(local)}</b> {visit.reference} — {STATUS_SHORT[visit.status]}\n"
             f"  {details}{moves}{escort_text}"
         ]
-        lines.extend(f"  {escape(note)}" for note in notes.get(visit.id, ()))
+        lines.extend(f"  {escape(mask_niks_in(note))}" for note in notes.get(visit.id, ()))
         entries.append("\n".join(lines))
     return pages(
         f"🗂 <b>Riwayat kunjungan: {escape(_shown_query(query))}</b> ({len(shown)}{more})",
