@@ -102,7 +102,7 @@ async def test_anything_but_a_photo_in_the_ktp_step(
             await officer.wait_for("bukan sebagai File")
         elif kind == "photo-as-file":
             await officer.send_document(ktp_image(), "ktp.jpg", "image/jpeg")
-            await officer.wait_for("bukan sebagai File")
+            await officer.wait_for("terkirim sebagai File")
         await sim.settle()
     await officer.send_photo(ktp_image())  # and the form still takes the photo
     await officer.wait_for("Ketik NIK")
