@@ -4,6 +4,8 @@ before any other handler runs."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
+from typing import NoReturn
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -33,11 +35,9 @@ async def refuse_strangers(update: Update, context: BotContext) -> None:
         await _leave_group(update, context)
         raise ApplicationHandlerStop
     if update.my_chat_member is not None:
-        await _unblocked(update, context)
-        raise ApplicationHandlerStop
+        await _and_stop(_unblocked(update, context), update, context)
     if update.edited_message is not None:
-        await _edited(update, context)
-        raise ApplicationHandlerStop
+        await _and_stop(_edited(update, context), update, context)
     user = update.effective_user
     if user is not None and may(context.services.member(user.id), Act.USE_BOT):
         return
@@ -105,6 +105,18 @@ async def _leave_group(update: Update, context: BotContext) -> None:
 _GONE = {ChatMemberStatus.LEFT, ChatMemberStatus.BANNED}
 
 
+async def _and_stop(work: Awaitable[None], update: Update, context: BotContext) -> NoReturn:
+    """Do ``work`` for an update no handler after the gate may see, then stop, also when it
+    failed: PTB goes on to the next group after an error, where the form's handlers would
+    read an edited message as the answer to the open question. The failure goes to the
+    error handler (the admins' report) as any other would."""
+    try:
+        await work
+    except Exception as exc:  # reported, then the update stops here all the same
+        await context.application.process_error(update, exc)
+    raise ApplicationHandlerStop
+
+
 async def _unblocked(update: Update, context: BotContext) -> None:
     """Someone blocked or unblocked the bot in their private chat. Blocking needs nothing
     (what fails meanwhile is reported by the outbox); a staff member who unblocks it (Mulai
@@ -130,8 +142,8 @@ async def _edited(update: Update, context: BotContext) -> None:
     message = update.edited_message
     user = update.effective_user
     assert message is not None
-    if user is None:
-        return
+    if user is None or message.location is not None:
+        return  # a live location moving is an edit every few seconds: nothing to say
     if may(context.services.member(user.id), Act.USE_BOT) or _in_guest_form(context):
         in_form = bool((context.user_data or {}).get("draft"))
         await message.reply_text(common_texts.edit_not_read(in_form=in_form))

@@ -6,11 +6,15 @@ shows who that still is, so an admin can ask them to press Start before a card i
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.app.context import BotContext, Handler
 from bot.flows import reachable
+
+log = logging.getLogger(__name__)
 
 
 async def note_opened(update: Update, context: BotContext) -> None:
@@ -21,7 +25,10 @@ async def note_opened(update: Update, context: BotContext) -> None:
     services = context.services
     first = user is not None and services.member(user.id) is not None
     if first and user is not None and await services.note_opened(user.id):
-        await reachable.returned(services, user.id)
+        try:
+            await reachable.returned(services, user.id)
+        except Exception:  # their update goes on; an unblock (Mulai Ulang) tries again
+            log.exception("sending again what failed to %s", user.id)
 
 
 def build() -> Handler:

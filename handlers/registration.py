@@ -214,6 +214,10 @@ def _asked(draft: dict[str, Any], message_id: int, markup: InlineKeyboardMarkup 
     """The open question is now ``message_id``; ``bare``: it has no buttons to take off
     later (a draft saved before typed questions lost theirs has no mark: its buttons go)."""
     draft["asked"] = message_id
+    if draft.get("asked_step") != draft.get("step") or "first_asked" not in draft:
+        # Where this step was first asked: asked again lower down (an error, a restart),
+        # it is still the same open question, and a reply to the first asking answers it.
+        draft["first_asked"], draft["asked_step"] = message_id, draft.get("step")
     if markup is None:
         draft["bare"] = True
     else:
@@ -674,7 +678,8 @@ async def answer(update: Update, context: BotContext) -> int:
     """A message while the form is open: the answer to the open question, or why it is not."""
     message = update.effective_message
     assert message is not None
-    if _replies_to_earlier(message, _draft(context).get("asked")):
+    draft = _draft(context)
+    if _replies_to_earlier(message, draft.get("first_asked", draft.get("asked"))):
         return await _retry(update, context, form_texts.REPLY_TO_EARLIER)
     field = _form(context).get(_step(context))
     album = message.media_group_id
@@ -739,11 +744,11 @@ async def nothing(update: Update, context: BotContext) -> int | None:
 
 
 def _replies_to_earlier(message: Message, asked: int | None) -> bool:
-    """A reply (swipe, "Balas") to a message from before the open question: meant for an
-    earlier step, such as a name corrected under the name's question while the form already
-    asks the organisation. Taken as the open question's answer, it would store the name as
-    the organisation. A reply to the open question, or to anything after it (an error), is
-    an answer like any other."""
+    """A reply (swipe, "Balas") to a message from before the open question was first asked:
+    meant for an earlier step, such as a name corrected under the name's question while the
+    form already asks the organisation. Taken as the open question's answer, it would store
+    the name as the organisation. A reply to the open question (wherever it was asked
+    again), or to anything after it (an error), is an answer like any other."""
     replied = message.reply_to_message
     return replied is not None and asked is not None and replied.message_id < asked
 

@@ -374,11 +374,14 @@ class Outbox:
         return [int(row["chat_id"]) for row in rows]
 
     async def delivered_message(self, key: str) -> int | None:
-        """The Telegram message id an item was delivered as (to edit it later), if it was."""
+        """The Telegram message id an item was delivered as (to edit it later), if it was:
+        the item keyed ``key``, or the newest one sent again under it (``key:<when>``, a
+        badge issued anew, bot/flows/reachable.py)."""
         row = await fetch_one(
             self._database.connection,
-            "SELECT message_id FROM outbox WHERE key = ? AND status = ?",
-            (key, SENT),
+            "SELECT message_id FROM outbox WHERE (key = ? OR substr(key, 1, length(?) + 1)"
+            " = ? || ':') AND status = ? ORDER BY id DESC LIMIT 1",
+            (key, key, key, SENT),
         )
         return int(row["message_id"]) if row and row["message_id"] is not None else None
 

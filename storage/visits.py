@@ -430,17 +430,19 @@ class Visits:
         badge: BadgeHashes,
         messages: Sequence[OutboxItem],
         now: datetime,
-        actor_id: int | None,
+        officer_id: int,
     ) -> bool:
         """A new token and code for the badge of an approved visit nobody has entered on,
-        with the messages that carry it, audited, in one transaction: the old badge image
-        never reached its officer, and its token and code open nothing from now on. False
-        (nothing changed) when the visit no longer waits at the door or its badge is void."""
+        with the messages that carry it (to ``officer_id``), audited, in one transaction:
+        the old badge image never reached its officer, and its token and code open nothing
+        from now on. False (nothing changed) when the visit no longer waits at the door, its
+        badge is void, or it was handed to another officer meanwhile."""
         async with self._database.transaction() as db:
             cursor = await db.execute(
                 "UPDATE badges SET token_hash = ?, code_hash = ?, issued_at = ?"
                 " WHERE visit_id = ? AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM visits"
-                " WHERE id = ? AND status = ? AND entered_at IS NULL)",
+                " WHERE id = ? AND status = ? AND entered_at IS NULL"
+                " AND COALESCE(checked_by, officer_id) = ?)",
                 (
                     badge.token_hash,
                     badge.code_hash,
@@ -448,11 +450,12 @@ class Visits:
                     visit_id,
                     visit_id,
                     VisitStatus.APPROVED.value,
+                    officer_id,
                 ),
             )
             if cursor.rowcount != 1:
                 return False
-            await self._audit.append(db, now, actor_id, "badge_reissued", visit_id)
+            await self._audit.append(db, now, officer_id, "badge_reissued", visit_id)
             await self._outbox.enqueue(db, messages, now, visit_id)
         return True
 

@@ -61,7 +61,9 @@ async def returned(services: Services, user_id: int) -> int:
             and visit.desk_officer == user_id
         ):
             seen.add(visit_id)
-            done += await workflow.reissue_badge(services, visit, user_id)
+            if await services.storage.outbox.reached(visit_id, user_id, "badge_pdf"):
+                continue  # the PDF got through (perhaps printed): its token must keep working
+            done += await workflow.reissue_badge(services, visit)
     if cards:
         await services.storage.outbox.queue(cards, now)
         services.delivery.kick()

@@ -252,7 +252,7 @@ async def approve(
     return await _applied(services, change, messages, badge, detail)
 
 
-async def reissue_badge(services: Services, visit: Visit, actor_id: int | None) -> bool:
+async def reissue_badge(services: Services, visit: Visit) -> bool:
     """The badge of an approved visit again, with a new token and code, for its officer who
     could not be reached when it was issued (blocked the bot, never opened it) and now can:
     the first image was refused by Telegram, so nobody holds it, and nobody can be let in
@@ -271,7 +271,7 @@ async def reissue_badge(services: Services, visit: Visit, actor_id: int | None) 
         lookup_hash(secret, creds.token, "token"), lookup_hash(secret, creds.code, "code")
     )
     done = await services.storage.visits.reissue_badge(
-        visit.id, badge, messages, services.now(), actor_id
+        visit.id, badge, messages, services.now(), visit.desk_officer
     )
     if done:
         services.delivery.kick()

@@ -91,3 +91,26 @@ async def test_a_strangers_edit_gets_nothing_more(sim: BotApiSimulator, app: obj
     await sim.settle()
     await db.unchanged()
     assert len(stranger.bot_messages) == count
+
+
+async def test_an_edit_whose_answer_fails_to_go_is_still_not_read(
+    sim: BotApiSimulator, app: object
+) -> None:
+    """The gate's answer to an edit fails (Telegram's 5xx outlasting the retries): the error
+    is reported, and the edit is still not read as the open question's answer."""
+    officer = sim.user(OFFICER)
+    await officer.send_text("/daftar")
+    await officer.wait_for("foto KTP")
+    await officer.send_photo(ktp_image())
+    await officer.wait_for("Ketik NIK")
+    await officer.send_text(NIK_WOMAN)
+    typed = await officer.send_text("Ayu Lestari")
+    await officer.wait_for("instansi")
+    await sim.settle()
+    db = await watch(app, sim)
+    sim.faults.inject("500", method="sendMessage", times=4)
+    await officer.edit_text(typed, "PT Salah Ketik")
+    await officer.wait_for(common_texts.ERROR, timeout=30)
+    await sim.settle()
+    await db.unchanged(new_outbox=["error"])  # the admins' report of the failure
+    assert not [m for m in officer.bot_messages if "surat tugas" in m.text_or_caption]

@@ -19,7 +19,7 @@ from simulator import BotApiSimulator, SimUser
 from tests.conftest import OFFICER, STRANGER
 from tests.dbstate import watch
 from tests.e2e.test_e2e_selfreg import make_link
-from tests.flows import Visitor, act, ktp_image, register
+from tests.flows import NIK_WOMAN, Visitor, act, ktp_image, register
 
 
 async def to_step(sim: BotApiSimulator, field: str) -> SimUser:
@@ -140,3 +140,20 @@ async def test_an_album_at_the_ktp_question_keeps_the_first_photo_and_says_so(
     await finish(sim, officer, after="ktp")
     (visit,) = await services.storage.visits.with_status(VisitStatus.PENDING)
     assert visit.ktp_file_id
+
+
+async def test_a_reply_to_the_open_question_asked_again_below_the_errors_is_its_answer(
+    sim: BotApiSimulator, app: object
+) -> None:
+    """After a few wrong NIKs the question is asked again lower down; a reply to where it
+    was first asked still answers the same open question."""
+    officer = await to_step(sim, "nik")
+    question = officer.last_bot_message
+    assert question is not None
+    for _ in range(4):
+        await officer.send_text("123", reply_to=question)
+        await sim.settle()
+    await officer.send_text(NIK_WOMAN, reply_to=question)
+    await officer.wait_for("nama lengkap")
+    said = [m.html for m in officer.bot_messages]
+    assert form_texts.REPLY_TO_EARLIER not in said

@@ -88,3 +88,27 @@ async def test_a_section_head_who_never_opened_the_bot_gets_the_card_on_opening_
     card = await head.wait_for(CARD, predicate=lambda m: bool(m.buttons))
     await head.tap("Setujui", card)
     await sim.user(OFFICER).wait_for("disetujui")
+
+
+async def test_a_badge_issued_anew_is_marked_void_when_its_request_is_withdrawn(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    """The void edit finds the badge sent again, not only the first one (which failed)."""
+    await register(sim)
+    officer = sim.user(OFFICER)
+    officer.block()
+    head = sim.user(APPROVER)
+    await head.tap("Setujui", await head.wait_for(CARD))
+    await sim.user(ADMIN).wait_for("memblokir bot")
+    await officer.send_text("/start")
+    photo = await officer.wait_for("Dikirim ulang", predicate=lambda m: bool(m.photo_bytes))
+    pdf = await officer.wait_for(predicate=lambda m: (m.document_name or "").endswith(".pdf"))
+    await sim.settle()
+    reference = (await services.storage.visits.with_status(VisitStatus.APPROVED))[0].reference
+    await officer.send_text(f"/batalkan {reference}")
+    await officer.wait_for("alasan pembatalan")
+    await officer.send_text("Salah tanggal, datang besok")
+    await officer.wait_for("dibatalkan")
+    await sim.settle()
+    assert photo.edit_count == 1 and "BADGE TIDAK BERLAKU" in photo.caption
+    assert pdf.edit_count == 1 and "BADGE TIDAK BERLAKU" in (pdf.caption or "")
