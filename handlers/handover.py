@@ -22,7 +22,7 @@ from bot.core.callbacks import HandoverTap
 from bot.core.policy import Act, fixed_roles, may
 from bot.core.roles import Role, StaffMember
 from bot.core.visits import Visit
-from bot.flows import workflow
+from bot.flows import reachable, workflow
 from bot.texts import common as common_texts
 from bot.texts import staff as staff_texts
 from handlers.edits import answer_tap
@@ -131,6 +131,8 @@ async def _hand_over(
             moved = await services.storage.staff.reassign_visit(
                 visit.id, member.user_id, successor.user_id, admin.user_id, now
             )
+            if moved:  # a badge the departing officer never got goes to the new one
+                await reachable.handed_over(services, visit.id, member.user_id)
         else:
             reason = staff_texts.handover_cancel_reason(member.name)
             result = await workflow.cancel(services, visit.id, admin, reason)

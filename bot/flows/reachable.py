@@ -75,3 +75,25 @@ async def returned(services: Services, user_id: int) -> int:
             done,
         )
     return done + len(cards)
+
+
+async def handed_over(services: Services, visit_id: int, from_id: int) -> bool:
+    """A visit just moved from a departing officer to another (handlers/handover.py): its
+    badge, if Telegram refused it to the departing officer for good (so nobody holds it),
+    is issued anew to the new one. A badge still on its way moved with the visit."""
+    visit = await services.storage.visits.get(visit_id)
+    if visit is None or visit.status != VisitStatus.APPROVED or visit.entered_at is not None:
+        return False
+    outbox = services.storage.outbox
+    failed = any(
+        kind == "photo" and key.split(":", 1)[0] == "badge_png" and failed_visit == visit_id
+        for key, kind, failed_visit in await outbox.failed_to(from_id)
+    )
+    if not failed:
+        return False
+    for chat in {from_id, visit.desk_officer}:
+        if await outbox.reached(visit_id, chat, "badge_png") or await outbox.reached(
+            visit_id, chat, "badge_pdf"
+        ):
+            return False  # someone has it (or it is on its way): its token keeps working
+    return await workflow.reissue_badge(services, visit)

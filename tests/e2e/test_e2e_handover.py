@@ -124,3 +124,29 @@ async def test_forged_handover_taps_change_nothing(
         assert tap.answer is not None and says in tap.answer.text, data
     assert services.member(OFFICER) is not None
     await db.unchanged()
+
+
+async def test_a_badge_the_departing_officer_never_got_is_issued_to_the_new_one(
+    sim: BotApiSimulator, app: Any, services: Services
+) -> None:
+    """Sari blocked the bot, so her badge was refused for good, and she leaves: Dewi, who
+    takes the visit over, gets a badge issued anew (nobody held the first one)."""
+    await register(sim)
+    sim.user(OFFICER).block()
+    head = sim.user(APPROVER)
+    await head.tap("Setujui", await head.wait_for("Permintaan akses ruang server"))
+    await sim.user(ADMIN).wait_for("memblokir bot")
+    await services.storage.staff.set_roles(
+        ESCORT, frozenset({Role.ESCORT, Role.OFFICER}), ADMIN, services.now()
+    )
+    await services.refresh_staff()
+    await open_member(sim, "Sari Petugas")
+    admin = sim.user(ADMIN)
+    await admin.tap("🗑 Hapus dari staf")
+    prompt = await admin.wait_for("masih memegang 1 permintaan terbuka")
+    await admin.tap("➡️ Pindahkan ke Dewi Pendamping", prompt)
+    dewi = sim.user(ESCORT)
+    badge = await dewi.wait_for("Dikirim ulang", predicate=lambda m: bool(m.photo_bytes))
+    assert "KRS-2026-00001" in badge.text_or_caption
+    await dewi.wait_for(predicate=lambda m: m.document_name == "badge-KRS-2026-00001.pdf")
+    assert (await _actions(services)).count("badge_reissued") == 1
