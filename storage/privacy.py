@@ -187,9 +187,12 @@ class Privacy:
         ktp_of: Sequence[int] = (),
         visits: Sequence[int] = (),
         detail: str = "",
+        purposes: Purposes | None = None,
     ) -> Forgotten:
         """Drop the KTP records of ``ktp_of``, anonymize ``visits`` and clear their undelivered
-        messages (Outbox.scrub), audit it: one transaction.
+        messages (Outbox.scrub), audit it: one transaction. ``purposes``: the suggested
+        purposes an anonymized visit keeps; one typed instead becomes its ``typed`` word
+        (without it, typed purposes are kept with their NIKs masked).
 
         The files themselves are deleted by the caller first (bot/flows/ktp.py). The audit event
         holds counts (and the caller's ``detail``), never personal data.
@@ -209,7 +212,7 @@ class Privacy:
             ktp_deleted = len(redrawn)
             anonymized = 0
             for visit_id in sorted(set(visits)):
-                if await _anonymize_visit(db, visit_id, ts, self._database.cipher):
+                if await _anonymize_visit(db, visit_id, ts, self._database.cipher, purposes):
                     anonymized += 1
                     redrawn[visit_id] = "anon"
             cleared = await _clear_typed_text(db)
@@ -382,8 +385,22 @@ async def _redraws(db: aiosqlite.Connection, visit_id: int, why: str) -> list[Ou
     return [_redraw(why, row["chat_id"], row["message_id"], row["what"], visit_id) for row in rows]
 
 
+@dataclass(frozen=True)
+class Purposes:
+    """What an anonymized visit's purpose may stay: the form's suggested answers (a button's
+    label names no one); a purpose typed instead ("Serah terima laptop <name>") becomes
+    ``typed``, a word that says one was typed."""
+
+    suggested: frozenset[str]
+    typed: str
+
+
 async def _anonymize_visit(
-    db: aiosqlite.Connection, visit_id: int, ts: str, cipher: Cipher
+    db: aiosqlite.Connection,
+    visit_id: int,
+    ts: str,
+    cipher: Cipher,
+    purposes: Purposes | None = None,
 ) -> int:
     row = await fetch_one(
         db,
@@ -408,10 +425,12 @@ async def _anonymize_visit(
     # The deny and cancel reasons and the equipment note are free text a person typed about
     # the visitor ("KTP tidak cocok, a.n. ..."): they may carry personal data, so they go with
     # the name (the letter and the equipment too: _clear_typed_text). The equipment check
-    # itself (matched or not) stays with the log, and so does the purpose, a NIK typed in it
-    # masked.
+    # itself (matched or not) stays with the log, and so does a suggested purpose; a typed
+    # one becomes the word for it (``purposes``), or, without it, stays with NIKs masked.
     purpose = cipher.unseal(row["purpose"])
     masked = mask_niks_in(purpose)
+    if purposes is not None and purpose and purpose not in purposes.suggested:
+        masked = purposes.typed
     await db.execute(
         "UPDATE visits SET visitor_id = ?, anonymized_at = ?, ktp_path = NULL, ktp_file_id = '',"
         " deny_reason = NULL, cancel_reason = NULL, equipment_note = NULL, purpose = ?"

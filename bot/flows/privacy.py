@@ -21,15 +21,19 @@ from bot.core.nik import mask_nik
 from bot.core.visits import SYSTEM_ACTOR, Visit, VisitStatus
 from bot.flows import ktp
 from bot.flows.workflow import badge_voids, waiting_voids
+from bot.texts import form as form_texts
 from storage.db import Storage
 from storage.outbox import OutboxItem
-from storage.privacy import Forgotten
+from storage.privacy import Forgotten, Purposes
 
 SWEEP_INTERVAL = timedelta(hours=1)
 PURGE_EVERY = timedelta(days=1)
 PURGE = "privacy_purge"
 EXPORT = "privacy_export"
 ERASE = "privacy_erase"
+# An anonymized visit keeps a purpose chosen from the form's buttons; a typed one may name
+# someone ("Serah terima laptop <name>") and goes with the name.
+PURPOSES = Purposes(frozenset(form_texts.PURPOSES), form_texts.PURPOSE_TYPED)
 ORPHAN_GRACE_SECONDS = 3600
 
 
@@ -72,7 +76,7 @@ async def purge(storage: Storage, config: Config, now: datetime) -> Forgotten:
     live = await live_visits(storage, visits)
     detail = f"visits_cancelled={len(live)}" if live else ""
     done = await storage.privacy.forget(
-        now, PURGE, ktp_of=sorted(due), visits=visits, detail=detail
+        now, PURGE, ktp_of=sorted(due), visits=visits, detail=detail, purposes=PURPOSES
     )
     ended = await end_live_visits(storage, visits, now, PURGE)
     return replace(done, visits_cancelled=ended)
@@ -181,6 +185,8 @@ async def erase(storage: Storage, config: Config, nik: str, now: datetime) -> Fo
     for visit_id in visits:
         ktp.delete(config.data_dir, await storage.privacy.ktp_path(visit_id))
     detail = f"nik={mask_nik(nik)}" + (f" visits_cancelled={len(live)}" if live else "")
-    done = await storage.privacy.forget(now, ERASE, visits=visits, detail=detail)
+    done = await storage.privacy.forget(
+        now, ERASE, visits=visits, detail=detail, purposes=PURPOSES
+    )
     ended = await end_live_visits(storage, visits, now, ERASE)
     return replace(done, visits_cancelled=ended)

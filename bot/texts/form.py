@@ -45,6 +45,8 @@ PURPOSES = [
     "Audit / pemeriksaan",
     "Pengambilan / penyerahan perangkat",
 ]
+# An anonymized visit's purpose when it was typed, not chosen: the text may name someone.
+PURPOSE_TYPED = "Lainnya (teks dihapus saat anonimisasi)"
 DURATIONS = [15, 30, 60, 90, 120]
 
 NIK_PROBLEMS = {

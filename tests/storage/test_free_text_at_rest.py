@@ -16,6 +16,7 @@ from bot.core.period import Period
 from bot.core.visits import EquipmentCheck, Visit, VisitStatus
 from bot.flows import privacy
 from bot.reports.export import load_access_log, render
+from bot.texts import form as form_texts
 from simulator import BotApiSimulator
 from storage import privacy as store
 from storage.at_rest import TEXT_MARK
@@ -82,7 +83,7 @@ async def test_a_name_and_nik_typed_into_purpose_and_equipment_are_not_in_the_fi
     assert found_in(config.data_dir, OTHER_NAME, OTHER_NIK, "Serah terima") == []
 
 
-async def test_retention_clears_the_letter_and_equipment_and_masks_the_purpose(
+async def test_retention_clears_the_letter_the_equipment_and_a_typed_purpose(
     sim: BotApiSimulator, app: object, services: Services, config: Config, clock: FakeClock
 ) -> None:
     stop_sweep(app, "_expiry_sweep")
@@ -97,7 +98,8 @@ async def test_retention_clears_the_letter_and_equipment_and_masks_the_purpose(
     gone = await services.storage.visits.get(visited.id)
     assert gone is not None and gone.name == store.ANONYMOUS
     assert (gone.assignment_letter, gone.equipment) == ("", "")
-    assert gone.purpose == f"Serah terima laptop {OTHER_NAME} {mask_nik(OTHER_NIK)}"
+    # Typed, not chosen from the buttons: it may name someone, so it goes with the name.
+    assert gone.purpose == form_texts.PURPOSE_TYPED
     assert (gone.status, gone.equipment_check) == (VisitStatus.DONE, EquipmentCheck.MATCHES)
     letter, _purpose, equipment = cells(config.database_path, visited.id)
     assert (letter, equipment) == ("", "")  # cleared, not only encrypted
@@ -112,7 +114,7 @@ async def test_retention_clears_the_letter_and_equipment_and_masks_the_purpose(
     officer = sim.user(OFFICER)
     await officer.send_text("/riwayat dianonimkan")
     history = await officer.wait_for("Riwayat kunjungan")
-    assert "Serah terima laptop" in history.text_or_caption
+    assert form_texts.PURPOSE_TYPED in history.text_or_caption
     assert (
         OTHER_NIK not in history.text_or_caption and "Laptop milik" not in history.text_or_caption
     )
@@ -128,7 +130,7 @@ async def test_erasure_clears_the_letter_and_equipment(
     gone = await services.storage.visits.get(visit.id)
     assert gone is not None and gone.status == VisitStatus.CANCELLED
     assert (gone.name, gone.assignment_letter, gone.equipment) == (store.ANONYMOUS, "", "")
-    assert OTHER_NIK not in gone.purpose
+    assert gone.purpose == form_texts.PURPOSE_TYPED
     letter, _purpose, equipment = cells(config.database_path, visit.id)
     assert (letter, equipment) == ("", "")
 
@@ -230,3 +232,13 @@ async def test_a_database_from_before_has_its_purpose_and_equipment_encrypted_at
     raw = sqlite3.connect(path)
     assert raw.execute("SELECT purpose, equipment FROM visits WHERE id = 1").fetchone() == sealed
     raw.close()
+
+
+async def test_a_purpose_chosen_from_the_buttons_stays_in_the_anonymized_log(
+    sim: BotApiSimulator, app: object, services: Services, config: Config, clock: FakeClock
+) -> None:
+    await register(sim)  # "Pemeliharaan server", tapped
+    visit = await the_visit(services)
+    await privacy.erase(services.storage, config, NIK_WOMAN, clock())
+    gone = await services.storage.visits.get(visit.id)
+    assert gone is not None and gone.purpose == "Pemeliharaan server"
