@@ -173,6 +173,13 @@ async def deny_reason(update: Update, context: BotContext) -> DenyStep | int:
     # Checked again on the visit: roles or a delegation may have changed since the tap.
     approver = _approver(update, context, visit)
     if approver is None or visit_id is None:
+        # The role (or the delegation) went while the reason was awaited: nothing is
+        # decided, and the person is told, not left waiting under a live prompt.
+        context.user_state.pop("deny_visit", None)
+        chat = update.effective_chat
+        if chat is not None:
+            await _close_prompt(context, chat.id)
+        await message.reply_text(common_texts.ONLY_APPROVER)
         return ConversationHandler.END
     reason = await typed_reason(
         message,
@@ -300,7 +307,12 @@ def build() -> list[Handler]:
                     # command (a badge scanned, /menunggu) passes and the prompt waits.
                     MessageHandler(CANCEL_COMMAND, interrupted),
                     CommandHandler(list(FORM_COMMANDS), interrupted),
-                    MessageHandler(~filters.COMMAND, not_a_reason),
+                    # A badge's photo (an approver who escorts too) is a scan, not a bad
+                    # reason: it passes to the door's handler and the prompt waits.
+                    MessageHandler(
+                        ~filters.COMMAND & ~filters.PHOTO & ~filters.Document.IMAGE,
+                        not_a_reason,
+                    ),
                     CallbackQueryHandler(
                         interrupted, pattern=callbacks.pattern(callbacks.REGISTRATION)
                     ),

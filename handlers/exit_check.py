@@ -21,7 +21,7 @@ from bot.core import callbacks
 from bot.core.callbacks import DoorTap
 from bot.core.policy import Act, may
 from bot.core.visits import EquipmentCheck, VisitStatus
-from bot.flows import workflow
+from bot.flows import exit_note, workflow
 from bot.texts import common as common_texts
 from bot.texts import door as door_texts
 from handlers import scan
@@ -98,6 +98,17 @@ async def note(update: Update, context: BotContext) -> NoteStep | int:
     if text is None:
         return NoteStep.NOTE
     context.user_state.pop(_NOTE, None)
+    visit = await services.storage.visits.get(waiting["visit"])
+    # Another escort recorded KELUAR as matching while this one typed: the exit stands, the
+    # note is kept and the section heads hear of it.
+    late = visit is not None and exit_note.applies(visit, escort)
+    if late and visit is not None and await exit_note.keep(services, visit, escort, text):
+        recorder = services.name_of(visit.exit_escort_id or 0)
+        await drop_buttons(context.bot, message.chat_id, waiting["card"])
+        await message.reply_text(
+            door_texts.note_after_exit(visit, recorder, services.config.timezone)
+        )
+        return ConversationHandler.END
     tap = DoorTap(callbacks.DOOR_EXIT_DIFF, waiting["visit"], waiting["nonce"])
     door_pass = await scan.redeem(services, escort, tap)
     if door_pass is None:  # the scan's minutes ran out, or the exit was recorded meanwhile
@@ -171,7 +182,10 @@ def build() -> list[Handler]:
                     MessageHandler(filters.TEXT & ~filters.COMMAND, note),
                     MessageHandler(CANCEL_COMMAND, cancelled),
                     # A photo is still a badge photo (handlers/scan.py); commands pass too.
-                    MessageHandler(~filters.COMMAND & ~filters.PHOTO, not_a_note),
+                    MessageHandler(
+                        ~filters.COMMAND & ~filters.PHOTO & ~filters.Document.IMAGE,
+                        not_a_note,
+                    ),
                 ]
             },
             fallbacks=[

@@ -424,6 +424,39 @@ class Visits:
         assert stored is not None
         return stored
 
+    async def late_discrepancy(
+        self,
+        visit_id: int,
+        note: str,
+        escort_id: int,
+        now: datetime,
+        messages: Sequence[OutboxItem],
+    ) -> bool:
+        """A discrepancy note from an escort whose KELUAR another escort recorded first, as
+        "perangkat sesuai": the visit keeps its exit and now shows the discrepancy with the
+        note, audited as one (detail "late"), with the messages that tell of it, in one
+        transaction. False (nothing changed) unless the visit is done and was recorded as
+        matching."""
+        async with self._database.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE visits SET equipment_check = ?, equipment_note = ?"
+                " WHERE id = ? AND status = ? AND equipment_check = ?",
+                (
+                    EquipmentCheck.DIFFERS.value,
+                    self._stored("equipment_note", note),
+                    visit_id,
+                    VisitStatus.DONE.value,
+                    EquipmentCheck.MATCHES.value,
+                ),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await self._audit.append(
+                db, now, escort_id, "equipment_discrepancy", visit_id, detail="late"
+            )
+            await self._outbox.enqueue(db, messages, now, visit_id)
+        return True
+
     async def reissue_badge(
         self,
         visit_id: int,

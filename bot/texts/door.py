@@ -237,6 +237,26 @@ def exited(visit: Visit, escort: str, tz: tzinfo) -> str:
     )
 
 
+def late_discrepancy(visit: Visit, reporter: str, recorder: str, note: str, tz: tzinfo) -> str:
+    """To the section heads and the officer: a discrepancy reported by one escort after
+    another had recorded KELUAR as matching."""
+    return mask_niks_in(
+        f"⚠️ <b>Selisih perangkat dilaporkan setelah KELUAR</b> — {visit.reference} "
+        f"({escape(visit.name)})\n{escape(recorder)} mencatat KELUAR "
+        f"{clock(visit.exited_at, tz)} dengan perangkat sesuai; {escape(reporter)} "
+        f"melaporkan selisih: {escape(note)}"
+    )
+
+
+def note_after_exit(visit: Visit, recorder: str, tz: tzinfo) -> str:
+    """To the escort whose note came after another escort recorded KELUAR as matching."""
+    return (
+        f"KELUAR {visit.reference} sudah dicatat oleh {escape(recorder)} pukul "
+        f"{clock(visit.exited_at, tz)} dengan perangkat sesuai. Catatan selisih Anda tetap "
+        "tersimpan pada kunjungan ini dan sudah dikirim ke Kepala Seksi dan petugas."
+    )
+
+
 def officer_entered(visit: Visit, escort: str, tz: tzinfo) -> str:
     return (
         f"🔓 {escape(visit.name)} ({visit.reference}) masuk ruang server "

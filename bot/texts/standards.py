@@ -10,7 +10,7 @@ from html import escape
 from bot.core.standards import Step, StepTiming
 from bot.core.visits import Visit
 from bot.texts import watchlist as watchlist_texts
-from bot.texts.common import clock, date_text, duration, pages
+from bot.texts.common import clock, date_text, duration, pages, status_name
 
 # Short, because the access log's columns and the chart's axis show them too.
 STEP_NAMES = {
@@ -101,7 +101,7 @@ def daily_review(
         barred = watchlist_texts.LIST_MARK if visit.watchlisted else ""
         lines.append(
             f"• {visit.reference} {escape(visit.name)} ({escape(visit.organisation)}) — "
-            f"{visit.status.value}{barred}"
+            f"{status_name(visit)}{barred}"
         )
     lines.append(f"\nPelanggaran standar waktu: <b>{len(breaches)}</b>")
     for visit, steps in breaches:
