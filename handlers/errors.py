@@ -6,11 +6,9 @@ import logging
 
 from telegram import Update
 
+from bot.app import errorgroups
 from bot.app.context import BotContext
-from bot.core.roles import Role
 from bot.texts import common as common_texts
-from bot.texts import operations as operations_texts
-from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -28,28 +26,11 @@ async def on_error(update: object, context: BotContext) -> None:
 
 
 async def report_to_admins(context: BotContext, error: BaseException) -> None:
-    """One chat message per error group per ErrorGroups.every, through the outbox."""
+    """One chat message per error group per ErrorGroups.every, through the outbox; what the
+    window held back follows when it has passed (errorgroups.report_held)."""
     services = context.services
     now = services.now()
     due = services.errors.note(error, now)
     if due is None or getattr(services, "storage", None) is None:
         return
-    minutes = int(services.errors.every.total_seconds() // 60)
-    text = operations_texts.error_report(due.group.kind, due.group.place, due.count, minutes)
-    stamp = int(now.timestamp())
-    items = [
-        OutboxItem(
-            f"error:{due.group.key}:{stamp}:{admin.user_id}",
-            "text",
-            admin.user_id,
-            payload={"text": text},
-        )
-        for admin in services.with_role(Role.ADMIN)
-    ]
-    try:
-        await services.storage.outbox.queue(items, now)
-    except Exception:
-        # The database may be what failed; the log line above still has everything.
-        log.warning("could not queue the error report for the admins", exc_info=True)
-        return
-    services.delivery.kick()
+    await errorgroups.report(services, due, now)

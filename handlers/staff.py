@@ -28,6 +28,7 @@ from bot.core.invites import START_RE, new_invite_token
 from bot.core.policy import DELEGATION_DAYS, Act, may, may_stand_in, opens_self_approval
 from bot.core.roles import Role, StaffMember, mask_of
 from bot.core.tokens import deep_link, lookup_hash
+from bot.flows import duty, recipients
 from bot.texts import common as common_texts
 from bot.texts import staff as staff_texts
 from handlers import handover
@@ -90,6 +91,7 @@ async def staff_member(update: Update, context: BotContext) -> None:
     if member is None:
         answer_tap(query, staff_texts.STAFF_GONE, show_alert=True)
         return
+    note = ""
     if isinstance(tap, StaffRolesTap):
         problem = handover.change_problem(services, admin, member, tap.roles)
         if problem:
@@ -109,15 +111,35 @@ async def staff_member(update: Update, context: BotContext) -> None:
         drafts.recheck_soon(context)  # a form they may no longer fill in goes
         member = services.member(member.user_id) or member
         await _watch_grant(services, admin, member.user_id, member.name, before, tap.roles)
+        note = await _roles_changed(services, member, before)
     answer_tap(query)
     user_id = member.user_id
     buttons = _role_buttons(member.roles, lambda roles: StaffRolesTap(user_id, roles))
     buttons.append([_button(staff_texts.BTN_REMOVE, StaffTap(callbacks.STAFF_REMOVE, user_id))])
     await unless_unchanged(
         query.edit_message_text(
-            staff_texts.member_view(member), reply_markup=InlineKeyboardMarkup(buttons)
+            staff_texts.member_view(member, note), reply_markup=InlineKeyboardMarkup(buttons)
         )
     )
+
+
+async def _roles_changed(services: Services, member: StaffMember, before: frozenset[Role]) -> str:
+    """What a role change brings besides the roles: a new section head gets the cards of the
+    requests waiting for a decision; an escort no longer one leaves the waiting visitors to
+    the other escorts, and the admin is told who is inside with them (returned)."""
+    if Role.APPROVER in member.roles - before:
+        await recipients.owed_cards(services, member)
+    if Role.ESCORT in before - member.roles:
+        return await _escort_gone(services, member)
+    return ""
+
+
+async def _escort_gone(services: Services, member: StaffMember) -> str:
+    """The admin's note when an escort leaves with visitors they let in still inside."""
+    inside = await duty.escort_gone(services, member.user_id)
+    if not inside:
+        return ""
+    return staff_texts.escort_left_inside(member.name, inside, services.config.timezone)
 
 
 async def _watch_grant(
@@ -184,8 +206,9 @@ async def remove(update: Update, context: BotContext) -> None:
     await services.refresh_staff()
     await set_commands_for(services, context.bot, member.user_id)
     drafts.recheck_soon(context)  # their unfinished form goes with them
+    note = await _escort_gone(services, member) if member.has(Role.ESCORT) else ""
     answer_tap(query)
-    await unless_unchanged(query.edit_message_text(staff_texts.removed(member.name)))
+    await unless_unchanged(query.edit_message_text(staff_texts.removed(member.name, note)))
 
 
 async def invite(update: Update, context: BotContext) -> None:
@@ -301,6 +324,9 @@ async def decide_invitation(update: Update, context: BotContext) -> None:
     await services.refresh_staff()
     await set_commands_for(services, context.bot, invitation.claimed_by)
     await _watch_grant(services, admin, invitation.claimed_by, name, frozenset(), invitation.roles)
+    joined = services.member(invitation.claimed_by)
+    if joined is not None:  # a new section head: the cards of the requests waiting
+        await recipients.owed_cards(services, joined)
     await query.edit_message_text(staff_texts.invite_accepted(name, invitation.roles))
     await context.bot.send_message(
         invitation.claimed_by, common_texts.welcome(name, invitation.roles)

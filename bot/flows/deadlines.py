@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, time, timedelta
 
+from bot.app import errorgroups
 from bot.app.context import BotContext
 from bot.app.services import Services
 from bot.core.roles import Role
@@ -37,7 +38,10 @@ def _text(key: str, chat_id: int, text: str, role: Role) -> OutboxItem:
 
 
 async def deadline_job(context: BotContext) -> None:
-    """The JobQueue's call every minute, and at start: deadlines missed while down run then."""
+    """The JobQueue's call every minute, and at start: deadlines missed while down run then.
+    First the admins' error reports a window held back (bot/app/errorgroups.py): an error of
+    this job itself is then noted, and reported, as any other."""
+    await errorgroups.report_held(context.services)
     await check_deadlines(context.services)
 
 
@@ -81,8 +85,17 @@ async def _decisions(services: Services, store: Deadlines) -> None:
                 for a in services.with_role(Role.APPROVER)
                 if a.user_id not in config.backup_approvers
             ]
+            # The reminder says "tap the card": a section head named since the request came
+            # (in /staf, or by an invitation) gets it first. The key is the submit card's, so
+            # who has one gets nothing new (handlers/staff.py queues it at the grant already).
+            cards = [
+                OutboxItem(
+                    f"card:{{visit}}:{a.user_id}", "card", a.user_id, for_role=Role.APPROVER
+                )
+                for a in primary
+            ]
             messages = [_text("reminder", a.user_id, text, Role.APPROVER) for a in primary]
-            await store.remind(visit.id, now, messages)
+            await store.remind(visit.id, now, [*cards, *messages])
 
 
 async def _escalate(services: Services, store: Deadlines, visit: Visit) -> None:
@@ -139,12 +152,21 @@ async def _overstays(services: Services, store: Deadlines) -> None:
             continue
         number = mark.overstay_alerts + 1
         escort = services.name_of(visit.entry_escort_id)
-        text = standards_texts.overstay_alert(visit, number, now, escort, tz)
         # The officer as officer, the escort as escort: checked again when sent, so a
-        # former member of staff hears nothing (bot/flows/recipients.py).
+        # former member of staff hears nothing (bot/flows/recipients.py: withheld, audited).
+        # When the escort who let the visitor in is no longer one (removed, or the role
+        # taken in /staf), the escorts on duty are alerted too, or every escort when nobody
+        # is: someone must take over.
         chats = {visit.desk_officer: Role.OFFICER}
         if visit.entry_escort_id is not None:
             chats.setdefault(visit.entry_escort_id, Role.ESCORT)
+        entry_escort = services.member(visit.entry_escort_id)
+        if entry_escort is None or not entry_escort.has(Role.ESCORT):
+            if visit.entry_escort_id is not None:
+                escort = standards_texts.former_escort(escort)
+            for other in services.escorts_to_tell():
+                chats.setdefault(other.user_id, Role.ESCORT)
+        text = standards_texts.overstay_alert(visit, number, now, escort, tz)
         messages = [
             OutboxItem(
                 f"overstay:{{visit}}:{chat}:{number}",

@@ -12,13 +12,19 @@ message is withheld (audited, never silently dropped), and what it was for goes 
   own, so nothing more is needed.
 
 Messages queued before this check (no role recorded) are sent as before.
+
+The other way round, a role granted: a section head named while requests wait (in /staf,
+or by an invitation) gets the card of each at once (``owed_cards``), as if they had held
+the role when it was sent; the decision reminder would otherwise send them to a card they
+never got.
 """
 
 from __future__ import annotations
 
 from bot.app.services import Services
 from bot.core.policy import Act, may
-from bot.core.roles import Role
+from bot.core.roles import Role, StaffMember
+from bot.core.visits import VisitStatus
 from bot.texts import staff as staff_texts
 from storage.outbox import OutboxItem, QueuedMessage
 
@@ -74,3 +80,30 @@ async def _replacements(
         )
         for admin in services.with_role(Role.ADMIN)
     ]
+
+
+async def owed_cards(services: Services, member: StaffMember) -> int:
+    """Queue, for a member just made a section head, the card of every request waiting for a
+    decision, as ``workflow.submit`` queued it for the others (a backup approver: only of the
+    requests already escalated to the backups). The key is the submit card's, so nobody gets
+    a card twice. The number of cards queued, or already queued before."""
+    if not member.has(Role.APPROVER):
+        return 0
+    pending = await services.storage.visits.with_status(VisitStatus.PENDING)
+    if member.user_id in services.config.backup_approvers:
+        marks = await services.storage.deadlines.marks(VisitStatus.PENDING.value)
+        pending = [v for v in pending if (m := marks.get(v.id)) is not None and m.escalated_at]
+    cards = [
+        OutboxItem(
+            f"card:{visit.id}:{member.user_id}",
+            "card",
+            member.user_id,
+            visit.id,
+            for_role=Role.APPROVER,
+        )
+        for visit in pending
+    ]
+    if cards:
+        await services.storage.outbox.queue(cards, services.now())
+        services.delivery.kick()
+    return len(cards)

@@ -7,7 +7,8 @@ from datetime import datetime, tzinfo
 from html import escape
 
 from bot.core.roles import Role, StaffMember
-from bot.texts.common import BTN_TODAY, ROLE_NAMES, roles_text
+from bot.core.visits import Visit
+from bot.texts.common import BTN_TODAY, ROLE_NAMES, clock, roles_text
 
 INVITE_CHOOSE = (
     "<b>Undang staf baru</b>\nPilih peran (boleh lebih dari satu), lalu tekan <b>Buat tautan</b>."
@@ -74,10 +75,12 @@ NOT_OPENED_NOTE = (
 )
 
 
-def member_view(member: StaffMember) -> str:
+def member_view(member: StaffMember, note: str = "") -> str:
+    """``note``: what the change just made needs of the admin (``escort_left_inside``)."""
     return (
         f"<b>{escape(member.name)}</b> (<code>{member.user_id}</code>)\n"
         f"Peran: {roles_text(member.roles)}\n\nTekan peran untuk menambah/mencabutnya."
+        + (f"\n\n{note}" if note else "")
     )
 
 
@@ -104,8 +107,9 @@ def invite_declined(name: str) -> str:
     return f"❌ Undangan untuk {escape(name)} ditolak."
 
 
-def removed(name: str) -> str:
-    return f"🗑 {escape(name)} dihapus dari staf."
+def removed(name: str, note: str = "") -> str:
+    """``note``: visitors they let in still inside (``escort_left_inside``)."""
+    return f"🗑 {escape(name)} dihapus dari staf." + (f"\n\n{note}" if note else "")
 
 
 def delegate_period(name: str) -> str:
@@ -188,3 +192,18 @@ def self_approval_alert(admin: str, member: str, roles: frozenset[Role], own: bo
         "menyetujui permintaan akses (permintaannya sendiri tetap tidak dapat ia putuskan). "
         "Jika ini tidak disepakati, hubungi admin lain."
     )
+
+
+def escort_left_inside(name: str, visits: list[Visit], tz: tzinfo) -> str:
+    """To the admin who removed an escort, or took the escort role away, while visitors they
+    let in are still inside: someone else must accompany them."""
+    lines = [f"⚠️ <b>Masih di ruang server</b>, masuk bersama {escape(name)} sebagai pendamping:"]
+    lines += [
+        f"• {v.reference} {escape(v.name)} (masuk {clock(v.entered_at, tz)})" for v in visits
+    ]
+    lines.append(
+        "Pastikan pendamping lain mendampingi mereka sampai KELUAR dicatat. Peringatan "
+        "melebihi waktu kini dikirim ke pendamping yang sedang piket (atau semua pendamping "
+        "bila tidak ada yang piket)."
+    )
+    return "\n".join(lines)

@@ -81,6 +81,12 @@ def overstay_alert(visit: Visit, number: int, now: datetime, escort: str, tz: tz
     )
 
 
+def former_escort(name: str) -> str:
+    """The overstay alert's escort when they are no longer one (removed, or the role taken):
+    the alert then goes to the escorts on duty, who must take over."""
+    return f"{name} (sudah bukan pendamping; mohon pendamping lain mendampingi)"
+
+
 def daily_review(
     day: date,
     visits: list[Visit],
