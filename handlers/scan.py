@@ -22,6 +22,7 @@ from bot.flows import workflow
 from bot.texts import cancel as cancel_texts
 from bot.texts import common as common_texts
 from bot.texts import door as door_texts
+from bot.texts import rollcall as rollcall_texts
 from handlers.edits import answer_tap, edit_body, unless_unchanged
 from storage.door import DoorPass
 
@@ -63,7 +64,15 @@ async def show_badge(
         visit.status == VisitStatus.APPROVED
         and await workflow.barred_since_approval(services, visit) is not None
     )
-    if can_act and visit.status in _DOOR_STEP and not barred:
+    # No MASUK while an evacuation roll call runs (workflow.enter refuses it): the view says
+    # why where the button would be. KELUAR stays: it marks the visitor safe.
+    closed = (
+        can_act
+        and visit.status == VisitStatus.APPROVED
+        and not barred
+        and await workflow.entry_closed(services)
+    )
+    if can_act and visit.status in _DOOR_STEP and not barred and not closed:
         action = _DOOR_STEP[visit.status]
         # The button is good for this scan only: one tap, by this escort, for a few minutes.
         nonce, now = new_door_nonce(), services.now()
@@ -71,7 +80,10 @@ async def show_badge(
             nonce, visit.id, member.user_id, action, via, now, now + DOOR_NONCE_TTL
         )
         markup = door_buttons(visit, nonce)
-    await _send_view(services, update.effective_chat, visit, can_act, markup, barred=barred)
+    note = rollcall_texts.NO_ENTRY if closed else ""
+    await _send_view(
+        services, update.effective_chat, visit, can_act, markup, barred=barred, note=note
+    )
 
 
 async def _send_view(
@@ -82,10 +94,16 @@ async def _send_view(
     markup: InlineKeyboardMarkup | None,
     *,
     barred: bool = False,
+    note: str = "",
 ) -> None:
     """The scan's card: the KTP photo, the visit as its caption and the door buttons, in one
     sendPhoto, sent by the file id the approvers' cards use (nothing is uploaded). Once the
     photo is purged, or if Telegram refuses the file id, the card is a text that says so.
+    ``note`` ends it (why there is no button).
+
+    Sent with protect_content (https://core.telegram.org/bots/api#sendphoto): the photo is
+    a citizen's KTP, and a forwarded or saved copy could never be redrawn when the photo's
+    retention ends or the person's data is erased.
 
     A card with the photo is recorded: when the photo's retention ends, or the person's
     data is erased, the card is redrawn without it (storage/privacy.py)."""
@@ -94,12 +112,13 @@ async def _send_view(
         caption = door_texts.scan_view(
             visit, tz, can_act=can_act, ktp=door_texts.ktp_line(visit, shown=True), barred=barred
         )
+        caption = f"{caption}\n\n{note}" if note else caption
         # Every field at its longest fits (a test holds it); a text grown past the limit
         # since must not cost the escort the card.
         try:
             if door_texts.fits_caption(caption):
                 sent = await chat.send_photo(
-                    visit.ktp_file_id, caption=caption, reply_markup=markup
+                    visit.ktp_file_id, caption=caption, reply_markup=markup, protect_content=True
                 )
                 await services.storage.privacy.ktp_shown(
                     visit.id, chat.id, sent.message_id, services.now()
@@ -111,6 +130,7 @@ async def _send_view(
     text = door_texts.scan_view(
         visit, tz, can_act=can_act, ktp=door_texts.ktp_line(visit, shown=False), barred=barred
     )
+    text = f"{text}\n\n{note}" if note else text
     await chat.send_message(text, reply_markup=markup)
 
 
@@ -254,6 +274,11 @@ async def record(update: Update, context: BotContext) -> None:
             answer_tap(query, refusal, show_alert=True)
             await unless_unchanged(query.edit_message_reply_markup(None))
             return
+        if result.outcome == workflow.Outcome.ROLL_CALL:
+            # Refused for now, nothing written: the pass stays, so the same button records
+            # MASUK once the roll call ends (within the pass's few minutes).
+            answer_tap(query, rollcall_texts.NO_ENTRY_TAP, show_alert=True)
+            return
         if result.outcome == workflow.Outcome.BARRED:
             # Barred since the scan: the card says so too, and its button goes.
             await refuse_tap(services, escort, tap.visit_id, tap.action)
@@ -359,6 +384,8 @@ async def open_visit(update: Update, context: BotContext) -> None:
         return
     answer_tap(query)
     view = door_texts.opened_visit(visit, services.config.timezone)
+    if visit.status == VisitStatus.APPROVED and await workflow.entry_closed(services):
+        view = f"{view}\n\n{rollcall_texts.NO_ENTRY}"
     await unless_unchanged(query.edit_message_text(view))  # a double tap finds it done
 
 

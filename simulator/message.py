@@ -67,6 +67,7 @@ class SimMessage:
     document: SimFile | None = None
     contact: dict | None = None  # a shared contact card (Bot API Contact), as sent
     media_group_id: str | None = None  # one of several photos sent together (an album)
+    protected: bool = False  # sent with protect_content: cannot be forwarded or saved
     reply_markup: dict | None = None  # exactly as the bot sent it
     reply_to_message_id: int | None = None
     message_id: int = 0
@@ -162,6 +163,8 @@ class SimMessage:
             result["contact"] = self.contact
         if self.media_group_id is not None:
             result["media_group_id"] = self.media_group_id
+        if self.protected:
+            result["has_protected_content"] = True
         if self.caption:
             result["caption"] = self.caption
             if self.caption_entities:

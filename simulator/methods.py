@@ -116,8 +116,13 @@ def caption_of(p: Params) -> tuple[str | None, str | None, list[dict]]:
 
 
 def extras(state: SimState, p: Params, chat_id: int) -> dict:
-    """reply_markup and the replied-to message, checked before anything is stored."""
-    return {"reply_markup": markup_of(p), "reply_to_message_id": _reply_target(state, p, chat_id)}
+    """reply_markup, the replied-to message and protect_content, checked before anything is
+    stored."""
+    return {
+        "reply_markup": markup_of(p),
+        "reply_to_message_id": _reply_target(state, p, chat_id),
+        "protected": p.boolean("protect_content"),
+    }
 
 
 def deliver(state: SimState, message: SimMessage) -> dict:

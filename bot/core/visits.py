@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
+from bot.core.duty import day_end
 from bot.core.planning import Plan
 
 
@@ -360,3 +361,15 @@ def parse_reference(text: str) -> tuple[int, int] | None:
 def badge_valid_until(approved_at: datetime, entry_window_minutes: int, duration: int) -> datetime:
     """The badge admits entry until the approved window closes (PCI DSS 9.3.2: it expires)."""
     return approved_at + timedelta(minutes=entry_window_minutes + duration)
+
+
+# An undecided walk-in request lapses at the end of the day it was submitted (its visitor does
+# not wait at the desk overnight), but never sooner than this after it was submitted: one
+# sent at 23:55 for a night-time incident would otherwise lapse five minutes later, before
+# any section head could read its card (the decision standard alone is 10 minutes).
+LAPSE_GRACE = timedelta(hours=2)
+
+
+def lapses_at(submitted_at: datetime, tz: tzinfo) -> datetime:
+    """When a walk-in request still undecided lapses (bot/flows/workflow.py expires it)."""
+    return max(day_end(submitted_at, tz), submitted_at + LAPSE_GRACE)

@@ -39,6 +39,7 @@ from bot.flows import recipients, rollcall, undeliverable
 from bot.texts import approval as approval_texts
 from bot.texts import cancel as cancel_texts
 from bot.texts import door as door_texts
+from bot.texts import duty as duty_texts
 from bot.texts import guests as guest_texts
 from bot.texts import staff as staff_texts
 from bot.texts import watchlist as watchlist_texts
@@ -65,6 +66,9 @@ VISITOR_WAITING = "visitor_waiting"
 NOTICES = (f"{VISITOR_WAITING}:", "entered:", "exit_summary:")
 # The escorts' notice withdrawn (a cancelled or erased request), an edit of the notice.
 WAITING_VOID = "waiting_void"
+# The escorts' notice once another escort took the visitor in: who and when, no button
+# (an outbox kind of its own, and its keys' purpose).
+WAITING_TAKEN = "waiting_taken"
 STOP_GRACE = 5.0  # seconds a send in flight may take to finish when the bot stops
 # Seconds between two reads of every lane's next item (what changed in the outbox other
 # than by this worker and by queuing, if anything, is seen by then).
@@ -316,6 +320,8 @@ class Delivery:
             return await self._void_badge(item)
         if item.kind == "notice_void":
             return await self._void_notice(item)
+        if item.kind == WAITING_TAKEN:
+            return await self._taken_notice(item)
         if item.kind == REDRAW:
             return await self._redraw(item)
         if item.kind == rollcall.SEND:
@@ -337,11 +343,19 @@ class Delivery:
             return None
         caption, markup = self._card_face(visit)
         text_card = _text_card(visit)
+        # Not forwardable (protect_content): the card shows a citizen's KTP photo and data,
+        # and a forwarded copy could never be redrawn when the photo is deleted on schedule.
         if item.kind == "card" and text_card:
-            return await self._bot.send_message(item.chat_id, caption, reply_markup=markup)
+            return await self._bot.send_message(
+                item.chat_id, caption, reply_markup=markup, protect_content=True
+            )
         if item.kind == "card":
             return await self._bot.send_photo(
-                item.chat_id, visit.ktp_file_id, caption=caption, reply_markup=markup
+                item.chat_id,
+                visit.ktp_file_id,
+                caption=caption,
+                reply_markup=markup,
+                protect_content=True,
             )
         cards = {c.chat_id: c for c in await services.storage.visits.cards(visit.id)}
         card = cards.get(item.chat_id)
@@ -513,6 +527,22 @@ class Delivery:
             text = cancel_texts.waiting_void(
                 visit, _canceller(services, visit), services.config.timezone
             )
+        await self._bot.edit_message_text(text, item.chat_id, sent)
+        return None
+
+    async def _taken_notice(self, item: QueuedMessage) -> Message | None:
+        """An escort's "a visitor waits", once another escort recorded MASUK: who took the
+        visitor in and when, without the Buka kunjungan button (so nobody walks to the desk
+        for nothing) and without the visitor's name. Nothing delivered, nothing to edit."""
+        services = self._services
+        delivered = await self._delivered_of(item)
+        if delivered is None:
+            return None
+        sent, visit = delivered
+        if visit.entered_at is None:
+            return None  # not taken in after all (cannot happen: MASUK queued this)
+        escort = services.name_of(visit.entry_escort_id)
+        text = duty_texts.waiting_taken(visit, escort, services.config.timezone)
         await self._bot.edit_message_text(text, item.chat_id, sent)
         return None
 

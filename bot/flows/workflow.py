@@ -19,7 +19,6 @@ from bot.core import planning
 from bot.core import visits as lifecycle
 from bot.core.badge import BadgeCard, render_badge_files
 from bot.core.callbacks import OPEN_VISIT, VisitTap
-from bot.core.duty import day_end
 from bot.core.planning import Opening
 from bot.core.roles import Role, StaffMember
 from bot.core.tokens import (
@@ -38,7 +37,7 @@ from bot.core.tokens import (
 from bot.core.visits import EquipmentCheck, Visit, VisitDraft, VisitStatus, badge_valid_until
 from bot.core.watchlist import WatchEntry
 from bot.flows import rollcall
-from bot.flows.delivery import GUEST_DONE, VISITOR_WAITING, WAITING_VOID
+from bot.flows.delivery import GUEST_DONE, VISITOR_WAITING, WAITING_TAKEN, WAITING_VOID
 from bot.texts import approval as approval_texts
 from bot.texts import badge as badge_texts
 from bot.texts import cancel as cancel_texts
@@ -60,6 +59,9 @@ class Outcome(enum.Enum):
     NOT_FOUND = "not_found"
     CONFIRM = "confirm"  # the NIK is on the watchlist: approving takes a second, explicit tap
     BARRED = "barred"  # the NIK was put on the watchlist after the approval: no entry
+    # An evacuation roll call runs: nobody goes in until it ends (a visitor let in now is
+    # not on it, and "all visitors safe" would be announced with them inside).
+    ROLL_CALL = "roll_call"
 
 
 @dataclass(frozen=True)
@@ -496,6 +498,31 @@ async def waiting_voids(storage: Storage, visit: Visit) -> list[OutboxItem]:
     ]
 
 
+async def waiting_taken(storage: Storage, visit: Visit, escort_id: int) -> list[OutboxItem]:
+    """Each escort told that this visitor waits, except the one who just took them in, sees
+    the notice say who took the visitor in and when, without its Buka kunjungan button
+    (rendered at send time, bot/flows/delivery.py): nobody walks to the desk for nothing.
+    Found by the notices' keys like ``waiting_voids``; one not yet delivered is sent first
+    (same chat, same visit: one lane) and then edited."""
+    chats = await storage.outbox.chats_keyed(f"{VISITOR_WAITING}:{visit.id}:")
+    return [
+        OutboxItem(
+            f"{WAITING_TAKEN}:{{visit}}:{chat}",
+            WAITING_TAKEN,
+            chat,
+            payload={"of": VISITOR_WAITING},
+            # No role, as for the void: it takes the button away from a former escort too.
+        )
+        for chat in chats
+        if chat != escort_id
+    ]
+
+
+async def entry_closed(services: Services) -> bool:
+    """Whether MASUK is refused now: an evacuation roll call runs (``enter``)."""
+    return await services.storage.rollcalls.running()
+
+
 async def cancel(services: Services, visit_id: int, officer: StaffMember, reason: str) -> Result:
     """The officer withdraws a request not yet used: every approver's card shows it, a badge
     already issued dies and its photo says so, the registrant is told if someone else did it.
@@ -738,8 +765,13 @@ async def barred_since_approval(services: Services, visit: Visit) -> WatchEntry 
 
 
 async def enter(services: Services, visit_id: int, escort: StaffMember, via: str = "") -> Result:
-    """SOP step 6: the escorted visit begins; the officer is told. ``via`` is how the badge
-    was read at the scan whose button recorded it (qr, photo, code), kept in the audit."""
+    """SOP step 6: the escorted visit begins; the officer is told, and the other escorts
+    told that the visitor waits see who took them in. ``via`` is how the badge was read at
+    the scan whose button recorded it (qr, photo, code), kept in the audit.
+
+    Refused (ROLL_CALL, nothing written) while an evacuation roll call runs: the roll call
+    counts who was inside when it began, so a visitor let in meanwhile would be missing
+    from it. KELUAR goes on (it marks the visitor safe, ``exit_``)."""
     visit = await services.storage.visits.get(visit_id)
     if visit is None:
         return Result(Outcome.NOT_FOUND)
@@ -748,9 +780,14 @@ async def enter(services: Services, visit_id: int, escort: StaffMember, via: str
         return Result(Outcome.NOT_ALLOWED, visit)
     if await barred_since_approval(services, visit) is not None:
         return Result(Outcome.BARRED, visit)
+    if await entry_closed(services):
+        return Result(Outcome.ROLL_CALL, visit)
     change = lifecycle.enter(visit, escort.user_id, services.now())
     notice = door_texts.officer_entered(change.after, escort.name, services.config.timezone)
-    messages = [_text("entered", visit.desk_officer, notice)]
+    messages = [
+        _text("entered", visit.desk_officer, notice),
+        *await waiting_taken(services.storage, visit, escort.user_id),
+    ]
     return await _applied(services, change, messages, detail=_scanned(via))
 
 
@@ -822,14 +859,15 @@ async def expire(services: Services, visit: Visit) -> bool:
 
 def _due(services: Services, visit: Visit) -> bool:
     """An approved badge past its validity, a scheduled visit past its window's grace, or a
-    walk-in request still undecided at the end of the day it was submitted."""
+    walk-in request still undecided at the end of the day it was submitted (and at least
+    LAPSE_GRACE after it was: lifecycle.lapses_at)."""
     now = services.now()
     if visit.status == VisitStatus.APPROVED:
         return visit.valid_until is not None and now >= visit.valid_until
     if visit.status == VisitStatus.SCHEDULED and visit.plan is not None:
         return window_passed(services, visit.plan)
     if visit.status == VisitStatus.PENDING and not visit.planned:
-        return now >= day_end(visit.submitted_at, services.config.timezone)
+        return now >= lifecycle.lapses_at(visit.submitted_at, services.config.timezone)
     return False
 
 

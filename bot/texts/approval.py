@@ -11,7 +11,7 @@ from bot.core.nik import mask_niks_in
 from bot.core.visits import Visit, VisitStatus
 from bot.texts import guests as guest_texts
 from bot.texts import watchlist as watchlist_texts
-from bot.texts.common import clock, status_name, visit_details, when
+from bot.texts.common import LAPSE_RULE, clock, status_name, visit_details, when
 
 BTN_APPROVE = "✅ Setujui"
 BTN_DENY = "❌ Tolak"
@@ -46,7 +46,7 @@ def card_lapsed(visit: Visit, officer: str, tz: tzinfo) -> str:
     """A card whose walk-in request nobody decided before the end of its day."""
     return (
         f"{approval_card(visit, officer, tz)}\n\n⌛ <b>KEDALUWARSA</b>: tidak diputuskan sampai "
-        "akhir hari pengajuannya; permintaan ditutup."
+        f"batas waktunya ({LAPSE_RULE}); permintaan ditutup."
     )
 
 
@@ -54,7 +54,7 @@ def officer_lapsed(visit: Visit) -> str:
     """The officer's notice of the same."""
     return mask_niks_in(
         f"⌛ Permintaan {visit.reference} ({escape(visit.name)}) tidak diputuskan Kepala Seksi "
-        "sampai akhir hari pengajuannya dan ditutup. Jika pengunjung masih perlu masuk, "
+        f"sampai batas waktunya ({LAPSE_RULE}) dan ditutup. Jika pengunjung masih perlu masuk, "
         "daftarkan ulang dengan /daftar."
     )
 
@@ -77,8 +77,8 @@ def already_decided(visit: Visit, decider: str = "") -> str:
     or that nobody decided it before it lapsed at the end of its day."""
     if visit.status == VisitStatus.EXPIRED and visit.decided_at is None:
         return (
-            "Permintaan ini sudah kedaluwarsa: tidak diputuskan sampai akhir hari pengajuan. "
-            "Petugas perlu mendaftarkannya ulang."
+            "Permintaan ini sudah kedaluwarsa: tidak diputuskan sampai batas waktunya "
+            f"({LAPSE_RULE}). Petugas perlu mendaftarkannya ulang."
         )
     by = f" oleh {decider}" if decider and visit.decided_by is not None else ""
     return f"Permintaan ini sudah diputuskan{by}: {status_name(visit)}."

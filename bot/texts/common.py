@@ -15,7 +15,7 @@ from html import escape, unescape
 
 from bot.core.planning import Plan
 from bot.core.roles import Role
-from bot.core.visits import Visit, VisitStatus
+from bot.core.visits import LAPSE_GRACE, Visit, VisitStatus
 from bot.texts import form as form_texts
 
 ROLE_NAMES = {
@@ -81,7 +81,12 @@ STATUS_NAMES = {
     VisitStatus.DONE: "Selesai",
     VisitStatus.EXPIRED: "Badge kedaluwarsa",
 }
-LAPSED = "Kedaluwarsa, tidak diputuskan sampai akhir hari pengajuan"
+# When an undecided walk-in request lapses (bot/core/visits.py lapses_at), in words.
+LAPSE_RULE = (
+    "akhir hari pengajuan, dan paling cepat "
+    f"{int(LAPSE_GRACE.total_seconds() // 3600)} jam setelah diajukan"
+)
+LAPSED = "Kedaluwarsa, tidak diputuskan sampai batas waktunya"
 
 
 def status_name(visit: Visit) -> str:

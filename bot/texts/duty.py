@@ -7,6 +7,7 @@ from html import escape
 
 from bot.core.duty import Shift
 from bot.core.roles import Role
+from bot.core.visits import Visit
 from bot.texts.common import clock, only_for
 
 NOT_AN_ESCORT = only_for(Role.ESCORT)
@@ -44,3 +45,13 @@ def status(own: Shift | None, others: list[tuple[str, datetime]], tz: tzinfo) ->
     else:
         roster = "Tidak ada pendamping lain yang sedang piket."
     return f"{head}\n\n{roster}\n\n{_WHO_IS_TOLD}"
+
+
+def waiting_taken(visit: Visit, escort: str, tz: tzinfo) -> str:
+    """An escort's "a visitor waits", once another escort took the visitor in: nobody to
+    fetch. No name (the reference is enough to know which visitor it was)."""
+    return (
+        f"✅ <b>Sudah dijemput</b> — pengunjung {visit.reference} dibawa masuk ruang server "
+        f"oleh {escape(escort)}, pukul {clock(visit.entered_at, tz)}.\n"
+        "Tidak perlu ke meja petugas."
+    )

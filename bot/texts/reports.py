@@ -65,7 +65,7 @@ def note_planned(day: date, window: str) -> str:
 
 
 # A walk-in request nobody decided by the end of the day it was submitted (workflow.expire).
-NOTE_LAPSED = "Tidak diputuskan sampai akhir hari pengajuan; ditutup"
+NOTE_LAPSED = "Tidak diputuskan sampai batas waktunya; ditutup"
 
 
 def note_denied(reason: str) -> str:

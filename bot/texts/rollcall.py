@@ -18,6 +18,18 @@ HOW_TO_MARK = (
 BUTTON_NAME_MAX = 28  # a button shows one short line; the message above names them in full
 ERASED = "(data dihapus)"
 CLOSED = "Apel darurat ini sudah selesai."
+# MASUK while a roll call runs: refused, since the roll call counts only who was inside when
+# it began. The scan view says it where its MASUK button would be; a tap on an earlier
+# view's button gets it as an alert (at most 200 characters: answerCallbackQuery's text).
+NO_ENTRY = (
+    "🚨 <b>Apel darurat sedang berjalan: MASUK tidak dapat dicatat.</b> Jangan izinkan "
+    "pengunjung masuk ruang server sampai apel selesai (semua pengunjung aman), lalu pindai "
+    "badge lagi."
+)
+NO_ENTRY_TAP = (
+    "🚨 Apel darurat sedang berjalan: MASUK tidak dicatat. Jangan izinkan pengunjung masuk "
+    "sampai apel selesai, lalu tekan Catat MASUK lagi atau pindai badge lagi."
+)
 
 
 def safe_button(visit: Visit | None) -> str:

@@ -131,12 +131,12 @@ async def test_a_request_nobody_decided_by_the_end_of_its_day_is_closed(
     assert await visit_status(services) == VisitStatus.EXPIRED
     # Nobody decided it, and no badge ever existed: the tap is told so, not "decided".
     assert tap.answer is not None and tap.answer.text is not None
-    assert "tidak diputuskan sampai akhir hari" in tap.answer.text
+    assert "tidak diputuskan sampai batas waktunya" in tap.answer.text
     assert "diputuskan:" not in tap.answer.text and "Badge" not in tap.answer.text
     for person in (APPROVER, APPROVER2):
         lapsed = await sim.user(person).wait_for("KEDALUWARSA")
         assert lapsed.buttons == []
-    await sim.user(OFFICER).wait_for("tidak diputuskan Kepala Seksi sampai akhir hari")
+    await sim.user(OFFICER).wait_for("tidak diputuskan Kepala Seksi sampai batas waktunya")
     assert not any(m.photo_bytes and "Badge" in m.caption for m in sim.user(OFFICER).bot_messages)
     events = [e.action for e in await services.storage.audit.events(1)]
     assert "expire" in events and "approve" not in events
