@@ -31,6 +31,7 @@ _VISITOR_COLUMNS = ("name", "organisation", "phone")
 _VISIT_COLUMNS = ("assignment_letter", "ktp_file_id", "deny_reason", "cancel_reason")
 
 TEXT_MARK = "visit_text_backfill"  # meta.name
+VACUUM_MARK = "rebuild_after_backfill"  # meta.name: a data step's rebuild not yet done
 _VISIT_TEXT_COLUMNS = ("purpose", "equipment")
 
 
@@ -65,22 +66,38 @@ async def _marked_step(
     db: aiosqlite.Connection, marked: str, unmark: str, step: Callable[[], Awaitable[int]]
 ) -> int:
     """If ``marked`` finds the mark: ``step`` and ``unmark`` in one transaction, then the
-    file rebuilt and the WAL emptied if the step rewrote anything."""
+    file rebuilt and the WAL emptied if the step rewrote anything. The rebuild is marked
+    in the same transaction (``VACUUM_MARK``), so a process killed before it finished
+    leaves the next open to do it (:func:`finish_rebuild`): the step's mark is gone by then,
+    and the plaintext's old page images with it only once the file is rebuilt."""
     if await fetch_one(db, marked) is None:
         return 0
     await db.execute("BEGIN IMMEDIATE")
     try:
         count = await step()
         await db.execute(unmark)
+        if count:
+            await db.execute(
+                "INSERT OR REPLACE INTO meta (name, value) VALUES (?, '1')", (VACUUM_MARK,)
+            )
     except BaseException:
         await db.execute("ROLLBACK")
         raise
     await db.execute("COMMIT")
-    if count:
-        # Freed and rewritten pages may still hold the plaintext: rebuild the file.
-        await db.execute("VACUUM")
-        await compact_wal(db)
+    await finish_rebuild(db)
     return count
+
+
+async def finish_rebuild(db: aiosqlite.Connection) -> bool:
+    """Rebuild the file (VACUUM) and empty the WAL if a data step marked it so, then remove
+    the mark; True if it did. Freed and rewritten pages may still hold the plaintext a step
+    encrypted. Idempotent: killed midway, the next open does it again."""
+    if await fetch_one(db, "SELECT 1 FROM meta WHERE name = ?", (VACUUM_MARK,)) is None:
+        return False
+    await db.execute("VACUUM")
+    await db.execute("DELETE FROM meta WHERE name = ?", (VACUUM_MARK,))
+    await compact_wal(db)
+    return True
 
 
 async def _seal_visit_text(db: aiosqlite.Connection, cipher: Cipher) -> int:

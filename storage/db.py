@@ -13,8 +13,13 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.at_rest import seal_plain_columns, seal_visit_text
-from storage.audit import AuditLog, WrongAuditKey, check_audit_key_at_open
+from storage.at_rest import finish_rebuild, seal_plain_columns, seal_visit_text
+from storage.audit import (
+    AuditLog,
+    WrongAuditKey,
+    check_audit_key_at_open,
+    verify_audit_key,
+)
 from storage.base import Database, fetch_one, open_reader
 from storage.conversations import Conversations
 from storage.crypto import Cipher
@@ -23,8 +28,8 @@ from storage.door import DoorNonces
 from storage.duty import Duty
 from storage.guests import GuestLinks
 from storage.health import Health
-from storage.keys import WrongKey, check_key_at_open, reindex_at_open
-from storage.migrations import MIGRATIONS, SchemaTooNew, migrate
+from storage.keys import WrongKey, check_key_at_open, reindex_at_open, verify_key
+from storage.migrations import HEAD, MIGRATIONS, SchemaTooNew, migrate, schema_version
 from storage.outbox import Outbox
 from storage.privacy import Privacy, encrypt_plain_niks
 from storage.reports import Reports
@@ -46,6 +51,19 @@ class SchemaMismatch(Exception):
     def __init__(self, found: int, expected: int) -> None:
         super().__init__(f"database schema {found}, this program's is {expected}")
         self.found, self.expected = found, expected
+
+
+async def keys_fit_before_migrating(
+    db: aiosqlite.Connection, cipher: Cipher, audit_key: bytes
+) -> None:
+    """The read-only part of the key checks, on the database as it is before migrating:
+    WrongKey or WrongAuditKey for a key its check value (or an encrypted value) refuses.
+    A schema too old for the checks' tables is checked after migrating, as before."""
+    try:
+        await verify_key(db, cipher)
+        await verify_audit_key(db, audit_key)
+    except sqlite3.OperationalError:
+        return  # no meta table yet (a very old or a new, empty database)
 
 
 class Storage:
@@ -92,7 +110,12 @@ class Storage:
             db.row_factory = aiosqlite.Row
             await db.execute("PRAGMA busy_timeout=5000")
             await db.execute("PRAGMA foreign_keys=ON")
-            await migrate(db)  # first: a newer database is refused before anything is set
+            # A newer database, or a key that is not the data's, is refused before the
+            # migrations change anything: the previous release can still open it (a
+            # rollback after an upgrade started with the wrong secrets file).
+            if await schema_version(db) <= HEAD:
+                await keys_fit_before_migrating(db, cipher, audit_key)
+            await migrate(db)  # a newer database is refused before anything is set
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA synchronous=NORMAL")
             # Deleted and anonymized personal data is overwritten, not left in free pages.
@@ -102,6 +125,7 @@ class Storage:
             await encrypt_plain_niks(db, cipher)
             await seal_plain_columns(db, cipher)
             await seal_visit_text(db, cipher)
+            await finish_rebuild(db)  # one a killed start left undone
             # The NIK index is keyed by the data key (storage/crypto.py): rebuilt once for a
             # database indexed under the signing secret or an earlier key.
             await reindex_at_open(db, cipher)

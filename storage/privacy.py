@@ -216,6 +216,8 @@ class Privacy:
                     anonymized += 1
                     redrawn[visit_id] = "anon"
             cleared = await _clear_typed_text(db)
+            if purposes is not None:
+                cleared += await _clear_earlier_purposes(db, self._database.cipher, purposes)
             scrubbed = await self._outbox.scrub(db, sorted(set(visits)), action)
             for visit_id, why in sorted(redrawn.items()):
                 await self._outbox.enqueue(db, await _redraws(db, visit_id, why), now, visit_id)
@@ -443,6 +445,37 @@ async def _anonymize_visit(
         ),
     )
     return 1
+
+
+# meta.name: the typed purposes of visits anonymized before anonymizing cleared them (an
+# earlier release only masked their NIKs) are cleared, once.
+EARLIER_PURPOSES = "anonymized_purposes_cleared"
+
+
+async def _clear_earlier_purposes(
+    db: aiosqlite.Connection, cipher: Cipher, purposes: Purposes
+) -> int:
+    """Once per database: each visit anonymized by an earlier release whose purpose was
+    typed gets the word for it, as anonymizing does now. Marked in ``meta``, so the daily
+    purge does not decrypt every anonymized purpose again. Returns the visits changed."""
+    if await fetch_one(db, "SELECT 1 FROM meta WHERE name = ?", (EARLIER_PURPOSES,)):
+        return 0
+    count = 0
+    rows = await fetch_all(
+        db, "SELECT id, purpose FROM visits WHERE anonymized_at IS NOT NULL AND purpose != ''"
+    )
+    for row in rows:
+        purpose = cipher.unseal(row["purpose"])
+        if purpose and purpose not in purposes.suggested and purpose != purposes.typed:
+            await db.execute(
+                "UPDATE visits SET purpose = ? WHERE id = ?",
+                (cipher.seal(purposes.typed), row["id"]),
+            )
+            count += 1
+    await db.execute(
+        "INSERT OR REPLACE INTO meta (name, value) VALUES (?, '1')", (EARLIER_PURPOSES,)
+    )
+    return count
 
 
 async def _clear_typed_text(db: aiosqlite.Connection) -> int:
