@@ -73,6 +73,8 @@ class LoadResult:
     # The KTP reader's own process (bot/ocr/process.py), a child of the bot: its peak RSS,
     # apart from the bot's (None: no photo started one).
     reader_peak_rss: int | None = None
+    # Visits whose escort (each officer's own, in the harness) was among those told.
+    taken_in_by_told: int = 0
 
     @property
     def escorts_told(self) -> int:
@@ -82,6 +84,17 @@ class LoadResult:
             if self.spec.on_duty and _has_roster(self.spec)
             else self.spec.officers
         )
+
+    @property
+    def other_escorts_calls(self) -> int:
+        """The calls beyond the goal's visit (one escort, told and taking the visitor in):
+        the "visitor waiting" notice of each other escort told, and each told escort's
+        notice edited to "taken in by ..." when someone else takes the visitor in
+        (bot/flows/workflow.py waiting_taken). With --on-duty the harness's escort of a
+        visit may be off duty, so the edits are counted by who took each visitor in."""
+        notices = (self.escorts_told - 1) * self.visits
+        edits = self.escorts_told * self.visits - self.taken_in_by_told
+        return notices + edits
 
     @property
     def calls_per_update(self) -> float:
@@ -323,6 +336,8 @@ async def _measure(
     timer = sim.update_timer = UpdateTimer()
     harness.sent = 0
     done: list[float] = []
+    by_told: list[float] = []  # visits taken in by an escort the approval told
+    roster = spec.on_duty and _has_roster(spec)
 
     async def officer_day(i: int) -> None:
         officer = officers[i]
@@ -331,6 +346,8 @@ async def _measure(
             approver = approvers[n % len(approvers)]
             await script(harness, officer, approver, escorts[i], visitor(n))
             done.append(time.perf_counter())
+            if not roster or i < spec.on_duty:
+                by_told.append(done[-1])
         if spec.oversight:
             for command in ("/aktif", "/menunggu"):
                 await harness.step(officer, officer.send_text(command))
@@ -380,6 +397,7 @@ async def _measure(
     return LoadResult(
         spec=spec,
         visits=visits,
+        taken_in_by_told=sum(1 for t in by_told if t <= end),
         updates=len(answered),
         elapsed=end - start,
         samples=answered,

@@ -233,9 +233,10 @@ def target_rows(res: Results) -> list[str]:
         per_update = max(r.calls_per_update for r in bots)
         # The goal's visit has one escort; the harness gives every officer one, and each
         # approval tells the escorts on duty, or every escort when none is (--on-duty;
-        # bot/flows/workflow.py), one sendMessage each. Without the other escorts' notices,
-        # as tests/e2e/test_e2e_calls.py counts a visit:
-        own = [(r.calls - (r.escorts_told - 1) * r.visits, r) for r in bots]
+        # bot/flows/workflow.py): a sendMessage each, and its edit once one of them takes
+        # the visitor in. Without the other escorts' calls, as tests/e2e/test_e2e_calls.py
+        # counts a visit:
+        own = [(r.calls - r.other_escorts_calls, r) for r in bots]
         own_visit = max(calls / r.visits for calls, r in own)
         own_update = max(calls / r.updates for calls, r in own)
         told = sorted({r.escorts_told for r in bots})

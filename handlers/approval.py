@@ -33,6 +33,7 @@ from bot.texts import common as common_texts
 from bot.texts import planning as plan_texts
 from bot.texts import staff as staff_texts
 from bot.texts import watchlist as watchlist_texts
+from handlers import scan
 from handlers.edits import answer_tap, drop_buttons, unless_unchanged
 from handlers.reasons import CANCEL_COMMAND, asks_to_cancel, typed_reason
 from handlers.registration import FORM_COMMANDS
@@ -220,9 +221,20 @@ async def interrupted(update: Update, context: BotContext) -> int:
 
 
 async def not_a_reason(update: Update, context: BotContext) -> DenyStep:
-    """A photo, sticker or file where the reason is expected."""
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(approval_texts.DENY_REASON_TEXT)
+    """A photo, sticker or file where the reason is expected. From a section head who
+    escorts too, a photo is a badge photographed at the door: read as a scan (the prompt
+    waits on)."""
+    message = update.effective_message
+    assert message is not None
+    user = update.effective_user
+    member = context.services.member(user.id if user else None)
+    image = message.photo or (
+        message.document is not None and (message.document.mime_type or "").startswith("image/")
+    )
+    if image and may(member, Act.RECORD_DOOR):
+        await scan.badge_photo(update, context)
+        return DenyStep.REASON
+    await message.reply_text(approval_texts.DENY_REASON_TEXT)
     return DenyStep.REASON
 
 
@@ -307,12 +319,7 @@ def build() -> list[Handler]:
                     # command (a badge scanned, /menunggu) passes and the prompt waits.
                     MessageHandler(CANCEL_COMMAND, interrupted),
                     CommandHandler(list(FORM_COMMANDS), interrupted),
-                    # A badge's photo (an approver who escorts too) is a scan, not a bad
-                    # reason: it passes to the door's handler and the prompt waits.
-                    MessageHandler(
-                        ~filters.COMMAND & ~filters.PHOTO & ~filters.Document.IMAGE,
-                        not_a_reason,
-                    ),
+                    MessageHandler(~filters.COMMAND, not_a_reason),
                     CallbackQueryHandler(
                         interrupted, pattern=callbacks.pattern(callbacks.REGISTRATION)
                     ),

@@ -257,7 +257,8 @@ async def test_the_daily_review_shows_watchlist_changes(
     for person in (APPROVER, APPROVER2):
         (review,) = said(sim, person, "Tinjauan harian")
         assert "Perubahan daftar blokir: 2" in review
-        assert "KRS-2026-00001 Ayu Lestari (PT Jaringan Nusantara) — pending ⛔ blokir" in review
+        line = "KRS-2026-00001 Ayu Lestari (PT Jaringan Nusantara) — Menunggu keputusan ⛔ blokir"
+        assert line in review
         assert f"⛔ {MASKED} diblokir oleh Budi Kasi" in review
         assert f"✅ {MASKED} dibuka oleh Rina Kasi" in review
         assert NIK_WOMAN not in review

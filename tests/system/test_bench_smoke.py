@@ -30,8 +30,10 @@ async def test_escorts_on_duty_are_the_only_ones_told_and_the_visit_is_counted_a
     one = await run_load(LoadSpec(officers=3, visits=1, warmup=False, on_duty=1))
     assert everyone.visits == one.visits == 3 and one.updates == 3 * UPDATES_PER_VISIT
     assert (everyone.escorts_told, one.escorts_told) == (3, 1)
-    assert everyone.calls - one.calls == (3 - 1) * 3  # two notices fewer per approval
-    own = [r.calls - (r.escorts_told - 1) * r.visits for r in (everyone, one)]
+    # Per approval, two escorts fewer told: their notices and their "taken in" edits; with
+    # one on duty, the two visits another escort takes in edit the on-duty escort's notice.
+    assert everyone.calls - one.calls == (3 - 1) * 2 * 3 - 2
+    own = [r.calls - r.other_escorts_calls for r in (everyone, one)]
     assert own[0] == own[1]
 
 
