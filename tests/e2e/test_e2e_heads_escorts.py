@@ -7,30 +7,20 @@ words: each got a wrong, missing or English answer, or lost a discrepancy note.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
-from bot.app.config import Config
-from bot.core.roles import Role, StaffMember
+from bot.core.roles import Role
 from bot.core.visits import EquipmentCheck, VisitStatus
 from bot.texts import common as common_texts
 from bot.texts import door as door_texts
 from simulator import BotApiSimulator
 from tests.conftest import ADMIN, APPROVER, APPROVER2, ESCORT, OFFICER, FakeClock
+from tests.e2e.test_e2e_duty import ESCORT2
+from tests.e2e.test_e2e_duty import config as config  # the shared config and Eko, an escort
 from tests.flows import NIK_MAN, Visitor, approve, badge_link, register, scan
 
-ESCORT2 = 3002
 NOTE = "Hard disk 2 TB milik kantor tidak ada di tas pengunjung"
-
-
-@pytest.fixture
-def config(config: Config, sim: BotApiSimulator) -> Config:
-    sim.add_user(ESCORT2, "Eko")
-    extra = StaffMember(ESCORT2, "Eko Pendamping", frozenset({Role.ESCORT}))
-    return replace(config, staff=(*config.staff, extra))
 
 
 def said(sim: BotApiSimulator, user_id: int, text: str) -> list[str]:

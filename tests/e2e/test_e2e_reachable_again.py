@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot.app.services import Services
 from bot.core.visits import VisitStatus
-from simulator import BotApiSimulator
+from simulator import BotApiSimulator, SimMessage
 from tests.conftest import ADMIN, APPROVER, ESCORT, OFFICER
 from tests.flows import badge_link, register, scan
 
@@ -42,9 +42,9 @@ async def test_a_section_head_who_unblocks_gets_the_waiting_card_and_decides(
     assert len([m for m in head.bot_messages if CARD in m.text_or_caption]) == 1
 
 
-async def test_an_officer_who_unblocks_gets_a_new_badge_that_opens_the_door(
-    sim: BotApiSimulator, app: object, services: Services
-) -> None:
+async def badge_sent_again(sim: BotApiSimulator) -> tuple[SimMessage, SimMessage]:
+    """The officer blocked the bot before the approval, then presses Mulai Ulang: the badge
+    PNG and PDF issued anew."""
     await register(sim)
     officer = sim.user(OFFICER)
     officer.block()
@@ -53,11 +53,18 @@ async def test_an_officer_who_unblocks_gets_a_new_badge_that_opens_the_door(
     await sim.user(ADMIN).wait_for("memblokir bot")
     await sim.settle()
     assert not [m for m in officer.bot_messages if m.photo_bytes]
-
     await officer.send_text("/start")
-    badge = await officer.wait_for("Dikirim ulang", predicate=lambda m: bool(m.photo_bytes))
+    photo = await officer.wait_for("Dikirim ulang", predicate=lambda m: bool(m.photo_bytes))
+    pdf = await officer.wait_for(predicate=lambda m: (m.document_name or "").endswith(".pdf"))
+    return photo, pdf
+
+
+async def test_an_officer_who_unblocks_gets_a_new_badge_that_opens_the_door(
+    sim: BotApiSimulator, app: object, services: Services
+) -> None:
+    officer = sim.user(OFFICER)
+    badge, _ = await badge_sent_again(sim)
     assert "Badge dan kode ini yang berlaku" in badge.text_or_caption
-    await officer.wait_for(predicate=lambda m: (m.document_name or "").endswith(".pdf"))
     events = [e.action for e in await services.storage.audit.events()]
     assert events.count("badge_reissued") == 1
 
@@ -94,15 +101,8 @@ async def test_a_badge_issued_anew_is_marked_void_when_its_request_is_withdrawn(
     sim: BotApiSimulator, app: object, services: Services
 ) -> None:
     """The void edit finds the badge sent again, not only the first one (which failed)."""
-    await register(sim)
     officer = sim.user(OFFICER)
-    officer.block()
-    head = sim.user(APPROVER)
-    await head.tap("Setujui", await head.wait_for(CARD))
-    await sim.user(ADMIN).wait_for("memblokir bot")
-    await officer.send_text("/start")
-    photo = await officer.wait_for("Dikirim ulang", predicate=lambda m: bool(m.photo_bytes))
-    pdf = await officer.wait_for(predicate=lambda m: (m.document_name or "").endswith(".pdf"))
+    photo, pdf = await badge_sent_again(sim)
     await sim.settle()
     reference = (await services.storage.visits.with_status(VisitStatus.APPROVED))[0].reference
     await officer.send_text(f"/batalkan {reference}")

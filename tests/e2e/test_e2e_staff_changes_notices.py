@@ -9,36 +9,24 @@ alerts go to the other escorts. Through the simulator and the real Application.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
-import pytest
-
-from bot.app.config import Config
-from bot.core.roles import Role, StaffMember
+from bot.core.roles import Role
 from bot.core.visits import VisitStatus
 from bot.texts import door as door_texts
 from bot.texts import duty as duty_texts
 from bot.texts import staff as staff_texts
 from simulator import BotApiSimulator, SimMessage
 from tests.conftest import ADMIN, APPROVER, APPROVER2, ESCORT, OFFICER, FakeClock
-from tests.e2e.test_e2e_duty import go_on_duty, piket
+from tests.e2e.test_e2e_duty import ESCORT2, go_on_duty, piket
+from tests.e2e.test_e2e_duty import config as config  # the shared config and Eko, an escort
 from tests.e2e.test_e2e_staff import invite
 from tests.flows import approve, badge_link, register, scan
 
-ESCORT2 = 3002
 NEWCOMER = 9002
 CARD = "Permintaan akses ruang server"
 WAITING = "Pengunjung menunggu di meja petugas"
 OVERSTAY = "Melebihi waktu"
-
-
-@pytest.fixture
-def config(config: Config, sim: BotApiSimulator) -> Config:
-    """The shared config and a second escort, Eko."""
-    sim.add_user(ESCORT2, "Eko")
-    extra = StaffMember(ESCORT2, "Eko Pendamping", frozenset({Role.ESCORT}))
-    return replace(config, staff=(*config.staff, extra))
 
 
 async def run_job(app: Any, name: str) -> None:

@@ -23,16 +23,15 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from bot.app.config import load_config
 from bot.core import visits as lifecycle
 from bot.reports.export import load_with_xlsx
 from bot.reports.log import COLUMNS
-from storage.crypto import Cipher
 from storage.db import Storage
-from tests.conftest import AUDIT_KEY, KEY, SECRET
+from tests.conftest import AUDIT_KEY
 from tests.storage.test_export_pipeline import PERIOD
 from tests.storage.test_storage import CIPHER, DRAFT, NOW
-from tests.system.test_export import CONFIG, VISITS, seed
+from tests.system.test_export import VISITS
+from tests.system.test_export import config_path as config_path  # the fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 VISITOR = replace(
@@ -128,23 +127,11 @@ async def test_laporans_xlsx_writer_writes_no_file(
 
 
 async def test_export_command_writes_no_file_but_its_output(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config_path: Path
 ) -> None:
     """``python -m bot export --format xlsx`` (bot/reports/xlsx.py, in the command's own
-    process), the workbook to stdout."""
-    config_path = tmp_path / "config.toml"
-    config_path.write_text(
-        CONFIG.format(secret=SECRET.decode(), key=KEY.decode(), audit=AUDIT_KEY.decode()),
-        encoding="utf-8",
-    )
-    config = load_config(config_path, env={})
-    storage = await Storage.open(
-        config.database_path, Cipher(config.encryption_key), config.audit_key
-    )
-    try:
-        await seed(storage, VISITS)
-    finally:
-        await storage.close()
+    process), the workbook to stdout; ``config_path``: tests/system/test_export.py's seeded
+    month."""
     record = watching(tmp_path, monkeypatch)
     args = ["--from", "2026-11-01", "--to", "2026-11-30", "--format", "xlsx", "--out", "-"]
     command = await asyncio.create_subprocess_exec(
