@@ -161,9 +161,9 @@ async def test_a_visitor_erased_inside_is_still_checked_out_with_the_equipment(
     assert cells(config.database_path, visit.id)[2] == ""
 
 
-def _version_23_database(path: Path) -> None:
-    """A database as release 23 left it: names encrypted (migration 14's step ran at its
-    first open), the purpose and equipment as typed, in clear; one visit anonymized."""
+def release_23_schema(path: Path) -> sqlite3.Connection:
+    """An empty database at release 23's schema, as its first open left it (migration 14's
+    step done, the key's check value kept), open in autocommit mode."""
     raw = sqlite3.connect(path, isolation_level=None)
     raw.execute("PRAGMA journal_mode=WAL")
     for number in range(1, 24):
@@ -172,6 +172,13 @@ def _version_23_database(path: Path) -> None:
         )
     raw.execute("DROP TABLE data_key_backfill")
     raw.execute("INSERT INTO meta (name, value) VALUES ('key_check', ?)", (CIPHER.key_check,))
+    return raw
+
+
+def _version_23_database(path: Path) -> None:
+    """A database as release 23 left it: names encrypted (migration 14's step ran at its
+    first open), the purpose and equipment as typed, in clear; one visit anonymized."""
+    raw = release_23_schema(path)
     ts = NOW.isoformat()
     raw.execute(
         "INSERT INTO visitors (id, nik_hash, nik_enc, name, organisation, phone, created_at,"

@@ -25,8 +25,8 @@ import pytest
 
 from storage.crypto import Cipher
 from storage.db import Storage
-from storage.migrations import MIGRATIONS
 from tests.conftest import AUDIT_KEY, KEY
+from tests.storage.test_free_text_at_rest import release_23_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 CIPHER = Cipher(KEY)
@@ -51,14 +51,7 @@ def equipment(i: int) -> str:
 def version_23(path: Path, visits: int | None = None) -> None:
     """Release 23's database (names encrypted, purpose and equipment in clear)."""
     visits = VISITS if visits is None else visits
-    raw = sqlite3.connect(path, isolation_level=None)
-    raw.execute("PRAGMA journal_mode=WAL")
-    for number in range(1, 24):
-        raw.executescript(
-            f"BEGIN;\n{MIGRATIONS[number]}\nPRAGMA user_version = {number};\nCOMMIT;"
-        )
-    raw.execute("DROP TABLE data_key_backfill")
-    raw.execute("INSERT INTO meta (name, value) VALUES ('key_check', ?)", (CIPHER.key_check,))
+    raw = release_23_schema(path)
     ts = "2026-06-01T02:00:00+00:00"
     raw.execute("BEGIN")
     raw.execute(
