@@ -364,12 +364,17 @@ class Visits:
             if getattr(before, name) != getattr(after, name)
         }
         assignments = ", ".join(f"{name} = ?" for name in changed)
+        # No one goes in while an evacuation roll call runs (workflow.enter refuses it first;
+        # this closes the moment between that check and the write: a roll call started in
+        # it lists everyone inside when it commits, so an entry after it must not happen).
+        closed = " AND NOT EXISTS (SELECT 1 FROM roll_calls WHERE ended_at IS NULL)"
+        guard = closed if change.action == Action.ENTER else ""
         async with self._database.transaction() as db:
             won = (
                 await fetch_one(
                     db,
                     f"UPDATE visits SET {assignments} WHERE id = ? AND status = ?"
-                    " AND visitor_id = ? RETURNING id",
+                    f" AND visitor_id = ?{guard} RETURNING id",
                     (*changed.values(), before.id, before.status.value, before.visitor_id),
                 )
                 is not None

@@ -91,3 +91,26 @@ async def test_a_visitor_entering_as_the_roll_call_begins_is_counted(store: Stor
         assert not starting.done()  # it waits for the write lock
     roll, began = await starting
     assert began and [e.visit_id for e in roll.entries] == [a, visit.id]
+
+
+async def test_no_masuk_is_written_once_a_roll_call_has_begun(store: Storage) -> None:
+    """The other order: workflow.enter found no roll call, then one began before the MASUK
+    was written. The write finds it and records nothing, so nobody is inside who is not on
+    the roll call; after the roll call ends, the same MASUK is written."""
+    await inside(store, 3001)
+    visit = await store.visits.submit(DRAFT, 1001, NOW)
+    approved = await store.visits.apply(
+        lifecycle.approve(visit, 2001, NOW, NOW + timedelta(hours=1))
+    )
+    assert approved is not None
+    roll, began = await store.rollcalls.start(NOW, 3001, messages)
+    assert began
+    assert await store.visits.apply(lifecycle.enter(approved, 3002, NOW)) is None
+    still = await store.visits.get(visit.id)
+    assert still is not None and still.status == lifecycle.VisitStatus.APPROVED
+    (entry,) = roll.entries
+    assert (await store.rollcalls.mark(roll.id, entry.visit_id, 3001, NOW, messages))[0] in (
+        MarkOutcome.MARKED,
+        MarkOutcome.ENDED,
+    )
+    assert await store.visits.apply(lifecycle.enter(approved, 3002, NOW)) is not None
