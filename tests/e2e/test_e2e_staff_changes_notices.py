@@ -190,14 +190,19 @@ async def test_the_escort_on_duty_removed_hands_the_waiting_visitor_on(
 # --- an escort removed with a visitor inside ------------------------------------------------
 
 
-async def test_an_escort_removed_with_a_visitor_inside(
-    sim: BotApiSimulator, app: Any, clock: FakeClock
-) -> None:
+async def inside_with_dewi(sim: BotApiSimulator) -> None:
+    """A visitor approved and taken in by Dewi (ESCORT)."""
     await register(sim)
     await approve(sim)
     await scan(sim, badge_link(sim), ESCORT)
     await sim.user(ESCORT).tap("Catat MASUK")
     await sim.user(ESCORT).wait_for("MASUK tercatat")
+
+
+async def test_an_escort_removed_with_a_visitor_inside(
+    sim: BotApiSimulator, app: Any, clock: FakeClock
+) -> None:
+    await inside_with_dewi(sim)
     admin = sim.user(ADMIN)
     await admin.tap(staff_texts.BTN_REMOVE, await open_member(sim, "Dewi Pendamping"))
     gone = await admin.wait_for("dihapus dari staf")
@@ -217,11 +222,7 @@ async def test_an_escort_removed_with_a_visitor_inside(
 async def test_an_escort_role_taken_with_a_visitor_inside(
     sim: BotApiSimulator, app: Any, clock: FakeClock
 ) -> None:
-    await register(sim)
-    await approve(sim)
-    await scan(sim, badge_link(sim), ESCORT)
-    await sim.user(ESCORT).tap("Catat MASUK")
-    await sim.user(ESCORT).wait_for("MASUK tercatat")
+    await inside_with_dewi(sim)
     admin = sim.user(ADMIN)
     view = await open_member(sim, "Dewi Pendamping")
     await admin.tap(staff_texts.role_toggle(Role.OFFICER, False), view)  # one role must stay
